@@ -1,0 +1,123 @@
+//! The `dev` (one validator) and `local` (N validators) chain specs with demo members.
+//!
+//! Demo keys are derived from their names, so every dev chain has the same accounts: they are
+//! for local testing only and must never hold anything of value.
+
+use catena_primitives::{Hash, SecretKey};
+
+use crate::{peer_id, uscc, BuiltSpec, ChainSpec, DemoKey, Member, Parameters, Role, Validator};
+
+/// The demo consortium of DOMAIN.md: (key name, member name, USCC without check, role).
+const DEMO_MEMBERS: [(&str, &str, &str, Role); 7] = [
+    (
+        "huaxia-motors",
+        "Huaxia Motors Co., Ltd.",
+        "91310000MA1FL0001",
+        Role::Core,
+    ),
+    (
+        "tier1-steel",
+        "Tier-1 Steel Works Co., Ltd.",
+        "91320500MA1MX0002",
+        Role::Supplier,
+    ),
+    (
+        "tier2-parts",
+        "Tier-2 Precision Parts Co., Ltd.",
+        "91330200MA2AB0003",
+        Role::Supplier,
+    ),
+    (
+        "tier3-materials",
+        "Tier-3 Raw Materials Co., Ltd.",
+        "91340100MA2CD0004",
+        Role::Supplier,
+    ),
+    (
+        "merchant-bank",
+        "Merchant Bank Shanghai Branch",
+        "91310000MA1GH0005",
+        Role::Financier,
+    ),
+    (
+        "swift-logistics",
+        "Swift Logistics Co., Ltd.",
+        "91440300MA5EF0006",
+        Role::Logistics,
+    ),
+    (
+        "audit-office",
+        "Consortium Audit Office",
+        "12100000MB0JK0007",
+        Role::Auditor,
+    ),
+];
+
+/// Which demo members run validators, in turn.
+const VALIDATOR_OPERATORS: [usize; 4] = [0, 4, 5, 1];
+
+/// The deterministic demo key for `name`.
+pub fn demo_key(name: &str) -> DemoKey {
+    let seed = Hash::digest(format!("catena-demo-key/{name}").as_bytes()).0;
+    DemoKey {
+        name: name.to_string(),
+        secret: SecretKey::from_seed(seed),
+    }
+}
+
+/// A dev chain: one validator run by the core enterprise, the seven demo members.
+pub fn build_dev(genesis_time_ms: u64) -> BuiltSpec {
+    build("catena-dev", 1, genesis_time_ms, 30_333)
+}
+
+/// A local testnet of `validators` validators on 127.0.0.1, ports from 30333 up.
+pub fn build_local(validators: usize, genesis_time_ms: u64) -> BuiltSpec {
+    build("catena-local", validators, genesis_time_ms, 30_333)
+}
+
+fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u16) -> BuiltSpec {
+    let member_keys: Vec<DemoKey> = DEMO_MEMBERS.iter().map(|(key, ..)| demo_key(key)).collect();
+    let members = DEMO_MEMBERS
+        .iter()
+        .zip(&member_keys)
+        .map(|((_, name, code, role), key)| Member {
+            name: name.to_string(),
+            uscc: uscc::with_check(code),
+            roles: vec![*role],
+            accounts: vec![key.secret.account()],
+        })
+        .collect::<Vec<_>>();
+    let validator_keys: Vec<(DemoKey, DemoKey)> = (1..=validators)
+        .map(|i| {
+            (
+                demo_key(&format!("validator-{i}")),
+                demo_key(&format!("validator-{i}-network")),
+            )
+        })
+        .collect();
+    let validators = validator_keys
+        .iter()
+        .enumerate()
+        .map(|(i, (vote_key, network_key))| Validator {
+            member: members[VALIDATOR_OPERATORS[i % VALIDATOR_OPERATORS.len()]]
+                .name
+                .clone(),
+            account: vote_key.secret.account(),
+            peer_id: peer_id::from_ed25519(&network_key.secret.account()),
+            address: format!("/ip4/127.0.0.1/tcp/{}", first_port + i as u16),
+        })
+        .collect();
+    let spec = ChainSpec {
+        chain_id: chain_id.into(),
+        genesis_time_ms,
+        members,
+        validators,
+        parameters: Parameters::default(),
+        contracts: Vec::new(),
+    };
+    BuiltSpec {
+        spec,
+        member_keys,
+        validator_keys,
+    }
+}

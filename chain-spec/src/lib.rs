@@ -1,0 +1,374 @@
+//! The Catena chain spec: the JSON document that fixes a chain's genesis — its id and time,
+//! its members with their roles and accounts, its validators, and its parameters — together
+//! with its validation and the `dev` and `local` builders.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use catena_primitives::{AccountId, Hash, SecretKey, ValidatorSet, MAX_CHAIN_ID_LEN};
+use serde::{Deserialize, Serialize};
+
+pub mod peer_id;
+pub mod uscc;
+
+/// The largest chain spec file accepted.
+pub const MAX_SPEC_BYTES: usize = 4 << 20;
+
+/// A member's role, as in DOMAIN.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// 核心企业: confirms payables and issues vouchers.
+    Core,
+    /// 供应商: holds, splits, transfers vouchers.
+    Supplier,
+    /// 资金方: finances vouchers, mints and burns settlement cash.
+    Financier,
+    /// 物流/仓储: records shipments, deliveries, warehouse receipts.
+    Logistics,
+    /// 监管/审计: reads, never writes business state.
+    Auditor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Core => "core",
+            Role::Supplier => "supplier",
+            Role::Financier => "financier",
+            Role::Logistics => "logistics",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+/// An organisation taking part in the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Member {
+    pub name: String,
+    /// Unified social credit code, 18 characters with a valid check character.
+    pub uscc: String,
+    pub roles: Vec<Role>,
+    pub accounts: Vec<AccountId>,
+}
+
+/// A validator: a member's node that votes on blocks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Validator {
+    /// The member that runs this node.
+    pub member: String,
+    /// The key that signs votes.
+    pub account: AccountId,
+    /// The libp2p peer id of the node's network key.
+    pub peer_id: String,
+    /// Where the node listens for peers, as a multiaddr: `/ip4/127.0.0.1/tcp/30333`.
+    pub address: String,
+}
+
+/// Chain parameters fixed at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameters {
+    pub block_time_ms: u64,
+    pub max_block_txs: u32,
+    pub max_block_bytes: u32,
+    pub max_tx_bytes: u32,
+    /// Fuel one transaction may burn in the contract runtime.
+    pub max_tx_fuel: u64,
+    /// Fuel one block may burn, scheduled calls included.
+    pub max_block_fuel: u64,
+}
+
+impl Default for Parameters {
+    fn default() -> Self {
+        Parameters {
+            block_time_ms: 1_000,
+            max_block_txs: 10_000,
+            max_block_bytes: 8 << 20,
+            max_tx_bytes: 64 << 10,
+            max_tx_fuel: 10_000_000,
+            max_block_fuel: 2_000_000_000,
+        }
+    }
+}
+
+/// A contract deployed at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisContract {
+    pub name: String,
+    /// Path of the `.wasm` file, relative to the chain spec, or a name under `contracts/artifacts/`.
+    pub code: String,
+    /// SHA-256 of the code, checked when the chain starts.
+    pub code_hash: Hash,
+}
+
+/// The whole genesis document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSpec {
+    pub chain_id: String,
+    /// Milliseconds since the Unix epoch; the genesis block's time.
+    pub genesis_time_ms: u64,
+    pub members: Vec<Member>,
+    pub validators: Vec<Validator>,
+    #[serde(default)]
+    pub parameters: Parameters,
+    #[serde(default)]
+    pub contracts: Vec<GenesisContract>,
+}
+
+/// One problem in a chain spec, naming the field it is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Why a chain spec cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("chain spec is {0} bytes, over the limit of {MAX_SPEC_BYTES}")]
+    TooLarge(usize),
+    #[error("chain spec is not valid JSON for a chain spec: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("chain spec is invalid:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<FieldError>),
+}
+
+impl ChainSpec {
+    /// Parses and validates a chain spec.
+    pub fn from_json(bytes: &[u8]) -> Result<ChainSpec, SpecError> {
+        if bytes.len() > MAX_SPEC_BYTES {
+            return Err(SpecError::TooLarge(bytes.len()));
+        }
+        let spec: ChainSpec = serde_json::from_slice(bytes)?;
+        spec.validate().map_err(SpecError::Invalid)?;
+        Ok(spec)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a chain spec always serialises")
+    }
+
+    pub fn validator_set(&self) -> ValidatorSet {
+        ValidatorSet::new(self.validators.iter().map(|v| v.account).collect())
+    }
+
+    /// The member owning `account`, if any.
+    pub fn member_of(&self, account: &AccountId) -> Option<&Member> {
+        self.members.iter().find(|m| m.accounts.contains(account))
+    }
+
+    /// Every problem in the spec, each naming its field; empty when the spec is usable.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err = |field: String, message: String| errors.push(FieldError { field, message });
+
+        if self.chain_id.is_empty() || self.chain_id.len() > MAX_CHAIN_ID_LEN {
+            err(
+                "chain_id".into(),
+                format!("must be 1 to {MAX_CHAIN_ID_LEN} characters"),
+            );
+        } else if !self
+            .chain_id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            err("chain_id".into(), "may hold only a-z, 0-9 and '-'".into());
+        }
+        if self.genesis_time_ms == 0 {
+            err(
+                "genesis_time_ms".into(),
+                "must be set (milliseconds since 1970)".into(),
+            );
+        }
+
+        if self.members.is_empty() {
+            err("members".into(), "at least one member is needed".into());
+        }
+        let mut names = BTreeSet::new();
+        let mut codes = BTreeSet::new();
+        let mut accounts = BTreeSet::new();
+        for (i, member) in self.members.iter().enumerate() {
+            let at = format!("members[{i}]");
+            if member.name.trim().is_empty() {
+                err(format!("{at}.name"), "must not be empty".into());
+            } else if !names.insert(member.name.as_str()) {
+                err(
+                    format!("{at}.name"),
+                    format!("'{}' is used by another member", member.name),
+                );
+            }
+            if let Err(e) = uscc::validate(&member.uscc) {
+                err(format!("{at}.uscc"), format!("'{}' {e}", member.uscc));
+            } else if !codes.insert(member.uscc.as_str()) {
+                err(
+                    format!("{at}.uscc"),
+                    format!("'{}' is used by another member", member.uscc),
+                );
+            }
+            if member.roles.is_empty() {
+                err(format!("{at}.roles"), "at least one role is needed".into());
+            }
+            let distinct: BTreeSet<_> = member.roles.iter().collect();
+            if distinct.len() != member.roles.len() {
+                err(format!("{at}.roles"), "a role is listed twice".into());
+            }
+            if member.accounts.is_empty() {
+                err(
+                    format!("{at}.accounts"),
+                    "at least one account is needed".into(),
+                );
+            }
+            for (j, account) in member.accounts.iter().enumerate() {
+                if !account.is_valid_key() {
+                    err(
+                        format!("{at}.accounts[{j}]"),
+                        format!("{account} is not a valid ed25519 public key"),
+                    );
+                } else if !accounts.insert(*account) {
+                    err(
+                        format!("{at}.accounts[{j}]"),
+                        format!("{account} belongs to another member too"),
+                    );
+                }
+            }
+        }
+
+        if self.validators.is_empty() {
+            err(
+                "validators".into(),
+                "at least one validator is needed".into(),
+            );
+        }
+        let mut validator_keys = BTreeSet::new();
+        let mut peer_ids = BTreeSet::new();
+        for (i, validator) in self.validators.iter().enumerate() {
+            let at = format!("validators[{i}]");
+            if !names.contains(validator.member.as_str()) {
+                err(
+                    format!("{at}.member"),
+                    format!("'{}' is not a member of this chain", validator.member),
+                );
+            }
+            if !validator.account.is_valid_key() {
+                err(
+                    format!("{at}.account"),
+                    format!("{} is not a valid ed25519 public key", validator.account),
+                );
+            } else if !validator_keys.insert(validator.account) {
+                err(
+                    format!("{at}.account"),
+                    format!("{} is listed twice", validator.account),
+                );
+            }
+            if let Err(e) = peer_id::parse(&validator.peer_id) {
+                err(
+                    format!("{at}.peer_id"),
+                    format!("'{}' {e}", validator.peer_id),
+                );
+            } else if !peer_ids.insert(validator.peer_id.as_str()) {
+                err(
+                    format!("{at}.peer_id"),
+                    format!("'{}' is listed twice", validator.peer_id),
+                );
+            }
+            if let Err(e) = check_multiaddr(&validator.address) {
+                err(
+                    format!("{at}.address"),
+                    format!("'{}' {e}", validator.address),
+                );
+            }
+        }
+
+        let p = &self.parameters;
+        let mut range = |field: &str, value: u64, min: u64, max: u64| {
+            if value < min || value > max {
+                err(
+                    format!("parameters.{field}"),
+                    format!("{value} is outside {min}..={max}"),
+                );
+            }
+        };
+        range("block_time_ms", p.block_time_ms, 50, 60_000);
+        range("max_block_txs", p.max_block_txs.into(), 1, 100_000);
+        range("max_tx_bytes", p.max_tx_bytes.into(), 256, 1 << 20);
+        range(
+            "max_block_bytes",
+            p.max_block_bytes.into(),
+            p.max_tx_bytes.into(),
+            64 << 20,
+        );
+        range("max_tx_fuel", p.max_tx_fuel, 1_000, 1 << 40);
+        range("max_block_fuel", p.max_block_fuel, p.max_tx_fuel, 1 << 48);
+
+        for (i, contract) in self.contracts.iter().enumerate() {
+            if contract.name.trim().is_empty() {
+                err(format!("contracts[{i}].name"), "must not be empty".into());
+            }
+        }
+
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Checks the shape `/ip4/A.B.C.D/tcp/PORT` or `/dns/HOST/tcp/PORT`; the network layer
+/// parses the full multiaddr.
+fn check_multiaddr(address: &str) -> Result<(), String> {
+    let parts: Vec<&str> = address.split('/').collect();
+    let shape = "must look like /ip4/127.0.0.1/tcp/30333 or /dns/host/tcp/30333";
+    match parts.as_slice() {
+        ["", proto, host, "tcp", port] => {
+            let host_ok = match *proto {
+                "ip4" => host.parse::<std::net::Ipv4Addr>().is_ok(),
+                "ip6" => host.parse::<std::net::Ipv6Addr>().is_ok(),
+                "dns" | "dns4" | "dns6" => !host.is_empty(),
+                _ => false,
+            };
+            if !host_ok {
+                return Err(shape.into());
+            }
+            port.parse::<u16>()
+                .map(|_| ())
+                .map_err(|_| format!("port '{port}' is not a number from 0 to 65535"))
+        }
+        _ => Err(shape.into()),
+    }
+}
+
+/// A named key the builders create for demo members and validators.
+#[derive(Debug, Clone)]
+pub struct DemoKey {
+    /// File-name-safe name, for example `core-motors` or `validator-1`.
+    pub name: String,
+    pub secret: SecretKey,
+}
+
+/// What a builder produces: the spec, and the keys behind its accounts and validators.
+#[derive(Debug, Clone)]
+pub struct BuiltSpec {
+    pub spec: ChainSpec,
+    /// One key per demo member account.
+    pub member_keys: Vec<DemoKey>,
+    /// Per validator: the vote-signing key and the network key.
+    pub validator_keys: Vec<(DemoKey, DemoKey)>,
+}
+
+pub mod builders;
+pub use builders::{build_dev, build_local};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,255 @@
+//! The mempool: admits a transaction only after checking its chain id, size, signature, nonce
+//! and the signer's membership, and hands the block builder the ready transactions in arrival
+//! order, each account's in nonce order.
+//!
+//! Admission reads chain state through [`AccountView`], so the pool is tested without a
+//! database and never names the storage crate.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+use catena_primitives::{AccountId, Hash, Transaction, TxError};
+use parity_scale_codec::Encode;
+use parking_lot::Mutex;
+
+/// How far ahead of an account's next nonce a pending transaction may be.
+pub const MAX_NONCE_GAP: u64 = 1_024;
+
+/// What admission needs to know of the committed state.
+pub trait AccountView {
+    /// The next nonce the account must use.
+    fn next_nonce(&self, account: &AccountId) -> Result<u64, String>;
+    /// Whether the account belongs to a member of the chain.
+    fn is_member(&self, account: &AccountId) -> Result<bool, String>;
+}
+
+/// Why a transaction was not admitted. Each message says what is wrong in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmitError {
+    #[error(transparent)]
+    Invalid(#[from] TxError),
+    #[error("account {signer} is not a member of this chain; only member accounts may send transactions")]
+    NotAMember { signer: AccountId },
+    #[error("nonce {nonce} was already used by account {signer} (its next nonce is {next}): the transaction is a replay or stale")]
+    NonceUsed {
+        signer: AccountId,
+        nonce: u64,
+        next: u64,
+    },
+    #[error("nonce {nonce} is too far ahead of account {signer}'s next nonce {next} (at most {MAX_NONCE_GAP} ahead)")]
+    NonceTooHigh {
+        signer: AccountId,
+        nonce: u64,
+        next: u64,
+    },
+    #[error("transaction {0} is already pending")]
+    AlreadyPending(Hash),
+    #[error("account {signer} already has pending transaction {pending} with nonce {nonce}")]
+    NonceTaken {
+        signer: AccountId,
+        nonce: u64,
+        pending: Hash,
+    },
+    #[error("the mempool is full ({capacity} transactions); try again after the next block")]
+    Full { capacity: usize },
+    #[error("could not read chain state: {0}")]
+    State(String),
+}
+
+impl AdmitError {
+    /// Whether the same transaction may succeed later (a full pool, a state read failure).
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, AdmitError::Full { .. } | AdmitError::State(_))
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    tx: Transaction,
+    hash: Hash,
+    size: usize,
+    arrival: u64,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    by_account: HashMap<AccountId, BTreeMap<u64, Pending>>,
+    by_hash: HashMap<Hash, (AccountId, u64)>,
+    arrivals: u64,
+}
+
+/// Admission limits.
+#[derive(Debug, Clone)]
+pub struct MempoolConfig {
+    pub chain_id: String,
+    pub max_tx_bytes: usize,
+    pub capacity: usize,
+}
+
+/// Pending transactions of one chain.
+#[derive(Debug)]
+pub struct Mempool {
+    config: MempoolConfig,
+    inner: Mutex<Inner>,
+}
+
+impl Mempool {
+    pub fn new(config: MempoolConfig) -> Mempool {
+        Mempool {
+            config,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// Number of pending transactions.
+    pub fn len(&self) -> usize {
+        self.inner.lock().by_hash.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.inner.lock().by_hash.contains_key(hash)
+    }
+
+    /// Checks `tx` and adds it to the pool; returns its hash.
+    pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
+        // Stateless checks (the signature is the expensive one) run outside the lock.
+        tx.check_stateless(&self.config.chain_id, self.config.max_tx_bytes)?;
+        if !view.is_member(&tx.signer).map_err(AdmitError::State)? {
+            return Err(AdmitError::NotAMember { signer: tx.signer });
+        }
+        let next = view.next_nonce(&tx.signer).map_err(AdmitError::State)?;
+        if tx.nonce < next {
+            return Err(AdmitError::NonceUsed {
+                signer: tx.signer,
+                nonce: tx.nonce,
+                next,
+            });
+        }
+        if tx.nonce >= next.saturating_add(MAX_NONCE_GAP) {
+            return Err(AdmitError::NonceTooHigh {
+                signer: tx.signer,
+                nonce: tx.nonce,
+                next,
+            });
+        }
+        let hash = tx.hash();
+        let size = tx.encoded_size();
+        let mut inner = self.inner.lock();
+        if inner.by_hash.contains_key(&hash) {
+            return Err(AdmitError::AlreadyPending(hash));
+        }
+        if let Some(pending) = inner
+            .by_account
+            .get(&tx.signer)
+            .and_then(|m| m.get(&tx.nonce))
+        {
+            return Err(AdmitError::NonceTaken {
+                signer: tx.signer,
+                nonce: tx.nonce,
+                pending: pending.hash,
+            });
+        }
+        if inner.by_hash.len() >= self.config.capacity {
+            return Err(AdmitError::Full {
+                capacity: self.config.capacity,
+            });
+        }
+        inner.arrivals += 1;
+        let arrival = inner.arrivals;
+        let (signer, nonce) = (tx.signer, tx.nonce);
+        inner.by_hash.insert(hash, (signer, nonce));
+        inner.by_account.entry(signer).or_default().insert(
+            nonce,
+            Pending {
+                tx,
+                hash,
+                size,
+                arrival,
+            },
+        );
+        Ok(hash)
+    }
+
+    /// The transactions to put in the next block: for each account the run of consecutive
+    /// nonces from its next nonce, merged across accounts by arrival, within the limits.
+    pub fn select(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        view: &dyn AccountView,
+    ) -> Vec<Transaction> {
+        let inner = self.inner.lock();
+        // Each account's ready run, as an iterator in nonce order.
+        let mut runs: Vec<Vec<&Pending>> = Vec::new();
+        for (account, pending) in &inner.by_account {
+            let Ok(mut expected) = view.next_nonce(account) else {
+                continue;
+            };
+            let mut run = Vec::new();
+            for (nonce, entry) in pending.range(expected..) {
+                if *nonce != expected {
+                    break;
+                }
+                run.push(entry);
+                expected += 1;
+            }
+            if !run.is_empty() {
+                run.reverse(); // pop() from the back yields nonce order
+                runs.push(run);
+            }
+        }
+        let mut heads: BinaryHeap<Reverse<(u64, usize)>> = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, run)| run.last().map(|p| Reverse((p.arrival, i))))
+            .collect();
+        let mut chosen = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(Reverse((_, i))) = heads.pop() {
+            let entry = runs[i].pop().expect("a run in the heap is not empty");
+            if chosen.len() >= max_txs || bytes + entry.size > max_bytes {
+                // This account's later nonces depend on this one: drop the whole run.
+                continue;
+            }
+            bytes += entry.size;
+            chosen.push(entry.tx.clone());
+            if let Some(next) = runs[i].last() {
+                heads.push(Reverse((next.arrival, i)));
+            }
+        }
+        chosen
+    }
+
+    /// Forgets transactions made obsolete by a committed block: those it included and any
+    /// other with a nonce below its signer's new next nonce.
+    pub fn remove_committed(&self, committed: &[Transaction], view: &dyn AccountView) {
+        let mut inner = self.inner.lock();
+        let Inner {
+            by_account,
+            by_hash,
+            ..
+        } = &mut *inner;
+        for tx in committed {
+            let Some(pending) = by_account.get_mut(&tx.signer) else {
+                continue;
+            };
+            let next = view.next_nonce(&tx.signer).unwrap_or(tx.nonce + 1);
+            let stale: Vec<u64> = pending.range(..next).map(|(n, _)| *n).collect();
+            for nonce in stale {
+                if let Some(entry) = pending.remove(&nonce) {
+                    by_hash.remove(&entry.hash);
+                }
+            }
+            if pending.is_empty() {
+                by_account.remove(&tx.signer);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,123 @@
+use super::*;
+use catena_primitives::{Call, SecretKey};
+use std::collections::HashSet;
+
+#[derive(Default)]
+struct View {
+    members: HashSet<AccountId>,
+    nonces: HashMap<AccountId, u64>,
+}
+impl AccountView for View {
+    fn next_nonce(&self, account: &AccountId) -> Result<u64, String> {
+        Ok(self.nonces.get(account).copied().unwrap_or(0))
+    }
+    fn is_member(&self, account: &AccountId) -> Result<bool, String> {
+        Ok(self.members.contains(account))
+    }
+}
+
+fn pool(capacity: usize) -> Mempool {
+    Mempool::new(MempoolConfig {
+        chain_id: "c".into(),
+        max_tx_bytes: 1024,
+        capacity,
+    })
+}
+
+fn tx(key: &SecretKey, nonce: u64) -> Transaction {
+    Transaction::signed("c", nonce, Call::Remark(nonce.to_le_bytes().to_vec()), key)
+}
+
+fn setup() -> (SecretKey, SecretKey, View) {
+    let alice = SecretKey::from_seed([1; 32]);
+    let bob = SecretKey::from_seed([2; 32]);
+    let mut view = View::default();
+    view.members.insert(alice.account());
+    view.members.insert(bob.account());
+    (alice, bob, view)
+}
+
+#[test]
+fn admission_errors_are_specific() {
+    let (alice, _, mut view) = setup();
+    let pool = pool(10);
+    let outsider = SecretKey::from_seed([9; 32]);
+    assert!(matches!(
+        pool.admit(tx(&outsider, 0), &view),
+        Err(AdmitError::NotAMember { .. })
+    ));
+    let wrong_chain = Transaction::signed("x", 0, Call::Remark(vec![]), &alice);
+    assert!(matches!(
+        pool.admit(wrong_chain, &view),
+        Err(AdmitError::Invalid(TxError::WrongChain { .. }))
+    ));
+    let mut forged = tx(&alice, 0);
+    forged.call = Call::Remark(b"changed".to_vec());
+    assert!(matches!(
+        pool.admit(forged, &view),
+        Err(AdmitError::Invalid(TxError::BadSignature(_)))
+    ));
+    let big = Transaction::signed("c", 0, Call::Remark(vec![0; 2000]), &alice);
+    assert!(matches!(
+        pool.admit(big, &view),
+        Err(AdmitError::Invalid(TxError::TooLarge { .. }))
+    ));
+
+    let first = tx(&alice, 0);
+    pool.admit(first.clone(), &view).expect("admitted");
+    assert_eq!(
+        pool.admit(first.clone(), &view),
+        Err(AdmitError::AlreadyPending(first.hash()))
+    );
+    let rival = Transaction::signed("c", 0, Call::Remark(b"other".to_vec()), &alice);
+    assert!(matches!(
+        pool.admit(rival, &view),
+        Err(AdmitError::NonceTaken { nonce: 0, .. })
+    ));
+    assert!(matches!(
+        pool.admit(tx(&alice, MAX_NONCE_GAP), &view),
+        Err(AdmitError::NonceTooHigh { .. })
+    ));
+
+    // After commit the same transaction is a replay.
+    view.nonces.insert(alice.account(), 1);
+    pool.remove_committed(std::slice::from_ref(&first), &view);
+    assert!(pool.is_empty());
+    let err = pool.admit(first, &view).expect_err("replay");
+    assert!(err.to_string().contains("replay"), "{err}");
+    assert!(!err.is_temporary());
+}
+
+#[test]
+fn selects_ready_runs_in_arrival_order() {
+    let (alice, bob, view) = setup();
+    let pool = pool(10);
+    pool.admit(tx(&alice, 1), &view).expect("a1"); // waits for a0
+    pool.admit(tx(&bob, 0), &view).expect("b0");
+    pool.admit(tx(&alice, 0), &view).expect("a0");
+    pool.admit(tx(&alice, 3), &view).expect("a3"); // gap: not ready
+    let chosen: Vec<(AccountId, u64)> = pool
+        .select(10, 1 << 20, &view)
+        .iter()
+        .map(|t| (t.signer, t.nonce))
+        .collect();
+    assert_eq!(
+        chosen,
+        vec![
+            (bob.account(), 0),
+            (alice.account(), 0),
+            (alice.account(), 1)
+        ]
+    );
+    assert_eq!(pool.select(2, 1 << 20, &view).len(), 2);
+}
+
+#[test]
+fn refuses_when_full() {
+    let (alice, bob, view) = setup();
+    let pool = pool(1);
+    pool.admit(tx(&alice, 0), &view).expect("first");
+    let err = pool.admit(tx(&bob, 0), &view).expect_err("full");
+    assert_eq!(err, AdmitError::Full { capacity: 1 });
+    assert!(err.is_temporary());
+}

@@ -1,0 +1,346 @@
+//! The node's durable store: blocks, headers, commit certificates, transactions, receipts and
+//! the chain state, in RocksDB column families, with the state under a Jellyfish Merkle tree
+//! (`jmt`) whose root is the header's `state_root`.
+//!
+//! A block becomes durable in exactly one synced RocksDB write batch that holds the block, its
+//! certificate, its receipts, its transaction index, the state changes and the new tree nodes,
+//! so a crash leaves either the whole block or none of it. This is the only crate that names
+//! RocksDB.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use catena_primitives::block::{Block, CommitCertificate, Header, Receipt};
+use catena_primitives::codec::decode_limited;
+use catena_primitives::{Hash, StateProof};
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
+use parity_scale_codec::{Decode, Encode};
+use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use sha2::Sha256;
+
+const CF_HEADERS: &str = "headers";
+const CF_BLOCKS: &str = "blocks";
+const CF_BLOCK_INDEX: &str = "block_index";
+const CF_CERTIFICATES: &str = "certificates";
+const CF_TRANSACTIONS: &str = "transactions";
+const CF_RECEIPTS: &str = "receipts";
+const CF_STATE: &str = "state";
+const CF_TREE_NODES: &str = "tree_nodes";
+const CF_TREE_VALUES: &str = "tree_values";
+const CF_META: &str = "meta";
+
+const COLUMN_FAMILIES: [&str; 10] = [
+    CF_HEADERS,
+    CF_BLOCKS,
+    CF_BLOCK_INDEX,
+    CF_CERTIFICATES,
+    CF_TRANSACTIONS,
+    CF_RECEIPTS,
+    CF_STATE,
+    CF_TREE_NODES,
+    CF_TREE_VALUES,
+    CF_META,
+];
+
+const META_TIP: &[u8] = b"tip";
+
+/// Blocks read back from disk are trusted less than memory: they are decoded with this limit.
+const MAX_STORED_BLOCK_BYTES: usize = 128 << 20;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Db(#[from] rocksdb::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("state tree error: {0}")]
+    Tree(String),
+    #[error("block {found} cannot follow the stored tip {tip:?}")]
+    NotNext { tip: Option<u64>, found: u64 },
+    #[error("height {0} is not stored")]
+    Missing(u64),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// The latest committed block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Tip {
+    pub height: u64,
+    pub block_hash: Hash,
+    pub state_root: Hash,
+}
+
+/// Where a committed transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct TxLocation {
+    pub height: u64,
+    pub index: u32,
+}
+
+/// State changes whose new root has been computed but not yet written.
+#[derive(Debug)]
+pub struct PreparedState {
+    version: Version,
+    pub state_root: Hash,
+    changes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    tree: TreeUpdateBatch,
+}
+
+/// One chain's store. Cloning is cheap and shares the database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Arc<DB>,
+}
+
+fn height_key(height: u64) -> [u8; 8] {
+    height.to_be_bytes()
+}
+
+fn decode<T: Decode>(what: &str, bytes: &[u8]) -> Result<T> {
+    decode_limited(bytes, MAX_STORED_BLOCK_BYTES)
+        .map_err(|e| StorageError::Corrupt(format!("{what}: {e}")))
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `path`. Fails if another process has it open.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.set_paranoid_checks(true);
+        options.set_max_open_files(512);
+        let cfs = COLUMN_FAMILIES
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&options, path, cfs)?;
+        Ok(Store { db: Arc::new(db) })
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        self.db
+            .cf_handle(name)
+            .expect("every column family is created at open")
+    }
+
+    fn get_cf(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get_cf(self.cf(cf), key)?)
+    }
+
+    /// The latest committed block, or `None` before genesis.
+    pub fn tip(&self) -> Result<Option<Tip>> {
+        self.get_cf(CF_META, META_TIP)?
+            .map(|bytes| decode("tip", &bytes))
+            .transpose()
+    }
+
+    pub fn header(&self, height: u64) -> Result<Option<Header>> {
+        self.get_cf(CF_HEADERS, &height_key(height))?
+            .map(|bytes| decode("header", &bytes))
+            .transpose()
+    }
+
+    pub fn block(&self, height: u64) -> Result<Option<Block>> {
+        self.get_cf(CF_BLOCKS, &height_key(height))?
+            .map(|bytes| decode("block", &bytes))
+            .transpose()
+    }
+
+    pub fn certificate(&self, height: u64) -> Result<Option<CommitCertificate>> {
+        self.get_cf(CF_CERTIFICATES, &height_key(height))?
+            .map(|bytes| decode("certificate", &bytes))
+            .transpose()
+    }
+
+    /// The height of the block with this hash.
+    pub fn height_of(&self, block_hash: &Hash) -> Result<Option<u64>> {
+        self.get_cf(CF_BLOCK_INDEX, &block_hash.0)?
+            .map(|bytes| decode("block index", &bytes))
+            .transpose()
+    }
+
+    pub fn tx_location(&self, tx_hash: &Hash) -> Result<Option<TxLocation>> {
+        self.get_cf(CF_TRANSACTIONS, &tx_hash.0)?
+            .map(|bytes| decode("transaction index", &bytes))
+            .transpose()
+    }
+
+    pub fn receipt(&self, tx_hash: &Hash) -> Result<Option<Receipt>> {
+        self.get_cf(CF_RECEIPTS, &tx_hash.0)?
+            .map(|bytes| decode("receipt", &bytes))
+            .transpose()
+    }
+
+    /// The latest committed value of a state entry.
+    pub fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.get_cf(CF_STATE, key)
+    }
+
+    fn tree(&self) -> JellyfishMerkleTree<'_, Store, Sha256> {
+        JellyfishMerkleTree::new(self)
+    }
+
+    /// Computes the state root after applying `changes` on top of the state at `height - 1`.
+    /// Nothing is written until [`Store::commit`].
+    pub fn prepare_state(
+        &self,
+        height: u64,
+        changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<PreparedState> {
+        let changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes.into_iter().collect();
+        let value_set = changes
+            .iter()
+            .map(|(key, value)| (KeyHash::with::<Sha256>(key), value.clone()));
+        let (root, tree) = self
+            .tree()
+            .put_value_set(value_set, height)
+            .map_err(|e| StorageError::Tree(e.to_string()))?;
+        Ok(PreparedState {
+            version: height,
+            state_root: Hash(root.0),
+            changes,
+            tree,
+        })
+    }
+
+    /// Writes a block, its certificate, its receipts and its prepared state in one synced write
+    /// batch. The block must be the one after the stored tip and `state` prepared for it.
+    pub fn commit(
+        &self,
+        block: &Block,
+        certificate: &CommitCertificate,
+        receipts: &[Receipt],
+        state: PreparedState,
+    ) -> Result<Tip> {
+        let height = block.header.height;
+        let tip = self.tip()?;
+        let expected = tip.map_or(0, |t| t.height + 1);
+        if height != expected || state.version != height {
+            return Err(StorageError::NotNext {
+                tip: tip.map(|t| t.height),
+                found: height,
+            });
+        }
+        let block_hash = block.hash();
+        let mut batch = WriteBatch::default();
+        let hk = height_key(height);
+        batch.put_cf(self.cf(CF_HEADERS), hk, block.header.encode());
+        batch.put_cf(self.cf(CF_BLOCKS), hk, block.encode());
+        batch.put_cf(self.cf(CF_BLOCK_INDEX), block_hash.0, height.encode());
+        batch.put_cf(self.cf(CF_CERTIFICATES), hk, certificate.encode());
+        for (index, (tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
+            let location = TxLocation {
+                height,
+                index: u32::try_from(index).expect("blocks hold fewer than 2^32 transactions"),
+            };
+            batch.put_cf(
+                self.cf(CF_TRANSACTIONS),
+                receipt.tx_hash.0,
+                location.encode(),
+            );
+            batch.put_cf(self.cf(CF_RECEIPTS), receipt.tx_hash.0, receipt.encode());
+            debug_assert_eq!(tx.hash(), receipt.tx_hash);
+        }
+        for (key, value) in &state.changes {
+            match value {
+                Some(value) => batch.put_cf(self.cf(CF_STATE), key, value),
+                None => batch.delete_cf(self.cf(CF_STATE), key),
+            }
+        }
+        for (node_key, node) in state.tree.node_batch.nodes() {
+            batch.put_cf(
+                self.cf(CF_TREE_NODES),
+                encode_borsh(node_key),
+                encode_borsh(node),
+            );
+        }
+        for ((version, key_hash), value) in state.tree.node_batch.values() {
+            batch.put_cf(
+                self.cf(CF_TREE_VALUES),
+                value_key(key_hash, *version),
+                value.encode(),
+            );
+        }
+        let new_tip = Tip {
+            height,
+            block_hash,
+            state_root: state.state_root,
+        };
+        batch.put_cf(self.cf(CF_META), META_TIP, new_tip.encode());
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.db.write_opt(batch, &options)?;
+        tracing::debug!(target: "storage::commit", height, %block_hash, txs = block.transactions.len(), "block written");
+        Ok(new_tip)
+    }
+
+    /// The value of `key` at `height` with its proof against that height's state root.
+    pub fn state_with_proof(
+        &self,
+        key: &[u8],
+        height: u64,
+    ) -> Result<(Option<Vec<u8>>, StateProof)> {
+        if self.tip()?.is_none_or(|t| t.height < height) {
+            return Err(StorageError::Missing(height));
+        }
+        let (value, proof) = self
+            .tree()
+            .get_with_proof(KeyHash::with::<Sha256>(key), height)
+            .map_err(|e| StorageError::Tree(e.to_string()))?;
+        Ok((value, StateProof::from_jmt(&proof)))
+    }
+
+    /// The state root at `height`, recomputed from the tree (equal to the header's).
+    pub fn state_root(&self, height: u64) -> Result<Hash> {
+        self.tree()
+            .get_root_hash(height)
+            .map(|r| Hash(r.0))
+            .map_err(|e| StorageError::Tree(e.to_string()))
+    }
+}
+
+fn encode_borsh<T: borsh::BorshSerialize>(value: &T) -> Vec<u8> {
+    borsh::to_vec(value).expect("writing to a Vec cannot fail")
+}
+
+fn value_key(key_hash: &KeyHash, version: Version) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..32].copy_from_slice(&key_hash.0);
+    key[32..].copy_from_slice(&version.to_be_bytes());
+    key
+}
+
+/// The state tree reads its nodes and versioned values from their column families.
+impl TreeReader for Store {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        self.get_cf(CF_TREE_NODES, &encode_borsh(node_key))?
+            .map(|bytes| borsh::from_slice(&bytes).map_err(anyhow::Error::from))
+            .transpose()
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        let mut iter = self.db.raw_iterator_cf(self.cf(CF_TREE_VALUES));
+        iter.seek_for_prev(value_key(&key_hash, max_version));
+        iter.status()?;
+        match (iter.key(), iter.value()) {
+            (Some(key), Some(value)) if key[..32] == key_hash.0 => {
+                Ok(Option::<Vec<u8>>::decode(&mut &value[..])
+                    .map_err(|e| anyhow::anyhow!("tree value: {e}"))?)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("restoring the state tree from a snapshot is not supported")
+    }
+}
+
+#[cfg(test)]
+mod tests;

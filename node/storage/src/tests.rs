@@ -1,0 +1,151 @@
+use super::*;
+use catena_primitives::{AccountId, ReceiptStatus};
+
+fn block(height: u64, parent: Hash, state_root: Hash) -> Block {
+    Block {
+        header: Header {
+            chain_id: "t".into(),
+            height,
+            parent_hash: parent,
+            time_ms: 1_000 + height,
+            proposer: AccountId([1; 32]),
+            tx_root: Block::compute_tx_root(&[]),
+            state_root,
+            receipts_root: Receipt::compute_root(&[]),
+            validator_set_hash: Hash::ZERO,
+        },
+        transactions: vec![],
+    }
+}
+
+fn cert(b: &Block) -> CommitCertificate {
+    CommitCertificate {
+        height: b.header.height,
+        round: 0,
+        block_hash: b.hash(),
+        signatures: vec![],
+    }
+}
+
+fn commit_changes(store: &Store, changes: Vec<(&[u8], Option<&[u8]>)>) -> Tip {
+    let height = store.tip().expect("tip").map_or(0, |t| t.height + 1);
+    let parent = store
+        .tip()
+        .expect("tip")
+        .map_or(Hash::ZERO, |t| t.block_hash);
+    let prepared = store
+        .prepare_state(
+            height,
+            changes
+                .into_iter()
+                .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec))),
+        )
+        .expect("prepare");
+    let b = block(height, parent, prepared.state_root);
+    store.commit(&b, &cert(&b), &[], prepared).expect("commit")
+}
+
+#[test]
+fn commits_blocks_and_proves_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    assert_eq!(store.tip().expect("tip"), None);
+    let t0 = commit_changes(&store, vec![(b"a", Some(b"1")), (b"b", Some(b"2"))]);
+    let t1 = commit_changes(&store, vec![(b"a", Some(b"3")), (b"b", None)]);
+    assert_eq!(t1.height, 1);
+    assert_ne!(t0.state_root, t1.state_root);
+    assert_eq!(store.state_get(b"a").expect("get"), Some(b"3".to_vec()));
+    assert_eq!(store.state_get(b"b").expect("get"), None);
+    assert_eq!(store.state_root(1).expect("root"), t1.state_root);
+    assert_eq!(
+        store.header(1).expect("header").expect("stored").state_root,
+        t1.state_root
+    );
+
+    // Inclusion at both heights, non-inclusion after removal.
+    let (value, proof) = store.state_with_proof(b"a", 0).expect("proof");
+    assert_eq!(value.as_deref(), Some(&b"1"[..]));
+    proof
+        .verify(t0.state_root, b"a", Some(b"1"))
+        .expect("inclusion at 0");
+    let (value, proof) = store.state_with_proof(b"b", 1).expect("proof");
+    assert_eq!(value, None);
+    proof
+        .verify(t1.state_root, b"b", None)
+        .expect("non-inclusion at 1");
+    let (_, proof) = store.state_with_proof(b"a", 1).expect("proof");
+    proof
+        .verify(t1.state_root, b"a", Some(b"3"))
+        .expect("inclusion at 1");
+
+    // Wrong value, wrong root, tampered bytes: all refused.
+    assert!(proof.verify(t1.state_root, b"a", Some(b"1")).is_err());
+    assert!(proof.verify(t0.state_root, b"a", Some(b"3")).is_err());
+    assert!(proof.verify(t1.state_root, b"a", None).is_err());
+    let mut tampered = proof.clone();
+    let last = tampered.0.len() - 1;
+    tampered.0[last] ^= 0x01;
+    assert!(tampered.verify(t1.state_root, b"a", Some(b"3")).is_err());
+    assert!(store.state_with_proof(b"a", 2).is_err());
+}
+
+#[test]
+fn survives_reopen_and_refuses_gaps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tip = {
+        let store = Store::open(dir.path()).expect("open");
+        commit_changes(&store, vec![(b"k", Some(b"v"))]);
+        commit_changes(&store, vec![(b"k2", Some(b"v2"))])
+    };
+    let store = Store::open(dir.path()).expect("reopen");
+    assert_eq!(store.tip().expect("tip"), Some(tip));
+    assert_eq!(store.height_of(&tip.block_hash).expect("index"), Some(1));
+    let prepared = store.prepare_state(5, vec![]).expect("prepare");
+    let b = block(5, tip.block_hash, prepared.state_root);
+    assert!(matches!(
+        store.commit(&b, &cert(&b), &[], prepared),
+        Err(StorageError::NotNext {
+            tip: Some(1),
+            found: 5
+        })
+    ));
+    // A second process cannot open the same store.
+    assert!(Store::open(dir.path()).is_err());
+}
+
+#[test]
+fn indexes_transactions_and_receipts() {
+    use catena_primitives::{Call, SecretKey, Transaction};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    commit_changes(&store, vec![]);
+    let key = SecretKey::from_seed([4; 32]);
+    let tx = Transaction::signed("t", 0, Call::Remark(vec![1]), &key);
+    let receipt = Receipt {
+        tx_hash: tx.hash(),
+        status: ReceiptStatus::Success,
+        fuel_used: 0,
+    };
+    let prepared = store.prepare_state(1, vec![]).expect("prepare");
+    let mut b = block(
+        1,
+        store.tip().expect("tip").expect("some").block_hash,
+        prepared.state_root,
+    );
+    b.transactions.push(tx.clone());
+    store
+        .commit(&b, &cert(&b), std::slice::from_ref(&receipt), prepared)
+        .expect("commit");
+    assert_eq!(
+        store.tx_location(&tx.hash()).expect("loc"),
+        Some(TxLocation {
+            height: 1,
+            index: 0
+        })
+    );
+    assert_eq!(store.receipt(&tx.hash()).expect("receipt"), Some(receipt));
+    assert_eq!(
+        store.block(1).expect("block").expect("stored").transactions,
+        vec![tx]
+    );
+}

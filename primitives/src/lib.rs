@@ -1,0 +1,28 @@
+//! Catena's shared types: hashes, keys and signatures, transactions, blocks, commit
+//! certificates, validator sets and state proofs, with the SCALE codecs that fix their bytes.
+//!
+//! This crate has no I/O and no async runtime; it builds for `wasm32-unknown-unknown` so that
+//! contracts and light clients can use the same types and verify the same proofs as the node.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod block;
+pub mod codec;
+pub mod crypto;
+pub mod hash;
+pub mod merkle;
+pub mod proof;
+pub mod tx;
+pub mod validator;
+
+pub use block::{Block, CommitCertificate, Header, Receipt, ReceiptStatus, Vote};
+pub use codec::{decode_limited, DecodeError};
+pub use crypto::{AccountId, SecretKey, Signature};
+pub use hash::Hash;
+pub use proof::{ProofError, StateProof};
+pub use tx::{Call, Transaction, TxError, UnsignedTransaction};
+pub use validator::{CertificateError, ValidatorSet};
+
+/// The longest chain id accepted anywhere (bytes of UTF-8).
+pub const MAX_CHAIN_ID_LEN: usize = 64;

@@ -1,0 +1,229 @@
+//! Signed transactions.
+//!
+//! The signed bytes of a transaction are the SCALE encoding of every field but the signature
+//! ([`UnsignedTransaction`]); its hash is the SHA-256 of the SCALE encoding of the whole signed
+//! transaction. Both are fixed by the golden tests below: changing a byte is a reviewed decision.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use parity_scale_codec::{Decode, Encode};
+
+use crate::codec::{decode_limited, DecodeError};
+use crate::crypto::{AccountId, SecretKey, Signature};
+use crate::hash::Hash;
+use crate::MAX_CHAIN_ID_LEN;
+
+/// The largest transaction any node will decode, whatever the chain's own (smaller) limit.
+pub const MAX_TX_DECODE_BYTES: usize = 1 << 20;
+
+/// What a transaction asks the chain to do. Variant indices are part of the wire format:
+/// a new call gets a new index, and an index is never reused.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum Call {
+    /// Records nothing but the transaction itself: a signed, timestamped note.
+    #[codec(index = 0)]
+    Remark(Vec<u8>),
+}
+
+impl Call {
+    /// A short name of the call, for receipts, logs and the API.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::Remark(_) => "remark",
+        }
+    }
+}
+
+/// The signed part of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct UnsignedTransaction {
+    pub chain_id: String,
+    pub nonce: u64,
+    pub signer: AccountId,
+    pub call: Call,
+}
+
+/// A transaction as it travels and is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Transaction {
+    pub chain_id: String,
+    pub nonce: u64,
+    pub signer: AccountId,
+    pub call: Call,
+    pub signature: Signature,
+}
+
+/// Why a transaction fails the checks that need no chain state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    #[error("transaction is for chain '{found}', this chain is '{expected}'")]
+    WrongChain { expected: String, found: String },
+    #[error("signature does not match the signer {0} and the transaction's contents")]
+    BadSignature(AccountId),
+    #[error("transaction is {len} bytes, over this chain's limit of {limit} bytes")]
+    TooLarge { len: usize, limit: usize },
+    #[error("chain id is {0} bytes long, over the limit of 64")]
+    ChainIdTooLong(usize),
+    #[error("cannot decode transaction: {0}")]
+    Decode(#[from] DecodeError),
+}
+
+impl UnsignedTransaction {
+    /// The bytes a signer signs.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        self.encode()
+    }
+
+    pub fn sign(self, key: &SecretKey) -> Transaction {
+        let signature = key.sign(&self.signing_bytes());
+        Transaction {
+            chain_id: self.chain_id,
+            nonce: self.nonce,
+            signer: self.signer,
+            call: self.call,
+            signature,
+        }
+    }
+}
+
+impl Transaction {
+    /// Builds and signs a transaction from `key`'s account.
+    pub fn signed(chain_id: &str, nonce: u64, call: Call, key: &SecretKey) -> Transaction {
+        UnsignedTransaction {
+            chain_id: chain_id.into(),
+            nonce,
+            signer: key.account(),
+            call,
+        }
+        .sign(key)
+    }
+
+    /// Decodes a transaction received from a user or a peer.
+    pub fn decode_untrusted(bytes: &[u8]) -> Result<Transaction, TxError> {
+        let tx: Transaction = decode_limited(bytes, MAX_TX_DECODE_BYTES)?;
+        if tx.chain_id.len() > MAX_CHAIN_ID_LEN {
+            return Err(TxError::ChainIdTooLong(tx.chain_id.len()));
+        }
+        Ok(tx)
+    }
+
+    /// The bytes that were signed: the SCALE encoding of all fields but the signature. Encoded
+    /// field by field, in the order of [`UnsignedTransaction`], without cloning the call.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.chain_id.len() + 48);
+        self.chain_id.encode_to(&mut out);
+        self.nonce.encode_to(&mut out);
+        self.signer.encode_to(&mut out);
+        self.call.encode_to(&mut out);
+        out
+    }
+
+    /// The transaction's identity: SHA-256 of its full SCALE encoding.
+    pub fn hash(&self) -> Hash {
+        Hash::digest(&self.encode())
+    }
+
+    /// Checks everything that needs no chain state: chain id, size and signature.
+    pub fn check_stateless(&self, chain_id: &str, max_bytes: usize) -> Result<(), TxError> {
+        if self.chain_id != chain_id {
+            return Err(TxError::WrongChain {
+                expected: chain_id.into(),
+                found: self.chain_id.clone(),
+            });
+        }
+        let len = self.encoded_size();
+        if len > max_bytes {
+            return Err(TxError::TooLarge {
+                len,
+                limit: max_bytes,
+            });
+        }
+        if !self.signer.verify(&self.signing_bytes(), &self.signature) {
+            return Err(TxError::BadSignature(self.signer));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn golden_tx() -> Transaction {
+        let key = SecretKey::from_seed([1u8; 32]);
+        Transaction::signed("catena-dev", 7, Call::Remark(b"hi".to_vec()), &key)
+    }
+
+    /// The exact bytes of a transaction. If this test fails, the wire format changed: every
+    /// client that builds transactions must change with it.
+    #[test]
+    fn golden_transaction_bytes() {
+        let tx = golden_tx();
+        let signer = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
+        let signing = alloc::format!(
+            "28636174656e612d646576{}{}{}",
+            "0700000000000000",
+            signer,
+            "00086869"
+        );
+        assert_eq!(hex::encode(tx.signing_bytes()), signing);
+        assert_eq!(
+            tx.signing_bytes(),
+            UnsignedTransaction {
+                chain_id: tx.chain_id.clone(),
+                nonce: tx.nonce,
+                signer: tx.signer,
+                call: tx.call.clone(),
+            }
+            .encode()
+        );
+        let full = hex::encode(tx.encode());
+        assert!(full.starts_with(&signing));
+        assert_eq!(full.len(), signing.len() + 128);
+        assert_eq!(full, GOLDEN_TX_HEX);
+        assert_eq!(tx.hash().to_string(), GOLDEN_TX_HASH);
+    }
+
+    const GOLDEN_TX_HEX: &str = "28636174656e612d64657607000000000000008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c000868696f0de7877ba19a3730a9ae1528cb88327dd8414dfd045a9364b649317a0943a6308a4b1f207b26614fc00185f813af65507f5af1a093d8a2c6f4583e728f5a06";
+    const GOLDEN_TX_HASH: &str =
+        "0xa4cc4dfedb68b57ec42c6e620f93381db986fcdce61982b46c8e73d422a5754f";
+
+    #[test]
+    fn stateless_checks() {
+        let tx = golden_tx();
+        assert_eq!(tx.check_stateless("catena-dev", 1024), Ok(()));
+        assert!(matches!(
+            tx.check_stateless("other", 1024),
+            Err(TxError::WrongChain { .. })
+        ));
+        assert!(matches!(
+            tx.check_stateless("catena-dev", 10),
+            Err(TxError::TooLarge { .. })
+        ));
+        let mut tampered = tx.clone();
+        tampered.nonce += 1;
+        assert!(matches!(
+            tampered.check_stateless("catena-dev", 1024),
+            Err(TxError::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn decode_roundtrip_and_limits() {
+        let tx = golden_tx();
+        let bytes = tx.encode();
+        assert_eq!(Transaction::decode_untrusted(&bytes), Ok(tx));
+        assert!(Transaction::decode_untrusted(&bytes[..bytes.len() - 1]).is_err());
+        let big = Transaction::signed(
+            "catena-dev",
+            0,
+            Call::Remark(alloc::vec![0u8; MAX_TX_DECODE_BYTES]),
+            &SecretKey::from_seed([1u8; 32]),
+        );
+        assert!(matches!(
+            Transaction::decode_untrusted(&big.encode()),
+            Err(TxError::Decode(DecodeError::TooLarge { .. }))
+        ));
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building Catena needs, skipping what is already present:
+# libclang (RocksDB's bindings), a C++ compiler, the wasm32 target, rustfmt and clippy.
+set -euo pipefail
+
+need_apt=()
+dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
+  || rustup target add wasm32-unknown-unknown
+installed=$(rustup component list --installed 2>/dev/null)
+for c in rustfmt clippy; do
+  echo "$installed" | grep -q "^$c" || rustup component add "$c"
+done

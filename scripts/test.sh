@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, the no_std crates for wasm32, and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/catena/target}"
+export CARGO_TERM_COLOR=never
+
+step() { echo; echo "==> $*"; }
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "primitives and consensus build for wasm32-unknown-unknown (no std, no tokio/rocksdb/libp2p/wasmtime)"
+cargo build --locked -q -p catena-primitives -p catena-consensus --no-default-features --target wasm32-unknown-unknown
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --locked -q --workspace --all-targets -- -D warnings
+step "cargo test"
+cargo test --locked --workspace 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
+passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$CARGO_TARGET_DIR/test-output.txt" | awk '{s+=$4} END {print s+0}')
+echo
+echo "all tests: $passed passed, 0 failed"
