@@ -114,6 +114,17 @@ impl Mempool {
         self.inner.lock().by_hash.contains_key(hash)
     }
 
+    /// A pending transaction by hash.
+    pub fn get(&self, hash: &Hash) -> Option<Transaction> {
+        let inner = self.inner.lock();
+        let (signer, nonce) = inner.by_hash.get(hash)?;
+        inner
+            .by_account
+            .get(signer)?
+            .get(nonce)
+            .map(|p| p.tx.clone())
+    }
+
     /// Checks `tx` and adds it to the pool; returns its hash.
     pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
         // Stateless checks (the signature is the expensive one) run outside the lock.
@@ -222,6 +233,18 @@ impl Mempool {
             }
         }
         chosen
+    }
+
+    /// Drops one transaction, for example one the block builder found it cannot execute.
+    pub fn remove(&self, hash: &Hash) -> Option<Transaction> {
+        let mut inner = self.inner.lock();
+        let (signer, nonce) = inner.by_hash.remove(hash)?;
+        let pending = inner.by_account.get_mut(&signer)?;
+        let entry = pending.remove(&nonce);
+        if pending.is_empty() {
+            inner.by_account.remove(&signer);
+        }
+        entry.map(|e| e.tx)
     }
 
     /// Forgets transactions made obsolete by a committed block: those it included and any

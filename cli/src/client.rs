@@ -1,0 +1,91 @@
+//! A small blocking client of the node's HTTP API.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use catena_api::{StatusView, SubmitResponse, TransactionView, TxStatus};
+use catena_primitives::{Hash, Transaction};
+use parity_scale_codec::Encode;
+use serde_json::Value;
+
+pub struct ApiClient {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl ApiClient {
+    pub fn new(base: &str) -> ApiClient {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        ApiClient {
+            base: base.trim_end_matches('/').to_string(),
+            agent,
+        }
+    }
+
+    fn read(
+        &self,
+        path: &str,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> anyhow::Result<Value> {
+        let mut response =
+            response.map_err(|e| anyhow!("cannot reach the node at {}: {e}", self.base))?;
+        let status = response.status();
+        let body: Value = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_json()
+            .with_context(|| format!("the node answered {path} with a body that is not JSON"))?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        let message = body["error"]["message"].as_str().unwrap_or("no message");
+        bail!(
+            "{message} (HTTP {}, {})",
+            status.as_u16(),
+            body["error"]["code"].as_str().unwrap_or("error")
+        )
+    }
+
+    pub fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        self.read(path, self.agent.get(&url).call())
+    }
+
+    pub fn status(&self) -> anyhow::Result<StatusView> {
+        Ok(serde_json::from_value(self.get("/status")?)?)
+    }
+
+    pub fn submit(&self, tx: &Transaction) -> anyhow::Result<Hash> {
+        let url = format!("{}/transactions", self.base);
+        let body = serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) });
+        let value = self.read("/transactions", self.agent.post(&url).send_json(body))?;
+        let response: SubmitResponse = serde_json::from_value(value)?;
+        Ok(response.hash)
+    }
+
+    /// Polls until the transaction is committed, or `timeout` passes.
+    pub fn wait_committed(&self, hash: Hash, timeout: Duration) -> anyhow::Result<TransactionView> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let value = self.get(&format!("/transactions/{hash}"));
+            if let Ok(value) = value {
+                let view: TransactionView = serde_json::from_value(value)?;
+                if view.status == TxStatus::Committed {
+                    return Ok(view);
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "transaction {hash} was not committed within {} s",
+                    timeout.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}

@@ -1,0 +1,573 @@
+//! `catena`: run a node or a dev chain, manage keys and chain specs, and query a node.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use catena_chain_spec::{build_dev, build_local, peer_id, BuiltSpec};
+use catena_node::{keys, Home, LogFormat, NodeConfig, RunOptions};
+use catena_primitives::{Call, SecretKey, Transaction};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod client;
+use client::ApiClient;
+
+#[derive(Parser)]
+#[command(
+    name = "catena",
+    version,
+    about = "Catena: a permissioned chain for supply-chain finance"
+)]
+struct Cli {
+    /// The node's home directory (config.toml, chain-spec.json, keys, data).
+    #[arg(long, global = true, env = "CATENA_HOME")]
+    home: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate or inspect ed25519 keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Build chain specs.
+    #[command(subcommand, name = "chain-spec")]
+    ChainSpec(SpecCommand),
+    /// Create a node home from a chain spec.
+    Init(InitArgs),
+    /// Run a node from its home directory.
+    Node(NodeArgs),
+    /// Create (once) and run a one-validator dev chain with demo members and their keys.
+    Dev(NodeArgs),
+    /// Show the chain's tip.
+    Status(QueryArgs),
+    /// Show a block by height, hash, or `latest`.
+    Block {
+        /// Height, block hash, or `latest`.
+        #[arg(default_value = "latest")]
+        id: String,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// Show a transaction and its receipt by hash.
+    Tx {
+        hash: String,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// Send a signed remark (a note recorded on chain) and wait for its block.
+    Remark(RemarkArgs),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Generate a new key from the operating system's random source.
+    Generate {
+        /// Write the key file here (mode 0600) instead of printing the secret.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Show the account and peer id of a key file.
+    Inspect { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum SpecCommand {
+    /// Build a dev (one validator) or local (N validators) chain spec with the demo members.
+    Build {
+        #[arg(long, conflicts_with = "local", required_unless_present = "local")]
+        dev: bool,
+        /// Number of validators.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=100))]
+        local: Option<u16>,
+        /// Write the spec here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also write the demo member and validator keys into this directory.
+        #[arg(long)]
+        keys_dir: Option<PathBuf>,
+        /// Genesis time in milliseconds since 1970 (default: now).
+        #[arg(long)]
+        genesis_time_ms: Option<u64>,
+    },
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// The chain spec file.
+    #[arg(long)]
+    chain: PathBuf,
+    /// The validator's vote-signing key file, if this node validates.
+    #[arg(long)]
+    validator_key: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Args, Clone, Default)]
+struct Settings {
+    /// Where the HTTP API listens (overrides config.toml).
+    #[arg(long, env = "CATENA_API_ADDR")]
+    api_addr: Option<SocketAddr>,
+    /// Where the node listens for peers, as a multiaddr (overrides config.toml).
+    #[arg(long, env = "CATENA_P2P_ADDR")]
+    p2p_addr: Option<String>,
+    /// Log format (overrides config.toml).
+    #[arg(long, env = "CATENA_LOG_FORMAT")]
+    log_format: Option<LogFormatArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+struct NodeArgs {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Args, Clone)]
+struct QueryArgs {
+    /// The node's API (default: the home's configured API address, else http://127.0.0.1:8545).
+    #[arg(long, env = "CATENA_API")]
+    api: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    output: Output,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+struct RemarkArgs {
+    /// The note to record.
+    text: String,
+    /// Act as this demo member (a key file in HOME/keys/NAME.json).
+    #[arg(long = "as", conflicts_with = "key", required_unless_present = "key")]
+    as_name: Option<String>,
+    /// Sign with this key file.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Return once the node admitted the transaction, without waiting for its block.
+    #[arg(long)]
+    no_wait: bool,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(cli) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let home = cli.home;
+    match cli.command {
+        Command::Key(KeyCommand::Generate { out }) => key_generate(out),
+        Command::Key(KeyCommand::Inspect { file }) => {
+            let key = keys::read_key(&file)?;
+            println!("account: {}", key.account());
+            println!("peer id: {}", peer_id::from_ed25519(&key.account()));
+            Ok(())
+        }
+        Command::ChainSpec(SpecCommand::Build {
+            dev,
+            local,
+            out,
+            keys_dir,
+            genesis_time_ms,
+        }) => {
+            let time = genesis_time_ms.unwrap_or_else(now_ms);
+            let built = if dev {
+                build_dev(time)
+            } else {
+                build_local(local.map_or(1, usize::from), time)
+            };
+            if let Some(dir) = keys_dir {
+                write_demo_keys(&built, &dir)?;
+            }
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, built.spec.to_json() + "\n")
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "wrote chain spec '{}' to {}",
+                        built.spec.chain_id,
+                        path.display()
+                    );
+                }
+                None => println!("{}", built.spec.to_json()),
+            }
+            Ok(())
+        }
+        Command::Init(args) => {
+            let home = Home(require_home(home)?);
+            init(
+                &home,
+                &args.chain,
+                args.validator_key.as_deref(),
+                &args.settings,
+            )?;
+            println!("initialised {}", home.0.display());
+            Ok(())
+        }
+        Command::Node(args) => {
+            let home = Home(require_home(home)?);
+            if !home.is_initialised() {
+                bail!("{} is not a node home (no chain-spec.json); run `catena init --home {} --chain SPEC` first", home.0.display(), home.0.display());
+            }
+            run_node(&home, &args.settings, false)
+        }
+        Command::Dev(args) => {
+            let home = Home(home.unwrap_or_else(default_dev_home));
+            if !home.is_initialised() {
+                create_dev_home(&home, &args.settings)?;
+            }
+            run_node(&home, &args.settings, true)
+        }
+        Command::Status(query) => {
+            let client = ApiClient::new(&api_url(home.as_deref(), &query));
+            let value = client.get("/status")?;
+            if query.output == Output::Json {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+                return Ok(());
+            }
+            let status: catena_api::StatusView = serde_json::from_value(value)?;
+            println!("chain:       {}", status.chain_id);
+            println!("height:      {}", status.height);
+            println!("block hash:  {}", status.block_hash);
+            println!("state root:  {}", status.state_root);
+            println!("block time:  {} ms", status.time_ms);
+            println!("validators:  {}", status.validators);
+            println!("mempool:     {} pending", status.mempool_size);
+            Ok(())
+        }
+        Command::Block { id, query } => {
+            let client = ApiClient::new(&api_url(home.as_deref(), &query));
+            print_value(&client.get(&format!("/blocks/{id}"))?, query.output)
+        }
+        Command::Tx { hash, query } => {
+            let client = ApiClient::new(&api_url(home.as_deref(), &query));
+            print_value(&client.get(&format!("/transactions/{hash}"))?, query.output)
+        }
+        Command::Remark(args) => remark(home.as_deref(), args),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn require_home(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    home.context("no home directory: pass --home DIR or set CATENA_HOME")
+}
+
+fn default_dev_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".catena")
+        .join("dev")
+}
+
+fn print_value(value: &serde_json::Value, output: Output) -> anyhow::Result<()> {
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(value)?),
+        Output::Text => print_fields(value, 0),
+    }
+    Ok(())
+}
+
+/// Prints a JSON object as indented `key: value` lines.
+fn print_fields(value: &serde_json::Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    serde_json::Value::Object(_) => {
+                        println!("{pad}{key}:");
+                        print_fields(value, indent + 2);
+                    }
+                    serde_json::Value::Array(items) if items.is_empty() => {
+                        println!("{pad}{key}: (none)")
+                    }
+                    serde_json::Value::Array(items) => {
+                        println!("{pad}{key}:");
+                        for item in items {
+                            match item {
+                                serde_json::Value::Object(_) => {
+                                    println!("{pad}  -");
+                                    print_fields(item, indent + 4);
+                                }
+                                other => println!("{pad}  - {}", scalar(other)),
+                            }
+                        }
+                    }
+                    other => println!("{pad}{key}: {}", scalar(other)),
+                }
+            }
+        }
+        other => println!("{pad}{}", scalar(other)),
+    }
+}
+
+fn scalar(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+fn api_url(home: Option<&Path>, query: &QueryArgs) -> String {
+    if let Some(api) = &query.api {
+        return api.clone();
+    }
+    let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
+    match NodeConfig::load(&Home(home).config()) {
+        Ok(config) => format!("http://{}", config.api_addr),
+        Err(_) => "http://127.0.0.1:8545".into(),
+    }
+}
+
+fn key_generate(out: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut seed = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
+    let key = SecretKey::from_seed(seed);
+    match out {
+        Some(path) => {
+            keys::write_key(&path, &key)?;
+            println!("wrote {}", path.display());
+        }
+        None => println!("secret seed: 0x{}", hex::encode(key.seed())),
+    }
+    println!("account: {}", key.account());
+    println!("peer id: {}", peer_id::from_ed25519(&key.account()));
+    Ok(())
+}
+
+fn write_demo_keys(built: &BuiltSpec, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let validator_keys = built
+        .validator_keys
+        .iter()
+        .flat_map(|(vote, network)| [vote, network]);
+    for key in built.member_keys.iter().chain(validator_keys) {
+        keys::write_key(&dir.join(format!("{}.json", key.name)), &key.secret)?;
+    }
+    Ok(())
+}
+
+fn apply(settings: &Settings, config: &mut NodeConfig) {
+    if let Some(addr) = settings.api_addr {
+        config.api_addr = addr;
+    }
+    if let Some(addr) = &settings.p2p_addr {
+        config.p2p_addr = addr.clone();
+    }
+    if let Some(format) = settings.log_format {
+        config.log_format = match format {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        };
+    }
+}
+
+fn init(
+    home: &Home,
+    spec_path: &Path,
+    validator_key: Option<&Path>,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    if home.is_initialised() {
+        bail!(
+            "{} is already a node home; refusing to overwrite it",
+            home.0.display()
+        );
+    }
+    let spec = catena_node::read_spec(spec_path)?;
+    let key = validator_key.map(keys::read_key).transpose()?;
+    if let Some(key) = &key {
+        if !spec.validator_set().contains(&key.account()) {
+            bail!(
+                "the validator key's account {} is not a validator in chain '{}'",
+                key.account(),
+                spec.chain_id
+            );
+        }
+    }
+    std::fs::create_dir_all(&home.0)
+        .with_context(|| format!("cannot create {}", home.0.display()))?;
+    let mut config = NodeConfig::default();
+    apply(settings, &mut config);
+    std::fs::write(home.config(), config.to_toml()).context("cannot write config.toml")?;
+    if let Some(key) = &key {
+        keys::write_key(&home.validator_key(), key)?;
+    }
+    // The spec is written last: its presence marks the home as complete.
+    std::fs::write(home.spec(), spec.to_json() + "\n").context("cannot write chain-spec.json")?;
+    Ok(())
+}
+
+fn create_dev_home(home: &Home, settings: &Settings) -> anyhow::Result<()> {
+    let built = build_dev(now_ms());
+    write_demo_keys(&built, &home.keys())?;
+    let spec_path = home.keys().join("..").join("dev-chain-spec.json");
+    std::fs::write(&spec_path, built.spec.to_json()).context("cannot write the dev chain spec")?;
+    let validator_key = home.keys().join("validator-1.json");
+    init(home, &spec_path, Some(&validator_key), settings)?;
+    std::fs::remove_file(&spec_path).ok();
+    Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CATENA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn run_node(home: &Home, settings: &Settings, dev_banner: bool) -> anyhow::Result<()> {
+    let mut config = NodeConfig::load(&home.config())?;
+    apply(settings, &mut config);
+    init_logging(config.log_format);
+    let spec = home.load_spec()?;
+    let validator_key = match home.validator_key() {
+        path if path.exists() => Some(keys::read_key(&path)?),
+        _ => None,
+    };
+    let members: Vec<(String, String, String)> = spec
+        .members
+        .iter()
+        .flat_map(|m| {
+            let roles = m
+                .roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            m.accounts
+                .iter()
+                .map(move |a| (m.name.clone(), roles.clone(), a.to_string()))
+        })
+        .collect();
+    let home_dir = home.0.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(catena_node::run(
+        RunOptions {
+            home: home.clone(),
+            config,
+            spec,
+            validator_key,
+        },
+        shutdown_signal(),
+        move |started| {
+            if dev_banner {
+                println!(
+                    "Catena dev chain '{}' is running (height {}).",
+                    started.chain_id, started.height
+                );
+                println!("  API:   http://{}", started.api_addr);
+                println!("  Home:  {}", home_dir.display());
+                println!("  Demo accounts (keys in {}/keys):", home_dir.display());
+                for (name, roles, account) in &members {
+                    println!("    {name:<36} {roles:<10} {account}");
+                }
+                println!("  Try:   catena status --api http://{}", started.api_addr);
+                println!(
+                    "Press Ctrl-C to stop; run `catena dev` again to continue the same chain."
+                );
+            } else {
+                println!(
+                    "node running: chain '{}', API http://{}",
+                    started.chain_id, started.api_addr
+                );
+            }
+        },
+    ))?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+fn remark(home: Option<&Path>, args: RemarkArgs) -> anyhow::Result<()> {
+    let key = match (&args.as_name, &args.key) {
+        (_, Some(file)) => keys::read_key(file)?,
+        (Some(name), None) => {
+            let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
+            let file = Home(home).keys().join(format!("{name}.json"));
+            keys::read_key(&file).with_context(|| format!("no demo identity '{name}'"))?
+        }
+        (None, None) => bail!("pass --as NAME or --key FILE"),
+    };
+    let client = ApiClient::new(&api_url(home, &args.query));
+    let status = client.status()?;
+    let account: catena_api::AccountView =
+        serde_json::from_value(client.get(&format!("/accounts/{}", key.account()))?)?;
+    let tx = Transaction::signed(
+        &status.chain_id,
+        account.next_nonce,
+        Call::Remark(args.text.into_bytes()),
+        &key,
+    );
+    let hash = client.submit(&tx)?;
+    println!("submitted {hash}");
+    if args.no_wait {
+        return Ok(());
+    }
+    let view = client.wait_committed(hash, Duration::from_secs(60))?;
+    match view.receipt {
+        Some(receipt) if !receipt.success => {
+            bail!(
+                "transaction failed in block {}: {}",
+                view.block_height.unwrap_or(0),
+                receipt.error.unwrap_or_default()
+            )
+        }
+        _ => println!("committed in block {}", view.block_height.unwrap_or(0)),
+    }
+    Ok(())
+}

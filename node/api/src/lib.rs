@@ -1,0 +1,301 @@
+//! The node's HTTP API: JSON over HTTP, described by an OpenAPI document served at
+//! `/openapi.json`. Handlers depend on the [`ChainApi`] trait, not on the node, so the API is
+//! tested against a fake chain and the node is free to change underneath.
+//!
+//! Every error is a JSON body `{"error": {"code": "...", "message": "..."}}` with a 4xx status
+//! when the request is at fault; a 5xx means the node itself failed.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use catena_primitives::{AccountId, Hash, Transaction};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+mod views;
+pub use views::*;
+
+/// The largest request body accepted (a transaction in hex is twice its size).
+pub const MAX_BODY_BYTES: usize = 4 << 20;
+
+/// What the API needs from a chain. Implemented by the node's chain instance.
+pub trait ChainApi: Send + Sync + 'static {
+    fn status(&self) -> Result<StatusView, ApiError>;
+    fn block(&self, id: BlockId) -> Result<Option<BlockView>, ApiError>;
+    fn transaction(&self, hash: Hash) -> Result<Option<TransactionView>, ApiError>;
+    fn account(&self, account: AccountId) -> Result<AccountView, ApiError>;
+    fn state_entry(&self, key: Vec<u8>, height: Option<u64>) -> Result<StateEntryView, ApiError>;
+    fn submit(&self, tx: Transaction) -> Result<Hash, ApiError>;
+}
+
+/// A block named by height or by hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockId {
+    Height(u64),
+    Hash(Hash),
+    Latest,
+}
+
+impl std::str::FromStr for BlockId {
+    type Err = ApiError;
+    fn from_str(text: &str) -> Result<Self, ApiError> {
+        if text == "latest" {
+            return Ok(BlockId::Latest);
+        }
+        if let Ok(height) = text.parse::<u64>() {
+            return Ok(BlockId::Height(height));
+        }
+        text.parse::<Hash>().map(BlockId::Hash).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_block_id",
+                format!("'{text}' is neither a block height, 'latest', nor a block hash: {e}"),
+            )
+        })
+    }
+}
+
+/// An error answered to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The JSON body of every error.
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code such as `nonce_used` or `not_found`.
+    pub code: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(target: "api", code = self.code, message = %self.message, "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.into(),
+                message: self.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+type Chain = State<Arc<dyn ChainApi>>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Catena node API",
+        description = "Submit signed transactions and read blocks, transactions, accounts and \
+                       state entries with Merkle proofs. Errors are `{\"error\": {\"code\", \"message\"}}`."
+    ),
+    components(schemas(ErrorBody, ErrorDetail))
+)]
+struct ApiDoc;
+
+/// The API router for one chain, with `/openapi.json`.
+pub fn router(chain: Arc<dyn ChainApi>) -> Router {
+    let (router, openapi) = openapi_router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = Arc::clone(&openapi);
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this route; see /openapi.json",
+            )
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(chain)
+}
+
+/// The OpenAPI document alone.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi_router().split_for_parts().1
+}
+
+fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(get_status))
+        .routes(routes!(submit_transaction))
+        .routes(routes!(get_transaction))
+        .routes(routes!(get_block))
+        .routes(routes!(get_account))
+        .routes(routes!(get_state_entry))
+}
+
+/// The chain's tip.
+#[utoipa::path(get, path = "/status", tag = "chain",
+    responses((status = 200, body = StatusView)))]
+async fn get_status(State(chain): Chain) -> ApiResult<StatusView> {
+    chain.status().map(Json)
+}
+
+/// Submits a signed transaction (its SCALE bytes in hex). Answers once the mempool admitted it;
+/// poll `/transactions/{hash}` for its inclusion.
+#[utoipa::path(post, path = "/transactions", tag = "transactions",
+    request_body = SubmitRequest,
+    responses(
+        (status = 202, body = SubmitResponse, description = "admitted to the mempool"),
+        (status = 400, body = ErrorBody, description = "malformed request or transaction"),
+        (status = 403, body = ErrorBody, description = "the signer is not a member"),
+        (status = 409, body = ErrorBody, description = "nonce already used or taken (replay)"),
+        (status = 413, body = ErrorBody, description = "transaction over the size limit"),
+        (status = 422, body = ErrorBody, description = "wrong chain id or bad signature"),
+        (status = 503, body = ErrorBody, description = "mempool full, try later"),
+    ))]
+async fn submit_transaction(
+    State(chain): Chain,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
+    let body = body.map_err(|e| ApiError::new(e.status(), "bad_body", e.body_text()))?;
+    let request: SubmitRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("expected {{\"transaction\": \"0x<hex>\"}}: {e}"),
+        )
+    })?;
+    let digits = request
+        .transaction
+        .strip_prefix("0x")
+        .unwrap_or(&request.transaction);
+    let bytes = hex::decode(digits).map_err(|e| {
+        ApiError::bad_request("invalid_hex", format!("transaction is not hex: {e}"))
+    })?;
+    let tx = Transaction::decode_untrusted(&bytes).map_err(|e| {
+        let status = match e {
+            catena_primitives::TxError::Decode(catena_primitives::DecodeError::TooLarge {
+                ..
+            }) => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError::new(status, "malformed_transaction", e.to_string())
+    })?;
+    let hash = chain.submit(tx)?;
+    Ok((StatusCode::ACCEPTED, Json(SubmitResponse { hash })))
+}
+
+/// A transaction by hash: pending in the mempool, or committed with its receipt.
+#[utoipa::path(get, path = "/transactions/{hash}", tag = "transactions",
+    params(("hash" = String, Path, description = "transaction hash, 0x + 64 hex digits")),
+    responses((status = 200, body = TransactionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_transaction(
+    State(chain): Chain,
+    Path(hash): Path<String>,
+) -> ApiResult<TransactionView> {
+    let hash: Hash = hash.parse().map_err(|e| {
+        ApiError::bad_request(
+            "invalid_hash",
+            format!("'{hash}' is not a transaction hash: {e}"),
+        )
+    })?;
+    chain.transaction(hash)?.map(Json).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "transaction {hash} is neither pending nor committed"
+        ))
+    })
+}
+
+/// A block by height, by hash, or `latest`.
+#[utoipa::path(get, path = "/blocks/{id}", tag = "chain",
+    params(("id" = String, Path, description = "a height, a block hash (0x + 64 hex digits), or `latest`")),
+    responses((status = 200, body = BlockView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_block(State(chain): Chain, Path(id): Path<String>) -> ApiResult<BlockView> {
+    let block_id: BlockId = id.parse()?;
+    chain
+        .block(block_id)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no block {id}")))
+}
+
+/// An account's next nonce and, if it is a member's, the member.
+#[utoipa::path(get, path = "/accounts/{account}", tag = "accounts",
+    params(("account" = String, Path, description = "ed25519 public key, 0x + 64 hex digits")),
+    responses((status = 200, body = AccountView), (status = 400, body = ErrorBody)))]
+async fn get_account(State(chain): Chain, Path(account): Path<String>) -> ApiResult<AccountView> {
+    let account: AccountId = account.parse().map_err(|e| {
+        ApiError::bad_request(
+            "invalid_account",
+            format!("'{account}' is not an account: {e}"),
+        )
+    })?;
+    chain.account(account).map(Json)
+}
+
+#[derive(Deserialize, IntoParams, Debug)]
+#[into_params(parameter_in = Query)]
+struct StateQuery {
+    /// The height to read at (default: the latest).
+    height: Option<u64>,
+}
+
+/// A state entry (or its absence) with a Merkle proof against the state root at a height.
+#[utoipa::path(get, path = "/state/{key}", tag = "state",
+    params(("key" = String, Path, description = "the entry's key in hex (0x optional)"), StateQuery),
+    responses((status = 200, body = StateEntryView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_state_entry(
+    State(chain): Chain,
+    Path(key): Path<String>,
+    query: Result<Query<StateQuery>, QueryRejection>,
+) -> ApiResult<StateEntryView> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let digits = key.strip_prefix("0x").unwrap_or(&key);
+    if digits.len() > 2 * 1024 {
+        return Err(ApiError::bad_request(
+            "invalid_key",
+            "state keys are at most 1024 bytes",
+        ));
+    }
+    let key = hex::decode(digits)
+        .map_err(|e| ApiError::bad_request("invalid_key", format!("key is not hex: {e}")))?;
+    chain.state_entry(key, query.height).map(Json)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,132 @@
+//! The router against a fake chain: routing, parsing, and error shapes.
+
+use super::*;
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct Fake;
+
+impl ChainApi for Fake {
+    fn status(&self) -> Result<StatusView, ApiError> {
+        Ok(StatusView {
+            chain_id: "c".into(),
+            height: 3,
+            block_hash: Hash::ZERO,
+            state_root: Hash::ZERO,
+            time_ms: 1,
+            genesis_hash: Hash::ZERO,
+            validators: 1,
+            mempool_size: 0,
+        })
+    }
+    fn block(&self, _id: BlockId) -> Result<Option<BlockView>, ApiError> {
+        Ok(None)
+    }
+    fn transaction(&self, _hash: Hash) -> Result<Option<TransactionView>, ApiError> {
+        Ok(None)
+    }
+    fn account(&self, account: AccountId) -> Result<AccountView, ApiError> {
+        Ok(AccountView {
+            account,
+            next_nonce: 0,
+            member: None,
+        })
+    }
+    fn state_entry(&self, _key: Vec<u8>, _height: Option<u64>) -> Result<StateEntryView, ApiError> {
+        Err(ApiError::not_found("no such height"))
+    }
+    fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
+        Ok(tx.hash())
+    }
+}
+
+async fn call(method: &str, uri: &str, body: &str) -> (StatusCode, serde_json::Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    let response = router(Arc::new(Fake))
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "{method} {uri}: body is not JSON: {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, json)
+}
+
+#[tokio::test]
+async fn bad_input_gets_4xx_with_json_error() {
+    let cases = [
+        ("GET", "/blocks/xyz", "", 400, "invalid_block_id"),
+        ("GET", "/blocks/12", "", 404, "not_found"),
+        ("GET", "/transactions/0x12", "", 400, "invalid_hash"),
+        ("GET", "/accounts/nothex", "", 400, "invalid_account"),
+        ("GET", "/state/zz", "", 400, "invalid_key"),
+        ("GET", "/state/00?height=minus", "", 400, "invalid_query"),
+        ("POST", "/transactions", "not json", 400, "invalid_json"),
+        (
+            "POST",
+            "/transactions",
+            "{\"transaction\": \"0xzz\"}",
+            400,
+            "invalid_hex",
+        ),
+        (
+            "POST",
+            "/transactions",
+            "{\"transaction\": \"0x0102\"}",
+            400,
+            "malformed_transaction",
+        ),
+        ("GET", "/no/such/route", "", 404, "not_found"),
+        ("DELETE", "/status", "", 405, "method_not_allowed"),
+    ];
+    for (method, uri, body, status, code) in cases {
+        let (got, json) = call(method, uri, body).await;
+        assert_eq!(got.as_u16(), status, "{method} {uri}: {json}");
+        assert_eq!(json["error"]["code"], code, "{method} {uri}: {json}");
+        assert!(json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn serves_status_and_openapi_covering_every_route() {
+    let (status, json) = call("GET", "/status", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["height"], 3);
+    let (status, doc) = call("GET", "/openapi.json", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for path in [
+        "/status",
+        "/transactions",
+        "/transactions/{hash}",
+        "/blocks/{id}",
+        "/accounts/{account}",
+        "/state/{key}",
+    ] {
+        assert!(paths.contains(&path), "{path} missing from {paths:?}");
+    }
+}

@@ -1,0 +1,152 @@
+//! The JSON shapes the API answers with. Hashes, accounts, signatures and byte strings are
+//! `0x`-prefixed lowercase hex.
+
+use catena_primitives::{AccountId, Hash, Signature};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct StatusView {
+    pub chain_id: String,
+    /// Height of the latest committed block.
+    pub height: u64,
+    #[schema(value_type = String)]
+    pub block_hash: Hash,
+    #[schema(value_type = String)]
+    pub state_root: Hash,
+    /// Time of the latest block, milliseconds since 1970.
+    pub time_ms: u64,
+    #[schema(value_type = String)]
+    pub genesis_hash: Hash,
+    pub validators: usize,
+    /// Transactions waiting in this node's mempool.
+    pub mempool_size: usize,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct SignatureView {
+    #[schema(value_type = String)]
+    pub validator: AccountId,
+    #[schema(value_type = String)]
+    pub signature: Signature,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct CertificateView {
+    pub round: u32,
+    pub signatures: Vec<SignatureView>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct BlockView {
+    #[schema(value_type = String)]
+    pub hash: Hash,
+    pub chain_id: String,
+    pub height: u64,
+    #[schema(value_type = String)]
+    pub parent_hash: Hash,
+    pub time_ms: u64,
+    #[schema(value_type = String)]
+    pub proposer: AccountId,
+    #[schema(value_type = String)]
+    pub tx_root: Hash,
+    #[schema(value_type = String)]
+    pub state_root: Hash,
+    #[schema(value_type = String)]
+    pub receipts_root: Hash,
+    #[schema(value_type = String)]
+    pub validator_set_hash: Hash,
+    /// Hashes of the block's transactions, in order.
+    #[schema(value_type = Vec<String>)]
+    pub transactions: Vec<Hash>,
+    /// The commit certificate (empty signatures for genesis, which the chain spec certifies).
+    pub certificate: CertificateView,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct CallView {
+    /// The call's name, e.g. `remark`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The call's arguments in hex (SCALE).
+    pub args: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum TxStatus {
+    /// Admitted to the mempool, not yet in a block.
+    Pending,
+    /// In a committed block; see the receipt for the outcome.
+    Committed,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct ReceiptView {
+    /// `true` if the call did what it asked; `false` if it failed and only the nonce advanced.
+    pub success: bool,
+    pub error: Option<String>,
+    pub fuel_used: u64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct TransactionView {
+    #[schema(value_type = String)]
+    pub hash: Hash,
+    pub status: TxStatus,
+    pub chain_id: String,
+    pub nonce: u64,
+    #[schema(value_type = String)]
+    pub signer: AccountId,
+    pub call: CallView,
+    #[schema(value_type = String)]
+    pub signature: Signature,
+    pub block_height: Option<u64>,
+    pub index: Option<u32>,
+    pub receipt: Option<ReceiptView>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct MemberView {
+    pub name: String,
+    pub uscc: String,
+    pub roles: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct AccountView {
+    #[schema(value_type = String)]
+    pub account: AccountId,
+    /// The nonce the account's next transaction must carry.
+    pub next_nonce: u64,
+    /// The member owning the account, if any.
+    pub member: Option<MemberView>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct StateEntryView {
+    /// The key in hex.
+    pub key: String,
+    pub height: u64,
+    /// The state root at `height`, as in that block's header.
+    #[schema(value_type = String)]
+    pub state_root: Hash,
+    /// The value in hex, or null if the key is absent.
+    pub value: Option<String>,
+    /// Inclusion proof if `value` is set, non-inclusion proof otherwise: the Borsh encoding
+    /// of a `jmt` SparseMerkleProof over SHA-256, in hex. Verify with
+    /// `catena_primitives::StateProof::verify`.
+    pub proof: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct SubmitRequest {
+    /// The SCALE encoding of the signed transaction, in hex.
+    pub transaction: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct SubmitResponse {
+    #[schema(value_type = String)]
+    pub hash: Hash,
+}

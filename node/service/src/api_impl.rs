@@ -1,0 +1,213 @@
+//! The API's view of a chain instance.
+
+use catena_api::{
+    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, MemberView,
+    ReceiptView, SignatureView, StateEntryView, StatusView, TransactionView, TxStatus,
+};
+use catena_mempool::AdmitError;
+use catena_primitives::{AccountId, Call, Hash, ReceiptStatus, Transaction, TxError};
+use parity_scale_codec::Encode;
+
+use crate::chain::{ChainError, ChainInstance, StoreState};
+use axum::http::StatusCode;
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e.to_string())
+}
+
+fn chain_error(e: ChainError) -> ApiError {
+    internal(e)
+}
+
+fn admit_error(e: AdmitError) -> ApiError {
+    let (status, code) = match &e {
+        AdmitError::Invalid(TxError::WrongChain { .. }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "wrong_chain")
+        }
+        AdmitError::Invalid(TxError::BadSignature(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature")
+        }
+        AdmitError::Invalid(TxError::TooLarge { .. }) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+        }
+        AdmitError::Invalid(_) => (StatusCode::BAD_REQUEST, "malformed_transaction"),
+        AdmitError::NotAMember { .. } => (StatusCode::FORBIDDEN, "not_a_member"),
+        AdmitError::NonceUsed { .. } => (StatusCode::CONFLICT, "nonce_used"),
+        AdmitError::NonceTaken { .. } => (StatusCode::CONFLICT, "nonce_taken"),
+        AdmitError::AlreadyPending(_) => (StatusCode::CONFLICT, "already_pending"),
+        AdmitError::NonceTooHigh { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "nonce_too_high"),
+        AdmitError::Full { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mempool_full"),
+        AdmitError::State(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    };
+    ApiError::new(status, code, e.to_string())
+}
+
+fn call_view(call: &Call) -> CallView {
+    // The SCALE encoding of the arguments: the call's encoding after its one-byte index.
+    let encoded = call.encode();
+    CallView {
+        kind: call.name().into(),
+        args: format!("0x{}", hex::encode(&encoded[1..])),
+    }
+}
+
+fn tx_view(tx: &Transaction, hash: Hash) -> TransactionView {
+    TransactionView {
+        hash,
+        status: TxStatus::Pending,
+        chain_id: tx.chain_id.clone(),
+        nonce: tx.nonce,
+        signer: tx.signer,
+        call: call_view(&tx.call),
+        signature: tx.signature,
+        block_height: None,
+        index: None,
+        receipt: None,
+    }
+}
+
+impl ChainApi for ChainInstance {
+    fn status(&self) -> Result<StatusView, ApiError> {
+        let tip = self.tip().map_err(chain_error)?;
+        let header = self
+            .store()
+            .header(tip.height)
+            .map_err(internal)?
+            .ok_or_else(|| internal(format!("header {} missing", tip.height)))?;
+        Ok(StatusView {
+            chain_id: self.spec().chain_id.clone(),
+            height: tip.height,
+            block_hash: tip.block_hash,
+            state_root: tip.state_root,
+            time_ms: header.time_ms,
+            genesis_hash: self.genesis_hash(),
+            validators: self.validators().len(),
+            mempool_size: self.mempool().len(),
+        })
+    }
+
+    fn block(&self, id: BlockId) -> Result<Option<BlockView>, ApiError> {
+        let store = self.store();
+        let height = match id {
+            BlockId::Height(h) => Some(h),
+            BlockId::Hash(hash) => store.height_of(&hash).map_err(internal)?,
+            BlockId::Latest => Some(self.tip().map_err(chain_error)?.height),
+        };
+        let Some(height) = height else {
+            return Ok(None);
+        };
+        let (Some(block), Some(cert)) = (
+            store.block(height).map_err(internal)?,
+            store.certificate(height).map_err(internal)?,
+        ) else {
+            return Ok(None);
+        };
+        let h = &block.header;
+        Ok(Some(BlockView {
+            hash: block.hash(),
+            chain_id: h.chain_id.clone(),
+            height: h.height,
+            parent_hash: h.parent_hash,
+            time_ms: h.time_ms,
+            proposer: h.proposer,
+            tx_root: h.tx_root,
+            state_root: h.state_root,
+            receipts_root: h.receipts_root,
+            validator_set_hash: h.validator_set_hash,
+            transactions: block.transactions.iter().map(Transaction::hash).collect(),
+            certificate: CertificateView {
+                round: cert.round,
+                signatures: cert
+                    .signatures
+                    .iter()
+                    .map(|(validator, signature)| SignatureView {
+                        validator: *validator,
+                        signature: *signature,
+                    })
+                    .collect(),
+            },
+        }))
+    }
+
+    fn transaction(&self, hash: Hash) -> Result<Option<TransactionView>, ApiError> {
+        let store = self.store();
+        if let Some(location) = store.tx_location(&hash).map_err(internal)? {
+            let block = store
+                .block(location.height)
+                .map_err(internal)?
+                .ok_or_else(|| internal(format!("block {} missing", location.height)))?;
+            let tx = block
+                .transactions
+                .get(location.index as usize)
+                .ok_or_else(|| internal("transaction index out of range"))?;
+            let receipt = store
+                .receipt(&hash)
+                .map_err(internal)?
+                .ok_or_else(|| internal("receipt missing"))?;
+            let (success, error) = match receipt.status {
+                ReceiptStatus::Success => (true, None),
+                ReceiptStatus::Failed(reason) => (false, Some(reason)),
+            };
+            return Ok(Some(TransactionView {
+                status: TxStatus::Committed,
+                block_height: Some(location.height),
+                index: Some(location.index),
+                receipt: Some(ReceiptView {
+                    success,
+                    error,
+                    fuel_used: receipt.fuel_used,
+                }),
+                ..tx_view(tx, hash)
+            }));
+        }
+        Ok(self.mempool().get(&hash).map(|tx| tx_view(&tx, hash)))
+    }
+
+    fn account(&self, account: AccountId) -> Result<AccountView, ApiError> {
+        let state = StoreState(self.store());
+        let next_nonce = catena_runtime::nonce(&state, &account).map_err(internal)?;
+        let member = catena_runtime::member(&state, &account)
+            .map_err(internal)?
+            .map(|m| MemberView {
+                name: m.member,
+                uscc: m.uscc,
+                roles: m.roles,
+            });
+        Ok(AccountView {
+            account,
+            next_nonce,
+            member,
+        })
+    }
+
+    fn state_entry(&self, key: Vec<u8>, height: Option<u64>) -> Result<StateEntryView, ApiError> {
+        let tip = self.tip().map_err(chain_error)?;
+        let height = height.unwrap_or(tip.height);
+        if height > tip.height {
+            return Err(ApiError::not_found(format!(
+                "height {height} is not committed yet (latest is {})",
+                tip.height
+            )));
+        }
+        let header = self
+            .store()
+            .header(height)
+            .map_err(internal)?
+            .ok_or_else(|| internal(format!("header {height} missing")))?;
+        let (value, proof) = self
+            .store()
+            .state_with_proof(&key, height)
+            .map_err(internal)?;
+        Ok(StateEntryView {
+            key: format!("0x{}", hex::encode(&key)),
+            height,
+            state_root: header.state_root,
+            value: value.map(|v| format!("0x{}", hex::encode(v))),
+            proof: format!("0x{}", hex::encode(proof.0)),
+        })
+    }
+
+    fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
+        ChainInstance::submit(self, tx).map_err(admit_error)
+    }
+}

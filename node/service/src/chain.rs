@@ -1,0 +1,286 @@
+//! One chain hosted by this node: its spec, its store namespace, its mempool and, if this node
+//! validates it, its signing key. A process may host several (the main chain and parachains);
+//! each is independent.
+
+use std::path::Path;
+
+use catena_chain_spec::ChainSpec;
+use catena_mempool::{AccountView, AdmitError, Mempool, MempoolConfig};
+use catena_primitives::{
+    AccountId, Block, CommitCertificate, Hash, Header, Receipt, SecretKey, Transaction,
+    ValidatorSet,
+};
+use catena_runtime::{ExecutionError, MemberAccount, StateError, StateReader};
+use catena_storage::{PreparedState, StorageError, Store, Tip};
+
+/// Why a chain could not be opened or advanced.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot execute block: {0}")]
+    Execution(#[from] ExecutionError),
+    #[error(
+        "the data directory holds a different chain (genesis {stored}) than the chain spec \
+         '{chain_id}' (genesis {expected}); use another --home or data_dir"
+    )]
+    GenesisMismatch {
+        chain_id: String,
+        stored: Hash,
+        expected: Hash,
+    },
+    #[error("block {height} is missing from the store")]
+    Missing { height: u64 },
+}
+
+/// A block built and executed, waiting for its certificate.
+#[derive(Debug)]
+pub struct Proposal {
+    pub block: Block,
+    pub receipts: Vec<Receipt>,
+    state: PreparedState,
+}
+
+/// One chain's state on this node.
+#[derive(Debug)]
+pub struct ChainInstance {
+    spec: ChainSpec,
+    store: Store,
+    mempool: Mempool,
+    validators: ValidatorSet,
+    genesis_hash: Hash,
+}
+
+/// Committed state as the runtime and the mempool see it.
+#[derive(Debug)]
+pub struct StoreState<'a>(pub &'a Store);
+
+impl StateReader for StoreState<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.0.state_get(key).map_err(|e| StateError(e.to_string()))
+    }
+}
+
+impl AccountView for StoreState<'_> {
+    fn next_nonce(&self, account: &AccountId) -> Result<u64, String> {
+        catena_runtime::nonce(self, account).map_err(|e| e.to_string())
+    }
+    fn is_member(&self, account: &AccountId) -> Result<bool, String> {
+        catena_runtime::member(self, account)
+            .map(|m| m.is_some())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn genesis_accounts(spec: &ChainSpec) -> Vec<(AccountId, MemberAccount)> {
+    spec.members
+        .iter()
+        .flat_map(|member| {
+            member.accounts.iter().map(move |account| {
+                (
+                    *account,
+                    MemberAccount {
+                        member: member.name.clone(),
+                        uscc: member.uscc.clone(),
+                        roles: member
+                            .roles
+                            .iter()
+                            .map(|r| r.as_str().to_string())
+                            .collect(),
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+impl ChainInstance {
+    /// Opens the chain's store under `dir`, writing genesis on first use and refusing a store
+    /// that holds another chain.
+    pub fn open(
+        spec: ChainSpec,
+        dir: &Path,
+        mempool_capacity: usize,
+    ) -> Result<ChainInstance, ChainError> {
+        let store = Store::open(dir)?;
+        let validators = spec.validator_set();
+        let accounts = genesis_accounts(&spec);
+        let genesis_changes =
+            catena_runtime::genesis_changes(accounts.iter().map(|(a, m)| (a, m.clone())));
+        let state = store.prepare_state(0, genesis_changes)?;
+        let genesis = Block {
+            header: Header {
+                chain_id: spec.chain_id.clone(),
+                height: 0,
+                parent_hash: Hash::ZERO,
+                time_ms: spec.genesis_time_ms,
+                proposer: AccountId([0; 32]),
+                tx_root: Block::compute_tx_root(&[]),
+                state_root: state.state_root,
+                receipts_root: Receipt::compute_root(&[]),
+                validator_set_hash: validators.hash(),
+            },
+            transactions: Vec::new(),
+        };
+        let genesis_hash = genesis.hash();
+        match store.header(0)? {
+            Some(stored) if stored.hash() != genesis_hash => {
+                return Err(ChainError::GenesisMismatch {
+                    chain_id: spec.chain_id.clone(),
+                    stored: stored.hash(),
+                    expected: genesis_hash,
+                })
+            }
+            Some(_) => {}
+            None => {
+                // The chain spec certifies genesis: its certificate carries no signatures.
+                let certificate = CommitCertificate {
+                    height: 0,
+                    round: 0,
+                    block_hash: genesis_hash,
+                    signatures: Vec::new(),
+                };
+                store.commit(&genesis, &certificate, &[], state)?;
+                tracing::info!(target: "chain", chain = %spec.chain_id, %genesis_hash, "genesis written");
+            }
+        }
+        let mempool = Mempool::new(MempoolConfig {
+            chain_id: spec.chain_id.clone(),
+            max_tx_bytes: spec.parameters.max_tx_bytes as usize,
+            capacity: mempool_capacity,
+        });
+        Ok(ChainInstance {
+            spec,
+            store,
+            mempool,
+            validators,
+            genesis_hash,
+        })
+    }
+
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+    pub fn validators(&self) -> &ValidatorSet {
+        &self.validators
+    }
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+
+    pub fn tip(&self) -> Result<Tip, ChainError> {
+        self.store.tip()?.ok_or(ChainError::Missing { height: 0 })
+    }
+
+    /// Admits a transaction to the mempool.
+    pub fn submit(&self, tx: Transaction) -> Result<Hash, AdmitError> {
+        self.mempool.admit(tx, &StoreState(&self.store))
+    }
+
+    /// Builds and executes the block at `height` from the mempool. `now_ms` is the proposer's
+    /// clock; the block's time is never earlier than its parent's plus one millisecond.
+    pub fn build_proposal(
+        &self,
+        height: u64,
+        now_ms: u64,
+        proposer: AccountId,
+    ) -> Result<Proposal, ChainError> {
+        let parent = self
+            .store
+            .header(height - 1)?
+            .ok_or(ChainError::Missing { height: height - 1 })?;
+        let state = StoreState(&self.store);
+        let params = &self.spec.parameters;
+        let mut transactions = self.mempool.select(
+            params.max_block_txs as usize,
+            params.max_block_bytes as usize,
+            &state,
+        );
+        let executed = loop {
+            match catena_runtime::execute_block(&state, &transactions) {
+                Ok(executed) => break executed,
+                // A transaction that became invalid since admission: drop it and build again.
+                Err(
+                    ExecutionError::BadNonce { tx, .. } | ExecutionError::NotAMember { tx, .. },
+                ) => {
+                    tracing::warn!(target: "chain::propose", %tx, "dropping a transaction that no longer applies");
+                    transactions.retain(|t| t.hash() != tx);
+                    self.mempool.remove(&tx);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let prepared = self.store.prepare_state(height, executed.changes)?;
+        let header = Header {
+            chain_id: self.spec.chain_id.clone(),
+            height,
+            parent_hash: parent.hash(),
+            time_ms: now_ms.max(parent.time_ms + 1),
+            proposer,
+            tx_root: Block::compute_tx_root(&transactions),
+            state_root: prepared.state_root,
+            receipts_root: Receipt::compute_root(&executed.receipts),
+            validator_set_hash: self.validators.hash(),
+        };
+        Ok(Proposal {
+            block: Block {
+                header,
+                transactions,
+            },
+            receipts: executed.receipts,
+            state: prepared,
+        })
+    }
+
+    /// Makes a certified proposal durable, then forgets its transactions from the mempool.
+    pub fn commit(
+        &self,
+        proposal: Proposal,
+        certificate: &CommitCertificate,
+    ) -> Result<Tip, ChainError> {
+        let Proposal {
+            block,
+            receipts,
+            state,
+        } = proposal;
+        let tip = self.store.commit(&block, certificate, &receipts, state)?;
+        self.mempool
+            .remove_committed(&block.transactions, &StoreState(&self.store));
+        tracing::info!(
+            target: "chain::commit",
+            chain = %self.spec.chain_id,
+            height = tip.height,
+            block = %tip.block_hash,
+            txs = block.transactions.len(),
+            "committed"
+        );
+        Ok(tip)
+    }
+}
+
+/// Builds a certificate's signer list for a proposal from one key, for tests of the commit path.
+pub fn sign_commit(
+    chain_id: &str,
+    block: &Block,
+    round: u32,
+    key: &SecretKey,
+) -> CommitCertificate {
+    let vote = catena_primitives::Vote {
+        chain_id: chain_id.into(),
+        height: block.header.height,
+        round,
+        block_hash: block.hash(),
+    };
+    CommitCertificate {
+        height: block.header.height,
+        round,
+        block_hash: block.hash(),
+        signatures: vec![vote.sign(key)],
+    }
+}

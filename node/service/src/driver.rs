@@ -1,0 +1,118 @@
+//! The consensus driver: feeds inputs to the engine and performs its effects. It runs on its
+//! own thread because its effects (executing a block, a synced RocksDB write) block.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use catena_consensus::solo::SoloEngine;
+use catena_consensus::{Engine, Input, Output};
+use catena_primitives::SecretKey;
+
+use crate::chain::{ChainError, ChainInstance, Proposal};
+
+/// Milliseconds since 1970 by this machine's clock. Only the driver reads the clock; the block
+/// it proposes carries the time into execution.
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Drives a single-validator chain until `shutdown` fires or is dropped.
+pub fn run_solo(
+    chain: Arc<ChainInstance>,
+    key: SecretKey,
+    shutdown: Receiver<()>,
+) -> Result<(), ChainError> {
+    let spec = chain.spec();
+    let mut engine = SoloEngine::new(
+        spec.chain_id.clone(),
+        chain.validators().clone(),
+        key.account(),
+        spec.parameters.block_time_ms,
+    )
+    .expect("run_solo is only started for a one-validator chain whose validator this node is");
+    let mut queue: VecDeque<Output> = VecDeque::new();
+    let mut timer: Option<(Instant, Input)> = None;
+    let mut proposal: Option<Proposal> = None;
+    let step = |engine: &mut SoloEngine, queue: &mut VecDeque<Output>, input: Input| match engine
+        .process(input)
+    {
+        Ok(outputs) => queue.extend(outputs),
+        Err(e) => tracing::warn!(target: "consensus", error = %e, "input refused"),
+    };
+    step(
+        &mut engine,
+        &mut queue,
+        Input::Committed {
+            height: chain.tip()?.height,
+        },
+    );
+    loop {
+        while let Some(output) = queue.pop_front() {
+            match output {
+                Output::ScheduleTimeout {
+                    height,
+                    round,
+                    after_ms,
+                } => {
+                    timer = Some((
+                        Instant::now() + Duration::from_millis(after_ms),
+                        Input::Timeout { height, round },
+                    ));
+                }
+                Output::BuildProposal { height, round } => {
+                    let built = chain.build_proposal(height, now_ms(), key.account())?;
+                    let block_hash = built.block.hash();
+                    proposal = Some(built);
+                    step(
+                        &mut engine,
+                        &mut queue,
+                        Input::ProposalReady {
+                            height,
+                            round,
+                            block_hash,
+                        },
+                    );
+                }
+                Output::SignVote(vote) => {
+                    let (signer, signature) = vote.sign(&key);
+                    step(
+                        &mut engine,
+                        &mut queue,
+                        Input::Vote {
+                            vote,
+                            signer,
+                            signature,
+                        },
+                    );
+                }
+                Output::Commit(certificate) => {
+                    let built = proposal
+                        .take()
+                        .filter(|p| p.block.hash() == certificate.block_hash)
+                        .expect("the engine commits only the proposal it was told is ready");
+                    let tip = chain.commit(built, &certificate)?;
+                    step(
+                        &mut engine,
+                        &mut queue,
+                        Input::Committed { height: tip.height },
+                    );
+                }
+            }
+        }
+        let wait = timer.as_ref().map_or(Duration::from_secs(3600), |(at, _)| {
+            at.saturating_duration_since(Instant::now())
+        });
+        match shutdown.recv_timeout(wait) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some((_, input)) = timer.take() {
+                    step(&mut engine, &mut queue, input);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The composition root of a Catena node: it opens each hosted chain, starts its consensus
+//! driver and serves the HTTP API. It is the only crate that spawns threads and tasks.
+//!
+//! A node's home directory holds:
+//! - `config.toml`: node settings ([`config::NodeConfig`]);
+//! - `chain-spec.json`: the chain it runs;
+//! - `validator.key`: the vote-signing key, if this node validates;
+//! - `keys/`: demo member keys (dev and local homes only);
+//! - `data/chains/<chain id>/`: each chain's RocksDB store.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use catena_chain_spec::{ChainSpec, SpecError};
+use catena_primitives::SecretKey;
+
+pub mod api_impl;
+pub mod chain;
+pub mod config;
+pub mod driver;
+pub mod keys;
+
+pub use chain::{ChainError, ChainInstance};
+pub use config::{LogFormat, NodeConfig};
+
+pub const CONFIG_FILE: &str = "config.toml";
+pub const SPEC_FILE: &str = "chain-spec.json";
+pub const VALIDATOR_KEY_FILE: &str = "validator.key";
+pub const KEYS_DIR: &str = "keys";
+
+/// The files of a node's home directory.
+#[derive(Debug, Clone)]
+pub struct Home(pub PathBuf);
+
+impl Home {
+    pub fn config(&self) -> PathBuf {
+        self.0.join(CONFIG_FILE)
+    }
+    pub fn spec(&self) -> PathBuf {
+        self.0.join(SPEC_FILE)
+    }
+    pub fn validator_key(&self) -> PathBuf {
+        self.0.join(VALIDATOR_KEY_FILE)
+    }
+    pub fn keys(&self) -> PathBuf {
+        self.0.join(KEYS_DIR)
+    }
+    pub fn is_initialised(&self) -> bool {
+        self.spec().exists()
+    }
+    /// Where a chain's store lives under the configured data directory.
+    pub fn chain_dir(&self, config: &NodeConfig, chain_id: &str) -> PathBuf {
+        let data = if config.data_dir.is_absolute() {
+            config.data_dir.clone()
+        } else {
+            self.0.join(&config.data_dir)
+        };
+        data.join("chains").join(chain_id)
+    }
+
+    pub fn load_spec(&self) -> Result<ChainSpec, NodeError> {
+        read_spec(&self.spec())
+    }
+}
+
+/// Reads and validates a chain spec file.
+pub fn read_spec(path: &Path) -> Result<ChainSpec, NodeError> {
+    let bytes = std::fs::read(path).map_err(|source| NodeError::Io {
+        what: format!("read chain spec {}", path.display()),
+        source,
+    })?;
+    ChainSpec::from_json(&bytes).map_err(|source| NodeError::Spec {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("cannot {what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("chain spec {path}: {source}")]
+    Spec { path: PathBuf, source: SpecError },
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error("cannot listen for the API on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
+        "chain '{chain_id}' has {validators} validators; this build runs chains with one \
+         validator (dev mode) — the multi-validator network is not built yet"
+    )]
+    MultiValidator { chain_id: String, validators: usize },
+    #[error("the consensus driver stopped: {0}")]
+    Driver(String),
+}
+
+/// Everything a node needs to run.
+#[derive(Debug)]
+pub struct RunOptions {
+    pub home: Home,
+    pub config: NodeConfig,
+    pub spec: ChainSpec,
+    pub validator_key: Option<SecretKey>,
+}
+
+/// A running node's addresses, reported once it serves.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub api_addr: SocketAddr,
+    pub chain_id: String,
+    pub height: u64,
+}
+
+/// Runs the node until `shutdown` completes or the consensus driver fails. `on_start` is called
+/// once the API is listening.
+pub async fn run(
+    options: RunOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_start: impl FnOnce(&Started),
+) -> Result<(), NodeError> {
+    let RunOptions {
+        home,
+        config,
+        spec,
+        validator_key,
+    } = options;
+    let chain_dir = home.chain_dir(&config, &spec.chain_id);
+    std::fs::create_dir_all(&chain_dir).map_err(|source| NodeError::Io {
+        what: format!("create data directory {}", chain_dir.display()),
+        source,
+    })?;
+    let validators = spec.validators.len();
+    let chain_id = spec.chain_id.clone();
+    let chain = Arc::new(ChainInstance::open(
+        spec,
+        &chain_dir,
+        config.mempool_capacity,
+    )?);
+    let validating = validator_key.filter(|key| chain.validators().contains(&key.account()));
+    if validating.is_some() && validators > 1 {
+        return Err(NodeError::MultiValidator {
+            chain_id,
+            validators,
+        });
+    }
+
+    let listener = tokio::net::TcpListener::bind(config.api_addr)
+        .await
+        .map_err(|source| NodeError::Bind {
+            addr: config.api_addr,
+            source,
+        })?;
+    let api_addr = listener.local_addr().map_err(|source| NodeError::Bind {
+        addr: config.api_addr,
+        source,
+    })?;
+
+    // The driver thread stops when its channel's sender is dropped or sends.
+    let (stop_driver, driver_stopped) = std::sync::mpsc::channel::<()>();
+    let (driver_done_tx, driver_done) = tokio::sync::oneshot::channel::<Result<(), ChainError>>();
+    let driver = match validating {
+        Some(key) => {
+            let chain = Arc::clone(&chain);
+            let handle = std::thread::Builder::new()
+                .name(format!("consensus-{chain_id}"))
+                .spawn(move || {
+                    let result = driver::run_solo(chain, key, driver_stopped);
+                    let _ = driver_done_tx.send(result);
+                })
+                .map_err(|source| NodeError::Io {
+                    what: "start the consensus thread".into(),
+                    source,
+                })?;
+            Some(handle)
+        }
+        None => {
+            tracing::warn!(target: "node", chain = %chain_id, "no validator key of this chain: following only");
+            drop(driver_done_tx);
+            None
+        }
+    };
+
+    let started = Started {
+        api_addr,
+        chain_id: chain_id.clone(),
+        height: chain.tip()?.height,
+    };
+    tracing::info!(target: "node", chain = %chain_id, api = %api_addr, height = started.height, "node started");
+    on_start(&started);
+
+    let app = catena_api::router(Arc::clone(&chain) as Arc<dyn catena_api::ChainApi>);
+    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = api_stopped.await;
+            })
+            .await
+    });
+
+    let driver_failed = async move {
+        match driver_done.await {
+            Ok(Err(e)) => Some(e),
+            // Ended cleanly, or no driver: wait for the shutdown signal instead.
+            _ => std::future::pending().await,
+        }
+    };
+    let outcome = tokio::select! {
+        () = shutdown => Ok(()),
+        failure = driver_failed => Err(NodeError::Driver(failure.map_or_else(String::new, |e| e.to_string()))),
+    };
+    tracing::info!(target: "node", "shutting down");
+    let _ = stop_driver.send(());
+    if let Some(handle) = driver {
+        let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+    }
+    let _ = stop_api.send(());
+    let _ = server.await;
+    outcome
+}

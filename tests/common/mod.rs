@@ -1,0 +1,286 @@
+//! Helpers for tests that run the real `catena` binary: a node in a temporary home, on a free
+//! port, with polling (never fixed sleeps) and generous timeouts.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use catena_primitives::{SecretKey, Transaction};
+use parity_scale_codec::Encode;
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_catena");
+
+/// Runs `catena ARGS` to completion.
+pub fn catena(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("CATENA_HOME")
+        .output()
+        .expect("run catena")
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, panicking with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// An HTTP response: status and JSON body.
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Option<Reply> {
+    let mut response = response.ok()?;
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_json().unwrap_or(Value::Null);
+    Some(Reply { status, body })
+}
+
+/// A node process with its home directory.
+pub struct TestNode {
+    pub home: PathBuf,
+    pub api: String,
+    pub child: Option<Child>,
+    args: Vec<String>,
+}
+
+impl TestNode {
+    /// Creates a dev home in `dir` with the given block time, and starts its node.
+    pub fn dev(dir: &Path, block_time_ms: u64) -> TestNode {
+        let spec_path = dir.join("spec.json");
+        let keys = dir.join("keys");
+        let out = catena(&[
+            "chain-spec",
+            "build",
+            "--dev",
+            "--out",
+            spec_path.to_str().expect("utf-8"),
+            "--keys-dir",
+            keys.to_str().expect("utf-8"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut spec: Value =
+            serde_json::from_slice(&std::fs::read(&spec_path).expect("spec")).expect("json");
+        spec["parameters"]["block_time_ms"] = block_time_ms.into();
+        std::fs::write(&spec_path, spec.to_string()).expect("write spec");
+        let home = dir.join("node");
+        let api_addr = format!("127.0.0.1:{}", free_port());
+        let out = catena(&[
+            "init",
+            "--home",
+            home.to_str().expect("utf-8"),
+            "--chain",
+            spec_path.to_str().expect("utf-8"),
+            "--validator-key",
+            keys.join("validator-1.json").to_str().expect("utf-8"),
+            "--api-addr",
+            &api_addr,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut node = TestNode {
+            home: home.clone(),
+            api: format!("http://{api_addr}"),
+            child: None,
+            args: vec![
+                "node".into(),
+                "--home".into(),
+                home.to_string_lossy().into(),
+            ],
+        };
+        node.start();
+        node
+    }
+
+    /// Runs `catena dev` itself in `home` on a free port.
+    pub fn dev_command(home: &Path) -> TestNode {
+        let api_addr = format!("127.0.0.1:{}", free_port());
+        let mut node = TestNode {
+            home: home.to_path_buf(),
+            api: format!("http://{api_addr}"),
+            child: None,
+            args: vec![
+                "dev".into(),
+                "--home".into(),
+                home.to_string_lossy().into(),
+                "--api-addr".into(),
+                api_addr,
+            ],
+        };
+        node.start();
+        node
+    }
+
+    /// Starts (or restarts) the process and waits until its API answers.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        std::fs::create_dir_all(&self.home).expect("home");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.home.with_extension("log"))
+            .expect("log file");
+        let child = Command::new(BIN)
+            .args(&self.args)
+            .env_remove("CATENA_HOME")
+            .env("CATENA_LOG", "info")
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn catena");
+        self.child = Some(child);
+        wait_for("the node's API", Duration::from_secs(60), || {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("node exited with {status}:\n{}", self.log());
+                }
+            }
+            self.get("/status").filter(|r| r.status == 200)
+        });
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.home.with_extension("log")).unwrap_or_default()
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill");
+            child.wait().expect("wait");
+        }
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        wait_for("the node to exit", Duration::from_secs(30), || {
+            child.try_wait().expect("wait")
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Option<Reply> {
+        reply(agent().get(&format!("{}{path}", self.api)).call())
+    }
+
+    pub fn get_ok(&self, path: &str) -> Value {
+        let r = self
+            .get(path)
+            .unwrap_or_else(|| panic!("GET {path}: no answer"));
+        assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+        r.body
+    }
+
+    pub fn post_raw(&self, path: &str, body: &str) -> Reply {
+        reply(
+            agent()
+                .post(&format!("{}{path}", self.api))
+                .header("content-type", "application/json")
+                .send(body),
+        )
+        .unwrap_or_else(|| panic!("POST {path}: no answer"))
+    }
+
+    pub fn submit(&self, tx: &Transaction) -> Reply {
+        let body = serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) });
+        self.post_raw("/transactions", &body.to_string())
+    }
+
+    pub fn height(&self) -> u64 {
+        self.get_ok("/status")["height"].as_u64().expect("height")
+    }
+
+    pub fn chain_id(&self) -> String {
+        self.get_ok("/status")["chain_id"]
+            .as_str()
+            .expect("chain id")
+            .to_string()
+    }
+
+    pub fn next_nonce(&self, key: &SecretKey) -> u64 {
+        self.get_ok(&format!("/accounts/{}", key.account()))["next_nonce"]
+            .as_u64()
+            .expect("nonce")
+    }
+
+    /// Waits until the transaction is committed; returns its block height.
+    pub fn wait_committed(&self, hash: &str) -> u64 {
+        wait_for(
+            &format!("transaction {hash} to commit"),
+            Duration::from_secs(60),
+            || {
+                let r = self.get(&format!("/transactions/{hash}"))?;
+                (r.body["status"] == "committed")
+                    .then(|| r.body["block_height"].as_u64().expect("height"))
+            },
+        )
+    }
+
+    /// A demo member's key from the keys directory next to the home.
+    pub fn demo_key(&self, name: &str) -> SecretKey {
+        let candidates = [
+            self.home.join("keys"),
+            self.home.parent().expect("parent").join("keys"),
+        ];
+        let path = candidates
+            .iter()
+            .map(|d| d.join(format!("{name}.json")))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("no key file for {name}"));
+        let json: Value = serde_json::from_slice(&std::fs::read(path).expect("key")).expect("json");
+        let digits = json["secret_seed"]
+            .as_str()
+            .expect("seed")
+            .trim_start_matches("0x");
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(digits, &mut seed).expect("hex");
+        SecretKey::from_seed(seed)
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
