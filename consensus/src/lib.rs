@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 use catena_primitives::{AccountId, CommitCertificate, Hash, Signature, Vote};
 
 pub mod solo;
+pub mod tendermint;
 
 /// Something that happened, as seen by the consensus engine.
 #[derive(Debug, Clone, PartialEq, Eq)]

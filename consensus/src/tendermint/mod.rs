@@ -1,0 +1,232 @@
+//! Tendermint (arXiv:1807.04938, Algorithm 1) as a pure state machine. Each transition cites
+//! the numbered rule of `docs/consensus.md` it implements (`L22` …).
+//!
+//! The engine does not sign, verify signatures, execute blocks, read clocks or send messages:
+//! the node verifies each message's signature before it becomes an [`Input`], tells the engine
+//! whether a proposed block is valid (executed, roots match), and performs every [`Output`].
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use catena_primitives::{AccountId, CommitCertificate, Hash, Signature, ValidatorSet};
+
+mod handlers;
+mod votes;
+
+use votes::RoundVotes;
+
+/// The two kinds of vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum VoteKind {
+    Prevote,
+    Precommit,
+}
+
+/// A vote for a block (`Some`) or for no block (`None`, nil).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsensusVote {
+    pub kind: VoteKind,
+    pub height: u64,
+    pub round: u32,
+    pub value: Option<Hash>,
+}
+
+/// A vote with its signer and signature (checked by the node).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedVote {
+    pub vote: ConsensusVote,
+    pub signer: AccountId,
+    pub signature: Signature,
+}
+
+/// A proposal of `value` at (`height`, `round`); `pol_round` is the round of the polka that
+/// justifies re-proposing a value (`valid_round`), or `None` for a fresh block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proposal {
+    pub height: u64,
+    pub round: u32,
+    pub value: Hash,
+    pub pol_round: Option<u32>,
+    pub proposer: AccountId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TimeoutKind {
+    Propose,
+    Prevote,
+    Precommit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timeout {
+    pub kind: TimeoutKind,
+    pub height: u64,
+    pub round: u32,
+}
+
+/// Timeout durations: `base + round × delta`, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub propose_base_ms: u64,
+    pub propose_delta_ms: u64,
+    pub vote_base_ms: u64,
+    pub vote_delta_ms: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            propose_base_ms: 1_000,
+            propose_delta_ms: 500,
+            vote_base_ms: 500,
+            vote_delta_ms: 250,
+        }
+    }
+}
+
+impl Timeouts {
+    pub fn duration_ms(&self, kind: TimeoutKind, round: u32) -> u64 {
+        let r = u64::from(round);
+        match kind {
+            TimeoutKind::Propose => self.propose_base_ms + r * self.propose_delta_ms,
+            TimeoutKind::Prevote | TimeoutKind::Precommit => {
+                self.vote_base_ms + r * self.vote_delta_ms
+            }
+        }
+    }
+}
+
+/// What happens to the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Start deciding `height`: after committing `height − 1`, at start-up, or after block sync.
+    NewHeight { height: u64 },
+    /// The block asked for by [`Output::BuildProposal`] is built and executed.
+    ProposalBuilt {
+        height: u64,
+        round: u32,
+        value: Hash,
+    },
+    /// A proposal from a peer; `valid` says whether its block executed to the header's roots.
+    Proposal { proposal: Proposal, valid: bool },
+    /// A vote, from a peer or this node's own (fed back after signing).
+    Vote(SignedVote),
+    /// A timeout scheduled by [`Output::ScheduleTimeout`] fired.
+    Timeout(Timeout),
+}
+
+/// What the node must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Build and execute a new block at (`height`, `round`); answer with `Input::ProposalBuilt`.
+    BuildProposal { height: u64, round: u32 },
+    /// Sign and broadcast this proposal (with its block).
+    Propose(Proposal),
+    /// Sign, persist to the vote log, broadcast, then feed back as `Input::Vote`.
+    Vote(ConsensusVote),
+    /// Deliver `Input::Timeout(timeout)` after `after_ms`.
+    ScheduleTimeout { timeout: Timeout, after_ms: u64 },
+    /// `value` is decided at its height: commit it durably, then send `Input::NewHeight`.
+    Decide {
+        value: Hash,
+        certificate: CommitCertificate,
+    },
+    /// A validator signed two different votes of one kind for one height and round.
+    Equivocation {
+        first: SignedVote,
+        second: SignedVote,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    Propose,
+    Prevote,
+    Precommit,
+}
+
+/// Messages of a later height are kept (bounded) until the engine gets there.
+const MAX_FUTURE_MESSAGES: usize = 4_096;
+
+/// The Tendermint engine of one validator (or of an observer, if `me` is not a validator).
+#[derive(Debug)]
+pub struct Tendermint {
+    chain_id: String,
+    validators: ValidatorSet,
+    me: AccountId,
+    timeouts: Timeouts,
+    height: u64,
+    round: u32,
+    step: Step,
+    locked: Option<(Hash, u32)>,
+    valid: Option<(Hash, u32)>,
+    decided: bool,
+    proposals: BTreeMap<u32, (Proposal, bool)>,
+    votes: BTreeMap<u32, RoundVotes>,
+    /// Rules that fire only once per round: (rule line, round).
+    fired: BTreeSet<(u16, u32)>,
+    /// Senders seen per round, for L55.
+    senders: BTreeMap<u32, BTreeSet<AccountId>>,
+    future: Vec<Input>,
+}
+
+impl Tendermint {
+    pub fn new(
+        chain_id: String,
+        validators: ValidatorSet,
+        me: AccountId,
+        timeouts: Timeouts,
+    ) -> Tendermint {
+        Tendermint {
+            chain_id,
+            validators,
+            me,
+            timeouts,
+            height: 0,
+            round: 0,
+            step: Step::Propose,
+            locked: None,
+            valid: None,
+            decided: true,
+            proposals: BTreeMap::new(),
+            votes: BTreeMap::new(),
+            fired: BTreeSet::new(),
+            senders: BTreeMap::new(),
+            future: Vec::new(),
+        }
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+    pub fn round(&self) -> u32 {
+        self.round
+    }
+    pub fn step(&self) -> Step {
+        self.step
+    }
+    pub fn locked(&self) -> Option<(Hash, u32)> {
+        self.locked
+    }
+
+    /// The proposer of (`height`, `round`): validator `(height + round) mod n`.
+    pub fn proposer(&self, height: u64, round: u32) -> AccountId {
+        let n = self.validators.len() as u64;
+        let index = (height.wrapping_add(u64::from(round))) % n;
+        self.validators.validators[index as usize]
+    }
+
+    /// Processes one input and returns the effects to perform, in order.
+    pub fn process(&mut self, input: Input) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.handle(input, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
