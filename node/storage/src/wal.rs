@@ -1,0 +1,320 @@
+//! The vote write-ahead log: every vote this validator signs is appended and synced here
+//! before it is sent, so a restarted validator knows what it signed and never signs a
+//! conflicting vote for the same height, round and kind.
+//!
+//! Format: a sequence of records `[len: u32 LE][crc32 of payload: u32 LE][payload]`, the payload
+//! a SCALE-encoded [`LoggedVote`]. On open, a record cut short by a crash (the torn tail) is
+//! truncated away; a complete record whose checksum fails with more data behind it is damage
+//! the node cannot repair by itself, and opening fails with a message saying so.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use catena_primitives::codec::decode_limited;
+use catena_primitives::Hash;
+use parity_scale_codec::{Decode, Encode};
+
+const HEADER_LEN: usize = 8;
+/// A logged vote is well under 100 bytes; anything longer is damage.
+const MAX_RECORD_LEN: usize = 1024;
+
+/// A vote as remembered by its signer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct LoggedVote {
+    /// 0 = prevote, 1 = precommit.
+    pub kind: u8,
+    pub height: u64,
+    pub round: u32,
+    pub value: Option<Hash>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WalError {
+    #[error("vote log {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "vote log {path} is damaged at byte {offset} ({reason}) with {remaining} bytes after it; \
+         it cannot be repaired automatically. Restore it from a backup; never delete it while \
+         this validator may have voted, or it could sign conflicting votes"
+    )]
+    Corrupt {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+        remaining: u64,
+    },
+}
+
+/// What opening the log found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    pub records: usize,
+    /// Bytes of a torn last record that were cut off.
+    pub truncated_bytes: u64,
+}
+
+/// The open vote log of one chain.
+#[derive(Debug)]
+pub struct VoteLog {
+    path: PathBuf,
+    file: File,
+    votes: Vec<LoggedVote>,
+}
+
+impl VoteLog {
+    /// Opens (creating if needed) the log at `path`, truncating a torn tail.
+    pub fn open(path: &Path) -> Result<(VoteLog, Recovery), WalError> {
+        let io = |source| WalError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let mut votes = Vec::new();
+        let mut offset = 0usize;
+        let total = bytes.len();
+        while offset < total {
+            let rest = &bytes[offset..];
+            if rest.len() < HEADER_LEN {
+                break; // torn header
+            }
+            let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+            let crc = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
+            let corrupt = |reason: String| WalError::Corrupt {
+                path: path.to_path_buf(),
+                offset: offset as u64,
+                reason,
+                remaining: (total - offset) as u64,
+            };
+            if len > MAX_RECORD_LEN {
+                if rest.len() <= HEADER_LEN + MAX_RECORD_LEN {
+                    break; // a torn header can hold any length: treat as torn tail
+                }
+                return Err(corrupt(format!("record length {len} is impossible")));
+            }
+            if rest.len() < HEADER_LEN + len {
+                break; // torn payload
+            }
+            let payload = &rest[HEADER_LEN..HEADER_LEN + len];
+            let is_last = rest.len() == HEADER_LEN + len;
+            if crc32fast::hash(payload) != crc {
+                if is_last {
+                    break; // the last record was being written when the process died
+                }
+                return Err(corrupt("checksum mismatch".into()));
+            }
+            match decode_limited::<LoggedVote>(payload, MAX_RECORD_LEN) {
+                Ok(vote) => votes.push(vote),
+                Err(e) => return Err(corrupt(format!("undecodable record: {e}"))),
+            }
+            offset += HEADER_LEN + len;
+        }
+        let truncated_bytes = (total - offset) as u64;
+        if truncated_bytes > 0 {
+            file.set_len(offset as u64).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            tracing::warn!(target: "storage::wal", path = %path.display(), truncated_bytes, "cut a torn record off the vote log");
+        }
+        file.seek(SeekFrom::End(0)).map_err(io)?;
+        let recovery = Recovery {
+            records: votes.len(),
+            truncated_bytes,
+        };
+        Ok((
+            VoteLog {
+                path: path.to_path_buf(),
+                file,
+                votes,
+            },
+            recovery,
+        ))
+    }
+
+    /// Every vote logged, oldest first.
+    pub fn votes(&self) -> &[LoggedVote] {
+        &self.votes
+    }
+
+    /// A logged vote of the same kind, height and round with a different value: signing `vote`
+    /// would be equivocation.
+    pub fn conflict(&self, vote: &LoggedVote) -> Option<LoggedVote> {
+        self.votes
+            .iter()
+            .find(|v| {
+                v.kind == vote.kind
+                    && v.height == vote.height
+                    && v.round == vote.round
+                    && v.value != vote.value
+            })
+            .copied()
+    }
+
+    /// Appends `vote` and syncs it to disk. Call before sending the vote.
+    pub fn append(&mut self, vote: LoggedVote) -> Result<(), WalError> {
+        let payload = vote.encode();
+        let mut record = Vec::with_capacity(HEADER_LEN + payload.len());
+        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        record.extend_from_slice(&payload);
+        let io = |source| WalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file.write_all(&record).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        self.votes.push(vote);
+        Ok(())
+    }
+
+    /// Drops votes below `height` (decided heights), rewriting the log atomically: a new file is
+    /// written and synced, then renamed over the old one.
+    pub fn prune_below(&mut self, height: u64) -> Result<(), WalError> {
+        let kept: Vec<LoggedVote> = self
+            .votes
+            .iter()
+            .filter(|v| v.height >= height)
+            .copied()
+            .collect();
+        if kept.len() == self.votes.len() {
+            return Ok(());
+        }
+        let io = |source| WalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let tmp = self.path.with_extension("tmp");
+        {
+            let mut out = File::create(&tmp).map_err(io)?;
+            for vote in &kept {
+                let payload = vote.encode();
+                out.write_all(&(payload.len() as u32).to_le_bytes())
+                    .map_err(io)?;
+                out.write_all(&crc32fast::hash(&payload).to_le_bytes())
+                    .map_err(io)?;
+                out.write_all(&payload).map_err(io)?;
+            }
+            out.sync_all().map_err(io)?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        if let Some(dir) = self.path.parent() {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
+        self.file = OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(io)?;
+        self.votes = kept;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vote(height: u64, round: u32, value: u8) -> LoggedVote {
+        LoggedVote {
+            kind: 1,
+            height,
+            round,
+            value: Some(Hash([value; 32])),
+        }
+    }
+
+    #[test]
+    fn survives_reopen_and_finds_conflicts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("votes.wal");
+        {
+            let (mut log, recovery) = VoteLog::open(&path).expect("open");
+            assert_eq!(
+                recovery,
+                Recovery {
+                    records: 0,
+                    truncated_bytes: 0
+                }
+            );
+            log.append(vote(1, 0, 7)).expect("append");
+            log.append(vote(2, 0, 8)).expect("append");
+        }
+        let (log, recovery) = VoteLog::open(&path).expect("reopen");
+        assert_eq!(recovery.records, 2);
+        assert_eq!(log.votes(), &[vote(1, 0, 7), vote(2, 0, 8)]);
+        assert_eq!(log.conflict(&vote(2, 0, 9)), Some(vote(2, 0, 8)));
+        assert_eq!(log.conflict(&vote(2, 0, 8)), None);
+        assert_eq!(log.conflict(&vote(2, 1, 9)), None);
+    }
+
+    /// Cut the file at every length: each prefix opens, keeps the whole records before the cut,
+    /// and truncates the rest; appending afterwards works.
+    #[test]
+    fn every_torn_tail_is_truncated() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("votes.wal");
+        let votes: Vec<LoggedVote> = (0..5).map(|i| vote(i, 0, i as u8)).collect();
+        {
+            let (mut log, _) = VoteLog::open(&path).expect("open");
+            for v in &votes {
+                log.append(*v).expect("append");
+            }
+        }
+        let full = std::fs::read(&path).expect("read");
+        let record_len = full.len() / votes.len();
+        for cut in 0..full.len() {
+            std::fs::write(&path, &full[..cut]).expect("write");
+            let (mut log, recovery) =
+                VoteLog::open(&path).expect("a torn tail never blocks start-up");
+            let whole = cut / record_len;
+            assert_eq!(log.votes(), &votes[..whole], "cut at {cut}");
+            assert_eq!(recovery.truncated_bytes, (cut - whole * record_len) as u64);
+            log.append(vote(9, 9, 9)).expect("append after recovery");
+            drop(log);
+            let (log, _) = VoteLog::open(&path).expect("reopen");
+            assert_eq!(log.votes().last(), Some(&vote(9, 9, 9)));
+        }
+    }
+
+    #[test]
+    fn damage_before_the_tail_refuses_to_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("votes.wal");
+        {
+            let (mut log, _) = VoteLog::open(&path).expect("open");
+            for i in 0..3 {
+                log.append(vote(i, 0, 1)).expect("append");
+            }
+        }
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes[HEADER_LEN + 2] ^= 0xff; // inside the first record's payload
+        std::fs::write(&path, &bytes).expect("write");
+        let err = VoteLog::open(&path).expect_err("damaged").to_string();
+        assert!(err.contains("damaged at byte 0"), "{err}");
+        assert!(err.contains("cannot be repaired automatically"), "{err}");
+    }
+
+    #[test]
+    fn prune_keeps_recent_votes_atomically() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("votes.wal");
+        let (mut log, _) = VoteLog::open(&path).expect("open");
+        for i in 0..10 {
+            log.append(vote(i, 0, 1)).expect("append");
+        }
+        log.prune_below(7).expect("prune");
+        log.append(vote(10, 0, 1)).expect("append");
+        drop(log);
+        let (log, _) = VoteLog::open(&path).expect("reopen");
+        let heights: Vec<u64> = log.votes().iter().map(|v| v.height).collect();
+        assert_eq!(heights, vec![7, 8, 9, 10]);
+    }
+}
