@@ -1,0 +1,562 @@
+//! Catena's peer-to-peer layer on libp2p: TCP + noise + yamux, gossipsub for transactions and
+//! consensus messages, request-response for block sync.
+//!
+//! The network is permissioned: only the peer ids of the chain spec's validators (and any
+//! listed followers) may connect; a connection from any other key is denied right after the
+//! noise handshake, before any protocol runs. Payloads are opaque, size-limited byte strings:
+//! the node decodes them with its own limits and reports each gossip message as valid or not;
+//! a peer reported invalid [`BAN_THRESHOLD`] times is banned (disconnected and never redialled).
+//!
+//! This crate spawns nothing: the node's composition root runs [`Network::run`] as a task and
+//! talks to it through a [`NetworkHandle`] and an event channel.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use libp2p::futures::StreamExt;
+use libp2p::gossipsub::{
+    self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId, ValidationMode,
+};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{
+    allow_block_list, identity, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
+};
+use tokio::sync::{mpsc, oneshot};
+
+mod codec;
+pub use codec::LimitedCodec;
+pub use libp2p::{Multiaddr as Address, PeerId as Peer};
+
+/// The largest gossip message or sync message accepted.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 8 << 20;
+/// Invalid messages after which a peer is banned.
+pub const BAN_THRESHOLD: u32 = 10;
+/// Inbound requests the node has not answered yet, at most; the oldest is dropped beyond it.
+const MAX_OPEN_REQUESTS: usize = 1_024;
+/// How often missing peers are dialled again.
+const REDIAL_EVERY: Duration = Duration::from_secs(2);
+
+/// What a gossip message is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Topic {
+    Transactions,
+    Consensus,
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    pub chain_id: String,
+    /// The 32-byte ed25519 secret seed of this node's network key.
+    pub secret_seed: [u8; 32],
+    pub listen: Multiaddr,
+    /// Every peer allowed to connect, with where to dial it.
+    pub peers: Vec<(PeerId, Multiaddr)>,
+    pub max_message_bytes: usize,
+    /// How long a sync request may wait for its response.
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    #[error("invalid network key: {0}")]
+    Key(String),
+    #[error("cannot set up the transport: {0}")]
+    Transport(String),
+    #[error("cannot listen on {address}: {reason}")]
+    Listen { address: Multiaddr, reason: String },
+    #[error("the network task has stopped")]
+    Stopped,
+    #[error("request to {peer} failed: {reason}")]
+    Request { peer: PeerId, reason: String },
+}
+
+/// Something the network saw.
+#[derive(Debug)]
+pub enum Event {
+    Listening(Multiaddr),
+    PeerConnected(PeerId),
+    PeerDisconnected(PeerId),
+    /// A connection attempt from a key that is not allowed was refused.
+    Refused {
+        address: Multiaddr,
+    },
+    /// A gossip message; answer with [`NetworkHandle::report`].
+    Gossip {
+        topic: Topic,
+        source: PeerId,
+        message_id: MessageId,
+        data: Vec<u8>,
+    },
+    /// A request; answer with [`NetworkHandle::respond`].
+    Request {
+        peer: PeerId,
+        id: u64,
+        data: Vec<u8>,
+    },
+    Banned(PeerId),
+}
+
+enum Command {
+    Publish {
+        topic: Topic,
+        data: Vec<u8>,
+    },
+    Report {
+        message_id: MessageId,
+        source: PeerId,
+        valid: bool,
+    },
+    Invalid {
+        peer: PeerId,
+    },
+    Request {
+        peer: PeerId,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<Vec<u8>, NetworkError>>,
+    },
+    Respond {
+        id: u64,
+        data: Vec<u8>,
+    },
+    ConnectedPeers {
+        reply: oneshot::Sender<Vec<PeerId>>,
+    },
+}
+
+/// The node's side of the network task.
+#[derive(Clone, Debug)]
+pub struct NetworkHandle {
+    commands: mpsc::Sender<Command>,
+    pub local_peer_id: PeerId,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+impl NetworkHandle {
+    async fn send(&self, command: Command) -> Result<(), NetworkError> {
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| NetworkError::Stopped)
+    }
+
+    /// Publishes `data` to every subscribed peer.
+    pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetworkError> {
+        self.send(Command::Publish { topic, data }).await
+    }
+
+    /// Says whether a gossip message was valid: valid ones are forwarded, invalid ones dropped
+    /// and counted against the peer that sent them.
+    pub async fn report(
+        &self,
+        message_id: MessageId,
+        source: PeerId,
+        valid: bool,
+    ) -> Result<(), NetworkError> {
+        self.send(Command::Report {
+            message_id,
+            source,
+            valid,
+        })
+        .await
+    }
+
+    /// Counts an invalid message from `peer` outside gossip (a bad sync response, say).
+    pub async fn report_invalid(&self, peer: PeerId) -> Result<(), NetworkError> {
+        self.send(Command::Invalid { peer }).await
+    }
+
+    /// Sends a request and waits for its response.
+    pub async fn request(&self, peer: PeerId, data: Vec<u8>) -> Result<Vec<u8>, NetworkError> {
+        let (reply, response) = oneshot::channel();
+        self.send(Command::Request { peer, data, reply }).await?;
+        response.await.map_err(|_| NetworkError::Stopped)?
+    }
+
+    /// Answers the request with this id.
+    pub async fn respond(&self, id: u64, data: Vec<u8>) -> Result<(), NetworkError> {
+        self.send(Command::Respond { id, data }).await
+    }
+
+    pub async fn connected_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
+        let (reply, peers) = oneshot::channel();
+        self.send(Command::ConnectedPeers { reply }).await?;
+        peers.await.map_err(|_| NetworkError::Stopped)
+    }
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    allowed: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
+    gossipsub: gossipsub::Behaviour,
+    sync: request_response::Behaviour<LimitedCodec>,
+}
+
+/// The peer id of the ed25519 key with this secret seed.
+pub fn peer_id_of(secret_seed: [u8; 32]) -> Result<PeerId, NetworkError> {
+    let keypair = identity::Keypair::ed25519_from_bytes(secret_seed)
+        .map_err(|e| NetworkError::Key(e.to_string()))?;
+    Ok(keypair.public().to_peer_id())
+}
+
+/// The network task's state.
+pub struct Network {
+    swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+    topics: [(Topic, IdentTopic); 2],
+    peers: BTreeMap<PeerId, Multiaddr>,
+    connected: BTreeSet<PeerId>,
+    invalid: BTreeMap<PeerId, u32>,
+    banned: BTreeSet<PeerId>,
+    requests: HashMap<OutboundRequestId, oneshot::Sender<Result<Vec<u8>, NetworkError>>>,
+    /// Requests waiting for the node's answer, oldest first; bounded by [`MAX_OPEN_REQUESTS`].
+    channels: BTreeMap<u64, ResponseChannel<Vec<u8>>>,
+    next_channel: u64,
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network")
+            .field("peer_id", self.swarm.local_peer_id())
+            .finish()
+    }
+}
+
+impl Network {
+    /// Builds the swarm and starts listening. Returns the task state to run, its handle, and
+    /// the channel of events.
+    pub fn new(
+        config: NetworkConfig,
+    ) -> Result<(Network, NetworkHandle, mpsc::Receiver<Event>), NetworkError> {
+        let keypair = identity::Keypair::ed25519_from_bytes(config.secret_seed)
+            .map_err(|e| NetworkError::Key(e.to_string()))?;
+        let max = config.max_message_bytes;
+        let gossip_config = gossipsub::ConfigBuilder::default()
+            .max_transmit_size(max)
+            .validation_mode(ValidationMode::Strict)
+            .validate_messages()
+            .heartbeat_interval(Duration::from_millis(500))
+            .build()
+            .map_err(|e| NetworkError::Transport(e.to_string()))?;
+        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+            .with_tokio()
+            .with_tcp(
+                tcp::Config::default().nodelay(true),
+                noise::Config::new,
+                yamux::Config::default,
+            )
+            .map_err(|e| NetworkError::Transport(e.to_string()))?
+            .with_behaviour(|key| {
+                let gossipsub = gossipsub::Behaviour::new(
+                    MessageAuthenticity::Signed(key.clone()),
+                    gossip_config,
+                )
+                .map_err(|e| Box::<dyn std::error::Error + Send + Sync>::from(e.to_string()))?;
+                let protocol = StreamProtocol::try_from_owned(format!(
+                    "/catena/{}/sync/1",
+                    config.chain_id
+                ))
+                .map_err(|e| Box::<dyn std::error::Error + Send + Sync>::from(e.to_string()))?;
+                let sync = request_response::Behaviour::with_codec(
+                    LimitedCodec {
+                        max_bytes: max as u64,
+                    },
+                    [(protocol, ProtocolSupport::Full)],
+                    request_response::Config::default()
+                        .with_request_timeout(config.request_timeout),
+                );
+                Ok(Behaviour {
+                    allowed: Default::default(),
+                    gossipsub,
+                    sync,
+                })
+            })
+            .map_err(|e| NetworkError::Transport(e.to_string()))?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+            .build();
+        let local = *swarm.local_peer_id();
+        let topics = [
+            (
+                Topic::Transactions,
+                IdentTopic::new(format!("/catena/{}/transactions/1", config.chain_id)),
+            ),
+            (
+                Topic::Consensus,
+                IdentTopic::new(format!("/catena/{}/consensus/1", config.chain_id)),
+            ),
+        ];
+        for (_, topic) in &topics {
+            swarm
+                .behaviour_mut()
+                .gossipsub
+                .subscribe(topic)
+                .map_err(|e| NetworkError::Transport(e.to_string()))?;
+        }
+        let mut peers = BTreeMap::new();
+        for (peer, address) in config.peers {
+            if peer != local {
+                swarm.behaviour_mut().allowed.allow_peer(peer);
+                peers.insert(peer, address);
+            }
+        }
+        swarm
+            .listen_on(config.listen.clone())
+            .map_err(|e| NetworkError::Listen {
+                address: config.listen.clone(),
+                reason: e.to_string(),
+            })?;
+        let (command_tx, commands) = mpsc::channel(1024);
+        let (events_tx, events) = mpsc::channel(4096);
+        let network = Network {
+            swarm,
+            commands,
+            events: events_tx,
+            topics,
+            peers,
+            connected: BTreeSet::new(),
+            invalid: BTreeMap::new(),
+            banned: BTreeSet::new(),
+            requests: HashMap::new(),
+            channels: BTreeMap::new(),
+            next_channel: 0,
+        };
+        Ok((
+            network,
+            NetworkHandle {
+                commands: command_tx,
+                local_peer_id: local,
+            },
+            events,
+        ))
+    }
+
+    /// Runs until every [`NetworkHandle`] is dropped.
+    pub async fn run(mut self) {
+        let mut redial = tokio::time::interval(REDIAL_EVERY);
+        loop {
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(command) => self.on_command(command),
+                    None => return,
+                },
+                event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
+                _ = redial.tick() => self.dial_missing(),
+            }
+        }
+    }
+
+    fn dial_missing(&mut self) {
+        let missing: Vec<(PeerId, Multiaddr)> = self
+            .peers
+            .iter()
+            .filter(|(peer, _)| !self.connected.contains(*peer) && !self.banned.contains(*peer))
+            .map(|(p, a)| (*p, a.clone()))
+            .collect();
+        for (peer, address) in missing {
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                .addresses(vec![address])
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::debug!(target: "network", %peer, error = %e, "dial failed");
+            }
+        }
+    }
+
+    fn topic_of(&self, hash: &gossipsub::TopicHash) -> Option<Topic> {
+        self.topics
+            .iter()
+            .find(|(_, t)| &t.hash() == hash)
+            .map(|(k, _)| *k)
+    }
+
+    fn count_invalid(&mut self, peer: PeerId) -> bool {
+        let count = self.invalid.entry(peer).or_default();
+        *count += 1;
+        if *count >= BAN_THRESHOLD && self.banned.insert(peer) {
+            tracing::warn!(target: "network", %peer, invalid = *count, "banning peer after invalid messages");
+            // Disallowing closes every connection to the peer and refuses new ones.
+            self.swarm.behaviour_mut().allowed.disallow_peer(peer);
+            return true;
+        }
+        false
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Publish { topic, data } => {
+                let topic = self
+                    .topics
+                    .iter()
+                    .find(|(k, _)| *k == topic)
+                    .map(|(_, t)| t.clone())
+                    .expect("both topics exist");
+                if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(topic, data) {
+                    tracing::debug!(target: "network", error = %e, "publish failed");
+                }
+            }
+            Command::Report {
+                message_id,
+                source,
+                valid,
+            } => {
+                let acceptance = if valid {
+                    MessageAcceptance::Accept
+                } else {
+                    MessageAcceptance::Reject
+                };
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&message_id, &source, acceptance);
+                if !valid && self.count_invalid(source) {
+                    let _ = self.events.try_send(Event::Banned(source));
+                }
+            }
+            Command::Invalid { peer } => {
+                if self.count_invalid(peer) {
+                    let _ = self.events.try_send(Event::Banned(peer));
+                }
+            }
+            Command::Request { peer, data, reply } => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, data);
+                self.requests.insert(id, reply);
+            }
+            Command::Respond { id, data } => {
+                if let Some(channel) = self.channels.remove(&id) {
+                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, data);
+                }
+            }
+            Command::ConnectedPeers { reply } => {
+                let _ = reply.send(self.connected.iter().copied().collect());
+            }
+        }
+    }
+
+    async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(target: "network", %address, "listening");
+                let _ = self.events.send(Event::Listening(address)).await;
+                self.dial_missing();
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } if num_established.get() == 1 => {
+                self.connected.insert(peer_id);
+                tracing::info!(target: "network", peer = %peer_id, "peer connected");
+                let _ = self.events.send(Event::PeerConnected(peer_id)).await;
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.connected.remove(&peer_id);
+                let _ = self.events.send(Event::PeerDisconnected(peer_id)).await;
+            }
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                ..
+            } => {
+                tracing::info!(target: "network", address = %send_back_addr, %error, "refused an incoming connection");
+                let _ = self
+                    .events
+                    .send(Event::Refused {
+                        address: send_back_addr,
+                    })
+                    .await;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => match self.topic_of(&message.topic) {
+                Some(topic) => {
+                    let event = Event::Gossip {
+                        topic,
+                        source: propagation_source,
+                        message_id,
+                        data: message.data,
+                    };
+                    let _ = self.events.send(event).await;
+                }
+                None => {
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            MessageAcceptance::Reject,
+                        );
+                }
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event).await,
+            _ => {}
+        }
+    }
+
+    async fn on_sync_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => {
+                    let id = self.next_channel;
+                    self.next_channel += 1;
+                    self.channels.insert(id, channel);
+                    if self.channels.len() > MAX_OPEN_REQUESTS {
+                        self.channels.pop_first();
+                    }
+                    let _ = self
+                        .events
+                        .send(Event::Request {
+                            peer,
+                            id,
+                            data: request,
+                        })
+                        .await;
+                }
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.requests.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some(reply) = self.requests.remove(&request_id) {
+                    let _ = reply.send(Err(NetworkError::Request {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(target: "network", %peer, %error, "inbound request failed");
+                if matches!(error, request_response::InboundFailure::Io(_))
+                    && self.count_invalid(peer)
+                {
+                    let _ = self.events.send(Event::Banned(peer)).await;
+                }
+            }
+            _ => {}
+        }
+    }
+}

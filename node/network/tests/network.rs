@@ -1,0 +1,218 @@
+//! Real libp2p swarms on 127.0.0.1: permissioning, gossip, request-response, bans.
+
+use std::time::Duration;
+
+use catena_network::{Event, Network, NetworkConfig, NetworkHandle, Topic, BAN_THRESHOLD};
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::mpsc::Receiver;
+
+const MAX: usize = 64 * 1024;
+
+fn free_address() -> Multiaddr {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    format!("/ip4/127.0.0.1/tcp/{port}")
+        .parse()
+        .expect("multiaddr")
+}
+
+struct Node {
+    handle: NetworkHandle,
+    events: Receiver<Event>,
+}
+
+/// Starts one node per seed; every node allows exactly the peers in `allowed`.
+fn start(
+    seeds: &[[u8; 32]],
+    allowed: &[(PeerId, Multiaddr)],
+    addresses: &[Multiaddr],
+) -> Vec<Node> {
+    seeds
+        .iter()
+        .zip(addresses)
+        .map(|(seed, address)| {
+            let (network, handle, events) = Network::new(NetworkConfig {
+                chain_id: "test".into(),
+                secret_seed: *seed,
+                listen: address.clone(),
+                peers: allowed.to_vec(),
+                max_message_bytes: MAX,
+                request_timeout: Duration::from_secs(3),
+            })
+            .expect("network");
+            tokio::spawn(network.run());
+            Node { handle, events }
+        })
+        .collect()
+}
+
+/// Waits (up to 30 s) for an event matching `pick`, skipping others.
+async fn wait_for<T>(
+    events: &mut Receiver<Event>,
+    what: &str,
+    mut pick: impl FnMut(Event) -> Option<T>,
+) -> T {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let event = events.recv().await.expect("network running");
+            if let Some(found) = pick(event) {
+                return found;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// Seeds, the allowed (peer, address) list, and listen addresses of `n` nodes.
+type Plan = (Vec<[u8; 32]>, Vec<(PeerId, Multiaddr)>, Vec<Multiaddr>);
+
+fn network(n: u8) -> Plan {
+    let seeds: Vec<[u8; 32]> = (1..=n).map(|i| [i; 32]).collect();
+    let addresses: Vec<Multiaddr> = (0..n).map(|_| free_address()).collect();
+    let peers = seeds
+        .iter()
+        .zip(&addresses)
+        .map(|(s, a)| (catena_network::peer_id_of(*s).expect("key"), a.clone()))
+        .collect();
+    (seeds, peers, addresses)
+}
+
+async fn wait_connected(node: &Node, count: usize) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while node.handle.connected_peers().await.expect("running").len() < count {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("peers connect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_gossip_and_sync_and_outsiders_are_refused() {
+    let (seeds, peers, addresses) = network(3);
+    let mut nodes = start(&seeds, &peers, &addresses);
+    for node in &nodes {
+        wait_connected(node, 2).await;
+    }
+
+    // An outsider with a valid key of its own, which lists node 0 as a peer, is refused.
+    let outsider_seed = [99u8; 32];
+    let outsider_address = free_address();
+    let mut outsider = start(&[outsider_seed], &[peers[0].clone()], &[outsider_address]);
+    wait_for(&mut nodes[0].events, "the outsider's refusal", |e| {
+        matches!(e, Event::Refused { .. }).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(outsider[0]
+        .handle
+        .connected_peers()
+        .await
+        .expect("running")
+        .is_empty());
+    assert!(!nodes[0]
+        .handle
+        .connected_peers()
+        .await
+        .expect("running")
+        .contains(&catena_network::peer_id_of(outsider_seed).expect("key")));
+
+    // Gossip reaches every member. Subscriptions travel after connecting: publish until heard.
+    let heard = {
+        let publisher = nodes[0].handle.clone();
+        let publishing = tokio::spawn(async move {
+            loop {
+                publisher
+                    .publish(Topic::Consensus, b"vote".to_vec())
+                    .await
+                    .expect("publish");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        let (_, rest) = nodes.split_at_mut(1);
+        for node in rest.iter_mut() {
+            let (source, id) = wait_for(&mut node.events, "gossip", |e| match e {
+                Event::Gossip {
+                    topic: Topic::Consensus,
+                    source,
+                    message_id,
+                    data,
+                } if data == b"vote" => Some((source, message_id)),
+                _ => None,
+            })
+            .await;
+            node.handle.report(id, source, true).await.expect("report");
+        }
+        publishing.abort();
+        true
+    };
+    assert!(heard);
+
+    // Request-response: node 1 asks node 0.
+    let asker = nodes[1].handle.clone();
+    let target = peers[0].0;
+    let request =
+        tokio::spawn(async move { asker.request(target, b"blocks from 5".to_vec()).await });
+    let (id, data) = wait_for(&mut nodes[0].events, "a request", |e| match e {
+        Event::Request { id, data, .. } => Some((id, data)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(data, b"blocks from 5");
+    nodes[0]
+        .handle
+        .respond(id, b"block 5".to_vec())
+        .await
+        .expect("respond");
+    assert_eq!(request.await.expect("task").expect("response"), b"block 5");
+
+    // An oversized request fails and never reaches the node's logic.
+    let big = nodes[1].handle.request(target, vec![0u8; MAX + 1]).await;
+    assert!(big.is_err(), "a request over the limit is refused: {big:?}");
+    // A request the responder drops (never answers) is an error, not an empty response.
+    let asker = nodes[1].handle.clone();
+    let unanswered = tokio::spawn(async move { asker.request(target, b"ignored".to_vec()).await });
+    let (id, _) = wait_for(&mut nodes[0].events, "a request", |e| match e {
+        Event::Request { id, data, .. } => Some((id, data)),
+        _ => None,
+    })
+    .await;
+    let _ = id; // not answered
+    let outcome = tokio::time::timeout(Duration::from_secs(30), unanswered)
+        .await
+        .expect("times out")
+        .expect("task");
+    assert!(outcome.is_err(), "an unanswered request fails: {outcome:?}");
+
+    // Node 2 bans node 1 after BAN_THRESHOLD invalid reports; the connection drops.
+    let offender = peers[1].0;
+    for _ in 0..BAN_THRESHOLD {
+        nodes[2]
+            .handle
+            .report_invalid(offender)
+            .await
+            .expect("report");
+    }
+    wait_for(&mut nodes[2].events, "the ban", |e| {
+        matches!(e, Event::Banned(p) if p == offender).then_some(())
+    })
+    .await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while nodes[2]
+            .handle
+            .connected_peers()
+            .await
+            .expect("running")
+            .contains(&offender)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the banned peer is disconnected");
+    drop(outsider.pop());
+}
