@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -170,6 +170,12 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_state_entry))
 }
 
+/// A path segment, or a JSON 400 when it cannot be read (bad percent-encoding, say).
+fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(segment)| segment)
+        .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+}
+
 /// The chain's tip.
 #[utoipa::path(get, path = "/status", tag = "chain",
     responses((status = 200, body = StatusView)))]
@@ -227,8 +233,9 @@ async fn submit_transaction(
     responses((status = 200, body = TransactionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_transaction(
     State(chain): Chain,
-    Path(hash): Path<String>,
+    hash: Result<Path<String>, PathRejection>,
 ) -> ApiResult<TransactionView> {
+    let hash = segment(hash)?;
     let hash: Hash = hash.parse().map_err(|e| {
         ApiError::bad_request(
             "invalid_hash",
@@ -246,7 +253,11 @@ async fn get_transaction(
 #[utoipa::path(get, path = "/blocks/{id}", tag = "chain",
     params(("id" = String, Path, description = "a height, a block hash (0x + 64 hex digits), or `latest`")),
     responses((status = 200, body = BlockView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_block(State(chain): Chain, Path(id): Path<String>) -> ApiResult<BlockView> {
+async fn get_block(
+    State(chain): Chain,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<BlockView> {
+    let id = segment(id)?;
     let block_id: BlockId = id.parse()?;
     chain
         .block(block_id)?
@@ -258,7 +269,11 @@ async fn get_block(State(chain): Chain, Path(id): Path<String>) -> ApiResult<Blo
 #[utoipa::path(get, path = "/accounts/{account}", tag = "accounts",
     params(("account" = String, Path, description = "ed25519 public key, 0x + 64 hex digits")),
     responses((status = 200, body = AccountView), (status = 400, body = ErrorBody)))]
-async fn get_account(State(chain): Chain, Path(account): Path<String>) -> ApiResult<AccountView> {
+async fn get_account(
+    State(chain): Chain,
+    account: Result<Path<String>, PathRejection>,
+) -> ApiResult<AccountView> {
+    let account = segment(account)?;
     let account: AccountId = account.parse().map_err(|e| {
         ApiError::bad_request(
             "invalid_account",
@@ -281,10 +296,11 @@ struct StateQuery {
     responses((status = 200, body = StateEntryView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_state_entry(
     State(chain): Chain,
-    Path(key): Path<String>,
+    key: Result<Path<String>, PathRejection>,
     query: Result<Query<StateQuery>, QueryRejection>,
 ) -> ApiResult<StateEntryView> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let key = segment(key)?;
     let digits = key.strip_prefix("0x").unwrap_or(&key);
     if digits.len() > 2 * 1024 {
         return Err(ApiError::bad_request(

@@ -94,6 +94,7 @@ async fn bad_input_gets_4xx_with_json_error() {
             "malformed_transaction",
         ),
         ("GET", "/no/such/route", "", 404, "not_found"),
+        ("GET", "/transactions/%FF", "", 400, "invalid_path"),
         ("DELETE", "/status", "", 405, "method_not_allowed"),
     ];
     for (method, uri, body, status, code) in cases {

@@ -193,7 +193,24 @@ impl Mempool {
         max_bytes: usize,
         view: &dyn AccountView,
     ) -> Vec<Transaction> {
-        let inner = self.inner.lock();
+        let mut guard = self.inner.lock();
+        // Entries below an account's next nonce can never be included (admitted while a block
+        // using that nonce was being committed): drop them.
+        let Inner {
+            by_account,
+            by_hash,
+            ..
+        } = &mut *guard;
+        for (account, pending) in by_account.iter_mut() {
+            let Ok(next) = view.next_nonce(account) else {
+                continue;
+            };
+            while let Some(entry) = pending.first_entry().filter(|e| *e.key() < next) {
+                by_hash.remove(&entry.remove().hash);
+            }
+        }
+        by_account.retain(|_, pending| !pending.is_empty());
+        let inner = &*guard;
         // Each account's ready run, as an iterator in nonce order.
         let mut runs: Vec<Vec<&Pending>> = Vec::new();
         for (account, pending) in &inner.by_account {

@@ -121,3 +121,18 @@ fn refuses_when_full() {
     assert_eq!(err, AdmitError::Full { capacity: 1 });
     assert!(err.is_temporary());
 }
+
+#[test]
+fn select_drops_entries_that_fell_below_the_next_nonce() {
+    let (alice, _, mut view) = setup();
+    let pool = pool(10);
+    pool.admit(tx(&alice, 0), &view).expect("a0");
+    pool.admit(tx(&alice, 1), &view).expect("a1");
+    // Nonce 0 and 1 were used by other transactions committed meanwhile.
+    view.nonces.insert(alice.account(), 2);
+    assert!(pool.select(10, 1 << 20, &view).is_empty());
+    assert!(
+        pool.is_empty(),
+        "stale entries are dropped, not kept forever"
+    );
+}

@@ -130,6 +130,9 @@ impl ChainApi for ChainInstance {
     }
 
     fn transaction(&self, hash: Hash) -> Result<Option<TransactionView>, ApiError> {
+        // The mempool is read first: a block is written before its transactions leave the
+        // mempool, so a transaction missing from both reads was never admitted.
+        let pending = self.mempool().get(&hash);
         let store = self.store();
         if let Some(location) = store.tx_location(&hash).map_err(internal)? {
             let block = store
@@ -160,7 +163,7 @@ impl ChainApi for ChainInstance {
                 ..tx_view(tx, hash)
             }));
         }
-        Ok(self.mempool().get(&hash).map(|tx| tx_view(&tx, hash)))
+        Ok(pending.map(|tx| tx_view(&tx, hash)))
     }
 
     fn account(&self, account: AccountId) -> Result<AccountView, ApiError> {

@@ -210,16 +210,20 @@ pub async fn run(
             .await
     });
 
+    let has_driver = driver.is_some();
     let driver_failed = async move {
         match driver_done.await {
-            Ok(Err(e)) => Some(e),
+            Ok(Err(e)) => e.to_string(),
+            // The driver thread ended without a result: it panicked. A node that admits
+            // transactions it will never commit must not keep running.
+            Err(_) if has_driver => "the consensus thread stopped unexpectedly".to_string(),
             // Ended cleanly, or no driver: wait for the shutdown signal instead.
             _ => std::future::pending().await,
         }
     };
     let outcome = tokio::select! {
         () = shutdown => Ok(()),
-        failure = driver_failed => Err(NodeError::Driver(failure.map_or_else(String::new, |e| e.to_string()))),
+        failure = driver_failed => Err(NodeError::Driver(failure)),
     };
     tracing::info!(target: "node", "shutting down");
     let _ = stop_driver.send(());

@@ -16,7 +16,7 @@ use catena_primitives::{Hash, StateProof};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use parity_scale_codec::{Decode, Encode};
-use rocksdb::{ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, WriteOptions, DB};
 use sha2::Sha256;
 
 pub mod wal;
@@ -114,9 +114,11 @@ impl Store {
         options.create_missing_column_families(true);
         options.set_paranoid_checks(true);
         options.set_max_open_files(512);
-        let cfs = COLUMN_FAMILIES
-            .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let cfs = COLUMN_FAMILIES.iter().map(|name| {
+            let mut cf = Options::default();
+            cf.set_compression_type(DBCompressionType::Lz4);
+            ColumnFamilyDescriptor::new(*name, cf)
+        });
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
         Ok(Store { db: Arc::new(db) })
     }

@@ -16,8 +16,10 @@ use catena_primitives::Hash;
 use parity_scale_codec::{Decode, Encode};
 
 const HEADER_LEN: usize = 8;
-/// A logged vote is well under 100 bytes; anything longer is damage.
-const MAX_RECORD_LEN: usize = 1024;
+/// The largest payload a record can have: a logged vote encodes to at most 46 bytes. A header
+/// claiming more is damage, never a torn write (a torn write leaves a prefix of a record, whose
+/// header bytes, when all present, are the ones written).
+const MAX_RECORD_LEN: usize = 64;
 
 /// A vote as remembered by its signer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -72,12 +74,20 @@ impl VoteLog {
             path: path.to_path_buf(),
             source,
         };
+        let created = !path.exists();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(path)
             .map_err(io)?;
+        if created {
+            // The new file's directory entry must be durable too, or the log could vanish.
+            file.sync_all().map_err(io)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+            }
+        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
         let mut votes = Vec::new();
@@ -97,9 +107,6 @@ impl VoteLog {
                 remaining: (total - offset) as u64,
             };
             if len > MAX_RECORD_LEN {
-                if rest.len() <= HEADER_LEN + MAX_RECORD_LEN {
-                    break; // a torn header can hold any length: treat as torn tail
-                }
                 return Err(corrupt(format!("record length {len} is impossible")));
             }
             if rest.len() < HEADER_LEN + len {
@@ -300,6 +307,27 @@ mod tests {
         let err = VoteLog::open(&path).expect_err("damaged").to_string();
         assert!(err.contains("damaged at byte 0"), "{err}");
         assert!(err.contains("cannot be repaired automatically"), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_length_field_refuses_to_open() {
+        for bad_len in [60u32, 1_000, u32::MAX] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("votes.wal");
+            {
+                let (mut log, _) = VoteLog::open(&path).expect("open");
+                for i in 0..20 {
+                    log.append(vote(i, 0, 1)).expect("append");
+                }
+            }
+            let mut bytes = std::fs::read(&path).expect("read");
+            bytes[..4].copy_from_slice(&bad_len.to_le_bytes());
+            std::fs::write(&path, &bytes).expect("write");
+            let err = VoteLog::open(&path)
+                .expect_err("damaged length")
+                .to_string();
+            assert!(err.contains("damaged at byte 0"), "{bad_len}: {err}");
+        }
     }
 
     #[test]
