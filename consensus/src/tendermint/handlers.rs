@@ -5,10 +5,12 @@ use alloc::vec::Vec;
 use catena_primitives::{CommitCertificate, Hash};
 
 use super::votes::{Recorded, RoundVotes};
-use super::MAX_FUTURE_MESSAGES;
 use super::{
     ConsensusVote, Input, Output, Proposal, SignedVote, Step, Tendermint, Timeout, TimeoutKind,
     VoteKind,
+};
+use super::{
+    MAX_FUTURE_MESSAGES, MAX_FUTURE_PER_SIGNER, MAX_PROPOSALS_PER_ROUND, MAX_ROUNDS_AHEAD,
 };
 
 impl Tendermint {
@@ -29,20 +31,33 @@ impl Tendermint {
                 }
             }
             Input::Proposal { proposal, valid } => {
-                if self.buffer_if_future(proposal.height, Input::Proposal { proposal, valid }) {
+                // Only the round's proposer may propose: checked before anything is kept.
+                if proposal.proposer != self.proposer(proposal.height, proposal.round) {
+                    return;
+                }
+                let signer = proposal.proposer;
+                if self.buffer_if_future(
+                    proposal.height,
+                    proposal.round,
+                    signer,
+                    Input::Proposal { proposal, valid },
+                ) {
                     return;
                 }
                 if proposal.height != self.height || self.decided {
                     return;
                 }
-                if proposal.proposer != self.proposer(proposal.height, proposal.round) {
+                self.note_sender(proposal.round, signer, out);
+                if proposal.round > self.round + MAX_ROUNDS_AHEAD {
                     return;
                 }
-                // The first proposal of a round counts.
-                self.proposals
-                    .entry(proposal.round)
-                    .or_insert((proposal, valid));
-                self.note_sender(proposal.round, proposal.proposer, out);
+                let kept = self.proposals.entry(proposal.round).or_default();
+                if kept.iter().any(|(p, _)| p.value == proposal.value)
+                    || kept.len() >= MAX_PROPOSALS_PER_ROUND
+                {
+                    return;
+                }
+                kept.push((proposal, valid));
                 self.check_rules(proposal.round, out);
             }
             Input::Vote(vote) => self.on_vote(vote, out),
@@ -50,14 +65,36 @@ impl Tendermint {
         }
     }
 
-    fn buffer_if_future(&mut self, height: u64, input: Input) -> bool {
-        if height > self.height {
-            if height <= self.height + 1 && self.future.len() < MAX_FUTURE_MESSAGES {
-                self.future.push(input);
-            }
-            return true;
+    /// Keeps a message of the next height (from a validator, for an early round, a bounded
+    /// number per signer) until the engine gets there. Returns whether the message was of a
+    /// later height (kept or dropped).
+    fn buffer_if_future(
+        &mut self,
+        height: u64,
+        round: u32,
+        signer: catena_primitives::AccountId,
+        input: Input,
+    ) -> bool {
+        if height <= self.height {
+            return false;
         }
-        false
+        let from_signer = self
+            .future
+            .iter()
+            .filter(|m| match m {
+                Input::Proposal { proposal, .. } => proposal.proposer == signer,
+                Input::Vote(v) => v.signer == signer,
+                _ => false,
+            })
+            .count();
+        if height == self.height + 1
+            && round <= MAX_ROUNDS_AHEAD
+            && self.future.len() < MAX_FUTURE_MESSAGES
+            && from_signer < MAX_FUTURE_PER_SIGNER
+        {
+            self.future.push(input);
+        }
+        true
     }
 
     fn new_height(&mut self, height: u64, out: &mut Vec<Output>) {
@@ -71,7 +108,7 @@ impl Tendermint {
         self.proposals.clear();
         self.votes.clear();
         self.fired.clear();
-        self.senders.clear();
+        self.latest_round.clear();
         self.start_round(0, out);
         let buffered = core::mem::take(&mut self.future);
         for input in buffered {
@@ -120,7 +157,10 @@ impl Tendermint {
         };
         out.push(Output::Propose(proposal));
         // Our own block is valid: we built it, or it had a polka we saw.
-        self.proposals.entry(self.round).or_insert((proposal, true));
+        let kept = self.proposals.entry(self.round).or_default();
+        if kept.is_empty() {
+            kept.push((proposal, true));
+        }
         self.check_rules(self.round, out);
     }
 
@@ -146,10 +186,19 @@ impl Tendermint {
 
     fn on_vote(&mut self, signed: SignedVote, out: &mut Vec<Output>) {
         let vote = signed.vote;
-        if self.buffer_if_future(vote.height, Input::Vote(signed)) {
+        if !self.validators.contains(&signed.signer) {
             return;
         }
-        if vote.height != self.height || !self.validators.contains(&signed.signer) {
+        if self.buffer_if_future(vote.height, vote.round, signed.signer, Input::Vote(signed)) {
+            return;
+        }
+        if vote.height != self.height {
+            return;
+        }
+        if vote.round > self.round + MAX_ROUNDS_AHEAD {
+            if !self.decided {
+                self.note_sender(vote.round, signed.signer, out);
+            }
             return;
         }
         match self.votes.entry(vote.round).or_default().record(signed) {
@@ -171,17 +220,29 @@ impl Tendermint {
         }
     }
 
-    /// L55: f + 1 distinct senders of a later round make us skip to it.
+    /// L55: once f + 1 validators have been seen in rounds above ours, skip to the highest
+    /// round that f + 1 of them have reached.
     fn note_sender(
         &mut self,
         round: u32,
         sender: catena_primitives::AccountId,
         out: &mut Vec<Output>,
     ) {
-        let senders = self.senders.entry(round).or_default();
-        senders.insert(sender);
-        if round > self.round && !self.decided && senders.len() > self.validators.max_faulty() {
-            self.start_round(round, out);
+        if round <= self.round || self.decided {
+            return;
+        }
+        let latest = self.latest_round.entry(sender).or_insert(round);
+        *latest = (*latest).max(round);
+        let mut ahead: Vec<u32> = self
+            .latest_round
+            .values()
+            .copied()
+            .filter(|r| *r > self.round)
+            .collect();
+        let needed = self.validators.max_faulty() + 1;
+        if ahead.len() >= needed {
+            ahead.sort_unstable_by(|a, b| b.cmp(a));
+            self.start_round(ahead[needed - 1], out);
         }
     }
 
@@ -195,35 +256,40 @@ impl Tendermint {
             return;
         }
         let quorum = self.validators.quorum();
-        let proposal = self.proposals.get(&round).copied();
+        let proposals: Vec<(Proposal, bool)> =
+            self.proposals.get(&round).cloned().unwrap_or_default();
+        let proposal = proposals.first().copied();
         let empty = RoundVotes::default();
         let votes = self.votes.get(&round).unwrap_or(&empty);
         let prevotes_any = votes.count_any(VoteKind::Prevote);
         let precommits_any = votes.count_any(VoteKind::Precommit);
         let prevotes_nil = votes.count(VoteKind::Prevote, None);
 
-        // L49: a decision, in any round.
-        if let Some((p, true)) = proposal {
-            if votes.count(VoteKind::Precommit, Some(p.value)) >= quorum {
-                let certificate = CommitCertificate {
-                    height: self.height,
-                    round,
-                    block_hash: p.value,
-                    signatures: votes.precommit_signatures(p.value),
-                };
-                self.decided = true;
-                out.push(Output::Decide {
-                    value: p.value,
-                    certificate,
-                });
-                return;
-            }
+        // L49: a decision, in any round, on any valid proposal of that round.
+        let decided = proposals
+            .iter()
+            .find(|(p, valid)| *valid && votes.count(VoteKind::Precommit, Some(p.value)) >= quorum)
+            .map(|(p, _)| p.value);
+        if let Some(value) = decided {
+            let certificate = CommitCertificate {
+                height: self.height,
+                round,
+                block_hash: value,
+                signatures: votes.precommit_signatures(value),
+            };
+            self.decided = true;
+            out.push(Output::Decide { value, certificate });
+            return;
         }
         if round != self.round {
             return;
         }
-        let polka_for_proposal =
-            proposal.map(|(p, _)| votes.count(VoteKind::Prevote, Some(p.value)) >= quorum);
+        // At most one value can have a polka in a round (two would need an honest validator to
+        // prevote twice), so the first valid proposal with one is the one.
+        let polka = proposals
+            .iter()
+            .find(|(p, valid)| *valid && votes.count(VoteKind::Prevote, Some(p.value)) >= quorum)
+            .map(|(p, _)| *p);
 
         if self.step == Step::Propose {
             if let Some((p, valid)) = proposal {
@@ -256,7 +322,7 @@ impl Tendermint {
             self.schedule(TimeoutKind::Prevote, round, out);
         }
         // L36
-        if let (Some((p, true)), Some(true)) = (proposal, polka_for_proposal) {
+        if let Some(p) = polka {
             if self.step >= Step::Prevote && self.first_time(36, round) {
                 if self.step == Step::Prevote {
                     self.locked = Some((p.value, round));

@@ -6,6 +6,7 @@
 //! whether a proposed block is valid (executed, roots match), and performs every [`Output`].
 
 use alloc::collections::{BTreeMap, BTreeSet};
+
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -148,6 +149,14 @@ pub enum Step {
 
 /// Messages of a later height are kept (bounded) until the engine gets there.
 const MAX_FUTURE_MESSAGES: usize = 4_096;
+/// Buffered next-height messages per signer, at most.
+const MAX_FUTURE_PER_SIGNER: usize = 64;
+/// Votes and proposals are stored only up to this many rounds ahead of ours; later ones only
+/// count toward L55, and gossip delivers them again once we get there. This bounds memory
+/// against a validator that signs messages for arbitrary rounds.
+const MAX_ROUNDS_AHEAD: u32 = 8;
+/// Distinct proposals kept per round.
+const MAX_PROPOSALS_PER_ROUND: usize = 4;
 
 /// The Tendermint engine of one validator (or of an observer, if `me` is not a validator).
 #[derive(Debug)]
@@ -162,12 +171,14 @@ pub struct Tendermint {
     locked: Option<(Hash, u32)>,
     valid: Option<(Hash, u32)>,
     decided: bool,
-    proposals: BTreeMap<u32, (Proposal, bool)>,
+    /// Proposals per round (the first is the one L22/L28 judge; an equivocating proposer's
+    /// others are kept, a few at most, so a decision on any of them is recognised by L49).
+    proposals: BTreeMap<u32, Vec<(Proposal, bool)>>,
     votes: BTreeMap<u32, RoundVotes>,
     /// Rules that fire only once per round: (rule line, round).
     fired: BTreeSet<(u16, u32)>,
-    /// Senders seen per round, for L55.
-    senders: BTreeMap<u32, BTreeSet<AccountId>>,
+    /// The highest round each validator was seen in at this height, for L55.
+    latest_round: BTreeMap<AccountId, u32>,
     future: Vec<Input>,
 }
 
@@ -192,7 +203,7 @@ impl Tendermint {
             proposals: BTreeMap::new(),
             votes: BTreeMap::new(),
             fired: BTreeSet::new(),
-            senders: BTreeMap::new(),
+            latest_round: BTreeMap::new(),
             future: Vec::new(),
         }
     }

@@ -164,6 +164,59 @@ fn equivocation_is_reported_and_f_plus_one_skip_rounds() {
     assert_eq!(e.round(), 5);
 }
 
+/// A validator signing votes for thousands of rounds, and for the next height, cannot grow the
+/// engine's memory beyond its bounds; far rounds still count toward L55.
+#[test]
+fn memory_is_bounded_against_vote_floods() {
+    let mut e = engine(0);
+    e.process(Input::NewHeight { height: 1 });
+    for round in 0..10_000u32 {
+        e.process(signed(
+            VoteKind::Prevote,
+            1,
+            round,
+            Some(Hash::digest(&round.to_le_bytes())),
+            3,
+        ));
+        e.process(signed(
+            VoteKind::Prevote,
+            2,
+            round,
+            Some(Hash::digest(&round.to_le_bytes())),
+            3,
+        ));
+    }
+    assert!(
+        e.votes.len() <= MAX_ROUNDS_AHEAD as usize + 1,
+        "{} rounds stored",
+        e.votes.len()
+    );
+    assert!(
+        e.future.len() <= MAX_FUTURE_PER_SIGNER,
+        "{} future messages",
+        e.future.len()
+    );
+    // Validator 3 alone (f = 1) does not move us; a second validator far ahead does: to the
+    // highest round both have reached.
+    assert_eq!(e.round(), 0);
+    e.process(signed(VoteKind::Prevote, 1, 500, None, 2));
+    assert_eq!(e.round(), 500);
+    // A non-validator's messages are ignored entirely.
+    let outsider = Input::Vote(SignedVote {
+        vote: ConsensusVote {
+            kind: VoteKind::Prevote,
+            height: 2,
+            round: 0,
+            value: None,
+        },
+        signer: AccountId([200; 32]),
+        signature: Signature([0; 64]),
+    });
+    let before = e.future.len();
+    e.process(outsider);
+    assert_eq!(e.future.len(), before);
+}
+
 // ---------------------------------------------------------------- simulation
 
 /// SplitMix64: a tiny seeded generator, so the simulation needs no random source.
