@@ -99,3 +99,36 @@ fn kill_9_under_load_loses_nothing_acknowledged() {
     // A clean stop exits with success.
     assert!(node.stop().success());
 }
+
+#[test]
+fn a_validator_without_its_vote_log_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut node = TestNode::dev(dir.path(), 100);
+    wait_for("a few blocks", Duration::from_secs(30), || {
+        (node.height() >= 3).then_some(())
+    });
+    assert!(node.stop().success());
+    let log = node.home.join("data/chains/catena-dev/votes.wal");
+    assert!(log.exists(), "the validator keeps a vote log");
+    std::fs::remove_file(&log).expect("remove the vote log");
+
+    let home = node.home.to_str().expect("utf-8").to_string();
+    let out = common::catena(&["node", "--home", &home]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no vote log") && err.contains("--allow-missing-vote-log"),
+        "{err}"
+    );
+
+    // Told explicitly, it starts with a new log and goes on.
+    node.args.push("--allow-missing-vote-log".into());
+    node.start();
+    let next = node.height() + 2;
+    wait_for(
+        "blocks after an explicit start",
+        Duration::from_secs(30),
+        || (node.height() >= next).then_some(()),
+    );
+    assert!(log.exists());
+}

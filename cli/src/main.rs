@@ -129,6 +129,10 @@ enum LogFormatArg {
 struct NodeArgs {
     #[command(flatten)]
     settings: Settings,
+    /// Start a validator whose vote log (data/chains/<chain>/votes.wal) is missing. Only safe if
+    /// its key signed nothing above the stored height: otherwise it could sign conflicting votes.
+    #[arg(long)]
+    allow_missing_vote_log: bool,
 }
 
 #[derive(Args, Clone)]
@@ -228,14 +232,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if !home.is_initialised() {
                 bail!("{} is not a node home (no chain-spec.json); run `catena init --home {} --chain SPEC` first", home.0.display(), home.0.display());
             }
-            run_node(&home, &args.settings, false)
+            run_node(&home, &args, false)
         }
         Command::Dev(args) => {
             let home = Home(home.unwrap_or_else(default_dev_home));
             if !home.is_initialised() {
                 create_dev_home(&home, &args.settings)?;
             }
-            run_node(&home, &args.settings, true)
+            run_node(&home, &args, true)
         }
         Command::Status(query) => {
             let client = ApiClient::new(&api_url(home.as_deref(), &query));
@@ -447,7 +451,8 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn run_node(home: &Home, settings: &Settings, dev_banner: bool) -> anyhow::Result<()> {
+fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow::Result<()> {
+    let settings = &args.settings;
     let mut config = NodeConfig::load(&home.config())?;
     apply(settings, &mut config);
     init_logging(config.log_format);
@@ -483,6 +488,7 @@ fn run_node(home: &Home, settings: &Settings, dev_banner: bool) -> anyhow::Resul
             config,
             spec,
             validator_key,
+            allow_missing_vote_log: args.allow_missing_vote_log,
         },
         shutdown_signal(),
         move |started| {

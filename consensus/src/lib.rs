@@ -22,6 +22,9 @@ pub mod tendermint;
 pub enum Input {
     /// The node committed (or, at start-up, had committed) the block at `height`.
     Committed { height: u64 },
+    /// At start-up: the vote log shows this validator already voted at (`height`, `round`)
+    /// for a block that was never committed. The engine must not vote in that round again.
+    VotedBefore { height: u64, round: u32 },
     /// A timeout scheduled with [`Output::ScheduleTimeout`] fired.
     Timeout { height: u64, round: u32 },
     /// The node built and executed the proposal it was asked for.

@@ -18,6 +18,8 @@ pub struct SoloEngine {
     /// The height being decided: last committed + 1.
     height: u64,
     proposal: Option<Hash>,
+    /// A round already voted in (from the vote log) at the next height.
+    voted_before: Option<(u64, u32)>,
 }
 
 impl SoloEngine {
@@ -36,6 +38,7 @@ impl SoloEngine {
             block_time_ms,
             height: 0,
             proposal: None,
+            voted_before: None,
         })
     }
 
@@ -62,11 +65,24 @@ impl Engine for SoloEngine {
             Input::Committed { height } => {
                 self.height = height + 1;
                 self.proposal = None;
+                // After a restart, never vote twice in a round: start after the logged one.
+                let round = match self.voted_before {
+                    Some((h, r)) if h == self.height => r + 1,
+                    _ => 0,
+                };
                 Ok(vec![Output::ScheduleTimeout {
                     height: self.height,
-                    round: 0,
+                    round,
                     after_ms: self.block_time_ms,
                 }])
+            }
+            Input::VotedBefore { height, round } => {
+                let latest = match self.voted_before {
+                    Some((h, r)) if h == height => r.max(round),
+                    _ => round,
+                };
+                self.voted_before = Some((height, latest));
+                Ok(Vec::new())
             }
             Input::Timeout { height, round } => {
                 // A late timeout for a height already decided is harmless: ignore it.
@@ -208,6 +224,38 @@ mod tests {
             assert_eq!(e.process(input).expect("valid step"), expected, "step {i}");
         }
         assert_eq!(e.height(), 5);
+    }
+
+    #[test]
+    fn a_logged_vote_moves_the_next_height_to_a_later_round() {
+        let key = SecretKey::from_seed([1; 32]);
+        let mut e = engine(&key);
+        e.process(Input::VotedBefore {
+            height: 8,
+            round: 0,
+        })
+        .expect("restore");
+        e.process(Input::VotedBefore {
+            height: 8,
+            round: 2,
+        })
+        .expect("restore");
+        assert_eq!(
+            e.process(Input::Committed { height: 7 }).expect("start"),
+            vec![Output::ScheduleTimeout {
+                height: 8,
+                round: 3,
+                after_ms: 500
+            }]
+        );
+        assert_eq!(
+            e.process(Input::Committed { height: 8 }).expect("next"),
+            vec![Output::ScheduleTimeout {
+                height: 9,
+                round: 0,
+                after_ms: 500
+            }]
+        );
     }
 
     #[test]

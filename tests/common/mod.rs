@@ -71,7 +71,7 @@ pub struct TestNode {
     pub home: PathBuf,
     pub api: String,
     pub child: Option<Child>,
-    args: Vec<String>,
+    pub args: Vec<String>,
 }
 
 impl TestNode {

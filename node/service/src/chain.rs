@@ -31,6 +31,13 @@ pub enum ChainError {
     },
     #[error("block {height} is missing from the store")]
     Missing { height: u64 },
+    #[error(transparent)]
+    VoteLog(#[from] catena_storage::wal::WalError),
+    #[error(
+        "refusing to sign a vote at height {height} round {round}: the vote log holds a \
+         different vote for that round"
+    )]
+    WouldEquivocate { height: u64, round: u32 },
 }
 
 /// A block built and executed, waiting for its certificate.

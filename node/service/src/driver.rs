@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use catena_consensus::solo::SoloEngine;
 use catena_consensus::{Engine, Input, Output};
 use catena_primitives::SecretKey;
+use catena_storage::wal::{LoggedVote, VoteLog};
 
 use crate::chain::{ChainError, ChainInstance, Proposal};
 
@@ -20,10 +21,16 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Drives a single-validator chain until `shutdown` fires or is dropped.
+/// Votes of committed heights are pruned from the log this often (in blocks).
+const PRUNE_EVERY: u64 = 100;
+
+/// Drives a single-validator chain until `shutdown` fires or is dropped. Every vote is written
+/// to `votes` (synced) before it is used, and votes logged for the next height move it to a
+/// later round, so a restarted validator never signs two different votes for one round.
 pub fn run_solo(
     chain: Arc<ChainInstance>,
     key: SecretKey,
+    mut votes: VoteLog,
     shutdown: Receiver<()>,
 ) -> Result<(), ChainError> {
     let spec = chain.spec();
@@ -43,13 +50,16 @@ pub fn run_solo(
         Ok(outputs) => queue.extend(outputs),
         Err(e) => tracing::warn!(target: "consensus", error = %e, "input refused"),
     };
-    step(
-        &mut engine,
-        &mut queue,
-        Input::Committed {
-            height: chain.tip()?.height,
-        },
-    );
+    let tip = chain.tip()?.height;
+    for logged in votes.votes().iter().filter(|v| v.height == tip + 1) {
+        let (height, round) = (logged.height, logged.round);
+        step(
+            &mut engine,
+            &mut queue,
+            Input::VotedBefore { height, round },
+        );
+    }
+    step(&mut engine, &mut queue, Input::Committed { height: tip });
     loop {
         while let Some(output) = queue.pop_front() {
             match output {
@@ -78,6 +88,21 @@ pub fn run_solo(
                     );
                 }
                 Output::SignVote(vote) => {
+                    let logged = LoggedVote {
+                        kind: 1,
+                        height: vote.height,
+                        round: vote.round,
+                        value: Some(vote.block_hash),
+                    };
+                    if votes.conflict(&logged).is_some() {
+                        return Err(ChainError::WouldEquivocate {
+                            height: vote.height,
+                            round: vote.round,
+                        });
+                    }
+                    if !votes.votes().contains(&logged) {
+                        votes.append(logged)?;
+                    }
                     let (signer, signature) = vote.sign(&key);
                     step(
                         &mut engine,
@@ -95,6 +120,9 @@ pub fn run_solo(
                         .filter(|p| p.block.hash() == certificate.block_hash)
                         .expect("the engine commits only the proposal it was told is ready");
                     let tip = chain.commit(built, &certificate)?;
+                    if tip.height % PRUNE_EVERY == 0 {
+                        votes.prune_below(tip.height + 1)?;
+                    }
                     step(
                         &mut engine,
                         &mut queue,

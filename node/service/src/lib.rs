@@ -104,6 +104,17 @@ pub enum NodeError {
     MultiValidator { chain_id: String, validators: usize },
     #[error("the consensus driver stopped: {0}")]
     Driver(String),
+    #[error(
+        "this validator has no vote log at {path} but chain '{chain_id}' is at height {height}: \
+         without it the node could sign a vote conflicting with one it already signed. Restore \
+         the file from a backup; start with --allow-missing-vote-log only if you are sure this \
+         key signed nothing above height {height}"
+    )]
+    MissingVoteLog {
+        path: PathBuf,
+        chain_id: String,
+        height: u64,
+    },
 }
 
 /// Everything a node needs to run.
@@ -113,6 +124,8 @@ pub struct RunOptions {
     pub config: NodeConfig,
     pub spec: ChainSpec,
     pub validator_key: Option<SecretKey>,
+    /// Start a validator whose vote log is missing (a new, empty one is created).
+    pub allow_missing_vote_log: bool,
 }
 
 /// A running node's addresses, reported once it serves.
@@ -135,6 +148,7 @@ pub async fn run(
         config,
         spec,
         validator_key,
+        allow_missing_vote_log,
     } = options;
     let chain_dir = home.chain_dir(&config, &spec.chain_id);
     std::fs::create_dir_all(&chain_dir).map_err(|source| NodeError::Io {
@@ -145,7 +159,7 @@ pub async fn run(
     let chain_id = spec.chain_id.clone();
     let chain = Arc::new(ChainInstance::open(
         spec,
-        &chain_dir,
+        &chain_dir.join("db"),
         config.mempool_capacity,
     )?);
     let validating = validator_key.filter(|key| chain.validators().contains(&key.account()));
@@ -172,11 +186,12 @@ pub async fn run(
     let (driver_done_tx, driver_done) = tokio::sync::oneshot::channel::<Result<(), ChainError>>();
     let driver = match validating {
         Some(key) => {
+            let votes = open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?;
             let chain = Arc::clone(&chain);
             let handle = std::thread::Builder::new()
                 .name(format!("consensus-{chain_id}"))
                 .spawn(move || {
-                    let result = driver::run_solo(chain, key, driver_stopped);
+                    let result = driver::run_solo(chain, key, votes, driver_stopped);
                     let _ = driver_done_tx.send(result);
                 })
                 .map_err(|source| NodeError::Io {
@@ -233,4 +248,31 @@ pub async fn run(
     let _ = stop_api.send(());
     let _ = server.await;
     outcome
+}
+
+/// Opens the validator's vote log, refusing to start without it once the chain has blocks
+/// (unless explicitly allowed): a validator that forgot its votes could equivocate.
+fn open_vote_log(
+    chain_dir: &Path,
+    chain: &ChainInstance,
+    allow_missing: bool,
+) -> Result<catena_storage::wal::VoteLog, NodeError> {
+    let path = chain_dir.join("votes.wal");
+    let height = chain.tip()?.height;
+    if !path.exists() && height > 0 && !allow_missing {
+        return Err(NodeError::MissingVoteLog {
+            path,
+            chain_id: chain.spec().chain_id.clone(),
+            height,
+        });
+    }
+    let (votes, recovery) = catena_storage::wal::VoteLog::open(&path).map_err(ChainError::from)?;
+    tracing::info!(
+        target: "node",
+        path = %path.display(),
+        votes = recovery.records,
+        truncated_bytes = recovery.truncated_bytes,
+        "vote log opened"
+    );
+    Ok(votes)
 }
