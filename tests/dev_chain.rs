@@ -120,6 +120,24 @@ fn admits_includes_and_rejects_with_clear_messages() {
         assert_eq!(reply.status, 404, "{}", reply.body);
     }
     assert_eq!(node.next_nonce(&supplier), 1);
+
+    // The metrics count what happened.
+    let metrics = common::get_text(&format!("{}/metrics", node.api));
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from:\n{metrics}"))
+    };
+    assert!(value("catena_height ") >= 3.0);
+    assert!(value("catena_committed_transactions_total ") >= 1.0);
+    assert!(
+        value("catena_rejected_transactions_total ") >= 204.0,
+        "200 replays and 4 invalid"
+    );
+    assert!(value("catena_commit_latency_seconds_count ") >= 3.0);
 }
 
 #[test]

@@ -45,6 +45,17 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
     }
 }
 
+/// GET a text body.
+pub fn get_text(url: &str) -> String {
+    agent()
+        .get(url)
+        .call()
+        .expect("answer")
+        .body_mut()
+        .read_to_string()
+        .expect("text body")
+}
+
 /// An HTTP response: status and JSON body.
 pub struct Reply {
     pub status: u16,

@@ -33,6 +33,8 @@ pub trait ChainApi: Send + Sync + 'static {
     fn account(&self, account: AccountId) -> Result<AccountView, ApiError>;
     fn state_entry(&self, key: Vec<u8>, height: Option<u64>) -> Result<StateEntryView, ApiError>;
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError>;
+    /// Metrics in the OpenMetrics text format.
+    fn metrics(&self) -> String;
 }
 
 /// A block named by height or by hash.
@@ -168,6 +170,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_block))
         .routes(routes!(get_account))
         .routes(routes!(get_state_entry))
+        .routes(routes!(get_metrics))
 }
 
 /// A path segment, or a JSON 400 when it cannot be read (bad percent-encoding, say).
@@ -311,6 +314,20 @@ async fn get_state_entry(
     let key = hex::decode(digits)
         .map_err(|e| ApiError::bad_request("invalid_key", format!("key is not hex: {e}")))?;
     chain.state_entry(key, query.height).map(Json)
+}
+
+/// Prometheus metrics: height, mempool size, committed and rejected transactions, block
+/// interval and commit latency histograms.
+#[utoipa::path(get, path = "/metrics", tag = "node",
+    responses((status = 200, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String)))]
+async fn get_metrics(State(chain): Chain) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        chain.metrics(),
+    )
 }
 
 #[cfg(test)]

@@ -40,6 +40,9 @@ impl ChainApi for Fake {
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
         Ok(tx.hash())
     }
+    fn metrics(&self) -> String {
+        "# EOF\n".into()
+    }
 }
 
 async fn call(method: &str, uri: &str, body: &str) -> (StatusCode, serde_json::Value) {

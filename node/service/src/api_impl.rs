@@ -210,6 +210,10 @@ impl ChainApi for ChainInstance {
         })
     }
 
+    fn metrics(&self) -> String {
+        ChainInstance::metrics(self).render()
+    }
+
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
         ChainInstance::submit(self, tx).map_err(admit_error)
     }

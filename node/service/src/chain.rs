@@ -13,6 +13,8 @@ use catena_primitives::{
 use catena_runtime::{ExecutionError, MemberAccount, StateError, StateReader};
 use catena_storage::{PreparedState, StorageError, Store, Tip};
 
+use crate::metrics::ChainMetrics;
+
 /// Why a chain could not be opened or advanced.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -46,6 +48,8 @@ pub struct Proposal {
     pub block: Block,
     pub receipts: Vec<Receipt>,
     state: PreparedState,
+    started: std::time::Instant,
+    parent_time_ms: u64,
 }
 
 /// One chain's state on this node.
@@ -56,6 +60,7 @@ pub struct ChainInstance {
     mempool: Mempool,
     validators: ValidatorSet,
     genesis_hash: Hash,
+    metrics: ChainMetrics,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -156,12 +161,18 @@ impl ChainInstance {
             max_tx_bytes: spec.parameters.max_tx_bytes as usize,
             capacity: mempool_capacity,
         });
+        let metrics = ChainMetrics::default();
+        let height = store.tip()?.map_or(0, |t| t.height);
+        metrics
+            .height
+            .set(i64::try_from(height).unwrap_or(i64::MAX));
         Ok(ChainInstance {
             spec,
             store,
             mempool,
             validators,
             genesis_hash,
+            metrics,
         })
     }
 
@@ -180,6 +191,9 @@ impl ChainInstance {
     pub fn genesis_hash(&self) -> Hash {
         self.genesis_hash
     }
+    pub fn metrics(&self) -> &ChainMetrics {
+        &self.metrics
+    }
 
     pub fn tip(&self) -> Result<Tip, ChainError> {
         self.store.tip()?.ok_or(ChainError::Missing { height: 0 })
@@ -187,7 +201,16 @@ impl ChainInstance {
 
     /// Admits a transaction to the mempool.
     pub fn submit(&self, tx: Transaction) -> Result<Hash, AdmitError> {
-        self.mempool.admit(tx, &StoreState(&self.store))
+        let outcome = self.mempool.admit(tx, &StoreState(&self.store));
+        match &outcome {
+            Ok(_) => {
+                self.metrics.mempool_size.set(self.mempool.len() as i64);
+            }
+            Err(_) => {
+                self.metrics.rejected_transactions.inc();
+            }
+        }
+        outcome
     }
 
     /// Builds and executes the block at `height` from the mempool. `now_ms` is the proposer's
@@ -198,6 +221,7 @@ impl ChainInstance {
         now_ms: u64,
         proposer: AccountId,
     ) -> Result<Proposal, ChainError> {
+        let started = std::time::Instant::now();
         let parent = self
             .store
             .header(height - 1)?
@@ -242,6 +266,8 @@ impl ChainInstance {
             },
             receipts: executed.receipts,
             state: prepared,
+            started,
+            parent_time_ms: parent.time_ms,
         })
     }
 
@@ -255,10 +281,21 @@ impl ChainInstance {
             block,
             receipts,
             state,
+            started,
+            parent_time_ms,
         } = proposal;
         let tip = self.store.commit(&block, certificate, &receipts, state)?;
         self.mempool
             .remove_committed(&block.transactions, &StoreState(&self.store));
+        let m = &self.metrics;
+        m.height.set(i64::try_from(tip.height).unwrap_or(i64::MAX));
+        m.mempool_size.set(self.mempool.len() as i64);
+        m.committed_transactions
+            .inc_by(block.transactions.len() as u64);
+        m.commit_latency_seconds
+            .observe(started.elapsed().as_secs_f64());
+        m.block_interval_seconds
+            .observe(block.header.time_ms.saturating_sub(parent_time_ms) as f64 / 1000.0);
         tracing::info!(
             target: "chain::commit",
             chain = %self.spec.chain_id,

@@ -21,6 +21,7 @@ pub mod chain;
 pub mod config;
 pub mod driver;
 pub mod keys;
+pub mod metrics;
 
 pub use chain::{ChainError, ChainInstance};
 pub use config::{LogFormat, NodeConfig};
