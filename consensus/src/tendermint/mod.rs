@@ -14,6 +14,7 @@ use catena_primitives::{AccountId, CommitCertificate, Hash, Signature, Validator
 
 mod handlers;
 mod votes;
+pub mod wire;
 
 use votes::RoundVotes;
 
