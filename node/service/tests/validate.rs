@@ -1,0 +1,142 @@
+//! A block built by one node is validated and committed by another with the same state; every
+//! kind of tampering is refused with its reason. Real RocksDB stores in temporary directories.
+
+use catena_chain_spec::build_local;
+use catena_node::chain::{ChainInstance, InvalidBlock, ValidateError};
+use catena_primitives::{Call, CommitCertificate, Hash, SecretKey, Transaction};
+
+fn two_nodes() -> (
+    tempfile::TempDir,
+    ChainInstance,
+    ChainInstance,
+    Vec<SecretKey>,
+) {
+    let built = build_local(4, 1_767_225_600_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = ChainInstance::open(built.spec.clone(), &dir.path().join("a"), 100).expect("open a");
+    let b = ChainInstance::open(built.spec.clone(), &dir.path().join("b"), 100).expect("open b");
+    let members = built.member_keys.into_iter().map(|k| k.secret).collect();
+    (dir, a, b, members)
+}
+
+fn certificate(block: &catena_primitives::Block) -> CommitCertificate {
+    CommitCertificate {
+        height: block.header.height,
+        round: 0,
+        block_hash: block.hash(),
+        signatures: vec![],
+    }
+}
+
+fn expect_invalid(result: Result<catena_node::chain::Proposal, ValidateError>) -> InvalidBlock {
+    match result {
+        Err(ValidateError::Invalid(reason)) => reason,
+        Err(other) => panic!("expected an invalid block, got {other}"),
+        Ok(_) => panic!("expected an invalid block, it was accepted"),
+    }
+}
+
+#[test]
+fn another_node_validates_and_commits_the_same_block() {
+    let (_dir, a, b, members) = two_nodes();
+    let chain_id = a.spec().chain_id.clone();
+    let proposer = a.validators().validators[1];
+    for key in &members[..3] {
+        a.submit(Transaction::signed(
+            &chain_id,
+            0,
+            Call::Remark(b"po".to_vec()),
+            key,
+        ))
+        .expect("admitted");
+    }
+    let proposal = a
+        .build_proposal(1, 1_767_225_601_000, proposer)
+        .expect("build");
+    let block = proposal.block.clone();
+    assert_eq!(block.transactions.len(), 3);
+    let validated = b.validate_proposal(block.clone()).expect("valid on b");
+    let tip_a = a.commit(proposal, &certificate(&block)).expect("commit a");
+    let tip_b = b.commit(validated, &certificate(&block)).expect("commit b");
+    assert_eq!(tip_a, tip_b, "same block hash and state root on both nodes");
+}
+
+#[test]
+fn tampered_blocks_are_refused_with_their_reason() {
+    let (_dir, a, b, members) = two_nodes();
+    let chain_id = a.spec().chain_id.clone();
+    let proposer = a.validators().validators[1];
+    a.submit(Transaction::signed(
+        &chain_id,
+        0,
+        Call::Remark(b"invoice".to_vec()),
+        &members[1],
+    ))
+    .expect("admitted");
+    let good = a
+        .build_proposal(1, 1_767_225_601_000, proposer)
+        .expect("build")
+        .block;
+
+    let mut wrong_root = good.clone();
+    wrong_root.header.state_root = Hash::digest(b"forged");
+    assert!(matches!(
+        expect_invalid(b.validate_proposal(wrong_root)),
+        InvalidBlock::StateRoot { .. }
+    ));
+
+    let mut dropped = good.clone();
+    dropped.transactions.clear();
+    assert!(matches!(
+        expect_invalid(b.validate_proposal(dropped)),
+        InvalidBlock::TxRoot { .. }
+    ));
+
+    let mut forged = good.clone();
+    forged.transactions[0].call = Call::Remark(b"changed".to_vec());
+    forged.header.tx_root = catena_primitives::Block::compute_tx_root(&forged.transactions);
+    assert!(matches!(
+        expect_invalid(b.validate_proposal(forged)),
+        InvalidBlock::BadTransaction { .. }
+    ));
+
+    let mut replay = good.clone();
+    replay.transactions.push(replay.transactions[0].clone());
+    replay.header.tx_root = catena_primitives::Block::compute_tx_root(&replay.transactions);
+    assert!(matches!(
+        expect_invalid(b.validate_proposal(replay)),
+        InvalidBlock::Execution(_)
+    ));
+
+    let mut orphan = good.clone();
+    orphan.header.parent_hash = Hash::digest(b"elsewhere");
+    assert!(matches!(
+        expect_invalid(b.validate_proposal(orphan)),
+        InvalidBlock::WrongParent { .. }
+    ));
+
+    let mut stale = good.clone();
+    stale.header.time_ms = 1;
+    assert!(matches!(
+        expect_invalid(b.validate_proposal(stale)),
+        InvalidBlock::TimeNotAfterParent { .. }
+    ));
+
+    let mut outsider = good.clone();
+    outsider.header.proposer = SecretKey::from_seed([77; 32]).account();
+    assert!(matches!(
+        expect_invalid(b.validate_proposal(outsider)),
+        InvalidBlock::ProposerNotValidator(_)
+    ));
+
+    let mut receipts = good.clone();
+    receipts.header.receipts_root = Hash::ZERO;
+    assert!(matches!(
+        expect_invalid(b.validate_proposal(receipts)),
+        InvalidBlock::ReceiptsRoot { .. }
+    ));
+
+    // The untouched block is still valid: refusing the others changed nothing.
+    b.validate_proposal(good)
+        .expect("the original block is valid");
+}
