@@ -75,6 +75,11 @@ pub fn build_local(validators: usize, genesis_time_ms: u64) -> BuiltSpec {
     build("catena-local", validators, genesis_time_ms, 30_333)
 }
 
+/// [`build_local`] with the validators' p2p ports from `first_port` up.
+pub fn build_local_at(validators: usize, genesis_time_ms: u64, first_port: u16) -> BuiltSpec {
+    build("catena-local", validators, genesis_time_ms, first_port)
+}
+
 fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u16) -> BuiltSpec {
     let member_keys: Vec<DemoKey> = DEMO_MEMBERS.iter().map(|(key, ..)| demo_key(key)).collect();
     let members = DEMO_MEMBERS

@@ -368,7 +368,7 @@ pub struct BuiltSpec {
 }
 
 pub mod builders;
-pub use builders::{build_dev, build_local};
+pub use builders::{build_dev, build_local, build_local_at};
 
 #[cfg(test)]
 mod tests;

@@ -59,6 +59,27 @@ enum Command {
     },
     /// Send a signed remark (a note recorded on chain) and wait for its block.
     Remark(RemarkArgs),
+    /// Create (once) and run a local multi-validator testnet on 127.0.0.1; Ctrl-C stops it.
+    Testnet(TestnetArgs),
+}
+
+#[derive(Args)]
+struct TestnetArgs {
+    /// Number of validators.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=20))]
+    validators: u16,
+    /// Directory for the chain spec, keys and the validators' homes.
+    #[arg(long)]
+    dir: PathBuf,
+    /// API port of the first validator; the others follow.
+    #[arg(long, default_value_t = 8545)]
+    api_port: u16,
+    /// p2p port of the first validator; the others follow.
+    #[arg(long, default_value_t = 30333)]
+    p2p_port: u16,
+    /// Block time in milliseconds (when the testnet is created).
+    #[arg(long)]
+    block_time_ms: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -102,6 +123,9 @@ struct InitArgs {
     /// The validator's vote-signing key file, if this node validates.
     #[arg(long)]
     validator_key: Option<PathBuf>,
+    /// The node's libp2p identity key file (validators of multi-validator chains).
+    #[arg(long)]
+    network_key: Option<PathBuf>,
     #[command(flatten)]
     settings: Settings,
 }
@@ -222,6 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 &home,
                 &args.chain,
                 args.validator_key.as_deref(),
+                args.network_key.as_deref(),
                 &args.settings,
             )?;
             println!("initialised {}", home.0.display());
@@ -267,6 +292,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print_value(&client.get(&format!("/transactions/{hash}"))?, query.output)
         }
         Command::Remark(args) => remark(home.as_deref(), args),
+        Command::Testnet(args) => testnet(&args),
     }
 }
 
@@ -396,6 +422,7 @@ fn init(
     home: &Home,
     spec_path: &Path,
     validator_key: Option<&Path>,
+    network_key: Option<&Path>,
     settings: &Settings,
 ) -> anyhow::Result<()> {
     if home.is_initialised() {
@@ -417,11 +444,27 @@ fn init(
     }
     std::fs::create_dir_all(&home.0)
         .with_context(|| format!("cannot create {}", home.0.display()))?;
+    let network = network_key.map(keys::read_key).transpose()?;
     let mut config = NodeConfig::default();
+    if let Some(network) = &network {
+        let peer_id = peer_id::from_ed25519(&network.account());
+        match spec.validators.iter().find(|v| v.peer_id == peer_id) {
+            // Listen where the chain spec tells the other validators to dial.
+            Some(validator) => config.p2p_addr = validator.address.clone(),
+            None if key.is_some() => bail!(
+                "the network key's peer id {peer_id} is not a validator's in chain '{}'",
+                spec.chain_id
+            ),
+            None => {}
+        }
+    }
     apply(settings, &mut config);
     std::fs::write(home.config(), config.to_toml()).context("cannot write config.toml")?;
     if let Some(key) = &key {
         keys::write_key(&home.validator_key(), key)?;
+    }
+    if let Some(network) = &network {
+        keys::write_key(&home.network_key(), network)?;
     }
     // The spec is written last: its presence marks the home as complete.
     std::fs::write(home.spec(), spec.to_json() + "\n").context("cannot write chain-spec.json")?;
@@ -434,7 +477,7 @@ fn create_dev_home(home: &Home, settings: &Settings) -> anyhow::Result<()> {
     let spec_path = home.keys().join("..").join("dev-chain-spec.json");
     std::fs::write(&spec_path, built.spec.to_json()).context("cannot write the dev chain spec")?;
     let validator_key = home.keys().join("validator-1.json");
-    init(home, &spec_path, Some(&validator_key), settings)?;
+    init(home, &spec_path, Some(&validator_key), None, settings)?;
     std::fs::remove_file(&spec_path).ok();
     Ok(())
 }
@@ -442,9 +485,11 @@ fn create_dev_home(home: &Home, settings: &Settings) -> anyhow::Result<()> {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CATENA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -458,6 +503,10 @@ fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow::Result<()
     init_logging(config.log_format);
     let spec = home.load_spec()?;
     let validator_key = match home.validator_key() {
+        path if path.exists() => Some(keys::read_key(&path)?),
+        _ => None,
+    };
+    let network_key = match home.network_key() {
         path if path.exists() => Some(keys::read_key(&path)?),
         _ => None,
     };
@@ -488,6 +537,7 @@ fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow::Result<()
             config,
             spec,
             validator_key,
+            network_key,
             allow_missing_vote_log: args.allow_missing_vote_log,
         },
         shutdown_signal(),
@@ -575,5 +625,74 @@ fn remark(home: Option<&Path>, args: RemarkArgs) -> anyhow::Result<()> {
         }
         _ => println!("committed in block {}", view.block_height.unwrap_or(0)),
     }
+    Ok(())
+}
+
+fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {
+    let dir = &args.dir;
+    let spec_path = dir.join("chain-spec.json");
+    let n = usize::from(args.validators);
+    if !spec_path.exists() {
+        let mut built = catena_chain_spec::build_local_at(n, now_ms(), args.p2p_port);
+        if let Some(block_time) = args.block_time_ms {
+            built.spec.parameters.block_time_ms = block_time;
+        }
+        write_demo_keys(&built, &dir.join("keys"))?;
+        std::fs::write(&spec_path, built.spec.to_json() + "\n")
+            .context("cannot write the chain spec")?;
+        for i in 1..=n {
+            let settings = Settings {
+                api_addr: Some(SocketAddr::from((
+                    [127, 0, 0, 1],
+                    args.api_port + i as u16 - 1,
+                ))),
+                ..Settings::default()
+            };
+            let keys = dir.join("keys");
+            init(
+                &Home(dir.join(format!("node-{i}"))),
+                &spec_path,
+                Some(&keys.join(format!("validator-{i}.json"))),
+                Some(&keys.join(format!("validator-{i}-network.json"))),
+                &settings,
+            )?;
+        }
+    }
+    let exe = std::env::current_exe().context("cannot find the catena binary")?;
+    let mut children = Vec::new();
+    for i in 1..=n {
+        let home = dir.join(format!("node-{i}"));
+        let log = std::fs::File::create(dir.join(format!("node-{i}.log")))
+            .context("cannot create a log file")?;
+        let child = std::process::Command::new(&exe)
+            .args(["node", "--home"])
+            .arg(&home)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("cannot start a validator")?;
+        let config = NodeConfig::load(&Home(home).config())?;
+        println!(
+            "validator {i}: API http://{}  (pid {}, log {}/node-{i}.log)",
+            config.api_addr,
+            child.id(),
+            dir.display()
+        );
+        children.push(child);
+    }
+    println!("Testnet of {n} validators running; Ctrl-C stops it.");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(shutdown_signal());
+    for child in &children {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+    }
+    for mut child in children {
+        let _ = child.wait();
+    }
+    println!("Testnet stopped.");
     Ok(())
 }

@@ -215,6 +215,6 @@ impl ChainApi for ChainInstance {
     }
 
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
-        ChainInstance::submit(self, tx).map_err(admit_error)
+        self.submit_local(tx).map_err(admit_error)
     }
 }

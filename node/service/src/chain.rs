@@ -150,6 +150,8 @@ pub struct ChainInstance {
     validators: ValidatorSet,
     genesis_hash: Hash,
     metrics: ChainMetrics,
+    /// Where transactions admitted through this node's API go to be gossiped, if networked.
+    gossip: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Transaction>>,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -262,6 +264,7 @@ impl ChainInstance {
             validators,
             genesis_hash,
             metrics,
+            gossip: std::sync::OnceLock::new(),
         })
     }
 
@@ -282,6 +285,21 @@ impl ChainInstance {
     }
     pub fn metrics(&self) -> &ChainMetrics {
         &self.metrics
+    }
+
+    /// Sends transactions admitted through the API to `sender` for gossip (set once).
+    pub fn set_gossip(&self, sender: tokio::sync::mpsc::UnboundedSender<Transaction>) {
+        let _ = self.gossip.set(sender);
+    }
+
+    /// Admits a transaction from this node's API and passes it on for gossip.
+    pub fn submit_local(&self, tx: Transaction) -> Result<Hash, AdmitError> {
+        let gossip = self.gossip.get().map(|g| (g, tx.clone()));
+        let hash = self.submit(tx)?;
+        if let Some((sender, tx)) = gossip {
+            let _ = sender.send(tx);
+        }
+        Ok(hash)
     }
 
     pub fn tip(&self) -> Result<Tip, ChainError> {

@@ -17,6 +17,7 @@ use catena_chain_spec::{ChainSpec, SpecError};
 use catena_primitives::SecretKey;
 
 pub mod api_impl;
+pub mod bft;
 pub mod chain;
 pub mod config;
 pub mod driver;
@@ -30,6 +31,7 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub const SPEC_FILE: &str = "chain-spec.json";
 pub const VALIDATOR_KEY_FILE: &str = "validator.key";
 pub const KEYS_DIR: &str = "keys";
+pub const NETWORK_KEY_FILE: &str = "network.key";
 
 /// The files of a node's home directory.
 #[derive(Debug, Clone)]
@@ -44,6 +46,9 @@ impl Home {
     }
     pub fn validator_key(&self) -> PathBuf {
         self.0.join(VALIDATOR_KEY_FILE)
+    }
+    pub fn network_key(&self) -> PathBuf {
+        self.0.join(NETWORK_KEY_FILE)
     }
     pub fn keys(&self) -> PathBuf {
         self.0.join(KEYS_DIR)
@@ -98,11 +103,10 @@ pub enum NodeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error(
-        "chain '{chain_id}' has {validators} validators; this build runs chains with one \
-         validator (dev mode) — the multi-validator network is not built yet"
-    )]
-    MultiValidator { chain_id: String, validators: usize },
+    #[error("this validator of a multi-validator chain has no network key at {path}")]
+    NoNetworkKey { path: PathBuf },
+    #[error("network: {0}")]
+    Network(String),
     #[error("the consensus driver stopped: {0}")]
     Driver(String),
     #[error(
@@ -125,6 +129,8 @@ pub struct RunOptions {
     pub config: NodeConfig,
     pub spec: ChainSpec,
     pub validator_key: Option<SecretKey>,
+    /// The libp2p identity key (needed by validators of multi-validator chains).
+    pub network_key: Option<SecretKey>,
     /// Start a validator whose vote log is missing (a new, empty one is created).
     pub allow_missing_vote_log: bool,
 }
@@ -149,6 +155,7 @@ pub async fn run(
         config,
         spec,
         validator_key,
+        network_key,
         allow_missing_vote_log,
     } = options;
     let chain_dir = home.chain_dir(&config, &spec.chain_id);
@@ -164,10 +171,9 @@ pub async fn run(
         config.mempool_capacity,
     )?);
     let validating = validator_key.filter(|key| chain.validators().contains(&key.account()));
-    if validating.is_some() && validators > 1 {
-        return Err(NodeError::MultiValidator {
-            chain_id,
-            validators,
+    if validating.is_some() && validators > 1 && network_key.is_none() {
+        return Err(NodeError::NoNetworkKey {
+            path: home.network_key(),
         });
     }
 
@@ -182,11 +188,43 @@ pub async fn run(
         source,
     })?;
 
-    // The driver thread stops when its channel's sender is dropped or sends.
+    // The solo driver thread stops when its channel's sender sends or is dropped; the BFT
+    // task when its oneshot fires.
     let (stop_driver, driver_stopped) = std::sync::mpsc::channel::<()>();
+    let (stop_bft, bft_stopped) = tokio::sync::oneshot::channel::<()>();
     let (driver_done_tx, driver_done) = tokio::sync::oneshot::channel::<Result<(), ChainError>>();
-    let driver = match validating {
-        Some(key) => {
+    let mut network_task = None;
+    let driver = match (validating, network_key) {
+        (Some(key), Some(network_key)) if validators > 1 => {
+            let votes = open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?;
+            let max_message_bytes =
+                (chain.spec().parameters.max_block_bytes as usize) * 2 + (1 << 20);
+            let (network, handle, events) = catena_network::Network::new(network_config(
+                &config,
+                chain.spec(),
+                &network_key,
+                max_message_bytes,
+            )?)
+            .map_err(|e| NodeError::Network(e.to_string()))?;
+            network_task = Some(tokio::spawn(network.run()));
+            let (gossip, local_transactions) = tokio::sync::mpsc::unbounded_channel();
+            chain.set_gossip(gossip);
+            let parts = bft::BftParts {
+                chain: Arc::clone(&chain),
+                key,
+                votes,
+                network: handle,
+                events,
+                local_transactions,
+                max_message_bytes,
+            };
+            let task = tokio::spawn(async move {
+                let result = bft::run_bft(parts, bft_stopped).await;
+                let _ = driver_done_tx.send(result);
+            });
+            Some(DriverHandle::Task(task))
+        }
+        (Some(key), _) => {
             let votes = open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?;
             let chain = Arc::clone(&chain);
             let handle = std::thread::Builder::new()
@@ -199,9 +237,9 @@ pub async fn run(
                     what: "start the consensus thread".into(),
                     source,
                 })?;
-            Some(handle)
+            Some(DriverHandle::Thread(handle))
         }
-        None => {
+        (None, _) => {
             tracing::warn!(target: "node", chain = %chain_id, "no validator key of this chain: following only");
             drop(driver_done_tx);
             None
@@ -243,8 +281,18 @@ pub async fn run(
     };
     tracing::info!(target: "node", "shutting down");
     let _ = stop_driver.send(());
-    if let Some(handle) = driver {
-        let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+    let _ = stop_bft.send(());
+    match driver {
+        Some(DriverHandle::Thread(handle)) => {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        Some(DriverHandle::Task(task)) => {
+            let _ = task.await;
+        }
+        None => {}
+    }
+    if let Some(task) = network_task {
+        task.abort();
     }
     let _ = stop_api.send(());
     let _ = server.await;
@@ -276,4 +324,43 @@ fn open_vote_log(
         "vote log opened"
     );
     Ok(votes)
+}
+
+enum DriverHandle {
+    Thread(std::thread::JoinHandle<()>),
+    Task(tokio::task::JoinHandle<()>),
+}
+
+/// The network settings of a validator: listen on the configured p2p address, allow and dial
+/// the chain spec's validators.
+fn network_config(
+    config: &NodeConfig,
+    spec: &ChainSpec,
+    network_key: &SecretKey,
+    max_message_bytes: usize,
+) -> Result<catena_network::NetworkConfig, NodeError> {
+    let listen = config
+        .p2p_addr
+        .parse()
+        .map_err(|e| NodeError::Network(format!("p2p_addr '{}': {e}", config.p2p_addr)))?;
+    let mut peers = Vec::new();
+    for validator in &spec.validators {
+        let peer = validator
+            .peer_id
+            .parse()
+            .map_err(|e| NodeError::Network(format!("peer id '{}': {e}", validator.peer_id)))?;
+        let address = validator
+            .address
+            .parse()
+            .map_err(|e| NodeError::Network(format!("address '{}': {e}", validator.address)))?;
+        peers.push((peer, address));
+    }
+    Ok(catena_network::NetworkConfig {
+        chain_id: spec.chain_id.clone(),
+        secret_seed: network_key.seed(),
+        listen,
+        peers,
+        max_message_bytes,
+        request_timeout: std::time::Duration::from_secs(10),
+    })
 }

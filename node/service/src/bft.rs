@@ -1,0 +1,394 @@
+//! The multi-validator driver: the Tendermint engine, fed by the libp2p network, with every
+//! own vote written to the vote log before it is signed and sent. Blocks from peers are
+//! validated (re-executed, roots compared) before the engine hears of them; nodes that fall
+//! behind fetch certified blocks from their peers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use catena_consensus::tendermint::wire::{self, WireMessage, WireProposal, WireVote};
+use catena_consensus::tendermint::{Input, Output, Tendermint, Timeouts, VoteKind};
+use catena_mempool::AdmitError;
+use catena_network::{Event, NetworkHandle, Topic};
+use catena_primitives::{Block, Hash, SecretKey, Transaction};
+use catena_storage::wal::{LoggedVote, VoteLog};
+use parity_scale_codec::Encode;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::chain::{ChainError, ChainInstance, Proposal, SyncRequest, SyncResponse};
+
+/// How often a node asks a peer for blocks it may be missing.
+const SYNC_EVERY: Duration = Duration::from_millis(1_000);
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What the driver needs.
+#[derive(Debug)]
+pub struct BftParts {
+    pub chain: Arc<ChainInstance>,
+    pub key: SecretKey,
+    pub votes: VoteLog,
+    pub network: NetworkHandle,
+    pub events: mpsc::Receiver<Event>,
+    /// Transactions admitted through this node's API, to gossip.
+    pub local_transactions: mpsc::UnboundedReceiver<Transaction>,
+    pub max_message_bytes: usize,
+}
+
+struct Driver {
+    chain: Arc<ChainInstance>,
+    key: SecretKey,
+    votes: VoteLog,
+    network: NetworkHandle,
+    engine: Tendermint,
+    chain_id: String,
+    /// Blocks built or validated at the current height, by hash.
+    proposals: HashMap<Hash, Proposal>,
+    timers: Vec<(Instant, Input)>,
+    max_message_bytes: usize,
+    sync_results: mpsc::UnboundedSender<Vec<u8>>,
+    next_sync_peer: usize,
+}
+
+/// Runs until `shutdown` fires; returns an error if the chain cannot go on (storage failure,
+/// or a vote that would contradict the vote log).
+pub async fn run_bft(
+    parts: BftParts,
+    mut shutdown: oneshot::Receiver<()>,
+) -> Result<(), ChainError> {
+    let BftParts {
+        chain,
+        key,
+        votes,
+        network,
+        mut events,
+        mut local_transactions,
+        max_message_bytes,
+    } = parts;
+    let spec = chain.spec();
+    let block_time = spec.parameters.block_time_ms;
+    let timeouts = Timeouts {
+        propose_base_ms: 3 * block_time,
+        propose_delta_ms: block_time,
+        vote_base_ms: block_time,
+        vote_delta_ms: block_time / 2,
+    };
+    let engine = Tendermint::new(
+        spec.chain_id.clone(),
+        chain.validators().clone(),
+        key.account(),
+        timeouts,
+    );
+    let (sync_results, mut sync_rx) = mpsc::unbounded_channel();
+    let mut driver = Driver {
+        chain_id: spec.chain_id.clone(),
+        chain,
+        key,
+        votes,
+        network,
+        engine,
+        proposals: HashMap::new(),
+        timers: Vec::new(),
+        max_message_bytes,
+        sync_results,
+        next_sync_peer: 0,
+    };
+    let height = driver.chain.tip()?.height + 1;
+    driver.feed(Input::NewHeight { height }).await?;
+    let mut sync_tick = tokio::time::interval(SYNC_EVERY);
+    loop {
+        let next_timer = driver.timers.iter().map(|(at, _)| *at).min();
+        let sleep = tokio::time::sleep_until(next_timer.map_or_else(
+            || tokio::time::Instant::now() + Duration::from_secs(3600),
+            tokio::time::Instant::from_std,
+        ));
+        tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            () = sleep => {
+                let now = Instant::now();
+                let (due, later): (Vec<_>, Vec<_>) = driver.timers.drain(..).partition(|(at, _)| *at <= now);
+                driver.timers = later;
+                for (_, input) in due {
+                    driver.feed(input).await?;
+                }
+            }
+            event = events.recv() => match event {
+                Some(event) => driver.on_network(event).await?,
+                None => return Ok(()),
+            },
+            Some(tx) = local_transactions.recv() => {
+                let _ = driver.network.publish(Topic::Transactions, tx.encode()).await;
+            }
+            Some(bytes) = sync_rx.recv() => driver.on_synced(&bytes).await?,
+            _ = sync_tick.tick() => driver.request_sync().await,
+        }
+    }
+}
+
+impl Driver {
+    /// Feeds one input and performs every effect that follows.
+    async fn feed(&mut self, input: Input) -> Result<(), ChainError> {
+        let mut queue = std::collections::VecDeque::from(self.engine.process(input));
+        while let Some(output) = queue.pop_front() {
+            match output {
+                Output::BuildProposal { height, round } => {
+                    let built = tokio::task::block_in_place(|| {
+                        self.chain
+                            .build_proposal(height, now_ms(), self.key.account())
+                    })?;
+                    let value = built.block.hash();
+                    self.proposals.insert(value, built);
+                    queue.extend(self.engine.process(Input::ProposalBuilt {
+                        height,
+                        round,
+                        value,
+                    }));
+                }
+                Output::Propose(proposal) => {
+                    let Some(block) = self
+                        .proposals
+                        .get(&proposal.value)
+                        .map(|p| p.block.encode())
+                    else {
+                        continue;
+                    };
+                    let wire_proposal = WireProposal::from_proposal(&proposal);
+                    let signature = self.key.sign(&wire::proposal_signing_bytes(
+                        &self.chain_id,
+                        &wire_proposal,
+                    ));
+                    let message = WireMessage::Proposal {
+                        proposal: wire_proposal,
+                        signature,
+                        block,
+                    };
+                    let _ = self
+                        .network
+                        .publish(Topic::Consensus, message.encode())
+                        .await;
+                }
+                Output::Vote(vote) => {
+                    let logged = LoggedVote {
+                        kind: match vote.kind {
+                            VoteKind::Prevote => 0,
+                            VoteKind::Precommit => 1,
+                        },
+                        height: vote.height,
+                        round: vote.round,
+                        value: vote.value,
+                    };
+                    if self.votes.conflict(&logged).is_some() {
+                        tracing::error!(target: "consensus::vote", height = vote.height, round = vote.round, "not signing: the vote log holds a different vote for this round");
+                        continue;
+                    }
+                    if !self.votes.votes().contains(&logged) {
+                        tokio::task::block_in_place(|| self.votes.append(logged))?;
+                    }
+                    let signed = wire::sign_vote(&self.chain_id, vote, &self.key);
+                    let message = WireMessage::Vote(WireVote::from_signed(&signed));
+                    let _ = self
+                        .network
+                        .publish(Topic::Consensus, message.encode())
+                        .await;
+                    queue.extend(self.engine.process(Input::Vote(signed)));
+                }
+                Output::ScheduleTimeout { timeout, after_ms } => {
+                    self.timers.push((
+                        Instant::now() + Duration::from_millis(after_ms),
+                        Input::Timeout(timeout),
+                    ));
+                }
+                Output::Decide { value, certificate } => {
+                    let height = certificate.height;
+                    match self.proposals.remove(&value) {
+                        Some(proposal) => {
+                            let tip = tokio::task::block_in_place(|| {
+                                self.chain.commit(proposal, &certificate)
+                            })?;
+                            if tip.height % 100 == 0 {
+                                tokio::task::block_in_place(|| {
+                                    self.votes.prune_below(tip.height + 1)
+                                })?;
+                            }
+                            self.proposals.clear();
+                            // Pace blocks: start the next height one block time later.
+                            let pause =
+                                Duration::from_millis(self.chain.spec().parameters.block_time_ms);
+                            self.timers.push((
+                                Instant::now() + pause,
+                                Input::NewHeight { height: height + 1 },
+                            ));
+                        }
+                        None => {
+                            tracing::warn!(target: "consensus", height, %value, "decided a block this node does not have; it will sync it")
+                        }
+                    }
+                }
+                Output::Equivocation { first, second } => {
+                    tracing::warn!(target: "consensus::evidence", signer = %first.signer, height = first.vote.height, round = first.vote.round, ?second, "equivocation");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_network(&mut self, event: Event) -> Result<(), ChainError> {
+        match event {
+            Event::Gossip {
+                topic: Topic::Consensus,
+                source,
+                message_id,
+                data,
+            } => {
+                let valid = self.on_consensus_message(&data).await?;
+                let _ = self.network.report(message_id, source, valid).await;
+            }
+            Event::Gossip {
+                topic: Topic::Transactions,
+                source,
+                message_id,
+                data,
+            } => {
+                let valid = match Transaction::decode_untrusted(&data) {
+                    Ok(tx) => match self.chain.submit(tx) {
+                        Ok(_)
+                        | Err(
+                            AdmitError::AlreadyPending(_)
+                            | AdmitError::NonceUsed { .. }
+                            | AdmitError::NonceTaken { .. },
+                        )
+                        | Err(
+                            AdmitError::Full { .. }
+                            | AdmitError::State(_)
+                            | AdmitError::NonceTooHigh { .. },
+                        ) => true,
+                        Err(AdmitError::Invalid(_) | AdmitError::NotAMember { .. }) => false,
+                    },
+                    Err(_) => false,
+                };
+                let _ = self.network.report(message_id, source, valid).await;
+            }
+            Event::Request { id, data, .. } => {
+                let response = match SyncRequest::decode_untrusted(&data) {
+                    Ok(request) => tokio::task::block_in_place(|| {
+                        self.chain.serve_sync(&request, self.max_message_bytes / 2)
+                    })?,
+                    Err(_) => SyncResponse { blocks: Vec::new() },
+                };
+                let _ = self.network.respond(id, response.encode()).await;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Returns whether the message was well-formed and correctly signed.
+    async fn on_consensus_message(&mut self, data: &[u8]) -> Result<bool, ChainError> {
+        let Ok(message) = WireMessage::decode_untrusted(data, self.max_message_bytes) else {
+            return Ok(false);
+        };
+        match message {
+            WireMessage::Vote(vote) => match vote.verify(&self.chain_id) {
+                Ok(signed) => {
+                    self.feed(Input::Vote(signed)).await?;
+                    Ok(true)
+                }
+                Err(_) => Ok(false),
+            },
+            WireMessage::Proposal {
+                proposal,
+                signature,
+                block,
+            } => {
+                if proposal.verify(&self.chain_id, &signature).is_err() {
+                    return Ok(false);
+                }
+                let Ok(block) = Block::decode_untrusted(&block, self.max_message_bytes) else {
+                    return Ok(false);
+                };
+                if block.hash() != proposal.value {
+                    return Ok(false);
+                }
+                // Only a proposal for the next block can be checked against our state.
+                if proposal.height != self.chain.tip()?.height + 1 {
+                    return Ok(true);
+                }
+                let valid = if self.proposals.contains_key(&proposal.value) {
+                    true
+                } else {
+                    match tokio::task::block_in_place(|| self.chain.validate_proposal(block)) {
+                        Ok(validated) => {
+                            self.proposals.insert(proposal.value, validated);
+                            true
+                        }
+                        Err(crate::chain::ValidateError::Invalid(reason)) => {
+                            tracing::warn!(target: "consensus::proposal", height = proposal.height, round = proposal.round, %reason, "invalid proposal");
+                            false
+                        }
+                        Err(crate::chain::ValidateError::Chain(e)) => return Err(e),
+                    }
+                };
+                self.feed(Input::Proposal {
+                    proposal: proposal.to_proposal(),
+                    valid,
+                })
+                .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Asks the next connected peer for blocks after our tip; the answer comes back through
+    /// `sync_results`.
+    async fn request_sync(&mut self) {
+        let Ok(peers) = self.network.connected_peers().await else {
+            return;
+        };
+        if peers.is_empty() {
+            return;
+        }
+        let peer = peers[self.next_sync_peer % peers.len()];
+        self.next_sync_peer += 1;
+        let Ok(tip) = self.chain.tip() else { return };
+        let request = SyncRequest {
+            from_height: tip.height + 1,
+            max_blocks: 64,
+        }
+        .encode();
+        let network = self.network.clone();
+        let results = self.sync_results.clone();
+        // The composition root's task: the request may wait for a slow peer.
+        tokio::spawn(async move {
+            if let Ok(bytes) = network.request(peer, request).await {
+                let _ = results.send(bytes);
+            }
+        });
+    }
+
+    async fn on_synced(&mut self, bytes: &[u8]) -> Result<(), ChainError> {
+        let Ok(response) = SyncResponse::decode_untrusted(bytes, self.max_message_bytes) else {
+            return Ok(());
+        };
+        if response.blocks.is_empty() {
+            return Ok(());
+        }
+        let before = self.chain.tip()?.height;
+        match tokio::task::block_in_place(|| self.chain.apply_synced(response)) {
+            Ok(_) => {}
+            Err(crate::chain::SyncError::Chain(e)) => return Err(e),
+            Err(e) => tracing::warn!(target: "sync", error = %e, "refused synced blocks"),
+        }
+        let after = self.chain.tip()?.height;
+        if after > before {
+            tracing::info!(target: "sync", from = before, to = after, "caught up");
+            self.proposals.clear();
+            self.feed(Input::NewHeight { height: after + 1 }).await?;
+        }
+        Ok(())
+    }
+}

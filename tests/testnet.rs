@@ -1,0 +1,184 @@
+//! A 4-validator testnet of real processes on 127.0.0.1, started by `catena testnet`: identical
+//! blocks everywhere, transactions gossiped and committed, a validator killed with SIGKILL while
+//! the others go on, and its restart catching up by block sync.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use catena_primitives::{Call, SecretKey, Transaction};
+use common::{wait_for, TestNode, BIN};
+
+struct Testnet {
+    process: Child,
+    pids: Vec<u32>,
+}
+
+impl Drop for Testnet {
+    fn drop(&mut self) {
+        for pid in &self.pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn node_at(api: String, home: std::path::PathBuf) -> TestNode {
+    TestNode {
+        home,
+        api,
+        child: None,
+        args: Vec::new(),
+    }
+}
+
+#[test]
+fn four_validators_agree_survive_a_kill_and_catch_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api_port = common::free_port();
+    // Four consecutive free ports are likely right after a free one; the test would fail
+    // loudly (a node exits) if not.
+    let p2p_port = common::free_port();
+    let mut process = Command::new(BIN)
+        .args(["testnet", "--validators", "4", "--dir"])
+        .arg(dir.path())
+        .args([
+            "--api-port",
+            &api_port.to_string(),
+            "--p2p-port",
+            &p2p_port.to_string(),
+            "--block-time-ms",
+            "300",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start testnet");
+    let stdout = process.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut pids = Vec::new();
+    let mut apis = Vec::new();
+    while pids.len() < 4 {
+        let line = lines.next().expect("testnet output").expect("line");
+        let api = line
+            .split("API ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("api url");
+        let pid = line
+            .split("pid ")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .expect("pid");
+        apis.push(api.to_string());
+        pids.push(pid.parse::<u32>().expect("pid number"));
+    }
+    let testnet = Testnet { process, pids };
+    let nodes: Vec<TestNode> = apis
+        .iter()
+        .enumerate()
+        .map(|(i, api)| node_at(api.clone(), dir.path().join(format!("node-{}", i + 1))))
+        .collect();
+    let height_of = |node: &TestNode| {
+        node.get("/status")
+            .filter(|r| r.status == 200)
+            .and_then(|r| r.body["height"].as_u64())
+    };
+
+    // Every node commits, and every node has the same block at every height.
+    wait_for("4 heights on every node", Duration::from_secs(90), || {
+        nodes
+            .iter()
+            .all(|n| height_of(n).is_some_and(|h| h >= 4))
+            .then_some(())
+    });
+    for height in 1..=4 {
+        let blocks: Vec<_> = nodes
+            .iter()
+            .map(|n| n.get_ok(&format!("/blocks/{height}")))
+            .collect();
+        for block in &blocks[1..] {
+            assert_eq!(block["hash"], blocks[0]["hash"], "height {height}");
+            assert_eq!(
+                block["state_root"], blocks[0]["state_root"],
+                "height {height}"
+            );
+        }
+        assert!(
+            blocks[0]["certificate"]["signatures"]
+                .as_array()
+                .expect("signatures")
+                .len()
+                >= 3
+        );
+    }
+
+    // A transaction sent to one validator is committed and seen by all.
+    let key_file = dir.path().join("keys").join("tier1-steel.json");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(key_file).expect("key")).expect("json");
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(
+        json["secret_seed"]
+            .as_str()
+            .expect("seed")
+            .trim_start_matches("0x"),
+        &mut seed,
+    )
+    .expect("hex");
+    let supplier = SecretKey::from_seed(seed);
+    let tx = Transaction::signed(
+        "catena-local",
+        0,
+        Call::Remark(b"shipment 42".to_vec()),
+        &supplier,
+    );
+    let reply = nodes[1].submit(&tx);
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let hash = tx.hash().to_string();
+    for node in &nodes {
+        node.wait_committed(&hash);
+    }
+
+    // SIGKILL validator 4: the other three keep committing.
+    let _ = Command::new("kill")
+        .args(["-KILL", &testnet.pids[3].to_string()])
+        .status();
+    let base = height_of(&nodes[0]).expect("height");
+    wait_for("three validators to go on", Duration::from_secs(60), || {
+        nodes[..3]
+            .iter()
+            .all(|n| height_of(n).is_some_and(|h| h >= base + 3))
+            .then_some(())
+    });
+
+    // Restarted, validator 4 catches up by block sync and agrees.
+    let mut restarted = node_at(apis[3].clone(), dir.path().join("node-4"));
+    restarted.args = vec![
+        "node".into(),
+        "--home".into(),
+        restarted.home.to_string_lossy().into(),
+    ];
+    restarted.start();
+    let target = height_of(&nodes[0]).expect("height");
+    wait_for(
+        "the restarted validator to catch up",
+        Duration::from_secs(60),
+        || {
+            height_of(&restarted)
+                .is_some_and(|h| h >= target)
+                .then_some(())
+        },
+    );
+    let check = target.min(height_of(&restarted).expect("height"));
+    assert_eq!(
+        restarted.get_ok(&format!("/blocks/{check}"))["hash"],
+        nodes[0].get_ok(&format!("/blocks/{check}"))["hash"]
+    );
+    drop(restarted);
+    drop(testnet);
+}
