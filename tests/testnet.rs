@@ -179,6 +179,58 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
         restarted.get_ok(&format!("/blocks/{check}"))["hash"],
         nodes[0].get_ok(&format!("/blocks/{check}"))["hash"]
     );
+
+    // SIGSTOP for 10 s, then SIGCONT: back at the others' height within 20 s.
+    let paused = restarted.child.as_ref().expect("running").id().to_string();
+    let _ = Command::new("kill").args(["-STOP", &paused]).status();
+    std::thread::sleep(Duration::from_secs(10));
+    let _ = Command::new("kill").args(["-CONT", &paused]).status();
+    let target = height_of(&nodes[0]).expect("height");
+    wait_for(
+        "the paused validator to catch up",
+        Duration::from_secs(20),
+        || {
+            height_of(&restarted)
+                .is_some_and(|h| h >= target)
+                .then_some(())
+        },
+    );
+
+    // Kill the proposer of the next height: the rest go on, with no gap over 10 s between
+    // consecutive blocks.
+    let next = height_of(&nodes[0]).expect("height") + 1;
+    let proposer = (next % 4) as usize;
+    let survivor = if proposer == 0 { &nodes[1] } else { &nodes[0] };
+    if proposer == 3 {
+        restarted.kill9();
+    } else {
+        let _ = Command::new("kill")
+            .args(["-KILL", &testnet.pids[proposer].to_string()])
+            .status();
+    }
+    wait_for(
+        "four blocks after the leader's death",
+        Duration::from_secs(60),
+        || {
+            height_of(survivor)
+                .is_some_and(|h| h >= next + 3)
+                .then_some(())
+        },
+    );
+    let times: Vec<u64> = (next - 1..=next + 3)
+        .map(|h| {
+            survivor.get_ok(&format!("/blocks/{h}"))["time_ms"]
+                .as_u64()
+                .expect("time")
+        })
+        .collect();
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] <= 10_000,
+            "a gap of {} ms between blocks",
+            pair[1] - pair[0]
+        );
+    }
     drop(restarted);
     drop(testnet);
 }
