@@ -20,6 +20,10 @@ use crate::chain::{ChainError, ChainInstance, Proposal, SyncRequest, SyncRespons
 
 /// How often a node asks a peer for blocks it may be missing.
 const SYNC_EVERY: Duration = Duration::from_millis(1_000);
+/// How often a validator re-sends its own proposal and votes of the current height, so that
+/// a peer that missed them (reconnecting, restarted) still gets them: gossipsub itself does not
+/// retransmit.
+const REBROADCAST_EVERY: Duration = Duration::from_millis(2_000);
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -53,6 +57,8 @@ struct Driver {
     max_message_bytes: usize,
     sync_results: mpsc::UnboundedSender<Vec<u8>>,
     next_sync_peer: usize,
+    /// This validator's messages of the current height: (height, encoded message).
+    own_messages: Vec<(u64, Vec<u8>)>,
 }
 
 /// Runs until `shutdown` fires; returns an error if the chain cannot go on (storage failure,
@@ -97,10 +103,12 @@ pub async fn run_bft(
         max_message_bytes,
         sync_results,
         next_sync_peer: 0,
+        own_messages: Vec::new(),
     };
     let height = driver.chain.tip()?.height + 1;
     driver.feed(Input::NewHeight { height }).await?;
     let mut sync_tick = tokio::time::interval(SYNC_EVERY);
+    let mut rebroadcast_tick = tokio::time::interval(REBROADCAST_EVERY);
     loop {
         let next_timer = driver.timers.iter().map(|(at, _)| *at).min();
         let sleep = tokio::time::sleep_until(next_timer.map_or_else(
@@ -126,6 +134,7 @@ pub async fn run_bft(
             }
             Some(bytes) = sync_rx.recv() => driver.on_synced(&bytes).await?,
             _ = sync_tick.tick() => driver.request_sync().await,
+            _ = rebroadcast_tick.tick() => driver.rebroadcast().await,
         }
     }
 }
@@ -167,10 +176,7 @@ impl Driver {
                         signature,
                         block,
                     };
-                    let _ = self
-                        .network
-                        .publish(Topic::Consensus, message.encode())
-                        .await;
+                    self.publish_own(proposal.height, message.encode()).await;
                 }
                 Output::Vote(vote) => {
                     let logged = LoggedVote {
@@ -191,10 +197,7 @@ impl Driver {
                     }
                     let signed = wire::sign_vote(&self.chain_id, vote, &self.key);
                     let message = WireMessage::Vote(WireVote::from_signed(&signed));
-                    let _ = self
-                        .network
-                        .publish(Topic::Consensus, message.encode())
-                        .await;
+                    self.publish_own(vote.height, message.encode()).await;
                     queue.extend(self.engine.process(Input::Vote(signed)));
                 }
                 Output::ScheduleTimeout { timeout, after_ms } => {
@@ -340,6 +343,26 @@ impl Driver {
                 .await?;
                 Ok(true)
             }
+        }
+    }
+
+    async fn publish_own(&mut self, height: u64, message: Vec<u8>) {
+        let _ = self
+            .network
+            .publish(Topic::Consensus, message.clone())
+            .await;
+        self.own_messages.push((height, message));
+    }
+
+    /// Re-sends this validator's messages of the current height.
+    async fn rebroadcast(&mut self) {
+        let height = self.engine.height();
+        self.own_messages.retain(|(h, _)| *h >= height);
+        for (_, message) in &self.own_messages {
+            let _ = self
+                .network
+                .publish(Topic::Consensus, message.clone())
+                .await;
         }
     }
 
