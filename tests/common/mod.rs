@@ -23,11 +23,23 @@ pub fn catena(args: &[&str]) -> Output {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    free_ports(1)
+}
+
+/// The first of `count` consecutive free ports, chosen below the kernel's ephemeral range
+/// (32768 and up) so that a port freed by a killed node cannot be taken by some outgoing
+/// connection before the node restarts on it.
+pub fn free_ports(count: u16) -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let seed = (std::process::id() % 500) as u16 * 20;
+    loop {
+        let offset = NEXT.fetch_add(count, Ordering::Relaxed);
+        let base = 20_000 + (seed + offset) % 12_000;
+        if (base..base + count).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return base;
+        }
+    }
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, panicking with `what` after `timeout`.
@@ -294,4 +306,81 @@ impl Drop for TestNode {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// A `catena testnet` process and its validators' pids.
+pub struct Testnet {
+    pub process: Child,
+    pub pids: Vec<u32>,
+}
+
+impl Drop for Testnet {
+    fn drop(&mut self) {
+        for pid in &self.pids {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// A handle on a node this test did not start itself.
+pub fn node_at(api: String, home: PathBuf) -> TestNode {
+    TestNode {
+        home,
+        api,
+        child: None,
+        args: Vec::new(),
+    }
+}
+
+/// Runs `catena testnet` with four validators in `dir` and returns it with a handle per node.
+pub fn start_testnet(dir: &Path, block_time_ms: u64) -> (Testnet, Vec<TestNode>) {
+    let api_port = free_ports(4);
+    let p2p_port = free_ports(4);
+    let mut process = Command::new(BIN)
+        .args(["testnet", "--validators", "4", "--dir"])
+        .arg(dir)
+        .args([
+            "--api-port",
+            &api_port.to_string(),
+            "--p2p-port",
+            &p2p_port.to_string(),
+        ])
+        .args(["--block-time-ms", &block_time_ms.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start testnet");
+    let stdout = process.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let mut pids = Vec::new();
+    let mut nodes = Vec::new();
+    while pids.len() < 4 {
+        let line = lines.next().expect("testnet output").expect("line");
+        let api = line
+            .split("API ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("api url");
+        let pid = line
+            .split("pid ")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .expect("pid");
+        nodes.push(node_at(
+            api.to_string(),
+            dir.join(format!("node-{}", nodes.len() + 1)),
+        ));
+        pids.push(pid.parse::<u32>().expect("pid number"));
+    }
+    (Testnet { process, pids }, nodes)
+}
+
+/// The node's height, or `None` if it does not answer.
+pub fn height_of(node: &TestNode) -> Option<u64> {
+    node.get("/status")
+        .filter(|r| r.status == 200)
+        .and_then(|r| r.body["height"].as_u64())
 }

@@ -411,6 +411,8 @@ impl Driver {
             tracing::info!(target: "sync", from = before, to = after, "caught up");
             self.proposals.clear();
             self.feed(Input::NewHeight { height: after + 1 }).await?;
+            // More may be waiting: ask again now rather than at the next tick.
+            self.request_sync().await;
         }
         Ok(())
     }
