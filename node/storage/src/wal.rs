@@ -21,6 +21,16 @@ const HEADER_LEN: usize = 8;
 /// header bytes, when all present, are the ones written).
 const MAX_RECORD_LEN: usize = 64;
 
+/// One record: `[len][crc32][payload]`.
+fn encode_record(vote: &LoggedVote) -> Vec<u8> {
+    let payload = vote.encode();
+    let mut record = Vec::with_capacity(HEADER_LEN + payload.len());
+    record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    record.extend_from_slice(&payload);
+    record
+}
+
 /// A vote as remembered by its signer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct LoggedVote {
@@ -168,11 +178,7 @@ impl VoteLog {
 
     /// Appends `vote` and syncs it to disk. Call before sending the vote.
     pub fn append(&mut self, vote: LoggedVote) -> Result<(), WalError> {
-        let payload = vote.encode();
-        let mut record = Vec::with_capacity(HEADER_LEN + payload.len());
-        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        record.extend_from_slice(&payload);
+        let record = encode_record(&vote);
         let io = |source| WalError::Io {
             path: self.path.clone(),
             source,
@@ -203,12 +209,7 @@ impl VoteLog {
         {
             let mut out = File::create(&tmp).map_err(io)?;
             for vote in &kept {
-                let payload = vote.encode();
-                out.write_all(&(payload.len() as u32).to_le_bytes())
-                    .map_err(io)?;
-                out.write_all(&crc32fast::hash(&payload).to_le_bytes())
-                    .map_err(io)?;
-                out.write_all(&payload).map_err(io)?;
+                out.write_all(&encode_record(vote)).map_err(io)?;
             }
             out.sync_all().map_err(io)?;
         }
