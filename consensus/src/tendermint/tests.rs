@@ -555,6 +555,17 @@ fn scenario(seed: u64) -> Scenario {
     }
 }
 
+/// Every node decided at least the scenario's number of heights.
+fn assert_all_reached(s: &Scenario, outcome: &Outcome) {
+    for (i, decided) in outcome.decided.iter().enumerate() {
+        assert!(
+            decided.len() as u64 >= s.heights,
+            "node {i} decided {} heights in {s:?}",
+            decided.len()
+        );
+    }
+}
+
 /// No two honest validators (0, 1, 2) ever decide different blocks at one height.
 fn assert_safe(s: &Scenario, outcome: &Outcome) {
     let mut first: BTreeMap<u64, Hash> = BTreeMap::new();
@@ -612,13 +623,7 @@ fn honest_network_always_progresses() {
         };
         let outcome = simulate(s);
         assert_safe(&s, &outcome);
-        for (i, decided) in outcome.decided.iter().enumerate() {
-            assert!(
-                decided.len() >= 10,
-                "node {i} decided {} heights with seed {seed}",
-                decided.len()
-            );
-        }
+        assert_all_reached(&s, &outcome);
     }
 }
 
@@ -654,13 +659,7 @@ fn thousand_seeds_fifty_heights_under_loss_and_partitions() {
         };
         let outcome = simulate(s);
         assert_safe(&s, &outcome);
-        for (i, decided) in outcome.decided.iter().enumerate() {
-            assert!(
-                decided.len() >= 50,
-                "node {i} decided {} heights in {s:?}",
-                decided.len()
-            );
-        }
+        assert_all_reached(&s, &outcome);
         if seed % 100 == 0 {
             assert_eq!(
                 simulate(s).decided,
