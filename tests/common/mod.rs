@@ -375,6 +375,8 @@ pub fn start_testnet(dir: &Path, block_time_ms: u64) -> (Testnet, Vec<TestNode>)
         ));
         pids.push(pid.parse::<u32>().expect("pid number"));
     }
+    // Keep reading so that the testnet's later output never meets a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     (Testnet { process, pids }, nodes)
 }
 

@@ -173,6 +173,16 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_metrics))
 }
 
+/// Runs a chain call on the blocking pool: chain calls read RocksDB (and admission checks a
+/// signature), which must not stall the async workers that serve other requests.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(call)
+        .await
+        .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
+}
+
 /// A path segment, or a JSON 400 when it cannot be read (bad percent-encoding, say).
 fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(segment)| segment)
@@ -183,7 +193,7 @@ fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
 #[utoipa::path(get, path = "/status", tag = "chain",
     responses((status = 200, body = StatusView)))]
 async fn get_status(State(chain): Chain) -> ApiResult<StatusView> {
-    chain.status().map(Json)
+    blocking(move || chain.status()).await.map(Json)
 }
 
 /// Submits a signed transaction (its SCALE bytes in hex). Answers once the mempool admitted it;
@@ -226,7 +236,7 @@ async fn submit_transaction(
         };
         ApiError::new(status, "malformed_transaction", e.to_string())
     })?;
-    let hash = chain.submit(tx)?;
+    let hash = blocking(move || chain.submit(tx)).await?;
     Ok((StatusCode::ACCEPTED, Json(SubmitResponse { hash })))
 }
 
@@ -245,11 +255,14 @@ async fn get_transaction(
             format!("'{hash}' is not a transaction hash: {e}"),
         )
     })?;
-    chain.transaction(hash)?.map(Json).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "transaction {hash} is neither pending nor committed"
-        ))
-    })
+    blocking(move || chain.transaction(hash))
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "transaction {hash} is neither pending nor committed"
+            ))
+        })
 }
 
 /// A block by height, by hash, or `latest`.
@@ -262,8 +275,8 @@ async fn get_block(
 ) -> ApiResult<BlockView> {
     let id = segment(id)?;
     let block_id: BlockId = id.parse()?;
-    chain
-        .block(block_id)?
+    blocking(move || chain.block(block_id))
+        .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no block {id}")))
 }
@@ -283,7 +296,7 @@ async fn get_account(
             format!("'{account}' is not an account: {e}"),
         )
     })?;
-    chain.account(account).map(Json)
+    blocking(move || chain.account(account)).await.map(Json)
 }
 
 #[derive(Deserialize, IntoParams, Debug)]
@@ -313,7 +326,9 @@ async fn get_state_entry(
     }
     let key = hex::decode(digits)
         .map_err(|e| ApiError::bad_request("invalid_key", format!("key is not hex: {e}")))?;
-    chain.state_entry(key, query.height).map(Json)
+    blocking(move || chain.state_entry(key, query.height))
+        .await
+        .map(Json)
 }
 
 /// Prometheus metrics: height, mempool size, committed and rejected transactions, block
