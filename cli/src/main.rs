@@ -2,11 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use catena_chain_spec::{build_dev, build_local, peer_id, BuiltSpec};
-use catena_node::{keys, Home, LogFormat, NodeConfig, RunOptions};
+use catena_node::{keys, now_ms, Home, LogFormat, NodeConfig, RunOptions};
 use catena_primitives::{Call, SecretKey, Transaction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -295,13 +295,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Testnet(args) => testnet(&args),
     }
 }
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 fn require_home(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     home.context("no home directory: pass --home DIR or set CATENA_HOME")
 }

@@ -84,19 +84,6 @@ impl Overlay<'_> {
         self.tx.insert(key, Some(value));
     }
 }
-
-/// Reads a value through pending block changes.
-pub fn read_through(
-    base: &dyn StateReader,
-    block: &Changes,
-    key: &[u8],
-) -> Result<Option<Vec<u8>>, StateError> {
-    match block.get(key) {
-        Some(value) => Ok(value.clone()),
-        None => base.get(key),
-    }
-}
-
 /// The next nonce of `account`, 0 if it never sent a transaction.
 pub fn nonce(
     state: &dyn StateReader,

@@ -110,10 +110,6 @@ impl Mempool {
         self.len() == 0
     }
 
-    pub fn contains(&self, hash: &Hash) -> bool {
-        self.inner.lock().by_hash.contains_key(hash)
-    }
-
     /// A pending transaction by hash.
     pub fn get(&self, hash: &Hash) -> Option<Transaction> {
         let inner = self.inner.lock();
@@ -201,10 +197,13 @@ impl Mempool {
             by_hash,
             ..
         } = &mut *guard;
+        // Each account's next nonce, read once per block.
+        let mut next_nonces: HashMap<AccountId, u64> = HashMap::with_capacity(by_account.len());
         for (account, pending) in by_account.iter_mut() {
             let Ok(next) = view.next_nonce(account) else {
                 continue;
             };
+            next_nonces.insert(*account, next);
             while let Some(entry) = pending.first_entry().filter(|e| *e.key() < next) {
                 by_hash.remove(&entry.remove().hash);
             }
@@ -214,7 +213,7 @@ impl Mempool {
         // Each account's ready run, as an iterator in nonce order.
         let mut runs: Vec<Vec<&Pending>> = Vec::new();
         for (account, pending) in &inner.by_account {
-            let Ok(mut expected) = view.next_nonce(account) else {
+            let Some(mut expected) = next_nonces.get(account).copied() else {
                 continue;
             };
             let mut run = Vec::new();

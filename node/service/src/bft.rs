@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use catena_consensus::tendermint::wire::{self, WireMessage, WireProposal, WireVote};
 use catena_consensus::tendermint::{Input, Output, Tendermint, Timeouts, VoteKind};
@@ -17,6 +17,7 @@ use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chain::{ChainError, ChainInstance, Proposal, SyncRequest, SyncResponse};
+use crate::now_ms;
 
 /// How often a node asks a peer for blocks it may be missing.
 const SYNC_EVERY: Duration = Duration::from_millis(1_000);
@@ -24,13 +25,6 @@ const SYNC_EVERY: Duration = Duration::from_millis(1_000);
 /// a peer that missed them (reconnecting, restarted) still gets them: gossipsub itself does not
 /// retransmit.
 const REBROADCAST_EVERY: Duration = Duration::from_millis(2_000);
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// What the driver needs.
 #[derive(Debug)]
 pub struct BftParts {

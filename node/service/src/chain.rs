@@ -7,8 +7,7 @@ use std::path::Path;
 use catena_chain_spec::ChainSpec;
 use catena_mempool::{AccountView, AdmitError, Mempool, MempoolConfig};
 use catena_primitives::{
-    AccountId, Block, CommitCertificate, Hash, Header, Receipt, SecretKey, Transaction,
-    ValidatorSet,
+    AccountId, Block, CommitCertificate, Hash, Header, Receipt, Transaction, ValidatorSet,
 };
 use catena_runtime::{ExecutionError, MemberAccount, StateError, StateReader};
 use catena_storage::{PreparedState, StorageError, Store, Tip};
@@ -585,26 +584,5 @@ impl ChainInstance {
             "committed"
         );
         Ok(tip)
-    }
-}
-
-/// Builds a certificate's signer list for a proposal from one key, for tests of the commit path.
-pub fn sign_commit(
-    chain_id: &str,
-    block: &Block,
-    round: u32,
-    key: &SecretKey,
-) -> CommitCertificate {
-    let vote = catena_primitives::Vote {
-        chain_id: chain_id.into(),
-        height: block.header.height,
-        round,
-        block_hash: block.hash(),
-    };
-    CommitCertificate {
-        height: block.header.height,
-        round,
-        block_hash: block.hash(),
-        signatures: vec![vote.sign(key)],
     }
 }

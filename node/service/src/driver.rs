@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use catena_consensus::solo::SoloEngine;
 use catena_consensus::{Engine, Input, Output};
@@ -12,15 +12,7 @@ use catena_primitives::SecretKey;
 use catena_storage::wal::{LoggedVote, VoteLog};
 
 use crate::chain::{ChainError, ChainInstance, Proposal};
-
-/// Milliseconds since 1970 by this machine's clock. Only the driver reads the clock; the block
-/// it proposes carries the time into execution.
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
+use crate::now_ms;
 /// Votes of committed heights are pruned from the log this often (in blocks).
 const PRUNE_EVERY: u64 = 100;
 

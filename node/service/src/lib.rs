@@ -28,6 +28,14 @@ pub use chain::{ChainError, ChainInstance};
 pub use config::{LogFormat, NodeConfig};
 
 pub const CONFIG_FILE: &str = "config.toml";
+
+/// Milliseconds since 1970 by this machine's clock. Only the node's drivers and the CLI read the
+/// clock; a proposer puts the time in its block header, and execution reads it from there.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
 pub const SPEC_FILE: &str = "chain-spec.json";
 pub const VALIDATOR_KEY_FILE: &str = "validator.key";
 pub const KEYS_DIR: &str = "keys";
