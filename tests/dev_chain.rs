@@ -124,11 +124,7 @@ fn admits_includes_and_rejects_with_clear_messages() {
     // The metrics count what happened.
     let metrics = common::get_text(&format!("{}/metrics", node.api));
     let value = |name: &str| -> f64 {
-        metrics
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().last())
-            .and_then(|v| v.parse().ok())
+        common::metric(&metrics, name.trim())
             .unwrap_or_else(|| panic!("{name} missing from:\n{metrics}"))
     };
     assert!(value("catena_height ") >= 3.0);

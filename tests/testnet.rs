@@ -71,10 +71,23 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
         node.wait_committed(&hash);
     }
 
+    // The metrics show the peers and the round.
+    wait_for(
+        "3 connected peers in the metrics",
+        Duration::from_secs(30),
+        || (nodes[0].metric("catena_peers") == Some(3.0)).then_some(()),
+    );
+    assert!(nodes[0].metric("catena_consensus_round").is_some());
+
     // SIGKILL validator 4: the other three keep committing.
     let _ = Command::new("kill")
         .args(["-KILL", &testnet.pids[3].to_string()])
         .status();
+    wait_for(
+        "2 connected peers in the metrics",
+        Duration::from_secs(30),
+        || (nodes[0].metric("catena_peers") == Some(2.0)).then_some(()),
+    );
     let base = height_of(&nodes[0]).expect("height");
     wait_for("three validators to go on", Duration::from_secs(60), || {
         nodes[..3]

@@ -95,6 +95,10 @@ pub struct TestNode {
     pub api: String,
     pub child: Option<Child>,
     pub args: Vec<String>,
+    /// A command that runs the binary (such as `ip netns exec NS`), if any.
+    pub launcher: Vec<String>,
+    /// Extra environment variables of the process.
+    pub env: Vec<(String, String)>,
 }
 
 impl TestNode {
@@ -142,6 +146,8 @@ impl TestNode {
             home: home.clone(),
             api: format!("http://{api_addr}"),
             child: None,
+            launcher: Vec::new(),
+            env: Vec::new(),
             args: vec![
                 "node".into(),
                 "--home".into(),
@@ -159,6 +165,8 @@ impl TestNode {
             home: home.to_path_buf(),
             api: format!("http://{api_addr}"),
             child: None,
+            launcher: Vec::new(),
+            env: Vec::new(),
             args: vec![
                 "dev".into(),
                 "--home".into(),
@@ -180,8 +188,17 @@ impl TestNode {
             .append(true)
             .open(self.home.with_extension("log"))
             .expect("log file");
-        let child = Command::new(BIN)
+        let mut command = match self.launcher.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(BIN);
+                command
+            }
+            None => Command::new(BIN),
+        };
+        let child = command
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("CATENA_HOME")
             .env("CATENA_LOG", "info")
             .stdout(Stdio::from(log.try_clone().expect("log")))
@@ -326,6 +343,21 @@ impl Drop for Testnet {
     }
 }
 
+/// The value of the sample named `name` (with its labels, if any) in a Prometheus text.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+}
+
+impl TestNode {
+    /// The node's metric `name`, if it reports it.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        metric(&get_text(&format!("{}/metrics", self.api)), name)
+    }
+}
+
 /// A handle on a node this test did not start itself.
 pub fn node_at(api: String, home: PathBuf) -> TestNode {
     TestNode {
@@ -333,6 +365,8 @@ pub fn node_at(api: String, home: PathBuf) -> TestNode {
         api,
         child: None,
         args: Vec::new(),
+        launcher: Vec::new(),
+        env: Vec::new(),
     }
 }
 

@@ -14,18 +14,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use libp2p::futures::StreamExt;
-use libp2p::gossipsub::{
-    self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId, ValidationMode,
-};
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageAuthenticity, ValidationMode};
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    allow_block_list, identity, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
+    allow_block_list, identity, noise, ping, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
 };
 use tokio::sync::{mpsc, oneshot};
 
 mod codec;
 pub use codec::LimitedCodec;
+pub use libp2p::gossipsub::MessageId;
 pub use libp2p::{Multiaddr as Address, PeerId as Peer};
 
 /// The largest gossip message or sync message accepted.
@@ -36,6 +35,12 @@ pub const BAN_THRESHOLD: u32 = 10;
 const MAX_OPEN_REQUESTS: usize = 1_024;
 /// How often missing peers are dialled again.
 const REDIAL_EVERY: Duration = Duration::from_secs(2);
+/// How often each connection is pinged, and how long an answer may take before the connection
+/// is taken for dead and closed (so that it is redialled rather than left silent: a TCP
+/// connection across a cut link would otherwise stay "established" and, once the link is back,
+/// resume only after the kernel's retransmission back-off).
+const PING_EVERY: Duration = Duration::from_secs(1);
+const PING_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// What a gossip message is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -122,6 +127,9 @@ enum Command {
     ConnectedPeers {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    SetBlocked {
+        peers: BTreeSet<PeerId>,
+    },
 }
 
 /// The node's side of the network task.
@@ -183,6 +191,13 @@ impl NetworkHandle {
         self.send(Command::Respond { id, data }).await
     }
 
+    /// Cuts the links to exactly these peers: their connections are closed, they are neither
+    /// dialled nor accepted until a later call leaves them out. (The node uses it to simulate
+    /// partitions in tests where network namespaces are not available.)
+    pub async fn set_blocked(&self, peers: BTreeSet<PeerId>) -> Result<(), NetworkError> {
+        self.send(Command::SetBlocked { peers }).await
+    }
+
     pub async fn connected_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
         let (reply, peers) = oneshot::channel();
         self.send(Command::ConnectedPeers { reply }).await?;
@@ -195,6 +210,7 @@ struct Behaviour {
     allowed: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
     gossipsub: gossipsub::Behaviour,
     sync: request_response::Behaviour<LimitedCodec>,
+    ping: ping::Behaviour,
 }
 
 /// The peer id of the ed25519 key with this secret seed.
@@ -214,6 +230,8 @@ pub struct Network {
     connected: BTreeSet<PeerId>,
     invalid: BTreeMap<PeerId, u32>,
     banned: BTreeSet<PeerId>,
+    /// Peers whose links are cut by [`NetworkHandle::set_blocked`].
+    blocked: BTreeSet<PeerId>,
     requests: HashMap<OutboundRequestId, oneshot::Sender<Result<Vec<u8>, NetworkError>>>,
     /// Requests waiting for the node's answer, oldest first; bounded by [`MAX_OPEN_REQUESTS`].
     channels: BTreeMap<u64, ResponseChannel<Vec<u8>>>,
@@ -271,10 +289,16 @@ impl Network {
                     request_response::Config::default()
                         .with_request_timeout(config.request_timeout),
                 );
+                let ping = ping::Behaviour::new(
+                    ping::Config::new()
+                        .with_interval(PING_EVERY)
+                        .with_timeout(PING_TIMEOUT),
+                );
                 Ok(Behaviour {
                     allowed: Default::default(),
                     gossipsub,
                     sync,
+                    ping,
                 })
             })
             .map_err(|e| NetworkError::Transport(e.to_string()))?
@@ -322,6 +346,7 @@ impl Network {
             connected: BTreeSet::new(),
             invalid: BTreeMap::new(),
             banned: BTreeSet::new(),
+            blocked: BTreeSet::new(),
             requests: HashMap::new(),
             channels: BTreeMap::new(),
             next_channel: 0,
@@ -355,7 +380,11 @@ impl Network {
         let missing: Vec<(PeerId, Multiaddr)> = self
             .peers
             .iter()
-            .filter(|(peer, _)| !self.connected.contains(*peer) && !self.banned.contains(*peer))
+            .filter(|(peer, _)| {
+                !self.connected.contains(*peer)
+                    && !self.banned.contains(*peer)
+                    && !self.blocked.contains(*peer)
+            })
             .map(|(p, a)| (*p, a.clone()))
             .collect();
         for (peer, address) in missing {
@@ -435,7 +464,24 @@ impl Network {
             Command::ConnectedPeers { reply } => {
                 let _ = reply.send(self.connected.iter().copied().collect());
             }
+            Command::SetBlocked { peers } => self.set_blocked(peers),
         }
+    }
+
+    fn set_blocked(&mut self, peers: BTreeSet<PeerId>) {
+        let allowed = &mut self.swarm.behaviour_mut().allowed;
+        for peer in peers.difference(&self.blocked) {
+            tracing::warn!(target: "network", %peer, "link cut");
+            allowed.disallow_peer(*peer);
+        }
+        for peer in self.blocked.difference(&peers) {
+            if self.peers.contains_key(peer) && !self.banned.contains(peer) {
+                tracing::warn!(target: "network", %peer, "link restored");
+                allowed.allow_peer(*peer);
+            }
+        }
+        self.blocked = peers;
+        self.dial_missing();
     }
 
     async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -501,6 +547,14 @@ impl Network {
                 }
             },
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event).await,
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(error),
+            })) => {
+                tracing::info!(target: "network", %peer, %error, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
+            }
             _ => {}
         }
     }

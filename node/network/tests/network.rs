@@ -216,3 +216,45 @@ async fn members_gossip_and_sync_and_outsiders_are_refused() {
     .expect("the banned peer is disconnected");
     drop(outsider.pop());
 }
+
+async fn connected_to(node: &Node, peer: PeerId) -> bool {
+    node.handle
+        .connected_peers()
+        .await
+        .expect("running")
+        .contains(&peer)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_link_stays_cut_until_restored() {
+    let (seeds, peers, addresses) = network(2);
+    let nodes = start(&seeds, &peers, &addresses);
+    wait_connected(&nodes[0], 1).await;
+    let other = peers[1].0;
+
+    // Cut on node 0's side only: the connection closes and neither side's redial gets through.
+    nodes[0]
+        .handle
+        .set_blocked([other].into())
+        .await
+        .expect("block");
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while connected_to(&nodes[0], other).await {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the cut link closes");
+    // Longer than two redial periods of node 1, which still dials node 0.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(!connected_to(&nodes[0], other).await);
+    assert!(!connected_to(&nodes[1], peers[0].0).await);
+
+    nodes[0]
+        .handle
+        .set_blocked(Default::default())
+        .await
+        .expect("restore");
+    wait_connected(&nodes[0], 1).await;
+    wait_connected(&nodes[1], 1).await;
+}

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 use catena_consensus::tendermint::wire::{self, WireMessage, WireProposal, WireVote};
 use catena_consensus::tendermint::{Input, Output, Tendermint, Timeouts, VoteKind};
 use catena_mempool::AdmitError;
-use catena_network::{Event, NetworkHandle, Topic};
+use catena_network::{Event, MessageId, NetworkHandle, Peer as PeerId, Topic};
 use catena_primitives::{Block, Hash, SecretKey, Transaction};
 use catena_storage::wal::{LoggedVote, VoteLog};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chain::{ChainError, ChainInstance, Proposal, SyncRequest, SyncResponse};
+use crate::metrics::PeerLabel;
 use crate::now_ms;
 
 /// How often a node asks a peer for blocks it may be missing.
@@ -49,7 +50,7 @@ struct Driver {
     proposals: HashMap<Hash, Proposal>,
     timers: Vec<(Instant, Input)>,
     max_message_bytes: usize,
-    sync_results: mpsc::UnboundedSender<Vec<u8>>,
+    sync_results: mpsc::UnboundedSender<(PeerId, Vec<u8>)>,
     next_sync_peer: usize,
     /// This validator's messages of the current height: (height, encoded message).
     own_messages: Vec<(u64, Vec<u8>)>,
@@ -126,7 +127,7 @@ pub async fn run_bft(
             Some(tx) = local_transactions.recv() => {
                 let _ = driver.network.publish(Topic::Transactions, tx.encode()).await;
             }
-            Some(bytes) = sync_rx.recv() => driver.on_synced(&bytes).await?,
+            Some((peer, bytes)) = sync_rx.recv() => driver.on_synced(peer, &bytes).await?,
             _ = sync_tick.tick() => driver.request_sync().await,
             _ = rebroadcast_tick.tick() => driver.rebroadcast().await,
         }
@@ -227,11 +228,34 @@ impl Driver {
                     }
                 }
                 Output::Equivocation { first, second } => {
+                    self.chain.metrics().equivocations.inc();
                     tracing::warn!(target: "consensus::evidence", signer = %first.signer, height = first.vote.height, round = first.vote.round, ?second, "equivocation");
                 }
             }
         }
+        self.chain
+            .metrics()
+            .round
+            .set(i64::from(self.engine.round()));
         Ok(())
+    }
+
+    /// Reports a gossip message as valid or not, counting invalid ones per peer.
+    async fn report(&self, message_id: MessageId, source: PeerId, valid: bool) {
+        if !valid {
+            self.count_invalid(source);
+        }
+        let _ = self.network.report(message_id, source, valid).await;
+    }
+
+    fn count_invalid(&self, peer: PeerId) {
+        self.chain
+            .metrics()
+            .invalid_messages
+            .get_or_create(&PeerLabel {
+                peer: peer.to_string(),
+            })
+            .inc();
     }
 
     async fn on_network(&mut self, event: Event) -> Result<(), ChainError> {
@@ -243,7 +267,7 @@ impl Driver {
                 data,
             } => {
                 let valid = self.on_consensus_message(&data).await?;
-                let _ = self.network.report(message_id, source, valid).await;
+                self.report(message_id, source, valid).await;
             }
             Event::Gossip {
                 topic: Topic::Transactions,
@@ -268,7 +292,7 @@ impl Driver {
                     },
                     Err(_) => false,
                 };
-                let _ = self.network.report(message_id, source, valid).await;
+                self.report(message_id, source, valid).await;
             }
             Event::Request { id, data, .. } => {
                 let response = match SyncRequest::decode_untrusted(&data) {
@@ -279,7 +303,13 @@ impl Driver {
                 };
                 let _ = self.network.respond(id, response.encode()).await;
             }
-            _ => {}
+            Event::PeerConnected(_) => {
+                self.chain.metrics().peers.inc();
+            }
+            Event::PeerDisconnected(_) => {
+                self.chain.metrics().peers.dec();
+            }
+            Event::Listening(_) | Event::Refused { .. } | Event::Banned(_) => {}
         }
         Ok(())
     }
@@ -382,13 +412,15 @@ impl Driver {
         // The composition root's task: the request may wait for a slow peer.
         tokio::spawn(async move {
             if let Ok(bytes) = network.request(peer, request).await {
-                let _ = results.send(bytes);
+                let _ = results.send((peer, bytes));
             }
         });
     }
 
-    async fn on_synced(&mut self, bytes: &[u8]) -> Result<(), ChainError> {
+    async fn on_synced(&mut self, peer: PeerId, bytes: &[u8]) -> Result<(), ChainError> {
         let Ok(response) = SyncResponse::decode_untrusted(bytes, self.max_message_bytes) else {
+            self.count_invalid(peer);
+            let _ = self.network.report_invalid(peer).await;
             return Ok(());
         };
         if response.blocks.is_empty() {
@@ -398,7 +430,13 @@ impl Driver {
         match tokio::task::block_in_place(|| self.chain.apply_synced(response)) {
             Ok(_) => {}
             Err(crate::chain::SyncError::Chain(e)) => return Err(e),
-            Err(e) => tracing::warn!(target: "sync", error = %e, "refused synced blocks"),
+            Err(e @ crate::chain::SyncError::Certificate { .. }) => {
+                // A certificate that does not verify was forged or corrupted by the sender.
+                tracing::warn!(target: "sync", %peer, error = %e, "refused synced blocks");
+                self.count_invalid(peer);
+                let _ = self.network.report_invalid(peer).await;
+            }
+            Err(e) => tracing::warn!(target: "sync", %peer, error = %e, "refused synced blocks"),
         }
         let after = self.chain.tip()?.height;
         if after > before {

@@ -215,6 +215,9 @@ pub async fn run(
             )?)
             .map_err(|e| NodeError::Network(e.to_string()))?;
             network_task = Some(tokio::spawn(network.run()));
+            if let Some(path) = std::env::var_os(CUT_LINKS_FILE_VAR) {
+                tokio::spawn(watch_cut_links(path.into(), handle.clone()));
+            }
             let (gossip, local_transactions) = tokio::sync::mpsc::unbounded_channel();
             chain.set_gossip(gossip);
             let parts = bft::BftParts {
@@ -337,6 +340,30 @@ fn open_vote_log(
 enum DriverHandle {
     Thread(std::thread::JoinHandle<()>),
     Task(tokio::task::JoinHandle<()>),
+}
+
+/// Fault injection for tests where network namespaces are not available: when this variable
+/// names a file, the node re-reads it every 200 ms and cuts its links to the peer ids listed
+/// in it (one per line), restoring the others. Not meant for production use.
+pub const CUT_LINKS_FILE_VAR: &str = "CATENA_TEST_CUT_LINKS_FILE";
+
+async fn watch_cut_links(path: PathBuf, network: catena_network::NetworkHandle) {
+    let mut current = std::collections::BTreeSet::new();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    loop {
+        tick.tick().await;
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let wanted: std::collections::BTreeSet<catena_network::Peer> = text
+            .lines()
+            .filter_map(|line| line.trim().parse().ok())
+            .collect();
+        if wanted != current {
+            if network.set_blocked(wanted.clone()).await.is_err() {
+                return;
+            }
+            current = wanted;
+        }
+    }
 }
 
 /// The network settings of a validator: listen on the configured p2p address, allow and dial

@@ -1,10 +1,19 @@
 //! Prometheus metrics of one chain, served at `/metrics` in the OpenMetrics text format.
 
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+
+/// The label of a per-peer metric: the peer's libp2p id. Only the chain spec's peers can
+/// connect, so the number of series is bounded by the validator set.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PeerLabel {
+    pub peer: String,
+}
 
 /// The chain's metrics. Cloning shares them.
 #[derive(Debug)]
@@ -18,6 +27,14 @@ pub struct ChainMetrics {
     pub block_interval_seconds: Histogram,
     /// From the start of building a block to its synced write.
     pub commit_latency_seconds: Histogram,
+    /// The consensus round at the current height (0 when the first proposal commits).
+    pub round: Gauge,
+    /// Peers with an open connection.
+    pub peers: Gauge,
+    /// Invalid or oversized messages, by the peer that sent them.
+    pub invalid_messages: Family<PeerLabel, Counter>,
+    /// Validators caught signing two different votes in one round.
+    pub equivocations: Counter,
 }
 
 impl Default for ChainMetrics {
@@ -59,7 +76,31 @@ impl Default for ChainMetrics {
             "Time from starting to build a block to its synced write",
             commit_latency_seconds.clone(),
         );
+        let round = Gauge::default();
+        let peers = Gauge::default();
+        let invalid_messages = Family::<PeerLabel, Counter>::default();
+        let equivocations = Counter::default();
+        registry.register(
+            "consensus_round",
+            "Consensus round at the current height",
+            round.clone(),
+        );
+        registry.register("peers", "Connected peers", peers.clone());
+        registry.register(
+            "invalid_messages",
+            "Invalid or oversized messages received, by peer",
+            invalid_messages.clone(),
+        );
+        registry.register(
+            "equivocations",
+            "Conflicting votes detected (evidence of a faulty validator)",
+            equivocations.clone(),
+        );
         ChainMetrics {
+            round,
+            peers,
+            invalid_messages,
+            equivocations,
             registry,
             height,
             mempool_size,
