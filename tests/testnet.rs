@@ -8,7 +8,26 @@ use std::process::Command;
 use std::time::Duration;
 
 use catena_primitives::{Call, SecretKey, Transaction};
-use common::{height_of, node_at, start_testnet, wait_for};
+use common::load::Load;
+use common::{height_of, node_at, start_testnet, wait_for, TestNode};
+
+/// Asserts that consecutive blocks `from..=to` of `node` are at most 10 s apart.
+fn assert_no_gap_over_10s(node: &TestNode, from: u64, to: u64) {
+    let times: Vec<u64> = (from..=to)
+        .map(|h| {
+            node.get_ok(&format!("/blocks/{h}"))["time_ms"]
+                .as_u64()
+                .expect("time")
+        })
+        .collect();
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] <= 10_000,
+            "a gap of {} ms between blocks in {from}..={to}",
+            pair[1] - pair[0]
+        );
+    }
+}
 
 #[test]
 fn four_validators_agree_survive_a_kill_and_catch_up() {
@@ -71,6 +90,19 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
         node.wait_committed(&hash);
     }
 
+    // From here on, a steady load: one remark in flight per demo member (but the one above).
+    let signers = [
+        "huaxia-motors",
+        "tier2-parts",
+        "tier3-materials",
+        "merchant-bank",
+        "swift-logistics",
+        "audit-office",
+    ]
+    .map(|name| nodes[0].demo_key(name))
+    .to_vec();
+    let load = Load::start("catena-local", apis.clone(), signers);
+
     // The metrics show the peers and the round.
     wait_for(
         "3 connected peers in the metrics",
@@ -88,6 +120,7 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
         Duration::from_secs(30),
         || (nodes[0].metric("catena_peers") == Some(2.0)).then_some(()),
     );
+    load.set_targets(apis[..3].to_vec());
     let base = height_of(&nodes[0]).expect("height");
     wait_for("three validators to go on", Duration::from_secs(60), || {
         nodes[..3]
@@ -95,6 +128,7 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
             .all(|n| height_of(n).is_some_and(|h| h >= base + 3))
             .then_some(())
     });
+    assert_no_gap_over_10s(&nodes[0], base, base + 3);
 
     // Restarted, validator 4 catches up by block sync and agrees.
     let mut restarted = node_at(apis[3].clone(), dir.path().join("node-4"));
@@ -153,6 +187,14 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
             .args(["-KILL", &testnet.pids[proposer].to_string()])
             .status();
     }
+    let live: Vec<&TestNode> = nodes[..3]
+        .iter()
+        .chain([&restarted])
+        .enumerate()
+        .filter(|(i, _)| *i != proposer)
+        .map(|(_, n)| n)
+        .collect();
+    load.set_targets(live.iter().map(|n| n.api.clone()).collect());
     wait_for(
         "four blocks after the leader's death",
         Duration::from_secs(60),
@@ -162,20 +204,33 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
                 .then_some(())
         },
     );
-    let times: Vec<u64> = (next - 1..=next + 3)
-        .map(|h| {
-            survivor.get_ok(&format!("/blocks/{h}"))["time_ms"]
-                .as_u64()
-                .expect("time")
-        })
-        .collect();
-    for pair in times.windows(2) {
-        assert!(
-            pair[1] - pair[0] <= 10_000,
-            "a gap of {} ms between blocks",
-            pair[1] - pair[0]
-        );
+    assert_no_gap_over_10s(survivor, next - 1, next + 3);
+
+    // Every transaction acknowledged as committed is in the same block on every live node.
+    let acknowledged = load.finish();
+    assert!(
+        acknowledged.len() >= 20,
+        "only {} transactions committed under load",
+        acknowledged.len()
+    );
+    for node in &live {
+        for (hash, height) in &acknowledged {
+            let r = wait_for(
+                "a transaction on a live node",
+                Duration::from_secs(60),
+                || {
+                    node.get(&format!("/transactions/{hash}"))
+                        .filter(|r| r.body["status"] == "committed")
+                },
+            );
+            assert_eq!(r.body["block_height"].as_u64(), Some(*height), "{hash}");
+        }
     }
+    println!(
+        "{} transactions acknowledged under load, through two kills and a pause; all on the {} live validators",
+        acknowledged.len(),
+        live.len()
+    );
     drop(restarted);
     drop(testnet);
 }

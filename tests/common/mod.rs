@@ -2,6 +2,8 @@
 //! port, with polling (never fixed sleeps) and generous timeouts.
 #![allow(dead_code)]
 
+pub mod load;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -263,8 +265,7 @@ impl TestNode {
     }
 
     pub fn submit(&self, tx: &Transaction) -> Reply {
-        let body = serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) });
-        self.post_raw("/transactions", &body.to_string())
+        submit_quietly(self, tx).unwrap_or_else(|| panic!("POST /transactions: no answer"))
     }
 
     pub fn height(&self) -> u64 {
@@ -356,6 +357,17 @@ impl TestNode {
     pub fn metric(&self, name: &str) -> Option<f64> {
         metric(&get_text(&format!("{}/metrics", self.api)), name)
     }
+}
+
+/// Submits a transaction; `None` if the node does not answer.
+pub fn submit_quietly(node: &TestNode, tx: &Transaction) -> Option<Reply> {
+    let body = serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) });
+    reply(
+        agent()
+            .post(&format!("{}/transactions", node.api))
+            .header("content-type", "application/json")
+            .send(body.to_string()),
+    )
 }
 
 /// A handle on a node this test did not start itself.
