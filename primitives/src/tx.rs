@@ -24,6 +24,9 @@ pub enum Call {
     /// Records nothing but the transaction itself: a signed, timestamped note.
     #[codec(index = 0)]
     Remark(Vec<u8>),
+    /// Records evidence that a validator signed two conflicting votes.
+    #[codec(index = 1)]
+    ReportEquivocation(alloc::boxed::Box<crate::evidence::Equivocation>),
 }
 
 impl Call {
@@ -31,6 +34,7 @@ impl Call {
     pub fn name(&self) -> &'static str {
         match self {
             Call::Remark(_) => "remark",
+            Call::ReportEquivocation(_) => "report_equivocation",
         }
     }
 }

@@ -5,6 +5,9 @@ use catena_primitives::AccountId;
 
 pub const NONCE_PREFIX: &[u8] = b"sys/nonce/";
 pub const MEMBER_PREFIX: &[u8] = b"sys/member/";
+pub const EVIDENCE_PREFIX: &[u8] = b"sys/evidence/";
+/// The current validator set (SCALE `Vec<AccountId>`).
+pub const VALIDATORS: &[u8] = b"sys/validators";
 
 fn with_account(prefix: &[u8], account: &AccountId) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + 32);
@@ -21,6 +24,16 @@ pub fn nonce(account: &AccountId) -> Vec<u8> {
 /// The member record of an account (SCALE [`crate::MemberAccount`]).
 pub fn member(account: &AccountId) -> Vec<u8> {
     with_account(MEMBER_PREFIX, account)
+}
+
+/// Recorded equivocation evidence (SCALE [`catena_primitives::Equivocation`]): signer, then
+/// height, round (big-endian, so entries sort by time) and vote kind.
+pub fn evidence(signer: &AccountId, height: u64, round: u32, kind: u8) -> Vec<u8> {
+    let mut key = with_account(EVIDENCE_PREFIX, signer);
+    key.extend_from_slice(&height.to_be_bytes());
+    key.extend_from_slice(&round.to_be_bytes());
+    key.push(kind);
+    key
 }
 
 /// A readable form of a key: its text prefix and the rest in hex.

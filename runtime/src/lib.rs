@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use catena_primitives::{Call, Hash, Receipt, ReceiptStatus, Transaction};
+use catena_primitives::{AccountId, Call, Equivocation, Hash, Receipt, ReceiptStatus, Transaction};
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
 pub mod keys;
@@ -50,6 +50,14 @@ pub struct MemberAccount {
     pub member: String,
     pub uscc: String,
     pub roles: Vec<String>,
+}
+
+/// What a block's execution may know about the block itself: everything comes from its header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockContext {
+    pub chain_id: String,
+    pub height: u64,
+    pub time_ms: u64,
 }
 
 /// Changed entries: `None` removes the key.
@@ -120,6 +128,7 @@ fn decode_entry<T: Decode>(
 /// checks nonce and membership against the state as it evolves within the block.
 pub fn execute_block(
     state: &dyn StateReader,
+    context: &BlockContext,
     transactions: &[Transaction],
 ) -> Result<ExecutedBlock, ExecutionError> {
     let mut changes = Changes::new();
@@ -147,7 +156,7 @@ pub fn execute_block(
                 signer: tx.signer,
             });
         }
-        let status = match apply_call(&mut overlay, tx) {
+        let status = match apply_call(&mut overlay, context, tx) {
             Ok(()) => ReceiptStatus::Success,
             Err(message) => {
                 overlay.tx.clear();
@@ -168,21 +177,88 @@ pub fn execute_block(
 
 /// Runs one call inside its transaction overlay; an `Err` is the failure reason recorded in the
 /// receipt, and the overlay's writes are then dropped.
-fn apply_call(_overlay: &mut Overlay<'_>, tx: &Transaction) -> Result<(), String> {
+fn apply_call(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    tx: &Transaction,
+) -> Result<(), String> {
     match &tx.call {
         // A remark changes no state: the transaction itself, in its block, is the record.
         Call::Remark(_) => Ok(()),
+        Call::ReportEquivocation(evidence) => record_equivocation(overlay, context, evidence),
     }
 }
 
-/// The state entries of a new chain: one member record per member account.
+/// Records proof that a validator signed two conflicting votes, once per signer, height, round
+/// and kind. Anyone may report it; the record is the two signed votes.
+fn record_equivocation(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    evidence: &Equivocation,
+) -> Result<(), String> {
+    let signer = evidence
+        .verify(&context.chain_id)
+        .map_err(|e| format!("not evidence of equivocation: {e}"))?;
+    let vote = &evidence.first;
+    if vote.height > context.height {
+        return Err(format!(
+            "the votes are for height {}, above this block's height {}",
+            vote.height, context.height
+        ));
+    }
+    let validators = validators_in(overlay)?;
+    if !validators.contains(&signer) {
+        return Err(format!("{signer} is not a validator"));
+    }
+    let key = keys::evidence(&signer, vote.height, vote.round, vote.kind);
+    if overlay.get(&key).map_err(|e| e.to_string())?.is_some() {
+        return Err(format!(
+            "this equivocation of {signer} at height {} round {} is already recorded",
+            vote.height, vote.round
+        ));
+    }
+    overlay.put(key, evidence.encode());
+    Ok(())
+}
+
+fn validators_in(overlay: &Overlay<'_>) -> Result<Vec<AccountId>, String> {
+    let bytes = overlay
+        .get(keys::VALIDATORS)
+        .map_err(|e| e.to_string())?
+        .ok_or("the state holds no validator set")?;
+    Vec::<AccountId>::decode_all(&mut &bytes[..])
+        .map_err(|e| format!("stored validator set cannot be decoded: {e}"))
+}
+
+/// The validator set recorded in state, in the chain spec's order.
+pub fn validators(state: &dyn StateReader) -> Result<Vec<AccountId>, ExecutionError> {
+    decode_entry(keys::VALIDATORS, state.get(keys::VALIDATORS)?).map(Option::unwrap_or_default)
+}
+
+/// An equivocation recorded on chain, if any.
+pub fn recorded_equivocation(
+    state: &dyn StateReader,
+    signer: &AccountId,
+    height: u64,
+    round: u32,
+    kind: u8,
+) -> Result<Option<Equivocation>, ExecutionError> {
+    let key = keys::evidence(signer, height, round, kind);
+    decode_entry(&key, state.get(&key)?)
+}
+
+/// The state entries of a new chain: one member record per member account, and the validator
+/// set.
 pub fn genesis_changes<'a>(
-    accounts: impl IntoIterator<Item = (&'a catena_primitives::AccountId, MemberAccount)>,
+    accounts: impl IntoIterator<Item = (&'a AccountId, MemberAccount)>,
+    validators: &[AccountId],
 ) -> Changes {
-    accounts
+    let mut changes: Changes = accounts
         .into_iter()
         .map(|(account, record)| (keys::member(account), Some(record.encode())))
-        .collect()
+        .collect();
+    changes.insert(keys::VALIDATORS.to_vec(), Some(validators.encode()));
+    changes
 }
 
 #[cfg(test)]

@@ -10,14 +10,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use catena_primitives::codec::{decode_limited, DecodeError};
-use catena_primitives::{AccountId, Hash, SecretKey, Signature, Vote};
+use catena_primitives::evidence;
+use catena_primitives::{AccountId, Hash, SecretKey, Signature};
 use parity_scale_codec::{Decode, Encode};
 
 use super::{ConsensusVote, Proposal, SignedVote, VoteKind};
 
 pub const PROPOSAL_DOMAIN: &[u8] = b"catena/proposal/v1";
-pub const PREVOTE_DOMAIN: &[u8] = b"catena/prevote/v1";
-pub const PRECOMMIT_NIL_DOMAIN: &[u8] = b"catena/precommit-nil/v1";
+pub use catena_primitives::evidence::{WireVote, PRECOMMIT_NIL_DOMAIN, PREVOTE_DOMAIN};
 
 /// A consensus message on the wire. Variant indices are part of the format.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -42,17 +42,6 @@ pub struct WireProposal {
     pub proposer: AccountId,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct WireVote {
-    /// 0 = prevote, 1 = precommit.
-    pub kind: u8,
-    pub height: u64,
-    pub round: u32,
-    pub value: Option<Hash>,
-    pub signer: AccountId,
-    pub signature: Signature,
-}
-
 /// Why a message from a peer is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
@@ -66,24 +55,62 @@ pub enum WireError {
 
 /// The bytes a validator signs for `vote` on `chain_id`.
 pub fn vote_signing_bytes(chain_id: &str, vote: &ConsensusVote) -> Vec<u8> {
-    match (vote.kind, vote.value) {
-        (VoteKind::Precommit, Some(block_hash)) => Vote {
-            chain_id: chain_id.into(),
-            height: vote.height,
-            round: vote.round,
-            block_hash,
-        }
-        .signing_bytes(),
-        (VoteKind::Precommit, None) => {
-            let mut out = Vec::from(PRECOMMIT_NIL_DOMAIN);
-            (chain_id, vote.height, vote.round).encode_to(&mut out);
-            out
-        }
-        (VoteKind::Prevote, value) => {
-            let mut out = Vec::from(PREVOTE_DOMAIN);
-            (chain_id, vote.height, vote.round, value).encode_to(&mut out);
-            out
-        }
+    evidence::vote_signing_bytes(
+        chain_id,
+        kind_byte(vote.kind),
+        vote.height,
+        vote.round,
+        vote.value,
+    )
+    .expect("both kinds are known")
+}
+
+fn kind_byte(kind: VoteKind) -> u8 {
+    match kind {
+        VoteKind::Prevote => evidence::PREVOTE,
+        VoteKind::Precommit => evidence::PRECOMMIT,
+    }
+}
+
+/// The wire form of a signed vote.
+pub fn to_wire(signed: &SignedVote) -> WireVote {
+    WireVote {
+        kind: kind_byte(signed.vote.kind),
+        height: signed.vote.height,
+        round: signed.vote.round,
+        value: signed.vote.value,
+        signer: signed.signer,
+        signature: signed.signature,
+    }
+}
+
+/// Checks a vote's signature and returns it for the engine.
+pub fn verify_vote(wire: &WireVote, chain_id: &str) -> Result<SignedVote, WireError> {
+    let kind = match wire.kind {
+        evidence::PREVOTE => VoteKind::Prevote,
+        evidence::PRECOMMIT => VoteKind::Precommit,
+        other => return Err(WireError::UnknownKind(other)),
+    };
+    if !wire.signature_is_valid(chain_id) {
+        return Err(WireError::BadSignature(wire.signer));
+    }
+    Ok(SignedVote {
+        vote: ConsensusVote {
+            kind,
+            height: wire.height,
+            round: wire.round,
+            value: wire.value,
+        },
+        signer: wire.signer,
+        signature: wire.signature,
+    })
+}
+
+/// The evidence of an equivocation the engine reported.
+pub fn to_evidence(first: &SignedVote, second: &SignedVote) -> evidence::Equivocation {
+    evidence::Equivocation {
+        first: to_wire(first),
+        second: to_wire(second),
     }
 }
 
@@ -100,48 +127,6 @@ pub fn sign_vote(chain_id: &str, vote: ConsensusVote, key: &SecretKey) -> Signed
         vote,
         signer: key.account(),
         signature: key.sign(&vote_signing_bytes(chain_id, &vote)),
-    }
-}
-
-impl WireVote {
-    pub fn from_signed(signed: &SignedVote) -> WireVote {
-        WireVote {
-            kind: match signed.vote.kind {
-                VoteKind::Prevote => 0,
-                VoteKind::Precommit => 1,
-            },
-            height: signed.vote.height,
-            round: signed.vote.round,
-            value: signed.vote.value,
-            signer: signed.signer,
-            signature: signed.signature,
-        }
-    }
-
-    /// Checks the signature and returns the vote for the engine.
-    pub fn verify(&self, chain_id: &str) -> Result<SignedVote, WireError> {
-        let kind = match self.kind {
-            0 => VoteKind::Prevote,
-            1 => VoteKind::Precommit,
-            other => return Err(WireError::UnknownKind(other)),
-        };
-        let vote = ConsensusVote {
-            kind,
-            height: self.height,
-            round: self.round,
-            value: self.value,
-        };
-        if !self
-            .signer
-            .verify(&vote_signing_bytes(chain_id, &vote), &self.signature)
-        {
-            return Err(WireError::BadSignature(self.signer));
-        }
-        Ok(SignedVote {
-            vote,
-            signer: self.signer,
-            signature: self.signature,
-        })
     }
 }
 
@@ -246,17 +231,17 @@ mod tests {
                 },
                 &key,
             );
-            let message = WireMessage::Vote(WireVote::from_signed(&signed));
+            let message = WireMessage::Vote(to_wire(&signed));
             let decoded = WireMessage::decode_untrusted(&message.encode(), 1024).expect("decodes");
             let WireMessage::Vote(wire) = decoded else {
                 panic!("a vote")
             };
-            assert_eq!(wire.verify("c"), Ok(signed));
-            assert!(wire.verify("other-chain").is_err());
+            assert_eq!(verify_vote(&wire, "c"), Ok(signed));
+            assert!(verify_vote(&wire, "other-chain").is_err());
             let mut flipped = wire;
             flipped.kind = 1 - flipped.kind;
             assert!(
-                flipped.verify("c").is_err(),
+                verify_vote(&flipped, "c").is_err(),
                 "a signature of one kind is not valid for the other"
             );
         }

@@ -32,6 +32,8 @@ pub trait ChainApi: Send + Sync + 'static {
     fn transaction(&self, hash: Hash) -> Result<Option<TransactionView>, ApiError>;
     fn account(&self, account: AccountId) -> Result<AccountView, ApiError>;
     fn state_entry(&self, key: Vec<u8>, height: Option<u64>) -> Result<StateEntryView, ApiError>;
+    /// Equivocation evidence recorded on chain, oldest height first per signer.
+    fn evidence(&self) -> Result<Vec<EvidenceView>, ApiError>;
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError>;
     /// Metrics in the OpenMetrics text format.
     fn metrics(&self) -> String;
@@ -170,6 +172,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_block))
         .routes(routes!(get_account))
         .routes(routes!(get_state_entry))
+        .routes(routes!(get_evidence))
         .routes(routes!(get_metrics))
 }
 
@@ -329,6 +332,13 @@ async fn get_state_entry(
     blocking(move || chain.state_entry(key, query.height))
         .await
         .map(Json)
+}
+
+/// Equivocation evidence recorded on chain: validators that signed two conflicting votes.
+#[utoipa::path(get, path = "/evidence", tag = "state",
+    responses((status = 200, body = Vec<EvidenceView>)))]
+async fn get_evidence(State(chain): Chain) -> ApiResult<Vec<EvidenceView>> {
+    blocking(move || chain.evidence()).await.map(Json)
 }
 
 /// Prometheus metrics: height, mempool size, committed and rejected transactions, block

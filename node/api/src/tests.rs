@@ -37,6 +37,9 @@ impl ChainApi for Fake {
     fn state_entry(&self, _key: Vec<u8>, _height: Option<u64>) -> Result<StateEntryView, ApiError> {
         Err(ApiError::not_found("no such height"))
     }
+    fn evidence(&self) -> Result<Vec<EvidenceView>, ApiError> {
+        Ok(Vec::new())
+    }
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
         Ok(tx.hash())
     }
@@ -130,6 +133,7 @@ async fn serves_status_and_openapi_covering_every_route() {
         "/blocks/{id}",
         "/accounts/{account}",
         "/state/{key}",
+        "/evidence",
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }

@@ -150,3 +150,19 @@ pub struct SubmitResponse {
     #[schema(value_type = String)]
     pub hash: Hash,
 }
+
+/// One validator's two conflicting votes, as recorded on chain.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct EvidenceView {
+    /// The validator that signed both votes.
+    pub signer: String,
+    pub height: u64,
+    pub round: u32,
+    /// `prevote` or `precommit`.
+    pub kind: String,
+    /// The two values voted for (block hashes, or null for nil).
+    pub values: [Option<String>; 2],
+    /// The SCALE encoding of the `Equivocation` (both signed votes), in hex: anyone can check
+    /// it with `catena_primitives::Equivocation::verify`.
+    pub evidence: String,
+}

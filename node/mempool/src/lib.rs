@@ -121,6 +121,19 @@ impl Mempool {
             .map(|p| p.tx.clone())
     }
 
+    /// The first nonce of `account` from `committed_next` (its next nonce in state) that no
+    /// pending transaction holds: the nonce for the account's next transaction.
+    pub fn free_nonce(&self, account: &AccountId, committed_next: u64) -> u64 {
+        let inner = self.inner.lock();
+        let mut nonce = committed_next;
+        if let Some(pending) = inner.by_account.get(account) {
+            while pending.contains_key(&nonce) {
+                nonce += 1;
+            }
+        }
+        nonce
+    }
+
     /// Checks `tx` and adds it to the pool; returns its hash.
     pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
         // Stateless checks (the signature is the expensive one) run outside the lock.

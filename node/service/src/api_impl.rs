@@ -1,15 +1,18 @@
 //! The API's view of a chain instance.
 
 use catena_api::{
-    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, MemberView,
-    ReceiptView, SignatureView, StateEntryView, StatusView, TransactionView, TxStatus,
+    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, EvidenceView,
+    MemberView, ReceiptView, SignatureView, StateEntryView, StatusView, TransactionView, TxStatus,
 };
 use catena_mempool::AdmitError;
-use catena_primitives::{AccountId, Call, Hash, ReceiptStatus, Transaction, TxError};
+use catena_primitives::{AccountId, Call, Equivocation, Hash, ReceiptStatus, Transaction, TxError};
 use parity_scale_codec::Encode;
 
 use crate::chain::{ChainError, ChainInstance, StoreState};
 use axum::http::StatusCode;
+
+/// The most evidence entries `/evidence` lists.
+const MAX_EVIDENCE_LISTED: usize = 1_000;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
@@ -181,6 +184,34 @@ impl ChainApi for ChainInstance {
             next_nonce,
             member,
         })
+    }
+
+    fn evidence(&self) -> Result<Vec<EvidenceView>, ApiError> {
+        let entries = self
+            .store()
+            .state_prefix(catena_runtime::keys::EVIDENCE_PREFIX, MAX_EVIDENCE_LISTED)
+            .map_err(internal)?;
+        entries
+            .into_iter()
+            .map(|(_, bytes)| {
+                let evidence =
+                    <Equivocation as parity_scale_codec::DecodeAll>::decode_all(&mut &bytes[..])
+                        .map_err(|e| internal(format!("stored evidence cannot be decoded: {e}")))?;
+                let (a, b) = (&evidence.first, &evidence.second);
+                Ok(EvidenceView {
+                    signer: a.signer.to_string(),
+                    height: a.height,
+                    round: a.round,
+                    kind: if a.kind == catena_primitives::evidence::PREVOTE {
+                        "prevote".into()
+                    } else {
+                        "precommit".into()
+                    },
+                    values: [a.value, b.value].map(|v| v.map(|h| h.to_string())),
+                    evidence: format!("0x{}", hex::encode(evidence.encode())),
+                })
+            })
+            .collect()
     }
 
     fn state_entry(&self, key: Vec<u8>, height: Option<u64>) -> Result<StateEntryView, ApiError> {

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use catena_consensus::tendermint::wire::{self, WireMessage, WireProposal, WireVote};
+use catena_consensus::tendermint::wire::{self, WireMessage, WireProposal};
 use catena_consensus::tendermint::{Input, Output, Tendermint, Timeouts, VoteKind};
 use catena_mempool::AdmitError;
 use catena_network::{Event, MessageId, NetworkHandle, Peer as PeerId, Topic};
-use catena_primitives::{Block, Hash, SecretKey, Transaction};
+use catena_primitives::{Block, Call, Hash, SecretKey, Transaction};
 use catena_storage::wal::{LoggedVote, VoteLog};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
@@ -191,7 +191,7 @@ impl Driver {
                         tokio::task::block_in_place(|| self.votes.append(logged))?;
                     }
                     let signed = wire::sign_vote(&self.chain_id, vote, &self.key);
-                    let message = WireMessage::Vote(WireVote::from_signed(&signed));
+                    let message = WireMessage::Vote(wire::to_wire(&signed));
                     self.publish_own(vote.height, message.encode()).await;
                     queue.extend(self.engine.process(Input::Vote(signed)));
                 }
@@ -229,7 +229,14 @@ impl Driver {
                 }
                 Output::Equivocation { first, second } => {
                     self.chain.metrics().equivocations.inc();
-                    tracing::warn!(target: "consensus::evidence", signer = %first.signer, height = first.vote.height, round = first.vote.round, ?second, "equivocation");
+                    tracing::warn!(target: "consensus::evidence", signer = %first.signer, height = first.vote.height, round = first.vote.round, "equivocation: reporting it on chain");
+                    let evidence = wire::to_evidence(&first, &second);
+                    if let Err(e) = self
+                        .chain
+                        .submit_signed(&self.key, Call::ReportEquivocation(Box::new(evidence)))
+                    {
+                        tracing::warn!(target: "consensus::evidence", error = %e, "could not submit the equivocation report");
+                    }
                 }
             }
         }
@@ -320,8 +327,9 @@ impl Driver {
             return Ok(false);
         };
         match message {
-            WireMessage::Vote(vote) => match vote.verify(&self.chain_id) {
+            WireMessage::Vote(vote) => match wire::verify_vote(&vote, &self.chain_id) {
                 Ok(signed) => {
+                    tracing::debug!(target: "consensus::wire", signer = %signed.signer, height = signed.vote.height, round = signed.vote.round, kind = ?signed.vote.kind, value = ?signed.vote.value, "vote");
                     self.feed(Input::Vote(signed)).await?;
                     Ok(true)
                 }

@@ -7,9 +7,10 @@ use std::path::Path;
 use catena_chain_spec::ChainSpec;
 use catena_mempool::{AccountView, AdmitError, Mempool, MempoolConfig};
 use catena_primitives::{
-    AccountId, Block, CommitCertificate, Hash, Header, Receipt, Transaction, ValidatorSet,
+    AccountId, Block, Call, CommitCertificate, Hash, Header, Receipt, SecretKey, Transaction,
+    ValidatorSet,
 };
-use catena_runtime::{ExecutionError, MemberAccount, StateError, StateReader};
+use catena_runtime::{BlockContext, ExecutionError, MemberAccount, StateError, StateReader};
 use catena_storage::{PreparedState, StorageError, Store, Tip};
 
 use crate::metrics::ChainMetrics;
@@ -174,24 +175,36 @@ impl AccountView for StoreState<'_> {
     }
 }
 
+/// Every member account, and every validator's account as an account of its member (so that a
+/// validator can sign transactions, such as evidence reports).
 fn genesis_accounts(spec: &ChainSpec) -> Vec<(AccountId, MemberAccount)> {
     spec.members
         .iter()
         .flat_map(|member| {
-            member.accounts.iter().map(move |account| {
-                (
-                    *account,
-                    MemberAccount {
-                        member: member.name.clone(),
-                        uscc: member.uscc.clone(),
-                        roles: member
-                            .roles
-                            .iter()
-                            .map(|r| r.as_str().to_string())
-                            .collect(),
-                    },
-                )
-            })
+            let validator_accounts = spec
+                .validators
+                .iter()
+                .filter(|v| v.member == member.name)
+                .map(|v| &v.account)
+                .filter(|a| !member.accounts.contains(a));
+            member
+                .accounts
+                .iter()
+                .chain(validator_accounts)
+                .map(move |account| {
+                    (
+                        *account,
+                        MemberAccount {
+                            member: member.name.clone(),
+                            uscc: member.uscc.clone(),
+                            roles: member
+                                .roles
+                                .iter()
+                                .map(|r| r.as_str().to_string())
+                                .collect(),
+                        },
+                    )
+                })
         })
         .collect()
 }
@@ -207,8 +220,10 @@ impl ChainInstance {
         let store = Store::open(dir)?;
         let validators = spec.validator_set();
         let accounts = genesis_accounts(&spec);
-        let genesis_changes =
-            catena_runtime::genesis_changes(accounts.iter().map(|(a, m)| (a, m.clone())));
+        let genesis_changes = catena_runtime::genesis_changes(
+            accounts.iter().map(|(a, m)| (a, m.clone())),
+            &validators.validators,
+        );
         let state = store.prepare_state(0, genesis_changes)?;
         let genesis = Block {
             header: Header {
@@ -305,6 +320,15 @@ impl ChainInstance {
         self.store.tip()?.ok_or(ChainError::Missing { height: 0 })
     }
 
+    /// Signs `call` with `key` at the account's next free nonce, admits it and gossips it.
+    pub fn submit_signed(&self, key: &SecretKey, call: Call) -> Result<Hash, AdmitError> {
+        let account = key.account();
+        let committed = catena_runtime::nonce(&StoreState(&self.store), &account)
+            .map_err(|e| AdmitError::State(e.to_string()))?;
+        let nonce = self.mempool.free_nonce(&account, committed);
+        self.submit_local(Transaction::signed(&self.spec.chain_id, nonce, call, key))
+    }
+
     /// Admits a transaction to the mempool.
     pub fn submit(&self, tx: Transaction) -> Result<Hash, AdmitError> {
         let outcome = self.mempool.admit(tx, &StoreState(&self.store));
@@ -339,8 +363,13 @@ impl ChainInstance {
             params.max_block_bytes as usize,
             &state,
         );
+        let context = BlockContext {
+            chain_id: self.spec.chain_id.clone(),
+            height,
+            time_ms: now_ms.max(parent.time_ms + 1),
+        };
         let executed = loop {
-            match catena_runtime::execute_block(&state, &transactions) {
+            match catena_runtime::execute_block(&state, &context, &transactions) {
                 Ok(executed) => break executed,
                 // A transaction that became invalid since admission: drop it and build again.
                 Err(
@@ -358,7 +387,7 @@ impl ChainInstance {
             chain_id: self.spec.chain_id.clone(),
             height,
             parent_hash: parent.hash(),
-            time_ms: now_ms.max(parent.time_ms + 1),
+            time_ms: context.time_ms,
             proposer,
             tx_root: Block::compute_tx_root(&transactions),
             state_root: prepared.state_root,
@@ -460,7 +489,12 @@ impl ChainInstance {
             .into());
         }
         let state = StoreState(&self.store);
-        let executed = match catena_runtime::execute_block(&state, &block.transactions) {
+        let context = BlockContext {
+            chain_id: h.chain_id.clone(),
+            height: h.height,
+            time_ms: h.time_ms,
+        };
+        let executed = match catena_runtime::execute_block(&state, &context, &block.transactions) {
             Ok(executed) => executed,
             Err(ExecutionError::State(e)) => {
                 return Err(ChainError::Execution(ExecutionError::State(e)).into())

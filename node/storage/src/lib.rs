@@ -182,6 +182,21 @@ impl Store {
         self.get_cf(CF_STATE, key)
     }
 
+    /// The latest committed entries whose keys start with `prefix`, in key order, at most
+    /// `limit` of them.
+    pub fn state_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        let mode = rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(CF_STATE), mode) {
+            let (key, value) = item?;
+            if !key.starts_with(prefix) || out.len() == limit {
+                break;
+            }
+            out.push((key.into_vec(), value.into_vec()));
+        }
+        Ok(out)
+    }
+
     fn tree(&self) -> JellyfishMerkleTree<'_, Store, Sha256> {
         JellyfishMerkleTree::new(self)
     }

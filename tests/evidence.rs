@@ -1,0 +1,161 @@
+//! A Byzantine validator: validator 4 is stopped and its keys are taken over by this test,
+//! which joins the network with the real libp2p stack and signs two conflicting prevotes per
+//! round. The honest validators detect the equivocation, record the evidence on chain (where
+//! anyone can check both signatures), keep committing, and never fork.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use catena_consensus::tendermint::wire::WireMessage;
+use catena_network::{Network, NetworkConfig, Topic};
+use catena_primitives::evidence::{vote_signing_bytes, PREVOTE};
+use catena_primitives::{Equivocation, Hash, WireVote};
+use common::{height_of, start_testnet, wait_for};
+use parity_scale_codec::{DecodeAll, Encode};
+use serde_json::Value;
+
+fn seed_of(file: &std::path::Path) -> [u8; 32] {
+    let json: Value = serde_json::from_slice(&std::fs::read(file).expect("key")).expect("json");
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(
+        json["secret_seed"]
+            .as_str()
+            .expect("seed")
+            .trim_start_matches("0x"),
+        &mut seed,
+    )
+    .expect("hex");
+    seed
+}
+
+#[test]
+fn an_equivocating_validator_is_recorded_on_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (testnet, nodes) = start_testnet(dir.path(), 300);
+    wait_for("the first blocks", Duration::from_secs(90), || {
+        nodes
+            .iter()
+            .all(|n| height_of(n).is_some_and(|h| h >= 2))
+            .then_some(())
+    });
+    let _ = Command::new("kill")
+        .args(["-KILL", &testnet.pids[3].to_string()])
+        .status();
+
+    let spec: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("chain-spec.json")).expect("spec"))
+            .expect("json");
+    let chain_id = spec["chain_id"].as_str().expect("chain id").to_string();
+    let keys = dir.path().join("keys");
+    let vote_key = catena_primitives::SecretKey::from_seed(seed_of(&keys.join("validator-4.json")));
+    let peers = (0..3)
+        .map(|i| {
+            let v = &spec["validators"][i];
+            (
+                v["peer_id"]
+                    .as_str()
+                    .expect("peer")
+                    .parse()
+                    .expect("peer id"),
+                v["address"]
+                    .as_str()
+                    .expect("address")
+                    .parse()
+                    .expect("multiaddr"),
+            )
+        })
+        .collect();
+    let listen = spec["validators"][3]["address"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("multiaddr");
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let (network, handle, _events) = {
+        let _guard = runtime.enter();
+        Network::new(NetworkConfig {
+            chain_id: chain_id.clone(),
+            secret_seed: seed_of(&keys.join("validator-4-network.json")),
+            listen,
+            peers,
+            max_message_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(10),
+        })
+        .expect("network")
+    };
+    runtime.spawn(network.run());
+
+    // Two prevotes for different (made-up) blocks in the first rounds of the next height, sent
+    // once a second until the evidence is on chain.
+    let conflicting = |height: u64, round: u32, tag: &[u8]| {
+        let value = Some(Hash::digest(tag));
+        let bytes = vote_signing_bytes(&chain_id, PREVOTE, height, round, value).expect("kind");
+        WireMessage::Vote(WireVote {
+            kind: PREVOTE,
+            height,
+            round,
+            value,
+            signer: vote_key.account(),
+            signature: vote_key.sign(&bytes),
+        })
+        .encode()
+    };
+    let mut last_sent = None;
+    let recorded = wait_for(
+        "equivocation evidence on chain",
+        Duration::from_secs(180),
+        || {
+            let due = last_sent.is_none_or(|at: std::time::Instant| at.elapsed().as_secs() >= 1);
+            if let (true, Some(tip)) = (due, height_of(&nodes[0])) {
+                for round in 0..2 {
+                    for tag in [&b"first"[..], b"second"] {
+                        let message = conflicting(tip + 1, round, tag);
+                        let _ = runtime.block_on(handle.publish(Topic::Consensus, message));
+                    }
+                }
+                last_sent = Some(std::time::Instant::now());
+            }
+            nodes[0].get_ok("/evidence").as_array()?.first().cloned()
+        },
+    );
+    println!("recorded: {recorded}");
+
+    // The record proves the misbehaviour on its own.
+    let hex_evidence = recorded["evidence"].as_str().expect("evidence hex");
+    let bytes = hex::decode(hex_evidence.trim_start_matches("0x")).expect("hex");
+    let evidence = Equivocation::decode_all(&mut &bytes[..]).expect("SCALE evidence");
+    assert_eq!(evidence.verify(&chain_id), Ok(vote_key.account()));
+    assert_eq!(recorded["signer"], vote_key.account().to_string());
+    assert_eq!(recorded["kind"], "prevote");
+    assert_eq!(
+        nodes[0]
+            .metric("catena_equivocations_total")
+            .map(|n| n >= 1.0),
+        Some(true)
+    );
+
+    // The honest validators go on and agree at every height; every one holds the evidence.
+    let base = height_of(&nodes[0]).expect("height");
+    wait_for("three more blocks", Duration::from_secs(90), || {
+        nodes[..3]
+            .iter()
+            .all(|n| height_of(n).is_some_and(|h| h >= base + 3))
+            .then_some(())
+    });
+    for height in 1..=base + 3 {
+        let hashes: Vec<Value> = nodes[..3]
+            .iter()
+            .map(|n| n.get_ok(&format!("/blocks/{height}"))["hash"].clone())
+            .collect();
+        assert!(hashes.iter().all(|h| *h == hashes[0]), "height {height}");
+    }
+    for node in &nodes[..3] {
+        let list = node.get_ok("/evidence");
+        assert!(list.as_array().expect("list").contains(&recorded), "{list}");
+    }
+    drop(handle);
+    drop(runtime);
+}
