@@ -11,7 +11,7 @@ use common::{height_of, node_at, start_testnet, wait_for};
 
 #[test]
 fn a_validator_down_for_100_blocks_catches_up_by_sync() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let (testnet, nodes) = start_testnet(dir.path(), 50);
     wait_for("the first blocks", Duration::from_secs(90), || {
         nodes

@@ -13,7 +13,7 @@ fn stderr(out: &std::process::Output) -> String {
 
 #[test]
 fn key_generate_and_inspect() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let file = dir.path().join("k.json");
     let out = catena(&["key", "generate", "--out", file.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -40,7 +40,7 @@ fn key_generate_and_inspect() {
 
 #[test]
 fn chain_spec_build_and_init_errors_name_the_field() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let out = catena(&["chain-spec", "build", "--local", "4"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let spec: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json spec");

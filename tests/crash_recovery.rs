@@ -11,7 +11,7 @@ use common::{wait_for, TestNode};
 
 #[test]
 fn kill_9_under_load_loses_nothing_acknowledged() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let mut node = TestNode::dev(dir.path(), 100);
     let chain_id = node.chain_id();
     let senders: Vec<_> = ["tier1-steel", "tier2-parts", "tier3-materials"]
@@ -102,7 +102,7 @@ fn kill_9_under_load_loses_nothing_acknowledged() {
 
 #[test]
 fn a_validator_without_its_vote_log_refuses_to_start() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let mut node = TestNode::dev(dir.path(), 100);
     wait_for("a few blocks", Duration::from_secs(30), || {
         (node.height() >= 3).then_some(())

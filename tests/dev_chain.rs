@@ -9,7 +9,7 @@ use common::{catena, wait_for, TestNode};
 
 #[test]
 fn dev_command_produces_blocks_and_status_shows_height_growing() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let home = dir.path().join("dev-home");
     let node = TestNode::dev_command(&home);
     let status_height = || {
@@ -47,7 +47,7 @@ fn dev_command_produces_blocks_and_status_shows_height_growing() {
 
 #[test]
 fn admits_includes_and_rejects_with_clear_messages() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let node = TestNode::dev(dir.path(), 200);
     let chain_id = node.chain_id();
     let supplier = node.demo_key("tier1-steel");
@@ -138,7 +138,7 @@ fn admits_includes_and_rejects_with_clear_messages() {
 
 #[test]
 fn state_proofs_verify_against_the_header_and_tampering_fails() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let node = TestNode::dev(dir.path(), 200);
     let bank = node.demo_key("merchant-bank");
     let tx = Transaction::signed(
@@ -220,7 +220,7 @@ fn state_proofs_verify_against_the_header_and_tampering_fails() {
 
 #[test]
 fn live_api_answers_bad_input_with_json_4xx() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let node = TestNode::dev(dir.path(), 500);
     for path in [
         "/blocks/notablock",

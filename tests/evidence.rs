@@ -32,7 +32,7 @@ fn seed_of(file: &std::path::Path) -> [u8; 32] {
 
 #[test]
 fn an_equivocating_validator_is_recorded_on_chain() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let (testnet, nodes) = start_testnet(dir.path(), 300);
     wait_for("the first blocks", Duration::from_secs(90), || {
         nodes

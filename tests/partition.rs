@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use catena_primitives::{Call, Transaction};
-use common::{catena, free_ports, height_of, wait_for, TestNode};
+use common::{catena, free_ports, height_of, wait_all_at_least, wait_for, TestNode};
 use serde_json::Value;
 
 const N: usize = 4;
@@ -318,18 +318,9 @@ fn heights(nodes: &[TestNode]) -> Vec<u64> {
         .collect()
 }
 
-fn wait_all_at_least(nodes: &[&TestNode], height: u64, what: &str) {
-    wait_for(what, Duration::from_secs(120), || {
-        nodes
-            .iter()
-            .all(|n| height_of(n).is_some_and(|h| h >= height))
-            .then_some(())
-    });
-}
-
 #[test]
 fn partitions_stall_the_minority_and_never_fork() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let (mut links, mut nodes) = set_up(dir.path());
     for node in &mut nodes {
         node.start();

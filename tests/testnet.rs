@@ -31,7 +31,7 @@ fn assert_no_gap_over_10s(node: &TestNode, from: u64, to: u64) {
 
 #[test]
 fn four_validators_agree_survive_a_kill_and_catch_up() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = common::test_dir();
     let (testnet, nodes) = start_testnet(dir.path(), 300);
     let apis: Vec<String> = nodes.iter().map(|n| n.api.clone()).collect();
 

@@ -5,7 +5,9 @@
 
 use catena_primitives::{Hash, SecretKey};
 
-use crate::{peer_id, uscc, BuiltSpec, ChainSpec, DemoKey, Member, Parameters, Role, Validator};
+use crate::{
+    peer_id, uscc, BuiltSpec, ChainSpec, DemoKey, Governance, Member, Parameters, Role, Validator,
+};
 
 /// The demo consortium of DOMAIN.md: (key name, member name, USCC without check, role).
 const DEMO_MEMBERS: [(&str, &str, &str, Role); 7] = [
@@ -100,7 +102,7 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
             )
         })
         .collect();
-    let validators = validator_keys
+    let validators: Vec<Validator> = validator_keys
         .iter()
         .enumerate()
         .map(|(i, (vote_key, network_key))| Validator {
@@ -112,12 +114,24 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
             address: format!("/ip4/127.0.0.1/tcp/{}", first_port + i as u16),
         })
         .collect();
+    // The members that run validators govern; a majority of them must approve a change.
+    let mut governors: Vec<String> = Vec::new();
+    for validator in &validators {
+        if !governors.contains(&validator.member) {
+            governors.push(validator.member.clone());
+        }
+    }
+    let governance = Governance {
+        threshold: governors.len() as u32 / 2 + 1,
+        members: governors,
+    };
     let spec = ChainSpec {
         chain_id: chain_id.into(),
         genesis_time_ms,
         members,
         validators,
         parameters: Parameters::default(),
+        governance,
         contracts: Vec::new(),
     };
     BuiltSpec {

@@ -94,6 +94,15 @@ impl Default for Parameters {
     }
 }
 
+/// Who may change the validator set: the governing members (by name) and how many of them must
+/// approve a change. With no governing members the validator set is fixed at genesis.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Governance {
+    pub members: Vec<String>,
+    pub threshold: u32,
+}
+
 /// A contract deployed at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +125,8 @@ pub struct ChainSpec {
     pub validators: Vec<Validator>,
     #[serde(default)]
     pub parameters: Parameters,
+    #[serde(default)]
+    pub governance: Governance,
     #[serde(default)]
     pub contracts: Vec<GenesisContract>,
 }
@@ -288,6 +299,35 @@ impl ChainSpec {
                     format!("'{}' {e}", validator.address),
                 );
             }
+        }
+
+        let governance = &self.governance;
+        let mut governors = BTreeSet::new();
+        for (i, name) in governance.members.iter().enumerate() {
+            if !names.contains(name.as_str()) {
+                err(
+                    format!("governance.members[{i}]"),
+                    format!("'{name}' is not a member's name"),
+                );
+            } else if !governors.insert(name.as_str()) {
+                err(
+                    format!("governance.members[{i}]"),
+                    format!("'{name}' is listed twice"),
+                );
+            }
+        }
+        let most = governance.members.len() as u32;
+        if (most == 0 && governance.threshold != 0)
+            || (most > 0 && !(1..=most).contains(&governance.threshold))
+        {
+            err(
+                "governance.threshold".into(),
+                format!(
+                    "{} is outside {}..={most}",
+                    governance.threshold,
+                    most.min(1)
+                ),
+            );
         }
 
         let p = &self.parameters;

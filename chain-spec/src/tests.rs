@@ -26,6 +26,9 @@ fn dev_and_local_specs_are_valid_and_roundtrip() {
     let local = build_local(4, T0);
     assert_eq!(local.spec.validate(), Ok(()));
     assert_eq!(local.spec.validator_set().quorum(), 3);
+    // The four operators of validators govern; three of them must approve a change.
+    assert_eq!(local.spec.governance.members.len(), 4);
+    assert_eq!(local.spec.governance.threshold, 3);
     assert_eq!(local.validator_keys.len(), 4);
 }
 
@@ -92,6 +95,18 @@ fn errors_name_the_field() {
             "parameters.block_time_ms: 1 is outside",
         ),
         (errors_of(|s| s.genesis_time_ms = 0), "genesis_time_ms:"),
+        (
+            errors_of(|s| s.governance.members.push("nobody".into())),
+            "governance.members[1]: 'nobody' is not",
+        ),
+        (
+            errors_of(|s| s.governance.threshold = 2),
+            "governance.threshold: 2 is outside 1..=1",
+        ),
+        (
+            errors_of(|s| s.governance.members.clear()),
+            "governance.threshold: 1 is outside 0..=0",
+        ),
     ];
     for (errors, expected) in cases {
         assert!(

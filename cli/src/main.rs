@@ -11,6 +11,7 @@ use catena_primitives::{Call, SecretKey, Transaction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod client;
+mod governance;
 use client::ApiClient;
 
 #[derive(Parser)]
@@ -59,6 +60,9 @@ enum Command {
     },
     /// Send a signed remark (a note recorded on chain) and wait for its block.
     Remark(RemarkArgs),
+    /// Validator-set governance: show, propose a change, approve.
+    #[command(subcommand)]
+    Governance(governance::GovernanceCommand),
     /// Create (once) and run a local multi-validator testnet on 127.0.0.1; Ctrl-C stops it.
     Testnet(TestnetArgs),
 }
@@ -160,7 +164,7 @@ struct NodeArgs {
 }
 
 #[derive(Args, Clone)]
-struct QueryArgs {
+pub(crate) struct QueryArgs {
     /// The node's API (default: the home's configured API address, else http://127.0.0.1:8545).
     #[arg(long, env = "CATENA_API")]
     api: Option<String>,
@@ -169,16 +173,9 @@ struct QueryArgs {
     output: Output,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Output {
-    Text,
-    Json,
-}
-
+/// Who signs a transaction, and whether to wait for its block.
 #[derive(Args)]
-struct RemarkArgs {
-    /// The note to record.
-    text: String,
+pub(crate) struct SendArgs {
     /// Act as this demo member (a key file in HOME/keys/NAME.json).
     #[arg(long = "as", conflicts_with = "key", required_unless_present = "key")]
     as_name: Option<String>,
@@ -190,6 +187,20 @@ struct RemarkArgs {
     no_wait: bool,
     #[command(flatten)]
     query: QueryArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+struct RemarkArgs {
+    /// The note to record.
+    text: String,
+    #[command(flatten)]
+    send: SendArgs,
 }
 
 fn main() {
@@ -291,7 +302,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let client = ApiClient::new(&api_url(home.as_deref(), &query));
             print_value(&client.get(&format!("/transactions/{hash}"))?, query.output)
         }
-        Command::Remark(args) => remark(home.as_deref(), args),
+        Command::Remark(args) => {
+            send_call(
+                home.as_deref(),
+                &args.send,
+                Call::Remark(args.text.into_bytes()),
+            )?;
+            Ok(())
+        }
+        Command::Governance(command) => governance::run(home.as_deref(), command),
         Command::Testnet(args) => testnet(&args),
     }
 }
@@ -357,7 +376,7 @@ fn scalar(value: &serde_json::Value) -> String {
     }
 }
 
-fn api_url(home: Option<&Path>, query: &QueryArgs) -> String {
+pub(crate) fn api_url(home: Option<&Path>, query: &QueryArgs) -> String {
     if let Some(api) = &query.api {
         return api.clone();
     }
@@ -582,7 +601,14 @@ async fn shutdown_signal() {
     }
 }
 
-fn remark(home: Option<&Path>, args: RemarkArgs) -> anyhow::Result<()> {
+/// Signs `call` as the chosen identity at its next nonce, submits it, and (unless `--no-wait`)
+/// waits for its block. Returns the committed transaction, or `None` with `--no-wait`; a call
+/// that failed in its block is an error with the runtime's reason.
+pub(crate) fn send_call(
+    home: Option<&Path>,
+    args: &SendArgs,
+    call: Call,
+) -> anyhow::Result<Option<catena_api::TransactionView>> {
     let key = match (&args.as_name, &args.key) {
         (_, Some(file)) => keys::read_key(file)?,
         (Some(name), None) => {
@@ -594,31 +620,29 @@ fn remark(home: Option<&Path>, args: RemarkArgs) -> anyhow::Result<()> {
     };
     let client = ApiClient::new(&api_url(home, &args.query));
     let status = client.status()?;
+    if let Call::ProposeValidatorChange(proposal) = &call {
+        governance::check_height(proposal.from_height, status.height)?;
+    }
     let account: catena_api::AccountView =
         serde_json::from_value(client.get(&format!("/accounts/{}", key.account()))?)?;
-    let tx = Transaction::signed(
-        &status.chain_id,
-        account.next_nonce,
-        Call::Remark(args.text.into_bytes()),
-        &key,
-    );
+    let tx = Transaction::signed(&status.chain_id, account.next_nonce, call, &key);
     let hash = client.submit(&tx)?;
     println!("submitted {hash}");
     if args.no_wait {
-        return Ok(());
+        return Ok(None);
     }
     let view = client.wait_committed(hash, Duration::from_secs(60))?;
-    match view.receipt {
+    match &view.receipt {
         Some(receipt) if !receipt.success => {
             bail!(
                 "transaction failed in block {}: {}",
                 view.block_height.unwrap_or(0),
-                receipt.error.unwrap_or_default()
+                receipt.error.clone().unwrap_or_default()
             )
         }
         _ => println!("committed in block {}", view.block_height.unwrap_or(0)),
     }
-    Ok(())
+    Ok(Some(view))
 }
 
 fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {

@@ -27,6 +27,12 @@ pub enum Call {
     /// Records evidence that a validator signed two conflicting votes.
     #[codec(index = 1)]
     ReportEquivocation(alloc::boxed::Box<crate::evidence::Equivocation>),
+    /// Proposes a validator-set change; the signer's member approves it by proposing.
+    #[codec(index = 2)]
+    ProposeValidatorChange(crate::governance::ValidatorChangeProposal),
+    /// Approves the governance proposal with this id on behalf of the signer's member.
+    #[codec(index = 3)]
+    Approve(u64),
 }
 
 impl Call {
@@ -35,6 +41,8 @@ impl Call {
         match self {
             Call::Remark(_) => "remark",
             Call::ReportEquivocation(_) => "report_equivocation",
+            Call::ProposeValidatorChange(_) => "propose_validator_change",
+            Call::Approve(_) => "approve",
         }
     }
 }

@@ -6,8 +6,28 @@ use catena_primitives::AccountId;
 pub const NONCE_PREFIX: &[u8] = b"sys/nonce/";
 pub const MEMBER_PREFIX: &[u8] = b"sys/member/";
 pub const EVIDENCE_PREFIX: &[u8] = b"sys/evidence/";
-/// The current validator set (SCALE `Vec<AccountId>`).
+/// The validator set that certifies the next block (SCALE `Vec<ValidatorEntry>`).
 pub const VALIDATORS: &[u8] = b"sys/validators";
+/// The governing members and threshold (SCALE [`crate::governance::Governance`]).
+pub const GOVERNANCE: &[u8] = b"sys/governance";
+/// The id of the next governance proposal (SCALE `u64`).
+pub const NEXT_PROPOSAL: &[u8] = b"sys/gov/next";
+pub const PROPOSAL_PREFIX: &[u8] = b"sys/gov/proposal/";
+pub const SCHEDULED_PREFIX: &[u8] = b"sys/gov/scheduled/";
+
+/// A governance proposal (SCALE [`crate::governance::Proposal`]), by id (big-endian).
+pub fn proposal(id: u64) -> Vec<u8> {
+    let mut key = PROPOSAL_PREFIX.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
+/// The validator-set changes that take effect at `height` (SCALE `Vec<ValidatorChange>`).
+pub fn scheduled_changes(height: u64) -> Vec<u8> {
+    let mut key = SCHEDULED_PREFIX.to_vec();
+    key.extend_from_slice(&height.to_be_bytes());
+    key
+}
 
 fn with_account(prefix: &[u8], account: &AccountId) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + 32);

@@ -15,7 +15,10 @@ use std::collections::BTreeMap;
 use catena_primitives::{AccountId, Call, Equivocation, Hash, Receipt, ReceiptStatus, Transaction};
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
+mod governance;
 pub mod keys;
+
+pub use governance::{Governance, Proposal, ProposalStatus, ValidatorEntry};
 
 /// Read access to committed state.
 pub trait StateReader {
@@ -71,14 +74,14 @@ pub struct ExecutedBlock {
 }
 
 /// Reads through a stack of pending writes to the committed state.
-struct Overlay<'a> {
+pub(crate) struct Overlay<'a> {
     base: &'a dyn StateReader,
     block: &'a Changes,
-    tx: Changes,
+    pub(crate) tx: Changes,
 }
 
 impl Overlay<'_> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         if let Some(value) = self.tx.get(key) {
             return Ok(value.clone());
         }
@@ -88,7 +91,7 @@ impl Overlay<'_> {
         self.base.get(key)
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    pub(crate) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.tx.insert(key, Some(value));
     }
 }
@@ -172,6 +175,20 @@ pub fn execute_block(
             fuel_used: 0,
         });
     }
+    // Block-level: validator-set changes scheduled for the next height.
+    let mut overlay = Overlay {
+        base: state,
+        block: &changes,
+        tx: Changes::new(),
+    };
+    governance::apply_scheduled(&mut overlay, context).map_err(|reason| {
+        ExecutionError::Corrupt {
+            key: keys::describe(keys::VALIDATORS),
+            reason,
+        }
+    })?;
+    let scheduled = overlay.tx;
+    changes.extend(scheduled);
     Ok(ExecutedBlock { changes, receipts })
 }
 
@@ -186,6 +203,10 @@ fn apply_call(
         // A remark changes no state: the transaction itself, in its block, is the record.
         Call::Remark(_) => Ok(()),
         Call::ReportEquivocation(evidence) => record_equivocation(overlay, context, evidence),
+        Call::ProposeValidatorChange(proposal) => {
+            governance::propose(overlay, context, tx, proposal)
+        }
+        Call::Approve(id) => governance::approve(overlay, context, &tx.signer, *id),
     }
 }
 
@@ -206,8 +227,8 @@ fn record_equivocation(
             vote.height, context.height
         ));
     }
-    let validators = validators_in(overlay)?;
-    if !validators.contains(&signer) {
+    let validators = governance::validators_in(overlay)?;
+    if !validators.iter().any(|v| v.account == signer) {
         return Err(format!("{signer} is not a validator"));
     }
     let key = keys::evidence(&signer, vote.height, vote.round, vote.kind);
@@ -221,18 +242,30 @@ fn record_equivocation(
     Ok(())
 }
 
-fn validators_in(overlay: &Overlay<'_>) -> Result<Vec<AccountId>, String> {
-    let bytes = overlay
-        .get(keys::VALIDATORS)
-        .map_err(|e| e.to_string())?
-        .ok_or("the state holds no validator set")?;
-    Vec::<AccountId>::decode_all(&mut &bytes[..])
-        .map_err(|e| format!("stored validator set cannot be decoded: {e}"))
+/// The validator set that certifies the block after the state's, in order.
+pub fn validators(state: &dyn StateReader) -> Result<Vec<ValidatorEntry>, ExecutionError> {
+    decode_entry(keys::VALIDATORS, state.get(keys::VALIDATORS)?).map(Option::unwrap_or_default)
 }
 
-/// The validator set recorded in state, in the chain spec's order.
-pub fn validators(state: &dyn StateReader) -> Result<Vec<AccountId>, ExecutionError> {
-    decode_entry(keys::VALIDATORS, state.get(keys::VALIDATORS)?).map(Option::unwrap_or_default)
+/// The chain's governance, if it has one.
+pub fn governance(state: &dyn StateReader) -> Result<Option<Governance>, ExecutionError> {
+    decode_entry(keys::GOVERNANCE, state.get(keys::GOVERNANCE)?)
+}
+
+/// Decodes proposal entries read from the state under [`keys::PROPOSAL_PREFIX`].
+pub fn proposals(
+    entries: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
+) -> Result<Vec<Proposal>, ExecutionError> {
+    entries
+        .into_iter()
+        .map(|(key, bytes)| decode_entry(&key, Some(bytes)).map(|p| p.expect("present")))
+        .collect()
+}
+
+/// A governance proposal by id.
+pub fn proposal(state: &dyn StateReader, id: u64) -> Result<Option<Proposal>, ExecutionError> {
+    let key = keys::proposal(id);
+    decode_entry(&key, state.get(&key)?)
 }
 
 /// An equivocation recorded on chain, if any.
@@ -247,17 +280,18 @@ pub fn recorded_equivocation(
     decode_entry(&key, state.get(&key)?)
 }
 
-/// The state entries of a new chain: one member record per member account, and the validator
-/// set.
+/// The state entries of a new chain: one member record per member account, the validator set
+/// and the governance.
 pub fn genesis_changes<'a>(
     accounts: impl IntoIterator<Item = (&'a AccountId, MemberAccount)>,
-    validators: &[AccountId],
+    validators: &[ValidatorEntry],
+    governance: &Governance,
 ) -> Changes {
     let mut changes: Changes = accounts
         .into_iter()
         .map(|(account, record)| (keys::member(account), Some(record.encode())))
         .collect();
-    changes.insert(keys::VALIDATORS.to_vec(), Some(validators.encode()));
+    governance::genesis(&mut changes, validators, governance);
     changes
 }
 

@@ -1,6 +1,6 @@
 use super::*;
 use catena_primitives::evidence::{vote_signing_bytes, PRECOMMIT, PREVOTE};
-use catena_primitives::{SecretKey, WireVote};
+use catena_primitives::{SecretKey, ValidatorChange, WireVote};
 
 struct MapState(Changes);
 impl StateReader for MapState {
@@ -9,22 +9,56 @@ impl StateReader for MapState {
     }
 }
 
-/// Members `keys`; the validator set is the first key's account.
+fn entry(key: &SecretKey, member: &str) -> ValidatorEntry {
+    ValidatorEntry {
+        account: key.account(),
+        member: member.into(),
+        peer_id: "peer".into(),
+        address: "/ip4/127.0.0.1/tcp/1".into(),
+    }
+}
+
+/// Members `keys`, each its own member "m0", "m1", ...; the validator set is the first key's
+/// account; "m0" and "m1" govern with a threshold of 2.
 fn member_state(keys: &[&SecretKey]) -> MapState {
     let accounts: Vec<_> = keys.iter().map(|k| k.account()).collect();
     MapState(genesis_changes(
-        accounts.iter().map(|a| {
+        accounts.iter().enumerate().map(|(i, a)| {
             (
                 a,
                 MemberAccount {
-                    member: "m".into(),
+                    member: format!("m{i}"),
                     uscc: "u".into(),
                     roles: vec!["supplier".into()],
                 },
             )
         }),
-        &accounts[..1],
+        &[entry(keys[0], "m0")],
+        &Governance {
+            members: vec!["m0".into(), "m1".into()],
+            threshold: 2,
+        },
     ))
+}
+
+/// Applies a block's changes to the state.
+fn apply(state: &mut MapState, out: ExecutedBlock) {
+    for (key, value) in out.changes {
+        match value {
+            Some(v) => state.0.insert(key, Some(v)),
+            None => state.0.remove(&key),
+        };
+    }
+}
+
+fn failures(out: &ExecutedBlock) -> Vec<String> {
+    out.receipts
+        .iter()
+        .map(|r| match &r.status {
+            ReceiptStatus::Failed(message) => message.clone(),
+            ReceiptStatus::Success => "ok".into(),
+        })
+        .collect()
 }
 
 fn context(height: u64) -> BlockContext {
@@ -192,5 +226,140 @@ fn equivocation_evidence_is_recorded_once_and_only_when_it_proves_something() {
 fn genesis_records_the_validator_set() {
     let validator = SecretKey::from_seed([1; 32]);
     let state = member_state(&[&validator]);
-    assert_eq!(validators(&state), Ok(vec![validator.account()]));
+    assert_eq!(validators(&state), Ok(vec![entry(&validator, "m0")]));
+}
+
+fn propose(key: &SecretKey, nonce: u64, change: ValidatorChange, from_height: u64) -> Transaction {
+    Transaction::signed(
+        "c",
+        nonce,
+        Call::ProposeValidatorChange(catena_primitives::ValidatorChangeProposal {
+            change,
+            from_height,
+        }),
+        key,
+    )
+}
+
+#[test]
+fn a_validator_change_needs_a_quorum_of_governing_members_and_applies_at_its_height() {
+    let (v0, gov1, outsider, candidate) = (
+        SecretKey::from_seed([1; 32]),
+        SecretKey::from_seed([2; 32]),
+        SecretKey::from_seed([3; 32]),
+        SecretKey::from_seed([4; 32]),
+    );
+    let mut state = member_state(&[&v0, &gov1, &outsider, &candidate]);
+    let add = ValidatorChange::Add {
+        account: candidate.account(),
+        peer_id: "peer-4".into(),
+        address: "/ip4/127.0.0.1/tcp/4".into(),
+    };
+    // Block 10: refused proposals, then one that waits for a second approval.
+    let out = execute_block(
+        &state,
+        &context(10),
+        &[
+            propose(&outsider, 0, add.clone(), 20),
+            propose(&v0, 0, add.clone(), 11),
+            propose(
+                &v0,
+                1,
+                ValidatorChange::Remove {
+                    account: v0.account(),
+                },
+                20,
+            ),
+            propose(
+                &v0,
+                2,
+                ValidatorChange::Remove {
+                    account: gov1.account(),
+                },
+                20,
+            ),
+            propose(&v0, 3, add.clone(), 20),
+            Transaction::signed("c", 4, Call::Approve(0), &v0),
+            Transaction::signed("c", 1, Call::Approve(7), &outsider),
+        ],
+    )
+    .expect("valid block");
+    let f = failures(&out);
+    assert!(f[0].contains("'m2' is not a governing member"), "{}", f[0]);
+    assert!(f[1].contains("from height 12 at the earliest"), "{}", f[1]);
+    assert!(
+        f[2].contains("last validator cannot be removed"),
+        "{}",
+        f[2]
+    );
+    assert!(f[3].contains("is not a validator"), "{}", f[3]);
+    assert_eq!(f[4], "ok");
+    assert!(f[5].contains("already approved proposal 0"), "{}", f[5]);
+    assert!(f[6].contains("not a governing member"), "{}", f[6]);
+    apply(&mut state, out);
+    let open = proposal(&state, 0).expect("readable").expect("recorded");
+    assert_eq!(open.status, ProposalStatus::Open);
+    assert_eq!(open.approvals, vec!["m0".to_string()]);
+
+    // Block 11: the second governing member approves; scheduled for height 20.
+    let out = execute_block(
+        &state,
+        &context(11),
+        &[Transaction::signed("c", 0, Call::Approve(0), &gov1)],
+    )
+    .expect("valid block");
+    assert_eq!(failures(&out), vec!["ok".to_string()]);
+    apply(&mut state, out);
+    assert_eq!(
+        proposal(&state, 0)
+            .expect("readable")
+            .expect("recorded")
+            .status,
+        ProposalStatus::Scheduled
+    );
+
+    // Blocks up to 18 leave the set alone; block 19 sets the one that certifies block 20.
+    let out = execute_block(&state, &context(18), &[]).expect("valid block");
+    apply(&mut state, out);
+    assert_eq!(validators(&state).expect("readable").len(), 1);
+    let out = execute_block(&state, &context(19), &[]).expect("valid block");
+    apply(&mut state, out);
+    let set = validators(&state).expect("readable");
+    assert_eq!(
+        set.iter().map(|v| v.account).collect::<Vec<_>>(),
+        vec![v0.account(), candidate.account()]
+    );
+    assert_eq!(set[1].member, "m3");
+    assert_eq!(set[1].peer_id, "peer-4");
+    assert!(!state.0.contains_key(&keys::scheduled_changes(20)));
+}
+
+#[test]
+fn an_approval_too_close_to_the_height_fails_and_changes_nothing() {
+    let (v0, gov1) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+    let mut state = member_state(&[&v0, &gov1]);
+    let add = ValidatorChange::Add {
+        account: gov1.account(),
+        peer_id: "p".into(),
+        address: "/ip4/127.0.0.1/tcp/4".into(),
+    };
+    let out = execute_block(&state, &context(10), &[propose(&v0, 0, add, 12)]).expect("block");
+    apply(&mut state, out);
+    let out = execute_block(
+        &state,
+        &context(11),
+        &[Transaction::signed("c", 0, Call::Approve(0), &gov1)],
+    )
+    .expect("block");
+    assert!(
+        failures(&out)[0].contains("too close"),
+        "{:?}",
+        failures(&out)
+    );
+    assert_eq!(
+        out.changes.len(),
+        1,
+        "only the nonce: {:?}",
+        out.changes.keys()
+    );
 }

@@ -44,6 +44,17 @@ pub fn free_ports(count: u16) -> u16 {
     }
 }
 
+/// A temporary directory for a test, kept after the test when `CATENA_KEEP_TEST_DIRS` is set
+/// (its path is printed), for reading the nodes' logs.
+pub fn test_dir() -> tempfile::TempDir {
+    let mut dir = tempfile::tempdir().expect("tempdir");
+    if std::env::var_os("CATENA_KEEP_TEST_DIRS").is_some() {
+        dir.disable_cleanup(true);
+        eprintln!("test directory kept: {}", dir.path().display());
+    }
+    dir
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, panicking with `what` after `timeout`.
 pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;
@@ -424,6 +435,16 @@ pub fn start_testnet(dir: &Path, block_time_ms: u64) -> (Testnet, Vec<TestNode>)
     // Keep reading so that the testnet's later output never meets a closed pipe.
     std::thread::spawn(move || lines.for_each(drop));
     (Testnet { process, pids }, nodes)
+}
+
+/// Waits (up to 120 s) until every one of `nodes` is at `height` or above.
+pub fn wait_all_at_least(nodes: &[&TestNode], height: u64, what: &str) {
+    wait_for(what, Duration::from_secs(120), || {
+        nodes
+            .iter()
+            .all(|n| height_of(n).is_some_and(|h| h >= height))
+            .then_some(())
+    });
 }
 
 /// The node's height, or `None` if it does not answer.

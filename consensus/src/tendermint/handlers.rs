@@ -16,7 +16,14 @@ use super::{
 impl Tendermint {
     pub(super) fn handle(&mut self, input: Input, out: &mut Vec<Output>) {
         match input {
-            Input::NewHeight { height } => self.new_height(height, out),
+            Input::NewHeight { height } => self.new_height(height, 0, None, out),
+            // Restart rule (docs/consensus.md, "Restarts"): resume above the logged rounds,
+            // locked as the log says.
+            Input::Resume {
+                height,
+                round,
+                locked,
+            } => self.new_height(height, round, locked, out),
             Input::ProposalBuilt {
                 height,
                 round,
@@ -97,19 +104,25 @@ impl Tendermint {
         true
     }
 
-    fn new_height(&mut self, height: u64, out: &mut Vec<Output>) {
+    fn new_height(
+        &mut self,
+        height: u64,
+        round: u32,
+        locked: Option<(Hash, u32)>,
+        out: &mut Vec<Output>,
+    ) {
         if height <= self.height {
             return;
         }
         self.height = height;
-        self.locked = None;
-        self.valid = None;
+        self.locked = locked;
+        self.valid = locked;
         self.decided = false;
         self.proposals.clear();
         self.votes.clear();
         self.fired.clear();
         self.latest_round.clear();
-        self.start_round(0, out);
+        self.start_round(round, out);
         let buffered = core::mem::take(&mut self.future);
         for input in buffered {
             let message_height = match &input {
@@ -176,6 +189,9 @@ impl Tendermint {
     }
 
     fn vote(&mut self, kind: VoteKind, value: Option<Hash>, out: &mut Vec<Output>) {
+        if !self.validators.contains(&self.me) {
+            return;
+        }
         out.push(Output::Vote(ConsensusVote {
             kind,
             height: self.height,

@@ -104,6 +104,14 @@ impl Timeouts {
 pub enum Input {
     /// Start deciding `height`: after committing `height − 1`, at start-up, or after block sync.
     NewHeight { height: u64 },
+    /// Start deciding `height` after a restart, in `round`: the vote log holds this validator's
+    /// votes of the earlier rounds (which it must not contradict), and `locked` is its latest
+    /// precommit for a block there (value and round), restored as the lock and the valid value.
+    Resume {
+        height: u64,
+        round: u32,
+        locked: Option<(Hash, u32)>,
+    },
     /// The block asked for by [`Output::BuildProposal`] is built and executed.
     ProposalBuilt {
         height: u64,
@@ -223,6 +231,16 @@ impl Tendermint {
     }
     pub fn locked(&self) -> Option<(Hash, u32)> {
         self.locked
+    }
+
+    pub fn validators(&self) -> &ValidatorSet {
+        &self.validators
+    }
+
+    /// Replaces the validator set; takes effect at the next [`Input::NewHeight`]. A node whose
+    /// key is not in the set follows without voting or proposing.
+    pub fn set_validators(&mut self, validators: ValidatorSet) {
+        self.validators = validators;
     }
 
     /// The proposer of (`height`, `round`): validator `(height + round) mod n`.

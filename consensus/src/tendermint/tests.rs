@@ -96,6 +96,60 @@ fn happy_path_step_by_step() {
     );
 }
 
+/// After a restart the engine resumes above its logged rounds, locked on its last precommit:
+/// in the new round it prevotes nil for another block and prevotes its locked block.
+#[test]
+fn resume_starts_above_the_logged_rounds_with_the_logged_lock() {
+    let (locked, other) = (Hash::digest(b"locked"), Hash::digest(b"other"));
+    let mut e = engine(2);
+    e.process(Input::Resume {
+        height: 5,
+        round: 3,
+        locked: Some((locked, 1)),
+    });
+    assert_eq!(
+        (e.height(), e.round(), e.locked()),
+        (5, 3, Some((locked, 1)))
+    );
+    // Proposer of (5, 3) is validator (5 + 3) mod 4 = 0.
+    let proposal = |value| Input::Proposal {
+        proposal: Proposal {
+            height: 5,
+            round: 3,
+            value,
+            pol_round: None,
+            proposer: account(0),
+        },
+        valid: true,
+    };
+    let out = e.process(proposal(other));
+    assert!(
+        has_vote(&out, VoteKind::Prevote, None),
+        "L22 locked elsewhere: {out:?}"
+    );
+    let mut e = engine(2);
+    e.process(Input::Resume {
+        height: 5,
+        round: 3,
+        locked: Some((locked, 1)),
+    });
+    let out = e.process(proposal(locked));
+    assert!(has_vote(&out, VoteKind::Prevote, Some(locked)), "{out:?}");
+    // A resumed proposer re-proposes its valid (locked) block.
+    let mut e = engine(0);
+    let out = e.process(Input::Resume {
+        height: 5,
+        round: 3,
+        locked: Some((locked, 1)),
+    });
+    assert!(
+        out.iter().any(
+            |o| matches!(o, Output::Propose(p) if p.value == locked && p.pol_round == Some(1))
+        ),
+        "{out:?}"
+    );
+}
+
 #[test]
 fn invalid_proposal_gets_nil_and_timeouts_advance_rounds() {
     let b = Hash::digest(b"bad");

@@ -34,6 +34,8 @@ pub trait ChainApi: Send + Sync + 'static {
     fn state_entry(&self, key: Vec<u8>, height: Option<u64>) -> Result<StateEntryView, ApiError>;
     /// Equivocation evidence recorded on chain, oldest height first per signer.
     fn evidence(&self) -> Result<Vec<EvidenceView>, ApiError>;
+    /// Governing members, the validator set of the next block, and the proposals.
+    fn governance(&self) -> Result<GovernanceView, ApiError>;
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError>;
     /// Metrics in the OpenMetrics text format.
     fn metrics(&self) -> String;
@@ -173,6 +175,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_account))
         .routes(routes!(get_state_entry))
         .routes(routes!(get_evidence))
+        .routes(routes!(get_governance))
         .routes(routes!(get_metrics))
 }
 
@@ -339,6 +342,14 @@ async fn get_state_entry(
     responses((status = 200, body = Vec<EvidenceView>)))]
 async fn get_evidence(State(chain): Chain) -> ApiResult<Vec<EvidenceView>> {
     blocking(move || chain.evidence()).await.map(Json)
+}
+
+/// The governing members and threshold, the validator set of the next block, and every
+/// validator-set change proposed, with its approvals.
+#[utoipa::path(get, path = "/governance", tag = "state",
+    responses((status = 200, body = GovernanceView)))]
+async fn get_governance(State(chain): Chain) -> ApiResult<GovernanceView> {
+    blocking(move || chain.governance()).await.map(Json)
 }
 
 /// Prometheus metrics: height, mempool size, committed and rejected transactions, block

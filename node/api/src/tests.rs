@@ -40,6 +40,9 @@ impl ChainApi for Fake {
     fn evidence(&self) -> Result<Vec<EvidenceView>, ApiError> {
         Ok(Vec::new())
     }
+    fn governance(&self) -> Result<GovernanceView, ApiError> {
+        Err(ApiError::internal("not in this test"))
+    }
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
         Ok(tx.hash())
     }
@@ -134,6 +137,7 @@ async fn serves_status_and_openapi_covering_every_route() {
         "/accounts/{account}",
         "/state/{key}",
         "/evidence",
+        "/governance",
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }

@@ -166,3 +166,45 @@ pub struct EvidenceView {
     /// it with `catena_primitives::Equivocation::verify`.
     pub evidence: String,
 }
+
+/// A validator as recorded in state.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct ValidatorView {
+    pub account: String,
+    /// The member that runs it.
+    pub member: String,
+    pub peer_id: String,
+    pub address: String,
+}
+
+/// A proposed validator-set change.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct ProposalView {
+    pub id: u64,
+    /// The transaction that proposed it.
+    pub proposed_in: String,
+    pub proposer: String,
+    /// `add_validator` or `remove_validator`.
+    pub action: String,
+    pub account: String,
+    /// For `add_validator`: the new validator's libp2p peer id and address.
+    pub peer_id: Option<String>,
+    pub address: Option<String>,
+    /// The first height certified by the changed set.
+    pub from_height: u64,
+    /// The members that approved, the proposer's first.
+    pub approvals: Vec<String>,
+    /// `open` (waiting for approvals) or `scheduled` (approved; applies at `from_height`).
+    pub status: String,
+}
+
+/// Who governs the chain, the validator set of the next block, and every proposal.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct GovernanceView {
+    /// The governing members' names.
+    pub members: Vec<String>,
+    /// How many of them must approve a change.
+    pub threshold: u32,
+    pub validators: Vec<ValidatorView>,
+    pub proposals: Vec<ProposalView>,
+}

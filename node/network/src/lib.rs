@@ -130,6 +130,10 @@ enum Command {
     SetBlocked {
         peers: BTreeSet<PeerId>,
     },
+    AddPeer {
+        peer: PeerId,
+        address: Multiaddr,
+    },
 }
 
 /// The node's side of the network task.
@@ -196,6 +200,12 @@ impl NetworkHandle {
     /// partitions in tests where network namespaces are not available.)
     pub async fn set_blocked(&self, peers: BTreeSet<PeerId>) -> Result<(), NetworkError> {
         self.send(Command::SetBlocked { peers }).await
+    }
+
+    /// Allows `peer` to connect and dials it at `address` (a validator added by governance).
+    /// Known peers are left as they are.
+    pub async fn add_peer(&self, peer: PeerId, address: Multiaddr) -> Result<(), NetworkError> {
+        self.send(Command::AddPeer { peer, address }).await
     }
 
     pub async fn connected_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
@@ -465,6 +475,14 @@ impl Network {
                 let _ = reply.send(self.connected.iter().copied().collect());
             }
             Command::SetBlocked { peers } => self.set_blocked(peers),
+            Command::AddPeer { peer, address } => {
+                if peer != *self.swarm.local_peer_id() && !self.peers.contains_key(&peer) {
+                    tracing::info!(target: "network", %peer, %address, "new peer allowed");
+                    self.swarm.behaviour_mut().allowed.allow_peer(peer);
+                    self.peers.insert(peer, address);
+                    self.dial_missing();
+                }
+            }
         }
     }
 

@@ -2,17 +2,20 @@
 
 use catena_api::{
     AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, EvidenceView,
-    MemberView, ReceiptView, SignatureView, StateEntryView, StatusView, TransactionView, TxStatus,
+    GovernanceView, MemberView, ProposalView, ReceiptView, SignatureView, StateEntryView,
+    StatusView, TransactionView, TxStatus, ValidatorView,
 };
 use catena_mempool::AdmitError;
-use catena_primitives::{AccountId, Call, Equivocation, Hash, ReceiptStatus, Transaction, TxError};
+use catena_primitives::{
+    AccountId, Call, Equivocation, Hash, ReceiptStatus, Transaction, TxError, ValidatorChange,
+};
 use parity_scale_codec::Encode;
 
 use crate::chain::{ChainError, ChainInstance, StoreState};
 use axum::http::StatusCode;
 
-/// The most evidence entries `/evidence` lists.
-const MAX_EVIDENCE_LISTED: usize = 1_000;
+/// The most entries a listing route returns.
+const MAX_LISTED: usize = 1_000;
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
@@ -186,10 +189,72 @@ impl ChainApi for ChainInstance {
         })
     }
 
+    fn governance(&self) -> Result<GovernanceView, ApiError> {
+        let state = StoreState(self.store());
+        let governance = catena_runtime::governance(&state)
+            .map_err(internal)?
+            .unwrap_or(catena_runtime::Governance {
+                members: Vec::new(),
+                threshold: 0,
+            });
+        let validators = self
+            .validator_entries()
+            .map_err(chain_error)?
+            .into_iter()
+            .map(|v| ValidatorView {
+                account: v.account.to_string(),
+                member: v.member,
+                peer_id: v.peer_id,
+                address: v.address,
+            })
+            .collect();
+        let entries = self
+            .store()
+            .state_prefix(catena_runtime::keys::PROPOSAL_PREFIX, MAX_LISTED)
+            .map_err(internal)?;
+        let proposals = catena_runtime::proposals(entries)
+            .map_err(internal)?
+            .into_iter()
+            .map(|p| {
+                let (action, account, peer_id, address) = match p.proposal.change {
+                    ValidatorChange::Add {
+                        account,
+                        peer_id,
+                        address,
+                    } => ("add_validator", account, Some(peer_id), Some(address)),
+                    ValidatorChange::Remove { account } => {
+                        ("remove_validator", account, None, None)
+                    }
+                };
+                ProposalView {
+                    id: p.id,
+                    proposed_in: p.proposed_in.to_string(),
+                    proposer: p.proposer.to_string(),
+                    action: action.into(),
+                    account: account.to_string(),
+                    peer_id,
+                    address,
+                    from_height: p.proposal.from_height,
+                    approvals: p.approvals,
+                    status: match p.status {
+                        catena_runtime::ProposalStatus::Open => "open".into(),
+                        catena_runtime::ProposalStatus::Scheduled => "scheduled".into(),
+                    },
+                }
+            })
+            .collect();
+        Ok(GovernanceView {
+            members: governance.members,
+            threshold: governance.threshold,
+            validators,
+            proposals,
+        })
+    }
+
     fn evidence(&self) -> Result<Vec<EvidenceView>, ApiError> {
         let entries = self
             .store()
-            .state_prefix(catena_runtime::keys::EVIDENCE_PREFIX, MAX_EVIDENCE_LISTED)
+            .state_prefix(catena_runtime::keys::EVIDENCE_PREFIX, MAX_LISTED)
             .map_err(internal)?;
         entries
             .into_iter()

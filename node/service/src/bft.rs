@@ -81,7 +81,7 @@ pub async fn run_bft(
     };
     let engine = Tendermint::new(
         spec.chain_id.clone(),
-        chain.validators().clone(),
+        (*chain.validators()).clone(),
         key.account(),
         timeouts,
     );
@@ -101,7 +101,11 @@ pub async fn run_bft(
         own_messages: Vec::new(),
     };
     let height = driver.chain.tip()?.height + 1;
-    driver.feed(Input::NewHeight { height }).await?;
+    let start = resume_input(&driver.votes, height);
+    if let Input::Resume { round, locked, .. } = &start {
+        tracing::info!(target: "consensus", height, round, ?locked, "resuming above the rounds in the vote log");
+    }
+    driver.feed(start).await?;
     let mut sync_tick = tokio::time::interval(SYNC_EVERY);
     let mut rebroadcast_tick = tokio::time::interval(REBROADCAST_EVERY);
     loop {
@@ -134,9 +138,41 @@ pub async fn run_bft(
     }
 }
 
+/// How to start deciding `height`: where the vote log already holds votes of this height
+/// (a restart), resume in the round after the last of them, locked on the latest precommit for
+/// a block; otherwise start at round 0.
+fn resume_input(votes: &VoteLog, height: u64) -> Input {
+    let logged: Vec<&LoggedVote> = votes
+        .votes()
+        .iter()
+        .filter(|v| v.height == height)
+        .collect();
+    let Some(last_round) = logged.iter().map(|v| v.round).max() else {
+        return Input::NewHeight { height };
+    };
+    let locked = logged
+        .iter()
+        .filter(|v| v.kind == 1)
+        .filter_map(|v| v.value.map(|value| (value, v.round)))
+        .max_by_key(|(_, round)| *round);
+    Input::Resume {
+        height,
+        round: last_round + 1,
+        locked,
+    }
+}
+
 impl Driver {
     /// Feeds one input and performs every effect that follows.
     async fn feed(&mut self, input: Input) -> Result<(), ChainError> {
+        if let Input::NewHeight { .. } = input {
+            // The set that certifies the new height is the one in the state at the tip.
+            let validators = self.chain.validators();
+            if *validators != *self.engine.validators() {
+                self.engine.set_validators((*validators).clone());
+                self.update_peers().await;
+            }
+        }
         let mut queue = std::collections::VecDeque::from(self.engine.process(input));
         while let Some(output) = queue.pop_front() {
             match output {
@@ -245,6 +281,24 @@ impl Driver {
             .round
             .set(i64::from(self.engine.round()));
         Ok(())
+    }
+
+    /// Allows and dials every validator in the state's set that the network does not know yet
+    /// (one added by governance).
+    async fn update_peers(&self) {
+        let Ok(entries) = self.chain.validator_entries() else {
+            return;
+        };
+        for entry in entries {
+            match (entry.peer_id.parse(), entry.address.parse()) {
+                (Ok(peer), Ok(address)) => {
+                    let _ = self.network.add_peer(peer, address).await;
+                }
+                _ => {
+                    tracing::warn!(target: "network", peer = %entry.peer_id, address = %entry.address, "a validator's peer id or address in state cannot be parsed")
+                }
+            }
+        }
     }
 
     /// Reports a gossip message as valid or not, counting invalid ones per peer.

@@ -3,6 +3,7 @@
 //! each is independent.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use catena_chain_spec::ChainSpec;
 use catena_mempool::{AccountView, AdmitError, Mempool, MempoolConfig};
@@ -10,7 +11,9 @@ use catena_primitives::{
     AccountId, Block, Call, CommitCertificate, Hash, Header, Receipt, SecretKey, Transaction,
     ValidatorSet,
 };
-use catena_runtime::{BlockContext, ExecutionError, MemberAccount, StateError, StateReader};
+use catena_runtime::{
+    BlockContext, ExecutionError, MemberAccount, StateError, StateReader, ValidatorEntry,
+};
 use catena_storage::{PreparedState, StorageError, Store, Tip};
 
 use crate::metrics::ChainMetrics;
@@ -40,6 +43,11 @@ pub enum ChainError {
          different vote for that round"
     )]
     WouldEquivocate { height: u64, round: u32 },
+    #[error(
+        "the validator set changed by governance to {validators} validators: restart the node, \
+         which then runs the multi-validator protocol"
+    )]
+    SoloSetChanged { validators: usize },
 }
 
 /// Why a proposed block is refused (the validator then votes nil).
@@ -147,7 +155,8 @@ pub struct ChainInstance {
     spec: ChainSpec,
     store: Store,
     mempool: Mempool,
-    validators: ValidatorSet,
+    /// The set that certifies the next block: the one in the state at the tip.
+    validators: std::sync::RwLock<Arc<ValidatorSet>>,
     genesis_hash: Hash,
     metrics: ChainMetrics,
     /// Where transactions admitted through this node's API go to be gossiped, if networked.
@@ -220,9 +229,24 @@ impl ChainInstance {
         let store = Store::open(dir)?;
         let validators = spec.validator_set();
         let accounts = genesis_accounts(&spec);
+        let entries: Vec<ValidatorEntry> = spec
+            .validators
+            .iter()
+            .map(|v| ValidatorEntry {
+                account: v.account,
+                member: v.member.clone(),
+                peer_id: v.peer_id.clone(),
+                address: v.address.clone(),
+            })
+            .collect();
+        let governance = catena_runtime::Governance {
+            members: spec.governance.members.clone(),
+            threshold: spec.governance.threshold,
+        };
         let genesis_changes = catena_runtime::genesis_changes(
             accounts.iter().map(|(a, m)| (a, m.clone())),
-            &validators.validators,
+            &entries,
+            &governance,
         );
         let state = store.prepare_state(0, genesis_changes)?;
         let genesis = Block {
@@ -271,15 +295,21 @@ impl ChainInstance {
         metrics
             .height
             .set(i64::try_from(height).unwrap_or(i64::MAX));
-        Ok(ChainInstance {
+        let chain = ChainInstance {
             spec,
             store,
             mempool,
-            validators,
+            validators: std::sync::RwLock::new(Arc::new(validators)),
             genesis_hash,
             metrics,
             gossip: std::sync::OnceLock::new(),
-        })
+        };
+        // A restarted node takes the validator set from its state, not from the spec.
+        let entries = chain.validator_entries()?;
+        *chain.validators.write().expect("validator set lock") = Arc::new(ValidatorSet::new(
+            entries.iter().map(|v| v.account).collect(),
+        ));
+        Ok(chain)
     }
 
     pub fn spec(&self) -> &ChainSpec {
@@ -291,8 +321,25 @@ impl ChainInstance {
     pub fn mempool(&self) -> &Mempool {
         &self.mempool
     }
-    pub fn validators(&self) -> &ValidatorSet {
-        &self.validators
+    /// The validator set that certifies the next block.
+    pub fn validators(&self) -> Arc<ValidatorSet> {
+        Arc::clone(&self.validators.read().expect("validator set lock"))
+    }
+
+    /// The validators of the next block as recorded in state, with their network addresses.
+    pub fn validator_entries(&self) -> Result<Vec<ValidatorEntry>, ChainError> {
+        Ok(catena_runtime::validators(&StoreState(&self.store))?)
+    }
+
+    fn refresh_validators(&self) -> Result<(), ChainError> {
+        let entries = self.validator_entries()?;
+        let set = ValidatorSet::new(entries.iter().map(|v| v.account).collect());
+        let mut current = self.validators.write().expect("validator set lock");
+        if **current != set {
+            tracing::warn!(target: "chain", validators = set.len(), set = %set.hash(), "the validator set changes from the next block");
+            *current = Arc::new(set);
+        }
+        Ok(())
     }
     pub fn genesis_hash(&self) -> Hash {
         self.genesis_hash
@@ -392,7 +439,7 @@ impl ChainInstance {
             tx_root: Block::compute_tx_root(&transactions),
             state_root: prepared.state_root,
             receipts_root: Receipt::compute_root(&executed.receipts),
-            validator_set_hash: self.validators.hash(),
+            validator_set_hash: self.validators().hash(),
         };
         Ok(Proposal {
             block: Block {
@@ -445,12 +492,13 @@ impl ChainInstance {
             }
             .into());
         }
-        if !self.validators.contains(&h.proposer) {
+        let validators = self.validators();
+        if !validators.contains(&h.proposer) {
             return Err(InvalidBlock::ProposerNotValidator(h.proposer).into());
         }
-        if h.validator_set_hash != self.validators.hash() {
+        if h.validator_set_hash != validators.hash() {
             return Err(InvalidBlock::WrongValidatorSet {
-                expected: self.validators.hash(),
+                expected: validators.hash(),
                 found: h.validator_set_hash,
             }
             .into());
@@ -573,7 +621,7 @@ impl ChainInstance {
             if height <= self.tip()?.height {
                 continue; // already have it
             }
-            self.validators
+            self.validators()
                 .verify_certificate(&self.spec.chain_id, height, block.hash(), &certificate)
                 .map_err(|source| SyncError::Certificate { height, source })?;
             let proposal = self
@@ -598,6 +646,7 @@ impl ChainInstance {
             parent_time_ms,
         } = proposal;
         let tip = self.store.commit(&block, certificate, &receipts, state)?;
+        self.refresh_validators()?;
         self.mempool
             .remove_committed(&block.transactions, &StoreState(&self.store));
         let m = &self.metrics;

@@ -28,7 +28,7 @@ pub fn run_solo(
     let spec = chain.spec();
     let mut engine = SoloEngine::new(
         spec.chain_id.clone(),
-        chain.validators().clone(),
+        (*chain.validators()).clone(),
         key.account(),
         spec.parameters.block_time_ms,
     )
@@ -114,6 +114,14 @@ pub fn run_solo(
                     let tip = chain.commit(built, &certificate)?;
                     if tip.height % PRUNE_EVERY == 0 {
                         votes.prune_below(tip.height + 1)?;
+                    }
+                    // The solo protocol certifies with one signature: it must stop if
+                    // governance changed the set.
+                    let validators = chain.validators();
+                    if validators.len() != 1 || !validators.contains(&key.account()) {
+                        return Err(ChainError::SoloSetChanged {
+                            validators: validators.len(),
+                        });
                     }
                     step(
                         &mut engine,

@@ -178,7 +178,12 @@ pub async fn run(
         &chain_dir.join("db"),
         config.mempool_capacity,
     )?);
-    let validating = validator_key.filter(|key| chain.validators().contains(&key.account()));
+    // A multi-validator chain (by its spec, or by governance since) runs the BFT driver on
+    // every node with a validator key: one not in the current set follows, and votes once a
+    // governance change adds it.
+    let validators = validators.max(chain.validators().len());
+    let validating =
+        validator_key.filter(|key| validators > 1 || chain.validators().contains(&key.account()));
     if validating.is_some() && validators > 1 && network_key.is_none() {
         return Err(NodeError::NoNetworkKey {
             path: home.network_key(),

@@ -1,0 +1,206 @@
+//! `catena governance`: show the governing members, the validator set and the proposals;
+//! propose adding or removing a validator from a height; approve a proposal.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use catena_api::GovernanceView;
+use catena_primitives::{AccountId, Call, ValidatorChange, ValidatorChangeProposal};
+use clap::{Args, Subcommand};
+
+use crate::client::ApiClient;
+use crate::{api_url, send_call, Output, QueryArgs, SendArgs};
+
+#[derive(Subcommand)]
+pub enum GovernanceCommand {
+    /// Show the governing members, the validator set of the next block, and every proposal.
+    Show(QueryArgs),
+    /// Propose adding a validator from a height on (signed by a governing member).
+    AddValidator {
+        /// The validator's vote-signing account: it must be a member account.
+        #[arg(long)]
+        account: AccountId,
+        /// The libp2p peer id of the validator's network key (`catena key inspect FILE`).
+        #[arg(long)]
+        peer_id: String,
+        /// Where the validator listens for peers, e.g. /ip4/10.0.0.5/tcp/30333.
+        #[arg(long)]
+        address: String,
+        #[command(flatten)]
+        from: FromHeight,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Propose removing a validator from a height on (signed by a governing member).
+    RemoveValidator {
+        #[arg(long)]
+        account: AccountId,
+        #[command(flatten)]
+        from: FromHeight,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Approve a proposal on behalf of the signer's member.
+    Approve {
+        /// The proposal's id (see `catena governance show`).
+        id: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct FromHeight {
+    /// The first block the changed set certifies; at least two blocks after the one that
+    /// completes the approvals.
+    #[arg(long)]
+    from_height: u64,
+}
+
+pub fn run(home: Option<&Path>, command: GovernanceCommand) -> anyhow::Result<()> {
+    match command {
+        GovernanceCommand::Show(query) => {
+            let client = ApiClient::new(&api_url(home, &query));
+            let value = client.get("/governance")?;
+            if query.output == Output::Json {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+                return Ok(());
+            }
+            let view: GovernanceView = serde_json::from_value(value)?;
+            print(&view);
+            Ok(())
+        }
+        GovernanceCommand::AddValidator {
+            account,
+            peer_id,
+            address,
+            from,
+            send,
+        } => propose(
+            home,
+            &send,
+            ValidatorChange::Add {
+                account,
+                peer_id,
+                address,
+            },
+            from.from_height,
+        ),
+        GovernanceCommand::RemoveValidator {
+            account,
+            from,
+            send,
+        } => propose(
+            home,
+            &send,
+            ValidatorChange::Remove { account },
+            from.from_height,
+        ),
+        GovernanceCommand::Approve { id, send } => {
+            if send_call(home, &send, Call::Approve(id))?.is_some() {
+                let client = ApiClient::new(&api_url(home, &send.query));
+                let governance: GovernanceView =
+                    serde_json::from_value(client.get("/governance")?)?;
+                if let Some(p) = governance.proposals.iter().find(|p| p.id == id) {
+                    println!(
+                        "proposal {id}: {} of {} approvals, {}{}",
+                        p.approvals.len(),
+                        governance.threshold,
+                        p.status,
+                        if p.status == "scheduled" {
+                            format!(" from height {}", p.from_height)
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn propose(
+    home: Option<&Path>,
+    send: &SendArgs,
+    change: ValidatorChange,
+    from_height: u64,
+) -> anyhow::Result<()> {
+    let call = Call::ProposeValidatorChange(ValidatorChangeProposal {
+        change,
+        from_height,
+    });
+    let Some(view) = send_call(home, send, call)? else {
+        return Ok(());
+    };
+    let client = ApiClient::new(&api_url(home, &send.query));
+    let governance: GovernanceView = serde_json::from_value(client.get("/governance")?)?;
+    let hash = view.hash.to_string();
+    let proposal = governance
+        .proposals
+        .iter()
+        .find(|p| p.proposed_in == hash)
+        .context("the committed proposal is not listed by the node")?;
+    println!(
+        "proposal {}: {} of {} approvals, {}",
+        proposal.id,
+        proposal.approvals.len(),
+        governance.threshold,
+        proposal.status
+    );
+    if proposal.status == "open" {
+        println!(
+            "other governing members approve it with `catena governance approve {}`",
+            proposal.id
+        );
+    }
+    Ok(())
+}
+
+fn print(view: &GovernanceView) {
+    if view.members.is_empty() {
+        println!("no governance: the validator set is fixed at genesis");
+    } else {
+        println!(
+            "governing members ({} of {} must approve):",
+            view.threshold,
+            view.members.len()
+        );
+        for member in &view.members {
+            println!("  {member}");
+        }
+    }
+    println!("validators of the next block ({}):", view.validators.len());
+    for v in &view.validators {
+        println!(
+            "  {}  {}  {}  {}",
+            v.account, v.member, v.peer_id, v.address
+        );
+    }
+    if view.proposals.is_empty() {
+        println!("no proposals");
+    }
+    for p in &view.proposals {
+        println!(
+            "proposal {}: {} {} from height {}: {} ({} approvals: {})",
+            p.id,
+            p.action,
+            p.account,
+            p.from_height,
+            p.status,
+            p.approvals.len(),
+            p.approvals.join(", ")
+        );
+    }
+}
+
+/// Refuses an obviously impossible height before signing anything.
+pub fn check_height(from_height: u64, tip: u64) -> anyhow::Result<()> {
+    if from_height < tip + 3 {
+        bail!(
+            "--from-height {from_height} is too close: the chain is at height {tip}, so the earliest is {}",
+            tip + 3
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! Validator-set changes by governance on a 4-validator testnet of real processes: validator 4
+//! is removed from a stated height by three of the four governing members, the whole network
+//! is restarted and goes on with the three (taking the set from its state, not the spec), then
+//! validator 4 is added back and counts toward the quorum again.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{catena, height_of, node_at, start_testnet, wait_all_at_least, wait_for, TestNode};
+use serde_json::Value;
+
+const GOVERNORS: [&str; 4] = [
+    "huaxia-motors",
+    "merchant-bank",
+    "swift-logistics",
+    "tier1-steel",
+];
+
+/// Runs `catena governance ARGS --home DIR --api API` and returns its standard output.
+fn governance(dir: &std::path::Path, api: &str, args: &[&str]) -> String {
+    let mut full = vec!["governance"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--home", dir.to_str().expect("utf-8"), "--api", api]);
+    let out = catena(&full);
+    assert!(
+        out.status.success(),
+        "catena {}: {}",
+        full.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Proposes with the first governor and approves with the next two; returns the proposal id.
+fn change(dir: &std::path::Path, api: &str, propose: &[&str]) -> u64 {
+    let mut args = propose.to_vec();
+    args.extend_from_slice(&["--as", GOVERNORS[0]]);
+    let out = governance(dir, api, &args);
+    let id: u64 = out
+        .split("proposal ")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no proposal id in {out}"));
+    assert!(out.contains("1 of 3 approvals, open"), "{out}");
+    let id_text = id.to_string();
+    governance(dir, api, &["approve", &id_text, "--as", GOVERNORS[1]]);
+    let out = governance(dir, api, &["approve", &id_text, "--as", GOVERNORS[2]]);
+    assert!(out.contains("3 of 3 approvals, scheduled"), "{out}");
+    id
+}
+
+fn block(node: &TestNode, height: u64) -> Value {
+    node.get_ok(&format!("/blocks/{height}"))
+}
+
+fn signers(block: &Value) -> Vec<String> {
+    block["certificate"]["signatures"]
+        .as_array()
+        .expect("signatures")
+        .iter()
+        .map(|s| s["validator"].as_str().expect("validator").to_string())
+        .collect()
+}
+
+#[test]
+fn governance_removes_and_adds_a_validator_across_a_full_restart() {
+    let dir = common::test_dir();
+    let (mut testnet, nodes) = start_testnet(dir.path(), 300);
+    let all: Vec<&TestNode> = nodes.iter().collect();
+    wait_all_at_least(&all, 2, "the first blocks");
+    let spec: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("chain-spec.json")).expect("spec"))
+            .expect("json");
+    let v4 = &spec["validators"][3];
+    let v4_account = v4["account"].as_str().expect("account").to_string();
+    let api = nodes[0].api.clone();
+
+    // A non-governing member cannot propose; nothing changes.
+    let out = catena(&[
+        "governance",
+        "remove-validator",
+        "--account",
+        &v4_account,
+        "--from-height",
+        "1000",
+        "--as",
+        "tier2-parts",
+        "--home",
+        dir.path().to_str().expect("utf-8"),
+        "--api",
+        &api,
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a governing member"), "{stderr}");
+
+    // Remove validator 4 from a stated height.
+    let removal = height_of(&nodes[0]).expect("height") + 12;
+    change(
+        dir.path(),
+        &api,
+        &[
+            "remove-validator",
+            "--account",
+            &v4_account,
+            "--from-height",
+            &removal.to_string(),
+        ],
+    );
+    wait_all_at_least(&all[..3], removal + 2, "blocks after the removal");
+    let before = block(&nodes[0], removal - 1);
+    let after = block(&nodes[0], removal);
+    assert_ne!(before["validator_set_hash"], after["validator_set_hash"]);
+    for height in removal..=removal + 2 {
+        let b = block(&nodes[0], height);
+        let s = signers(&b);
+        assert!(!s.contains(&v4_account), "height {height}: {s:?}");
+        assert_eq!(s.len(), 3, "a quorum of three needs all three");
+    }
+    assert_eq!(nodes[0].get_ok("/status")["validators"], 3);
+    let three_set = after["validator_set_hash"].clone();
+
+    // Validator 4 stops; then the whole network is restarted and goes on with the three.
+    let _ = Command::new("kill")
+        .args(["-KILL", &testnet.pids[3].to_string()])
+        .status();
+    for pid in &testnet.pids[..3] {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    wait_for("the validators to stop", Duration::from_secs(60), || {
+        nodes[..3]
+            .iter()
+            .all(|n| height_of(n).is_none())
+            .then_some(())
+    });
+    testnet.pids.clear();
+    let stopped_at = (0..3)
+        .map(|i| {
+            let mut n = node_at(
+                nodes[i].api.clone(),
+                dir.path().join(format!("node-{}", i + 1)),
+            );
+            n.args = vec![
+                "node".into(),
+                "--home".into(),
+                n.home.to_string_lossy().into(),
+            ];
+            n
+        })
+        .collect::<Vec<_>>();
+    let mut restarted = stopped_at;
+    for node in &mut restarted {
+        node.start();
+    }
+    let base = height_of(&restarted[0]).expect("height");
+    let live: Vec<&TestNode> = restarted.iter().collect();
+    wait_all_at_least(&live, base + 3, "blocks after the full restart");
+    for height in base + 1..=base + 3 {
+        assert_eq!(
+            block(&restarted[0], height)["validator_set_hash"],
+            three_set
+        );
+    }
+    println!("after a full restart the three validators went on from height {base}");
+
+    // Validator 4 is added back and counts toward the quorum again.
+    let addition = height_of(&restarted[0]).expect("height") + 12;
+    change(
+        dir.path(),
+        &restarted[0].api,
+        &[
+            "add-validator",
+            "--account",
+            &v4_account,
+            "--peer-id",
+            v4["peer_id"].as_str().expect("peer"),
+            "--address",
+            v4["address"].as_str().expect("address"),
+            "--from-height",
+            &addition.to_string(),
+        ],
+    );
+    let mut fourth = node_at(nodes[3].api.clone(), dir.path().join("node-4"));
+    fourth.args = vec![
+        "node".into(),
+        "--home".into(),
+        fourth.home.to_string_lossy().into(),
+    ];
+    fourth.start();
+    let mut everyone: Vec<&TestNode> = restarted.iter().collect();
+    everyone.push(&fourth);
+    wait_all_at_least(&everyone, addition + 2, "blocks after the addition");
+    assert_eq!(
+        block(&restarted[0], addition)["validator_set_hash"],
+        block(&restarted[0], 0)["validator_set_hash"],
+        "the set is the genesis set again"
+    );
+    assert_eq!(restarted[0].get_ok("/status")["validators"], 4);
+
+    // With validator 1 stopped, progress needs validator 4's votes.
+    drop(everyone);
+    restarted[0].kill9();
+    let tip = height_of(&restarted[1]).expect("height");
+    wait_all_at_least(
+        &[&restarted[1], &restarted[2], &fourth],
+        tip + 3,
+        "blocks without validator 1",
+    );
+    let b = block(&restarted[1], tip + 3);
+    assert!(signers(&b).contains(&v4_account), "{:?}", signers(&b));
+    let governance_view = restarted[1].get_ok("/governance");
+    assert_eq!(
+        governance_view["proposals"].as_array().expect("list").len(),
+        2
+    );
+    println!(
+        "validator 4 removed at {removal}, added back at {addition}, signing again by {}",
+        tip + 3
+    );
+}
