@@ -312,7 +312,8 @@ impl Tendermint {
                 match p.pol_round {
                     // L22
                     None => {
-                        let acceptable = valid && self.locked.is_none_or(|(v, _)| v == p.value);
+                        let acceptable =
+                            valid && self.lock_for_prevote().is_none_or(|(v, _)| v == p.value);
                         self.step = Step::Prevote;
                         self.vote(VoteKind::Prevote, acceptable.then_some(p.value), out);
                     }
@@ -323,8 +324,10 @@ impl Tendermint {
                             .get(&vr)
                             .map_or(0, |v| v.count(VoteKind::Prevote, Some(p.value)));
                         if old >= quorum {
-                            let acceptable =
-                                valid && self.locked.is_none_or(|(v, lr)| lr <= vr || v == p.value);
+                            let acceptable = valid
+                                && self
+                                    .lock_for_prevote()
+                                    .is_none_or(|(v, lr)| lr <= vr || v == p.value);
                             self.step = Step::Prevote;
                             self.vote(VoteKind::Prevote, acceptable.then_some(p.value), out);
                         }

@@ -189,6 +189,9 @@ pub struct Tendermint {
     /// The highest round each validator was seen in at this height, for L55.
     latest_round: BTreeMap<AccountId, u32>,
     future: Vec<Input>,
+    /// Mutation switch for the simulation's self-check: ignore the lock in L22/L28.
+    #[cfg(test)]
+    ignore_lock: bool,
 }
 
 impl Tendermint {
@@ -214,6 +217,8 @@ impl Tendermint {
             fired: BTreeSet::new(),
             latest_round: BTreeMap::new(),
             future: Vec::new(),
+            #[cfg(test)]
+            ignore_lock: false,
         }
     }
 
@@ -230,6 +235,15 @@ impl Tendermint {
         self.step
     }
     pub fn locked(&self) -> Option<(Hash, u32)> {
+        self.locked
+    }
+
+    /// The lock L22 and L28 check (none at all in the simulation's broken-lock mutation).
+    fn lock_for_prevote(&self) -> Option<(Hash, u32)> {
+        #[cfg(test)]
+        if self.ignore_lock {
+            return None;
+        }
         self.locked
     }
 

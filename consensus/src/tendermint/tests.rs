@@ -300,6 +300,9 @@ enum Behaviour {
     EquivocatingProposer,
     /// Sends each vote, and a conflicting one to half of the network.
     DoubleVoter,
+    /// Precommits a block to node 0 only and nil to everyone else: the pattern that lets one
+    /// honest validator decide while the others move on to a later round.
+    SelectiveVoter,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -314,6 +317,8 @@ struct Scenario {
     /// Node 3 runs twice, two processes sharing one key.
     twins: bool,
     heights: u64,
+    /// Mutation: the honest validators ignore their locks (L22, L28).
+    broken_lock: bool,
 }
 
 struct SimNode {
@@ -345,6 +350,9 @@ fn simulate(s: Scenario) -> Outcome {
             decided: BTreeMap::new(),
         })
         .collect();
+    for node in &mut nodes {
+        node.engine.ignore_lock = s.broken_lock;
+    }
     if s.twins {
         nodes.push(SimNode {
             engine: Tendermint::new("sim".into(), validators.clone(), account(3), sim_timeouts()),
@@ -477,6 +485,23 @@ fn simulate(s: Scenario) -> Outcome {
                         };
                         next.extend(nodes[node].engine.process(Input::Vote(signed)));
                         for to in (0..n).filter(|&t| t != node) {
+                            let selective = nodes[node].behaviour == Behaviour::SelectiveVoter
+                                && vote.kind == VoteKind::Precommit
+                                && vote.value.is_some()
+                                && to != 0;
+                            if selective {
+                                // Its precommit for the block reaches node 0 alone; the others
+                                // get a nil precommit from it.
+                                let nil = SignedVote {
+                                    vote: ConsensusVote {
+                                        value: None,
+                                        ..vote
+                                    },
+                                    ..signed
+                                };
+                                outgoing.push((to, Input::Vote(nil)));
+                                continue;
+                            }
                             outgoing.push((to, Input::Vote(signed)));
                             if nodes[node].behaviour == Behaviour::DoubleVoter && to % 2 == 0 {
                                 let other =
@@ -592,6 +617,7 @@ fn scenario(seed: u64) -> Scenario {
         Behaviour::SilentLeader,
         Behaviour::EquivocatingProposer,
         Behaviour::DoubleVoter,
+        Behaviour::SelectiveVoter,
     ];
     let partition = rng.chance(30).then(|| {
         let start = rng.below(3_000);
@@ -603,9 +629,10 @@ fn scenario(seed: u64) -> Scenario {
         max_delay_ms: 10 + rng.below(190),
         loss_percent: rng.below(11),
         partition,
-        byzantine: behaviours[rng.below(4) as usize],
+        byzantine: behaviours[rng.below(behaviours.len() as u64) as usize],
         twins: rng.chance(20),
         heights: 3,
+        broken_lock: false,
     }
 }
 
@@ -618,6 +645,34 @@ fn assert_all_reached(s: &Scenario, outcome: &Outcome) {
             decided.len()
         );
     }
+}
+
+/// The first height at which two honest validators decided different blocks.
+fn fork(outcome: &Outcome) -> Option<u64> {
+    let mut first: BTreeMap<u64, Hash> = BTreeMap::new();
+    for decided in outcome.decided.iter().take(3) {
+        for (height, value) in decided {
+            if first.entry(*height).or_insert(*value) != value {
+                return Some(*height);
+            }
+        }
+    }
+    None
+}
+
+/// The simulation can fail: with the locking rules switched off, its adversarial scenarios find
+/// a fork. (If this test fails, the scenarios have become too gentle to prove safety.)
+#[test]
+fn a_broken_lock_rule_is_caught() {
+    let found = (0..10_000u64).find_map(|seed| {
+        let s = Scenario {
+            broken_lock: true,
+            ..scenario(seed)
+        };
+        fork(&simulate(s)).map(|height| (seed, height))
+    });
+    let (seed, height) = found.expect("without locks, some scenario must fork");
+    std::println!("without the lock rule, seed {seed} forks at height {height}");
 }
 
 /// No two honest validators (0, 1, 2) ever decide different blocks at one height.
@@ -674,6 +729,7 @@ fn honest_network_always_progresses() {
             byzantine: Behaviour::Honest,
             twins: false,
             heights: 10,
+            broken_lock: false,
         };
         let outcome = simulate(s);
         assert_safe(&s, &outcome);
@@ -710,6 +766,7 @@ fn thousand_seeds_fifty_heights_under_loss_and_partitions() {
             byzantine: Behaviour::Honest,
             twins: false,
             heights: 50,
+            broken_lock: false,
         };
         let outcome = simulate(s);
         assert_safe(&s, &outcome);
