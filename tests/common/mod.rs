@@ -87,12 +87,19 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// One HTTP agent for the whole test binary: building one per request costs more than the
+/// request, and a shared agent reuses connections.
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(10)))
+                .build()
+                .into()
+        })
+        .clone()
 }
 
 fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Option<Reply> {
