@@ -54,6 +54,8 @@ struct Driver {
     next_sync_peer: usize,
     /// This validator's messages of the current height: (height, encoded message).
     own_messages: Vec<(u64, Vec<u8>)>,
+    /// Set when the node cannot reproduce a certified block: it no longer votes or proposes.
+    halted: bool,
 }
 
 /// Runs until `shutdown` fires; returns an error if the chain cannot go on (storage failure,
@@ -99,6 +101,7 @@ pub async fn run_bft(
         sync_results,
         next_sync_peer: 0,
         own_messages: Vec::new(),
+        halted: false,
     };
     let height = driver.chain.tip()?.height + 1;
     let start = resume_input(&driver.votes, height);
@@ -175,6 +178,14 @@ impl Driver {
         }
         let mut queue = std::collections::VecDeque::from(self.engine.process(input));
         while let Some(output) = queue.pop_front() {
+            if self.halted
+                && matches!(
+                    output,
+                    Output::BuildProposal { .. } | Output::Propose(_) | Output::Vote(_)
+                )
+            {
+                continue;
+            }
             match output {
                 Output::BuildProposal { height, round } => {
                     let built = tokio::task::block_in_place(|| {
@@ -497,6 +508,11 @@ impl Driver {
                 tracing::warn!(target: "sync", %peer, error = %e, "refused synced blocks");
                 self.count_invalid(peer);
                 let _ = self.network.report_invalid(peer).await;
+            }
+            Err(e) if e.is_divergence() => {
+                tracing::error!(target: "sync", %peer, error = %e, "state root mismatch: the validators certified a block this node cannot reproduce; this node STOPS VOTING until its operator restores its data from a healthy node (or fixes its version)");
+                self.halted = true;
+                self.chain.metrics().halted.set(1);
             }
             Err(e) => tracing::warn!(target: "sync", %peer, error = %e, "refused synced blocks"),
         }

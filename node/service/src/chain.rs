@@ -139,6 +139,21 @@ pub enum SyncError {
     Chain(#[from] ChainError),
 }
 
+impl SyncError {
+    /// Whether the validators certified a block that this node cannot reproduce: its
+    /// certificate verified, yet re-executing it failed or gave other roots. The node's state
+    /// (or code) has diverged from the chain's, and it must stop voting.
+    pub fn is_divergence(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Block {
+                source: ValidateError::Invalid(_),
+                ..
+            }
+        )
+    }
+}
+
 /// A block built and executed, waiting for its certificate.
 #[derive(Debug)]
 pub struct Proposal {

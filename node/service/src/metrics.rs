@@ -35,6 +35,8 @@ pub struct ChainMetrics {
     pub invalid_messages: Family<PeerLabel, Counter>,
     /// Validators caught signing two different votes in one round.
     pub equivocations: Counter,
+    /// 1 once this node found it cannot reproduce a certified block and stopped voting.
+    pub halted: Gauge,
 }
 
 impl Default for ChainMetrics {
@@ -80,6 +82,12 @@ impl Default for ChainMetrics {
         let peers = Gauge::default();
         let invalid_messages = Family::<PeerLabel, Counter>::default();
         let equivocations = Counter::default();
+        let halted = Gauge::default();
+        registry.register(
+            "voting_halted",
+            "1 if this node cannot reproduce a certified block (state root mismatch) and stopped voting",
+            halted.clone(),
+        );
         registry.register(
             "consensus_round",
             "Consensus round at the current height",
@@ -101,6 +109,7 @@ impl Default for ChainMetrics {
             peers,
             invalid_messages,
             equivocations,
+            halted,
             registry,
             height,
             mempool_size,

@@ -208,10 +208,36 @@ fn a_node_behind_catches_up_by_sync_and_refuses_forged_certificates() {
     );
     assert_eq!(response.blocks.len(), 5);
 
+    // A block the validators certified but whose state root this node cannot reproduce is a
+    // divergence: refused, nothing applied, and the driver stops voting on it.
+    let mut diverging = response.clone();
+    let block = &mut diverging.blocks[0].0;
+    block.header.state_root = Hash::digest(b"another state");
+    let vote = Vote {
+        chain_id: chain_id.clone(),
+        height: 1,
+        round: 0,
+        block_hash: block.hash(),
+    };
+    diverging.blocks[0].1 = CommitCertificate {
+        height: 1,
+        round: 0,
+        block_hash: block.hash(),
+        signatures: voters[..3].iter().map(|k| vote.sign(k)).collect(),
+    };
+    let error = b.apply_synced(diverging).expect_err("cannot reproduce it");
+    assert!(error.is_divergence(), "{error}");
+    assert!(error.to_string().contains("state root mismatch"), "{error}");
+    assert_eq!(b.tip().expect("tip").height, 0);
+
     // A forged certificate (signatures of a non-quorum) is refused and nothing is applied.
     let mut forged = response.clone();
     forged.blocks[0].1.signatures.truncate(2);
-    assert!(b.apply_synced(forged).is_err());
+    let error = b.apply_synced(forged).expect_err("no quorum");
+    assert!(
+        !error.is_divergence(),
+        "a bad certificate is the sender's fault: {error}"
+    );
     assert_eq!(b.tip().expect("tip").height, 0);
 
     assert_eq!(b.apply_synced(response).expect("sync"), 5);
