@@ -105,3 +105,58 @@ fn query_commands_report_an_unreachable_node() {
         stderr(&out)
     );
 }
+
+#[test]
+fn init_accepts_a_member_key_as_a_future_validator_and_refuses_strangers() {
+    let dir = common::test_dir();
+    let spec = dir.path().join("spec.json");
+    let keys = dir.path().join("keys");
+    let out = catena(&[
+        "chain-spec",
+        "build",
+        "--local",
+        "4",
+        "--out",
+        spec.to_str().expect("utf-8"),
+        "--keys-dir",
+        keys.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stranger = dir.path().join("stranger.json");
+    let out = catena(&[
+        "key",
+        "generate",
+        "--out",
+        stranger.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let init = |home: &str, key: &std::path::Path| {
+        catena(&[
+            "init",
+            "--home",
+            dir.path().join(home).to_str().expect("utf-8"),
+            "--chain",
+            spec.to_str().expect("utf-8"),
+            "--validator-key",
+            key.to_str().expect("utf-8"),
+            "--network-key",
+            stranger.to_str().expect("utf-8"),
+        ])
+    };
+    let out = init("stranger", &stranger);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is neither a validator nor a member account"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("stranger").join("chain-spec.json").exists());
+
+    let out = init("joining", &keys.join("tier2-parts.json"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("votes once governance adds it"),
+        "{}",
+        stderr(&out)
+    );
+}

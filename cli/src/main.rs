@@ -445,15 +445,18 @@ fn init(
     }
     let spec = catena_node::read_spec(spec_path)?;
     let key = validator_key.map(keys::read_key).transpose()?;
-    if let Some(key) = &key {
-        if !spec.validator_set().contains(&key.account()) {
-            bail!(
-                "the validator key's account {} is not a validator in chain '{}'",
-                key.account(),
-                spec.chain_id
-            );
-        }
-    }
+    // A validator key must be one of the spec's validators, or a member account that governance
+    // may add later (the node then follows until it is added).
+    let joining = match &key {
+        Some(key) if spec.validator_set().contains(&key.account()) => false,
+        Some(key) if spec.member_of(&key.account()).is_some() => true,
+        Some(key) => bail!(
+            "the validator key's account {} is neither a validator nor a member account in chain '{}'",
+            key.account(),
+            spec.chain_id
+        ),
+        None => false,
+    };
     std::fs::create_dir_all(&home.0)
         .with_context(|| format!("cannot create {}", home.0.display()))?;
     let network = network_key.map(keys::read_key).transpose()?;
@@ -463,7 +466,7 @@ fn init(
         match spec.validators.iter().find(|v| v.peer_id == peer_id) {
             // Listen where the chain spec tells the other validators to dial.
             Some(validator) => config.p2p_addr = validator.address.clone(),
-            None if key.is_some() => bail!(
+            None if key.is_some() && !joining => bail!(
                 "the network key's peer id {peer_id} is not a validator's in chain '{}'",
                 spec.chain_id
             ),
@@ -480,6 +483,12 @@ fn init(
     }
     // The spec is written last: its presence marks the home as complete.
     std::fs::write(home.spec(), spec.to_json() + "\n").context("cannot write chain-spec.json")?;
+    if joining {
+        eprintln!(
+            "note: this key is not a validator of '{}' yet; the node follows the chain and votes once governance adds it (catena governance add-validator)",
+            spec.chain_id
+        );
+    }
     Ok(())
 }
 
