@@ -17,6 +17,7 @@ use parity_scale_codec::{Decode, DecodeAll, Encode};
 
 mod governance;
 pub mod keys;
+pub mod wasm;
 
 pub use governance::{Governance, Proposal, ProposalStatus, ValidatorEntry};
 

@@ -1,0 +1,586 @@
+//! The contract sandbox: wasmtime configured for determinism, a cache of compiled modules by
+//! code hash with their imports linked once, and host ABI `catena_v1` (docs/abi.md).
+//!
+//! Determinism: fuel metering (every call has a budget; running out is a trap at the same
+//! instruction on every node), NaN canonicalisation, no threads, no relaxed SIMD, no memory64
+//! or multi-memory, a fixed native stack budget for wasm frames, one linear memory of at most
+//! [`MAX_MEMORY_BYTES`] per instance, and a pinned wasmtime version (ADR 0012). The host
+//! functions read nothing but their arguments, the call's context and the state overlay.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use catena_primitives::{AccountId, Hash};
+use parking_lot::Mutex;
+use wasmtime::{
+    Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits,
+    StoreLimitsBuilder, Trap,
+};
+
+/// The host ABI's module name. Released functions never change; new ones get a new name.
+pub const ABI_MODULE: &str = "catena_v1";
+/// The largest linear memory of one contract instance.
+pub const MAX_MEMORY_BYTES: usize = 16 << 20;
+/// Native stack wasm frames may use: deep recursion traps with "call stack exhausted".
+pub const MAX_WASM_STACK_BYTES: usize = 512 << 10;
+/// The largest contract code accepted.
+pub const MAX_CODE_BYTES: usize = 2 << 20;
+/// The largest return value, event payload, storage key and storage value.
+pub const MAX_RETURN_BYTES: usize = 64 << 10;
+pub const MAX_EVENT_BYTES: usize = 16 << 10;
+pub const MAX_KEY_BYTES: usize = 256;
+pub const MAX_VALUE_BYTES: usize = 256 << 10;
+/// Events one call may emit.
+pub const MAX_EVENTS: usize = 256;
+/// Fuel charged per byte a host function moves in or out of the sandbox, on top of a fixed
+/// charge per host call.
+const FUEL_PER_BYTE: u64 = 1;
+const FUEL_PER_HOST_CALL: u64 = 100;
+/// Extra fuel for a storage write, which every node keeps for ever.
+const FUEL_PER_STORED_BYTE: u64 = 50;
+
+/// What a contract's storage looks like from the sandbox: the caller gives it the contract's
+/// own key space within the transaction's overlay.
+pub trait ContractStorage {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    fn set(&mut self, key: &[u8], value: &[u8]);
+    fn remove(&mut self, key: &[u8]);
+}
+
+/// The facts of the call a contract may read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallContext {
+    pub caller: AccountId,
+    pub block_height: u64,
+    pub block_time_ms: u64,
+}
+
+/// An event a contract emitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub topic: Vec<u8>,
+    pub data: Vec<u8>,
+}
+
+/// Why a contract call stopped without success. The same code, input, state and fuel give the
+/// same error and the same fuel used on every node.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ContractError {
+    #[error("out of fuel")]
+    OutOfFuel,
+    #[error("call stack exhausted (deep recursion)")]
+    StackOverflow,
+    #[error("memory limit of {MAX_MEMORY_BYTES} bytes exceeded")]
+    MemoryLimit,
+    #[error("trap: {0}")]
+    Trap(String),
+    /// The contract aborted with its own message.
+    #[error("{0}")]
+    Aborted(String),
+    /// The contract broke a rule of the host ABI.
+    #[error("{0}")]
+    Abi(String),
+    #[error("invalid contract code: {0}")]
+    InvalidCode(String),
+    #[error("state read failed: {0}")]
+    State(String),
+}
+
+/// The outcome of one call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallOutcome {
+    pub result: Result<Vec<u8>, ContractError>,
+    pub fuel_used: u64,
+    /// Events, only when the call succeeded.
+    pub events: Vec<Event>,
+}
+
+// The storage of the running call, reachable from host functions for the duration of the call
+// only (a scoped thread-local: wasmtime runs host functions on the calling thread, and its store
+// data must be 'static, so it cannot hold the borrow itself).
+environmental::environmental!(call_storage: trait ContractStorage);
+
+struct HostState {
+    limits: StoreLimits,
+    context: CallContext,
+    input: Vec<u8>,
+    output: Option<Vec<u8>>,
+    events: Vec<Event>,
+    /// Set by a host function that refused: the precise reason behind the trap.
+    failure: Option<ContractError>,
+}
+
+/// Compiles, caches and runs contracts. One per node; cloning shares the cache.
+#[derive(Clone)]
+pub struct ContractEngine {
+    engine: Engine,
+    linker: Arc<Linker<HostState>>,
+    cache: Arc<Mutex<BTreeMap<Hash, InstancePre<HostState>>>>,
+}
+
+impl std::fmt::Debug for ContractEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContractEngine")
+            .field("cached_modules", &self.cache.lock().len())
+            .finish()
+    }
+}
+
+/// Threads, GC and the component model are not even compiled in (wasmtime's `threads`, `gc`
+/// and `component-model` features are off), so no module can use them.
+fn deterministic_config() -> Config {
+    let mut config = Config::new();
+    config
+        .consume_fuel(true)
+        .cranelift_nan_canonicalization(true)
+        .wasm_relaxed_simd(false)
+        .wasm_memory64(false)
+        .wasm_multi_memory(false)
+        .max_wasm_stack(MAX_WASM_STACK_BYTES)
+        .wasm_backtrace(false);
+    config
+}
+
+impl ContractEngine {
+    pub fn new() -> Result<ContractEngine, ContractError> {
+        let engine = Engine::new(&deterministic_config())
+            .map_err(|e| ContractError::InvalidCode(format!("engine: {e}")))?;
+        let mut linker = Linker::new(&engine);
+        link_abi(&mut linker).map_err(|e| ContractError::InvalidCode(format!("abi: {e}")))?;
+        Ok(ContractEngine {
+            engine,
+            linker: Arc::new(linker),
+            cache: Arc::new(Mutex::new(BTreeMap::new())),
+        })
+    }
+
+    /// Checks that `code` is a module this runtime can run: size, validity, imports only from
+    /// [`ABI_MODULE`], a `memory` export. Returns its code hash.
+    pub fn validate(&self, code: &[u8]) -> Result<Hash, ContractError> {
+        self.prepare(code).map(|(hash, _)| hash)
+    }
+
+    fn prepare(&self, code: &[u8]) -> Result<(Hash, InstancePre<HostState>), ContractError> {
+        if code.len() > MAX_CODE_BYTES {
+            return Err(ContractError::InvalidCode(format!(
+                "{} bytes, over the limit of {MAX_CODE_BYTES}",
+                code.len()
+            )));
+        }
+        let hash = Hash::digest(code);
+        if let Some(pre) = self.cache.lock().get(&hash) {
+            return Ok((hash, pre.clone()));
+        }
+        let module = Module::from_binary(&self.engine, code)
+            .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
+        for import in module.imports() {
+            if import.module() != ABI_MODULE {
+                return Err(ContractError::InvalidCode(format!(
+                    "imports '{}.{}': contracts may import only from '{ABI_MODULE}'",
+                    import.module(),
+                    import.name()
+                )));
+            }
+        }
+        if module.get_export("memory").is_none() {
+            return Err(ContractError::InvalidCode(
+                "exports no memory named 'memory'".into(),
+            ));
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
+        self.cache.lock().insert(hash, pre.clone());
+        Ok((hash, pre))
+    }
+
+    /// Calls `entry` (an exported `() -> ()` function) of `code` with `input`, at most `fuel`.
+    pub fn call(
+        &self,
+        code: &[u8],
+        entry: &str,
+        input: &[u8],
+        context: CallContext,
+        storage: &mut dyn ContractStorage,
+        fuel: u64,
+    ) -> CallOutcome {
+        let pre = match self.prepare(code) {
+            Ok((_, pre)) => pre,
+            Err(e) => {
+                return CallOutcome {
+                    result: Err(e),
+                    fuel_used: 0,
+                    events: Vec::new(),
+                }
+            }
+        };
+        run(&self.engine, &pre, entry, input, context, storage, fuel)
+    }
+}
+
+/// The call's writes, kept apart until it succeeds: a failed call changes nothing.
+struct Buffered<'a> {
+    base: &'a dyn ContractStorage,
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl ContractStorage for Buffered<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        match self.writes.get(key) {
+            Some(value) => Ok(value.clone()),
+            None => self.base.get(key),
+        }
+    }
+    fn set(&mut self, key: &[u8], value: &[u8]) {
+        self.writes.insert(key.to_vec(), Some(value.to_vec()));
+    }
+    fn remove(&mut self, key: &[u8]) {
+        self.writes.insert(key.to_vec(), None);
+    }
+}
+
+fn run(
+    engine: &Engine,
+    pre: &InstancePre<HostState>,
+    entry: &str,
+    input: &[u8],
+    context: CallContext,
+    storage: &mut dyn ContractStorage,
+    fuel: u64,
+) -> CallOutcome {
+    let state = HostState {
+        limits: StoreLimitsBuilder::new()
+            .memory_size(MAX_MEMORY_BYTES)
+            .memories(1)
+            .tables(1)
+            .table_elements(10_000)
+            .instances(1)
+            .trap_on_grow_failure(true)
+            .build(),
+        context,
+        input: input.to_vec(),
+        output: None,
+        events: Vec::new(),
+        failure: None,
+    };
+    let mut store: Store<HostState> = Store::new(engine, state);
+    store.limiter(|s| &mut s.limits);
+    let mut buffered = Buffered {
+        base: &*storage,
+        writes: BTreeMap::new(),
+    };
+    let outcome = call_storage::using(&mut buffered, || {
+        store
+            .set_fuel(fuel)
+            .map_err(|e| ContractError::Trap(e.to_string()))?;
+        let instance = pre
+            .instantiate(&mut store)
+            .map_err(|e| classify(e, &mut None))?;
+        let function = instance
+            .get_typed_func::<(), ()>(&mut store, entry)
+            .map_err(|_| ContractError::Abi(format!("the contract has no method '{entry}'")))?;
+        function
+            .call(&mut store, ())
+            .map_err(|e| classify(e, &mut store.data_mut().failure))?;
+        Ok(())
+    });
+    let remaining = store.get_fuel().unwrap_or(0);
+    let fuel_used = fuel.saturating_sub(remaining);
+    let state = store.into_data();
+    let writes = buffered.writes;
+    match outcome {
+        Ok(()) => {
+            for (key, value) in writes {
+                match value {
+                    Some(value) => storage.set(&key, &value),
+                    None => storage.remove(&key),
+                }
+            }
+            CallOutcome {
+                result: Ok(state.output.unwrap_or_default()),
+                fuel_used,
+                events: state.events,
+            }
+        }
+        Err(e) => {
+            // A trap burns the whole budget: wasmtime does not account the fuel of the last
+            // stretch before a trap raised inside a builtin (memory.grow, for one), and a
+            // contract that traps should pay for everything it was allowed. Failures the host
+            // detects (the contract's own abort, an ABI rule) cost what was used.
+            let fuel_used = match e {
+                ContractError::Aborted(_) | ContractError::Abi(_) | ContractError::State(_) => {
+                    fuel_used
+                }
+                _ => fuel,
+            };
+            CallOutcome {
+                result: Err(e),
+                fuel_used,
+                events: Vec::new(),
+            }
+        }
+    }
+}
+
+fn classify(error: wasmtime::Error, failure: &mut Option<ContractError>) -> ContractError {
+    if let Some(reason) = failure.take() {
+        return reason;
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => ContractError::OutOfFuel,
+        Some(Trap::StackOverflow) => ContractError::StackOverflow,
+        Some(trap) => ContractError::Trap(trap.to_string()),
+        None if format!("{error:#}").contains("forcing trap when growing memory") => {
+            ContractError::MemoryLimit
+        }
+        None => ContractError::Trap(format!("{error:#}")),
+    }
+}
+
+fn memory(caller: &mut Caller<'_, HostState>) -> Result<Memory, wasmtime::Error> {
+    caller
+        .get_export("memory")
+        .and_then(|e| e.into_memory())
+        .ok_or_else(|| wasmtime::Error::msg("no memory export"))
+}
+
+/// Fails the call with `reason` (kept so the receipt says exactly what went wrong).
+fn refuse<T>(caller: &mut Caller<'_, HostState>, reason: String) -> Result<T, wasmtime::Error> {
+    caller.data_mut().failure = Some(ContractError::Abi(reason.clone()));
+    Err(wasmtime::Error::msg(reason))
+}
+
+fn charge(
+    caller: &mut Caller<'_, HostState>,
+    bytes: usize,
+    per_byte: u64,
+) -> Result<(), wasmtime::Error> {
+    let cost = FUEL_PER_HOST_CALL + bytes as u64 * per_byte;
+    let left = caller.get_fuel()?;
+    if left < cost {
+        caller.set_fuel(0)?;
+        caller.data_mut().failure = Some(ContractError::OutOfFuel);
+        return Err(wasmtime::Error::msg("out of fuel"));
+    }
+    caller.set_fuel(left - cost)?;
+    Ok(())
+}
+
+fn read_bytes(
+    caller: &mut Caller<'_, HostState>,
+    ptr: i32,
+    len: i32,
+    limit: usize,
+    what: &str,
+) -> Result<Vec<u8>, wasmtime::Error> {
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if len > limit {
+        return refuse(
+            caller,
+            format!("{what} of {len} bytes exceeds the limit of {limit}"),
+        );
+    }
+    charge(caller, len, FUEL_PER_BYTE)?;
+    let memory = memory(caller)?;
+    let mut buf = vec![0u8; len];
+    let offset = u32::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
+    if memory.read(&*caller, offset as usize, &mut buf).is_err() {
+        return refuse(caller, format!("{what} lies outside the contract's memory"));
+    }
+    Ok(buf)
+}
+
+fn write_bytes(
+    caller: &mut Caller<'_, HostState>,
+    ptr: i32,
+    bytes: &[u8],
+    what: &str,
+) -> Result<(), wasmtime::Error> {
+    charge(caller, bytes.len(), FUEL_PER_BYTE)?;
+    let memory = memory(caller)?;
+    let offset = u32::try_from(ptr).map_err(|_| wasmtime::Error::msg("negative pointer"))?;
+    if memory.write(&mut *caller, offset as usize, bytes).is_err() {
+        return refuse(
+            caller,
+            format!("{what} does not fit in the contract's memory"),
+        );
+    }
+    Ok(())
+}
+
+/// Links every host function of [`ABI_MODULE`]; docs/abi.md documents each.
+fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
+    linker.func_wrap(
+        ABI_MODULE,
+        "input_len",
+        |caller: Caller<'_, HostState>| -> i32 { caller.data().input.len() as i32 },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "input_read",
+        |mut caller: Caller<'_, HostState>, ptr: i32| -> Result<(), wasmtime::Error> {
+            let input = caller.data().input.clone();
+            write_bytes(&mut caller, ptr, &input, "the input")
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "return_data",
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> Result<(), wasmtime::Error> {
+            let data = read_bytes(&mut caller, ptr, len, MAX_RETURN_BYTES, "return data")?;
+            caller.data_mut().output = Some(data);
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "abort",
+        |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> Result<(), wasmtime::Error> {
+            let message = read_bytes(&mut caller, ptr, len, 1024, "the abort message")?;
+            let message = String::from_utf8_lossy(&message).into_owned();
+            caller.data_mut().failure = Some(ContractError::Aborted(message.clone()));
+            Err(wasmtime::Error::msg(message))
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "storage_read",
+        |mut caller: Caller<'_, HostState>,
+         key_ptr: i32,
+         key_len: i32,
+         out_ptr: i32,
+         out_cap: i32|
+         -> Result<i32, wasmtime::Error> {
+            let key = read_bytes(
+                &mut caller,
+                key_ptr,
+                key_len,
+                MAX_KEY_BYTES,
+                "a storage key",
+            )?;
+            let read = call_storage::with(|s| s.get(&key))
+                .unwrap_or_else(|| Err("no storage is attached to this call".into()));
+            let value = match read {
+                Ok(value) => value,
+                Err(e) => {
+                    caller.data_mut().failure = Some(ContractError::State(e.clone()));
+                    return Err(wasmtime::Error::msg(e));
+                }
+            };
+            let Some(value) = value else { return Ok(-1) };
+            // The value's length is always returned; it is copied only if it fits.
+            if value.len() <= usize::try_from(out_cap).unwrap_or(0) {
+                write_bytes(&mut caller, out_ptr, &value, "a storage value")?;
+            } else {
+                charge(&mut caller, 0, 0)?;
+            }
+            Ok(value.len() as i32)
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "storage_write",
+        |mut caller: Caller<'_, HostState>,
+         key_ptr: i32,
+         key_len: i32,
+         value_ptr: i32,
+         value_len: i32|
+         -> Result<(), wasmtime::Error> {
+            let key = read_bytes(
+                &mut caller,
+                key_ptr,
+                key_len,
+                MAX_KEY_BYTES,
+                "a storage key",
+            )?;
+            let value = read_bytes(
+                &mut caller,
+                value_ptr,
+                value_len,
+                MAX_VALUE_BYTES,
+                "a storage value",
+            )?;
+            charge(&mut caller, key.len() + value.len(), FUEL_PER_STORED_BYTE)?;
+            call_storage::with(|s| s.set(&key, &value));
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "storage_remove",
+        |mut caller: Caller<'_, HostState>,
+         key_ptr: i32,
+         key_len: i32|
+         -> Result<(), wasmtime::Error> {
+            let key = read_bytes(
+                &mut caller,
+                key_ptr,
+                key_len,
+                MAX_KEY_BYTES,
+                "a storage key",
+            )?;
+            call_storage::with(|s| s.remove(&key));
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "caller",
+        |mut caller: Caller<'_, HostState>, out_ptr: i32| -> Result<(), wasmtime::Error> {
+            let account = caller.data().context.caller.0;
+            write_bytes(&mut caller, out_ptr, &account, "the caller")
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "block_height",
+        |caller: Caller<'_, HostState>| -> i64 { caller.data().context.block_height as i64 },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "block_time_ms",
+        |caller: Caller<'_, HostState>| -> i64 { caller.data().context.block_time_ms as i64 },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "emit_event",
+        |mut caller: Caller<'_, HostState>,
+         topic_ptr: i32,
+         topic_len: i32,
+         data_ptr: i32,
+         data_len: i32|
+         -> Result<(), wasmtime::Error> {
+            if caller.data().events.len() >= MAX_EVENTS {
+                return refuse(
+                    &mut caller,
+                    format!("more than {MAX_EVENTS} events in one call"),
+                );
+            }
+            let topic = read_bytes(&mut caller, topic_ptr, topic_len, 64, "an event topic")?;
+            let data = read_bytes(
+                &mut caller,
+                data_ptr,
+                data_len,
+                MAX_EVENT_BYTES,
+                "event data",
+            )?;
+            caller.data_mut().events.push(Event { topic, data });
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "sha256",
+        |mut caller: Caller<'_, HostState>,
+         ptr: i32,
+         len: i32,
+         out_ptr: i32|
+         -> Result<(), wasmtime::Error> {
+            let data = read_bytes(&mut caller, ptr, len, MAX_VALUE_BYTES, "hashed data")?;
+            let digest = Hash::digest(&data);
+            write_bytes(&mut caller, out_ptr, &digest.0, "the digest")
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Hostile contracts (`tests/fixtures/*.wat`) against the real wasmtime sandbox: each stops with
+//! the same error and the same fuel used on every run, and leaves storage untouched. A
+//! well-behaved contract reads and writes storage, emits an event and returns a value.
+
+use std::collections::BTreeMap;
+
+use catena_primitives::AccountId;
+use catena_runtime::wasm::{
+    CallContext, CallOutcome, ContractEngine, ContractError, ContractStorage, MAX_MEMORY_BYTES,
+};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct MapStorage(BTreeMap<Vec<u8>, Vec<u8>>);
+
+impl ContractStorage for MapStorage {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.0.get(key).cloned())
+    }
+    fn set(&mut self, key: &[u8], value: &[u8]) {
+        self.0.insert(key.to_vec(), value.to_vec());
+    }
+    fn remove(&mut self, key: &[u8]) {
+        self.0.remove(key);
+    }
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/{name}.wat", env!("CARGO_MANIFEST_DIR"));
+    wat::parse_file(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn context() -> CallContext {
+    CallContext {
+        caller: AccountId([7; 32]),
+        block_height: 10,
+        block_time_ms: 1_767_225_600_000,
+    }
+}
+
+const FUEL: u64 = 5_000_000;
+
+/// Runs `name` twice, each time on a fresh engine (no cache shared) over the same storage.
+fn run_twice(name: &str, input: &[u8], storage: &MapStorage) -> (CallOutcome, MapStorage) {
+    let code = fixture(name);
+    let mut outcomes = Vec::new();
+    let mut after = Vec::new();
+    for _ in 0..2 {
+        let engine = ContractEngine::new().expect("engine");
+        let mut storage = storage.clone();
+        outcomes.push(engine.call(&code, "call", input, context(), &mut storage, FUEL));
+        after.push(storage);
+    }
+    assert_eq!(
+        outcomes[0], outcomes[1],
+        "{name}: the same outcome on every run"
+    );
+    assert_eq!(after[0], after[1]);
+    (outcomes.remove(0), after.remove(0))
+}
+
+fn seeded() -> MapStorage {
+    let mut s = MapStorage::default();
+    s.set(b"n", &5u64.to_le_bytes());
+    s
+}
+
+#[test]
+fn hostile_contracts_stop_deterministically_and_change_nothing() {
+    let cases: [(&str, ContractError); 4] = [
+        ("infinite_loop", ContractError::OutOfFuel),
+        ("memory_bomb", ContractError::MemoryLimit),
+        ("deep_recursion", ContractError::StackOverflow),
+        (
+            "huge_return",
+            ContractError::Abi("return data of 100000 bytes exceeds the limit of 65536".into()),
+        ),
+    ];
+    for (name, expected) in cases {
+        let (outcome, after) = run_twice(name, b"", &seeded());
+        assert_eq!(outcome.result, Err(expected), "{name}");
+        assert_eq!(after, seeded(), "{name} left storage untouched");
+        assert!(outcome.events.is_empty());
+        if matches!(outcome.result, Err(ContractError::Abi(_))) {
+            assert!(
+                outcome.fuel_used < FUEL,
+                "{name}: a refused host call costs what was used"
+            );
+        } else {
+            assert_eq!(
+                outcome.fuel_used, FUEL,
+                "{name}: a trap burns the whole budget"
+            );
+        }
+        println!(
+            "{name}: {:?} after {} fuel",
+            outcome.result, outcome.fuel_used
+        );
+    }
+    assert_eq!(MAX_MEMORY_BYTES, 16 << 20);
+}
+
+#[test]
+fn nan_arithmetic_gives_canonical_nans() {
+    let (outcome, _) = run_twice("nan_arithmetic", b"", &MapStorage::default());
+    let bytes = outcome.result.expect("runs");
+    assert_eq!(&bytes[0..4], &0x7fc0_0000u32.to_le_bytes(), "f32 0/0");
+    assert_eq!(
+        &bytes[4..12],
+        &0x7ff8_0000_0000_0000u64.to_le_bytes(),
+        "f64 sqrt(-1)"
+    );
+    assert_eq!(
+        &bytes[12..16],
+        &0x7fc0_0000u32.to_le_bytes(),
+        "a NaN payload is canonicalised"
+    );
+}
+
+#[test]
+fn a_contract_reads_writes_emits_and_returns() {
+    let (outcome, after) = run_twice("counter", &3u64.to_le_bytes(), &seeded());
+    assert_eq!(outcome.result, Ok(8u64.to_le_bytes().to_vec()));
+    assert_eq!(after.0.get(&b"n"[..]), Some(&8u64.to_le_bytes().to_vec()));
+    assert_eq!(outcome.events.len(), 1);
+    assert_eq!(outcome.events[0].topic, b"counted");
+    // Its own abort: the message, nothing written.
+    let (outcome, after) = run_twice("counter", b"short", &seeded());
+    assert_eq!(
+        outcome.result,
+        Err(ContractError::Aborted("input must be 8 bytes".into()))
+    );
+    assert_eq!(after, seeded());
+    // Too little fuel for the same call: out of fuel, nothing written.
+    let engine = ContractEngine::new().expect("engine");
+    let mut storage = seeded();
+    let starved = engine.call(
+        &fixture("counter"),
+        "call",
+        &3u64.to_le_bytes(),
+        context(),
+        &mut storage,
+        150,
+    );
+    assert_eq!(starved.result, Err(ContractError::OutOfFuel));
+    assert_eq!(storage, seeded());
+    // An unknown method.
+    let missing = engine.call(
+        &fixture("counter"),
+        "nope",
+        b"",
+        context(),
+        &mut storage,
+        FUEL,
+    );
+    assert_eq!(
+        missing.result,
+        Err(ContractError::Abi(
+            "the contract has no method 'nope'".into()
+        ))
+    );
+}
+
+#[test]
+fn code_outside_the_abi_is_refused() {
+    let engine = ContractEngine::new().expect("engine");
+    let refused = engine
+        .validate(&fixture("bad_import"))
+        .expect_err("refused");
+    assert!(
+        refused.to_string().contains("imports 'env.clock'"),
+        "{refused}"
+    );
+    let garbage = engine
+        .validate(b"\0asm\x01\0\0\0garbage")
+        .expect_err("refused");
+    assert!(
+        matches!(garbage, ContractError::InvalidCode(_)),
+        "{garbage}"
+    );
+    assert!(engine.validate(&fixture("counter")).is_ok());
+}
