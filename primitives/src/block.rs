@@ -117,6 +117,14 @@ pub enum ReceiptStatus {
     Failed(String),
 }
 
+/// An event a contract emitted during a successful call.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ContractEvent {
+    pub contract: Hash,
+    pub topic: Vec<u8>,
+    pub data: Vec<u8>,
+}
+
 /// The outcome of one transaction in a block.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Receipt {
@@ -124,6 +132,10 @@ pub struct Receipt {
     pub status: ReceiptStatus,
     /// Execution cost in fuel units; zero for calls that run no contract code.
     pub fuel_used: u64,
+    /// Events of the contracts it called, in order (empty if it failed).
+    pub events: Vec<ContractEvent>,
+    /// What the called contract returned (empty if none, or if it failed).
+    pub output: Vec<u8>,
 }
 
 impl Receipt {

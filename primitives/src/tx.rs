@@ -33,6 +33,29 @@ pub enum Call {
     /// Approves the governance proposal with this id on behalf of the signer's member.
     #[codec(index = 3)]
     Approve(u64),
+    /// Stores contract code under its SHA-256; storing the same code again changes nothing.
+    #[codec(index = 4)]
+    UploadCode(Vec<u8>),
+    /// Creates a contract from stored code, owned by the signer, and runs its `init` method
+    /// (if it exports one) with `input`. Its id is [`contract_id`] of the signer and nonce.
+    #[codec(index = 5)]
+    Instantiate { code_hash: Hash, input: Vec<u8> },
+    /// Calls an exported method of a contract with `input`.
+    #[codec(index = 6)]
+    CallContract {
+        contract: Hash,
+        method: String,
+        input: Vec<u8>,
+    },
+    /// Points a contract at other stored code; only its owner may. The old code stays stored,
+    /// and the change is recorded, so every past block can still be replayed.
+    #[codec(index = 7)]
+    UpgradeContract { contract: Hash, code_hash: Hash },
+}
+
+/// The id of the contract that `signer` creates with its transaction of `nonce`.
+pub fn contract_id(signer: &AccountId, nonce: u64) -> Hash {
+    Hash::digest_parts(&[b"catena/contract/v1", &signer.0, &nonce.to_le_bytes()])
 }
 
 impl Call {
@@ -43,6 +66,10 @@ impl Call {
             Call::ReportEquivocation(_) => "report_equivocation",
             Call::ProposeValidatorChange(_) => "propose_validator_change",
             Call::Approve(_) => "approve",
+            Call::UploadCode(_) => "upload_code",
+            Call::Instantiate { .. } => "instantiate",
+            Call::CallContract { .. } => "call_contract",
+            Call::UpgradeContract { .. } => "upgrade_contract",
         }
     }
 }

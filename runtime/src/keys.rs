@@ -15,6 +15,33 @@ pub const NEXT_PROPOSAL: &[u8] = b"sys/gov/next";
 pub const PROPOSAL_PREFIX: &[u8] = b"sys/gov/proposal/";
 pub const SCHEDULED_PREFIX: &[u8] = b"sys/gov/scheduled/";
 
+pub const CODE_PREFIX: &[u8] = b"sys/code/";
+pub const CONTRACT_PREFIX: &[u8] = b"sys/contract/";
+/// Contract storage lives under `contract/<id>/`, never under `sys/`.
+pub const CONTRACT_STORAGE_PREFIX: &[u8] = b"contract/";
+
+/// Contract code by its SHA-256.
+pub fn code(hash: &catena_primitives::Hash) -> Vec<u8> {
+    let mut key = CODE_PREFIX.to_vec();
+    key.extend_from_slice(&hash.0);
+    key
+}
+
+/// A contract's record (SCALE [`crate::contracts::ContractRecord`]).
+pub fn contract(id: &catena_primitives::Hash) -> Vec<u8> {
+    let mut key = CONTRACT_PREFIX.to_vec();
+    key.extend_from_slice(&id.0);
+    key
+}
+
+/// The prefix of a contract's own storage keys.
+pub fn contract_storage_prefix(id: &catena_primitives::Hash) -> Vec<u8> {
+    let mut key = CONTRACT_STORAGE_PREFIX.to_vec();
+    key.extend_from_slice(&id.0);
+    key.push(b'/');
+    key
+}
+
 /// A governance proposal (SCALE [`crate::governance::Proposal`]), by id (big-endian).
 pub fn proposal(id: u64) -> Vec<u8> {
     let mut key = PROPOSAL_PREFIX.to_vec();

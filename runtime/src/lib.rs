@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use catena_primitives::{AccountId, Call, Equivocation, Hash, Receipt, ReceiptStatus, Transaction};
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
+pub mod contracts;
 mod governance;
 pub mod keys;
 pub mod wasm;
@@ -62,6 +63,8 @@ pub struct BlockContext {
     pub chain_id: String,
     pub height: u64,
     pub time_ms: u64,
+    /// Fuel one transaction may burn (chain spec `max_tx_fuel`).
+    pub max_tx_fuel: u64,
 }
 
 /// Changed entries: `None` removes the key.
@@ -114,7 +117,7 @@ pub fn member(
     decode_entry(&key, state.get(&key)?)
 }
 
-fn decode_entry<T: Decode>(
+pub(crate) fn decode_entry<T: Decode>(
     key: &[u8],
     value: Option<Vec<u8>>,
 ) -> Result<Option<T>, ExecutionError> {
@@ -160,21 +163,29 @@ pub fn execute_block(
                 signer: tx.signer,
             });
         }
-        let status = match apply_call(&mut overlay, context, tx) {
-            Ok(()) => ReceiptStatus::Success,
-            Err(message) => {
+        let receipt = match apply_call(&mut overlay, context, tx) {
+            Ok(produced) => Receipt {
+                tx_hash,
+                status: ReceiptStatus::Success,
+                fuel_used: produced.fuel_used,
+                events: produced.events,
+                output: produced.output,
+            },
+            Err((message, fuel_used)) => {
                 overlay.tx.clear();
-                ReceiptStatus::Failed(message)
+                Receipt {
+                    tx_hash,
+                    status: ReceiptStatus::Failed(message),
+                    fuel_used,
+                    events: Vec::new(),
+                    output: Vec::new(),
+                }
             }
         };
         overlay.put(nonce_key, (expected + 1).encode());
         let tx_changes = overlay.tx;
         changes.extend(tx_changes);
-        receipts.push(Receipt {
-            tx_hash,
-            status,
-            fuel_used: 0,
-        });
+        receipts.push(receipt);
     }
     // Block-level: validator-set changes scheduled for the next height.
     let mut overlay = Overlay {
@@ -199,15 +210,35 @@ fn apply_call(
     overlay: &mut Overlay<'_>,
     context: &BlockContext,
     tx: &Transaction,
-) -> Result<(), String> {
+) -> Result<contracts::Produced, contracts::Failure> {
+    let system = |result: Result<(), String>| {
+        result
+            .map(|()| contracts::Produced::default())
+            .map_err(|message| (message, 0))
+    };
     match &tx.call {
         // A remark changes no state: the transaction itself, in its block, is the record.
-        Call::Remark(_) => Ok(()),
-        Call::ReportEquivocation(evidence) => record_equivocation(overlay, context, evidence),
-        Call::ProposeValidatorChange(proposal) => {
-            governance::propose(overlay, context, tx, proposal)
+        Call::Remark(_) => system(Ok(())),
+        Call::ReportEquivocation(evidence) => {
+            system(record_equivocation(overlay, context, evidence))
         }
-        Call::Approve(id) => governance::approve(overlay, context, &tx.signer, *id),
+        Call::ProposeValidatorChange(proposal) => {
+            system(governance::propose(overlay, context, tx, proposal))
+        }
+        Call::Approve(id) => system(governance::approve(overlay, context, &tx.signer, *id)),
+        Call::UploadCode(code) => contracts::upload(overlay, code),
+        Call::Instantiate { code_hash, input } => {
+            contracts::instantiate(overlay, context, tx, code_hash, input)
+        }
+        Call::CallContract {
+            contract,
+            method,
+            input,
+        } => contracts::call(overlay, context, tx, contract, method, input),
+        Call::UpgradeContract {
+            contract,
+            code_hash,
+        } => contracts::upgrade(overlay, context, &tx.signer, contract, code_hash),
     }
 }
 

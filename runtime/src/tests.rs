@@ -66,6 +66,7 @@ fn context(height: u64) -> BlockContext {
         chain_id: "c".into(),
         height,
         time_ms: 1_000 * height,
+        max_tx_fuel: 10_000_000,
     }
 }
 
@@ -362,4 +363,139 @@ fn an_approval_too_close_to_the_height_fails_and_changes_nothing() {
         "only the nonce: {:?}",
         out.changes.keys()
     );
+}
+
+fn counter_code() -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/counter.wat", env!("CARGO_MANIFEST_DIR"));
+    wat::parse_file(path).expect("fixture")
+}
+
+fn loop_code() -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/infinite_loop.wat",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    wat::parse_file(path).expect("fixture")
+}
+
+#[test]
+fn contracts_are_uploaded_instantiated_called_and_upgraded_by_their_owner() {
+    let (owner, other) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+    let mut state = member_state(&[&owner, &other]);
+    let code = counter_code();
+    let code_hash = Hash::digest(&code);
+    let tx = |key: &SecretKey, nonce: u64, call: Call| Transaction::signed("c", nonce, call, key);
+    let out = execute(
+        &state,
+        &[
+            tx(&owner, 0, Call::UploadCode(code.clone())),
+            tx(&owner, 1, Call::UploadCode(b"not wasm".to_vec())),
+            tx(
+                &owner,
+                2,
+                Call::Instantiate {
+                    code_hash,
+                    input: Vec::new(),
+                },
+            ),
+        ],
+    )
+    .expect("block");
+    let f = failures(&out);
+    assert_eq!(f[0], "ok");
+    assert!(f[1].contains("invalid contract code"), "{}", f[1]);
+    assert_eq!(f[2], "ok");
+    assert_eq!(out.receipts[0].output, code_hash.0.to_vec());
+    let id = catena_primitives::contract_id(&owner.account(), 2);
+    assert_eq!(out.receipts[2].output, id.0.to_vec());
+    apply(&mut state, out);
+    let record = contracts::contract(&state, &id)
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(
+        (record.code_hash, record.owner),
+        (code_hash, owner.account())
+    );
+
+    // Two calls in one block see each other's writes; a failing call changes nothing but the
+    // nonce and records its reason and fuel.
+    let call = |key: &SecretKey, nonce: u64, input: Vec<u8>| {
+        tx(
+            key,
+            nonce,
+            Call::CallContract {
+                contract: id,
+                method: "call".into(),
+                input,
+            },
+        )
+    };
+    let out = execute(
+        &state,
+        &[
+            call(&other, 0, 2u64.to_le_bytes().to_vec()),
+            call(&other, 1, 3u64.to_le_bytes().to_vec()),
+            call(&other, 2, b"bad".to_vec()),
+        ],
+    )
+    .expect("block");
+    assert_eq!(out.receipts[1].output, 5u64.to_le_bytes().to_vec());
+    assert_eq!(out.receipts[1].events.len(), 1);
+    assert_eq!(out.receipts[1].events[0].contract, id);
+    assert!(out.receipts[1].fuel_used > 0);
+    assert!(
+        failures(&out)[2].contains("input must be 8 bytes"),
+        "{:?}",
+        failures(&out)
+    );
+    assert!(out.receipts[2].events.is_empty());
+    let mut stored = keys::contract_storage_prefix(&id);
+    stored.push(b'n');
+    assert_eq!(
+        out.changes.get(&stored),
+        Some(&Some(5u64.to_le_bytes().to_vec()))
+    );
+    apply(&mut state, out);
+    assert_eq!(nonce(&state, &other.account()), Ok(3));
+
+    // Only the owner upgrades; the old code stays stored and the upgrade is recorded.
+    let looping = loop_code();
+    let loop_hash = Hash::digest(&looping);
+    let upgrade = |key: &SecretKey, nonce: u64| {
+        tx(
+            key,
+            nonce,
+            Call::UpgradeContract {
+                contract: id,
+                code_hash: loop_hash,
+            },
+        )
+    };
+    let out = execute(
+        &state,
+        &[
+            upgrade(&owner, 3),
+            tx(&owner, 4, Call::UploadCode(looping)),
+            upgrade(&other, 3),
+            upgrade(&owner, 5),
+            call(&other, 4, 1u64.to_le_bytes().to_vec()),
+        ],
+    )
+    .expect("block");
+    let f = failures(&out);
+    assert!(f[0].contains("upload it first"), "{}", f[0]);
+    assert!(f[2].contains("only the contract's owner"), "{}", f[2]);
+    assert_eq!(f[3], "ok");
+    assert!(f[4].contains("out of fuel"), "{}", f[4]);
+    assert_eq!(
+        out.receipts[4].fuel_used, 10_000_000,
+        "a trap burns the budget"
+    );
+    apply(&mut state, out);
+    let record = contracts::contract(&state, &id)
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(record.code_hash, loop_hash);
+    assert_eq!(record.upgrades, vec![(10, code_hash, loop_hash)]);
+    assert!(state.get(&keys::code(&code_hash)).expect("read").is_some());
 }

@@ -128,6 +128,14 @@ impl std::fmt::Debug for ContractEngine {
 
 /// Threads, GC and the component model are not even compiled in (wasmtime's `threads`, `gc`
 /// and `component-model` features are off), so no module can use them.
+/// The process's engine: one compiled-module cache for every chain this node runs.
+pub fn shared() -> &'static ContractEngine {
+    static ENGINE: std::sync::OnceLock<ContractEngine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        ContractEngine::new().expect("the deterministic wasmtime configuration is valid")
+    })
+}
+
 fn deterministic_config() -> Config {
     let mut config = Config::new();
     config
@@ -193,6 +201,17 @@ impl ContractEngine {
             .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
         self.cache.lock().insert(hash, pre.clone());
         Ok((hash, pre))
+    }
+
+    /// Whether `code` (valid, see [`ContractEngine::validate`]) exports a function `name`.
+    pub fn exports(&self, code: &[u8], name: &str) -> bool {
+        self.prepare(code)
+            .map(|(_, pre)| {
+                pre.module()
+                    .get_export(name)
+                    .is_some_and(|e| e.func().is_some())
+            })
+            .unwrap_or(false)
     }
 
     /// Calls `entry` (an exported `() -> ()` function) of `code` with `input`, at most `fuel`.

@@ -87,6 +87,21 @@ pub struct ReceiptView {
     pub success: bool,
     pub error: Option<String>,
     pub fuel_used: u64,
+    /// What the call returned, in hex (a new contract's id for `instantiate`, the code hash for
+    /// `upload_code`).
+    pub output: String,
+    /// Events the called contracts emitted, in order.
+    pub events: Vec<EventView>,
+}
+
+/// An event a contract emitted.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct EventView {
+    pub contract: String,
+    /// The topic, as text when it is UTF-8, else in hex.
+    pub topic: String,
+    /// The payload in hex.
+    pub data: String,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]

@@ -1,9 +1,9 @@
 //! The API's view of a chain instance.
 
 use catena_api::{
-    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, EvidenceView,
-    GovernanceView, MemberView, ProposalView, ReceiptView, SignatureView, StateEntryView,
-    StatusView, TransactionView, TxStatus, ValidatorView,
+    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, EventView,
+    EvidenceView, GovernanceView, MemberView, ProposalView, ReceiptView, SignatureView,
+    StateEntryView, StatusView, TransactionView, TxStatus, ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
@@ -165,6 +165,17 @@ impl ChainApi for ChainInstance {
                     success,
                     error,
                     fuel_used: receipt.fuel_used,
+                    output: format!("0x{}", hex::encode(&receipt.output)),
+                    events: receipt
+                        .events
+                        .iter()
+                        .map(|e| EventView {
+                            contract: e.contract.to_string(),
+                            topic: String::from_utf8(e.topic.clone())
+                                .unwrap_or_else(|_| format!("0x{}", hex::encode(&e.topic))),
+                            data: format!("0x{}", hex::encode(&e.data)),
+                        })
+                        .collect(),
                 }),
                 ..tx_view(tx, hash)
             }));

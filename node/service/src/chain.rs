@@ -429,6 +429,7 @@ impl ChainInstance {
             chain_id: self.spec.chain_id.clone(),
             height,
             time_ms: now_ms.max(parent.time_ms + 1),
+            max_tx_fuel: self.spec.parameters.max_tx_fuel,
         };
         let executed = loop {
             match catena_runtime::execute_block(&state, &context, &transactions) {
@@ -556,6 +557,7 @@ impl ChainInstance {
             chain_id: h.chain_id.clone(),
             height: h.height,
             time_ms: h.time_ms,
+            max_tx_fuel: self.spec.parameters.max_tx_fuel,
         };
         let executed = match catena_runtime::execute_block(&state, &context, &block.transactions) {
             Ok(executed) => executed,

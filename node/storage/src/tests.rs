@@ -125,6 +125,8 @@ fn indexes_transactions_and_receipts() {
         tx_hash: tx.hash(),
         status: ReceiptStatus::Success,
         fuel_used: 0,
+        events: Vec::new(),
+        output: Vec::new(),
     };
     let prepared = store.prepare_state(1, vec![]).expect("prepare");
     let mut b = block(

@@ -1,0 +1,211 @@
+//! Contract transactions: upload code, instantiate, call, upgrade. Code is stored by hash and
+//! never removed; a contract records its owner and every upgrade, so any past block replays
+//! with the code it ran.
+
+use catena_primitives::{contract_id, AccountId, ContractEvent, Hash, Transaction};
+use parity_scale_codec::{Decode, DecodeAll, Encode};
+
+use crate::wasm::{self, CallContext, ContractError, ContractStorage};
+use crate::{keys, BlockContext, Overlay};
+
+/// A contract as recorded in state.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ContractRecord {
+    pub code_hash: Hash,
+    pub owner: AccountId,
+    pub created_at: u64,
+    /// (height, old code, new code) of every upgrade, oldest first.
+    pub upgrades: Vec<(u64, Hash, Hash)>,
+}
+
+/// What a successful contract transaction produced.
+#[derive(Debug, Default)]
+pub(crate) struct Produced {
+    pub output: Vec<u8>,
+    pub events: Vec<ContractEvent>,
+    pub fuel_used: u64,
+}
+
+/// A failed contract transaction: the reason and the fuel it burned.
+pub(crate) type Failure = (String, u64);
+
+/// A contract's own key space in the transaction's overlay.
+struct ContractView<'o, 'a> {
+    overlay: &'o mut Overlay<'a>,
+    prefix: Vec<u8>,
+}
+
+impl ContractView<'_, '_> {
+    fn key(&self, key: &[u8]) -> Vec<u8> {
+        let mut full = self.prefix.clone();
+        full.extend_from_slice(key);
+        full
+    }
+}
+
+impl ContractStorage for ContractView<'_, '_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        self.overlay.get(&self.key(key)).map_err(|e| e.to_string())
+    }
+    fn set(&mut self, key: &[u8], value: &[u8]) {
+        let key = self.key(key);
+        self.overlay.put(key, value.to_vec());
+    }
+    fn remove(&mut self, key: &[u8]) {
+        let key = self.key(key);
+        self.overlay.tx.insert(key, None);
+    }
+}
+
+fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, Failure> {
+    overlay
+        .get(key)
+        .map_err(|e| (e.to_string(), 0))?
+        .map(|bytes| {
+            T::decode_all(&mut &bytes[..]).map_err(|e| {
+                (
+                    format!("stored {} cannot be decoded: {e}", keys::describe(key)),
+                    0,
+                )
+            })
+        })
+        .transpose()
+}
+
+pub(crate) fn upload(overlay: &mut Overlay<'_>, code: &[u8]) -> Result<Produced, Failure> {
+    let hash = wasm::shared()
+        .validate(code)
+        .map_err(|e| (e.to_string(), 0))?;
+    let key = keys::code(&hash);
+    if overlay.get(&key).map_err(|e| (e.to_string(), 0))?.is_none() {
+        overlay.put(key, code.to_vec());
+    }
+    Ok(Produced {
+        output: hash.0.to_vec(),
+        ..Produced::default()
+    })
+}
+
+fn code_of(overlay: &Overlay<'_>, hash: &Hash) -> Result<Vec<u8>, Failure> {
+    overlay
+        .get(&keys::code(hash))
+        .map_err(|e| (e.to_string(), 0))?
+        .ok_or_else(|| (format!("no code {hash} is stored: upload it first"), 0))
+}
+
+pub(crate) fn instantiate(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    tx: &Transaction,
+    code_hash: &Hash,
+    input: &[u8],
+) -> Result<Produced, Failure> {
+    let code = code_of(overlay, code_hash)?;
+    let id = contract_id(&tx.signer, tx.nonce);
+    let record = ContractRecord {
+        code_hash: *code_hash,
+        owner: tx.signer,
+        created_at: context.height,
+        upgrades: Vec::new(),
+    };
+    overlay.put(keys::contract(&id), record.encode());
+    let mut produced = if wasm::shared().exports(&code, "init") {
+        run(overlay, context, tx, &id, &code, "init", input)?
+    } else {
+        Produced::default()
+    };
+    produced.output = id.0.to_vec();
+    Ok(produced)
+}
+
+pub(crate) fn call(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    tx: &Transaction,
+    contract: &Hash,
+    method: &str,
+    input: &[u8],
+) -> Result<Produced, Failure> {
+    let record: ContractRecord = read(overlay, &keys::contract(contract))?
+        .ok_or_else(|| (format!("no contract {contract}"), 0))?;
+    if method == "init" {
+        return Err(("'init' runs only when the contract is created".into(), 0));
+    }
+    let code = code_of(overlay, &record.code_hash)?;
+    run(overlay, context, tx, contract, &code, method, input)
+}
+
+pub(crate) fn upgrade(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    signer: &AccountId,
+    contract: &Hash,
+    code_hash: &Hash,
+) -> Result<Produced, Failure> {
+    let key = keys::contract(contract);
+    let mut record: ContractRecord =
+        read(overlay, &key)?.ok_or_else(|| (format!("no contract {contract}"), 0))?;
+    if record.owner != *signer {
+        return Err((
+            format!("only the contract's owner {} may upgrade it", record.owner),
+            0,
+        ));
+    }
+    code_of(overlay, code_hash)?;
+    if record.code_hash == *code_hash {
+        return Err(("the contract already runs this code".into(), 0));
+    }
+    record
+        .upgrades
+        .push((context.height, record.code_hash, *code_hash));
+    record.code_hash = *code_hash;
+    overlay.put(key, record.encode());
+    Ok(Produced::default())
+}
+
+fn run(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    tx: &Transaction,
+    contract: &Hash,
+    code: &[u8],
+    method: &str,
+    input: &[u8],
+) -> Result<Produced, Failure> {
+    let mut view = ContractView {
+        overlay,
+        prefix: keys::contract_storage_prefix(contract),
+    };
+    let call = CallContext {
+        caller: tx.signer,
+        block_height: context.height,
+        block_time_ms: context.time_ms,
+    };
+    let outcome = wasm::shared().call(code, method, input, call, &mut view, context.max_tx_fuel);
+    match outcome.result {
+        Ok(output) => Ok(Produced {
+            output,
+            events: outcome
+                .events
+                .into_iter()
+                .map(|e| ContractEvent {
+                    contract: *contract,
+                    topic: e.topic,
+                    data: e.data,
+                })
+                .collect(),
+            fuel_used: outcome.fuel_used,
+        }),
+        Err(ContractError::State(reason)) => Err((reason, outcome.fuel_used)),
+        Err(e) => Err((format!("contract {contract}: {e}"), outcome.fuel_used)),
+    }
+}
+
+/// The contract record of `id`, if any.
+pub fn contract(
+    state: &dyn crate::StateReader,
+    id: &Hash,
+) -> Result<Option<ContractRecord>, crate::ExecutionError> {
+    let key = keys::contract(id);
+    crate::decode_entry(&key, state.get(&key)?)
+}
