@@ -11,6 +11,7 @@ use catena_primitives::{Call, SecretKey, Transaction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod client;
+mod contract;
 mod governance;
 use client::ApiClient;
 
@@ -63,6 +64,9 @@ enum Command {
     /// Validator-set governance: show, propose a change, approve.
     #[command(subcommand)]
     Governance(governance::GovernanceCommand),
+    /// Deploy, call and show WebAssembly contracts.
+    #[command(subcommand)]
+    Contract(contract::ContractCommand),
     /// Create (once) and run a local multi-validator testnet on 127.0.0.1; Ctrl-C stops it.
     Testnet(TestnetArgs),
 }
@@ -311,6 +315,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Governance(command) => governance::run(home.as_deref(), command),
+        Command::Contract(command) => contract::run(home.as_deref(), command),
         Command::Testnet(args) => testnet(&args),
     }
 }
@@ -326,7 +331,7 @@ fn default_dev_home() -> PathBuf {
         .join("dev")
 }
 
-fn print_value(value: &serde_json::Value, output: Output) -> anyhow::Result<()> {
+pub(crate) fn print_value(value: &serde_json::Value, output: Output) -> anyhow::Result<()> {
     match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(value)?),
         Output::Text => print_fields(value, 0),

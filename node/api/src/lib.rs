@@ -36,6 +36,7 @@ pub trait ChainApi: Send + Sync + 'static {
     fn evidence(&self) -> Result<Vec<EvidenceView>, ApiError>;
     /// Governing members, the validator set of the next block, and the proposals.
     fn governance(&self) -> Result<GovernanceView, ApiError>;
+    fn contract(&self, id: Hash) -> Result<Option<ContractView>, ApiError>;
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError>;
     /// Metrics in the OpenMetrics text format.
     fn metrics(&self) -> String;
@@ -176,6 +177,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_state_entry))
         .routes(routes!(get_evidence))
         .routes(routes!(get_governance))
+        .routes(routes!(get_contract))
         .routes(routes!(get_metrics))
 }
 
@@ -350,6 +352,27 @@ async fn get_evidence(State(chain): Chain) -> ApiResult<Vec<EvidenceView>> {
     responses((status = 200, body = GovernanceView)))]
 async fn get_governance(State(chain): Chain) -> ApiResult<GovernanceView> {
     blocking(move || chain.governance()).await.map(Json)
+}
+
+/// A contract by id: the code it runs, its owner, when it was created, and its upgrades.
+#[utoipa::path(get, path = "/contracts/{id}", tag = "contracts",
+    params(("id" = String, Path, description = "the contract id, 0x + 64 hex digits")),
+    responses((status = 200, body = ContractView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_contract(
+    State(chain): Chain,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<ContractView> {
+    let id = segment(id)?;
+    let hash: Hash = id.parse().map_err(|e| {
+        ApiError::bad_request(
+            "invalid_contract",
+            format!("'{id}' is not a contract id: {e}"),
+        )
+    })?;
+    blocking(move || chain.contract(hash))
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no contract {id}")))
 }
 
 /// Prometheus metrics: height, mempool size, committed and rejected transactions, block

@@ -43,6 +43,9 @@ impl ChainApi for Fake {
     fn governance(&self) -> Result<GovernanceView, ApiError> {
         Err(ApiError::internal("not in this test"))
     }
+    fn contract(&self, _id: Hash) -> Result<Option<ContractView>, ApiError> {
+        Ok(None)
+    }
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
         Ok(tx.hash())
     }
@@ -138,6 +141,7 @@ async fn serves_status_and_openapi_covering_every_route() {
         "/state/{key}",
         "/evidence",
         "/governance",
+        "/contracts/{id}",
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }

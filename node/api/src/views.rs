@@ -223,3 +223,21 @@ pub struct GovernanceView {
     pub validators: Vec<ValidatorView>,
     pub proposals: Vec<ProposalView>,
 }
+
+/// A contract: its code, owner, creation height and upgrades.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct ContractView {
+    pub id: String,
+    /// SHA-256 of the code it runs now.
+    pub code_hash: String,
+    pub owner: String,
+    pub created_at: u64,
+    pub upgrades: Vec<UpgradeView>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct UpgradeView {
+    pub height: u64,
+    pub from_code: String,
+    pub to_code: String,
+}

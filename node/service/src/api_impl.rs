@@ -1,9 +1,9 @@
 //! The API's view of a chain instance.
 
 use catena_api::{
-    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, EventView,
-    EvidenceView, GovernanceView, MemberView, ProposalView, ReceiptView, SignatureView,
-    StateEntryView, StatusView, TransactionView, TxStatus, ValidatorView,
+    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, ContractView,
+    EventView, EvidenceView, GovernanceView, MemberView, ProposalView, ReceiptView, SignatureView,
+    StateEntryView, StatusView, TransactionView, TxStatus, UpgradeView, ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
@@ -198,6 +198,26 @@ impl ChainApi for ChainInstance {
             next_nonce,
             member,
         })
+    }
+
+    fn contract(&self, id: Hash) -> Result<Option<ContractView>, ApiError> {
+        let record = catena_runtime::contracts::contract(&StoreState(self.store()), &id)
+            .map_err(internal)?;
+        Ok(record.map(|r| ContractView {
+            id: id.to_string(),
+            code_hash: r.code_hash.to_string(),
+            owner: r.owner.to_string(),
+            created_at: r.created_at,
+            upgrades: r
+                .upgrades
+                .into_iter()
+                .map(|(height, from, to)| UpgradeView {
+                    height,
+                    from_code: from.to_string(),
+                    to_code: to.to_string(),
+                })
+                .collect(),
+        }))
     }
 
     fn governance(&self) -> Result<GovernanceView, ApiError> {
