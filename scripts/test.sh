@@ -11,6 +11,15 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "primitives and consensus build for wasm32-unknown-unknown (no std, no tokio/rocksdb/libp2p/wasmtime)"
 cargo build --locked -q -p catena-primitives -p catena-consensus --no-default-features --target wasm32-unknown-unknown
+step "contracts: fmt, clippy for wasm32, and the committed artifacts match a fresh build"
+cargo fmt --manifest-path contracts/Cargo.toml --all -- --check
+if rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+    cargo clippy --locked -q --manifest-path contracts/Cargo.toml --target wasm32-unknown-unknown \
+        --target-dir "$HOME/.cache/catena/contracts-target" -- -D warnings
+    ./scripts/build-contracts.sh --check
+else
+    echo "wasm32-unknown-unknown is not installed: the artifacts are not rebuilt (the node uses the committed ones)"
+fi
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked -q --workspace --all-targets -- -D warnings
 step "cargo test"

@@ -129,3 +129,59 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
     assert!(!ok);
     assert!(err.contains("no contract"), "{err}");
 }
+
+/// The example contract written with the SDK (contracts/examples/counter), from its committed
+/// artifact.
+#[test]
+fn the_sdk_example_contract_runs_from_its_artifact() {
+    let dir = common::test_dir();
+    let node = TestNode::dev(dir.path(), 200);
+    let artifact = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../contracts/artifacts/counter.wasm"
+    );
+    let home = dir.path().to_str().expect("utf-8");
+    let with = |args: &[&str]| {
+        let mut full = args.to_vec();
+        full.extend_from_slice(&["--home", home, "--api", &node.api]);
+        run(&full)
+    };
+    let (ok, out, err) = with(&["contract", "deploy", artifact, "--as", "huaxia-motors"]);
+    assert!(ok, "{err}");
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("contract "))
+        .and_then(|r| r.split_whitespace().next())
+        .expect("contract id")
+        .to_string();
+    let seven = hex::encode(7u64.to_le_bytes());
+    for expected in ["0x0700000000000000", "0x0e00000000000000"] {
+        let (ok, out, err) = with(&[
+            "contract",
+            "call",
+            &id,
+            "add",
+            "--input",
+            &seven,
+            "--as",
+            "merchant-bank",
+        ]);
+        assert!(ok, "{err}");
+        assert!(out.contains(&format!("output: {expected}")), "{out}");
+    }
+    let (ok, out, err) = with(&["contract", "call", &id, "get", "--as", "merchant-bank"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("output: 0x0e00000000000000"), "{out}");
+    let (ok, _, err) = with(&[
+        "contract",
+        "call",
+        &id,
+        "add",
+        "--input",
+        "01",
+        "--as",
+        "merchant-bank",
+    ]);
+    assert!(!ok);
+    assert!(err.contains("the amount must be 8 bytes"), "{err}");
+}

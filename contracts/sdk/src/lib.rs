@@ -1,0 +1,206 @@
+//! The `no_std` SDK for Catena contracts (host ABI `catena_v1`, see docs/abi.md).
+//!
+//! A contract is a `cdylib` that exports one `extern "C" fn NAME()` per method; inside, it reads
+//! its input with [`input`], keeps state with [`storage`], reports with [`emit`], answers with
+//! [`ret`] and fails with [`fail`] (or by returning an `Err` through [`entry`]).
+#![no_std]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+mod sys {
+    #[link(wasm_import_module = "catena_v1")]
+    extern "C" {
+        pub fn input_len() -> i32;
+        pub fn input_read(ptr: i32);
+        pub fn return_data(ptr: i32, len: i32);
+        pub fn abort(ptr: i32, len: i32) -> !;
+        pub fn storage_read(key_ptr: i32, key_len: i32, out_ptr: i32, out_cap: i32) -> i32;
+        pub fn storage_write(key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32);
+        pub fn storage_remove(key_ptr: i32, key_len: i32);
+        pub fn caller(out_ptr: i32);
+        pub fn block_height() -> i64;
+        pub fn block_time_ms() -> i64;
+        pub fn emit_event(topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32);
+        pub fn sha256(ptr: i32, len: i32, out_ptr: i32);
+    }
+}
+
+fn ptr(bytes: &[u8]) -> i32 {
+    bytes.as_ptr() as i32
+}
+
+fn len(bytes: &[u8]) -> i32 {
+    bytes.len() as i32
+}
+
+/// The call's input.
+pub fn input() -> Vec<u8> {
+    // SAFETY: host calls with pointers into buffers we own, of the lengths we pass.
+    unsafe {
+        let mut buf = vec![0u8; sys::input_len() as usize];
+        sys::input_read(buf.as_mut_ptr() as i32);
+        buf
+    }
+}
+
+/// Sets the call's return value.
+pub fn ret(data: &[u8]) {
+    // SAFETY: a pointer and length of a live slice.
+    unsafe { sys::return_data(ptr(data), len(data)) }
+}
+
+/// Fails the call with `message`: nothing it wrote is kept, the receipt carries the message.
+pub fn fail(message: &str) -> ! {
+    // SAFETY: a pointer and length of a live string; the host never returns.
+    unsafe { sys::abort(ptr(message.as_bytes()), len(message.as_bytes())) }
+}
+
+/// Runs a method body: `Ok` bytes become the return value, `Err` fails the call with its text.
+pub fn entry(body: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>) {
+    match body(&input()) {
+        Ok(output) => ret(&output),
+        Err(message) => fail(&message),
+    }
+}
+
+/// The account (32-byte ed25519 public key) that called.
+pub fn caller() -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: the host writes exactly 32 bytes to our buffer.
+    unsafe { sys::caller(out.as_mut_ptr() as i32) };
+    out
+}
+
+/// The height of the block being executed.
+pub fn block_height() -> u64 {
+    // SAFETY: no pointers.
+    unsafe { sys::block_height() as u64 }
+}
+
+/// The block's time (milliseconds since 1970, from its header).
+pub fn block_time_ms() -> u64 {
+    // SAFETY: no pointers.
+    unsafe { sys::block_time_ms() as u64 }
+}
+
+/// Records an event; kept only if the call succeeds.
+pub fn emit(topic: &str, data: &[u8]) {
+    // SAFETY: pointers and lengths of live slices.
+    unsafe {
+        sys::emit_event(
+            ptr(topic.as_bytes()),
+            len(topic.as_bytes()),
+            ptr(data),
+            len(data),
+        )
+    }
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: the host writes exactly 32 bytes to our buffer.
+    unsafe { sys::sha256(ptr(data), len(data), out.as_mut_ptr() as i32) };
+    out
+}
+
+/// The contract's own key-value storage.
+pub mod storage {
+    use super::*;
+
+    /// The value under `key`, if any.
+    pub fn get(key: &[u8]) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; 64];
+        // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
+        let found = unsafe {
+            super::sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf))
+        };
+        if found < 0 {
+            return None;
+        }
+        let found = found as usize;
+        if found > buf.len() {
+            buf = vec![0u8; found];
+            // SAFETY: as above, with a buffer of the value's length.
+            unsafe {
+                super::sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf))
+            };
+        }
+        buf.truncate(found);
+        Some(buf)
+    }
+
+    pub fn set(key: &[u8], value: &[u8]) {
+        // SAFETY: pointers and lengths of live slices.
+        unsafe { super::sys::storage_write(ptr(key), len(key), ptr(value), len(value)) }
+    }
+
+    pub fn remove(key: &[u8]) {
+        // SAFETY: a pointer and length of a live slice.
+        unsafe { super::sys::storage_remove(ptr(key), len(key)) }
+    }
+
+    /// A little-endian `u64` under `key`, 0 if absent.
+    pub fn get_u64(key: &[u8]) -> u64 {
+        get(key)
+            .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+            .map_or(0, u64::from_le_bytes)
+    }
+
+    pub fn set_u64(key: &[u8], value: u64) {
+        set(key, &value.to_le_bytes());
+    }
+}
+
+/// Every call runs in a fresh instance, so a bump allocator that never frees is enough: memory
+/// goes back when the call ends. Growth beyond the host's memory limit fails the call.
+mod allocator {
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::cell::UnsafeCell;
+
+    struct Bump {
+        next: UnsafeCell<usize>,
+    }
+
+    // SAFETY: contracts are single-threaded (wasm32 without threads).
+    unsafe impl Sync for Bump {}
+
+    const PAGE: usize = 65_536;
+
+    // SAFETY: returns aligned, non-overlapping blocks from memory grown for them, or null.
+    unsafe impl GlobalAlloc for Bump {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let next = &mut *self.next.get();
+            if *next == 0 {
+                *next = core::arch::wasm32::memory_size(0) * PAGE;
+            }
+            let start = (*next + layout.align() - 1) & !(layout.align() - 1);
+            let end = start + layout.size();
+            let have = core::arch::wasm32::memory_size(0) * PAGE;
+            if end > have {
+                let pages = (end - have).div_ceil(PAGE);
+                if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
+                    return core::ptr::null_mut();
+                }
+            }
+            *next = end;
+            start as *mut u8
+        }
+
+        unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Bump = Bump {
+        next: UnsafeCell::new(0),
+    };
+}
+
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    fail("the contract panicked")
+}
