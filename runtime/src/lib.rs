@@ -45,6 +45,8 @@ pub enum ExecutionError {
         tx: Hash,
         signer: catena_primitives::AccountId,
     },
+    #[error("transaction {tx} would take the block's fuel past its limit of {limit}")]
+    BlockFuelExceeded { tx: Hash, limit: u64 },
     #[error("stored entry {key} cannot be decoded: {reason}")]
     Corrupt { key: String, reason: String },
 }
@@ -65,6 +67,8 @@ pub struct BlockContext {
     pub time_ms: u64,
     /// Fuel one transaction may burn (chain spec `max_tx_fuel`).
     pub max_tx_fuel: u64,
+    /// Fuel all the block's transactions may burn together (chain spec `max_block_fuel`).
+    pub max_block_fuel: u64,
 }
 
 /// Changed entries: `None` removes the key.
@@ -140,6 +144,7 @@ pub fn execute_block(
 ) -> Result<ExecutedBlock, ExecutionError> {
     let mut changes = Changes::new();
     let mut receipts = Vec::with_capacity(transactions.len());
+    let mut block_fuel: u64 = 0;
     for tx in transactions {
         let tx_hash = tx.hash();
         let mut overlay = Overlay {
@@ -182,6 +187,13 @@ pub fn execute_block(
                 }
             }
         };
+        block_fuel = block_fuel.saturating_add(receipt.fuel_used);
+        if block_fuel > context.max_block_fuel {
+            return Err(ExecutionError::BlockFuelExceeded {
+                tx: tx_hash,
+                limit: context.max_block_fuel,
+            });
+        }
         overlay.put(nonce_key, (expected + 1).encode());
         let tx_changes = overlay.tx;
         changes.extend(tx_changes);

@@ -67,6 +67,7 @@ fn context(height: u64) -> BlockContext {
         height,
         time_ms: 1_000 * height,
         max_tx_fuel: 10_000_000,
+        max_block_fuel: 25_000_000,
     }
 }
 
@@ -498,4 +499,52 @@ fn contracts_are_uploaded_instantiated_called_and_upgraded_by_their_owner() {
     assert_eq!(record.code_hash, loop_hash);
     assert_eq!(record.upgrades, vec![(10, code_hash, loop_hash)]);
     assert!(state.get(&keys::code(&code_hash)).expect("read").is_some());
+}
+
+#[test]
+fn a_block_cannot_burn_more_than_its_fuel_limit() {
+    let (owner, other) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+    let mut state = member_state(&[&owner, &other]);
+    let code = loop_code();
+    let code_hash = Hash::digest(&code);
+    let out = execute(
+        &state,
+        &[
+            Transaction::signed("c", 0, Call::UploadCode(code), &owner),
+            Transaction::signed(
+                "c",
+                1,
+                Call::Instantiate {
+                    code_hash,
+                    input: Vec::new(),
+                },
+                &owner,
+            ),
+        ],
+    )
+    .expect("block");
+    apply(&mut state, out);
+    let id = catena_primitives::contract_id(&owner.account(), 1);
+    let spin = |nonce| {
+        Transaction::signed(
+            "c",
+            nonce,
+            Call::CallContract {
+                contract: id,
+                method: "call".into(),
+                input: Vec::new(),
+            },
+            &other,
+        )
+    };
+    // Each call burns its 10,000,000; the block allows 25,000,000: two fit, a third does not.
+    assert!(execute(&state, &[spin(0), spin(1)]).is_ok());
+    let third = spin(2);
+    assert_eq!(
+        execute(&state, &[spin(0), spin(1), third.clone()]),
+        Err(ExecutionError::BlockFuelExceeded {
+            tx: third.hash(),
+            limit: 25_000_000
+        })
+    );
 }

@@ -36,6 +36,8 @@ pub const MAX_EVENTS: usize = 256;
 /// charge per host call.
 const FUEL_PER_BYTE: u64 = 1;
 const FUEL_PER_HOST_CALL: u64 = 100;
+/// Fuel of an ed25519 check, counted as if it moved this many bytes.
+const ED25519_VERIFY_BYTES: usize = 4_096;
 /// Extra fuel for a storage write, which every node keeps for ever.
 const FUEL_PER_STORED_BYTE: u64 = 50;
 
@@ -599,6 +601,27 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             let data = read_bytes(&mut caller, ptr, len, MAX_VALUE_BYTES, "hashed data")?;
             let digest = Hash::digest(&data);
             write_bytes(&mut caller, out_ptr, &digest.0, "the digest")
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "ed25519_verify",
+        |mut caller: Caller<'_, HostState>,
+         key_ptr: i32,
+         msg_ptr: i32,
+         msg_len: i32,
+         sig_ptr: i32|
+         -> Result<i32, wasmtime::Error> {
+            // A signature check costs like hashing a few kilobytes.
+            charge(&mut caller, 0, 0)?;
+            charge(&mut caller, ED25519_VERIFY_BYTES, FUEL_PER_BYTE)?;
+            let key = read_bytes(&mut caller, key_ptr, 32, 32, "a public key")?;
+            let message = read_bytes(&mut caller, msg_ptr, msg_len, MAX_VALUE_BYTES, "a message")?;
+            let signature = read_bytes(&mut caller, sig_ptr, 64, 64, "a signature")?;
+            let key = AccountId(key.try_into().expect("32 bytes read"));
+            let signature =
+                catena_primitives::Signature(signature.try_into().expect("64 bytes read"));
+            Ok(i32::from(key.verify(&message, &signature)))
         },
     )?;
     Ok(())

@@ -179,3 +179,24 @@ fn code_outside_the_abi_is_refused() {
     );
     assert!(engine.validate(&fixture("counter")).is_ok());
 }
+
+#[test]
+fn contracts_verify_ed25519_signatures() {
+    let key = catena_primitives::SecretKey::from_seed([9; 32]);
+    let message = b"pay 100 to tier 2";
+    let signature = key.sign(message);
+    let input = |msg: &[u8]| {
+        let mut input = key.account().0.to_vec();
+        input.extend_from_slice(&signature.0);
+        input.extend_from_slice(msg);
+        input
+    };
+    let (good, _) = run_twice("verify", &input(message), &MapStorage::default());
+    assert_eq!(good.result, Ok(vec![1]));
+    let (bad, _) = run_twice(
+        "verify",
+        &input(b"pay 900 to tier 2"),
+        &MapStorage::default(),
+    );
+    assert_eq!(bad.result, Ok(vec![0]));
+}

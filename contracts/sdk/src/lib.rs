@@ -26,6 +26,7 @@ mod sys {
         pub fn block_time_ms() -> i64;
         pub fn emit_event(topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32);
         pub fn sha256(ptr: i32, len: i32, out_ptr: i32);
+        pub fn ed25519_verify(key_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> i32;
     }
 }
 
@@ -106,6 +107,19 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     // SAFETY: the host writes exactly 32 bytes to our buffer.
     unsafe { sys::sha256(ptr(data), len(data), out.as_mut_ptr() as i32) };
     out
+}
+
+/// Whether `signature` is `key`'s ed25519 signature over `message`.
+pub fn ed25519_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    // SAFETY: pointers of live buffers of the lengths the host reads.
+    unsafe {
+        sys::ed25519_verify(
+            key.as_ptr() as i32,
+            ptr(message),
+            len(message),
+            signature.as_ptr() as i32,
+        ) == 1
+    }
 }
 
 /// The contract's own key-value storage.

@@ -430,6 +430,7 @@ impl ChainInstance {
             height,
             time_ms: now_ms.max(parent.time_ms + 1),
             max_tx_fuel: self.spec.parameters.max_tx_fuel,
+            max_block_fuel: self.spec.parameters.max_block_fuel,
         };
         let executed = loop {
             match catena_runtime::execute_block(&state, &context, &transactions) {
@@ -441,6 +442,15 @@ impl ChainInstance {
                     tracing::warn!(target: "chain::propose", %tx, "dropping a transaction that no longer applies");
                     transactions.retain(|t| t.hash() != tx);
                     self.mempool.remove(&tx);
+                }
+                // The block's fuel is spent: this transaction and those after it wait for the
+                // next block.
+                Err(ExecutionError::BlockFuelExceeded { tx, .. }) => {
+                    let at = transactions
+                        .iter()
+                        .position(|t| t.hash() == tx)
+                        .unwrap_or(transactions.len());
+                    transactions.truncate(at);
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -558,6 +568,7 @@ impl ChainInstance {
             height: h.height,
             time_ms: h.time_ms,
             max_tx_fuel: self.spec.parameters.max_tx_fuel,
+            max_block_fuel: self.spec.parameters.max_block_fuel,
         };
         let executed = match catena_runtime::execute_block(&state, &context, &block.transactions) {
             Ok(executed) => executed,
