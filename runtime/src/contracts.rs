@@ -47,6 +47,13 @@ impl ContractStorage for ContractView<'_, '_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
         self.overlay.get(&self.key(key)).map_err(|e| e.to_string())
     }
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<crate::Entry>, String> {
+        let found = self
+            .overlay
+            .next(&self.key(prefix), after.map(|a| self.key(a)).as_deref())
+            .map_err(|e| e.to_string())?;
+        Ok(found.map(|(key, value)| (key[self.prefix.len()..].to_vec(), value)))
+    }
     fn set(&mut self, key: &[u8], value: &[u8]) {
         let key = self.key(key);
         self.overlay.put(key, value.to_vec());

@@ -25,6 +25,54 @@ pub use governance::{Governance, Proposal, ProposalStatus, ValidatorEntry};
 /// Read access to committed state.
 pub trait StateReader {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
+    /// The first entry whose key starts with `prefix` and sorts after `after` (from the start
+    /// of the prefix if `None`), in byte order.
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError>;
+}
+
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// [`StateReader::next`] through layers of pending changes (topmost first) over a base: a `None`
+/// in a layer hides the key below it.
+pub fn next_in_layers<E>(
+    layers: &[&Changes],
+    prefix: &[u8],
+    after: Option<&[u8]>,
+    base: impl Fn(&[u8], Option<&[u8]>) -> Result<Option<Entry>, E>,
+) -> Result<Option<Entry>, E> {
+    use std::ops::Bound;
+    let mut cursor: Option<Vec<u8>> = after.map(<[u8]>::to_vec);
+    loop {
+        let lower = match &cursor {
+            Some(key) => Bound::Excluded(key.clone()),
+            None => Bound::Included(prefix.to_vec()),
+        };
+        let mut best: Option<Vec<u8>> = None;
+        for layer in layers {
+            if let Some((key, _)) = layer
+                .range((lower.clone(), Bound::Unbounded))
+                .next()
+                .filter(|(k, _)| k.starts_with(prefix))
+            {
+                if best.as_ref().is_none_or(|b| key < b) {
+                    best = Some(key.clone());
+                }
+            }
+        }
+        let below = base(prefix, cursor.as_deref())?;
+        if let Some((key, _)) = &below {
+            if best.as_ref().is_none_or(|b| key < b) {
+                best = Some(key.clone());
+            }
+        }
+        let Some(key) = best else { return Ok(None) };
+        match layers.iter().find_map(|layer| layer.get(&key)) {
+            Some(Some(value)) => return Ok(Some((key, value.clone()))),
+            Some(None) => cursor = Some(key),
+            None => return Ok(below),
+        }
+    }
 }
 
 /// State could not be read.
@@ -97,6 +145,16 @@ impl Overlay<'_> {
             return Ok(value.clone());
         }
         self.base.get(key)
+    }
+
+    pub(crate) fn next(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<Entry>, StateError> {
+        next_in_layers(&[&self.tx, self.block], prefix, after, |p, a| {
+            self.base.next(p, a)
+        })
     }
 
     pub(crate) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {

@@ -7,6 +7,9 @@ impl StateReader for MapState {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         Ok(self.0.get(key).cloned().flatten())
     }
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        next_in_layers(&[&self.0], prefix, after, |_, _| Ok(None))
+    }
 }
 
 fn entry(key: &SecretKey, member: &str) -> ValidatorEntry {
@@ -546,5 +549,39 @@ fn a_block_cannot_burn_more_than_its_fuel_limit() {
             tx: third.hash(),
             limit: 25_000_000
         })
+    );
+}
+
+#[test]
+fn next_in_layers_merges_overrides_and_removals() {
+    let mut base = Changes::new();
+    for key in ["p/1", "p/3", "p/5", "q/1"] {
+        base.insert(key.as_bytes().to_vec(), Some(b"base".to_vec()));
+    }
+    let mut block = Changes::new();
+    block.insert(b"p/2".to_vec(), Some(b"block".to_vec()));
+    block.insert(b"p/3".to_vec(), None);
+    let mut tx = Changes::new();
+    tx.insert(b"p/3".to_vec(), Some(b"tx".to_vec()));
+    tx.insert(b"p/5".to_vec(), None);
+    let state = MapState(base);
+    let mut seen = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    while let Some((key, value)) =
+        next_in_layers(&[&tx, &block], b"p/", after.as_deref(), |p, a| {
+            state.next(p, a)
+        })
+        .expect("readable")
+    {
+        seen.push((String::from_utf8(key.clone()).expect("utf-8"), value));
+        after = Some(key);
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("p/1".to_string(), b"base".to_vec()),
+            ("p/2".to_string(), b"block".to_vec()),
+            ("p/3".to_string(), b"tx".to_vec()),
+        ]
     );
 }

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use catena_primitives::{AccountId, Hash};
+
+use crate::Entry;
 use parking_lot::Mutex;
 use wasmtime::{
     Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits,
@@ -45,6 +47,8 @@ const FUEL_PER_STORED_BYTE: u64 = 50;
 /// own key space within the transaction's overlay.
 pub trait ContractStorage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    /// The first entry whose key starts with `prefix` and sorts after `after`.
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, String>;
     fn set(&mut self, key: &[u8], value: &[u8]);
     fn remove(&mut self, key: &[u8]);
 }
@@ -252,6 +256,9 @@ impl ContractStorage for Buffered<'_> {
             Some(value) => Ok(value.clone()),
             None => self.base.get(key),
         }
+    }
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, String> {
+        crate::next_in_layers(&[&self.writes], prefix, after, |p, a| self.base.next(p, a))
     }
     fn set(&mut self, key: &[u8], value: &[u8]) {
         self.writes.insert(key.to_vec(), Some(value.to_vec()));
@@ -525,6 +532,58 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             charge(&mut caller, key.len() + value.len(), FUEL_PER_STORED_BYTE)?;
             call_storage::with(|s| s.set(&key, &value));
             Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "storage_next",
+        |mut caller: Caller<'_, HostState>,
+         prefix_ptr: i32,
+         prefix_len: i32,
+         after_ptr: i32,
+         after_len: i32,
+         out_ptr: i32,
+         out_cap: i32|
+         -> Result<i32, wasmtime::Error> {
+            let prefix = read_bytes(
+                &mut caller,
+                prefix_ptr,
+                prefix_len,
+                MAX_KEY_BYTES,
+                "a prefix",
+            )?;
+            let after = if after_len < 0 {
+                None
+            } else {
+                Some(read_bytes(
+                    &mut caller,
+                    after_ptr,
+                    after_len,
+                    MAX_KEY_BYTES,
+                    "a storage key",
+                )?)
+            };
+            let found = call_storage::with(|s| s.next(&prefix, after.as_deref()))
+                .unwrap_or_else(|| Err("no storage is attached to this call".into()));
+            let entry = match found {
+                Ok(entry) => entry,
+                Err(e) => {
+                    caller.data_mut().failure = Some(ContractError::State(e.clone()));
+                    return Err(wasmtime::Error::msg(e));
+                }
+            };
+            let Some((key, value)) = entry else {
+                return Ok(-1);
+            };
+            let mut record = (key.len() as u32).to_le_bytes().to_vec();
+            record.extend_from_slice(&key);
+            record.extend_from_slice(&value);
+            if record.len() <= usize::try_from(out_cap).unwrap_or(0) {
+                write_bytes(&mut caller, out_ptr, &record, "a storage entry")?;
+            } else {
+                charge(&mut caller, 0, 0)?;
+            }
+            Ok(record.len() as i32)
         },
     )?;
     linker.func_wrap(

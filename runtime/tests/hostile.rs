@@ -8,6 +8,7 @@ use catena_primitives::AccountId;
 use catena_runtime::wasm::{
     CallContext, CallOutcome, ContractEngine, ContractError, ContractStorage, MAX_MEMORY_BYTES,
 };
+use catena_runtime::Entry;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct MapStorage(BTreeMap<Vec<u8>, Vec<u8>>);
@@ -15,6 +16,19 @@ struct MapStorage(BTreeMap<Vec<u8>, Vec<u8>>);
 impl ContractStorage for MapStorage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
         Ok(self.0.get(key).cloned())
+    }
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, String> {
+        Ok(self
+            .0
+            .range(
+                after.map_or(prefix.to_vec(), |a| {
+                    let mut next = a.to_vec();
+                    next.push(0);
+                    next
+                })..,
+            )
+            .find(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone())))
     }
     fn set(&mut self, key: &[u8], value: &[u8]) {
         self.0.insert(key.to_vec(), value.to_vec());
@@ -199,4 +213,16 @@ fn contracts_verify_ed25519_signatures() {
         &MapStorage::default(),
     );
     assert_eq!(bad.result, Ok(vec![0]));
+}
+
+#[test]
+fn storage_is_listed_by_prefix_with_the_calls_own_changes_merged() {
+    let mut base = MapStorage::default();
+    for key in [&b"a/0"[..], b"a/3", b"a/9", b"c/1"] {
+        base.set(key, b"stored");
+    }
+    let (outcome, after) = run_twice("iterate", b"", &base);
+    assert_eq!(outcome.result, Ok(b"a/0a/1a/9".to_vec()));
+    let keys: Vec<&[u8]> = after.0.keys().map(Vec::as_slice).collect();
+    assert_eq!(keys, vec![&b"a/0"[..], b"a/1", b"a/9", b"b/1", b"c/1"]);
 }

@@ -21,6 +21,14 @@ mod sys {
         pub fn storage_read(key_ptr: i32, key_len: i32, out_ptr: i32, out_cap: i32) -> i32;
         pub fn storage_write(key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32);
         pub fn storage_remove(key_ptr: i32, key_len: i32);
+        pub fn storage_next(
+            prefix_ptr: i32,
+            prefix_len: i32,
+            after_ptr: i32,
+            after_len: i32,
+            out_ptr: i32,
+            out_cap: i32,
+        ) -> i32;
         pub fn caller(out_ptr: i32);
         pub fn block_height() -> i64;
         pub fn block_time_ms() -> i64;
@@ -156,6 +164,37 @@ pub mod storage {
     pub fn remove(key: &[u8]) {
         // SAFETY: a pointer and length of a live slice.
         unsafe { super::sys::storage_remove(ptr(key), len(key)) }
+    }
+
+    /// The first entry under `prefix` whose key sorts after `after` (from the start if `None`).
+    pub fn next(prefix: &[u8], after: Option<&[u8]>) -> Option<(Vec<u8>, Vec<u8>)> {
+        let (after_ptr, after_len) = after.map_or((0, -1), |a| (ptr(a), len(a)));
+        let mut buf = vec![0u8; 256];
+        loop {
+            // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
+            let found = unsafe {
+                super::sys::storage_next(
+                    ptr(prefix),
+                    len(prefix),
+                    after_ptr,
+                    after_len,
+                    buf.as_mut_ptr() as i32,
+                    len(&buf),
+                )
+            };
+            if found < 0 {
+                return None;
+            }
+            let found = found as usize;
+            if found > buf.len() {
+                buf = vec![0u8; found];
+                continue;
+            }
+            let key_len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+            let key = buf[4..4 + key_len].to_vec();
+            let value = buf[4 + key_len..found].to_vec();
+            return Some((key, value));
+        }
     }
 
     /// A little-endian `u64` under `key`, 0 if absent.

@@ -186,6 +186,15 @@ impl StateReader for StoreState<'_> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         self.0.state_get(key).map_err(|e| StateError(e.to_string()))
     }
+    fn next(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<catena_runtime::Entry>, StateError> {
+        self.0
+            .state_next(prefix, after)
+            .map_err(|e| StateError(e.to_string()))
+    }
 }
 
 impl AccountView for StoreState<'_> {

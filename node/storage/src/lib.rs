@@ -182,6 +182,33 @@ impl Store {
         self.get_cf(CF_STATE, key)
     }
 
+    /// The first committed entry whose key starts with `prefix` and sorts after `after` (from
+    /// the start of the prefix if `None`).
+    pub fn state_next(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let start = match after {
+            Some(key) => {
+                let mut next = key.to_vec();
+                next.push(0);
+                next
+            }
+            None => prefix.to_vec(),
+        };
+        let mode = rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward);
+        match self.db.iterator_cf(self.cf(CF_STATE), mode).next() {
+            Some(item) => {
+                let (key, value) = item?;
+                Ok(key
+                    .starts_with(prefix)
+                    .then(|| (key.into_vec(), value.into_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// The latest committed entries whose keys start with `prefix`, in key order, at most
     /// `limit` of them.
     pub fn state_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {

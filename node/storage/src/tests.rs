@@ -151,3 +151,27 @@ fn indexes_transactions_and_receipts() {
         vec![tx]
     );
 }
+
+#[test]
+fn state_is_listed_by_prefix_in_key_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    commit_changes(
+        &store,
+        vec![
+            (b"a/2", Some(b"two")),
+            (b"a/1", Some(b"one")),
+            (b"a/3", Some(b"three")),
+            (b"b/1", Some(b"other")),
+        ],
+    );
+    commit_changes(&store, vec![(b"a/2", None)]);
+    let mut keys = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    while let Some((key, _)) = store.state_next(b"a/", after.as_deref()).expect("read") {
+        keys.push(key.clone());
+        after = Some(key);
+    }
+    assert_eq!(keys, vec![b"a/1".to_vec(), b"a/3".to_vec()]);
+    assert_eq!(store.state_next(b"c/", None).expect("read"), None);
+}
