@@ -69,6 +69,7 @@ struct Pending {
     hash: Hash,
     size: usize,
     arrival: u64,
+    admitted_at: std::time::Instant,
 }
 
 #[derive(Debug, Default)]
@@ -189,6 +190,7 @@ impl Mempool {
                 hash,
                 size,
                 arrival,
+                admitted_at: std::time::Instant::now(),
             },
         );
         Ok(hash)
@@ -278,6 +280,30 @@ impl Mempool {
 
     /// Forgets transactions made obsolete by a committed block: those it included and any
     /// other with a nonce below its signer's new next nonce.
+    /// Drops every transaction that has waited longer than `max_age` (one held back by a nonce
+    /// gap that never closed, say), so it cannot hold mempool space for ever. Returns how many.
+    pub fn evict_older_than(&self, max_age: std::time::Duration) -> usize {
+        let mut inner = self.inner.lock();
+        let Inner {
+            by_account,
+            by_hash,
+            ..
+        } = &mut *inner;
+        let mut evicted = 0;
+        by_account.retain(|_, pending| {
+            pending.retain(|_, entry| {
+                let keep = entry.admitted_at.elapsed() <= max_age;
+                if !keep {
+                    by_hash.remove(&entry.hash);
+                    evicted += 1;
+                }
+                keep
+            });
+            !pending.is_empty()
+        });
+        evicted
+    }
+
     pub fn remove_committed(&self, committed: &[Transaction], view: &dyn AccountView) {
         let mut inner = self.inner.lock();
         let Inner {

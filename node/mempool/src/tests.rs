@@ -136,3 +136,24 @@ fn select_drops_entries_that_fell_below_the_next_nonce() {
         "stale entries are dropped, not kept forever"
     );
 }
+
+#[test]
+fn transactions_waiting_too_long_are_evicted() {
+    let (alice, _, view) = setup();
+    let pool = pool(10);
+    // Nonce 1 waits behind a nonce 0 that never comes.
+    pool.admit(tx(&alice, 1), &view).expect("admitted");
+    assert_eq!(
+        pool.evict_older_than(std::time::Duration::from_secs(3600)),
+        0
+    );
+    assert_eq!(pool.len(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(
+        pool.evict_older_than(std::time::Duration::from_millis(1)),
+        1
+    );
+    assert!(pool.is_empty());
+    // The same transaction can be admitted again afterwards.
+    pool.admit(tx(&alice, 1), &view).expect("admitted again");
+}

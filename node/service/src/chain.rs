@@ -154,6 +154,10 @@ impl SyncError {
     }
 }
 
+/// How long a transaction may wait in the mempool (held back by a nonce gap, say) before it is
+/// dropped; its sender can submit it again.
+const MEMPOOL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// A block built and executed, waiting for its certificate.
 #[derive(Debug)]
 pub struct Proposal {
@@ -686,6 +690,10 @@ impl ChainInstance {
         self.refresh_validators()?;
         self.mempool
             .remove_committed(&block.transactions, &StoreState(&self.store));
+        let evicted = self.mempool.evict_older_than(MEMPOOL_MAX_AGE);
+        if evicted > 0 {
+            tracing::info!(target: "mempool", evicted, "dropped transactions that waited over 10 minutes");
+        }
         let m = &self.metrics;
         m.height.set(i64::try_from(tip.height).unwrap_or(i64::MAX));
         m.mempool_size.set(self.mempool.len() as i64);
