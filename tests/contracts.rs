@@ -184,4 +184,28 @@ fn the_sdk_example_contract_runs_from_its_artifact() {
     ]);
     assert!(!ok);
     assert!(err.contains("the amount must be 8 bytes"), "{err}");
+
+    // Upgrade: refused for anyone but the owner; the owner's is recorded and takes effect.
+    let wat_counter = wat::parse_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../runtime/tests/fixtures/counter.wat"
+    ))
+    .expect("fixture");
+    let file = dir.path().join("v2.wasm");
+    std::fs::write(&file, &wat_counter).expect("write");
+    let path = file.to_str().expect("utf-8");
+    let (ok, _, err) = with(&["contract", "upgrade", &id, path, "--as", "merchant-bank"]);
+    assert!(!ok);
+    assert!(err.contains("only the contract's owner"), "{err}");
+    let (ok, out, err) = with(&["contract", "upgrade", &id, path, "--as", "huaxia-motors"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("now runs code"), "{out}");
+    let (ok, out, err) = with(&["contract", "show", &id, "--output", "json"]);
+    assert!(ok, "{err}");
+    let shown: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(shown["upgrades"].as_array().expect("upgrades").len(), 1);
+    assert_eq!(
+        shown["code_hash"],
+        catena_primitives::Hash::digest(&wat_counter).to_string()
+    );
 }

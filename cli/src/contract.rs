@@ -33,6 +33,15 @@ pub enum ContractCommand {
         #[command(flatten)]
         send: SendArgs,
     },
+    /// Point a contract at new code (its owner only): uploads the file, then upgrades. The old
+    /// code stays stored and the upgrade is recorded.
+    Upgrade {
+        contract: Hash,
+        /// The new compiled `.wasm` file.
+        file: PathBuf,
+        #[command(flatten)]
+        send: SendArgs,
+    },
     /// Show a contract: its code hash, owner, creation height and upgrades.
     Show {
         contract: Hash,
@@ -50,17 +59,7 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
     match command {
         ContractCommand::Deploy { file, input, send } => {
             let input = hex_input(&input)?;
-            let code =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            if !code.starts_with(b"\0asm") {
-                bail!("{} is not a WebAssembly binary (.wasm)", file.display());
-            }
-            let code_hash = Hash::digest(&code);
-            if send.no_wait {
-                bail!("deploy waits for the upload before instantiating: drop --no-wait");
-            }
-            send_call(home, &send, Call::UploadCode(code))?;
-            println!("code {code_hash} stored");
+            let code_hash = upload(home, &send, &file)?;
             let view = send_call(home, &send, Call::Instantiate { code_hash, input })?
                 .context("instantiation was not committed")?;
             let output = view.receipt.map(|r| r.output).unwrap_or_default();
@@ -95,6 +94,23 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
             }
             Ok(())
         }
+        ContractCommand::Upgrade {
+            contract,
+            file,
+            send,
+        } => {
+            let code_hash = upload(home, &send, &file)?;
+            send_call(
+                home,
+                &send,
+                Call::UpgradeContract {
+                    contract,
+                    code_hash,
+                },
+            )?;
+            println!("contract {contract} now runs code {code_hash}");
+            Ok(())
+        }
         ContractCommand::Show { contract, query } => {
             let client = ApiClient::new(&api_url(home, &query));
             print_value(
@@ -103,4 +119,19 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
             )
         }
     }
+}
+
+/// Uploads a `.wasm` file and waits for it; returns its code hash.
+fn upload(home: Option<&Path>, send: &SendArgs, file: &Path) -> anyhow::Result<Hash> {
+    let code = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if !code.starts_with(b"\0asm") {
+        bail!("{} is not a WebAssembly binary (.wasm)", file.display());
+    }
+    if send.no_wait {
+        bail!("the code must be stored before it is used: drop --no-wait");
+    }
+    let code_hash = Hash::digest(&code);
+    send_call(home, send, Call::UploadCode(code))?;
+    println!("code {code_hash} stored");
+    Ok(code_hash)
 }
