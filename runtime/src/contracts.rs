@@ -5,7 +5,7 @@
 use catena_primitives::{contract_id, AccountId, ContractEvent, Hash, Transaction};
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
-use crate::wasm::{self, CallContext, ContractError, ContractStorage};
+use crate::wasm::{self, CallContext, ContractError, World};
 use crate::{keys, BlockContext, Overlay};
 
 /// A contract as recorded in state.
@@ -29,38 +29,50 @@ pub(crate) struct Produced {
 /// A failed contract transaction: the reason and the fuel it burned.
 pub(crate) type Failure = (String, u64);
 
-/// A contract's own key space in the transaction's overlay.
-struct ContractView<'o, 'a> {
+/// Every contract's storage and code in the transaction's overlay.
+struct TxWorld<'o, 'a> {
     overlay: &'o mut Overlay<'a>,
-    prefix: Vec<u8>,
 }
 
-impl ContractView<'_, '_> {
-    fn key(&self, key: &[u8]) -> Vec<u8> {
-        let mut full = self.prefix.clone();
-        full.extend_from_slice(key);
-        full
-    }
+fn storage_key(contract: &Hash, key: &[u8]) -> Vec<u8> {
+    let mut full = keys::contract_storage_prefix(contract);
+    full.extend_from_slice(key);
+    full
 }
 
-impl ContractStorage for ContractView<'_, '_> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        self.overlay.get(&self.key(key)).map_err(|e| e.to_string())
+impl World for TxWorld<'_, '_> {
+    fn get(&self, contract: &Hash, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        self.overlay
+            .get(&storage_key(contract, key))
+            .map_err(|e| e.to_string())
     }
-    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<crate::Entry>, String> {
+    fn next(
+        &self,
+        contract: &Hash,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<crate::Entry>, String> {
+        let skip = keys::contract_storage_prefix(contract).len();
         let found = self
             .overlay
-            .next(&self.key(prefix), after.map(|a| self.key(a)).as_deref())
+            .next(
+                &storage_key(contract, prefix),
+                after.map(|a| storage_key(contract, a)).as_deref(),
+            )
             .map_err(|e| e.to_string())?;
-        Ok(found.map(|(key, value)| (key[self.prefix.len()..].to_vec(), value)))
+        Ok(found.map(|(key, value)| (key[skip..].to_vec(), value)))
     }
-    fn set(&mut self, key: &[u8], value: &[u8]) {
-        let key = self.key(key);
-        self.overlay.put(key, value.to_vec());
+    fn set(&mut self, contract: &Hash, key: &[u8], value: &[u8]) {
+        self.overlay.put(storage_key(contract, key), value.to_vec());
     }
-    fn remove(&mut self, key: &[u8]) {
-        let key = self.key(key);
-        self.overlay.tx.insert(key, None);
+    fn remove(&mut self, contract: &Hash, key: &[u8]) {
+        self.overlay.tx.insert(storage_key(contract, key), None);
+    }
+    fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
+        let record: ContractRecord = read(self.overlay, &keys::contract(contract))
+            .map_err(|(e, _)| e)?
+            .ok_or_else(|| format!("no contract {contract}"))?;
+        code_of(self.overlay, &record.code_hash).map_err(|(e, _)| e)
     }
 }
 
@@ -179,16 +191,22 @@ fn run(
     method: &str,
     input: &[u8],
 ) -> Result<Produced, Failure> {
-    let mut view = ContractView {
-        overlay,
-        prefix: keys::contract_storage_prefix(contract),
-    };
+    let mut world = TxWorld { overlay };
     let call = CallContext {
+        origin: tx.signer,
         caller: tx.signer,
         block_height: context.height,
         block_time_ms: context.time_ms,
     };
-    let outcome = wasm::shared().call(code, method, input, call, &mut view, context.max_tx_fuel);
+    let outcome = wasm::shared().call(
+        *contract,
+        code,
+        method,
+        input,
+        call,
+        &mut world,
+        context.max_tx_fuel,
+    );
     match outcome.result {
         Ok(output) => Ok(Produced {
             output,
@@ -196,7 +214,7 @@ fn run(
                 .events
                 .into_iter()
                 .map(|e| ContractEvent {
-                    contract: *contract,
+                    contract: e.contract,
                     topic: e.topic,
                     data: e.data,
                 })

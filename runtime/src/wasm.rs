@@ -23,8 +23,10 @@ use wasmtime::{
 pub const ABI_MODULE: &str = "catena_v1";
 /// The largest linear memory of one contract instance.
 pub const MAX_MEMORY_BYTES: usize = 16 << 20;
-/// Native stack wasm frames may use: deep recursion traps with "call stack exhausted".
-pub const MAX_WASM_STACK_BYTES: usize = 512 << 10;
+/// Native stack wasm frames may use per call: deep recursion traps with "call stack
+/// exhausted". Nested contract calls each get this much again, so the worst case is
+/// [`MAX_CALL_DEPTH`] × this (1 MiB), within the 2 MiB stacks of the threads that execute blocks.
+pub const MAX_WASM_STACK_BYTES: usize = 256 << 10;
 /// The largest contract code accepted.
 pub const MAX_CODE_BYTES: usize = 2 << 20;
 /// The largest return value, event payload, storage key and storage value.
@@ -43,19 +45,30 @@ const ED25519_VERIFY_BYTES: usize = 4_096;
 /// Extra fuel for a storage write, which every node keeps for ever.
 const FUEL_PER_STORED_BYTE: u64 = 50;
 
-/// What a contract's storage looks like from the sandbox: the caller gives it the contract's
-/// own key space within the transaction's overlay.
-pub trait ContractStorage {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
-    /// The first entry whose key starts with `prefix` and sorts after `after`.
-    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, String>;
-    fn set(&mut self, key: &[u8], value: &[u8]);
-    fn remove(&mut self, key: &[u8]);
+/// Contracts' storage and code as the sandbox sees them: each contract has its own key space;
+/// the runtime backs this with the transaction's overlay.
+pub trait World {
+    fn get(&self, contract: &Hash, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    /// The first entry of `contract` whose key starts with `prefix` and sorts after `after`.
+    fn next(
+        &self,
+        contract: &Hash,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<Entry>, String>;
+    fn set(&mut self, contract: &Hash, key: &[u8], value: &[u8]);
+    fn remove(&mut self, contract: &Hash, key: &[u8]);
+    /// The code `contract` runs now, or why it cannot be called.
+    fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String>;
 }
 
 /// The facts of the call a contract may read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallContext {
+    /// The account that signed the transaction.
+    pub origin: AccountId,
+    /// Who called: the origin for a transaction's call, the calling contract's id (as 32
+    /// bytes) for a call from another contract.
     pub caller: AccountId,
     pub block_height: u64,
     pub block_time_ms: u64,
@@ -64,9 +77,13 @@ pub struct CallContext {
 /// An event a contract emitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
+    pub contract: Hash,
     pub topic: Vec<u8>,
     pub data: Vec<u8>,
 }
+
+/// How deep contracts may call each other (the transaction's call is depth 1).
+pub const MAX_CALL_DEPTH: usize = 4;
 
 /// Why a contract call stopped without success. The same code, input, state and fuel give the
 /// same error and the same fuel used on every node.
@@ -101,13 +118,17 @@ pub struct CallOutcome {
     pub events: Vec<Event>,
 }
 
-// The storage of the running call, reachable from host functions for the duration of the call
+// The world of the running call, reachable from host functions for the duration of the call
 // only (a scoped thread-local: wasmtime runs host functions on the calling thread, and its store
-// data must be 'static, so it cannot hold the borrow itself).
-environmental::environmental!(call_storage: trait ContractStorage);
+// data must be 'static, so it cannot hold the borrow itself). Nested calls stack on it.
+environmental::environmental!(call_world: trait World);
 
 struct HostState {
     limits: StoreLimits,
+    engine: ContractEngine,
+    /// The running contract, and every contract below it on the call stack.
+    contract: Hash,
+    stack: Vec<Hash>,
     context: CallContext,
     input: Vec<u8>,
     output: Option<Vec<u8>>,
@@ -220,14 +241,41 @@ impl ContractEngine {
             .unwrap_or(false)
     }
 
-    /// Calls `entry` (an exported `() -> ()` function) of `code` with `input`, at most `fuel`.
+    /// Calls `entry` (an exported `() -> ()` function) of `contract`, running `code`, with
+    /// `input`, at most `fuel`. Its writes reach `world` only if it succeeds.
+    #[allow(clippy::too_many_arguments)]
     pub fn call(
         &self,
+        contract: Hash,
         code: &[u8],
         entry: &str,
         input: &[u8],
         context: CallContext,
-        storage: &mut dyn ContractStorage,
+        world: &mut dyn World,
+        fuel: u64,
+    ) -> CallOutcome {
+        self.call_on_stack(
+            contract,
+            Vec::new(),
+            code,
+            entry,
+            input,
+            context,
+            world,
+            fuel,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call_on_stack(
+        &self,
+        contract: Hash,
+        stack: Vec<Hash>,
+        code: &[u8],
+        entry: &str,
+        input: &[u8],
+        context: CallContext,
+        world: &mut dyn World,
         fuel: u64,
     ) -> CallOutcome {
         let pre = match self.prepare(code) {
@@ -240,43 +288,82 @@ impl ContractEngine {
                 }
             }
         };
-        run(&self.engine, &pre, entry, input, context, storage, fuel)
+        let frame = Frame {
+            engine: self.clone(),
+            contract,
+            stack,
+            context,
+        };
+        run(&pre, frame, entry, input, world, fuel)
     }
 }
 
-/// The call's writes, kept apart until it succeeds: a failed call changes nothing.
-struct Buffered<'a> {
-    base: &'a dyn ContractStorage,
-    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+/// Who runs: the engine, the contract, the contracts below it, the call's facts.
+struct Frame {
+    engine: ContractEngine,
+    contract: Hash,
+    stack: Vec<Hash>,
+    context: CallContext,
 }
 
-impl ContractStorage for Buffered<'_> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        match self.writes.get(key) {
+/// The call's writes, kept apart until it succeeds: a failed call changes nothing. Keys are the
+/// contract id followed by the contract's key.
+struct Buffered<'a> {
+    base: &'a mut dyn World,
+    writes: crate::Changes,
+}
+
+fn full_key(contract: &Hash, key: &[u8]) -> Vec<u8> {
+    let mut full = contract.0.to_vec();
+    full.extend_from_slice(key);
+    full
+}
+
+impl World for Buffered<'_> {
+    fn get(&self, contract: &Hash, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        match self.writes.get(&full_key(contract, key)) {
             Some(value) => Ok(value.clone()),
-            None => self.base.get(key),
+            None => self.base.get(contract, key),
         }
     }
-    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, String> {
-        crate::next_in_layers(&[&self.writes], prefix, after, |p, a| self.base.next(p, a))
+    fn next(
+        &self,
+        contract: &Hash,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<Entry>, String> {
+        let found = crate::next_in_layers(
+            &[&self.writes],
+            &full_key(contract, prefix),
+            after.map(|a| full_key(contract, a)).as_deref(),
+            |p, a| {
+                let below = self.base.next(contract, &p[32..], a.map(|a| &a[32..]))?;
+                Ok::<_, String>(below.map(|(k, v)| (full_key(contract, &k), v)))
+            },
+        )?;
+        Ok(found.map(|(k, v)| (k[32..].to_vec(), v)))
     }
-    fn set(&mut self, key: &[u8], value: &[u8]) {
-        self.writes.insert(key.to_vec(), Some(value.to_vec()));
+    fn set(&mut self, contract: &Hash, key: &[u8], value: &[u8]) {
+        self.writes
+            .insert(full_key(contract, key), Some(value.to_vec()));
     }
-    fn remove(&mut self, key: &[u8]) {
-        self.writes.insert(key.to_vec(), None);
+    fn remove(&mut self, contract: &Hash, key: &[u8]) {
+        self.writes.insert(full_key(contract, key), None);
+    }
+    fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
+        self.base.code_of(contract)
     }
 }
 
 fn run(
-    engine: &Engine,
     pre: &InstancePre<HostState>,
+    frame: Frame,
     entry: &str,
     input: &[u8],
-    context: CallContext,
-    storage: &mut dyn ContractStorage,
+    world: &mut dyn World,
     fuel: u64,
 ) -> CallOutcome {
+    let engine = frame.engine.engine.clone();
     let state = HostState {
         limits: StoreLimitsBuilder::new()
             .memory_size(MAX_MEMORY_BYTES)
@@ -286,19 +373,22 @@ fn run(
             .instances(1)
             .trap_on_grow_failure(true)
             .build(),
-        context,
+        engine: frame.engine,
+        contract: frame.contract,
+        stack: frame.stack,
+        context: frame.context,
         input: input.to_vec(),
         output: None,
         events: Vec::new(),
         failure: None,
     };
-    let mut store: Store<HostState> = Store::new(engine, state);
+    let mut store: Store<HostState> = Store::new(&engine, state);
     store.limiter(|s| &mut s.limits);
     let mut buffered = Buffered {
-        base: &*storage,
-        writes: BTreeMap::new(),
+        base: world,
+        writes: crate::Changes::new(),
     };
-    let outcome = call_storage::using(&mut buffered, || {
+    let outcome = call_world::using(&mut buffered, || {
         store
             .set_fuel(fuel)
             .map_err(|e| ContractError::Trap(e.to_string()))?;
@@ -316,13 +406,14 @@ fn run(
     let remaining = store.get_fuel().unwrap_or(0);
     let fuel_used = fuel.saturating_sub(remaining);
     let state = store.into_data();
-    let writes = buffered.writes;
+    let Buffered { base, writes } = buffered;
     match outcome {
         Ok(()) => {
             for (key, value) in writes {
+                let contract = Hash(key[..32].try_into().expect("a full key starts with the id"));
                 match value {
-                    Some(value) => storage.set(&key, &value),
-                    None => storage.remove(&key),
+                    Some(value) => base.set(&contract, &key[32..], &value),
+                    None => base.remove(&contract, &key[32..]),
                 }
             }
             CallOutcome {
@@ -487,7 +578,8 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 MAX_KEY_BYTES,
                 "a storage key",
             )?;
-            let read = call_storage::with(|s| s.get(&key))
+            let contract = caller.data().contract;
+            let read = call_world::with(|w| w.get(&contract, &key))
                 .unwrap_or_else(|| Err("no storage is attached to this call".into()));
             let value = match read {
                 Ok(value) => value,
@@ -530,7 +622,8 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 "a storage value",
             )?;
             charge(&mut caller, key.len() + value.len(), FUEL_PER_STORED_BYTE)?;
-            call_storage::with(|s| s.set(&key, &value));
+            let contract = caller.data().contract;
+            call_world::with(|w| w.set(&contract, &key, &value));
             Ok(())
         },
     )?;
@@ -563,7 +656,8 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                     "a storage key",
                 )?)
             };
-            let found = call_storage::with(|s| s.next(&prefix, after.as_deref()))
+            let contract = caller.data().contract;
+            let found = call_world::with(|w| w.next(&contract, &prefix, after.as_deref()))
                 .unwrap_or_else(|| Err("no storage is attached to this call".into()));
             let entry = match found {
                 Ok(entry) => entry,
@@ -600,8 +694,105 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 MAX_KEY_BYTES,
                 "a storage key",
             )?;
-            call_storage::with(|s| s.remove(&key));
+            let contract = caller.data().contract;
+            call_world::with(|w| w.remove(&contract, &key));
             Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "origin",
+        |mut caller: Caller<'_, HostState>, out_ptr: i32| -> Result<(), wasmtime::Error> {
+            let account = caller.data().context.origin.0;
+            write_bytes(&mut caller, out_ptr, &account, "the origin")
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "call_contract",
+        |mut caller: Caller<'_, HostState>,
+         id_ptr: i32,
+         method_ptr: i32,
+         method_len: i32,
+         input_ptr: i32,
+         input_len: i32,
+         out_ptr: i32,
+         out_cap: i32|
+         -> Result<i32, wasmtime::Error> {
+            let id = read_bytes(&mut caller, id_ptr, 32, 32, "a contract id")?;
+            let callee = Hash(id.try_into().expect("32 bytes read"));
+            let method = read_bytes(&mut caller, method_ptr, method_len, 64, "a method name")?;
+            let Ok(method) = String::from_utf8(method) else {
+                return refuse(&mut caller, "a method name must be UTF-8".into());
+            };
+            let input = read_bytes(
+                &mut caller,
+                input_ptr,
+                input_len,
+                MAX_VALUE_BYTES,
+                "call input",
+            )?;
+            let (me, mut stack, engine, context) = {
+                let d = caller.data();
+                (
+                    d.contract,
+                    d.stack.clone(),
+                    d.engine.clone(),
+                    d.context.clone(),
+                )
+            };
+            if stack.len() + 1 >= MAX_CALL_DEPTH {
+                return refuse(
+                    &mut caller,
+                    format!("contract calls nest at most {MAX_CALL_DEPTH} deep"),
+                );
+            }
+            if callee == me || stack.contains(&callee) {
+                return refuse(&mut caller, format!("re-entrant call to contract {callee}"));
+            }
+            if method == "init" {
+                return refuse(
+                    &mut caller,
+                    "'init' runs only when a contract is created".into(),
+                );
+            }
+            stack.push(me);
+            let fuel = caller.get_fuel()?;
+            let nested = CallContext {
+                caller: AccountId(me.0),
+                ..context
+            };
+            let outcome = call_world::with(|w| match w.code_of(&callee) {
+                Ok(code) => {
+                    engine.call_on_stack(callee, stack, &code, &method, &input, nested, w, fuel)
+                }
+                Err(reason) => CallOutcome {
+                    result: Err(ContractError::Abi(reason)),
+                    fuel_used: 0,
+                    events: Vec::new(),
+                },
+            })
+            .unwrap_or_else(|| CallOutcome {
+                result: Err(ContractError::State(
+                    "no world is attached to this call".into(),
+                )),
+                fuel_used: 0,
+                events: Vec::new(),
+            });
+            caller.set_fuel(fuel.saturating_sub(outcome.fuel_used))?;
+            match outcome.result {
+                Ok(output) => {
+                    caller.data_mut().events.extend(outcome.events);
+                    if output.len() <= usize::try_from(out_cap).unwrap_or(0) {
+                        write_bytes(&mut caller, out_ptr, &output, "the call's output")?;
+                    }
+                    Ok(output.len() as i32)
+                }
+                Err(e) => refuse(
+                    &mut caller,
+                    format!("call to contract {callee} '{method}' failed: {e}"),
+                ),
+            }
         },
     )?;
     linker.func_wrap(
@@ -645,7 +836,12 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 MAX_EVENT_BYTES,
                 "event data",
             )?;
-            caller.data_mut().events.push(Event { topic, data });
+            let contract = caller.data().contract;
+            caller.data_mut().events.push(Event {
+                contract,
+                topic,
+                data,
+            });
             Ok(())
         },
     )?;

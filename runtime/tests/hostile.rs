@@ -4,22 +4,52 @@
 
 use std::collections::BTreeMap;
 
-use catena_primitives::AccountId;
+use catena_primitives::{AccountId, Hash};
 use catena_runtime::wasm::{
-    CallContext, CallOutcome, ContractEngine, ContractError, ContractStorage, MAX_MEMORY_BYTES,
+    CallContext, CallOutcome, ContractEngine, ContractError, World, MAX_MEMORY_BYTES,
 };
 use catena_runtime::Entry;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct MapStorage(BTreeMap<Vec<u8>, Vec<u8>>);
+/// The contract under test.
+const THIS: Hash = Hash([5; 32]);
 
-impl ContractStorage for MapStorage {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        Ok(self.0.get(key).cloned())
+/// In-memory storage: `.0` is the contract under test's, `others` every other contract's, and
+/// `code` what each contract runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct MapStorage(
+    BTreeMap<Vec<u8>, Vec<u8>>,
+    BTreeMap<(Hash, Vec<u8>), Vec<u8>>,
+    BTreeMap<Hash, Vec<u8>>,
+);
+
+impl MapStorage {
+    fn set(&mut self, key: &[u8], value: &[u8]) {
+        World::set(self, &THIS, key, value);
     }
-    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, String> {
+    fn of(&self, contract: &Hash) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        if *contract == THIS {
+            return self.0.clone();
+        }
+        self.1
+            .iter()
+            .filter(|((c, _), _)| c == contract)
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+impl World for MapStorage {
+    fn get(&self, contract: &Hash, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.of(contract).get(key).cloned())
+    }
+    fn next(
+        &self,
+        contract: &Hash,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<Entry>, String> {
         Ok(self
-            .0
+            .of(contract)
             .range(
                 after.map_or(prefix.to_vec(), |a| {
                     let mut next = a.to_vec();
@@ -30,11 +60,25 @@ impl ContractStorage for MapStorage {
             .find(|(k, _)| k.starts_with(prefix))
             .map(|(k, v)| (k.clone(), v.clone())))
     }
-    fn set(&mut self, key: &[u8], value: &[u8]) {
-        self.0.insert(key.to_vec(), value.to_vec());
+    fn set(&mut self, contract: &Hash, key: &[u8], value: &[u8]) {
+        if *contract == THIS {
+            self.0.insert(key.to_vec(), value.to_vec());
+        } else {
+            self.1.insert((*contract, key.to_vec()), value.to_vec());
+        }
     }
-    fn remove(&mut self, key: &[u8]) {
-        self.0.remove(key);
+    fn remove(&mut self, contract: &Hash, key: &[u8]) {
+        if *contract == THIS {
+            self.0.remove(key);
+        } else {
+            self.1.remove(&(*contract, key.to_vec()));
+        }
+    }
+    fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
+        self.2
+            .get(contract)
+            .cloned()
+            .ok_or_else(|| format!("no contract {contract}"))
     }
 }
 
@@ -45,6 +89,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 fn context() -> CallContext {
     CallContext {
+        origin: AccountId([7; 32]),
         caller: AccountId([7; 32]),
         block_height: 10,
         block_time_ms: 1_767_225_600_000,
@@ -61,7 +106,7 @@ fn run_twice(name: &str, input: &[u8], storage: &MapStorage) -> (CallOutcome, Ma
     for _ in 0..2 {
         let engine = ContractEngine::new().expect("engine");
         let mut storage = storage.clone();
-        outcomes.push(engine.call(&code, "call", input, context(), &mut storage, FUEL));
+        outcomes.push(engine.call(THIS, &code, "call", input, context(), &mut storage, FUEL));
         after.push(storage);
     }
     assert_eq!(
@@ -148,6 +193,7 @@ fn a_contract_reads_writes_emits_and_returns() {
     let engine = ContractEngine::new().expect("engine");
     let mut storage = seeded();
     let starved = engine.call(
+        THIS,
         &fixture("counter"),
         "call",
         &3u64.to_le_bytes(),
@@ -159,6 +205,7 @@ fn a_contract_reads_writes_emits_and_returns() {
     assert_eq!(storage, seeded());
     // An unknown method.
     let missing = engine.call(
+        THIS,
         &fixture("counter"),
         "nope",
         b"",
@@ -225,4 +272,65 @@ fn storage_is_listed_by_prefix_with_the_calls_own_changes_merged() {
     assert_eq!(outcome.result, Ok(b"a/0a/1a/9".to_vec()));
     let keys: Vec<&[u8]> = after.0.keys().map(Vec::as_slice).collect();
     assert_eq!(keys, vec![&b"a/0"[..], b"a/1", b"a/9", b"b/1", b"c/1"]);
+}
+
+#[test]
+fn contracts_call_contracts_and_a_failure_anywhere_changes_nothing() {
+    let counter = Hash([6; 32]);
+    let mut world = MapStorage::default();
+    world.2.insert(THIS, fixture("proxy"));
+    world.2.insert(counter, fixture("counter"));
+    World::set(&mut world, &counter, b"n", &5u64.to_le_bytes());
+    let call = |input: Vec<u8>, world: &MapStorage| {
+        let engine = ContractEngine::new().expect("engine");
+        let mut world = world.clone();
+        let outcome = engine.call(
+            THIS,
+            &fixture("proxy"),
+            "call",
+            &input,
+            context(),
+            &mut world,
+            FUEL,
+        );
+        (outcome, world)
+    };
+    let with_input = |target: Hash, rest: &[u8]| {
+        let mut input = target.0.to_vec();
+        input.extend_from_slice(rest);
+        input
+    };
+
+    let (outcome, after) = call(with_input(counter, &3u64.to_le_bytes()), &world);
+    assert_eq!(outcome.result, Ok(8u64.to_le_bytes().to_vec()));
+    assert_eq!(
+        after.of(&counter).get(&b"n"[..]),
+        Some(&8u64.to_le_bytes().to_vec())
+    );
+    assert_eq!(after.0.get(&b"p"[..]), Some(&b"p".to_vec()));
+    assert_eq!(outcome.events.len(), 1);
+    assert_eq!(
+        outcome.events[0].contract, counter,
+        "the callee's event is its own"
+    );
+
+    // The callee fails: the whole call fails, and neither contract's storage changes.
+    let (outcome, after) = call(with_input(counter, b"bad"), &world);
+    let error = outcome.result.expect_err("fails").to_string();
+    assert!(error.contains("failed: input must be 8 bytes"), "{error}");
+    assert_eq!(after, world);
+
+    // A contract cannot call back into one already on the call stack.
+    let (outcome, after) = call(with_input(THIS, &with_input(counter, b"")), &world);
+    let error = outcome.result.expect_err("refused").to_string();
+    assert!(error.contains("re-entrant call"), "{error}");
+    assert_eq!(after, world);
+
+    // An unknown contract.
+    let (outcome, _) = call(with_input(Hash([9; 32]), b""), &world);
+    assert!(outcome
+        .result
+        .expect_err("refused")
+        .to_string()
+        .contains("no contract"));
 }

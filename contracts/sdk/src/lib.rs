@@ -30,6 +30,16 @@ mod sys {
             out_cap: i32,
         ) -> i32;
         pub fn caller(out_ptr: i32);
+        pub fn origin(out_ptr: i32);
+        pub fn call_contract(
+            id_ptr: i32,
+            method_ptr: i32,
+            method_len: i32,
+            input_ptr: i32,
+            input_len: i32,
+            out_ptr: i32,
+            out_cap: i32,
+        ) -> i32;
         pub fn block_height() -> i64;
         pub fn block_time_ms() -> i64;
         pub fn emit_event(topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32);
@@ -81,6 +91,38 @@ pub fn caller() -> [u8; 32] {
     let mut out = [0u8; 32];
     // SAFETY: the host writes exactly 32 bytes to our buffer.
     unsafe { sys::caller(out.as_mut_ptr() as i32) };
+    out
+}
+
+/// The account that signed the transaction.
+pub fn origin() -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: the host writes exactly 32 bytes to our buffer.
+    unsafe { sys::origin(out.as_mut_ptr() as i32) };
+    out
+}
+
+/// Calls `method` of contract `id` with `input` and returns its output, which must fit in
+/// `max_output` bytes (a call is never repeated: it may have changed state). If the callee fails,
+/// this call fails too (with its reason), and nothing either wrote is kept.
+pub fn call(id: &[u8; 32], method: &str, input: &[u8], max_output: usize) -> Vec<u8> {
+    let mut out = vec![0u8; max_output];
+    // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
+    let n = unsafe {
+        sys::call_contract(
+            id.as_ptr() as i32,
+            ptr(method.as_bytes()),
+            len(method.as_bytes()),
+            ptr(input),
+            len(input),
+            out.as_mut_ptr() as i32,
+            len(&out),
+        )
+    } as usize;
+    if n > out.len() {
+        fail("a contract call returned more than the caller's max_output");
+    }
+    out.truncate(n);
     out
 }
 
