@@ -33,6 +33,19 @@ pub trait StateReader {
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+thread_local! {
+    /// Steps taken by [`next_in_layers`] on this thread since the last [`take_layer_steps`]: a
+    /// contract pays for each (removed entries it walks over included), so a listing cannot be
+    /// made arbitrarily expensive for the same fuel. Deterministic: every node walks the same
+    /// layers.
+    static LAYER_STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The steps [`next_in_layers`] took since the last call, and a reset.
+pub fn take_layer_steps() -> u64 {
+    LAYER_STEPS.with(|steps| steps.replace(0))
+}
+
 /// [`StateReader::next`] through layers of pending changes (topmost first) over a base: a `None`
 /// in a layer hides the key below it.
 pub fn next_in_layers<E>(
@@ -42,8 +55,10 @@ pub fn next_in_layers<E>(
     base: impl Fn(&[u8], Option<&[u8]>) -> Result<Option<Entry>, E>,
 ) -> Result<Option<Entry>, E> {
     use std::ops::Bound;
-    let mut cursor: Option<Vec<u8>> = after.map(<[u8]>::to_vec);
+    // An `after` before the prefix means the whole prefix.
+    let mut cursor: Option<Vec<u8>> = after.filter(|a| *a >= prefix).map(<[u8]>::to_vec);
     loop {
+        LAYER_STEPS.with(|steps| steps.set(steps.get() + 1));
         let lower = match &cursor {
             Some(key) => Bound::Excluded(key.clone()),
             None => Bound::Included(prefix.to_vec()),

@@ -585,3 +585,18 @@ fn next_in_layers_merges_overrides_and_removals() {
         ]
     );
 }
+
+#[test]
+fn walking_over_removed_entries_is_counted_so_it_can_be_charged() {
+    let mut tombstones = Changes::new();
+    for i in 0..1_000u32 {
+        tombstones.insert(format!("p/{i:04}").into_bytes(), None);
+    }
+    let state = MapState(Changes::new());
+    take_layer_steps();
+    let found =
+        next_in_layers(&[&tombstones], b"p/", None, |p, a| state.next(p, a)).expect("readable");
+    assert_eq!(found, None);
+    assert!(take_layer_steps() >= 1_000, "every removed entry is a step");
+    assert_eq!(take_layer_steps(), 0, "taking resets");
+}

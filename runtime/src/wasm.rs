@@ -42,6 +42,10 @@ const FUEL_PER_BYTE: u64 = 1;
 const FUEL_PER_HOST_CALL: u64 = 100;
 /// Fuel of an ed25519 check, counted as if it moved this many bytes.
 const ED25519_VERIFY_BYTES: usize = 4_096;
+/// Fuel per step of a storage listing (each entry looked at, removed ones included).
+const FUEL_PER_LISTING_STEP: u64 = 1_000;
+/// Fuel of instantiating a callee, on top of 1 per byte of its code.
+const FUEL_PER_NESTED_CALL: u64 = 10_000;
 /// Extra fuel for a storage write, which every node keeps for ever.
 const FUEL_PER_STORED_BYTE: u64 = 50;
 
@@ -593,7 +597,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             if value.len() <= usize::try_from(out_cap).unwrap_or(0) {
                 write_bytes(&mut caller, out_ptr, &value, "a storage value")?;
             } else {
-                charge(&mut caller, 0, 0)?;
+                charge(&mut caller, value.len(), FUEL_PER_BYTE)?;
             }
             Ok(value.len() as i32)
         },
@@ -657,8 +661,12 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 )?)
             };
             let contract = caller.data().contract;
+            crate::take_layer_steps();
             let found = call_world::with(|w| w.next(&contract, &prefix, after.as_deref()))
                 .unwrap_or_else(|| Err("no storage is attached to this call".into()));
+            let steps = crate::take_layer_steps();
+            charge(&mut caller, 0, 0)?;
+            charge(&mut caller, steps as usize, FUEL_PER_LISTING_STEP)?;
             let entry = match found {
                 Ok(entry) => entry,
                 Err(e) => {
@@ -675,7 +683,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             if record.len() <= usize::try_from(out_cap).unwrap_or(0) {
                 write_bytes(&mut caller, out_ptr, &record, "a storage entry")?;
             } else {
-                charge(&mut caller, 0, 0)?;
+                charge(&mut caller, record.len(), FUEL_PER_BYTE)?;
             }
             Ok(record.len() as i32)
         },
@@ -757,20 +765,27 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 );
             }
             stack.push(me);
+            let code = match call_world::with(|w| w.code_of(&callee))
+                .unwrap_or_else(|| Err("no world is attached to this call".into()))
+            {
+                Ok(code) => code,
+                Err(reason) => return refuse(&mut caller, reason),
+            };
+            // Loading and instantiating the callee is paid for by the caller.
+            charge(&mut caller, code.len(), FUEL_PER_BYTE)?;
+            charge(&mut caller, 0, 0)?;
+            charge(
+                &mut caller,
+                (FUEL_PER_NESTED_CALL / FUEL_PER_BYTE) as usize,
+                FUEL_PER_BYTE,
+            )?;
             let fuel = caller.get_fuel()?;
             let nested = CallContext {
                 caller: AccountId(me.0),
                 ..context
             };
-            let outcome = call_world::with(|w| match w.code_of(&callee) {
-                Ok(code) => {
-                    engine.call_on_stack(callee, stack, &code, &method, &input, nested, w, fuel)
-                }
-                Err(reason) => CallOutcome {
-                    result: Err(ContractError::Abi(reason)),
-                    fuel_used: 0,
-                    events: Vec::new(),
-                },
+            let outcome = call_world::with(|w| {
+                engine.call_on_stack(callee, stack, &code, &method, &input, nested, w, fuel)
             })
             .unwrap_or_else(|| CallOutcome {
                 result: Err(ContractError::State(
@@ -782,6 +797,12 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             caller.set_fuel(fuel.saturating_sub(outcome.fuel_used))?;
             match outcome.result {
                 Ok(output) => {
+                    if caller.data().events.len() + outcome.events.len() > MAX_EVENTS {
+                        return refuse(
+                            &mut caller,
+                            format!("more than {MAX_EVENTS} events in one call"),
+                        );
+                    }
                     caller.data_mut().events.extend(outcome.events);
                     if output.len() <= usize::try_from(out_cap).unwrap_or(0) {
                         write_bytes(&mut caller, out_ptr, &output, "the call's output")?;

@@ -143,11 +143,19 @@ impl SyncError {
     /// Whether the validators certified a block that this node cannot reproduce: its
     /// certificate verified, yet re-executing it failed or gave other roots. The node's state
     /// (or code) has diverged from the chain's, and it must stop voting.
+    ///
+    /// Only a block whose transactions match its header (the transaction root checks) and
+    /// whose execution here fails or gives other roots counts: a gap, a wrong parent or altered
+    /// transactions are the sender's doing, not this node's.
     pub fn is_divergence(&self) -> bool {
         matches!(
             self,
             SyncError::Block {
-                source: ValidateError::Invalid(_),
+                source: ValidateError::Invalid(
+                    InvalidBlock::StateRoot { .. }
+                        | InvalidBlock::ReceiptsRoot { .. }
+                        | InvalidBlock::Execution(_)
+                ),
                 ..
             }
         )
@@ -458,11 +466,13 @@ impl ChainInstance {
                 }
                 // The block's fuel is spent: this transaction and those after it wait for the
                 // next block.
-                Err(ExecutionError::BlockFuelExceeded { tx, .. }) => {
-                    let at = transactions
-                        .iter()
-                        .position(|t| t.hash() == tx)
-                        .unwrap_or(transactions.len());
+                Err(ExecutionError::BlockFuelExceeded { tx, limit }) => {
+                    let Some(at) = transactions.iter().position(|t| t.hash() == tx) else {
+                        return Err(ChainError::Execution(ExecutionError::BlockFuelExceeded {
+                            tx,
+                            limit,
+                        }));
+                    };
                     transactions.truncate(at);
                 }
                 Err(e) => return Err(e.into()),
@@ -659,8 +669,13 @@ impl ChainInstance {
         let mut applied = 0;
         for (block, certificate) in response.blocks {
             let height = block.header.height;
-            if height <= self.tip()?.height {
+            let tip = self.tip()?.height;
+            if height <= tip {
                 continue; // already have it
+            }
+            if height != tip + 1 {
+                // A gap: only the next block can be checked against this node's state.
+                break;
             }
             self.validators()
                 .verify_certificate(&self.spec.chain_id, height, block.hash(), &certificate)

@@ -230,6 +230,13 @@ fn a_node_behind_catches_up_by_sync_and_refuses_forged_certificates() {
     assert!(error.to_string().contains("state root mismatch"), "{error}");
     assert_eq!(b.tip().expect("tip").height, 0);
 
+    // A genuine certified block after a gap is not applied and is not a divergence: a peer
+    // cannot make this node stop voting by skipping blocks.
+    let mut gap = response.clone();
+    gap.blocks.remove(0);
+    assert_eq!(b.apply_synced(gap).expect("nothing applicable"), 0);
+    assert_eq!(b.tip().expect("tip").height, 0);
+
     // A forged certificate (signatures of a non-quorum) is refused and nothing is applied.
     let mut forged = response.clone();
     forged.blocks[0].1.signatures.truncate(2);
