@@ -26,8 +26,22 @@ pub(crate) struct Produced {
     pub fuel_used: u64,
 }
 
-/// A failed contract transaction: the reason and the fuel it burned.
-pub(crate) type Failure = (String, u64);
+/// Why a contract transaction did not succeed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The call failed: the reason for its receipt, and the fuel it burned.
+    Call(String, u64),
+    /// This node could not read its state: the block cannot be executed here at all.
+    State(String),
+}
+
+impl Failure {
+    fn message(self) -> String {
+        match self {
+            Failure::Call(message, _) | Failure::State(message) => message,
+        }
+    }
+}
 
 /// Every contract's storage and code in the transaction's overlay.
 struct TxWorld<'o, 'a> {
@@ -70,22 +84,22 @@ impl World for TxWorld<'_, '_> {
     }
     fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
         let record: ContractRecord = read(self.overlay, &keys::contract(contract))
-            .map_err(|(e, _)| e)?
+            .map_err(Failure::message)?
             .ok_or_else(|| format!("no contract {contract}"))?;
-        code_of(self.overlay, &record.code_hash).map_err(|(e, _)| e)
+        code_of(self.overlay, &record.code_hash).map_err(Failure::message)
     }
 }
 
 fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, Failure> {
     overlay
         .get(key)
-        .map_err(|e| (e.to_string(), 0))?
+        .map_err(|e| Failure::State(e.to_string()))?
         .map(|bytes| {
             T::decode_all(&mut &bytes[..]).map_err(|e| {
-                (
-                    format!("stored {} cannot be decoded: {e}", keys::describe(key)),
-                    0,
-                )
+                Failure::State(format!(
+                    "stored {} cannot be decoded: {e}",
+                    keys::describe(key)
+                ))
             })
         })
         .transpose()
@@ -94,9 +108,13 @@ fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, Failu
 pub(crate) fn upload(overlay: &mut Overlay<'_>, code: &[u8]) -> Result<Produced, Failure> {
     let hash = wasm::shared()
         .validate(code)
-        .map_err(|e| (e.to_string(), 0))?;
+        .map_err(|e| Failure::Call(e.to_string(), 0))?;
     let key = keys::code(&hash);
-    if overlay.get(&key).map_err(|e| (e.to_string(), 0))?.is_none() {
+    if overlay
+        .get(&key)
+        .map_err(|e| Failure::State(e.to_string()))?
+        .is_none()
+    {
         overlay.put(key, code.to_vec());
     }
     Ok(Produced {
@@ -108,8 +126,8 @@ pub(crate) fn upload(overlay: &mut Overlay<'_>, code: &[u8]) -> Result<Produced,
 fn code_of(overlay: &Overlay<'_>, hash: &Hash) -> Result<Vec<u8>, Failure> {
     overlay
         .get(&keys::code(hash))
-        .map_err(|e| (e.to_string(), 0))?
-        .ok_or_else(|| (format!("no code {hash} is stored: upload it first"), 0))
+        .map_err(|e| Failure::State(e.to_string()))?
+        .ok_or_else(|| Failure::Call(format!("no code {hash} is stored: upload it first"), 0))
 }
 
 pub(crate) fn instantiate(
@@ -146,9 +164,12 @@ pub(crate) fn call(
     input: &[u8],
 ) -> Result<Produced, Failure> {
     let record: ContractRecord = read(overlay, &keys::contract(contract))?
-        .ok_or_else(|| (format!("no contract {contract}"), 0))?;
+        .ok_or_else(|| Failure::Call(format!("no contract {contract}"), 0))?;
     if method == "init" {
-        return Err(("'init' runs only when the contract is created".into(), 0));
+        return Err(Failure::Call(
+            "'init' runs only when the contract is created".into(),
+            0,
+        ));
     }
     let code = code_of(overlay, &record.code_hash)?;
     run(overlay, context, tx, contract, &code, method, input)
@@ -163,16 +184,19 @@ pub(crate) fn upgrade(
 ) -> Result<Produced, Failure> {
     let key = keys::contract(contract);
     let mut record: ContractRecord =
-        read(overlay, &key)?.ok_or_else(|| (format!("no contract {contract}"), 0))?;
+        read(overlay, &key)?.ok_or_else(|| Failure::Call(format!("no contract {contract}"), 0))?;
     if record.owner != *signer {
-        return Err((
+        return Err(Failure::Call(
             format!("only the contract's owner {} may upgrade it", record.owner),
             0,
         ));
     }
     code_of(overlay, code_hash)?;
     if record.code_hash == *code_hash {
-        return Err(("the contract already runs this code".into(), 0));
+        return Err(Failure::Call(
+            "the contract already runs this code".into(),
+            0,
+        ));
     }
     record
         .upgrades
@@ -221,8 +245,11 @@ fn run(
                 .collect(),
             fuel_used: outcome.fuel_used,
         }),
-        Err(ContractError::State(reason)) => Err((reason, outcome.fuel_used)),
-        Err(e) => Err((format!("contract {contract}: {e}"), outcome.fuel_used)),
+        Err(ContractError::State(reason)) => Err(Failure::State(reason)),
+        Err(e) => Err(Failure::Call(
+            format!("contract {contract}: {e}"),
+            outcome.fuel_used,
+        )),
     }
 }
 

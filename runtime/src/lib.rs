@@ -249,7 +249,10 @@ pub fn execute_block(
                 events: produced.events,
                 output: produced.output,
             },
-            Err((message, fuel_used)) => {
+            Err(contracts::Failure::State(reason)) => {
+                return Err(ExecutionError::State(StateError(reason)))
+            }
+            Err(contracts::Failure::Call(message, fuel_used)) => {
                 overlay.tx.clear();
                 Receipt {
                     tx_hash,
@@ -299,7 +302,7 @@ fn apply_call(
     let system = |result: Result<(), String>| {
         result
             .map(|()| contracts::Produced::default())
-            .map_err(|message| (message, 0))
+            .map_err(|message| contracts::Failure::Call(message, 0))
     };
     match &tx.call {
         // A remark changes no state: the transaction itself, in its block, is the record.

@@ -600,3 +600,60 @@ fn walking_over_removed_entries_is_counted_so_it_can_be_charged() {
     assert!(take_layer_steps() >= 1_000, "every removed entry is a step");
     assert_eq!(take_layer_steps(), 0, "taking resets");
 }
+
+/// State that fails every read under `contract/`: a broken disk on this node.
+struct FailingContractStorage(MapState);
+
+impl StateReader for FailingContractStorage {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        if key.starts_with(keys::CONTRACT_STORAGE_PREFIX) {
+            return Err(StateError("disk read failed".into()));
+        }
+        self.0.get(key)
+    }
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        self.0.next(prefix, after)
+    }
+}
+
+#[test]
+fn a_state_read_error_in_a_contract_aborts_the_block_instead_of_failing_the_call() {
+    let (owner, other) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
+    let mut state = member_state(&[&owner, &other]);
+    let code = counter_code();
+    let code_hash = Hash::digest(&code);
+    let out = execute(
+        &state,
+        &[
+            Transaction::signed("c", 0, Call::UploadCode(code), &owner),
+            Transaction::signed(
+                "c",
+                1,
+                Call::Instantiate {
+                    code_hash,
+                    input: Vec::new(),
+                },
+                &owner,
+            ),
+        ],
+    )
+    .expect("block");
+    apply(&mut state, out);
+    let id = catena_primitives::contract_id(&owner.account(), 1);
+    let broken = FailingContractStorage(state);
+    let call = Transaction::signed(
+        "c",
+        0,
+        Call::CallContract {
+            contract: id,
+            method: "call".into(),
+            input: 1u64.to_le_bytes().to_vec(),
+        },
+        &other,
+    );
+    let result = execute_block(&broken, &context(10), &[call]);
+    assert!(
+        matches!(&result, Err(ExecutionError::State(e)) if e.0.contains("disk read failed")),
+        "{result:?}"
+    );
+}
