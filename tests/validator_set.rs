@@ -222,4 +222,34 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
         "validator 4 removed at {removal}, added back at {addition}, signing again by {}",
         tip + 3
     );
+
+    // A validator with a halt marker (left by an earlier divergence) restarts, follows the
+    // chain and never votes.
+    let v1_account = spec["validators"][0]["account"]
+        .as_str()
+        .expect("account")
+        .to_string();
+    let marker = restarted[0]
+        .home
+        .join("data/chains/catena-local")
+        .join(catena_node::HALT_MARKER);
+    std::fs::write(&marker, "state root mismatch at height 3 (test)\n").expect("marker");
+    restarted[0].start();
+    wait_for(
+        "the halted flag in the metrics",
+        Duration::from_secs(30),
+        || (restarted[0].metric("catena_voting_halted") == Some(1.0)).then_some(()),
+    );
+    let from = height_of(&restarted[1]).expect("height") + 1;
+    wait_all_at_least(
+        &[&restarted[0], &restarted[1]],
+        from + 3,
+        "blocks with validator 1 halted",
+    );
+    for height in from..=from + 3 {
+        assert!(
+            !signers(&block(&restarted[1], height)).contains(&v1_account),
+            "a halted validator signed block {height}"
+        );
+    }
 }

@@ -37,6 +37,9 @@ pub struct BftParts {
     /// Transactions admitted through this node's API, to gossip.
     pub local_transactions: mpsc::UnboundedReceiver<Transaction>,
     pub max_message_bytes: usize,
+    /// Written when this node finds it cannot reproduce a certified block; while it exists the
+    /// node does not vote, across restarts too.
+    pub halt_marker: std::path::PathBuf,
 }
 
 struct Driver {
@@ -56,6 +59,7 @@ struct Driver {
     own_messages: Vec<(u64, Vec<u8>)>,
     /// Set when the node cannot reproduce a certified block: it no longer votes or proposes.
     halted: bool,
+    halt_marker: std::path::PathBuf,
 }
 
 /// Runs until `shutdown` fires; returns an error if the chain cannot go on (storage failure,
@@ -72,6 +76,7 @@ pub async fn run_bft(
         mut events,
         mut local_transactions,
         max_message_bytes,
+        halt_marker,
     } = parts;
     let spec = chain.spec();
     let block_time = spec.parameters.block_time_ms;
@@ -102,7 +107,13 @@ pub async fn run_bft(
         next_sync_peer: 0,
         own_messages: Vec::new(),
         halted: false,
+        halt_marker,
     };
+    if let Ok(reason) = std::fs::read_to_string(&driver.halt_marker) {
+        tracing::error!(target: "consensus", marker = %driver.halt_marker.display(), reason = %reason.trim(), "this node stopped voting earlier because it could not reproduce a certified block; it follows without voting until its operator restores its data and removes the marker");
+        driver.halted = true;
+        driver.chain.metrics().halted.set(1);
+    }
     let height = driver.chain.tip()?.height + 1;
     let start = resume_input(&driver.votes, height);
     if let Input::Resume { round, locked, .. } = &start {
@@ -513,6 +524,9 @@ impl Driver {
                 tracing::error!(target: "sync", %peer, error = %e, "state root mismatch: the validators certified a block this node cannot reproduce; this node STOPS VOTING until its operator restores its data from a healthy node (or fixes its version)");
                 self.halted = true;
                 self.chain.metrics().halted.set(1);
+                if let Err(io) = std::fs::write(&self.halt_marker, format!("{e}\n")) {
+                    tracing::error!(target: "consensus", error = %io, "cannot write the halt marker");
+                }
             }
             Err(e) => tracing::warn!(target: "sync", %peer, error = %e, "refused synced blocks"),
         }

@@ -233,6 +233,7 @@ pub async fn run(
                 events,
                 local_transactions,
                 max_message_bytes,
+                halt_marker: chain_dir.join(HALT_MARKER),
             };
             let task = tokio::spawn(async move {
                 let result = bft::run_bft(parts, bft_stopped).await;
@@ -346,6 +347,10 @@ enum DriverHandle {
     Thread(std::thread::JoinHandle<()>),
     Task(tokio::task::JoinHandle<()>),
 }
+
+/// The file, beside the vote log, that keeps a diverged validator from voting (see
+/// docs/consensus.md, "Divergence").
+pub const HALT_MARKER: &str = "voting-halted";
 
 /// Fault injection for tests where network namespaces are not available: when this variable
 /// names a file, the node re-reads it every 200 ms and cuts its links to the peer ids listed
