@@ -180,12 +180,7 @@ impl Driver {
     /// Feeds one input and performs every effect that follows.
     async fn feed(&mut self, input: Input) -> Result<(), ChainError> {
         if let Input::NewHeight { .. } = input {
-            // The set that certifies the new height is the one in the state at the tip.
-            let validators = self.chain.validators();
-            if *validators != *self.engine.validators() {
-                self.engine.set_validators((*validators).clone());
-                self.update_peers().await;
-            }
+            self.follow_validator_set().await;
         }
         let mut queue = std::collections::VecDeque::from(self.engine.process(input));
         while let Some(output) = queue.pop_front() {
@@ -272,6 +267,7 @@ impl Driver {
                                 })?;
                             }
                             self.proposals.clear();
+                            self.follow_validator_set().await;
                             // Pace blocks: start the next height one block time later.
                             let pause =
                                 Duration::from_millis(self.chain.spec().parameters.block_time_ms);
@@ -303,6 +299,17 @@ impl Driver {
             .round
             .set(i64::from(self.engine.round()));
         Ok(())
+    }
+
+    /// Hands the engine the set that certifies the next height (the one in the state at the
+    /// tip), right after a commit, so that messages of the next height that arrive during the
+    /// pause are judged by the right set.
+    async fn follow_validator_set(&mut self) {
+        let validators = self.chain.validators();
+        if *validators != *self.engine.validators() {
+            self.engine.set_validators((*validators).clone());
+            self.update_peers().await;
+        }
     }
 
     /// Allows and dials every validator in the state's set that the network does not know yet
