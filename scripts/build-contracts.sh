@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CONTRACTS_TARGET_DIR:-$HOME/.cache/catena/contracts-target}"
-contracts=(counter)
+contracts=(registry records cash voucher counter)
 cargo build --locked -q --release --target wasm32-unknown-unknown \
     --manifest-path contracts/Cargo.toml --target-dir "$target"
 status=0

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/catena/target}"
 export CARGO_TERM_COLOR=never
+mkdir -p "$CARGO_TARGET_DIR"
 
 step() { echo; echo "==> $*"; }
 step "cargo fmt --check"
@@ -20,10 +21,17 @@ if rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; 
 else
     echo "wasm32-unknown-unknown is not installed: the artifacts are not rebuilt (the node uses the committed ones)"
 fi
+step "contracts: native unit tests and the model-based test (10,000 random sequences) on the mock host"
+contracts_native="$HOME/.cache/catena/contracts-native"
+cargo clippy --locked -q --manifest-path contracts/Cargo.toml --workspace --all-targets \
+    --target-dir "$contracts_native" -- -D warnings
+cargo test --locked --manifest-path contracts/Cargo.toml --workspace --target-dir "$contracts_native" \
+    2>&1 | tee "$CARGO_TARGET_DIR/contracts-test-output.txt"
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked -q --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --locked --workspace 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
-passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$CARGO_TARGET_DIR/test-output.txt" | awk '{s+=$4} END {print s+0}')
+passed=$(cat "$CARGO_TARGET_DIR/test-output.txt" "$CARGO_TARGET_DIR/contracts-test-output.txt" \
+    | grep -Eo 'test result: ok\. [0-9]+ passed' | awk '{s+=$4} END {print s+0}')
 echo
 echo "all tests: $passed passed, 0 failed"

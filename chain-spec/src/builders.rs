@@ -6,7 +6,8 @@
 use catena_primitives::{Hash, SecretKey};
 
 use crate::{
-    peer_id, uscc, BuiltSpec, ChainSpec, DemoKey, Governance, Member, Parameters, Role, Validator,
+    artifacts, peer_id, uscc, BuiltSpec, ChainSpec, DemoKey, GenesisContract, Governance, Member,
+    Parameters, Role, Validator,
 };
 
 /// The demo consortium of DOMAIN.md: (key name, member name, USCC without check, role).
@@ -57,6 +58,22 @@ const DEMO_MEMBERS: [(&str, &str, &str, Role); 7] = [
 
 /// Which demo members run validators, in turn.
 const VALIDATOR_OPERATORS: [usize; 4] = [0, 4, 5, 1];
+
+/// The system contracts (registry, records, cash, voucher) from the artifacts built into the
+/// node.
+pub fn system_contracts() -> Vec<GenesisContract> {
+    catena_abi::names::SYSTEM
+        .iter()
+        .map(|name| {
+            let code = format!("{name}.wasm");
+            GenesisContract {
+                name: name.to_string(),
+                code_hash: artifacts::hash_of(&code).expect("every system contract is embedded"),
+                code,
+            }
+        })
+        .collect()
+}
 
 /// The deterministic demo key for `name`.
 pub fn demo_key(name: &str) -> DemoKey {
@@ -132,7 +149,7 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
         validators,
         parameters: Parameters::default(),
         governance,
-        contracts: Vec::new(),
+        contracts: system_contracts(),
     };
     BuiltSpec {
         spec,

@@ -8,8 +8,9 @@ use std::fmt;
 use catena_primitives::{AccountId, Hash, SecretKey, ValidatorSet, MAX_CHAIN_ID_LEN};
 use serde::{Deserialize, Serialize};
 
+pub mod artifacts;
 pub mod peer_id;
-pub mod uscc;
+pub use catena_abi::uscc;
 
 /// The largest chain spec file accepted.
 pub const MAX_SPEC_BYTES: usize = 4 << 20;
@@ -38,6 +39,18 @@ impl Role {
             Role::Financier => "financier",
             Role::Logistics => "logistics",
             Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl From<Role> for catena_abi::Role {
+    fn from(role: Role) -> catena_abi::Role {
+        match role {
+            Role::Core => catena_abi::Role::Core,
+            Role::Supplier => catena_abi::Role::Supplier,
+            Role::Financier => catena_abi::Role::Financier,
+            Role::Logistics => catena_abi::Role::Logistics,
+            Role::Auditor => catena_abi::Role::Auditor,
         }
     }
 }
@@ -77,8 +90,27 @@ pub struct Parameters {
     pub max_tx_bytes: u32,
     /// Fuel one transaction may burn in the contract runtime.
     pub max_tx_fuel: u64,
-    /// Fuel one block may burn, scheduled calls included.
+    /// Fuel one block may burn, scheduled calls included (they may use half of it).
     pub max_block_fuel: u64,
+    /// The currency settlement cash and vouchers are in.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// The smallest part a voucher split may create, in minor units.
+    #[serde(default = "default_min_part")]
+    pub voucher_min_part: u64,
+    /// The most parts one voucher split may create.
+    #[serde(default = "default_max_parts")]
+    pub voucher_max_parts: u32,
+}
+
+fn default_currency() -> String {
+    "CNY".into()
+}
+fn default_min_part() -> u64 {
+    100
+}
+fn default_max_parts() -> u32 {
+    10
 }
 
 impl Default for Parameters {
@@ -90,6 +122,9 @@ impl Default for Parameters {
             max_tx_bytes: 64 << 10,
             max_tx_fuel: 10_000_000,
             max_block_fuel: 2_000_000_000,
+            currency: default_currency(),
+            voucher_min_part: default_min_part(),
+            voucher_max_parts: default_max_parts(),
         }
     }
 }
@@ -108,7 +143,7 @@ pub struct Governance {
 #[serde(deny_unknown_fields)]
 pub struct GenesisContract {
     pub name: String,
-    /// Path of the `.wasm` file, relative to the chain spec, or a name under `contracts/artifacts/`.
+    /// A file name under `contracts/artifacts/` (built into the node), or an absolute path.
     pub code: String,
     /// SHA-256 of the code, checked when the chain starts.
     pub code_hash: Hash,
@@ -351,9 +386,38 @@ impl ChainSpec {
         range("max_tx_fuel", p.max_tx_fuel, 1_000, 1 << 40);
         range("max_block_fuel", p.max_block_fuel, p.max_tx_fuel, 1 << 48);
 
+        range("voucher_min_part", p.voucher_min_part, 1, u64::MAX);
+        range("voucher_max_parts", p.voucher_max_parts.into(), 2, 1_000);
+        if p.currency.is_empty()
+            || p.currency.len() > 8
+            || !p.currency.bytes().all(|b| b.is_ascii_uppercase())
+        {
+            err(
+                "parameters.currency".into(),
+                "must be 1 to 8 capital letters, such as CNY".into(),
+            );
+        }
         for (i, contract) in self.contracts.iter().enumerate() {
             if contract.name.trim().is_empty() {
                 err(format!("contracts[{i}].name"), "must not be empty".into());
+            }
+            if self.contracts[..i].iter().any(|c| c.name == contract.name) {
+                err(
+                    format!("contracts[{i}].name"),
+                    format!("'{}' is listed twice", contract.name),
+                );
+            }
+            match artifacts::load(&contract.code) {
+                Err(e) => err(format!("contracts[{i}].code"), e),
+                Ok(code) if Hash::digest(&code) != contract.code_hash => err(
+                    format!("contracts[{i}].code_hash"),
+                    format!(
+                        "is {}, the code's SHA-256 is {}",
+                        contract.code_hash,
+                        Hash::digest(&code)
+                    ),
+                ),
+                Ok(_) => {}
             }
         }
 

@@ -96,6 +96,26 @@ fn errors_name_the_field() {
         ),
         (errors_of(|s| s.genesis_time_ms = 0), "genesis_time_ms:"),
         (
+            errors_of(|s| s.contracts[1].code_hash = Hash([7; 32])),
+            "contracts[1].code_hash: is 0x0707",
+        ),
+        (
+            errors_of(|s| s.contracts[0].code = "nowhere.wasm".into()),
+            "contracts[0].code: 'nowhere.wasm' is neither an artifact",
+        ),
+        (
+            errors_of(|s| s.contracts[2].name = s.contracts[0].name.clone()),
+            "contracts[2].name: 'registry' is listed twice",
+        ),
+        (
+            errors_of(|s| s.parameters.currency = "cny".into()),
+            "parameters.currency: must be 1 to 8 capital letters",
+        ),
+        (
+            errors_of(|s| s.parameters.voucher_max_parts = 1),
+            "parameters.voucher_max_parts: 1 is outside",
+        ),
+        (
             errors_of(|s| s.governance.members.push("nobody".into())),
             "governance.members[1]: 'nobody' is not",
         ),

@@ -147,6 +147,38 @@ impl Receipt {
         let hashes: Vec<Hash> = receipts.iter().map(Receipt::hash).collect();
         ordered_root(&hashes)
     }
+
+    /// A block's receipts root: [`ordered_root`] of its scheduled runs' hashes, then its
+    /// transactions' receipts' hashes. With no scheduled runs it is [`Receipt::compute_root`].
+    pub fn compute_block_root(scheduled: &[ScheduledRun], receipts: &[Receipt]) -> Hash {
+        let hashes: Vec<Hash> = scheduled
+            .iter()
+            .map(|run| Hash::digest(&run.encode()))
+            .chain(receipts.iter().map(Receipt::hash))
+            .collect();
+        ordered_root(&hashes)
+    }
+}
+
+/// A call a contract scheduled for a time, run at the start of the first block whose time
+/// reached it (no transaction asks for it), with its outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ScheduledRun {
+    /// The scheduled call's id, in the order calls were scheduled on this chain.
+    pub id: u64,
+    /// The time it was due at.
+    pub due_ms: u64,
+    pub contract: Hash,
+    pub method: String,
+    /// Its outcome; `tx_hash` is [`ScheduledRun::receipt_id`] of the id.
+    pub receipt: Receipt,
+}
+
+impl ScheduledRun {
+    /// The id that stands in for a transaction hash in a scheduled call's receipt.
+    pub fn receipt_id(id: u64) -> Hash {
+        Hash::digest_parts(&[b"catena/scheduled/v1", &id.to_le_bytes()])
+    }
 }
 
 #[cfg(test)]

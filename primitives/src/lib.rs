@@ -18,14 +18,16 @@ pub mod proof;
 pub mod tx;
 pub mod validator;
 
-pub use block::{Block, CommitCertificate, ContractEvent, Header, Receipt, ReceiptStatus, Vote};
+pub use block::{
+    Block, CommitCertificate, ContractEvent, Header, Receipt, ReceiptStatus, ScheduledRun, Vote,
+};
 pub use codec::{decode_limited, DecodeError};
 pub use crypto::{AccountId, SecretKey, Signature};
 pub use evidence::{Equivocation, EvidenceError, WireVote};
 pub use governance::{ValidatorChange, ValidatorChangeProposal};
 pub use hash::Hash;
 pub use proof::{ProofError, StateProof};
-pub use tx::{contract_id, Call, Transaction, TxError, UnsignedTransaction};
+pub use tx::{contract_id, system_contract_id, Call, Transaction, TxError, UnsignedTransaction};
 pub use validator::{CertificateError, ValidatorSet};
 
 /// The longest chain id accepted anywhere (bytes of UTF-8).

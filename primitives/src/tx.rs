@@ -58,6 +58,12 @@ pub fn contract_id(signer: &AccountId, nonce: u64) -> Hash {
     Hash::digest_parts(&[b"catena/contract/v1", &signer.0, &nonce.to_le_bytes()])
 }
 
+/// The id of the system contract `name` that genesis deploys (`registry`, `records`, `cash`,
+/// `voucher`, ...): the same on every chain, so nodes and clients find them without a lookup.
+pub fn system_contract_id(name: &str) -> Hash {
+    Hash::digest_parts(&[b"catena/system/v1", name.as_bytes()])
+}
+
 impl Call {
     /// A short name of the call, for receipts, logs and the API.
     pub fn name(&self) -> &'static str {

@@ -5,7 +5,7 @@
 use catena_primitives::{contract_id, AccountId, ContractEvent, Hash, Transaction};
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
-use crate::wasm::{self, CallContext, ContractError, World};
+use crate::wasm::{self, CallContext, ContractError, ScheduledCall, World};
 use crate::{keys, BlockContext, Overlay};
 
 /// A contract as recorded in state.
@@ -88,6 +88,18 @@ impl World for TxWorld<'_, '_> {
             .ok_or_else(|| format!("no contract {contract}"))?;
         code_of(self.overlay, &record.code_hash).map_err(Failure::message)
     }
+    fn next_schedule_id(&mut self) -> Result<u64, String> {
+        let id: u64 = read(self.overlay, keys::NEXT_SCHEDULE)
+            .map_err(Failure::message)?
+            .unwrap_or(0);
+        self.overlay
+            .put(keys::NEXT_SCHEDULE.to_vec(), (id + 1).encode());
+        Ok(id)
+    }
+    fn schedule(&mut self, call: ScheduledCall) {
+        self.overlay
+            .put(keys::scheduled(call.at_ms, call.id), call.encode());
+    }
 }
 
 fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, Failure> {
@@ -147,7 +159,7 @@ pub(crate) fn instantiate(
     };
     overlay.put(keys::contract(&id), record.encode());
     let mut produced = if wasm::shared().exports(&code, "init") {
-        run(overlay, context, tx, &id, &code, "init", input)?
+        run(overlay, context, tx.signer, &id, &code, "init", input)?
     } else {
         Produced::default()
     };
@@ -158,7 +170,7 @@ pub(crate) fn instantiate(
 pub(crate) fn call(
     overlay: &mut Overlay<'_>,
     context: &BlockContext,
-    tx: &Transaction,
+    origin: AccountId,
     contract: &Hash,
     method: &str,
     input: &[u8],
@@ -172,7 +184,47 @@ pub(crate) fn call(
         ));
     }
     let code = code_of(overlay, &record.code_hash)?;
-    run(overlay, context, tx, contract, &code, method, input)
+    run(overlay, context, origin, contract, &code, method, input)
+}
+
+/// Runs a genesis contract's `init`, as the chain itself.
+pub(crate) fn run_init(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    id: &Hash,
+    code: &[u8],
+    input: &[u8],
+) -> Result<Produced, Failure> {
+    run(
+        overlay,
+        context,
+        AccountId([0; 32]),
+        id,
+        code,
+        "init",
+        input,
+    )
+}
+
+/// Runs a scheduled call: the contract calls itself, so it is both caller and origin.
+pub(crate) fn run_scheduled(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    call: &ScheduledCall,
+) -> Result<Produced, Failure> {
+    let record: ContractRecord = read(overlay, &keys::contract(&call.contract))?
+        .ok_or_else(|| Failure::Call(format!("no contract {}", call.contract), 0))?;
+    let code = code_of(overlay, &record.code_hash)?;
+    let me = AccountId(call.contract.0);
+    run(
+        overlay,
+        context,
+        me,
+        &call.contract,
+        &code,
+        &call.method,
+        &call.input,
+    )
 }
 
 pub(crate) fn upgrade(
@@ -209,7 +261,7 @@ pub(crate) fn upgrade(
 fn run(
     overlay: &mut Overlay<'_>,
     context: &BlockContext,
-    tx: &Transaction,
+    origin: AccountId,
     contract: &Hash,
     code: &[u8],
     method: &str,
@@ -217,8 +269,8 @@ fn run(
 ) -> Result<Produced, Failure> {
     let mut world = TxWorld { overlay };
     let call = CallContext {
-        origin: tx.signer,
-        caller: tx.signer,
+        origin,
+        caller: origin,
         block_height: context.height,
         block_time_ms: context.time_ms,
     };

@@ -20,7 +20,7 @@ pub struct ValidatorEntry {
 }
 
 /// Who governs the chain: the governing members' names and how many must approve a change.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
 pub struct Governance {
     pub members: Vec<String>,
     pub threshold: u32,

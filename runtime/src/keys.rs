@@ -4,7 +4,6 @@
 use catena_primitives::AccountId;
 
 pub const NONCE_PREFIX: &[u8] = b"sys/nonce/";
-pub const MEMBER_PREFIX: &[u8] = b"sys/member/";
 pub const EVIDENCE_PREFIX: &[u8] = b"sys/evidence/";
 /// The validator set that certifies the next block (SCALE `Vec<ValidatorEntry>`).
 pub const VALIDATORS: &[u8] = b"sys/validators";
@@ -14,6 +13,11 @@ pub const GOVERNANCE: &[u8] = b"sys/governance";
 pub const NEXT_PROPOSAL: &[u8] = b"sys/gov/next";
 pub const PROPOSAL_PREFIX: &[u8] = b"sys/gov/proposal/";
 pub const SCHEDULED_PREFIX: &[u8] = b"sys/gov/scheduled/";
+
+/// Scheduled calls by due time, then id (both big-endian): SCALE [`crate::wasm::ScheduledCall`].
+pub const SCHEDULE_PREFIX: &[u8] = b"sys/sched/";
+/// The id of the next scheduled call (SCALE `u64`).
+pub const NEXT_SCHEDULE: &[u8] = b"sys/sched-next";
 
 pub const CODE_PREFIX: &[u8] = b"sys/code/";
 pub const CONTRACT_PREFIX: &[u8] = b"sys/contract/";
@@ -68,9 +72,33 @@ pub fn nonce(account: &AccountId) -> Vec<u8> {
     with_account(NONCE_PREFIX, account)
 }
 
-/// The member record of an account (SCALE [`crate::MemberAccount`]).
+/// The registry's record of an account (SCALE [`crate::MemberAccount`]): membership lives in
+/// the registry contract's storage, whether or not the chain deploys its code.
 pub fn member(account: &AccountId) -> Vec<u8> {
-    with_account(MEMBER_PREFIX, account)
+    let mut key = contract_storage_prefix(registry_id());
+    key.extend_from_slice(&catena_abi::registry::keys::account_key(&account.0));
+    key
+}
+
+/// The registry's storage prefix for its member records.
+pub fn registry_entry(key: &[u8]) -> Vec<u8> {
+    let mut full = contract_storage_prefix(registry_id());
+    full.extend_from_slice(key);
+    full
+}
+
+/// The id of the system contract `registry`.
+pub fn registry_id() -> &'static catena_primitives::Hash {
+    static ID: std::sync::OnceLock<catena_primitives::Hash> = std::sync::OnceLock::new();
+    ID.get_or_init(|| catena_primitives::system_contract_id(catena_abi::names::REGISTRY))
+}
+
+/// A scheduled call's entry: due time, then id, so entries sort in the order they run.
+pub fn scheduled(at_ms: u64, id: u64) -> Vec<u8> {
+    let mut key = SCHEDULE_PREFIX.to_vec();
+    key.extend_from_slice(&at_ms.to_be_bytes());
+    key.extend_from_slice(&id.to_be_bytes());
+    key
 }
 
 /// Recorded equivocation evidence (SCALE [`catena_primitives::Equivocation`]): signer, then

@@ -12,7 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use catena_primitives::{AccountId, Call, Equivocation, Hash, Receipt, ReceiptStatus, Transaction};
+use catena_primitives::{
+    AccountId, Call, Equivocation, Hash, Receipt, ReceiptStatus, ScheduledRun, Transaction,
+};
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
 pub mod contracts;
@@ -114,13 +116,8 @@ pub enum ExecutionError {
     Corrupt { key: String, reason: String },
 }
 
-/// A member's account as recorded in state.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct MemberAccount {
-    pub member: String,
-    pub uscc: String,
-    pub roles: Vec<String>,
-}
+/// A member's account as the registry records it.
+pub use catena_abi::registry::AccountRecord as MemberAccount;
 
 /// What a block's execution may know about the block itself: everything comes from its header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,7 +138,96 @@ pub type Changes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExecutedBlock {
     pub changes: Changes,
+    /// The scheduled calls that ran at the start of the block, in order.
+    pub scheduled: Vec<ScheduledRun>,
     pub receipts: Vec<Receipt>,
+}
+
+impl ExecutedBlock {
+    /// The receipts root of the block's header.
+    pub fn receipts_root(&self) -> Hash {
+        Receipt::compute_block_root(&self.scheduled, &self.receipts)
+    }
+}
+
+/// The receipt of a call; a failed call's writes are dropped from its overlay. A state read
+/// failure stops the whole block: this node cannot execute it.
+fn receipt_of(
+    tx_hash: Hash,
+    outcome: Result<contracts::Produced, contracts::Failure>,
+    overlay: &mut Overlay<'_>,
+) -> Result<Receipt, ExecutionError> {
+    Ok(match outcome {
+        Ok(produced) => Receipt {
+            tx_hash,
+            status: ReceiptStatus::Success,
+            fuel_used: produced.fuel_used,
+            events: produced.events,
+            output: produced.output,
+        },
+        Err(contracts::Failure::State(reason)) => {
+            return Err(ExecutionError::State(StateError(reason)))
+        }
+        Err(contracts::Failure::Call(message, fuel_used)) => {
+            overlay.tx.clear();
+            Receipt {
+                tx_hash,
+                status: ReceiptStatus::Failed(message),
+                fuel_used,
+                events: Vec::new(),
+                output: Vec::new(),
+            }
+        }
+    })
+}
+
+/// The share of a block's fuel that scheduled calls may use; the rest is the transactions'.
+pub const SCHEDULED_FUEL_SHARE: u64 = 2;
+
+/// Runs the calls due at the block's time, before its transactions, in (time, id) order. A call
+/// is started only while the scheduled share of the block's fuel still holds a whole
+/// transaction's fuel; what does not fit waits for the next block. Each runs in its own overlay:
+/// a failing call leaves only its receipt (and is not retried).
+fn run_scheduled(
+    state: &dyn StateReader,
+    context: &BlockContext,
+    changes: &mut Changes,
+) -> Result<(Vec<ScheduledRun>, u64), ExecutionError> {
+    let budget = context.max_block_fuel / SCHEDULED_FUEL_SHARE;
+    let mut fuel: u64 = 0;
+    let mut runs = Vec::new();
+    loop {
+        if fuel.saturating_add(context.max_tx_fuel) > budget {
+            break;
+        }
+        let mut overlay = Overlay {
+            base: state,
+            block: changes,
+            tx: Changes::new(),
+        };
+        let Some((key, bytes)) = overlay.next(keys::SCHEDULE_PREFIX, None)? else {
+            break;
+        };
+        let call: wasm::ScheduledCall = decode_entry(&key, Some(bytes))?.expect("present");
+        if call.at_ms > context.time_ms {
+            break;
+        }
+        let receipt_id = ScheduledRun::receipt_id(call.id);
+        let outcome = contracts::run_scheduled(&mut overlay, context, &call);
+        let receipt = receipt_of(receipt_id, outcome, &mut overlay)?;
+        overlay.tx.insert(key, None);
+        fuel = fuel.saturating_add(receipt.fuel_used);
+        let tx_changes = overlay.tx;
+        changes.extend(tx_changes);
+        runs.push(ScheduledRun {
+            id: call.id,
+            due_ms: call.at_ms,
+            contract: call.contract,
+            method: call.method,
+            receipt,
+        });
+    }
+    Ok((runs, fuel))
 }
 
 /// Reads through a stack of pending writes to the committed state.
@@ -217,7 +303,7 @@ pub fn execute_block(
 ) -> Result<ExecutedBlock, ExecutionError> {
     let mut changes = Changes::new();
     let mut receipts = Vec::with_capacity(transactions.len());
-    let mut block_fuel: u64 = 0;
+    let (scheduled, mut block_fuel) = run_scheduled(state, context, &mut changes)?;
     for tx in transactions {
         let tx_hash = tx.hash();
         let mut overlay = Overlay {
@@ -241,28 +327,8 @@ pub fn execute_block(
                 signer: tx.signer,
             });
         }
-        let receipt = match apply_call(&mut overlay, context, tx) {
-            Ok(produced) => Receipt {
-                tx_hash,
-                status: ReceiptStatus::Success,
-                fuel_used: produced.fuel_used,
-                events: produced.events,
-                output: produced.output,
-            },
-            Err(contracts::Failure::State(reason)) => {
-                return Err(ExecutionError::State(StateError(reason)))
-            }
-            Err(contracts::Failure::Call(message, fuel_used)) => {
-                overlay.tx.clear();
-                Receipt {
-                    tx_hash,
-                    status: ReceiptStatus::Failed(message),
-                    fuel_used,
-                    events: Vec::new(),
-                    output: Vec::new(),
-                }
-            }
-        };
+        let outcome = apply_call(&mut overlay, context, tx);
+        let receipt = receipt_of(tx_hash, outcome, &mut overlay)?;
         block_fuel = block_fuel.saturating_add(receipt.fuel_used);
         if block_fuel > context.max_block_fuel {
             return Err(ExecutionError::BlockFuelExceeded {
@@ -287,9 +353,13 @@ pub fn execute_block(
             reason,
         }
     })?;
-    let scheduled = overlay.tx;
-    changes.extend(scheduled);
-    Ok(ExecutedBlock { changes, receipts })
+    let validator_changes = overlay.tx;
+    changes.extend(validator_changes);
+    Ok(ExecutedBlock {
+        changes,
+        scheduled,
+        receipts,
+    })
 }
 
 /// Runs one call inside its transaction overlay; an `Err` is the failure reason recorded in the
@@ -322,7 +392,7 @@ fn apply_call(
             contract,
             method,
             input,
-        } => contracts::call(overlay, context, tx, contract, method, input),
+        } => contracts::call(overlay, context, tx.signer, contract, method, input),
         Call::UpgradeContract {
             contract,
             code_hash,
@@ -360,6 +430,30 @@ fn record_equivocation(
     }
     overlay.put(key, evidence.encode());
     Ok(())
+}
+
+/// Calls a contract method read-only, on top of `state`, as `caller`: whatever it writes is
+/// dropped. For queries by the API and tests; `context` is the block it pretends to run in.
+pub fn query_contract(
+    state: &dyn StateReader,
+    context: &BlockContext,
+    caller: AccountId,
+    contract: &Hash,
+    method: &str,
+    input: &[u8],
+) -> Result<Vec<u8>, String> {
+    let empty = Changes::new();
+    let mut overlay = Overlay {
+        base: state,
+        block: &empty,
+        tx: Changes::new(),
+    };
+    match contracts::call(&mut overlay, context, caller, contract, method, input) {
+        Ok(produced) => Ok(produced.output),
+        Err(contracts::Failure::Call(message, _) | contracts::Failure::State(message)) => {
+            Err(message)
+        }
+    }
 }
 
 /// The validator set that certifies the block after the state's, in order.
@@ -400,19 +494,124 @@ pub fn recorded_equivocation(
     decode_entry(&key, state.get(&key)?)
 }
 
-/// The state entries of a new chain: one member record per member account, the validator set
-/// and the governance.
-pub fn genesis_changes<'a>(
-    accounts: impl IntoIterator<Item = (&'a AccountId, MemberAccount)>,
+/// A contract a new chain starts with: created under [`system_contract_id`] of its name, owned
+/// by nobody (changed only by a coordinated upgrade of the chain), its `init` run with `init`.
+///
+/// [`system_contract_id`]: catena_primitives::system_contract_id
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenesisContract {
+    pub name: String,
+    pub code: Vec<u8>,
+    pub init: Option<Vec<u8>>,
+}
+
+/// The state entries of a new chain: the members in the registry's storage, the validator set,
+/// the governance, and the genesis contracts (their code, records and `init`).
+pub fn genesis_changes(
+    members: &[catena_abi::registry::MemberRecord],
     validators: &[ValidatorEntry],
     governance: &Governance,
-) -> Changes {
-    let mut changes: Changes = accounts
-        .into_iter()
-        .map(|(account, record)| (keys::member(account), Some(record.encode())))
+    contracts: &[GenesisContract],
+    context: &BlockContext,
+) -> Result<Changes, ExecutionError> {
+    let mut changes: Changes = members
+        .iter()
+        .flat_map(|member| member.entries())
+        .map(|(key, value)| (keys::registry_entry(&key), Some(value)))
         .collect();
     governance::genesis(&mut changes, validators, governance);
-    changes
+    let empty = NoState;
+    for contract in contracts {
+        let id = catena_primitives::system_contract_id(&contract.name);
+        let corrupt = |reason: String| ExecutionError::Corrupt {
+            key: format!("genesis contract '{}'", contract.name),
+            reason,
+        };
+        let mut overlay = Overlay {
+            base: &empty,
+            block: &changes,
+            tx: Changes::new(),
+        };
+        let hash = wasm::shared()
+            .validate(&contract.code)
+            .map_err(|e| corrupt(e.to_string()))?;
+        overlay.put(keys::code(&hash), contract.code.clone());
+        let record = contracts::ContractRecord {
+            code_hash: hash,
+            owner: AccountId([0; 32]),
+            created_at: 0,
+            upgrades: Vec::new(),
+        };
+        overlay.put(keys::contract(&id), record.encode());
+        if let Some(input) = &contract.init {
+            contracts::run_init(&mut overlay, context, &id, &contract.code, input).map_err(
+                |failure| match failure {
+                    contracts::Failure::Call(message, _) | contracts::Failure::State(message) => {
+                        corrupt(format!("init failed: {message}"))
+                    }
+                },
+            )?;
+        }
+        let written = overlay.tx;
+        changes.extend(written);
+    }
+    Ok(changes)
+}
+
+/// The state before genesis: nothing.
+struct NoState;
+
+impl StateReader for NoState {
+    fn get(&self, _: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(None)
+    }
+    fn next(&self, _: &[u8], _: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        Ok(None)
+    }
+}
+
+/// What genesis passes to the system contracts' `init`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemParams {
+    /// The governing members' USCCs and how many must approve a membership change.
+    pub governance: catena_abi::registry::Governance,
+    pub currency: String,
+    pub min_part: u64,
+    pub max_parts: u32,
+}
+
+/// The `init` argument of system contract `name`, or `None` for a contract that is not one.
+pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
+    use catena_abi::names;
+    let id = |name: &str| catena_primitives::system_contract_id(name).0;
+    Some(match name {
+        names::REGISTRY => catena_abi::registry::Init {
+            governance: params.governance.clone(),
+        }
+        .encode(),
+        names::RECORDS => catena_abi::records::Init {
+            registry: id(names::REGISTRY),
+        }
+        .encode(),
+        names::CASH => catena_abi::cash::Init {
+            registry: id(names::REGISTRY),
+            operators: vec![id(names::VOUCHER)],
+            currency: params.currency.clone(),
+        }
+        .encode(),
+        names::VOUCHER => catena_abi::voucher::Config {
+            registry: id(names::REGISTRY),
+            records: id(names::RECORDS),
+            cash: id(names::CASH),
+            own_id: id(names::VOUCHER),
+            currency: params.currency.clone(),
+            min_part: params.min_part,
+            max_parts: params.max_parts,
+            settle_batch: 64,
+        }
+        .encode(),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -24,24 +24,29 @@ fn entry(key: &SecretKey, member: &str) -> ValidatorEntry {
 /// Members `keys`, each its own member "m0", "m1", ...; the validator set is the first key's
 /// account; "m0" and "m1" govern with a threshold of 2.
 fn member_state(keys: &[&SecretKey]) -> MapState {
-    let accounts: Vec<_> = keys.iter().map(|k| k.account()).collect();
-    MapState(genesis_changes(
-        accounts.iter().enumerate().map(|(i, a)| {
-            (
-                a,
-                MemberAccount {
-                    member: format!("m{i}"),
-                    uscc: "u".into(),
-                    roles: vec!["supplier".into()],
-                },
-            )
-        }),
-        &[entry(keys[0], "m0")],
-        &Governance {
-            members: vec!["m0".into(), "m1".into()],
-            threshold: 2,
-        },
-    ))
+    let members: Vec<_> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| catena_abi::registry::MemberRecord {
+            name: format!("m{i}"),
+            uscc: format!("u{i}"),
+            roles: vec![catena_abi::Role::Supplier],
+            accounts: vec![k.account().0],
+        })
+        .collect();
+    MapState(
+        genesis_changes(
+            &members,
+            &[entry(keys[0], "m0")],
+            &Governance {
+                members: vec!["m0".into(), "m1".into()],
+                threshold: 2,
+            },
+            &[],
+            &context(0),
+        )
+        .expect("genesis"),
+    )
 }
 
 /// Applies a block's changes to the state.

@@ -64,7 +64,27 @@ pub trait World {
     fn remove(&mut self, contract: &Hash, key: &[u8]);
     /// The code `contract` runs now, or why it cannot be called.
     fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String>;
+    /// The id of the next scheduled call, taken at once (a call that fails later leaves a gap).
+    fn next_schedule_id(&mut self) -> Result<u64, String>;
+    /// Records a scheduled call; kept only if the calls that made it succeed.
+    fn schedule(&mut self, call: ScheduledCall);
 }
+
+/// A call a contract scheduled for itself (see docs/abi.md `schedule_call`).
+#[derive(Clone, Debug, PartialEq, Eq, parity_scale_codec::Encode, parity_scale_codec::Decode)]
+pub struct ScheduledCall {
+    pub id: u64,
+    pub at_ms: u64,
+    pub contract: Hash,
+    pub method: String,
+    pub input: Vec<u8>,
+}
+
+/// The largest input of a scheduled call, and how many calls one call may schedule.
+pub const MAX_SCHEDULED_INPUT_BYTES: usize = 4 << 10;
+pub const MAX_SCHEDULED_PER_CALL: u32 = 16;
+/// Fuel of scheduling a call, on top of the bytes it stores: it will run for free later.
+const FUEL_PER_SCHEDULED_CALL: u64 = 20_000;
 
 /// The facts of the call a contract may read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,6 +159,8 @@ struct HostState {
     events: Vec<Event>,
     /// Set by a host function that refused: the precise reason behind the trap.
     failure: Option<ContractError>,
+    /// Calls this call scheduled.
+    scheduled: u32,
 }
 
 /// Compiles, caches and runs contracts. One per node; cloning shares the cache.
@@ -315,6 +337,7 @@ struct Frame {
 struct Buffered<'a> {
     base: &'a mut dyn World,
     writes: crate::Changes,
+    scheduled: Vec<ScheduledCall>,
 }
 
 fn full_key(contract: &Hash, key: &[u8]) -> Vec<u8> {
@@ -357,6 +380,12 @@ impl World for Buffered<'_> {
     fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
         self.base.code_of(contract)
     }
+    fn next_schedule_id(&mut self) -> Result<u64, String> {
+        self.base.next_schedule_id()
+    }
+    fn schedule(&mut self, call: ScheduledCall) {
+        self.scheduled.push(call);
+    }
 }
 
 fn run(
@@ -385,12 +414,14 @@ fn run(
         output: None,
         events: Vec::new(),
         failure: None,
+        scheduled: 0,
     };
     let mut store: Store<HostState> = Store::new(&engine, state);
     store.limiter(|s| &mut s.limits);
     let mut buffered = Buffered {
         base: world,
         writes: crate::Changes::new(),
+        scheduled: Vec::new(),
     };
     let outcome = call_world::using(&mut buffered, || {
         store
@@ -410,9 +441,16 @@ fn run(
     let remaining = store.get_fuel().unwrap_or(0);
     let fuel_used = fuel.saturating_sub(remaining);
     let state = store.into_data();
-    let Buffered { base, writes } = buffered;
+    let Buffered {
+        base,
+        writes,
+        scheduled,
+    } = buffered;
     match outcome {
         Ok(()) => {
+            for call in scheduled {
+                base.schedule(call);
+            }
             for (key, value) in writes {
                 let contract = Hash(key[..32].try_into().expect("a full key starts with the id"));
                 match value {
@@ -814,6 +852,81 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                     format!("call to contract {callee} '{method}' failed: {e}"),
                 ),
             }
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "self_id",
+        |mut caller: Caller<'_, HostState>, out_ptr: i32| -> Result<(), wasmtime::Error> {
+            let id = caller.data().contract.0;
+            write_bytes(&mut caller, out_ptr, &id, "the contract id")
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "schedule_call",
+        |mut caller: Caller<'_, HostState>,
+         at_ms: i64,
+         method_ptr: i32,
+         method_len: i32,
+         input_ptr: i32,
+         input_len: i32|
+         -> Result<i64, wasmtime::Error> {
+            if caller.data().scheduled >= MAX_SCHEDULED_PER_CALL {
+                return refuse(
+                    &mut caller,
+                    format!("a call may schedule at most {MAX_SCHEDULED_PER_CALL} calls"),
+                );
+            }
+            let method = read_bytes(&mut caller, method_ptr, method_len, 64, "a method name")?;
+            let Ok(method) = String::from_utf8(method) else {
+                return refuse(&mut caller, "a method name must be UTF-8".into());
+            };
+            if method == "init" {
+                return refuse(&mut caller, "'init' cannot be scheduled".into());
+            }
+            let input = read_bytes(
+                &mut caller,
+                input_ptr,
+                input_len,
+                MAX_SCHEDULED_INPUT_BYTES,
+                "a scheduled call's input",
+            )?;
+            charge(
+                &mut caller,
+                method.len() + input.len() + 56,
+                FUEL_PER_STORED_BYTE,
+            )?;
+            charge(
+                &mut caller,
+                (FUEL_PER_SCHEDULED_CALL / FUEL_PER_BYTE) as usize,
+                FUEL_PER_BYTE,
+            )?;
+            // A time already reached means the next block: the calls due in this block have
+            // run before its transactions.
+            let now = caller.data().context.block_time_ms;
+            let at_ms = u64::try_from(at_ms).unwrap_or(0).max(now + 1);
+            let contract = caller.data().contract;
+            let id = match call_world::with(|w| w.next_schedule_id())
+                .unwrap_or_else(|| Err("no world is attached to this call".into()))
+            {
+                Ok(id) => id,
+                Err(e) => {
+                    caller.data_mut().failure = Some(ContractError::State(e.clone()));
+                    return Err(wasmtime::Error::msg(e));
+                }
+            };
+            call_world::with(|w| {
+                w.schedule(ScheduledCall {
+                    id,
+                    at_ms,
+                    contract,
+                    method,
+                    input,
+                })
+            });
+            caller.data_mut().scheduled += 1;
+            Ok(id as i64)
         },
     )?;
     linker.func_wrap(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use catena_primitives::{AccountId, Hash};
 use catena_runtime::wasm::{
-    CallContext, CallOutcome, ContractEngine, ContractError, World, MAX_MEMORY_BYTES,
+    CallContext, CallOutcome, ContractEngine, ContractError, ScheduledCall, World, MAX_MEMORY_BYTES,
 };
 use catena_runtime::Entry;
 
@@ -14,12 +14,13 @@ use catena_runtime::Entry;
 const THIS: Hash = Hash([5; 32]);
 
 /// In-memory storage: `.0` is the contract under test's, `others` every other contract's, and
-/// `code` what each contract runs.
+/// `code` what each contract runs, `.3` the calls scheduled.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct MapStorage(
     BTreeMap<Vec<u8>, Vec<u8>>,
     BTreeMap<(Hash, Vec<u8>), Vec<u8>>,
     BTreeMap<Hash, Vec<u8>>,
+    Vec<ScheduledCall>,
 );
 
 impl MapStorage {
@@ -73,6 +74,12 @@ impl World for MapStorage {
         } else {
             self.1.remove(&(*contract, key.to_vec()));
         }
+    }
+    fn next_schedule_id(&mut self) -> Result<u64, String> {
+        Ok(self.3.len() as u64)
+    }
+    fn schedule(&mut self, call: ScheduledCall) {
+        self.3.push(call);
     }
     fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
         self.2

@@ -1,84 +1,54 @@
 //! The `no_std` SDK for Catena contracts (host ABI `catena_v1`, see docs/abi.md).
 //!
-//! A contract is a `cdylib` that exports one `extern "C" fn NAME()` per method; inside, it reads
-//! its input with [`input`], keeps state with [`storage`], reports with [`emit`], answers with
-//! [`ret`] and fails with [`fail`] (or by returning an `Err` through [`entry`]).
+//! A contract lists its methods with [`methods!`]: each is a Rust function taking its
+//! SCALE-decoded argument and returning `Result<T, E>` where `T` is SCALE-encoded into the
+//! call's output and `E`'s `Display` text fails the call (nothing it wrote is kept). Inside, it
+//! keeps state with [`storage`], reports with [`emit`], calls other contracts with [`call`] and
+//! schedules its own methods with [`schedule`].
+//!
+//! Built for wasm32, the functions call the host; built natively (for `cargo test`), they run
+//! against the [`mock`] host, so a contract's rules are unit-tested as ordinary Rust.
 #![no_std]
 
 extern crate alloc;
 
-use alloc::string::String;
-use alloc::vec;
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::fmt::Display;
 
-mod sys {
-    #[link(wasm_import_module = "catena_v1")]
-    extern "C" {
-        pub fn input_len() -> i32;
-        pub fn input_read(ptr: i32);
-        pub fn return_data(ptr: i32, len: i32);
-        pub fn abort(ptr: i32, len: i32) -> !;
-        pub fn storage_read(key_ptr: i32, key_len: i32, out_ptr: i32, out_cap: i32) -> i32;
-        pub fn storage_write(key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32);
-        pub fn storage_remove(key_ptr: i32, key_len: i32);
-        pub fn storage_next(
-            prefix_ptr: i32,
-            prefix_len: i32,
-            after_ptr: i32,
-            after_len: i32,
-            out_ptr: i32,
-            out_cap: i32,
-        ) -> i32;
-        pub fn caller(out_ptr: i32);
-        pub fn origin(out_ptr: i32);
-        pub fn call_contract(
-            id_ptr: i32,
-            method_ptr: i32,
-            method_len: i32,
-            input_ptr: i32,
-            input_len: i32,
-            out_ptr: i32,
-            out_cap: i32,
-        ) -> i32;
-        pub fn block_height() -> i64;
-        pub fn block_time_ms() -> i64;
-        pub fn emit_event(topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32);
-        pub fn sha256(ptr: i32, len: i32, out_ptr: i32);
-        pub fn ed25519_verify(key_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> i32;
-    }
-}
+pub use parity_scale_codec as codec;
+use parity_scale_codec::{Decode, DecodeLimit, Encode};
 
-fn ptr(bytes: &[u8]) -> i32 {
-    bytes.as_ptr() as i32
-}
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+#[cfg(target_arch = "wasm32")]
+use wasm as host;
 
-fn len(bytes: &[u8]) -> i32 {
-    bytes.len() as i32
-}
+#[cfg(not(target_arch = "wasm32"))]
+pub mod mock;
+#[cfg(not(target_arch = "wasm32"))]
+use mock::host;
 
-/// The call's input.
+/// How deeply nested a decoded argument or stored value may be.
+const MAX_DECODE_DEPTH: u32 = 32;
+
+/// The call's raw input.
 pub fn input() -> Vec<u8> {
-    // SAFETY: host calls with pointers into buffers we own, of the lengths we pass.
-    unsafe {
-        let mut buf = vec![0u8; sys::input_len() as usize];
-        sys::input_read(buf.as_mut_ptr() as i32);
-        buf
-    }
+    host::input()
 }
 
-/// Sets the call's return value.
+/// Sets the call's raw return value.
 pub fn ret(data: &[u8]) {
-    // SAFETY: a pointer and length of a live slice.
-    unsafe { sys::return_data(ptr(data), len(data)) }
+    host::ret(data)
 }
 
 /// Fails the call with `message`: nothing it wrote is kept, the receipt carries the message.
 pub fn fail(message: &str) -> ! {
-    // SAFETY: a pointer and length of a live string; the host never returns.
-    unsafe { sys::abort(ptr(message.as_bytes()), len(message.as_bytes())) }
+    host::fail(message)
 }
 
-/// Runs a method body: `Ok` bytes become the return value, `Err` fails the call with its text.
+/// Runs a raw method body: `Ok` bytes become the return value, `Err` fails the call.
 pub fn entry(body: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>) {
     match body(&input()) {
         Ok(output) => ret(&output),
@@ -86,90 +56,121 @@ pub fn entry(body: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>) {
     }
 }
 
-/// The account (32-byte ed25519 public key) that called.
-pub fn caller() -> [u8; 32] {
-    let mut out = [0u8; 32];
-    // SAFETY: the host writes exactly 32 bytes to our buffer.
-    unsafe { sys::caller(out.as_mut_ptr() as i32) };
-    out
+/// Decodes SCALE bytes from outside the contract: all of them, at most 32 levels deep.
+pub fn decode<T: Decode>(bytes: &[u8]) -> Result<T, String> {
+    T::decode_all_with_depth_limit(MAX_DECODE_DEPTH, &mut &bytes[..]).map_err(|e| e.to_string())
 }
 
-/// The account that signed the transaction.
+/// Runs a typed method: decodes its argument, encodes its result, turns its error into text.
+pub fn run_method<A: Decode, R: Encode, E: Display>(
+    name: &str,
+    method: fn(A) -> Result<R, E>,
+    input: &[u8],
+) -> Result<Vec<u8>, String> {
+    let argument =
+        decode::<A>(input).map_err(|e| format!("the input of '{name}' cannot be decoded: {e}"))?;
+    method(argument)
+        .map(|r| r.encode())
+        .map_err(|e| e.to_string())
+}
+
+/// Declares a contract's methods: generates `pub fn dispatch(method, input)` (used by native
+/// tests) and, for wasm32, one exported `extern "C" fn NAME()` per method.
+///
+/// ```ignore
+/// catena_sdk::methods!(init, transfer, balance);
+/// fn transfer(args: Transfer) -> Result<(), Error> { ... }
+/// ```
+#[macro_export]
+macro_rules! methods {
+    ($($name:ident),+ $(,)?) => {
+        /// Runs `method` with `input`, as the node does when it calls the exported function.
+        pub fn dispatch(
+            method: &str,
+            input: &[u8],
+        ) -> ::core::result::Result<::alloc::vec::Vec<u8>, ::alloc::string::String> {
+            match method {
+                $(stringify!($name) => $crate::run_method(stringify!($name), $name, input),)+
+                _ => ::core::result::Result::Err(::alloc::format!("no method '{}'", method)),
+            }
+        }
+
+        #[cfg(target_arch = "wasm32")]
+        mod exports {
+            $(
+                #[no_mangle]
+                pub extern "C" fn $name() {
+                    $crate::entry(|input| super::dispatch(stringify!($name), input))
+                }
+            )+
+        }
+    };
+}
+
+/// The account (32-byte ed25519 public key) that called, or the calling contract's id.
+pub fn caller() -> [u8; 32] {
+    host::caller()
+}
+
+/// The account that signed the transaction (for a scheduled call: the contract itself).
 pub fn origin() -> [u8; 32] {
-    let mut out = [0u8; 32];
-    // SAFETY: the host writes exactly 32 bytes to our buffer.
-    unsafe { sys::origin(out.as_mut_ptr() as i32) };
-    out
+    host::origin()
+}
+
+/// This contract's id.
+pub fn self_id() -> [u8; 32] {
+    host::self_id()
 }
 
 /// Calls `method` of contract `id` with `input` and returns its output, which must fit in
 /// `max_output` bytes (a call is never repeated: it may have changed state). If the callee fails,
 /// this call fails too (with its reason), and nothing either wrote is kept.
 pub fn call(id: &[u8; 32], method: &str, input: &[u8], max_output: usize) -> Vec<u8> {
-    let mut out = vec![0u8; max_output];
-    // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
-    let n = unsafe {
-        sys::call_contract(
-            id.as_ptr() as i32,
-            ptr(method.as_bytes()),
-            len(method.as_bytes()),
-            ptr(input),
-            len(input),
-            out.as_mut_ptr() as i32,
-            len(&out),
-        )
-    } as usize;
-    if n > out.len() {
-        fail("a contract call returned more than the caller's max_output");
-    }
-    out.truncate(n);
-    out
+    host::call(id, method, input, max_output)
+}
+
+/// [`call`] with a typed argument and result.
+pub fn call_typed<A: Encode, R: Decode>(id: &[u8; 32], method: &str, argument: &A) -> R {
+    let output = call(id, method, &argument.encode(), 64 << 10);
+    decode(&output)
+        .unwrap_or_else(|e| fail(&format!("the output of '{method}' cannot be decoded: {e}")))
 }
 
 /// The height of the block being executed.
 pub fn block_height() -> u64 {
-    // SAFETY: no pointers.
-    unsafe { sys::block_height() as u64 }
+    host::block_height()
 }
 
 /// The block's time (milliseconds since 1970, from its header).
 pub fn block_time_ms() -> u64 {
-    // SAFETY: no pointers.
-    unsafe { sys::block_time_ms() as u64 }
+    host::block_time_ms()
 }
 
 /// Records an event; kept only if the call succeeds.
 pub fn emit(topic: &str, data: &[u8]) {
-    // SAFETY: pointers and lengths of live slices.
-    unsafe {
-        sys::emit_event(
-            ptr(topic.as_bytes()),
-            len(topic.as_bytes()),
-            ptr(data),
-            len(data),
-        )
-    }
+    host::emit(topic, data)
+}
+
+/// Records an event with SCALE-encoded data.
+pub fn emit_encoded<T: Encode>(topic: &str, data: &T) {
+    emit(topic, &data.encode())
 }
 
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    // SAFETY: the host writes exactly 32 bytes to our buffer.
-    unsafe { sys::sha256(ptr(data), len(data), out.as_mut_ptr() as i32) };
-    out
+    host::sha256(data)
 }
 
 /// Whether `signature` is `key`'s ed25519 signature over `message`.
 pub fn ed25519_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
-    // SAFETY: pointers of live buffers of the lengths the host reads.
-    unsafe {
-        sys::ed25519_verify(
-            key.as_ptr() as i32,
-            ptr(message),
-            len(message),
-            signature.as_ptr() as i32,
-        ) == 1
-    }
+    host::ed25519_verify(key, message, signature)
+}
+
+/// Schedules this contract's `method` with `input` to run at the start of the first block whose
+/// time is at or past `at_ms` (the next block, if that time is already reached). Returns the
+/// scheduled call's id. Kept only if this call succeeds.
+pub fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
+    host::schedule(at_ms, method, input)
 }
 
 /// The contract's own key-value storage.
@@ -178,65 +179,34 @@ pub mod storage {
 
     /// The value under `key`, if any.
     pub fn get(key: &[u8]) -> Option<Vec<u8>> {
-        let mut buf = vec![0u8; 64];
-        // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
-        let found = unsafe {
-            super::sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf))
-        };
-        if found < 0 {
-            return None;
-        }
-        let found = found as usize;
-        if found > buf.len() {
-            buf = vec![0u8; found];
-            // SAFETY: as above, with a buffer of the value's length.
-            unsafe {
-                super::sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf))
-            };
-        }
-        buf.truncate(found);
-        Some(buf)
+        host::storage_get(key)
     }
 
     pub fn set(key: &[u8], value: &[u8]) {
-        // SAFETY: pointers and lengths of live slices.
-        unsafe { super::sys::storage_write(ptr(key), len(key), ptr(value), len(value)) }
+        host::storage_set(key, value)
     }
 
     pub fn remove(key: &[u8]) {
-        // SAFETY: a pointer and length of a live slice.
-        unsafe { super::sys::storage_remove(ptr(key), len(key)) }
+        host::storage_remove(key)
     }
 
     /// The first entry under `prefix` whose key sorts after `after` (from the start if `None`).
     pub fn next(prefix: &[u8], after: Option<&[u8]>) -> Option<(Vec<u8>, Vec<u8>)> {
-        let (after_ptr, after_len) = after.map_or((0, -1), |a| (ptr(a), len(a)));
-        let mut buf = vec![0u8; 256];
-        loop {
-            // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
-            let found = unsafe {
-                super::sys::storage_next(
-                    ptr(prefix),
-                    len(prefix),
-                    after_ptr,
-                    after_len,
-                    buf.as_mut_ptr() as i32,
-                    len(&buf),
-                )
+        host::storage_next(prefix, after)
+    }
+
+    /// The keys under `prefix` in order, at most `limit` of them, starting after `after`.
+    pub fn keys(prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut cursor = after.map(<[u8]>::to_vec);
+        while out.len() < limit {
+            let Some((key, _)) = next(prefix, cursor.as_deref()) else {
+                break;
             };
-            if found < 0 {
-                return None;
-            }
-            let found = found as usize;
-            if found > buf.len() {
-                buf = vec![0u8; found];
-                continue;
-            }
-            let key_len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-            let key = buf[4..4 + key_len].to_vec();
-            let value = buf[4 + key_len..found].to_vec();
-            return Some((key, value));
+            cursor = Some(key.clone());
+            out.push(key);
         }
+        out
     }
 
     /// A little-endian `u64` under `key`, 0 if absent.
@@ -249,53 +219,28 @@ pub mod storage {
     pub fn set_u64(key: &[u8], value: u64) {
         set(key, &value.to_le_bytes());
     }
-}
 
-/// Every call runs in a fresh instance, so a bump allocator that never frees is enough: memory
-/// goes back when the call ends. Growth beyond the host's memory limit fails the call.
-mod allocator {
-    use core::alloc::{GlobalAlloc, Layout};
-    use core::cell::UnsafeCell;
-
-    struct Bump {
-        next: UnsafeCell<usize>,
+    /// The SCALE value under `key`, if any; a stored value that does not decode fails the call
+    /// (it can only be a bug, and going on would build on it).
+    pub fn load<T: Decode>(key: &[u8]) -> Option<T> {
+        get(key).map(|bytes| {
+            decode(&bytes)
+                .unwrap_or_else(|e| fail(&format!("a stored value cannot be decoded: {e}")))
+        })
     }
 
-    // SAFETY: contracts are single-threaded (wasm32 without threads).
-    unsafe impl Sync for Bump {}
-
-    const PAGE: usize = 65_536;
-
-    // SAFETY: returns aligned, non-overlapping blocks from memory grown for them, or null.
-    unsafe impl GlobalAlloc for Bump {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            let next = &mut *self.next.get();
-            if *next == 0 {
-                *next = core::arch::wasm32::memory_size(0) * PAGE;
-            }
-            let start = (*next + layout.align() - 1) & !(layout.align() - 1);
-            let end = start + layout.size();
-            let have = core::arch::wasm32::memory_size(0) * PAGE;
-            if end > have {
-                let pages = (end - have).div_ceil(PAGE);
-                if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
-                    return core::ptr::null_mut();
-                }
-            }
-            *next = end;
-            start as *mut u8
-        }
-
-        unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
+    pub fn save<T: Encode>(key: &[u8], value: &T) {
+        set(key, &value.encode())
     }
-
-    #[global_allocator]
-    static ALLOCATOR: Bump = Bump {
-        next: UnsafeCell::new(0),
-    };
 }
 
-#[panic_handler]
-fn panic(_info: &core::panic::PanicInfo) -> ! {
-    fail("the contract panicked")
+/// Formats bytes as lower-case hex (for messages).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
 }

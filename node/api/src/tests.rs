@@ -46,6 +46,9 @@ impl ChainApi for Fake {
     fn contract(&self, _id: Hash) -> Result<Option<ContractView>, ApiError> {
         Ok(None)
     }
+    fn query(&self, _id: Hash, _method: String, _input: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+        Err(ApiError::not_found("no contracts here"))
+    }
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
         Ok(tx.hash())
     }
@@ -104,6 +107,41 @@ async fn bad_input_gets_4xx_with_json_error() {
             "{\"transaction\": \"0x0102\"}",
             400,
             "malformed_transaction",
+        ),
+        (
+            "POST",
+            "/contracts/0x12/query",
+            "{\"method\": \"get\"}",
+            400,
+            "invalid_contract",
+        ),
+        (
+            "POST",
+            "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query",
+            "[]",
+            400,
+            "invalid_body",
+        ),
+        (
+            "POST",
+            "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query",
+            "{\"method\": \"\"}",
+            400,
+            "invalid_method",
+        ),
+        (
+            "POST",
+            "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query",
+            "{\"method\": \"get\", \"input\": \"0xzz\"}",
+            400,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query",
+            "{\"method\": \"get\"}",
+            404,
+            "not_found",
         ),
         ("GET", "/no/such/route", "", 404, "not_found"),
         ("GET", "/transactions/%FF", "", 400, "invalid_path"),

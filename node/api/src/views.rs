@@ -61,6 +61,37 @@ pub struct BlockView {
     pub transactions: Vec<Hash>,
     /// The commit certificate (empty signatures for genesis, which the chain spec certifies).
     pub certificate: CertificateView,
+    /// Scheduled contract calls that ran at the start of the block (settlement at maturity),
+    /// before its transactions.
+    pub scheduled: Vec<ScheduledRunView>,
+}
+
+/// A scheduled call that ran, with its outcome.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct ScheduledRunView {
+    pub id: u64,
+    pub due_ms: u64,
+    #[schema(value_type = String)]
+    pub contract: Hash,
+    pub method: String,
+    pub receipt: ReceiptView,
+}
+
+/// `POST /contracts/{id}/query`: a method and its input in hex.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QueryRequest {
+    pub method: String,
+    /// The SCALE-encoded argument, 0x + hex (empty for none).
+    #[serde(default)]
+    pub input: String,
+}
+
+/// What a read-only call returned.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct QueryView {
+    /// The output, 0x + hex.
+    pub output: String,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]

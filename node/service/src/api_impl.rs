@@ -2,8 +2,9 @@
 
 use catena_api::{
     AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, ContractView,
-    EventView, EvidenceView, GovernanceView, MemberView, ProposalView, ReceiptView, SignatureView,
-    StateEntryView, StatusView, TransactionView, TxStatus, UpgradeView, ValidatorView,
+    EventView, EvidenceView, GovernanceView, MemberView, ProposalView, ReceiptView,
+    ScheduledRunView, SignatureView, StateEntryView, StatusView, TransactionView, TxStatus,
+    UpgradeView, ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
@@ -12,6 +13,30 @@ use catena_primitives::{
 use parity_scale_codec::Encode;
 
 use crate::chain::{ChainError, ChainInstance, StoreState};
+
+/// A receipt as the API shows it.
+fn receipt_view(receipt: catena_primitives::Receipt) -> ReceiptView {
+    let (success, error) = match receipt.status {
+        ReceiptStatus::Success => (true, None),
+        ReceiptStatus::Failed(reason) => (false, Some(reason)),
+    };
+    ReceiptView {
+        success,
+        error,
+        fuel_used: receipt.fuel_used,
+        output: format!("0x{}", hex::encode(&receipt.output)),
+        events: receipt
+            .events
+            .iter()
+            .map(|e| EventView {
+                contract: e.contract.to_string(),
+                topic: String::from_utf8(e.topic.clone())
+                    .unwrap_or_else(|_| format!("0x{}", hex::encode(&e.topic))),
+                data: format!("0x{}", hex::encode(&e.data)),
+            })
+            .collect(),
+    }
+}
 use axum::http::StatusCode;
 
 /// The most entries a listing route returns.
@@ -121,6 +146,18 @@ impl ChainApi for ChainInstance {
             receipts_root: h.receipts_root,
             validator_set_hash: h.validator_set_hash,
             transactions: block.transactions.iter().map(Transaction::hash).collect(),
+            scheduled: store
+                .scheduled_runs(height)
+                .map_err(internal)?
+                .into_iter()
+                .map(|run| ScheduledRunView {
+                    id: run.id,
+                    due_ms: run.due_ms,
+                    contract: run.contract,
+                    method: run.method,
+                    receipt: receipt_view(run.receipt),
+                })
+                .collect(),
             certificate: CertificateView {
                 round: cert.round,
                 signatures: cert
@@ -153,30 +190,11 @@ impl ChainApi for ChainInstance {
                 .receipt(&hash)
                 .map_err(internal)?
                 .ok_or_else(|| internal("receipt missing"))?;
-            let (success, error) = match receipt.status {
-                ReceiptStatus::Success => (true, None),
-                ReceiptStatus::Failed(reason) => (false, Some(reason)),
-            };
             return Ok(Some(TransactionView {
                 status: TxStatus::Committed,
                 block_height: Some(location.height),
                 index: Some(location.index),
-                receipt: Some(ReceiptView {
-                    success,
-                    error,
-                    fuel_used: receipt.fuel_used,
-                    output: format!("0x{}", hex::encode(&receipt.output)),
-                    events: receipt
-                        .events
-                        .iter()
-                        .map(|e| EventView {
-                            contract: e.contract.to_string(),
-                            topic: String::from_utf8(e.topic.clone())
-                                .unwrap_or_else(|_| format!("0x{}", hex::encode(&e.topic))),
-                            data: format!("0x{}", hex::encode(&e.data)),
-                        })
-                        .collect(),
-                }),
+                receipt: Some(receipt_view(receipt)),
                 ..tx_view(tx, hash)
             }));
         }
@@ -191,13 +209,41 @@ impl ChainApi for ChainInstance {
             .map(|m| MemberView {
                 name: m.member,
                 uscc: m.uscc,
-                roles: m.roles,
+                roles: m.roles.iter().map(|r| r.as_str().to_string()).collect(),
             });
         Ok(AccountView {
             account,
             next_nonce,
             member,
         })
+    }
+
+    fn query(&self, id: Hash, method: String, input: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+        let store = self.store();
+        let state = StoreState(store);
+        if catena_runtime::contracts::contract(&state, &id)
+            .map_err(internal)?
+            .is_none()
+        {
+            return Err(ApiError::not_found(format!("no contract {id}")));
+        }
+        let tip = self.tip().map_err(chain_error)?;
+        let header = store
+            .header(tip.height)
+            .map_err(internal)?
+            .ok_or_else(|| internal("the tip's header is missing"))?;
+        let params = &self.spec().parameters;
+        let context = catena_runtime::BlockContext {
+            chain_id: self.spec().chain_id.clone(),
+            height: tip.height,
+            time_ms: header.time_ms,
+            max_tx_fuel: params.max_tx_fuel,
+            max_block_fuel: params.max_block_fuel,
+        };
+        catena_runtime::query_contract(&state, &context, AccountId([0; 32]), &id, &method, &input)
+            .map_err(|message| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query_failed", message)
+            })
     }
 
     fn contract(&self, id: Hash) -> Result<Option<ContractView>, ApiError> {

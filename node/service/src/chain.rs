@@ -8,11 +8,12 @@ use std::sync::Arc;
 use catena_chain_spec::ChainSpec;
 use catena_mempool::{AccountView, AdmitError, Mempool, MempoolConfig};
 use catena_primitives::{
-    AccountId, Block, Call, CommitCertificate, Hash, Header, Receipt, SecretKey, Transaction,
-    ValidatorSet,
+    AccountId, Block, Call, CommitCertificate, Hash, Header, Receipt, ScheduledRun, SecretKey,
+    Transaction, ValidatorSet,
 };
 use catena_runtime::{
-    BlockContext, ExecutionError, MemberAccount, StateError, StateReader, ValidatorEntry,
+    BlockContext, ExecutionError, GenesisContract, StateError, StateReader, SystemParams,
+    ValidatorEntry,
 };
 use catena_storage::{PreparedState, StorageError, Store, Tip};
 
@@ -48,6 +49,8 @@ pub enum ChainError {
          which then runs the multi-validator protocol"
     )]
     SoloSetChanged { validators: usize },
+    #[error("the chain spec's genesis cannot be built: {0}")]
+    Genesis(String),
 }
 
 /// Why a proposed block is refused (the validator then votes nil).
@@ -170,6 +173,7 @@ const MEMPOOL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600)
 #[derive(Debug)]
 pub struct Proposal {
     pub block: Block,
+    pub scheduled: Vec<ScheduledRun>,
     pub receipts: Vec<Receipt>,
     state: PreparedState,
     started: std::time::Instant,
@@ -220,36 +224,65 @@ impl AccountView for StoreState<'_> {
     }
 }
 
-/// Every member account, and every validator's account as an account of its member (so that a
-/// validator can sign transactions, such as evidence reports).
-fn genesis_accounts(spec: &ChainSpec) -> Vec<(AccountId, MemberAccount)> {
+/// Every member with its accounts, and every validator's account as an account of its member (so
+/// that a validator can sign transactions, such as evidence reports).
+fn genesis_members(spec: &ChainSpec) -> Vec<catena_abi::registry::MemberRecord> {
     spec.members
         .iter()
-        .flat_map(|member| {
-            let validator_accounts = spec
-                .validators
-                .iter()
-                .filter(|v| v.member == member.name)
-                .map(|v| &v.account)
-                .filter(|a| !member.accounts.contains(a));
-            member
-                .accounts
-                .iter()
-                .chain(validator_accounts)
-                .map(move |account| {
-                    (
-                        *account,
-                        MemberAccount {
-                            member: member.name.clone(),
-                            uscc: member.uscc.clone(),
-                            roles: member
-                                .roles
-                                .iter()
-                                .map(|r| r.as_str().to_string())
-                                .collect(),
-                        },
-                    )
-                })
+        .map(|member| {
+            let mut accounts: Vec<[u8; 32]> = member.accounts.iter().map(|a| a.0).collect();
+            for validator in spec.validators.iter().filter(|v| v.member == member.name) {
+                if !accounts.contains(&validator.account.0) {
+                    accounts.push(validator.account.0);
+                }
+            }
+            catena_abi::registry::MemberRecord {
+                name: member.name.clone(),
+                uscc: member.uscc.clone(),
+                roles: member.roles.iter().map(|r| (*r).into()).collect(),
+                accounts,
+            }
+        })
+        .collect()
+}
+
+/// The genesis contracts of the spec, with their code and, for system contracts, `init` input.
+fn genesis_contracts(spec: &ChainSpec) -> Result<Vec<GenesisContract>, ChainError> {
+    let uscc_of = |name: &String| {
+        spec.members
+            .iter()
+            .find(|m| &m.name == name)
+            .map(|m| m.uscc.clone())
+            .unwrap_or_default()
+    };
+    let params = SystemParams {
+        governance: catena_abi::registry::Governance {
+            members: spec.governance.members.iter().map(uscc_of).collect(),
+            threshold: spec.governance.threshold,
+        },
+        currency: spec.parameters.currency.clone(),
+        min_part: spec.parameters.voucher_min_part,
+        max_parts: spec.parameters.voucher_max_parts,
+    };
+    spec.contracts
+        .iter()
+        .map(|contract| {
+            let code = catena_chain_spec::artifacts::load(&contract.code).map_err(|reason| {
+                ChainError::Genesis(format!("contract '{}': {reason}", contract.name))
+            })?;
+            if Hash::digest(&code) != contract.code_hash {
+                return Err(ChainError::Genesis(format!(
+                    "contract '{}': the code's SHA-256 is {}, the chain spec says {}",
+                    contract.name,
+                    Hash::digest(&code),
+                    contract.code_hash
+                )));
+            }
+            Ok(GenesisContract {
+                name: contract.name.clone(),
+                init: catena_runtime::system_init(&contract.name, &params),
+                code,
+            })
         })
         .collect()
 }
@@ -264,7 +297,7 @@ impl ChainInstance {
     ) -> Result<ChainInstance, ChainError> {
         let store = Store::open(dir)?;
         let validators = spec.validator_set();
-        let accounts = genesis_accounts(&spec);
+        let members = genesis_members(&spec);
         let entries: Vec<ValidatorEntry> = spec
             .validators
             .iter()
@@ -279,11 +312,20 @@ impl ChainInstance {
             members: spec.governance.members.clone(),
             threshold: spec.governance.threshold,
         };
+        let genesis_context = BlockContext {
+            chain_id: spec.chain_id.clone(),
+            height: 0,
+            time_ms: spec.genesis_time_ms,
+            max_tx_fuel: spec.parameters.max_tx_fuel,
+            max_block_fuel: spec.parameters.max_block_fuel,
+        };
         let genesis_changes = catena_runtime::genesis_changes(
-            accounts.iter().map(|(a, m)| (a, m.clone())),
+            &members,
             &entries,
             &governance,
-        );
+            &genesis_contracts(&spec)?,
+            &genesis_context,
+        )?;
         let state = store.prepare_state(0, genesis_changes)?;
         let genesis = Block {
             header: Header {
@@ -317,7 +359,7 @@ impl ChainInstance {
                     block_hash: genesis_hash,
                     signatures: Vec::new(),
                 };
-                store.commit(&genesis, &certificate, &[], state)?;
+                store.commit(&genesis, &certificate, &[], &[], state)?;
                 tracing::info!(target: "chain", chain = %spec.chain_id, %genesis_hash, "genesis written");
             }
         }
@@ -478,6 +520,7 @@ impl ChainInstance {
                 Err(e) => return Err(e.into()),
             }
         };
+        let receipts_root = executed.receipts_root();
         let prepared = self.store.prepare_state(height, executed.changes)?;
         let header = Header {
             chain_id: self.spec.chain_id.clone(),
@@ -487,7 +530,7 @@ impl ChainInstance {
             proposer,
             tx_root: Block::compute_tx_root(&transactions),
             state_root: prepared.state_root,
-            receipts_root: Receipt::compute_root(&executed.receipts),
+            receipts_root,
             validator_set_hash: self.validators().hash(),
         };
         Ok(Proposal {
@@ -495,6 +538,7 @@ impl ChainInstance {
                 header,
                 transactions,
             },
+            scheduled: executed.scheduled,
             receipts: executed.receipts,
             state: prepared,
             started,
@@ -600,7 +644,7 @@ impl ChainInstance {
             }
             Err(e) => return Err(InvalidBlock::Execution(e).into()),
         };
-        let receipts_root = Receipt::compute_root(&executed.receipts);
+        let receipts_root = executed.receipts_root();
         if receipts_root != h.receipts_root {
             return Err(InvalidBlock::ReceiptsRoot {
                 header: h.receipts_root,
@@ -628,6 +672,7 @@ impl ChainInstance {
         }
         Ok(Proposal {
             block,
+            scheduled: executed.scheduled,
             receipts: executed.receipts,
             state: prepared,
             started,
@@ -696,12 +741,15 @@ impl ChainInstance {
     ) -> Result<Tip, ChainError> {
         let Proposal {
             block,
+            scheduled,
             receipts,
             state,
             started,
             parent_time_ms,
         } = proposal;
-        let tip = self.store.commit(&block, certificate, &receipts, state)?;
+        let tip = self
+            .store
+            .commit(&block, certificate, &scheduled, &receipts, state)?;
         self.refresh_validators()?;
         self.mempool
             .remove_committed(&block.transactions, &StoreState(&self.store));

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use catena_primitives::block::{Block, CommitCertificate, Header, Receipt};
+use catena_primitives::block::{Block, CommitCertificate, Header, Receipt, ScheduledRun};
 use catena_primitives::codec::decode_limited;
 use catena_primitives::{Hash, StateProof};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
@@ -31,8 +31,11 @@ const CF_STATE: &str = "state";
 const CF_TREE_NODES: &str = "tree_nodes";
 const CF_TREE_VALUES: &str = "tree_values";
 const CF_META: &str = "meta";
+/// Height → the scheduled calls that ran at the start of that block (absent if none).
+const CF_SCHEDULED: &str = "scheduled";
 
-const COLUMN_FAMILIES: [&str; 10] = [
+const COLUMN_FAMILIES: [&str; 11] = [
+    CF_SCHEDULED,
     CF_HEADERS,
     CF_BLOCKS,
     CF_BLOCK_INDEX,
@@ -171,6 +174,14 @@ impl Store {
             .transpose()
     }
 
+    /// The scheduled calls that ran at the start of block `height`, in order.
+    pub fn scheduled_runs(&self, height: u64) -> Result<Vec<ScheduledRun>> {
+        self.get_cf(CF_SCHEDULED, &height_key(height))?
+            .map(|bytes| decode("scheduled runs", &bytes))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
     pub fn receipt(&self, tx_hash: &Hash) -> Result<Option<Receipt>> {
         self.get_cf(CF_RECEIPTS, &tx_hash.0)?
             .map(|bytes| decode("receipt", &bytes))
@@ -257,6 +268,7 @@ impl Store {
         &self,
         block: &Block,
         certificate: &CommitCertificate,
+        scheduled: &[ScheduledRun],
         receipts: &[Receipt],
         state: PreparedState,
     ) -> Result<Tip> {
@@ -276,6 +288,9 @@ impl Store {
         batch.put_cf(self.cf(CF_BLOCKS), hk, block.encode());
         batch.put_cf(self.cf(CF_BLOCK_INDEX), block_hash.0, height.encode());
         batch.put_cf(self.cf(CF_CERTIFICATES), hk, certificate.encode());
+        if !scheduled.is_empty() {
+            batch.put_cf(self.cf(CF_SCHEDULED), hk, scheduled.encode());
+        }
         for (index, (tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
             let location = TxLocation {
                 height,

@@ -42,7 +42,9 @@ fn commit_changes(store: &Store, changes: Vec<(&[u8], Option<&[u8]>)>) -> Tip {
         )
         .expect("prepare");
     let b = block(height, parent, prepared.state_root);
-    store.commit(&b, &cert(&b), &[], prepared).expect("commit")
+    store
+        .commit(&b, &cert(&b), &[], &[], prepared)
+        .expect("commit")
 }
 
 #[test]
@@ -103,7 +105,7 @@ fn survives_reopen_and_refuses_gaps() {
     let prepared = store.prepare_state(5, vec![]).expect("prepare");
     let b = block(5, tip.block_hash, prepared.state_root);
     assert!(matches!(
-        store.commit(&b, &cert(&b), &[], prepared),
+        store.commit(&b, &cert(&b), &[], &[], prepared),
         Err(StorageError::NotNext {
             tip: Some(1),
             found: 5
@@ -136,7 +138,7 @@ fn indexes_transactions_and_receipts() {
     );
     b.transactions.push(tx.clone());
     store
-        .commit(&b, &cert(&b), std::slice::from_ref(&receipt), prepared)
+        .commit(&b, &cert(&b), &[], std::slice::from_ref(&receipt), prepared)
         .expect("commit");
     assert_eq!(
         store.tx_location(&tx.hash()).expect("loc"),

@@ -1,5 +1,8 @@
 //! The unified social credit code (统一社会信用代码, GB 32100-2015) that identifies a member.
 
+use alloc::format;
+use alloc::string::String;
+
 /// The 31 characters a USCC may use: digits and capitals without I, O, S, V, Z.
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [

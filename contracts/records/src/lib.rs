@@ -1,0 +1,254 @@
+//! The four flows (四流合一) as notarised records: contracts and purchase orders (商流),
+//! shipments, delivery and warehouse receipts (物流), invoices (信息流) and payments (资金流).
+//!
+//! A record proves that the document with this SHA-256 existed, signed by the recorder's
+//! account, no later than its block. A document is recorded once; an invoice (code + number +
+//! seller) is recorded once whatever its file's bytes; links must name recorded documents.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use catena_abi::records::{events, keys, Init, InvoiceQuery, Kind, NewRecord, Record};
+use catena_abi::registry::AccountRecord;
+use catena_abi::{Account, RecordId, Role};
+use catena_sdk::{block_height, block_time_ms, call_typed, caller, emit_encoded, storage};
+
+catena_sdk::methods!(init, record, get, invoice);
+
+const CONFIG: &[u8] = b"cfg";
+/// Parties and links one record may name.
+pub const MAX_PARTIES: usize = 16;
+pub const MAX_LINKS: usize = 32;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Error {
+    AlreadyInitialised,
+    NotAMember,
+    /// The recorder's roles do not allow it.
+    NotAllowed(String),
+    AlreadyRecorded(RecordId),
+    InvoiceAlreadyRecorded {
+        code: String,
+        number: String,
+    },
+    UnknownLink(RecordId),
+    Invalid(String),
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::AlreadyInitialised => write!(f, "the records contract is already initialised"),
+            Error::NotAMember => write!(f, "the caller is not an account of any member"),
+            Error::NotAllowed(reason) => write!(f, "{reason}"),
+            Error::AlreadyRecorded(id) => write!(
+                f,
+                "document 0x{} is already recorded: a document is recorded once",
+                catena_sdk::hex(id)
+            ),
+            Error::InvoiceAlreadyRecorded { code, number } => write!(
+                f,
+                "invoice {code} {number} of this seller is already recorded"
+            ),
+            Error::UnknownLink(id) => write!(
+                f,
+                "linked document 0x{} is not recorded",
+                catena_sdk::hex(id)
+            ),
+            Error::Invalid(reason) => write!(f, "{reason}"),
+        }
+    }
+}
+
+fn init(init: Init) -> Result<(), Error> {
+    if storage::get(CONFIG).is_some() {
+        return Err(Error::AlreadyInitialised);
+    }
+    storage::save(CONFIG, &init);
+    Ok(())
+}
+
+fn config() -> Init {
+    storage::load(CONFIG)
+        .unwrap_or_else(|| catena_sdk::fail("the records contract is not initialised"))
+}
+
+/// The member record of the account that called, from the registry.
+fn recorder() -> Result<(Account, AccountRecord), Error> {
+    let account = caller();
+    let record: Option<AccountRecord> = call_typed(&config().registry, "account", &account);
+    record.map(|r| (account, r)).ok_or(Error::NotAMember)
+}
+
+fn record(new: NewRecord) -> Result<RecordId, Error> {
+    let (account, who) = recorder()?;
+    check(&new, &who)?;
+    let key = keys::record_key(&new.doc_hash);
+    if storage::get(&key).is_some() {
+        return Err(Error::AlreadyRecorded(new.doc_hash));
+    }
+    if let Some(invoice) = &new.invoice {
+        let invoice_key = keys::invoice_key(&invoice.code, &invoice.number, &invoice.seller);
+        if storage::get(&invoice_key).is_some() {
+            return Err(Error::InvoiceAlreadyRecorded {
+                code: invoice.code.clone(),
+                number: invoice.number.clone(),
+            });
+        }
+        storage::set(&invoice_key, &new.doc_hash);
+    }
+    for link in &new.links {
+        if storage::get(&keys::record_key(link)).is_none() {
+            return Err(Error::UnknownLink(*link));
+        }
+    }
+    let record = Record {
+        id: new.doc_hash,
+        kind: new.kind,
+        recorder: who.uscc,
+        recorder_account: account,
+        parties: new.parties,
+        amount: new.amount,
+        currency: new.currency,
+        date_ms: new.date_ms,
+        links: new.links,
+        invoice: new.invoice,
+        height: block_height(),
+        time_ms: block_time_ms(),
+    };
+    storage::save(&key, &record);
+    emit_encoded(events::RECORDED, &record);
+    Ok(record.id)
+}
+
+fn invalid(reason: &str) -> Error {
+    Error::Invalid(reason.into())
+}
+
+/// The rules a record must meet before it is stored (DOMAIN.md, docs/contracts.md).
+fn check(new: &NewRecord, who: &AccountRecord) -> Result<(), Error> {
+    if who.has(Role::Auditor) {
+        return Err(Error::NotAllowed(
+            "an auditor reads records and never writes them".into(),
+        ));
+    }
+    if new.parties.is_empty() || new.parties.len() > MAX_PARTIES {
+        return Err(invalid("a record names 1 to 16 parties"));
+    }
+    if new
+        .parties
+        .iter()
+        .enumerate()
+        .any(|(i, p)| new.parties[..i].contains(p))
+    {
+        return Err(invalid("a party is named twice"));
+    }
+    if new.links.len() > MAX_LINKS {
+        return Err(invalid("a record links at most 32 other records"));
+    }
+    if new.links.contains(&new.doc_hash) {
+        return Err(invalid("a record cannot link to itself"));
+    }
+    if new.currency.is_empty() || new.currency.len() > 8 {
+        return Err(invalid(
+            "the currency is a code of 1 to 8 characters, such as CNY",
+        ));
+    }
+    let logistics_document = matches!(
+        new.kind,
+        Kind::Shipment | Kind::DeliveryReceipt | Kind::WarehouseReceipt
+    );
+    let is_party = new.parties.contains(&who.uscc);
+    if !(is_party || logistics_document && who.has(Role::Logistics)) {
+        return Err(Error::NotAllowed(format!(
+            "member {} may record only documents it is a party to (or, as logistics, shipments, deliveries and warehouse receipts)",
+            who.uscc
+        )));
+    }
+    if new.kind == Kind::WarehouseReceipt && !who.has(Role::Logistics) {
+        return Err(Error::NotAllowed(
+            "only a logistics member issues warehouse receipts".into(),
+        ));
+    }
+    match (&new.invoice, new.kind) {
+        (Some(invoice), Kind::Invoice) => {
+            if invoice.code.is_empty() || invoice.code.len() > 20 {
+                return Err(invalid("an invoice code is 1 to 20 characters"));
+            }
+            if invoice.number.is_empty() || invoice.number.len() > 20 {
+                return Err(invalid("an invoice number is 1 to 20 characters"));
+            }
+            if invoice.seller != who.uscc {
+                return Err(Error::NotAllowed(format!(
+                    "an invoice is recorded by its seller {}, not by {}",
+                    invoice.seller, who.uscc
+                )));
+            }
+            if invoice.seller == invoice.buyer {
+                return Err(invalid("an invoice's seller and buyer must differ"));
+            }
+            if !new.parties.contains(&invoice.buyer) {
+                return Err(invalid("an invoice's buyer must be one of its parties"));
+            }
+            if new.amount == 0 {
+                return Err(invalid("an invoice's amount must be above zero"));
+            }
+        }
+        (None, Kind::Invoice) => {
+            return Err(invalid(
+                "an invoice record needs its code, number, seller and buyer",
+            ))
+        }
+        (Some(_), _) => return Err(invalid("only an invoice record carries invoice fields")),
+        (None, _) => {}
+    }
+    Ok(())
+}
+
+fn get(id: RecordId) -> Result<Option<Record>, Error> {
+    Ok(storage::load(&keys::record_key(&id)))
+}
+
+fn invoice(query: InvoiceQuery) -> Result<Option<Record>, Error> {
+    let key = keys::invoice_key(&query.code, &query.number, &query.seller);
+    let Some(id) = storage::get(&key) else {
+        return Ok(None);
+    };
+    let id: RecordId = id
+        .try_into()
+        .map_err(|_| invalid("a stored invoice index is not a record id"))?;
+    get(id)
+}
+
+/// Helpers shared by this contract's tests and the other system contracts' tests.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing {
+    use super::*;
+    use alloc::vec::Vec;
+    use catena_abi::records::Invoice;
+
+    /// An invoice record of `amount` from `seller` to `buyer`, with a document hash made of
+    /// `n`.
+    pub fn invoice(n: u8, seller: &str, buyer: &str, amount: u64) -> NewRecord {
+        NewRecord {
+            kind: Kind::Invoice,
+            doc_hash: [n; 32],
+            parties: alloc::vec![seller.into(), buyer.into()],
+            amount,
+            currency: "CNY".into(),
+            date_ms: 1,
+            links: Vec::new(),
+            invoice: Some(Invoice {
+                code: "3100231130".into(),
+                number: format!("{n:08}"),
+                seller: seller.into(),
+                buyer: buyer.into(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+use super::testing::invoice;
+use super::*;
+use catena_abi::records::Invoice;
+use catena_sdk::codec::Encode;
+use catena_sdk::mock;
+
+const RECORDS: [u8; 32] = [0xDD; 32];
+const REGISTRY: [u8; 32] = [0xEE; 32];
+const SELLER: &str = "91320500MA1MX00025";
+const BUYER: &str = "91310000MA1FL00014";
+const CARRIER: &str = "91440300MA5EF00068";
+const AUDITOR: &str = "12100000MB0JK00071";
+
+/// A stand-in registry: account [1] is the seller, [2] the buyer, [3] a carrier, [4] an auditor.
+fn registry(method: &str, input: &[u8]) -> Result<Vec<u8>, String> {
+    assert_eq!(method, "account");
+    let account: Account = catena_sdk::decode(input)?;
+    let (uscc, role) = match account[0] {
+        1 => (SELLER, Role::Supplier),
+        2 => (BUYER, Role::Core),
+        3 => (CARRIER, Role::Logistics),
+        4 => (AUDITOR, Role::Auditor),
+        _ => return Ok(None::<AccountRecord>.encode()),
+    };
+    Ok(Some(AccountRecord {
+        member: uscc.into(),
+        uscc: uscc.into(),
+        roles: alloc::vec![role],
+    })
+    .encode())
+}
+
+fn setup() {
+    mock::reset();
+    mock::deploy(REGISTRY, registry);
+    mock::deploy(RECORDS, dispatch);
+    let init = Init { registry: REGISTRY };
+    mock::call([0; 32], RECORDS, "init", &init.encode())
+        .result
+        .expect("init");
+}
+
+fn record_as(who: u8, new: &NewRecord) -> Result<Vec<u8>, String> {
+    mock::call([who; 32], RECORDS, "record", &new.encode()).result
+}
+
+fn refused(who: u8, new: &NewRecord) -> String {
+    let before = mock::snapshot();
+    let error = record_as(who, new).expect_err("refused");
+    assert_eq!(mock::snapshot(), before, "a refused record changes nothing");
+    error
+}
+
+fn document(kind: Kind, n: u8, parties: &[&str]) -> NewRecord {
+    NewRecord {
+        kind,
+        doc_hash: [n; 32],
+        parties: parties.iter().map(|p| String::from(*p)).collect(),
+        amount: 100_000_000,
+        currency: "CNY".into(),
+        date_ms: 1,
+        links: Vec::new(),
+        invoice: None,
+    }
+}
+
+#[test]
+fn a_trade_is_recorded_across_the_flows_with_links() {
+    setup();
+    let contract = document(Kind::Contract, 1, &[SELLER, BUYER]);
+    record_as(2, &contract).expect("the buyer records the contract");
+    let mut delivery = document(Kind::DeliveryReceipt, 2, &[SELLER, BUYER]);
+    delivery.links = alloc::vec![[1; 32]];
+    record_as(3, &delivery).expect("the carrier records the delivery");
+    let mut inv = invoice(3, SELLER, BUYER, 100_000_000);
+    inv.links = alloc::vec![[1; 32], [2; 32]];
+    let out = mock::call([1; 32], RECORDS, "record", &inv.encode());
+    assert_eq!(out.events.len(), 1, "one 'recorded' event");
+    let stored: Option<Record> = catena_sdk::decode(
+        &mock::call([9; 32], RECORDS, "get", &[3u8; 32].encode())
+            .result
+            .expect("get"),
+    )
+    .expect("decodes");
+    let stored = stored.expect("recorded");
+    assert_eq!(stored.recorder, SELLER);
+    assert_eq!(stored.recorder_account, [1; 32]);
+    assert_eq!(stored.links, alloc::vec![[1; 32], [2; 32]]);
+    let query = InvoiceQuery {
+        code: "3100231130".into(),
+        number: "00000003".into(),
+        seller: SELLER.into(),
+    };
+    let found: Option<Record> = catena_sdk::decode(
+        &mock::call([9; 32], RECORDS, "invoice", &query.encode())
+            .result
+            .expect("query"),
+    )
+    .expect("decodes");
+    assert_eq!(found.map(|r| r.id), Some([3; 32]));
+}
+
+#[test]
+fn a_document_and_an_invoice_are_recorded_once() {
+    setup();
+    record_as(1, &invoice(3, SELLER, BUYER, 500)).expect("first");
+    assert!(refused(1, &invoice(3, SELLER, BUYER, 500)).contains("already recorded"));
+    // The same invoice identity in another file is the same invoice.
+    let mut copy = invoice(3, SELLER, BUYER, 500);
+    copy.doc_hash = [33; 32];
+    assert!(refused(1, &copy).contains("invoice 3100231130 00000003 of this seller"));
+}
+
+#[test]
+fn who_may_record_what() {
+    setup();
+    assert!(refused(4, &document(Kind::Contract, 1, &[AUDITOR, BUYER])).contains("auditor"));
+    assert!(refused(9, &document(Kind::Contract, 1, &[SELLER, BUYER])).contains("not an account"));
+    assert!(refused(1, &document(Kind::Contract, 1, &[BUYER, CARRIER])).contains("party"));
+    assert!(refused(1, &document(Kind::WarehouseReceipt, 1, &[SELLER])).contains("logistics"));
+    assert!(refused(2, &invoice(3, SELLER, BUYER, 500)).contains("recorded by its seller"));
+    record_as(3, &document(Kind::Shipment, 5, &[SELLER, BUYER]))
+        .expect("a carrier records a shipment");
+}
+
+#[test]
+fn malformed_records_are_refused() {
+    setup();
+    let mut no_fields = invoice(3, SELLER, BUYER, 500);
+    no_fields.invoice = None;
+    assert!(refused(1, &no_fields).contains("needs its code"));
+    let mut fields_on_contract = document(Kind::Contract, 1, &[SELLER, BUYER]);
+    fields_on_contract.invoice = Some(Invoice {
+        code: "1".into(),
+        number: "2".into(),
+        seller: SELLER.into(),
+        buyer: BUYER.into(),
+    });
+    assert!(refused(1, &fields_on_contract).contains("only an invoice"));
+    assert!(refused(1, &invoice(3, SELLER, BUYER, 0)).contains("above zero"));
+    let mut to_self = invoice(3, SELLER, BUYER, 10);
+    to_self.invoice.as_mut().expect("an invoice").buyer = SELLER.into();
+    assert!(refused(1, &to_self).contains("differ"));
+    let mut dangling = document(Kind::Payment, 7, &[SELLER, BUYER]);
+    dangling.links = alloc::vec![[8; 32]];
+    assert!(refused(1, &dangling).contains("not recorded"));
+    let twice = document(Kind::Contract, 1, &[SELLER, SELLER]);
+    assert!(refused(1, &twice).contains("twice"));
+    assert!(mock::call([1; 32], RECORDS, "record", &[1, 2, 3])
+        .result
+        .expect_err("garbage")
+        .contains("cannot be decoded"));
+}

@@ -1,0 +1,281 @@
+//! The member registry: organisations, their roles and accounts (DOMAIN.md "Who takes part").
+//!
+//! Genesis writes the chain spec's members straight into this contract's storage; afterwards
+//! membership changes only by a proposal that enough governing members approve. The node's
+//! admission check reads `a/<account>` from here, so a removed account can no longer send
+//! transactions from the next block on.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use catena_abi::registry::{
+    events, keys, AccountRecord, Change, Governance, Init, MemberRecord, Proposal, ProposalStatus,
+};
+use catena_abi::{uscc, Account, Role, Uscc};
+use catena_sdk::{block_height, caller, emit_encoded, storage};
+
+catena_sdk::methods!(init, propose, approve, member, account, members, governance, proposal);
+
+/// Why a registry call was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Error {
+    AlreadyInitialised,
+    NotAMember,
+    NotGoverning(Uscc),
+    NoProposal(u64),
+    AlreadyApplied(u64),
+    AlreadyApproved(Uscc),
+    Invalid(String),
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::AlreadyInitialised => write!(f, "the registry is already initialised"),
+            Error::NotAMember => write!(f, "the caller is not an account of any member"),
+            Error::NotGoverning(uscc) => write!(
+                f,
+                "member {uscc} does not govern membership: only governing members may propose or approve"
+            ),
+            Error::NoProposal(id) => write!(f, "there is no membership proposal {id}"),
+            Error::AlreadyApplied(id) => write!(f, "proposal {id} is already applied"),
+            Error::AlreadyApproved(uscc) => {
+                write!(f, "member {uscc} has already approved this proposal")
+            }
+            Error::Invalid(reason) => write!(f, "{reason}"),
+        }
+    }
+}
+
+fn init(init: Init) -> Result<(), Error> {
+    if storage::get(keys::GOVERNANCE).is_some() {
+        return Err(Error::AlreadyInitialised);
+    }
+    storage::save(keys::GOVERNANCE, &init.governance);
+    Ok(())
+}
+
+fn governance(_: ()) -> Result<Governance, Error> {
+    Ok(storage::load(keys::GOVERNANCE).unwrap_or_default())
+}
+
+fn member(uscc: Uscc) -> Result<Option<MemberRecord>, Error> {
+    Ok(storage::load(&keys::member_key(&uscc)))
+}
+
+fn account(account: Account) -> Result<Option<AccountRecord>, Error> {
+    Ok(storage::load(&keys::account_key(&account)))
+}
+
+/// Every member, in USCC order.
+fn members(_: ()) -> Result<Vec<MemberRecord>, Error> {
+    let mut out = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    while let Some((key, value)) = storage::next(keys::MEMBER, after.as_deref()) {
+        out.push(catena_sdk::decode(&value).map_err(Error::Invalid)?);
+        after = Some(key);
+    }
+    Ok(out)
+}
+
+fn proposal(id: u64) -> Result<Option<Proposal>, Error> {
+    Ok(storage::load(&keys::proposal_key(id)))
+}
+
+/// The governing member the caller acts for.
+fn governing_caller() -> Result<Uscc, Error> {
+    let record: AccountRecord =
+        storage::load(&keys::account_key(&caller())).ok_or(Error::NotAMember)?;
+    let gov = governance(())?;
+    if !gov.members.contains(&record.uscc) {
+        return Err(Error::NotGoverning(record.uscc));
+    }
+    Ok(record.uscc)
+}
+
+/// Proposes a change; the proposer's member approves it by proposing. Returns the proposal id.
+fn propose(change: Change) -> Result<u64, Error> {
+    let proposer = governing_caller()?;
+    check(&change)?;
+    let id = storage::get_u64(keys::NEXT_PROPOSAL);
+    storage::set_u64(keys::NEXT_PROPOSAL, id + 1);
+    let mut proposal = Proposal {
+        id,
+        change,
+        approvals: alloc::vec![proposer],
+        status: ProposalStatus::Open,
+    };
+    emit_encoded(events::PROPOSED, &proposal);
+    apply_if_approved(&mut proposal)?;
+    storage::save(&keys::proposal_key(id), &proposal);
+    Ok(id)
+}
+
+fn approve(id: u64) -> Result<(), Error> {
+    let approver = governing_caller()?;
+    let mut proposal: Proposal =
+        storage::load(&keys::proposal_key(id)).ok_or(Error::NoProposal(id))?;
+    if proposal.status != ProposalStatus::Open {
+        return Err(Error::AlreadyApplied(id));
+    }
+    if proposal.approvals.contains(&approver) {
+        return Err(Error::AlreadyApproved(approver));
+    }
+    proposal.approvals.push(approver);
+    emit_encoded(events::APPROVED, &proposal);
+    apply_if_approved(&mut proposal)?;
+    storage::save(&keys::proposal_key(id), &proposal);
+    Ok(())
+}
+
+fn apply_if_approved(proposal: &mut Proposal) -> Result<(), Error> {
+    let gov = governance(())?;
+    if (proposal.approvals.len() as u32) < gov.threshold.max(1) {
+        return Ok(());
+    }
+    // The registry may have changed since the proposal: check again before applying.
+    check(&proposal.change)?;
+    apply(&proposal.change);
+    proposal.status = ProposalStatus::Applied(block_height());
+    emit_encoded(events::APPLIED, &proposal.change);
+    Ok(())
+}
+
+fn invalid(reason: String) -> Error {
+    Error::Invalid(reason)
+}
+
+fn existing(uscc: &str) -> Result<MemberRecord, Error> {
+    storage::load(&keys::member_key(uscc)).ok_or_else(|| invalid(format!("no member {uscc}")))
+}
+
+fn check_roles(roles: &[Role]) -> Result<(), Error> {
+    if roles.is_empty() {
+        return Err(invalid("a member needs at least one role".into()));
+    }
+    if roles
+        .iter()
+        .enumerate()
+        .any(|(i, r)| roles[..i].contains(r))
+    {
+        return Err(invalid("a role is listed twice".into()));
+    }
+    Ok(())
+}
+
+fn check_account_free(account: &Account) -> Result<(), Error> {
+    match storage::load::<AccountRecord>(&keys::account_key(account)) {
+        Some(owner) => Err(invalid(format!(
+            "account 0x{} already belongs to member {}",
+            catena_sdk::hex(account),
+            owner.uscc
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether `change` can be applied to the registry as it is now.
+fn check(change: &Change) -> Result<(), Error> {
+    match change {
+        Change::AddMember(member) => {
+            uscc::validate(&member.uscc)
+                .map_err(|e| invalid(format!("USCC {}: {e}", member.uscc)))?;
+            if storage::get(&keys::member_key(&member.uscc)).is_some() {
+                return Err(invalid(format!("member {} already exists", member.uscc)));
+            }
+            if member.name.trim().is_empty() || member.name.len() > 200 {
+                return Err(invalid(
+                    "a member's name must be 1 to 200 characters".into(),
+                ));
+            }
+            check_roles(&member.roles)?;
+            if member.accounts.is_empty() {
+                return Err(invalid("a member needs at least one account".into()));
+            }
+            for (i, account) in member.accounts.iter().enumerate() {
+                if member.accounts[..i].contains(account) {
+                    return Err(invalid("an account is listed twice".into()));
+                }
+                check_account_free(account)?;
+            }
+        }
+        Change::RemoveMember(uscc) => {
+            existing(uscc)?;
+            if governance(())?.members.contains(uscc) {
+                return Err(invalid(format!(
+                    "member {uscc} governs membership and cannot be removed"
+                )));
+            }
+        }
+        Change::SetRoles { uscc, roles } => {
+            existing(uscc)?;
+            check_roles(roles)?;
+        }
+        Change::AddAccount { uscc, account } => {
+            existing(uscc)?;
+            check_account_free(account)?;
+        }
+        Change::RemoveAccount { uscc, account } => {
+            let member = existing(uscc)?;
+            if !member.accounts.contains(account) {
+                return Err(invalid(format!(
+                    "account 0x{} is not an account of member {uscc}",
+                    catena_sdk::hex(account)
+                )));
+            }
+            if member.accounts.len() == 1 {
+                return Err(invalid(format!(
+                    "account 0x{} is member {uscc}'s last account",
+                    catena_sdk::hex(account)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes a member and the record of each of its accounts.
+fn save_member(member: &MemberRecord) {
+    for (key, value) in member.entries() {
+        storage::set(&key, &value);
+    }
+}
+
+fn apply(change: &Change) {
+    match change {
+        Change::AddMember(member) => save_member(member),
+        Change::RemoveMember(uscc) => {
+            if let Some(member) = storage::load::<MemberRecord>(&keys::member_key(uscc)) {
+                for account in &member.accounts {
+                    storage::remove(&keys::account_key(account));
+                }
+                storage::remove(&keys::member_key(uscc));
+            }
+        }
+        Change::SetRoles { uscc, roles } => {
+            if let Some(mut member) = storage::load::<MemberRecord>(&keys::member_key(uscc)) {
+                member.roles = roles.clone();
+                save_member(&member);
+            }
+        }
+        Change::AddAccount { uscc, account } => {
+            if let Some(mut member) = storage::load::<MemberRecord>(&keys::member_key(uscc)) {
+                member.accounts.push(*account);
+                save_member(&member);
+            }
+        }
+        Change::RemoveAccount { uscc, account } => {
+            if let Some(mut member) = storage::load::<MemberRecord>(&keys::member_key(uscc)) {
+                member.accounts.retain(|a| a != account);
+                storage::remove(&keys::account_key(account));
+                save_member(&member);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+use super::*;
+use catena_abi::registry::MemberRecord;
+use catena_sdk::codec::Encode;
+use catena_sdk::mock;
+
+const REGISTRY: [u8; 32] = [0xEE; 32];
+
+fn uscc_of(i: u8) -> String {
+    uscc::with_check(&format!("9131000{i:02}MA1FL000"))
+}
+
+fn account_of(i: u8) -> Account {
+    [i; 32]
+}
+
+/// Three governing members (threshold 2) and one ordinary member.
+fn setup() {
+    mock::reset();
+    mock::deploy(REGISTRY, dispatch);
+    for i in 1..=4 {
+        let member = MemberRecord {
+            name: format!("Member {i}"),
+            uscc: uscc_of(i),
+            roles: vec![Role::Supplier],
+            accounts: vec![account_of(i)],
+        };
+        for (key, value) in member.entries() {
+            mock::put(REGISTRY, &key, &value);
+        }
+    }
+    let init = Init {
+        governance: Governance {
+            members: (1..=3).map(uscc_of).collect(),
+            threshold: 2,
+        },
+    };
+    assert_eq!(
+        mock::call(account_of(1), REGISTRY, "init", &init.encode()).result,
+        Ok(Vec::new())
+    );
+}
+
+fn call(who: u8, method: &str, input: &impl Encode) -> Result<Vec<u8>, String> {
+    mock::call(account_of(who), REGISTRY, method, &input.encode()).result
+}
+
+fn new_member(i: u8) -> MemberRecord {
+    MemberRecord {
+        name: format!("New {i}"),
+        uscc: uscc_of(i),
+        roles: vec![Role::Financier],
+        accounts: vec![account_of(i)],
+    }
+}
+
+fn account_record(i: u8) -> Option<AccountRecord> {
+    mock::get(REGISTRY, &keys::account_key(&account_of(i)))
+        .map(|bytes| catena_sdk::decode(&bytes).expect("an account record"))
+}
+
+#[test]
+fn a_member_is_added_once_the_threshold_approves() {
+    setup();
+    let id: u64 = catena_sdk::decode(
+        &call(1, "propose", &Change::AddMember(new_member(9))).expect("proposed"),
+    )
+    .expect("an id");
+    assert_eq!(account_record(9), None, "one approval of two is not enough");
+    assert_eq!(
+        call(1, "approve", &id),
+        Err(Error::AlreadyApproved(uscc_of(1)).to_string())
+    );
+    call(2, "approve", &id).expect("second approval");
+    let record = account_record(9).expect("the new account is a member's");
+    assert_eq!(record.uscc, uscc_of(9));
+    assert_eq!(record.roles, vec![Role::Financier]);
+    assert_eq!(
+        call(3, "approve", &id),
+        Err(Error::AlreadyApplied(id).to_string())
+    );
+}
+
+#[test]
+fn only_governing_members_propose_and_approve() {
+    setup();
+    let before = mock::snapshot();
+    assert_eq!(
+        call(4, "propose", &Change::AddMember(new_member(9))),
+        Err(Error::NotGoverning(uscc_of(4)).to_string())
+    );
+    assert_eq!(
+        call(99, "propose", &Change::AddMember(new_member(9))),
+        Err(Error::NotAMember.to_string())
+    );
+    assert_eq!(mock::snapshot(), before, "refused calls change nothing");
+}
+
+#[test]
+fn invalid_changes_are_refused_with_reasons() {
+    setup();
+    let before = mock::snapshot();
+    let mut bad_code = new_member(9);
+    bad_code.uscc.replace_range(17.., "0");
+    let refused = |change: Change| call(1, "propose", &change).expect_err("refused");
+    assert!(refused(Change::AddMember(bad_code)).contains("check character"));
+    assert!(refused(Change::AddMember(new_member(4))).contains("already exists"));
+    let mut reused = new_member(9);
+    reused.accounts = vec![account_of(2)];
+    assert!(refused(Change::AddMember(reused)).contains("already belongs"));
+    assert!(refused(Change::RemoveMember(uscc_of(2))).contains("governs"));
+    assert!(refused(Change::RemoveAccount {
+        uscc: uscc_of(4),
+        account: account_of(4)
+    })
+    .contains("last account"));
+    assert!(refused(Change::SetRoles {
+        uscc: uscc_of(4),
+        roles: vec![]
+    })
+    .contains("at least one role"));
+    assert_eq!(mock::snapshot(), before);
+}
+
+#[test]
+fn removing_a_member_removes_its_accounts() {
+    setup();
+    let id: u64 =
+        catena_sdk::decode(&call(1, "propose", &Change::RemoveMember(uscc_of(4))).expect("ok"))
+            .expect("id");
+    call(3, "approve", &id).expect("approved");
+    assert_eq!(account_record(4), None);
+    let member: Option<MemberRecord> =
+        catena_sdk::decode(&call(1, "member", &uscc_of(4)).expect("query")).expect("decodes");
+    assert_eq!(member, None);
+    let all: Vec<MemberRecord> =
+        catena_sdk::decode(&call(1, "members", &()).expect("query")).expect("decodes");
+    assert_eq!(all.len(), 3);
+}
+
+#[test]
+fn roles_and_accounts_change_together() {
+    setup();
+    for change in [
+        Change::SetRoles {
+            uscc: uscc_of(4),
+            roles: vec![Role::Supplier, Role::Logistics],
+        },
+        Change::AddAccount {
+            uscc: uscc_of(4),
+            account: account_of(40),
+        },
+    ] {
+        let id: u64 = catena_sdk::decode(&call(2, "propose", &change).expect("ok")).expect("id");
+        call(1, "approve", &id).expect("approved");
+    }
+    for account in [4, 40] {
+        assert_eq!(
+            account_record(account).expect("member").roles,
+            vec![Role::Supplier, Role::Logistics]
+        );
+    }
+}
+
+#[test]
+fn init_runs_once() {
+    setup();
+    let init = Init {
+        governance: Governance::default(),
+    };
+    assert_eq!(
+        call(1, "init", &init),
+        Err(Error::AlreadyInitialised.to_string())
+    );
+}

@@ -1,0 +1,277 @@
+//! The host ABI `catena_v1` as the wasm32 build sees it (docs/abi.md).
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+mod sys {
+    #[link(wasm_import_module = "catena_v1")]
+    extern "C" {
+        pub fn input_len() -> i32;
+        pub fn input_read(ptr: i32);
+        pub fn return_data(ptr: i32, len: i32);
+        pub fn abort(ptr: i32, len: i32) -> !;
+        pub fn storage_read(key_ptr: i32, key_len: i32, out_ptr: i32, out_cap: i32) -> i32;
+        pub fn storage_write(key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32);
+        pub fn storage_remove(key_ptr: i32, key_len: i32);
+        pub fn storage_next(
+            prefix_ptr: i32,
+            prefix_len: i32,
+            after_ptr: i32,
+            after_len: i32,
+            out_ptr: i32,
+            out_cap: i32,
+        ) -> i32;
+        pub fn caller(out_ptr: i32);
+        pub fn origin(out_ptr: i32);
+        pub fn self_id(out_ptr: i32);
+        pub fn call_contract(
+            id_ptr: i32,
+            method_ptr: i32,
+            method_len: i32,
+            input_ptr: i32,
+            input_len: i32,
+            out_ptr: i32,
+            out_cap: i32,
+        ) -> i32;
+        pub fn block_height() -> i64;
+        pub fn block_time_ms() -> i64;
+        pub fn emit_event(topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32);
+        pub fn sha256(ptr: i32, len: i32, out_ptr: i32);
+        pub fn ed25519_verify(key_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> i32;
+        pub fn schedule_call(
+            at_ms: i64,
+            method_ptr: i32,
+            method_len: i32,
+            input_ptr: i32,
+            input_len: i32,
+        ) -> i64;
+    }
+}
+
+fn ptr(bytes: &[u8]) -> i32 {
+    bytes.as_ptr() as i32
+}
+
+fn len(bytes: &[u8]) -> i32 {
+    bytes.len() as i32
+}
+
+pub fn input() -> Vec<u8> {
+    // SAFETY: host calls with pointers into buffers we own, of the lengths we pass.
+    unsafe {
+        let mut buf = vec![0u8; sys::input_len() as usize];
+        sys::input_read(buf.as_mut_ptr() as i32);
+        buf
+    }
+}
+
+pub fn ret(data: &[u8]) {
+    // SAFETY: a pointer and length of a live slice.
+    unsafe { sys::return_data(ptr(data), len(data)) }
+}
+
+pub fn fail(message: &str) -> ! {
+    // SAFETY: a pointer and length of a live string; the host never returns.
+    unsafe { sys::abort(ptr(message.as_bytes()), len(message.as_bytes())) }
+}
+
+fn account_from(f: unsafe extern "C" fn(i32)) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: the host writes exactly 32 bytes to our buffer.
+    unsafe { f(out.as_mut_ptr() as i32) };
+    out
+}
+
+pub fn caller() -> [u8; 32] {
+    account_from(sys::caller)
+}
+
+pub fn origin() -> [u8; 32] {
+    account_from(sys::origin)
+}
+
+pub fn self_id() -> [u8; 32] {
+    account_from(sys::self_id)
+}
+
+pub fn call(id: &[u8; 32], method: &str, input: &[u8], max_output: usize) -> Vec<u8> {
+    let mut out = vec![0u8; max_output];
+    // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
+    let n = unsafe {
+        sys::call_contract(
+            id.as_ptr() as i32,
+            ptr(method.as_bytes()),
+            len(method.as_bytes()),
+            ptr(input),
+            len(input),
+            out.as_mut_ptr() as i32,
+            len(&out),
+        )
+    } as usize;
+    if n > out.len() {
+        fail("a contract call returned more than the caller's max_output");
+    }
+    out.truncate(n);
+    out
+}
+
+pub fn block_height() -> u64 {
+    // SAFETY: no pointers.
+    unsafe { sys::block_height() as u64 }
+}
+
+pub fn block_time_ms() -> u64 {
+    // SAFETY: no pointers.
+    unsafe { sys::block_time_ms() as u64 }
+}
+
+pub fn emit(topic: &str, data: &[u8]) {
+    // SAFETY: pointers and lengths of live slices.
+    unsafe {
+        sys::emit_event(
+            ptr(topic.as_bytes()),
+            len(topic.as_bytes()),
+            ptr(data),
+            len(data),
+        )
+    }
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    // SAFETY: the host writes exactly 32 bytes to our buffer.
+    unsafe { sys::sha256(ptr(data), len(data), out.as_mut_ptr() as i32) };
+    out
+}
+
+pub fn ed25519_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    // SAFETY: pointers of live buffers of the lengths the host reads.
+    unsafe {
+        sys::ed25519_verify(
+            key.as_ptr() as i32,
+            ptr(message),
+            len(message),
+            signature.as_ptr() as i32,
+        ) == 1
+    }
+}
+
+pub fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
+    // SAFETY: pointers and lengths of live slices.
+    unsafe {
+        sys::schedule_call(
+            at_ms as i64,
+            ptr(method.as_bytes()),
+            len(method.as_bytes()),
+            ptr(input),
+            len(input),
+        ) as u64
+    }
+}
+
+pub fn storage_get(key: &[u8]) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 128];
+    // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
+    let found =
+        unsafe { sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf)) };
+    if found < 0 {
+        return None;
+    }
+    let found = found as usize;
+    if found > buf.len() {
+        buf = vec![0u8; found];
+        // SAFETY: as above, with a buffer of the value's length.
+        unsafe { sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf)) };
+    }
+    buf.truncate(found);
+    Some(buf)
+}
+
+pub fn storage_set(key: &[u8], value: &[u8]) {
+    // SAFETY: pointers and lengths of live slices.
+    unsafe { sys::storage_write(ptr(key), len(key), ptr(value), len(value)) }
+}
+
+pub fn storage_remove(key: &[u8]) {
+    // SAFETY: a pointer and length of a live slice.
+    unsafe { sys::storage_remove(ptr(key), len(key)) }
+}
+
+pub fn storage_next(prefix: &[u8], after: Option<&[u8]>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (after_ptr, after_len) = after.map_or((0, -1), |a| (ptr(a), len(a)));
+    let mut buf = vec![0u8; 256];
+    loop {
+        // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
+        let found = unsafe {
+            sys::storage_next(
+                ptr(prefix),
+                len(prefix),
+                after_ptr,
+                after_len,
+                buf.as_mut_ptr() as i32,
+                len(&buf),
+            )
+        };
+        if found < 0 {
+            return None;
+        }
+        let found = found as usize;
+        if found > buf.len() {
+            buf = vec![0u8; found];
+            continue;
+        }
+        let key_len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+        let key = buf[4..4 + key_len].to_vec();
+        let value = buf[4 + key_len..found].to_vec();
+        return Some((key, value));
+    }
+}
+
+/// Every call runs in a fresh instance, so a bump allocator that never frees is enough: memory
+/// goes back when the call ends. Growth beyond the host's memory limit fails the call.
+mod allocator {
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::cell::UnsafeCell;
+
+    struct Bump {
+        next: UnsafeCell<usize>,
+    }
+
+    // SAFETY: contracts are single-threaded (wasm32 without threads).
+    unsafe impl Sync for Bump {}
+
+    const PAGE: usize = 65_536;
+
+    // SAFETY: returns aligned, non-overlapping blocks from memory grown for them, or null.
+    unsafe impl GlobalAlloc for Bump {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let next = &mut *self.next.get();
+            if *next == 0 {
+                *next = core::arch::wasm32::memory_size(0) * PAGE;
+            }
+            let start = (*next + layout.align() - 1) & !(layout.align() - 1);
+            let end = start + layout.size();
+            let have = core::arch::wasm32::memory_size(0) * PAGE;
+            if end > have {
+                let pages = (end - have).div_ceil(PAGE);
+                if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
+                    return core::ptr::null_mut();
+                }
+            }
+            *next = end;
+            start as *mut u8
+        }
+
+        unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Bump = Bump {
+        next: UnsafeCell::new(0),
+    };
+}
+
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    fail("the contract panicked")
+}

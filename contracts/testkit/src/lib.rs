@@ -1,0 +1,105 @@
+//! Native fixtures for the system contracts' tests: the demo consortium of DOMAIN.md as members
+//! of the real registry contract, on the SDK's mock host. Member `i` has the single account
+//! `[i; 32]`.
+
+use catena_abi::registry::{Governance, Init, MemberRecord};
+use catena_abi::{uscc, Account, Role, Uscc};
+use catena_sdk::codec::Encode;
+use catena_sdk::mock;
+
+pub const REGISTRY: [u8; 32] = [0xE1; 32];
+pub const RECORDS: [u8; 32] = [0xE2; 32];
+pub const CASH: [u8; 32] = [0xE3; 32];
+pub const VOUCHER: [u8; 32] = [0xE4; 32];
+
+/// The demo members: (account byte, name, first 17 USCC characters, role).
+pub const MEMBERS: [(u8, &str, &str, Role); 8] = [
+    (1, "Huaxia Motors", "91310000MA1FL0001", Role::Core),
+    (2, "Tier-1 Steel", "91320500MA1MX0002", Role::Supplier),
+    (3, "Tier-2 Parts", "91330200MA2AB0003", Role::Supplier),
+    (4, "Tier-3 Materials", "91340100MA2CD0004", Role::Supplier),
+    (5, "Merchant Bank", "91310000MA1GH0005", Role::Financier),
+    (6, "Swift Logistics", "91440300MA5EF0006", Role::Logistics),
+    (7, "Audit Office", "12100000MB0JK0007", Role::Auditor),
+    (8, "Eastern Factoring", "91310000MA1GH0008", Role::Financier),
+];
+
+pub const CORE: u8 = 1;
+pub const TIER1: u8 = 2;
+pub const TIER2: u8 = 3;
+pub const TIER3: u8 = 4;
+pub const BANK: u8 = 5;
+pub const LOGISTICS: u8 = 6;
+pub const AUDITOR: u8 = 7;
+pub const FACTOR: u8 = 8;
+/// An account no member owns.
+pub const OUTSIDER: u8 = 99;
+
+pub fn account(member: u8) -> Account {
+    [member; 32]
+}
+
+/// The USCC of demo member `member`; for any other number, a valid code no member has.
+pub fn uscc_of(member: u8) -> Uscc {
+    match MEMBERS.iter().find(|(i, ..)| *i == member) {
+        Some((_, _, code, _)) => uscc::with_check(code),
+        None => uscc::with_check(&format!("91990000MA9XX{member:04}")),
+    }
+}
+
+/// Resets the mock host and deploys the registry with the demo members, governed by the core
+/// enterprise, the bank and the logistics firm (two must approve).
+pub fn registry() {
+    mock::reset();
+    mock::deploy(REGISTRY, registry::dispatch);
+    for (i, name, _, role) in MEMBERS {
+        let member = MemberRecord {
+            name: name.into(),
+            uscc: uscc_of(i),
+            roles: vec![role],
+            accounts: vec![account(i)],
+        };
+        for (key, value) in member.entries() {
+            mock::put(REGISTRY, &key, &value);
+        }
+    }
+    let init = Init {
+        governance: Governance {
+            members: vec![uscc_of(CORE), uscc_of(BANK), uscc_of(LOGISTICS)],
+            threshold: 2,
+        },
+    };
+    call(CORE, REGISTRY, "init", &init).expect("the registry initialises");
+}
+
+/// A transaction of member `who` calling `method` of `contract`.
+pub fn call(
+    who: u8,
+    contract: [u8; 32],
+    method: &str,
+    input: &impl Encode,
+) -> Result<Vec<u8>, String> {
+    mock::call(account(who), contract, method, &input.encode()).result
+}
+
+/// [`call`], decoding the output.
+pub fn query<T: catena_sdk::codec::Decode>(
+    contract: [u8; 32],
+    method: &str,
+    input: &impl Encode,
+) -> T {
+    let output = call(OUTSIDER, contract, method, input).expect("a query succeeds");
+    catena_sdk::decode(&output).expect("a query's output decodes")
+}
+
+/// Runs `call` and asserts that it fails and changes nothing; returns its error.
+pub fn refused(who: u8, contract: [u8; 32], method: &str, input: &impl Encode) -> String {
+    let before = mock::snapshot();
+    let error = call(who, contract, method, input).expect_err("the call is refused");
+    assert_eq!(
+        mock::snapshot(),
+        before,
+        "a refused call changed state: {error}"
+    );
+    error
+}

@@ -1,0 +1,182 @@
+//! Why a voucher operation was refused: each variant says it in a sentence a treasurer can act on.
+
+use alloc::string::String;
+use catena_abi::voucher::VoucherId;
+use catena_abi::{format_amount, Amount, RecordId, Uscc};
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Error {
+    AlreadyInitialised,
+    NotAMember,
+    MissingRole {
+        member: Uscc,
+        role: &'static str,
+    },
+    UnknownMember(Uscc),
+    CannotHold(Uscc),
+    NoVoucher(VoucherId),
+    NoRequest(u64),
+    RequestClosed(u64),
+    NoOffer(VoucherId),
+    NotYours {
+        who: Uscc,
+        what: &'static str,
+        owner: Uscc,
+    },
+    NotActive {
+        id: VoucherId,
+        status: &'static str,
+    },
+    Matured(VoucherId),
+    OfferOpen(VoucherId),
+    NotPledged(VoucherId),
+    NotCancellable(VoucherId),
+    AlreadyConsented(Uscc),
+    ZeroAmount,
+    Currency {
+        found: String,
+        expected: String,
+    },
+    MaturityNotInFuture,
+    NotRecorded(RecordId),
+    NotAnInvoice(RecordId),
+    InvoiceParties {
+        number: String,
+        buyer: Uscc,
+        seller: Uscc,
+    },
+    InvoiceUsedUp {
+        number: String,
+        amount: Amount,
+    },
+    OverFinanced {
+        needed: Amount,
+        available: Amount,
+    },
+    CreditLineExceeded {
+        issuer: Uscc,
+        available: Amount,
+        needed: Amount,
+    },
+    PartTooSmall {
+        part: Amount,
+        min: Amount,
+    },
+    SplitSum {
+        total: Amount,
+        amount: Amount,
+    },
+    InsufficientCash {
+        member: Uscc,
+        held: Amount,
+        needed: Amount,
+    },
+    NotScheduled,
+    Invalid(String),
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let hex = |id: &RecordId| catena_sdk::hex(id);
+        match self {
+            Error::AlreadyInitialised => write!(f, "the voucher contract is already initialised"),
+            Error::NotAMember => write!(f, "the caller is not an account of any member"),
+            Error::MissingRole { member, role } => {
+                write!(f, "member {member} does not have the role '{role}'")
+            }
+            Error::UnknownMember(uscc) => write!(f, "{uscc} is not a member"),
+            Error::CannotHold(uscc) => write!(
+                f,
+                "member {uscc} cannot hold vouchers (only suppliers, core enterprises and financiers can)"
+            ),
+            Error::NoVoucher(id) => write!(f, "there is no voucher {id}"),
+            Error::NoRequest(id) => write!(f, "there is no confirmation request {id}"),
+            Error::RequestClosed(id) => write!(f, "request {id} is already confirmed or rejected"),
+            Error::NoOffer(id) => write!(f, "voucher {id} is not offered to any financier"),
+            Error::NotYours { who, what, owner } => {
+                write!(f, "member {who} may not act on this {what}: it is {owner}'s")
+            }
+            Error::NotActive { id, status } => write!(
+                f,
+                "voucher {id} is {status}: only an active voucher can do this"
+            ),
+            Error::Matured(id) => write!(f, "voucher {id} has reached maturity and is being settled"),
+            Error::OfferOpen(id) => write!(
+                f,
+                "voucher {id} is offered to a financier: withdraw the offer first"
+            ),
+            Error::NotPledged(id) => write!(f, "voucher {id} is not pledged"),
+            Error::NotCancellable(id) => write!(
+                f,
+                "voucher {id} was split or transferred: only an untouched original can be cancelled"
+            ),
+            Error::AlreadyConsented(who) => {
+                write!(f, "member {who} has already agreed to cancel this voucher")
+            }
+            Error::ZeroAmount => write!(f, "the amount must be above zero"),
+            Error::Currency { found, expected } => write!(
+                f,
+                "the currency is {found}, this chain settles in {expected}"
+            ),
+            Error::MaturityNotInFuture => write!(f, "the maturity date must be in the future"),
+            Error::NotRecorded(id) => write!(f, "document 0x{} is not recorded", hex(id)),
+            Error::NotAnInvoice(id) => write!(f, "record 0x{} is not an invoice", hex(id)),
+            Error::InvoiceParties {
+                number,
+                buyer,
+                seller,
+            } => write!(
+                f,
+                "invoice {number} is from {seller} to {buyer}: a voucher's invoices name its issuer as buyer and its first holder as seller"
+            ),
+            Error::InvoiceUsedUp { number, amount } => write!(
+                f,
+                "invoice {number} already backs vouchers for its whole amount {}: refused as double financing",
+                format_amount(*amount)
+            ),
+            Error::OverFinanced { needed, available } => write!(
+                f,
+                "the invoices can back only {} more, the voucher is for {}: an invoice never backs more than its amount (double financing)",
+                format_amount(*available),
+                format_amount(*needed)
+            ),
+            Error::CreditLineExceeded {
+                issuer,
+                available,
+                needed,
+            } => write!(
+                f,
+                "issuer {issuer} has {} of its credit line available, the voucher needs {}",
+                format_amount(*available),
+                format_amount(*needed)
+            ),
+            Error::PartTooSmall { part, min } => write!(
+                f,
+                "a part of {} is below the smallest part allowed, {}",
+                format_amount(*part),
+                format_amount(*min)
+            ),
+            Error::SplitSum { total, amount } => write!(
+                f,
+                "the parts add up to {}, the voucher is for {}: they must add up exactly",
+                format_amount(*total),
+                format_amount(*amount)
+            ),
+            Error::InsufficientCash {
+                member,
+                held,
+                needed,
+            } => write!(
+                f,
+                "member {member} holds {} in cash, {} is needed",
+                format_amount(*held),
+                format_amount(*needed)
+            ),
+            Error::NotScheduled => write!(
+                f,
+                "settlement runs by itself at maturity; no transaction can call it"
+            ),
+            Error::Invalid(reason) => write!(f, "{reason}"),
+        }
+    }
+}

@@ -1,0 +1,852 @@
+//! The types the node, the CLI and the contracts share: the system contracts' stored records,
+//! their methods' arguments and results, and their events, all SCALE-encoded.
+//!
+//! A system contract method takes the SCALE encoding of its argument type as input and returns
+//! the SCALE encoding of its result. Variant indices and field orders are part of the format: a
+//! change is a reviewed decision, like a change of the host ABI. `no_std`, so the contracts
+//! build it for wasm32.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use parity_scale_codec::{Decode, Encode};
+
+pub mod uscc;
+
+/// An ed25519 public key: a member's account.
+pub type Account = [u8; 32];
+/// A contract id (SHA-256), as contracts see it.
+pub type ContractId = [u8; 32];
+/// A member is named by its unified social credit code (18 characters).
+pub type Uscc = String;
+/// An amount of money in minor units (fen): never a float.
+pub type Amount = u64;
+/// A recorded document, named by the SHA-256 of its bytes.
+pub type RecordId = [u8; 32];
+/// Milliseconds since 1970, as in block headers.
+pub type TimeMs = u64;
+
+/// The names of the system contracts deployed at genesis. Their ids are
+/// `catena_primitives::system_contract_id(name)`.
+pub mod names {
+    pub const REGISTRY: &str = "registry";
+    pub const RECORDS: &str = "records";
+    pub const CASH: &str = "cash";
+    pub const VOUCHER: &str = "voucher";
+    /// The system contracts, in the order genesis creates them.
+    pub const SYSTEM: [&str; 4] = [REGISTRY, RECORDS, CASH, VOUCHER];
+}
+
+/// A member's role (DOMAIN.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode)]
+pub enum Role {
+    /// 核心企业: confirms payables, issues vouchers, funds settlement.
+    #[codec(index = 0)]
+    Core,
+    /// 供应商: requests confirmation, holds, splits and transfers vouchers.
+    #[codec(index = 1)]
+    Supplier,
+    /// 资金方: finances vouchers, mints and burns settlement cash.
+    #[codec(index = 2)]
+    Financier,
+    /// 物流/仓储: records shipments, deliveries, warehouse receipts.
+    #[codec(index = 3)]
+    Logistics,
+    /// 监管/审计: reads, never writes business state.
+    #[codec(index = 4)]
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Core,
+        Role::Supplier,
+        Role::Financier,
+        Role::Logistics,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Core => "core",
+            Role::Supplier => "supplier",
+            Role::Financier => "financier",
+            Role::Logistics => "logistics",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// The member registry: organisations, their roles and accounts, governed by a quorum.
+pub mod registry {
+    use super::*;
+
+    /// Storage layout of the registry contract. The node reads [`account_key`] for admission.
+    pub mod keys {
+        use super::*;
+        /// `a/<account>` → [`AccountRecord`].
+        pub const ACCOUNT: &[u8] = b"a/";
+        /// `m/<uscc>` → [`MemberRecord`].
+        pub const MEMBER: &[u8] = b"m/";
+        /// → [`Governance`].
+        pub const GOVERNANCE: &[u8] = b"gov";
+        /// → `u64`, the next proposal id.
+        pub const NEXT_PROPOSAL: &[u8] = b"np";
+        /// `p/<id big-endian>` → [`Proposal`].
+        pub const PROPOSAL: &[u8] = b"p/";
+
+        pub fn account_key(account: &Account) -> Vec<u8> {
+            [ACCOUNT, &account[..]].concat()
+        }
+        pub fn member_key(uscc: &str) -> Vec<u8> {
+            [MEMBER, uscc.as_bytes()].concat()
+        }
+        pub fn proposal_key(id: u64) -> Vec<u8> {
+            [PROPOSAL, &id.to_be_bytes()[..]].concat()
+        }
+    }
+
+    /// What the chain knows of an account: its member and the member's roles.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct AccountRecord {
+        /// The member's name.
+        pub member: String,
+        pub uscc: Uscc,
+        pub roles: Vec<Role>,
+    }
+
+    impl AccountRecord {
+        pub fn has(&self, role: Role) -> bool {
+            self.roles.contains(&role)
+        }
+    }
+
+    /// A member organisation.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct MemberRecord {
+        pub name: String,
+        pub uscc: Uscc,
+        pub roles: Vec<Role>,
+        pub accounts: Vec<Account>,
+    }
+
+    impl MemberRecord {
+        /// The registry's storage entries for this member: its record and one per account.
+        /// Genesis writes these for the chain spec's members; the contract for added ones.
+        pub fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+            let record = AccountRecord {
+                member: self.name.clone(),
+                uscc: self.uscc.clone(),
+                roles: self.roles.clone(),
+            }
+            .encode();
+            let mut out = alloc::vec![(keys::member_key(&self.uscc), self.encode())];
+            out.extend(
+                self.accounts
+                    .iter()
+                    .map(|a| (keys::account_key(a), record.clone())),
+            );
+            out
+        }
+    }
+
+    /// Who governs membership: members by USCC, and how many must approve a change.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+    pub struct Governance {
+        pub members: Vec<Uscc>,
+        pub threshold: u32,
+    }
+
+    /// A change of membership, applied once enough governing members approved it.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub enum Change {
+        #[codec(index = 0)]
+        AddMember(MemberRecord),
+        #[codec(index = 1)]
+        RemoveMember(Uscc),
+        #[codec(index = 2)]
+        SetRoles { uscc: Uscc, roles: Vec<Role> },
+        #[codec(index = 3)]
+        AddAccount { uscc: Uscc, account: Account },
+        #[codec(index = 4)]
+        RemoveAccount { uscc: Uscc, account: Account },
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+    pub enum ProposalStatus {
+        #[codec(index = 0)]
+        Open,
+        /// Approved by the threshold and applied at this height.
+        #[codec(index = 1)]
+        Applied(u64),
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Proposal {
+        pub id: u64,
+        pub change: Change,
+        /// Governing members (USCC) that approved, the proposer first.
+        pub approvals: Vec<Uscc>,
+        pub status: ProposalStatus,
+    }
+
+    /// `init`'s argument (at genesis; the members themselves are written by genesis).
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Init {
+        pub governance: Governance,
+    }
+
+    /// Events (topic, data).
+    pub mod events {
+        /// data: [`super::Proposal`]
+        pub const PROPOSED: &str = "proposed";
+        /// data: [`super::Proposal`]
+        pub const APPROVED: &str = "approved";
+        /// data: [`super::Change`]
+        pub const APPLIED: &str = "applied";
+    }
+}
+
+/// The four flows (四流合一) as notarised records.
+pub mod records {
+    use super::*;
+
+    pub mod keys {
+        use super::*;
+        /// `r/<document hash>` → [`Record`].
+        pub const RECORD: &[u8] = b"r/";
+        /// `i/<invoice key>` → [`RecordId`]: each invoice (code, number, seller) once.
+        pub const INVOICE: &[u8] = b"i/";
+
+        pub fn record_key(id: &RecordId) -> Vec<u8> {
+            [RECORD, &id[..]].concat()
+        }
+        /// The key of an invoice's identity: code, number and seller, each length-prefixed so
+        /// no two invoices share one.
+        pub fn invoice_key(code: &str, number: &str, seller: &str) -> Vec<u8> {
+            let mut key = INVOICE.to_vec();
+            for part in [code, number, seller] {
+                key.push(part.len() as u8);
+                key.extend_from_slice(part.as_bytes());
+            }
+            key
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode)]
+    pub enum Kind {
+        /// 商流
+        #[codec(index = 0)]
+        Contract,
+        #[codec(index = 1)]
+        PurchaseOrder,
+        /// 物流
+        #[codec(index = 2)]
+        Shipment,
+        #[codec(index = 3)]
+        DeliveryReceipt,
+        #[codec(index = 4)]
+        WarehouseReceipt,
+        /// 信息流
+        #[codec(index = 5)]
+        Invoice,
+        /// 资金流
+        #[codec(index = 6)]
+        Payment,
+    }
+
+    impl Kind {
+        pub const ALL: [Kind; 7] = [
+            Kind::Contract,
+            Kind::PurchaseOrder,
+            Kind::Shipment,
+            Kind::DeliveryReceipt,
+            Kind::WarehouseReceipt,
+            Kind::Invoice,
+            Kind::Payment,
+        ];
+
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Kind::Contract => "contract",
+                Kind::PurchaseOrder => "purchase_order",
+                Kind::Shipment => "shipment",
+                Kind::DeliveryReceipt => "delivery_receipt",
+                Kind::WarehouseReceipt => "warehouse_receipt",
+                Kind::Invoice => "invoice",
+                Kind::Payment => "payment",
+            }
+        }
+
+        pub fn parse(text: &str) -> Option<Kind> {
+            Kind::ALL.into_iter().find(|k| k.as_str() == text)
+        }
+    }
+
+    /// A VAT invoice's identity and parties.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Invoice {
+        pub code: String,
+        pub number: String,
+        pub seller: Uscc,
+        pub buyer: Uscc,
+    }
+
+    /// `record`'s argument.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct NewRecord {
+        pub kind: Kind,
+        /// SHA-256 of the off-chain document; a document is recorded once.
+        pub doc_hash: RecordId,
+        /// The members the document binds (USCC), the recorder's own member among them unless
+        /// it is a logistics member recording a logistics document.
+        pub parties: Vec<Uscc>,
+        pub amount: Amount,
+        pub currency: String,
+        /// The document's own date.
+        pub date_ms: TimeMs,
+        /// Records of the same trade this one refers to (they must exist).
+        pub links: Vec<RecordId>,
+        /// Present exactly for invoices.
+        pub invoice: Option<Invoice>,
+    }
+
+    /// A recorded document: proof that it existed, signed by `recorder`, no later than `height`.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Record {
+        pub id: RecordId,
+        pub kind: Kind,
+        pub recorder: Uscc,
+        pub recorder_account: Account,
+        pub parties: Vec<Uscc>,
+        pub amount: Amount,
+        pub currency: String,
+        pub date_ms: TimeMs,
+        pub links: Vec<RecordId>,
+        pub invoice: Option<Invoice>,
+        pub height: u64,
+        pub time_ms: TimeMs,
+    }
+
+    /// `invoice`'s argument: find an invoice by its identity.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct InvoiceQuery {
+        pub code: String,
+        pub number: String,
+        pub seller: Uscc,
+    }
+
+    /// `init`'s argument.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Init {
+        pub registry: ContractId,
+    }
+
+    pub mod events {
+        /// data: [`super::Record`]
+        pub const RECORDED: &str = "recorded";
+    }
+}
+
+/// Settlement cash: deposit tokens minted and burned by financiers.
+pub mod cash {
+    use super::*;
+
+    pub mod keys {
+        use super::*;
+        /// `b/<uscc>` → [`Amount`].
+        pub const BALANCE: &[u8] = b"b/";
+        /// → [`Amount`]: all cash in existence.
+        pub const SUPPLY: &[u8] = b"supply";
+        /// `c/<financier uscc>` → [`Amount`]: minted less burned by that financier (its custody).
+        pub const CUSTODY: &[u8] = b"c/";
+        pub const CONFIG: &[u8] = b"cfg";
+
+        pub fn balance_key(uscc: &str) -> Vec<u8> {
+            [BALANCE, uscc.as_bytes()].concat()
+        }
+        pub fn custody_key(uscc: &str) -> Vec<u8> {
+            [CUSTODY, uscc.as_bytes()].concat()
+        }
+    }
+
+    /// `init`'s argument, kept as the contract's configuration.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Init {
+        pub registry: ContractId,
+        /// Contracts allowed to move cash between members (the voucher contract, for advances
+        /// and settlement).
+        pub operators: Vec<ContractId>,
+        pub currency: String,
+    }
+
+    /// `mint`'s argument: a financier mints cash against money it holds for `to`.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Mint {
+        pub to: Uscc,
+        pub amount: Amount,
+    }
+
+    /// `transfer`'s argument: from the signer's member to `to`.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Transfer {
+        pub to: Uscc,
+        pub amount: Amount,
+    }
+
+    /// `operator_transfer`'s argument (operators only).
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct OperatorTransfer {
+        pub from: Uscc,
+        pub to: Uscc,
+        pub amount: Amount,
+    }
+
+    /// An event's data: `from` is empty for a mint, `to` for a burn.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Movement {
+        pub from: Uscc,
+        pub to: Uscc,
+        pub amount: Amount,
+    }
+
+    pub mod events {
+        /// data: [`super::Movement`]
+        pub const MINTED: &str = "minted";
+        pub const BURNED: &str = "burned";
+        pub const TRANSFERRED: &str = "transferred";
+    }
+}
+
+/// Electronic receivable vouchers (电子债权凭证).
+pub mod voucher {
+    use super::*;
+
+    pub type VoucherId = u64;
+
+    pub mod keys {
+        use super::*;
+        pub const CONFIG: &[u8] = b"cfg";
+        /// → `u64`: the next voucher id (ids start at 1).
+        pub const NEXT_VOUCHER: &[u8] = b"nv";
+        /// → `u64`: the next request id.
+        pub const NEXT_REQUEST: &[u8] = b"nr";
+        /// `v/<id big-endian>` → [`Voucher`].
+        pub const VOUCHER: &[u8] = b"v/";
+        /// `q/<id big-endian>` → [`Request`].
+        pub const REQUEST: &[u8] = b"q/";
+        /// `u/<invoice record id>` → [`Amount`]: how much of the invoice backs vouchers.
+        pub const INVOICE_USE: &[u8] = b"u/";
+        /// `l/<issuer uscc>` → [`CreditLine`].
+        pub const CREDIT_LINE: &[u8] = b"l/";
+        /// `o/<id big-endian>` → [`Offer`]: a pending offer to a financier.
+        pub const OFFER: &[u8] = b"o/";
+        /// `h/<uscc>/<id big-endian>` → `()`: the live vouchers a member holds.
+        pub const BY_HOLDER: &[u8] = b"h/";
+        /// `i/<uscc>/<id big-endian>` → `()`: the original vouchers a member issued.
+        pub const BY_ISSUER: &[u8] = b"i/";
+
+        pub fn voucher_key(id: VoucherId) -> Vec<u8> {
+            [VOUCHER, &id.to_be_bytes()[..]].concat()
+        }
+        pub fn request_key(id: u64) -> Vec<u8> {
+            [REQUEST, &id.to_be_bytes()[..]].concat()
+        }
+        pub fn invoice_use_key(invoice: &RecordId) -> Vec<u8> {
+            [INVOICE_USE, &invoice[..]].concat()
+        }
+        pub fn credit_line_key(issuer: &str) -> Vec<u8> {
+            [CREDIT_LINE, issuer.as_bytes()].concat()
+        }
+        pub fn offer_key(id: VoucherId) -> Vec<u8> {
+            [OFFER, &id.to_be_bytes()[..]].concat()
+        }
+        pub fn by_holder_prefix(uscc: &str) -> Vec<u8> {
+            [BY_HOLDER, uscc.as_bytes(), b"/"].concat()
+        }
+        pub fn by_holder_key(uscc: &str, id: VoucherId) -> Vec<u8> {
+            [&by_holder_prefix(uscc)[..], &id.to_be_bytes()[..]].concat()
+        }
+        pub fn by_issuer_prefix(uscc: &str) -> Vec<u8> {
+            [BY_ISSUER, uscc.as_bytes(), b"/"].concat()
+        }
+        pub fn by_issuer_key(uscc: &str, id: VoucherId) -> Vec<u8> {
+            [&by_issuer_prefix(uscc)[..], &id.to_be_bytes()[..]].concat()
+        }
+    }
+
+    /// `init`'s argument, kept as the contract's configuration.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Config {
+        pub registry: ContractId,
+        pub records: ContractId,
+        pub cash: ContractId,
+        /// The contract's own id: scheduled settlement calls come from it.
+        pub own_id: ContractId,
+        pub currency: String,
+        /// The smallest part a split may create.
+        pub min_part: Amount,
+        /// The most parts one split may create.
+        pub max_parts: u32,
+        /// Live parts one settlement call pays at most; the rest wait for the next block.
+        pub settle_batch: u32,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+    pub enum Status {
+        /// Held; may be split, transferred, offered, pledged, factored, cancelled.
+        #[codec(index = 0)]
+        Active,
+        /// Frozen for its pledgee until released or settled.
+        #[codec(index = 1)]
+        Pledged,
+        /// Replaced by its parts; inactive.
+        #[codec(index = 2)]
+        Split,
+        /// Paid in full at maturity; closed.
+        #[codec(index = 3)]
+        Settled,
+        /// Cancelled by issuer and holder; closed.
+        #[codec(index = 4)]
+        Cancelled,
+        /// Past maturity and not (fully) paid: retried every block.
+        #[codec(index = 5)]
+        Overdue,
+    }
+
+    impl Status {
+        /// A live part is one that settlement still has to pay.
+        pub fn is_live(self) -> bool {
+            matches!(self, Status::Active | Status::Pledged | Status::Overdue)
+        }
+
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Status::Active => "active",
+                Status::Pledged => "pledged",
+                Status::Split => "split",
+                Status::Settled => "settled",
+                Status::Cancelled => "cancelled",
+                Status::Overdue => "overdue",
+            }
+        }
+    }
+
+    /// An invoice backing an original voucher, and how much of the voucher it backs.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Backing {
+        pub invoice: RecordId,
+        pub amount: Amount,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Pledge {
+        pub pledgee: Uscc,
+        pub advance: Amount,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Factoring {
+        pub financier: Uscc,
+        pub price: Amount,
+        /// The seller the factor may turn to if the issuer does not pay (with recourse).
+        pub recourse_to: Option<Uscc>,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+    pub enum FinanceKind {
+        #[codec(index = 0)]
+        Pledge,
+        #[codec(index = 1)]
+        Factoring,
+    }
+
+    /// One entry of a voucher's history.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub enum Action {
+        #[codec(index = 0)]
+        Issued { holder: Uscc, amount: Amount },
+        #[codec(index = 1)]
+        SplitInto(Vec<VoucherId>),
+        #[codec(index = 2)]
+        SplitFrom(VoucherId),
+        #[codec(index = 3)]
+        Transferred { from: Uscc, to: Uscc },
+        #[codec(index = 4)]
+        Offered { financier: Uscc, kind: FinanceKind },
+        #[codec(index = 5)]
+        Pledged { pledgee: Uscc, advance: Amount },
+        #[codec(index = 6)]
+        Released { pledgee: Uscc, repaid: Amount },
+        #[codec(index = 7)]
+        Factored {
+            financier: Uscc,
+            price: Amount,
+            recourse: bool,
+        },
+        #[codec(index = 8)]
+        CancelConsent(Uscc),
+        #[codec(index = 9)]
+        Cancelled,
+        #[codec(index = 10)]
+        Paid { to: Uscc, amount: Amount },
+        #[codec(index = 11)]
+        Overdue { unpaid: Amount },
+        #[codec(index = 12)]
+        OfferWithdrawn,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct HistoryEntry {
+        pub height: u64,
+        pub time_ms: TimeMs,
+        pub action: Action,
+    }
+
+    /// A voucher or a part of one.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Voucher {
+        pub id: VoucherId,
+        /// The original voucher this part descends from (itself for an original).
+        pub root: VoucherId,
+        pub parent: Option<VoucherId>,
+        pub children: Vec<VoucherId>,
+        /// The obligor, a `core` member.
+        pub issuer: Uscc,
+        pub holder: Uscc,
+        /// Face amount of this part.
+        pub amount: Amount,
+        /// What settlement has paid of it so far.
+        pub paid: Amount,
+        pub currency: String,
+        pub issued_ms: TimeMs,
+        pub maturity_ms: TimeMs,
+        /// The invoices behind the original voucher (the same for every part).
+        pub backing: Vec<Backing>,
+        /// The other trade records behind it (contract, delivery receipt, ...).
+        pub records: Vec<RecordId>,
+        pub status: Status,
+        pub pledge: Option<Pledge>,
+        pub factoring: Option<Factoring>,
+        /// Whether it (or an ancestor) ever changed hands.
+        pub transferred: bool,
+        /// The holders from the first to today's, in order.
+        pub path: Vec<Uscc>,
+        /// Who agreed to cancel it (issuer and holder both must).
+        pub cancel_consent: Vec<Uscc>,
+        pub history: Vec<HistoryEntry>,
+    }
+
+    impl Voucher {
+        /// What settlement still owes on this part.
+        pub fn unpaid(&self) -> Amount {
+            self.amount - self.paid
+        }
+
+        /// Who is paid at maturity: the pledgee of a pledged part, else the holder.
+        pub fn payee(&self) -> &str {
+            self.pledge.as_ref().map_or(&self.holder, |p| &p.pledgee)
+        }
+    }
+
+    /// Terms shared by a request for confirmation and a direct issue.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Terms {
+        /// For a request: the core enterprise asked to confirm; for an issue: the holder.
+        pub counterparty: Uscc,
+        pub amount: Amount,
+        pub currency: String,
+        pub maturity_ms: TimeMs,
+        /// Recorded invoices naming the issuer as buyer and the first holder as seller.
+        pub invoices: Vec<RecordId>,
+        /// Other recorded documents of the trade.
+        pub records: Vec<RecordId>,
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+    pub enum RequestStatus {
+        #[codec(index = 0)]
+        Pending,
+        #[codec(index = 1)]
+        Confirmed(VoucherId),
+        #[codec(index = 2)]
+        Rejected,
+    }
+
+    /// A supplier's request that a core enterprise confirm a payable (申请确权).
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Request {
+        pub id: u64,
+        pub supplier: Uscc,
+        pub issuer: Uscc,
+        pub terms: Terms,
+        pub status: RequestStatus,
+    }
+
+    /// An issuer's credit line (授信额度) and what its outstanding vouchers use of it.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+    pub struct CreditLine {
+        pub limit: Amount,
+        pub outstanding: Amount,
+        /// The financier that set the limit last.
+        pub set_by: Uscc,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct SetCreditLine {
+        pub issuer: Uscc,
+        pub limit: Amount,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Split {
+        pub voucher: VoucherId,
+        /// The parts' amounts; they must add up exactly to the voucher's.
+        pub amounts: Vec<Amount>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Transfer {
+        pub voucher: VoucherId,
+        pub to: Uscc,
+        /// Transfer only this much: the voucher is split into this amount and the rest, and
+        /// the first part moves. `None` moves the whole voucher.
+        pub amount: Option<Amount>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Offer {
+        pub voucher: VoucherId,
+        pub financier: Uscc,
+        pub kind: FinanceKind,
+    }
+
+    /// What the financier pays on acceptance.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+    pub enum Price {
+        /// This amount of cash.
+        #[codec(index = 0)]
+        Amount(Amount),
+        /// The face amount less this many basis points (1/10,000), rounded down.
+        #[codec(index = 1)]
+        DiscountBps(u32),
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Accept {
+        pub voucher: VoucherId,
+        pub price: Price,
+        /// Factoring only: whether the factor keeps recourse to the seller.
+        pub recourse: bool,
+    }
+
+    /// Events (topic, data). Every change of a voucher emits one.
+    pub mod events {
+        /// data: [`super::Request`]
+        pub const REQUESTED: &str = "requested";
+        /// data: [`super::Request`]
+        pub const REJECTED: &str = "rejected";
+        /// data: [`super::Voucher`] (the new original)
+        pub const ISSUED: &str = "issued";
+        /// data: [`super::Voucher`] (the voucher split, with its children)
+        pub const SPLIT: &str = "split";
+        /// data: [`super::Voucher`] after the change, for each of the following
+        pub const TRANSFERRED: &str = "transferred";
+        pub const OFFERED: &str = "offered";
+        pub const OFFER_WITHDRAWN: &str = "offer_withdrawn";
+        pub const PLEDGED: &str = "pledged";
+        pub const RELEASED: &str = "released";
+        pub const FACTORED: &str = "factored";
+        pub const CANCEL_CONSENT: &str = "cancel_consent";
+        pub const CANCELLED: &str = "cancelled";
+        /// A part paid in full at maturity.
+        pub const SETTLED: &str = "settled";
+        /// Part of what was due was paid; the rest is overdue.
+        pub const PARTIALLY_PAID: &str = "partially_paid";
+        /// Nothing or not all could be paid; retried each block.
+        pub const OVERDUE: &str = "overdue";
+        /// data: [`super::CreditLine`] with the issuer: `(Uscc, CreditLine)`
+        pub const CREDIT_LINE: &str = "credit_line";
+    }
+}
+
+/// Formats minor units as a decimal amount with two places: `100000000` → `"1000000.00"`.
+pub fn format_amount(amount: Amount) -> String {
+    alloc::format!("{}.{:02}", amount / 100, amount % 100)
+}
+
+/// Parses a decimal amount with at most two places into minor units: `"1000000.00"`,
+/// `"12.5"`, `"7"`. Refuses signs, other characters, a third decimal place and overflow.
+pub fn parse_amount(text: &str) -> Result<Amount, String> {
+    let bad = || {
+        alloc::format!(
+            "'{text}' is not an amount: write it like 1000000.00 (at most two decimal places)"
+        )
+    };
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    if whole.is_empty()
+        || fraction.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || (text.contains('.') && fraction.is_empty())
+    {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let mut cents: u64 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().map_err(|_| bad())?
+    };
+    if fraction.len() == 1 {
+        cents *= 10;
+    }
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .ok_or_else(|| alloc::format!("'{text}' is too large an amount"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_and_format() {
+        assert_eq!(parse_amount("1000000.00"), Ok(100_000_000));
+        assert_eq!(parse_amount("12.5"), Ok(1_250));
+        assert_eq!(parse_amount("7"), Ok(700));
+        assert_eq!(format_amount(100_000_000), "1000000.00");
+        assert_eq!(format_amount(5), "0.05");
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1.",
+            ".5",
+            "1,000",
+            "1e3",
+            "99999999999999999999",
+        ] {
+            assert!(parse_amount(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn invoice_keys_do_not_collide() {
+        assert_ne!(
+            records::keys::invoice_key("ab", "c", "x"),
+            records::keys::invoice_key("a", "bc", "x")
+        );
+    }
+}

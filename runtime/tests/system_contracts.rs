@@ -1,0 +1,430 @@
+//! The system contracts from the committed artifacts, in the real wasmtime sandbox, through
+//! `execute_block`: genesis deploys and initialises them; signed transactions record an invoice,
+//! issue a voucher and move part of it; the block whose time reaches maturity pays every part
+//! with no transaction in it. Also measures what a voucher transfer costs.
+
+// The test measures how long execution takes; execution itself never reads the clock.
+#![allow(clippy::disallowed_methods)]
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use catena_abi::cash::Mint;
+use catena_abi::records::{Invoice, Kind, NewRecord};
+use catena_abi::registry::MemberRecord;
+use catena_abi::voucher::{SetCreditLine, Status, Terms, Transfer, Voucher, VoucherId};
+use catena_abi::{names, Amount, Role};
+use catena_primitives::{system_contract_id, Call, Hash, ReceiptStatus, SecretKey, Transaction};
+use catena_runtime::{
+    execute_block, genesis_changes, next_in_layers, query_contract, system_init, BlockContext,
+    Changes, Entry, ExecutedBlock, GenesisContract, Governance, StateError, StateReader,
+    SystemParams,
+};
+use parity_scale_codec::{Decode, Encode};
+
+const CHAIN: &str = "system-test";
+const T0: u64 = 1_767_225_600_000;
+const MILLION: Amount = 100_000_000;
+
+struct State(Changes);
+
+impl StateReader for State {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.0.get(key).cloned().flatten())
+    }
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        next_in_layers(&[&self.0], prefix, after, |_, _| Ok(None))
+    }
+}
+
+struct Chain {
+    state: State,
+    height: u64,
+    time_ms: u64,
+    keys: BTreeMap<&'static str, SecretKey>,
+    nonces: BTreeMap<&'static str, u64>,
+}
+
+const MEMBERS: [(&str, &str, Role); 5] = [
+    ("core", "91310000MA1FL0001", Role::Core),
+    ("tier1", "91320500MA1MX0002", Role::Supplier),
+    ("tier2", "91330200MA2AB0003", Role::Supplier),
+    ("tier3", "91340100MA2CD0004", Role::Supplier),
+    ("bank", "91310000MA1GH0005", Role::Financier),
+];
+
+fn uscc(name: &str) -> String {
+    let (_, code, _) = MEMBERS.iter().find(|(n, ..)| *n == name).expect("a member");
+    catena_abi::uscc::with_check(code)
+}
+
+fn artifact(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../contracts/artifacts/{name}.wasm",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn context(height: u64, time_ms: u64) -> BlockContext {
+    BlockContext {
+        chain_id: CHAIN.into(),
+        height,
+        time_ms,
+        max_tx_fuel: 10_000_000,
+        max_block_fuel: 2_000_000_000,
+    }
+}
+
+impl Chain {
+    fn genesis() -> Chain {
+        let keys: BTreeMap<_, _> = MEMBERS
+            .iter()
+            .map(|(name, ..)| (*name, SecretKey::from_seed(Hash::digest(name.as_bytes()).0)))
+            .collect();
+        let members: Vec<MemberRecord> = MEMBERS
+            .iter()
+            .map(|(name, _, role)| MemberRecord {
+                name: name.to_string(),
+                uscc: uscc(name),
+                roles: vec![*role],
+                accounts: vec![keys[name].account().0],
+            })
+            .collect();
+        let params = SystemParams {
+            governance: catena_abi::registry::Governance {
+                members: vec![uscc("core"), uscc("bank")],
+                threshold: 2,
+            },
+            currency: "CNY".into(),
+            min_part: 100,
+            max_parts: 10,
+        };
+        let contracts: Vec<GenesisContract> = names::SYSTEM
+            .iter()
+            .map(|name| GenesisContract {
+                name: name.to_string(),
+                code: artifact(name),
+                init: system_init(name, &params),
+            })
+            .collect();
+        let changes = genesis_changes(
+            &members,
+            &[],
+            &Governance::default(),
+            &contracts,
+            &context(0, T0),
+        )
+        .expect("genesis deploys the system contracts");
+        Chain {
+            state: State(changes),
+            height: 0,
+            time_ms: T0,
+            keys,
+            nonces: BTreeMap::new(),
+        }
+    }
+
+    fn tx(
+        &mut self,
+        who: &'static str,
+        contract: &str,
+        method: &str,
+        input: impl Encode,
+    ) -> Transaction {
+        let nonce = self.nonces.entry(who).or_insert(0);
+        let tx = Transaction::signed(
+            CHAIN,
+            *nonce,
+            Call::CallContract {
+                contract: system_contract_id(contract),
+                method: method.into(),
+                input: input.encode(),
+            },
+            &self.keys[who],
+        );
+        *nonce += 1;
+        tx
+    }
+
+    fn block(&mut self, advance_ms: u64, txs: &[Transaction]) -> ExecutedBlock {
+        self.height += 1;
+        self.time_ms += advance_ms;
+        let out = execute_block(&self.state, &context(self.height, self.time_ms), txs)
+            .expect("the block executes");
+        for (key, value) in out.changes.clone() {
+            match value {
+                Some(v) => self.state.0.insert(key, Some(v)),
+                None => self.state.0.remove(&key),
+            };
+        }
+        out
+    }
+
+    fn query<T: Decode>(&self, contract: &str, method: &str, input: impl Encode) -> T {
+        let out = query_contract(
+            &self.state,
+            &context(self.height, self.time_ms),
+            catena_primitives::AccountId([0; 32]),
+            &system_contract_id(contract),
+            method,
+            &input.encode(),
+        )
+        .unwrap_or_else(|e| panic!("{method}: {e}"));
+        T::decode(&mut &out[..]).expect("decodes")
+    }
+
+    fn cash(&self, member: &str) -> Amount {
+        self.query(names::CASH, "balance", uscc(member))
+    }
+}
+
+fn assert_all_succeeded(out: &ExecutedBlock) {
+    for receipt in &out.receipts {
+        assert_eq!(receipt.status, ReceiptStatus::Success, "{receipt:?}");
+    }
+}
+
+/// A voucher of `amount` to tier 1, maturing at `maturity_ms`, on the invoice.
+fn terms(amount: Amount, maturity_ms: u64) -> Terms {
+    Terms {
+        counterparty: uscc("tier1"),
+        amount,
+        currency: "CNY".into(),
+        maturity_ms,
+        invoices: vec![invoice().doc_hash],
+        records: vec![],
+    }
+}
+
+fn invoice() -> NewRecord {
+    NewRecord {
+        kind: Kind::Invoice,
+        doc_hash: Hash::digest(b"invoice 0001").0,
+        parties: vec![uscc("tier1"), uscc("core")],
+        amount: MILLION,
+        currency: "CNY".into(),
+        date_ms: T0,
+        links: vec![],
+        invoice: Some(Invoice {
+            code: "3100231130".into(),
+            number: "00000001".into(),
+            seller: uscc("tier1"),
+            buyer: uscc("core"),
+        }),
+    }
+}
+
+#[test]
+fn a_voucher_is_issued_moved_and_settled_at_maturity_by_the_chain_itself() {
+    let mut chain = Chain::genesis();
+    let maturity = T0 + 60_000;
+    let txs = vec![
+        chain.tx(
+            "bank",
+            names::VOUCHER,
+            "set_credit_line",
+            SetCreditLine {
+                issuer: uscc("core"),
+                limit: 10 * MILLION,
+            },
+        ),
+        chain.tx(
+            "bank",
+            names::CASH,
+            "mint",
+            Mint {
+                to: uscc("core"),
+                amount: MILLION,
+            },
+        ),
+        chain.tx("tier1", names::RECORDS, "record", invoice()),
+        chain.tx("core", names::VOUCHER, "issue", terms(MILLION, maturity)),
+        chain.tx(
+            "tier1",
+            names::VOUCHER,
+            "transfer",
+            Transfer {
+                voucher: 1,
+                to: uscc("tier2"),
+                amount: Some(MILLION / 4),
+            },
+        ),
+    ];
+    let out = chain.block(1_000, &txs);
+    assert_all_succeeded(&out);
+    assert!(out.scheduled.is_empty());
+    let issued = &out.receipts[3];
+    assert!(
+        issued.events.iter().any(|e| e.topic == b"issued"),
+        "{:?}",
+        issued.events
+    );
+    println!(
+        "fuel: set_credit_line {}, mint {}, record {}, issue {}, transfer of an amount (split + move) {}",
+        out.receipts[0].fuel_used,
+        out.receipts[1].fuel_used,
+        out.receipts[2].fuel_used,
+        out.receipts[3].fuel_used,
+        out.receipts[4].fuel_used
+    );
+
+    // A second voucher on the same invoice is double financing: refused, with the reason.
+    let again = chain.tx("core", names::VOUCHER, "issue", terms(1, maturity));
+    let out = chain.block(1_000, &[again]);
+    match &out.receipts[0].status {
+        ReceiptStatus::Failed(message) => {
+            assert!(message.contains("double financing"), "{message}")
+        }
+        other => panic!("double financing was accepted: {other:?}"),
+    }
+
+    // A block before maturity pays nothing; the block at maturity pays everything, with no
+    // transaction in it.
+    let out = chain.block(maturity - chain.time_ms - 1, &[]);
+    assert!(out.scheduled.is_empty());
+    let out = chain.block(1, &[]);
+    assert_eq!(out.scheduled.len(), 1, "the settlement ran");
+    let run = &out.scheduled[0];
+    assert_eq!(
+        (run.method.as_str(), &run.receipt.status),
+        ("settle", &ReceiptStatus::Success)
+    );
+    println!("fuel: settlement of two parts {}", run.receipt.fuel_used);
+    assert_eq!(
+        (chain.cash("core"), chain.cash("tier1"), chain.cash("tier2")),
+        (0, 3 * MILLION / 4, MILLION / 4)
+    );
+    let lineage: Vec<Voucher> = chain.query(names::VOUCHER, "lineage", 1u64);
+    assert!(lineage
+        .iter()
+        .all(|v| matches!(v.status, Status::Split | Status::Settled)));
+    let out = chain.block(1_000, &[]);
+    assert!(out.scheduled.is_empty(), "nothing is retried once paid");
+}
+
+#[test]
+fn an_issuer_short_of_cash_is_overdue_then_paid_when_cash_arrives() {
+    let mut chain = Chain::genesis();
+    let maturity = T0 + 10_000;
+    let txs = vec![
+        chain.tx(
+            "bank",
+            names::VOUCHER,
+            "set_credit_line",
+            SetCreditLine {
+                issuer: uscc("core"),
+                limit: MILLION,
+            },
+        ),
+        chain.tx(
+            "bank",
+            names::CASH,
+            "mint",
+            Mint {
+                to: uscc("core"),
+                amount: MILLION / 10,
+            },
+        ),
+        chain.tx("tier1", names::RECORDS, "record", invoice()),
+        chain.tx("core", names::VOUCHER, "issue", terms(MILLION, maturity)),
+    ];
+    assert_all_succeeded(&chain.block(1_000, &txs));
+    let out = chain.block(maturity - chain.time_ms, &[]);
+    assert!(out.scheduled[0]
+        .receipt
+        .events
+        .iter()
+        .any(|e| e.topic == b"overdue"));
+    let voucher: Option<Voucher> = chain.query(names::VOUCHER, "get", 1u64);
+    let voucher = voucher.expect("voucher 1");
+    assert_eq!(
+        (voucher.status, voucher.paid),
+        (Status::Overdue, MILLION / 10)
+    );
+    let out = chain.block(1_000, &[]);
+    assert_eq!(out.scheduled.len(), 1, "retried every block");
+    let mint = chain.tx(
+        "bank",
+        names::CASH,
+        "mint",
+        Mint {
+            to: uscc("core"),
+            amount: MILLION,
+        },
+    );
+    chain.block(1_000, &[mint]);
+    let out = chain.block(1_000, &[]);
+    assert!(out.scheduled[0]
+        .receipt
+        .events
+        .iter()
+        .any(|e| e.topic == b"settled"));
+    assert_eq!(
+        (chain.cash("tier1"), chain.cash("core")),
+        (MILLION, MILLION / 10)
+    );
+}
+
+/// Not a timing assertion: prints what a voucher transfer costs in the sandbox (this build).
+#[test]
+fn the_cost_of_a_voucher_transfer() {
+    let mut chain = Chain::genesis();
+    let count = 100u64;
+    let mut txs = vec![
+        chain.tx(
+            "bank",
+            names::VOUCHER,
+            "set_credit_line",
+            SetCreditLine {
+                issuer: uscc("core"),
+                limit: 10 * MILLION,
+            },
+        ),
+        chain.tx("tier1", names::RECORDS, "record", invoice()),
+    ];
+    for _ in 0..count {
+        let args = terms(MILLION / count, T0 + 86_400_000);
+        txs.push(chain.tx("core", names::VOUCHER, "issue", args));
+    }
+    assert_all_succeeded(&chain.block(1_000, &txs));
+    let transfers: Vec<Transaction> = (1..=count)
+        .map(|id| {
+            chain.tx(
+                "tier1",
+                names::VOUCHER,
+                "transfer",
+                Transfer {
+                    voucher: id as VoucherId,
+                    to: uscc("tier2"),
+                    amount: None,
+                },
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    let out = chain.block(1_000, &transfers);
+    let elapsed = started.elapsed();
+    assert_all_succeeded(&out);
+    let fuel: u64 = out.receipts.iter().map(|r| r.fuel_used).sum();
+    println!(
+        "voucher transfer in the runtime (this build, block of {count}): {:.1} µs and {} fuel each",
+        elapsed.as_secs_f64() * 1e6 / count as f64,
+        fuel / count
+    );
+    let held: Vec<VoucherId> = chain.query(names::VOUCHER, "held_by", uscc("tier2"));
+    assert_eq!(held.len() as u64, count);
+    let engine = catena_runtime::wasm::ContractEngine::new().expect("an engine");
+    let code = artifact(names::VOUCHER);
+    let started = Instant::now();
+    engine.validate(&code).expect("compiles");
+    let compile = started.elapsed();
+    let started = Instant::now();
+    engine.validate(&code).expect("cached");
+    println!(
+        "voucher contract ({} bytes): compiled in {:.1} ms, cache hit in {:.1} µs",
+        code.len(),
+        compile.as_secs_f64() * 1e3,
+        started.elapsed().as_secs_f64() * 1e6
+    );
+}

@@ -1,0 +1,403 @@
+//! The supply-chain-finance story of DOMAIN.md on a running dev chain, with real signed
+//! transactions, real RocksDB and the system contracts deployed at genesis in the real wasmtime
+//! sandbox. A trade is recorded across the flows; the core enterprise confirms a 1,000,000.00
+//! voucher; it is split and transferred up to tier 3; tier 2 pledges a part to the bank for an
+//! advance; a second voucher on the same invoice is refused as double financing; at maturity every
+//! part is paid with no transaction asking for it. Then an issuer without enough cash: the voucher
+//! goes overdue and is paid when cash arrives. Every balance is checked to the fen.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use catena_abi::cash::Mint;
+use catena_abi::records::{Invoice, Kind, NewRecord};
+use catena_abi::voucher::{
+    Accept, FinanceKind, Offer, Price, SetCreditLine, Status, Terms, Transfer, Voucher, VoucherId,
+};
+use catena_abi::{names, parse_amount, Amount};
+use catena_primitives::{system_contract_id, Call, Hash, SecretKey, Transaction};
+use common::{wait_for, TestNode};
+use parity_scale_codec::{Decode, Encode};
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64
+}
+
+fn yuan(text: &str) -> Amount {
+    parse_amount(text).expect("an amount")
+}
+
+struct Story {
+    node: TestNode,
+    chain_id: String,
+    keys: BTreeMap<&'static str, SecretKey>,
+    uscc: BTreeMap<&'static str, String>,
+}
+
+const CAST: [&str; 6] = [
+    "huaxia-motors",
+    "tier1-steel",
+    "tier2-parts",
+    "tier3-materials",
+    "merchant-bank",
+    "swift-logistics",
+];
+
+impl Story {
+    fn start(dir: &std::path::Path) -> Story {
+        let node = TestNode::dev(dir, 200);
+        let chain_id = node.chain_id();
+        let mut keys = BTreeMap::new();
+        let mut uscc = BTreeMap::new();
+        for name in CAST {
+            let key = node.demo_key(name);
+            let account = node.get_ok(&format!("/accounts/{}", key.account()));
+            uscc.insert(
+                name,
+                account["member"]["uscc"]
+                    .as_str()
+                    .expect("a member")
+                    .to_string(),
+            );
+            keys.insert(name, key);
+        }
+        Story {
+            node,
+            chain_id,
+            keys,
+            uscc,
+        }
+    }
+
+    fn uscc(&self, name: &str) -> String {
+        self.uscc[name].clone()
+    }
+
+    /// Sends a signed call and waits for its block; returns the receipt (as JSON).
+    fn send(
+        &self,
+        who: &str,
+        contract: &str,
+        method: &str,
+        input: impl Encode,
+    ) -> serde_json::Value {
+        let key = &self.keys[who];
+        let tx = Transaction::signed(
+            &self.chain_id,
+            self.node.next_nonce(key),
+            Call::CallContract {
+                contract: system_contract_id(contract),
+                method: method.into(),
+                input: input.encode(),
+            },
+            key,
+        );
+        let reply = self.node.submit(&tx);
+        assert_eq!(reply.status, 202, "{method}: {}", reply.body);
+        let hash = tx.hash().to_string();
+        self.node.wait_committed(&hash);
+        self.node.get_ok(&format!("/transactions/{hash}"))["receipt"].clone()
+    }
+
+    fn ok(&self, who: &str, contract: &str, method: &str, input: impl Encode) -> Vec<u8> {
+        let receipt = self.send(who, contract, method, input);
+        assert_eq!(receipt["success"], true, "{who} {method}: {receipt}");
+        let output = receipt["output"].as_str().expect("output");
+        hex::decode(output.trim_start_matches("0x")).expect("hex")
+    }
+
+    fn refused(&self, who: &str, contract: &str, method: &str, input: impl Encode) -> String {
+        let receipt = self.send(who, contract, method, input);
+        assert_eq!(
+            receipt["success"], false,
+            "{who} {method} was accepted: {receipt}"
+        );
+        receipt["error"].as_str().expect("a reason").to_string()
+    }
+
+    fn query<T: Decode>(&self, contract: &str, method: &str, input: impl Encode) -> T {
+        let body = serde_json::json!({
+            "method": method,
+            "input": format!("0x{}", hex::encode(input.encode())),
+        });
+        let reply = self.node.post_raw(
+            &format!("/contracts/{}/query", system_contract_id(contract)),
+            &body.to_string(),
+        );
+        assert_eq!(reply.status, 200, "query {method}: {}", reply.body);
+        let output = reply.body["output"].as_str().expect("output");
+        let bytes = hex::decode(output.trim_start_matches("0x")).expect("hex");
+        T::decode(&mut &bytes[..]).expect("the output decodes")
+    }
+
+    fn cash(&self, who: &str) -> Amount {
+        self.query(names::CASH, "balance", self.uscc(who))
+    }
+
+    fn voucher(&self, id: VoucherId) -> Voucher {
+        self.query::<Option<Voucher>>(names::VOUCHER, "get", id)
+            .unwrap_or_else(|| panic!("no voucher {id}"))
+    }
+
+    fn record(
+        &self,
+        who: &str,
+        kind: Kind,
+        name: &str,
+        amount: Amount,
+        links: Vec<[u8; 32]>,
+        invoice: Option<Invoice>,
+    ) -> [u8; 32] {
+        let record = NewRecord {
+            kind,
+            doc_hash: Hash::digest(name.as_bytes()).0,
+            parties: vec![self.uscc("tier1-steel"), self.uscc("huaxia-motors")],
+            amount,
+            currency: "CNY".into(),
+            date_ms: now_ms(),
+            links,
+            invoice,
+        };
+        let id = record.doc_hash;
+        self.ok(who, names::RECORDS, "record", record);
+        id
+    }
+
+    fn invoice(&self, number: &str, amount: Amount, links: Vec<[u8; 32]>) -> [u8; 32] {
+        let invoice = Invoice {
+            code: "3100231130".into(),
+            number: number.into(),
+            seller: self.uscc("tier1-steel"),
+            buyer: self.uscc("huaxia-motors"),
+        };
+        let name = format!("VAT invoice {number}");
+        self.record(
+            "tier1-steel",
+            Kind::Invoice,
+            &name,
+            amount,
+            links,
+            Some(invoice),
+        )
+    }
+
+    /// Waits until voucher `id` (and so its parts) is past maturity and has this status.
+    fn wait_status(&self, id: VoucherId, status: Status) -> Voucher {
+        wait_for(
+            &format!("voucher {id} to be {}", status.as_str()),
+            Duration::from_secs(60),
+            || Some(self.voucher(id)).filter(|v| v.status == status),
+        )
+    }
+}
+
+#[test]
+fn the_whole_voucher_story_on_a_dev_chain() {
+    let dir = common::test_dir();
+    let story = Story::start(dir.path());
+    let (core, t1, t2, t3, bank) = (
+        "huaxia-motors",
+        "tier1-steel",
+        "tier2-parts",
+        "tier3-materials",
+        "merchant-bank",
+    );
+
+    // The bank gives the core enterprise a credit line and holds its deposit.
+    let line = SetCreditLine {
+        issuer: story.uscc(core),
+        limit: yuan("5000000.00"),
+    };
+    story.ok(bank, names::VOUCHER, "set_credit_line", line);
+    story.ok(
+        bank,
+        names::CASH,
+        "mint",
+        Mint {
+            to: story.uscc(core),
+            amount: yuan("1000000.00"),
+        },
+    );
+
+    // A trade across the flows: contract, delivery receipt (by the carrier), invoice.
+    let contract = story.record(
+        t1,
+        Kind::Contract,
+        "purchase contract HX-2026-001",
+        yuan("1000000.00"),
+        vec![],
+        None,
+    );
+    let delivery = story.record(
+        "swift-logistics",
+        Kind::DeliveryReceipt,
+        "delivery HX-2026-001",
+        yuan("1000000.00"),
+        vec![contract],
+        None,
+    );
+    let invoice = story.invoice("00000001", yuan("1000000.00"), vec![contract, delivery]);
+
+    // Tier 1 asks the core to confirm the payable; the core confirms: voucher 1 is issued.
+    let maturity = now_ms() + 20_000;
+    let terms = Terms {
+        counterparty: story.uscc(core),
+        amount: yuan("1000000.00"),
+        currency: "CNY".into(),
+        maturity_ms: maturity,
+        invoices: vec![invoice],
+        records: vec![contract, delivery],
+    };
+    let request =
+        u64::decode(&mut &story.ok(t1, names::VOUCHER, "request", terms)[..]).expect("id");
+    let voucher =
+        u64::decode(&mut &story.ok(core, names::VOUCHER, "confirm", request)[..]).expect("id");
+    assert_eq!(story.voucher(voucher).holder, story.uscc(t1));
+
+    // Split and transferred up the chain: 600,000.00 to tier 2, of which 200,000.00 to tier 3.
+    let transfer = |from, id, to: &str, amount: &str| {
+        let args = Transfer {
+            voucher: id,
+            to: story.uscc(to),
+            amount: Some(yuan(amount)),
+        };
+        u64::decode(&mut &story.ok(from, names::VOUCHER, "transfer", args)[..]).expect("id")
+    };
+    let to_t2 = transfer(t1, voucher, t2, "600000.00");
+    let to_t3 = transfer(t2, to_t2, t3, "200000.00");
+    let t2_part = story.voucher(to_t2).children[1];
+    assert_eq!(story.voucher(t2_part).amount, yuan("400000.00"));
+    assert_eq!(
+        story.query::<Vec<String>>(names::VOUCHER, "path", to_t3),
+        vec![story.uscc(t1), story.uscc(t2), story.uscc(t3)]
+    );
+
+    // Tier 2 pledges its 400,000.00 part to the bank for a 300,000.00 advance, paid at once.
+    story.ok(
+        bank,
+        names::CASH,
+        "mint",
+        Mint {
+            to: story.uscc(bank),
+            amount: yuan("300000.00"),
+        },
+    );
+    let offer = Offer {
+        voucher: t2_part,
+        financier: story.uscc(bank),
+        kind: FinanceKind::Pledge,
+    };
+    story.ok(t2, names::VOUCHER, "offer", offer);
+    let accept = Accept {
+        voucher: t2_part,
+        price: Price::Amount(yuan("300000.00")),
+        recourse: false,
+    };
+    story.ok(bank, names::VOUCHER, "accept", accept);
+    assert_eq!(story.cash(t2), yuan("300000.00"));
+    let moved = Transfer {
+        voucher: t2_part,
+        to: story.uscc(t3),
+        amount: None,
+    };
+    assert!(story
+        .refused(t2, names::VOUCHER, "transfer", moved)
+        .contains("is pledged"));
+
+    // A second voucher on the same invoice is double financing.
+    let again = Terms {
+        counterparty: story.uscc(t1),
+        amount: yuan("1.00"),
+        currency: "CNY".into(),
+        maturity_ms: maturity,
+        invoices: vec![invoice],
+        records: vec![],
+    };
+    let reason = story.refused(core, names::VOUCHER, "issue", again);
+    assert!(reason.contains("double financing"), "{reason}");
+
+    // Maturity: every live part is paid by the chain itself.
+    story.wait_status(t2_part, Status::Settled);
+    for part in [voucher, to_t2] {
+        assert_eq!(story.voucher(part).status, Status::Split);
+    }
+    let t1_part = story.voucher(voucher).children[1];
+    for part in [t1_part, to_t3, t2_part] {
+        assert_eq!(
+            story.wait_status(part, Status::Settled).paid,
+            story.voucher(part).amount
+        );
+    }
+    assert_eq!(story.cash(core), 0);
+    assert_eq!(story.cash(t1), yuan("400000.00"));
+    assert_eq!(
+        story.cash(t2),
+        yuan("300000.00"),
+        "the advance; the pledged part paid the bank"
+    );
+    assert_eq!(story.cash(t3), yuan("200000.00"));
+    assert_eq!(
+        story.cash(bank),
+        yuan("400000.00"),
+        "300,000.00 advanced, 400,000.00 received"
+    );
+    assert_eq!(
+        story.query::<Amount>(names::CASH, "supply", ()),
+        yuan("1300000.00")
+    );
+    // The payments are in a block's scheduled runs, not in any transaction.
+    let settled_at = story
+        .voucher(t2_part)
+        .history
+        .last()
+        .expect("history")
+        .height;
+    let block = story.node.get_ok(&format!("/blocks/{settled_at}"));
+    let run = &block["scheduled"][0];
+    assert_eq!(
+        (run["method"].as_str(), run["receipt"]["success"].as_bool()),
+        (Some("settle"), Some(true)),
+        "{block}"
+    );
+    assert!(run["receipt"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .any(|e| e["topic"] == "settled"));
+
+    // An issuer without enough cash: the voucher goes overdue, and is paid when cash arrives.
+    let invoice2 = story.invoice("00000002", yuan("500000.00"), vec![contract]);
+    let terms = Terms {
+        counterparty: story.uscc(t1),
+        amount: yuan("500000.00"),
+        currency: "CNY".into(),
+        maturity_ms: now_ms() + 5_000,
+        invoices: vec![invoice2],
+        records: vec![],
+    };
+    let second = u64::decode(&mut &story.ok(core, names::VOUCHER, "issue", terms)[..]).expect("id");
+    let overdue = story.wait_status(second, Status::Overdue);
+    assert_eq!(overdue.paid, 0);
+    assert_eq!(story.cash(t1), yuan("400000.00"));
+    story.ok(
+        bank,
+        names::CASH,
+        "mint",
+        Mint {
+            to: story.uscc(core),
+            amount: yuan("500000.00"),
+        },
+    );
+    let paid = story.wait_status(second, Status::Settled);
+    assert_eq!(paid.paid, yuan("500000.00"));
+    assert_eq!(story.cash(t1), yuan("900000.00"));
+    assert_eq!(story.cash(core), 0);
+    let line: catena_abi::voucher::CreditLine =
+        story.query(names::VOUCHER, "credit_line", story.uscc(core));
+    assert_eq!(line.outstanding, 0, "settlement frees the credit line");
+}
