@@ -82,11 +82,14 @@ impl World for TxWorld<'_, '_> {
     fn remove(&mut self, contract: &Hash, key: &[u8]) {
         self.overlay.tx.insert(storage_key(contract, key), None);
     }
-    fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
+    fn code_hash_of(&self, contract: &Hash) -> Result<Hash, String> {
         let record: ContractRecord = read(self.overlay, &keys::contract(contract))
             .map_err(Failure::message)?
             .ok_or_else(|| format!("no contract {contract}"))?;
-        code_of(self.overlay, &record.code_hash).map_err(Failure::message)
+        Ok(record.code_hash)
+    }
+    fn code(&self, hash: &Hash) -> Result<Vec<u8>, String> {
+        code_of(self.overlay, hash).map_err(Failure::message)
     }
     fn next_schedule_id(&mut self) -> Result<u64, String> {
         let id: u64 = read(self.overlay, keys::NEXT_SCHEDULE)
@@ -159,7 +162,7 @@ pub(crate) fn instantiate(
     };
     overlay.put(keys::contract(&id), record.encode());
     let mut produced = if wasm::shared().exports(&code, "init") {
-        run(overlay, context, tx.signer, &id, &code, "init", input)?
+        run(overlay, context, tx.signer, &id, code_hash, "init", input)?
     } else {
         Produced::default()
     };
@@ -183,8 +186,15 @@ pub(crate) fn call(
             0,
         ));
     }
-    let code = code_of(overlay, &record.code_hash)?;
-    run(overlay, context, origin, contract, &code, method, input)
+    run(
+        overlay,
+        context,
+        origin,
+        contract,
+        &record.code_hash,
+        method,
+        input,
+    )
 }
 
 /// Runs a genesis contract's `init`, as the chain itself.
@@ -200,7 +210,7 @@ pub(crate) fn run_init(
         context,
         AccountId([0; 32]),
         id,
-        code,
+        &Hash::digest(code),
         "init",
         input,
     )
@@ -214,14 +224,13 @@ pub(crate) fn run_scheduled(
 ) -> Result<Produced, Failure> {
     let record: ContractRecord = read(overlay, &keys::contract(&call.contract))?
         .ok_or_else(|| Failure::Call(format!("no contract {}", call.contract), 0))?;
-    let code = code_of(overlay, &record.code_hash)?;
     let me = AccountId(call.contract.0);
     run(
         overlay,
         context,
         me,
         &call.contract,
-        &code,
+        &record.code_hash,
         &call.method,
         &call.input,
     )
@@ -263,10 +272,22 @@ fn run(
     context: &BlockContext,
     origin: AccountId,
     contract: &Hash,
-    code: &[u8],
+    code_hash: &Hash,
     method: &str,
     input: &[u8],
 ) -> Result<Produced, Failure> {
+    // A cached module's code is neither read nor hashed again.
+    let prepared = wasm::shared().prepare_hashed(*code_hash, || {
+        code_of(overlay, code_hash).map_err(|failure| match failure {
+            Failure::State(reason) => ContractError::State(reason),
+            Failure::Call(reason, _) => ContractError::InvalidCode(reason),
+        })
+    });
+    let prepared = match prepared {
+        Ok(prepared) => prepared,
+        Err(ContractError::State(reason)) => return Err(Failure::State(reason)),
+        Err(e) => return Err(Failure::Call(format!("contract {contract}: {e}"), 0)),
+    };
     let mut world = TxWorld { overlay };
     let call = CallContext {
         origin,
@@ -274,9 +295,9 @@ fn run(
         block_height: context.height,
         block_time_ms: context.time_ms,
     };
-    let outcome = wasm::shared().call(
+    let outcome = wasm::shared().call_prepared(
         *contract,
-        code,
+        &prepared,
         method,
         input,
         call,

@@ -62,8 +62,10 @@ pub trait World {
     ) -> Result<Option<Entry>, String>;
     fn set(&mut self, contract: &Hash, key: &[u8], value: &[u8]);
     fn remove(&mut self, contract: &Hash, key: &[u8]);
-    /// The code `contract` runs now, or why it cannot be called.
-    fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String>;
+    /// The hash of the code `contract` runs now, or why it cannot be called.
+    fn code_hash_of(&self, contract: &Hash) -> Result<Hash, String>;
+    /// Stored code by its hash.
+    fn code(&self, hash: &Hash) -> Result<Vec<u8>, String>;
     /// The id of the next scheduled call, taken at once (a call that fails later leaves a gap).
     fn next_schedule_id(&mut self) -> Result<u64, String>;
     /// Records a scheduled call; kept only if the calls that made it succeed.
@@ -163,12 +165,29 @@ struct HostState {
     scheduled: u32,
 }
 
+/// A compiled module with its imports linked, and its code's length (what a nested call pays
+/// for loading it).
+#[derive(Clone)]
+pub struct Prepared {
+    pre: InstancePre<HostState>,
+    code_len: usize,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("code_len", &self.code_len)
+            .finish()
+    }
+}
+
 /// Compiles, caches and runs contracts. One per node; cloning shares the cache.
 #[derive(Clone)]
 pub struct ContractEngine {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
-    cache: Arc<Mutex<BTreeMap<Hash, InstancePre<HostState>>>>,
+    /// Compiled modules by code hash.
+    cache: Arc<Mutex<BTreeMap<Hash, Prepared>>>,
 }
 
 impl std::fmt::Debug for ContractEngine {
@@ -229,8 +248,33 @@ impl ContractEngine {
             )));
         }
         let hash = Hash::digest(code);
-        if let Some(pre) = self.cache.lock().get(&hash) {
-            return Ok((hash, pre.clone()));
+        self.compile(hash, code).map(|pre| (hash, pre))
+    }
+
+    /// The compiled module of the code with this hash, loading the code only if it is not
+    /// cached (code is stored under its hash, so the hash names it). Also its code's length.
+    pub fn prepare_hashed(
+        &self,
+        hash: Hash,
+        load: impl FnOnce() -> Result<Vec<u8>, ContractError>,
+    ) -> Result<Prepared, ContractError> {
+        if let Some(cached) = self.cache.lock().get(&hash) {
+            return Ok(cached.clone());
+        }
+        let code = load()?;
+        if Hash::digest(&code) != hash {
+            return Err(ContractError::State(format!(
+                "the code stored under {hash} has another hash"
+            )));
+        }
+        let code_len = code.len();
+        self.compile(hash, &code)
+            .map(|pre| Prepared { pre, code_len })
+    }
+
+    fn compile(&self, hash: Hash, code: &[u8]) -> Result<InstancePre<HostState>, ContractError> {
+        if let Some(cached) = self.cache.lock().get(&hash) {
+            return Ok(cached.pre.clone());
         }
         let module = Module::from_binary(&self.engine, code)
             .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
@@ -252,8 +296,14 @@ impl ContractEngine {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
-        self.cache.lock().insert(hash, pre.clone());
-        Ok((hash, pre))
+        self.cache.lock().insert(
+            hash,
+            Prepared {
+                pre: pre.clone(),
+                code_len: code.len(),
+            },
+        );
+        Ok(pre)
     }
 
     /// Whether `code` (valid, see [`ContractEngine::validate`]) exports a function `name`.
@@ -280,10 +330,37 @@ impl ContractEngine {
         world: &mut dyn World,
         fuel: u64,
     ) -> CallOutcome {
+        match self.prepare(code) {
+            Ok((_, pre)) => self.call_on_stack(
+                contract,
+                Vec::new(),
+                &pre,
+                entry,
+                input,
+                context,
+                world,
+                fuel,
+            ),
+            Err(e) => failed(e),
+        }
+    }
+
+    /// [`ContractEngine::call`] of a module from [`ContractEngine::prepare_hashed`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_prepared(
+        &self,
+        contract: Hash,
+        prepared: &Prepared,
+        entry: &str,
+        input: &[u8],
+        context: CallContext,
+        world: &mut dyn World,
+        fuel: u64,
+    ) -> CallOutcome {
         self.call_on_stack(
             contract,
             Vec::new(),
-            code,
+            &prepared.pre,
             entry,
             input,
             context,
@@ -297,30 +374,28 @@ impl ContractEngine {
         &self,
         contract: Hash,
         stack: Vec<Hash>,
-        code: &[u8],
+        pre: &InstancePre<HostState>,
         entry: &str,
         input: &[u8],
         context: CallContext,
         world: &mut dyn World,
         fuel: u64,
     ) -> CallOutcome {
-        let pre = match self.prepare(code) {
-            Ok((_, pre)) => pre,
-            Err(e) => {
-                return CallOutcome {
-                    result: Err(e),
-                    fuel_used: 0,
-                    events: Vec::new(),
-                }
-            }
-        };
         let frame = Frame {
             engine: self.clone(),
             contract,
             stack,
             context,
         };
-        run(&pre, frame, entry, input, world, fuel)
+        run(pre, frame, entry, input, world, fuel)
+    }
+}
+
+fn failed(error: ContractError) -> CallOutcome {
+    CallOutcome {
+        result: Err(error),
+        fuel_used: 0,
+        events: Vec::new(),
     }
 }
 
@@ -377,8 +452,11 @@ impl World for Buffered<'_> {
     fn remove(&mut self, contract: &Hash, key: &[u8]) {
         self.writes.insert(full_key(contract, key), None);
     }
-    fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
-        self.base.code_of(contract)
+    fn code_hash_of(&self, contract: &Hash) -> Result<Hash, String> {
+        self.base.code_hash_of(contract)
+    }
+    fn code(&self, hash: &Hash) -> Result<Vec<u8>, String> {
+        self.base.code(hash)
     }
     fn next_schedule_id(&mut self) -> Result<u64, String> {
         self.base.next_schedule_id()
@@ -803,14 +881,28 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 );
             }
             stack.push(me);
-            let code = match call_world::with(|w| w.code_of(&callee))
-                .unwrap_or_else(|| Err("no world is attached to this call".into()))
+            let detached = || String::from("no world is attached to this call");
+            let code_hash = match call_world::with(|w| w.code_hash_of(&callee))
+                .unwrap_or_else(|| Err(detached()))
             {
-                Ok(code) => code,
+                Ok(hash) => hash,
                 Err(reason) => return refuse(&mut caller, reason),
             };
+            let load = || {
+                call_world::with(|w| w.code(&code_hash))
+                    .unwrap_or_else(|| Err(detached()))
+                    .map_err(ContractError::State)
+            };
+            let Prepared { pre, code_len } = match engine.prepare_hashed(code_hash, load) {
+                Ok(prepared) => prepared,
+                Err(ContractError::State(e)) => {
+                    caller.data_mut().failure = Some(ContractError::State(e.clone()));
+                    return Err(wasmtime::Error::msg(e));
+                }
+                Err(e) => return refuse(&mut caller, e.to_string()),
+            };
             // Loading and instantiating the callee is paid for by the caller.
-            charge(&mut caller, code.len(), FUEL_PER_BYTE)?;
+            charge(&mut caller, code_len, FUEL_PER_BYTE)?;
             charge(&mut caller, 0, 0)?;
             charge(
                 &mut caller,
@@ -823,7 +915,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 ..context
             };
             let outcome = call_world::with(|w| {
-                engine.call_on_stack(callee, stack, &code, &method, &input, nested, w, fuel)
+                engine.call_on_stack(callee, stack, &pre, &method, &input, nested, w, fuel)
             })
             .unwrap_or_else(|| CallOutcome {
                 result: Err(ContractError::State(

@@ -81,6 +81,19 @@ impl World for MapStorage {
     fn schedule(&mut self, call: ScheduledCall) {
         self.3.push(call);
     }
+    fn code_hash_of(&self, contract: &Hash) -> Result<Hash, String> {
+        self.code_of(contract).map(|code| Hash::digest(&code))
+    }
+    fn code(&self, hash: &Hash) -> Result<Vec<u8>, String> {
+        self.2
+            .values()
+            .find(|code| Hash::digest(code) == *hash)
+            .cloned()
+            .ok_or_else(|| format!("no code {hash}"))
+    }
+}
+
+impl MapStorage {
     fn code_of(&self, contract: &Hash) -> Result<Vec<u8>, String> {
         self.2
             .get(contract)
