@@ -56,6 +56,18 @@ impl ApiClient {
         self.read(path, self.agent.get(&url).call())
     }
 
+    /// A read-only call of a contract method on the node's latest state; its output.
+    pub fn query(&self, contract: &Hash, method: &str, input: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let path = format!("/contracts/{contract}/query");
+        let url = format!("{}{path}", self.base);
+        let body =
+            serde_json::json!({ "method": method, "input": format!("0x{}", hex::encode(input)) });
+        let value = self.read(&path, self.agent.post(&url).send_json(body))?;
+        let output = value["output"].as_str().unwrap_or_default();
+        hex::decode(output.trim_start_matches("0x"))
+            .with_context(|| format!("the node answered {path} with output that is not hex"))
+    }
+
     pub fn status(&self) -> anyhow::Result<StatusView> {
         Ok(serde_json::from_value(self.get("/status")?)?)
     }

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod client;
 mod contract;
+mod finance;
 mod governance;
 use client::ApiClient;
 
@@ -64,9 +65,21 @@ enum Command {
     /// Validator-set governance: show, propose a change, approve.
     #[command(subcommand)]
     Governance(governance::GovernanceCommand),
-    /// Deploy, call and show WebAssembly contracts.
+    /// Deploy, call, query and show WebAssembly contracts.
     #[command(subcommand)]
     Contract(contract::ContractCommand),
+    /// The consortium's members, their roles and accounts.
+    #[command(subcommand)]
+    Member(finance::MemberCommand),
+    /// Record trade documents (contracts, deliveries, invoices, ...) and show them.
+    #[command(subcommand)]
+    Record(finance::RecordCommand),
+    /// Receivable vouchers: request, confirm, issue, split, transfer, finance, cancel, inspect.
+    #[command(subcommand)]
+    Voucher(finance::VoucherCommand),
+    /// Settlement cash: mint, burn, transfer, balance.
+    #[command(subcommand)]
+    Cash(finance::CashCommand),
     /// Create (once) and run a local multi-validator testnet on 127.0.0.1; Ctrl-C stops it.
     Testnet(TestnetArgs),
 }
@@ -171,10 +184,10 @@ struct NodeArgs {
 pub(crate) struct QueryArgs {
     /// The node's API (default: the home's configured API address, else http://127.0.0.1:8545).
     #[arg(long, env = "CATENA_API")]
-    api: Option<String>,
+    pub(crate) api: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    output: Output,
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) output: Output,
 }
 
 /// Who signs a transaction, and whether to wait for its block.
@@ -182,20 +195,22 @@ pub(crate) struct QueryArgs {
 pub(crate) struct SendArgs {
     /// Act as this demo member (a key file in HOME/keys/NAME.json).
     #[arg(long = "as", conflicts_with = "key", required_unless_present = "key")]
-    as_name: Option<String>,
+    pub(crate) as_name: Option<String>,
     /// Sign with this key file.
     #[arg(long)]
-    key: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
     /// Return once the node admitted the transaction, without waiting for its block.
     #[arg(long)]
-    no_wait: bool,
+    pub(crate) no_wait: bool,
     #[command(flatten)]
-    query: QueryArgs,
+    pub(crate) query: QueryArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum Output {
-    Text,
+    /// Readable lines and tables.
+    #[value(alias = "text")]
+    Table,
     Json,
 }
 
@@ -316,6 +331,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Governance(command) => governance::run(home.as_deref(), command),
         Command::Contract(command) => contract::run(home.as_deref(), command),
+        Command::Member(command) => finance::member(home.as_deref(), command),
+        Command::Record(command) => finance::record(home.as_deref(), command),
+        Command::Voucher(command) => finance::voucher(home.as_deref(), command),
+        Command::Cash(command) => finance::cash(home.as_deref(), command),
         Command::Testnet(args) => testnet(&args),
     }
 }
@@ -334,7 +353,7 @@ fn default_dev_home() -> PathBuf {
 pub(crate) fn print_value(value: &serde_json::Value, output: Output) -> anyhow::Result<()> {
     match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(value)?),
-        Output::Text => print_fields(value, 0),
+        Output::Table => print_fields(value, 0),
     }
     Ok(())
 }
@@ -618,20 +637,34 @@ async fn shutdown_signal() {
 /// Signs `call` as the chosen identity at its next nonce, submits it, and (unless `--no-wait`)
 /// waits for its block. Returns the committed transaction, or `None` with `--no-wait`; a call
 /// that failed in its block is an error with the runtime's reason.
+/// The key file of demo identity `name` (HOME/keys/NAME.json), if there is one.
+fn demo_key_file(home: Option<&Path>, name: &str) -> PathBuf {
+    let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
+    Home(home).keys().join(format!("{name}.json"))
+}
+
+/// The key of demo identity `name`, if the home has it.
+pub(crate) fn demo_identity(home: Option<&Path>, name: &str) -> Option<SecretKey> {
+    let file = demo_key_file(home, name);
+    file.exists().then(|| keys::read_key(&file).ok()).flatten()
+}
+
+/// The key that signs: `--key FILE`, or the demo identity `--as NAME`.
+pub(crate) fn signing_key(home: Option<&Path>, args: &SendArgs) -> anyhow::Result<SecretKey> {
+    match (&args.as_name, &args.key) {
+        (_, Some(file)) => Ok(keys::read_key(file)?),
+        (Some(name), None) => keys::read_key(&demo_key_file(home, name))
+            .with_context(|| format!("no demo identity '{name}'")),
+        (None, None) => bail!("pass --as NAME or --key FILE"),
+    }
+}
+
 pub(crate) fn send_call(
     home: Option<&Path>,
     args: &SendArgs,
     call: Call,
 ) -> anyhow::Result<Option<catena_api::TransactionView>> {
-    let key = match (&args.as_name, &args.key) {
-        (_, Some(file)) => keys::read_key(file)?,
-        (Some(name), None) => {
-            let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
-            let file = Home(home).keys().join(format!("{name}.json"));
-            keys::read_key(&file).with_context(|| format!("no demo identity '{name}'"))?
-        }
-        (None, None) => bail!("pass --as NAME or --key FILE"),
-    };
+    let key = signing_key(home, args)?;
     let client = ApiClient::new(&api_url(home, &args.query));
     let status = client.status()?;
     if let Call::ProposeValidatorChange(proposal) = &call {
@@ -645,7 +678,13 @@ pub(crate) fn send_call(
     if args.no_wait {
         return Ok(None);
     }
-    let view = client.wait_committed(hash, Duration::from_secs(60))?;
+    // A spinner on a terminal while the block is coming (indicatif draws nothing otherwise).
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message("waiting for its block");
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let view = client.wait_committed(hash, Duration::from_secs(60));
+    spinner.finish_and_clear();
+    let view = view?;
     match &view.receipt {
         Some(receipt) if !receipt.success => {
             bail!(

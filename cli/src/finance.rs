@@ -1,0 +1,1149 @@
+//! The user commands of supply-chain finance: `catena member`, `record`, `voucher`, `cash`. Each
+//! is thin over the API: transactions call the system contracts (signed with `--as NAME` or
+//! `--key FILE`), queries use `POST /contracts/{id}/query`. Amounts are written and shown as
+//! decimal currency units (`1000000.00`); members are named by USCC, by full name, or by a demo
+//! identity's name (`tier2-parts`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use catena_abi::cash::{Mint, Transfer as CashTransfer};
+use catena_abi::records::{Invoice, Kind, NewRecord, Record};
+use catena_abi::registry::MemberRecord;
+use catena_abi::voucher::{
+    Accept, Action, CreditLine, FinanceKind, Offer, Price, SetCreditLine, Split, Terms, Transfer,
+    Voucher, VoucherId,
+};
+use catena_abi::{format_amount, names, parse_amount, uscc, Amount, Uscc};
+use catena_node::now_ms;
+use catena_primitives::{system_contract_id, Call, Hash};
+use clap::{Args, Subcommand};
+use parity_scale_codec::{Decode, Encode};
+use serde_json::{json, Value};
+
+use crate::client::ApiClient;
+use crate::{api_url, send_call, Output, QueryArgs, SendArgs};
+
+#[derive(Subcommand)]
+pub enum MemberCommand {
+    /// Every member with its roles and accounts.
+    List(QueryArgs),
+    /// One member, by USCC, name or demo identity.
+    Show {
+        member: String,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RecordCommand {
+    /// Hash a document file and record it (存证) with its kind, parties, amount and links.
+    Add(Box<RecordArgs>),
+    /// A recorded document by its SHA-256.
+    Show {
+        hash: Hash,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct RecordArgs {
+    /// The document; its SHA-256 identifies the record.
+    file: PathBuf,
+    /// contract, purchase_order, shipment, delivery_receipt, warehouse_receipt, invoice, payment.
+    #[arg(long)]
+    kind: String,
+    /// A member the document binds (repeat for each; the signer's own member is added).
+    #[arg(long = "party")]
+    parties: Vec<String>,
+    #[arg(long, default_value = "0")]
+    amount: String,
+    #[arg(long, default_value = "CNY")]
+    currency: String,
+    /// The document's date, YYYY-MM-DD (default: today).
+    #[arg(long)]
+    date: Option<String>,
+    /// A recorded document of the same trade (repeat for each).
+    #[arg(long = "link")]
+    links: Vec<Hash>,
+    /// Invoices: the invoice code (发票代码).
+    #[arg(long)]
+    invoice_code: Option<String>,
+    /// Invoices: the invoice number (发票号码).
+    #[arg(long)]
+    invoice_number: Option<String>,
+    /// Invoices: the buyer (the seller is the signer).
+    #[arg(long)]
+    buyer: Option<String>,
+    #[command(flatten)]
+    send: SendArgs,
+}
+
+/// What a voucher rests on and when it matures.
+#[derive(Args)]
+pub struct TermsArgs {
+    /// The face amount, such as 1000000.00.
+    #[arg(long)]
+    amount: String,
+    /// Maturity: YYYY-MM-DD (00:00 Beijing time), or from now: +30d, +12h, +90s.
+    #[arg(long)]
+    maturity: String,
+    /// A recorded invoice backing it (repeat for each).
+    #[arg(long = "invoice", required = true)]
+    invoices: Vec<Hash>,
+    /// Another recorded document of the trade (repeat for each).
+    #[arg(long = "record")]
+    records: Vec<Hash>,
+    #[arg(long, default_value = "CNY")]
+    currency: String,
+}
+
+#[derive(Subcommand)]
+pub enum VoucherCommand {
+    /// A supplier asks a core enterprise to confirm a payable (申请确权).
+    Request {
+        /// The core enterprise asked to confirm.
+        #[arg(long)]
+        issuer: String,
+        #[command(flatten)]
+        terms: TermsArgs,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// The core enterprise confirms a request (确权): the voucher is issued to the supplier.
+    Confirm {
+        request: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// The core enterprise rejects a request.
+    Reject {
+        request: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// A core enterprise issues a voucher directly to a supplier it owes.
+    Issue {
+        /// The supplier that receives it (the invoices' seller).
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        terms: TermsArgs,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Split a voucher into parts that add up exactly to it.
+    Split {
+        voucher: VoucherId,
+        /// The parts' amounts, comma-separated: 600000.00,400000.00
+        #[arg(long, value_delimiter = ',', required = true)]
+        parts: Vec<String>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Transfer a voucher, or an amount of it, to another member.
+    Transfer {
+        voucher: VoucherId,
+        #[arg(long)]
+        to: String,
+        /// Transfer only this much (the rest stays, as a part of its own).
+        #[arg(long)]
+        amount: Option<String>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Offer a voucher to a financier as a pledge (质押); the financier accepts with `accept`.
+    Pledge {
+        voucher: VoucherId,
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Offer a voucher to a financier for factoring (保理); the financier accepts with `accept`.
+    Factor {
+        voucher: VoucherId,
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// The financier accepts an offer and pays in cash at once: an amount, or a discount.
+    Accept {
+        voucher: VoucherId,
+        /// The advance or price, such as 300000.00.
+        #[arg(
+            long,
+            conflicts_with = "discount_bps",
+            required_unless_present = "discount_bps"
+        )]
+        price: Option<String>,
+        /// Pay the face amount less this many basis points.
+        #[arg(long)]
+        discount_bps: Option<u32>,
+        /// Factoring with recourse to the seller.
+        #[arg(long)]
+        recourse: bool,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// The holder withdraws an open offer.
+    Withdraw {
+        voucher: VoucherId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// The pledgee releases a pledge.
+    Release {
+        voucher: VoucherId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// The holder repays the advance to the pledgee, which releases the pledge.
+    Repay {
+        voucher: VoucherId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Issuer and holder each agree to cancel an untouched original; the second cancels it.
+    Cancel {
+        voucher: VoucherId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// A financier sets a core enterprise's credit line, or anyone shows it.
+    CreditLine {
+        issuer: String,
+        /// Set the limit (a financier, with --as or --key).
+        #[arg(long)]
+        set: Option<String>,
+        #[arg(long = "as")]
+        as_name: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// One voucher.
+    Show {
+        voucher: VoucherId,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// The live vouchers a member holds, or the originals it issued.
+    List {
+        #[arg(long, conflicts_with = "issuer", required_unless_present = "issuer")]
+        holder: Option<String>,
+        #[arg(long)]
+        issuer: Option<String>,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// Everything that happened to a voucher, and its holders from the first.
+    History {
+        voucher: VoucherId,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// The whole tree of parts the voucher belongs to.
+    Tree {
+        voucher: VoucherId,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CashCommand {
+    /// A financier mints settlement cash for a member against money it holds for it.
+    Mint {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// A financier burns its own cash (money paid out of custody).
+    Burn {
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Transfer cash to another member.
+    Transfer {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// A member's cash balance.
+    Balance {
+        member: String,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+/// Talks to one node about the system contracts.
+struct Finance<'a> {
+    home: Option<&'a Path>,
+    client: ApiClient,
+}
+
+impl<'a> Finance<'a> {
+    fn new(home: Option<&'a Path>, query: &QueryArgs) -> Finance<'a> {
+        Finance {
+            home,
+            client: ApiClient::new(&api_url(home, query)),
+        }
+    }
+
+    fn query<T: Decode>(
+        &self,
+        contract: &str,
+        method: &str,
+        argument: impl Encode,
+    ) -> anyhow::Result<T> {
+        let output =
+            self.client
+                .query(&system_contract_id(contract), method, &argument.encode())?;
+        T::decode(&mut &output[..])
+            .with_context(|| format!("the node's answer to '{method}' does not decode"))
+    }
+
+    fn members(&self) -> anyhow::Result<Vec<MemberRecord>> {
+        self.query(names::REGISTRY, "members", ())
+    }
+
+    /// A member named by USCC, full name (any case), or demo identity.
+    fn member(&self, name: &str) -> anyhow::Result<MemberRecord> {
+        let members = self.members()?;
+        if let Some(m) = members
+            .iter()
+            .find(|m| m.uscc == name || m.name.eq_ignore_ascii_case(name))
+        {
+            return Ok(m.clone());
+        }
+        if let Some(key) = crate::demo_identity(self.home, name) {
+            if let Some(m) = members
+                .iter()
+                .find(|m| m.accounts.contains(&key.account().0))
+            {
+                return Ok(m.clone());
+            }
+        }
+        if uscc::validate(name).is_ok() {
+            bail!("{name} is not a member of this chain");
+        }
+        bail!("'{name}' is not a member: give a USCC, a member's name, or a demo identity (see `catena member list`)")
+    }
+
+    fn uscc(&self, name: &str) -> anyhow::Result<Uscc> {
+        self.member(name).map(|m| m.uscc)
+    }
+
+    fn names(&self) -> anyhow::Result<std::collections::BTreeMap<Uscc, String>> {
+        Ok(self
+            .members()?
+            .into_iter()
+            .map(|m| (m.uscc, m.name))
+            .collect())
+    }
+
+    fn voucher(&self, id: VoucherId) -> anyhow::Result<Voucher> {
+        self.query::<Option<Voucher>>(names::VOUCHER, "get", id)?
+            .with_context(|| format!("there is no voucher {id}"))
+    }
+}
+
+/// Sends a call to a system contract; returns its output (empty with --no-wait).
+fn call(
+    home: Option<&Path>,
+    send: &SendArgs,
+    contract: &str,
+    method: &str,
+    argument: impl Encode,
+) -> anyhow::Result<Vec<u8>> {
+    let id = system_contract_id(contract);
+    let call = Call::CallContract {
+        contract: id,
+        method: method.into(),
+        input: argument.encode(),
+    };
+    // Name the system contract rather than print its id.
+    let view = send_call(home, send, call).map_err(|e| {
+        let text = format!("{e:#}");
+        anyhow::anyhow!(
+            "{}",
+            text.replace(
+                &format!("contract {id}: "),
+                &format!("the {contract} contract refused: ")
+            )
+        )
+    })?;
+    let Some(receipt) = view.and_then(|v| v.receipt) else {
+        return Ok(Vec::new());
+    };
+    hex::decode(receipt.output.trim_start_matches("0x")).context("the receipt's output is not hex")
+}
+
+fn amount(text: &str) -> anyhow::Result<Amount> {
+    parse_amount(text).map_err(anyhow::Error::msg)
+}
+
+/// Milliseconds since 1970 of `YYYY-MM-DD` at 00:00 Beijing time (UTC+8).
+fn date_ms(text: &str) -> anyhow::Result<u64> {
+    let bad = || anyhow::anyhow!("'{text}' is not a date: write it as YYYY-MM-DD");
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (y, m, d): (i64, i64, i64) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from 1970-01-01 (H. Hinnant's days_from_civil).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let ms = days * 86_400_000 - 8 * 3_600_000;
+    u64::try_from(ms).map_err(|_| bad())
+}
+
+/// A maturity: a date, or `+N` with d, h, m or s from now.
+fn maturity_ms(text: &str) -> anyhow::Result<u64> {
+    let Some(relative) = text.strip_prefix('+') else {
+        return date_ms(text);
+    };
+    let bad = || {
+        anyhow::anyhow!("'{text}' is not a maturity: write YYYY-MM-DD, or +30d, +12h, +10m, +90s")
+    };
+    let (number, unit) = relative.split_at(relative.len().saturating_sub(1));
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let unit_ms = match unit {
+        "d" => 86_400_000,
+        "h" => 3_600_000,
+        "m" => 60_000,
+        "s" => 1_000,
+        _ => return Err(bad()),
+    };
+    Ok(now_ms() + n * unit_ms)
+}
+
+fn terms(f: &Finance, counterparty: &str, args: &TermsArgs) -> anyhow::Result<Terms> {
+    Ok(Terms {
+        counterparty: f.uscc(counterparty)?,
+        amount: amount(&args.amount)?,
+        currency: args.currency.clone(),
+        maturity_ms: maturity_ms(&args.maturity)?,
+        invoices: args.invoices.iter().map(|h| h.0).collect(),
+        records: args.records.iter().map(|h| h.0).collect(),
+    })
+}
+
+fn decode_output<T: Decode>(output: &[u8]) -> Option<T> {
+    T::decode(&mut &output[..]).ok()
+}
+
+fn print_json(value: &Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn time_text(ms: u64) -> String {
+    let days = (ms + 8 * 3_600_000) / 86_400_000;
+    // Civil date from days (H. Hinnant's civil_from_days), Beijing time.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let secs = (ms + 8 * 3_600_000) / 1000 % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +08:00",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+fn voucher_json(v: &Voucher) -> Value {
+    json!({
+        "id": v.id,
+        "root": v.root,
+        "parent": v.parent,
+        "children": v.children,
+        "issuer": v.issuer,
+        "holder": v.holder,
+        "amount": format_amount(v.amount),
+        "paid": format_amount(v.paid),
+        "currency": v.currency,
+        "status": v.status.as_str(),
+        "issued_ms": v.issued_ms,
+        "maturity_ms": v.maturity_ms,
+        "pledgee": v.pledge.as_ref().map(|p| p.pledgee.clone()),
+        "advance": v.pledge.as_ref().map(|p| format_amount(p.advance)),
+        "factor": v.factoring.as_ref().map(|f| f.financier.clone()),
+        "backing": v.backing.iter().map(|b| json!({"invoice": Hash(b.invoice).to_string(), "amount": format_amount(b.amount)})).collect::<Vec<_>>(),
+        "records": v.records.iter().map(|r| Hash(*r).to_string()).collect::<Vec<_>>(),
+        "path": v.path,
+    })
+}
+
+fn print_voucher(v: &Voucher, names: &std::collections::BTreeMap<Uscc, String>) {
+    let who = |u: &str| {
+        names
+            .get(u)
+            .map_or_else(|| u.to_string(), |n| format!("{n} ({u})"))
+    };
+    println!(
+        "voucher {}{}",
+        v.id,
+        v.parent.map_or(String::new(), |p| format!(
+            " (part of {p}, original {})",
+            v.root
+        ))
+    );
+    println!("  status:    {}", v.status.as_str());
+    println!(
+        "  amount:    {} {} (paid {})",
+        format_amount(v.amount),
+        v.currency,
+        format_amount(v.paid)
+    );
+    println!("  issuer:    {}", who(&v.issuer));
+    println!("  holder:    {}", who(&v.holder));
+    if let Some(p) = &v.pledge {
+        println!(
+            "  pledgee:   {} (advance {})",
+            who(&p.pledgee),
+            format_amount(p.advance)
+        );
+    }
+    if let Some(f) = &v.factoring {
+        println!(
+            "  factored:  to {} for {}{}",
+            who(&f.financier),
+            format_amount(f.price),
+            if f.recourse_to.is_some() {
+                ", with recourse"
+            } else {
+                ""
+            }
+        );
+    }
+    println!("  issued:    {}", time_text(v.issued_ms));
+    println!("  maturity:  {}", time_text(v.maturity_ms));
+    if !v.children.is_empty() {
+        println!(
+            "  parts:     {}",
+            v.children
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for b in &v.backing {
+        println!(
+            "  invoice:   {} backs {}",
+            Hash(b.invoice),
+            format_amount(b.amount)
+        );
+    }
+}
+
+fn action_text(action: &Action) -> String {
+    match action {
+        Action::Issued { holder, amount } => {
+            format!("issued {} to {holder}", format_amount(*amount))
+        }
+        Action::SplitInto(parts) => format!(
+            "split into {}",
+            parts
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Action::SplitFrom(parent) => format!("split from {parent}"),
+        Action::Transferred { from, to } => format!("transferred from {from} to {to}"),
+        Action::Offered { financier, kind } => format!(
+            "offered to {financier} for {}",
+            match kind {
+                FinanceKind::Pledge => "a pledge",
+                FinanceKind::Factoring => "factoring",
+            }
+        ),
+        Action::Pledged { pledgee, advance } => format!(
+            "pledged to {pledgee} for an advance of {}",
+            format_amount(*advance)
+        ),
+        Action::Released { pledgee, repaid } => {
+            format!("released by {pledgee} (repaid {})", format_amount(*repaid))
+        }
+        Action::Factored {
+            financier,
+            price,
+            recourse,
+        } => format!(
+            "factored to {financier} for {}{}",
+            format_amount(*price),
+            if *recourse { " with recourse" } else { "" }
+        ),
+        Action::CancelConsent(who) => format!("{who} agreed to cancel"),
+        Action::Cancelled => "cancelled".into(),
+        Action::Paid { to, amount } => format!("paid {} to {to}", format_amount(*amount)),
+        Action::Overdue { unpaid } => format!("overdue: {} unpaid", format_amount(*unpaid)),
+        Action::OfferWithdrawn => "offer withdrawn".into(),
+    }
+}
+
+pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()> {
+    let member_json = |m: &MemberRecord| {
+        json!({
+            "name": m.name,
+            "uscc": m.uscc,
+            "roles": m.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "accounts": m.accounts.iter().map(|a| catena_primitives::AccountId(*a).to_string()).collect::<Vec<_>>(),
+        })
+    };
+    match command {
+        MemberCommand::List(query) => {
+            let members = Finance::new(home, &query).members()?;
+            if query.output == Output::Json {
+                return print_json(&Value::Array(members.iter().map(member_json).collect()));
+            }
+            println!("{:<20} {:<36} {:<12} accounts", "USCC", "name", "roles");
+            for m in &members {
+                let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{:<20} {:<36} {:<12} {}",
+                    m.uscc,
+                    m.name,
+                    roles.join(","),
+                    m.accounts.len()
+                );
+            }
+            Ok(())
+        }
+        MemberCommand::Show { member, query } => {
+            let m = Finance::new(home, &query).member(&member)?;
+            if query.output == Output::Json {
+                return print_json(&member_json(&m));
+            }
+            println!("{} ({})", m.name, m.uscc);
+            println!(
+                "  roles:    {}",
+                m.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for a in &m.accounts {
+                println!("  account:  {}", catena_primitives::AccountId(*a));
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn record(home: Option<&Path>, command: RecordCommand) -> anyhow::Result<()> {
+    match command {
+        RecordCommand::Add(args) => {
+            let f = Finance::new(home, &args.send.query);
+            let kind = Kind::parse(&args.kind).with_context(|| {
+                format!(
+                    "'{}' is not a record kind: {}",
+                    args.kind,
+                    Kind::ALL.map(Kind::as_str).join(", ")
+                )
+            })?;
+            let document = std::fs::read(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?;
+            let account = crate::signing_key(home, &args.send)?.account();
+            let signer = f
+                .members()?
+                .into_iter()
+                .find(|m| m.accounts.contains(&account.0))
+                .map(|m| m.uscc)
+                .context("the signing key is not an account of any member")?;
+            let mut parties = Vec::new();
+            let logistics_document = matches!(
+                kind,
+                Kind::Shipment | Kind::DeliveryReceipt | Kind::WarehouseReceipt
+            );
+            if !logistics_document {
+                parties.push(signer.clone());
+            }
+            for p in &args.parties {
+                let uscc = f.uscc(p)?;
+                if !parties.contains(&uscc) {
+                    parties.push(uscc);
+                }
+            }
+            let invoice = match (kind, &args.invoice_code, &args.invoice_number, &args.buyer) {
+                (Kind::Invoice, Some(code), Some(number), Some(buyer)) => {
+                    let buyer = f.uscc(buyer)?;
+                    if !parties.contains(&buyer) {
+                        parties.push(buyer.clone());
+                    }
+                    Some(Invoice {
+                        code: code.clone(),
+                        number: number.clone(),
+                        seller: signer.clone(),
+                        buyer,
+                    })
+                }
+                (Kind::Invoice, ..) => {
+                    bail!("an invoice needs --invoice-code, --invoice-number and --buyer")
+                }
+                (_, None, None, None) => None,
+                _ => bail!("--invoice-code, --invoice-number and --buyer are for invoices only"),
+            };
+            let doc_hash = Hash::digest(&document);
+            let new = NewRecord {
+                kind,
+                doc_hash: doc_hash.0,
+                parties,
+                amount: amount(&args.amount)?,
+                currency: args.currency.clone(),
+                date_ms: match &args.date {
+                    Some(date) => date_ms(date)?,
+                    None => now_ms(),
+                },
+                links: args.links.iter().map(|h| h.0).collect(),
+                invoice,
+            };
+            call(home, &args.send, names::RECORDS, "record", new)?;
+            println!("recorded {} {doc_hash}", kind.as_str());
+            Ok(())
+        }
+        RecordCommand::Show { hash, query } => {
+            let f = Finance::new(home, &query);
+            let record: Record = f
+                .query::<Option<Record>>(names::RECORDS, "get", hash.0)?
+                .with_context(|| format!("document {hash} is not recorded"))?;
+            let value = json!({
+                "id": hash.to_string(),
+                "kind": record.kind.as_str(),
+                "recorder": record.recorder,
+                "recorder_account": catena_primitives::AccountId(record.recorder_account).to_string(),
+                "parties": record.parties,
+                "amount": format_amount(record.amount),
+                "currency": record.currency,
+                "date_ms": record.date_ms,
+                "links": record.links.iter().map(|l| Hash(*l).to_string()).collect::<Vec<_>>(),
+                "invoice": record.invoice.as_ref().map(|i| json!({"code": i.code, "number": i.number, "seller": i.seller, "buyer": i.buyer})),
+                "height": record.height,
+                "time_ms": record.time_ms,
+            });
+            if query.output == Output::Json {
+                return print_json(&value);
+            }
+            println!("{} {hash}", record.kind.as_str());
+            println!(
+                "  recorded by {} in block {} at {}",
+                record.recorder,
+                record.height,
+                time_text(record.time_ms)
+            );
+            println!("  parties:   {}", record.parties.join(", "));
+            println!(
+                "  amount:    {} {}",
+                format_amount(record.amount),
+                record.currency
+            );
+            if let Some(i) = &record.invoice {
+                println!(
+                    "  invoice:   {} {} from {} to {}",
+                    i.code, i.number, i.seller, i.buyer
+                );
+            }
+            for link in &record.links {
+                println!("  links:     {}", Hash(*link));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_voucher_id(output: &[u8], what: &str) {
+    if let Some(id) = decode_output::<u64>(output) {
+        println!("{what} {id}");
+    }
+}
+
+pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<()> {
+    match command {
+        VoucherCommand::Request {
+            issuer,
+            terms: t,
+            send,
+        } => {
+            let f = Finance::new(home, &send.query);
+            let out = call(
+                home,
+                &send,
+                names::VOUCHER,
+                "request",
+                terms(&f, &issuer, &t)?,
+            )?;
+            print_voucher_id(&out, "request");
+        }
+        VoucherCommand::Confirm { request, send } => {
+            let out = call(home, &send, names::VOUCHER, "confirm", request)?;
+            print_voucher_id(&out, "issued voucher");
+        }
+        VoucherCommand::Reject { request, send } => {
+            call(home, &send, names::VOUCHER, "reject", request)?;
+            println!("request {request} rejected");
+        }
+        VoucherCommand::Issue { to, terms: t, send } => {
+            let f = Finance::new(home, &send.query);
+            let out = call(home, &send, names::VOUCHER, "issue", terms(&f, &to, &t)?)?;
+            print_voucher_id(&out, "issued voucher");
+        }
+        VoucherCommand::Split {
+            voucher,
+            parts,
+            send,
+        } => {
+            let amounts = parts
+                .iter()
+                .map(|p| amount(p))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let out = call(
+                home,
+                &send,
+                names::VOUCHER,
+                "split",
+                Split { voucher, amounts },
+            )?;
+            if let Some(ids) = decode_output::<Vec<u64>>(&out) {
+                println!(
+                    "voucher {voucher} split into {}",
+                    ids.iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        VoucherCommand::Transfer {
+            voucher,
+            to,
+            amount: part,
+            send,
+        } => {
+            let f = Finance::new(home, &send.query);
+            let args = Transfer {
+                voucher,
+                to: f.uscc(&to)?,
+                amount: part.as_deref().map(amount).transpose()?,
+            };
+            let out = call(home, &send, names::VOUCHER, "transfer", args)?;
+            print_voucher_id(&out, "transferred voucher");
+        }
+        VoucherCommand::Pledge { voucher, to, send } => {
+            offer(home, voucher, &to, FinanceKind::Pledge, &send)?
+        }
+        VoucherCommand::Factor { voucher, to, send } => {
+            offer(home, voucher, &to, FinanceKind::Factoring, &send)?
+        }
+        VoucherCommand::Accept {
+            voucher,
+            price,
+            discount_bps,
+            recourse,
+            send,
+        } => {
+            let price = match (price, discount_bps) {
+                (Some(p), _) => Price::Amount(amount(&p)?),
+                (None, Some(bps)) => Price::DiscountBps(bps),
+                (None, None) => bail!("pass --price or --discount-bps"),
+            };
+            call(
+                home,
+                &send,
+                names::VOUCHER,
+                "accept",
+                Accept {
+                    voucher,
+                    price,
+                    recourse,
+                },
+            )?;
+            println!("voucher {voucher} financed");
+        }
+        VoucherCommand::Withdraw { voucher, send } => {
+            call(home, &send, names::VOUCHER, "withdraw_offer", voucher)?;
+            println!("offer of voucher {voucher} withdrawn");
+        }
+        VoucherCommand::Release { voucher, send } => {
+            call(home, &send, names::VOUCHER, "release", voucher)?;
+            println!("voucher {voucher} released");
+        }
+        VoucherCommand::Repay { voucher, send } => {
+            call(home, &send, names::VOUCHER, "repay", voucher)?;
+            println!("voucher {voucher} repaid and released");
+        }
+        VoucherCommand::Cancel { voucher, send } => {
+            call(home, &send, names::VOUCHER, "cancel", voucher)?;
+            let status = Finance::new(home, &send.query)
+                .voucher(voucher)
+                .map(|v| v.status.as_str());
+            println!(
+                "voucher {voucher}: {}",
+                if status.ok() == Some("cancelled") {
+                    "cancelled"
+                } else {
+                    "your consent to cancel is recorded"
+                }
+            );
+        }
+        VoucherCommand::CreditLine {
+            issuer,
+            set,
+            as_name,
+            key,
+            query,
+        } => {
+            let f = Finance::new(home, &query);
+            let uscc = f.uscc(&issuer)?;
+            if let Some(limit) = set {
+                let send = SendArgs {
+                    as_name,
+                    key,
+                    no_wait: false,
+                    query: query.clone(),
+                };
+                call(
+                    home,
+                    &send,
+                    names::VOUCHER,
+                    "set_credit_line",
+                    SetCreditLine {
+                        issuer: uscc.clone(),
+                        limit: amount(&limit)?,
+                    },
+                )?;
+            }
+            let line: CreditLine = f.query(names::VOUCHER, "credit_line", uscc.clone())?;
+            if query.output == Output::Json {
+                return print_json(
+                    &json!({"issuer": uscc, "limit": format_amount(line.limit), "outstanding": format_amount(line.outstanding), "set_by": line.set_by}),
+                );
+            }
+            println!(
+                "credit line of {uscc}: {} ({} outstanding, {} available)",
+                format_amount(line.limit),
+                format_amount(line.outstanding),
+                format_amount(line.limit.saturating_sub(line.outstanding))
+            );
+        }
+        VoucherCommand::Show { voucher, query } => {
+            let f = Finance::new(home, &query);
+            let v = f.voucher(voucher)?;
+            if query.output == Output::Json {
+                return print_json(&voucher_json(&v));
+            }
+            print_voucher(&v, &f.names()?);
+        }
+        VoucherCommand::List {
+            holder,
+            issuer,
+            query,
+        } => {
+            let f = Finance::new(home, &query);
+            let ids: Vec<VoucherId> = match (holder, issuer) {
+                (Some(h), _) => f.query(names::VOUCHER, "held_by", f.uscc(&h)?)?,
+                (None, Some(i)) => f.query(names::VOUCHER, "issued_by", f.uscc(&i)?)?,
+                (None, None) => bail!("pass --holder or --issuer"),
+            };
+            let vouchers = ids
+                .iter()
+                .map(|id| f.voucher(*id))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if query.output == Output::Json {
+                return print_json(&Value::Array(vouchers.iter().map(voucher_json).collect()));
+            }
+            println!(
+                "{:>6} {:>18} {:<10} {:<20} maturity",
+                "id", "amount", "status", "holder"
+            );
+            for v in &vouchers {
+                println!(
+                    "{:>6} {:>18} {:<10} {:<20} {}",
+                    v.id,
+                    format_amount(v.amount),
+                    v.status.as_str(),
+                    v.holder,
+                    time_text(v.maturity_ms)
+                );
+            }
+        }
+        VoucherCommand::History { voucher, query } => {
+            let f = Finance::new(home, &query);
+            let v = f.voucher(voucher)?;
+            if query.output == Output::Json {
+                let entries: Vec<Value> = v.history.iter().map(|h| json!({"height": h.height, "time_ms": h.time_ms, "action": action_text(&h.action)})).collect();
+                return print_json(
+                    &json!({"voucher": voucher, "path": v.path, "history": entries}),
+                );
+            }
+            println!("voucher {voucher}: holders {}", v.path.join(" -> "));
+            for h in &v.history {
+                println!(
+                    "  block {:>6}  {}  {}",
+                    h.height,
+                    time_text(h.time_ms),
+                    action_text(&h.action)
+                );
+            }
+        }
+        VoucherCommand::Tree { voucher, query } => {
+            let f = Finance::new(home, &query);
+            let tree: Vec<Voucher> = f.query(names::VOUCHER, "lineage", voucher)?;
+            if query.output == Output::Json {
+                return print_json(&Value::Array(tree.iter().map(voucher_json).collect()));
+            }
+            let depth = |v: &Voucher| {
+                let mut d = 0;
+                let mut parent = v.parent;
+                while let Some(p) = parent {
+                    d += 1;
+                    parent = tree.iter().find(|t| t.id == p).and_then(|t| t.parent);
+                }
+                d
+            };
+            for v in &tree {
+                println!(
+                    "{}{} {} {} held by {}{}",
+                    "  ".repeat(depth(v)),
+                    v.id,
+                    format_amount(v.amount),
+                    v.status.as_str(),
+                    v.holder,
+                    if v.id == voucher { "  <-" } else { "" }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn offer(
+    home: Option<&Path>,
+    voucher: VoucherId,
+    to: &str,
+    kind: FinanceKind,
+    send: &SendArgs,
+) -> anyhow::Result<()> {
+    let f = Finance::new(home, &send.query);
+    call(
+        home,
+        send,
+        names::VOUCHER,
+        "offer",
+        Offer {
+            voucher,
+            financier: f.uscc(to)?,
+            kind,
+        },
+    )?;
+    println!("voucher {voucher} offered to {to}; it accepts with `catena voucher accept {voucher} --price AMOUNT`");
+    Ok(())
+}
+
+pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
+    match command {
+        CashCommand::Mint {
+            to,
+            amount: a,
+            send,
+        } => {
+            let f = Finance::new(home, &send.query);
+            let to_uscc = f.uscc(&to)?;
+            call(
+                home,
+                &send,
+                names::CASH,
+                "mint",
+                Mint {
+                    to: to_uscc,
+                    amount: amount(&a)?,
+                },
+            )?;
+            println!("minted {a} for {to}");
+        }
+        CashCommand::Burn { amount: a, send } => {
+            call(home, &send, names::CASH, "burn", amount(&a)?)?;
+            println!("burned {a}");
+        }
+        CashCommand::Transfer {
+            to,
+            amount: a,
+            send,
+        } => {
+            let f = Finance::new(home, &send.query);
+            let to_uscc = f.uscc(&to)?;
+            call(
+                home,
+                &send,
+                names::CASH,
+                "transfer",
+                CashTransfer {
+                    to: to_uscc,
+                    amount: amount(&a)?,
+                },
+            )?;
+            println!("transferred {a} to {to}");
+        }
+        CashCommand::Balance { member, query } => {
+            let f = Finance::new(home, &query);
+            let uscc = f.uscc(&member)?;
+            let balance: Amount = f.query(names::CASH, "balance", uscc.clone())?;
+            if query.output == Output::Json {
+                return print_json(&json!({"member": uscc, "balance": format_amount(balance)}));
+            }
+            println!("{} CNY", format_amount(balance));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_beijing_midnight() {
+        // 2027-01-01 00:00 +08:00 = 2026-12-31 16:00 UTC.
+        assert_eq!(date_ms("2027-01-01").expect("a date"), 1_798_732_800_000);
+        assert_eq!(time_text(1_798_732_800_000), "2027-01-01 00:00:00 +08:00");
+        assert!(date_ms("2027-13-01").is_err());
+        assert!(date_ms("tomorrow").is_err());
+        assert!(maturity_ms("+3x").is_err());
+        assert!(maturity_ms("+2d").expect("relative") > now_ms());
+    }
+}

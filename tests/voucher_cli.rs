@@ -1,0 +1,544 @@
+//! The user commands (`catena member|record|voucher|cash`) end to end on a real 4-validator
+//! testnet: every command once, and the error paths a user meets (a transfer of a pledged
+//! voucher, a split that does not add up, a non-member recipient, an unknown voucher, a malformed
+//! amount), each a clear sentence with a non-zero exit that changes nothing.
+
+mod common;
+
+use std::path::Path;
+
+use common::{catena, start_testnet, wait_all_at_least, wait_for};
+
+struct Cli {
+    home: String,
+    api: String,
+}
+
+impl Cli {
+    fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let mut full: Vec<&str> = args.to_vec();
+        full.extend_from_slice(&["--home", &self.home, "--api", &self.api]);
+        let out = catena(&full);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.run(args);
+        assert!(ok, "catena {}: {err}", args.join(" "));
+        out
+    }
+
+    /// Runs a command that must fail; returns its error, after checking that the chain's
+    /// business state (every voucher, every balance) did not change.
+    fn refused(&self, args: &[&str]) -> String {
+        let before = self.business_state();
+        let (ok, out, err) = self.run(args);
+        assert!(!ok, "catena {} succeeded: {out}", args.join(" "));
+        assert!(err.starts_with("error: "), "{err}");
+        assert_eq!(
+            self.business_state(),
+            before,
+            "catena {} changed state",
+            args.join(" ")
+        );
+        err
+    }
+
+    fn business_state(&self) -> String {
+        let mut state = String::new();
+        for member in [
+            "huaxia-motors",
+            "tier1-steel",
+            "tier2-parts",
+            "tier3-materials",
+            "merchant-bank",
+        ] {
+            state += &self.ok(&["voucher", "list", "--holder", member, "--output", "json"]);
+            state += &self.ok(&["cash", "balance", member]);
+        }
+        state
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut full = args.to_vec();
+        full.extend_from_slice(&["--output", "json"]);
+        serde_json::from_str(&self.ok(&full)).expect("JSON output")
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write a document");
+    path.to_str().expect("utf-8").to_string()
+}
+
+/// The document hash in `catena record add`'s "recorded KIND HASH" line.
+fn hash_in(out: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with("recorded "))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no recorded hash in {out}"))
+        .to_string()
+}
+
+fn id_in(out: &str, prefix: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .map(|rest| rest.trim().to_string())
+        .unwrap_or_else(|| panic!("no '{prefix}' in {out}"))
+}
+
+#[test]
+fn every_user_command_on_a_testnet() {
+    let dir = common::test_dir();
+    let (_testnet, nodes) = start_testnet(dir.path(), 300);
+    wait_all_at_least(
+        &nodes.iter().collect::<Vec<_>>(),
+        2,
+        "the testnet to commit",
+    );
+    // Transactions go to validator 2, queries to validator 3: the network carries them.
+    let cli = Cli {
+        home: dir.path().to_str().expect("utf-8").to_string(),
+        api: nodes[1].api.clone(),
+    };
+    let reader = Cli {
+        home: cli.home.clone(),
+        api: nodes[2].api.clone(),
+    };
+
+    let members = cli.ok(&["member", "list"]);
+    assert!(
+        members.contains("Merchant Bank Shanghai Branch"),
+        "{members}"
+    );
+    let bank = reader.json(&["member", "show", "merchant-bank"]);
+    assert_eq!(bank["roles"][0], "financier");
+
+    cli.ok(&[
+        "voucher",
+        "credit-line",
+        "huaxia-motors",
+        "--set",
+        "5000000.00",
+        "--as",
+        "merchant-bank",
+    ]);
+    cli.ok(&[
+        "cash",
+        "mint",
+        "--to",
+        "huaxia-motors",
+        "--amount",
+        "1000000.00",
+        "--as",
+        "merchant-bank",
+    ]);
+    cli.ok(&[
+        "cash",
+        "mint",
+        "--to",
+        "merchant-bank",
+        "--amount",
+        "300000.00",
+        "--as",
+        "merchant-bank",
+    ]);
+
+    let contract = hash_in(&cli.ok(&[
+        "record",
+        "add",
+        &write(dir.path(), "contract.pdf", "purchase contract HX-1"),
+        "--kind",
+        "contract",
+        "--party",
+        "huaxia-motors",
+        "--amount",
+        "1000000.00",
+        "--as",
+        "tier1-steel",
+    ]));
+    let delivery = hash_in(&cli.ok(&[
+        "record",
+        "add",
+        &write(dir.path(), "delivery.pdf", "delivery note HX-1"),
+        "--kind",
+        "delivery_receipt",
+        "--party",
+        "tier1-steel",
+        "--party",
+        "huaxia-motors",
+        "--link",
+        &contract,
+        "--as",
+        "swift-logistics",
+    ]));
+    let invoice = hash_in(&cli.ok(&[
+        "record",
+        "add",
+        &write(dir.path(), "invoice.pdf", "VAT invoice 00000001"),
+        "--kind",
+        "invoice",
+        "--invoice-code",
+        "3100231130",
+        "--invoice-number",
+        "00000001",
+        "--buyer",
+        "huaxia-motors",
+        "--amount",
+        "1000000.00",
+        "--link",
+        &contract,
+        "--link",
+        &delivery,
+        "--as",
+        "tier1-steel",
+    ]));
+    let shown = reader.json(&["record", "show", &invoice]);
+    assert_eq!(
+        (shown["kind"].as_str(), shown["amount"].as_str()),
+        (Some("invoice"), Some("1000000.00"))
+    );
+
+    let request = id_in(
+        &cli.ok(&[
+            "voucher",
+            "request",
+            "--issuer",
+            "huaxia-motors",
+            "--amount",
+            "1000000.00",
+            "--maturity",
+            "+60s",
+            "--invoice",
+            &invoice,
+            "--record",
+            &contract,
+            "--record",
+            &delivery,
+            "--as",
+            "tier1-steel",
+        ]),
+        "request ",
+    );
+    let voucher = id_in(
+        &cli.ok(&["voucher", "confirm", &request, "--as", "huaxia-motors"]),
+        "issued voucher ",
+    );
+    let to_t2 = id_in(
+        &cli.ok(&[
+            "voucher",
+            "transfer",
+            &voucher,
+            "--to",
+            "tier2-parts",
+            "--amount",
+            "600000.00",
+            "--as",
+            "tier1-steel",
+        ]),
+        "transferred voucher ",
+    );
+    let split = cli.ok(&[
+        "voucher",
+        "split",
+        &to_t2,
+        "--parts",
+        "200000.00,400000.00",
+        "--as",
+        "tier2-parts",
+    ]);
+    let parts: Vec<String> = split
+        .lines()
+        .last()
+        .expect("a line")
+        .rsplit("into ")
+        .next()
+        .expect("parts")
+        .split(", ")
+        .map(String::from)
+        .collect();
+    cli.ok(&[
+        "voucher",
+        "transfer",
+        &parts[0],
+        "--to",
+        "tier3-materials",
+        "--as",
+        "tier2-parts",
+    ]);
+    cli.ok(&[
+        "voucher",
+        "pledge",
+        &parts[1],
+        "--to",
+        "merchant-bank",
+        "--as",
+        "tier2-parts",
+    ]);
+    cli.ok(&[
+        "voucher",
+        "accept",
+        &parts[1],
+        "--price",
+        "300000.00",
+        "--as",
+        "merchant-bank",
+    ]);
+    assert_eq!(
+        reader.ok(&["cash", "balance", "tier2-parts"]).trim(),
+        "300000.00 CNY"
+    );
+
+    // The errors a user meets: a sentence each, a non-zero exit, nothing changed.
+    let error = cli.refused(&[
+        "voucher",
+        "transfer",
+        &parts[1],
+        "--to",
+        "tier3-materials",
+        "--as",
+        "tier2-parts",
+    ]);
+    assert!(error.contains("is pledged"), "{error}");
+    let error = cli.refused(&[
+        "voucher",
+        "split",
+        &parts[0],
+        "--parts",
+        "100000.00,99999.99",
+        "--as",
+        "tier3-materials",
+    ]);
+    assert!(
+        error.contains("add up to 199999.99, the voucher is for 200000.00"),
+        "{error}"
+    );
+    let error = cli.refused(&[
+        "voucher",
+        "transfer",
+        &parts[0],
+        "--to",
+        "91990000MA9XX00993",
+        "--as",
+        "tier3-materials",
+    ]);
+    assert!(error.contains("is not a member"), "{error}");
+    let error = cli.refused(&[
+        "voucher",
+        "transfer",
+        &parts[0],
+        "--to",
+        "nobody-at-all",
+        "--as",
+        "tier3-materials",
+    ]);
+    assert!(error.contains("'nobody-at-all' is not a member"), "{error}");
+    let error = cli.refused(&["voucher", "show", "9999"]);
+    assert!(error.contains("there is no voucher 9999"), "{error}");
+    let error = cli.refused(&[
+        "voucher",
+        "transfer",
+        "9999",
+        "--to",
+        "tier1-steel",
+        "--as",
+        "tier3-materials",
+    ]);
+    assert!(error.contains("there is no voucher 9999"), "{error}");
+    let error = cli.refused(&[
+        "cash",
+        "transfer",
+        "--to",
+        "tier1-steel",
+        "--amount",
+        "1,000",
+        "--as",
+        "tier2-parts",
+    ]);
+    assert!(error.contains("'1,000' is not an amount"), "{error}");
+    let error = cli.refused(&[
+        "voucher",
+        "issue",
+        "--to",
+        "tier1-steel",
+        "--amount",
+        "1.00",
+        "--maturity",
+        "+60s",
+        "--invoice",
+        &invoice,
+        "--as",
+        "huaxia-motors",
+    ]);
+    assert!(error.contains("double financing"), "{error}");
+    let error = cli.refused(&[
+        "cash",
+        "mint",
+        "--to",
+        "tier1-steel",
+        "--amount",
+        "5.00",
+        "--as",
+        "tier1-steel",
+    ]);
+    assert!(error.contains("only financiers mint"), "{error}");
+
+    // The explorer's questions.
+    let tree = reader.ok(&["voucher", "tree", &parts[0]]);
+    assert_eq!(tree.lines().count(), 5, "{tree}");
+    let history = reader.ok(&["voucher", "history", &parts[0]]);
+    assert!(history.contains("transferred from"), "{history}");
+    let listed = reader.json(&["voucher", "list", "--holder", "tier3-materials"]);
+    assert_eq!(listed[0]["amount"], "200000.00");
+    let issued = reader.json(&["voucher", "list", "--issuer", "huaxia-motors"]);
+    assert_eq!(issued.as_array().map(Vec::len), Some(1));
+    let shown = reader.json(&["voucher", "show", &parts[1]]);
+    assert_eq!(shown["status"], "pledged");
+
+    // Repay and release: the advance goes back to the bank, which burns some of it.
+    cli.ok(&["voucher", "repay", &parts[1], "--as", "tier2-parts"]);
+    assert_eq!(
+        reader.ok(&["cash", "balance", "tier2-parts"]).trim(),
+        "0.00 CNY"
+    );
+    assert_eq!(
+        reader.json(&["voucher", "show", &parts[1]])["status"],
+        "active"
+    );
+    cli.ok(&["cash", "burn", "--amount", "1.00", "--as", "merchant-bank"]);
+    assert_eq!(
+        reader.ok(&["cash", "balance", "merchant-bank"]).trim(),
+        "299999.00 CNY"
+    );
+    cli.ok(&[
+        "cash",
+        "transfer",
+        "--to",
+        "tier1-steel",
+        "--amount",
+        "1.00",
+        "--as",
+        "merchant-bank",
+    ]);
+
+    // Factoring offered and withdrawn; a pledge at a discount, released by the bank.
+    cli.ok(&[
+        "voucher",
+        "factor",
+        &parts[1],
+        "--to",
+        "merchant-bank",
+        "--as",
+        "tier2-parts",
+    ]);
+    cli.ok(&["voucher", "withdraw", &parts[1], "--as", "tier2-parts"]);
+    cli.ok(&[
+        "voucher",
+        "pledge",
+        &parts[1],
+        "--to",
+        "merchant-bank",
+        "--as",
+        "tier2-parts",
+    ]);
+    cli.ok(&[
+        "voucher",
+        "accept",
+        &parts[1],
+        "--discount-bps",
+        "9000",
+        "--as",
+        "merchant-bank",
+    ]);
+    assert_eq!(
+        reader.ok(&["cash", "balance", "tier2-parts"]).trim(),
+        "40000.00 CNY"
+    );
+    cli.ok(&["voucher", "release", &parts[1], "--as", "merchant-bank"]);
+
+    // A request rejected; a voucher issued and cancelled by issuer and holder together.
+    let invoice2 = hash_in(&cli.ok(&[
+        "record",
+        "add",
+        &write(dir.path(), "invoice2.pdf", "VAT invoice 00000002"),
+        "--kind",
+        "invoice",
+        "--invoice-code",
+        "3100231130",
+        "--invoice-number",
+        "00000002",
+        "--buyer",
+        "huaxia-motors",
+        "--amount",
+        "100000.00",
+        "--as",
+        "tier1-steel",
+    ]));
+    let request2 = id_in(
+        &cli.ok(&[
+            "voucher",
+            "request",
+            "--issuer",
+            "huaxia-motors",
+            "--amount",
+            "100000.00",
+            "--maturity",
+            "2099-12-31",
+            "--invoice",
+            &invoice2,
+            "--as",
+            "tier1-steel",
+        ]),
+        "request ",
+    );
+    cli.ok(&["voucher", "reject", &request2, "--as", "huaxia-motors"]);
+    let cancelled = id_in(
+        &cli.ok(&[
+            "voucher",
+            "issue",
+            "--to",
+            "tier1-steel",
+            "--amount",
+            "50000.00",
+            "--maturity",
+            "+1d",
+            "--invoice",
+            &invoice2,
+            "--as",
+            "huaxia-motors",
+        ]),
+        "issued voucher ",
+    );
+    assert!(cli
+        .ok(&["voucher", "cancel", &cancelled, "--as", "huaxia-motors"])
+        .contains("consent"));
+    assert!(cli
+        .ok(&["voucher", "cancel", &cancelled, "--as", "tier1-steel"])
+        .contains("cancelled"));
+    let line = reader.json(&["voucher", "credit-line", "huaxia-motors"]);
+    assert_eq!(line["outstanding"], "1000000.00");
+
+    // Maturity: paid by the chain itself, as the CLI shows.
+    let settled = wait_for(
+        "the parts to be settled at maturity",
+        std::time::Duration::from_secs(120),
+        || {
+            let v = reader.json(&["voucher", "show", &parts[0]]);
+            (v["status"] == "settled").then_some(v)
+        },
+    );
+    assert_eq!(settled["paid"], "200000.00");
+    assert_eq!(
+        reader.ok(&["cash", "balance", "tier3-materials"]).trim(),
+        "200000.00 CNY"
+    );
+    assert_eq!(
+        reader.ok(&["cash", "balance", "huaxia-motors"]).trim(),
+        "0.00 CNY"
+    );
+}
