@@ -277,6 +277,8 @@ fn every_user_command_on_a_testnet() {
         &parts[1],
         "--to",
         "merchant-bank",
+        "--min-price",
+        "300000.00",
         "--as",
         "tier2-parts",
     ]);
@@ -433,6 +435,8 @@ fn every_user_command_on_a_testnet() {
         &parts[1],
         "--to",
         "merchant-bank",
+        "--min-price",
+        "350000.00",
         "--as",
         "tier2-parts",
     ]);
@@ -443,6 +447,8 @@ fn every_user_command_on_a_testnet() {
         &parts[1],
         "--to",
         "merchant-bank",
+        "--min-price",
+        "40000.00",
         "--as",
         "tier2-parts",
     ]);

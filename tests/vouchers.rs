@@ -291,6 +291,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         voucher: t2_part,
         financier: story.uscc(bank),
         kind: FinanceKind::Pledge,
+        min_price: yuan("300000.00"),
     };
     story.ok(t2, names::VOUCHER, "offer", offer);
     let accept = Accept {
@@ -351,12 +352,9 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         yuan("1300000.00")
     );
     // The payments are in a block's scheduled runs, not in any transaction.
-    let settled_at = story
-        .voucher(t2_part)
-        .history
-        .last()
-        .expect("history")
-        .height;
+    let history: Vec<catena_abi::voucher::HistoryEntry> =
+        story.query(names::VOUCHER, "history", t2_part);
+    let settled_at = history.last().expect("history").height;
     let block = story.node.get_ok(&format!("/blocks/{settled_at}"));
     let run = &block["scheduled"][0];
     assert_eq!(

@@ -384,7 +384,14 @@ impl ChainSpec {
             64 << 20,
         );
         range("max_tx_fuel", p.max_tx_fuel, 1_000, 1 << 40);
-        range("max_block_fuel", p.max_block_fuel, p.max_tx_fuel, 1 << 48);
+        // Scheduled calls (settlement) get half of a block's fuel and start only while that half
+        // holds a whole transaction's fuel: below twice it they would never run.
+        range(
+            "max_block_fuel",
+            p.max_block_fuel,
+            p.max_tx_fuel.saturating_mul(2),
+            1 << 48,
+        );
 
         range("voucher_min_part", p.voucher_min_part, 1, u64::MAX);
         range("voucher_max_parts", p.voucher_max_parts.into(), 2, 1_000);

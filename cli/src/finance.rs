@@ -11,8 +11,8 @@ use catena_abi::cash::{Mint, Transfer as CashTransfer};
 use catena_abi::records::{Invoice, Kind, NewRecord, Record};
 use catena_abi::registry::MemberRecord;
 use catena_abi::voucher::{
-    Accept, Action, CreditLine, FinanceKind, Offer, Price, SetCreditLine, Split, Terms, Transfer,
-    Voucher, VoucherId,
+    Accept, Action, CreditLine, FinanceKind, HistoryEntry, Offer, Price, SetCreditLine, Split,
+    Terms, Transfer, Voucher, VoucherId,
 };
 use catena_abi::{format_amount, names, parse_amount, uscc, Amount, Uscc};
 use catena_node::now_ms;
@@ -159,6 +159,9 @@ pub enum VoucherCommand {
         voucher: VoucherId,
         #[arg(long)]
         to: String,
+        /// The least advance or price accepted, such as 300000.00.
+        #[arg(long)]
+        min_price: String,
         #[command(flatten)]
         send: SendArgs,
     },
@@ -167,6 +170,9 @@ pub enum VoucherCommand {
         voucher: VoucherId,
         #[arg(long)]
         to: String,
+        /// The least advance or price accepted, such as 300000.00.
+        #[arg(long)]
+        min_price: String,
         #[command(flatten)]
         send: SendArgs,
     },
@@ -504,7 +510,6 @@ fn voucher_json(v: &Voucher) -> Value {
         "factor": v.factoring.as_ref().map(|f| f.financier.clone()),
         "backing": v.backing.iter().map(|b| json!({"invoice": Hash(b.invoice).to_string(), "amount": format_amount(b.amount)})).collect::<Vec<_>>(),
         "records": v.records.iter().map(|r| Hash(*r).to_string()).collect::<Vec<_>>(),
-        "path": v.path,
     })
 }
 
@@ -864,12 +869,25 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             let out = call(home, &send, names::VOUCHER, "transfer", args)?;
             print_voucher_id(&out, "transferred voucher");
         }
-        VoucherCommand::Pledge { voucher, to, send } => {
-            offer(home, voucher, &to, FinanceKind::Pledge, &send)?
-        }
-        VoucherCommand::Factor { voucher, to, send } => {
-            offer(home, voucher, &to, FinanceKind::Factoring, &send)?
-        }
+        VoucherCommand::Pledge {
+            voucher,
+            to,
+            min_price,
+            send,
+        } => offer(home, voucher, &to, FinanceKind::Pledge, &min_price, &send)?,
+        VoucherCommand::Factor {
+            voucher,
+            to,
+            min_price,
+            send,
+        } => offer(
+            home,
+            voucher,
+            &to,
+            FinanceKind::Factoring,
+            &min_price,
+            &send,
+        )?,
         VoucherCommand::Accept {
             voucher,
             price,
@@ -1004,15 +1022,17 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
         }
         VoucherCommand::History { voucher, query } => {
             let f = Finance::new(home, &query);
-            let v = f.voucher(voucher)?;
+            let history: Vec<HistoryEntry> = f.query(names::VOUCHER, "history", voucher)?;
+            let path: Vec<Uscc> = f.query(names::VOUCHER, "path", voucher)?;
             if query.output == Output::Json {
-                let entries: Vec<Value> = v.history.iter().map(|h| json!({"height": h.height, "time_ms": h.time_ms, "action": action_text(&h.action)})).collect();
-                return print_json(
-                    &json!({"voucher": voucher, "path": v.path, "history": entries}),
-                );
+                let entries: Vec<Value> = history
+                    .iter()
+                    .map(|h| json!({"height": h.height, "time_ms": h.time_ms, "action": action_text(&h.action)}))
+                    .collect();
+                return print_json(&json!({"voucher": voucher, "path": path, "history": entries}));
             }
-            println!("voucher {voucher}: holders {}", v.path.join(" -> "));
-            for h in &v.history {
+            println!("voucher {voucher}: holders {}", path.join(" -> "));
+            for h in &history {
                 println!(
                     "  block {:>6}  {}  {}",
                     h.height,
@@ -1057,9 +1077,11 @@ fn offer(
     voucher: VoucherId,
     to: &str,
     kind: FinanceKind,
+    min_price: &str,
     send: &SendArgs,
 ) -> anyhow::Result<()> {
     let f = Finance::new(home, &send.query);
+    let min_price = amount(min_price)?;
     call(
         home,
         send,
@@ -1069,6 +1091,7 @@ fn offer(
             voucher,
             financier: f.uscc(to)?,
             kind,
+            min_price,
         },
     )?;
     println!("voucher {voucher} offered to {to}; it accepts with `catena voucher accept {voucher} --price AMOUNT`");

@@ -183,6 +183,11 @@ fn receipt_of(
 
 /// The share of a block's fuel that scheduled calls may use; the rest is the transactions'.
 pub const SCHEDULED_FUEL_SHARE: u64 = 2;
+/// Scheduled calls one block runs at most; the rest wait, in order.
+pub const MAX_SCHEDULED_RUNS: usize = 1_000;
+/// What starting a scheduled call costs the block's scheduled share, on top of its fuel: even an
+/// empty call instantiates a module.
+pub const FUEL_PER_SCHEDULED_RUN: u64 = 10_000;
 
 /// Runs the calls due at the block's time, before its transactions, in (time, id) order. A call
 /// is started only while the scheduled share of the block's fuel still holds a whole
@@ -196,8 +201,10 @@ fn run_scheduled(
     let budget = context.max_block_fuel / SCHEDULED_FUEL_SHARE;
     let mut fuel: u64 = 0;
     let mut runs = Vec::new();
+    // Entries run are removed; the cursor keeps each lookup from walking over them again.
+    let mut cursor: Option<Vec<u8>> = None;
     loop {
-        if fuel.saturating_add(context.max_tx_fuel) > budget {
+        if runs.len() >= MAX_SCHEDULED_RUNS || fuel.saturating_add(context.max_tx_fuel) > budget {
             break;
         }
         let mut overlay = Overlay {
@@ -205,9 +212,10 @@ fn run_scheduled(
             block: changes,
             tx: Changes::new(),
         };
-        let Some((key, bytes)) = overlay.next(keys::SCHEDULE_PREFIX, None)? else {
+        let Some((key, bytes)) = overlay.next(keys::SCHEDULE_PREFIX, cursor.as_deref())? else {
             break;
         };
+        cursor = Some(key.clone());
         let call: wasm::ScheduledCall = decode_entry(&key, Some(bytes))?.expect("present");
         if call.at_ms > context.time_ms {
             break;
@@ -216,7 +224,9 @@ fn run_scheduled(
         let outcome = contracts::run_scheduled(&mut overlay, context, &call);
         let receipt = receipt_of(receipt_id, outcome, &mut overlay)?;
         overlay.tx.insert(key, None);
-        fuel = fuel.saturating_add(receipt.fuel_used);
+        fuel = fuel
+            .saturating_add(receipt.fuel_used)
+            .saturating_add(FUEL_PER_SCHEDULED_RUN);
         let tx_changes = overlay.tx;
         changes.extend(tx_changes);
         runs.push(ScheduledRun {
@@ -607,7 +617,7 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
             currency: params.currency.clone(),
             min_part: params.min_part,
             max_parts: params.max_parts,
-            settle_batch: 64,
+            settle_batch: 16,
         }
         .encode(),
         _ => return None,

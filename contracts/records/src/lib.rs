@@ -174,11 +174,20 @@ fn check(new: &NewRecord, who: &AccountRecord) -> Result<(), Error> {
     }
     match (&new.invoice, new.kind) {
         (Some(invoice), Kind::Invoice) => {
-            if invoice.code.is_empty() || invoice.code.len() > 20 {
-                return Err(invalid("an invoice code is 1 to 20 characters"));
-            }
-            if invoice.number.is_empty() || invoice.number.len() > 20 {
-                return Err(invalid("an invoice number is 1 to 20 characters"));
+            // The official forms only, so one invoice cannot be recorded twice under two
+            // spellings: a 10- or 12-digit code with an 8-digit number, or a fully digital
+            // invoice's 20-digit number with no code.
+            let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+            let well_formed = digits(&invoice.code)
+                && digits(&invoice.number)
+                && matches!(
+                    (invoice.code.len(), invoice.number.len()),
+                    (10 | 12, 8) | (0, 20)
+                );
+            if !well_formed {
+                return Err(invalid(
+                    "an invoice is a 10- or 12-digit code with an 8-digit number, or a 20-digit number with no code (digits only)",
+                ));
             }
             if invoice.seller != who.uscc {
                 return Err(Error::NotAllowed(format!(

@@ -138,6 +138,23 @@ fn malformed_records_are_refused() {
     });
     assert!(refused(1, &fields_on_contract).contains("only an invoice"));
     assert!(refused(1, &invoice(3, SELLER, BUYER, 0)).contains("above zero"));
+    for (code, number) in [
+        ("3100231130", "0000001 "),
+        ("310023113", "00000001"),
+        ("", "0000000000000000000X"),
+        ("３１００２３１１３０", "00000001"),
+    ] {
+        let mut odd = invoice(3, SELLER, BUYER, 10);
+        let fields = odd.invoice.as_mut().expect("an invoice");
+        fields.code = code.into();
+        fields.number = number.into();
+        assert!(refused(1, &odd).contains("digits only"), "{code} {number}");
+    }
+    let mut digital = invoice(3, SELLER, BUYER, 10);
+    let fields = digital.invoice.as_mut().expect("an invoice");
+    fields.code = String::new();
+    fields.number = "24312000000012345678".into();
+    record_as(1, &digital).expect("a fully digital invoice");
     let mut to_self = invoice(3, SELLER, BUYER, 10);
     to_self.invoice.as_mut().expect("an invoice").buyer = SELLER.into();
     assert!(refused(1, &to_self).contains("differ"));

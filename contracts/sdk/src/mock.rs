@@ -52,6 +52,13 @@ pub struct Outcome {
 
 /// Calls nest at most this deep (as in the node).
 pub const MAX_CALL_DEPTH: usize = 4;
+/// The node's limits (docs/abi.md), enforced here too so native tests meet them.
+pub const MAX_KEY_BYTES: usize = 256;
+pub const MAX_VALUE_BYTES: usize = 256 << 10;
+pub const MAX_EVENT_BYTES: usize = 16 << 10;
+pub const MAX_EVENTS: usize = 256;
+pub const MAX_SCHEDULED_PER_CALL: usize = 16;
+pub const MAX_SCHEDULED_INPUT_BYTES: usize = 4 << 10;
 
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
@@ -331,6 +338,14 @@ pub(crate) mod host {
     }
 
     pub(crate) fn emit(topic: &str, data: &[u8]) {
+        if topic.len() > 64 || data.len() > MAX_EVENT_BYTES {
+            fail(&format!(
+                "an event topic is at most 64 bytes and its data at most {MAX_EVENT_BYTES}"
+            ));
+        }
+        if top(|f| f.events.len()) >= MAX_EVENTS {
+            fail(&format!("more than {MAX_EVENTS} events in one call"));
+        }
         top(|f| {
             let contract = f.contract;
             f.events.push(Event {
@@ -356,6 +371,16 @@ pub(crate) mod host {
     }
 
     pub(crate) fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
+        if method == "init" || method.len() > 64 || input.len() > MAX_SCHEDULED_INPUT_BYTES {
+            fail("a scheduled call names a method other than 'init' (at most 64 bytes) and has at most 4 KiB of input");
+        }
+        if top(|f| f.scheduled.len()) >= MAX_SCHEDULED_PER_CALL {
+            fail(&format!(
+                "a call may schedule at most {MAX_SCHEDULED_PER_CALL} calls"
+            ));
+        }
+        // As the node reads it: an i64, a time already reached meaning the next block.
+        let at_ms = at_ms.min(i64::MAX as u64);
         with(|w| {
             let id = w.next_schedule;
             w.next_schedule += 1;
@@ -388,6 +413,11 @@ pub(crate) mod host {
     }
 
     pub(crate) fn storage_set(key: &[u8], value: &[u8]) {
+        if key.len() > MAX_KEY_BYTES || value.len() > MAX_VALUE_BYTES {
+            fail(&format!(
+                "a storage key is at most {MAX_KEY_BYTES} bytes and a value at most {MAX_VALUE_BYTES}"
+            ));
+        }
         top(|f| {
             let full = full_key(&f.contract, key);
             f.writes.insert(full, Some(value.to_vec()))

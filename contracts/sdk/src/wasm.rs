@@ -160,7 +160,8 @@ pub fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
     // SAFETY: pointers and lengths of live slices.
     unsafe {
         sys::schedule_call(
-            at_ms as i64,
+            // Saturates rather than wraps: a time past i64::MAX must not read as "now".
+            at_ms.min(i64::MAX as u64) as i64,
             ptr(method.as_bytes()),
             len(method.as_bytes()),
             ptr(input),

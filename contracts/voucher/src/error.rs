@@ -174,7 +174,7 @@ impl core::fmt::Display for Error {
             ),
             Error::NotScheduled => write!(
                 f,
-                "settlement runs by itself at maturity; no transaction can call it"
+                "settlement runs by itself at maturity, not before"
             ),
             Error::Invalid(reason) => write!(f, "{reason}"),
         }

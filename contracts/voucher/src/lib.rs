@@ -21,7 +21,7 @@ use catena_abi::registry::{AccountRecord, MemberRecord};
 use catena_abi::voucher::{
     events, keys, Accept, Action, Backing, Config, CreditLine, Factoring, FinanceKind,
     HistoryEntry, Offer, Pledge, Price, Request, RequestStatus, SetCreditLine, Split, Status,
-    Terms, Transfer, Voucher, VoucherId,
+    Terms, Transfer, Voucher, VoucherId, MAX_PARTS_PER_VOUCHER, MAX_TIME_MS,
 };
 use catena_abi::{format_amount, Amount, RecordId, Role, Uscc};
 use catena_sdk::codec::Encode;
@@ -49,6 +49,7 @@ catena_sdk::methods!(
     get,
     lineage,
     path,
+    history,
     credit_line,
     invoice_use,
     get_request,
@@ -155,12 +156,29 @@ fn next_id(key: &[u8], first: u64) -> u64 {
     id
 }
 
+/// Appends to a voucher's history (one entry a key; the voucher keeps the count).
 fn record(voucher: &mut Voucher, action: Action) {
-    voucher.history.push(HistoryEntry {
+    let entry = HistoryEntry {
         height: block_height(),
         time_ms: block_time_ms(),
         action,
-    });
+    };
+    storage::save(&keys::history_key(voucher.id, voucher.history_len), &entry);
+    voucher.history_len += 1;
+}
+
+fn history_of(id: VoucherId) -> Vec<HistoryEntry> {
+    let prefix = keys::history_prefix(id);
+    let mut out = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    while let Some((key, value)) = storage::next(&prefix, after.as_deref()) {
+        out.push(
+            catena_sdk::decode(&value)
+                .unwrap_or_else(|e| catena_sdk::fail(&format!("a stored history entry: {e}"))),
+        );
+        after = Some(key);
+    }
+    out
 }
 
 fn credit(issuer: &str) -> CreditLine {
@@ -233,6 +251,11 @@ fn check_terms(
     }
     if terms.maturity_ms <= block_time_ms() {
         return Err(Error::MaturityNotInFuture);
+    }
+    if terms.maturity_ms > MAX_TIME_MS {
+        return Err(Error::Invalid(
+            "the maturity date is after the year 9999".into(),
+        ));
     }
     check_role(issuer, Role::Core)?;
     check_holder(holder)?;
@@ -343,9 +366,8 @@ fn create(issuer: &str, holder: &str, terms: Terms, backing: Vec<Backing>) -> Vo
         pledge: None,
         factoring: None,
         transferred: false,
-        path: vec![holder.into()],
         cancel_consent: Vec::new(),
-        history: Vec::new(),
+        history_len: 0,
     };
     record(
         &mut voucher,
@@ -367,6 +389,13 @@ fn set_credit_line(args: SetCreditLine) -> Result<(), Error> {
     let financier = signer_with(Role::Financier)?;
     check_role(&args.issuer, Role::Core)?;
     let mut line = credit(&args.issuer);
+    if !line.set_by.is_empty() && line.set_by != financier {
+        return Err(Error::NotYours {
+            who: financier,
+            what: "credit line",
+            owner: line.set_by,
+        });
+    }
     if args.limit < line.outstanding {
         return Err(Error::Invalid(format!(
             "the credit line cannot go below the issuer's outstanding vouchers ({})",
@@ -492,6 +521,15 @@ fn split_voucher(mut voucher: Voucher, amounts: &[Amount]) -> Result<Vec<Voucher
             amount: voucher.amount,
         });
     }
+    let count_key = keys::part_count_key(voucher.root);
+    let parts: u32 = storage::load(&count_key).unwrap_or(0);
+    let parts = parts.saturating_add(amounts.len() as u32);
+    if parts > MAX_PARTS_PER_VOUCHER {
+        return Err(Error::Invalid(format!(
+            "an original voucher is split into at most {MAX_PARTS_PER_VOUCHER} parts in all"
+        )));
+    }
+    storage::save(&count_key, &parts);
     let mut ids = Vec::with_capacity(amounts.len());
     for amount in amounts {
         let id = next_id(keys::NEXT_VOUCHER, 1);
@@ -502,7 +540,7 @@ fn split_voucher(mut voucher: Voucher, amounts: &[Amount]) -> Result<Vec<Voucher
             amount: *amount,
             paid: 0,
             cancel_consent: Vec::new(),
-            history: Vec::new(),
+            history_len: 0,
             ..voucher.clone()
         };
         record(&mut part, Action::SplitFrom(voucher.id));
@@ -558,7 +596,6 @@ fn transfer(args: Transfer) -> Result<VoucherId, Error> {
     unhold(&from, moving.id);
     moving.holder = args.to.clone();
     moving.transferred = true;
-    moving.path.push(args.to.clone());
     moving.cancel_consent.clear();
     record(
         &mut moving,
@@ -583,6 +620,17 @@ fn offer(args: Offer) -> Result<(), Error> {
         return Err(Error::Invalid(
             "a financier cannot finance its own voucher".into(),
         ));
+    }
+    if args.financier == voucher.issuer {
+        return Err(Error::Invalid(
+            "the issuer cannot finance a voucher it owes".into(),
+        ));
+    }
+    if args.min_price == 0 || args.min_price > voucher.amount {
+        return Err(Error::Invalid(format!(
+            "the least price must be above zero and at most the face amount {}",
+            format_amount(voucher.amount)
+        )));
     }
     storage::save(&keys::offer_key(voucher.id), &args);
     record(
@@ -651,6 +699,18 @@ fn accept(args: Accept) -> Result<(), Error> {
             format_amount(voucher.amount)
         )));
     }
+    if price < offer.min_price {
+        return Err(Error::Invalid(format!(
+            "the price {} is below the least the holder accepts, {}",
+            format_amount(price),
+            format_amount(offer.min_price)
+        )));
+    }
+    if financier == voucher.issuer {
+        return Err(Error::Invalid(
+            "the issuer cannot finance a voucher it owes".into(),
+        ));
+    }
     if args.recourse && offer.kind == FinanceKind::Pledge {
         return Err(Error::Invalid(
             "recourse applies to factoring, not to a pledge".into(),
@@ -685,7 +745,6 @@ fn accept(args: Accept) -> Result<(), Error> {
             });
             voucher.holder = financier.clone();
             voucher.transferred = true;
-            voucher.path.push(financier.clone());
             voucher.cancel_consent.clear();
             record(
                 &mut voucher,
@@ -822,26 +881,46 @@ fn live_parts(root: &Voucher) -> Result<Vec<Voucher>, Error> {
 /// payee, as far as the cash goes; what is left is overdue.
 fn settle(root: VoucherId) -> Result<(), Error> {
     let config = config();
-    if caller() != config.own_id {
-        return Err(Error::NotScheduled);
-    }
     let root = load(root)?;
     if root.parent.is_some() {
         return Err(Error::Invalid(
             "settlement runs on an original voucher".into(),
         ));
     }
+    let now = block_time_ms();
+    if now < root.maturity_ms {
+        return Err(Error::NotScheduled);
+    }
+    // The schedule runs it; after maturity any member may also push it along (should a run
+    // ever fail, nothing is lost).
+    if caller() != config.own_id {
+        signer()?;
+    }
     let parts = live_parts(&root)?;
+    // Start after the part the last run ended with, so that every part gets its turn.
+    let cursor: VoucherId = storage::load(&keys::settle_cursor_key(root.id)).unwrap_or(0);
+    let (after, before): (Vec<Voucher>, Vec<Voucher>) =
+        parts.into_iter().partition(|p| p.id > cursor);
+    let mut queue = after;
+    queue.extend(before);
     let batch = config.settle_batch as usize;
-    let mut unfinished = parts.len() > batch;
+    let mut unfinished = queue.len() > batch;
     let mut paid_total = 0;
     let mut cash = cash_balance(&root.issuer);
-    for mut part in parts.into_iter().take(batch) {
+    let mut last = cursor;
+    for mut part in queue.into_iter().take(batch) {
+        last = part.id;
         let due = part.unpaid();
         let paying = due.min(cash);
         if paying > 0 {
             let payee = String::from(part.payee());
-            pay(&root.issuer, &payee, paying)?;
+            // The issuer's balance is known: move the cash without asking for it again.
+            let args = OperatorTransfer {
+                from: root.issuer.clone(),
+                to: payee.clone(),
+                amount: paying,
+            };
+            let _: () = call_typed(&config.cash, "operator_transfer", &args);
             cash -= paying;
             paid_total += paying;
             part.paid += paying;
@@ -856,6 +935,7 @@ fn settle(root: VoucherId) -> Result<(), Error> {
         if part.unpaid() == 0 {
             part.status = Status::Settled;
             unhold(&part.holder, part.id);
+            storage::remove(&keys::offer_key(part.id));
             save(&part);
             emit_encoded(events::SETTLED, &part);
             continue;
@@ -864,6 +944,7 @@ fn settle(root: VoucherId) -> Result<(), Error> {
         let newly_overdue = part.status != Status::Overdue;
         if newly_overdue {
             part.status = Status::Overdue;
+            storage::remove(&keys::offer_key(part.id));
             let unpaid = part.unpaid();
             record(&mut part, Action::Overdue { unpaid });
         }
@@ -875,14 +956,17 @@ fn settle(root: VoucherId) -> Result<(), Error> {
             emit_encoded(events::OVERDUE, &part);
         }
     }
+    storage::save(&keys::settle_cursor_key(root.id), &last);
     if paid_total > 0 {
         let mut line = credit(&root.issuer);
         line.outstanding -= paid_total;
         storage::save(&keys::credit_line_key(&root.issuer), &line);
     }
-    if unfinished {
-        // Retried at the start of the next block.
-        catena_sdk::schedule(block_time_ms(), "settle", &root.id.encode());
+    // Retried at the start of the next block, once however many runs this block had.
+    let retry_key = keys::retry_key(root.id);
+    if unfinished && storage::load::<u64>(&retry_key) != Some(now) {
+        storage::save(&retry_key, &now);
+        catena_sdk::schedule(now, "settle", &root.id.encode());
     }
     Ok(())
 }
@@ -907,9 +991,29 @@ fn lineage(id: VoucherId) -> Result<Vec<Voucher>, Error> {
     Ok(out)
 }
 
-/// The holders from the first to today's.
+/// The holders from the first to today's: the parent's path up to the split, then this part's
+/// own transfers.
 fn path(id: VoucherId) -> Result<Vec<Uscc>, Error> {
-    Ok(load(id)?.path)
+    let voucher = load(id)?;
+    let mut path = match voucher.parent {
+        Some(parent) => path(parent)?,
+        None => Vec::new(),
+    };
+    for entry in history_of(id) {
+        match entry.action {
+            Action::Issued { holder, .. } => path.push(holder),
+            Action::Transferred { to, .. } => path.push(to),
+            Action::Factored { financier, .. } => path.push(financier),
+            _ => {}
+        }
+    }
+    Ok(path)
+}
+
+/// Everything that happened to a voucher, oldest first.
+fn history(id: VoucherId) -> Result<Vec<HistoryEntry>, Error> {
+    load(id)?;
+    Ok(history_of(id))
 }
 
 fn credit_line(issuer: Uscc) -> Result<CreditLine, Error> {

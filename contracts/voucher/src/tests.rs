@@ -304,6 +304,7 @@ fn a_pledge_pays_the_advance_freezes_the_voucher_and_is_released_on_repayment() 
         voucher: id,
         financier: uscc_of(BANK),
         kind: FinanceKind::Pledge,
+        min_price: 1,
     };
     call(TIER1, VOUCHER, "offer", &offer).expect("offered");
     assert!(transfer(TIER1, id, TIER2, None)
@@ -351,6 +352,7 @@ fn factoring_makes_the_financier_the_holder() {
         voucher: id,
         financier: uscc_of(FACTOR),
         kind: FinanceKind::Factoring,
+        min_price: 1,
     };
     call(TIER1, VOUCHER, "offer", &offer).expect("offered");
     let accept = Accept {
@@ -405,6 +407,7 @@ fn maturity_pays_every_live_part_without_a_transaction() {
         voucher: kept,
         financier: uscc_of(BANK),
         kind: FinanceKind::Pledge,
+        min_price: 1,
     };
     call(TIER2, VOUCHER, "offer", &offer).expect("offered");
     let price = Price::Amount(2 * MILLION / 10);
@@ -454,7 +457,12 @@ fn maturity_pays_every_live_part_without_a_transaction() {
         0
     );
     assert!(mock::scheduled().is_empty(), "nothing is left to retry");
-    assert!(refused(CORE, VOUCHER, "settle", &id).contains("no transaction can call it"));
+    call(TIER3, VOUCHER, "settle", &id).expect("after maturity any member may push settlement");
+    assert_eq!(
+        cash_of(TIER3) - tier3,
+        MILLION / 10,
+        "and nothing is paid twice"
+    );
 }
 
 #[test]
@@ -493,6 +501,90 @@ fn an_issuer_without_cash_goes_overdue_and_pays_when_cash_arrives() {
 }
 
 #[test]
+fn settlement_cannot_be_triggered_before_maturity() {
+    setup();
+    let id = issue(MILLION);
+    assert!(refused(TIER1, VOUCHER, "settle", &id).contains("not before"));
+    let mut far = terms(TIER1, 10, &[1]);
+    far.maturity_ms = u64::MAX;
+    assert!(refused(CORE, VOUCHER, "issue", &far).contains("after the year 9999"));
+}
+
+#[test]
+fn the_holders_least_price_binds_the_financier() {
+    setup();
+    mint(BANK, MILLION);
+    let id = issue(MILLION);
+    let offer = Offer {
+        voucher: id,
+        financier: uscc_of(BANK),
+        kind: FinanceKind::Pledge,
+        min_price: 9 * MILLION / 10,
+    };
+    call(TIER1, VOUCHER, "offer", &offer).expect("offered");
+    let low = Accept {
+        voucher: id,
+        price: Price::Amount(MILLION / 100),
+        recourse: false,
+    };
+    assert!(refused(BANK, VOUCHER, "accept", &low).contains("below the least the holder accepts"));
+    let discount = Accept {
+        voucher: id,
+        price: Price::DiscountBps(2_000),
+        recourse: false,
+    };
+    assert!(refused(BANK, VOUCHER, "accept", &discount).contains("below the least"));
+    let fair = Accept {
+        voucher: id,
+        price: Price::DiscountBps(500),
+        recourse: false,
+    };
+    call(BANK, VOUCHER, "accept", &fair).expect("at 95%");
+    assert_eq!(cash_of(TIER1), 95 * MILLION / 100);
+}
+
+#[test]
+fn only_the_financier_that_set_a_credit_line_changes_it() {
+    setup();
+    let line = SetCreditLine {
+        issuer: uscc_of(CORE),
+        limit: 9 * MILLION,
+    };
+    assert!(refused(FACTOR, VOUCHER, "set_credit_line", &line).contains("credit line: it is"));
+    call(BANK, VOUCHER, "set_credit_line", &line).expect("the bank raises its own line");
+}
+
+#[test]
+fn an_original_splits_into_a_bounded_number_of_parts() {
+    setup();
+    let mut id = issue(MILLION);
+    let mut made = 0;
+    loop {
+        let amount = voucher(id).amount;
+        let split = Split {
+            voucher: id,
+            amounts: vec![amount - 100, 100],
+        };
+        match call(TIER1, VOUCHER, "split", &split) {
+            Ok(out) => id = catena_sdk::decode::<Vec<VoucherId>>(&out).expect("ids")[0],
+            Err(e) => {
+                assert!(e.contains("at most 256 parts"), "{e}");
+                break;
+            }
+        }
+        made += 2;
+    }
+    assert_eq!(made, catena_abi::voucher::MAX_PARTS_PER_VOUCHER);
+    // Settlement walks them in batches, every part paid once.
+    let maturity = voucher(id).maturity_ms;
+    for n in 0..40 {
+        advance_to(maturity + n * 1000);
+    }
+    assert_eq!(cash_of(TIER1), MILLION);
+    assert!(mock::scheduled().is_empty());
+}
+
+#[test]
 fn nobody_acts_on_what_is_not_theirs() {
     setup();
     let id = issue(MILLION);
@@ -513,6 +605,7 @@ fn nobody_acts_on_what_is_not_theirs() {
         voucher: id,
         financier: uscc_of(TIER2),
         kind: FinanceKind::Pledge,
+        min_price: 1,
     };
     assert!(refused(TIER1, VOUCHER, "offer", &offer).contains("'financier'"));
     assert!(call(TIER1, VOUCHER, "split", &[0xff, 0xff])

@@ -29,6 +29,8 @@ use proptest::prelude::*;
 
 const MIN_PART: Amount = 100;
 const MAX_PARTS: u32 = 4;
+/// Parts one settlement run pays: small, so that batching and its cursor are exercised.
+const BATCH: usize = 3;
 const START_MS: u64 = 1_000_000;
 /// Invoices from tier 1 to the core enterprise, recorded at the start: their amounts.
 const INVOICES: [Amount; 3] = [50_000, 30_000, 20_000];
@@ -62,6 +64,7 @@ enum Op {
         who: u8,
         financier: u8,
         factoring: bool,
+        min_price: u64,
     },
     Accept {
         voucher: u8,
@@ -109,7 +112,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (1u8..8, 1u64..110_000, 0u64..6, any::<bool>()).prop_map(|(invoices, amount, maturity, via_request)| Op::Issue { invoices, amount, maturity, via_request }),
         3 => (any::<u8>(), who.clone(), prop::collection::vec(1u64..1000, 1..5), 0u8..8).prop_map(|(voucher, who, cuts, skew)| Op::Split { voucher, who, cuts, skew }),
         4 => (any::<u8>(), who.clone(), who.clone(), prop::option::of(0u64..1_100)).prop_map(|(voucher, who, to, amount)| Op::Transfer { voucher, who, to, amount }),
-        2 => (any::<u8>(), who.clone(), who.clone(), any::<bool>()).prop_map(|(voucher, who, financier, factoring)| Op::Offer { voucher, who, financier, factoring }),
+        2 => (any::<u8>(), who.clone(), who.clone(), any::<bool>(), 0u64..1_050).prop_map(|(voucher, who, financier, factoring, min_price)| Op::Offer { voucher, who, financier, factoring, min_price }),
         2 => (any::<u8>(), who.clone(), 0u64..1_100, any::<bool>()).prop_map(|(voucher, who, price, recourse)| Op::Accept { voucher, who, price, recourse }),
         1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Withdraw { voucher, who }),
         1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Release { voucher, who }),
@@ -135,8 +138,8 @@ struct MVoucher {
     maturity: u64,
     transferred: bool,
     consent: Vec<u8>,
-    /// (financier, factoring)
-    offer: Option<(u8, bool)>,
+    /// (financier, factoring, least price)
+    offer: Option<(u8, bool, Amount)>,
     /// (invoice index, amount) of the original.
     backing: Vec<(usize, Amount)>,
 }
@@ -155,6 +158,9 @@ struct Model {
     /// (due time, order) → root.
     schedule: BTreeMap<(u64, u64), VoucherId>,
     next_schedule: u64,
+    /// Per original: the last part a settlement run handled, and when a retry was scheduled.
+    cursor: BTreeMap<VoucherId, VoucherId>,
+    retry_at: BTreeMap<VoucherId, u64>,
 }
 
 fn is_financier(m: u8) -> bool {
@@ -257,8 +263,14 @@ impl Model {
         out
     }
     fn settle(&mut self, root: VoucherId) {
-        let mut unfinished = false;
-        for id in self.live_leaves(root) {
+        let cursor = self.cursor.get(&root).copied().unwrap_or(0);
+        let leaves = self.live_leaves(root);
+        let mut queue: Vec<VoucherId> = leaves.iter().copied().filter(|id| *id > cursor).collect();
+        queue.extend(leaves.iter().copied().filter(|id| *id <= cursor));
+        let mut unfinished = queue.len() > BATCH;
+        let mut last = cursor;
+        for id in queue.into_iter().take(BATCH) {
+            last = id;
             let v = self.vouchers[&id].clone();
             let paying = (v.amount - v.paid).min(self.balance(CORE));
             if paying > 0 {
@@ -268,6 +280,7 @@ impl Model {
             }
             let v = self.vouchers.get_mut(&id).expect("present");
             v.paid += paying;
+            v.offer = None;
             if v.paid == v.amount {
                 v.status = Status::Settled;
             } else {
@@ -275,7 +288,9 @@ impl Model {
                 unfinished = true;
             }
         }
-        if unfinished {
+        self.cursor.insert(root, last);
+        if unfinished && self.retry_at.get(&root) != Some(&self.now) {
+            self.retry_at.insert(root, self.now);
             self.schedule(self.now, root);
         }
     }
@@ -488,6 +503,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             who,
             financier,
             factoring,
+            min_price,
         } => {
             let id = model.pick_where(voucher, |v| v.status == Status::Active)?;
             let who = signer(model, id, who);
@@ -497,10 +513,14 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 actor(financier)
             };
             let v = &model.vouchers[&id];
+            // In thousandths of the face amount.
+            let min_price = v.amount * min_price / 1000;
             let ok = who == v.holder
                 && model.movable(id)
                 && is_financier(financier)
-                && financier != v.holder;
+                && financier != v.holder
+                && min_price > 0
+                && min_price <= v.amount;
             let kind = if factoring {
                 FinanceKind::Factoring
             } else {
@@ -510,9 +530,11 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 voucher: id,
                 financier: uscc_of(financier),
                 kind,
+                min_price,
             };
             step(who, VOUCHER, "offer", args, ok, move |m| {
-                m.vouchers.get_mut(&id).expect("present").offer = Some((financier, factoring));
+                m.vouchers.get_mut(&id).expect("present").offer =
+                    Some((financier, factoring, min_price));
             })
         }
         Op::Accept {
@@ -523,18 +545,27 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
         } => {
             let id = model.pick_where(voucher, |v| v.offer.is_some())?;
             let v = model.vouchers[&id].clone();
-            let price = v.amount * price / 1000;
+            // Now and then as a discount in basis points (the same price, rounded down).
+            let (price, terms) = if price % 3 == 0 && price <= 1000 {
+                let bps = (1000 - price) as u32 * 10;
+                let paid = (u128::from(v.amount) * u128::from(10_000 - bps) / 10_000) as Amount;
+                (paid, Price::DiscountBps(bps))
+            } else {
+                let paid = v.amount * price / 1000;
+                (paid, Price::Amount(paid))
+            };
             let who = match v.offer {
-                Some((f, _)) if who < 8 => f,
+                Some((f, ..)) if who < 8 => f,
                 _ => actor(who),
             };
             let ok = match v.offer {
-                Some((financier, factoring)) => {
+                Some((financier, factoring, min_price)) => {
                     who == financier
                         && v.status == Status::Active
                         && now < v.maturity
                         && price > 0
                         && price <= v.amount
+                        && price >= min_price
                         && (factoring || !recourse)
                         && model.balance(financier) >= price
                 }
@@ -542,11 +573,11 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             };
             let args = Accept {
                 voucher: id,
-                price: Price::Amount(price),
+                price: terms,
                 recourse,
             };
             step(who, VOUCHER, "accept", args, ok, move |m| {
-                let (financier, factoring) = m.vouchers[&id].offer.expect("offered");
+                let (financier, factoring, _) = m.vouchers[&id].offer.expect("offered");
                 let holder = m.vouchers[&id].holder;
                 m.move_cash(financier, holder, price);
                 let v = m.vouchers.get_mut(&id).expect("present");
@@ -722,7 +753,7 @@ fn setup() -> Model {
         currency: "CNY".into(),
         min_part: MIN_PART,
         max_parts: MAX_PARTS,
-        settle_batch: 64,
+        settle_batch: BATCH as u32,
     };
     ok(mock::call(account(CORE), VOUCHER, "init", &config.encode()));
     for (i, amount) in INVOICES.iter().enumerate() {

@@ -20,6 +20,10 @@ use crate::chain::{ChainError, ChainInstance, Proposal, SyncRequest, SyncRespons
 use crate::metrics::PeerLabel;
 use crate::now_ms;
 
+/// How far a proposal's time may be ahead of this node's clock (consortium nodes keep their
+/// clocks in sync by NTP; this allows for drift and delay, not for a skewed proposer).
+pub const MAX_PROPOSAL_AHEAD_MS: u64 = 10_000;
+
 /// How often a node asks a peer for blocks it may be missing.
 const SYNC_EVERY: Duration = Duration::from_millis(1_000);
 /// How often a validator re-sends its own proposal and votes of the current height, so that
@@ -436,7 +440,14 @@ impl Driver {
                 if proposal.height != self.chain.tip()?.height + 1 {
                     return Ok(true);
                 }
-                let valid = if self.proposals.contains_key(&proposal.value) {
+                // Block time decides when vouchers mature: a proposer may not run the chain's
+                // clock ahead of ours. Such a proposal gets a nil vote (it is not cached, so the
+                // same block is judged again once our clock has caught up).
+                let ahead_ms = block.header.time_ms.saturating_sub(now_ms());
+                let valid = if ahead_ms > MAX_PROPOSAL_AHEAD_MS {
+                    tracing::warn!(target: "consensus::proposal", height = proposal.height, round = proposal.round, ahead_ms, "proposal's time is ahead of this node's clock");
+                    false
+                } else if self.proposals.contains_key(&proposal.value) {
                     true
                 } else {
                     match tokio::task::block_in_place(|| self.chain.validate_proposal(block)) {

@@ -452,6 +452,33 @@ pub mod voucher {
         pub const BY_HOLDER: &[u8] = b"h/";
         /// `i/<uscc>/<id big-endian>` → `()`: the original vouchers a member issued.
         pub const BY_ISSUER: &[u8] = b"i/";
+        /// `e/<id big-endian>/<n big-endian u32>` → [`HistoryEntry`]: a voucher's history, one
+        /// entry a key, so a voucher's record never grows with its history.
+        pub const HISTORY: &[u8] = b"e/";
+        /// `n/<original id big-endian>` → `u32`: the parts an original has been split into.
+        pub const PART_COUNT: &[u8] = b"n/";
+        /// `s/<original id big-endian>` → [`crate::TimeMs`]: the block time at which a
+        /// settlement retry was last scheduled, so a retry is scheduled once per block.
+        pub const RETRY: &[u8] = b"s/";
+        /// `c/<original id big-endian>` → [`VoucherId`]: the last part a settlement run paid, so
+        /// the next run starts after it and every part gets its turn.
+        pub const SETTLE_CURSOR: &[u8] = b"c/";
+
+        pub fn history_prefix(id: VoucherId) -> Vec<u8> {
+            [HISTORY, &id.to_be_bytes()[..], b"/"].concat()
+        }
+        pub fn history_key(id: VoucherId, n: u32) -> Vec<u8> {
+            [&history_prefix(id)[..], &n.to_be_bytes()[..]].concat()
+        }
+        pub fn part_count_key(root: VoucherId) -> Vec<u8> {
+            [PART_COUNT, &root.to_be_bytes()[..]].concat()
+        }
+        pub fn retry_key(root: VoucherId) -> Vec<u8> {
+            [RETRY, &root.to_be_bytes()[..]].concat()
+        }
+        pub fn settle_cursor_key(root: VoucherId) -> Vec<u8> {
+            [SETTLE_CURSOR, &root.to_be_bytes()[..]].concat()
+        }
 
         pub fn voucher_key(id: VoucherId) -> Vec<u8> {
             [VOUCHER, &id.to_be_bytes()[..]].concat()
@@ -637,11 +664,10 @@ pub mod voucher {
         pub factoring: Option<Factoring>,
         /// Whether it (or an ancestor) ever changed hands.
         pub transferred: bool,
-        /// The holders from the first to today's, in order.
-        pub path: Vec<Uscc>,
         /// Who agreed to cancel it (issuer and holder both must).
         pub cancel_consent: Vec<Uscc>,
-        pub history: Vec<HistoryEntry>,
+        /// How many entries its history has (under [`keys::history_key`]).
+        pub history_len: u32,
     }
 
     impl Voucher {
@@ -726,7 +752,15 @@ pub mod voucher {
         pub voucher: VoucherId,
         pub financier: Uscc,
         pub kind: FinanceKind,
+        /// The least the holder accepts as advance or price: the financier cannot pay less.
+        pub min_price: Amount,
     }
+
+    /// The largest number of parts one original voucher may be split into, all splits together:
+    /// it bounds what settlement walks.
+    pub const MAX_PARTS_PER_VOUCHER: u32 = 256;
+    /// The latest maturity accepted: the end of year 9999.
+    pub const MAX_TIME_MS: TimeMs = 253_402_300_799_999;
 
     /// What the financier pays on acceptance.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
