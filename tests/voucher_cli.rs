@@ -402,6 +402,49 @@ fn every_user_command_on_a_testnet() {
     let shown = reader.json(&["voucher", "show", &parts[1]]);
     assert_eq!(shown["status"], "pledged");
 
+    // The explorer's questions from the terminal.
+    let events = reader.ok(&[
+        "query",
+        "events",
+        "--contract",
+        "voucher",
+        "--topic",
+        "pledged",
+    ]);
+    assert!(
+        events.contains("voucher") && events.contains("pledged"),
+        "{events}"
+    );
+    let by_bank = reader.json(&[
+        "query",
+        "events",
+        "--contract",
+        "cash",
+        "--account",
+        "merchant-bank",
+    ]);
+    assert!(
+        by_bank["events"].as_array().is_some_and(|e| e.len() >= 2),
+        "{by_bank}"
+    );
+    let account = reader.json(&["query", "account", "tier2-parts"]);
+    assert_eq!(
+        account["member"]["name"],
+        "Tier-2 Precision Parts Co., Ltd."
+    );
+    let block = reader.json(&["query", "block", "latest"]);
+    assert!(block["height"].as_u64().is_some_and(|h| h > 2));
+    let raw = reader.ok(&["contract", "query", "cash", "supply"]);
+    assert_eq!(
+        raw.trim(),
+        format!("0x{}", hex::encode(130_000_000u64.to_le_bytes()))
+    );
+    let error = reader.refused(&["query", "events", "--contract", "nonsense"]);
+    assert!(
+        error.contains("neither a contract id nor a system contract"),
+        "{error}"
+    );
+
     // Repay and release: the advance goes back to the bank, which burns some of it.
     cli.ok(&["voucher", "repay", &parts[1], "--as", "tier2-parts"]);
     assert_eq!(

@@ -200,6 +200,12 @@ impl Story {
 fn the_whole_voucher_story_on_a_dev_chain() {
     let dir = common::test_dir();
     let story = Story::start(dir.path());
+    // A subscriber to the voucher contract's events from the start of the chain.
+    let stream = Subscriber::start(&format!(
+        "{}/stream?from_height=0&contract={}",
+        story.node.api,
+        system_contract_id(names::VOUCHER)
+    ));
     let (core, t1, t2, t3, bank) = (
         "huaxia-motors",
         "tier1-steel",
@@ -398,4 +404,103 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     let line: catena_abi::voucher::CreditLine =
         story.query(names::VOUCHER, "credit_line", story.uscc(core));
     assert_eq!(line.outstanding, 0, "settlement frees the credit line");
+
+    // The subscriber got every voucher event, in order, exactly once: the same as the index.
+    let mut indexed = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let query = match &after {
+            Some(a) => format!("&after={a}"),
+            None => String::new(),
+        };
+        let page = story.node.get_ok(&format!(
+            "/events?contract={}&limit=7{query}",
+            system_contract_id(names::VOUCHER)
+        ));
+        for e in page["events"].as_array().expect("events") {
+            indexed.push(format!("{}:{}", e["height"], e["index"]));
+        }
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let topics = story.node.get_ok(&format!(
+        "/events?contract={}&topic=settled",
+        system_contract_id(names::VOUCHER)
+    ));
+    assert_eq!(
+        topics["events"].as_array().map(Vec::len),
+        Some(4),
+        "four parts settled"
+    );
+    assert!(indexed.len() >= 12, "{indexed:?}");
+    let last_height: u64 = indexed
+        .last()
+        .and_then(|id| id.split(':').next())
+        .and_then(|h| h.parse().ok())
+        .expect("a height");
+    let received = wait_for(
+        "the stream to reach the last event",
+        Duration::from_secs(30),
+        || {
+            let seen = stream.seen();
+            seen.blocks
+                .last()
+                .is_some_and(|h| *h >= last_height)
+                .then_some(seen)
+        },
+    );
+    assert_eq!(
+        received.events, indexed,
+        "stream and index agree, in order, each event once"
+    );
+    assert!(
+        received.blocks.windows(2).all(|w| w[1] == w[0] + 1),
+        "every block once, in order"
+    );
+}
+
+/// Reads a server-sent event stream in a thread.
+struct Subscriber {
+    seen: std::sync::Arc<std::sync::Mutex<Seen>>,
+}
+
+#[derive(Clone, Default)]
+struct Seen {
+    blocks: Vec<u64>,
+    events: Vec<String>,
+}
+
+impl Subscriber {
+    fn start(url: &str) -> Subscriber {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::default()));
+        let sink = seen.clone();
+        let url = url.to_string();
+        std::thread::spawn(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+            let response = agent.get(&url).call().expect("the stream answers");
+            assert_eq!(response.status(), 200);
+            let reader = std::io::BufReader::new(response.into_body().into_reader());
+            let mut kind = String::new();
+            for line in std::io::BufRead::lines(reader) {
+                let Ok(line) = line else { return };
+                if let Some(k) = line.strip_prefix("event: ") {
+                    kind = k.to_string();
+                } else if let Some(id) = line.strip_prefix("id: ") {
+                    let mut seen = sink.lock().expect("lock");
+                    match kind.as_str() {
+                        "block" => seen.blocks.push(id.parse().expect("a height")),
+                        "contract_event" => seen.events.push(id.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+        });
+        Subscriber { seen }
+    }
+
+    fn seen(&self) -> Seen {
+        self.seen.lock().expect("lock").clone()
+    }
 }

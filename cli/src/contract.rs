@@ -42,6 +42,18 @@ pub enum ContractCommand {
         #[command(flatten)]
         send: SendArgs,
     },
+    /// Call a method read-only on the latest state (nothing is signed or written); prints its
+    /// output in hex.
+    Query {
+        /// A contract id, or a system contract's name (registry, records, cash, voucher).
+        contract: String,
+        method: String,
+        /// The call's input, in hex.
+        #[arg(long, default_value = "")]
+        input: String,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
     /// Show a contract: its code hash, owner, creation height and upgrades.
     Show {
         contract: Hash,
@@ -109,6 +121,18 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
                 },
             )?;
             println!("contract {contract} now runs code {code_hash}");
+            Ok(())
+        }
+        ContractCommand::Query {
+            contract,
+            method,
+            input,
+            query,
+        } => {
+            let id = crate::explorer::contract_of(&contract)?;
+            let client = ApiClient::new(&api_url(home, &query));
+            let output = client.query(&id, &method, &hex_input(&input)?)?;
+            println!("0x{}", hex::encode(output));
             Ok(())
         }
         ContractCommand::Show { contract, query } => {

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod client;
 mod contract;
+mod explorer;
 mod finance;
 mod governance;
 use client::ApiClient;
@@ -80,6 +81,9 @@ enum Command {
     /// Settlement cash: mint, burn, transfer, balance.
     #[command(subcommand)]
     Cash(finance::CashCommand),
+    /// The explorer's questions: blocks, transactions, accounts, contract events.
+    #[command(subcommand)]
+    Query(explorer::QueryCommand),
     /// Create (once) and run a local multi-validator testnet on 127.0.0.1; Ctrl-C stops it.
     Testnet(TestnetArgs),
 }
@@ -335,6 +339,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record(command) => finance::record(home.as_deref(), command),
         Command::Voucher(command) => finance::voucher(home.as_deref(), command),
         Command::Cash(command) => finance::cash(home.as_deref(), command),
+        Command::Query(command) => explorer::run(home.as_deref(), command),
         Command::Testnet(args) => testnet(&args),
     }
 }

@@ -272,3 +272,48 @@ pub struct UpgradeView {
     pub from_code: String,
     pub to_code: String,
 }
+
+/// A contract event as `GET /events` and the stream show it.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct EventRecordView {
+    pub height: u64,
+    /// Its place among the block's events (scheduled runs' first, then the transactions').
+    pub index: u32,
+    /// The transaction's hash, or the scheduled run's receipt id.
+    pub source: String,
+    /// The transaction's signer; absent for a scheduled run (settlement at maturity).
+    pub signer: Option<String>,
+    pub contract: String,
+    pub topic: String,
+    /// The payload, 0x + hex (SCALE; the system contracts' types are in `catena-abi`).
+    pub data: String,
+}
+
+/// Which events: every filter given must match.
+#[derive(Deserialize, ToSchema, utoipa::IntoParams, Debug, Clone, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventFilter {
+    /// Only this contract's events (0x + 64 hex digits).
+    pub contract: Option<String>,
+    /// Only events with this topic.
+    pub topic: Option<String>,
+    /// Only events of transactions this account signed.
+    pub account: Option<String>,
+    /// From this height (default 0 for `/events`, the next block for `/stream`).
+    pub from_height: Option<u64>,
+    /// Up to this height (inclusive).
+    pub to_height: Option<u64>,
+    /// `/events` only: at most this many (default and maximum 1,000).
+    pub limit: Option<u32>,
+    /// `/events` only: start after this event, `HEIGHT:INDEX` (the `next` of a previous page).
+    pub after: Option<String>,
+}
+
+/// A page of events.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct EventPage {
+    pub events: Vec<EventRecordView>,
+    /// Pass as `after` for the next page; absent when the range is exhausted.
+    pub next: Option<String>,
+}

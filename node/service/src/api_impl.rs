@@ -2,9 +2,9 @@
 
 use catena_api::{
     AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, ContractView,
-    EventView, EvidenceView, GovernanceView, MemberView, ProposalView, ReceiptView,
-    ScheduledRunView, SignatureView, StateEntryView, StatusView, TransactionView, TxStatus,
-    UpgradeView, ValidatorView,
+    EventQuery, EventRecordView, EventSlice, EventView, EvidenceView, GovernanceView, MemberView,
+    ProposalView, ReceiptView, ScheduledRunView, SignatureView, StateEntryView, StatusView,
+    TransactionView, TxStatus, UpgradeView, ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
@@ -216,6 +216,47 @@ impl ChainApi for ChainInstance {
             next_nonce,
             member,
         })
+    }
+
+    fn events(
+        &self,
+        query: &EventQuery,
+        from: (u64, u32),
+        to_height: u64,
+        limit: usize,
+    ) -> Result<EventSlice, ApiError> {
+        let scan = self
+            .store()
+            .events(
+                from,
+                to_height,
+                limit,
+                catena_api::MAX_EVENTS_SCANNED,
+                |e| query.accepts(&e.event.contract, &e.event.topic, e.signer.as_ref()),
+            )
+            .map_err(internal)?;
+        let views = scan
+            .events
+            .into_iter()
+            .map(|e| EventRecordView {
+                height: e.height,
+                index: e.index,
+                source: e.source.to_string(),
+                signer: e.signer.map(|s| s.to_string()),
+                contract: e.event.contract.to_string(),
+                topic: String::from_utf8(e.event.topic.clone())
+                    .unwrap_or_else(|_| format!("0x{}", hex::encode(&e.event.topic))),
+                data: format!("0x{}", hex::encode(&e.event.data)),
+            })
+            .collect();
+        Ok(EventSlice {
+            events: views,
+            resume: scan.resume,
+        })
+    }
+
+    fn subscribe(&self) -> Option<tokio::sync::broadcast::Receiver<u64>> {
+        Some(ChainInstance::subscribe(self))
     }
 
     fn query(&self, id: Hash, method: String, input: Vec<u8>) -> Result<Vec<u8>, ApiError> {

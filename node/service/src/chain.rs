@@ -192,6 +192,9 @@ pub struct ChainInstance {
     metrics: ChainMetrics,
     /// Where transactions admitted through this node's API go to be gossiped, if networked.
     gossip: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Transaction>>,
+    /// The height of each block made durable, for the API's subscribers (a wake-up only: they
+    /// read what they send from the store, so a slow one that misses a notice loses nothing).
+    commits: tokio::sync::broadcast::Sender<u64>,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -381,6 +384,7 @@ impl ChainInstance {
             genesis_hash,
             metrics,
             gossip: std::sync::OnceLock::new(),
+            commits: tokio::sync::broadcast::channel(64).0,
         };
         // A restarted node takes the validator set from its state, not from the spec.
         let entries = chain.validator_entries()?;
@@ -393,6 +397,11 @@ impl ChainInstance {
     pub fn spec(&self) -> &ChainSpec {
         &self.spec
     }
+    /// Wakes up on every committed block with its height.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -750,6 +759,7 @@ impl ChainInstance {
         let tip = self
             .store
             .commit(&block, certificate, &scheduled, &receipts, state)?;
+        let _ = self.commits.send(tip.height);
         self.refresh_validators()?;
         self.mempool
             .remove_committed(&block.transactions, &StoreState(&self.store));

@@ -10,9 +10,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use catena_primitives::block::{Block, CommitCertificate, Header, Receipt, ScheduledRun};
+use catena_primitives::block::{
+    Block, CommitCertificate, ContractEvent, Header, Receipt, ScheduledRun,
+};
 use catena_primitives::codec::decode_limited;
-use catena_primitives::{Hash, StateProof};
+use catena_primitives::{AccountId, Hash, StateProof};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use parity_scale_codec::{Decode, Encode};
@@ -33,9 +35,12 @@ const CF_TREE_VALUES: &str = "tree_values";
 const CF_META: &str = "meta";
 /// Height → the scheduled calls that ran at the start of that block (absent if none).
 const CF_SCHEDULED: &str = "scheduled";
+/// (height, index in the block) → [`IndexedEvent`]: every contract event, in chain order.
+const CF_EVENTS: &str = "events";
 
-const COLUMN_FAMILIES: [&str; 11] = [
+const COLUMN_FAMILIES: [&str; 12] = [
     CF_SCHEDULED,
+    CF_EVENTS,
     CF_HEADERS,
     CF_BLOCKS,
     CF_BLOCK_INDEX,
@@ -94,6 +99,26 @@ pub struct PreparedState {
     tree: TreeUpdateBatch,
 }
 
+/// A contract event with where it came from, as the event index keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct IndexedEvent {
+    pub height: u64,
+    /// Its place among the block's events: scheduled runs' first, then the transactions'.
+    pub index: u32,
+    /// The transaction's hash, or the scheduled run's receipt id.
+    pub source: Hash,
+    /// The transaction's signer; `None` for a scheduled run.
+    pub signer: Option<AccountId>,
+    pub event: ContractEvent,
+}
+
+/// What [`Store::events`] found, and where the next scan would start (if anything is left).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventScan {
+    pub events: Vec<IndexedEvent>,
+    pub resume: Option<(u64, u32)>,
+}
+
 /// One chain's store. Cloning is cheap and shares the database.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -102,6 +127,13 @@ pub struct Store {
 
 fn height_key(height: u64) -> [u8; 8] {
     height.to_be_bytes()
+}
+
+fn event_key(height: u64, index: u32) -> [u8; 12] {
+    let mut key = [0u8; 12];
+    key[..8].copy_from_slice(&height.to_be_bytes());
+    key[8..].copy_from_slice(&index.to_be_bytes());
+    key
 }
 
 fn decode<T: Decode>(what: &str, bytes: &[u8]) -> Result<T> {
@@ -172,6 +204,42 @@ impl Store {
         self.get_cf(CF_TRANSACTIONS, &tx_hash.0)?
             .map(|bytes| decode("transaction index", &bytes))
             .transpose()
+    }
+
+    /// Indexed events in chain order from `(height, index)` inclusive up to `to_height`, those
+    /// `keep` accepts, at most `limit` of them, reading at most `max_scanned` entries; also where
+    /// to resume, if the range is not exhausted.
+    pub fn events(
+        &self,
+        from: (u64, u32),
+        to_height: u64,
+        limit: usize,
+        max_scanned: usize,
+        mut keep: impl FnMut(&IndexedEvent) -> bool,
+    ) -> Result<EventScan> {
+        let start = event_key(from.0, from.1);
+        let mode = rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward);
+        let mut events = Vec::new();
+        for (scanned, item) in self.db.iterator_cf(self.cf(CF_EVENTS), mode).enumerate() {
+            let (_, value) = item?;
+            let event: IndexedEvent = decode("event", &value)?;
+            if event.height > to_height {
+                break;
+            }
+            if events.len() == limit || scanned == max_scanned {
+                return Ok(EventScan {
+                    events,
+                    resume: Some((event.height, event.index)),
+                });
+            }
+            if keep(&event) {
+                events.push(event);
+            }
+        }
+        Ok(EventScan {
+            events,
+            resume: None,
+        })
     }
 
     /// The scheduled calls that ran at the start of block `height`, in order.
@@ -290,6 +358,30 @@ impl Store {
         batch.put_cf(self.cf(CF_CERTIFICATES), hk, certificate.encode());
         if !scheduled.is_empty() {
             batch.put_cf(self.cf(CF_SCHEDULED), hk, scheduled.encode());
+        }
+        let sources = scheduled.iter().map(|run| (&run.receipt, None)).chain(
+            receipts
+                .iter()
+                .zip(&block.transactions)
+                .map(|(receipt, tx)| (receipt, Some(tx.signer))),
+        );
+        let mut index: u32 = 0;
+        for (receipt, signer) in sources {
+            for event in &receipt.events {
+                let indexed = IndexedEvent {
+                    height,
+                    index,
+                    source: receipt.tx_hash,
+                    signer,
+                    event: event.clone(),
+                };
+                batch.put_cf(
+                    self.cf(CF_EVENTS),
+                    event_key(height, index),
+                    indexed.encode(),
+                );
+                index += 1;
+            }
         }
         for (index, (tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
             let location = TxLocation {
