@@ -405,6 +405,77 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         story.query(names::VOUCHER, "credit_line", story.uscc(core));
     assert_eq!(line.outstanding, 0, "settlement frees the credit line");
 
+    // The integrator's API, in JSON with decimal amounts.
+    let part = story.node.get_ok(&format!("/vouchers/{t2_part}"));
+    assert_eq!(
+        (part["amount"].as_str(), part["status"].as_str()),
+        (Some("400000.00"), Some("settled"))
+    );
+    assert_eq!(part["pledgee"], story.uscc(bank));
+    let history = story.node.get_ok(&format!("/vouchers/{t2_part}/history"));
+    assert_eq!(
+        history["path"],
+        serde_json::json!([story.uscc(t1), story.uscc(t2)])
+    );
+    assert!(history["history"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .any(|h| h["action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("pledged to"))));
+    let lineage = story.node.get_ok(&format!("/vouchers/{t2_part}/lineage"));
+    assert_eq!(lineage.as_array().map(Vec::len), Some(5));
+    let issued = story
+        .node
+        .get_ok(&format!("/vouchers?issuer={}", story.uscc(core)));
+    assert_eq!(issued.as_array().map(Vec::len), Some(2));
+    let held = story
+        .node
+        .get_ok(&format!("/vouchers?holder={}", story.uscc(t3)));
+    assert_eq!(
+        held.as_array().map(Vec::len),
+        Some(0),
+        "settled parts are no longer held"
+    );
+    assert_eq!(
+        story.node.get_ok("/members").as_array().map(Vec::len),
+        Some(7)
+    );
+    assert_eq!(
+        story.node.get_ok(&format!("/members/{}", story.uscc(bank)))["roles"][0],
+        "financier"
+    );
+    let record = story.node.get_ok(&format!("/records/{}", Hash(invoice)));
+    assert_eq!(
+        (record["kind"].as_str(), record["invoice_number"].as_str()),
+        (Some("invoice"), Some("00000001"))
+    );
+    assert_eq!(
+        story.node.get_ok(&format!("/cash/{}", story.uscc(t3)))["balance"],
+        "200000.00"
+    );
+    let found = story.node.get_ok(&format!("/search?q={t2_part}"));
+    assert!(
+        found
+            .as_array()
+            .expect("hits")
+            .iter()
+            .any(|h| h["kind"] == "voucher"),
+        "{found}"
+    );
+    let found = story
+        .node
+        .get_ok(&format!("/search?q={}", story.uscc(core)));
+    assert_eq!(found[0]["path"], format!("/members/{}", story.uscc(core)));
+    assert_eq!(
+        story
+            .node
+            .get(&format!("/vouchers/{}", 9_999))
+            .map(|r| r.status),
+        Some(404)
+    );
+
     // The subscriber got every voucher event, in order, exactly once: the same as the index.
     let mut indexed = Vec::new();
     let mut after: Option<String> = None;

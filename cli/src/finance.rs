@@ -11,8 +11,8 @@ use catena_abi::cash::{Mint, Transfer as CashTransfer};
 use catena_abi::records::{Invoice, Kind, NewRecord, Record};
 use catena_abi::registry::MemberRecord;
 use catena_abi::voucher::{
-    Accept, Action, CreditLine, FinanceKind, HistoryEntry, Offer, Price, SetCreditLine, Split,
-    Terms, Transfer, Voucher, VoucherId,
+    Accept, CreditLine, FinanceKind, HistoryEntry, Offer, Price, SetCreditLine, Split, Terms,
+    Transfer, Voucher, VoucherId,
 };
 use catena_abi::{format_amount, names, parse_amount, uscc, Amount, Uscc};
 use catena_node::now_ms;
@@ -297,20 +297,20 @@ pub enum CashCommand {
 }
 
 /// Talks to one node about the system contracts.
-struct Finance<'a> {
+pub(crate) struct Finance<'a> {
     home: Option<&'a Path>,
     client: ApiClient,
 }
 
 impl<'a> Finance<'a> {
-    fn new(home: Option<&'a Path>, query: &QueryArgs) -> Finance<'a> {
+    pub(crate) fn new(home: Option<&'a Path>, query: &QueryArgs) -> Finance<'a> {
         Finance {
             home,
             client: ApiClient::new(&api_url(home, query)),
         }
     }
 
-    fn query<T: Decode>(
+    pub(crate) fn query<T: Decode>(
         &self,
         contract: &str,
         method: &str,
@@ -323,7 +323,7 @@ impl<'a> Finance<'a> {
             .with_context(|| format!("the node's answer to '{method}' does not decode"))
     }
 
-    fn members(&self) -> anyhow::Result<Vec<MemberRecord>> {
+    pub(crate) fn members(&self) -> anyhow::Result<Vec<MemberRecord>> {
         self.query(names::REGISTRY, "members", ())
     }
 
@@ -350,7 +350,7 @@ impl<'a> Finance<'a> {
         bail!("'{name}' is not a member: give a USCC, a member's name, or a demo identity (see `catena member list`)")
     }
 
-    fn uscc(&self, name: &str) -> anyhow::Result<Uscc> {
+    pub(crate) fn uscc(&self, name: &str) -> anyhow::Result<Uscc> {
         self.member(name).map(|m| m.uscc)
     }
 
@@ -362,14 +362,14 @@ impl<'a> Finance<'a> {
             .collect())
     }
 
-    fn voucher(&self, id: VoucherId) -> anyhow::Result<Voucher> {
+    pub(crate) fn voucher(&self, id: VoucherId) -> anyhow::Result<Voucher> {
         self.query::<Option<Voucher>>(names::VOUCHER, "get", id)?
             .with_context(|| format!("there is no voucher {id}"))
     }
 }
 
 /// Sends a call to a system contract; returns its output (empty with --no-wait).
-fn call(
+pub(crate) fn call(
     home: Option<&Path>,
     send: &SendArgs,
     contract: &str,
@@ -492,25 +492,7 @@ fn time_text(ms: u64) -> String {
 }
 
 fn voucher_json(v: &Voucher) -> Value {
-    json!({
-        "id": v.id,
-        "root": v.root,
-        "parent": v.parent,
-        "children": v.children,
-        "issuer": v.issuer,
-        "holder": v.holder,
-        "amount": format_amount(v.amount),
-        "paid": format_amount(v.paid),
-        "currency": v.currency,
-        "status": v.status.as_str(),
-        "issued_ms": v.issued_ms,
-        "maturity_ms": v.maturity_ms,
-        "pledgee": v.pledge.as_ref().map(|p| p.pledgee.clone()),
-        "advance": v.pledge.as_ref().map(|p| format_amount(p.advance)),
-        "factor": v.factoring.as_ref().map(|f| f.financier.clone()),
-        "backing": v.backing.iter().map(|b| json!({"invoice": Hash(b.invoice).to_string(), "amount": format_amount(b.amount)})).collect::<Vec<_>>(),
-        "records": v.records.iter().map(|r| Hash(*r).to_string()).collect::<Vec<_>>(),
-    })
+    serde_json::to_value(catena_api::VoucherView::from(v)).expect("a view serialises")
 }
 
 fn print_voucher(v: &Voucher, names: &std::collections::BTreeMap<Uscc, String>) {
@@ -573,52 +555,6 @@ fn print_voucher(v: &Voucher, names: &std::collections::BTreeMap<Uscc, String>) 
             Hash(b.invoice),
             format_amount(b.amount)
         );
-    }
-}
-
-fn action_text(action: &Action) -> String {
-    match action {
-        Action::Issued { holder, amount } => {
-            format!("issued {} to {holder}", format_amount(*amount))
-        }
-        Action::SplitInto(parts) => format!(
-            "split into {}",
-            parts
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Action::SplitFrom(parent) => format!("split from {parent}"),
-        Action::Transferred { from, to } => format!("transferred from {from} to {to}"),
-        Action::Offered { financier, kind } => format!(
-            "offered to {financier} for {}",
-            match kind {
-                FinanceKind::Pledge => "a pledge",
-                FinanceKind::Factoring => "factoring",
-            }
-        ),
-        Action::Pledged { pledgee, advance } => format!(
-            "pledged to {pledgee} for an advance of {}",
-            format_amount(*advance)
-        ),
-        Action::Released { pledgee, repaid } => {
-            format!("released by {pledgee} (repaid {})", format_amount(*repaid))
-        }
-        Action::Factored {
-            financier,
-            price,
-            recourse,
-        } => format!(
-            "factored to {financier} for {}{}",
-            format_amount(*price),
-            if *recourse { " with recourse" } else { "" }
-        ),
-        Action::CancelConsent(who) => format!("{who} agreed to cancel"),
-        Action::Cancelled => "cancelled".into(),
-        Action::Paid { to, amount } => format!("paid {} to {to}", format_amount(*amount)),
-        Action::Overdue { unpaid } => format!("overdue: {} unpaid", format_amount(*unpaid)),
-        Action::OfferWithdrawn => "offer withdrawn".into(),
     }
 }
 
@@ -953,6 +889,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                     as_name,
                     key,
                     no_wait: false,
+                    quiet: false,
                     query: query.clone(),
                 };
                 call(
@@ -1027,7 +964,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             if query.output == Output::Json {
                 let entries: Vec<Value> = history
                     .iter()
-                    .map(|h| json!({"height": h.height, "time_ms": h.time_ms, "action": action_text(&h.action)}))
+                    .map(|h| json!({"height": h.height, "time_ms": h.time_ms, "action": h.action.describe()}))
                     .collect();
                 return print_json(&json!({"voucher": voucher, "path": path, "history": entries}));
             }
@@ -1037,7 +974,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                     "  block {:>6}  {}  {}",
                     h.height,
                     time_text(h.time_ms),
-                    action_text(&h.action)
+                    h.action.describe()
                 );
             }
         }

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod client;
 mod contract;
+mod demo;
 mod explorer;
 mod finance;
 mod governance;
@@ -81,6 +82,9 @@ enum Command {
     /// Settlement cash: mint, burn, transfer, balance.
     #[command(subcommand)]
     Cash(finance::CashCommand),
+    /// Tell the supply-chain-finance story on a fresh local chain, step by step, and leave it
+    /// running to explore (or stop with --exit, status 0 if every step went as told).
+    Demo(demo::DemoArgs),
     /// The explorer's questions: blocks, transactions, accounts, contract events.
     #[command(subcommand)]
     Query(explorer::QueryCommand),
@@ -89,7 +93,7 @@ enum Command {
 }
 
 #[derive(Args)]
-struct TestnetArgs {
+pub(crate) struct TestnetArgs {
     /// Number of validators.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=20))]
     validators: u16,
@@ -206,6 +210,9 @@ pub(crate) struct SendArgs {
     /// Return once the node admitted the transaction, without waiting for its block.
     #[arg(long)]
     pub(crate) no_wait: bool,
+    /// Print nothing but errors (for commands that tell a story of their own).
+    #[arg(skip)]
+    pub(crate) quiet: bool,
     #[command(flatten)]
     pub(crate) query: QueryArgs,
 }
@@ -340,6 +347,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Voucher(command) => finance::voucher(home.as_deref(), command),
         Command::Cash(command) => finance::cash(home.as_deref(), command),
         Command::Query(command) => explorer::run(home.as_deref(), command),
+        Command::Demo(args) => demo::run(args),
         Command::Testnet(args) => testnet(&args),
     }
 }
@@ -679,7 +687,9 @@ pub(crate) fn send_call(
         serde_json::from_value(client.get(&format!("/accounts/{}", key.account()))?)?;
     let tx = Transaction::signed(&status.chain_id, account.next_nonce, call, &key);
     let hash = client.submit(&tx)?;
-    println!("submitted {hash}");
+    if !args.quiet {
+        println!("submitted {hash}");
+    }
     if args.no_wait {
         return Ok(None);
     }
@@ -698,12 +708,50 @@ pub(crate) fn send_call(
                 receipt.error.clone().unwrap_or_default()
             )
         }
+        _ if args.quiet => {}
         _ => println!("committed in block {}", view.block_height.unwrap_or(0)),
     }
     Ok(Some(view))
 }
 
 fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {
+    let children = start_testnet(args, true)?;
+    println!(
+        "Testnet of {} validators running; Ctrl-C stops it.",
+        args.validators
+    );
+    wait_for_ctrl_c()?;
+    stop_children(children);
+    println!("Testnet stopped.");
+    Ok(())
+}
+
+/// Waits for Ctrl-C (or SIGTERM).
+pub(crate) fn wait_for_ctrl_c() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(shutdown_signal());
+    Ok(())
+}
+
+/// Stops node processes with SIGTERM and waits for them.
+pub(crate) fn stop_children(children: Vec<std::process::Child>) {
+    for child in &children {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+    }
+    for mut child in children {
+        let _ = child.wait();
+    }
+}
+
+/// Creates (once) and starts the validators of a local testnet; returns their processes.
+pub(crate) fn start_testnet(
+    args: &TestnetArgs,
+    verbose: bool,
+) -> anyhow::Result<Vec<std::process::Child>> {
     let dir = &args.dir;
     let spec_path = dir.join("chain-spec.json");
     let n = usize::from(args.validators);
@@ -747,27 +795,15 @@ fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {
             .spawn()
             .context("cannot start a validator")?;
         let config = NodeConfig::load(&Home(home).config())?;
-        println!(
-            "validator {i}: API http://{}  (pid {}, log {}/node-{i}.log)",
-            config.api_addr,
-            child.id(),
-            dir.display()
-        );
+        if verbose {
+            println!(
+                "validator {i}: API http://{}  (pid {}, log {}/node-{i}.log)",
+                config.api_addr,
+                child.id(),
+                dir.display()
+            );
+        }
         children.push(child);
     }
-    println!("Testnet of {n} validators running; Ctrl-C stops it.");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(shutdown_signal());
-    for child in &children {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-    }
-    for mut child in children {
-        let _ = child.wait();
-    }
-    println!("Testnet stopped.");
-    Ok(())
+    Ok(children)
 }

@@ -22,6 +22,12 @@ use utoipa_axum::routes;
 mod views;
 pub use views::*;
 
+mod business;
+pub use business::{
+    BackingView, BalanceView, HistoryItemView, HistoryView, MemberInfoView, RecordView, SearchHit,
+    VoucherView,
+};
+
 /// The largest request body accepted (a transaction in hex is twice its size).
 pub const MAX_BODY_BYTES: usize = 4 << 20;
 
@@ -241,6 +247,15 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_governance))
         .routes(routes!(get_contract))
         .routes(routes!(query_contract))
+        .routes(routes!(business::get_members))
+        .routes(routes!(business::get_member))
+        .routes(routes!(business::get_record))
+        .routes(routes!(business::get_voucher))
+        .routes(routes!(business::get_voucher_history))
+        .routes(routes!(business::get_voucher_lineage))
+        .routes(routes!(business::list_vouchers))
+        .routes(routes!(business::get_balance))
+        .routes(routes!(business::search))
         .routes(routes!(get_events))
         .routes(routes!(stream))
         .routes(routes!(get_metrics))

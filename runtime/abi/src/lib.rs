@@ -630,6 +630,61 @@ pub mod voucher {
         OfferWithdrawn,
     }
 
+    impl Action {
+        /// The entry in words, for people.
+        pub fn describe(&self) -> String {
+            match self {
+                Action::Issued { holder, amount } => {
+                    alloc::format!("issued {} to {holder}", format_amount(*amount))
+                }
+                Action::SplitInto(parts) => alloc::format!(
+                    "split into {}",
+                    parts
+                        .iter()
+                        .map(|p| alloc::format!("{p}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Action::SplitFrom(parent) => alloc::format!("split from {parent}"),
+                Action::Transferred { from, to } => {
+                    alloc::format!("transferred from {from} to {to}")
+                }
+                Action::Offered { financier, kind } => alloc::format!(
+                    "offered to {financier} for {}",
+                    match kind {
+                        FinanceKind::Pledge => "a pledge",
+                        FinanceKind::Factoring => "factoring",
+                    }
+                ),
+                Action::Pledged { pledgee, advance } => alloc::format!(
+                    "pledged to {pledgee} for an advance of {}",
+                    format_amount(*advance)
+                ),
+                Action::Released { pledgee, repaid } => {
+                    alloc::format!("released by {pledgee} (repaid {})", format_amount(*repaid))
+                }
+                Action::Factored {
+                    financier,
+                    price,
+                    recourse,
+                } => alloc::format!(
+                    "factored to {financier} for {}{}",
+                    format_amount(*price),
+                    if *recourse { " with recourse" } else { "" }
+                ),
+                Action::CancelConsent(who) => alloc::format!("{who} agreed to cancel"),
+                Action::Cancelled => "cancelled".into(),
+                Action::Paid { to, amount } => {
+                    alloc::format!("paid {} to {to}", format_amount(*amount))
+                }
+                Action::Overdue { unpaid } => {
+                    alloc::format!("overdue: {} unpaid", format_amount(*unpaid))
+                }
+                Action::OfferWithdrawn => "offer withdrawn".into(),
+            }
+        }
+    }
+
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct HistoryEntry {
         pub height: u64,

@@ -1,0 +1,598 @@
+//! `catena demo`: the supply-chain-finance story of DOMAIN.md, told step by step on a fresh local
+//! chain (a 4-validator testnet, or one dev node with `--single`), checking every outcome.
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use catena_abi::cash::Mint;
+use catena_abi::records::{Invoice, Kind, NewRecord};
+use catena_abi::voucher::{
+    Accept, FinanceKind, Offer, Price, SetCreditLine, Status, Terms, Transfer,
+};
+use catena_abi::{format_amount, names, parse_amount, Amount};
+use catena_node::now_ms;
+use catena_primitives::Hash;
+use clap::Args;
+use parity_scale_codec::{Decode, Encode};
+
+use crate::client::ApiClient;
+use crate::finance::{call, Finance};
+use crate::{Output, QueryArgs, SendArgs, TestnetArgs};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Run one dev node instead of a 4-validator testnet.
+    #[arg(long)]
+    single: bool,
+    /// Stop the chain at the end and exit with status 0 only if every step went as told.
+    #[arg(long)]
+    exit: bool,
+    /// Where the chain lives (default: a new directory under ~/.catena/demo).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// API port (of the first validator).
+    #[arg(long, default_value_t = 8545)]
+    api_port: u16,
+    /// p2p port of the first validator.
+    #[arg(long, default_value_t = 30333)]
+    p2p_port: u16,
+}
+
+const CORE: &str = "huaxia-motors";
+const TIER1: &str = "tier1-steel";
+const TIER2: &str = "tier2-parts";
+const TIER3: &str = "tier3-materials";
+const BANK: &str = "merchant-bank";
+const CARRIER: &str = "swift-logistics";
+
+fn yuan(text: &str) -> Amount {
+    parse_amount(text).expect("the story's amounts are well formed")
+}
+
+/// The story's narrator: sends the steps, checks their outcomes, counts what did not match.
+struct Story<'a> {
+    home: &'a Path,
+    api: String,
+    failures: Vec<String>,
+}
+
+impl Story<'_> {
+    fn query_args(&self) -> QueryArgs {
+        QueryArgs {
+            api: Some(self.api.clone()),
+            output: Output::Table,
+        }
+    }
+
+    fn finance(&self) -> Finance<'_> {
+        Finance::new(Some(self.home), &self.query_args())
+    }
+
+    fn send_as(&self, who: &str) -> SendArgs {
+        SendArgs {
+            as_name: Some(who.into()),
+            key: None,
+            no_wait: false,
+            quiet: true,
+            query: self.query_args(),
+        }
+    }
+
+    fn send(
+        &self,
+        who: &str,
+        contract: &str,
+        method: &str,
+        argument: impl Encode,
+    ) -> anyhow::Result<Vec<u8>> {
+        call(
+            Some(self.home),
+            &self.send_as(who),
+            contract,
+            method,
+            argument,
+        )
+    }
+
+    fn check(&mut self, ok: bool, told: &str) {
+        if ok {
+            println!("   ✓ {told}");
+        } else {
+            println!("   ✗ {told}: NOT as told");
+            self.failures.push(told.to_string());
+        }
+    }
+
+    /// A step that must succeed; its output.
+    fn step(
+        &mut self,
+        told: &str,
+        who: &str,
+        contract: &str,
+        method: &str,
+        argument: impl Encode,
+    ) -> Vec<u8> {
+        match self.send(who, contract, method, argument) {
+            Ok(output) => {
+                println!("   ✓ {told}");
+                output
+            }
+            Err(e) => {
+                println!("   ✗ {told}: {e:#}");
+                self.failures.push(told.to_string());
+                Vec::new()
+            }
+        }
+    }
+
+    /// A step the chain must refuse, with a reason containing `because`.
+    fn refused(
+        &mut self,
+        told: &str,
+        because: &str,
+        who: &str,
+        contract: &str,
+        method: &str,
+        argument: impl Encode,
+    ) {
+        match self.send(who, contract, method, argument) {
+            Ok(_) => self.check(false, told),
+            Err(e) => {
+                let reason = format!("{e:#}");
+                let reason = reason
+                    .rsplit("refused: ")
+                    .next()
+                    .unwrap_or(&reason)
+                    .to_string();
+                self.check(reason.contains(because), &format!("{told} — \"{reason}\""));
+            }
+        }
+    }
+
+    fn cash(&self, who: &str) -> Amount {
+        let finance = self.finance();
+        finance
+            .uscc(who)
+            .and_then(|u| finance.query(names::CASH, "balance", u))
+            .unwrap_or(Amount::MAX)
+    }
+
+    fn uscc(&self, who: &str) -> String {
+        self.finance().uscc(who).unwrap_or_default()
+    }
+
+    fn balances(&mut self, expected: &[(&str, &str)]) {
+        for (who, amount) in expected {
+            let held = self.cash(who);
+            self.check(
+                held == yuan(amount),
+                &format!("{who} holds {} (expected {amount})", format_amount(held)),
+            );
+        }
+    }
+
+    fn record(
+        &mut self,
+        told: &str,
+        who: &str,
+        kind: Kind,
+        amount: &str,
+        links: Vec<[u8; 32]>,
+        invoice: Option<Invoice>,
+    ) -> [u8; 32] {
+        let record = NewRecord {
+            kind,
+            // The demo's documents are their descriptions.
+            doc_hash: Hash::digest(told.as_bytes()).0,
+            parties: vec![self.uscc(TIER1), self.uscc(CORE)],
+            amount: yuan(amount),
+            currency: "CNY".into(),
+            date_ms: now_ms(),
+            links,
+            invoice,
+        };
+        let id = record.doc_hash;
+        self.step(told, who, names::RECORDS, "record", record);
+        id
+    }
+
+    fn invoice(&self, number: &str) -> Invoice {
+        Invoice {
+            code: "3100231130".into(),
+            number: number.into(),
+            seller: self.uscc(TIER1),
+            buyer: self.uscc(CORE),
+        }
+    }
+
+    /// Waits until voucher `id` has `status`, telling the wait.
+    fn wait_status(&mut self, id: u64, status: Status, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(v) = self.finance().voucher(id) {
+                if v.status == status {
+                    return true;
+                }
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+fn decode_id(output: &[u8]) -> u64 {
+    u64::decode(&mut &output[..]).unwrap_or(0)
+}
+
+/// Starts the chain; its processes and its first API URL.
+fn start(args: &DemoArgs, dir: &Path) -> anyhow::Result<(Vec<Child>, String)> {
+    if args.single {
+        let exe = std::env::current_exe().context("cannot find the catena binary")?;
+        let log = std::fs::File::create(dir.join("node.log")).context("cannot create the log")?;
+        let child = std::process::Command::new(exe)
+            .arg("dev")
+            .arg("--home")
+            .arg(dir)
+            .args(["--api-addr", &format!("127.0.0.1:{}", args.api_port)])
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("cannot start the dev node")?;
+        return Ok((vec![child], format!("http://127.0.0.1:{}", args.api_port)));
+    }
+    let testnet = TestnetArgs {
+        validators: 4,
+        dir: dir.to_path_buf(),
+        api_port: args.api_port,
+        p2p_port: args.p2p_port,
+        block_time_ms: Some(500),
+    };
+    let children = crate::start_testnet(&testnet, false)?;
+    Ok((children, format!("http://127.0.0.1:{}", args.api_port)))
+}
+
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(".catena")
+            .join("demo")
+            .join(now_ms().to_string()),
+    };
+    if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
+        bail!(
+            "{} is not empty: the demo starts a fresh chain; give another --dir",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (children, api) = start(&args, &dir)?;
+    let outcome = tell(&dir, &api);
+    let failures = match outcome {
+        Ok(failures) => failures,
+        Err(e) => {
+            crate::stop_children(children);
+            return Err(e);
+        }
+    };
+    if args.exit {
+        crate::stop_children(children);
+        if failures.is_empty() {
+            println!("\nEvery step went as told.");
+            return Ok(());
+        }
+        bail!(
+            "{} step(s) did not go as told: {}",
+            failures.len(),
+            failures.join("; ")
+        );
+    }
+    println!("\nThe chain keeps running (Ctrl-C stops it). Explore it:");
+    let home = dir.display();
+    println!("  API:        {api}   (GET /openapi.json describes every route)");
+    println!("  catena voucher tree 1 --home {home} --api {api}");
+    println!("  catena voucher history 3 --home {home} --api {api}");
+    println!("  catena query events --contract voucher --home {home} --api {api}");
+    println!("  curl -s {api}/members");
+    println!(
+        "  curl -sN '{api}/stream?contract={}'   (live voucher events)",
+        catena_primitives::system_contract_id(names::VOUCHER)
+    );
+    crate::wait_for_ctrl_c()?;
+    crate::stop_children(children);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        bail!("{} step(s) did not go as told", failures.len())
+    }
+}
+
+fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
+    let client = ApiClient::new(api);
+    let started = Instant::now();
+    while client.status().map(|s| s.height).unwrap_or(0) < 1 {
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!(
+                "the chain did not start within 120 s (logs in {})",
+                dir.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = client.status()?;
+    println!(
+        "Catena demo: chain '{}' with {} validator(s), API {api}, in {}\n",
+        status.chain_id,
+        status.validators,
+        dir.display()
+    );
+    let mut s = Story {
+        home: dir,
+        api: api.to_string(),
+        failures: Vec::new(),
+    };
+
+    println!("1. The consortium");
+    let members = s.finance().members()?;
+    for m in &members {
+        let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+        println!("   {:<36} {:<10} {}", m.name, roles.join(","), m.uscc);
+    }
+    s.check(
+        members.len() == 7,
+        "seven members: a core enterprise, three suppliers, a bank, a carrier, an auditor",
+    );
+
+    println!("\n2. The bank grants Huaxia Motors a credit line and holds its deposit");
+    let line = SetCreditLine {
+        issuer: s.uscc(CORE),
+        limit: yuan("5000000.00"),
+    };
+    s.step(
+        "credit line 5,000,000.00 for Huaxia Motors (授信)",
+        BANK,
+        names::VOUCHER,
+        "set_credit_line",
+        line,
+    );
+    let mint = Mint {
+        to: s.uscc(CORE),
+        amount: yuan("1000000.00"),
+    };
+    s.step(
+        "1,000,000.00 settlement cash minted for Huaxia Motors",
+        BANK,
+        names::CASH,
+        "mint",
+        mint,
+    );
+    let mint = Mint {
+        to: s.uscc(BANK),
+        amount: yuan("300000.00"),
+    };
+    s.step(
+        "300,000.00 of its own cash minted by the bank, for lending",
+        BANK,
+        names::CASH,
+        "mint",
+        mint,
+    );
+
+    println!("\n3. A trade is recorded across the flows (四流合一)");
+    let contract = s.record(
+        "purchase contract HX-2026-001 (商流)",
+        TIER1,
+        Kind::Contract,
+        "1000000.00",
+        vec![],
+        None,
+    );
+    let delivery = s.record(
+        "delivery receipt, recorded by the carrier (物流)",
+        CARRIER,
+        Kind::DeliveryReceipt,
+        "1000000.00",
+        vec![contract],
+        None,
+    );
+    let invoice = s.invoice("00000001");
+    let invoice = s.record(
+        "VAT invoice 3100231130 00000001, 1,000,000.00 (信息流)",
+        TIER1,
+        Kind::Invoice,
+        "1000000.00",
+        vec![contract, delivery],
+        Some(invoice),
+    );
+
+    println!("\n4. Tier-1 asks Huaxia Motors to confirm the payable; Huaxia confirms (确权)");
+    let maturity = now_ms() + 45_000;
+    let terms = Terms {
+        counterparty: s.uscc(CORE),
+        amount: yuan("1000000.00"),
+        currency: "CNY".into(),
+        maturity_ms: maturity,
+        invoices: vec![invoice],
+        records: vec![contract, delivery],
+    };
+    let request = decode_id(&s.step(
+        "Tier-1 requests confirmation of 1,000,000.00, due in 45 s",
+        TIER1,
+        names::VOUCHER,
+        "request",
+        terms,
+    ));
+    let voucher = decode_id(&s.step(
+        &format!("Huaxia Motors confirms request {request}: voucher issued to Tier-1"),
+        CORE,
+        names::VOUCHER,
+        "confirm",
+        request,
+    ));
+
+    println!("\n5. The voucher is split and travels up the chain (拆分/流转)");
+    let (t2, t3) = (s.uscc(TIER2), s.uscc(TIER3));
+    let transfer = |to: &str, voucher: u64, amount: &str| Transfer {
+        voucher,
+        to: to.to_string(),
+        amount: Some(yuan(amount)),
+    };
+    let to_t2 = decode_id(&s.step(
+        "Tier-1 pays Tier-2 with 600,000.00 of it",
+        TIER1,
+        names::VOUCHER,
+        "transfer",
+        transfer(&t2, voucher, "600000.00"),
+    ));
+    let to_t3 = decode_id(&s.step(
+        "Tier-2 pays Tier-3 with 200,000.00 of that",
+        TIER2,
+        names::VOUCHER,
+        "transfer",
+        transfer(&t3, to_t2, "200000.00"),
+    ));
+    let kept = s
+        .finance()
+        .voucher(to_t2)
+        .map(|v| v.children.get(1).copied().unwrap_or(0))
+        .unwrap_or(0);
+    let path: Vec<String> = s
+        .finance()
+        .query(names::VOUCHER, "path", to_t3)
+        .unwrap_or_default();
+    s.check(
+        path.len() == 3,
+        &format!("voucher {to_t3} went Tier-1 → Tier-2 → Tier-3"),
+    );
+
+    println!("\n6. Tier-2 pledges its 400,000.00 part to the bank for an advance (质押融资)");
+    let offer = Offer {
+        voucher: kept,
+        financier: s.uscc(BANK),
+        kind: FinanceKind::Pledge,
+        min_price: yuan("300000.00"),
+    };
+    s.step(
+        &format!("Tier-2 offers voucher {kept} in pledge, for at least 300,000.00"),
+        TIER2,
+        names::VOUCHER,
+        "offer",
+        offer,
+    );
+    let accept = Accept {
+        voucher: kept,
+        price: Price::Amount(yuan("300000.00")),
+        recourse: false,
+    };
+    s.step(
+        "the bank accepts and advances 300,000.00 in the same transaction",
+        BANK,
+        names::VOUCHER,
+        "accept",
+        accept,
+    );
+    s.balances(&[(TIER2, "300000.00")]);
+    let moved = Transfer {
+        voucher: kept,
+        to: s.uscc(TIER3),
+        amount: None,
+    };
+    s.refused(
+        "a pledged voucher cannot move",
+        "is pledged",
+        TIER2,
+        names::VOUCHER,
+        "transfer",
+        moved,
+    );
+
+    println!("\n7. A second financing of the same invoice is refused (重复融资)");
+    let again = Terms {
+        counterparty: s.uscc(TIER1),
+        amount: yuan("1.00"),
+        currency: "CNY".into(),
+        maturity_ms: maturity,
+        invoices: vec![invoice],
+        records: vec![],
+    };
+    s.refused(
+        "a second voucher on invoice 00000001",
+        "double financing",
+        CORE,
+        names::VOUCHER,
+        "issue",
+        again,
+    );
+
+    println!(
+        "\n8. Maturity: every part is paid by the chain itself, no transaction asking (到期清算)"
+    );
+    let wait = Duration::from_millis(maturity.saturating_sub(now_ms()) + 30_000);
+    println!(
+        "   … waiting for maturity ({} s)",
+        maturity.saturating_sub(now_ms()) / 1000
+    );
+    let settled = [to_t3, kept]
+        .iter()
+        .all(|id| s.wait_status(*id, Status::Settled, wait));
+    s.check(settled, "every live part settled at maturity");
+    s.balances(&[
+        (CORE, "0.00"),
+        (TIER1, "400000.00"),
+        (TIER2, "300000.00"),
+        (TIER3, "200000.00"),
+        (BANK, "400000.00"),
+    ]);
+
+    println!("\n9. An issuer without cash: the voucher goes overdue, and is paid when cash arrives (逾期)");
+    let invoice2 = s.invoice("00000002");
+    let invoice2 = s.record(
+        "VAT invoice 3100231130 00000002, 500,000.00",
+        TIER1,
+        Kind::Invoice,
+        "500000.00",
+        vec![contract],
+        Some(invoice2),
+    );
+    let terms = Terms {
+        counterparty: s.uscc(TIER1),
+        amount: yuan("500000.00"),
+        currency: "CNY".into(),
+        maturity_ms: now_ms() + 10_000,
+        invoices: vec![invoice2],
+        records: vec![],
+    };
+    let second = decode_id(&s.step(
+        "Huaxia Motors issues 500,000.00 to Tier-1 directly, due in 10 s",
+        CORE,
+        names::VOUCHER,
+        "issue",
+        terms,
+    ));
+    let overdue = s.wait_status(second, Status::Overdue, Duration::from_secs(60));
+    s.check(
+        overdue,
+        &format!("voucher {second} is overdue: Huaxia Motors has no cash left"),
+    );
+    let mint = Mint {
+        to: s.uscc(CORE),
+        amount: yuan("500000.00"),
+    };
+    s.step(
+        "the bank credits Huaxia Motors 500,000.00",
+        BANK,
+        names::CASH,
+        "mint",
+        mint,
+    );
+    let paid = s.wait_status(second, Status::Settled, Duration::from_secs(60));
+    s.check(paid, "the overdue voucher is paid in the next block");
+    s.balances(&[(TIER1, "900000.00"), (CORE, "0.00")]);
+    Ok(s.failures)
+}

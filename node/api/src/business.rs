@@ -1,0 +1,470 @@
+//! Routes for integrators and the explorer over the system contracts: members, records,
+//! vouchers (with history and lineage), cash balances, and search. Each answers in JSON with
+//! amounts as decimal strings, from a read-only call of the contract on the latest state.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use catena_abi::records::Record;
+use catena_abi::registry::MemberRecord;
+use catena_abi::voucher::{HistoryEntry, Voucher, VoucherId};
+use catena_abi::{format_amount, names, Amount, Uscc};
+use catena_primitives::{system_contract_id, AccountId, Hash};
+use parity_scale_codec::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::{blocking, segment, ApiError, ApiResult, BlockId, Chain, ChainApi};
+
+/// A voucher or a part of one, as integrators see it.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct VoucherView {
+    pub id: u64,
+    /// The original voucher this part descends from (itself for an original).
+    pub root: u64,
+    pub parent: Option<u64>,
+    pub children: Vec<u64>,
+    pub issuer: String,
+    pub holder: String,
+    /// Face amount, decimal.
+    pub amount: String,
+    /// Paid by settlement so far, decimal.
+    pub paid: String,
+    pub currency: String,
+    /// active, pledged, split, settled, cancelled, overdue.
+    pub status: String,
+    pub issued_ms: u64,
+    pub maturity_ms: u64,
+    pub pledgee: Option<String>,
+    pub advance: Option<String>,
+    pub factor: Option<String>,
+    pub recourse_to: Option<String>,
+    /// Invoices backing the original, with how much each backs.
+    pub backing: Vec<BackingView>,
+    pub records: Vec<String>,
+    pub transferred: bool,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct BackingView {
+    pub invoice: String,
+    pub amount: String,
+}
+
+impl From<&Voucher> for VoucherView {
+    fn from(v: &Voucher) -> VoucherView {
+        VoucherView {
+            id: v.id,
+            root: v.root,
+            parent: v.parent,
+            children: v.children.clone(),
+            issuer: v.issuer.clone(),
+            holder: v.holder.clone(),
+            amount: format_amount(v.amount),
+            paid: format_amount(v.paid),
+            currency: v.currency.clone(),
+            status: v.status.as_str().into(),
+            issued_ms: v.issued_ms,
+            maturity_ms: v.maturity_ms,
+            pledgee: v.pledge.as_ref().map(|p| p.pledgee.clone()),
+            advance: v.pledge.as_ref().map(|p| format_amount(p.advance)),
+            factor: v.factoring.as_ref().map(|f| f.financier.clone()),
+            recourse_to: v.factoring.as_ref().and_then(|f| f.recourse_to.clone()),
+            backing: v
+                .backing
+                .iter()
+                .map(|b| BackingView {
+                    invoice: Hash(b.invoice).to_string(),
+                    amount: format_amount(b.amount),
+                })
+                .collect(),
+            records: v.records.iter().map(|r| Hash(*r).to_string()).collect(),
+            transferred: v.transferred,
+        }
+    }
+}
+
+/// What happened to a voucher, and its holders from the first.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct HistoryView {
+    pub voucher: u64,
+    pub path: Vec<String>,
+    pub history: Vec<HistoryItemView>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct HistoryItemView {
+    pub height: u64,
+    pub time_ms: u64,
+    /// The change in words.
+    pub action: String,
+}
+
+impl From<&HistoryEntry> for HistoryItemView {
+    fn from(h: &HistoryEntry) -> HistoryItemView {
+        HistoryItemView {
+            height: h.height,
+            time_ms: h.time_ms,
+            action: h.action.describe(),
+        }
+    }
+}
+
+/// A member organisation.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct MemberInfoView {
+    pub name: String,
+    pub uscc: String,
+    pub roles: Vec<String>,
+    pub accounts: Vec<String>,
+}
+
+impl From<&MemberRecord> for MemberInfoView {
+    fn from(m: &MemberRecord) -> MemberInfoView {
+        MemberInfoView {
+            name: m.name.clone(),
+            uscc: m.uscc.clone(),
+            roles: m.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            accounts: m
+                .accounts
+                .iter()
+                .map(|a| AccountId(*a).to_string())
+                .collect(),
+        }
+    }
+}
+
+/// A recorded document.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct RecordView {
+    pub id: String,
+    pub kind: String,
+    pub recorder: String,
+    pub recorder_account: String,
+    pub parties: Vec<String>,
+    pub amount: String,
+    pub currency: String,
+    pub date_ms: u64,
+    pub links: Vec<String>,
+    pub invoice_code: Option<String>,
+    pub invoice_number: Option<String>,
+    pub seller: Option<String>,
+    pub buyer: Option<String>,
+    pub height: u64,
+    pub time_ms: u64,
+}
+
+impl From<&Record> for RecordView {
+    fn from(r: &Record) -> RecordView {
+        RecordView {
+            id: Hash(r.id).to_string(),
+            kind: r.kind.as_str().into(),
+            recorder: r.recorder.clone(),
+            recorder_account: AccountId(r.recorder_account).to_string(),
+            parties: r.parties.clone(),
+            amount: format_amount(r.amount),
+            currency: r.currency.clone(),
+            date_ms: r.date_ms,
+            links: r.links.iter().map(|l| Hash(*l).to_string()).collect(),
+            invoice_code: r.invoice.as_ref().map(|i| i.code.clone()),
+            invoice_number: r.invoice.as_ref().map(|i| i.number.clone()),
+            seller: r.invoice.as_ref().map(|i| i.seller.clone()),
+            buyer: r.invoice.as_ref().map(|i| i.buyer.clone()),
+            height: r.height,
+            time_ms: r.time_ms,
+        }
+    }
+}
+
+/// A member's settlement cash.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct BalanceView {
+    pub member: String,
+    pub balance: String,
+}
+
+/// What a search term names.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// block, transaction, account, member, voucher.
+    pub kind: String,
+    pub id: String,
+    /// Where to read it.
+    pub path: String,
+}
+
+#[derive(Deserialize, IntoParams, Debug)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VoucherListQuery {
+    /// The live vouchers this member (USCC) holds.
+    pub holder: Option<String>,
+    /// The original vouchers this member (USCC) issued.
+    pub issuer: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams, Debug)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    /// A block height or hash, a transaction hash, an account, a USCC, or a voucher id.
+    pub q: String,
+}
+
+/// Calls a system contract read-only and decodes its SCALE output.
+fn call<T: Decode>(
+    chain: &dyn ChainApi,
+    contract: &str,
+    method: &str,
+    argument: impl Encode,
+) -> Result<T, ApiError> {
+    let output = chain.query(
+        system_contract_id(contract),
+        method.into(),
+        argument.encode(),
+    )?;
+    T::decode(&mut &output[..]).map_err(|e| {
+        ApiError::internal(format!(
+            "the {contract} contract's answer to {method} does not decode: {e}"
+        ))
+    })
+}
+
+fn voucher_id(id: Result<Path<String>, PathRejection>) -> Result<VoucherId, ApiError> {
+    let id = segment(id)?;
+    id.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_voucher",
+            format!("'{id}' is not a voucher id (a number)"),
+        )
+    })
+}
+
+fn uscc_of(text: String) -> Result<Uscc, ApiError> {
+    catena_abi::uscc::validate(&text)
+        .map(|()| text.clone())
+        .map_err(|e| ApiError::bad_request("invalid_member", format!("USCC '{text}': {e}")))
+}
+
+fn load_voucher(chain: &dyn ChainApi, id: VoucherId) -> Result<Voucher, ApiError> {
+    call::<Option<Voucher>>(chain, names::VOUCHER, "get", id)?
+        .ok_or_else(|| ApiError::not_found(format!("there is no voucher {id}")))
+}
+
+/// Every member of the consortium, with roles and accounts.
+#[utoipa::path(get, path = "/members", tag = "business",
+    responses((status = 200, body = Vec<MemberInfoView>)))]
+pub(crate) async fn get_members(State(chain): Chain) -> ApiResult<Vec<MemberInfoView>> {
+    blocking(move || {
+        let members: Vec<MemberRecord> = call(chain.as_ref(), names::REGISTRY, "members", ())?;
+        Ok(Json(members.iter().map(MemberInfoView::from).collect()))
+    })
+    .await
+}
+
+/// A member by USCC.
+#[utoipa::path(get, path = "/members/{uscc}", tag = "business",
+    params(("uscc" = String, Path, description = "the member's unified social credit code")),
+    responses((status = 200, body = MemberInfoView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn get_member(
+    State(chain): Chain,
+    uscc: Result<Path<String>, PathRejection>,
+) -> ApiResult<MemberInfoView> {
+    let uscc = uscc_of(segment(uscc)?)?;
+    blocking(move || {
+        let member: Option<MemberRecord> =
+            call(chain.as_ref(), names::REGISTRY, "member", uscc.clone())?;
+        member
+            .map(|m| Json(MemberInfoView::from(&m)))
+            .ok_or_else(|| ApiError::not_found(format!("{uscc} is not a member")))
+    })
+    .await
+}
+
+/// A recorded document by its SHA-256.
+#[utoipa::path(get, path = "/records/{hash}", tag = "business",
+    params(("hash" = String, Path, description = "the document's SHA-256, 0x + 64 hex digits")),
+    responses((status = 200, body = RecordView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn get_record(
+    State(chain): Chain,
+    hash: Result<Path<String>, PathRejection>,
+) -> ApiResult<RecordView> {
+    let text = segment(hash)?;
+    let hash: Hash = text.parse().map_err(|e| {
+        ApiError::bad_request("invalid_hash", format!("'{text}' is not a hash: {e}"))
+    })?;
+    blocking(move || {
+        let record: Option<Record> = call(chain.as_ref(), names::RECORDS, "get", hash.0)?;
+        record
+            .map(|r| Json(RecordView::from(&r)))
+            .ok_or_else(|| ApiError::not_found(format!("document {hash} is not recorded")))
+    })
+    .await
+}
+
+/// A voucher or part by id.
+#[utoipa::path(get, path = "/vouchers/{id}", tag = "business",
+    params(("id" = u64, Path, description = "the voucher id")),
+    responses((status = 200, body = VoucherView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn get_voucher(
+    State(chain): Chain,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<VoucherView> {
+    let id = voucher_id(id)?;
+    blocking(move || Ok(Json(VoucherView::from(&load_voucher(chain.as_ref(), id)?)))).await
+}
+
+/// A voucher's history and its holders from the first.
+#[utoipa::path(get, path = "/vouchers/{id}/history", tag = "business",
+    params(("id" = u64, Path, description = "the voucher id")),
+    responses((status = 200, body = HistoryView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn get_voucher_history(
+    State(chain): Chain,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<HistoryView> {
+    let id = voucher_id(id)?;
+    blocking(move || {
+        load_voucher(chain.as_ref(), id)?;
+        let history: Vec<HistoryEntry> = call(chain.as_ref(), names::VOUCHER, "history", id)?;
+        let path: Vec<Uscc> = call(chain.as_ref(), names::VOUCHER, "path", id)?;
+        Ok(Json(HistoryView {
+            voucher: id,
+            path,
+            history: history.iter().map(HistoryItemView::from).collect(),
+        }))
+    })
+    .await
+}
+
+/// The whole tree of parts the voucher belongs to, parents before children.
+#[utoipa::path(get, path = "/vouchers/{id}/lineage", tag = "business",
+    params(("id" = u64, Path, description = "the voucher id")),
+    responses((status = 200, body = Vec<VoucherView>), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+pub(crate) async fn get_voucher_lineage(
+    State(chain): Chain,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult<Vec<VoucherView>> {
+    let id = voucher_id(id)?;
+    blocking(move || {
+        load_voucher(chain.as_ref(), id)?;
+        let tree: Vec<Voucher> = call(chain.as_ref(), names::VOUCHER, "lineage", id)?;
+        Ok(Json(tree.iter().map(VoucherView::from).collect()))
+    })
+    .await
+}
+
+/// The live vouchers a member holds, or the originals it issued.
+#[utoipa::path(get, path = "/vouchers", tag = "business",
+    params(VoucherListQuery),
+    responses((status = 200, body = Vec<VoucherView>), (status = 400, body = crate::ErrorBody)))]
+pub(crate) async fn list_vouchers(
+    State(chain): Chain,
+    query: Result<Query<VoucherListQuery>, QueryRejection>,
+) -> ApiResult<Vec<VoucherView>> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let (method, member) = match (query.holder, query.issuer) {
+        (Some(holder), None) => ("held_by", uscc_of(holder)?),
+        (None, Some(issuer)) => ("issued_by", uscc_of(issuer)?),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "give exactly one of holder and issuer",
+            ))
+        }
+    };
+    blocking(move || {
+        let ids: Vec<VoucherId> = call(chain.as_ref(), names::VOUCHER, method, member)?;
+        let vouchers = ids
+            .into_iter()
+            .map(|id| load_voucher(chain.as_ref(), id).map(|v| VoucherView::from(&v)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Json(vouchers))
+    })
+    .await
+}
+
+/// A member's settlement cash balance.
+#[utoipa::path(get, path = "/cash/{uscc}", tag = "business",
+    params(("uscc" = String, Path, description = "the member's unified social credit code")),
+    responses((status = 200, body = BalanceView), (status = 400, body = crate::ErrorBody)))]
+pub(crate) async fn get_balance(
+    State(chain): Chain,
+    uscc: Result<Path<String>, PathRejection>,
+) -> ApiResult<BalanceView> {
+    let uscc = uscc_of(segment(uscc)?)?;
+    blocking(move || {
+        let balance: Amount = call(chain.as_ref(), names::CASH, "balance", uscc.clone())?;
+        Ok(Json(BalanceView {
+            member: uscc,
+            balance: format_amount(balance),
+        }))
+    })
+    .await
+}
+
+/// What a term names: a block (height or hash), a transaction, an account, a member (USCC) or a
+/// voucher id. A number can be both a height and a voucher id; both are listed.
+#[utoipa::path(get, path = "/search", tag = "business",
+    params(SearchQuery),
+    responses((status = 200, body = Vec<SearchHit>), (status = 400, body = crate::ErrorBody)))]
+pub(crate) async fn search(
+    State(chain): Chain,
+    query: Result<Query<SearchQuery>, QueryRejection>,
+) -> ApiResult<Vec<SearchHit>> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let term = query.q.trim().to_string();
+    if term.is_empty() || term.len() > 100 {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q is 1 to 100 characters",
+        ));
+    }
+    blocking(move || Ok(Json(find(chain, &term)?))).await
+}
+
+fn find(chain: Arc<dyn ChainApi>, term: &str) -> Result<Vec<SearchHit>, ApiError> {
+    let hit = |kind: &str, id: String, path: String| SearchHit {
+        kind: kind.into(),
+        id,
+        path,
+    };
+    let mut hits = Vec::new();
+    if let Ok(number) = term.parse::<u64>() {
+        if chain.block(BlockId::Height(number))?.is_some() {
+            hits.push(hit("block", term.into(), format!("/blocks/{number}")));
+        }
+        if call::<Option<Voucher>>(chain.as_ref(), names::VOUCHER, "get", number)?.is_some() {
+            hits.push(hit("voucher", term.into(), format!("/vouchers/{number}")));
+        }
+    }
+    if let Ok(hash) = term.parse::<Hash>() {
+        if chain.block(BlockId::Hash(hash))?.is_some() {
+            hits.push(hit("block", hash.to_string(), format!("/blocks/{hash}")));
+        }
+        if chain.transaction(hash)?.is_some() {
+            hits.push(hit(
+                "transaction",
+                hash.to_string(),
+                format!("/transactions/{hash}"),
+            ));
+        }
+        let account = AccountId(hash.0);
+        if chain.account(account)?.member.is_some() {
+            hits.push(hit(
+                "account",
+                account.to_string(),
+                format!("/accounts/{account}"),
+            ));
+        }
+    }
+    if catena_abi::uscc::validate(term).is_ok() {
+        let member: Option<MemberRecord> =
+            call(chain.as_ref(), names::REGISTRY, "member", term.to_string())?;
+        if member.is_some() {
+            hits.push(hit("member", term.into(), format!("/members/{term}")));
+        }
+    }
+    Ok(hits)
+}

@@ -1,0 +1,79 @@
+//! The signing example of docs/integrators.md, reproduced byte for byte: if this fails, either
+//! the document or the wire format changed, and integrators in other languages must know.
+
+use catena_abi::voucher::Transfer;
+use catena_primitives::{system_contract_id, Call, SecretKey, Transaction, UnsignedTransaction};
+use parity_scale_codec::Encode;
+
+/// The contents of the fenced block whose info string is `text NAME` in the document.
+fn block(doc: &str, name: &str) -> String {
+    let fence = format!("```text {name}\n");
+    let start = doc
+        .find(&fence)
+        .unwrap_or_else(|| panic!("docs/integrators.md has no block '{name}'"))
+        + fence.len();
+    let end = start + doc[start..].find("```").expect("a closing fence");
+    doc[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+/// The example: a fixed test key transferring 600,000.00 of
+/// voucher 1 to Tier-2 Precision Parts on chain `catena-local`, as its fourth transaction.
+fn example() -> (UnsignedTransaction, SecretKey) {
+    let key = SecretKey::from_seed([1u8; 32]);
+    let input = Transfer {
+        voucher: 1,
+        to: "91330200MA2AB00036".into(),
+        amount: Some(60_000_000),
+    };
+    let unsigned = UnsignedTransaction {
+        chain_id: "catena-local".into(),
+        nonce: 3,
+        signer: key.account(),
+        call: Call::CallContract {
+            contract: system_contract_id("voucher"),
+            method: "transfer".into(),
+            input: input.encode(),
+        },
+    };
+    (unsigned, key)
+}
+
+#[test]
+fn the_documented_transaction_is_reproduced_byte_for_byte() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/integrators.md"
+    ))
+    .expect("docs/integrators.md");
+    let (unsigned, key) = example();
+    let input = match &unsigned.call {
+        Call::CallContract { input, .. } => input.clone(),
+        _ => unreachable!("the example is a contract call"),
+    };
+    let signing = unsigned.signing_bytes();
+    let tx: Transaction = unsigned.sign(&key);
+    let computed = [
+        ("account", hex::encode(key.account().0)),
+        ("contract", hex::encode(system_contract_id("voucher").0)),
+        ("input", hex::encode(&input)),
+        ("signing-bytes", hex::encode(&signing)),
+        ("signature", hex::encode(tx.signature.0)),
+        ("transaction", hex::encode(tx.encode())),
+        ("hash", tx.hash().to_string()),
+    ];
+    for (name, value) in computed {
+        if std::env::var_os("PRINT_EXAMPLE").is_some() {
+            println!("{name}: {value}");
+            continue;
+        }
+        assert_eq!(
+            block(&doc, name),
+            value,
+            "block '{name}' of docs/integrators.md"
+        );
+    }
+    assert!(tx.check_stateless("catena-local", 64 << 10).is_ok());
+}
