@@ -1,24 +1,93 @@
 //! `catena demo --exit` tells the whole story on a fresh 4-validator testnet and exits 0 only if
-//! every step went as told.
+//! every step went as told; a subscriber to the event stream receives every voucher event of
+//! the story, in order, exactly once.
 
 mod common;
 
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use catena_primitives::system_contract_id;
+
+/// The voucher contract's events of the story, in chain order.
+const STORY: [&str; 15] = [
+    "credit_line",
+    "requested",
+    "issued",
+    "split",       // Tier-1 pays 600,000.00 of voucher 1 to Tier-2 ...
+    "transferred", // ... as part 2
+    "split",       // Tier-2 pays 200,000.00 of part 2 to Tier-3 ...
+    "transferred", // ... as part 4
+    "offered",
+    "pledged",
+    "settled", // at maturity, in part order: Tier-1's 400,000.00 (3), Tier-3's (4), the pledged (5)
+    "settled",
+    "settled",
+    "issued", // the second voucher, to an issuer without cash
+    "overdue",
+    "settled",
+];
+
 #[test]
-fn the_demo_runs_to_the_end() {
+fn the_demo_runs_to_the_end_and_streams_every_event_once() {
     let dir = common::test_dir();
     let chain = dir.path().join("demo");
     let api_port = common::free_ports(4);
     let p2p_port = common::free_ports(4);
-    let out = common::catena(&[
-        "demo",
-        "--exit",
-        "--dir",
-        chain.to_str().expect("utf-8"),
-        "--api-port",
-        &api_port.to_string(),
-        "--p2p-port",
-        &p2p_port.to_string(),
-    ]);
+    let child = Command::new(common::BIN)
+        .args(["demo", "--exit", "--dir"])
+        .arg(&chain)
+        .args([
+            "--api-port",
+            &api_port.to_string(),
+            "--p2p-port",
+            &p2p_port.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the demo");
+
+    // Subscribe as soon as the first validator answers; the stream replays from height 0.
+    let api = format!("http://127.0.0.1:{api_port}");
+    let status = format!("{api}/status");
+    common::wait_for(
+        "the demo's chain to start",
+        Duration::from_secs(120),
+        || common::get_status_ok(&status).then_some(()),
+    );
+    let topics = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let sink = topics.clone();
+    let url = format!(
+        "{api}/stream?from_height=0&contract={}",
+        system_contract_id("voucher")
+    );
+    std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+        let Ok(response) = agent.get(&url).call() else {
+            return;
+        };
+        let reader = std::io::BufReader::new(response.into_body().into_reader());
+        let (mut kind, mut id) = (String::new(), String::new());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if let Some(k) = line.strip_prefix("event: ") {
+                kind = k.into();
+            } else if let Some(i) = line.strip_prefix("id: ") {
+                id = i.into();
+            } else if let Some(data) = line.strip_prefix("data: ") {
+                if kind == "contract_event" {
+                    let event: serde_json::Value = serde_json::from_str(data).expect("JSON");
+                    let topic = event["topic"].as_str().expect("a topic").to_string();
+                    sink.lock().expect("lock").push((id.clone(), topic));
+                }
+            }
+        }
+    });
+
+    let out = child.wait_with_output().expect("the demo ends");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -36,6 +105,15 @@ fn the_demo_runs_to_the_end() {
         stdout.contains("merchant-bank holds 400000.00 (expected 400000.00)"),
         "{stdout}"
     );
+
+    let received = topics.lock().expect("lock").clone();
+    let ids: Vec<&String> = received.iter().map(|(id, _)| id).collect();
+    let mut unique = ids.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "an event came twice: {received:?}");
+    let names: Vec<&str> = received.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(names, STORY, "the stream's voucher events, in order");
+
     // A non-empty directory is refused rather than mixed with a new chain.
     let again = common::catena(&["demo", "--exit", "--dir", chain.to_str().expect("utf-8")]);
     assert!(!again.status.success());

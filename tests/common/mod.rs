@@ -81,6 +81,14 @@ pub fn get_text(url: &str) -> String {
         .expect("text body")
 }
 
+/// Whether `url` answers 200.
+pub fn get_status_ok(url: &str) -> bool {
+    agent()
+        .get(url)
+        .call()
+        .is_ok_and(|r| r.status().as_u16() == 200)
+}
+
 /// An HTTP response: status and JSON body.
 pub struct Reply {
     pub status: u16,

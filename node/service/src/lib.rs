@@ -312,9 +312,19 @@ pub async fn run(
         task.abort();
     }
     let _ = stop_api.send(());
-    let _ = server.await;
+    // Requests in flight get a moment to finish; open event streams never do, so they are cut.
+    let mut server = server;
+    if tokio::time::timeout(API_SHUTDOWN_GRACE, &mut server)
+        .await
+        .is_err()
+    {
+        server.abort();
+    }
     outcome
 }
+
+/// How long the API may take to finish its requests at shutdown.
+const API_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Opens the validator's vote log, refusing to start without it once the chain has blocks
 /// (unless explicitly allowed): a validator that forgot its votes could equivocate.
