@@ -23,6 +23,7 @@ mod views;
 pub use views::*;
 
 mod business;
+pub mod reference;
 pub use business::{
     BackingView, BalanceView, HistoryItemView, HistoryView, MemberInfoView, RecordView, SearchHit,
     VoucherView,

@@ -270,3 +270,19 @@ async fn serves_status_and_openapi_covering_every_route() {
         }
     }
 }
+
+/// docs/api-reference.md is the OpenAPI document rendered; it must not go stale.
+#[test]
+fn the_api_reference_is_up_to_date() {
+    let doc = serde_json::to_value(crate::openapi()).expect("the document serialises");
+    let rendered = crate::reference::markdown(&doc);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api-reference.md");
+    if std::env::var_os("UPDATE_API_REFERENCE").is_some() {
+        std::fs::write(path, &rendered).expect("write docs/api-reference.md");
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "docs/api-reference.md is stale: run UPDATE_API_REFERENCE=1 cargo test -p catena-api"
+    );
+}
