@@ -476,6 +476,33 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         Some(404)
     );
 
+    // Blocks and their transactions, a page at a time.
+    let page = story.node.get_ok("/blocks?limit=5");
+    let heights: Vec<u64> = page
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .map(|b| b["height"].as_u64().expect("height"))
+        .collect();
+    assert_eq!(heights.len(), 5);
+    assert!(
+        heights.windows(2).all(|w| w[1] + 1 == w[0]),
+        "newest first: {heights:?}"
+    );
+    let next = story
+        .node
+        .get_ok(&format!("/blocks?before={}&limit=5", heights[4]));
+    assert_eq!(next[0]["height"].as_u64(), Some(heights[4] - 1));
+    let with_txs = (1..=heights[0])
+        .map(|h| story.node.get_ok(&format!("/blocks/{h}")))
+        .find(|b| b["transactions"].as_array().is_some_and(|t| !t.is_empty()))
+        .expect("a block with transactions");
+    let listed = story
+        .node
+        .get_ok(&format!("/blocks/{}/transactions", with_txs["height"]));
+    assert_eq!(listed[0]["hash"], with_txs["transactions"][0]);
+    assert_eq!(listed[0]["status"], "committed");
+
     // The subscriber got every voucher event, in order, exactly once: the same as the index.
     let mut indexed = Vec::new();
     let mut after: Option<String> = None;
