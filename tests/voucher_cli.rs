@@ -572,6 +572,62 @@ fn every_user_command_on_a_testnet() {
     let line = reader.json(&["voucher", "credit-line", "huaxia-motors"]);
     assert_eq!(line["outstanding"], "1000000.00");
 
+    // Membership governance: three of the four governing members admit a new supplier.
+    let uscc = catena_abi::uscc::with_check("91320500MA1XY0009");
+    let account = format!("0x{}", "07".repeat(32));
+    let error = cli.refused(&[
+        "member",
+        "propose",
+        "add",
+        "--name",
+        "Tier-4 Castings Co., Ltd.",
+        "--uscc",
+        &uscc,
+        "--role",
+        "supplier",
+        "--account",
+        &account,
+        "--as",
+        "tier2-parts",
+    ]);
+    assert!(error.contains("does not govern membership"), "{error}");
+    let proposed = cli.ok(&[
+        "member",
+        "propose",
+        "add",
+        "--name",
+        "Tier-4 Castings Co., Ltd.",
+        "--uscc",
+        &uscc,
+        "--role",
+        "supplier",
+        "--account",
+        &account,
+        "--as",
+        "huaxia-motors",
+    ]);
+    let id = proposed
+        .lines()
+        .find_map(|l| l.strip_prefix("membership proposal "))
+        .and_then(|r| r.split(':').next())
+        .unwrap_or_else(|| panic!("no proposal id in {proposed}"))
+        .to_string();
+    assert!(cli
+        .ok(&["member", "approve", &id, "--as", "merchant-bank"])
+        .contains("waiting"));
+    assert!(cli
+        .ok(&["member", "approve", &id, "--as", "swift-logistics"])
+        .contains("applied"));
+    assert_eq!(
+        reader.json(&["member", "show", &uscc])["roles"][0],
+        "supplier"
+    );
+    assert!(reader
+        .ok(&["member", "proposal", &id])
+        .contains("applied at height"));
+    let error = cli.refused(&["member", "approve", &id, "--as", "tier1-steel"]);
+    assert!(error.contains("already applied"), "{error}");
+
     // Maturity: paid by the chain itself, as the CLI shows.
     let settled = wait_for(
         "the parts to be settled at maturity",

@@ -34,6 +34,164 @@ pub enum MemberCommand {
         #[command(flatten)]
         query: QueryArgs,
     },
+    /// A governing member proposes a change of membership (it counts as its approval).
+    #[command(subcommand)]
+    Propose(ProposeCommand),
+    /// A governing member approves a membership proposal; at the threshold it applies.
+    Approve {
+        proposal: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// A membership proposal: the change, who approved, whether it is applied.
+    Proposal {
+        proposal: u64,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProposeCommand {
+    /// Admit a new member.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        uscc: String,
+        /// core, supplier, financier, logistics, auditor (repeat for each).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// An account (0x + 64 hex digits) of the member (repeat for each).
+        #[arg(long = "account", required = true)]
+        accounts: Vec<catena_primitives::AccountId>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Remove a member and all its accounts.
+    Remove {
+        member: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Replace a member's roles.
+    SetRoles {
+        member: String,
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Give a member another account.
+    AddAccount {
+        member: String,
+        #[arg(long)]
+        account: catena_primitives::AccountId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Take an account from a member (not its last).
+    RemoveAccount {
+        member: String,
+        #[arg(long)]
+        account: catena_primitives::AccountId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+fn roles(names: &[String]) -> anyhow::Result<Vec<catena_abi::Role>> {
+    names
+        .iter()
+        .map(|r| {
+            catena_abi::Role::parse(r).with_context(|| {
+                format!("'{r}' is not a role: core, supplier, financier, logistics, auditor")
+            })
+        })
+        .collect()
+}
+
+fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::Result<()> {
+    use catena_abi::registry::Change;
+    let (change, send) = match command {
+        ProposeCommand::Add {
+            name,
+            uscc,
+            roles: r,
+            accounts,
+            send,
+        } => (
+            Change::AddMember(MemberRecord {
+                name,
+                uscc,
+                roles: roles(&r)?,
+                accounts: accounts.iter().map(|a| a.0).collect(),
+            }),
+            send,
+        ),
+        ProposeCommand::Remove { member, send } => {
+            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            (Change::RemoveMember(uscc), send)
+        }
+        ProposeCommand::SetRoles {
+            member,
+            roles: r,
+            send,
+        } => {
+            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            (
+                Change::SetRoles {
+                    uscc,
+                    roles: roles(&r)?,
+                },
+                send,
+            )
+        }
+        ProposeCommand::AddAccount {
+            member,
+            account,
+            send,
+        } => {
+            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            (
+                Change::AddAccount {
+                    uscc,
+                    account: account.0,
+                },
+                send,
+            )
+        }
+        ProposeCommand::RemoveAccount {
+            member,
+            account,
+            send,
+        } => {
+            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            (
+                Change::RemoveAccount {
+                    uscc,
+                    account: account.0,
+                },
+                send,
+            )
+        }
+    };
+    let out = call(home, &send, names::REGISTRY, "propose", change)?;
+    if let Some(id) = decode_output::<u64>(&out) {
+        let proposal: Option<catena_abi::registry::Proposal> =
+            Finance::new(home, &send.query).query(names::REGISTRY, "proposal", id)?;
+        let applied =
+            proposal.is_some_and(|p| p.status != catena_abi::registry::ProposalStatus::Open);
+        println!(
+            "membership proposal {id}{}",
+            if applied {
+                ": applied"
+            } else {
+                ": waiting for approvals"
+            }
+        );
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -568,6 +726,41 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
         })
     };
     match command {
+        MemberCommand::Propose(p) => propose(home, p),
+        MemberCommand::Approve { proposal, send } => {
+            call(home, &send, names::REGISTRY, "approve", proposal)?;
+            let p: Option<catena_abi::registry::Proposal> =
+                Finance::new(home, &send.query).query(names::REGISTRY, "proposal", proposal)?;
+            let applied = p.is_some_and(|p| p.status != catena_abi::registry::ProposalStatus::Open);
+            println!(
+                "membership proposal {proposal}{}",
+                if applied {
+                    ": applied"
+                } else {
+                    ": approved, waiting for more"
+                }
+            );
+            Ok(())
+        }
+        MemberCommand::Proposal { proposal, query } => {
+            let p: catena_abi::registry::Proposal = Finance::new(home, &query)
+                .query::<Option<catena_abi::registry::Proposal>>(
+                    names::REGISTRY,
+                    "proposal",
+                    proposal,
+                )?
+                .with_context(|| format!("there is no membership proposal {proposal}"))?;
+            let value = json!({
+                "id": p.id,
+                "change": format!("{:?}", p.change),
+                "approvals": p.approvals,
+                "status": match p.status {
+                    catena_abi::registry::ProposalStatus::Open => "open".to_string(),
+                    catena_abi::registry::ProposalStatus::Applied(h) => format!("applied at height {h}"),
+                },
+            });
+            crate::print_value(&value, query.output)
+        }
         MemberCommand::List(query) => {
             let members = Finance::new(home, &query).members()?;
             if query.output == Output::Json {
