@@ -572,6 +572,47 @@ fn every_user_command_on_a_testnet() {
     let line = reader.json(&["voucher", "credit-line", "huaxia-motors"]);
     assert_eq!(line["outstanding"], "1000000.00");
 
+    // A contract that is not a system contract: deployed, called, queried; a transaction looked up.
+    let counter = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../contracts/artifacts/counter.wasm"
+    );
+    let deployed = cli.ok(&["contract", "deploy", counter, "--as", "tier3-materials"]);
+    let id = deployed
+        .lines()
+        .find_map(|l| l.strip_prefix("contract "))
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no contract id in {deployed}"))
+        .to_string();
+    let called = cli.ok(&[
+        "contract",
+        "call",
+        &id,
+        "add",
+        "--input",
+        "0500000000000000",
+        "--as",
+        "tier1-steel",
+    ]);
+    assert!(called.contains("output: 0x0500000000000000"), "{called}");
+    assert_eq!(
+        reader.ok(&["contract", "query", &id, "get"]).trim(),
+        "0x0500000000000000"
+    );
+    let tx = called
+        .lines()
+        .find_map(|l| l.strip_prefix("submitted "))
+        .expect("a transaction hash")
+        .to_string();
+    let shown = reader.json(&["query", "tx", &tx]);
+    assert_eq!(
+        (
+            shown["status"].as_str(),
+            shown["receipt"]["success"].as_bool()
+        ),
+        (Some("committed"), Some(true))
+    );
+
     // Membership governance: three of the four governing members admit a new supplier.
     let uscc = catena_abi::uscc::with_check("91320500MA1XY0009");
     let account = format!("0x{}", "07".repeat(32));
