@@ -67,7 +67,8 @@ fn outsiders_are_refused_and_replays_are_included_once() {
     runtime.spawn(network.run());
     let start = height_of(&nodes[0]).expect("height");
     while height_of(&nodes[0]).expect("height") < start + 5 {
-        let _ = runtime.block_on(handle.publish(Topic::Transactions, smuggled.encode()));
+        let _ =
+            runtime.block_on(handle.publish(Topic::Transactions, vec![smuggled.clone()].encode()));
         // The validators keep exactly their three peers: the outsider's connection is closed
         // right after the handshake, before any protocol runs.
         for node in &nodes {

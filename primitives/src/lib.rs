@@ -22,7 +22,7 @@ pub use block::{
     Block, CommitCertificate, ContractEvent, Header, Receipt, ReceiptStatus, ScheduledRun, Vote,
 };
 pub use codec::{decode_limited, DecodeError};
-pub use crypto::{AccountId, SecretKey, Signature};
+pub use crypto::{verify_batch, AccountId, SecretKey, Signature};
 pub use evidence::{Equivocation, EvidenceError, WireVote};
 pub use governance::{ValidatorChange, ValidatorChangeProposal};
 pub use hash::Hash;

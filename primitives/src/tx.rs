@@ -171,6 +171,15 @@ impl Transaction {
 
     /// Checks everything that needs no chain state: chain id, size and signature.
     pub fn check_stateless(&self, chain_id: &str, max_bytes: usize) -> Result<(), TxError> {
+        self.check_envelope(chain_id, max_bytes)?;
+        if !self.signer.verify(&self.signing_bytes(), &self.signature) {
+            return Err(TxError::BadSignature(self.signer));
+        }
+        Ok(())
+    }
+
+    /// The stateless checks but the signature: chain id and size.
+    pub fn check_envelope(&self, chain_id: &str, max_bytes: usize) -> Result<(), TxError> {
         if self.chain_id != chain_id {
             return Err(TxError::WrongChain {
                 expected: chain_id.into(),
@@ -184,10 +193,25 @@ impl Transaction {
                 limit: max_bytes,
             });
         }
-        if !self.signer.verify(&self.signing_bytes(), &self.signature) {
-            return Err(TxError::BadSignature(self.signer));
-        }
         Ok(())
+    }
+
+    /// Whether each transaction's signature is valid: one batch check
+    /// ([`crate::verify_batch`]), and only if it fails, each alone.
+    pub fn signatures_valid(txs: &[&Transaction]) -> Vec<bool> {
+        let messages: Vec<Vec<u8>> = txs.iter().map(|tx| tx.signing_bytes()).collect();
+        let items: Vec<crate::crypto::SignedItem<'_>> = txs
+            .iter()
+            .zip(&messages)
+            .map(|(tx, message)| (&tx.signer, message.as_slice(), &tx.signature))
+            .collect();
+        if crate::verify_batch(&items) {
+            return alloc::vec![true; txs.len()];
+        }
+        items
+            .iter()
+            .map(|(key, message, signature)| key.verify(message, signature))
+            .collect()
     }
 }
 

@@ -58,6 +58,10 @@ pub trait ChainApi: Send + Sync + 'static {
     /// Runs a contract method read-only against the latest committed state.
     fn query(&self, id: Hash, method: String, input: Vec<u8>) -> Result<Vec<u8>, ApiError>;
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError>;
+    /// Submits many transactions; the outcome of each, in order.
+    fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, ApiError>> {
+        txs.into_iter().map(|tx| self.submit(tx)).collect()
+    }
     /// Metrics in the OpenMetrics text format.
     fn metrics(&self) -> String;
 }
@@ -151,7 +155,7 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Serialize, Deserialize, ToSchema, Debug)]
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
 pub struct ErrorDetail {
     /// A stable, machine-readable code such as `nonce_used` or `not_found`.
     pub code: String,
@@ -240,6 +244,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(get_status))
         .routes(routes!(submit_transaction))
+        .routes(routes!(submit_transactions))
         .routes(routes!(get_transaction))
         .routes(routes!(get_block))
         .routes(routes!(list_blocks))
@@ -311,14 +316,21 @@ async fn submit_transaction(
             format!("expected {{\"transaction\": \"0x<hex>\"}}: {e}"),
         )
     })?;
-    let digits = request
-        .transaction
-        .strip_prefix("0x")
-        .unwrap_or(&request.transaction);
+    let tx = decode_submitted(&request.transaction)?;
+    let hash = blocking(move || chain.submit(tx)).await?;
+    Ok((StatusCode::ACCEPTED, Json(SubmitResponse { hash })))
+}
+
+/// Transactions in one `POST /transactions/batch`, at most.
+pub const MAX_BATCH_TXS: usize = 1_000;
+
+/// Decodes one submitted transaction from hex; the error as the API answers it.
+fn decode_submitted(text: &str) -> Result<Transaction, ApiError> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
     let bytes = hex::decode(digits).map_err(|e| {
         ApiError::bad_request("invalid_hex", format!("transaction is not hex: {e}"))
     })?;
-    let tx = Transaction::decode_untrusted(&bytes).map_err(|e| {
+    Transaction::decode_untrusted(&bytes).map_err(|e| {
         let status = match e {
             catena_primitives::TxError::Decode(catena_primitives::DecodeError::TooLarge {
                 ..
@@ -326,9 +338,103 @@ async fn submit_transaction(
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError::new(status, "malformed_transaction", e.to_string())
+    })
+}
+
+/// Submits up to 1,000 signed transactions at once (their signatures are checked in one batch,
+/// which costs about half as much per transaction). Each gets the outcome `POST /transactions`
+/// would give it, in order: its hash, or its error with the HTTP status it would have had.
+/// Answers 200 when the batch was read, whatever each outcome; 503 (`mempool_full`) when the
+/// mempool was full for every one of them.
+#[utoipa::path(post, path = "/transactions/batch", tag = "transactions",
+    request_body = BatchSubmitRequest,
+    responses(
+        (status = 200, body = BatchSubmitResponse, description = "the outcome of each transaction"),
+        (status = 400, body = ErrorBody, description = "malformed request, or an empty batch"),
+        (status = 413, body = ErrorBody, description = "more than 1,000 transactions"),
+        (status = 503, body = ErrorBody, description = "mempool full for every transaction, try later"),
+    ))]
+async fn submit_transactions(
+    State(chain): Chain,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<Json<BatchSubmitResponse>, ApiError> {
+    let body = body.map_err(|e| ApiError::new(e.status(), "bad_body", e.body_text()))?;
+    let request: BatchSubmitRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            format!("expected {{\"transactions\": [\"0x<hex>\", ...]}}: {e}"),
+        )
     })?;
-    let hash = blocking(move || chain.submit(tx)).await?;
-    Ok((StatusCode::ACCEPTED, Json(SubmitResponse { hash })))
+    if request.transactions.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_batch",
+            "the batch holds no transactions",
+        ));
+    }
+    if request.transactions.len() > MAX_BATCH_TXS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!(
+                "{} transactions in one batch, over the limit of {MAX_BATCH_TXS}",
+                request.transactions.len()
+            ),
+        ));
+    }
+    // Each transaction decoded, or its decoding error in its place.
+    let mut errors: Vec<Option<ApiError>> = Vec::with_capacity(request.transactions.len());
+    let mut to_submit = Vec::with_capacity(request.transactions.len());
+    for text in &request.transactions {
+        match decode_submitted(text) {
+            Ok(tx) => {
+                to_submit.push(tx);
+                errors.push(None);
+            }
+            Err(e) => errors.push(Some(e)),
+        }
+    }
+    let mut submitted = blocking(move || Ok(chain.submit_batch(to_submit)))
+        .await?
+        .into_iter();
+    let outcomes: Vec<Result<Hash, ApiError>> = errors
+        .into_iter()
+        .map(|error| match error {
+            Some(e) => Err(e),
+            None => submitted
+                .next()
+                .unwrap_or_else(|| Err(ApiError::internal("no outcome for a transaction"))),
+        })
+        .collect();
+    if outcomes
+        .iter()
+        .all(|o| matches!(o, Err(e) if e.code == "mempool_full"))
+    {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "mempool_full",
+            "the mempool is full for every transaction of the batch; try again after the next block",
+        ));
+    }
+    let admitted = outcomes.iter().filter(|o| o.is_ok()).count();
+    let results = outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            Ok(hash) => BatchOutcome {
+                status: StatusCode::ACCEPTED.as_u16(),
+                hash: Some(hash),
+                error: None,
+            },
+            Err(e) => BatchOutcome {
+                status: e.status.as_u16(),
+                hash: None,
+                error: Some(ErrorDetail {
+                    code: e.code.into(),
+                    message: e.message,
+                }),
+            },
+        })
+        .collect();
+    Ok(Json(BatchSubmitResponse { admitted, results }))
 }
 
 /// A transaction by hash: pending in the mempool, or committed with its receipt.

@@ -191,6 +191,34 @@ pub struct SubmitRequest {
     pub transaction: String,
 }
 
+/// Signed transactions to submit at once.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct BatchSubmitRequest {
+    /// The SCALE encoding of each signed transaction, in hex (1 to 1,000).
+    pub transactions: Vec<String>,
+}
+
+/// What became of each transaction of a batch, in order.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
+pub struct BatchSubmitResponse {
+    /// How many were admitted to the mempool.
+    pub admitted: usize,
+    pub results: Vec<BatchOutcome>,
+}
+
+/// One transaction's outcome: its hash if admitted, else the error `POST /transactions` would
+/// have answered, with its HTTP status.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone)]
+pub struct BatchOutcome {
+    /// 202 if admitted, else the status a single submission would have had.
+    pub status: u16,
+    #[schema(value_type = Option<String>)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<Hash>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::ErrorDetail>,
+}
+
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct SubmitResponse {
     #[schema(value_type = String)]

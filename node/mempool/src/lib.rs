@@ -135,10 +135,51 @@ impl Mempool {
         nonce
     }
 
+    /// Whether a transaction with this hash is pending. Its signature, chain id and size were
+    /// checked when it was admitted (the hash covers the signature).
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.inner.lock().by_hash.contains_key(hash)
+    }
+
     /// Checks `tx` and adds it to the pool; returns its hash.
     pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
         // Stateless checks (the signature is the expensive one) run outside the lock.
         tx.check_stateless(&self.config.chain_id, self.config.max_tx_bytes)?;
+        self.admit_verified(tx, view)
+    }
+
+    /// Checks and admits many transactions, their signatures in one batch: the outcome of
+    /// each, in order, as [`Mempool::admit`] would give it.
+    pub fn admit_batch(
+        &self,
+        txs: Vec<Transaction>,
+        view: &dyn AccountView,
+    ) -> Vec<Result<Hash, AdmitError>> {
+        let envelopes: Vec<Result<(), TxError>> = txs
+            .iter()
+            .map(|tx| tx.check_envelope(&self.config.chain_id, self.config.max_tx_bytes))
+            .collect();
+        let to_verify: Vec<&Transaction> = txs
+            .iter()
+            .zip(&envelopes)
+            .filter(|(_, e)| e.is_ok())
+            .map(|(tx, _)| tx)
+            .collect();
+        let mut valid = Transaction::signatures_valid(&to_verify).into_iter();
+        let mut outcomes = Vec::with_capacity(txs.len());
+        for (tx, envelope) in txs.into_iter().zip(envelopes) {
+            let outcome = match envelope {
+                Err(e) => Err(e.into()),
+                Ok(()) if valid.next() == Some(true) => self.admit_verified(tx, view),
+                Ok(()) => Err(TxError::BadSignature(tx.signer).into()),
+            };
+            outcomes.push(outcome);
+        }
+        outcomes
+    }
+
+    /// Admits a transaction whose stateless checks passed: membership, nonce, room.
+    fn admit_verified(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
         if !view.is_member(&tx.signer).map_err(AdmitError::State)? {
             return Err(AdmitError::NotAMember { signer: tx.signer });
         }

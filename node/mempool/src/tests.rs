@@ -157,3 +157,44 @@ fn transactions_waiting_too_long_are_evicted() {
     // The same transaction can be admitted again afterwards.
     pool.admit(tx(&alice, 1), &view).expect("admitted again");
 }
+
+#[test]
+fn a_batch_gives_each_transaction_the_outcome_it_would_get_alone() {
+    let (alice, bob, view) = setup();
+    let outsider = SecretKey::from_seed([9; 32]);
+    let mut forged = tx(&bob, 0);
+    forged.call = Call::Remark(b"changed".to_vec());
+    let batch = vec![
+        tx(&alice, 0),
+        forged.clone(),
+        Transaction::signed("x", 0, Call::Remark(vec![]), &alice),
+        tx(&alice, 1),
+        tx(&outsider, 0),
+        tx(&alice, 1),
+        tx(&bob, 0),
+    ];
+    let alone: Vec<Result<Hash, AdmitError>> = {
+        let pool = pool(10);
+        batch.iter().map(|t| pool.admit(t.clone(), &view)).collect()
+    };
+    let pool = pool(10);
+    let outcomes = pool.admit_batch(batch.clone(), &view);
+    assert_eq!(outcomes, alone);
+    assert!(matches!(
+        outcomes[1],
+        Err(AdmitError::Invalid(TxError::BadSignature(_)))
+    ));
+    assert!(matches!(outcomes[5], Err(AdmitError::AlreadyPending(_))));
+    assert_eq!(pool.len(), 3);
+    assert!(pool.contains(&batch[0].hash()) && pool.contains(&batch[6].hash()));
+    assert!(!pool.contains(&forged.hash()));
+    // An all-valid batch (one batch check) admits every transaction.
+    let pool2 = super::Mempool::new(MempoolConfig {
+        chain_id: "c".into(),
+        max_tx_bytes: 1024,
+        capacity: 100,
+    });
+    let good: Vec<Transaction> = (0..20).map(|n| tx(&alice, n)).collect();
+    assert!(pool2.admit_batch(good, &view).iter().all(Result::is_ok));
+    assert_eq!(pool2.len(), 20);
+}

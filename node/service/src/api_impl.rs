@@ -431,4 +431,11 @@ impl ChainApi for ChainInstance {
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {
         self.submit_local(tx).map_err(admit_error)
     }
+
+    fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, ApiError>> {
+        self.submit_batch_local(txs)
+            .into_iter()
+            .map(|outcome| outcome.map_err(admit_error))
+            .collect()
+    }
 }

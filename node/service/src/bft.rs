@@ -30,6 +30,35 @@ const SYNC_EVERY: Duration = Duration::from_millis(1_000);
 /// a peer that missed them (reconnecting, restarted) still gets them: gossipsub itself does not
 /// retransmit.
 const REBROADCAST_EVERY: Duration = Duration::from_millis(2_000);
+/// Transactions gossiped in one message, at most.
+pub const MAX_GOSSIP_TXS: usize = 2_048;
+
+/// Decodes a gossiped batch of transactions, refusing more than `max_bytes` or
+/// [`MAX_GOSSIP_TXS`] transactions, or a transaction that [`Transaction::decode_untrusted`]
+/// would refuse.
+pub fn decode_gossip_batch(
+    bytes: &[u8],
+    max_bytes: usize,
+) -> Result<Vec<Transaction>, catena_primitives::TxError> {
+    let txs: Vec<Transaction> = catena_primitives::decode_limited(bytes, max_bytes)?;
+    if txs.len() > MAX_GOSSIP_TXS {
+        return Err(catena_primitives::TxError::Decode(
+            catena_primitives::DecodeError::Malformed(format!(
+                "{} transactions in one message, over the limit of {MAX_GOSSIP_TXS}",
+                txs.len()
+            )),
+        ));
+    }
+    for tx in &txs {
+        if tx.chain_id.len() > catena_primitives::MAX_CHAIN_ID_LEN {
+            return Err(catena_primitives::TxError::ChainIdTooLong(
+                tx.chain_id.len(),
+            ));
+        }
+    }
+    Ok(txs)
+}
+
 /// What the driver needs.
 #[derive(Debug)]
 pub struct BftParts {
@@ -147,7 +176,15 @@ pub async fn run_bft(
                 None => return Ok(()),
             },
             Some(tx) = local_transactions.recv() => {
-                let _ = driver.network.publish(Topic::Transactions, tx.encode()).await;
+                // Whatever else is waiting goes in the same message.
+                let mut batch = vec![tx];
+                let mut bytes = batch[0].encoded_size();
+                while batch.len() < MAX_GOSSIP_TXS && bytes < max_message_bytes / 2 {
+                    let Ok(tx) = local_transactions.try_recv() else { break };
+                    bytes += tx.encoded_size();
+                    batch.push(tx);
+                }
+                let _ = driver.network.publish(Topic::Transactions, batch.encode()).await;
             }
             Some((peer, bytes)) = sync_rx.recv() => driver.on_synced(peer, &bytes).await?,
             _ = sync_tick.tick() => driver.request_sync().await,
@@ -369,24 +406,38 @@ impl Driver {
                 message_id,
                 data,
             } => {
-                let valid = match Transaction::decode_untrusted(&data) {
-                    Ok(tx) => match self.chain.submit(tx) {
-                        Ok(_)
-                        | Err(
-                            AdmitError::AlreadyPending(_)
-                            | AdmitError::NonceUsed { .. }
-                            | AdmitError::NonceTaken { .. },
-                        )
-                        | Err(
-                            AdmitError::Full { .. }
-                            | AdmitError::State(_)
-                            | AdmitError::NonceTooHigh { .. },
-                        ) => true,
-                        Err(AdmitError::Invalid(_) | AdmitError::NotAMember { .. }) => false,
-                    },
-                    Err(_) => false,
-                };
-                self.report(message_id, source, valid).await;
+                // Admission (a batch signature check, state reads) runs off this loop, so that
+                // a flood of transactions does not delay votes.
+                let chain = Arc::clone(&self.chain);
+                let network = self.network.clone();
+                let max_bytes = self.max_message_bytes;
+                tokio::spawn(async move {
+                    let valid = tokio::task::spawn_blocking(move || {
+                        let Ok(txs) = decode_gossip_batch(&data, max_bytes) else {
+                            return (chain, false);
+                        };
+                        let valid = chain.submit_batch(txs).iter().all(|outcome| {
+                            !matches!(
+                                outcome,
+                                Err(AdmitError::Invalid(_) | AdmitError::NotAMember { .. })
+                            )
+                        });
+                        (chain, valid)
+                    })
+                    .await;
+                    if let Ok((chain, valid)) = valid {
+                        if !valid {
+                            chain
+                                .metrics()
+                                .invalid_messages
+                                .get_or_create(&PeerLabel {
+                                    peer: source.to_string(),
+                                })
+                                .inc();
+                        }
+                        let _ = network.report(message_id, source, valid).await;
+                    }
+                });
             }
             Event::Request { id, data, .. } => {
                 let response = match SyncRequest::decode_untrusted(&data) {

@@ -463,6 +463,30 @@ impl ChainInstance {
         self.submit_local(Transaction::signed(&self.spec.chain_id, nonce, call, key))
     }
 
+    /// Admits transactions from this node's API (signatures checked in one batch) and passes
+    /// the admitted ones on for gossip; the outcome of each, in order.
+    pub fn submit_batch_local(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, AdmitError>> {
+        let copies = self.gossip.get().map(|g| (g, txs.clone()));
+        let outcomes = self.submit_batch(txs);
+        if let Some((sender, copies)) = copies {
+            for (tx, outcome) in copies.into_iter().zip(&outcomes) {
+                if outcome.is_ok() {
+                    let _ = sender.send(tx);
+                }
+            }
+        }
+        outcomes
+    }
+
+    /// Admits transactions to the mempool, their signatures checked in one batch.
+    pub fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, AdmitError>> {
+        let outcomes = self.mempool.admit_batch(txs, &StoreState(&self.store));
+        let refused = outcomes.iter().filter(|o| o.is_err()).count();
+        self.metrics.rejected_transactions.inc_by(refused as u64);
+        self.metrics.mempool_size.set(self.mempool.len() as i64);
+        outcomes
+    }
+
     /// Admits a transaction to the mempool.
     pub fn submit(&self, tx: Transaction) -> Result<Hash, AdmitError> {
         let outcome = self.mempool.admit(tx, &StoreState(&self.store));
@@ -623,13 +647,30 @@ impl ChainInstance {
             }
             .into());
         }
+        // Chain id and size of each; the signatures of those not admitted to this node's
+        // mempool (which checked theirs, by the same rule) in one batch.
+        let mut unverified = Vec::new();
         for tx in &block.transactions {
-            tx.check_stateless(&self.spec.chain_id, params.max_tx_bytes as usize)
+            tx.check_envelope(&self.spec.chain_id, params.max_tx_bytes as usize)
                 .map_err(|e| InvalidBlock::BadTransaction {
                     tx: tx.hash(),
                     reason: e.to_string(),
                 })?;
+            if !self.mempool.contains(&tx.hash()) {
+                unverified.push(tx);
+            }
         }
+        let valid = Transaction::signatures_valid(&unverified);
+        if let Some((tx, _)) = unverified.iter().zip(&valid).find(|(_, ok)| !**ok) {
+            return Err(InvalidBlock::BadTransaction {
+                tx: tx.hash(),
+                reason: catena_primitives::TxError::BadSignature(tx.signer).to_string(),
+            }
+            .into());
+        }
+        self.metrics
+            .signatures_checked_in_blocks
+            .inc_by(unverified.len() as u64);
         let computed = Block::compute_tx_root(&block.transactions);
         if computed != h.tx_root {
             return Err(InvalidBlock::TxRoot {

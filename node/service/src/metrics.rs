@@ -23,6 +23,9 @@ pub struct ChainMetrics {
     pub mempool_size: Gauge,
     pub committed_transactions: Counter,
     pub rejected_transactions: Counter,
+    /// Signatures checked while validating blocks: those of transactions this node's mempool
+    /// had not admitted (the others were checked at admission).
+    pub signatures_checked_in_blocks: Counter,
     /// Header time between consecutive blocks.
     pub block_interval_seconds: Histogram,
     /// From the start of building a block to its synced write.
@@ -46,6 +49,7 @@ impl Default for ChainMetrics {
         let mempool_size = Gauge::default();
         let committed_transactions = Counter::default();
         let rejected_transactions = Counter::default();
+        let signatures_checked_in_blocks = Counter::default();
         let block_interval_seconds = Histogram::new(exponential_buckets(0.05, 2.0, 12));
         let commit_latency_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
         registry.register(
@@ -67,6 +71,11 @@ impl Default for ChainMetrics {
             "rejected_transactions",
             "Transactions refused at admission (invalid, replayed, non-member, mempool full)",
             rejected_transactions.clone(),
+        );
+        registry.register(
+            "signatures_checked_in_blocks",
+            "Transaction signatures checked while validating blocks (not already checked at admission)",
+            signatures_checked_in_blocks.clone(),
         );
         registry.register(
             "block_interval_seconds",
@@ -115,6 +124,7 @@ impl Default for ChainMetrics {
             mempool_size,
             committed_transactions,
             rejected_transactions,
+            signatures_checked_in_blocks,
             block_interval_seconds,
             commit_latency_seconds,
         }
