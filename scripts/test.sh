@@ -31,6 +31,8 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked -q --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --locked --workspace 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
+step "the criterion benchmarks, each run once as a check (cargo bench -p catena-node measures)"
+cargo test --locked -q -p catena-node --benches
 passed=$(cat "$CARGO_TARGET_DIR/test-output.txt" "$CARGO_TARGET_DIR/contracts-test-output.txt" \
     | grep -Eo 'test result: ok\. [0-9]+ passed' | awk '{s+=$4} END {print s+0}')
 echo

@@ -56,6 +56,12 @@ impl ApiClient {
         self.read(path, self.agent.get(&url).call())
     }
 
+    /// POSTs a JSON body; the JSON answer (an error for a non-2xx status).
+    pub fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.base);
+        self.read(path, self.agent.post(&url).send_json(body))
+    }
+
     /// A read-only call of a contract method on the node's latest state; its output.
     pub fn query(&self, contract: &Hash, method: &str, input: &[u8]) -> anyhow::Result<Vec<u8>> {
         let path = format!("/contracts/{contract}/query");

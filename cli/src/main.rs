@@ -10,6 +10,7 @@ use catena_node::{keys, now_ms, Home, LogFormat, NodeConfig, RunOptions};
 use catena_primitives::{Call, SecretKey, Transaction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod bench;
 mod client;
 mod contract;
 mod demo;
@@ -90,6 +91,9 @@ enum Command {
     Query(explorer::QueryCommand),
     /// Create (once) and run a local multi-validator testnet on 127.0.0.1; Ctrl-C stops it.
     Testnet(TestnetArgs),
+    /// Measure finalized transfers per second and their latency on a local 4-validator
+    /// testnet, against this machine's signature-checking bound.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -349,6 +353,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Query(command) => explorer::run(home.as_deref(), command),
         Command::Demo(args) => demo::run(args),
         Command::Testnet(args) => testnet(&args),
+        Command::Bench(args) => bench::run(args),
     }
 }
 fn require_home(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -752,6 +757,16 @@ pub(crate) fn start_testnet(
     args: &TestnetArgs,
     verbose: bool,
 ) -> anyhow::Result<Vec<std::process::Child>> {
+    start_testnet_with(args, verbose, &|_| {})
+}
+
+/// [`start_testnet`], with `customize` applied to a new testnet's chain spec before it is
+/// written.
+pub(crate) fn start_testnet_with(
+    args: &TestnetArgs,
+    verbose: bool,
+    customize: &dyn Fn(&mut BuiltSpec),
+) -> anyhow::Result<Vec<std::process::Child>> {
     let dir = &args.dir;
     let spec_path = dir.join("chain-spec.json");
     let n = usize::from(args.validators);
@@ -760,6 +775,7 @@ pub(crate) fn start_testnet(
         if let Some(block_time) = args.block_time_ms {
             built.spec.parameters.block_time_ms = block_time;
         }
+        customize(&mut built);
         write_demo_keys(&built, &dir.join("keys"))?;
         std::fs::write(&spec_path, built.spec.to_json() + "\n")
             .context("cannot write the chain spec")?;

@@ -22,7 +22,7 @@ pub struct Signature(pub [u8; 64]);
 
 impl AccountId {
     /// Checks `signature` over `message` against this public key, by the chain's rule (see
-    /// [`verify_batch`] and docs/adr/0015-signature-rule.md): the encodings of the key, of `R`
+    /// [`verify_batch`] and docs/adr/0016-signature-rule-cofactored-batch.md): the encodings of the key, of `R`
     /// and of `s` must be canonical, neither point may be of small order, and the cofactored
     /// equation `[8](s·B − k·A − R) = 0` must hold. A signature made by any RFC 8032 signer
     /// passes; and a batch of signatures passes [`verify_batch`] exactly when each passes this.

@@ -1,0 +1,80 @@
+//! `catena bench --output json` runs to the end on a fresh 4-validator testnet and prints one
+//! JSON object with every key of the report; every admitted transfer is finalized. The
+//! figures are printed, never asserted: speed is for the benchmark, not for a test.
+
+mod common;
+
+use std::process::Command;
+
+const KEYS: [&str; 12] = [
+    "finalized_tps",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "block_interval_ms",
+    "txs_per_block",
+    "nodes",
+    "refused",
+    "batch_verify_us",
+    "cpu_bound_tps",
+    "submitted",
+    "finalized",
+];
+
+fn bench(workload: &str, txs: usize) -> serde_json::Value {
+    let dir = common::test_dir();
+    let api_port = common::free_ports(4);
+    let p2p_port = common::free_ports(4);
+    let output = Command::new(common::BIN)
+        .args([
+            "bench",
+            "--output",
+            "json",
+            "--accounts",
+            "8",
+            "--workload",
+            workload,
+        ])
+        // Small blocks and a long block time: this is a debug build.
+        .args(["--max-block-txs", "100", "--block-time-ms", "500"])
+        .args(["--txs", &txs.to_string(), "--dir"])
+        .arg(dir.path().join("bench"))
+        .args(["--api-port", &api_port.to_string()])
+        .args(["--p2p-port", &p2p_port.to_string()])
+        .output()
+        .expect("run catena bench");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "catena bench failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 1, "one JSON object: {stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    println!("{workload}: {report}");
+    report
+}
+
+#[test]
+fn the_bench_reports_every_figure_and_finalizes_every_transfer() {
+    for (workload, txs) in [("voucher", 300), ("cash", 300)] {
+        let report = bench(workload, txs);
+        for key in KEYS {
+            assert!(
+                report.get(key).is_some(),
+                "{workload}: no {key} in {report}"
+            );
+        }
+        assert_eq!(report["submitted"], txs);
+        assert_eq!(report["refused"], 0, "{report}");
+        assert_eq!(report["finalized"], txs, "{report}");
+        assert!(report["finalized_tps"].as_f64().expect("tps") > 0.0);
+        let nodes = report["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), 4);
+        for node in nodes {
+            assert!(node["cpu_seconds"].as_f64().expect("cpu") > 0.0, "{node}");
+            assert!(node["peak_rss_mb"].as_f64().expect("rss") > 0.0, "{node}");
+        }
+        assert!(report["cpu_bound_tps"].as_f64().expect("bound") > 0.0);
+    }
+}
