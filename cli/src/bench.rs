@@ -601,12 +601,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
-        None => std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join(".catena")
-            .join("bench")
-            .join(now_ms().to_string()),
+        None => crate::fresh_run_dir("bench"),
     };
     if args.api.is_empty() {
         if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {

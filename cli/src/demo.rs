@@ -258,12 +258,7 @@ fn start(args: &DemoArgs, dir: &Path) -> anyhow::Result<(Vec<Child>, String)> {
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
-        None => std::env::var_os("HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join(".catena")
-            .join("demo")
-            .join(now_ms().to_string()),
+        None => crate::fresh_run_dir("demo"),
     };
     if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
         bail!(

@@ -731,6 +731,16 @@ fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A new directory name for a run of `kind` (demo, bench): ~/.catena/KIND/<now in ms>.
+pub(crate) fn fresh_run_dir(kind: &str) -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".catena")
+        .join(kind)
+        .join(now_ms().to_string())
+}
+
 /// Waits for Ctrl-C (or SIGTERM).
 pub(crate) fn wait_for_ctrl_c() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
