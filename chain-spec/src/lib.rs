@@ -149,6 +149,27 @@ pub struct GenesisContract {
     pub code_hash: Hash,
 }
 
+/// Why a genesis contract's code cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeError {
+    /// Neither embedded nor readable.
+    Load(String),
+    /// The code's SHA-256 is `found`, not the spec's `code_hash`.
+    Hash { found: Hash },
+}
+
+impl GenesisContract {
+    /// The contract's code, checked against `code_hash`.
+    pub fn load_checked(&self) -> Result<Vec<u8>, CodeError> {
+        let code = artifacts::load(&self.code).map_err(CodeError::Load)?;
+        let found = Hash::digest(&code);
+        if found != self.code_hash {
+            return Err(CodeError::Hash { found });
+        }
+        Ok(code)
+    }
+}
+
 /// The whole genesis document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -414,15 +435,11 @@ impl ChainSpec {
                     format!("'{}' is listed twice", contract.name),
                 );
             }
-            match artifacts::load(&contract.code) {
-                Err(e) => err(format!("contracts[{i}].code"), e),
-                Ok(code) if Hash::digest(&code) != contract.code_hash => err(
+            match contract.load_checked() {
+                Err(CodeError::Load(e)) => err(format!("contracts[{i}].code"), e),
+                Err(CodeError::Hash { found }) => err(
                     format!("contracts[{i}].code_hash"),
-                    format!(
-                        "is {}, the code's SHA-256 is {}",
-                        contract.code_hash,
-                        Hash::digest(&code)
-                    ),
+                    format!("is {}, the code's SHA-256 is {found}", contract.code_hash),
                 ),
                 Ok(_) => {}
             }

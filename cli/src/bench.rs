@@ -18,9 +18,9 @@ use catena_abi::cash::{Mint, Transfer as CashTransfer};
 use catena_abi::names;
 use catena_abi::records::{Invoice, Kind, NewRecord};
 use catena_abi::voucher::{SetCreditLine, Split, Terms, Transfer};
-use catena_api::{BatchSubmitResponse, BlockView, StatusView, TransactionView};
+use catena_api::{BatchSubmitResponse, BlockView};
 use catena_node::{keys, now_ms};
-use catena_primitives::{system_contract_id, Call, Hash, SecretKey, Transaction};
+use catena_primitives::{Call, Hash, SecretKey, Transaction};
 use clap::{Args, ValueEnum};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::json;
@@ -99,17 +99,7 @@ fn sender_key(i: u32) -> SecretKey {
     SecretKey::from_seed(Hash::digest(format!("catena-bench-sender/{i}").as_bytes()).0)
 }
 
-fn contract(name: &str) -> Hash {
-    system_contract_id(name)
-}
-
-fn call(contract_name: &str, method: &str, argument: impl Encode) -> Call {
-    Call::CallContract {
-        contract: contract(contract_name),
-        method: method.into(),
-        input: argument.encode(),
-    }
-}
+use crate::finance::contract_call as call;
 
 /// Signs transactions for one account, counting its nonces locally.
 struct Signer {
@@ -138,8 +128,7 @@ impl Net {
     }
 
     fn signer(&self, key: SecretKey) -> anyhow::Result<Signer> {
-        let account: catena_api::AccountView =
-            serde_json::from_value(self.first().get(&format!("/accounts/{}", key.account()))?)?;
+        let account = self.first().account(&key.account())?;
         if account.member.is_none() {
             bail!(
                 "account {} is not a member of this chain: is it a network `catena bench` started?",
@@ -153,9 +142,9 @@ impl Net {
     }
 
     fn uscc(&self, key: &SecretKey) -> anyhow::Result<String> {
-        let account: catena_api::AccountView =
-            serde_json::from_value(self.first().get(&format!("/accounts/{}", key.account()))?)?;
-        Ok(account
+        Ok(self
+            .first()
+            .account(&key.account())?
             .member
             .with_context(|| format!("account {} is not a member's", key.account()))?
             .uscc)
@@ -191,7 +180,9 @@ fn run_setup(net: &Net, what: &str, txs: Vec<Transaction>) -> anyhow::Result<Vec
     }
     let mut outputs = Vec::with_capacity(hashes.len());
     for hash in &hashes {
-        let view = wait_committed(net.first(), *hash, Duration::from_secs(120))?;
+        let view = net
+            .first()
+            .wait_committed(*hash, Duration::from_secs(120))?;
         let receipt = view
             .receipt
             .context("a committed transaction has no receipt")?;
@@ -209,14 +200,6 @@ fn run_setup(net: &Net, what: &str, txs: Vec<Transaction>) -> anyhow::Result<Vec
         started.elapsed().as_secs_f64()
     );
     Ok(outputs)
-}
-
-fn wait_committed(
-    client: &ApiClient,
-    hash: Hash,
-    timeout: Duration,
-) -> anyhow::Result<TransactionView> {
-    client.wait_committed(hash, timeout)
 }
 
 /// Starts a testnet for the bench, or connects to the given one.
@@ -253,18 +236,11 @@ fn connect(args: &BenchArgs, dir: &Path) -> anyhow::Result<Net> {
         (args.api.clone(), Vec::new())
     };
     let clients: Vec<ApiClient> = urls.iter().map(|u| ApiClient::new(u)).collect();
-    let started = Instant::now();
-    let status: StatusView = loop {
-        match clients[0].status() {
-            Ok(status) if status.height >= 1 => break status,
-            _ if started.elapsed() > Duration::from_secs(120) => {
-                crate::stop_children(children);
-                bail!(
-                    "the network did not produce a block within 120 s (logs in {})",
-                    dir.display()
-                );
-            }
-            _ => std::thread::sleep(Duration::from_millis(200)),
+    let status = match crate::wait_first_block(&clients[0], dir) {
+        Ok(status) => status,
+        Err(e) => {
+            crate::stop_children(children);
+            return Err(e);
         }
     };
     Ok(Net {
@@ -277,8 +253,8 @@ fn connect(args: &BenchArgs, dir: &Path) -> anyhow::Result<Net> {
 
 /// Reads a demo identity's key from the bench directory.
 fn identity(dir: &Path, name: &str) -> anyhow::Result<SecretKey> {
-    let file = dir.join("keys").join(format!("{name}.json"));
-    keys::read_key(&file).with_context(|| format!("no key for {name} in {}", dir.display()))
+    keys::read_key(&crate::demo_key_file(Some(dir), name))
+        .with_context(|| format!("no key for {name} in {}", dir.display()))
 }
 
 /// Creates the transfers to measure, after the setup they need; each sender's in nonce order.
@@ -524,7 +500,8 @@ fn watch(client: ApiClient, from_height: u64, shared: Arc<Shared>) -> Vec<SeenBl
     blocks
 }
 
-/// CPU seconds (user + system) and peak resident memory of a process, from /proc.
+/// CPU time (user + system, in clock ticks) and peak resident memory (MB) of a process, from
+/// /proc.
 fn process_usage(pid: u32) -> Option<(f64, f64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
@@ -539,9 +516,10 @@ fn process_usage(pid: u32) -> Option<(f64, f64)> {
         .nth(1)?
         .parse()
         .ok()?;
-    Some((ticks / clock_ticks(), peak_kb / 1024.0))
+    Some((ticks, peak_kb / 1024.0))
 }
 
+/// Clock ticks per second, for /proc's CPU times.
 fn clock_ticks() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
@@ -604,14 +582,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         None => crate::fresh_run_dir("bench"),
     };
     if args.api.is_empty() {
-        if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
-            bail!(
-                "{} is not empty: the bench starts a fresh testnet; give another --dir (or --api to use a running one)",
-                dir.display()
-            );
-        }
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::empty_run_dir(
+            &dir,
+            "the bench starts a fresh testnet; give another --dir (or --api to use a running one)",
+        )?;
     }
     let net = connect(&args, &dir)?;
     let outcome = measure(&args, &net, &dir);
@@ -751,6 +725,7 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
     } else {
         busy.iter().map(|b| b.txs as f64).sum::<f64>() / busy.len() as f64
     };
+    let ticks = clock_ticks();
     let nodes: Vec<serde_json::Value> = usage_before
         .iter()
         .zip(&usage_after)
@@ -758,7 +733,7 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
         .map(|(i, (before, after))| match (before, after) {
             (Some((cpu0, _)), Some((cpu1, rss))) => json!({
                 "node": i + 1,
-                "cpu_seconds": round(cpu1 - cpu0, 2),
+                "cpu_seconds": round((cpu1 - cpu0) / ticks, 2),
                 "peak_rss_mb": round(*rss, 1),
             }),
             _ => json!({ "node": i + 1, "cpu_seconds": null, "peak_rss_mb": null }),

@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
-use catena_api::{StatusView, SubmitResponse, TransactionView, TxStatus};
-use catena_primitives::{Hash, Transaction};
+use catena_api::{AccountView, StatusView, SubmitResponse, TransactionView, TxStatus};
+use catena_primitives::{AccountId, Hash, Transaction};
 use parity_scale_codec::Encode;
 use serde_json::Value;
 
@@ -65,13 +65,19 @@ impl ApiClient {
     /// A read-only call of a contract method on the node's latest state; its output.
     pub fn query(&self, contract: &Hash, method: &str, input: &[u8]) -> anyhow::Result<Vec<u8>> {
         let path = format!("/contracts/{contract}/query");
-        let url = format!("{}{path}", self.base);
         let body =
             serde_json::json!({ "method": method, "input": format!("0x{}", hex::encode(input)) });
-        let value = self.read(&path, self.agent.post(&url).send_json(body))?;
+        let value = self.post(&path, &body)?;
         let output = value["output"].as_str().unwrap_or_default();
         hex::decode(output.trim_start_matches("0x"))
             .with_context(|| format!("the node answered {path} with output that is not hex"))
+    }
+
+    /// An account's next nonce and member.
+    pub fn account(&self, account: &AccountId) -> anyhow::Result<AccountView> {
+        Ok(serde_json::from_value(
+            self.get(&format!("/accounts/{account}"))?,
+        )?)
     }
 
     pub fn status(&self) -> anyhow::Result<StatusView> {

@@ -260,13 +260,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         Some(dir) => dir.clone(),
         None => crate::fresh_run_dir("demo"),
     };
-    if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
-        bail!(
-            "{} is not empty: the demo starts a fresh chain; give another --dir",
-            dir.display()
-        );
-    }
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::empty_run_dir(&dir, "the demo starts a fresh chain; give another --dir")?;
     let (children, api) = start(&args, &dir)?;
     let outcome = tell(&dir, &api);
     let failures = match outcome {
@@ -310,17 +304,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
 
 fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     let client = ApiClient::new(api);
-    let started = Instant::now();
-    while client.status().map(|s| s.height).unwrap_or(0) < 1 {
-        if started.elapsed() > Duration::from_secs(120) {
-            bail!(
-                "the chain did not start within 120 s (logs in {})",
-                dir.display()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let status = client.status()?;
+    let status = crate::wait_first_block(&client, dir)?;
     println!(
         "Catena demo: chain '{}' with {} validator(s), API {api}, in {}\n",
         status.chain_id,

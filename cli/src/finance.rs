@@ -178,10 +178,7 @@ fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::Result<()> {
     };
     let out = call(home, &send, names::REGISTRY, "propose", change)?;
     if let Some(id) = decode_output::<u64>(&out) {
-        let proposal: Option<catena_abi::registry::Proposal> =
-            Finance::new(home, &send.query).query(names::REGISTRY, "proposal", id)?;
-        let applied =
-            proposal.is_some_and(|p| p.status != catena_abi::registry::ProposalStatus::Open);
+        let applied = proposal_applied(&Finance::new(home, &send.query), id)?;
         println!(
             "membership proposal {id}{}",
             if applied {
@@ -527,6 +524,15 @@ impl<'a> Finance<'a> {
 }
 
 /// Sends a call to a system contract; returns its output (empty with --no-wait).
+/// A call of system contract `contract`'s `method` with its SCALE-encoded argument.
+pub(crate) fn contract_call(contract: &str, method: &str, argument: impl Encode) -> Call {
+    Call::CallContract {
+        contract: system_contract_id(contract),
+        method: method.into(),
+        input: argument.encode(),
+    }
+}
+
 pub(crate) fn call(
     home: Option<&Path>,
     send: &SendArgs,
@@ -535,11 +541,7 @@ pub(crate) fn call(
     argument: impl Encode,
 ) -> anyhow::Result<Vec<u8>> {
     let id = system_contract_id(contract);
-    let call = Call::CallContract {
-        contract: id,
-        method: method.into(),
-        input: argument.encode(),
-    };
+    let call = contract_call(contract, method, argument);
     // Name the system contract rather than print its id.
     let view = send_call(home, send, call).map_err(|e| {
         let text = format!("{e:#}");
@@ -619,13 +621,19 @@ fn terms(f: &Finance, counterparty: &str, args: &TermsArgs) -> anyhow::Result<Te
     })
 }
 
+/// Whether membership proposal `id` is no longer open (its change applied).
+fn proposal_applied(f: &Finance, id: u64) -> anyhow::Result<bool> {
+    let proposal: Option<catena_abi::registry::Proposal> =
+        f.query(names::REGISTRY, "proposal", id)?;
+    Ok(proposal.is_some_and(|p| p.status != catena_abi::registry::ProposalStatus::Open))
+}
+
 fn decode_output<T: Decode>(output: &[u8]) -> Option<T> {
     T::decode(&mut &output[..]).ok()
 }
 
 fn print_json(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    crate::print_value(value, crate::Output::Json)
 }
 
 fn time_text(ms: u64) -> String {
@@ -729,9 +737,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
         MemberCommand::Propose(p) => propose(home, p),
         MemberCommand::Approve { proposal, send } => {
             call(home, &send, names::REGISTRY, "approve", proposal)?;
-            let p: Option<catena_abi::registry::Proposal> =
-                Finance::new(home, &send.query).query(names::REGISTRY, "proposal", proposal)?;
-            let applied = p.is_some_and(|p| p.status != catena_abi::registry::ProposalStatus::Open);
+            let applied = proposal_applied(&Finance::new(home, &send.query), proposal)?;
             println!(
                 "membership proposal {proposal}{}",
                 if applied {

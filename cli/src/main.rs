@@ -652,11 +652,8 @@ async fn shutdown_signal() {
     }
 }
 
-/// Signs `call` as the chosen identity at its next nonce, submits it, and (unless `--no-wait`)
-/// waits for its block. Returns the committed transaction, or `None` with `--no-wait`; a call
-/// that failed in its block is an error with the runtime's reason.
 /// The key file of demo identity `name` (HOME/keys/NAME.json), if there is one.
-fn demo_key_file(home: Option<&Path>, name: &str) -> PathBuf {
+pub(crate) fn demo_key_file(home: Option<&Path>, name: &str) -> PathBuf {
     let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
     Home(home).keys().join(format!("{name}.json"))
 }
@@ -677,6 +674,9 @@ pub(crate) fn signing_key(home: Option<&Path>, args: &SendArgs) -> anyhow::Resul
     }
 }
 
+/// Signs `call` as the chosen identity at its next nonce, submits it, and (unless `--no-wait`)
+/// waits for its block. Returns the committed transaction, or `None` with `--no-wait`; a call
+/// that failed in its block is an error with the runtime's reason.
 pub(crate) fn send_call(
     home: Option<&Path>,
     args: &SendArgs,
@@ -688,8 +688,7 @@ pub(crate) fn send_call(
     if let Call::ProposeValidatorChange(proposal) = &call {
         governance::check_height(proposal.from_height, status.height)?;
     }
-    let account: catena_api::AccountView =
-        serde_json::from_value(client.get(&format!("/accounts/{}", key.account()))?)?;
+    let account = client.account(&key.account())?;
     let tx = Transaction::signed(&status.chain_id, account.next_nonce, call, &key);
     let hash = client.submit(&tx)?;
     if !args.quiet {
@@ -739,6 +738,32 @@ pub(crate) fn fresh_run_dir(kind: &str) -> PathBuf {
         .join(".catena")
         .join(kind)
         .join(now_ms().to_string())
+}
+
+/// Makes `dir` for a fresh run of `what` (the demo, the bench), refusing one that holds files.
+pub(crate) fn empty_run_dir(dir: &Path, what: &str) -> anyhow::Result<()> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        bail!("{} is not empty: {what}", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// Waits (up to 120 s) for the chain behind `client` to commit its first block; its status.
+pub(crate) fn wait_first_block(
+    client: &client::ApiClient,
+    dir: &Path,
+) -> anyhow::Result<catena_api::StatusView> {
+    let started = std::time::Instant::now();
+    loop {
+        match client.status() {
+            Ok(status) if status.height >= 1 => return Ok(status),
+            _ if started.elapsed() > Duration::from_secs(120) => bail!(
+                "the chain did not produce a block within 120 s (logs in {})",
+                dir.display()
+            ),
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
 }
 
 /// Waits for Ctrl-C (or SIGTERM).

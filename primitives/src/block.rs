@@ -52,7 +52,12 @@ impl Block {
     /// The transaction root these transactions must have.
     pub fn compute_tx_root(transactions: &[Transaction]) -> Hash {
         let hashes: Vec<Hash> = transactions.iter().map(Transaction::hash).collect();
-        ordered_root(&hashes)
+        Block::tx_root_of(&hashes)
+    }
+
+    /// The transaction root from the transactions' hashes, in block order.
+    pub fn tx_root_of(hashes: &[Hash]) -> Hash {
+        ordered_root(hashes)
     }
 
     /// Decodes a block received from a peer or read back from disk.

@@ -27,11 +27,7 @@ impl AccountId {
     /// equation `[8](s·B − k·A − R) = 0` must hold. A signature made by any RFC 8032 signer
     /// passes; and a batch of signatures passes [`verify_batch`] exactly when each passes this.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> bool {
-        prepare(self, message, signature).is_some_and(|p| {
-            let sb_minus_ka =
-                EdwardsPoint::vartime_double_scalar_mul_basepoint(&p.k, &(-p.a), &p.s);
-            (sb_minus_ka - p.r).mul_by_cofactor().is_identity()
-        })
+        prepare(self, message, signature).is_some_and(|p| p.holds())
     }
 
     /// Whether these bytes are a valid ed25519 point (a usable public key).
@@ -98,6 +94,15 @@ struct Prepared {
     r_bytes: [u8; 32],
 }
 
+impl Prepared {
+    /// The cofactored equation `[8](s·B − k·A − R) = 0`.
+    fn holds(&self) -> bool {
+        let sb_minus_ka =
+            EdwardsPoint::vartime_double_scalar_mul_basepoint(&self.k, &(-self.a), &self.s);
+        (sb_minus_ka - self.r).mul_by_cofactor().is_identity()
+    }
+}
+
 /// Whether 32 bytes encode a `y` coordinate below the field prime 2^255 − 19 (the sign bit
 /// aside): the only encodings a point has but one are those of `y ≥ p`.
 fn canonical_y(bytes: &[u8; 32]) -> bool {
@@ -158,7 +163,7 @@ pub fn verify_batch(items: &[SignedItem<'_>]) -> bool {
     };
     match prepared.len() {
         0 => return true,
-        1 => return items[0].0.verify(items[0].1, items[0].2),
+        1 => return prepared[0].holds(),
         _ => {}
     }
     let mut seed = Sha256::new();

@@ -48,16 +48,10 @@ struct TxWorld<'o, 'a> {
     overlay: &'o mut Overlay<'a>,
 }
 
-fn storage_key(contract: &Hash, key: &[u8]) -> Vec<u8> {
-    let mut full = keys::contract_storage_prefix(contract);
-    full.extend_from_slice(key);
-    full
-}
-
 impl World for TxWorld<'_, '_> {
     fn get(&self, contract: &Hash, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
         self.overlay
-            .get(&storage_key(contract, key))
+            .get(&keys::contract_storage(contract, key))
             .map_err(|e| e.to_string())
     }
     fn next(
@@ -70,17 +64,22 @@ impl World for TxWorld<'_, '_> {
         let found = self
             .overlay
             .next(
-                &storage_key(contract, prefix),
-                after.map(|a| storage_key(contract, a)).as_deref(),
+                &keys::contract_storage(contract, prefix),
+                after
+                    .map(|a| keys::contract_storage(contract, a))
+                    .as_deref(),
             )
             .map_err(|e| e.to_string())?;
         Ok(found.map(|(key, value)| (key[skip..].to_vec(), value)))
     }
     fn set(&mut self, contract: &Hash, key: &[u8], value: &[u8]) {
-        self.overlay.put(storage_key(contract, key), value.to_vec());
+        self.overlay
+            .put(keys::contract_storage(contract, key), value.to_vec());
     }
     fn remove(&mut self, contract: &Hash, key: &[u8]) {
-        self.overlay.tx.insert(storage_key(contract, key), None);
+        self.overlay
+            .tx
+            .insert(keys::contract_storage(contract, key), None);
     }
     fn code_hash_of(&self, contract: &Hash) -> Result<Hash, String> {
         let record: ContractRecord = read(self.overlay, &keys::contract(contract))

@@ -72,19 +72,22 @@ pub fn nonce(account: &AccountId) -> Vec<u8> {
     with_account(NONCE_PREFIX, account)
 }
 
+/// The state key of `key` in `contract`'s storage.
+pub fn contract_storage(contract: &catena_primitives::Hash, key: &[u8]) -> Vec<u8> {
+    let mut full = contract_storage_prefix(contract);
+    full.extend_from_slice(key);
+    full
+}
+
 /// The registry's record of an account (SCALE [`crate::MemberAccount`]): membership lives in
 /// the registry contract's storage, whether or not the chain deploys its code.
 pub fn member(account: &AccountId) -> Vec<u8> {
-    let mut key = contract_storage_prefix(registry_id());
-    key.extend_from_slice(&catena_abi::registry::keys::account_key(&account.0));
-    key
+    registry_entry(&catena_abi::registry::keys::account_key(&account.0))
 }
 
-/// The registry's storage prefix for its member records.
+/// The state key of `key` in the registry contract's storage.
 pub fn registry_entry(key: &[u8]) -> Vec<u8> {
-    let mut full = contract_storage_prefix(registry_id());
-    full.extend_from_slice(key);
-    full
+    contract_storage(registry_id(), key)
 }
 
 /// The id of the system contract `registry`.

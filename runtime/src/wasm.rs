@@ -585,6 +585,12 @@ fn memory(caller: &mut Caller<'_, HostState>) -> Result<Memory, wasmtime::Error>
 }
 
 /// Fails the call with `reason` (kept so the receipt says exactly what went wrong).
+/// Stops the call because state could not be read: the whole block cannot be executed here.
+fn fail_state<T>(caller: &mut Caller<'_, HostState>, error: String) -> Result<T, wasmtime::Error> {
+    caller.data_mut().failure = Some(ContractError::State(error.clone()));
+    Err(wasmtime::Error::msg(error))
+}
+
 fn refuse<T>(caller: &mut Caller<'_, HostState>, reason: String) -> Result<T, wasmtime::Error> {
     caller.data_mut().failure = Some(ContractError::Abi(reason.clone()));
     Err(wasmtime::Error::msg(reason))
@@ -704,8 +710,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             let value = match read {
                 Ok(value) => value,
                 Err(e) => {
-                    caller.data_mut().failure = Some(ContractError::State(e.clone()));
-                    return Err(wasmtime::Error::msg(e));
+                    return fail_state(&mut caller, e);
                 }
             };
             let Some(value) = value else { return Ok(-1) };
@@ -786,8 +791,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             let entry = match found {
                 Ok(entry) => entry,
                 Err(e) => {
-                    caller.data_mut().failure = Some(ContractError::State(e.clone()));
-                    return Err(wasmtime::Error::msg(e));
+                    return fail_state(&mut caller, e);
                 }
             };
             let Some((key, value)) = entry else {
@@ -896,8 +900,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             let Prepared { pre, code_len } = match engine.prepare_hashed(code_hash, load) {
                 Ok(prepared) => prepared,
                 Err(ContractError::State(e)) => {
-                    caller.data_mut().failure = Some(ContractError::State(e.clone()));
-                    return Err(wasmtime::Error::msg(e));
+                    return fail_state(&mut caller, e);
                 }
                 Err(e) => return refuse(&mut caller, e.to_string()),
             };
@@ -1004,8 +1007,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             {
                 Ok(id) => id,
                 Err(e) => {
-                    caller.data_mut().failure = Some(ContractError::State(e.clone()));
-                    return Err(wasmtime::Error::msg(e));
+                    return fail_state(&mut caller, e);
                 }
             };
             call_world::with(|w| {

@@ -309,16 +309,20 @@ async fn submit_transaction(
     State(chain): Chain,
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<SubmitResponse>), ApiError> {
-    let body = body.map_err(|e| ApiError::new(e.status(), "bad_body", e.body_text()))?;
-    let request: SubmitRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_json",
-            format!("expected {{\"transaction\": \"0x<hex>\"}}: {e}"),
-        )
-    })?;
+    let request: SubmitRequest = json_body(body, "{\"transaction\": \"0x<hex>\"}")?;
     let tx = decode_submitted(&request.transaction)?;
     let hash = blocking(move || chain.submit(tx)).await?;
     Ok((StatusCode::ACCEPTED, Json(SubmitResponse { hash })))
+}
+
+/// A JSON request body; `expected` shows its shape in the error.
+fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<axum::body::Bytes, BytesRejection>,
+    expected: &str,
+) -> Result<T, ApiError> {
+    let body = body.map_err(|e| ApiError::new(e.status(), "bad_body", e.body_text()))?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("expected {expected}: {e}")))
 }
 
 /// Transactions in one `POST /transactions/batch`, at most.
@@ -358,13 +362,7 @@ async fn submit_transactions(
     State(chain): Chain,
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<Json<BatchSubmitResponse>, ApiError> {
-    let body = body.map_err(|e| ApiError::new(e.status(), "bad_body", e.body_text()))?;
-    let request: BatchSubmitRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_json",
-            format!("expected {{\"transactions\": [\"0x<hex>\", ...]}}: {e}"),
-        )
-    })?;
+    let request: BatchSubmitRequest = json_body(body, "{\"transactions\": [\"0x<hex>\", ...]}")?;
     if request.transactions.is_empty() {
         return Err(ApiError::bad_request(
             "empty_batch",

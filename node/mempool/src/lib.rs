@@ -141,6 +141,15 @@ impl Mempool {
         self.inner.lock().by_hash.contains_key(hash)
     }
 
+    /// [`Mempool::contains`] for each hash, under one lock.
+    pub fn contains_each(&self, hashes: &[Hash]) -> Vec<bool> {
+        let inner = self.inner.lock();
+        hashes
+            .iter()
+            .map(|h| inner.by_hash.contains_key(h))
+            .collect()
+    }
+
     /// Checks `tx` and adds it to the pool; returns its hash.
     pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
         // Stateless checks (the signature is the expensive one) run outside the lock.

@@ -273,13 +273,11 @@ fn runtime_and_block(c: &mut Criterion) {
     let mut bench = Bench::new();
     let tip = bench.chain.tip().unwrap().height;
     let one = bench.transfers().swap_remove(0);
-    let context = catena_runtime::BlockContext {
-        chain_id: bench.chain.spec().chain_id.clone(),
-        height: tip + 1,
-        time_ms: GENESIS_MS + (tip + 1) * 1_000,
-        max_tx_fuel: bench.chain.spec().parameters.max_tx_fuel,
-        max_block_fuel: bench.chain.spec().parameters.max_block_fuel,
-    };
+    let context = catena_node::chain::block_context(
+        bench.chain.spec(),
+        tip + 1,
+        GENESIS_MS + (tip + 1) * 1_000,
+    );
     // The transfers were only signed: the parts are still tier 1's.
     bench.held_by_tier1 = true;
     c.bench_function("runtime/voucher_transfer", |b| {

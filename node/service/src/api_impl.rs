@@ -30,8 +30,7 @@ fn receipt_view(receipt: catena_primitives::Receipt) -> ReceiptView {
             .iter()
             .map(|e| EventView {
                 contract: e.contract.to_string(),
-                topic: String::from_utf8(e.topic.clone())
-                    .unwrap_or_else(|_| format!("0x{}", hex::encode(&e.topic))),
+                topic: topic_text(&e.topic),
                 data: format!("0x{}", hex::encode(&e.data)),
             })
             .collect(),
@@ -48,6 +47,11 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 fn chain_error(e: ChainError) -> ApiError {
     internal(e)
+}
+
+/// An event topic as text when it is UTF-8, else in hex.
+fn topic_text(topic: &[u8]) -> String {
+    std::str::from_utf8(topic).map_or_else(|_| format!("0x{}", hex::encode(topic)), str::to_string)
 }
 
 fn admit_error(e: AdmitError) -> ApiError {
@@ -244,8 +248,7 @@ impl ChainApi for ChainInstance {
                 source: e.source.to_string(),
                 signer: e.signer.map(|s| s.to_string()),
                 contract: e.event.contract.to_string(),
-                topic: String::from_utf8(e.event.topic.clone())
-                    .unwrap_or_else(|_| format!("0x{}", hex::encode(&e.event.topic))),
+                topic: topic_text(&e.event.topic),
                 data: format!("0x{}", hex::encode(&e.event.data)),
             })
             .collect();
@@ -273,14 +276,7 @@ impl ChainApi for ChainInstance {
             .header(tip.height)
             .map_err(internal)?
             .ok_or_else(|| internal("the tip's header is missing"))?;
-        let params = &self.spec().parameters;
-        let context = catena_runtime::BlockContext {
-            chain_id: self.spec().chain_id.clone(),
-            height: tip.height,
-            time_ms: header.time_ms,
-            max_tx_fuel: params.max_tx_fuel,
-            max_block_fuel: params.max_block_fuel,
-        };
+        let context = crate::chain::block_context(self.spec(), tip.height, header.time_ms);
         catena_runtime::query_contract(&state, &context, AccountId([0; 32]), &id, &method, &input)
             .map_err(|message| {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query_failed", message)

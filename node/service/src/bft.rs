@@ -59,6 +59,17 @@ pub fn decode_gossip_batch(
     Ok(txs)
 }
 
+/// Counts an invalid message from `peer` in the chain's metrics.
+fn count_invalid(chain: &ChainInstance, peer: PeerId) {
+    chain
+        .metrics()
+        .invalid_messages
+        .get_or_create(&PeerLabel {
+            peer: peer.to_string(),
+        })
+        .inc();
+}
+
 /// What the driver needs.
 #[derive(Debug)]
 pub struct BftParts {
@@ -380,13 +391,7 @@ impl Driver {
     }
 
     fn count_invalid(&self, peer: PeerId) {
-        self.chain
-            .metrics()
-            .invalid_messages
-            .get_or_create(&PeerLabel {
-                peer: peer.to_string(),
-            })
-            .inc();
+        count_invalid(&self.chain, peer);
     }
 
     async fn on_network(&mut self, event: Event) -> Result<(), ChainError> {
@@ -409,31 +414,24 @@ impl Driver {
                 // Admission (a batch signature check, state reads) runs off this loop, so that
                 // a flood of transactions does not delay votes.
                 let chain = Arc::clone(&self.chain);
+                let admitting = Arc::clone(&self.chain);
                 let network = self.network.clone();
                 let max_bytes = self.max_message_bytes;
                 tokio::spawn(async move {
                     let valid = tokio::task::spawn_blocking(move || {
-                        let Ok(txs) = decode_gossip_batch(&data, max_bytes) else {
-                            return (chain, false);
-                        };
-                        let valid = chain.submit_batch(txs).iter().all(|outcome| {
-                            !matches!(
-                                outcome,
-                                Err(AdmitError::Invalid(_) | AdmitError::NotAMember { .. })
-                            )
-                        });
-                        (chain, valid)
+                        decode_gossip_batch(&data, max_bytes).is_ok_and(|txs| {
+                            admitting.submit_batch(txs).iter().all(|outcome| {
+                                !matches!(
+                                    outcome,
+                                    Err(AdmitError::Invalid(_) | AdmitError::NotAMember { .. })
+                                )
+                            })
+                        })
                     })
                     .await;
-                    if let Ok((chain, valid)) = valid {
+                    if let Ok(valid) = valid {
                         if !valid {
-                            chain
-                                .metrics()
-                                .invalid_messages
-                                .get_or_create(&PeerLabel {
-                                    peer: source.to_string(),
-                                })
-                                .inc();
+                            count_invalid(&chain, source);
                         }
                         let _ = network.report(message_id, source, valid).await;
                     }

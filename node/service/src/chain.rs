@@ -227,6 +227,18 @@ impl AccountView for StoreState<'_> {
     }
 }
 
+/// What executing block `height` at `time_ms` of this chain may know: its chain id and fuel
+/// limits from the spec.
+pub fn block_context(spec: &ChainSpec, height: u64, time_ms: u64) -> BlockContext {
+    BlockContext {
+        chain_id: spec.chain_id.clone(),
+        height,
+        time_ms,
+        max_tx_fuel: spec.parameters.max_tx_fuel,
+        max_block_fuel: spec.parameters.max_block_fuel,
+    }
+}
+
 /// Every member with its accounts, and every validator's account as an account of its member (so
 /// that a validator can sign transactions, such as evidence reports).
 fn genesis_members(spec: &ChainSpec) -> Vec<catena_abi::registry::MemberRecord> {
@@ -270,17 +282,17 @@ fn genesis_contracts(spec: &ChainSpec) -> Result<Vec<GenesisContract>, ChainErro
     spec.contracts
         .iter()
         .map(|contract| {
-            let code = catena_chain_spec::artifacts::load(&contract.code).map_err(|reason| {
-                ChainError::Genesis(format!("contract '{}': {reason}", contract.name))
+            let code = contract.load_checked().map_err(|e| {
+                ChainError::Genesis(match e {
+                    catena_chain_spec::CodeError::Load(reason) => {
+                        format!("contract '{}': {reason}", contract.name)
+                    }
+                    catena_chain_spec::CodeError::Hash { found } => format!(
+                        "contract '{}': the code's SHA-256 is {found}, the chain spec says {}",
+                        contract.name, contract.code_hash
+                    ),
+                })
             })?;
-            if Hash::digest(&code) != contract.code_hash {
-                return Err(ChainError::Genesis(format!(
-                    "contract '{}': the code's SHA-256 is {}, the chain spec says {}",
-                    contract.name,
-                    Hash::digest(&code),
-                    contract.code_hash
-                )));
-            }
             Ok(GenesisContract {
                 name: contract.name.clone(),
                 init: catena_runtime::system_init(&contract.name, &params),
@@ -315,13 +327,7 @@ impl ChainInstance {
             members: spec.governance.members.clone(),
             threshold: spec.governance.threshold,
         };
-        let genesis_context = BlockContext {
-            chain_id: spec.chain_id.clone(),
-            height: 0,
-            time_ms: spec.genesis_time_ms,
-            max_tx_fuel: spec.parameters.max_tx_fuel,
-            max_block_fuel: spec.parameters.max_block_fuel,
-        };
+        let genesis_context = block_context(&spec, 0, spec.genesis_time_ms);
         let genesis_changes = catena_runtime::genesis_changes(
             &members,
             &entries,
@@ -521,13 +527,7 @@ impl ChainInstance {
             params.max_block_bytes as usize,
             &state,
         );
-        let context = BlockContext {
-            chain_id: self.spec.chain_id.clone(),
-            height,
-            time_ms: now_ms.max(parent.time_ms + 1),
-            max_tx_fuel: self.spec.parameters.max_tx_fuel,
-            max_block_fuel: self.spec.parameters.max_block_fuel,
-        };
+        let context = block_context(&self.spec, height, now_ms.max(parent.time_ms + 1));
         let executed = loop {
             match catena_runtime::execute_block(&state, &context, &transactions) {
                 Ok(executed) => break executed,
@@ -649,21 +649,31 @@ impl ChainInstance {
         }
         // Chain id and size of each; the signatures of those not admitted to this node's
         // mempool (which checked theirs, by the same rule) in one batch.
-        let mut unverified = Vec::new();
-        for tx in &block.transactions {
+        let hashes: Vec<Hash> = block.transactions.iter().map(Transaction::hash).collect();
+        for (tx, hash) in block.transactions.iter().zip(&hashes) {
             tx.check_envelope(&self.spec.chain_id, params.max_tx_bytes as usize)
                 .map_err(|e| InvalidBlock::BadTransaction {
-                    tx: tx.hash(),
+                    tx: *hash,
                     reason: e.to_string(),
                 })?;
-            if !self.mempool.contains(&tx.hash()) {
-                unverified.push(tx);
-            }
         }
+        let (unverified, unverified_hashes): (Vec<&Transaction>, Vec<Hash>) = block
+            .transactions
+            .iter()
+            .zip(&hashes)
+            .zip(self.mempool.contains_each(&hashes))
+            .filter(|(_, pending)| !pending)
+            .map(|((tx, hash), _)| (tx, *hash))
+            .unzip();
         let valid = Transaction::signatures_valid(&unverified);
-        if let Some((tx, _)) = unverified.iter().zip(&valid).find(|(_, ok)| !**ok) {
+        if let Some(((tx, hash), _)) = unverified
+            .iter()
+            .zip(&unverified_hashes)
+            .zip(&valid)
+            .find(|(_, ok)| !**ok)
+        {
             return Err(InvalidBlock::BadTransaction {
-                tx: tx.hash(),
+                tx: *hash,
                 reason: catena_primitives::TxError::BadSignature(tx.signer).to_string(),
             }
             .into());
@@ -671,7 +681,7 @@ impl ChainInstance {
         self.metrics
             .signatures_checked_in_blocks
             .inc_by(unverified.len() as u64);
-        let computed = Block::compute_tx_root(&block.transactions);
+        let computed = Block::tx_root_of(&hashes);
         if computed != h.tx_root {
             return Err(InvalidBlock::TxRoot {
                 header: h.tx_root,
@@ -680,13 +690,7 @@ impl ChainInstance {
             .into());
         }
         let state = StoreState(&self.store);
-        let context = BlockContext {
-            chain_id: h.chain_id.clone(),
-            height: h.height,
-            time_ms: h.time_ms,
-            max_tx_fuel: self.spec.parameters.max_tx_fuel,
-            max_block_fuel: self.spec.parameters.max_block_fuel,
-        };
+        let context = block_context(&self.spec, h.height, h.time_ms);
         let executed = match catena_runtime::execute_block(&state, &context, &block.transactions) {
             Ok(executed) => executed,
             Err(ExecutionError::State(e)) => {

@@ -368,13 +368,9 @@ impl Store {
         let mut index: u32 = 0;
         for (receipt, signer) in sources {
             for event in &receipt.events {
-                let indexed = IndexedEvent {
-                    height,
-                    index,
-                    source: receipt.tx_hash,
-                    signer,
-                    event: event.clone(),
-                };
+                // The encoding of an `IndexedEvent` (its fields in order), without copying the
+                // event into one.
+                let indexed = (height, index, receipt.tx_hash, signer, event);
                 batch.put_cf(
                     self.cf(CF_EVENTS),
                     event_key(height, index),
