@@ -52,11 +52,11 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
 
     // Subscribe as soon as the first validator answers; the stream replays from height 0.
     let api = format!("http://127.0.0.1:{api_port}");
-    let status = format!("{api}/status");
+    let first = common::node_at(api.clone(), chain.clone());
     common::wait_for(
         "the demo's chain to start",
         Duration::from_secs(120),
-        || common::get_status_ok(&status).then_some(()),
+        || common::height_of(&first),
     );
     let topics = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let sink = topics.clone();

@@ -100,8 +100,7 @@ impl Story {
         let reply = self.node.submit(&tx);
         assert_eq!(reply.status, 202, "{method}: {}", reply.body);
         let hash = tx.hash().to_string();
-        self.node.wait_committed(&hash);
-        self.node.get_ok(&format!("/transactions/{hash}"))["receipt"].clone()
+        self.node.wait_committed_view(&hash)["receipt"].clone()
     }
 
     fn ok(&self, who: &str, contract: &str, method: &str, input: impl Encode) -> Vec<u8> {

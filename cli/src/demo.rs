@@ -56,6 +56,8 @@ struct Story<'a> {
     home: &'a Path,
     api: String,
     failures: Vec<String>,
+    /// One client for the story's reads (the members are read once).
+    finance: Finance<'a>,
 }
 
 impl Story<'_> {
@@ -66,8 +68,8 @@ impl Story<'_> {
         }
     }
 
-    fn finance(&self) -> Finance<'_> {
-        Finance::new(Some(self.home), &self.query_args())
+    fn finance(&self) -> &Finance<'_> {
+        &self.finance
     }
 
     fn send_as(&self, who: &str) -> SendArgs {
@@ -311,10 +313,15 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         status.validators,
         dir.display()
     );
+    let query = QueryArgs {
+        api: Some(api.to_string()),
+        output: Output::Table,
+    };
     let mut s = Story {
         home: dir,
         api: api.to_string(),
         failures: Vec::new(),
+        finance: Finance::new(Some(dir), &query),
     };
 
     println!("1. The consortium");

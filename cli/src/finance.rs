@@ -255,6 +255,19 @@ pub struct TermsArgs {
     currency: String,
 }
 
+/// A voucher offered to a financier, for a pledge or for factoring.
+#[derive(Args)]
+pub struct OfferArgs {
+    voucher: VoucherId,
+    #[arg(long)]
+    to: String,
+    /// The least advance or price accepted, such as 300000.00.
+    #[arg(long)]
+    min_price: String,
+    #[command(flatten)]
+    send: SendArgs,
+}
+
 #[derive(Subcommand)]
 pub enum VoucherCommand {
     /// A supplier asks a core enterprise to confirm a payable (申请确权).
@@ -310,27 +323,9 @@ pub enum VoucherCommand {
         send: SendArgs,
     },
     /// Offer a voucher to a financier as a pledge (质押); the financier accepts with `accept`.
-    Pledge {
-        voucher: VoucherId,
-        #[arg(long)]
-        to: String,
-        /// The least advance or price accepted, such as 300000.00.
-        #[arg(long)]
-        min_price: String,
-        #[command(flatten)]
-        send: SendArgs,
-    },
+    Pledge(OfferArgs),
     /// Offer a voucher to a financier for factoring (保理); the financier accepts with `accept`.
-    Factor {
-        voucher: VoucherId,
-        #[arg(long)]
-        to: String,
-        /// The least advance or price accepted, such as 300000.00.
-        #[arg(long)]
-        min_price: String,
-        #[command(flatten)]
-        send: SendArgs,
-    },
+    Factor(OfferArgs),
     /// The financier accepts an offer and pays in cash at once: an amount, or a discount.
     Accept {
         voucher: VoucherId,
@@ -455,6 +450,8 @@ pub enum CashCommand {
 pub(crate) struct Finance<'a> {
     home: Option<&'a Path>,
     client: ApiClient,
+    /// The members, read once: a command resolves several names against the same list.
+    members: std::cell::OnceCell<Vec<MemberRecord>>,
 }
 
 impl<'a> Finance<'a> {
@@ -462,6 +459,7 @@ impl<'a> Finance<'a> {
         Finance {
             home,
             client: ApiClient::new(&api_url(home, query)),
+            members: std::cell::OnceCell::new(),
         }
     }
 
@@ -478,25 +476,38 @@ impl<'a> Finance<'a> {
             .with_context(|| format!("the node's answer to '{method}' does not decode"))
     }
 
+    /// The chain's members (read from the registry on first use).
     pub(crate) fn members(&self) -> anyhow::Result<Vec<MemberRecord>> {
-        self.query(names::REGISTRY, "members", ())
+        if let Some(members) = self.members.get() {
+            return Ok(members.clone());
+        }
+        let members: Vec<MemberRecord> = self.query(names::REGISTRY, "members", ())?;
+        Ok(self.members.get_or_init(|| members).clone())
+    }
+
+    /// The member `account` belongs to, if any.
+    fn member_by_account(
+        &self,
+        account: &catena_primitives::AccountId,
+    ) -> anyhow::Result<Option<MemberRecord>> {
+        Ok(self
+            .members()?
+            .into_iter()
+            .find(|m| m.accounts.contains(&account.0)))
     }
 
     /// A member named by USCC, full name (any case), or demo identity.
     fn member(&self, name: &str) -> anyhow::Result<MemberRecord> {
-        let members = self.members()?;
-        if let Some(m) = members
-            .iter()
+        if let Some(m) = self
+            .members()?
+            .into_iter()
             .find(|m| m.uscc == name || m.name.eq_ignore_ascii_case(name))
         {
-            return Ok(m.clone());
+            return Ok(m);
         }
         if let Some(key) = crate::demo_identity(self.home, name) {
-            if let Some(m) = members
-                .iter()
-                .find(|m| m.accounts.contains(&key.account().0))
-            {
-                return Ok(m.clone());
+            if let Some(m) = self.member_by_account(&key.account())? {
+                return Ok(m);
             }
         }
         if uscc::validate(name).is_ok() {
@@ -523,7 +534,6 @@ impl<'a> Finance<'a> {
     }
 }
 
-/// Sends a call to a system contract; returns its output (empty with --no-wait).
 /// A call of system contract `contract`'s `method` with its SCALE-encoded argument.
 pub(crate) fn contract_call(contract: &str, method: &str, argument: impl Encode) -> Call {
     Call::CallContract {
@@ -533,6 +543,7 @@ pub(crate) fn contract_call(contract: &str, method: &str, argument: impl Encode)
     }
 }
 
+/// Sends a call to a system contract; returns its output (empty with --no-wait).
 pub(crate) fn call(
     home: Option<&Path>,
     send: &SendArgs,
@@ -822,9 +833,7 @@ pub fn record(home: Option<&Path>, command: RecordCommand) -> anyhow::Result<()>
                 .with_context(|| format!("cannot read {}", args.file.display()))?;
             let account = crate::signing_key(home, &args.send)?.account();
             let signer = f
-                .members()?
-                .into_iter()
-                .find(|m| m.accounts.contains(&account.0))
+                .member_by_account(&account)?
                 .map(|m| m.uscc)
                 .context("the signing key is not an account of any member")?;
             let mut parties = Vec::new();
@@ -1004,25 +1013,8 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             let out = call(home, &send, names::VOUCHER, "transfer", args)?;
             print_voucher_id(&out, "transferred voucher");
         }
-        VoucherCommand::Pledge {
-            voucher,
-            to,
-            min_price,
-            send,
-        } => offer(home, voucher, &to, FinanceKind::Pledge, &min_price, &send)?,
-        VoucherCommand::Factor {
-            voucher,
-            to,
-            min_price,
-            send,
-        } => offer(
-            home,
-            voucher,
-            &to,
-            FinanceKind::Factoring,
-            &min_price,
-            &send,
-        )?,
+        VoucherCommand::Pledge(args) => offer(home, FinanceKind::Pledge, &args)?,
+        VoucherCommand::Factor(args) => offer(home, FinanceKind::Factoring, &args)?,
         VoucherCommand::Accept {
             voucher,
             price,
@@ -1129,18 +1121,17 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             query,
         } => {
             let f = Finance::new(home, &query);
-            let ids: Vec<VoucherId> = match (holder, issuer) {
-                (Some(h), _) => f.query(names::VOUCHER, "held_by", f.uscc(&h)?)?,
-                (None, Some(i)) => f.query(names::VOUCHER, "issued_by", f.uscc(&i)?)?,
+            let filter = match (holder, issuer) {
+                (Some(h), _) => format!("holder={}", f.uscc(&h)?),
+                (None, Some(i)) => format!("issuer={}", f.uscc(&i)?),
                 (None, None) => bail!("pass --holder or --issuer"),
             };
-            let vouchers = ids
-                .iter()
-                .map(|id| f.voucher(*id))
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            // The node answers with every voucher in one request.
+            let listed = f.client.get(&format!("/vouchers?{filter}"))?;
             if query.output == Output::Json {
-                return print_json(&Value::Array(vouchers.iter().map(voucher_json).collect()));
+                return print_json(&listed);
             }
+            let vouchers: Vec<catena_api::VoucherView> = serde_json::from_value(listed)?;
             println!(
                 "{:>6} {:>18} {:<10} {:<20} maturity",
                 "id", "amount", "status", "holder"
@@ -1149,8 +1140,8 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                 println!(
                     "{:>6} {:>18} {:<10} {:<20} {}",
                     v.id,
-                    format_amount(v.amount),
-                    v.status.as_str(),
+                    v.amount,
+                    v.status,
                     v.holder,
                     time_text(v.maturity_ms)
                 );
@@ -1208,14 +1199,14 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
     Ok(())
 }
 
-fn offer(
-    home: Option<&Path>,
-    voucher: VoucherId,
-    to: &str,
-    kind: FinanceKind,
-    min_price: &str,
-    send: &SendArgs,
-) -> anyhow::Result<()> {
+fn offer(home: Option<&Path>, kind: FinanceKind, args: &OfferArgs) -> anyhow::Result<()> {
+    let OfferArgs {
+        voucher,
+        to,
+        min_price,
+        send,
+    } = args;
+    let (voucher, to) = (*voucher, to.as_str());
     let f = Finance::new(home, &send.query);
     let min_price = amount(min_price)?;
     call(

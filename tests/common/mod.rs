@@ -81,14 +81,6 @@ pub fn get_text(url: &str) -> String {
         .expect("text body")
 }
 
-/// Whether `url` answers 200.
-pub fn get_status_ok(url: &str) -> bool {
-    agent()
-        .get(url)
-        .call()
-        .is_ok_and(|r| r.status().as_u16() == 200)
-}
-
 /// An HTTP response: status and JSON body.
 pub struct Reply {
     pub status: u16,
@@ -313,13 +305,19 @@ impl TestNode {
 
     /// Waits until the transaction is committed; returns its block height.
     pub fn wait_committed(&self, hash: &str) -> u64 {
+        self.wait_committed_view(hash)["block_height"]
+            .as_u64()
+            .expect("height")
+    }
+
+    /// Waits until the transaction is committed; returns it as the API shows it.
+    pub fn wait_committed_view(&self, hash: &str) -> Value {
         wait_for(
             &format!("transaction {hash} to commit"),
             Duration::from_secs(60),
             || {
                 let r = self.get(&format!("/transactions/{hash}"))?;
-                (r.body["status"] == "committed")
-                    .then(|| r.body["block_height"].as_u64().expect("height"))
+                (r.body["status"] == "committed").then_some(r.body)
             },
         )
     }

@@ -17,7 +17,6 @@ use catena_sdk::{block_height, block_time_ms, call_typed, caller, emit_encoded, 
 
 catena_sdk::methods!(init, record, get, invoice);
 
-const CONFIG: &[u8] = b"cfg";
 /// Parties and links one record may name.
 pub const MAX_PARTIES: usize = 16;
 pub const MAX_LINKS: usize = 32;
@@ -63,15 +62,15 @@ impl core::fmt::Display for Error {
 }
 
 fn init(init: Init) -> Result<(), Error> {
-    if storage::get(CONFIG).is_some() {
+    if storage::get(keys::CONFIG).is_some() {
         return Err(Error::AlreadyInitialised);
     }
-    storage::save(CONFIG, &init);
+    storage::save(keys::CONFIG, &init);
     Ok(())
 }
 
 fn config() -> Init {
-    storage::load(CONFIG)
+    storage::load(keys::CONFIG)
         .unwrap_or_else(|| catena_sdk::fail("the records contract is not initialised"))
 }
 

@@ -21,6 +21,8 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 
+use crate::hex;
+
 /// A contract's methods, as the `methods!` macro generates them.
 pub type Dispatch = fn(&str, &[u8]) -> Result<Vec<u8>, String>;
 
@@ -251,10 +253,6 @@ fn quiet_aborts() {
             }
         }));
     });
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn top<R>(f: impl FnOnce(&mut Frame) -> R) -> R {

@@ -170,8 +170,12 @@ pub fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
     }
 }
 
+/// The first read's buffer: enough for most records (a voucher with its backing, a contract's
+/// configuration), so that most values are read once; a larger value is read again in full.
+const FIRST_READ_BYTES: usize = 512;
+
 pub fn storage_get(key: &[u8]) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; 128];
+    let mut buf = vec![0u8; FIRST_READ_BYTES];
     // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
     let found =
         unsafe { sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf)) };

@@ -66,11 +66,6 @@ pub enum Error {
         total: Amount,
         amount: Amount,
     },
-    InsufficientCash {
-        member: Uscc,
-        held: Amount,
-        needed: Amount,
-    },
     NotScheduled,
     Invalid(String),
 }
@@ -161,16 +156,6 @@ impl core::fmt::Display for Error {
                 "the parts add up to {}, the voucher is for {}: they must add up exactly",
                 format_amount(*total),
                 format_amount(*amount)
-            ),
-            Error::InsufficientCash {
-                member,
-                held,
-                needed,
-            } => write!(
-                f,
-                "member {member} holds {} in cash, {} is needed",
-                format_amount(*held),
-                format_amount(*needed)
             ),
             Error::NotScheduled => write!(
                 f,

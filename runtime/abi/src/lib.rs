@@ -14,6 +14,16 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use parity_scale_codec::{Decode, Encode};
 
+/// A storage key: `prefix` then `rest`.
+fn prefixed(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
+    [prefix, rest].concat()
+}
+
+/// A storage key: `prefix` then `id` big-endian (so that keys sort by id).
+fn with_id(prefix: &[u8], id: u64) -> Vec<u8> {
+    prefixed(prefix, &id.to_be_bytes())
+}
+
 pub mod uscc;
 
 /// An ed25519 public key: a member's account.
@@ -103,13 +113,13 @@ pub mod registry {
         pub const PROPOSAL: &[u8] = b"p/";
 
         pub fn account_key(account: &Account) -> Vec<u8> {
-            [ACCOUNT, &account[..]].concat()
+            crate::prefixed(ACCOUNT, &account[..])
         }
         pub fn member_key(uscc: &str) -> Vec<u8> {
-            [MEMBER, uscc.as_bytes()].concat()
+            crate::prefixed(MEMBER, uscc.as_bytes())
         }
         pub fn proposal_key(id: u64) -> Vec<u8> {
-            [PROPOSAL, &id.to_be_bytes()[..]].concat()
+            crate::with_id(PROPOSAL, id)
         }
     }
 
@@ -220,13 +230,15 @@ pub mod records {
 
     pub mod keys {
         use super::*;
+        /// → [`Init`]: the contract's configuration.
+        pub const CONFIG: &[u8] = b"cfg";
         /// `r/<document hash>` → [`Record`].
         pub const RECORD: &[u8] = b"r/";
         /// `i/<invoice key>` → [`RecordId`]: each invoice (code, number, seller) once.
         pub const INVOICE: &[u8] = b"i/";
 
         pub fn record_key(id: &RecordId) -> Vec<u8> {
-            [RECORD, &id[..]].concat()
+            crate::prefixed(RECORD, &id[..])
         }
         /// The key of an invoice's identity: code, number and seller, each length-prefixed so
         /// no two invoices share one.
@@ -370,10 +382,10 @@ pub mod cash {
         pub const CONFIG: &[u8] = b"cfg";
 
         pub fn balance_key(uscc: &str) -> Vec<u8> {
-            [BALANCE, uscc.as_bytes()].concat()
+            crate::prefixed(BALANCE, uscc.as_bytes())
         }
         pub fn custody_key(uscc: &str) -> Vec<u8> {
-            [CUSTODY, uscc.as_bytes()].concat()
+            crate::prefixed(CUSTODY, uscc.as_bytes())
         }
     }
 
@@ -471,41 +483,45 @@ pub mod voucher {
             [&history_prefix(id)[..], &n.to_be_bytes()[..]].concat()
         }
         pub fn part_count_key(root: VoucherId) -> Vec<u8> {
-            [PART_COUNT, &root.to_be_bytes()[..]].concat()
+            crate::with_id(PART_COUNT, root)
         }
         pub fn retry_key(root: VoucherId) -> Vec<u8> {
-            [RETRY, &root.to_be_bytes()[..]].concat()
+            crate::with_id(RETRY, root)
         }
         pub fn settle_cursor_key(root: VoucherId) -> Vec<u8> {
-            [SETTLE_CURSOR, &root.to_be_bytes()[..]].concat()
+            crate::with_id(SETTLE_CURSOR, root)
         }
 
         pub fn voucher_key(id: VoucherId) -> Vec<u8> {
-            [VOUCHER, &id.to_be_bytes()[..]].concat()
+            crate::with_id(VOUCHER, id)
         }
         pub fn request_key(id: u64) -> Vec<u8> {
-            [REQUEST, &id.to_be_bytes()[..]].concat()
+            crate::with_id(REQUEST, id)
         }
         pub fn invoice_use_key(invoice: &RecordId) -> Vec<u8> {
-            [INVOICE_USE, &invoice[..]].concat()
+            crate::prefixed(INVOICE_USE, &invoice[..])
         }
         pub fn credit_line_key(issuer: &str) -> Vec<u8> {
-            [CREDIT_LINE, issuer.as_bytes()].concat()
+            crate::prefixed(CREDIT_LINE, issuer.as_bytes())
         }
         pub fn offer_key(id: VoucherId) -> Vec<u8> {
-            [OFFER, &id.to_be_bytes()[..]].concat()
+            crate::with_id(OFFER, id)
         }
         pub fn by_holder_prefix(uscc: &str) -> Vec<u8> {
-            [BY_HOLDER, uscc.as_bytes(), b"/"].concat()
+            index_prefix(BY_HOLDER, uscc)
         }
         pub fn by_holder_key(uscc: &str, id: VoucherId) -> Vec<u8> {
-            [&by_holder_prefix(uscc)[..], &id.to_be_bytes()[..]].concat()
+            crate::with_id(&by_holder_prefix(uscc), id)
         }
         pub fn by_issuer_prefix(uscc: &str) -> Vec<u8> {
-            [BY_ISSUER, uscc.as_bytes(), b"/"].concat()
+            index_prefix(BY_ISSUER, uscc)
         }
         pub fn by_issuer_key(uscc: &str, id: VoucherId) -> Vec<u8> {
-            [&by_issuer_prefix(uscc)[..], &id.to_be_bytes()[..]].concat()
+            crate::with_id(&by_issuer_prefix(uscc), id)
+        }
+        /// `<index>/<uscc>/`: a member's entries in an index of voucher ids.
+        fn index_prefix(index: &[u8], uscc: &str) -> Vec<u8> {
+            [index, uscc.as_bytes(), b"/"].concat()
         }
     }
 
