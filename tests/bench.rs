@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "finalized_tps",
     "latency_p50_ms",
     "latency_p95_ms",
@@ -19,6 +19,7 @@ const KEYS: [&str; 12] = [
     "cpu_bound_tps",
     "submitted",
     "finalized",
+    "max_height_gap",
 ];
 
 fn bench(workload: &str, txs: usize) -> serde_json::Value {
@@ -74,7 +75,13 @@ fn the_bench_reports_every_figure_and_finalizes_every_transfer() {
         for node in nodes {
             assert!(node["cpu_seconds"].as_f64().expect("cpu") > 0.0, "{node}");
             assert!(node["peak_rss_mb"].as_f64().expect("rss") > 0.0, "{node}");
+            let samples = node["rss_mb_samples"].as_array().expect("samples");
+            assert!(
+                !samples.is_empty() && samples.iter().all(|mb| mb.as_f64() > Some(0.0)),
+                "{node}"
+            );
         }
+        assert!(report["max_height_gap"].as_u64().is_some(), "{report}");
         assert!(report["cpu_bound_tps"].as_f64().expect("bound") > 0.0);
     }
 }

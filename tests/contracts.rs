@@ -18,11 +18,8 @@ fn run(args: &[&str]) -> (bool, String, String) {
 fn a_contract_is_deployed_called_and_shown_with_the_cli() {
     let dir = common::test_dir();
     let node = TestNode::dev(dir.path(), 200);
-    let wasm = wat::parse_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../runtime/tests/fixtures/counter.wat"
-    ))
-    .expect("fixture");
+    let wasm = wat::parse_file(common::source_path("../runtime/tests/fixtures/counter.wat"))
+        .expect("fixture");
     let file = dir.path().join("counter.wasm");
     std::fs::write(&file, &wasm).expect("write");
     let home = dir.path().to_str().expect("utf-8");
@@ -136,10 +133,7 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
 fn the_sdk_example_contract_runs_from_its_artifact() {
     let dir = common::test_dir();
     let node = TestNode::dev(dir.path(), 200);
-    let artifact = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../contracts/artifacts/counter.wasm"
-    );
+    let artifact = &common::source_path("../contracts/artifacts/counter.wasm");
     let home = dir.path().to_str().expect("utf-8");
     let with = |args: &[&str]| {
         let mut full = args.to_vec();
@@ -186,11 +180,8 @@ fn the_sdk_example_contract_runs_from_its_artifact() {
     assert!(err.contains("the amount must be 8 bytes"), "{err}");
 
     // Upgrade: refused for anyone but the owner; the owner's is recorded and takes effect.
-    let wat_counter = wat::parse_file(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../runtime/tests/fixtures/counter.wat"
-    ))
-    .expect("fixture");
+    let wat_counter = wat::parse_file(common::source_path("../runtime/tests/fixtures/counter.wat"))
+        .expect("fixture");
     let file = dir.path().join("v2.wasm");
     std::fs::write(&file, &wat_counter).expect("write");
     let path = file.to_str().expect("utf-8");

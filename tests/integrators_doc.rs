@@ -43,11 +43,8 @@ fn example() -> (UnsignedTransaction, SecretKey) {
 
 #[test]
 fn the_documented_transaction_is_reproduced_byte_for_byte() {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../docs/integrators.md"
-    ))
-    .expect("docs/integrators.md");
+    let doc = std::fs::read_to_string(source_path("../docs/integrators.md"))
+        .expect("docs/integrators.md");
     let (unsigned, key) = example();
     let input = match &unsigned.call {
         Call::CallContract { input, .. } => input.clone(),
@@ -76,4 +73,12 @@ fn the_documented_transaction_is_reproduced_byte_for_byte() {
         );
     }
     assert!(tx.check_stateless("catena-local", 64 << 10).is_ok());
+}
+
+/// A file of this checkout, found from the package directory cargo gives the test when it runs
+/// it (not the one compiled in, which names wherever the binary was built).
+fn source_path(relative: &str) -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    format!("{dir}/{relative}")
 }

@@ -590,10 +590,7 @@ fn every_user_command_on_a_testnet() {
     assert_eq!(line["outstanding"], "1000000.00");
 
     // A contract that is not a system contract: deployed, called, queried; a transaction looked up.
-    let counter = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../contracts/artifacts/counter.wasm"
-    );
+    let counter = &common::source_path("../contracts/artifacts/counter.wasm");
     let deployed = cli.ok(&["contract", "deploy", counter, "--as", "tier3-materials"]);
     let id = deployed
         .lines()

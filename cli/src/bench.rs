@@ -68,14 +68,14 @@ pub struct BenchArgs {
     /// Directory of the testnet (default: a new one under ~/.catena/bench).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Block time of a new testnet, in milliseconds (the pause after each commit; the propose
-    /// timeout is three block times).
+    /// Block time of a new testnet, in milliseconds (a height starts one block time after the
+    /// last, or at once if deciding it took longer; the propose timeout is three block times,
+    /// and a proposer executes transactions for at most half a block time).
     #[arg(long, default_value_t = 250)]
     block_time_ms: u64,
-    /// Transactions per block of a new testnet, at most. A block must be built, sent and
-    /// re-executed by the others within the propose timeout, or the round fails and the next
-    /// proposer builds it again (see docs/performance.md).
-    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    /// Transactions per block of a new testnet, at most (the proposer's time budget usually
+    /// bounds a block first).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_block_txs: u32,
     /// API port of the first validator of a new testnet; the others follow.
     #[arg(long, default_value_t = 18545)]
@@ -508,16 +508,29 @@ fn process_usage(pid: u32) -> Option<(f64, f64)> {
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some((ticks, status_mb(pid, "VmHWM:")?))
+}
+
+/// A memory figure of /proc/<pid>/status (given in kB there), in MB.
+fn status_mb(pid: u32, field: &str) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let peak_kb: f64 = status
+    let kb: f64 = status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()
         .ok()?;
-    Some((ticks, peak_kb / 1024.0))
+    Some(kb / 1024.0)
 }
+
+/// Resident memory (MB) of a process now, from /proc.
+fn resident_mb(pid: u32) -> Option<f64> {
+    status_mb(pid, "VmRSS:")
+}
+
+/// How often the bench samples each validator's memory and height while it runs.
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
 /// Clock ticks per second, for /proc's CPU times.
 fn clock_ticks() -> f64 {
@@ -649,7 +662,27 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
         .collect();
     let mut last_progress = Instant::now();
     let mut last_committed = 0usize;
+    // Every SAMPLE_EVERY: each validator's resident memory, and how far apart their heights are.
+    let mut rss_samples: Vec<Vec<f64>> = vec![Vec::new(); validators];
+    let mut max_height_gap = 0u64;
+    let mut last_sample: Option<Instant> = None;
     loop {
+        if last_sample.is_none_or(|at| at.elapsed() >= SAMPLE_EVERY) {
+            last_sample = Some(Instant::now());
+            for (samples, child) in rss_samples.iter_mut().zip(&net.children) {
+                if let Some(mb) = resident_mb(child.id()) {
+                    samples.push(round(mb, 1));
+                }
+            }
+            let heights: Vec<u64> = net
+                .clients
+                .iter()
+                .filter_map(|c| c.status().ok().map(|s| s.height))
+                .collect();
+            if let (Some(low), Some(high)) = (heights.iter().min(), heights.iter().max()) {
+                max_height_gap = max_height_gap.max(high - low);
+            }
+        }
         let committed = shared.committed.lock().expect("lock").len();
         let accepted = shared.accepted.load(Ordering::Relaxed) as usize;
         let refused = shared.refused.load(Ordering::Relaxed);
@@ -735,8 +768,9 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
                 "node": i + 1,
                 "cpu_seconds": round((cpu1 - cpu0) / ticks, 2),
                 "peak_rss_mb": round(*rss, 1),
+                "rss_mb_samples": rss_samples[i],
             }),
-            _ => json!({ "node": i + 1, "cpu_seconds": null, "peak_rss_mb": null }),
+            _ => json!({ "node": i + 1, "cpu_seconds": null, "peak_rss_mb": null, "rss_mb_samples": [] }),
         })
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -761,6 +795,7 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
         "block_interval_ms": round(block_interval_ms, 1),
         "txs_per_block": round(txs_per_block, 1),
         "nodes": nodes,
+        "max_height_gap": max_height_gap,
         "cores": cores,
         "batch_verify_us": round(batch_verify_us, 2),
         "single_verify_us": round(single_verify_us, 2),
@@ -814,12 +849,19 @@ fn print_summary(r: &serde_json::Value) {
     );
     if let Some(nodes) = r["nodes"].as_array() {
         for n in nodes {
+            let samples = n["rss_mb_samples"].as_array();
+            let first = samples.and_then(|s| s.first()).cloned().unwrap_or_default();
+            let last = samples.and_then(|s| s.last()).cloned().unwrap_or_default();
             println!(
-                "  node {}         {} CPU s, peak RSS {} MB",
-                n["node"], n["cpu_seconds"], n["peak_rss_mb"]
+                "  node {}         {} CPU s, peak RSS {} MB (RSS {} MB at the start, {} MB at the end)",
+                n["node"], n["cpu_seconds"], n["peak_rss_mb"], first, last
             );
         }
     }
+    println!(
+        "  heights        validators at most {} blocks apart",
+        r["max_height_gap"]
+    );
     println!(
         "  signatures     {} µs each in a batch of 1,024 ({} µs alone); bound {} tx/s = {} cores x 1e6 / ({} validators x {} µs)",
         r["batch_verify_us"],

@@ -311,10 +311,25 @@ pub fn execute_block(
     context: &BlockContext,
     transactions: &[Transaction],
 ) -> Result<ExecutedBlock, ExecutionError> {
+    execute_block_while(state, context, transactions, &mut || true)
+}
+
+/// [`execute_block`] of the longest prefix of `transactions` for which `more()`, asked before
+/// each one, says yes: a proposer's way to bound the time its block takes to execute (the
+/// block is then the first `receipts.len()` transactions). Validity never depends on it.
+pub fn execute_block_while(
+    state: &dyn StateReader,
+    context: &BlockContext,
+    transactions: &[Transaction],
+    more: &mut dyn FnMut() -> bool,
+) -> Result<ExecutedBlock, ExecutionError> {
     let mut changes = Changes::new();
     let mut receipts = Vec::with_capacity(transactions.len());
     let (scheduled, mut block_fuel) = run_scheduled(state, context, &mut changes)?;
     for tx in transactions {
+        if !more() {
+            break;
+        }
         let tx_hash = tx.hash();
         let mut overlay = Overlay {
             base: state,
@@ -452,6 +467,7 @@ pub fn query_contract(
     method: &str,
     input: &[u8],
 ) -> Result<Vec<u8>, String> {
+    let _slot = wasm::query_slot();
     let empty = Changes::new();
     let mut overlay = Overlay {
         base: state,

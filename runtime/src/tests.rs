@@ -375,15 +375,12 @@ fn an_approval_too_close_to_the_height_fails_and_changes_nothing() {
 }
 
 fn counter_code() -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/counter.wat", env!("CARGO_MANIFEST_DIR"));
+    let path = source_path("tests/fixtures/counter.wat");
     wat::parse_file(path).expect("fixture")
 }
 
 fn loop_code() -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/infinite_loop.wat",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = source_path("tests/fixtures/infinite_loop.wat");
     wat::parse_file(path).expect("fixture")
 }
 
@@ -661,4 +658,12 @@ fn a_state_read_error_in_a_contract_aborts_the_block_instead_of_failing_the_call
         matches!(&result, Err(ExecutionError::State(e)) if e.0.contains("disk read failed")),
         "{result:?}"
     );
+}
+
+/// A file of this checkout, found from the package directory cargo gives the test when it runs
+/// it (not the one compiled in, which names wherever the binary was built).
+fn source_path(relative: &str) -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    format!("{dir}/{relative}")
 }

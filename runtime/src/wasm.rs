@@ -15,7 +15,8 @@ use catena_primitives::{AccountId, Hash};
 use crate::Entry;
 use parking_lot::Mutex;
 use wasmtime::{
-    Caller, Config, Engine, InstancePre, Linker, Memory, Module, Store, StoreLimits,
+    Caller, Config, Enabled, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory,
+    Module, PoolConcurrencyLimitError, PoolingAllocationConfig, Store, StoreLimits,
     StoreLimitsBuilder, Trap,
 };
 
@@ -27,6 +28,8 @@ pub const MAX_MEMORY_BYTES: usize = 16 << 20;
 /// exhausted". Nested contract calls each get this much again, so the worst case is
 /// [`MAX_CALL_DEPTH`] × this (1 MiB), within the 2 MiB stacks of the threads that execute blocks.
 pub const MAX_WASM_STACK_BYTES: usize = 256 << 10;
+/// The most elements a contract's table may hold.
+pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 /// The largest contract code accepted.
 pub const MAX_CODE_BYTES: usize = 2 << 20;
 /// The largest return value, event payload, storage key and storage value.
@@ -208,9 +211,62 @@ pub fn shared() -> &'static ContractEngine {
     })
 }
 
+/// Contract instances that may be alive at once in one process (each call's instance and its
+/// nested callees'): the pooling allocator keeps this many memory, table and instance slots
+/// mapped and reuses them, so instantiation maps nothing. Read-only queries take at most
+/// [`MAX_CONCURRENT_QUERIES`] × [`MAX_CALL_DEPTH`] of them, so block execution always finds one.
+pub const INSTANCE_SLOTS: u32 = 256;
+/// Read-only calls (API queries) that may run at once; more wait for a slot.
+pub const MAX_CONCURRENT_QUERIES: usize = 32;
+/// Of a slot's memory, how much is reset with `memset` of the pages the call dirtied (found by
+/// the kernel's PAGEMAP_SCAN where available) instead of being unmapped: contract calls touch a
+/// few pages, which then stay resident for the next call.
+const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
+/// Holds one of the [`MAX_CONCURRENT_QUERIES`] query places while alive.
+#[derive(Debug)]
+pub struct QuerySlot(());
+
+static QUERIES: (parking_lot::Mutex<usize>, parking_lot::Condvar) =
+    (parking_lot::Mutex::new(0), parking_lot::Condvar::new());
+
+/// Waits for a place among the read-only calls that may run at once, so that queries never
+/// take the instance slots block execution needs.
+pub fn query_slot() -> QuerySlot {
+    let mut running = QUERIES.0.lock();
+    while *running >= MAX_CONCURRENT_QUERIES {
+        QUERIES.1.wait(&mut running);
+    }
+    *running += 1;
+    QuerySlot(())
+}
+
+impl Drop for QuerySlot {
+    fn drop(&mut self) {
+        *QUERIES.0.lock() -= 1;
+        QUERIES.1.notify_one();
+    }
+}
+
+fn pooling_config() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(INSTANCE_SLOTS)
+        .total_memories(INSTANCE_SLOTS)
+        .total_tables(INSTANCE_SLOTS)
+        .max_memories_per_module(1)
+        .max_tables_per_module(1)
+        .max_memory_size(MAX_MEMORY_BYTES)
+        .table_elements(MAX_TABLE_ELEMENTS)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(64 << 10)
+        .pagemap_scan(Enabled::Auto);
+    pool
+}
+
 fn deterministic_config() -> Config {
     let mut config = Config::new();
     config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config()))
         .consume_fuel(true)
         .cranelift_nan_canonicalization(true)
         .wasm_relaxed_simd(false)
@@ -480,7 +536,7 @@ fn run(
             .memory_size(MAX_MEMORY_BYTES)
             .memories(1)
             .tables(1)
-            .table_elements(10_000)
+            .table_elements(MAX_TABLE_ELEMENTS)
             .instances(1)
             .trap_on_grow_failure(true)
             .build(),
@@ -565,6 +621,11 @@ fn run(
 fn classify(error: wasmtime::Error, failure: &mut Option<ContractError>) -> ContractError {
     if let Some(reason) = failure.take() {
         return reason;
+    }
+    // Every slot in use is this node's condition, not the contract's: the block cannot be
+    // executed here now (like a failed state read), and no receipt may record it.
+    if let Some(full) = error.downcast_ref::<PoolConcurrencyLimitError>() {
+        return ContractError::State(format!("no free contract instance slot: {full}"));
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => ContractError::OutOfFuel,
@@ -654,6 +715,33 @@ fn write_bytes(
     Ok(())
 }
 
+/// `storage_read` of `contract`'s storage (the running contract's own, or another's, read-only):
+/// −1 if the key is absent, else the value's length; the value is copied only if it fits.
+fn read_storage(
+    caller: &mut Caller<'_, HostState>,
+    contract: Hash,
+    key_ptr: i32,
+    key_len: i32,
+    out_ptr: i32,
+    out_cap: i32,
+) -> Result<i32, wasmtime::Error> {
+    let key = read_bytes(caller, key_ptr, key_len, MAX_KEY_BYTES, "a storage key")?;
+    let read = call_world::with(|w| w.get(&contract, &key))
+        .unwrap_or_else(|| Err("no storage is attached to this call".into()));
+    let value = match read {
+        Ok(value) => value,
+        Err(e) => return fail_state(caller, e),
+    };
+    let Some(value) = value else { return Ok(-1) };
+    // The value's length is always returned; it is copied only if it fits.
+    if value.len() <= usize::try_from(out_cap).unwrap_or(0) {
+        write_bytes(caller, out_ptr, &value, "a storage value")?;
+    } else {
+        charge(caller, value.len(), FUEL_PER_BYTE)?;
+    }
+    Ok(value.len() as i32)
+}
+
 /// Links every host function of [`ABI_MODULE`]; docs/abi.md documents each.
 fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     linker.func_wrap(
@@ -697,30 +785,23 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
          out_ptr: i32,
          out_cap: i32|
          -> Result<i32, wasmtime::Error> {
-            let key = read_bytes(
-                &mut caller,
-                key_ptr,
-                key_len,
-                MAX_KEY_BYTES,
-                "a storage key",
-            )?;
             let contract = caller.data().contract;
-            let read = call_world::with(|w| w.get(&contract, &key))
-                .unwrap_or_else(|| Err("no storage is attached to this call".into()));
-            let value = match read {
-                Ok(value) => value,
-                Err(e) => {
-                    return fail_state(&mut caller, e);
-                }
-            };
-            let Some(value) = value else { return Ok(-1) };
-            // The value's length is always returned; it is copied only if it fits.
-            if value.len() <= usize::try_from(out_cap).unwrap_or(0) {
-                write_bytes(&mut caller, out_ptr, &value, "a storage value")?;
-            } else {
-                charge(&mut caller, value.len(), FUEL_PER_BYTE)?;
-            }
-            Ok(value.len() as i32)
+            read_storage(&mut caller, contract, key_ptr, key_len, out_ptr, out_cap)
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        "storage_read_of",
+        |mut caller: Caller<'_, HostState>,
+         id_ptr: i32,
+         key_ptr: i32,
+         key_len: i32,
+         out_ptr: i32,
+         out_cap: i32|
+         -> Result<i32, wasmtime::Error> {
+            let id = read_bytes(&mut caller, id_ptr, 32, 32, "a contract id")?;
+            let contract = Hash(id.try_into().expect("read 32 bytes"));
+            read_storage(&mut caller, contract, key_ptr, key_len, out_ptr, out_cap)
         },
     )?;
     linker.func_wrap(

@@ -103,7 +103,7 @@ impl MapStorage {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/{name}.wat", env!("CARGO_MANIFEST_DIR"));
+    let path = source_path(&format!("tests/fixtures/{name}.wat"));
     wat::parse_file(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -353,4 +353,12 @@ fn contracts_call_contracts_and_a_failure_anywhere_changes_nothing() {
         .expect_err("refused")
         .to_string()
         .contains("no contract"));
+}
+
+/// A file of this checkout, found from the package directory cargo gives the test when it runs
+/// it (not the one compiled in, which names wherever the binary was built).
+fn source_path(relative: &str) -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    format!("{dir}/{relative}")
 }

@@ -59,10 +59,7 @@ fn uscc(name: &str) -> String {
 }
 
 fn artifact(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../contracts/artifacts/{name}.wasm",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = source_path(&format!("../contracts/artifacts/{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -438,4 +435,12 @@ fn the_cost_of_a_voucher_transfer() {
         compile.as_secs_f64() * 1e3,
         started.elapsed().as_secs_f64() * 1e6
     );
+}
+
+/// A file of this checkout, found from the package directory cargo gives the test when it runs
+/// it (not the one compiled in, which names wherever the binary was built).
+fn source_path(relative: &str) -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    format!("{dir}/{relative}")
 }

@@ -466,3 +466,11 @@ pub fn height_of(node: &TestNode) -> Option<u64> {
         .filter(|r| r.status == 200)
         .and_then(|r| r.body["height"].as_u64())
 }
+
+/// A file of this checkout, found from the package directory cargo gives the test when it runs
+/// it (not the one compiled in, which names wherever the binary was built).
+pub fn source_path(relative: &str) -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    format!("{dir}/{relative}")
+}

@@ -11,7 +11,7 @@ use alloc::string::String;
 use catena_abi::cash::{events, keys, Init, Mint, Movement, OperatorTransfer, Transfer};
 use catena_abi::registry::AccountRecord;
 use catena_abi::{format_amount, Amount, Role, Uscc};
-use catena_sdk::{call_typed, caller, emit_encoded, storage};
+use catena_sdk::{caller, emit_encoded, storage};
 
 catena_sdk::methods!(
     init,
@@ -86,13 +86,16 @@ fn config() -> Init {
 }
 
 fn signer() -> Result<AccountRecord, Error> {
-    let record: Option<AccountRecord> = call_typed(&config().registry, "account", &caller());
+    // Read from the registry's storage (its published layout), not by calling it.
+    let key = catena_abi::registry::keys::account_key(&caller());
+    let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
     record.ok_or(Error::NotAMember)
 }
 
 fn check_member(uscc: &str) -> Result<(), Error> {
+    let key = catena_abi::registry::keys::member_key(uscc);
     let member: Option<catena_abi::registry::MemberRecord> =
-        call_typed(&config().registry, "member", &String::from(uscc));
+        storage::load_of(&config().registry, &key);
     member
         .map(|_| ())
         .ok_or_else(|| Error::UnknownMember(uscc.into()))
@@ -122,10 +125,15 @@ fn subtract(key: &[u8], amount: Amount) {
     let left = value
         .checked_sub(amount)
         .unwrap_or_else(|| catena_sdk::fail("cash accounts went negative: a bug"));
-    if left == 0 {
+    put_amount(key, left);
+}
+
+/// Stores an amount; none is kept for zero.
+fn put_amount(key: &[u8], value: Amount) {
+    if value == 0 {
         storage::remove(key);
     } else {
-        storage::save(key, &left);
+        storage::save(key, &value);
     }
 }
 
@@ -179,8 +187,8 @@ fn burn(amount: Amount) -> Result<(), Error> {
             needed: amount,
         });
     }
-    subtract(&keys::balance_key(&financier), amount);
-    subtract(&keys::custody_key(&financier), amount);
+    put_amount(&keys::balance_key(&financier), held - amount);
+    put_amount(&keys::custody_key(&financier), custody - amount);
     subtract(keys::SUPPLY, amount);
     emit_encoded(
         events::BURNED,
@@ -222,7 +230,7 @@ fn move_cash(from: Uscc, to: Uscc, amount: Amount) -> Result<(), Error> {
             needed: amount,
         });
     }
-    subtract(&keys::balance_key(&from), amount);
+    put_amount(&keys::balance_key(&from), held - amount);
     add(&keys::balance_key(&to), amount)?;
     emit_encoded(events::TRANSFERRED, &Movement { from, to, amount });
     Ok(())

@@ -13,7 +13,7 @@ use alloc::string::String;
 use catena_abi::records::{events, keys, Init, InvoiceQuery, Kind, NewRecord, Record};
 use catena_abi::registry::AccountRecord;
 use catena_abi::{Account, RecordId, Role};
-use catena_sdk::{block_height, block_time_ms, call_typed, caller, emit_encoded, storage};
+use catena_sdk::{block_height, block_time_ms, caller, emit_encoded, storage};
 
 catena_sdk::methods!(init, record, get, invoice);
 
@@ -77,7 +77,9 @@ fn config() -> Init {
 /// The member record of the account that called, from the registry.
 fn recorder() -> Result<(Account, AccountRecord), Error> {
     let account = caller();
-    let record: Option<AccountRecord> = call_typed(&config().registry, "account", &account);
+    // Read from the registry's storage (its published layout), not by calling it.
+    let key = catena_abi::registry::keys::account_key(&account);
+    let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
     record.map(|r| (account, r)).ok_or(Error::NotAMember)
 }
 

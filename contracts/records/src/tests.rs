@@ -11,28 +11,24 @@ const BUYER: &str = "91310000MA1FL00014";
 const CARRIER: &str = "91440300MA5EF00068";
 const AUDITOR: &str = "12100000MB0JK00071";
 
-/// A stand-in registry: account [1] is the seller, [2] the buyer, [3] a carrier, [4] an auditor.
-fn registry(method: &str, input: &[u8]) -> Result<Vec<u8>, String> {
-    assert_eq!(method, "account");
-    let account: Account = catena_sdk::decode(input)?;
-    let (uscc, role) = match account[0] {
-        1 => (SELLER, Role::Supplier),
-        2 => (BUYER, Role::Core),
-        3 => (CARRIER, Role::Logistics),
-        4 => (AUDITOR, Role::Auditor),
-        _ => return Ok(None::<AccountRecord>.encode()),
-    };
-    Ok(Some(AccountRecord {
-        member: uscc.into(),
-        uscc: uscc.into(),
-        roles: alloc::vec![role],
-    })
-    .encode())
-}
-
+/// A stand-in registry's storage: account [1] is the seller, [2] the buyer, [3] a carrier, [4]
+/// an auditor (the records contract reads the registry's account records directly).
 fn setup() {
     mock::reset();
-    mock::deploy(REGISTRY, registry);
+    for (n, uscc, role) in [
+        (1u8, SELLER, Role::Supplier),
+        (2, BUYER, Role::Core),
+        (3, CARRIER, Role::Logistics),
+        (4, AUDITOR, Role::Auditor),
+    ] {
+        let record = AccountRecord {
+            member: uscc.into(),
+            uscc: uscc.into(),
+            roles: alloc::vec![role],
+        };
+        let key = catena_abi::registry::keys::account_key(&[n; 32]);
+        mock::put(REGISTRY, &key, &record.encode());
+    }
     mock::deploy(RECORDS, dispatch);
     let init = Init { registry: REGISTRY };
     mock::call([0; 32], RECORDS, "init", &init.encode())

@@ -182,6 +182,12 @@ pub mod storage {
         host::storage_get(key)
     }
 
+    /// The value under `key` in another contract's storage (read-only): what that contract
+    /// would read now, its layout being part of its published interface.
+    pub fn get_of(contract: &[u8; 32], key: &[u8]) -> Option<Vec<u8>> {
+        host::storage_get_of(contract, key)
+    }
+
     pub fn set(key: &[u8], value: &[u8]) {
         host::storage_set(key, value)
     }
@@ -223,7 +229,16 @@ pub mod storage {
     /// The SCALE value under `key`, if any; a stored value that does not decode fails the call
     /// (it can only be a bug, and going on would build on it).
     pub fn load<T: Decode>(key: &[u8]) -> Option<T> {
-        get(key).map(|bytes| {
+        decoded(get(key))
+    }
+
+    /// [`get_of`] decoded, as [`load`].
+    pub fn load_of<T: Decode>(contract: &[u8; 32], key: &[u8]) -> Option<T> {
+        decoded(get_of(contract, key))
+    }
+
+    fn decoded<T: Decode>(bytes: Option<Vec<u8>>) -> Option<T> {
+        bytes.map(|bytes| {
             decode(&bytes)
                 .unwrap_or_else(|e| fail(&format!("a stored value cannot be decoded: {e}")))
         })

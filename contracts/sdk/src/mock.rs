@@ -410,6 +410,10 @@ pub(crate) mod host {
         })
     }
 
+    pub(crate) fn storage_get_of(contract: &[u8; 32], key: &[u8]) -> Option<Vec<u8>> {
+        with(|w| read(w, &full_key(contract, key)).flatten())
+    }
+
     pub(crate) fn storage_set(key: &[u8], value: &[u8]) {
         if key.len() > MAX_KEY_BYTES || value.len() > MAX_VALUE_BYTES {
             fail(&format!(

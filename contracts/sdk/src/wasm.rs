@@ -11,6 +11,13 @@ mod sys {
         pub fn return_data(ptr: i32, len: i32);
         pub fn abort(ptr: i32, len: i32) -> !;
         pub fn storage_read(key_ptr: i32, key_len: i32, out_ptr: i32, out_cap: i32) -> i32;
+        pub fn storage_read_of(
+            id_ptr: i32,
+            key_ptr: i32,
+            key_len: i32,
+            out_ptr: i32,
+            out_cap: i32,
+        ) -> i32;
         pub fn storage_write(key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32);
         pub fn storage_remove(key_ptr: i32, key_len: i32);
         pub fn storage_next(
@@ -175,18 +182,29 @@ pub fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
 const FIRST_READ_BYTES: usize = 512;
 
 pub fn storage_get(key: &[u8]) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; FIRST_READ_BYTES];
     // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
-    let found =
-        unsafe { sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf)) };
+    read_value(|out, cap| unsafe { sys::storage_read(ptr(key), len(key), out, cap) })
+}
+
+pub fn storage_get_of(contract: &[u8; 32], key: &[u8]) -> Option<Vec<u8>> {
+    // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
+    read_value(|out, cap| unsafe {
+        sys::storage_read_of(contract.as_ptr() as i32, ptr(key), len(key), out, cap)
+    })
+}
+
+/// A value read by `read(out_ptr, out_cap)` (a storage read returning −1 or the value's
+/// length): into the first buffer, or again into one of its length.
+fn read_value(read: impl Fn(i32, i32) -> i32) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; FIRST_READ_BYTES];
+    let found = read(buf.as_mut_ptr() as i32, len(&buf));
     if found < 0 {
         return None;
     }
     let found = found as usize;
     if found > buf.len() {
         buf = vec![0u8; found];
-        // SAFETY: as above, with a buffer of the value's length.
-        unsafe { sys::storage_read(ptr(key), len(key), buf.as_mut_ptr() as i32, len(&buf)) };
+        read(buf.as_mut_ptr() as i32, len(&buf));
     }
     buf.truncate(found);
     Some(buf)

@@ -82,7 +82,10 @@ fn config() -> Config {
 
 /// The member the calling account belongs to.
 fn signer() -> Result<AccountRecord, Error> {
-    let record: Option<AccountRecord> = call_typed(&config().registry, "account", &caller());
+    // Read from the registry's storage (its published layout), not by calling it: no second
+    // contract instance for a lookup.
+    let key = catena_abi::registry::keys::account_key(&caller());
+    let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
     record.ok_or(Error::NotAMember)
 }
 
@@ -111,8 +114,8 @@ fn signer_is(owner: &str, what: &'static str) -> Result<Uscc, Error> {
 }
 
 fn member(uscc: &str) -> Result<MemberRecord, Error> {
-    let member: Option<MemberRecord> =
-        call_typed(&config().registry, "member", &String::from(uscc));
+    let key = catena_abi::registry::keys::member_key(uscc);
+    let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
     member.ok_or_else(|| Error::UnknownMember(uscc.into()))
 }
 
@@ -484,8 +487,9 @@ fn check_movable(voucher: &Voucher) -> Result<(), Error> {
     Ok(())
 }
 
-/// Splits a movable voucher into parts of `amounts` (adding up exactly); returns their ids.
-fn split_voucher(mut voucher: Voucher, amounts: &[Amount]) -> Result<Vec<VoucherId>, Error> {
+/// Splits a movable voucher into parts of `amounts` (adding up exactly): the voucher is saved
+/// as split; the parts come back with their history begun, for the caller to [`keep`].
+fn split_voucher(mut voucher: Voucher, amounts: &[Amount]) -> Result<Vec<Voucher>, Error> {
     let config = config();
     if amounts.len() < 2 || amounts.len() > config.max_parts as usize {
         return Err(Error::Invalid(format!(
@@ -521,9 +525,10 @@ fn split_voucher(mut voucher: Voucher, amounts: &[Amount]) -> Result<Vec<Voucher
         )));
     }
     storage::save(&count_key, &parts);
-    let mut ids = Vec::with_capacity(amounts.len());
-    for amount in amounts {
-        let id = next_id(keys::NEXT_VOUCHER, 1);
+    let first = storage::get_u64(keys::NEXT_VOUCHER).max(1);
+    storage::set_u64(keys::NEXT_VOUCHER, first + amounts.len() as u64);
+    let mut parts = Vec::with_capacity(amounts.len());
+    for (id, amount) in (first..).zip(amounts) {
         let mut part = Voucher {
             id,
             parent: Some(voucher.id),
@@ -535,22 +540,29 @@ fn split_voucher(mut voucher: Voucher, amounts: &[Amount]) -> Result<Vec<Voucher
             ..voucher.clone()
         };
         record(&mut part, Action::SplitFrom(voucher.id));
-        save(&part);
-        hold(&part.holder, id);
-        ids.push(id);
+        parts.push(part);
     }
+    let ids: Vec<VoucherId> = parts.iter().map(|p| p.id).collect();
     unhold(&voucher.holder, voucher.id);
     voucher.status = Status::Split;
     voucher.children = ids.clone();
-    record(&mut voucher, Action::SplitInto(ids.clone()));
+    record(&mut voucher, Action::SplitInto(ids));
     save(&voucher);
     emit_encoded(events::SPLIT, &voucher);
-    Ok(ids)
+    Ok(parts)
+}
+
+/// Saves a voucher and lists it under its holder.
+fn keep(voucher: &Voucher) {
+    save(voucher);
+    hold(&voucher.holder, voucher.id);
 }
 
 fn split(args: Split) -> Result<Vec<VoucherId>, Error> {
     let (_, voucher) = movable_by_signer(args.voucher)?;
-    split_voucher(voucher, &args.amounts)
+    let parts = split_voucher(voucher, &args.amounts)?;
+    parts.iter().for_each(keep);
+    Ok(parts.iter().map(|p| p.id).collect())
 }
 
 /// Transfers a voucher, or an amount of it (split off first, in the same call), to another
@@ -568,9 +580,11 @@ fn transfer(args: Transfer) -> Result<VoucherId, Error> {
         ));
     }
     check_holder(&args.to)?;
-    let moving = match args.amount {
-        None => voucher,
-        Some(amount) if amount == voucher.amount => voucher,
+    // The voucher itself (listed under `from`), or the part split off for the amount (not
+    // listed yet; the rest stays with `from`).
+    let (mut moving, listed) = match args.amount {
+        None => (voucher, true),
+        Some(amount) if amount == voucher.amount => (voucher, true),
         Some(amount) if amount == 0 || amount > voucher.amount => {
             return Err(Error::Invalid(format!(
                 "the amount to transfer must be above zero and at most the voucher's {}",
@@ -579,12 +593,14 @@ fn transfer(args: Transfer) -> Result<VoucherId, Error> {
         }
         Some(amount) => {
             let rest = voucher.amount - amount;
-            let parts = split_voucher(voucher, &[amount, rest])?;
-            load(parts[0])?
+            let mut parts = split_voucher(voucher, &[amount, rest])?;
+            keep(&parts[1]);
+            (parts.swap_remove(0), false)
         }
     };
-    let mut moving = moving;
-    unhold(&from, moving.id);
+    if listed {
+        unhold(&from, moving.id);
+    }
     moving.holder = args.to.clone();
     moving.transferred = true;
     moving.cancel_consent.clear();

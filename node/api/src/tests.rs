@@ -294,7 +294,7 @@ async fn serves_status_and_openapi_covering_every_route() {
 fn the_api_reference_is_up_to_date() {
     let doc = serde_json::to_value(crate::openapi()).expect("the document serialises");
     let rendered = crate::reference::markdown(&doc);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api-reference.md");
+    let path = &source_path("../../docs/api-reference.md");
     if std::env::var_os("UPDATE_API_REFERENCE").is_some() {
         std::fs::write(path, &rendered).expect("write docs/api-reference.md");
     }
@@ -338,4 +338,12 @@ async fn a_batch_answers_each_transaction_in_order() {
     let (status, value) = call("POST", "/transactions/batch", r#"{"transaction": "0x00"}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(value["error"]["code"], "invalid_json");
+}
+
+/// A file of this checkout, found from the package directory cargo gives the test when it runs
+/// it (not the one compiled in, which names wherever the binary was built).
+fn source_path(relative: &str) -> String {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+    format!("{dir}/{relative}")
 }

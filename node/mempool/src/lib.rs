@@ -7,6 +7,8 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use catena_primitives::{AccountId, Hash, Transaction, TxError};
 use parity_scale_codec::Encode;
@@ -65,19 +67,42 @@ impl AdmitError {
 
 #[derive(Debug)]
 struct Pending {
-    tx: Transaction,
+    tx: Arc<Transaction>,
     hash: Hash,
     size: usize,
     arrival: u64,
     admitted_at: std::time::Instant,
 }
 
+/// The pending transactions of the accounts that hash to one shard.
 #[derive(Debug, Default)]
-struct Inner {
+struct Shard {
     by_account: HashMap<AccountId, BTreeMap<u64, Pending>>,
+    /// Hash → nonce, for the transactions of this shard's accounts.
     by_hash: HashMap<Hash, (AccountId, u64)>,
-    arrivals: u64,
 }
+
+impl Shard {
+    /// Forgets the account's transactions with a nonce below `next`; returns how many.
+    fn drop_below(&mut self, account: &AccountId, next: u64) -> usize {
+        let Some(pending) = self.by_account.get_mut(account) else {
+            return 0;
+        };
+        let mut dropped = 0;
+        while let Some(entry) = pending.first_entry().filter(|e| *e.key() < next) {
+            self.by_hash.remove(&entry.remove().hash);
+            dropped += 1;
+        }
+        if pending.is_empty() {
+            self.by_account.remove(account);
+        }
+        dropped
+    }
+}
+
+/// Shards of the pool: admission locks only the shard of the transaction's signer, so
+/// submissions from different accounts proceed in parallel.
+const SHARDS: usize = 16;
 
 /// Admission limits.
 #[derive(Debug, Clone)]
@@ -87,47 +112,67 @@ pub struct MempoolConfig {
     pub capacity: usize,
 }
 
-/// Pending transactions of one chain.
+/// Pending transactions of one chain, sharded by signer; no lock spans the whole pool on the
+/// submission path (the count and the arrival order are atomics).
 #[derive(Debug)]
 pub struct Mempool {
     config: MempoolConfig,
-    inner: Mutex<Inner>,
+    shards: Vec<Mutex<Shard>>,
+    len: AtomicUsize,
+    arrivals: AtomicU64,
+}
+
+fn shard_of(account: &AccountId) -> usize {
+    // Account ids are public keys: their bytes are already uniform.
+    usize::from(account.0[0]) % SHARDS
 }
 
 impl Mempool {
     pub fn new(config: MempoolConfig) -> Mempool {
         Mempool {
             config,
-            inner: Mutex::new(Inner::default()),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            len: AtomicUsize::new(0),
+            arrivals: AtomicU64::new(0),
         }
+    }
+
+    fn shard(&self, account: &AccountId) -> parking_lot::MutexGuard<'_, Shard> {
+        self.shards[shard_of(account)].lock()
     }
 
     /// Number of pending transactions.
     pub fn len(&self) -> usize {
-        self.inner.lock().by_hash.len()
+        self.len.load(Ordering::Acquire)
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    fn forget(&self, count: usize) {
+        self.len.fetch_sub(count, Ordering::AcqRel);
+    }
+
     /// A pending transaction by hash.
     pub fn get(&self, hash: &Hash) -> Option<Transaction> {
-        let inner = self.inner.lock();
-        let (signer, nonce) = inner.by_hash.get(hash)?;
-        inner
-            .by_account
-            .get(signer)?
-            .get(nonce)
-            .map(|p| p.tx.clone())
+        self.shards.iter().find_map(|shard| {
+            let shard = shard.lock();
+            let (signer, nonce) = shard.by_hash.get(hash)?;
+            shard
+                .by_account
+                .get(signer)?
+                .get(nonce)
+                .map(|p| Transaction::clone(&p.tx))
+        })
     }
 
     /// The first nonce of `account` from `committed_next` (its next nonce in state) that no
     /// pending transaction holds: the nonce for the account's next transaction.
     pub fn free_nonce(&self, account: &AccountId, committed_next: u64) -> u64 {
-        let inner = self.inner.lock();
+        let shard = self.shard(account);
         let mut nonce = committed_next;
-        if let Some(pending) = inner.by_account.get(account) {
+        if let Some(pending) = shard.by_account.get(account) {
             while pending.contains_key(&nonce) {
                 nonce += 1;
             }
@@ -135,24 +180,23 @@ impl Mempool {
         nonce
     }
 
-    /// Whether a transaction with this hash is pending. Its signature, chain id and size were
-    /// checked when it was admitted (the hash covers the signature).
-    pub fn contains(&self, hash: &Hash) -> bool {
-        self.inner.lock().by_hash.contains_key(hash)
+    /// Whether `signer`'s transaction with this hash is pending. Its signature, chain id and
+    /// size were checked when it was admitted (the hash covers the signature).
+    pub fn contains(&self, signer: &AccountId, hash: &Hash) -> bool {
+        self.shard(signer).by_hash.contains_key(hash)
     }
 
-    /// [`Mempool::contains`] for each hash, under one lock.
-    pub fn contains_each(&self, hashes: &[Hash]) -> Vec<bool> {
-        let inner = self.inner.lock();
-        hashes
+    /// [`Mempool::contains`] for each (signer, hash).
+    pub fn contains_each(&self, entries: &[(AccountId, Hash)]) -> Vec<bool> {
+        entries
             .iter()
-            .map(|h| inner.by_hash.contains_key(h))
+            .map(|(signer, hash)| self.contains(signer, hash))
             .collect()
     }
 
     /// Checks `tx` and adds it to the pool; returns its hash.
     pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
-        // Stateless checks (the signature is the expensive one) run outside the lock.
+        // Stateless checks (the signature is the expensive one) run outside any lock.
         tx.check_stateless(&self.config.chain_id, self.config.max_tx_bytes)?;
         self.admit_verified(tx, view)
     }
@@ -209,11 +253,11 @@ impl Mempool {
         }
         let hash = tx.hash();
         let size = tx.encoded_size();
-        let mut inner = self.inner.lock();
-        if inner.by_hash.contains_key(&hash) {
+        let mut shard = self.shard(&tx.signer);
+        if shard.by_hash.contains_key(&hash) {
             return Err(AdmitError::AlreadyPending(hash));
         }
-        if let Some(pending) = inner
+        if let Some(pending) = shard
             .by_account
             .get(&tx.signer)
             .and_then(|m| m.get(&tx.nonce))
@@ -224,19 +268,20 @@ impl Mempool {
                 pending: pending.hash,
             });
         }
-        if inner.by_hash.len() >= self.config.capacity {
+        // Take a place first, so that concurrent admissions never overfill the pool.
+        if self.len.fetch_add(1, Ordering::AcqRel) >= self.config.capacity {
+            self.forget(1);
             return Err(AdmitError::Full {
                 capacity: self.config.capacity,
             });
         }
-        inner.arrivals += 1;
-        let arrival = inner.arrivals;
+        let arrival = self.arrivals.fetch_add(1, Ordering::AcqRel);
         let (signer, nonce) = (tx.signer, tx.nonce);
-        inner.by_hash.insert(hash, (signer, nonce));
-        inner.by_account.entry(signer).or_default().insert(
+        shard.by_hash.insert(hash, (signer, nonce));
+        shard.by_account.entry(signer).or_default().insert(
             nonce,
             Pending {
-                tx,
+                tx: Arc::new(tx),
                 hash,
                 size,
                 arrival,
@@ -254,63 +299,53 @@ impl Mempool {
         max_bytes: usize,
         view: &dyn AccountView,
     ) -> Vec<Transaction> {
-        let mut guard = self.inner.lock();
-        // Entries below an account's next nonce can never be included (admitted while a block
-        // using that nonce was being committed): drop them.
-        let Inner {
-            by_account,
-            by_hash,
-            ..
-        } = &mut *guard;
-        // Each account's next nonce, read once per block.
-        let mut next_nonces: HashMap<AccountId, u64> = HashMap::with_capacity(by_account.len());
-        for (account, pending) in by_account.iter_mut() {
-            let Ok(next) = view.next_nonce(account) else {
-                continue;
-            };
-            next_nonces.insert(*account, next);
-            while let Some(entry) = pending.first_entry().filter(|e| *e.key() < next) {
-                by_hash.remove(&entry.remove().hash);
-            }
-        }
-        by_account.retain(|_, pending| !pending.is_empty());
-        let inner = &*guard;
-        // Each account's ready run, as an iterator in nonce order.
-        let mut runs: Vec<Vec<&Pending>> = Vec::new();
-        for (account, pending) in &inner.by_account {
-            let Some(mut expected) = next_nonces.get(account).copied() else {
-                continue;
-            };
-            let mut run = Vec::new();
-            for (nonce, entry) in pending.range(expected..) {
-                if *nonce != expected {
-                    break;
+        // Each account's ready run, in nonce order, as (arrival, size, tx); one shard at a
+        // time, its accounts' next nonces read without holding its lock.
+        let mut runs: Vec<Vec<(u64, usize, Arc<Transaction>)>> = Vec::new();
+        for shard in &self.shards {
+            let accounts: Vec<AccountId> = shard.lock().by_account.keys().copied().collect();
+            let next_nonces: Vec<(AccountId, u64)> = accounts
+                .into_iter()
+                .filter_map(|a| view.next_nonce(&a).ok().map(|n| (a, n)))
+                .collect();
+            let mut shard = shard.lock();
+            for (account, next) in next_nonces {
+                // Entries below an account's next nonce can never be included (admitted while
+                // a block using that nonce was being committed): drop them.
+                let dropped = shard.drop_below(&account, next);
+                self.forget(dropped);
+                let Some(pending) = shard.by_account.get(&account) else {
+                    continue;
+                };
+                let mut run: Vec<_> = (next..)
+                    .zip(pending.range(next..))
+                    .take_while(|(expected, (nonce, _))| *nonce == expected)
+                    .take(max_txs)
+                    .map(|(_, (_, entry))| (entry.arrival, entry.size, Arc::clone(&entry.tx)))
+                    .collect();
+                if !run.is_empty() {
+                    run.reverse(); // pop() from the back yields nonce order
+                    runs.push(run);
                 }
-                run.push(entry);
-                expected += 1;
-            }
-            if !run.is_empty() {
-                run.reverse(); // pop() from the back yields nonce order
-                runs.push(run);
             }
         }
         let mut heads: BinaryHeap<Reverse<(u64, usize)>> = runs
             .iter()
             .enumerate()
-            .filter_map(|(i, run)| run.last().map(|p| Reverse((p.arrival, i))))
+            .filter_map(|(i, run)| run.last().map(|p| Reverse((p.0, i))))
             .collect();
         let mut chosen = Vec::new();
         let mut bytes = 0usize;
         while let Some(Reverse((_, i))) = heads.pop() {
-            let entry = runs[i].pop().expect("a run in the heap is not empty");
-            if chosen.len() >= max_txs || bytes + entry.size > max_bytes {
+            let (_, size, tx) = runs[i].pop().expect("a run in the heap is not empty");
+            if chosen.len() >= max_txs || bytes + size > max_bytes {
                 // This account's later nonces depend on this one: drop the whole run.
                 continue;
             }
-            bytes += entry.size;
-            chosen.push(entry.tx.clone());
+            bytes += size;
+            chosen.push(Transaction::clone(&tx));
             if let Some(next) = runs[i].last() {
-                heads.push(Reverse((next.arrival, i)));
+                heads.push(Reverse((next.0, i)));
             }
         }
         chosen
@@ -318,63 +353,61 @@ impl Mempool {
 
     /// Drops one transaction, for example one the block builder found it cannot execute.
     pub fn remove(&self, hash: &Hash) -> Option<Transaction> {
-        let mut inner = self.inner.lock();
-        let (signer, nonce) = inner.by_hash.remove(hash)?;
-        let pending = inner.by_account.get_mut(&signer)?;
-        let entry = pending.remove(&nonce);
-        if pending.is_empty() {
-            inner.by_account.remove(&signer);
+        self.shards.iter().find_map(|shard| {
+            let mut shard = shard.lock();
+            let (signer, nonce) = shard.by_hash.remove(hash)?;
+            let pending = shard.by_account.get_mut(&signer)?;
+            let entry = pending.remove(&nonce);
+            if pending.is_empty() {
+                shard.by_account.remove(&signer);
+            }
+            self.forget(1);
+            entry.map(|e| Transaction::clone(&e.tx))
+        })
+    }
+
+    /// Drops every transaction that has waited longer than `max_age` (one held back by a nonce
+    /// gap that never closed, say), so it cannot hold mempool space for ever. Returns how many.
+    pub fn evict_older_than(&self, max_age: std::time::Duration) -> usize {
+        let mut evicted = 0;
+        for shard in &self.shards {
+            let mut shard = shard.lock();
+            let Shard {
+                by_account,
+                by_hash,
+            } = &mut *shard;
+            by_account.retain(|_, pending| {
+                pending.retain(|_, entry| {
+                    let keep = entry.admitted_at.elapsed() <= max_age;
+                    if !keep {
+                        by_hash.remove(&entry.hash);
+                        evicted += 1;
+                    }
+                    keep
+                });
+                !pending.is_empty()
+            });
         }
-        entry.map(|e| e.tx)
+        self.forget(evicted);
+        evicted
     }
 
     /// Forgets transactions made obsolete by a committed block: those it included and any
     /// other with a nonce below its signer's new next nonce.
-    /// Drops every transaction that has waited longer than `max_age` (one held back by a nonce
-    /// gap that never closed, say), so it cannot hold mempool space for ever. Returns how many.
-    pub fn evict_older_than(&self, max_age: std::time::Duration) -> usize {
-        let mut inner = self.inner.lock();
-        let Inner {
-            by_account,
-            by_hash,
-            ..
-        } = &mut *inner;
-        let mut evicted = 0;
-        by_account.retain(|_, pending| {
-            pending.retain(|_, entry| {
-                let keep = entry.admitted_at.elapsed() <= max_age;
-                if !keep {
-                    by_hash.remove(&entry.hash);
-                    evicted += 1;
-                }
-                keep
-            });
-            !pending.is_empty()
-        });
-        evicted
-    }
-
     pub fn remove_committed(&self, committed: &[Transaction], view: &dyn AccountView) {
-        let mut inner = self.inner.lock();
-        let Inner {
-            by_account,
-            by_hash,
-            ..
-        } = &mut *inner;
+        let mut next_nonces: HashMap<AccountId, u64> = HashMap::new();
         for tx in committed {
-            let Some(pending) = by_account.get_mut(&tx.signer) else {
-                continue;
-            };
-            let next = view.next_nonce(&tx.signer).unwrap_or(tx.nonce + 1);
-            let stale: Vec<u64> = pending.range(..next).map(|(n, _)| *n).collect();
-            for nonce in stale {
-                if let Some(entry) = pending.remove(&nonce) {
-                    by_hash.remove(&entry.hash);
-                }
+            let next = next_nonces.entry(tx.signer).or_insert(tx.nonce + 1);
+            *next = (*next).max(tx.nonce + 1);
+        }
+        for (account, next) in &mut next_nonces {
+            if let Ok(state_next) = view.next_nonce(account) {
+                *next = state_next;
             }
-            if pending.is_empty() {
-                by_account.remove(&tx.signer);
-            }
+        }
+        for (account, next) in next_nonces {
+            let dropped = self.shard(&account).drop_below(&account, next);
+            self.forget(dropped);
         }
     }
 }

@@ -186,8 +186,18 @@ fn a_batch_gives_each_transaction_the_outcome_it_would_get_alone() {
     ));
     assert!(matches!(outcomes[5], Err(AdmitError::AlreadyPending(_))));
     assert_eq!(pool.len(), 3);
-    assert!(pool.contains(&batch[0].hash()) && pool.contains(&batch[6].hash()));
-    assert!(!pool.contains(&forged.hash()));
+    assert!(
+        pool.contains(&alice.account(), &batch[0].hash())
+            && pool.contains(&bob.account(), &batch[6].hash())
+    );
+    assert!(!pool.contains(&bob.account(), &forged.hash()));
+    assert_eq!(
+        pool.contains_each(&[
+            (alice.account(), batch[3].hash()),
+            (bob.account(), forged.hash())
+        ]),
+        vec![true, false]
+    );
     // An all-valid batch (one batch check) admits every transaction.
     let pool2 = super::Mempool::new(MempoolConfig {
         chain_id: "c".into(),
@@ -197,4 +207,61 @@ fn a_batch_gives_each_transaction_the_outcome_it_would_get_alone() {
     let good: Vec<Transaction> = (0..20).map(|n| tx(&alice, n)).collect();
     assert!(pool2.admit_batch(good, &view).iter().all(Result::is_ok));
     assert_eq!(pool2.len(), 20);
+}
+
+#[test]
+fn concurrent_admission_never_overfills_and_keeps_counts() {
+    // 8 threads, each with its own accounts (spread over the shards), race to fill a pool of
+    // 500: exactly 500 are admitted, the rest refused as full, and the count matches what
+    // selection and removal see.
+    let keys: Vec<SecretKey> = (0..64u8)
+        .map(|i| SecretKey::from_seed([i + 10; 32]))
+        .collect();
+    let mut view = View::default();
+    for key in &keys {
+        view.members.insert(key.account());
+    }
+    let pool = pool(500);
+    let txs: Vec<Transaction> = keys
+        .iter()
+        .flat_map(|key| (0..20).map(move |n| tx(key, n)))
+        .collect();
+    let (admitted, full) = std::thread::scope(|scope| {
+        let workers: Vec<_> = txs
+            .chunks(txs.len() / 8)
+            .map(|chunk| {
+                let (pool, view) = (&pool, &view);
+                scope.spawn(move || {
+                    let outcomes = pool.admit_batch(chunk.to_vec(), view);
+                    let admitted = outcomes.iter().filter(|o| o.is_ok()).count();
+                    let full = outcomes
+                        .iter()
+                        .filter(|o| matches!(o, Err(AdmitError::Full { capacity: 500 })))
+                        .count();
+                    (admitted, full)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("no panic"))
+            .fold((0, 0), |(a, f), (a2, f2)| (a + a2, f + f2))
+    });
+    assert_eq!(admitted, 500);
+    assert_eq!(full, txs.len() - 500);
+    assert_eq!(pool.len(), 500);
+    // Only each account's run from nonce 0 is ready; together they hold every admitted one
+    // that has no gap before it.
+    let selected = pool.select(10_000, usize::MAX, &view);
+    assert!(!selected.is_empty() && selected.len() <= 500);
+    pool.remove_committed(&selected, &view);
+    // The view still says nonce 0 for everyone, so nothing was committed: all stay pending.
+    assert_eq!(pool.len(), 500);
+    let mut committed = view;
+    for tx in &selected {
+        let next = committed.nonces.entry(tx.signer).or_default();
+        *next = (*next).max(tx.nonce + 1);
+    }
+    pool.remove_committed(&selected, &committed);
+    assert_eq!(pool.len(), 500 - selected.len());
 }

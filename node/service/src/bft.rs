@@ -103,6 +103,8 @@ struct Driver {
     own_messages: Vec<(u64, Vec<u8>)>,
     /// Set when the node cannot reproduce a certified block: it no longer votes or proposes.
     halted: bool,
+    /// When the current height began (its `NewHeight`), for pacing.
+    height_started: Instant,
     halt_marker: std::path::PathBuf,
 }
 
@@ -151,6 +153,7 @@ pub async fn run_bft(
         next_sync_peer: 0,
         own_messages: Vec::new(),
         halted: false,
+        height_started: Instant::now(),
         halt_marker,
     };
     if let Ok(reason) = std::fs::read_to_string(&driver.halt_marker) {
@@ -232,6 +235,7 @@ impl Driver {
     /// Feeds one input and performs every effect that follows.
     async fn feed(&mut self, input: Input) -> Result<(), ChainError> {
         if let Input::NewHeight { .. } = input {
+            self.height_started = Instant::now();
             self.follow_validator_set().await;
         }
         let mut queue = std::collections::VecDeque::from(self.engine.process(input));
@@ -320,9 +324,11 @@ impl Driver {
                             }
                             self.proposals.clear();
                             self.follow_validator_set().await;
-                            // Pace blocks: start the next height one block time later.
+                            // Pace blocks: the next height starts one block time after this
+                            // one started (at once if deciding it took longer).
                             let pause =
-                                Duration::from_millis(self.chain.spec().parameters.block_time_ms);
+                                Duration::from_millis(self.chain.spec().parameters.block_time_ms)
+                                    .saturating_sub(self.height_started.elapsed());
                             self.timers.push((
                                 Instant::now() + pause,
                                 Input::NewHeight { height: height + 1 },

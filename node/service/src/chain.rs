@@ -507,6 +507,13 @@ impl ChainInstance {
         outcome
     }
 
+    /// How long a proposer spends executing its block's transactions: half a block time, so
+    /// that the other validators, executing it again, vote well within the propose timeout
+    /// (three block times) even on a loaded machine.
+    pub fn build_budget(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.spec.parameters.block_time_ms / 2)
+    }
+
     /// Builds and executes the block at `height` from the mempool. `now_ms` is the proposer's
     /// clock; the block's time is never earlier than its parent's plus one millisecond.
     pub fn build_proposal(
@@ -528,9 +535,18 @@ impl ChainInstance {
             &state,
         );
         let context = block_context(&self.spec, height, now_ms.max(parent.time_ms + 1));
+        // Every validator re-executes the block before it votes, within the round's timeouts:
+        // the proposer stops adding transactions once executing them took this long (its own
+        // choice of which transactions; what is valid does not depend on it).
+        let deadline = started + self.build_budget();
+        let mut in_time = || std::time::Instant::now() < deadline;
         let executed = loop {
-            match catena_runtime::execute_block(&state, &context, &transactions) {
-                Ok(executed) => break executed,
+            match catena_runtime::execute_block_while(&state, &context, &transactions, &mut in_time)
+            {
+                Ok(executed) => {
+                    transactions.truncate(executed.receipts.len());
+                    break executed;
+                }
                 // A transaction that became invalid since admission: drop it and build again.
                 Err(
                     ExecutionError::BadNonce { tx, .. } | ExecutionError::NotAMember { tx, .. },
@@ -661,7 +677,16 @@ impl ChainInstance {
             .transactions
             .iter()
             .zip(&hashes)
-            .zip(self.mempool.contains_each(&hashes))
+            .zip(
+                self.mempool.contains_each(
+                    &block
+                        .transactions
+                        .iter()
+                        .zip(&hashes)
+                        .map(|(tx, hash)| (tx.signer, *hash))
+                        .collect::<Vec<_>>(),
+                ),
+            )
             .filter(|(_, pending)| !pending)
             .map(|((tx, hash), _)| (tx, *hash))
             .unzip();
