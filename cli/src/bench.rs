@@ -42,9 +42,9 @@ const BATCH: usize = 500;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum Workload {
-    /// Transfers of whole voucher parts (a contract call with two nested calls).
+    /// Transfers of whole voucher parts (one call of the voucher contract).
     Voucher,
-    /// Transfers of settlement cash (one contract call, one nested call).
+    /// Transfers of settlement cash (one call of the cash contract).
     Cash,
 }
 

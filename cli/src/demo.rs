@@ -235,7 +235,7 @@ fn start(args: &DemoArgs, dir: &Path) -> anyhow::Result<(Vec<Child>, String)> {
     if args.single {
         let exe = std::env::current_exe().context("cannot find the catena binary")?;
         let log = std::fs::File::create(dir.join("node.log")).context("cannot create the log")?;
-        let child = std::process::Command::new(exe)
+        let child = crate::node_process(&exe)
             .arg("dev")
             .arg("--home")
             .arg(dir)

@@ -838,7 +838,7 @@ pub(crate) fn start_testnet_with(
         let home = dir.join(format!("node-{i}"));
         let log = std::fs::File::create(dir.join(format!("node-{i}.log")))
             .context("cannot create a log file")?;
-        let child = std::process::Command::new(&exe)
+        let child = node_process(&exe)
             .args(["node", "--home"])
             .arg(&home)
             .stdout(log.try_clone()?)
@@ -857,4 +857,16 @@ pub(crate) fn start_testnet_with(
         children.push(child);
     }
     Ok(children)
+}
+
+/// A `catena` node process this command starts (testnet, demo, bench). glibc's malloc gives
+/// threads arenas of their own (up to 8 per core) and keeps what is freed in each; with a node's
+/// threads (tokio, RocksDB's C++ side, block execution) resident memory kept rising under load.
+/// Two arenas keep it bounded (docs/performance.md); an operator's own setting is kept.
+pub(crate) fn node_process(exe: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(exe);
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        command.env("MALLOC_ARENA_MAX", "2");
+    }
+    command
 }

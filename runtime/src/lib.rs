@@ -311,23 +311,24 @@ pub fn execute_block(
     context: &BlockContext,
     transactions: &[Transaction],
 ) -> Result<ExecutedBlock, ExecutionError> {
-    execute_block_while(state, context, transactions, &mut || true)
+    execute_block_while(state, context, transactions, &mut |_| true)
 }
 
-/// [`execute_block`] of the longest prefix of `transactions` for which `more()`, asked before
-/// each one, says yes: a proposer's way to bound the time its block takes to execute (the
-/// block is then the first `receipts.len()` transactions). Validity never depends on it.
+/// [`execute_block`] of the longest prefix of `transactions` for which `more(changed)`, asked
+/// before each one with the number of state keys the block changes so far, says yes: a
+/// proposer's way to bound the time its block takes to execute and to commit (the block is then
+/// the first `receipts.len()` transactions). Validity never depends on it.
 pub fn execute_block_while(
     state: &dyn StateReader,
     context: &BlockContext,
     transactions: &[Transaction],
-    more: &mut dyn FnMut() -> bool,
+    more: &mut dyn FnMut(usize) -> bool,
 ) -> Result<ExecutedBlock, ExecutionError> {
     let mut changes = Changes::new();
     let mut receipts = Vec::with_capacity(transactions.len());
     let (scheduled, mut block_fuel) = run_scheduled(state, context, &mut changes)?;
     for tx in transactions {
-        if !more() {
+        if !more(changes.len()) {
             break;
         }
         let tx_hash = tx.hash();

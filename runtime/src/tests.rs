@@ -107,6 +107,40 @@ fn nonces_advance_within_a_block() {
 }
 
 #[test]
+fn a_proposer_bound_executes_the_longest_prefix_it_allows() {
+    // Alice and Bob each change one key (their nonce) per remark: a bound of 3 changed keys
+    // stops before the fourth transaction, and the prefix is exactly what execute_block gives.
+    let alice = SecretKey::from_seed([1; 32]);
+    let bob = SecretKey::from_seed([2; 32]);
+    let state = member_state(&[&alice, &bob]);
+    let txs = [
+        remark(&alice, 0),
+        remark(&bob, 0),
+        remark(&alice, 1),
+        remark(&bob, 1),
+        remark(&alice, 2),
+    ];
+    let mut asked = Vec::new();
+    let bounded = execute_block_while(&state, &context(10), &txs, &mut |changed| {
+        asked.push(changed);
+        changed < 2
+    })
+    .expect("valid block");
+    assert_eq!(bounded.receipts.len(), 2);
+    assert_eq!(
+        asked,
+        vec![0, 1, 2],
+        "asked before each, with the keys changed so far"
+    );
+    let whole_prefix = execute(&state, &txs[..2]).expect("valid block");
+    assert_eq!(bounded.receipts, whole_prefix.receipts);
+    assert_eq!(bounded.changes, whole_prefix.changes);
+    // No bound: all five.
+    let all = execute_block_while(&state, &context(10), &txs, &mut |_| true).expect("valid");
+    assert_eq!(all.receipts.len(), 5);
+}
+
+#[test]
 fn rejects_bad_nonce_and_non_member() {
     let alice = SecretKey::from_seed([1; 32]);
     let mallory = SecretKey::from_seed([2; 32]);

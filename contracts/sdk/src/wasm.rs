@@ -251,10 +251,18 @@ pub fn storage_next(prefix: &[u8], after: Option<&[u8]>) -> Option<(Vec<u8>, Vec
 }
 
 /// Every call runs in a fresh instance, so a bump allocator that never frees is enough: memory
-/// goes back when the call ends. Growth beyond the host's memory limit fails the call.
+/// goes back when the call ends. It starts at the linker's `__heap_base`, so the room the
+/// module's initial memory leaves after its data is used before the memory grows (a call that
+/// never grows its memory costs the host no page-protection change); growth beyond the host's
+/// memory limit fails the call.
 mod allocator {
     use core::alloc::{GlobalAlloc, Layout};
     use core::cell::UnsafeCell;
+
+    extern "C" {
+        /// The first address after the module's static data, placed by the linker.
+        static __heap_base: u8;
+    }
 
     struct Bump {
         next: UnsafeCell<usize>,
@@ -270,7 +278,7 @@ mod allocator {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             let next = &mut *self.next.get();
             if *next == 0 {
-                *next = core::arch::wasm32::memory_size(0) * PAGE;
+                *next = core::ptr::addr_of!(__heap_base) as usize;
             }
             let start = (*next + layout.align() - 1) & !(layout.align() - 1);
             let end = start + layout.size();

@@ -165,6 +165,14 @@ impl SyncError {
     }
 }
 
+/// State keys a proposer lets its block change per millisecond of block time (a proposer's
+/// policy, not a validity rule): each key costs every validator a state-tree update and a write
+/// before it can vote, about 18 µs in a release build here (docs/performance.md), and the
+/// proposer must send its block within the propose timeout (three block times) on a loaded
+/// machine. 250 ms blocks: 10,000 keys (2,000 voucher transfers of 5 keys, or 33 splits into
+/// 100 parts of ~300).
+pub const PROPOSAL_CHANGES_PER_MS: usize = 40;
+
 /// How long a transaction may wait in the mempool (held back by a nonce gap, say) before it is
 /// dropped; its sender can submit it again.
 const MEMPOOL_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600);
@@ -507,11 +515,18 @@ impl ChainInstance {
         outcome
     }
 
-    /// How long a proposer spends executing its block's transactions: half a block time, so
-    /// that the other validators, executing it again, vote well within the propose timeout
+    /// What a proposer spends on its block: half a block time executing transactions, and at
+    /// most [`PROPOSAL_CHANGES_PER_MS`] × block time state keys changed, so that it sends the
+    /// block, and the other validators execute it again, well within the propose timeout
     /// (three block times) even on a loaded machine.
-    pub fn build_budget(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.spec.parameters.block_time_ms / 2)
+    pub fn build_budget(&self) -> (std::time::Duration, usize) {
+        let block_time = self.spec.parameters.block_time_ms;
+        (
+            std::time::Duration::from_millis(block_time / 2),
+            usize::try_from(block_time)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(PROPOSAL_CHANGES_PER_MS),
+        )
     }
 
     /// Builds and executes the block at `height` from the mempool. `now_ms` is the proposer's
@@ -535,11 +550,14 @@ impl ChainInstance {
             &state,
         );
         let context = block_context(&self.spec, height, now_ms.max(parent.time_ms + 1));
-        // Every validator re-executes the block before it votes, within the round's timeouts:
-        // the proposer stops adding transactions once executing them took this long (its own
-        // choice of which transactions; what is valid does not depend on it).
-        let deadline = started + self.build_budget();
-        let mut in_time = || std::time::Instant::now() < deadline;
+        // Every validator re-executes the block and updates its state tree before it votes,
+        // within the round's timeouts: the proposer stops adding transactions once executing
+        // them took this long, or once they change this many state keys (each costs a state-
+        // tree update and a write on every node). Its own choice of which transactions; what
+        // is valid does not depend on it.
+        let (time, max_changes) = self.build_budget();
+        let deadline = started + time;
+        let mut in_time = |changed| changed < max_changes && std::time::Instant::now() < deadline;
         let executed = loop {
             match catena_runtime::execute_block_while(&state, &context, &transactions, &mut in_time)
             {
