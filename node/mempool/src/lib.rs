@@ -196,6 +196,7 @@ impl Mempool {
 
     /// Checks `tx` and adds it to the pool; returns its hash.
     pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
+        self.check_room()?;
         // Stateless checks (the signature is the expensive one) run outside any lock.
         tx.check_stateless(&self.config.chain_id, self.config.max_tx_bytes)?;
         self.admit_verified(tx, view)
@@ -208,6 +209,9 @@ impl Mempool {
         txs: Vec<Transaction>,
         view: &dyn AccountView,
     ) -> Vec<Result<Hash, AdmitError>> {
+        if let Err(full) = self.check_room() {
+            return vec![Err(full); txs.len()];
+        }
         let envelopes: Vec<Result<(), TxError>> = txs
             .iter()
             .map(|tx| tx.check_envelope(&self.config.chain_id, self.config.max_tx_bytes))
@@ -229,6 +233,18 @@ impl Mempool {
             outcomes.push(outcome);
         }
         outcomes
+    }
+
+    /// A full pool refuses at once, before any signature is checked: under overload the
+    /// refused transactions then cost next to nothing (a last place is still taken atomically
+    /// at insertion).
+    fn check_room(&self) -> Result<(), AdmitError> {
+        if self.len() >= self.config.capacity {
+            return Err(AdmitError::Full {
+                capacity: self.config.capacity,
+            });
+        }
+        Ok(())
     }
 
     /// Admits a transaction whose stateless checks passed: membership, nonce, room.

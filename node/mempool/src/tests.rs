@@ -265,3 +265,25 @@ fn concurrent_admission_never_overfills_and_keeps_counts() {
     pool.remove_committed(&selected, &committed);
     assert_eq!(pool.len(), 500 - selected.len());
 }
+
+#[test]
+fn a_full_pool_refuses_before_checking_signatures() {
+    let (alice, bob, view) = setup();
+    let pool = pool(1);
+    pool.admit(tx(&alice, 0), &view).expect("the one place");
+    // A forged transaction gets "full", not "bad signature": its signature was not checked.
+    let mut forged = tx(&bob, 0);
+    forged.call = Call::Remark(b"changed".to_vec());
+    assert_eq!(
+        pool.admit(forged.clone(), &view),
+        Err(AdmitError::Full { capacity: 1 })
+    );
+    assert_eq!(
+        pool.admit_batch(vec![forged, tx(&bob, 0)], &view),
+        vec![
+            Err(AdmitError::Full { capacity: 1 }),
+            Err(AdmitError::Full { capacity: 1 })
+        ]
+    );
+    assert_eq!(pool.len(), 1);
+}
