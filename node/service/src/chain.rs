@@ -691,20 +691,17 @@ impl ChainInstance {
                     reason: e.to_string(),
                 })?;
         }
+        let keyed: Vec<(AccountId, Hash)> = block
+            .transactions
+            .iter()
+            .zip(&hashes)
+            .map(|(tx, hash)| (tx.signer, *hash))
+            .collect();
         let (unverified, unverified_hashes): (Vec<&Transaction>, Vec<Hash>) = block
             .transactions
             .iter()
             .zip(&hashes)
-            .zip(
-                self.mempool.contains_each(
-                    &block
-                        .transactions
-                        .iter()
-                        .zip(&hashes)
-                        .map(|(tx, hash)| (tx.signer, *hash))
-                        .collect::<Vec<_>>(),
-                ),
-            )
+            .zip(self.mempool.contains_each(&keyed))
             .filter(|(_, pending)| !pending)
             .map(|((tx, hash), _)| (tx, *hash))
             .unzip();
