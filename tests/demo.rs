@@ -12,7 +12,7 @@ use std::time::Duration;
 use catena_primitives::system_contract_id;
 
 /// The voucher contract's events of the story, in chain order.
-const STORY: [&str; 15] = [
+const STORY: [&str; 23] = [
     "credit_line",
     "requested",
     "issued",
@@ -20,13 +20,21 @@ const STORY: [&str; 15] = [
     "transferred", // ... as part 2
     "split",       // Tier-2 pays 200,000.00 of part 2 to Tier-3 ...
     "transferred", // ... as part 4
-    "offered",
+    "offered",     // Tier-2's 400,000.00 (5) in pledge at 3.65% a year
     "pledged",
-    "settled", // at maturity, in part order: Tier-1's 400,000.00 (3), Tier-3's (4), the pledged (5)
+    "offered", // Tier-3's part (4) for factoring, priced by tenor
+    "factored",
+    "settled", // at maturity, in part order: Tier-1's 400,000.00 (3), the factored (4), the pledged (5)
     "settled",
     "settled",
-    "issued", // the second voucher, to an issuer without cash
+    "issued",         // the second voucher (6), to an issuer short of cash
+    "split",          // Tier-1 pays 200,000.00 of it to Tier-2 ...
+    "transferred",    // ... as part 7; Tier-1 keeps part 8
+    "partially_paid", // pro rata: 40,000.00 of part 7 ...
     "overdue",
+    "partially_paid", // ... and 60,000.00 of part 8
+    "overdue",
+    "settled", // paid when cash arrives
     "settled",
 ];
 
@@ -95,14 +103,19 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
     assert!(!stdout.contains('✗'), "{stdout}");
     for step in [
         "1. The consortium",
-        "7. A second financing",
-        "8. Maturity",
-        "9. An issuer without cash",
+        "7. Tier-3 factors its 200,000.00 part to the bank, priced by tenor",
+        "8. A second financing",
+        "9. Maturity",
+        "10. An issuer short of cash",
+        "shared pro rata: Tier-1 got 60000.00 of its 300,000.00, Tier-2 40000.00 of its 200,000.00",
+        "the pledge secured 300,000.00 + 30.41 interest (1 day(s) at 3.65% / 360)",
     ] {
         assert!(stdout.contains(step), "{step} missing from:\n{stdout}");
     }
     assert!(
-        stdout.contains("merchant-bank holds 400000.00 (expected 400000.00)"),
+        stdout.contains("tier2-parts holds 399969.59 (expected 399969.59)")
+            && stdout.contains("tier3-materials holds 199980.00 (expected 199980.00)")
+            && stdout.contains("merchant-bank holds 500050.41 (expected 500050.41)"),
         "{stdout}"
     );
 

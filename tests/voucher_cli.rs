@@ -1,7 +1,11 @@
 //! The user commands (`catena member|record|voucher|cash`) end to end on a real 4-validator
 //! testnet: every command once, and the error paths a user meets (a transfer of a pledged
 //! voucher, a split that does not add up, a non-member recipient, an unknown voucher, a malformed
-//! amount), each a clear sentence with a non-zero exit that changes nothing.
+//! amount, an impossible date, cash to an auditor, a burn of another's cash, a credit line by a
+//! non-financier or below what it backs, interest on factoring, repaying without the interest,
+//! confirming a withdrawn request, backing from another trade), each a clear sentence with a
+//! non-zero exit that changes nothing. Also a pledge at interest repaid with it, the tenor quote,
+//! cash per custodian and paged listings.
 
 mod common;
 
@@ -58,6 +62,12 @@ impl Cli {
             state += &node.get_ok(&format!("/cash/{uscc}")).to_string();
         }
         state
+    }
+
+    /// A member's total cash, the first line of `catena cash balance`.
+    fn cash(&self, member: &str) -> String {
+        let out = self.ok(&["cash", "balance", member]);
+        out.lines().next().unwrap_or_default().trim().to_string()
     }
 
     fn json(&self, args: &[&str]) -> serde_json::Value {
@@ -210,7 +220,7 @@ fn every_user_command_on_a_testnet() {
             "--amount",
             "1000000.00",
             "--maturity",
-            "+60s",
+            "+150s",
             "--invoice",
             &invoice,
             "--record",
@@ -285,18 +295,17 @@ fn every_user_command_on_a_testnet() {
         &parts[1],
         "--price",
         "300000.00",
+        "--interest",
+        "3.65",
         "--as",
         "merchant-bank",
     ]);
-    assert_eq!(
-        reader.ok(&["cash", "balance", "tier2-parts"]).trim(),
-        "300000.00 CNY"
-    );
+    assert_eq!(reader.cash("tier2-parts"), "300000.00 CNY");
 
     // The errors a user meets: a sentence each, a non-zero exit, nothing changed.
     let pledged = parts[1].as_str();
     let held = parts[0].as_str();
-    let refusals: [(&[&str], &str); 9] = [
+    let refusals: [(&[&str], &str); 18] = [
         (
             &[
                 "voucher",
@@ -401,6 +410,128 @@ fn every_user_command_on_a_testnet() {
             ],
             "only financiers mint",
         ),
+        (
+            &[
+                "voucher",
+                "issue",
+                "--to",
+                "tier1-steel",
+                "--amount",
+                "1.00",
+                "--maturity",
+                "2027-02-30",
+                "--invoice",
+                &invoice,
+                "--as",
+                "huaxia-motors",
+            ],
+            "'2027-02-30' is not a date: February 2027 has 28 days",
+        ),
+        (
+            &[
+                "voucher",
+                "issue",
+                "--to",
+                "tier1-steel",
+                "--amount",
+                "1.00",
+                "--maturity",
+                "+99999999999999d",
+                "--invoice",
+                &invoice,
+                "--as",
+                "huaxia-motors",
+            ],
+            "is too far ahead",
+        ),
+        (
+            &[
+                "cash",
+                "transfer",
+                "--to",
+                "audit-office",
+                "--amount",
+                "1.00",
+                "--as",
+                "tier2-parts",
+            ],
+            "is an auditor: auditors hold no cash and move none",
+        ),
+        (
+            &[
+                "cash",
+                "mint",
+                "--to",
+                "audit-office",
+                "--amount",
+                "1.00",
+                "--as",
+                "merchant-bank",
+            ],
+            "is an auditor",
+        ),
+        (
+            &[
+                "cash",
+                "burn",
+                "--amount",
+                "999999.00",
+                "--as",
+                "merchant-bank",
+            ],
+            "of its own cash, 999999.00 is needed to burn",
+        ),
+        (
+            &[
+                "cash",
+                "transfer",
+                "--to",
+                "tier1-steel",
+                "--amount",
+                "1.00",
+                "--custodian",
+                "huaxia-motors",
+                "--as",
+                "tier2-parts",
+            ],
+            "holds 0.00 in cash custodied by",
+        ),
+        (
+            &[
+                "voucher",
+                "credit-line",
+                "huaxia-motors",
+                "--set",
+                "1.00",
+                "--as",
+                "tier1-steel",
+            ],
+            "does not have the role 'financier'",
+        ),
+        (
+            &[
+                "voucher",
+                "credit-line",
+                "huaxia-motors",
+                "--set",
+                "1.00",
+                "--as",
+                "merchant-bank",
+            ],
+            "cannot go below what it backs",
+        ),
+        (
+            &[
+                "voucher",
+                "accept",
+                pledged,
+                "--annual-rate",
+                "101",
+                "--as",
+                "merchant-bank",
+            ],
+            "'101' is above 100%",
+        ),
     ];
     for (args, expected) in refusals {
         let error = cli.refused(args);
@@ -413,11 +544,25 @@ fn every_user_command_on_a_testnet() {
     let history = reader.ok(&["voucher", "history", &parts[0]]);
     assert!(history.contains("transferred from"), "{history}");
     let listed = reader.json(&["voucher", "list", "--holder", "tier3-materials"]);
-    assert_eq!(listed[0]["amount"], "200000.00");
+    assert_eq!(listed["vouchers"][0]["amount"], "200000.00");
     let issued = reader.json(&["voucher", "list", "--issuer", "huaxia-motors"]);
-    assert_eq!(issued.as_array().map(Vec::len), Some(1));
+    assert_eq!(issued["vouchers"].as_array().map(Vec::len), Some(1));
     let shown = reader.json(&["voucher", "show", &parts[1]]);
-    assert_eq!(shown["status"], "pledged");
+    assert_eq!(
+        (shown["status"].as_str(), shown["interest_rate"].as_str()),
+        (Some("pledged"), Some("3.65%"))
+    );
+    // The tenor price before signing: 400,000.00 × (1 − 3.60% × 1 day / 360).
+    let quote = reader.ok(&["voucher", "quote", &parts[1], "--annual-rate", "3.60"]);
+    assert!(
+        quote.contains("399960.00 = 400000.00 × (1 − 3.60% × 1 days / 360)"),
+        "{quote}"
+    );
+    // Cash per custodian: the bank's claims, and what it custodies.
+    let balance = reader.ok(&["cash", "balance", "merchant-bank"]);
+    assert!(balance.contains("custodies 1300000.00 CNY"), "{balance}");
+    let balance = reader.json(&["cash", "balance", "tier2-parts"]);
+    assert_eq!(balance["by_custodian"][0]["amount"], "300000.00");
 
     // The explorer's questions from the terminal.
     let events = reader.ok(&[
@@ -462,21 +607,31 @@ fn every_user_command_on_a_testnet() {
         "{error}"
     );
 
-    // Repay and release: the advance goes back to the bank, which burns some of it.
-    cli.ok(&["voucher", "repay", &parts[1], "--as", "tier2-parts"]);
-    assert_eq!(
-        reader.ok(&["cash", "balance", "tier2-parts"]).trim(),
-        "0.00 CNY"
+    // Repay: the advance and one started day's interest at 3.65% (30.41) go back to the bank,
+    // which burns some of it. Tier 2 holds only the advance at first.
+    let error = cli.refused(&["voucher", "repay", &parts[1], "--as", "tier2-parts"]);
+    assert!(
+        error.contains("holds 300000.00 in cash, 300030.41 is needed"),
+        "{error}"
     );
+    cli.ok(&[
+        "cash",
+        "mint",
+        "--to",
+        "tier2-parts",
+        "--amount",
+        "30.41",
+        "--as",
+        "merchant-bank",
+    ]);
+    cli.ok(&["voucher", "repay", &parts[1], "--as", "tier2-parts"]);
+    assert_eq!(reader.cash("tier2-parts"), "0.00 CNY");
     assert_eq!(
         reader.json(&["voucher", "show", &parts[1]])["status"],
         "active"
     );
     cli.ok(&["cash", "burn", "--amount", "1.00", "--as", "merchant-bank"]);
-    assert_eq!(
-        reader.ok(&["cash", "balance", "merchant-bank"]).trim(),
-        "299999.00 CNY"
-    );
+    assert_eq!(reader.cash("merchant-bank"), "300029.41 CNY");
     cli.ok(&[
         "cash",
         "transfer",
@@ -500,6 +655,21 @@ fn every_user_command_on_a_testnet() {
         "--as",
         "tier2-parts",
     ]);
+    let error = cli.refused(&[
+        "voucher",
+        "accept",
+        &parts[1],
+        "--price",
+        "350000.00",
+        "--interest",
+        "1",
+        "--as",
+        "merchant-bank",
+    ]);
+    assert!(
+        error.contains("interest applies to a pledge; factoring is priced by its discount"),
+        "{error}"
+    );
     cli.ok(&["voucher", "withdraw", &parts[1], "--as", "tier2-parts"]);
     cli.ok(&[
         "voucher",
@@ -521,10 +691,7 @@ fn every_user_command_on_a_testnet() {
         "--as",
         "merchant-bank",
     ]);
-    assert_eq!(
-        reader.ok(&["cash", "balance", "tier2-parts"]).trim(),
-        "40000.00 CNY"
-    );
+    assert_eq!(reader.cash("tier2-parts"), "40000.00 CNY");
     cli.ok(&["voucher", "release", &parts[1], "--as", "merchant-bank"]);
 
     // A request rejected; a voucher issued and cancelled by issuer and holder together.
@@ -588,6 +755,89 @@ fn every_user_command_on_a_testnet() {
         .contains("cancelled"));
     let line = reader.json(&["voucher", "credit-line", "huaxia-motors"]);
     assert_eq!(line["outstanding"], "1000000.00");
+    assert_eq!(line["lines"][0]["financier"], bank["uscc"]);
+
+    // A supplier withdraws its request: the core can no longer confirm it.
+    let request3 = id_in(
+        &cli.ok(&[
+            "voucher",
+            "request",
+            "--issuer",
+            "huaxia-motors",
+            "--amount",
+            "10000.00",
+            "--maturity",
+            "2099-12-31",
+            "--invoice",
+            &invoice2,
+            "--as",
+            "tier1-steel",
+        ]),
+        "request ",
+    );
+    cli.ok(&[
+        "voucher",
+        "withdraw-request",
+        &request3,
+        "--as",
+        "tier1-steel",
+    ]);
+    let error = cli.refused(&["voucher", "confirm", &request3, "--as", "huaxia-motors"]);
+    assert!(
+        error.contains(&format!(
+            "request {request3} is withdrawn: only a pending request can do this"
+        )),
+        "{error}"
+    );
+    // Backing that belongs: a contract between two other firms backs no voucher of Tier-1's.
+    let unrelated = hash_in(&cli.ok(&[
+        "record",
+        "add",
+        &write(dir.path(), "other.pdf", "purchase contract T2-T3"),
+        "--kind",
+        "contract",
+        "--party",
+        "tier3-materials",
+        "--amount",
+        "5000.00",
+        "--as",
+        "tier2-parts",
+    ]));
+    let error = cli.refused(&[
+        "voucher",
+        "issue",
+        "--to",
+        "tier1-steel",
+        "--amount",
+        "1000.00",
+        "--maturity",
+        "+1d",
+        "--invoice",
+        &invoice2,
+        "--record",
+        &unrelated,
+        "--as",
+        "huaxia-motors",
+    ]);
+    assert!(
+        error.contains("a voucher rests only on documents of its own trade"),
+        "{error}"
+    );
+    // Listings page: one original a page, and the way on.
+    let page = reader.ok(&[
+        "voucher",
+        "list",
+        "--issuer",
+        "huaxia-motors",
+        "--limit",
+        "1",
+    ]);
+    assert!(page.contains("(more: --after "), "{page}");
+    let all = reader.json(&["voucher", "list", "--issuer", "huaxia-motors"]);
+    assert_eq!(
+        (all["vouchers"].as_array().map(Vec::len), &all["next"]),
+        (Some(2), &serde_json::Value::Null)
+    );
 
     // A contract that is not a system contract: deployed, called, queried; a transaction looked up.
     let counter = &common::source_path("../contracts/artifacts/counter.wasm");
@@ -686,19 +936,13 @@ fn every_user_command_on_a_testnet() {
     // Maturity: paid by the chain itself, as the CLI shows.
     let settled = wait_for(
         "the parts to be settled at maturity",
-        std::time::Duration::from_secs(120),
+        std::time::Duration::from_secs(300),
         || {
             let v = reader.json(&["voucher", "show", &parts[0]]);
             (v["status"] == "settled").then_some(v)
         },
     );
     assert_eq!(settled["paid"], "200000.00");
-    assert_eq!(
-        reader.ok(&["cash", "balance", "tier3-materials"]).trim(),
-        "200000.00 CNY"
-    );
-    assert_eq!(
-        reader.ok(&["cash", "balance", "huaxia-motors"]).trim(),
-        "0.00 CNY"
-    );
+    assert_eq!(reader.cash("tier3-materials"), "200000.00 CNY");
+    assert_eq!(reader.cash("huaxia-motors"), "0.00 CNY");
 }

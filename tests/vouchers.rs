@@ -257,6 +257,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         maturity_ms: maturity,
         invoices: vec![invoice],
         records: vec![contract, delivery],
+        line: None,
     };
     let request =
         u64::decode(&mut &story.ok(t1, names::VOUCHER, "request", terms)[..]).expect("id");
@@ -282,7 +283,8 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         vec![story.uscc(t1), story.uscc(t2), story.uscc(t3)]
     );
 
-    // Tier 2 pledges its 400,000.00 part to the bank for a 300,000.00 advance, paid at once.
+    // Tier 2 pledges its 400,000.00 part to the bank for a 300,000.00 advance at 3.65% a year,
+    // paid at once.
     story.ok(
         bank,
         names::CASH,
@@ -303,6 +305,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         voucher: t2_part,
         price: Price::Amount(yuan("300000.00")),
         recourse: false,
+        interest_bps: 365,
     };
     story.ok(bank, names::VOUCHER, "accept", accept);
     assert_eq!(story.cash(t2), yuan("300000.00"));
@@ -323,6 +326,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         maturity_ms: maturity,
         invoices: vec![invoice],
         records: vec![],
+        line: None,
     };
     let reason = story.refused(core, names::VOUCHER, "issue", again);
     assert!(reason.contains("double financing"), "{reason}");
@@ -341,16 +345,18 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     }
     assert_eq!(story.cash(core), 0);
     assert_eq!(story.cash(t1), yuan("400000.00"));
+    // The pledge secured the advance and one day's interest (300,000.00 × 3.65% / 360 = 30.41,
+    // rounded down): the bank is paid that, and tier 2 the surplus of its part.
     assert_eq!(
         story.cash(t2),
-        yuan("300000.00"),
-        "the advance; the pledged part paid the bank"
+        yuan("300000.00") + yuan("99969.59"),
+        "the advance and the surplus over what the pledge secured"
     );
     assert_eq!(story.cash(t3), yuan("200000.00"));
     assert_eq!(
         story.cash(bank),
-        yuan("400000.00"),
-        "300,000.00 advanced, 400,000.00 received"
+        yuan("300030.41"),
+        "300,000.00 advanced, advance and interest received"
     );
     assert_eq!(
         story.query::<Amount>(names::CASH, "supply", ()),
@@ -382,6 +388,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         maturity_ms: now_ms() + 5_000,
         invoices: vec![invoice2],
         records: vec![],
+        line: None,
     };
     let second = u64::decode(&mut &story.ok(core, names::VOUCHER, "issue", terms)[..]).expect("id");
     let overdue = story.wait_status(second, Status::Overdue);
@@ -400,9 +407,9 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     assert_eq!(paid.paid, yuan("500000.00"));
     assert_eq!(story.cash(t1), yuan("900000.00"));
     assert_eq!(story.cash(core), 0);
-    let line: catena_abi::voucher::CreditLine =
+    let lines: catena_abi::voucher::CreditLines =
         story.query(names::VOUCHER, "credit_line", story.uscc(core));
-    assert_eq!(line.outstanding, 0, "settlement frees the credit line");
+    assert_eq!(lines.outstanding(), 0, "settlement frees the credit line");
 
     // The integrator's API, in JSON with decimal amounts.
     let part = story.node.get_ok(&format!("/vouchers/{t2_part}"));
@@ -428,12 +435,12 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     let issued = story
         .node
         .get_ok(&format!("/vouchers?issuer={}", story.uscc(core)));
-    assert_eq!(issued.as_array().map(Vec::len), Some(2));
+    assert_eq!(issued["vouchers"].as_array().map(Vec::len), Some(2));
     let held = story
         .node
         .get_ok(&format!("/vouchers?holder={}", story.uscc(t3)));
     assert_eq!(
-        held.as_array().map(Vec::len),
+        held["vouchers"].as_array().map(Vec::len),
         Some(0),
         "settled parts are no longer held"
     );

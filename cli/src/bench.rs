@@ -288,6 +288,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
                 let transfer = CashTransfer {
                     to: tier2_uscc.clone(),
                     amount: 1,
+                    custodian: None,
                 };
                 let tx = senders[s].sign(&chain, call(names::CASH, "transfer", transfer));
                 per_sender[s].push(tx);
@@ -345,6 +346,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
                             maturity_ms: maturity,
                             invoices: vec![*invoice],
                             records: vec![],
+                            line: None,
                         };
                         core.sign(&chain, call(names::VOUCHER, "issue", terms))
                     })

@@ -9,7 +9,8 @@ use anyhow::{bail, Context};
 use catena_abi::cash::Mint;
 use catena_abi::records::{Invoice, Kind, NewRecord};
 use catena_abi::voucher::{
-    Accept, FinanceKind, Offer, Price, SetCreditLine, Status, Terms, Transfer,
+    Accept, FinanceKind, HistoryEntry, Offer, Price, Quote, Quoted, SetCreditLine, Status, Terms,
+    Transfer,
 };
 use catena_abi::{format_amount, names, parse_amount, Amount};
 use catena_node::now_ms;
@@ -360,10 +361,10 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     );
     let mint = Mint {
         to: s.uscc(BANK),
-        amount: yuan("300000.00"),
+        amount: yuan("500000.00"),
     };
     s.step(
-        "300,000.00 of its own cash minted by the bank, for lending",
+        "500,000.00 of its own cash minted by the bank, for lending",
         BANK,
         names::CASH,
         "mint",
@@ -406,6 +407,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         maturity_ms: maturity,
         invoices: vec![invoice],
         records: vec![contract, delivery],
+        line: None,
     };
     let request = decode_id(&s.step(
         "Tier-1 requests confirmation of 1,000,000.00, due in 45 s",
@@ -457,7 +459,9 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         &format!("voucher {to_t3} went Tier-1 → Tier-2 → Tier-3"),
     );
 
-    println!("\n6. Tier-2 pledges its 400,000.00 part to the bank for an advance (质押融资)");
+    println!(
+        "\n6. Tier-2 pledges its 400,000.00 part to the bank for an advance at 3.65% a year (质押融资)"
+    );
     let offer = Offer {
         voucher: kept,
         financier: s.uscc(BANK),
@@ -475,9 +479,10 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         voucher: kept,
         price: Price::Amount(yuan("300000.00")),
         recourse: false,
+        interest_bps: 365,
     };
     s.step(
-        "the bank accepts and advances 300,000.00 in the same transaction",
+        "the bank accepts at 3.65% a year (ACT/360) and advances 300,000.00 in the same transaction",
         BANK,
         names::VOUCHER,
         "accept",
@@ -498,7 +503,52 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         moved,
     );
 
-    println!("\n7. A second financing of the same invoice is refused (重复融资)");
+    println!("\n7. Tier-3 factors its 200,000.00 part to the bank, priced by tenor (保理)");
+    let quote = Quote {
+        voucher: to_t3,
+        annual_rate_bps: 360,
+    };
+    let quoted: Option<Quoted> = s.finance().query(names::VOUCHER, "quote", quote).ok();
+    let price = quoted.as_ref().map_or(0, |q| q.price);
+    s.check(
+        quoted.as_ref().is_some_and(|q| {
+            q.price == catena_abi::voucher::discounted_price(q.face, 360, q.days).unwrap_or(0)
+        }),
+        &format!(
+            "the quote at 3.60% a year: {} for {} day(s) to maturity = face × (1 − 3.60% × days / 360)",
+            format_amount(price),
+            quoted.as_ref().map_or(0, |q| q.days)
+        ),
+    );
+    let offer = Offer {
+        voucher: to_t3,
+        financier: s.uscc(BANK),
+        kind: FinanceKind::Factoring,
+        min_price: yuan("190000.00"),
+    };
+    s.step(
+        &format!("Tier-3 offers voucher {to_t3} for factoring, for at least 190,000.00"),
+        TIER3,
+        names::VOUCHER,
+        "offer",
+        offer,
+    );
+    let accept = Accept {
+        voucher: to_t3,
+        price: Price::AnnualRateBps(360),
+        recourse: false,
+        interest_bps: 0,
+    };
+    s.step(
+        "the bank buys it at 3.60% a year for the days to maturity and becomes its holder",
+        BANK,
+        names::VOUCHER,
+        "accept",
+        accept,
+    );
+    s.balances(&[(TIER3, &format_amount(price))]);
+
+    println!("\n8. A second financing of the same invoice is refused (重复融资)");
     let again = Terms {
         counterparty: s.uscc(TIER1),
         amount: yuan("1.00"),
@@ -506,6 +556,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         maturity_ms: maturity,
         invoices: vec![invoice],
         records: vec![],
+        line: None,
     };
     s.refused(
         "a second voucher on invoice 00000001",
@@ -517,7 +568,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     );
 
     println!(
-        "\n8. Maturity: every part is paid by the chain itself, no transaction asking (到期清算)"
+        "\n9. Maturity: every part is paid by the chain itself, no transaction asking (到期清算)"
     );
     let wait = Duration::from_millis(maturity.saturating_sub(now_ms()) + 30_000);
     println!(
@@ -528,15 +579,31 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         .iter()
         .all(|id| s.wait_status(*id, Status::Settled, wait));
     s.check(settled, "every live part settled at maturity");
+    // What the pledge secured: the advance and one started day's interest, ACT/360.
+    let days = catena_abi::voucher::days_between(pledged_at(&s, kept), maturity_paid(&s, kept));
+    let interest = catena_abi::voucher::interest(yuan("300000.00"), 365, days);
+    println!(
+        "   the pledge secured 300,000.00 + {} interest ({days} day(s) at 3.65% / 360)",
+        format_amount(interest)
+    );
     s.balances(&[
         (CORE, "0.00"),
         (TIER1, "400000.00"),
-        (TIER2, "300000.00"),
-        (TIER3, "200000.00"),
-        (BANK, "400000.00"),
+        // The advance, and the surplus of its 400,000.00 part over what the pledge secured.
+        (
+            TIER2,
+            &format_amount(yuan("300000.00") + yuan("100000.00") - interest),
+        ),
+        (TIER3, &format_amount(price)),
+        // 500,000.00 own cash, less the advance and the price, plus advance and interest, plus
+        // the factored part's face.
+        (
+            BANK,
+            &format_amount(yuan("500000.00") - price + interest + yuan("200000.00")),
+        ),
     ]);
 
-    println!("\n9. An issuer without cash: the voucher goes overdue, and is paid when cash arrives (逾期)");
+    println!("\n10. An issuer short of cash: what it has is shared pro rata, the rest paid when cash arrives (逾期)");
     let invoice2 = s.invoice("00000002");
     let invoice2 = s.record(
         "VAT invoice 3100231130 00000002, 500,000.00",
@@ -550,35 +617,91 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         counterparty: s.uscc(TIER1),
         amount: yuan("500000.00"),
         currency: "CNY".into(),
-        maturity_ms: now_ms() + 10_000,
+        maturity_ms: now_ms() + 15_000,
         invoices: vec![invoice2],
         records: vec![],
+        line: None,
     };
     let second = decode_id(&s.step(
-        "Huaxia Motors issues 500,000.00 to Tier-1 directly, due in 10 s",
+        "Huaxia Motors issues 500,000.00 to Tier-1 directly, due in 15 s",
         CORE,
         names::VOUCHER,
         "issue",
         terms,
     ));
-    let overdue = s.wait_status(second, Status::Overdue, Duration::from_secs(60));
-    s.check(
-        overdue,
-        &format!("voucher {second} is overdue: Huaxia Motors has no cash left"),
-    );
+    let t2_share = decode_id(&s.step(
+        "Tier-1 pays Tier-2 with 200,000.00 of it",
+        TIER1,
+        names::VOUCHER,
+        "transfer",
+        transfer(&t2, second, "200000.00"),
+    ));
     let mint = Mint {
         to: s.uscc(CORE),
-        amount: yuan("500000.00"),
+        amount: yuan("100000.00"),
     };
     s.step(
-        "the bank credits Huaxia Motors 500,000.00",
+        "the bank credits Huaxia Motors 100,000.00: a fifth of what falls due",
         BANK,
         names::CASH,
         "mint",
         mint,
     );
-    let paid = s.wait_status(second, Status::Settled, Duration::from_secs(60));
-    s.check(paid, "the overdue voucher is paid in the next block");
-    s.balances(&[(TIER1, "900000.00"), (CORE, "0.00")]);
+    let (t1_before, t2_before) = (s.cash(TIER1), s.cash(TIER2));
+    let overdue = s.wait_status(t2_share, Status::Overdue, Duration::from_secs(60));
+    s.check(
+        overdue,
+        &format!(
+            "voucher {second}'s parts are overdue: Huaxia Motors had 100,000.00 of 500,000.00"
+        ),
+    );
+    let (t1_got, t2_got) = (s.cash(TIER1) - t1_before, s.cash(TIER2) - t2_before);
+    s.check(
+        (t1_got, t2_got) == (yuan("60000.00"), yuan("40000.00")),
+        &format!(
+            "shared pro rata: Tier-1 got {} of its 300,000.00, Tier-2 {} of its 200,000.00",
+            format_amount(t1_got),
+            format_amount(t2_got)
+        ),
+    );
+    let mint = Mint {
+        to: s.uscc(CORE),
+        amount: yuan("400000.00"),
+    };
+    s.step(
+        "the bank credits Huaxia Motors the other 400,000.00",
+        BANK,
+        names::CASH,
+        "mint",
+        mint,
+    );
+    let paid = s.wait_status(t2_share, Status::Settled, Duration::from_secs(60));
+    s.check(paid, "the overdue parts are paid in the next block");
+    s.balances(&[
+        (TIER1, &format_amount(t1_before + yuan("300000.00"))),
+        (TIER2, &format_amount(t2_before + yuan("200000.00"))),
+        (CORE, "0.00"),
+    ]);
     Ok(s.failures)
+}
+
+/// When voucher `id` was pledged (its pledge's acceptance), from the chain.
+fn pledged_at(s: &Story, id: u64) -> u64 {
+    s.finance()
+        .voucher(id)
+        .ok()
+        .and_then(|v| v.pledge)
+        .map_or(0, |p| p.since_ms)
+}
+
+/// The block time of voucher `id`'s first settlement payment, from its history.
+fn maturity_paid(s: &Story, id: u64) -> u64 {
+    let history: Vec<HistoryEntry> = s
+        .finance()
+        .query(names::VOUCHER, "history", id)
+        .unwrap_or_default();
+    history
+        .iter()
+        .find(|h| matches!(h.action, catena_abi::voucher::Action::Paid { .. }))
+        .map_or(0, |h| h.time_ms)
 }

@@ -11,8 +11,8 @@ use catena_abi::cash::{Mint, Transfer as CashTransfer};
 use catena_abi::records::{Invoice, Kind, NewRecord, Record};
 use catena_abi::registry::MemberRecord;
 use catena_abi::voucher::{
-    Accept, CreditLine, FinanceKind, HistoryEntry, Offer, Price, SetCreditLine, Split, Terms,
-    Transfer, Voucher, VoucherId,
+    Accept, CreditLines, FinanceKind, HistoryEntry, Offer, Price, Quote, Quoted, SetCreditLine,
+    Split, Terms, Transfer, Voucher, VoucherId,
 };
 use catena_abi::{format_amount, names, parse_amount, uscc, Amount, Uscc};
 use catena_node::now_ms;
@@ -248,11 +248,16 @@ pub struct TermsArgs {
     /// A recorded invoice backing it (repeat for each).
     #[arg(long = "invoice", required = true)]
     invoices: Vec<Hash>,
-    /// Another recorded document of the trade (repeat for each).
+    /// Another recorded document of the trade (repeat for each): it names the issuer and the
+    /// holder among its parties, or is linked with one of the invoices.
     #[arg(long = "record")]
     records: Vec<Hash>,
     #[arg(long, default_value = "CNY")]
     currency: String,
+    /// Draw on this financier's credit line (otherwise on the issuer's lines in financier USCC
+    /// order).
+    #[arg(long)]
+    line: Option<String>,
 }
 
 /// A voucher offered to a financier, for a pledge or for factoring.
@@ -292,6 +297,12 @@ pub enum VoucherCommand {
         #[command(flatten)]
         send: SendArgs,
     },
+    /// The supplier withdraws its pending request.
+    WithdrawRequest {
+        request: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
     /// A core enterprise issues a voucher directly to a supplier it owes.
     Issue {
         /// The supplier that receives it (the invoices' seller).
@@ -326,24 +337,41 @@ pub enum VoucherCommand {
     Pledge(OfferArgs),
     /// Offer a voucher to a financier for factoring (保理); the financier accepts with `accept`.
     Factor(OfferArgs),
-    /// The financier accepts an offer and pays in cash at once: an amount, or a discount.
+    /// The financier accepts an offer and pays in cash at once: an amount, a discount, or a
+    /// price by tenor at an annual rate.
     Accept {
         voucher: VoucherId,
         /// The advance or price, such as 300000.00.
         #[arg(
             long,
-            conflicts_with = "discount_bps",
-            required_unless_present = "discount_bps"
+            conflicts_with_all = ["discount_bps", "annual_rate"],
+            required_unless_present_any = ["discount_bps", "annual_rate"]
         )]
         price: Option<String>,
         /// Pay the face amount less this many basis points.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "annual_rate")]
         discount_bps: Option<u32>,
+        /// Price by tenor: the face discounted at this annual rate (a percentage such as 3.60)
+        /// for the days to maturity, ACT/360; `catena voucher quote` shows the price first.
+        #[arg(long)]
+        annual_rate: Option<String>,
+        /// A pledge's annual interest rate (a percentage such as 3.65), ACT/360 by days.
+        #[arg(long)]
+        interest: Option<String>,
         /// Factoring with recourse to the seller.
         #[arg(long)]
         recourse: bool,
         #[command(flatten)]
         send: SendArgs,
+    },
+    /// The price factoring at an annual discount rate would pay for a voucher now.
+    Quote {
+        voucher: VoucherId,
+        /// The annual discount rate, a percentage such as 3.60.
+        #[arg(long)]
+        annual_rate: String,
+        #[command(flatten)]
+        query: QueryArgs,
     },
     /// The holder withdraws an open offer.
     Withdraw {
@@ -357,7 +385,8 @@ pub enum VoucherCommand {
         #[command(flatten)]
         send: SendArgs,
     },
-    /// The holder repays the advance to the pledgee, which releases the pledge.
+    /// The holder repays what the pledge secures (advance and interest) to the pledgee, which
+    /// releases the pledge.
     Repay {
         voucher: VoucherId,
         #[command(flatten)]
@@ -369,7 +398,8 @@ pub enum VoucherCommand {
         #[command(flatten)]
         send: SendArgs,
     },
-    /// A financier sets a core enterprise's credit line, or anyone shows it.
+    /// A financier sets its own credit line to a core enterprise (0 closes it), or anyone shows
+    /// the core's lines.
     CreditLine {
         issuer: String,
         /// Set the limit (a financier, with --as or --key).
@@ -388,12 +418,18 @@ pub enum VoucherCommand {
         #[command(flatten)]
         query: QueryArgs,
     },
-    /// The live vouchers a member holds, or the originals it issued.
+    /// The live vouchers a member holds, or the originals it issued (every page, or one).
     List {
         #[arg(long, conflicts_with = "issuer", required_unless_present = "issuer")]
         holder: Option<String>,
         #[arg(long)]
         issuer: Option<String>,
+        /// Only the page after this voucher id.
+        #[arg(long)]
+        after: Option<u64>,
+        /// Only one page of at most this many (1 to 1000).
+        #[arg(long)]
+        limit: Option<u32>,
         #[command(flatten)]
         query: QueryArgs,
     },
@@ -429,16 +465,21 @@ pub enum CashCommand {
         #[command(flatten)]
         send: SendArgs,
     },
-    /// Transfer cash to another member.
+    /// Transfer cash to another member (to redeem a custodian's cash, transfer it to that
+    /// custodian with --custodian).
     Transfer {
         #[arg(long)]
         to: String,
         #[arg(long)]
         amount: String,
+        /// Only cash custodied by this financier (otherwise: the payee's own cash first, then
+        /// by custodian USCC).
+        #[arg(long)]
+        custodian: Option<String>,
         #[command(flatten)]
         send: SendArgs,
     },
-    /// A member's cash balance.
+    /// A member's cash balance, in total and per custodian.
     Balance {
         member: String,
         #[command(flatten)]
@@ -574,34 +615,65 @@ fn amount(text: &str) -> anyhow::Result<Amount> {
     parse_amount(text).map_err(anyhow::Error::msg)
 }
 
-/// Milliseconds since 1970 of `YYYY-MM-DD` at 00:00 Beijing time (UTC+8).
+/// Milliseconds since 1970 of a date in Beijing time (UTC+8): `YYYY-MM-DD` at 00:00, or with a
+/// time of day, `YYYY-MM-DD HH:MM` or `YYYY-MM-DDTHH:MM:SS`.
 fn date_ms(text: &str) -> anyhow::Result<u64> {
-    let bad = || anyhow::anyhow!("'{text}' is not a date: write it as YYYY-MM-DD");
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
+    use time::error::ParseFromDescription;
+    use time::macros::{format_description, offset};
+    // `why` is empty or ends with "; ".
+    let refuse = |why: &str| {
+        anyhow::anyhow!(
+            "'{text}' is not a date: {why}write YYYY-MM-DD, YYYY-MM-DD HH:MM or \
+             YYYY-MM-DDTHH:MM:SS (Beijing time)"
+        )
     };
-    let (y, m, d): (i64, i64, i64) = (
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        d.parse().map_err(|_| bad())?,
-    );
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    // Days from 1970-01-01 (H. Hinnant's days_from_civil).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let ms = days * 86_400_000 - 8 * 3_600_000;
-    u64::try_from(ms).map_err(|_| bad())
+    let rule = |component: &str| match component {
+        "year" => "the year must be four digits; ",
+        "month" => "the month must be two digits, 01 to 12; ",
+        "day" => "the day must be two digits, 01 to 31; ",
+        "hour" => "the hour must be two digits, 00 to 23; ",
+        "minute" => "the minute must be two digits, 00 to 59; ",
+        "second" => "the second must be two digits, 00 to 59; ",
+        _ => "",
+    };
+    let unparsed = |e: ParseFromDescription| match e {
+        ParseFromDescription::InvalidComponent(component) => refuse(rule(component)),
+        _ => refuse(""),
+    };
+    let mut parsed = time::parsing::Parsed::new();
+    let rest = parsed
+        .parse_items(text.as_bytes(), format_description!("[year]-[month]-[day]"))
+        .map_err(unparsed)?;
+    let rest = match rest.first() {
+        None => rest,
+        Some(b' ') => parsed
+            .parse_items(rest, format_description!(" [hour]:[minute]"))
+            .map_err(unparsed)?,
+        Some(b'T') => parsed
+            .parse_items(rest, format_description!("T[hour]:[minute]:[second]"))
+            .map_err(unparsed)?,
+        Some(_) => return Err(refuse("")),
+    };
+    let (true, Some(year), Some(month)) = (rest.is_empty(), parsed.year(), parsed.month()) else {
+        return Err(refuse(""));
+    };
+    // Each part is in range once parsed: only a day past the month's end is left to refuse.
+    let date = time::Date::try_from(parsed)
+        .map_err(|_| refuse(&format!("{month} {year} has {} days; ", month.length(year))))?;
+    let clock = (parsed.hour_24(), parsed.minute(), parsed.second());
+    let when = date
+        .with_hms(
+            clock.0.unwrap_or(0),
+            clock.1.unwrap_or(0),
+            clock.2.unwrap_or(0),
+        )
+        .map_err(|e| refuse(rule(e.name())))?;
+    u64::try_from(when.assume_offset(offset!(+8)).unix_timestamp() * 1000).map_err(|_| {
+        anyhow::anyhow!("'{text}' is before 1970-01-01 08:00 Beijing time: write a later date")
+    })
 }
 
-/// A maturity: a date, or `+N` with d, h, m or s from now.
+/// A maturity: a date, or `+N` with d, h, m or s from now; at the latest the end of 9999 (UTC).
 fn maturity_ms(text: &str) -> anyhow::Result<u64> {
     let Some(relative) = text.strip_prefix('+') else {
         return date_ms(text);
@@ -609,16 +681,32 @@ fn maturity_ms(text: &str) -> anyhow::Result<u64> {
     let bad = || {
         anyhow::anyhow!("'{text}' is not a maturity: write YYYY-MM-DD, or +30d, +12h, +10m, +90s")
     };
-    let (number, unit) = relative.split_at(relative.len().saturating_sub(1));
-    let n: u64 = number.parse().map_err(|_| bad())?;
-    let unit_ms = match unit {
+    let too_far = || {
+        anyhow::anyhow!(
+            "'{text}' is too far ahead: a maturity must be no later than 9999-12-31 23:59:59 UTC"
+        )
+    };
+    let (number, unit) = relative
+        .split_at_checked(relative.len().saturating_sub(1))
+        .ok_or_else(bad)?;
+    let unit_ms: u64 = match unit {
         "d" => 86_400_000,
         "h" => 3_600_000,
         "m" => 60_000,
         "s" => 1_000,
         _ => return Err(bad()),
     };
-    Ok(now_ms() + n * unit_ms)
+    let n: u64 = number.parse().map_err(|e: std::num::ParseIntError| {
+        if *e.kind() == std::num::IntErrorKind::PosOverflow {
+            too_far()
+        } else {
+            bad()
+        }
+    })?;
+    n.checked_mul(unit_ms)
+        .and_then(|ms| now_ms().checked_add(ms))
+        .filter(|&ms| ms <= catena_abi::voucher::MAX_TIME_MS)
+        .ok_or_else(too_far)
 }
 
 fn terms(f: &Finance, counterparty: &str, args: &TermsArgs) -> anyhow::Result<Terms> {
@@ -629,6 +717,7 @@ fn terms(f: &Finance, counterparty: &str, args: &TermsArgs) -> anyhow::Result<Te
         maturity_ms: maturity_ms(&args.maturity)?,
         invoices: args.invoices.iter().map(|h| h.0).collect(),
         records: args.records.iter().map(|h| h.0).collect(),
+        line: args.line.as_deref().map(|l| f.uscc(l)).transpose()?,
     })
 }
 
@@ -639,6 +728,11 @@ fn proposal_applied(f: &Finance, id: u64) -> anyhow::Result<bool> {
     Ok(proposal.is_some_and(|p| p.status != catena_abi::registry::ProposalStatus::Open))
 }
 
+/// A percentage such as `3.65` (or `3.65%`) in basis points.
+fn rate_bps(text: &str) -> anyhow::Result<u32> {
+    catena_abi::parse_rate(text).map_err(anyhow::Error::msg)
+}
+
 fn decode_output<T: Decode>(output: &[u8]) -> Option<T> {
     T::decode(&mut &output[..]).ok()
 }
@@ -647,25 +741,23 @@ fn print_json(value: &Value) -> anyhow::Result<()> {
     crate::print_value(value, crate::Output::Json)
 }
 
+/// Milliseconds since 1970 as `YYYY-MM-DD HH:MM:SS +08:00`, Beijing time.
 fn time_text(ms: u64) -> String {
-    let days = (ms + 8 * 3_600_000) / 86_400_000;
-    // Civil date from days (H. Hinnant's civil_from_days), Beijing time.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let secs = (ms + 8 * 3_600_000) / 1000 % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} +08:00",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    use time::macros::{format_description, offset};
+    let form = format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]"
+    );
+    let utc = i64::try_from(ms / 1000)
+        .ok()
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok());
+    // The last 8 hours of 9999 (UTC) are in the year 10000 in Beijing, past what `time`
+    // writes: those are written in UTC.
+    match utc.map(|t| t.checked_to_offset(offset!(+8)).unwrap_or(t)) {
+        Some(t) => t
+            .format(form)
+            .expect("a time of the years 1970 to 9999 formats"),
+        None => format!("{ms} ms after 1970"),
+    }
 }
 
 fn voucher_json(v: &Voucher) -> Value {
@@ -697,9 +789,12 @@ fn print_voucher(v: &Voucher, names: &std::collections::BTreeMap<Uscc, String>) 
     println!("  holder:    {}", who(&v.holder));
     if let Some(p) = &v.pledge {
         println!(
-            "  pledgee:   {} (advance {})",
+            "  pledgee:   {} (advance {} at {} a year from {}; received {})",
             who(&p.pledgee),
-            format_amount(p.advance)
+            format_amount(p.advance),
+            catena_abi::format_rate(p.rate_bps),
+            time_text(p.since_ms),
+            format_amount(p.received)
         );
     }
     if let Some(f) = &v.factoring {
@@ -967,6 +1062,10 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             call(home, &send, names::VOUCHER, "reject", request)?;
             println!("request {request} rejected");
         }
+        VoucherCommand::WithdrawRequest { request, send } => {
+            call(home, &send, names::VOUCHER, "withdraw_request", request)?;
+            println!("request {request} withdrawn");
+        }
         VoucherCommand::Issue { to, terms: t, send } => {
             let f = Finance::new(home, &send.query);
             let out = call(home, &send, names::VOUCHER, "issue", terms(&f, &to, &t)?)?;
@@ -1019,14 +1118,18 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             voucher,
             price,
             discount_bps,
+            annual_rate,
+            interest,
             recourse,
             send,
         } => {
-            let price = match (price, discount_bps) {
-                (Some(p), _) => Price::Amount(amount(&p)?),
-                (None, Some(bps)) => Price::DiscountBps(bps),
-                (None, None) => bail!("pass --price or --discount-bps"),
+            let price = match (price, discount_bps, annual_rate) {
+                (Some(p), ..) => Price::Amount(amount(&p)?),
+                (None, Some(bps), _) => Price::DiscountBps(bps),
+                (None, None, Some(rate)) => Price::AnnualRateBps(rate_bps(&rate)?),
+                (None, None, None) => bail!("pass --price, --discount-bps or --annual-rate"),
             };
+            let interest_bps = interest.as_deref().map(rate_bps).transpose()?.unwrap_or(0);
             call(
                 home,
                 &send,
@@ -1036,9 +1139,42 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                     voucher,
                     price,
                     recourse,
+                    interest_bps,
                 },
             )?;
             println!("voucher {voucher} financed");
+        }
+        VoucherCommand::Quote {
+            voucher,
+            annual_rate,
+            query,
+        } => {
+            let f = Finance::new(home, &query);
+            let rate = rate_bps(&annual_rate)?;
+            let quoted: Quoted = f.query(
+                names::VOUCHER,
+                "quote",
+                Quote {
+                    voucher,
+                    annual_rate_bps: rate,
+                },
+            )?;
+            if query.output == Output::Json {
+                return print_json(&json!({
+                    "voucher": voucher,
+                    "face": format_amount(quoted.face),
+                    "annual_rate": catena_abi::format_rate(rate),
+                    "days": quoted.days,
+                    "price": format_amount(quoted.price),
+                }));
+            }
+            println!(
+                "voucher {voucher}: {} = {} × (1 − {} × {} days / 360), rounded down to the fen",
+                format_amount(quoted.price),
+                format_amount(quoted.face),
+                catena_abi::format_rate(rate),
+                quoted.days
+            );
         }
         VoucherCommand::Withdraw { voucher, send } => {
             call(home, &send, names::VOUCHER, "withdraw_offer", voucher)?;
@@ -1094,18 +1230,39 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                     },
                 )?;
             }
-            let line: CreditLine = f.query(names::VOUCHER, "credit_line", uscc.clone())?;
+            let lines: CreditLines = f.query(names::VOUCHER, "credit_line", uscc.clone())?;
             if query.output == Output::Json {
-                return print_json(
-                    &json!({"issuer": uscc, "limit": format_amount(line.limit), "outstanding": format_amount(line.outstanding), "set_by": line.set_by}),
-                );
+                let each: Vec<Value> = lines
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        json!({"financier": l.financier, "limit": format_amount(l.limit),
+                            "outstanding": format_amount(l.outstanding), "revoked": l.revoked})
+                    })
+                    .collect();
+                return print_json(&json!({
+                    "issuer": uscc,
+                    "limit": format_amount(lines.limit()),
+                    "outstanding": format_amount(lines.outstanding()),
+                    "available": format_amount(lines.available()),
+                    "lines": each,
+                }));
             }
             println!(
-                "credit line of {uscc}: {} ({} outstanding, {} available)",
-                format_amount(line.limit),
-                format_amount(line.outstanding),
-                format_amount(line.limit.saturating_sub(line.outstanding))
+                "credit lines of {uscc}: {} ({} outstanding, {} available)",
+                format_amount(lines.limit()),
+                format_amount(lines.outstanding()),
+                format_amount(lines.available())
             );
+            for l in &lines.lines {
+                println!(
+                    "  {}: {} ({} outstanding){}",
+                    l.financier,
+                    format_amount(l.limit),
+                    format_amount(l.outstanding),
+                    if l.revoked { ", revoked" } else { "" }
+                );
+            }
         }
         VoucherCommand::Show { voucher, query } => {
             let f = Finance::new(home, &query);
@@ -1118,6 +1275,8 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
         VoucherCommand::List {
             holder,
             issuer,
+            after,
+            limit,
             query,
         } => {
             let f = Finance::new(home, &query);
@@ -1126,12 +1285,26 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                 (None, Some(i)) => format!("issuer={}", f.uscc(&i)?),
                 (None, None) => bail!("pass --holder or --issuer"),
             };
-            // The node answers with every voucher in one request.
-            let listed = f.client.get(&format!("/vouchers?{filter}"))?;
+            // One page if asked for; otherwise every page, so nothing is cut.
+            let one_page = after.is_some() || limit.is_some();
+            let mut vouchers: Vec<catena_api::VoucherView> = Vec::new();
+            let mut from = after;
+            let next = loop {
+                let mut path = format!("/vouchers?{filter}&limit={}", limit.unwrap_or(1_000));
+                if let Some(after) = from {
+                    path += &format!("&after={after}");
+                }
+                let page: catena_api::VoucherPageView =
+                    serde_json::from_value(f.client.get(&path)?)?;
+                vouchers.extend(page.vouchers);
+                match page.next {
+                    Some(next) if !one_page => from = Some(next),
+                    next => break next,
+                }
+            };
             if query.output == Output::Json {
-                return print_json(&listed);
+                return print_json(&json!({"vouchers": vouchers, "next": next}));
             }
-            let vouchers: Vec<catena_api::VoucherView> = serde_json::from_value(listed)?;
             println!(
                 "{:>6} {:>18} {:<10} {:<20} maturity",
                 "id", "amount", "status", "holder"
@@ -1145,6 +1318,9 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                     v.holder,
                     time_text(v.maturity_ms)
                 );
+            }
+            if let Some(next) = next {
+                println!("(more: --after {next})");
             }
         }
         VoucherCommand::History { voucher, query } => {
@@ -1253,6 +1429,7 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
         CashCommand::Transfer {
             to,
             amount: a,
+            custodian,
             send,
         } => {
             let f = Finance::new(home, &send.query);
@@ -1265,6 +1442,7 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
                 CashTransfer {
                     to: to_uscc,
                     amount: amount(&a)?,
+                    custodian: custodian.as_deref().map(|c| f.uscc(c)).transpose()?,
                 },
             )?;
             println!("transferred {a} to {to}");
@@ -1272,11 +1450,20 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
         CashCommand::Balance { member, query } => {
             let f = Finance::new(home, &query);
             let uscc = f.uscc(&member)?;
-            let balance: Amount = f.query(names::CASH, "balance", uscc.clone())?;
+            let view = f.client.get(&format!("/cash/{uscc}"))?;
             if query.output == Output::Json {
-                return print_json(&json!({"member": uscc, "balance": format_amount(balance)}));
+                return print_json(&view);
             }
-            println!("{} CNY", format_amount(balance));
+            let view: catena_api::BalanceView = serde_json::from_value(view)?;
+            println!("{} CNY", view.balance);
+            let names = f.names()?;
+            for part in &view.by_custodian {
+                let name = names.get(&part.custodian).cloned().unwrap_or_default();
+                println!("  {} custodied by {name} ({})", part.amount, part.custodian);
+            }
+            if let Some(custodies) = &view.custodies {
+                println!("  custodies {custodies} CNY (minted less burned)");
+            }
         }
     }
     Ok(())
@@ -1295,5 +1482,91 @@ mod tests {
         assert!(date_ms("tomorrow").is_err());
         assert!(maturity_ms("+3x").is_err());
         assert!(maturity_ms("+2d").expect("relative") > now_ms());
+    }
+
+    #[test]
+    fn impossible_dates_are_refused() {
+        let refusal = |text: &str| date_ms(text).expect_err(text).to_string();
+        assert_eq!(
+            refusal("2027-02-30"),
+            "'2027-02-30' is not a date: February 2027 has 28 days; write YYYY-MM-DD, \
+             YYYY-MM-DD HH:MM or YYYY-MM-DDTHH:MM:SS (Beijing time)"
+        );
+        assert!(refusal("2026-02-29").contains(": February 2026 has 28 days; write YYYY-MM-DD"));
+        assert!(refusal("2100-02-29").contains(": February 2100 has 28 days;"));
+        assert!(refusal("2027-04-31").contains(": April 2027 has 30 days;"));
+        assert!(refusal("2027-13-01").contains(": the month must be two digits, 01 to 12; write"));
+        assert!(refusal("2027-01-00").contains(": the day must be two digits, 01 to 31;"));
+        assert!(refusal("2027-01-01 24:00").contains(": the hour must be two digits, 00 to 23;"));
+        assert!(
+            refusal("2027-01-01T12:00:60").contains(": the second must be two digits, 00 to 59;")
+        );
+        assert!(refusal("2027-1-01").contains(": the month must be two digits"));
+        assert!(refusal("27-01-01").contains(": the year must be four digits;"));
+        assert!(refusal("").contains(": the year must be four digits;"));
+        for text in [
+            "2027/01/01",
+            "2027-01-01x",
+            "2027-01-01 12",
+            "2027-01-01T12:00",
+        ] {
+            assert!(
+                refusal(text).contains("is not a date: write YYYY-MM-DD"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            refusal("1970-01-01"),
+            "'1970-01-01' is before 1970-01-01 08:00 Beijing time: write a later date"
+        );
+        // Leap days: every 4 years, not every 100, yet every 400.
+        assert_eq!(
+            date_ms("2028-02-29").expect("a leap day"),
+            1_835_366_400_000
+        );
+        assert!(date_ms("2000-02-29").is_ok());
+    }
+
+    #[test]
+    fn times_of_day_round_trip() {
+        let ms = |text: &str| date_ms(text).expect(text);
+        assert_eq!(ms("2027-01-01 09:30"), 1_798_732_800_000 + 34_200_000);
+        assert_eq!(ms("2027-01-01T09:30:15"), 1_798_732_800_000 + 34_215_000);
+        for text in [
+            "1970-01-01 08:00:00",
+            "2028-02-29 00:00:00",
+            "2026-12-31 23:59:59",
+            "9999-12-31 23:59:59",
+        ] {
+            let written = time_text(ms(&text.replace(' ', "T")));
+            assert_eq!(written, format!("{text} +08:00"));
+        }
+        assert_eq!(time_text(0), "1970-01-01 08:00:00 +08:00");
+        assert_eq!(time_text(1_798_732_800_999), "2027-01-01 00:00:00 +08:00");
+        // Past 9999-12-31 16:00 UTC, Beijing is in the year 10000: written in UTC.
+        assert_eq!(
+            time_text(catena_abi::voucher::MAX_TIME_MS),
+            "9999-12-31 23:59:59 +00:00"
+        );
+        assert_eq!(time_text(u64::MAX), "18446744073709551615 ms after 1970");
+    }
+
+    #[test]
+    fn relative_maturities_are_checked() {
+        let refusal = |text: &str| maturity_ms(text).expect_err(text).to_string();
+        let later = maturity_ms("+90s").expect("relative");
+        assert!(later >= now_ms() + 89_000 && later <= now_ms() + 90_000);
+        assert_eq!(
+            refusal("+99999999999999d"),
+            "'+99999999999999d' is too far ahead: a maturity must be no later than \
+             9999-12-31 23:59:59 UTC"
+        );
+        assert!(refusal("+99999999999999999999s").contains("is too far ahead"));
+        assert!(refusal("+3000000d").contains("is too far ahead"));
+        assert!(maturity_ms("+2000000d").is_ok());
+        for text in ["+d", "+", "+-3d", "+3é", "+1.5h"] {
+            assert!(refusal(text).contains("is not a maturity"), "{text}");
+        }
+        assert!(refusal("2027-02-30").contains("February 2027 has 28 days"));
     }
 }

@@ -192,7 +192,8 @@ pub const FUEL_PER_SCHEDULED_RUN: u64 = 10_000;
 /// Runs the calls due at the block's time, before its transactions, in (time, id) order. A call
 /// is started only while the scheduled share of the block's fuel still holds a whole
 /// transaction's fuel; what does not fit waits for the next block. Each runs in its own overlay:
-/// a failing call leaves only its receipt (and is not retried).
+/// a failing call leaves only its receipt, and is scheduled again for a later block
+/// ([`wasm::ScheduledCall::retry_at`]): a scheduled run is never lost.
 fn run_scheduled(
     state: &dyn StateReader,
     context: &BlockContext,
@@ -224,6 +225,16 @@ fn run_scheduled(
         let outcome = contracts::run_scheduled(&mut overlay, context, &call);
         let receipt = receipt_of(receipt_id, outcome, &mut overlay)?;
         overlay.tx.insert(key, None);
+        if receipt.status != ReceiptStatus::Success {
+            let retry = wasm::ScheduledCall {
+                at_ms: call.retry_at(context.time_ms),
+                failures: call.failures.saturating_add(1),
+                ..call.clone()
+            };
+            overlay
+                .tx
+                .insert(keys::scheduled(retry.at_ms, retry.id), Some(retry.encode()));
+        }
         fuel = fuel
             .saturating_add(receipt.fuel_used)
             .saturating_add(FUEL_PER_SCHEDULED_RUN);

@@ -701,3 +701,72 @@ fn source_path(relative: &str) -> String {
         .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
     format!("{dir}/{relative}")
 }
+
+/// A scheduled call that fails is not lost: it runs again 1 s of block time later, the wait
+/// doubling with each failure, until it succeeds.
+#[test]
+fn a_failed_scheduled_call_is_retried_with_a_growing_wait_until_it_succeeds() {
+    let owner = SecretKey::from_seed([1; 32]);
+    let mut state = member_state(&[&owner]);
+    let code = wat::parse_file(source_path("tests/fixtures/retried.wat")).expect("fixture");
+    let code_hash = Hash::digest(&code);
+    let id = catena_primitives::contract_id(&owner.account(), 1);
+    let tx = |nonce: u64, call: Call| Transaction::signed("c", nonce, call, &owner);
+    let method = |nonce: u64, name: &str| {
+        tx(
+            nonce,
+            Call::CallContract {
+                contract: id,
+                method: name.into(),
+                input: Vec::new(),
+            },
+        )
+    };
+    let txs = [
+        tx(0, Call::UploadCode(code)),
+        tx(
+            1,
+            Call::Instantiate {
+                code_hash,
+                input: Vec::new(),
+            },
+        ),
+        method(2, "arm"),
+    ];
+    let out = execute_block(&state, &context(1), &txs).expect("block 1");
+    assert!(
+        failures(&out).iter().all(|f| f == "ok"),
+        "{:?}",
+        failures(&out)
+    );
+    apply(&mut state, out);
+    // Height h runs at 1,000 × h ms: the call fails at 2, again at 3 (1 s later), then waits 2 s
+    // (5), then 4 s (9); the contract is opened at 5, after that block's scheduled run.
+    let mut ran = Vec::new();
+    for height in 2..=12 {
+        let txs: Vec<Transaction> = if height == 5 {
+            vec![method(3, "open")]
+        } else {
+            Vec::new()
+        };
+        let out = execute_block(&state, &context(height), &txs).expect("block");
+        for run in &out.scheduled {
+            ran.push((height, run.receipt.status == ReceiptStatus::Success));
+        }
+        apply(&mut state, out);
+    }
+    assert_eq!(
+        ran,
+        vec![(2, false), (3, false), (5, false), (9, true)],
+        "the runs, and whether each succeeded"
+    );
+    let mut done = keys::contract_storage_prefix(&id);
+    done.extend_from_slice(b"done");
+    assert!(state.0.contains_key(&done), "the call finally did its work");
+    let left = state
+        .0
+        .keys()
+        .filter(|k| k.starts_with(keys::SCHEDULE_PREFIX))
+        .count();
+    assert_eq!(left, 0, "nothing is scheduled once it succeeded");
+}

@@ -83,6 +83,20 @@ pub struct ScheduledCall {
     pub contract: Hash,
     pub method: String,
     pub input: Vec<u8>,
+    /// How many times it ran and failed: a failed run is retried later, never dropped.
+    pub failures: u32,
+}
+
+impl ScheduledCall {
+    /// When a call that just failed at `now_ms` runs again: 1 s later, doubling with each
+    /// failure up to an hour, so a call that keeps failing costs little and is never lost.
+    pub fn retry_at(&self, now_ms: u64) -> u64 {
+        let backoff = 1_000u64
+            .checked_shl(self.failures.min(32))
+            .unwrap_or(u64::MAX)
+            .min(3_600_000);
+        now_ms.saturating_add(backoff)
+    }
 }
 
 /// The largest input of a scheduled call, and how many calls one call may schedule.
@@ -1098,6 +1112,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                     contract,
                     method,
                     input,
+                    failures: 0,
                 })
             });
             caller.data_mut().scheduled += 1;

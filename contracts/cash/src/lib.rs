@@ -1,15 +1,22 @@
-//! Settlement cash: a ledger of deposit tokens. A `financier` mints cash against money it holds
-//! in custody for a member and burns its own cash when it pays money out; members transfer
-//! cash; the operator contracts (the voucher contract) move it for advances and settlement.
-//! Nothing else creates or destroys cash: the sum of balances is always the supply, and the
-//! supply is always what was minted less what was burned.
+//! Settlement cash: a ledger of deposit tokens. Every unit is a claim on one custodian: a
+//! `financier` mints cash against money it holds in custody for a member, and the cash stays a
+//! claim on that financier wherever it moves; balances are kept per (member, custodian). A
+//! financier burns only its own cash (when it pays money out); one holding another's cash redeems
+//! it by transferring it to that custodian, which burns it. Members transfer cash; the operator
+//! contracts (the voucher contract) move it for advances and settlement. A payment takes the
+//! payer's balances in the payment order of `catena_abi::cash::payment_order`. Nothing else
+//! creates or destroys cash: for every custodian, minted less burned is the cash it custodies,
+//! which is the sum of every member's balance with it. Auditors hold no cash.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;
 
 use alloc::string::String;
-use catena_abi::cash::{events, keys, Init, Mint, Movement, OperatorTransfer, Transfer};
-use catena_abi::registry::AccountRecord;
+use alloc::vec::Vec;
+use catena_abi::cash::{
+    events, keys, payment_order, Balance, Init, Mint, Movement, OperatorTransfer, Transfer,
+};
+use catena_abi::registry::{AccountRecord, MemberRecord};
 use catena_abi::{format_amount, Amount, Role, Uscc};
 use catena_sdk::{caller, emit_encoded, storage};
 
@@ -20,6 +27,7 @@ catena_sdk::methods!(
     transfer,
     operator_transfer,
     balance,
+    balances,
     supply,
     custody
 );
@@ -37,6 +45,20 @@ pub enum Error {
         balance: Amount,
         needed: Amount,
     },
+    /// The custodian's own cash a burn needs, and what of other custodians' the financier holds.
+    InsufficientOwnCash {
+        financier: Uscc,
+        own: Amount,
+        others: Amount,
+        needed: Amount,
+    },
+    InsufficientCustodied {
+        member: Uscc,
+        custodian: Uscc,
+        balance: Amount,
+        needed: Amount,
+    },
+    Auditor(Uscc),
     ToSelf,
     Overflow,
 }
@@ -66,6 +88,42 @@ impl core::fmt::Display for Error {
                 format_amount(*balance),
                 format_amount(*needed)
             ),
+            Error::InsufficientOwnCash {
+                financier,
+                own,
+                others,
+                needed,
+            } => {
+                write!(
+                    f,
+                    "financier {financier} holds {} of its own cash, {} is needed to burn",
+                    format_amount(*own),
+                    format_amount(*needed)
+                )?;
+                if *others > 0 {
+                    write!(
+                        f,
+                        "; the {} it holds of other custodians' cash is redeemed with them (transfer it to its custodian)",
+                        format_amount(*others)
+                    )?;
+                }
+                Ok(())
+            }
+            Error::InsufficientCustodied {
+                member,
+                custodian,
+                balance,
+                needed,
+            } => write!(
+                f,
+                "member {member} holds {} in cash custodied by {custodian}, {} is needed",
+                format_amount(*balance),
+                format_amount(*needed)
+            ),
+            Error::Auditor(uscc) => write!(
+                f,
+                "member {uscc} is an auditor: auditors hold no cash and move none"
+            ),
             Error::ToSelf => write!(f, "a transfer to oneself moves nothing"),
             Error::Overflow => write!(f, "the amount is too large"),
         }
@@ -92,24 +150,46 @@ fn signer() -> Result<AccountRecord, Error> {
     record.ok_or(Error::NotAMember)
 }
 
-fn check_member(uscc: &str) -> Result<(), Error> {
+/// A member that may hold cash: any member but an auditor.
+fn check_holder(uscc: &str) -> Result<(), Error> {
     let key = catena_abi::registry::keys::member_key(uscc);
-    let member: Option<catena_abi::registry::MemberRecord> =
-        storage::load_of(&config().registry, &key);
-    member
-        .map(|_| ())
-        .ok_or_else(|| Error::UnknownMember(uscc.into()))
+    let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
+    let member = member.ok_or_else(|| Error::UnknownMember(uscc.into()))?;
+    if member.roles.contains(&Role::Auditor) {
+        return Err(Error::Auditor(uscc.into()));
+    }
+    Ok(())
 }
 
+/// The member's balances, one per custodian, in custodian order.
+fn balances(uscc: Uscc) -> Result<Vec<Balance>, Error> {
+    let prefix = keys::balance_prefix(&uscc);
+    let mut out = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    while let Some((key, value)) = storage::next(&prefix, after.as_deref()) {
+        let custodian = core::str::from_utf8(&key[prefix.len()..])
+            .unwrap_or_else(|_| catena_sdk::fail("a stored balance key is not UTF-8: a bug"));
+        let amount = catena_sdk::decode(&value)
+            .unwrap_or_else(|e| catena_sdk::fail(&alloc::format!("a stored balance: {e}")));
+        out.push(Balance {
+            custodian: custodian.into(),
+            amount,
+        });
+        after = Some(key);
+    }
+    Ok(out)
+}
+
+/// The member's cash, all custodians together.
 fn balance(uscc: Uscc) -> Result<Amount, Error> {
-    Ok(storage::load(&keys::balance_key(&uscc)).unwrap_or(0))
+    Ok(balances(uscc)?.iter().map(|b| b.amount).sum())
 }
 
 fn supply(_: ()) -> Result<Amount, Error> {
     Ok(storage::load(keys::SUPPLY).unwrap_or(0))
 }
 
-/// Minted less burned by this financier.
+/// Minted less burned by this financier: the cash it custodies.
 fn custody(financier: Uscc) -> Result<Amount, Error> {
     Ok(storage::load(&keys::custody_key(&financier)).unwrap_or(0))
 }
@@ -150,51 +230,48 @@ fn mint(args: Mint) -> Result<(), Error> {
     if args.amount == 0 {
         return Err(Error::ZeroAmount);
     }
-    check_member(&args.to)?;
+    check_holder(&args.to)?;
     add(keys::SUPPLY, args.amount)?;
     add(&keys::custody_key(&financier), args.amount)?;
-    add(&keys::balance_key(&args.to), args.amount)?;
+    add(&keys::balance_key(&args.to, &financier), args.amount)?;
     emit_encoded(
         events::MINTED,
         &Movement {
             from: String::new(),
             to: args.to,
+            custodian: financier,
             amount: args.amount,
         },
     );
     Ok(())
 }
 
-/// Burns the financier's own cash: money it paid out of custody.
+/// Burns the financier's own cash (a claim on itself): money it paid out of custody.
 fn burn(amount: Amount) -> Result<(), Error> {
     let financier = financier()?;
     if amount == 0 {
         return Err(Error::ZeroAmount);
     }
-    let held = balance(financier.clone())?;
-    if held < amount {
-        return Err(Error::InsufficientCash {
-            member: financier,
-            balance: held,
+    let own_key = keys::balance_key(&financier, &financier);
+    let own: Amount = storage::load(&own_key).unwrap_or(0);
+    if own < amount {
+        let total = balance(financier.clone())?;
+        return Err(Error::InsufficientOwnCash {
+            financier,
+            own,
+            others: total - own,
             needed: amount,
         });
     }
-    let custody = custody(financier.clone())?;
-    if custody < amount {
-        return Err(Error::InsufficientCash {
-            member: financier,
-            balance: custody,
-            needed: amount,
-        });
-    }
-    put_amount(&keys::balance_key(&financier), held - amount);
-    put_amount(&keys::custody_key(&financier), custody - amount);
+    put_amount(&own_key, own - amount);
+    subtract(&keys::custody_key(&financier), amount);
     subtract(keys::SUPPLY, amount);
     emit_encoded(
         events::BURNED,
         &Movement {
-            from: financier,
+            from: financier.clone(),
             to: String::new(),
+            custodian: financier,
             amount,
         },
     );
@@ -202,9 +279,12 @@ fn burn(amount: Amount) -> Result<(), Error> {
 }
 
 fn transfer(args: Transfer) -> Result<(), Error> {
-    let from = signer()?.uscc;
-    check_member(&args.to)?;
-    move_cash(from, args.to, args.amount)
+    let from = signer()?;
+    if from.has(Role::Auditor) {
+        return Err(Error::Auditor(from.uscc));
+    }
+    check_holder(&args.to)?;
+    move_cash(from.uscc, args.to, args.amount, args.custodian)
 }
 
 /// Moves cash between any two members; only the operator contracts may.
@@ -212,27 +292,61 @@ fn operator_transfer(args: OperatorTransfer) -> Result<(), Error> {
     if !config().operators.contains(&caller()) {
         return Err(Error::NotAnOperator);
     }
-    move_cash(args.from, args.to, args.amount)
+    check_holder(&args.to)?;
+    move_cash(args.from, args.to, args.amount, None)
 }
 
-fn move_cash(from: Uscc, to: Uscc, amount: Amount) -> Result<(), Error> {
+/// Moves `amount` from `from` to `to`: of one custodian's cash, or in the payment order.
+fn move_cash(from: Uscc, to: Uscc, amount: Amount, custodian: Option<Uscc>) -> Result<(), Error> {
     if amount == 0 {
         return Err(Error::ZeroAmount);
     }
     if from == to {
         return Err(Error::ToSelf);
     }
-    let held = balance(from.clone())?;
-    if held < amount {
-        return Err(Error::InsufficientCash {
-            member: from,
-            balance: held,
+    let held = balances(from.clone())?;
+    let taken = match custodian {
+        Some(custodian) => {
+            let balance = held
+                .iter()
+                .find(|b| b.custodian == custodian)
+                .map_or(0, |b| b.amount);
+            if balance < amount {
+                return Err(Error::InsufficientCustodied {
+                    member: from,
+                    custodian,
+                    balance,
+                    needed: amount,
+                });
+            }
+            alloc::vec![Balance { custodian, amount }]
+        }
+        None => payment_order(&held, &to, amount).ok_or_else(|| Error::InsufficientCash {
+            member: from.clone(),
+            balance: held.iter().map(|b| b.amount).sum(),
             needed: amount,
-        });
+        })?,
+    };
+    for part in taken {
+        let had = held
+            .iter()
+            .find(|b| b.custodian == part.custodian)
+            .map_or(0, |b| b.amount);
+        put_amount(
+            &keys::balance_key(&from, &part.custodian),
+            had - part.amount,
+        );
+        add(&keys::balance_key(&to, &part.custodian), part.amount)?;
+        emit_encoded(
+            events::TRANSFERRED,
+            &Movement {
+                from: from.clone(),
+                to: to.clone(),
+                custodian: part.custodian,
+                amount: part.amount,
+            },
+        );
     }
-    put_amount(&keys::balance_key(&from), held - amount);
-    add(&keys::balance_key(&to), amount)?;
-    emit_encoded(events::TRANSFERRED, &Movement { from, to, amount });
     Ok(())
 }
 

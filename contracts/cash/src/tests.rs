@@ -2,8 +2,8 @@ use super::*;
 use catena_abi::cash::Init;
 use catena_sdk::mock;
 use catena_testkit::{
-    call, query, refused, registry, uscc_of, BANK, CASH, CORE, FACTOR, OUTSIDER, REGISTRY, TIER1,
-    VOUCHER,
+    call, query, refused, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, OUTSIDER, REGISTRY,
+    TIER1, VOUCHER,
 };
 
 fn setup() {
@@ -44,6 +44,7 @@ fn mint_transfer_burn_conserve_cash() {
         &Transfer {
             to: uscc_of(TIER1),
             amount: 40_000,
+            custodian: None,
         },
     )
     .expect("moved");
@@ -54,6 +55,7 @@ fn mint_transfer_burn_conserve_cash() {
         &Transfer {
             to: uscc_of(BANK),
             amount: 10_000,
+            custodian: None,
         },
     )
     .expect("moved");
@@ -75,8 +77,14 @@ fn only_financiers_mint_and_burn() {
     );
     assert_eq!(refusedm(OUTSIDER, CORE, 5), Error::NotAMember.to_string());
     mint(BANK, FACTOR, 1_000).expect("minted for the factor");
-    // The factor holds cash, but did not mint it: it cannot burn what is not in its custody.
-    assert!(refused(FACTOR, CASH, "burn", &1_000u64).contains("holds 0.00"));
+    // The factor holds cash, but the bank's: it cannot burn what is not a claim on itself.
+    assert_eq!(
+        refused(FACTOR, CASH, "burn", &1_000u64),
+        format!(
+            "financier {} holds 0.00 of its own cash, 10.00 is needed to burn; the 10.00 it holds of other custodians' cash is redeemed with them (transfer it to its custodian)",
+            uscc_of(FACTOR)
+        )
+    );
 }
 
 fn refusedm(who: u8, to: u8, amount: Amount) -> String {
@@ -98,6 +106,7 @@ fn bad_transfers_change_nothing() {
     let to = |m: u8, amount| Transfer {
         to: uscc_of(m),
         amount,
+        custodian: None,
     };
     assert_eq!(
         refused(CORE, CASH, "transfer", &to(TIER1, 5_001)),
@@ -117,6 +126,7 @@ fn bad_transfers_change_nothing() {
     let stranger = Transfer {
         to: uscc_of(OUTSIDER),
         amount: 1,
+        custodian: None,
     };
     assert!(refused(CORE, CASH, "transfer", &stranger).contains("is not a member"));
     assert_eq!(refusedm(BANK, CORE, 0), Error::ZeroAmount.to_string());
@@ -140,4 +150,103 @@ fn only_operators_move_others_cash() {
         refused(TIER1, CASH, "operator_transfer", &args),
         Error::NotAnOperator.to_string()
     );
+}
+
+fn pay(from: u8, to: u8, amount: Amount, custodian: Option<u8>) -> Result<Vec<u8>, String> {
+    let args = Transfer {
+        to: uscc_of(to),
+        amount,
+        custodian: custodian.map(uscc_of),
+    };
+    call(from, CASH, "transfer", &args)
+}
+
+fn custody(financier: u8) -> Amount {
+    query(CASH, "custody", &uscc_of(financier))
+}
+
+fn balances(member: u8) -> Vec<(u8, Amount)> {
+    let held: Vec<Balance> = query(CASH, "balances", &uscc_of(member));
+    held.into_iter()
+        .map(|b| {
+            let who = [BANK, FACTOR]
+                .into_iter()
+                .find(|f| uscc_of(*f) == b.custodian)
+                .expect("a financier");
+            (who, b.amount)
+        })
+        .collect()
+}
+
+/// The case: after (BANK mints 100 to CORE; FACTOR mints 100 to TIER1; TIER1 pays BANK
+/// 100; BANK burns 100; CORE pays BANK 100 to withdraw) a single fungible ledger let BANK burn
+/// FACTOR's cash and then not CORE's withdrawal. Per custodian, each claim stays on its issuer.
+#[test]
+fn every_unit_is_a_claim_on_one_custodian() {
+    setup();
+    mint(BANK, CORE, 100).expect("minted");
+    mint(FACTOR, TIER1, 100).expect("minted");
+    pay(TIER1, BANK, 100, None).expect("paid");
+    assert_eq!(balances(BANK), vec![(FACTOR, 100)]);
+    // BANK cannot burn FACTOR's cash: it redeems it with FACTOR.
+    assert!(refused(BANK, CASH, "burn", &100u64).contains("redeemed with them"));
+    pay(CORE, BANK, 100, None).expect("CORE withdraws");
+    assert_eq!(balances(BANK), vec![(BANK, 100), (FACTOR, 100)]);
+    call(BANK, CASH, "burn", &100u64).expect("BANK burns CORE's withdrawal");
+    assert_eq!((custody(BANK), custody(FACTOR)), (0, 100));
+    // Redemption: BANK hands FACTOR's cash back to FACTOR, which burns it.
+    assert!(refused(
+        BANK,
+        CASH,
+        "transfer",
+        &Transfer {
+            to: uscc_of(FACTOR),
+            amount: 100,
+            custodian: Some(uscc_of(BANK)),
+        }
+    )
+    .contains("custodied by"));
+    pay(BANK, FACTOR, 100, Some(FACTOR)).expect("redeemed");
+    call(FACTOR, CASH, "burn", &100u64).expect("burned");
+    assert_eq!((custody(BANK), custody(FACTOR)), (0, 0));
+    assert_eq!(query::<Amount>(CASH, "supply", &()), 0);
+}
+
+#[test]
+fn payments_take_the_payees_own_cash_first() {
+    setup();
+    mint(BANK, CORE, 500).expect("minted");
+    mint(FACTOR, CORE, 300).expect("minted");
+    // To the factor: its own 300 first, then the bank's.
+    pay(CORE, FACTOR, 400, None).expect("paid");
+    assert_eq!(balances(FACTOR), vec![(BANK, 100), (FACTOR, 300)]);
+    assert_eq!(balances(CORE), vec![(BANK, 400)]);
+    assert_eq!(balance(CORE), 400);
+    assert_eq!((custody(BANK), custody(FACTOR)), (500, 300));
+}
+
+#[test]
+fn auditors_hold_and_move_no_cash() {
+    setup();
+    let to_auditor = Mint {
+        to: uscc_of(AUDITOR),
+        amount: 5,
+    };
+    assert_eq!(
+        refused(BANK, CASH, "mint", &to_auditor),
+        Error::Auditor(uscc_of(AUDITOR)).to_string()
+    );
+    mint(BANK, CORE, 500).expect("minted");
+    let pay_auditor = Transfer {
+        to: uscc_of(AUDITOR),
+        amount: 5,
+        custodian: None,
+    };
+    assert!(refused(CORE, CASH, "transfer", &pay_auditor).contains("is an auditor"));
+    let from_auditor = Transfer {
+        to: uscc_of(CORE),
+        amount: 5,
+        custodian: None,
+    };
+    assert!(refused(AUDITOR, CASH, "transfer", &from_auditor).contains("is an auditor"));
 }

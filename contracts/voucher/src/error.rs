@@ -16,7 +16,26 @@ pub enum Error {
     CannotHold(Uscc),
     NoVoucher(VoucherId),
     NoRequest(u64),
-    RequestClosed(u64),
+    RequestClosed {
+        id: u64,
+        status: &'static str,
+    },
+    RequestExpired(u64),
+    Auditor(Uscc),
+    SelfGrant(Uscc),
+    NoCreditLine {
+        issuer: Uscc,
+        financier: Uscc,
+    },
+    LineRevoked {
+        issuer: Uscc,
+        financier: Uscc,
+    },
+    UnrelatedRecord {
+        id: RecordId,
+        issuer: Uscc,
+        holder: Uscc,
+    },
     NoOffer(VoucherId),
     NotYours {
         who: Uscc,
@@ -55,6 +74,8 @@ pub enum Error {
     },
     CreditLineExceeded {
         issuer: Uscc,
+        /// The one line asked for, or all of them.
+        financier: Option<Uscc>,
         available: Amount,
         needed: Amount,
     },
@@ -86,7 +107,34 @@ impl core::fmt::Display for Error {
             ),
             Error::NoVoucher(id) => write!(f, "there is no voucher {id}"),
             Error::NoRequest(id) => write!(f, "there is no confirmation request {id}"),
-            Error::RequestClosed(id) => write!(f, "request {id} is already confirmed or rejected"),
+            Error::RequestClosed { id, status } => {
+                write!(f, "request {id} is {status}: only a pending request can do this")
+            }
+            Error::RequestExpired(id) => write!(
+                f,
+                "request {id} expired at the maturity it names: it can no longer be confirmed"
+            ),
+            Error::Auditor(uscc) => write!(
+                f,
+                "member {uscc} is an auditor: auditors read, they write no business state"
+            ),
+            Error::SelfGrant(uscc) => write!(
+                f,
+                "member {uscc} cannot grant a credit line to itself"
+            ),
+            Error::NoCreditLine { issuer, financier } => write!(
+                f,
+                "financier {financier} has granted no credit line to {issuer}"
+            ),
+            Error::LineRevoked { issuer, financier } => write!(
+                f,
+                "the credit line of {financier} to {issuer} was revoked by governance: it backs what it backs and changes no more"
+            ),
+            Error::UnrelatedRecord { id, issuer, holder } => write!(
+                f,
+                "record 0x{} names neither both {issuer} and {holder} among its parties nor is it linked with a backing invoice: a voucher rests only on documents of its own trade",
+                hex(id)
+            ),
             Error::NoOffer(id) => write!(f, "voucher {id} is not offered to any financier"),
             Error::NotYours { who, what, owner } => {
                 write!(f, "member {who} may not act on this {what}: it is {owner}'s")
@@ -137,11 +185,23 @@ impl core::fmt::Display for Error {
             ),
             Error::CreditLineExceeded {
                 issuer,
+                financier: None,
                 available,
                 needed,
             } => write!(
                 f,
-                "issuer {issuer} has {} of its credit line available, the voucher needs {}",
+                "issuer {issuer} has {} of its credit lines available, the voucher needs {}",
+                format_amount(*available),
+                format_amount(*needed)
+            ),
+            Error::CreditLineExceeded {
+                issuer,
+                financier: Some(financier),
+                available,
+                needed,
+            } => write!(
+                f,
+                "issuer {issuer} has {} available on the credit line of {financier}, the voucher needs {}",
                 format_amount(*available),
                 format_amount(*needed)
             ),

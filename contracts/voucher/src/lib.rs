@@ -19,11 +19,12 @@ use catena_abi::cash::OperatorTransfer;
 use catena_abi::records::{Kind, Record};
 use catena_abi::registry::{AccountRecord, MemberRecord};
 use catena_abi::voucher::{
-    events, keys, Accept, Action, Backing, Config, CreditLine, Factoring, FinanceKind,
-    HistoryEntry, Offer, Pledge, Price, Request, RequestStatus, SetCreditLine, Split, Status,
-    Terms, Transfer, Voucher, VoucherId, MAX_PARTS_PER_VOUCHER, MAX_TIME_MS,
+    days_between, discounted_price, events, interest, keys, Accept, Action, Backing, Config,
+    CreditLine, CreditLines, Draw, Factoring, FinanceKind, HistoryEntry, Listing, Offer, Page,
+    Pledge, PledgeDue, Price, Quote, Quoted, Request, RequestStatus, Round, SetCreditLine, Split,
+    Status, Terms, Transfer, Voucher, VoucherId, MAX_PAGE, MAX_PARTS_PER_VOUCHER, MAX_TIME_MS,
 };
-use catena_abi::{format_amount, Amount, RecordId, Role, Uscc};
+use catena_abi::{format_amount, format_rate, Amount, RecordId, Role, Uscc};
 use catena_sdk::codec::Encode;
 use catena_sdk::{block_height, block_time_ms, call_typed, caller, emit_encoded, storage};
 
@@ -36,6 +37,7 @@ catena_sdk::methods!(
     request,
     confirm,
     reject,
+    withdraw_request,
     issue,
     split,
     transfer,
@@ -51,6 +53,9 @@ catena_sdk::methods!(
     path,
     history,
     credit_line,
+    draws,
+    quote,
+    pledge_due,
     invoice_use,
     get_request,
     held_by,
@@ -171,21 +176,112 @@ fn record(voucher: &mut Voucher, action: Action) {
 }
 
 fn history_of(id: VoucherId) -> Vec<HistoryEntry> {
-    let prefix = keys::history_prefix(id);
+    load_all(&keys::history_prefix(id), "history entry")
+}
+
+/// Every stored value under `prefix`, decoded, in key order.
+fn load_all<T: catena_sdk::codec::Decode>(prefix: &[u8], what: &str) -> Vec<T> {
     let mut out = Vec::new();
     let mut after: Option<Vec<u8>> = None;
-    while let Some((key, value)) = storage::next(&prefix, after.as_deref()) {
+    while let Some((key, value)) = storage::next(prefix, after.as_deref()) {
         out.push(
             catena_sdk::decode(&value)
-                .unwrap_or_else(|e| catena_sdk::fail(&format!("a stored history entry: {e}"))),
+                .unwrap_or_else(|e| catena_sdk::fail(&format!("a stored {what}: {e}"))),
         );
         after = Some(key);
     }
     out
 }
 
-fn credit(issuer: &str) -> CreditLine {
-    storage::load(&keys::credit_line_key(issuer)).unwrap_or_default()
+/// The issuer's credit lines, in financier USCC order.
+fn lines_of(issuer: &str) -> Vec<CreditLine> {
+    load_all(&keys::credit_line_prefix(issuer), "credit line")
+}
+
+fn line_of(issuer: &str, financier: &str) -> Option<CreditLine> {
+    storage::load(&keys::credit_line_key(issuer, financier))
+}
+
+/// Stores a line; a line with no limit left and nothing outstanding is closed (removed).
+fn save_line(issuer: &str, line: &CreditLine) {
+    let key = keys::credit_line_key(issuer, &line.financier);
+    if line.outstanding == 0 && (line.limit == 0 || line.revoked) {
+        storage::remove(&key);
+    } else {
+        storage::save(&key, line);
+    }
+}
+
+/// How a voucher of `amount` would draw on the issuer's lines: on the one named, or on each in
+/// financier USCC order, as far as each has room.
+fn plan_draws(issuer: &str, amount: Amount, named: Option<&str>) -> Result<Vec<Draw>, Error> {
+    let lines = match named {
+        Some(financier) => {
+            let line = line_of(issuer, financier).ok_or_else(|| Error::NoCreditLine {
+                issuer: issuer.into(),
+                financier: financier.into(),
+            })?;
+            if line.revoked {
+                return Err(Error::LineRevoked {
+                    issuer: issuer.into(),
+                    financier: financier.into(),
+                });
+            }
+            vec![line]
+        }
+        None => lines_of(issuer),
+    };
+    let mut left = amount;
+    let mut draws = Vec::new();
+    for line in &lines {
+        let take = line.available().min(left);
+        if take > 0 {
+            draws.push(Draw {
+                financier: line.financier.clone(),
+                amount: take,
+            });
+            left -= take;
+        }
+    }
+    if left > 0 {
+        return Err(Error::CreditLineExceeded {
+            issuer: issuer.into(),
+            financier: named.map(String::from),
+            available: amount - left,
+            needed: amount,
+        });
+    }
+    Ok(draws)
+}
+
+/// Adds `amount` to (or takes it from) what a financier's line backs.
+fn change_outstanding(issuer: &str, financier: &str, add: Amount, take: Amount) {
+    let mut line = line_of(issuer, financier)
+        .unwrap_or_else(|| catena_sdk::fail("a drawn credit line is missing: a bug"));
+    line.outstanding = (line.outstanding + add)
+        .checked_sub(take)
+        .unwrap_or_else(|| catena_sdk::fail("a credit line went negative: a bug"));
+    save_line(issuer, &line);
+}
+
+/// Frees `amount` of the lines an original draws on, the first drawn first.
+fn free_lines(root: &Voucher, mut amount: Amount) {
+    let key = keys::draws_key(root.id);
+    let mut draws: Vec<Draw> = storage::load(&key).unwrap_or_default();
+    for draw in draws.iter_mut() {
+        let take = draw.amount.min(amount);
+        if take > 0 {
+            change_outstanding(&root.issuer, &draw.financier, 0, take);
+            draw.amount -= take;
+            amount -= take;
+        }
+    }
+    draws.retain(|d| d.amount > 0);
+    if draws.is_empty() {
+        storage::remove(&key);
+    } else {
+        storage::save(&key, &draws);
+    }
 }
 
 fn used(invoice: &RecordId) -> Amount {
@@ -208,6 +304,13 @@ fn unhold(uscc: &str, id: VoucherId) {
     storage::remove(&keys::by_holder_key(uscc, id));
 }
 
+fn is_auditor(who: &AccountRecord) -> Result<(), Error> {
+    if who.has(Role::Auditor) {
+        return Err(Error::Auditor(who.uscc.clone()));
+    }
+    Ok(())
+}
+
 fn cash_balance(uscc: &str) -> Amount {
     call_typed(&config().cash, "balance", &String::from(uscc))
 }
@@ -226,13 +329,13 @@ fn pay(from: &str, to: &str, amount: Amount) {
 // ---- issuing -------------------------------------------------------------------------------
 
 /// Checks the terms of a voucher `issuer` would issue to `holder`, and allocates its amount over
-/// the backing invoices. The credit line is checked only when `with_credit`.
+/// the backing invoices and (only when `with_credit`) over the issuer's credit lines.
 fn check_terms(
     issuer: &str,
     holder: &str,
     terms: &Terms,
     with_credit: bool,
-) -> Result<Vec<Backing>, Error> {
+) -> Result<(Vec<Backing>, Vec<Draw>), Error> {
     let config = config();
     if terms.amount == 0 {
         return Err(Error::ZeroAmount);
@@ -269,6 +372,7 @@ fn check_terms(
         )));
     }
     let mut backing = Vec::new();
+    let mut invoice_links: Vec<RecordId> = Vec::new();
     let mut left = terms.amount;
     for (i, id) in terms.invoices.iter().enumerate() {
         if terms.invoices[..i].contains(id) {
@@ -276,6 +380,7 @@ fn check_terms(
         }
         let record: Option<Record> = call_typed(&config.records, "get", id);
         let record = record.ok_or(Error::NotRecorded(*id))?;
+        invoice_links.extend(record.links.iter().copied());
         let invoice = match (&record.invoice, record.kind) {
             (Some(invoice), Kind::Invoice) => invoice,
             _ => return Err(Error::NotAnInvoice(*id)),
@@ -315,33 +420,45 @@ fn check_terms(
             available: terms.amount - left,
         });
     }
+    // Backing that belongs: each other record is of this trade.
     for id in &terms.records {
         let record: Option<Record> = call_typed(&config.records, "get", id);
-        record.ok_or(Error::NotRecorded(*id))?;
-    }
-    if with_credit {
-        let line = credit(issuer);
-        let available = line.limit.saturating_sub(line.outstanding);
-        if terms.amount > available {
-            return Err(Error::CreditLineExceeded {
+        let record = record.ok_or(Error::NotRecorded(*id))?;
+        let names_both = record.parties.iter().any(|p| p == issuer)
+            && record.parties.iter().any(|p| p == holder);
+        let linked =
+            invoice_links.contains(id) || record.links.iter().any(|l| terms.invoices.contains(l));
+        if !names_both && !linked {
+            return Err(Error::UnrelatedRecord {
+                id: *id,
                 issuer: issuer.into(),
-                available,
-                needed: terms.amount,
+                holder: holder.into(),
             });
         }
     }
-    Ok(backing)
+    let draws = if with_credit {
+        plan_draws(issuer, terms.amount, terms.line.as_deref())?
+    } else {
+        Vec::new()
+    };
+    Ok((backing, draws))
 }
 
 /// Creates an original voucher (after [`check_terms`]) and schedules its settlement.
-fn create(issuer: &str, holder: &str, terms: Terms, backing: Vec<Backing>) -> VoucherId {
+fn create(
+    issuer: &str,
+    holder: &str,
+    terms: Terms,
+    (backing, draws): (Vec<Backing>, Vec<Draw>),
+) -> VoucherId {
     let id = next_id(keys::NEXT_VOUCHER, 1);
     for part in &backing {
         set_used(&part.invoice, used(&part.invoice) + part.amount);
     }
-    let mut line = credit(issuer);
-    line.outstanding += terms.amount;
-    storage::save(&keys::credit_line_key(issuer), &line);
+    for draw in &draws {
+        change_outstanding(issuer, &draw.financier, draw.amount, 0);
+    }
+    storage::save(&keys::draws_key(id), &draws);
     let mut voucher = Voucher {
         id,
         root: id,
@@ -378,27 +495,32 @@ fn create(issuer: &str, holder: &str, terms: Terms, backing: Vec<Backing>) -> Vo
     id
 }
 
-/// A financier sets a core enterprise's credit line (授信额度).
+/// A financier grants, changes or closes (limit 0) its own credit line (授信额度) to a core
+/// enterprise; never below what the line backs, never to itself.
 fn set_credit_line(args: SetCreditLine) -> Result<(), Error> {
     let financier = signer_with(Role::Financier)?;
+    if financier == args.issuer {
+        return Err(Error::SelfGrant(financier));
+    }
     check_role(&args.issuer, Role::Core)?;
-    let mut line = credit(&args.issuer);
-    if !line.set_by.is_empty() && line.set_by != financier {
-        return Err(Error::NotYours {
-            who: financier,
-            what: "credit line",
-            owner: line.set_by,
+    let mut line = line_of(&args.issuer, &financier).unwrap_or(CreditLine {
+        financier: financier.clone(),
+        ..CreditLine::default()
+    });
+    if line.revoked {
+        return Err(Error::LineRevoked {
+            issuer: args.issuer,
+            financier,
         });
     }
     if args.limit < line.outstanding {
         return Err(Error::Invalid(format!(
-            "the credit line cannot go below the issuer's outstanding vouchers ({})",
+            "the credit line cannot go below what it backs of the issuer's outstanding vouchers ({})",
             format_amount(line.outstanding)
         )));
     }
     line.limit = args.limit;
-    line.set_by = financier;
-    storage::save(&keys::credit_line_key(&args.issuer), &line);
+    save_line(&args.issuer, &line);
     emit_encoded(events::CREDIT_LINE, &(args.issuer, line));
     Ok(())
 }
@@ -420,25 +542,57 @@ fn request(terms: Terms) -> Result<u64, Error> {
     Ok(id)
 }
 
-fn pending_request_for_issuer(id: u64) -> Result<Request, Error> {
-    let request: Request = storage::load(&keys::request_key(id)).ok_or(Error::NoRequest(id))?;
-    signer_is(&request.issuer, "request")?;
-    if request.status != RequestStatus::Pending {
-        return Err(Error::RequestClosed(id));
+/// A request as queries show it: a pending one whose maturity has come is expired.
+fn request_now(id: u64) -> Result<Request, Error> {
+    let mut request: Request = storage::load(&keys::request_key(id)).ok_or(Error::NoRequest(id))?;
+    if request.status == RequestStatus::Pending && block_time_ms() >= request.terms.maturity_ms {
+        request.status = RequestStatus::Expired;
     }
     Ok(request)
+}
+
+fn pending(request: Request) -> Result<Request, Error> {
+    match request.status {
+        RequestStatus::Pending => Ok(request),
+        RequestStatus::Expired => Err(Error::RequestExpired(request.id)),
+        other => Err(Error::RequestClosed {
+            id: request.id,
+            status: match other {
+                RequestStatus::Confirmed(_) => "confirmed",
+                RequestStatus::Rejected => "rejected",
+                _ => "withdrawn",
+            },
+        }),
+    }
+}
+
+fn pending_request_for_issuer(id: u64) -> Result<Request, Error> {
+    let request = request_now(id)?;
+    signer_is(&request.issuer, "request")?;
+    pending(request)
+}
+
+/// The supplier withdraws its pending request.
+fn withdraw_request(id: u64) -> Result<(), Error> {
+    let request = request_now(id)?;
+    signer_is(&request.supplier, "request")?;
+    let mut request = pending(request)?;
+    request.status = RequestStatus::Withdrawn;
+    storage::save(&keys::request_key(id), &request);
+    emit_encoded(events::REQUEST_WITHDRAWN, &request);
+    Ok(())
 }
 
 /// The core enterprise confirms a request (确权), which issues the voucher to the supplier.
 fn confirm(id: u64) -> Result<VoucherId, Error> {
     let mut request = pending_request_for_issuer(id)?;
     signer_with(Role::Core)?;
-    let backing = check_terms(&request.issuer, &request.supplier, &request.terms, true)?;
+    let allocation = check_terms(&request.issuer, &request.supplier, &request.terms, true)?;
     let voucher = create(
         &request.issuer,
         &request.supplier,
         request.terms.clone(),
-        backing,
+        allocation,
     );
     request.status = RequestStatus::Confirmed(voucher);
     storage::save(&keys::request_key(id), &request);
@@ -456,9 +610,9 @@ fn reject(id: u64) -> Result<(), Error> {
 /// A core enterprise issues a voucher directly to a supplier it owes.
 fn issue(terms: Terms) -> Result<VoucherId, Error> {
     let issuer = signer_with(Role::Core)?;
-    let backing = check_terms(&issuer, &terms.counterparty, &terms, true)?;
+    let allocation = check_terms(&issuer, &terms.counterparty, &terms, true)?;
     let holder = terms.counterparty.clone();
-    Ok(create(&issuer, &holder, terms, backing))
+    Ok(create(&issuer, &holder, terms, allocation))
 }
 
 // ---- moving --------------------------------------------------------------------------------
@@ -686,7 +840,8 @@ fn accept(args: Accept) -> Result<(), Error> {
             status: voucher.status.as_str(),
         });
     }
-    if block_time_ms() >= voucher.maturity_ms {
+    let now = block_time_ms();
+    if now >= voucher.maturity_ms {
         return Err(Error::Matured(voucher.id));
     }
     let price = match args.price {
@@ -699,7 +854,18 @@ fn accept(args: Accept) -> Result<(), Error> {
                 "a discount is at most 10,000 basis points".into(),
             ))
         }
+        Price::AnnualRateBps(rate) => tenor_price(&voucher, rate, now)?.price,
     };
+    if args.interest_bps > 10_000 {
+        return Err(Error::Invalid(
+            "an interest rate is at most 100% a year".into(),
+        ));
+    }
+    if args.interest_bps > 0 && offer.kind == FinanceKind::Factoring {
+        return Err(Error::Invalid(
+            "interest applies to a pledge; factoring is priced by its discount".into(),
+        ));
+    }
     if price == 0 || price > voucher.amount {
         return Err(Error::Invalid(format!(
             "the price must be above zero and at most the face amount {}",
@@ -732,12 +898,16 @@ fn accept(args: Accept) -> Result<(), Error> {
             voucher.pledge = Some(Pledge {
                 pledgee: financier.clone(),
                 advance: price,
+                rate_bps: args.interest_bps,
+                since_ms: now,
+                received: 0,
             });
             record(
                 &mut voucher,
                 Action::Pledged {
                     pledgee: financier,
                     advance: price,
+                    rate_bps: args.interest_bps,
                 },
             );
             save(&voucher);
@@ -804,20 +974,39 @@ fn release(id: VoucherId) -> Result<(), Error> {
     Ok(())
 }
 
-/// The holder repays the advance in cash to the pledgee, which releases the pledge.
+/// The pledgor (the holder) repays what the pledge secures now, advance plus accrued interest
+/// less what settlement already paid the pledgee, which releases the pledge. Also while the
+/// part is overdue: the pledgor then holds the overdue claim, released.
 fn repay(id: VoucherId) -> Result<(), Error> {
     let (voucher, pledge) = pledged(id)?;
     signer_is(&voucher.holder, "voucher")?;
-    if voucher.status != Status::Pledged {
-        return Err(Error::NotActive {
-            id,
-            status: voucher.status.as_str(),
-        });
+    let owed = pledge.owed(block_time_ms());
+    if owed > 0 {
+        pay(&voucher.holder, &pledge.pledgee, owed);
     }
-    pay(&voucher.holder, &pledge.pledgee, pledge.advance);
-    let advance = pledge.advance;
-    end_pledge(voucher, pledge, advance);
+    end_pledge(voucher, pledge, owed);
     Ok(())
+}
+
+/// The price factoring at `rate_bps` a year pays for the voucher now.
+fn tenor_price(voucher: &Voucher, rate_bps: u32, now: u64) -> Result<Quoted, Error> {
+    if rate_bps > 10_000 {
+        return Err(Error::Invalid(
+            "an annual discount rate is at most 100%".into(),
+        ));
+    }
+    let days = days_between(now, voucher.maturity_ms);
+    let price = discounted_price(voucher.amount, rate_bps, days).ok_or_else(|| {
+        Error::Invalid(format!(
+            "at {} a year for {days} days to maturity nothing is left to pay",
+            format_rate(rate_bps)
+        ))
+    })?;
+    Ok(Quoted {
+        face: voucher.amount,
+        days,
+        price,
+    })
 }
 
 // ---- cancelling ----------------------------------------------------------------------------
@@ -855,9 +1044,7 @@ fn cancel(id: VoucherId) -> Result<(), Error> {
     for part in &voucher.backing {
         set_used(&part.invoice, used(&part.invoice) - part.amount);
     }
-    let mut line = credit(&voucher.issuer);
-    line.outstanding -= voucher.amount;
-    storage::save(&keys::credit_line_key(&voucher.issuer), &line);
+    free_lines(&voucher, voucher.amount);
     unhold(&voucher.holder, id);
     save(&voucher);
     emit_encoded(events::CANCELLED, &voucher);
@@ -883,9 +1070,71 @@ fn live_parts(root: &Voucher) -> Result<Vec<Voucher>, Error> {
     Ok(out)
 }
 
+/// Each part's share of `pool`: what it is owed when the pool covers everything, else pro rata
+/// over the unpaid amounts, each share rounded down to the fen and the leftover fen given one
+/// each to the parts in id order.
+fn pro_rata(parts: &[Voucher], pool: Amount, owed: Amount) -> Vec<(VoucherId, Amount)> {
+    if pool >= owed {
+        return parts.iter().map(|p| (p.id, p.unpaid())).collect();
+    }
+    let mut shares: Vec<(VoucherId, Amount)> = parts
+        .iter()
+        .map(|p| {
+            let share = u128::from(p.unpaid()) * u128::from(pool) / u128::from(owed);
+            (p.id, share as Amount)
+        })
+        .collect();
+    let mut leftover = pool - shares.iter().map(|(_, a)| a).sum::<Amount>();
+    for (_, share) in shares.iter_mut() {
+        if leftover == 0 {
+            break;
+        }
+        *share += 1;
+        leftover -= 1;
+    }
+    shares
+}
+
+/// Pays `amount` of a part from the issuer: to its pledgee first, up to what the pledge secures
+/// now, and the surplus to the holder (the pledgor).
+fn pay_part(issuer: &str, part: &mut Voucher, amount: Amount, now: u64) {
+    let mut left = amount;
+    if let Some(mut pledge) = part.pledge.clone() {
+        let to_pledgee = pledge.owed(now).min(left);
+        if to_pledgee > 0 {
+            pay(issuer, &pledge.pledgee, to_pledgee);
+            pledge.received += to_pledgee;
+            left -= to_pledgee;
+            let to = pledge.pledgee.clone();
+            part.pledge = Some(pledge);
+            record(
+                part,
+                Action::Paid {
+                    to,
+                    amount: to_pledgee,
+                },
+            );
+        }
+    }
+    if left > 0 {
+        let holder = part.holder.clone();
+        pay(issuer, &holder, left);
+        record(
+            part,
+            Action::Paid {
+                to: holder,
+                amount: left,
+            },
+        );
+    }
+    part.paid += amount;
+}
+
 /// Runs as a scheduled call at the first block at or past the voucher's maturity, and again
-/// every block while something is unpaid: pays each live part from the issuer's cash to its
-/// payee, as far as the cash goes; what is left is overdue.
+/// every block while something is unpaid. A round fixes each live part's share of the issuer's
+/// cash when it begins (everything owed, or pro rata when the cash falls short) and pays
+/// `settle_batch` parts a run; what is left unpaid is overdue and a new round follows in the
+/// next block.
 fn settle(root: VoucherId) -> Result<(), Error> {
     let config = config();
     let root = load(root)?;
@@ -898,41 +1147,48 @@ fn settle(root: VoucherId) -> Result<(), Error> {
     if now < root.maturity_ms {
         return Err(Error::NotScheduled);
     }
-    // The schedule runs it; after maturity any member may also push it along (should a run
-    // ever fail, nothing is lost).
+    // The schedule runs it; after maturity any member but an auditor may also push it along
+    // (should a run ever fail, nothing is lost).
     if caller() != config.own_id {
-        signer()?;
+        is_auditor(&signer()?)?;
     }
-    let parts = live_parts(&root)?;
-    // Start after the part the last run ended with, so that every part gets its turn.
-    let cursor: VoucherId = storage::load(&keys::settle_cursor_key(root.id)).unwrap_or(0);
-    let (after, before): (Vec<Voucher>, Vec<Voucher>) =
-        parts.into_iter().partition(|p| p.id > cursor);
-    let mut queue = after;
-    queue.extend(before);
-    let batch = config.settle_batch as usize;
-    let mut unfinished = queue.len() > batch;
-    let mut paid_total = 0;
+    let round_key = keys::settle_round_key(root.id);
     let mut cash = cash_balance(&root.issuer);
-    let mut last = cursor;
-    for mut part in queue.into_iter().take(batch) {
-        last = part.id;
-        let due = part.unpaid();
-        let paying = due.min(cash);
+    let mut round = match storage::load::<Round>(&round_key) {
+        Some(round) => round,
+        None => {
+            let parts = live_parts(&root)?;
+            if parts.is_empty() {
+                return Ok(());
+            }
+            let owed: Amount = parts.iter().map(Voucher::unpaid).sum();
+            let pool = cash.min(owed);
+            if pool == 0 && parts.iter().all(|p| p.status == Status::Overdue) {
+                // Nothing to pay and nothing new to mark: wait for cash.
+                schedule_retry(root.id, now);
+                return Ok(());
+            }
+            Round {
+                shares: pro_rata(&parts, pool, owed),
+                next: 0,
+                short: pool < owed,
+            }
+        }
+    };
+    let start = round.next as usize;
+    let end = (start + config.settle_batch as usize).min(round.shares.len());
+    let mut paid_total = 0;
+    for &(id, share) in &round.shares[start..end] {
+        let mut part = load(id)?;
+        if !part.status.is_live() {
+            continue;
+        }
+        // At most the issuer's balance, read once per run.
+        let paying = share.min(cash).min(part.unpaid());
         if paying > 0 {
-            let payee = String::from(part.payee());
-            // At most the issuer's balance, read once before the loop.
-            pay(&root.issuer, &payee, paying);
+            pay_part(&root.issuer, &mut part, paying, now);
             cash -= paying;
             paid_total += paying;
-            part.paid += paying;
-            record(
-                &mut part,
-                Action::Paid {
-                    to: payee,
-                    amount: paying,
-                },
-            );
         }
         if part.unpaid() == 0 {
             part.status = Status::Settled;
@@ -942,7 +1198,7 @@ fn settle(root: VoucherId) -> Result<(), Error> {
             emit_encoded(events::SETTLED, &part);
             continue;
         }
-        unfinished = true;
+        round.short = true;
         let newly_overdue = part.status != Status::Overdue;
         if newly_overdue {
             part.status = Status::Overdue;
@@ -958,19 +1214,30 @@ fn settle(root: VoucherId) -> Result<(), Error> {
             emit_encoded(events::OVERDUE, &part);
         }
     }
-    storage::save(&keys::settle_cursor_key(root.id), &last);
-    if paid_total > 0 {
-        let mut line = credit(&root.issuer);
-        line.outstanding -= paid_total;
-        storage::save(&keys::credit_line_key(&root.issuer), &line);
+    round.next = end as u32;
+    let done = end == round.shares.len();
+    if done {
+        storage::remove(&round_key);
+    } else {
+        storage::save(&round_key, &round);
     }
-    // Retried at the start of the next block, once however many runs this block had.
-    let retry_key = keys::retry_key(root.id);
-    if unfinished && storage::load::<u64>(&retry_key) != Some(now) {
-        storage::save(&retry_key, &now);
-        catena_sdk::schedule(now, "settle", &root.id.encode());
+    if paid_total > 0 {
+        free_lines(&root, paid_total);
+    }
+    if !done || round.short {
+        schedule_retry(root.id, now);
     }
     Ok(())
+}
+
+/// Schedules the next settlement run at the start of the next block, once however many runs
+/// this block had.
+fn schedule_retry(root: VoucherId, now: u64) {
+    let retry_key = keys::retry_key(root);
+    if storage::load::<u64>(&retry_key) != Some(now) {
+        storage::save(&retry_key, &now);
+        catena_sdk::schedule(now, "settle", &root.encode());
+    }
 }
 
 // ---- queries -------------------------------------------------------------------------------
@@ -1018,8 +1285,44 @@ fn history(id: VoucherId) -> Result<Vec<HistoryEntry>, Error> {
     Ok(history_of(id))
 }
 
-fn credit_line(issuer: Uscc) -> Result<CreditLine, Error> {
-    Ok(credit(&issuer))
+/// The issuer's credit lines, one per financier.
+fn credit_line(issuer: Uscc) -> Result<CreditLines, Error> {
+    Ok(CreditLines {
+        lines: lines_of(&issuer),
+        issuer,
+    })
+}
+
+/// What each credit line still backs of an original voucher.
+fn draws(id: VoucherId) -> Result<Vec<Draw>, Error> {
+    load(id)?;
+    Ok(storage::load(&keys::draws_key(id)).unwrap_or_default())
+}
+
+/// The price factoring at an annual discount rate would pay for the voucher now.
+fn quote(args: Quote) -> Result<Quoted, Error> {
+    let voucher = load(args.voucher)?;
+    let now = block_time_ms();
+    if now >= voucher.maturity_ms {
+        return Err(Error::Matured(voucher.id));
+    }
+    tenor_price(&voucher, args.annual_rate_bps, now)
+}
+
+/// What the voucher's pledge secures now, if it is pledged.
+fn pledge_due(id: VoucherId) -> Result<Option<PledgeDue>, Error> {
+    let voucher = load(id)?;
+    let now = block_time_ms();
+    Ok(voucher.pledge.map(|pledge| {
+        let days = days_between(pledge.since_ms, now);
+        PledgeDue {
+            days,
+            interest: interest(pledge.advance, pledge.rate_bps, days),
+            secured: pledge.secured(now),
+            owed: pledge.owed(now),
+            pledge,
+        }
+    }))
 }
 
 /// How much of an invoice backs vouchers.
@@ -1028,28 +1331,48 @@ fn invoice_use(invoice: RecordId) -> Result<Amount, Error> {
 }
 
 fn get_request(id: u64) -> Result<Option<Request>, Error> {
-    Ok(storage::load(&keys::request_key(id)))
+    match request_now(id) {
+        Ok(request) => Ok(Some(request)),
+        Err(Error::NoRequest(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
-fn ids_under(prefix: &[u8]) -> Vec<VoucherId> {
-    storage::keys(prefix, None, 10_000)
+/// A page of the ids listed under `prefix` (an index of voucher ids by member).
+fn page_under(prefix: &[u8], page: &Page) -> Result<Listing, Error> {
+    if page.limit == 0 || page.limit > MAX_PAGE {
+        return Err(Error::Invalid(format!(
+            "a page lists 1 to {MAX_PAGE} vouchers"
+        )));
+    }
+    let after = page
+        .after
+        .map(|id| [prefix, &id.to_be_bytes()[..]].concat());
+    let mut ids: Vec<VoucherId> = storage::keys(prefix, after.as_deref(), page.limit as usize + 1)
         .into_iter()
         .filter_map(|key| {
             key.get(prefix.len()..)
                 .and_then(|tail| <[u8; 8]>::try_from(tail).ok())
                 .map(u64::from_be_bytes)
         })
-        .collect()
+        .collect();
+    let next = if ids.len() > page.limit as usize {
+        ids.truncate(page.limit as usize);
+        ids.last().copied()
+    } else {
+        None
+    };
+    Ok(Listing { ids, next })
 }
 
-/// The live vouchers a member holds.
-fn held_by(uscc: Uscc) -> Result<Vec<VoucherId>, Error> {
-    Ok(ids_under(&keys::by_holder_prefix(&uscc)))
+/// The live vouchers a member holds, a page at a time.
+fn held_by(page: Page) -> Result<Listing, Error> {
+    page_under(&keys::by_holder_prefix(&page.owner), &page)
 }
 
-/// The original vouchers a member issued.
-fn issued_by(uscc: Uscc) -> Result<Vec<VoucherId>, Error> {
-    Ok(ids_under(&keys::by_issuer_prefix(&uscc)))
+/// The original vouchers a member issued, a page at a time.
+fn issued_by(page: Page) -> Result<Listing, Error> {
+    page_under(&keys::by_issuer_prefix(&page.owner), &page)
 }
 
 #[cfg(test)]

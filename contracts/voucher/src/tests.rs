@@ -76,6 +76,7 @@ fn terms(counterparty: u8, amount: Amount, invoices: &[u8]) -> Terms {
         maturity_ms: mock::block().1 + 30 * DAY,
         invoices: invoices.iter().map(|n| [*n; 32]).collect(),
         records: Vec::new(),
+        line: None,
     }
 }
 
@@ -132,9 +133,9 @@ fn request_and_confirm_issues_to_the_supplier() {
             amount: MILLION
         }]
     );
-    assert!(refused(CORE, VOUCHER, "confirm", &request).contains("already confirmed"));
+    assert!(refused(CORE, VOUCHER, "confirm", &request).contains("is confirmed"));
     assert_eq!(
-        query::<CreditLine>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding,
+        query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding(),
         MILLION
     );
     assert_eq!(
@@ -276,10 +277,7 @@ fn transfers_go_up_the_chain_and_keep_the_path() {
         query::<Vec<Uscc>>(VOUCHER, "path", &moved),
         vec![uscc_of(TIER1), uscc_of(TIER2), uscc_of(TIER3)]
     );
-    assert_eq!(
-        query::<Vec<VoucherId>>(VOUCHER, "held_by", &uscc_of(TIER3)),
-        vec![moved]
-    );
+    assert_eq!(held(TIER3), vec![moved]);
     let before = mock::snapshot();
     assert!(transfer(TIER3, moved, OUTSIDER, None)
         .expect_err("stranger")
@@ -314,6 +312,7 @@ fn a_pledge_pays_the_advance_freezes_the_voucher_and_is_released_on_repayment() 
         voucher: id,
         price: Price::Amount(8 * MILLION / 10),
         recourse: false,
+        interest_bps: 0,
     };
     assert!(refused(BANK, VOUCHER, "accept", &accept).contains("holds 0.00 in cash"));
     mint(BANK, MILLION);
@@ -359,6 +358,7 @@ fn factoring_makes_the_financier_the_holder() {
         voucher: id,
         price: Price::DiscountBps(250),
         recourse: true,
+        interest_bps: 0,
     };
     call(FACTOR, VOUCHER, "accept", &accept).expect("factored");
     let v = voucher(id);
@@ -386,7 +386,7 @@ fn cancel_needs_issuer_and_holder_and_frees_credit_and_invoices() {
     assert_eq!(voucher(id).status, Status::Cancelled);
     assert_eq!(query::<Amount>(VOUCHER, "invoice_use", &[1u8; 32]), 0);
     assert_eq!(
-        query::<CreditLine>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding,
+        query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding(),
         0
     );
     let moved = issue(MILLION / 2);
@@ -419,6 +419,7 @@ fn maturity_pays_every_live_part_without_a_transaction() {
             voucher: kept,
             price,
             recourse: false,
+            interest_bps: 0,
         },
     )
     .expect("pledged");
@@ -440,11 +441,11 @@ fn maturity_pays_every_live_part_without_a_transaction() {
     assert_eq!(cash_of(TIER1) - tier1, 6 * MILLION / 10);
     assert_eq!(
         cash_of(TIER2) - tier2,
-        0,
-        "the pledged part pays the pledgee"
+        MILLION / 10,
+        "the pledged part pays the pledgee what is secured and the pledgor the surplus"
     );
     assert_eq!(cash_of(TIER3) - tier3, MILLION / 10);
-    assert_eq!(cash_of(BANK) - bank, 3 * MILLION / 10);
+    assert_eq!(cash_of(BANK) - bank, 2 * MILLION / 10);
     for v in query::<Vec<Voucher>>(VOUCHER, "lineage", &id) {
         assert!(
             matches!(v.status, Status::Settled | Status::Split),
@@ -453,7 +454,7 @@ fn maturity_pays_every_live_part_without_a_transaction() {
         );
     }
     assert_eq!(
-        query::<CreditLine>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding,
+        query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding(),
         0
     );
     assert!(mock::scheduled().is_empty(), "nothing is left to retry");
@@ -477,6 +478,7 @@ fn an_issuer_without_cash_goes_overdue_and_pays_when_cash_arrives() {
         &catena_abi::cash::Transfer {
             to: uscc_of(BANK),
             amount: core_cash - MILLION / 4,
+            custodian: None,
         },
     )
     .expect("the core spends its cash");
@@ -526,32 +528,445 @@ fn the_holders_least_price_binds_the_financier() {
         voucher: id,
         price: Price::Amount(MILLION / 100),
         recourse: false,
+        interest_bps: 0,
     };
     assert!(refused(BANK, VOUCHER, "accept", &low).contains("below the least the holder accepts"));
     let discount = Accept {
         voucher: id,
         price: Price::DiscountBps(2_000),
         recourse: false,
+        interest_bps: 0,
     };
     assert!(refused(BANK, VOUCHER, "accept", &discount).contains("below the least"));
     let fair = Accept {
         voucher: id,
         price: Price::DiscountBps(500),
         recourse: false,
+        interest_bps: 0,
     };
     call(BANK, VOUCHER, "accept", &fair).expect("at 95%");
     assert_eq!(cash_of(TIER1), 95 * MILLION / 100);
 }
 
-#[test]
-fn only_the_financier_that_set_a_credit_line_changes_it() {
-    setup();
+fn held(member: u8) -> Vec<VoucherId> {
+    let page = Page {
+        owner: uscc_of(member),
+        after: None,
+        limit: MAX_PAGE,
+    };
+    query::<Listing>(VOUCHER, "held_by", &page).ids
+}
+
+fn lines() -> Vec<(u8, Amount, Amount)> {
+    query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE))
+        .lines
+        .into_iter()
+        .map(|l| {
+            let who = if l.financier == uscc_of(BANK) {
+                BANK
+            } else {
+                FACTOR
+            };
+            (who, l.limit, l.outstanding)
+        })
+        .collect()
+}
+
+fn set_line(financier: u8, limit: Amount) -> Result<Vec<u8>, String> {
     let line = SetCreditLine {
         issuer: uscc_of(CORE),
-        limit: 9 * MILLION,
+        limit,
     };
-    assert!(refused(FACTOR, VOUCHER, "set_credit_line", &line).contains("credit line: it is"));
-    call(BANK, VOUCHER, "set_credit_line", &line).expect("the bank raises its own line");
+    call(financier, VOUCHER, "set_credit_line", &line)
+}
+
+#[test]
+fn each_financier_grants_its_own_credit_line() {
+    setup();
+    // A rival sets its own line: the bank's stays, and the core's available line is the sum.
+    set_line(FACTOR, 0).expect("a line of zero is no line");
+    assert_eq!(lines(), vec![(BANK, 5 * MILLION, 0)]);
+    set_line(FACTOR, MILLION / 2).expect("the factor grants its own");
+    assert_eq!(
+        lines(),
+        vec![(BANK, 5 * MILLION, 0), (FACTOR, MILLION / 2, 0)]
+    );
+    // Issues draw on the lines in financier USCC order (the bank's sorts first) ...
+    record_invoice(3, 6 * MILLION);
+    let all = call(
+        CORE,
+        VOUCHER,
+        "issue",
+        &terms(TIER1, 5 * MILLION + MILLION / 4, &[3]),
+    );
+    let id: VoucherId = catena_sdk::decode(&all.expect("issued")).expect("id");
+    assert_eq!(
+        lines(),
+        vec![
+            (BANK, 5 * MILLION, 5 * MILLION),
+            (FACTOR, MILLION / 2, MILLION / 4)
+        ]
+    );
+    assert_eq!(
+        query::<Vec<Draw>>(VOUCHER, "draws", &id),
+        vec![
+            Draw {
+                financier: uscc_of(BANK),
+                amount: 5 * MILLION
+            },
+            Draw {
+                financier: uscc_of(FACTOR),
+                amount: MILLION / 4
+            }
+        ]
+    );
+    // ... or on the one named.
+    let mut named = terms(TIER1, MILLION / 2, &[3]);
+    named.line = Some(uscc_of(BANK));
+    assert_eq!(
+        refused(CORE, VOUCHER, "issue", &named),
+        format!(
+            "issuer {} has 0.00 available on the credit line of {}, the voucher needs 500000.00",
+            uscc_of(CORE),
+            uscc_of(BANK)
+        )
+    );
+    assert!(
+        refused(CORE, VOUCHER, "issue", &terms(TIER1, MILLION / 2, &[3]))
+            .contains("has 250000.00 of its credit lines available")
+    );
+    // Only the granting financier changes its line, never below what it backs.
+    assert!(set_line(FACTOR, MILLION / 5)
+        .expect_err("below")
+        .contains("what it backs"));
+    assert!(refused(
+        CORE,
+        VOUCHER,
+        "set_credit_line",
+        &SetCreditLine {
+            issuer: uscc_of(CORE),
+            limit: 1
+        }
+    )
+    .contains("'financier'"));
+    // Cancelling frees both lines.
+    call(CORE, VOUCHER, "cancel", &id).expect("consent");
+    call(TIER1, VOUCHER, "cancel", &id).expect("cancelled");
+    assert_eq!(
+        lines(),
+        vec![(BANK, 5 * MILLION, 0), (FACTOR, MILLION / 2, 0)]
+    );
+    set_line(FACTOR, 0).expect("closed");
+    assert_eq!(lines(), vec![(BANK, 5 * MILLION, 0)]);
+}
+
+#[test]
+fn no_member_grants_a_credit_line_to_itself() {
+    setup();
+    // A member that is both a core enterprise and a financier.
+    let both = catena_abi::registry::MemberRecord {
+        name: "Conglomerate".into(),
+        uscc: uscc_of(42),
+        roles: vec![Role::Core, Role::Financier],
+        accounts: vec![[42; 32]],
+    };
+    for (key, value) in both.entries() {
+        mock::put(REGISTRY, &key, &value);
+    }
+    let own = SetCreditLine {
+        issuer: uscc_of(42),
+        limit: MILLION,
+    };
+    assert_eq!(
+        refused(42, VOUCHER, "set_credit_line", &own),
+        Error::SelfGrant(uscc_of(42)).to_string()
+    );
+    call(BANK, VOUCHER, "set_credit_line", &own).expect("another financier may");
+}
+
+/// A pledge at 3.65% a year: 300,000.00 advanced, maturity 30 days on. At maturity the bank is
+/// paid the advance and 30 days' interest to the fen, and the pledgor the surplus.
+#[test]
+fn a_pledge_secures_advance_and_interest_and_the_surplus_goes_to_the_pledgor() {
+    let id = pledged_part(365);
+    let (bank, tier1) = (cash_of(BANK), cash_of(TIER1));
+    let due: Option<PledgeDue> = query(VOUCHER, "pledge_due", &id);
+    let due = due.expect("pledged");
+    assert_eq!(
+        (due.days, due.interest, due.secured),
+        (0, 0, 3 * MILLION / 10)
+    );
+    let maturity = voucher(id).maturity_ms;
+    advance_to(maturity);
+    // 300,000.00 × 3.65% × 30 / 360 = 912.50
+    let interest = 91_250;
+    assert_eq!(cash_of(BANK) - bank, 3 * MILLION / 10 + interest);
+    assert_eq!(cash_of(TIER1) - tier1, MILLION / 10 - interest);
+    assert_eq!(voucher(id).status, Status::Settled);
+}
+
+/// After [`setup`]: a 400,000.00 voucher of tier 1's pledged to the bank for 300,000.00 at
+/// `rate_bps` a year.
+fn pledged_part(rate_bps: u32) -> VoucherId {
+    setup();
+    let id = issue(4 * MILLION / 10);
+    mint(BANK, MILLION);
+    offer(id, BANK, FinanceKind::Pledge);
+    let accept = Accept {
+        voucher: id,
+        price: Price::Amount(3 * MILLION / 10),
+        recourse: false,
+        interest_bps: rate_bps,
+    };
+    call(BANK, VOUCHER, "accept", &accept).expect("pledged");
+    id
+}
+
+fn offer(id: VoucherId, financier: u8, kind: FinanceKind) {
+    let offer = Offer {
+        voucher: id,
+        financier: uscc_of(financier),
+        kind,
+        min_price: 1,
+    };
+    let holder = [TIER1, TIER2, TIER3]
+        .into_iter()
+        .find(|m| voucher(id).holder == uscc_of(*m))
+        .expect("a supplier holds it");
+    call(holder, VOUCHER, "offer", &offer).expect("offered");
+}
+
+#[test]
+fn an_unpaid_pledge_pays_the_pledgee_first_and_can_be_repaid_while_overdue() {
+    let id = pledged_part(720);
+    // The core keeps only 100,000.00.
+    let spend = catena_abi::cash::Transfer {
+        to: uscc_of(TIER3),
+        amount: cash_of(CORE) - MILLION / 10,
+        custodian: None,
+    };
+    call(CORE, CASH, "transfer", &spend).expect("spent");
+    let (bank, tier1) = (cash_of(BANK), cash_of(TIER1));
+    let maturity = voucher(id).maturity_ms;
+    advance_to(maturity);
+    assert_eq!(
+        cash_of(BANK) - bank,
+        MILLION / 10,
+        "the pledgee is paid first"
+    );
+    assert_eq!(cash_of(TIER1), tier1);
+    let v = voucher(id);
+    assert_eq!((v.status, v.paid), (Status::Overdue, MILLION / 10));
+    // Repaying while overdue: advance + 31 days at 7.2% (1,860.00) less the 100,000.00 received.
+    advance_to(maturity + DAY / 2);
+    let due: PledgeDue = query::<Option<PledgeDue>>(VOUCHER, "pledge_due", &id).expect("pledged");
+    assert_eq!((due.days, due.interest), (31, 186_000));
+    assert_eq!(due.owed, 3 * MILLION / 10 + 186_000 - MILLION / 10);
+    mint(TIER1, MILLION);
+    let tier1 = cash_of(TIER1);
+    call(TIER1, VOUCHER, "repay", &id).expect("repaid while overdue");
+    assert_eq!(tier1 - cash_of(TIER1), due.owed);
+    let v = voucher(id);
+    assert_eq!(
+        (v.status, v.pledge),
+        (Status::Overdue, None),
+        "the pledgor holds the overdue claim"
+    );
+    // Cash arrives: the rest goes to the pledgor now.
+    mint(CORE, MILLION);
+    let tier1 = cash_of(TIER1);
+    advance_to(maturity + DAY);
+    assert_eq!(cash_of(TIER1) - tier1, 3 * MILLION / 10);
+    assert_eq!(voucher(id).status, Status::Settled);
+}
+
+#[test]
+fn a_shortfall_is_shared_pro_rata() {
+    setup();
+    let id = issue(MILLION);
+    // Parts of 500,000.00 (tier 1), 300,000.00 (tier 2) and 200,000.00 (tier 3).
+    let to2 = transfer(TIER1, id, TIER2, Some(3 * MILLION / 10)).expect("moved");
+    let rest = voucher(id).children[1];
+    let to3 = transfer(TIER1, rest, TIER3, Some(2 * MILLION / 10)).expect("moved");
+    // The core has 100,000.01: shares 50,000.00 + 30,000.00 + 20,000.00 and the leftover fen to
+    // the lowest part id.
+    let spend = catena_abi::cash::Transfer {
+        to: uscc_of(BANK),
+        amount: cash_of(CORE) - MILLION / 10 - 1,
+        custodian: None,
+    };
+    call(CORE, CASH, "transfer", &spend).expect("spent");
+    let before = [cash_of(TIER1), cash_of(TIER2), cash_of(TIER3)];
+    let maturity = voucher(id).maturity_ms;
+    advance_to(maturity);
+    let got = [
+        cash_of(TIER1) - before[0],
+        cash_of(TIER2) - before[1],
+        cash_of(TIER3) - before[2],
+    ];
+    let kept = voucher(rest).children[1];
+    let lowest = [to2, to3, kept].into_iter().min().expect("parts");
+    let mut expected = [5 * MILLION / 100, 3 * MILLION / 100, 2 * MILLION / 100];
+    let index = [kept, to2, to3]
+        .iter()
+        .position(|p| *p == lowest)
+        .expect("one of them");
+    expected[index] += 1;
+    assert_eq!(got, expected);
+    for part in [to2, to3, kept] {
+        assert_eq!(voucher(part).status, Status::Overdue);
+    }
+    // Cash arrives: the retries pay the rest.
+    mint(CORE, MILLION);
+    advance_to(maturity + 1_000);
+    for part in [to2, to3, kept] {
+        assert_eq!(voucher(part).status, Status::Settled);
+    }
+    assert_eq!(
+        cash_of(TIER1) + cash_of(TIER2) + cash_of(TIER3),
+        before.iter().sum::<Amount>() + MILLION
+    );
+}
+
+#[test]
+fn factoring_is_priced_by_tenor() {
+    setup();
+    mint(FACTOR, MILLION);
+    let id = issue(MILLION);
+    offer(id, FACTOR, FinanceKind::Factoring);
+    let quoted: Quoted = query(
+        VOUCHER,
+        "quote",
+        &Quote {
+            voucher: id,
+            annual_rate_bps: 360,
+        },
+    );
+    // 1,000,000.00 × (1 − 3.6% × 30 / 360) = 997,000.00
+    assert_eq!((quoted.days, quoted.price), (30, 99_700_000));
+    let accept = Accept {
+        voucher: id,
+        price: Price::AnnualRateBps(360),
+        recourse: false,
+        interest_bps: 0,
+    };
+    let with_interest = Accept {
+        interest_bps: 100,
+        ..accept.clone()
+    };
+    assert!(
+        refused(FACTOR, VOUCHER, "accept", &with_interest).contains("interest applies to a pledge")
+    );
+    call(FACTOR, VOUCHER, "accept", &accept).expect("factored");
+    assert_eq!(cash_of(TIER1), quoted.price);
+}
+
+#[test]
+fn a_supplier_withdraws_its_request_and_requests_expire() {
+    setup();
+    let request = |amount| -> u64 {
+        let out = call(TIER1, VOUCHER, "request", &terms(CORE, amount, &[1])).expect("requested");
+        catena_sdk::decode(&out).expect("id")
+    };
+    let first = request(MILLION / 10);
+    assert!(refused(TIER2, VOUCHER, "withdraw_request", &first).contains("may not act"));
+    call(TIER1, VOUCHER, "withdraw_request", &first).expect("withdrawn");
+    assert_eq!(
+        refused(CORE, VOUCHER, "confirm", &first),
+        "request 1 is withdrawn: only a pending request can do this"
+    );
+    let second = request(MILLION / 10);
+    let maturity = query::<Option<Request>>(VOUCHER, "get_request", &second)
+        .expect("stored")
+        .terms
+        .maturity_ms;
+    advance_to(maturity);
+    assert_eq!(
+        query::<Option<Request>>(VOUCHER, "get_request", &second).map(|r| r.status),
+        Some(RequestStatus::Expired)
+    );
+    assert_eq!(
+        refused(CORE, VOUCHER, "confirm", &second),
+        Error::RequestExpired(second).to_string()
+    );
+}
+
+#[test]
+fn listings_page() {
+    setup();
+    let id = issue(MILLION);
+    let parts: Vec<VoucherId> = catena_sdk::decode(
+        &call(
+            TIER1,
+            VOUCHER,
+            "split",
+            &Split {
+                voucher: id,
+                amounts: vec![MILLION / 5; 5],
+            },
+        )
+        .expect("split"),
+    )
+    .expect("ids");
+    let page = |after, limit| -> Listing {
+        query(
+            VOUCHER,
+            "held_by",
+            &Page {
+                owner: uscc_of(TIER1),
+                after,
+                limit,
+            },
+        )
+    };
+    let first = page(None, 2);
+    assert_eq!(
+        (first.ids.clone(), first.next),
+        (parts[..2].to_vec(), Some(parts[1]))
+    );
+    let second = page(first.next, 2);
+    assert_eq!(second.ids, parts[2..4].to_vec());
+    let last = page(second.next, 2);
+    assert_eq!((last.ids, last.next), (parts[4..].to_vec(), None));
+    let bad = Page {
+        owner: uscc_of(TIER1),
+        after: None,
+        limit: 0,
+    };
+    assert!(refused(TIER1, VOUCHER, "held_by", &bad).contains("1 to 1000"));
+}
+
+#[test]
+fn auditors_write_nothing() {
+    setup();
+    let id = issue(MILLION);
+    advance_to(voucher(id).maturity_ms);
+    assert_eq!(
+        refused(AUDITOR, VOUCHER, "settle", &id),
+        Error::Auditor(uscc_of(AUDITOR)).to_string()
+    );
+}
+
+#[test]
+fn backing_records_belong_to_the_trade() {
+    setup();
+    // A delivery receipt between the core and tier 2: not tier 1's trade, not linked.
+    let mut other = records::testing::invoice(7, &uscc_of(TIER2), &uscc_of(CORE), MILLION);
+    other.kind = catena_abi::records::Kind::DeliveryReceipt;
+    other.invoice = None;
+    call(TIER2, RECORDS, "record", &other).expect("recorded");
+    let mut with_other = terms(TIER1, MILLION / 10, &[1]);
+    with_other.records = vec![other.doc_hash];
+    assert!(refused(CORE, VOUCHER, "issue", &with_other).contains("its own trade"));
+    // Linked with the backing invoice: accepted.
+    let mut linked = records::testing::invoice(8, &uscc_of(TIER2), &uscc_of(CORE), MILLION);
+    linked.kind = catena_abi::records::Kind::DeliveryReceipt;
+    linked.invoice = None;
+    linked.links = vec![[1; 32]];
+    call(TIER2, RECORDS, "record", &linked).expect("recorded");
+    let mut with_linked = terms(TIER1, MILLION / 10, &[1]);
+    with_linked.records = vec![linked.doc_hash];
+    call(CORE, VOUCHER, "issue", &with_linked).expect("a linked record backs it");
 }
 
 #[test]

@@ -1,12 +1,17 @@
 //! Model-based property test of the voucher, cash and records contracts (TEST-PLAN.md #12).
 //!
-//! Random sequences of operations by several members (issue, request and confirm, split,
-//! transfer of all or an amount, offer, accept as pledge or factoring, withdraw, release, repay,
-//! cancel, mint, cash transfers, time passing with settlement at maturity) run against the real
-//! contracts on the mock host and, side by side, against a small model written from DOMAIN.md.
-//! Each step must succeed exactly when the model says it may; a refused step must change
-//! nothing; after every step the contracts' state must equal the model's, and every invariant
-//! of DOMAIN.md is checked on the contracts' own state.
+//! Random sequences of operations by several members (issue on a named or any credit line,
+//! request and confirm or withdraw, split, transfer of all or an amount, offer, accept as a
+//! pledge with interest or as factoring priced by amount, discount or tenor, withdraw, release,
+//! repay (also overdue), cancel, credit lines granted by each financier, mint, burn, cash
+//! transfers of any or one custodian's cash, settlement pushed by members, time passing with
+//! settlement at maturity, pro rata when the issuer falls short) run against the real contracts
+//! on the mock host and, side by side, against a small model written from DOMAIN.md. Each step
+//! must succeed exactly when the model says it may; a refused step must change nothing; after
+//! every step the contracts' state must equal the model's, and every invariant of DOMAIN.md is
+//! checked on the contracts' own state: a pledgee never receives more than its pledge secures,
+//! for every custodian minted − burned = the cash it custodies, each financier's line backs
+//! exactly what the vouchers drawn on it owe.
 //!
 //! `PROPTEST_CASES` sets the number of sequences (10,000 by default).
 
@@ -15,8 +20,8 @@ use std::collections::BTreeMap;
 use catena_abi::cash::{keys as cash_keys, Mint, Transfer as CashTransfer};
 use catena_abi::records::NewRecord;
 use catena_abi::voucher::{
-    keys, Accept, Config, CreditLine, FinanceKind, Offer, Price, SetCreditLine, Split, Status,
-    Terms, Transfer, Voucher, VoucherId,
+    days_between, interest, keys, Accept, Config, CreditLine, Draw, FinanceKind, Offer, Price,
+    SetCreditLine, Split, Status, Terms, Transfer, Voucher, VoucherId, DAY_MS,
 };
 use catena_abi::{Amount, Uscc};
 use catena_sdk::codec::Encode;
@@ -46,6 +51,10 @@ enum Op {
         amount: u64,
         maturity: u64,
         via_request: bool,
+        /// 1: the bank's line, 2: the factor's, otherwise any.
+        line: u8,
+        /// Via a request the supplier withdraws before the core confirms.
+        withdraw: bool,
     },
     Split {
         voucher: u8,
@@ -71,6 +80,7 @@ enum Op {
         who: u8,
         price: u64,
         recourse: bool,
+        interest_bps: u32,
     },
     Withdraw {
         voucher: u8,
@@ -93,13 +103,25 @@ enum Op {
         to: u8,
         amount: u64,
     },
+    Burn {
+        financier: u8,
+        amount: u64,
+    },
     Pay {
         from: u8,
         to: u8,
         amount: u64,
+        /// 0: the bank's cash, 1: the factor's, otherwise any.
+        custodian: u8,
     },
     CreditLine {
+        financier: u8,
         limit: u64,
+    },
+    /// A member pushes settlement of an original.
+    Push {
+        voucher: u8,
+        who: u8,
     },
     Time {
         ms: u64,
@@ -109,19 +131,22 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let who = 0u8..10;
     prop_oneof![
-        3 => (1u8..8, 1u64..110_000, 0u64..6, any::<bool>()).prop_map(|(invoices, amount, maturity, via_request)| Op::Issue { invoices, amount, maturity, via_request }),
+        3 => (1u8..8, 1u64..110_000, 0u64..6, any::<bool>(), 0u8..5, 0u8..8).prop_map(|(invoices, amount, maturity, via_request, line, withdraw)| Op::Issue { invoices, amount, maturity, via_request, line, withdraw: withdraw == 0 }),
         3 => (any::<u8>(), who.clone(), prop::collection::vec(1u64..1000, 1..5), 0u8..8).prop_map(|(voucher, who, cuts, skew)| Op::Split { voucher, who, cuts, skew }),
         4 => (any::<u8>(), who.clone(), who.clone(), prop::option::of(0u64..1_100)).prop_map(|(voucher, who, to, amount)| Op::Transfer { voucher, who, to, amount }),
-        2 => (any::<u8>(), who.clone(), who.clone(), any::<bool>(), 0u64..1_050).prop_map(|(voucher, who, financier, factoring, min_price)| Op::Offer { voucher, who, financier, factoring, min_price }),
-        2 => (any::<u8>(), who.clone(), 0u64..1_100, any::<bool>()).prop_map(|(voucher, who, price, recourse)| Op::Accept { voucher, who, price, recourse }),
+        3 => (any::<u8>(), who.clone(), who.clone(), any::<bool>(), 0u64..1_050).prop_map(|(voucher, who, financier, factoring, min_price)| Op::Offer { voucher, who, financier, factoring, min_price }),
+        5 => (any::<u8>(), who.clone(), 0u64..1_100, any::<bool>(), prop_oneof![3 => Just(0u32), 2 => 1u32..3_000, 1 => Just(10_001)]).prop_map(|(voucher, who, price, recourse, interest_bps)| Op::Accept { voucher, who, price, recourse, interest_bps }),
         1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Withdraw { voucher, who }),
         1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Release { voucher, who }),
-        1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Repay { voucher, who }),
+        2 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Repay { voucher, who }),
         1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Cancel { voucher, who }),
         2 => (who.clone(), who.clone(), 0u64..80_000).prop_map(|(financier, to, amount)| Op::Mint { financier, to, amount }),
-        1 => (who.clone(), who.clone(), 0u64..40_000).prop_map(|(from, to, amount)| Op::Pay { from, to, amount }),
-        1 => (0u64..150_000).prop_map(|limit| Op::CreditLine { limit }),
+        1 => (who.clone(), 0u64..40_000).prop_map(|(financier, amount)| Op::Burn { financier, amount }),
+        2 => (who.clone(), who.clone(), 0u64..40_000, 0u8..4).prop_map(|(from, to, amount, custodian)| Op::Pay { from, to, amount, custodian }),
+        1 => (0u8..10, 0u64..150_000).prop_map(|(financier, limit)| Op::CreditLine { financier, limit }),
+        1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Push { voucher, who }),
         3 => (1u64..4_000).prop_map(|ms| Op::Time { ms }),
+        1 => (1u64..3).prop_map(|days| Op::Time { ms: days * DAY_MS }),
     ]
 }
 
@@ -134,7 +159,7 @@ struct MVoucher {
     amount: Amount,
     paid: Amount,
     status: Status,
-    pledge: Option<(u8, Amount)>,
+    pledge: Option<MPledge>,
     maturity: u64,
     transferred: bool,
     consent: Vec<u8>,
@@ -144,24 +169,62 @@ struct MVoucher {
     backing: Vec<(usize, Amount)>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MPledge {
+    pledgee: u8,
+    advance: Amount,
+    rate_bps: u32,
+    since: u64,
+    received: Amount,
+}
+
+impl MPledge {
+    fn secured(&self, now: u64) -> Amount {
+        // ACT/360 by started days, written out here rather than taken from the contract.
+        let days = (now.saturating_sub(self.since)).div_ceil(DAY_MS);
+        self.advance
+            + (u128::from(self.advance) * u128::from(self.rate_bps) * u128::from(days) / 3_600_000)
+                as Amount
+    }
+    fn owed(&self, now: u64) -> Amount {
+        self.secured(now).saturating_sub(self.received)
+    }
+}
+
+/// A settlement round: (part, share) fixed when it began, the next to pay, whether short.
+#[derive(Clone, Debug, Default)]
+struct MRound {
+    shares: Vec<(VoucherId, Amount)>,
+    next: usize,
+    short: bool,
+}
+
 /// What DOMAIN.md says the contracts hold.
 #[derive(Debug, Default)]
 struct Model {
     now: u64,
     vouchers: BTreeMap<VoucherId, MVoucher>,
     next_voucher: VoucherId,
-    cash: BTreeMap<u8, Amount>,
-    minted: Amount,
+    /// (member, custodian) → cash.
+    cash: BTreeMap<(u8, u8), Amount>,
+    /// Per custodian: minted, burned.
+    minted: BTreeMap<u8, Amount>,
+    burned: BTreeMap<u8, Amount>,
     used: [Amount; 3],
-    limit: Amount,
-    outstanding: Amount,
+    /// Per financier: (limit, outstanding) of its line to the core.
+    lines: BTreeMap<u8, (Amount, Amount)>,
+    /// Per original: (financier, amount) each line still backs, in the order drawn.
+    draws: BTreeMap<VoucherId, Vec<(u8, Amount)>>,
+    rounds: BTreeMap<VoucherId, MRound>,
     /// (due time, order) → root.
     schedule: BTreeMap<(u64, u64), VoucherId>,
     next_schedule: u64,
-    /// Per original: the last part a settlement run handled, and when a retry was scheduled.
-    cursor: BTreeMap<VoucherId, VoucherId>,
+    /// Per original: when a retry was last scheduled.
     retry_at: BTreeMap<VoucherId, u64>,
 }
+
+/// Financiers in USCC order: the order lines are drawn on and cash is paid after the payee's own.
+const FINANCIERS: [u8; 2] = [BANK, FACTOR];
 
 fn is_financier(m: u8) -> bool {
     m == BANK || m == FACTOR
@@ -172,14 +235,83 @@ fn can_hold(m: u8) -> bool {
 fn is_member(m: u8) -> bool {
     m != OUTSIDER
 }
+fn holds_cash(m: u8) -> bool {
+    is_member(m) && m != AUDITOR
+}
 
 impl Model {
-    fn balance(&self, m: u8) -> Amount {
-        self.cash.get(&m).copied().unwrap_or(0)
+    fn held(&self, m: u8, custodian: u8) -> Amount {
+        self.cash.get(&(m, custodian)).copied().unwrap_or(0)
     }
+    fn balance(&self, m: u8) -> Amount {
+        FINANCIERS.iter().map(|c| self.held(m, *c)).sum()
+    }
+    fn move_of(&mut self, from: u8, to: u8, custodian: u8, amount: Amount) {
+        *self.cash.entry((from, custodian)).or_default() -= amount;
+        *self.cash.entry((to, custodian)).or_default() += amount;
+        self.cash.retain(|_, a| *a > 0);
+    }
+    /// A payment: the payee's own cash first, then the custodians in order.
     fn move_cash(&mut self, from: u8, to: u8, amount: Amount) {
-        *self.cash.entry(from).or_default() -= amount;
-        *self.cash.entry(to).or_default() += amount;
+        let mut order: Vec<u8> = FINANCIERS.iter().copied().filter(|c| *c == to).collect();
+        order.extend(FINANCIERS.iter().copied().filter(|c| *c != to));
+        let mut left = amount;
+        for custodian in order {
+            let take = self.held(from, custodian).min(left);
+            if take > 0 {
+                self.move_of(from, to, custodian, take);
+                left -= take;
+            }
+        }
+        assert_eq!(left, 0, "the model paid without the cash");
+    }
+    fn line(&self, f: u8) -> (Amount, Amount) {
+        self.lines.get(&f).copied().unwrap_or((0, 0))
+    }
+    fn outstanding(&self) -> Amount {
+        self.lines.values().map(|(_, o)| o).sum()
+    }
+    /// How an issue of `amount` draws on the lines, if it can.
+    fn plan_draws(&self, amount: Amount, named: Option<u8>) -> Option<Vec<(u8, Amount)>> {
+        let candidates: Vec<u8> = match named {
+            Some(f) => {
+                self.lines.get(&f)?;
+                vec![f]
+            }
+            None => FINANCIERS.to_vec(),
+        };
+        let mut left = amount;
+        let mut out = vec![];
+        for f in candidates {
+            let (limit, used) = self.line(f);
+            let take = limit.saturating_sub(used).min(left);
+            if take > 0 {
+                out.push((f, take));
+                left -= take;
+            }
+        }
+        (left == 0).then_some(out)
+    }
+    fn set_line(&mut self, f: u8, limit: Amount, outstanding: Amount) {
+        if limit == 0 && outstanding == 0 {
+            self.lines.remove(&f);
+        } else {
+            self.lines.insert(f, (limit, outstanding));
+        }
+    }
+    fn free_lines(&mut self, root: VoucherId, mut amount: Amount) {
+        let mut draws = self.draws.remove(&root).unwrap_or_default();
+        for (f, backs) in draws.iter_mut() {
+            let take = (*backs).min(amount);
+            let (limit, used) = self.line(*f);
+            self.set_line(*f, limit, used - take);
+            *backs -= take;
+            amount -= take;
+        }
+        draws.retain(|(_, a)| *a > 0);
+        if !draws.is_empty() {
+            self.draws.insert(root, draws);
+        }
     }
     fn pick(&self, n: u8) -> Option<VoucherId> {
         if self.vouchers.is_empty() {
@@ -262,36 +394,111 @@ impl Model {
         out.sort();
         out
     }
+    fn schedule_retry(&mut self, root: VoucherId) {
+        if self.retry_at.get(&root) != Some(&self.now) {
+            self.retry_at.insert(root, self.now);
+            self.schedule(self.now, root);
+        }
+    }
     fn settle(&mut self, root: VoucherId) {
-        let cursor = self.cursor.get(&root).copied().unwrap_or(0);
-        let leaves = self.live_leaves(root);
-        let mut queue: Vec<VoucherId> = leaves.iter().copied().filter(|id| *id > cursor).collect();
-        queue.extend(leaves.iter().copied().filter(|id| *id <= cursor));
-        let mut unfinished = queue.len() > BATCH;
-        let mut last = cursor;
-        for id in queue.into_iter().take(BATCH) {
-            last = id;
+        let mut round = match self.rounds.remove(&root) {
+            Some(round) => round,
+            None => {
+                let leaves = self.live_leaves(root);
+                if leaves.is_empty() {
+                    return;
+                }
+                let unpaid: Vec<Amount> = leaves
+                    .iter()
+                    .map(|id| self.vouchers[id].amount - self.vouchers[id].paid)
+                    .collect();
+                let owed: Amount = unpaid.iter().sum();
+                let pool = self.balance(CORE).min(owed);
+                if pool == 0
+                    && leaves
+                        .iter()
+                        .all(|id| self.vouchers[id].status == Status::Overdue)
+                {
+                    self.schedule_retry(root);
+                    return;
+                }
+                // Pro rata: each share rounded down, the leftover fen one each in id order.
+                let mut shares: Vec<(VoucherId, Amount)> = leaves
+                    .iter()
+                    .zip(&unpaid)
+                    .map(|(id, u)| {
+                        (
+                            *id,
+                            (u128::from(*u) * u128::from(pool) / u128::from(owed)) as Amount,
+                        )
+                    })
+                    .collect();
+                let mut leftover = pool - shares.iter().map(|(_, a)| a).sum::<Amount>();
+                for (_, share) in shares.iter_mut() {
+                    if leftover > 0 {
+                        *share += 1;
+                        leftover -= 1;
+                    }
+                }
+                if pool > 0 && pool < owed && leaves.len() > 1 {
+                    count("(pro-rata rounds)", true);
+                }
+                MRound {
+                    shares,
+                    next: 0,
+                    short: pool < owed,
+                }
+            }
+        };
+        let end = (round.next + BATCH).min(round.shares.len());
+        let mut paid_total = 0;
+        for &(id, share) in &round.shares[round.next..end] {
             let v = self.vouchers[&id].clone();
-            let paying = (v.amount - v.paid).min(self.balance(CORE));
+            if !v.status.is_live() {
+                continue;
+            }
+            let paying = share.min(self.balance(CORE)).min(v.amount - v.paid);
+            let mut pledge = v.pledge;
             if paying > 0 {
-                let payee = v.pledge.map_or(v.holder, |(p, _)| p);
-                self.move_cash(CORE, payee, paying);
-                self.outstanding -= paying;
+                let mut left = paying;
+                if let Some(p) = pledge.as_mut() {
+                    let to_pledgee = p.owed(self.now).min(left);
+                    if to_pledgee > 0 {
+                        self.move_cash(CORE, p.pledgee, to_pledgee);
+                        p.received += to_pledgee;
+                        left -= to_pledgee;
+                    }
+                }
+                if left > 0 {
+                    if pledge.is_some() {
+                        count("(pledge surpluses)", true);
+                    }
+                    self.move_cash(CORE, v.holder, left);
+                }
+                paid_total += paying;
             }
             let v = self.vouchers.get_mut(&id).expect("present");
+            v.pledge = pledge;
             v.paid += paying;
             v.offer = None;
             if v.paid == v.amount {
                 v.status = Status::Settled;
             } else {
                 v.status = Status::Overdue;
-                unfinished = true;
+                round.short = true;
             }
         }
-        self.cursor.insert(root, last);
-        if unfinished && self.retry_at.get(&root) != Some(&self.now) {
-            self.retry_at.insert(root, self.now);
-            self.schedule(self.now, root);
+        round.next = end;
+        let done = end == round.shares.len();
+        let again = !done || round.short;
+        if !done {
+            self.rounds.insert(root, round);
+        }
+        if paid_total > 0 {
+            self.free_lines(root, paid_total);
+        }
+        if again {
+            self.schedule_retry(root);
         }
     }
     fn run_due(&mut self) {
@@ -357,7 +564,14 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             amount,
             maturity,
             via_request,
+            line,
+            withdraw: _,
         } => {
+            let named = match line {
+                1 => Some(BANK),
+                2 => Some(FACTOR),
+                _ => None,
+            };
             let chosen: Vec<usize> = (0..3).filter(|i| invoices & (1 << i) != 0).collect();
             let terms = Terms {
                 counterparty: uscc_of(if via_request { CORE } else { TIER1 }),
@@ -366,6 +580,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 maturity_ms: now + maturity * 5_000,
                 invoices: chosen.iter().map(|i| [*i as u8 + 1; 32]).collect(),
                 records: vec![],
+                line: named.map(uscc_of),
             };
             let mut left = amount;
             let mut backing = vec![];
@@ -381,14 +596,20 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 }
                 left -= take;
             }
-            ok &= left == 0 && amount <= model.limit - model.outstanding;
+            let draws = model.plan_draws(amount, named);
+            ok &= left == 0 && draws.is_some();
+            let draws = draws.unwrap_or_default();
             let at = terms.maturity_ms;
             let apply = move |m: &mut Model| {
                 let id = m.new_id();
                 for (i, take) in &backing {
                     m.used[*i] += take;
                 }
-                m.outstanding += amount;
+                for (f, take) in &draws {
+                    let (limit, used) = m.line(*f);
+                    m.set_line(*f, limit, used + take);
+                }
+                m.draws.insert(id, draws);
                 m.vouchers.insert(
                     id,
                     MVoucher {
@@ -542,11 +763,21 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             who,
             price,
             recourse,
+            interest_bps,
         } => {
             let id = model.pick_where(voucher, |v| v.offer.is_some())?;
             let v = model.vouchers[&id].clone();
-            // Now and then as a discount in basis points (the same price, rounded down).
-            let (price, terms) = if price % 3 == 0 && price <= 1000 {
+            // Now and then as a discount in basis points (the same price, rounded down), or
+            // priced by tenor at an annual rate.
+            let (price, terms) = if price % 5 == 1 {
+                let rate = (price * 10) as u32;
+                let days = (v.maturity.saturating_sub(now)).div_ceil(DAY_MS);
+                let priced = u128::from(v.amount)
+                    * 3_600_000u128.saturating_sub(u128::from(rate) * u128::from(days))
+                    / 3_600_000;
+                let priced = if rate > 10_000 { 0 } else { priced as Amount };
+                (priced, Price::AnnualRateBps(rate))
+            } else if price % 3 == 0 && price <= 1000 {
                 let bps = (1000 - price) as u32 * 10;
                 let paid = (u128::from(v.amount) * u128::from(10_000 - bps) / 10_000) as Amount;
                 (paid, Price::DiscountBps(bps))
@@ -567,6 +798,8 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                         && price <= v.amount
                         && price >= min_price
                         && (factoring || !recourse)
+                        && interest_bps <= 10_000
+                        && (!factoring || interest_bps == 0)
                         && model.balance(financier) >= price
                 }
                 None => false,
@@ -575,11 +808,13 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 voucher: id,
                 price: terms,
                 recourse,
+                interest_bps,
             };
             step(who, VOUCHER, "accept", args, ok, move |m| {
                 let (financier, factoring, _) = m.vouchers[&id].offer.expect("offered");
                 let holder = m.vouchers[&id].holder;
                 m.move_cash(financier, holder, price);
+                let since = m.now;
                 let v = m.vouchers.get_mut(&id).expect("present");
                 v.offer = None;
                 if factoring {
@@ -588,7 +823,13 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                     v.consent.clear();
                 } else {
                     v.status = Status::Pledged;
-                    v.pledge = Some((financier, price));
+                    v.pledge = Some(MPledge {
+                        pledgee: financier,
+                        advance: price,
+                        rate_bps: interest_bps,
+                        since,
+                        received: 0,
+                    });
                 }
             })
         }
@@ -605,11 +846,11 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let id = model.pick_where(voucher, |v| v.pledge.is_some())?;
             let v = &model.vouchers[&id];
             let who = match v.pledge {
-                Some((p, _)) if who < 7 => p,
+                Some(p) if who < 7 => p.pledgee,
                 _ => actor(who),
             };
             let ok = matches!(v.status, Status::Pledged | Status::Overdue)
-                && v.pledge.is_some_and(|(p, _)| p == who);
+                && v.pledge.is_some_and(|p| p.pledgee == who);
             step(who, VOUCHER, "release", id, ok, move |m| {
                 let v = m.vouchers.get_mut(&id).expect("present");
                 v.pledge = None;
@@ -622,17 +863,23 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let id = model.pick_where(voucher, |v| v.pledge.is_some())?;
             let who = signer(model, id, who);
             let v = &model.vouchers[&id];
-            let ok = v.status == Status::Pledged
+            let ok = matches!(v.status, Status::Pledged | Status::Overdue)
                 && who == v.holder
-                && v.pledge
-                    .is_some_and(|(_, advance)| model.balance(who) >= advance);
+                && v.pledge.is_some_and(|p| model.balance(who) >= p.owed(now));
             step(who, VOUCHER, "repay", id, ok, move |m| {
                 let v = m.vouchers[&id].clone();
-                let (pledgee, advance) = v.pledge.expect("pledged");
-                m.move_cash(v.holder, pledgee, advance);
+                let pledge = v.pledge.expect("pledged");
+                let owed = pledge.owed(m.now);
+                if owed > 0 {
+                    m.move_cash(v.holder, pledge.pledgee, owed);
+                }
                 let v = m.vouchers.get_mut(&id).expect("present");
                 v.pledge = None;
-                v.status = Status::Active;
+                if v.status == Status::Pledged {
+                    v.status = Status::Active;
+                } else {
+                    count("(repaid while overdue)", true);
+                }
             })
         }
         Op::Cancel { voucher, who } => {
@@ -657,7 +904,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                     for (i, take) in backing {
                         m.used[i] -= take;
                     }
-                    m.outstanding -= amount;
+                    m.free_lines(id, amount);
                 }
             })
         }
@@ -675,7 +922,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 0..=5 => [BANK, FACTOR, BANK, FACTOR, CORE, TIER2][to as usize],
                 n => actor(n),
             };
-            let ok = is_financier(financier) && amount > 0 && is_member(to);
+            let ok = is_financier(financier) && amount > 0 && holds_cash(to);
             step(
                 financier,
                 CASH,
@@ -686,18 +933,38 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 },
                 ok,
                 move |m| {
-                    *m.cash.entry(to).or_default() += amount;
-                    m.minted += amount;
+                    *m.cash.entry((to, financier)).or_default() += amount;
+                    *m.minted.entry(financier).or_default() += amount;
                 },
             )
         }
-        Op::Pay { from, to, amount } => {
+        Op::Burn { financier, amount } => {
+            let financier = match financier {
+                0..=3 => BANK,
+                4..=6 => FACTOR,
+                n => actor(n),
+            };
+            let ok =
+                is_financier(financier) && amount > 0 && model.held(financier, financier) >= amount;
+            step(financier, CASH, "burn", amount, ok, move |m| {
+                *m.cash.entry((financier, financier)).or_default() -= amount;
+                m.cash.retain(|_, a| *a > 0);
+                *m.burned.entry(financier).or_default() += amount;
+            })
+        }
+        Op::Pay {
+            from,
+            to,
+            amount,
+            custodian,
+        } => {
             let (from, to) = (actor(from), actor(to));
-            let ok = is_member(from)
-                && is_member(to)
-                && amount > 0
-                && from != to
-                && model.balance(from) >= amount;
+            let custodian = FINANCIERS.get(custodian as usize).copied();
+            let enough = match custodian {
+                Some(c) => model.held(from, c) >= amount,
+                None => model.balance(from) >= amount,
+            };
+            let ok = holds_cash(from) && holds_cash(to) && amount > 0 && from != to && enough;
             step(
                 from,
                 CASH,
@@ -705,22 +972,37 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 CashTransfer {
                     to: uscc_of(to),
                     amount,
+                    custodian: custodian.map(uscc_of),
                 },
                 ok,
-                move |m| {
-                    m.move_cash(from, to, amount);
+                move |m| match custodian {
+                    Some(c) => m.move_of(from, to, c, amount),
+                    None => m.move_cash(from, to, amount),
                 },
             )
         }
-        Op::CreditLine { limit } => {
-            let ok = limit >= model.outstanding;
+        Op::CreditLine { financier, limit } => {
+            let financier = match financier {
+                0..=3 => BANK,
+                4..=7 => FACTOR,
+                n => actor(n),
+            };
+            let (_, used) = model.line(financier);
+            let ok = is_financier(financier) && limit >= used;
             let args = SetCreditLine {
                 issuer: uscc_of(CORE),
                 limit,
             };
-            step(BANK, VOUCHER, "set_credit_line", args, ok, move |m| {
-                m.limit = limit
+            step(financier, VOUCHER, "set_credit_line", args, ok, move |m| {
+                m.set_line(financier, limit, used)
             })
+        }
+        Op::Push { voucher, who } => {
+            let id = model.pick_where(voucher, |v| v.parent.is_none())?;
+            let who = actor(who);
+            let v = &model.vouchers[&id];
+            let ok = v.parent.is_none() && now >= v.maturity && holds_cash(who);
+            step(who, VOUCHER, "settle", id, ok, move |m| m.settle(id))
         }
         Op::Time { .. } => return None,
     })
@@ -776,11 +1058,26 @@ fn setup() -> Model {
         "set_credit_line",
         &line.encode(),
     ));
-    Model {
+    let mut model = Model {
         now: START_MS,
-        limit: 80_000,
         ..Model::default()
+    };
+    model.lines.insert(BANK, (80_000, 0));
+    // Each financier starts with cash of its own to lend; the core with the bank's.
+    for (financier, to, amount) in [
+        (BANK, BANK, 60_000),
+        (FACTOR, FACTOR, 60_000),
+        (BANK, CORE, 40_000),
+    ] {
+        let mint = Mint {
+            to: uscc_of(to),
+            amount,
+        };
+        ok(mock::call(account(financier), CASH, "mint", &mint.encode()));
+        model.cash.insert((to, financier), amount);
+        *model.minted.entry(financier).or_default() += amount;
     }
+    model
 }
 
 fn stored<T: catena_sdk::codec::Decode>(contract: [u8; 32], key: &[u8]) -> Option<T> {
@@ -814,9 +1111,13 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
             id
         );
         prop_assert_eq!(
-            v.pledge
-                .as_ref()
-                .map(|p| (member_number(&p.pledgee), p.advance)),
+            v.pledge.as_ref().map(|p| MPledge {
+                pledgee: member_number(&p.pledgee),
+                advance: p.advance,
+                rate_bps: p.rate_bps,
+                since: p.since_ms,
+                received: p.received,
+            }),
             m.pledge,
             "pledge of {}",
             id
@@ -824,6 +1125,19 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
         // Each pledged voucher has exactly one pledgee; nothing but a live part is pledged.
         if v.status == Status::Pledged {
             prop_assert!(v.pledge.is_some());
+        }
+        // A pledgee never receives more than what its pledge secures.
+        if let Some(p) = &v.pledge {
+            prop_assert!(
+                p.received <= p.secured(model.now),
+                "pledgee of {} overpaid",
+                id
+            );
+            let days = days_between(p.since_ms, model.now);
+            prop_assert_eq!(
+                p.secured(model.now),
+                p.advance + interest(p.advance, p.rate_bps, days)
+            );
         }
         // An offer is open exactly where the model has one.
         prop_assert_eq!(
@@ -867,28 +1181,63 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
             outstanding += unpaid;
         }
     }
-    // The credit line: outstanding vouchers never exceed it.
-    let line: CreditLine =
-        stored(VOUCHER, &keys::credit_line_key(&uscc_of(CORE))).unwrap_or_default();
-    prop_assert_eq!(line.outstanding, outstanding);
-    prop_assert_eq!(line.outstanding, model.outstanding);
-    prop_assert!(line.outstanding <= line.limit);
+    // The credit lines: each financier's as the model says; together they back exactly what is
+    // unpaid; each line backs exactly what the originals drawn on it still draw; none exceeded.
+    let mut line_total = 0;
+    for f in FINANCIERS {
+        let line: Option<CreditLine> =
+            stored(VOUCHER, &keys::credit_line_key(&uscc_of(CORE), &uscc_of(f)));
+        let line = line.map(|l| (l.limit, l.outstanding));
+        prop_assert_eq!(line, model.lines.get(&f).copied(), "line of {}", f);
+        let (limit, used) = line.unwrap_or((0, 0));
+        prop_assert!(used <= limit, "line of {} exceeded", f);
+        let mut drawn = 0;
+        for id in vouchers.keys() {
+            let draws: Vec<Draw> = stored(VOUCHER, &keys::draws_key(*id)).unwrap_or_default();
+            drawn += draws
+                .iter()
+                .filter(|d| d.financier == uscc_of(f))
+                .map(|d| d.amount)
+                .sum::<Amount>();
+        }
+        prop_assert_eq!(drawn, used, "draws on the line of {}", f);
+        line_total += used;
+    }
+    prop_assert_eq!(line_total, outstanding);
+    prop_assert_eq!(line_total, model.outstanding());
     // No invoice backs more than its amount.
     for (i, amount) in INVOICES.iter().enumerate() {
         let used: Amount = stored(VOUCHER, &keys::invoice_use_key(&[i as u8 + 1; 32])).unwrap_or(0);
         prop_assert!(used <= *amount);
         prop_assert_eq!(used, model.used[i]);
     }
-    // Cash: balances as the model says; created only by mint (nothing here burns).
+    // Cash: balances per custodian as the model says; created only by mint, destroyed only by
+    // burn; for every custodian, minted − burned is what it custodies and what members hold of it.
     let mut total = 0;
-    for m in [CORE, TIER1, TIER2, TIER3, BANK, FACTOR, LOGISTICS, AUDITOR] {
-        let held: Amount = stored(CASH, &cash_keys::balance_key(&uscc_of(m))).unwrap_or(0);
-        prop_assert_eq!(held, model.balance(m), "cash of member {}", m);
-        total += held;
+    for c in FINANCIERS {
+        let mut of_custodian = 0;
+        for m in [CORE, TIER1, TIER2, TIER3, BANK, FACTOR, LOGISTICS, AUDITOR] {
+            let key = cash_keys::balance_key(&uscc_of(m), &uscc_of(c));
+            let held: Amount = stored(CASH, &key).unwrap_or(0);
+            prop_assert_eq!(
+                held,
+                model.held(m, c),
+                "cash of member {} custodied by {}",
+                m,
+                c
+            );
+            of_custodian += held;
+        }
+        let custody: Amount = stored(CASH, &cash_keys::custody_key(&uscc_of(c))).unwrap_or(0);
+        let net =
+            model.minted.get(&c).copied().unwrap_or(0) - model.burned.get(&c).copied().unwrap_or(0);
+        prop_assert_eq!(custody, net, "custody of {}", c);
+        prop_assert_eq!(of_custodian, net, "cash custodied by {}", c);
+        total += of_custodian;
     }
-    prop_assert_eq!(total, model.cash.values().sum::<Amount>());
+    prop_assert_eq!(model.held(AUDITOR, BANK) + model.held(AUDITOR, FACTOR), 0);
     let supply: Amount = stored(CASH, cash_keys::SUPPLY).unwrap_or(0);
-    prop_assert_eq!(supply, model.minted);
+    prop_assert_eq!(supply, total);
     prop_assert_eq!(supply, model.cash.values().sum::<Amount>());
     Ok(())
 }
@@ -918,10 +1267,27 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         let before = mock::snapshot();
         let outcome = mock::call(account(step.who), step.contract, step.method, &step.input);
         let mut result = outcome.result;
-        // A request is confirmed by the core enterprise in the next call.
+        // A request is confirmed by the core enterprise in the next call, or withdrawn by the
+        // supplier first, which the confirmation then finds.
         if step.method == "request" {
             if let Ok(out) = &result {
                 let request: u64 = catena_sdk::decode(out).expect("a request id");
+                if matches!(op, Op::Issue { withdraw: true, .. }) {
+                    let withdrawn = mock::call(
+                        account(TIER1),
+                        VOUCHER,
+                        "withdraw_request",
+                        &request.encode(),
+                    );
+                    prop_assert!(withdrawn.result.is_ok(), "withdraw: {:?}", withdrawn.result);
+                    count("withdraw_request", true);
+                    let confirmed =
+                        mock::call(account(CORE), VOUCHER, "confirm", &request.encode()).result;
+                    let error = confirmed.expect_err("a withdrawn request is not confirmed");
+                    prop_assert!(error.contains("is withdrawn"), "{}", error);
+                    check(&model)?;
+                    continue;
+                }
                 result = mock::call(account(CORE), VOUCHER, "confirm", &request.encode()).result;
             }
         }
@@ -1002,7 +1368,13 @@ fn the_contracts_follow_the_model() {
             "repay",
             "cancel",
             "withdraw_offer",
+            "withdraw_request",
             "settle",
+            "burn",
+            "set_credit_line",
+            "(repaid while overdue)",
+            "(pro-rata rounds)",
+            "(pledge surpluses)",
         ] {
             assert!(
                 s.get(method).is_some_and(|(ok, _)| *ok > 0),

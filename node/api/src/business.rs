@@ -7,10 +7,11 @@ use std::sync::Arc;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use catena_abi::cash::Balance;
 use catena_abi::records::Record;
 use catena_abi::registry::MemberRecord;
-use catena_abi::voucher::{HistoryEntry, Voucher, VoucherId};
-use catena_abi::{format_amount, names, Amount, Uscc};
+use catena_abi::voucher::{HistoryEntry, Listing, Page, Voucher, VoucherId, MAX_PAGE};
+use catena_abi::{format_amount, format_rate, names, Amount, Uscc};
 use catena_primitives::{system_contract_id, AccountId, Hash};
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,11 @@ pub struct VoucherView {
     pub maturity_ms: u64,
     pub pledgee: Option<String>,
     pub advance: Option<String>,
+    /// The pledge's annual interest rate, e.g. "3.65%" (ACT/360 by days from `pledged_ms`).
+    pub interest_rate: Option<String>,
+    pub pledged_ms: Option<u64>,
+    /// What settlement has paid the pledgee so far, decimal.
+    pub pledgee_received: Option<String>,
     pub factor: Option<String>,
     pub recourse_to: Option<String>,
     /// Invoices backing the original, with how much each backs.
@@ -70,6 +76,9 @@ impl From<&Voucher> for VoucherView {
             maturity_ms: v.maturity_ms,
             pledgee: v.pledge.as_ref().map(|p| p.pledgee.clone()),
             advance: v.pledge.as_ref().map(|p| format_amount(p.advance)),
+            interest_rate: v.pledge.as_ref().map(|p| format_rate(p.rate_bps)),
+            pledged_ms: v.pledge.as_ref().map(|p| p.since_ms),
+            pledgee_received: v.pledge.as_ref().map(|p| format_amount(p.received)),
             factor: v.factoring.as_ref().map(|f| f.financier.clone()),
             recourse_to: v.factoring.as_ref().and_then(|f| f.recourse_to.clone()),
             backing: v
@@ -178,11 +187,29 @@ impl From<&Record> for RecordView {
     }
 }
 
-/// A member's settlement cash.
+/// A member's settlement cash: in total, and per custodian (each unit is a claim on the
+/// financier that minted it).
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct BalanceView {
     pub member: String,
+    /// All custodians together, decimal.
     pub balance: String,
+    pub by_custodian: Vec<CustodiedView>,
+    /// For a financier: the cash it custodies (minted less burned), decimal.
+    pub custodies: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct CustodiedView {
+    pub custodian: String,
+    pub amount: String,
+}
+
+/// A page of vouchers; `next` is set when more follow (pass it as `after`).
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct VoucherPageView {
+    pub vouchers: Vec<VoucherView>,
+    pub next: Option<u64>,
 }
 
 /// What a search term names.
@@ -203,6 +230,12 @@ pub struct VoucherListQuery {
     pub holder: Option<String>,
     /// The original vouchers this member (USCC) issued.
     pub issuer: Option<String>,
+    /// Start after this voucher id (the previous page's `next`).
+    #[param(minimum = 0)]
+    pub after: Option<u64>,
+    /// At most this many (1 to 1000; 100 if not given).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
 }
 
 #[derive(Deserialize, IntoParams, Debug)]
@@ -355,14 +388,14 @@ pub(crate) async fn get_voucher_lineage(
     .await
 }
 
-/// The live vouchers a member holds, or the originals it issued.
+/// The live vouchers a member holds, or the originals it issued, by id, a page at a time.
 #[utoipa::path(get, path = "/vouchers", tag = "business",
     params(VoucherListQuery),
-    responses((status = 200, body = Vec<VoucherView>), (status = 400, body = crate::ErrorBody)))]
+    responses((status = 200, body = VoucherPageView), (status = 400, body = crate::ErrorBody)))]
 pub(crate) async fn list_vouchers(
     State(chain): Chain,
     query: Result<Query<VoucherListQuery>, QueryRejection>,
-) -> ApiResult<Vec<VoucherView>> {
+) -> ApiResult<VoucherPageView> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let (method, member) = match (query.holder, query.issuer) {
         (Some(holder), None) => ("held_by", uscc_of(holder)?),
@@ -374,18 +407,34 @@ pub(crate) async fn list_vouchers(
             ))
         }
     };
+    let limit = query.limit.unwrap_or(100);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit is 1 to {MAX_PAGE}"),
+        ));
+    }
+    let page = Page {
+        owner: member,
+        after: query.after,
+        limit,
+    };
     blocking(move || {
-        let ids: Vec<VoucherId> = call(chain.as_ref(), names::VOUCHER, method, member)?;
-        let vouchers = ids
+        let listing: Listing = call(chain.as_ref(), names::VOUCHER, method, page)?;
+        let vouchers = listing
+            .ids
             .into_iter()
             .map(|id| load_voucher(chain.as_ref(), id).map(|v| VoucherView::from(&v)))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(vouchers))
+        Ok(Json(VoucherPageView {
+            vouchers,
+            next: listing.next,
+        }))
     })
     .await
 }
 
-/// A member's settlement cash balance.
+/// A member's settlement cash, in total and per custodian.
 #[utoipa::path(get, path = "/cash/{uscc}", tag = "business",
     params(("uscc" = String, Path, description = "the member's unified social credit code")),
     responses((status = 200, body = BalanceView), (status = 400, body = crate::ErrorBody)))]
@@ -395,10 +444,22 @@ pub(crate) async fn get_balance(
 ) -> ApiResult<BalanceView> {
     let uscc = uscc_of(segment(uscc)?)?;
     blocking(move || {
-        let balance: Amount = call(chain.as_ref(), names::CASH, "balance", uscc.clone())?;
+        let held: Vec<Balance> = call(chain.as_ref(), names::CASH, "balances", uscc.clone())?;
+        let custody: Amount = call(chain.as_ref(), names::CASH, "custody", uscc.clone())?;
+        let member: Option<MemberRecord> =
+            call(chain.as_ref(), names::REGISTRY, "member", uscc.clone())?;
+        let financier = member.is_some_and(|m| m.roles.contains(&catena_abi::Role::Financier));
         Ok(Json(BalanceView {
             member: uscc,
-            balance: format_amount(balance),
+            balance: format_amount(held.iter().map(|b| b.amount).sum()),
+            by_custodian: held
+                .into_iter()
+                .map(|b| CustodiedView {
+                    custodian: b.custodian,
+                    amount: format_amount(b.amount),
+                })
+                .collect(),
+            custodies: financier.then(|| format_amount(custody)),
         }))
     })
     .await

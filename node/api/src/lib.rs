@@ -25,8 +25,8 @@ pub use views::*;
 mod business;
 pub mod reference;
 pub use business::{
-    BackingView, BalanceView, HistoryItemView, HistoryView, MemberInfoView, RecordView, SearchHit,
-    VoucherView,
+    BackingView, BalanceView, CustodiedView, HistoryItemView, HistoryView, MemberInfoView,
+    RecordView, SearchHit, VoucherPageView, VoucherView,
 };
 
 /// The largest request body accepted (a transaction in hex is twice its size).

@@ -182,6 +182,7 @@ impl Bench {
                     maturity_ms: GENESIS_MS + 365 * 24 * 3600 * 1000,
                     invoices: vec![*invoice],
                     records: vec![],
+                    line: None,
                 };
                 self.sign("huaxia-motors", call(names::VOUCHER, "issue", terms))
             })

@@ -367,22 +367,29 @@ pub mod records {
     }
 }
 
-/// Settlement cash: deposit tokens minted and burned by financiers.
+/// Settlement cash: deposit tokens minted and burned by financiers. Every unit is a claim on one
+/// custodian (the financier that minted it), so balances are kept per (member, custodian).
 pub mod cash {
     use super::*;
 
     pub mod keys {
         use super::*;
-        /// `b/<uscc>` → [`Amount`].
+        /// `b/<member uscc>/<custodian uscc>` → [`Amount`]: the member's cash custodied by that
+        /// financier (no entry for zero).
         pub const BALANCE: &[u8] = b"b/";
         /// → [`Amount`]: all cash in existence.
         pub const SUPPLY: &[u8] = b"supply";
-        /// `c/<financier uscc>` → [`Amount`]: minted less burned by that financier (its custody).
+        /// `c/<financier uscc>` → [`Amount`]: minted less burned by that financier: the cash it
+        /// custodies, which equals the sum of every member's balance with it.
         pub const CUSTODY: &[u8] = b"c/";
         pub const CONFIG: &[u8] = b"cfg";
 
-        pub fn balance_key(uscc: &str) -> Vec<u8> {
-            crate::prefixed(BALANCE, uscc.as_bytes())
+        /// `b/<member>/`: the member's balances, one per custodian, in custodian order.
+        pub fn balance_prefix(member: &str) -> Vec<u8> {
+            [BALANCE, member.as_bytes(), b"/"].concat()
+        }
+        pub fn balance_key(member: &str, custodian: &str) -> Vec<u8> {
+            crate::prefixed(&balance_prefix(member), custodian.as_bytes())
         }
         pub fn custody_key(uscc: &str) -> Vec<u8> {
             crate::prefixed(CUSTODY, uscc.as_bytes())
@@ -399,21 +406,25 @@ pub mod cash {
         pub currency: String,
     }
 
-    /// `mint`'s argument: a financier mints cash against money it holds for `to`.
+    /// `mint`'s argument: a financier mints cash against money it holds for `to`; the cash is
+    /// a claim on that financier.
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct Mint {
         pub to: Uscc,
         pub amount: Amount,
     }
 
-    /// `transfer`'s argument: from the signer's member to `to`.
+    /// `transfer`'s argument: from the signer's member to `to`. With a custodian, only cash of
+    /// that custodian moves (to redeem it with that custodian, transfer it to the custodian);
+    /// without, the payer's balances are taken in [the payment order](payment_order).
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct Transfer {
         pub to: Uscc,
         pub amount: Amount,
+        pub custodian: Option<Uscc>,
     }
 
-    /// `operator_transfer`'s argument (operators only).
+    /// `operator_transfer`'s argument (operators only), taken in the payment order.
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct OperatorTransfer {
         pub from: Uscc,
@@ -421,11 +432,49 @@ pub mod cash {
         pub amount: Amount,
     }
 
-    /// An event's data: `from` is empty for a mint, `to` for a burn.
+    /// A member's cash with one custodian.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Balance {
+        pub custodian: Uscc,
+        pub amount: Amount,
+    }
+
+    /// The order in which a payment takes the payer's balances: first cash the payee itself
+    /// custodies (a claim on the payee, which it can then burn), then the others by ascending
+    /// custodian USCC. Returns the amounts taken per custodian, or `None` if the balances do
+    /// not cover `amount`.
+    pub fn payment_order(
+        balances: &[Balance],
+        payee: &str,
+        amount: Amount,
+    ) -> Option<Vec<Balance>> {
+        let mut order: Vec<&Balance> = balances.iter().filter(|b| b.amount > 0).collect();
+        order.sort_by(|a, b| {
+            (a.custodian != payee, &a.custodian).cmp(&(b.custodian != payee, &b.custodian))
+        });
+        let mut left = amount;
+        let mut out = Vec::new();
+        for balance in order {
+            if left == 0 {
+                break;
+            }
+            let take = balance.amount.min(left);
+            out.push(Balance {
+                custodian: balance.custodian.clone(),
+                amount: take,
+            });
+            left -= take;
+        }
+        (left == 0).then_some(out)
+    }
+
+    /// An event's data: `from` is empty for a mint, `to` for a burn; `custodian` is whose
+    /// claim moved. A payment over several custodians emits one event per custodian.
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct Movement {
         pub from: Uscc,
         pub to: Uscc,
+        pub custodian: Uscc,
         pub amount: Amount,
     }
 
@@ -456,8 +505,11 @@ pub mod voucher {
         pub const REQUEST: &[u8] = b"q/";
         /// `u/<invoice record id>` → [`Amount`]: how much of the invoice backs vouchers.
         pub const INVOICE_USE: &[u8] = b"u/";
-        /// `l/<issuer uscc>` → [`CreditLine`].
+        /// `l/<issuer uscc>/<financier uscc>` → [`CreditLine`]: each financier's own line.
         pub const CREDIT_LINE: &[u8] = b"l/";
+        /// `d/<original id big-endian>` → `Vec<`[`Draw`]`>`: what each credit line still backs
+        /// of an original voucher, in the order drawn.
+        pub const DRAWS: &[u8] = b"d/";
         /// `o/<id big-endian>` → [`Offer`]: a pending offer to a financier.
         pub const OFFER: &[u8] = b"o/";
         /// `h/<uscc>/<id big-endian>` → `()`: the live vouchers a member holds.
@@ -472,9 +524,9 @@ pub mod voucher {
         /// `s/<original id big-endian>` → [`crate::TimeMs`]: the block time at which a
         /// settlement retry was last scheduled, so a retry is scheduled once per block.
         pub const RETRY: &[u8] = b"s/";
-        /// `c/<original id big-endian>` → [`VoucherId`]: the last part a settlement run paid, so
-        /// the next run starts after it and every part gets its turn.
-        pub const SETTLE_CURSOR: &[u8] = b"c/";
+        /// `c/<original id big-endian>` → [`Round`]: the settlement round in progress (its
+        /// shares fixed when it began), so a round spread over several runs stays pro rata.
+        pub const SETTLE_ROUND: &[u8] = b"c/";
 
         pub fn history_prefix(id: VoucherId) -> Vec<u8> {
             [HISTORY, &id.to_be_bytes()[..], b"/"].concat()
@@ -488,8 +540,11 @@ pub mod voucher {
         pub fn retry_key(root: VoucherId) -> Vec<u8> {
             crate::with_id(RETRY, root)
         }
-        pub fn settle_cursor_key(root: VoucherId) -> Vec<u8> {
-            crate::with_id(SETTLE_CURSOR, root)
+        pub fn settle_round_key(root: VoucherId) -> Vec<u8> {
+            crate::with_id(SETTLE_ROUND, root)
+        }
+        pub fn draws_key(root: VoucherId) -> Vec<u8> {
+            crate::with_id(DRAWS, root)
         }
 
         pub fn voucher_key(id: VoucherId) -> Vec<u8> {
@@ -501,8 +556,11 @@ pub mod voucher {
         pub fn invoice_use_key(invoice: &RecordId) -> Vec<u8> {
             crate::prefixed(INVOICE_USE, &invoice[..])
         }
-        pub fn credit_line_key(issuer: &str) -> Vec<u8> {
-            crate::prefixed(CREDIT_LINE, issuer.as_bytes())
+        pub fn credit_line_prefix(issuer: &str) -> Vec<u8> {
+            index_prefix(CREDIT_LINE, issuer)
+        }
+        pub fn credit_line_key(issuer: &str, financier: &str) -> Vec<u8> {
+            crate::prefixed(&credit_line_prefix(issuer), financier.as_bytes())
         }
         pub fn offer_key(id: VoucherId) -> Vec<u8> {
             crate::with_id(OFFER, id)
@@ -589,10 +647,60 @@ pub mod voucher {
         pub amount: Amount,
     }
 
+    /// A pledge (质押): the pledgee advanced `advance` at `since_ms`; it secures the advance
+    /// plus interest at `rate_bps` a year, ACT/360, by days (see [`days_between`]).
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct Pledge {
         pub pledgee: Uscc,
         pub advance: Amount,
+        /// Annual interest rate in basis points (1/10,000), agreed at acceptance.
+        pub rate_bps: u32,
+        pub since_ms: TimeMs,
+        /// What settlement has paid the pledgee so far.
+        pub received: Amount,
+    }
+
+    impl Pledge {
+        /// What the pledge secures at `now_ms`: the advance plus the interest accrued.
+        pub fn secured(&self, now_ms: TimeMs) -> Amount {
+            let days = days_between(self.since_ms, now_ms);
+            self.advance
+                .saturating_add(interest(self.advance, self.rate_bps, days))
+        }
+
+        /// What the pledgee is still owed at `now_ms`.
+        pub fn owed(&self, now_ms: TimeMs) -> Amount {
+            self.secured(now_ms).saturating_sub(self.received)
+        }
+    }
+
+    /// A day, for interest and tenor: 24 hours of block time.
+    pub const DAY_MS: TimeMs = 86_400_000;
+    /// 360 days of 10,000 basis points: the ACT/360 denominator.
+    const YEAR_BPS_DAYS: u128 = 360 * 10_000;
+
+    /// The days counted from `from_ms` to `to_ms`: every started day (24 hours of block time)
+    /// counts, so a loan taken and repaid within a day pays one day's interest.
+    pub fn days_between(from_ms: TimeMs, to_ms: TimeMs) -> u64 {
+        to_ms.saturating_sub(from_ms).div_ceil(DAY_MS)
+    }
+
+    /// Interest on `principal` at `rate_bps` a year for `days`, ACT/360, rounded down to the fen.
+    pub fn interest(principal: Amount, rate_bps: u32, days: u64) -> Amount {
+        let value = (u128::from(principal) * u128::from(rate_bps)).saturating_mul(u128::from(days))
+            / YEAR_BPS_DAYS;
+        Amount::try_from(value).unwrap_or(Amount::MAX)
+    }
+
+    /// The price of `face` discounted at `rate_bps` a year for `days` to maturity:
+    /// face × (1 − rate × days / 360), rounded down to the fen; `None` when nothing is left.
+    pub fn discounted_price(face: Amount, rate_bps: u32, days: u64) -> Option<Amount> {
+        let discount = u128::from(rate_bps).saturating_mul(u128::from(days));
+        if discount >= YEAR_BPS_DAYS {
+            return None;
+        }
+        let price = u128::from(face) * (YEAR_BPS_DAYS - discount) / YEAR_BPS_DAYS;
+        Amount::try_from(price).ok().filter(|p| *p > 0)
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -625,7 +733,11 @@ pub mod voucher {
         #[codec(index = 4)]
         Offered { financier: Uscc, kind: FinanceKind },
         #[codec(index = 5)]
-        Pledged { pledgee: Uscc, advance: Amount },
+        Pledged {
+            pledgee: Uscc,
+            advance: Amount,
+            rate_bps: u32,
+        },
         #[codec(index = 6)]
         Released { pledgee: Uscc, repaid: Amount },
         #[codec(index = 7)]
@@ -672,9 +784,14 @@ pub mod voucher {
                         FinanceKind::Factoring => "factoring",
                     }
                 ),
-                Action::Pledged { pledgee, advance } => alloc::format!(
-                    "pledged to {pledgee} for an advance of {}",
-                    format_amount(*advance)
+                Action::Pledged {
+                    pledgee,
+                    advance,
+                    rate_bps,
+                } => alloc::format!(
+                    "pledged to {pledgee} for an advance of {} at {} a year",
+                    format_amount(*advance),
+                    format_rate(*rate_bps)
                 ),
                 Action::Released { pledgee, repaid } => {
                     alloc::format!("released by {pledgee} (repaid {})", format_amount(*repaid))
@@ -763,8 +880,12 @@ pub mod voucher {
         pub maturity_ms: TimeMs,
         /// Recorded invoices naming the issuer as buyer and the first holder as seller.
         pub invoices: Vec<RecordId>,
-        /// Other recorded documents of the trade.
+        /// Other recorded documents of the trade: each names the issuer and the holder among
+        /// its parties, or is linked with one of the invoices.
         pub records: Vec<RecordId>,
+        /// The financier whose credit line the voucher draws on; `None` draws on the issuer's
+        /// lines in ascending financier USCC order.
+        pub line: Option<Uscc>,
     }
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -775,6 +896,13 @@ pub mod voucher {
         Confirmed(VoucherId),
         #[codec(index = 2)]
         Rejected,
+        /// Withdrawn by the supplier.
+        #[codec(index = 3)]
+        Withdrawn,
+        /// Pending when its maturity came: it can no longer be confirmed (shown by queries;
+        /// stored as pending).
+        #[codec(index = 4)]
+        Expired,
     }
 
     /// A supplier's request that a core enterprise confirm a payable (申请确权).
@@ -787,13 +915,115 @@ pub mod voucher {
         pub status: RequestStatus,
     }
 
-    /// An issuer's credit line (授信额度) and what its outstanding vouchers use of it.
+    /// One financier's credit line (授信额度) to a core enterprise, and what the issuer's
+    /// outstanding vouchers draw on it.
     #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
     pub struct CreditLine {
+        /// The granting financier: only it changes or closes the line.
+        pub financier: Uscc,
         pub limit: Amount,
         pub outstanding: Amount,
-        /// The financier that set the limit last.
-        pub set_by: Uscc,
+        /// Revoked by the governing quorum: nothing new draws on it, and it closes when what
+        /// it backs is paid.
+        pub revoked: bool,
+    }
+
+    impl CreditLine {
+        /// What a new voucher may still draw on this line.
+        pub fn available(&self) -> Amount {
+            if self.revoked {
+                0
+            } else {
+                self.limit.saturating_sub(self.outstanding)
+            }
+        }
+    }
+
+    /// A core enterprise's credit lines, one per financier, in financier USCC order.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+    pub struct CreditLines {
+        pub issuer: Uscc,
+        pub lines: Vec<CreditLine>,
+    }
+
+    impl CreditLines {
+        pub fn limit(&self) -> Amount {
+            self.lines.iter().map(|l| l.limit).sum()
+        }
+        pub fn outstanding(&self) -> Amount {
+            self.lines.iter().map(|l| l.outstanding).sum()
+        }
+        pub fn available(&self) -> Amount {
+            self.lines.iter().map(CreditLine::available).sum()
+        }
+    }
+
+    /// What one financier's line backs of an original voucher.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Draw {
+        pub financier: Uscc,
+        pub amount: Amount,
+    }
+
+    /// A settlement round of an original voucher: each live part's share of what the issuer
+    /// could pay when the round began (all it owes, or a pro-rata share), paid `settle_batch`
+    /// parts a run.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+    pub struct Round {
+        pub shares: Vec<(VoucherId, Amount)>,
+        /// The first share not yet paid.
+        pub next: u32,
+        /// Whether a part of this round was left with something unpaid: the round is then
+        /// followed by another in the next block.
+        pub short: bool,
+    }
+
+    /// `held_by` and `issued_by`'s argument: a member's vouchers by id, a page at a time.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Page {
+        pub owner: Uscc,
+        /// Start after this id (the previous page's `next`).
+        pub after: Option<VoucherId>,
+        /// At most [`MAX_PAGE`].
+        pub limit: u32,
+    }
+
+    /// A page of voucher ids; `next` is set when more follow (pass it as `after`).
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+    pub struct Listing {
+        pub ids: Vec<VoucherId>,
+        pub next: Option<VoucherId>,
+    }
+
+    /// The most ids one page lists.
+    pub const MAX_PAGE: u32 = 1_000;
+
+    /// `quote`'s argument: the price factoring at an annual discount rate would pay now.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Quote {
+        pub voucher: VoucherId,
+        pub annual_rate_bps: u32,
+    }
+
+    /// `quote`'s answer.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Quoted {
+        pub face: Amount,
+        /// Days to maturity, every started day counted.
+        pub days: u64,
+        pub price: Amount,
+    }
+
+    /// `pledge_due`'s answer: what a pledge secures now.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct PledgeDue {
+        pub pledge: Pledge,
+        /// Days since acceptance, every started day counted.
+        pub days: u64,
+        pub interest: Amount,
+        pub secured: Amount,
+        /// What repaying costs now: secured less what settlement already paid the pledgee.
+        pub owed: Amount,
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -842,6 +1072,10 @@ pub mod voucher {
         /// The face amount less this many basis points (1/10,000), rounded down.
         #[codec(index = 1)]
         DiscountBps(u32),
+        /// Priced by tenor: the face discounted at this annual rate in basis points for the
+        /// days to maturity ([`discounted_price`]).
+        #[codec(index = 2)]
+        AnnualRateBps(u32),
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -850,6 +1084,8 @@ pub mod voucher {
         pub price: Price,
         /// Factoring only: whether the factor keeps recourse to the seller.
         pub recourse: bool,
+        /// Pledge only: the annual interest rate in basis points the pledge secures (0: none).
+        pub interest_bps: u32,
     }
 
     /// Events (topic, data). Every change of a voucher emits one.
@@ -858,6 +1094,8 @@ pub mod voucher {
         pub const REQUESTED: &str = "requested";
         /// data: [`super::Request`]
         pub const REJECTED: &str = "rejected";
+        /// data: [`super::Request`]
+        pub const REQUEST_WITHDRAWN: &str = "request_withdrawn";
         /// data: [`super::Voucher`] (the new original)
         pub const ISSUED: &str = "issued";
         /// data: [`super::Voucher`] (the voucher split, with its children)
@@ -877,7 +1115,7 @@ pub mod voucher {
         pub const PARTIALLY_PAID: &str = "partially_paid";
         /// Nothing or not all could be paid; retried each block.
         pub const OVERDUE: &str = "overdue";
-        /// data: [`super::CreditLine`] with the issuer: `(Uscc, CreditLine)`
+        /// data: the issuer and the financier's line after the change: `(Uscc, CreditLine)`
         pub const CREDIT_LINE: &str = "credit_line";
     }
 }
@@ -885,6 +1123,24 @@ pub mod voucher {
 /// Formats minor units as a decimal amount with two places: `100000000` → `"1000000.00"`.
 pub fn format_amount(amount: Amount) -> String {
     alloc::format!("{}.{:02}", amount / 100, amount % 100)
+}
+
+/// Formats basis points as a percentage: `365` → `"3.65%"`.
+pub fn format_rate(bps: u32) -> String {
+    alloc::format!("{}.{:02}%", bps / 100, bps % 100)
+}
+
+/// Parses a percentage with at most two decimal places into basis points: `"3.65"` or
+/// `"3.65%"` → 365. At most 100%.
+pub fn parse_rate(text: &str) -> Result<u32, String> {
+    let number = text.strip_suffix('%').unwrap_or(text);
+    let bps = parse_amount(number).map_err(|_| {
+        alloc::format!("'{text}' is not a rate: write a percentage like 3.65 or 3.65% (at most two decimal places)")
+    })?;
+    if bps > 10_000 {
+        return Err(alloc::format!("'{text}' is above 100%"));
+    }
+    Ok(bps as u32)
 }
 
 /// Parses a decimal amount with at most two places into minor units: `"1000000.00"`,
@@ -944,6 +1200,58 @@ mod tests {
             "99999999999999999999",
         ] {
             assert!(parse_amount(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn interest_is_act_360_by_started_days_rounded_down() {
+        use voucher::{days_between, discounted_price, interest, DAY_MS};
+        assert_eq!(days_between(0, 1), 1);
+        assert_eq!(days_between(0, DAY_MS), 1);
+        assert_eq!(days_between(0, DAY_MS + 1), 2);
+        assert_eq!(days_between(5, 5), 0);
+        assert_eq!(days_between(9, 5), 0);
+        // 300,000.00 at 3.65% for one day: 30.416… → 30.41.
+        assert_eq!(interest(30_000_000, 365, 1), 3_041);
+        assert_eq!(interest(30_000_000, 365, 360), 1_095_000);
+        assert_eq!(interest(u64::MAX, u32::MAX, u64::MAX), u64::MAX);
+        // 1,000,000.00 at 3.60% for 90 days: 1,000,000 × (1 − 0.009) = 991,000.00.
+        assert_eq!(discounted_price(100_000_000, 360, 90), Some(99_100_000));
+        // Rounded down to the fen: 1.01 at 1% for 1 day = 1.00997… → 1.00.
+        assert_eq!(discounted_price(101, 100, 1), Some(100));
+        assert_eq!(discounted_price(100, 10_000, 360), None);
+        assert_eq!(discounted_price(100, 0, 30), Some(100));
+    }
+
+    #[test]
+    fn payments_take_the_payees_own_cash_first_then_custodian_order() {
+        use alloc::vec;
+        use cash::{payment_order, Balance};
+        let b = |c: &str, amount| Balance {
+            custodian: c.into(),
+            amount,
+        };
+        let held = [b("A", 50), b("B", 30), b("C", 20)];
+        assert_eq!(
+            payment_order(&held, "C", 40),
+            Some(vec![b("C", 20), b("A", 20)])
+        );
+        assert_eq!(
+            payment_order(&held, "X", 60),
+            Some(vec![b("A", 50), b("B", 10)])
+        );
+        assert_eq!(payment_order(&held, "X", 100).map(|v| v.len()), Some(3));
+        assert_eq!(payment_order(&held, "X", 101), None);
+    }
+
+    #[test]
+    fn rates_parse_and_format() {
+        assert_eq!(parse_rate("3.65"), Ok(365));
+        assert_eq!(parse_rate("3.65%"), Ok(365));
+        assert_eq!(parse_rate("100%"), Ok(10_000));
+        assert_eq!(format_rate(365), "3.65%");
+        for bad in ["", "-1", "3.655", "101", "abc"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
         }
     }
 
