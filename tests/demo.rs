@@ -109,6 +109,10 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
         "10. An issuer short of cash",
         "shared pro rata: Tier-1 got 60000.00 of its 300,000.00, Tier-2 40000.00 of its 200,000.00",
         "the pledge secured 300,000.00 + 30.41 interest (1 day(s) at 3.65% / 360)",
+        "11. A credit line suggested from the quality of Huaxia's records",
+        // 40% × 100% complete + 30% × 100% timely + 30% × 75% accurate (invoice 2 is half the
+        // contract it links to) = 92.50%: AAA, 80% of 1,500,000.00 invoiced.
+        "four records rated AAA: a suggested line of 1200000.00",
     ] {
         assert!(stdout.contains(step), "{step} missing from:\n{stdout}");
     }

@@ -932,6 +932,20 @@ fn every_user_command_on_a_testnet() {
         .contains("applied at height"));
     let error = cli.refused(&["member", "approve", &id, "--as", "tier1-steel"]);
     assert!(error.contains("already applied"), "{error}");
+    // Members that hold or owe stay: Tier-3 holds a voucher, so its removal is refused with what
+    // it has.
+    let error = cli.refused(&[
+        "member",
+        "propose",
+        "remove",
+        "tier3-materials",
+        "--as",
+        "huaxia-motors",
+    ]);
+    assert!(
+        error.contains("cannot be removed while it still holds 1 live voucher"),
+        "{error}"
+    );
 
     // Maturity: paid by the chain itself, as the CLI shows.
     let settled = wait_for(
@@ -945,4 +959,43 @@ fn every_user_command_on_a_testnet() {
     assert_eq!(settled["paid"], "200000.00");
     assert_eq!(reader.cash("tier3-materials"), "200000.00 CNY");
     assert_eq!(reader.cash("huaxia-motors"), "0.00 CNY");
+
+    // A credit line suggested from the quality of Huaxia's records, granted by the bank once
+    // nothing is outstanding.
+    let suggested = reader.ok(&["voucher", "suggest-line", "huaxia-motors"]);
+    for line in [
+        "completeness",
+        "timeliness",
+        "accuracy",
+        "rating",
+        "suggested",
+        "rule",
+    ] {
+        assert!(suggested.contains(line), "{suggested}");
+    }
+    let suggestion = reader.json(&["voucher", "suggest-line", "huaxia-motors"]);
+    let amount = suggestion["suggested"]
+        .as_str()
+        .expect("an amount")
+        .to_string();
+    let granted = cli.ok(&[
+        "voucher",
+        "suggest-line",
+        "huaxia-motors",
+        "--grant",
+        "--as",
+        "merchant-bank",
+    ]);
+    assert!(
+        granted.contains(&format!("granted: the line is now {amount} CNY")),
+        "{granted}"
+    );
+    let lines = reader.json(&["voucher", "credit-line", "huaxia-motors"]);
+    assert_eq!(
+        lines["limit"].as_str(),
+        Some(amount.as_str()),
+        "{suggestion}"
+    );
+    let error = cli.refused(&["voucher", "suggest-line", "tier1-steel"]);
+    assert!(error.contains("is not a core enterprise"), "{error}");
 }

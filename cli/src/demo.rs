@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use catena_abi::cash::Mint;
-use catena_abi::records::{Invoice, Kind, NewRecord};
+use catena_abi::records::{Invoice, Kind, NewRecord, Suggestion};
 use catena_abi::voucher::{
     Accept, FinanceKind, HistoryEntry, Offer, Price, Quote, Quoted, SetCreditLine, Status, Terms,
     Transfer,
@@ -682,6 +682,27 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         (TIER2, &format_amount(t2_before + yuan("200000.00"))),
         (CORE, "0.00"),
     ]);
+
+    println!("\n11. A credit line suggested from the quality of Huaxia's records (数据质量授信)");
+    let core = s.uscc(CORE);
+    let suggestion: Option<Suggestion> =
+        s.finance().query(names::RECORDS, "suggest_line", core).ok();
+    if let Some(q) = &suggestion {
+        crate::finance::print_suggestion(q, false, Output::Table)?;
+    }
+    s.check(
+        suggestion.as_ref().is_some_and(|q| {
+            q.quality.records == 4
+                && q.quality.invoiced == yuan("1500000.00")
+                && q.amount
+                    == (u128::from(q.quality.invoiced) * u128::from(q.share_bps) / 10_000) as Amount
+        }),
+        &format!(
+            "four records rated {}: a suggested line of {}",
+            suggestion.as_ref().map_or("?", |q| q.rating.as_str()),
+            format_amount(suggestion.as_ref().map_or(0, |q| q.amount))
+        ),
+    );
     Ok(s.failures)
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use catena_abi::cash::{Mint, Transfer as CashTransfer};
-use catena_abi::records::{Invoice, Kind, NewRecord, Record};
+use catena_abi::records::{Invoice, Kind, NewRecord, Record, Suggestion};
 use catena_abi::registry::MemberRecord;
 use catena_abi::voucher::{
     Accept, CreditLines, FinanceKind, HistoryEntry, Offer, Price, Quote, Quoted, SetCreditLine,
@@ -98,6 +98,16 @@ pub enum ProposeCommand {
         #[command(flatten)]
         send: SendArgs,
     },
+    /// Revoke a financier's credit line to a core enterprise: it backs what it backs, takes no
+    /// new draw and closes when paid.
+    RevokeLine {
+        /// The core enterprise.
+        issuer: String,
+        #[arg(long)]
+        financier: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
 }
 
 fn roles(names: &[String]) -> anyhow::Result<Vec<catena_abi::Role>> {
@@ -174,6 +184,18 @@ fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::Result<()> {
                 },
                 send,
             )
+        }
+        ProposeCommand::RevokeLine {
+            issuer,
+            financier,
+            send,
+        } => {
+            let f = Finance::new(home, &send.query);
+            let change = Change::RevokeCreditLine {
+                issuer: f.uscc(&issuer)?,
+                financier: f.uscc(&financier)?,
+            };
+            (change, send)
         }
     };
     let out = call(home, &send, names::REGISTRY, "propose", change)?;
@@ -405,6 +427,20 @@ pub enum VoucherCommand {
         /// Set the limit (a financier, with --as or --key).
         #[arg(long)]
         set: Option<String>,
+        #[arg(long = "as")]
+        as_name: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// The credit line the quality of a core enterprise's records suggests: completeness,
+    /// timeliness and accuracy, the rating and the amount with the rule that gave it; with
+    /// --grant, a financier (--as or --key) sets its own line to it in one transaction.
+    SuggestLine {
+        member: String,
+        #[arg(long)]
+        grant: bool,
         #[arg(long = "as")]
         as_name: Option<String>,
         #[arg(long)]
@@ -726,6 +762,56 @@ fn proposal_applied(f: &Finance, id: u64) -> anyhow::Result<bool> {
     let proposal: Option<catena_abi::registry::Proposal> =
         f.query(names::REGISTRY, "proposal", id)?;
     Ok(proposal.is_some_and(|p| p.status != catena_abi::registry::ProposalStatus::Open))
+}
+
+pub(crate) fn print_suggestion(
+    s: &Suggestion,
+    granted: bool,
+    output: Output,
+) -> anyhow::Result<()> {
+    let pct = |hundredths: u32| format!("{}.{:02}%", hundredths / 100, hundredths % 100);
+    if output == Output::Json {
+        let score =
+            |sc: &catena_abi::records::Score| json!({"score": pct(sc.score), "band": sc.band});
+        return print_json(&json!({
+            "core": s.core,
+            "records": s.quality.records,
+            "completeness": score(&s.completeness),
+            "timeliness": score(&s.timeliness),
+            "accuracy": score(&s.accuracy),
+            "overall": pct(s.overall),
+            "rating": s.rating,
+            "suggested": format_amount(s.amount),
+            "rule": s.rule,
+            "granted": granted,
+        }));
+    }
+    println!(
+        "suggested credit line for {} ({} records):",
+        s.core, s.quality.records
+    );
+    println!(
+        "  completeness  {:>7}  {}",
+        pct(s.completeness.score),
+        s.completeness.band
+    );
+    println!(
+        "  timeliness    {:>7}  {}",
+        pct(s.timeliness.score),
+        s.timeliness.band
+    );
+    println!(
+        "  accuracy      {:>7}  {}",
+        pct(s.accuracy.score),
+        s.accuracy.band
+    );
+    println!("  rating        {:>7}  {}", pct(s.overall), s.rating);
+    println!("  suggested     {} CNY", format_amount(s.amount));
+    println!("  rule          {}", s.rule);
+    if granted {
+        println!("granted: the line is now {} CNY", format_amount(s.amount));
+    }
+    Ok(())
 }
 
 /// A percentage such as `3.65` (or `3.65%`) in basis points.
@@ -1263,6 +1349,36 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                     if l.revoked { ", revoked" } else { "" }
                 );
             }
+        }
+        VoucherCommand::SuggestLine {
+            member,
+            grant,
+            as_name,
+            key,
+            query,
+        } => {
+            let f = Finance::new(home, &query);
+            let uscc = f.uscc(&member)?;
+            let suggestion: Suggestion = if grant {
+                let send = SendArgs {
+                    as_name,
+                    key,
+                    no_wait: false,
+                    quiet: false,
+                    query: query.clone(),
+                };
+                let out = call(
+                    home,
+                    &send,
+                    names::VOUCHER,
+                    "grant_suggested_line",
+                    uscc.clone(),
+                )?;
+                decode_output(&out).context("the grant's answer does not decode")?
+            } else {
+                f.query(names::RECORDS, "suggest_line", uscc.clone())?
+            };
+            print_suggestion(&suggestion, grant, query.output)?;
         }
         VoucherCommand::Show { voucher, query } => {
             let f = Finance::new(home, &query);

@@ -625,10 +625,13 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
     Some(match name {
         names::REGISTRY => catena_abi::registry::Init {
             governance: params.governance.clone(),
+            dependents: vec![id(names::CASH), id(names::VOUCHER)],
+            lines: Some(id(names::VOUCHER)),
         }
         .encode(),
         names::RECORDS => catena_abi::records::Init {
             registry: id(names::REGISTRY),
+            quality: catena_abi::records::QualityModel::default(),
         }
         .encode(),
         names::CASH => catena_abi::cash::Init {

@@ -29,7 +29,8 @@ catena_sdk::methods!(
     balance,
     balances,
     supply,
-    custody
+    custody,
+    holdings
 );
 
 #[derive(Debug, PartialEq, Eq)]
@@ -192,6 +193,24 @@ fn supply(_: ()) -> Result<Amount, Error> {
 /// Minted less burned by this financier: the cash it custodies.
 fn custody(financier: Uscc) -> Result<Amount, Error> {
     Ok(storage::load(&keys::custody_key(&financier)).unwrap_or(0))
+}
+
+/// What a member still has in cash, one sentence each: governance does not remove a member while
+/// anything is listed.
+fn holdings(uscc: Uscc) -> Result<alloc::vec::Vec<String>, Error> {
+    let mut out = alloc::vec::Vec::new();
+    let held = balance(uscc.clone())?;
+    if held > 0 {
+        out.push(alloc::format!("holds {} in cash", format_amount(held)));
+    }
+    let custodied = custody(uscc)?;
+    if custodied > 0 {
+        out.push(alloc::format!(
+            "custodies {} of cash (minted less burned)",
+            format_amount(custodied)
+        ));
+    }
+    Ok(out)
 }
 
 fn add(key: &[u8], amount: Amount) -> Result<(), Error> {

@@ -10,12 +10,15 @@ extern crate alloc;
 
 use alloc::format;
 use alloc::string::String;
-use catena_abi::records::{events, keys, Init, InvoiceQuery, Kind, NewRecord, Record};
-use catena_abi::registry::AccountRecord;
-use catena_abi::{Account, RecordId, Role};
+use alloc::vec::Vec;
+use catena_abi::records::{
+    events, keys, Init, InvoiceQuery, Kind, NewRecord, Quality, Record, Suggestion,
+};
+use catena_abi::registry::{AccountRecord, MemberRecord};
+use catena_abi::{Account, RecordId, Role, Uscc};
 use catena_sdk::{block_height, block_time_ms, caller, emit_encoded, storage};
 
-catena_sdk::methods!(init, record, get, invoice);
+catena_sdk::methods!(init, record, get, invoice, quality, suggest_line);
 
 /// Parties and links one record may name.
 pub const MAX_PARTIES: usize = 16;
@@ -100,11 +103,13 @@ fn record(new: NewRecord) -> Result<RecordId, Error> {
         }
         storage::set(&invoice_key, &new.doc_hash);
     }
+    let mut linked = Vec::with_capacity(new.links.len());
     for link in &new.links {
-        if storage::get(&keys::record_key(link)).is_none() {
-            return Err(Error::UnknownLink(*link));
-        }
+        let record: Record =
+            storage::load(&keys::record_key(link)).ok_or(Error::UnknownLink(*link))?;
+        linked.push(record);
     }
+    tally(&new, &linked);
     let record = Record {
         id: new.doc_hash,
         kind: new.kind,
@@ -122,6 +127,66 @@ fn record(new: NewRecord) -> Result<RecordId, Error> {
     storage::save(&key, &record);
     emit_encoded(events::RECORDED, &record);
     Ok(record.id)
+}
+
+/// Counts the record in the data-quality tallies of each core enterprise among its parties.
+fn tally(new: &NewRecord, linked: &[Record]) {
+    let config = config();
+    let model = &config.quality;
+    let template = model.template(new.kind);
+    let present = template.iter().filter(|f| f.present(new)).count() as u64;
+    let delay = block_time_ms().saturating_sub(new.date_ms);
+    let timely = model.timely_band(delay);
+    let accuracy: Vec<usize> = linked
+        .iter()
+        .filter(|r| r.amount > 0 && new.amount > 0)
+        .map(|r| model.accuracy_band(r.amount, new.amount))
+        .collect();
+    for party in &new.parties {
+        let key = catena_abi::registry::keys::member_key(party);
+        let member: Option<MemberRecord> = storage::load_of(&config.registry, &key);
+        if !member.is_some_and(|m| m.roles.contains(&Role::Core)) {
+            continue;
+        }
+        let key = keys::quality_key(party);
+        let mut q: Quality = storage::load(&key).unwrap_or_default();
+        q.timeliness.resize(model.timely_days.len() + 1, 0);
+        q.accuracy.resize(model.tolerance_bps.len() + 1, 0);
+        q.records += 1;
+        q.fields_required += template.len() as u64;
+        q.fields_present += present;
+        q.timeliness[timely] += 1;
+        for band in &accuracy {
+            q.accuracy[*band] += 1;
+        }
+        if new.kind == Kind::Invoice && new.invoice.as_ref().is_some_and(|i| &i.buyer == party) {
+            q.invoiced = q.invoiced.saturating_add(new.amount);
+        }
+        storage::save(&key, &q);
+    }
+}
+
+/// The data-quality tallies of a core enterprise's supply chain.
+fn quality(core: Uscc) -> Result<Option<Quality>, Error> {
+    Ok(storage::load(&keys::quality_key(&core)))
+}
+
+/// The credit line the quality of a core enterprise's records suggests (DOMAIN.md "Credit line
+/// from data quality"): completeness, timeliness and accuracy, weighted into a rating.
+fn suggest_line(core: Uscc) -> Result<Suggestion, Error> {
+    let key = catena_abi::registry::keys::member_key(&core);
+    let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
+    match member {
+        None => return Err(Error::Invalid(format!("{core} is not a member"))),
+        Some(m) if !m.roles.contains(&Role::Core) => {
+            return Err(Error::Invalid(format!(
+                "member {core} is not a core enterprise: lines are suggested for core enterprises"
+            )))
+        }
+        Some(_) => {}
+    }
+    let q: Quality = storage::load(&keys::quality_key(&core)).unwrap_or_default();
+    Ok(config().quality.suggest(&core, &q))
 }
 
 fn invalid(reason: &str) -> Error {

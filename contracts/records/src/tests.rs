@@ -30,7 +30,10 @@ fn setup() {
         mock::put(REGISTRY, &key, &record.encode());
     }
     mock::deploy(RECORDS, dispatch);
-    let init = Init { registry: REGISTRY };
+    let init = Init {
+        registry: REGISTRY,
+        quality: Default::default(),
+    };
     mock::call([0; 32], RECORDS, "init", &init.encode())
         .result
         .expect("init");
@@ -163,4 +166,78 @@ fn malformed_records_are_refused() {
         .result
         .expect_err("garbage")
         .contains("cannot be decoded"));
+}
+
+/// The worked example of docs/vouchers.md: a contract, a delivery receipt three days late and an
+/// invoice 1% below the contract, all naming the core enterprise.
+#[test]
+fn the_quality_of_a_core_enterprises_records_suggests_a_line() {
+    setup();
+    let core = catena_abi::registry::MemberRecord {
+        name: "Core".into(),
+        uscc: BUYER.into(),
+        roles: alloc::vec![Role::Core],
+        accounts: alloc::vec![[2; 32]],
+    };
+    mock::put(
+        REGISTRY,
+        &catena_abi::registry::keys::member_key(BUYER),
+        &core.encode(),
+    );
+    let day = 86_400_000;
+    mock::set_block(10, 10 * day);
+    let mut contract = document(Kind::Contract, 1, &[SELLER, BUYER]);
+    contract.date_ms = 10 * day;
+    record_as(1, &contract).expect("contract");
+    let mut delivery = document(Kind::DeliveryReceipt, 2, &[SELLER, BUYER]);
+    delivery.date_ms = 7 * day;
+    delivery.links = alloc::vec![[1; 32]];
+    record_as(3, &delivery).expect("delivery");
+    let mut bill = invoice(3, SELLER, BUYER, 99_000_000);
+    bill.date_ms = 10 * day;
+    bill.links = alloc::vec![[1; 32], [2; 32]];
+    record_as(1, &bill).expect("invoice");
+    let out = mock::call(
+        [9; 32],
+        RECORDS,
+        "suggest_line",
+        &String::from(BUYER).encode(),
+    );
+    let s: Suggestion = catena_sdk::decode(&out.result.expect("a suggestion")).expect("decodes");
+    assert_eq!(
+        (
+            s.quality.records,
+            s.quality.fields_present,
+            s.quality.fields_required
+        ),
+        (3, 12, 12)
+    );
+    assert_eq!(s.quality.timeliness, alloc::vec![2, 1, 0, 0]);
+    assert_eq!(s.quality.accuracy, alloc::vec![1, 2, 0, 0]);
+    // Completeness 100%; timeliness (2 × 100% + 1 × 80%) / 3; accuracy (100% + 2 × 80%) / 3.
+    assert_eq!(
+        (s.completeness.score, s.timeliness.score, s.accuracy.score),
+        (10_000, 9_333, 8_666)
+    );
+    // 40% × 100.00 + 30% × 93.33 + 30% × 86.66 = 93.99: AAA, 80% of the 990,000.00 invoiced.
+    assert_eq!((s.overall, s.rating.as_str()), (9_399, "AAA"));
+    assert_eq!(s.amount, 79_200_000);
+    assert!(
+        s.rule
+            .contains("rating AAA (at least 90.00%) suggests 80.00% of the 990000.00 invoiced"),
+        "{}",
+        s.rule
+    );
+    assert_eq!(
+        s.timeliness.band,
+        "2 within 1 day(s), 1 within 7 day(s), 0 within 30 day(s), 0 later"
+    );
+    // Not a core enterprise: refused with a sentence.
+    let out = mock::call(
+        [9; 32],
+        RECORDS,
+        "suggest_line",
+        &String::from(SELLER).encode(),
+    );
+    assert!(out.result.expect_err("refused").contains("is not a member"));
 }

@@ -13,9 +13,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use catena_abi::registry::{
     events, keys, AccountRecord, Change, Governance, Init, MemberRecord, Proposal, ProposalStatus,
+    Revoke,
 };
+use catena_abi::voucher::CreditLines;
 use catena_abi::{uscc, Account, Role, Uscc};
-use catena_sdk::{block_height, caller, emit_encoded, storage};
+use catena_sdk::{block_height, call_typed, caller, emit_encoded, storage};
 
 catena_sdk::methods!(init, propose, approve, member, account, members, governance, proposal);
 
@@ -50,12 +52,30 @@ impl core::fmt::Display for Error {
     }
 }
 
+/// Where the registry keeps its `init` argument (the governance also under its own key).
+const CONFIG: &[u8] = b"cfg";
+
 fn init(init: Init) -> Result<(), Error> {
     if storage::get(keys::GOVERNANCE).is_some() {
         return Err(Error::AlreadyInitialised);
     }
     storage::save(keys::GOVERNANCE, &init.governance);
+    storage::save(CONFIG, &init);
     Ok(())
+}
+
+fn config() -> Init {
+    storage::load(CONFIG).unwrap_or_else(|| catena_sdk::fail("the registry is not initialised"))
+}
+
+/// What the dependent contracts say the member still has, one sentence each.
+fn holdings(uscc: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for contract in config().dependents {
+        let held: Vec<String> = call_typed(&contract, "holdings", &String::from(uscc));
+        out.extend(held);
+    }
+    out
 }
 
 fn governance(_: ()) -> Result<Governance, Error> {
@@ -209,6 +229,32 @@ fn check(change: &Change) -> Result<(), Error> {
                     "member {uscc} governs membership and cannot be removed"
                 )));
             }
+            let held = holdings(uscc);
+            if !held.is_empty() {
+                return Err(invalid(format!(
+                    "member {uscc} cannot be removed while it still {}",
+                    held.join("; ")
+                )));
+            }
+        }
+        Change::RevokeCreditLine { issuer, financier } => {
+            let Some(lines) = config().lines else {
+                return Err(invalid("this chain keeps no credit lines".into()));
+            };
+            let all: CreditLines = call_typed(&lines, "credit_line", issuer);
+            match all.lines.iter().find(|l| &l.financier == financier) {
+                None => {
+                    return Err(invalid(format!(
+                        "financier {financier} has granted no credit line to {issuer}"
+                    )))
+                }
+                Some(line) if line.revoked => {
+                    return Err(invalid(format!(
+                        "the credit line of {financier} to {issuer} is already revoked"
+                    )))
+                }
+                Some(_) => {}
+            }
         }
         Change::SetRoles { uscc, roles } => {
             existing(uscc)?;
@@ -272,6 +318,15 @@ fn apply(change: &Change) {
                 member.accounts.retain(|a| a != account);
                 storage::remove(&keys::account_key(account));
                 save_member(&member);
+            }
+        }
+        Change::RevokeCreditLine { issuer, financier } => {
+            if let Some(lines) = config().lines {
+                let args = Revoke {
+                    issuer: issuer.clone(),
+                    financier: financier.clone(),
+                };
+                let _: () = call_typed(&lines, "revoke_credit_line", &args);
             }
         }
     }

@@ -33,6 +33,8 @@ fn setup() {
             members: (1..=3).map(uscc_of).collect(),
             threshold: 2,
         },
+        dependents: vec![],
+        lines: None,
     };
     assert_eq!(
         mock::call(account_of(1), REGISTRY, "init", &init.encode()).result,
@@ -166,6 +168,8 @@ fn init_runs_once() {
     setup();
     let init = Init {
         governance: Governance::default(),
+        dependents: vec![],
+        lines: None,
     };
     assert_eq!(
         call(1, "init", &init),

@@ -68,6 +68,8 @@ pub fn registry() {
             members: vec![uscc_of(CORE), uscc_of(BANK), uscc_of(LOGISTICS)],
             threshold: 2,
         },
+        dependents: vec![CASH, VOUCHER],
+        lines: Some(VOUCHER),
     };
     call(CORE, REGISTRY, "init", &init).expect("the registry initialises");
 }

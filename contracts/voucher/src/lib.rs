@@ -56,6 +56,9 @@ catena_sdk::methods!(
     draws,
     quote,
     pledge_due,
+    holdings,
+    revoke_credit_line,
+    grant_suggested_line,
     invoice_use,
     get_request,
     held_by,
@@ -202,13 +205,17 @@ fn line_of(issuer: &str, financier: &str) -> Option<CreditLine> {
     storage::load(&keys::credit_line_key(issuer, financier))
 }
 
-/// Stores a line; a line with no limit left and nothing outstanding is closed (removed).
+/// Stores a line (listed under its financier too); a line with no limit left and nothing
+/// outstanding is closed (removed).
 fn save_line(issuer: &str, line: &CreditLine) {
     let key = keys::credit_line_key(issuer, &line.financier);
+    let listed = keys::by_financier_key(&line.financier, issuer);
     if line.outstanding == 0 && (line.limit == 0 || line.revoked) {
         storage::remove(&key);
+        storage::remove(&listed);
     } else {
         storage::save(&key, line);
+        storage::set(&listed, &[]);
     }
 }
 
@@ -523,6 +530,18 @@ fn set_credit_line(args: SetCreditLine) -> Result<(), Error> {
     save_line(&args.issuer, &line);
     emit_encoded(events::CREDIT_LINE, &(args.issuer, line));
     Ok(())
+}
+
+/// A financier sets its own line to a core enterprise to what the quality of the core's records
+/// suggests now (the records contract's `suggest_line`), in one transaction.
+fn grant_suggested_line(issuer: Uscc) -> Result<catena_abi::records::Suggestion, Error> {
+    let suggestion: catena_abi::records::Suggestion =
+        call_typed(&config().records, "suggest_line", &issuer);
+    set_credit_line(SetCreditLine {
+        issuer,
+        limit: suggestion.amount,
+    })?;
+    Ok(suggestion)
 }
 
 /// A supplier asks the core enterprise `terms.counterparty` to confirm a payable (申请确权).
@@ -902,6 +921,7 @@ fn accept(args: Accept) -> Result<(), Error> {
                 since_ms: now,
                 received: 0,
             });
+            storage::set(&keys::by_pledgee_key(&financier, voucher.id), &[]);
             record(
                 &mut voucher,
                 Action::Pledged {
@@ -951,6 +971,7 @@ fn pledged(id: VoucherId) -> Result<(Voucher, Pledge), Error> {
 }
 
 fn end_pledge(mut voucher: Voucher, pledge: Pledge, repaid: Amount) {
+    storage::remove(&keys::by_pledgee_key(&pledge.pledgee, voucher.id));
     voucher.pledge = None;
     if voucher.status == Status::Pledged {
         voucher.status = Status::Active;
@@ -1193,6 +1214,9 @@ fn settle(root: VoucherId) -> Result<(), Error> {
         if part.unpaid() == 0 {
             part.status = Status::Settled;
             unhold(&part.holder, part.id);
+            if let Some(pledge) = &part.pledge {
+                storage::remove(&keys::by_pledgee_key(&pledge.pledgee, part.id));
+            }
             storage::remove(&keys::offer_key(part.id));
             save(&part);
             emit_encoded(events::SETTLED, &part);
@@ -1291,6 +1315,68 @@ fn credit_line(issuer: Uscc) -> Result<CreditLines, Error> {
         lines: lines_of(&issuer),
         issuer,
     })
+}
+
+/// What a member still has in this contract, one sentence each: governance does not remove a
+/// member while anything is listed.
+fn holdings(uscc: Uscc) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    let count = |prefix: Vec<u8>| storage::keys(&prefix, None, 1_001).len();
+    let held = count(keys::by_holder_prefix(&uscc));
+    if held > 0 {
+        out.push(format!("holds {}", counted(held, "live voucher")));
+    }
+    let owed: Amount = lines_of(&uscc).iter().map(|l| l.outstanding).sum();
+    if owed > 0 {
+        out.push(format!(
+            "owes {} on vouchers it issued",
+            format_amount(owed)
+        ));
+    }
+    let pledges = count(keys::by_pledgee_prefix(&uscc));
+    if pledges > 0 {
+        out.push(format!("is the pledgee of {}", counted(pledges, "voucher")));
+    }
+    let mut backed = 0;
+    for key in storage::keys(&keys::by_financier_prefix(&uscc), None, 1_000) {
+        let issuer = core::str::from_utf8(&key[keys::by_financier_prefix(&uscc).len()..])
+            .unwrap_or_default();
+        backed += line_of(issuer, &uscc).map_or(0, |l| l.outstanding);
+    }
+    if backed > 0 {
+        out.push(format!(
+            "backs {} of vouchers with its credit lines",
+            format_amount(backed)
+        ));
+    }
+    Ok(out)
+}
+
+/// "1 voucher", "3 vouchers", "1,000 or more vouchers" (past what one look counts).
+fn counted(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n if n > 1_000 => format!("1,000 or more {noun}s"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
+/// The governing quorum revokes a line, through the registry (the only caller allowed).
+fn revoke_credit_line(args: catena_abi::registry::Revoke) -> Result<(), Error> {
+    if caller() != config().registry {
+        return Err(Error::Invalid(
+            "only the governing quorum revokes a credit line, through the registry".into(),
+        ));
+    }
+    let mut line = line_of(&args.issuer, &args.financier).ok_or_else(|| Error::NoCreditLine {
+        issuer: args.issuer.clone(),
+        financier: args.financier.clone(),
+    })?;
+    line.revoked = true;
+    line.limit = line.outstanding;
+    save_line(&args.issuer, &line);
+    emit_encoded(events::CREDIT_LINE, &(args.issuer, line));
+    Ok(())
 }
 
 /// What each credit line still backs of an original voucher.

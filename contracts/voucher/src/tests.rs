@@ -25,7 +25,10 @@ fn setup() {
         CORE,
         RECORDS,
         "init",
-        &catena_abi::records::Init { registry: REGISTRY },
+        &catena_abi::records::Init {
+            registry: REGISTRY,
+            quality: Default::default(),
+        },
     )
     .expect("records");
     let cash_init = catena_abi::cash::Init {
@@ -1026,4 +1029,70 @@ fn nobody_acts_on_what_is_not_theirs() {
     assert!(call(TIER1, VOUCHER, "split", &[0xff, 0xff])
         .expect_err("garbage")
         .contains("cannot be decoded"));
+}
+
+#[test]
+fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
+    use catena_abi::registry::Change;
+    setup();
+    let id = issue(MILLION);
+    mint(TIER2, 500);
+    offer(id, BANK, FinanceKind::Pledge);
+    let accept = Accept {
+        voucher: id,
+        price: Price::Amount(MILLION / 2),
+        recourse: false,
+        interest_bps: 0,
+    };
+    mint(BANK, MILLION);
+    call(BANK, VOUCHER, "accept", &accept).expect("pledged");
+    let remove = |who: u8| Change::RemoveMember(uscc_of(who));
+    assert_eq!(
+        refused(CORE, REGISTRY, "propose", &remove(TIER1)),
+        format!(
+            "member {} cannot be removed while it still holds 500000.00 in cash; holds 1 live voucher",
+            uscc_of(TIER1)
+        )
+    );
+    assert_eq!(
+        refused(CORE, REGISTRY, "propose", &remove(TIER2)),
+        format!(
+            "member {} cannot be removed while it still holds 5.00 in cash",
+            uscc_of(TIER2)
+        )
+    );
+    // The factor has nothing: it can be removed by the quorum.
+    let out = call(CORE, REGISTRY, "propose", &remove(FACTOR)).expect("proposed");
+    let proposal: u64 = catena_sdk::decode(&out).expect("id");
+    call(LOGISTICS, REGISTRY, "approve", &proposal).expect("applied");
+    assert!(call(FACTOR, CASH, "burn", &1u64)
+        .expect_err("removed")
+        .contains("not an account"));
+    // The quorum revokes the bank's line: it backs what it backs and takes no new draw.
+    let revoke = Change::RevokeCreditLine {
+        issuer: uscc_of(CORE),
+        financier: uscc_of(BANK),
+    };
+    let out = call(CORE, REGISTRY, "propose", &revoke).expect("proposed");
+    let proposal: u64 = catena_sdk::decode(&out).expect("id");
+    call(LOGISTICS, REGISTRY, "approve", &proposal).expect("revoked");
+    let line = &query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE)).lines[0];
+    assert_eq!(
+        (line.revoked, line.limit, line.outstanding),
+        (true, MILLION, MILLION)
+    );
+    assert!(set_line(BANK, 9 * MILLION)
+        .expect_err("revoked")
+        .contains("was revoked by governance"));
+    assert!(
+        refused(CORE, VOUCHER, "issue", &terms(TIER1, MILLION / 10, &[2]))
+            .contains("has 0.00 of its credit lines available")
+    );
+    assert!(refused(CORE, REGISTRY, "propose", &revoke).contains("already revoked"));
+    // Only the registry calls it.
+    let direct = catena_abi::registry::Revoke {
+        issuer: uscc_of(CORE),
+        financier: uscc_of(BANK),
+    };
+    assert!(refused(BANK, VOUCHER, "revoke_credit_line", &direct).contains("governing quorum"));
 }

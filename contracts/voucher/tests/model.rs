@@ -1019,7 +1019,11 @@ fn setup() -> Model {
         account(CORE),
         RECORDS,
         "init",
-        &catena_abi::records::Init { registry: REGISTRY }.encode(),
+        &catena_abi::records::Init {
+            registry: REGISTRY,
+            quality: Default::default(),
+        }
+        .encode(),
     ));
     let cash_init = catena_abi::cash::Init {
         registry: REGISTRY,

@@ -187,6 +187,10 @@ pub mod registry {
         AddAccount { uscc: Uscc, account: Account },
         #[codec(index = 4)]
         RemoveAccount { uscc: Uscc, account: Account },
+        /// Revoke a financier's credit line to a core enterprise: nothing new draws on it, it
+        /// changes no more, and it closes once what it backs is paid.
+        #[codec(index = 5)]
+        RevokeCreditLine { issuer: Uscc, financier: Uscc },
     }
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -211,6 +215,19 @@ pub mod registry {
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct Init {
         pub governance: Governance,
+        /// Contracts asked what a member still has (`holdings(uscc) -> Vec<String>`, one
+        /// sentence each) before it is removed: it stays while any answers something.
+        pub dependents: Vec<ContractId>,
+        /// The contract keeping the credit lines (the voucher contract), whose
+        /// `revoke_credit_line` a [`Change::RevokeCreditLine`] calls.
+        pub lines: Option<ContractId>,
+    }
+
+    /// `revoke_credit_line`'s argument (the registry calls it for the governing quorum).
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Revoke {
+        pub issuer: Uscc,
+        pub financier: Uscc,
     }
 
     /// Events (topic, data).
@@ -236,6 +253,12 @@ pub mod records {
         pub const RECORD: &[u8] = b"r/";
         /// `i/<invoice key>` → [`RecordId`]: each invoice (code, number, seller) once.
         pub const INVOICE: &[u8] = b"i/";
+        /// `q/<core enterprise uscc>` → [`Quality`]: the tallies of its supply chain's records.
+        pub const QUALITY: &[u8] = b"q/";
+
+        pub fn quality_key(core: &str) -> Vec<u8> {
+            crate::prefixed(QUALITY, core.as_bytes())
+        }
 
         pub fn record_key(id: &RecordId) -> Vec<u8> {
             crate::prefixed(RECORD, &id[..])
@@ -355,15 +378,292 @@ pub mod records {
         pub seller: Uscc,
     }
 
-    /// `init`'s argument.
+    /// `init`'s argument, kept as the contract's configuration.
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct Init {
         pub registry: ContractId,
+        /// How the quality of a supply chain's records suggests a credit line.
+        pub quality: QualityModel,
     }
 
     pub mod events {
         /// data: [`super::Record`]
         pub const RECORDED: &str = "recorded";
+    }
+
+    /// A field a record kind's template requires.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+    pub enum Field {
+        /// An amount above zero.
+        #[codec(index = 0)]
+        Amount,
+        /// The document's own date.
+        #[codec(index = 1)]
+        Date,
+        /// At least two parties.
+        #[codec(index = 2)]
+        Counterparty,
+        /// At least one link to another record of the trade.
+        #[codec(index = 3)]
+        Links,
+        /// The VAT invoice's code, number, seller and buyer.
+        #[codec(index = 4)]
+        Invoice,
+    }
+
+    impl Field {
+        /// Whether the record has it.
+        pub fn present(self, r: &NewRecord) -> bool {
+            match self {
+                Field::Amount => r.amount > 0,
+                Field::Date => r.date_ms > 0,
+                Field::Counterparty => r.parties.len() >= 2,
+                Field::Links => !r.links.is_empty(),
+                Field::Invoice => r.invoice.is_some(),
+            }
+        }
+    }
+
+    /// The data-quality model (数据质量授信): templates per kind, the bands and weights that
+    /// rate a supply chain's records, and the share of its invoiced volume each rating suggests.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct QualityModel {
+        /// The fields each kind requires (a kind not listed requires none).
+        pub templates: Vec<(Kind, Vec<Field>)>,
+        /// Timeliness: upper bounds in days of the delay from a document's date to its
+        /// recording, each band's score (hundredths of a percent), and a last band's score.
+        pub timely_days: Vec<(u64, u32)>,
+        pub late_score: u32,
+        /// Accuracy: upper bounds of the difference between linked records' amounts (in basis
+        /// points of the larger), each band's score, and the score beyond the last.
+        pub tolerance_bps: Vec<(u32, u32)>,
+        pub beyond_score: u32,
+        /// Weights of completeness, timeliness and accuracy in percent (they add up to 100).
+        pub weights: [u32; 3],
+        /// Ratings from the best: the least overall score, the name, and the share of the
+        /// invoiced volume suggested as the line (basis points).
+        pub ratings: Vec<(u32, String, u32)>,
+    }
+
+    impl Default for QualityModel {
+        fn default() -> QualityModel {
+            use Field::*;
+            let s = |t: &str| String::from(t);
+            QualityModel {
+                templates: alloc::vec![
+                    (Kind::Contract, alloc::vec![Amount, Date, Counterparty]),
+                    (
+                        Kind::PurchaseOrder,
+                        alloc::vec![Amount, Date, Counterparty, Links]
+                    ),
+                    (Kind::Shipment, alloc::vec![Date, Counterparty, Links]),
+                    (
+                        Kind::DeliveryReceipt,
+                        alloc::vec![Amount, Date, Counterparty, Links]
+                    ),
+                    (Kind::WarehouseReceipt, alloc::vec![Amount, Date, Links]),
+                    (
+                        Kind::Invoice,
+                        alloc::vec![Amount, Date, Counterparty, Links, Invoice]
+                    ),
+                    (
+                        Kind::Payment,
+                        alloc::vec![Amount, Date, Counterparty, Links]
+                    ),
+                ],
+                timely_days: alloc::vec![(1, 10_000), (7, 8_000), (30, 5_000)],
+                late_score: 0,
+                tolerance_bps: alloc::vec![(0, 10_000), (200, 8_000), (500, 5_000)],
+                beyond_score: 0,
+                weights: [40, 30, 30],
+                ratings: alloc::vec![
+                    (9_000, s("AAA"), 8_000),
+                    (8_000, s("AA"), 6_000),
+                    (7_000, s("A"), 4_000),
+                    (6_000, s("BBB"), 2_000),
+                    (0, s("below BBB"), 0),
+                ],
+            }
+        }
+    }
+
+    /// The running tallies of one core enterprise's supply-chain records: every record naming
+    /// it among its parties counts once.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+    pub struct Quality {
+        pub records: u64,
+        /// Fields present and fields required, over all its records' templates.
+        pub fields_present: u64,
+        pub fields_required: u64,
+        /// Records per timeliness band, the last being "later than every band".
+        pub timeliness: Vec<u64>,
+        /// Linked amounts compared per tolerance band, the last being "beyond every band".
+        pub accuracy: Vec<u64>,
+        /// The amount of the invoices it was billed (it is their buyer).
+        pub invoiced: Amount,
+    }
+
+    /// A score in hundredths of a percent and the band that gave it, in words.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Score {
+        pub score: u32,
+        pub band: String,
+    }
+
+    /// `suggest_line`'s answer: the three scores, the rating and the line it suggests.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Suggestion {
+        pub core: Uscc,
+        pub quality: Quality,
+        pub completeness: Score,
+        pub timeliness: Score,
+        pub accuracy: Score,
+        /// The weighted score, hundredths of a percent.
+        pub overall: u32,
+        pub rating: String,
+        /// The share of the invoiced volume the rating suggests (basis points).
+        pub share_bps: u32,
+        pub amount: Amount,
+        /// The rule, in words.
+        pub rule: String,
+    }
+
+    fn percent(hundredths: u32) -> String {
+        alloc::format!("{}.{:02}%", hundredths / 100, hundredths % 100)
+    }
+
+    impl QualityModel {
+        /// The fields a record of `kind` must have.
+        pub fn template(&self, kind: Kind) -> &[Field] {
+            self.templates
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(&[], |(_, fields)| fields)
+        }
+
+        /// The timeliness band of a delay (the last index: later than every band).
+        pub fn timely_band(&self, delay_ms: u64) -> usize {
+            let days = delay_ms.div_ceil(86_400_000);
+            self.timely_days
+                .iter()
+                .position(|(limit, _)| days <= *limit)
+                .unwrap_or(self.timely_days.len())
+        }
+
+        /// The accuracy band of two linked amounts (the last index: beyond every band).
+        pub fn accuracy_band(&self, a: Amount, b: Amount) -> usize {
+            let larger = a.max(b);
+            let diff = u128::from(a.abs_diff(b)) * 10_000 / u128::from(larger.max(1));
+            self.tolerance_bps
+                .iter()
+                .position(|(limit, _)| diff <= u128::from(*limit))
+                .unwrap_or(self.tolerance_bps.len())
+        }
+
+        /// The score of tallies per band: the bands' scores weighted by their counts.
+        fn banded(counts: &[u64], scores: &[u32]) -> u32 {
+            let total: u64 = counts.iter().sum();
+            if total == 0 {
+                return 0;
+            }
+            let sum: u128 = counts
+                .iter()
+                .zip(scores)
+                .map(|(c, s)| u128::from(*c) * u128::from(*s))
+                .sum();
+            (sum / u128::from(total)) as u32
+        }
+
+        /// The suggestion for tallies `q` of core enterprise `core`. Deterministic integers.
+        pub fn suggest(&self, core: &str, q: &Quality) -> Suggestion {
+            let completeness = if q.fields_required == 0 {
+                0
+            } else {
+                (u128::from(q.fields_present) * 10_000 / u128::from(q.fields_required)) as u32
+            };
+            let mut timely: Vec<u32> = self.timely_days.iter().map(|(_, s)| *s).collect();
+            timely.push(self.late_score);
+            let mut accurate: Vec<u32> = self.tolerance_bps.iter().map(|(_, s)| *s).collect();
+            accurate.push(self.beyond_score);
+            let timeliness = Self::banded(&q.timeliness, &timely);
+            let accuracy = Self::banded(&q.accuracy, &accurate);
+            let [wc, wt, wa] = self.weights;
+            let overall = (u64::from(completeness) * u64::from(wc)
+                + u64::from(timeliness) * u64::from(wt)
+                + u64::from(accuracy) * u64::from(wa))
+                / 100;
+            let overall = overall as u32;
+            let (least, rating, share) = self
+                .ratings
+                .iter()
+                .find(|(least, ..)| overall >= *least)
+                .cloned()
+                .unwrap_or((0, "unrated".into(), 0));
+            let amount = (u128::from(q.invoiced) * u128::from(share) / 10_000) as Amount;
+            let count = |counts: &[u64]| counts.iter().sum::<u64>();
+            Suggestion {
+                core: core.into(),
+                completeness: Score {
+                    score: completeness,
+                    band: alloc::format!(
+                        "{} of {} required fields present",
+                        q.fields_present, q.fields_required
+                    ),
+                },
+                timeliness: Score {
+                    score: timeliness,
+                    band: self.describe_timely(&q.timeliness),
+                },
+                accuracy: Score {
+                    score: accuracy,
+                    band: if count(&q.accuracy) == 0 {
+                        "no linked amounts to compare".into()
+                    } else {
+                        self.describe_accuracy(&q.accuracy)
+                    },
+                },
+                overall,
+                rule: alloc::format!(
+                    "overall {} = {}% completeness + {}% timeliness + {}% accuracy; rating {rating} (at least {}) suggests {} of the {} invoiced to it",
+                    percent(overall),
+                    wc,
+                    wt,
+                    wa,
+                    percent(least),
+                    percent(share),
+                    format_amount(q.invoiced)
+                ),
+                rating,
+                share_bps: share,
+                amount,
+                quality: q.clone(),
+            }
+        }
+
+        fn describe_timely(&self, counts: &[u64]) -> String {
+            let mut parts = Vec::new();
+            for (i, count) in counts.iter().enumerate() {
+                let name = match self.timely_days.get(i) {
+                    Some((days, _)) => alloc::format!("within {days} day(s)"),
+                    None => "later".into(),
+                };
+                parts.push(alloc::format!("{count} {name}"));
+            }
+            parts.join(", ")
+        }
+
+        fn describe_accuracy(&self, counts: &[u64]) -> String {
+            let mut parts = Vec::new();
+            for (i, count) in counts.iter().enumerate() {
+                let name = match self.tolerance_bps.get(i) {
+                    Some((0, _)) => "equal".into(),
+                    Some((bps, _)) => alloc::format!("within {}", percent(*bps)),
+                    None => "beyond".into(),
+                };
+                parts.push(alloc::format!("{count} {name}"));
+            }
+            parts.join(", ")
+        }
     }
 }
 
@@ -510,6 +810,10 @@ pub mod voucher {
         /// `d/<original id big-endian>` → `Vec<`[`Draw`]`>`: what each credit line still backs
         /// of an original voucher, in the order drawn.
         pub const DRAWS: &[u8] = b"d/";
+        /// `g/<pledgee uscc>/<id big-endian>` → `()`: the pledges a financier holds in force.
+        pub const BY_PLEDGEE: &[u8] = b"g/";
+        /// `f/<financier uscc>/<issuer uscc>` → `()`: the lines a financier granted.
+        pub const BY_FINANCIER: &[u8] = b"f/";
         /// `o/<id big-endian>` → [`Offer`]: a pending offer to a financier.
         pub const OFFER: &[u8] = b"o/";
         /// `h/<uscc>/<id big-endian>` → `()`: the live vouchers a member holds.
@@ -570,6 +874,18 @@ pub mod voucher {
         }
         pub fn by_holder_key(uscc: &str, id: VoucherId) -> Vec<u8> {
             crate::with_id(&by_holder_prefix(uscc), id)
+        }
+        pub fn by_pledgee_prefix(uscc: &str) -> Vec<u8> {
+            index_prefix(BY_PLEDGEE, uscc)
+        }
+        pub fn by_pledgee_key(uscc: &str, id: VoucherId) -> Vec<u8> {
+            crate::with_id(&by_pledgee_prefix(uscc), id)
+        }
+        pub fn by_financier_prefix(uscc: &str) -> Vec<u8> {
+            index_prefix(BY_FINANCIER, uscc)
+        }
+        pub fn by_financier_key(financier: &str, issuer: &str) -> Vec<u8> {
+            crate::prefixed(&by_financier_prefix(financier), issuer.as_bytes())
         }
         pub fn by_issuer_prefix(uscc: &str) -> Vec<u8> {
             index_prefix(BY_ISSUER, uscc)
