@@ -101,6 +101,10 @@ pub struct Parameters {
     /// The most parts one voucher split may create.
     #[serde(default = "default_max_parts")]
     pub voucher_max_parts: u32,
+    /// Days after maturity before the factor of an unpaid part factored with recourse may turn
+    /// to the seller (0 allowed, for demos).
+    #[serde(default = "default_recourse_grace_days")]
+    pub recourse_grace_days: u32,
 }
 
 fn default_currency() -> String {
@@ -111,6 +115,9 @@ fn default_min_part() -> u64 {
 }
 fn default_max_parts() -> u32 {
     10
+}
+fn default_recourse_grace_days() -> u32 {
+    30
 }
 
 impl Default for Parameters {
@@ -125,6 +132,7 @@ impl Default for Parameters {
             currency: default_currency(),
             voucher_min_part: default_min_part(),
             voucher_max_parts: default_max_parts(),
+            recourse_grace_days: default_recourse_grace_days(),
         }
     }
 }
@@ -416,6 +424,12 @@ impl ChainSpec {
 
         range("voucher_min_part", p.voucher_min_part, 1, u64::MAX);
         range("voucher_max_parts", p.voucher_max_parts.into(), 2, 1_000);
+        range(
+            "recourse_grace_days",
+            p.recourse_grace_days.into(),
+            0,
+            3_650,
+        );
         if p.currency.is_empty()
             || p.currency.len() > 8
             || !p.currency.bytes().all(|b| b.is_ascii_uppercase())

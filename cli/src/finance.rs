@@ -414,6 +414,14 @@ pub enum VoucherCommand {
         #[command(flatten)]
         send: SendArgs,
     },
+    /// The factor of an overdue part factored with recourse turns to the seller once the grace
+    /// period after maturity has passed: the seller pays what its cash covers, owes the rest as
+    /// a debt collected when cash arrives, and holds the part again (有追索权保理).
+    Recourse {
+        voucher: VoucherId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
     /// Issuer and holder each agree to cancel an untouched original; the second cancels it.
     Cancel {
         voucher: VoucherId,
@@ -1273,6 +1281,24 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
         VoucherCommand::Repay { voucher, send } => {
             call(home, &send, names::VOUCHER, "repay", voucher)?;
             println!("voucher {voucher} repaid and released");
+        }
+        VoucherCommand::Recourse { voucher, send } => {
+            let out = call(home, &send, names::VOUCHER, "exercise_recourse", voucher)?;
+            match decode_output::<Option<u64>>(&out).flatten() {
+                Some(debt) => {
+                    let f = Finance::new(home, &send.query);
+                    let debt: Option<catena_abi::voucher::Debt> =
+                        f.query(names::VOUCHER, "debt", debt)?;
+                    let debt = debt.context("the recorded debt is missing")?;
+                    println!(
+                        "voucher {voucher} is back with {}; it owes {} more (debt {}), collected as its cash arrives",
+                        debt.debtor,
+                        format_amount(debt.amount - debt.paid),
+                        debt.id
+                    );
+                }
+                None => println!("voucher {voucher} is back with its seller, who paid in full"),
+            }
         }
         VoucherCommand::Cancel { voucher, send } => {
             call(home, &send, names::VOUCHER, "cancel", voucher)?;

@@ -616,6 +616,8 @@ pub struct SystemParams {
     pub currency: String,
     pub min_part: u64,
     pub max_parts: u32,
+    /// Days after maturity before a factor may exercise recourse.
+    pub recourse_grace_days: u32,
 }
 
 /// The `init` argument of system contract `name`, or `None` for a contract that is not one.
@@ -649,6 +651,7 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
             min_part: params.min_part,
             max_parts: params.max_parts,
             settle_batch: 16,
+            recourse_grace_ms: u64::from(params.recourse_grace_days) * 86_400_000,
         }
         .encode(),
         _ => return None,

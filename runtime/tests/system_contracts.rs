@@ -99,6 +99,7 @@ impl Chain {
             currency: "CNY".into(),
             min_part: 100,
             max_parts: 10,
+            recourse_grace_days: 30,
         };
         let contracts: Vec<GenesisContract> = names::SYSTEM
             .iter()

@@ -20,9 +20,10 @@ use catena_abi::records::{Kind, Record};
 use catena_abi::registry::{AccountRecord, MemberRecord};
 use catena_abi::voucher::{
     days_between, discounted_price, events, interest, keys, Accept, Action, Backing, Config,
-    CreditLine, CreditLines, Draw, Factoring, FinanceKind, HistoryEntry, Listing, Offer, Page,
-    Pledge, PledgeDue, Price, Quote, Quoted, Request, RequestStatus, Round, SetCreditLine, Split,
-    Status, Terms, Transfer, Voucher, VoucherId, MAX_PAGE, MAX_PARTS_PER_VOUCHER, MAX_TIME_MS,
+    CreditLine, CreditLines, Debt, Draw, Factoring, FinanceKind, HistoryEntry, Listing, Offer,
+    Page, Pledge, PledgeDue, Price, Quote, Quoted, Request, RequestStatus, Round, SetCreditLine,
+    Split, Status, Terms, Transfer, Voucher, VoucherId, MAX_PAGE, MAX_PARTS_PER_VOUCHER,
+    MAX_TIME_MS,
 };
 use catena_abi::{format_amount, format_rate, Amount, RecordId, Role, Uscc};
 use catena_sdk::codec::Encode;
@@ -46,6 +47,9 @@ catena_sdk::methods!(
     accept,
     release,
     repay,
+    exercise_recourse,
+    collect,
+    debt,
     cancel,
     settle,
     get,
@@ -1030,6 +1034,121 @@ fn tenor_price(voucher: &Voucher, rate_bps: u32, now: u64) -> Result<Quoted, Err
     })
 }
 
+// ---- recourse ------------------------------------------------------------------------------
+
+/// The factor of an overdue part factored with recourse (有追索权保理), once the grace period
+/// after maturity has passed, turns to the seller: the seller owes the unpaid amount, paid from
+/// its cash as far as it goes and the rest a recorded debt collected as cash arrives, and takes
+/// the part back, holding the claim on the issuer. Returns the debt's id if some is left.
+fn exercise_recourse(id: VoucherId) -> Result<Option<u64>, Error> {
+    let config = config();
+    let mut voucher = load(id)?;
+    let factor = signer_is(&voucher.holder, "voucher")?;
+    let seller = voucher
+        .factoring
+        .as_ref()
+        .filter(|f| f.financier == factor)
+        .and_then(|f| f.recourse_to.clone())
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "voucher {id} was not factored to {factor} with recourse"
+            ))
+        })?;
+    if voucher.status != Status::Overdue {
+        return Err(Error::Invalid(format!(
+            "recourse applies to an overdue part: voucher {id} is {}",
+            voucher.status.as_str()
+        )));
+    }
+    let now = block_time_ms();
+    let opens = voucher.maturity_ms.saturating_add(config.recourse_grace_ms);
+    if now < opens {
+        return Err(Error::Invalid(format!(
+            "recourse opens {} day(s) after maturity: voucher {id} may turn to its seller from block time {opens}",
+            config.recourse_grace_ms / catena_abi::voucher::DAY_MS
+        )));
+    }
+    check_holder(&seller)?;
+    let owed = voucher.unpaid();
+    let paid = owed.min(cash_balance(&seller));
+    if paid > 0 {
+        pay(&seller, &factor, paid);
+    }
+    let debt = (paid < owed).then(|| {
+        let debt = Debt {
+            id: next_id(keys::NEXT_DEBT, 1),
+            voucher: id,
+            debtor: seller.clone(),
+            creditor: factor.clone(),
+            amount: owed - paid,
+            paid: 0,
+        };
+        storage::save(&keys::debt_key(debt.id), &debt);
+        storage::set(&keys::by_debtor_key(&seller, debt.id), &[]);
+        schedule_once(&keys::debt_retry_key(debt.id), "collect", debt.id, now);
+        debt.id
+    });
+    unhold(&factor, id);
+    voucher.holder = seller.clone();
+    voucher.factoring = None;
+    voucher.cancel_consent.clear();
+    record(
+        &mut voucher,
+        Action::Recourse {
+            factor,
+            seller: seller.clone(),
+            owed,
+            paid,
+            debt,
+        },
+    );
+    save(&voucher);
+    hold(&seller, id);
+    emit_encoded(events::RECOURSE, &voucher);
+    Ok(debt)
+}
+
+/// Collects a recourse debt from the debtor's cash, as far as it goes; scheduled every block
+/// while something is owed, and any member but an auditor may push it.
+fn collect(id: u64) -> Result<(), Error> {
+    if caller() != config().own_id {
+        is_auditor(&signer()?)?;
+    }
+    let key = keys::debt_key(id);
+    let mut debt: Debt = storage::load(&key)
+        .ok_or_else(|| Error::Invalid(format!("there is no recourse debt {id}")))?;
+    let owed = debt.amount - debt.paid;
+    if owed == 0 {
+        return Ok(());
+    }
+    let paying = owed.min(cash_balance(&debt.debtor));
+    if paying > 0 {
+        pay(&debt.debtor, &debt.creditor, paying);
+        debt.paid += paying;
+        storage::save(&key, &debt);
+        emit_encoded(events::DEBT_PAID, &debt);
+    }
+    if debt.paid == debt.amount {
+        storage::remove(&keys::by_debtor_key(&debt.debtor, id));
+    } else {
+        schedule_once(&keys::debt_retry_key(id), "collect", id, block_time_ms());
+    }
+    Ok(())
+}
+
+fn debt(id: u64) -> Result<Option<Debt>, Error> {
+    Ok(storage::load(&keys::debt_key(id)))
+}
+
+/// Schedules `method(input)` for the start of the next block, once however many times this
+/// block asks (the time it was last scheduled kept under `key`).
+fn schedule_once(key: &[u8], method: &str, input: u64, now: u64) {
+    if storage::load::<u64>(key) != Some(now) {
+        storage::save(key, &now);
+        catena_sdk::schedule(now, method, &input.encode());
+    }
+}
+
 // ---- cancelling ----------------------------------------------------------------------------
 
 /// Issuer and holder each call this; when both have, an unsplit, untransferred voucher is
@@ -1257,11 +1376,7 @@ fn settle(root: VoucherId) -> Result<(), Error> {
 /// Schedules the next settlement run at the start of the next block, once however many runs
 /// this block had.
 fn schedule_retry(root: VoucherId, now: u64) {
-    let retry_key = keys::retry_key(root);
-    if storage::load::<u64>(&retry_key) != Some(now) {
-        storage::save(&retry_key, &now);
-        catena_sdk::schedule(now, "settle", &root.encode());
-    }
+    schedule_once(&keys::retry_key(root), "settle", root, now);
 }
 
 // ---- queries -------------------------------------------------------------------------------
@@ -1336,6 +1451,14 @@ fn holdings(uscc: Uscc) -> Result<Vec<String>, Error> {
     let pledges = count(keys::by_pledgee_prefix(&uscc));
     if pledges > 0 {
         out.push(format!("is the pledgee of {}", counted(pledges, "voucher")));
+    }
+    let mut owes = 0;
+    for key in storage::keys(&keys::by_debtor_prefix(&uscc), None, 1_000) {
+        let id = <[u8; 8]>::try_from(&key[key.len() - 8..]).map_or(0, u64::from_be_bytes);
+        owes += debt(id)?.map_or(0, |d| d.amount - d.paid);
+    }
+    if owes > 0 {
+        out.push(format!("owes {} in recourse", format_amount(owes)));
     }
     let mut backed = 0;
     for key in storage::keys(&keys::by_financier_prefix(&uscc), None, 1_000) {

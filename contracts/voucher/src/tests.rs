@@ -46,6 +46,7 @@ fn setup() {
         min_part: 100,
         max_parts: 10,
         settle_batch: 64,
+        recourse_grace_ms: 10 * DAY,
     };
     call(CORE, VOUCHER, "init", &config).expect("voucher");
     let line = SetCreditLine {
@@ -1095,4 +1096,105 @@ fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
         financier: uscc_of(BANK),
     };
     assert!(refused(BANK, VOUCHER, "revoke_credit_line", &direct).contains("governing quorum"));
+}
+
+/// Factoring with recourse: the factor splits the voucher (each part keeps the recourse), the
+/// issuer pays nothing, and after the grace period the factor turns to the seller, who pays what
+/// its cash covers, owes the rest as a debt collected when cash arrives, and holds the parts again.
+#[test]
+fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
+    setup();
+    mint(FACTOR, MILLION);
+    let id = issue(MILLION);
+    offer(id, FACTOR, FinanceKind::Factoring);
+    let accept = Accept {
+        voucher: id,
+        price: Price::Amount(9 * MILLION / 10),
+        recourse: true,
+        interest_bps: 0,
+    };
+    call(FACTOR, VOUCHER, "accept", &accept).expect("factored with recourse");
+    let split = Split {
+        voucher: id,
+        amounts: vec![6 * MILLION / 10, 4 * MILLION / 10],
+    };
+    let parts: Vec<VoucherId> =
+        catena_sdk::decode(&call(FACTOR, VOUCHER, "split", &split).expect("split")).expect("ids");
+    for part in &parts {
+        let f = voucher(*part)
+            .factoring
+            .expect("the terms go with each part");
+        assert_eq!(f.recourse_to, Some(uscc_of(TIER1)));
+    }
+    // The issuer has nothing at maturity.
+    let spend = catena_abi::cash::Transfer {
+        to: uscc_of(BANK),
+        amount: cash_of(CORE),
+        custodian: None,
+    };
+    call(CORE, CASH, "transfer", &spend).expect("spent");
+    let maturity = voucher(id).maturity_ms;
+    advance_to(maturity);
+    assert!(refused(FACTOR, VOUCHER, "exercise_recourse", &parts[0])
+        .contains("recourse opens 10 day(s) after maturity"));
+    assert!(refused(TIER1, VOUCHER, "exercise_recourse", &parts[0]).contains("may not act"));
+    advance_to(maturity + 10 * DAY);
+    // Tier 1 holds the 900,000.00 price: it covers the first part, and 300,000.00 of the second.
+    call(FACTOR, VOUCHER, "exercise_recourse", &parts[0]).expect("recourse");
+    assert_eq!(cash_of(TIER1), 3 * MILLION / 10);
+    let out = call(FACTOR, VOUCHER, "exercise_recourse", &parts[1]).expect("recourse");
+    let debt_id: Option<u64> = catena_sdk::decode(&out).expect("a debt id");
+    let debt_id = debt_id.expect("a debt for the rest");
+    assert_eq!(cash_of(TIER1), 0);
+    let debt: Option<Debt> = query(VOUCHER, "debt", &debt_id);
+    let debt = debt.expect("recorded");
+    assert_eq!((debt.amount, debt.paid), (MILLION / 10, 0));
+    for part in &parts {
+        let v = voucher(*part);
+        assert_eq!(
+            (v.holder.clone(), v.status),
+            (uscc_of(TIER1), Status::Overdue)
+        );
+    }
+    assert!(refused(FACTOR, VOUCHER, "exercise_recourse", &parts[1]).contains("may not act"));
+    let owes: Vec<String> = query(VOUCHER, "holdings", &uscc_of(TIER1));
+    assert!(
+        owes.contains(&"owes 100000.00 in recourse".to_string()),
+        "{owes:?}"
+    );
+    // Cash arrives at tier 1: the debt is collected by the schedule.
+    mint(TIER1, MILLION / 4);
+    let factor = cash_of(FACTOR);
+    advance_to(maturity + 10 * DAY + 1_000);
+    assert_eq!(cash_of(FACTOR) - factor, MILLION / 10);
+    let debt: Option<Debt> = query(VOUCHER, "debt", &debt_id);
+    assert_eq!(debt.map(|d| d.paid), Some(MILLION / 10));
+    // And the issuer's eventual payment now goes to tier 1, which holds the claim again.
+    mint(CORE, 2 * MILLION);
+    let tier1 = cash_of(TIER1);
+    advance_to(maturity + 10 * DAY + 2_000);
+    assert_eq!(cash_of(TIER1) - tier1, MILLION);
+}
+
+#[test]
+fn recourse_needs_factoring_with_recourse_held_by_the_factor() {
+    setup();
+    mint(FACTOR, MILLION);
+    let id = issue(MILLION);
+    offer(id, FACTOR, FinanceKind::Factoring);
+    let accept = Accept {
+        voucher: id,
+        price: Price::Amount(9 * MILLION / 10),
+        recourse: false,
+        interest_bps: 0,
+    };
+    call(FACTOR, VOUCHER, "accept", &accept).expect("factored without recourse");
+    let call_cash = catena_abi::cash::Transfer {
+        to: uscc_of(BANK),
+        amount: cash_of(CORE),
+        custodian: None,
+    };
+    call(CORE, CASH, "transfer", &call_cash).expect("spent");
+    advance_to(voucher(id).maturity_ms + 10 * DAY);
+    assert!(refused(FACTOR, VOUCHER, "exercise_recourse", &id).contains("was not factored to"));
 }

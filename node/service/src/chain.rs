@@ -286,6 +286,7 @@ fn genesis_contracts(spec: &ChainSpec) -> Result<Vec<GenesisContract>, ChainErro
         currency: spec.parameters.currency.clone(),
         min_part: spec.parameters.voucher_min_part,
         max_parts: spec.parameters.voucher_max_parts,
+        recourse_grace_days: spec.parameters.recourse_grace_days,
     };
     spec.contracts
         .iter()

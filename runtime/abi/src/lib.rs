@@ -814,6 +814,27 @@ pub mod voucher {
         pub const BY_PLEDGEE: &[u8] = b"g/";
         /// `f/<financier uscc>/<issuer uscc>` → `()`: the lines a financier granted.
         pub const BY_FINANCIER: &[u8] = b"f/";
+        /// → `u64`: the next recourse debt id.
+        pub const NEXT_DEBT: &[u8] = b"nd";
+        /// `r/<debt id big-endian>` → [`Debt`]: what a seller owes its factor after recourse.
+        pub const DEBT: &[u8] = b"r/";
+        /// `w/<debtor uscc>/<debt id big-endian>` → `()`: the recourse debts a member owes.
+        pub const BY_DEBTOR: &[u8] = b"w/";
+        /// `x/<debt id big-endian>` → [`crate::TimeMs`]: when a collection was last scheduled.
+        pub const DEBT_RETRY: &[u8] = b"x/";
+
+        pub fn debt_key(id: u64) -> Vec<u8> {
+            crate::with_id(DEBT, id)
+        }
+        pub fn debt_retry_key(id: u64) -> Vec<u8> {
+            crate::with_id(DEBT_RETRY, id)
+        }
+        pub fn by_debtor_prefix(uscc: &str) -> Vec<u8> {
+            index_prefix(BY_DEBTOR, uscc)
+        }
+        pub fn by_debtor_key(uscc: &str, id: u64) -> Vec<u8> {
+            crate::with_id(&by_debtor_prefix(uscc), id)
+        }
         /// `o/<id big-endian>` → [`Offer`]: a pending offer to a financier.
         pub const OFFER: &[u8] = b"o/";
         /// `h/<uscc>/<id big-endian>` → `()`: the live vouchers a member holds.
@@ -914,6 +935,9 @@ pub mod voucher {
         pub max_parts: u32,
         /// Live parts one settlement call pays at most; the rest wait for the next block.
         pub settle_batch: u32,
+        /// How long after maturity an unpaid part factored with recourse must wait before its
+        /// factor may exercise recourse (chain parameter `recourse_grace_days`).
+        pub recourse_grace_ms: TimeMs,
     }
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -1072,6 +1096,16 @@ pub mod voucher {
         Overdue { unpaid: Amount },
         #[codec(index = 12)]
         OfferWithdrawn,
+        /// The factor exercised recourse: the seller paid `paid` of the `owed` unpaid amount
+        /// at once (the rest is debt `debt`) and holds the part again.
+        #[codec(index = 13)]
+        Recourse {
+            factor: Uscc,
+            seller: Uscc,
+            owed: Amount,
+            paid: Amount,
+            debt: Option<u64>,
+        },
     }
 
     impl Action {
@@ -1130,6 +1164,18 @@ pub mod voucher {
                     alloc::format!("overdue: {} unpaid", format_amount(*unpaid))
                 }
                 Action::OfferWithdrawn => "offer withdrawn".into(),
+                Action::Recourse {
+                    factor,
+                    seller,
+                    owed,
+                    paid,
+                    debt,
+                } => alloc::format!(
+                    "recourse: {factor} turned to {seller} for {}, {} paid at once{}; {seller} holds the claim again",
+                    format_amount(*owed),
+                    format_amount(*paid),
+                    debt.map_or(String::new(), |d| alloc::format!(", the rest is debt {d}"))
+                ),
             }
         }
     }
@@ -1314,6 +1360,18 @@ pub mod voucher {
     /// The most ids one page lists.
     pub const MAX_PAGE: u32 = 1_000;
 
+    /// What a seller owes its factor after recourse (有追索权保理), collected from the seller's
+    /// cash as it arrives.
+    #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+    pub struct Debt {
+        pub id: u64,
+        pub voucher: VoucherId,
+        pub debtor: Uscc,
+        pub creditor: Uscc,
+        pub amount: Amount,
+        pub paid: Amount,
+    }
+
     /// `quote`'s argument: the price factoring at an annual discount rate would pay now.
     #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
     pub struct Quote {
@@ -1431,6 +1489,10 @@ pub mod voucher {
         pub const PARTIALLY_PAID: &str = "partially_paid";
         /// Nothing or not all could be paid; retried each block.
         pub const OVERDUE: &str = "overdue";
+        /// data: [`super::Voucher`] after recourse was exercised
+        pub const RECOURSE: &str = "recourse";
+        /// data: [`super::Debt`] after a payment of it
+        pub const DEBT_PAID: &str = "recourse_paid";
         /// data: the issuer and the financier's line after the change: `(Uscc, CreditLine)`
         pub const CREDIT_LINE: &str = "credit_line";
     }
