@@ -960,6 +960,75 @@ fn every_user_command_on_a_testnet() {
     assert_eq!(reader.cash("tier3-materials"), "200000.00 CNY");
     assert_eq!(reader.cash("huaxia-motors"), "0.00 CNY");
 
+    // Recourse (the demo consortium's chains have no grace period): a voucher factored with
+    // recourse, unpaid at maturity (Huaxia has no cash left), turns back to its seller.
+    let late = id_in(
+        &cli.ok(&[
+            "voucher",
+            "issue",
+            "--to",
+            "tier1-steel",
+            "--amount",
+            "50000.00",
+            "--maturity",
+            "+20s",
+            "--invoice",
+            &invoice2,
+            "--as",
+            "huaxia-motors",
+        ]),
+        "issued voucher ",
+    );
+    cli.ok(&[
+        "voucher",
+        "factor",
+        &late,
+        "--to",
+        "merchant-bank",
+        "--min-price",
+        "45000.00",
+        "--as",
+        "tier1-steel",
+    ]);
+    cli.ok(&[
+        "voucher",
+        "accept",
+        &late,
+        "--price",
+        "45000.00",
+        "--recourse",
+        "--as",
+        "merchant-bank",
+    ]);
+    let error = cli.refused(&["voucher", "recourse", &late, "--as", "merchant-bank"]);
+    assert!(
+        error.contains("recourse applies to an overdue part"),
+        "{error}"
+    );
+    wait_for(
+        "the factored voucher to be overdue",
+        std::time::Duration::from_secs(120),
+        || (reader.json(&["voucher", "show", &late])["status"] == "overdue").then_some(()),
+    );
+    let tier1 = reader.cash("tier1-steel");
+    let back = cli.ok(&["voucher", "recourse", &late, "--as", "merchant-bank"]);
+    assert!(
+        back.contains("is back with its seller, who paid in full"),
+        "{back}"
+    );
+    let shown = reader.json(&["voucher", "show", &late]);
+    assert_eq!(
+        shown["holder"],
+        reader.json(&["member", "show", "tier1-steel"])["uscc"]
+    );
+    assert_ne!(
+        reader.cash("tier1-steel"),
+        tier1,
+        "the seller paid the factor"
+    );
+    let history = reader.ok(&["voucher", "history", &late]);
+    assert!(history.contains("recourse: "), "{history}");
+
     // A credit line suggested from the quality of Huaxia's records, granted by the bank once
     // nothing is outstanding.
     let suggested = reader.ok(&["voucher", "suggest-line", "huaxia-motors"]);

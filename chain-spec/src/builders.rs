@@ -147,7 +147,12 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
         genesis_time_ms,
         members,
         validators,
-        parameters: Parameters::default(),
+        // The demo consortium's chains (dev, local testnets, the demo) let a factor exercise
+        // recourse as soon as an unpaid part is overdue; a production spec keeps the 30 days.
+        parameters: Parameters {
+            recourse_grace_days: 0,
+            ..Parameters::default()
+        },
         governance,
         contracts: system_contracts(),
     };
