@@ -789,6 +789,24 @@ fn every_user_command_on_a_testnet() {
         )),
         "{error}"
     );
+    // A request expires at the maturity it names (confirmed too late at the end of this test).
+    let expiring = id_in(
+        &cli.ok(&[
+            "voucher",
+            "request",
+            "--issuer",
+            "huaxia-motors",
+            "--amount",
+            "10000.00",
+            "--maturity",
+            "+20s",
+            "--invoice",
+            &invoice2,
+            "--as",
+            "tier1-steel",
+        ]),
+        "request ",
+    );
     // Backing that belongs: a contract between two other firms backs no voucher of Tier-1's.
     let unrelated = hash_in(&cli.ok(&[
         "record",
@@ -959,6 +977,14 @@ fn every_user_command_on_a_testnet() {
     assert_eq!(settled["paid"], "200000.00");
     assert_eq!(reader.cash("tier3-materials"), "200000.00 CNY");
     assert_eq!(reader.cash("huaxia-motors"), "0.00 CNY");
+
+    let error = cli.refused(&["voucher", "confirm", &expiring, "--as", "huaxia-motors"]);
+    assert!(
+        error.contains(&format!(
+            "request {expiring} expired at the maturity it names: it can no longer be confirmed"
+        )),
+        "{error}"
+    );
 
     // Recourse (the demo consortium's chains have no grace period): a voucher factored with
     // recourse, unpaid at maturity (Huaxia has no cash left), turns back to its seller.
