@@ -777,7 +777,7 @@ pub(crate) fn print_suggestion(
     granted: bool,
     output: Output,
 ) -> anyhow::Result<()> {
-    let pct = |hundredths: u32| format!("{}.{:02}%", hundredths / 100, hundredths % 100);
+    let pct = catena_abi::records::percent;
     if output == Output::Json {
         let score =
             |sc: &catena_abi::records::Score| json!({"score": pct(sc.score), "band": sc.band});

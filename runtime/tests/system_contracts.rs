@@ -568,25 +568,17 @@ fn a_shortfall_over_256_parts_is_shared_pro_rata_and_retried_until_paid() {
 
 /// Runs the blocks of the first settlement round (its shares fixed when it began).
 fn settle_until_quiet_round(chain: &mut Chain, maturity: u64, parts: usize) {
-    let mut out = chain.block(maturity - chain.time_ms, &[]);
-    let mut most = 0;
-    for _ in 1..parts.div_ceil(16) {
-        most = most.max(
-            out.scheduled
-                .iter()
-                .map(|r| r.receipt.fuel_used)
-                .max()
-                .unwrap_or(0),
-        );
-        out = chain.block(1_000, &[]);
-    }
-    most = most.max(
+    let most_fuel = |out: &ExecutedBlock| {
         out.scheduled
             .iter()
             .map(|r| r.receipt.fuel_used)
             .max()
-            .unwrap_or(0),
-    );
+            .unwrap_or(0)
+    };
+    let mut most = most_fuel(&chain.block(maturity - chain.time_ms, &[]));
+    for _ in 1..parts.div_ceil(16) {
+        most = most.max(most_fuel(&chain.block(1_000, &[])));
+    }
     println!("256 parts, the issuer short: the first round's costliest run used {most} fuel");
 }
 

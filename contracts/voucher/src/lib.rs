@@ -1461,9 +1461,9 @@ fn holdings(uscc: Uscc) -> Result<Vec<String>, Error> {
         out.push(format!("owes {} in recourse", format_amount(owes)));
     }
     let mut backed = 0;
-    for key in storage::keys(&keys::by_financier_prefix(&uscc), None, 1_000) {
-        let issuer = core::str::from_utf8(&key[keys::by_financier_prefix(&uscc).len()..])
-            .unwrap_or_default();
+    let granted = keys::by_financier_prefix(&uscc);
+    for key in storage::keys(&granted, None, 1_000) {
+        let issuer = core::str::from_utf8(&key[granted.len()..]).unwrap_or_default();
         backed += line_of(issuer, &uscc).map_or(0, |l| l.outstanding);
     }
     if backed > 0 {

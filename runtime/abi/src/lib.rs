@@ -528,8 +528,9 @@ pub mod records {
         pub rule: String,
     }
 
-    fn percent(hundredths: u32) -> String {
-        alloc::format!("{}.{:02}%", hundredths / 100, hundredths % 100)
+    /// Formats a score in hundredths of a percent: `9_250` → `"92.50%"`.
+    pub fn percent(hundredths: u32) -> String {
+        crate::format_rate(hundredths)
     }
 
     impl QualityModel {
