@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 target="${CONTRACTS_TARGET_DIR:-$HOME/.cache/catena/contracts-target}"
 contracts=(registry records cash voucher counter)
 # Reproducible bytes. Cargo names a path dependency outside the contracts workspace
-# (runtime/abi) by its absolute path when it hashes crate metadata, and panic locations name
+# (runtime/abi, the host ABI) by its absolute path when it hashes crate metadata, and panic locations name
 # source files by absolute path; both end up in the .wasm. So the build runs through a fixed
 # path (a symlink to this checkout, held under a lock), and the source paths that remain are
 # mapped to fixed names. The compiler's own version also shows in the bytes; it is recorded

@@ -10,8 +10,8 @@ mkdir -p "$CARGO_TARGET_DIR"
 step() { echo; echo "==> $*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
-step "primitives and consensus build for wasm32-unknown-unknown (no std, no tokio/rocksdb/libp2p/wasmtime)"
-cargo build --locked -q -p catena-primitives -p catena-consensus --no-default-features --target wasm32-unknown-unknown
+step "primitives, consensus and the host ABI build for wasm32-unknown-unknown (no std, no tokio/rocksdb/libp2p/wasmtime)"
+cargo build --locked -q -p catena-primitives -p catena-consensus -p catena-abi --no-default-features --target wasm32-unknown-unknown
 step "contracts: fmt, clippy for wasm32, and the committed artifacts match a fresh build"
 cargo fmt --manifest-path contracts/Cargo.toml --all -- --check
 if rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then

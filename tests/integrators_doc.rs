@@ -1,8 +1,8 @@
 //! The signing example of docs/integrators.md, reproduced byte for byte: if this fails, either
 //! the document or the wire format changed, and integrators in other languages must know.
 
-use catena_abi::voucher::Transfer;
 use catena_primitives::{system_contract_id, Call, SecretKey, Transaction, UnsignedTransaction};
+use catena_schema::voucher::Transfer;
 use parity_scale_codec::Encode;
 
 /// The contents of the fenced block whose info string is `text NAME` in the document.

@@ -896,7 +896,7 @@ fn every_user_command_on_a_testnet() {
     );
 
     // Membership governance: three of the four governing members admit a new supplier.
-    let uscc = catena_abi::uscc::with_check("91320500MA1XY0009");
+    let uscc = catena_schema::uscc::with_check("91320500MA1XY0009");
     let account = format!("0x{}", "07".repeat(32));
     let error = cli.refused(&[
         "member",

@@ -11,13 +11,13 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use catena_abi::cash::Mint;
-use catena_abi::records::{Invoice, Kind, NewRecord};
-use catena_abi::voucher::{
+use catena_primitives::{system_contract_id, Call, Hash, SecretKey, Transaction};
+use catena_schema::cash::Mint;
+use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::voucher::{
     Accept, FinanceKind, Offer, Price, SetCreditLine, Status, Terms, Transfer, Voucher, VoucherId,
 };
-use catena_abi::{names, parse_amount, Amount};
-use catena_primitives::{system_contract_id, Call, Hash, SecretKey, Transaction};
+use catena_schema::{names, parse_amount, Amount};
 use common::{wait_for, TestNode};
 use parity_scale_codec::{Decode, Encode};
 
@@ -363,7 +363,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         yuan("1300000.00")
     );
     // The payments are in a block's scheduled runs, not in any transaction.
-    let history: Vec<catena_abi::voucher::HistoryEntry> =
+    let history: Vec<catena_schema::voucher::HistoryEntry> =
         story.query(names::VOUCHER, "history", t2_part);
     let settled_at = history.last().expect("history").height;
     let block = story.node.get_ok(&format!("/blocks/{settled_at}"));
@@ -407,7 +407,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     assert_eq!(paid.paid, yuan("500000.00"));
     assert_eq!(story.cash(t1), yuan("900000.00"));
     assert_eq!(story.cash(core), 0);
-    let lines: catena_abi::voucher::CreditLines =
+    let lines: catena_schema::voucher::CreditLines =
         story.query(names::VOUCHER, "credit_line", story.uscc(core));
     assert_eq!(lines.outstanding(), 0, "settlement frees the credit line");
 

@@ -62,7 +62,7 @@ const VALIDATOR_OPERATORS: [usize; 4] = [0, 4, 5, 1];
 /// The system contracts (registry, records, cash, voucher) from the artifacts built into the
 /// node.
 pub fn system_contracts() -> Vec<GenesisContract> {
-    catena_abi::names::SYSTEM
+    catena_schema::names::SYSTEM
         .iter()
         .map(|name| {
             let code = format!("{name}.wasm");

@@ -10,48 +10,38 @@ use serde::{Deserialize, Serialize};
 
 pub mod artifacts;
 pub mod peer_id;
-pub use catena_abi::uscc;
+pub use catena_schema::uscc;
 
 /// The largest chain spec file accepted.
 pub const MAX_SPEC_BYTES: usize = 4 << 20;
 
-/// A member's role, as in DOMAIN.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// 核心企业: confirms payables and issues vouchers.
-    Core,
-    /// 供应商: holds, splits, transfers vouchers.
-    Supplier,
-    /// 资金方: finances vouchers, mints and burns settlement cash.
-    Financier,
-    /// 物流/仓储: records shipments, deliveries, warehouse receipts.
-    Logistics,
-    /// 监管/审计: reads, never writes business state.
-    Auditor,
-}
+/// A member's role (DOMAIN.md): the registry's own type, written in the spec by its name.
+pub use catena_schema::Role;
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Core => "core",
-            Role::Supplier => "supplier",
-            Role::Financier => "financier",
-            Role::Logistics => "logistics",
-            Role::Auditor => "auditor",
-        }
+/// Roles in JSON by their names (`"core"`, `"supplier"`, …), as the registry names them.
+mod role_names {
+    use super::Role;
+    use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(roles: &[Role], serializer: S) -> Result<S::Ok, S::Error> {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        names.serialize(serializer)
     }
-}
 
-impl From<Role> for catena_abi::Role {
-    fn from(role: Role) -> catena_abi::Role {
-        match role {
-            Role::Core => catena_abi::Role::Core,
-            Role::Supplier => catena_abi::Role::Supplier,
-            Role::Financier => catena_abi::Role::Financier,
-            Role::Logistics => catena_abi::Role::Logistics,
-            Role::Auditor => catena_abi::Role::Auditor,
-        }
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Role>, D::Error> {
+        let names = Vec::<String>::deserialize(deserializer)?;
+        names
+            .iter()
+            .map(|name| {
+                Role::parse(name).ok_or_else(|| {
+                    let expected: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                    de::Error::custom(format!(
+                        "unknown role `{name}`, expected one of {}",
+                        expected.join(", ")
+                    ))
+                })
+            })
+            .collect()
     }
 }
 
@@ -62,6 +52,7 @@ pub struct Member {
     pub name: String,
     /// Unified social credit code, 18 characters with a valid check character.
     pub uscc: String,
+    #[serde(with = "role_names")]
     pub roles: Vec<Role>,
     pub accounts: Vec<AccountId>,
 }

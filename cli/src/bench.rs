@@ -14,13 +14,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use catena_abi::cash::{Mint, Transfer as CashTransfer};
-use catena_abi::names;
-use catena_abi::records::{Invoice, Kind, NewRecord};
-use catena_abi::voucher::{SetCreditLine, Split, Terms, Transfer};
 use catena_api::{BatchSubmitResponse, BlockView};
 use catena_node::{keys, now_ms};
 use catena_primitives::{Call, Hash, SecretKey, Transaction};
+use catena_schema::cash::{Mint, Transfer as CashTransfer};
+use catena_schema::names;
+use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::voucher::{SetCreditLine, Split, Terms, Transfer};
 use clap::{Args, ValueEnum};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::json;

@@ -6,15 +6,15 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use catena_abi::cash::Mint;
-use catena_abi::records::{Invoice, Kind, NewRecord, Suggestion};
-use catena_abi::voucher::{
+use catena_node::now_ms;
+use catena_primitives::Hash;
+use catena_schema::cash::Mint;
+use catena_schema::records::{Invoice, Kind, NewRecord, Suggestion};
+use catena_schema::voucher::{
     Accept, FinanceKind, HistoryEntry, Offer, Price, Quote, Quoted, SetCreditLine, Status, Terms,
     Transfer,
 };
-use catena_abi::{format_amount, names, parse_amount, Amount};
-use catena_node::now_ms;
-use catena_primitives::Hash;
+use catena_schema::{format_amount, names, parse_amount, Amount};
 use clap::Args;
 use parity_scale_codec::{Decode, Encode};
 
@@ -512,7 +512,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     let price = quoted.as_ref().map_or(0, |q| q.price);
     s.check(
         quoted.as_ref().is_some_and(|q| {
-            q.price == catena_abi::voucher::discounted_price(q.face, 360, q.days).unwrap_or(0)
+            q.price == catena_schema::voucher::discounted_price(q.face, 360, q.days).unwrap_or(0)
         }),
         &format!(
             "the quote at 3.60% a year: {} for {} day(s) to maturity = face × (1 − 3.60% × days / 360)",
@@ -580,8 +580,8 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         .all(|id| s.wait_status(*id, Status::Settled, wait));
     s.check(settled, "every live part settled at maturity");
     // What the pledge secured: the advance and one started day's interest, ACT/360.
-    let days = catena_abi::voucher::days_between(pledged_at(&s, kept), maturity_paid(&s, kept));
-    let interest = catena_abi::voucher::interest(yuan("300000.00"), 365, days);
+    let days = catena_schema::voucher::days_between(pledged_at(&s, kept), maturity_paid(&s, kept));
+    let interest = catena_schema::voucher::interest(yuan("300000.00"), 365, days);
     println!(
         "   the pledge secured 300,000.00 + {} interest ({days} day(s) at 3.65% / 360)",
         format_amount(interest)
@@ -723,6 +723,6 @@ fn maturity_paid(s: &Story, id: u64) -> u64 {
         .unwrap_or_default();
     history
         .iter()
-        .find(|h| matches!(h.action, catena_abi::voucher::Action::Paid { .. }))
+        .find(|h| matches!(h.action, catena_schema::voucher::Action::Paid { .. }))
         .map_or(0, |h| h.time_ms)
 }

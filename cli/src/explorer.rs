@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use catena_abi::names;
 use catena_primitives::{system_contract_id, AccountId, Hash};
+use catena_schema::names;
 use clap::Subcommand;
 
 use crate::client::ApiClient;

@@ -7,16 +7,16 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use catena_abi::cash::{Mint, Transfer as CashTransfer};
-use catena_abi::records::{Invoice, Kind, NewRecord, Record, Suggestion};
-use catena_abi::registry::MemberRecord;
-use catena_abi::voucher::{
+use catena_node::now_ms;
+use catena_primitives::{system_contract_id, Call, Hash};
+use catena_schema::cash::{Mint, Transfer as CashTransfer};
+use catena_schema::records::{Invoice, Kind, NewRecord, Record, Suggestion};
+use catena_schema::registry::MemberRecord;
+use catena_schema::voucher::{
     Accept, CreditLines, FinanceKind, HistoryEntry, Offer, Price, Quote, Quoted, SetCreditLine,
     Split, Terms, Transfer, Voucher, VoucherId,
 };
-use catena_abi::{format_amount, names, parse_amount, uscc, Amount, Uscc};
-use catena_node::now_ms;
-use catena_primitives::{system_contract_id, Call, Hash};
+use catena_schema::{format_amount, names, parse_amount, uscc, Amount, Uscc};
 use clap::{Args, Subcommand};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::{json, Value};
@@ -110,11 +110,11 @@ pub enum ProposeCommand {
     },
 }
 
-fn roles(names: &[String]) -> anyhow::Result<Vec<catena_abi::Role>> {
+fn roles(names: &[String]) -> anyhow::Result<Vec<catena_schema::Role>> {
     names
         .iter()
         .map(|r| {
-            catena_abi::Role::parse(r).with_context(|| {
+            catena_schema::Role::parse(r).with_context(|| {
                 format!("'{r}' is not a role: core, supplier, financier, logistics, auditor")
             })
         })
@@ -122,7 +122,7 @@ fn roles(names: &[String]) -> anyhow::Result<Vec<catena_abi::Role>> {
 }
 
 fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::Result<()> {
-    use catena_abi::registry::Change;
+    use catena_schema::registry::Change;
     let (change, send) = match command {
         ProposeCommand::Add {
             name,
@@ -749,7 +749,7 @@ fn maturity_ms(text: &str) -> anyhow::Result<u64> {
     })?;
     n.checked_mul(unit_ms)
         .and_then(|ms| now_ms().checked_add(ms))
-        .filter(|&ms| ms <= catena_abi::voucher::MAX_TIME_MS)
+        .filter(|&ms| ms <= catena_schema::voucher::MAX_TIME_MS)
         .ok_or_else(too_far)
 }
 
@@ -767,9 +767,9 @@ fn terms(f: &Finance, counterparty: &str, args: &TermsArgs) -> anyhow::Result<Te
 
 /// Whether membership proposal `id` is no longer open (its change applied).
 fn proposal_applied(f: &Finance, id: u64) -> anyhow::Result<bool> {
-    let proposal: Option<catena_abi::registry::Proposal> =
+    let proposal: Option<catena_schema::registry::Proposal> =
         f.query(names::REGISTRY, "proposal", id)?;
-    Ok(proposal.is_some_and(|p| p.status != catena_abi::registry::ProposalStatus::Open))
+    Ok(proposal.is_some_and(|p| p.status != catena_schema::registry::ProposalStatus::Open))
 }
 
 pub(crate) fn print_suggestion(
@@ -777,10 +777,10 @@ pub(crate) fn print_suggestion(
     granted: bool,
     output: Output,
 ) -> anyhow::Result<()> {
-    let pct = catena_abi::records::percent;
+    let pct = catena_schema::records::percent;
     if output == Output::Json {
         let score =
-            |sc: &catena_abi::records::Score| json!({"score": pct(sc.score), "band": sc.band});
+            |sc: &catena_schema::records::Score| json!({"score": pct(sc.score), "band": sc.band});
         return print_json(&json!({
             "core": s.core,
             "records": s.quality.records,
@@ -824,7 +824,7 @@ pub(crate) fn print_suggestion(
 
 /// A percentage such as `3.65` (or `3.65%`) in basis points.
 fn rate_bps(text: &str) -> anyhow::Result<u32> {
-    catena_abi::parse_rate(text).map_err(anyhow::Error::msg)
+    catena_schema::parse_rate(text).map_err(anyhow::Error::msg)
 }
 
 fn decode_output<T: Decode>(output: &[u8]) -> Option<T> {
@@ -886,7 +886,7 @@ fn print_voucher(v: &Voucher, names: &std::collections::BTreeMap<Uscc, String>) 
             "  pledgee:   {} (advance {} at {} a year from {}; received {})",
             who(&p.pledgee),
             format_amount(p.advance),
-            catena_abi::format_rate(p.rate_bps),
+            catena_schema::format_rate(p.rate_bps),
             time_text(p.since_ms),
             format_amount(p.received)
         );
@@ -949,8 +949,8 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
             Ok(())
         }
         MemberCommand::Proposal { proposal, query } => {
-            let p: catena_abi::registry::Proposal = Finance::new(home, &query)
-                .query::<Option<catena_abi::registry::Proposal>>(
+            let p: catena_schema::registry::Proposal = Finance::new(home, &query)
+                .query::<Option<catena_schema::registry::Proposal>>(
                     names::REGISTRY,
                     "proposal",
                     proposal,
@@ -961,8 +961,8 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
                 "change": format!("{:?}", p.change),
                 "approvals": p.approvals,
                 "status": match p.status {
-                    catena_abi::registry::ProposalStatus::Open => "open".to_string(),
-                    catena_abi::registry::ProposalStatus::Applied(h) => format!("applied at height {h}"),
+                    catena_schema::registry::ProposalStatus::Open => "open".to_string(),
+                    catena_schema::registry::ProposalStatus::Applied(h) => format!("applied at height {h}"),
                 },
             });
             crate::print_value(&value, query.output)
@@ -1257,7 +1257,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                 return print_json(&json!({
                     "voucher": voucher,
                     "face": format_amount(quoted.face),
-                    "annual_rate": catena_abi::format_rate(rate),
+                    "annual_rate": catena_schema::format_rate(rate),
                     "days": quoted.days,
                     "price": format_amount(quoted.price),
                 }));
@@ -1266,7 +1266,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                 "voucher {voucher}: {} = {} × (1 − {} × {} days / 360), rounded down to the fen",
                 format_amount(quoted.price),
                 format_amount(quoted.face),
-                catena_abi::format_rate(rate),
+                catena_schema::format_rate(rate),
                 quoted.days
             );
         }
@@ -1287,7 +1287,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             match decode_output::<Option<u64>>(&out).flatten() {
                 Some(debt) => {
                     let f = Finance::new(home, &send.query);
-                    let debt: Option<catena_abi::voucher::Debt> =
+                    let debt: Option<catena_schema::voucher::Debt> =
                         f.query(names::VOUCHER, "debt", debt)?;
                     let debt = debt.context("the recorded debt is missing")?;
                     println!(
@@ -1687,7 +1687,7 @@ mod tests {
         assert_eq!(time_text(1_798_732_800_999), "2027-01-01 00:00:00 +08:00");
         // Past 9999-12-31 16:00 UTC, Beijing is in the year 10000: written in UTC.
         assert_eq!(
-            time_text(catena_abi::voucher::MAX_TIME_MS),
+            time_text(catena_schema::voucher::MAX_TIME_MS),
             "9999-12-31 23:59:59 +00:00"
         );
         assert_eq!(time_text(u64::MAX), "18446744073709551615 ms after 1970");

@@ -82,7 +82,7 @@ pub fn contract_storage(contract: &catena_primitives::Hash, key: &[u8]) -> Vec<u
 /// The registry's record of an account (SCALE [`crate::MemberAccount`]): membership lives in
 /// the registry contract's storage, whether or not the chain deploys its code.
 pub fn member(account: &AccountId) -> Vec<u8> {
-    registry_entry(&catena_abi::registry::keys::account_key(&account.0))
+    registry_entry(&catena_schema::registry::keys::account_key(&account.0))
 }
 
 /// The state key of `key` in the registry contract's storage.
@@ -93,7 +93,7 @@ pub fn registry_entry(key: &[u8]) -> Vec<u8> {
 /// The id of the system contract `registry`.
 pub fn registry_id() -> &'static catena_primitives::Hash {
     static ID: std::sync::OnceLock<catena_primitives::Hash> = std::sync::OnceLock::new();
-    ID.get_or_init(|| catena_primitives::system_contract_id(catena_abi::names::REGISTRY))
+    ID.get_or_init(|| catena_primitives::system_contract_id(catena_schema::names::REGISTRY))
 }
 
 /// A scheduled call's entry: due time, then id, so entries sort in the order they run.

@@ -117,7 +117,7 @@ pub enum ExecutionError {
 }
 
 /// A member's account as the registry records it.
-pub use catena_abi::registry::AccountRecord as MemberAccount;
+pub use catena_schema::registry::AccountRecord as MemberAccount;
 
 /// What a block's execution may know about the block itself: everything comes from its header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -546,7 +546,7 @@ pub struct GenesisContract {
 /// The state entries of a new chain: the members in the registry's storage, the validator set,
 /// the governance, and the genesis contracts (their code, records and `init`).
 pub fn genesis_changes(
-    members: &[catena_abi::registry::MemberRecord],
+    members: &[catena_schema::registry::MemberRecord],
     validators: &[ValidatorEntry],
     governance: &Governance,
     contracts: &[GenesisContract],
@@ -606,56 +606,6 @@ impl StateReader for NoState {
     fn next(&self, _: &[u8], _: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
         Ok(None)
     }
-}
-
-/// What genesis passes to the system contracts' `init`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SystemParams {
-    /// The governing members' USCCs and how many must approve a membership change.
-    pub governance: catena_abi::registry::Governance,
-    pub currency: String,
-    pub min_part: u64,
-    pub max_parts: u32,
-    /// Days after maturity before a factor may exercise recourse.
-    pub recourse_grace_days: u32,
-}
-
-/// The `init` argument of system contract `name`, or `None` for a contract that is not one.
-pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
-    use catena_abi::names;
-    let id = |name: &str| catena_primitives::system_contract_id(name).0;
-    Some(match name {
-        names::REGISTRY => catena_abi::registry::Init {
-            governance: params.governance.clone(),
-            dependents: vec![id(names::CASH), id(names::VOUCHER)],
-            lines: Some(id(names::VOUCHER)),
-        }
-        .encode(),
-        names::RECORDS => catena_abi::records::Init {
-            registry: id(names::REGISTRY),
-            quality: catena_abi::records::QualityModel::default(),
-        }
-        .encode(),
-        names::CASH => catena_abi::cash::Init {
-            registry: id(names::REGISTRY),
-            operators: vec![id(names::VOUCHER)],
-            currency: params.currency.clone(),
-        }
-        .encode(),
-        names::VOUCHER => catena_abi::voucher::Config {
-            registry: id(names::REGISTRY),
-            records: id(names::RECORDS),
-            cash: id(names::CASH),
-            own_id: id(names::VOUCHER),
-            currency: params.currency.clone(),
-            min_part: params.min_part,
-            max_parts: params.max_parts,
-            settle_batch: 16,
-            recourse_grace_ms: u64::from(params.recourse_grace_days) * 86_400_000,
-        }
-        .encode(),
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

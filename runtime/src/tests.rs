@@ -27,10 +27,10 @@ fn member_state(keys: &[&SecretKey]) -> MapState {
     let members: Vec<_> = keys
         .iter()
         .enumerate()
-        .map(|(i, k)| catena_abi::registry::MemberRecord {
+        .map(|(i, k)| catena_schema::registry::MemberRecord {
             name: format!("m{i}"),
             uscc: format!("u{i}"),
-            roles: vec![catena_abi::Role::Supplier],
+            roles: vec![catena_schema::Role::Supplier],
             accounts: vec![k.account().0],
         })
         .collect();

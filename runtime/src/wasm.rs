@@ -20,37 +20,17 @@ use wasmtime::{
     StoreLimitsBuilder, Trap,
 };
 
-/// The host ABI's module name. Released functions never change; new ones get a new name.
-pub const ABI_MODULE: &str = "catena_v1";
-/// The largest linear memory of one contract instance.
-pub const MAX_MEMORY_BYTES: usize = 16 << 20;
-/// Native stack wasm frames may use per call: deep recursion traps with "call stack
-/// exhausted". Nested contract calls each get this much again, so the worst case is
-/// [`MAX_CALL_DEPTH`] × this (1 MiB), within the 2 MiB stacks of the threads that execute blocks.
-pub const MAX_WASM_STACK_BYTES: usize = 256 << 10;
-/// The most elements a contract's table may hold.
-pub const MAX_TABLE_ELEMENTS: usize = 10_000;
-/// The largest contract code accepted.
-pub const MAX_CODE_BYTES: usize = 2 << 20;
-/// The largest return value, event payload, storage key and storage value.
-pub const MAX_RETURN_BYTES: usize = 64 << 10;
-pub const MAX_EVENT_BYTES: usize = 16 << 10;
-pub const MAX_KEY_BYTES: usize = 256;
-pub const MAX_VALUE_BYTES: usize = 256 << 10;
-/// Events one call may emit.
-pub const MAX_EVENTS: usize = 256;
-/// Fuel charged per byte a host function moves in or out of the sandbox, on top of a fixed
-/// charge per host call.
-const FUEL_PER_BYTE: u64 = 1;
-const FUEL_PER_HOST_CALL: u64 = 100;
-/// Fuel of an ed25519 check, counted as if it moved this many bytes.
-const ED25519_VERIFY_BYTES: usize = 4_096;
-/// Fuel per step of a storage listing (each entry looked at, removed ones included).
-const FUEL_PER_LISTING_STEP: u64 = 1_000;
-/// Fuel of instantiating a callee, on top of 1 per byte of its code.
-const FUEL_PER_NESTED_CALL: u64 = 10_000;
-/// Extra fuel for a storage write, which every node keeps for ever.
-const FUEL_PER_STORED_BYTE: u64 = 50;
+use catena_abi::fuel::{
+    ED25519_VERIFY_BYTES, PER_BYTE as FUEL_PER_BYTE, PER_HOST_CALL as FUEL_PER_HOST_CALL,
+    PER_LISTING_STEP as FUEL_PER_LISTING_STEP, PER_NESTED_CALL as FUEL_PER_NESTED_CALL,
+    PER_SCHEDULED_CALL as FUEL_PER_SCHEDULED_CALL, PER_STORED_BYTE as FUEL_PER_STORED_BYTE,
+};
+use catena_abi::{code, function, INIT_METHOD, MAX_ABORT_BYTES, MAX_METHOD_BYTES, MAX_TOPIC_BYTES};
+pub use catena_abi::{
+    MAX_CALL_DEPTH, MAX_CODE_BYTES, MAX_EVENTS, MAX_EVENT_BYTES, MAX_KEY_BYTES, MAX_MEMORY_BYTES,
+    MAX_RETURN_BYTES, MAX_SCHEDULED_INPUT_BYTES, MAX_SCHEDULED_PER_CALL, MAX_TABLE_ELEMENTS,
+    MAX_VALUE_BYTES, MAX_WASM_STACK_BYTES, MODULE as ABI_MODULE,
+};
 
 /// Contracts' storage and code as the sandbox sees them: each contract has its own key space;
 /// the runtime backs this with the transaction's overlay.
@@ -99,12 +79,6 @@ impl ScheduledCall {
     }
 }
 
-/// The largest input of a scheduled call, and how many calls one call may schedule.
-pub const MAX_SCHEDULED_INPUT_BYTES: usize = 4 << 10;
-pub const MAX_SCHEDULED_PER_CALL: u32 = 16;
-/// Fuel of scheduling a call, on top of the bytes it stores: it will run for free later.
-const FUEL_PER_SCHEDULED_CALL: u64 = 20_000;
-
 /// The facts of the call a contract may read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallContext {
@@ -124,9 +98,6 @@ pub struct Event {
     pub topic: Vec<u8>,
     pub data: Vec<u8>,
 }
-
-/// How deep contracts may call each other (the transaction's call is depth 1).
-pub const MAX_CALL_DEPTH: usize = 4;
 
 /// Why a contract call stopped without success. The same code, input, state and fuel give the
 /// same error and the same fuel used on every node.
@@ -746,7 +717,9 @@ fn read_storage(
         Ok(value) => value,
         Err(e) => return fail_state(caller, e),
     };
-    let Some(value) = value else { return Ok(-1) };
+    let Some(value) = value else {
+        return Ok(code::ABSENT);
+    };
     // The value's length is always returned; it is copied only if it fits.
     if value.len() <= usize::try_from(out_cap).unwrap_or(0) {
         write_bytes(caller, out_ptr, &value, "a storage value")?;
@@ -760,12 +733,12 @@ fn read_storage(
 fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     linker.func_wrap(
         ABI_MODULE,
-        "input_len",
+        function::INPUT_LEN,
         |caller: Caller<'_, HostState>| -> i32 { caller.data().input.len() as i32 },
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "input_read",
+        function::INPUT_READ,
         |mut caller: Caller<'_, HostState>, ptr: i32| -> Result<(), wasmtime::Error> {
             let input = caller.data().input.clone();
             write_bytes(&mut caller, ptr, &input, "the input")
@@ -773,7 +746,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "return_data",
+        function::RETURN_DATA,
         |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> Result<(), wasmtime::Error> {
             let data = read_bytes(&mut caller, ptr, len, MAX_RETURN_BYTES, "return data")?;
             caller.data_mut().output = Some(data);
@@ -782,9 +755,9 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "abort",
+        function::ABORT,
         |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> Result<(), wasmtime::Error> {
-            let message = read_bytes(&mut caller, ptr, len, 1024, "the abort message")?;
+            let message = read_bytes(&mut caller, ptr, len, MAX_ABORT_BYTES, "the abort message")?;
             let message = String::from_utf8_lossy(&message).into_owned();
             caller.data_mut().failure = Some(ContractError::Aborted(message.clone()));
             Err(wasmtime::Error::msg(message))
@@ -792,7 +765,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "storage_read",
+        function::STORAGE_READ,
         |mut caller: Caller<'_, HostState>,
          key_ptr: i32,
          key_len: i32,
@@ -805,7 +778,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "storage_read_of",
+        function::STORAGE_READ_OF,
         |mut caller: Caller<'_, HostState>,
          id_ptr: i32,
          key_ptr: i32,
@@ -820,7 +793,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "storage_write",
+        function::STORAGE_WRITE,
         |mut caller: Caller<'_, HostState>,
          key_ptr: i32,
          key_len: i32,
@@ -849,7 +822,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "storage_next",
+        function::STORAGE_NEXT,
         |mut caller: Caller<'_, HostState>,
          prefix_ptr: i32,
          prefix_len: i32,
@@ -890,11 +863,10 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                 }
             };
             let Some((key, value)) = entry else {
-                return Ok(-1);
+                return Ok(code::ABSENT);
             };
-            let mut record = (key.len() as u32).to_le_bytes().to_vec();
-            record.extend_from_slice(&key);
-            record.extend_from_slice(&value);
+            let mut record = vec![0; catena_abi::entry_record_len(&key, &value)];
+            catena_abi::write_entry_record(&key, &value, &mut record);
             if record.len() <= usize::try_from(out_cap).unwrap_or(0) {
                 write_bytes(&mut caller, out_ptr, &record, "a storage entry")?;
             } else {
@@ -905,7 +877,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "storage_remove",
+        function::STORAGE_REMOVE,
         |mut caller: Caller<'_, HostState>,
          key_ptr: i32,
          key_len: i32|
@@ -924,7 +896,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "origin",
+        function::ORIGIN,
         |mut caller: Caller<'_, HostState>, out_ptr: i32| -> Result<(), wasmtime::Error> {
             let account = caller.data().context.origin.0;
             write_bytes(&mut caller, out_ptr, &account, "the origin")
@@ -932,7 +904,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "call_contract",
+        function::CALL_CONTRACT,
         |mut caller: Caller<'_, HostState>,
          id_ptr: i32,
          method_ptr: i32,
@@ -944,7 +916,13 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
          -> Result<i32, wasmtime::Error> {
             let id = read_bytes(&mut caller, id_ptr, 32, 32, "a contract id")?;
             let callee = Hash(id.try_into().expect("32 bytes read"));
-            let method = read_bytes(&mut caller, method_ptr, method_len, 64, "a method name")?;
+            let method = read_bytes(
+                &mut caller,
+                method_ptr,
+                method_len,
+                MAX_METHOD_BYTES,
+                "a method name",
+            )?;
             let Ok(method) = String::from_utf8(method) else {
                 return refuse(&mut caller, "a method name must be UTF-8".into());
             };
@@ -973,7 +951,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             if callee == me || stack.contains(&callee) {
                 return refuse(&mut caller, format!("re-entrant call to contract {callee}"));
             }
-            if method == "init" {
+            if method == INIT_METHOD {
                 return refuse(
                     &mut caller,
                     "'init' runs only when a contract is created".into(),
@@ -1046,7 +1024,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "self_id",
+        function::SELF_ID,
         |mut caller: Caller<'_, HostState>, out_ptr: i32| -> Result<(), wasmtime::Error> {
             let id = caller.data().contract.0;
             write_bytes(&mut caller, out_ptr, &id, "the contract id")
@@ -1054,7 +1032,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "schedule_call",
+        function::SCHEDULE_CALL,
         |mut caller: Caller<'_, HostState>,
          at_ms: i64,
          method_ptr: i32,
@@ -1068,11 +1046,17 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                     format!("a call may schedule at most {MAX_SCHEDULED_PER_CALL} calls"),
                 );
             }
-            let method = read_bytes(&mut caller, method_ptr, method_len, 64, "a method name")?;
+            let method = read_bytes(
+                &mut caller,
+                method_ptr,
+                method_len,
+                MAX_METHOD_BYTES,
+                "a method name",
+            )?;
             let Ok(method) = String::from_utf8(method) else {
                 return refuse(&mut caller, "a method name must be UTF-8".into());
             };
-            if method == "init" {
+            if method == INIT_METHOD {
                 return refuse(&mut caller, "'init' cannot be scheduled".into());
             }
             let input = read_bytes(
@@ -1121,7 +1105,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "caller",
+        function::CALLER,
         |mut caller: Caller<'_, HostState>, out_ptr: i32| -> Result<(), wasmtime::Error> {
             let account = caller.data().context.caller.0;
             write_bytes(&mut caller, out_ptr, &account, "the caller")
@@ -1129,17 +1113,17 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "block_height",
+        function::BLOCK_HEIGHT,
         |caller: Caller<'_, HostState>| -> i64 { caller.data().context.block_height as i64 },
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "block_time_ms",
+        function::BLOCK_TIME_MS,
         |caller: Caller<'_, HostState>| -> i64 { caller.data().context.block_time_ms as i64 },
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "emit_event",
+        function::EMIT_EVENT,
         |mut caller: Caller<'_, HostState>,
          topic_ptr: i32,
          topic_len: i32,
@@ -1152,7 +1136,13 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
                     format!("more than {MAX_EVENTS} events in one call"),
                 );
             }
-            let topic = read_bytes(&mut caller, topic_ptr, topic_len, 64, "an event topic")?;
+            let topic = read_bytes(
+                &mut caller,
+                topic_ptr,
+                topic_len,
+                MAX_TOPIC_BYTES,
+                "an event topic",
+            )?;
             let data = read_bytes(
                 &mut caller,
                 data_ptr,
@@ -1171,7 +1161,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "sha256",
+        function::SHA256,
         |mut caller: Caller<'_, HostState>,
          ptr: i32,
          len: i32,
@@ -1184,7 +1174,7 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     )?;
     linker.func_wrap(
         ABI_MODULE,
-        "ed25519_verify",
+        function::ED25519_VERIFY,
         |mut caller: Caller<'_, HostState>,
          key_ptr: i32,
          msg_ptr: i32,
@@ -1200,7 +1190,11 @@ fn link_abi(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
             let key = AccountId(key.try_into().expect("32 bytes read"));
             let signature =
                 catena_primitives::Signature(signature.try_into().expect("64 bytes read"));
-            Ok(i32::from(key.verify(&message, &signature)))
+            Ok(if key.verify(&message, &signature) {
+                code::VALID
+            } else {
+                code::INVALID
+            })
         },
     )?;
     Ok(())

@@ -4,7 +4,7 @@
 //! financier burns only its own cash (when it pays money out); one holding another's cash redeems
 //! it by transferring it to that custodian, which burns it. Members transfer cash; the operator
 //! contracts (the voucher contract) move it for advances and settlement. A payment takes the
-//! payer's balances in the payment order of `catena_abi::cash::payment_order`. Nothing else
+//! payer's balances in the payment order of `catena_schema::cash::payment_order`. Nothing else
 //! creates or destroys cash: for every custodian, minted less burned is the cash it custodies,
 //! which is the sum of every member's balance with it. Auditors hold no cash.
 #![cfg_attr(target_arch = "wasm32", no_std)]
@@ -13,11 +13,11 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use catena_abi::cash::{
+use catena_schema::cash::{
     events, keys, payment_order, Balance, Init, Mint, Movement, OperatorTransfer, Transfer,
 };
-use catena_abi::registry::{AccountRecord, MemberRecord};
-use catena_abi::{format_amount, Amount, Role, Uscc};
+use catena_schema::registry::{AccountRecord, MemberRecord};
+use catena_schema::{format_amount, Amount, Role, Uscc};
 use catena_sdk::{caller, emit_encoded, storage};
 
 catena_sdk::methods!(
@@ -146,14 +146,14 @@ fn config() -> Init {
 
 fn signer() -> Result<AccountRecord, Error> {
     // Read from the registry's storage (its published layout), not by calling it.
-    let key = catena_abi::registry::keys::account_key(&caller());
+    let key = catena_schema::registry::keys::account_key(&caller());
     let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
     record.ok_or(Error::NotAMember)
 }
 
 /// A member that may hold cash: any member but an auditor.
 fn check_holder(uscc: &str) -> Result<(), Error> {
-    let key = catena_abi::registry::keys::member_key(uscc);
+    let key = catena_schema::registry::keys::member_key(uscc);
     let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
     let member = member.ok_or_else(|| Error::UnknownMember(uscc.into()))?;
     if member.roles.contains(&Role::Auditor) {

@@ -1,5 +1,5 @@
 use super::*;
-use catena_abi::cash::Init;
+use catena_schema::cash::Init;
 use catena_sdk::mock;
 use catena_testkit::{
     call, query, refused, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, OUTSIDER, REGISTRY,

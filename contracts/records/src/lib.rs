@@ -11,11 +11,11 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use catena_abi::records::{
+use catena_schema::records::{
     events, keys, Init, InvoiceQuery, Kind, NewRecord, Quality, Record, Suggestion,
 };
-use catena_abi::registry::{AccountRecord, MemberRecord};
-use catena_abi::{Account, RecordId, Role, Uscc};
+use catena_schema::registry::{AccountRecord, MemberRecord};
+use catena_schema::{Account, RecordId, Role, Uscc};
 use catena_sdk::{block_height, block_time_ms, caller, emit_encoded, storage};
 
 catena_sdk::methods!(init, record, get, invoice, quality, suggest_line);
@@ -81,7 +81,7 @@ fn config() -> Init {
 fn recorder() -> Result<(Account, AccountRecord), Error> {
     let account = caller();
     // Read from the registry's storage (its published layout), not by calling it.
-    let key = catena_abi::registry::keys::account_key(&account);
+    let key = catena_schema::registry::keys::account_key(&account);
     let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
     record.map(|r| (account, r)).ok_or(Error::NotAMember)
 }
@@ -143,7 +143,7 @@ fn tally(new: &NewRecord, linked: &[Record]) {
         .map(|r| model.accuracy_band(r.amount, new.amount))
         .collect();
     for party in &new.parties {
-        let key = catena_abi::registry::keys::member_key(party);
+        let key = catena_schema::registry::keys::member_key(party);
         let member: Option<MemberRecord> = storage::load_of(&config.registry, &key);
         if !member.is_some_and(|m| m.roles.contains(&Role::Core)) {
             continue;
@@ -174,7 +174,7 @@ fn quality(core: Uscc) -> Result<Option<Quality>, Error> {
 /// The credit line the quality of a core enterprise's records suggests (DOMAIN.md "Credit line
 /// from data quality"): completeness, timeliness and accuracy, weighted into a rating.
 fn suggest_line(core: Uscc) -> Result<Suggestion, Error> {
-    let key = catena_abi::registry::keys::member_key(&core);
+    let key = catena_schema::registry::keys::member_key(&core);
     let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
     match member {
         None => return Err(Error::Invalid(format!("{core} is not a member"))),
@@ -302,7 +302,7 @@ fn invoice(query: InvoiceQuery) -> Result<Option<Record>, Error> {
 pub mod testing {
     use super::*;
     use alloc::vec::Vec;
-    use catena_abi::records::Invoice;
+    use catena_schema::records::Invoice;
 
     /// An invoice record of `amount` from `seller` to `buyer`, with a document hash made of
     /// `n`.

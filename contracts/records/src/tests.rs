@@ -1,6 +1,6 @@
 use super::testing::invoice;
 use super::*;
-use catena_abi::records::Invoice;
+use catena_schema::records::Invoice;
 use catena_sdk::codec::Encode;
 use catena_sdk::mock;
 
@@ -26,7 +26,7 @@ fn setup() {
             uscc: uscc.into(),
             roles: alloc::vec![role],
         };
-        let key = catena_abi::registry::keys::account_key(&[n; 32]);
+        let key = catena_schema::registry::keys::account_key(&[n; 32]);
         mock::put(REGISTRY, &key, &record.encode());
     }
     mock::deploy(RECORDS, dispatch);
@@ -173,7 +173,7 @@ fn malformed_records_are_refused() {
 #[test]
 fn the_quality_of_a_core_enterprises_records_suggests_a_line() {
     setup();
-    let core = catena_abi::registry::MemberRecord {
+    let core = catena_schema::registry::MemberRecord {
         name: "Core".into(),
         uscc: BUYER.into(),
         roles: alloc::vec![Role::Core],
@@ -181,7 +181,7 @@ fn the_quality_of_a_core_enterprises_records_suggests_a_line() {
     };
     mock::put(
         REGISTRY,
-        &catena_abi::registry::keys::member_key(BUYER),
+        &catena_schema::registry::keys::member_key(BUYER),
         &core.encode(),
     );
     let day = 86_400_000;

@@ -11,12 +11,12 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use catena_abi::registry::{
+use catena_schema::registry::{
     events, keys, AccountRecord, Change, Governance, Init, MemberRecord, Proposal, ProposalStatus,
     Revoke,
 };
-use catena_abi::voucher::CreditLines;
-use catena_abi::{uscc, Account, Role, Uscc};
+use catena_schema::voucher::CreditLines;
+use catena_schema::{uscc, Account, Role, Uscc};
 use catena_sdk::{block_height, call_typed, caller, emit_encoded, storage};
 
 catena_sdk::methods!(init, propose, approve, member, account, members, governance, proposal);

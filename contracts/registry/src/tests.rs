@@ -1,5 +1,5 @@
 use super::*;
-use catena_abi::registry::MemberRecord;
+use catena_schema::registry::MemberRecord;
 use catena_sdk::codec::Encode;
 use catena_sdk::mock;
 

@@ -52,15 +52,11 @@ pub struct Outcome {
     pub events: Vec<Event>,
 }
 
-/// Calls nest at most this deep (as in the node).
-pub const MAX_CALL_DEPTH: usize = 4;
 /// The node's limits (docs/abi.md), enforced here too so native tests meet them.
-pub const MAX_KEY_BYTES: usize = 256;
-pub const MAX_VALUE_BYTES: usize = 256 << 10;
-pub const MAX_EVENT_BYTES: usize = 16 << 10;
-pub const MAX_EVENTS: usize = 256;
-pub const MAX_SCHEDULED_PER_CALL: usize = 16;
-pub const MAX_SCHEDULED_INPUT_BYTES: usize = 4 << 10;
+pub use catena_abi::{
+    MAX_CALL_DEPTH, MAX_EVENTS, MAX_EVENT_BYTES, MAX_KEY_BYTES, MAX_SCHEDULED_INPUT_BYTES,
+    MAX_SCHEDULED_PER_CALL, MAX_VALUE_BYTES,
+};
 
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
@@ -305,7 +301,7 @@ pub(crate) mod host {
         if on_stack {
             fail(&format!("re-entrant call to contract {}", hex(id)));
         }
-        if method == "init" {
+        if method == catena_abi::INIT_METHOD {
             fail("'init' runs only when a contract is created");
         }
         match run_frame(me, *id, method, input) {
@@ -336,9 +332,10 @@ pub(crate) mod host {
     }
 
     pub(crate) fn emit(topic: &str, data: &[u8]) {
-        if topic.len() > 64 || data.len() > MAX_EVENT_BYTES {
+        if topic.len() > catena_abi::MAX_TOPIC_BYTES || data.len() > MAX_EVENT_BYTES {
             fail(&format!(
-                "an event topic is at most 64 bytes and its data at most {MAX_EVENT_BYTES}"
+                "an event topic is at most {} bytes and its data at most {MAX_EVENT_BYTES}",
+                catena_abi::MAX_TOPIC_BYTES
             ));
         }
         if top(|f| f.events.len()) >= MAX_EVENTS {
@@ -369,10 +366,13 @@ pub(crate) mod host {
     }
 
     pub(crate) fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
-        if method == "init" || method.len() > 64 || input.len() > MAX_SCHEDULED_INPUT_BYTES {
+        if method == catena_abi::INIT_METHOD
+            || method.len() > catena_abi::MAX_METHOD_BYTES
+            || input.len() > MAX_SCHEDULED_INPUT_BYTES
+        {
             fail("a scheduled call names a method other than 'init' (at most 64 bytes) and has at most 4 KiB of input");
         }
-        if top(|f| f.scheduled.len()) >= MAX_SCHEDULED_PER_CALL {
+        if top(|f| f.scheduled.len()) >= MAX_SCHEDULED_PER_CALL as usize {
             fail(&format!(
                 "a call may schedule at most {MAX_SCHEDULED_PER_CALL} calls"
             ));

@@ -3,57 +3,23 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-mod sys {
-    #[link(wasm_import_module = "catena_v1")]
-    extern "C" {
-        pub fn input_len() -> i32;
-        pub fn input_read(ptr: i32);
-        pub fn return_data(ptr: i32, len: i32);
-        pub fn abort(ptr: i32, len: i32) -> !;
-        pub fn storage_read(key_ptr: i32, key_len: i32, out_ptr: i32, out_cap: i32) -> i32;
-        pub fn storage_read_of(
-            id_ptr: i32,
-            key_ptr: i32,
-            key_len: i32,
-            out_ptr: i32,
-            out_cap: i32,
-        ) -> i32;
-        pub fn storage_write(key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32);
-        pub fn storage_remove(key_ptr: i32, key_len: i32);
-        pub fn storage_next(
-            prefix_ptr: i32,
-            prefix_len: i32,
-            after_ptr: i32,
-            after_len: i32,
-            out_ptr: i32,
-            out_cap: i32,
-        ) -> i32;
-        pub fn caller(out_ptr: i32);
-        pub fn origin(out_ptr: i32);
-        pub fn self_id(out_ptr: i32);
-        pub fn call_contract(
-            id_ptr: i32,
-            method_ptr: i32,
-            method_len: i32,
-            input_ptr: i32,
-            input_len: i32,
-            out_ptr: i32,
-            out_cap: i32,
-        ) -> i32;
-        pub fn block_height() -> i64;
-        pub fn block_time_ms() -> i64;
-        pub fn emit_event(topic_ptr: i32, topic_len: i32, data_ptr: i32, data_len: i32);
-        pub fn sha256(ptr: i32, len: i32, out_ptr: i32);
-        pub fn ed25519_verify(key_ptr: i32, msg_ptr: i32, msg_len: i32, sig_ptr: i32) -> i32;
-        pub fn schedule_call(
-            at_ms: i64,
-            method_ptr: i32,
-            method_len: i32,
-            input_ptr: i32,
-            input_len: i32,
-        ) -> i64;
-    }
+use catena_abi::code;
+
+macro_rules! imports {
+    (
+        module = $module:literal;
+        $($konst:ident $name:ident ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?;)*
+    ) => {
+        mod sys {
+            #[link(wasm_import_module = $module)]
+            extern "C" {
+                $(pub fn $name($($arg: $ty),*) $(-> $ret)?;)*
+            }
+        }
+    };
 }
+
+catena_abi::with_host_functions!(imports);
 
 fn ptr(bytes: &[u8]) -> i32 {
     bytes.as_ptr() as i32
@@ -159,7 +125,7 @@ pub fn ed25519_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> b
             ptr(message),
             len(message),
             signature.as_ptr() as i32,
-        ) == 1
+        ) == code::VALID
     }
 }
 
@@ -221,7 +187,7 @@ pub fn storage_remove(key: &[u8]) {
 }
 
 pub fn storage_next(prefix: &[u8], after: Option<&[u8]>) -> Option<(Vec<u8>, Vec<u8>)> {
-    let (after_ptr, after_len) = after.map_or((0, -1), |a| (ptr(a), len(a)));
+    let (after_ptr, after_len) = after.map_or((0, code::FROM_START), |a| (ptr(a), len(a)));
     let mut buf = vec![0u8; 256];
     loop {
         // SAFETY: pointers and lengths of live buffers; the host copies only what fits.
@@ -243,10 +209,9 @@ pub fn storage_next(prefix: &[u8], after: Option<&[u8]>) -> Option<(Vec<u8>, Vec
             buf = vec![0u8; found];
             continue;
         }
-        let key_len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-        let key = buf[4..4 + key_len].to_vec();
-        let value = buf[4 + key_len..found].to_vec();
-        return Some((key, value));
+        let (key, value) = catena_abi::read_entry_record(&buf[..found])
+            .unwrap_or_else(|| fail("the host returned a malformed storage entry"));
+        return Some((key.to_vec(), value.to_vec()));
     }
 }
 

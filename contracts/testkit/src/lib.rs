@@ -2,8 +2,8 @@
 //! of the real registry contract, on the SDK's mock host. Member `i` has the single account
 //! `[i; 32]`.
 
-use catena_abi::registry::{Governance, Init, MemberRecord};
-use catena_abi::{uscc, Account, Role, Uscc};
+use catena_schema::registry::{Governance, Init, MemberRecord};
+use catena_schema::{uscc, Account, Role, Uscc};
 use catena_sdk::codec::Encode;
 use catena_sdk::mock;
 

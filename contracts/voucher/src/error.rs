@@ -1,8 +1,8 @@
 //! Why a voucher operation was refused: each variant says it in a sentence a treasurer can act on.
 
 use alloc::string::String;
-use catena_abi::voucher::VoucherId;
-use catena_abi::{format_amount, Amount, RecordId, Uscc};
+use catena_schema::voucher::VoucherId;
+use catena_schema::{format_amount, Amount, RecordId, Uscc};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Error {

@@ -15,17 +15,17 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use catena_abi::cash::OperatorTransfer;
-use catena_abi::records::{Kind, Record};
-use catena_abi::registry::{AccountRecord, MemberRecord};
-use catena_abi::voucher::{
+use catena_schema::cash::OperatorTransfer;
+use catena_schema::records::{Kind, Record};
+use catena_schema::registry::{AccountRecord, MemberRecord};
+use catena_schema::voucher::{
     days_between, discounted_price, events, interest, keys, Accept, Action, Backing, Config,
     CreditLine, CreditLines, Debt, Draw, Factoring, FinanceKind, HistoryEntry, Listing, Offer,
     Page, Pledge, PledgeDue, Price, Quote, Quoted, Request, RequestStatus, Round, SetCreditLine,
     Split, Status, Terms, Transfer, Voucher, VoucherId, MAX_PAGE, MAX_PARTS_PER_VOUCHER,
     MAX_TIME_MS,
 };
-use catena_abi::{format_amount, format_rate, Amount, RecordId, Role, Uscc};
+use catena_schema::{format_amount, format_rate, Amount, RecordId, Role, Uscc};
 use catena_sdk::codec::Encode;
 use catena_sdk::{block_height, block_time_ms, call_typed, caller, emit_encoded, storage};
 
@@ -96,7 +96,7 @@ fn config() -> Config {
 fn signer() -> Result<AccountRecord, Error> {
     // Read from the registry's storage (its published layout), not by calling it: no second
     // contract instance for a lookup.
-    let key = catena_abi::registry::keys::account_key(&caller());
+    let key = catena_schema::registry::keys::account_key(&caller());
     let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
     record.ok_or(Error::NotAMember)
 }
@@ -126,7 +126,7 @@ fn signer_is(owner: &str, what: &'static str) -> Result<Uscc, Error> {
 }
 
 fn member(uscc: &str) -> Result<MemberRecord, Error> {
-    let key = catena_abi::registry::keys::member_key(uscc);
+    let key = catena_schema::registry::keys::member_key(uscc);
     let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
     member.ok_or_else(|| Error::UnknownMember(uscc.into()))
 }
@@ -538,8 +538,8 @@ fn set_credit_line(args: SetCreditLine) -> Result<(), Error> {
 
 /// A financier sets its own line to a core enterprise to what the quality of the core's records
 /// suggests now (the records contract's `suggest_line`), in one transaction.
-fn grant_suggested_line(issuer: Uscc) -> Result<catena_abi::records::Suggestion, Error> {
-    let suggestion: catena_abi::records::Suggestion =
+fn grant_suggested_line(issuer: Uscc) -> Result<catena_schema::records::Suggestion, Error> {
+    let suggestion: catena_schema::records::Suggestion =
         call_typed(&config().records, "suggest_line", &issuer);
     set_credit_line(SetCreditLine {
         issuer,
@@ -1065,7 +1065,7 @@ fn exercise_recourse(id: VoucherId) -> Result<Option<u64>, Error> {
     if now < opens {
         return Err(Error::Invalid(format!(
             "recourse opens {} day(s) after maturity: voucher {id} may turn to its seller from block time {opens}",
-            config.recourse_grace_ms / catena_abi::voucher::DAY_MS
+            config.recourse_grace_ms / catena_schema::voucher::DAY_MS
         )));
     }
     check_holder(&seller)?;
@@ -1485,7 +1485,7 @@ fn counted(n: usize, noun: &str) -> String {
 }
 
 /// The governing quorum revokes a line, through the registry (the only caller allowed).
-fn revoke_credit_line(args: catena_abi::registry::Revoke) -> Result<(), Error> {
+fn revoke_credit_line(args: catena_schema::registry::Revoke) -> Result<(), Error> {
     if caller() != config().registry {
         return Err(Error::Invalid(
             "only the governing quorum revokes a credit line, through the registry".into(),

@@ -2,8 +2,8 @@
 //! contracts. `tests/model.rs` drives random sequences of them against a model.
 
 use super::*;
-use catena_abi::cash::Mint;
-use catena_abi::records::NewRecord;
+use catena_schema::cash::Mint;
+use catena_schema::records::NewRecord;
 use catena_sdk::mock;
 use catena_testkit::{
     call, query, refused, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, LOGISTICS,
@@ -25,13 +25,13 @@ fn setup() {
         CORE,
         RECORDS,
         "init",
-        &catena_abi::records::Init {
+        &catena_schema::records::Init {
             registry: REGISTRY,
             quality: Default::default(),
         },
     )
     .expect("records");
-    let cash_init = catena_abi::cash::Init {
+    let cash_init = catena_schema::cash::Init {
         registry: REGISTRY,
         operators: vec![VOUCHER],
         currency: "CNY".into(),
@@ -479,7 +479,7 @@ fn an_issuer_without_cash_goes_overdue_and_pays_when_cash_arrives() {
         CORE,
         CASH,
         "transfer",
-        &catena_abi::cash::Transfer {
+        &catena_schema::cash::Transfer {
             to: uscc_of(BANK),
             amount: core_cash - MILLION / 4,
             custodian: None,
@@ -668,7 +668,7 @@ fn each_financier_grants_its_own_credit_line() {
 fn no_member_grants_a_credit_line_to_itself() {
     setup();
     // A member that is both a core enterprise and a financier.
-    let both = catena_abi::registry::MemberRecord {
+    let both = catena_schema::registry::MemberRecord {
         name: "Conglomerate".into(),
         uscc: uscc_of(42),
         roles: vec![Role::Core, Role::Financier],
@@ -744,7 +744,7 @@ fn offer(id: VoucherId, financier: u8, kind: FinanceKind) {
 fn an_unpaid_pledge_pays_the_pledgee_first_and_can_be_repaid_while_overdue() {
     let id = pledged_part(720);
     // The core keeps only 100,000.00.
-    let spend = catena_abi::cash::Transfer {
+    let spend = catena_schema::cash::Transfer {
         to: uscc_of(TIER3),
         amount: cash_of(CORE) - MILLION / 10,
         custodian: None,
@@ -794,7 +794,7 @@ fn a_shortfall_is_shared_pro_rata() {
     let to3 = transfer(TIER1, rest, TIER3, Some(2 * MILLION / 10)).expect("moved");
     // The core has 100,000.01: shares 50,000.00 + 30,000.00 + 20,000.00 and the leftover fen to
     // the lowest part id.
-    let spend = catena_abi::cash::Transfer {
+    let spend = catena_schema::cash::Transfer {
         to: uscc_of(BANK),
         amount: cash_of(CORE) - MILLION / 10 - 1,
         custodian: None,
@@ -956,7 +956,7 @@ fn backing_records_belong_to_the_trade() {
     setup();
     // A delivery receipt between the core and tier 2: not tier 1's trade, not linked.
     let mut other = records::testing::invoice(7, &uscc_of(TIER2), &uscc_of(CORE), MILLION);
-    other.kind = catena_abi::records::Kind::DeliveryReceipt;
+    other.kind = catena_schema::records::Kind::DeliveryReceipt;
     other.invoice = None;
     call(TIER2, RECORDS, "record", &other).expect("recorded");
     let mut with_other = terms(TIER1, MILLION / 10, &[1]);
@@ -964,7 +964,7 @@ fn backing_records_belong_to_the_trade() {
     assert!(refused(CORE, VOUCHER, "issue", &with_other).contains("its own trade"));
     // Linked with the backing invoice: accepted.
     let mut linked = records::testing::invoice(8, &uscc_of(TIER2), &uscc_of(CORE), MILLION);
-    linked.kind = catena_abi::records::Kind::DeliveryReceipt;
+    linked.kind = catena_schema::records::Kind::DeliveryReceipt;
     linked.invoice = None;
     linked.links = vec![[1; 32]];
     call(TIER2, RECORDS, "record", &linked).expect("recorded");
@@ -993,7 +993,7 @@ fn an_original_splits_into_a_bounded_number_of_parts() {
         }
         made += 2;
     }
-    assert_eq!(made, catena_abi::voucher::MAX_PARTS_PER_VOUCHER);
+    assert_eq!(made, catena_schema::voucher::MAX_PARTS_PER_VOUCHER);
     // Settlement walks them in batches, every part paid once.
     let maturity = voucher(id).maturity_ms;
     for n in 0..40 {
@@ -1034,7 +1034,7 @@ fn nobody_acts_on_what_is_not_theirs() {
 
 #[test]
 fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
-    use catena_abi::registry::Change;
+    use catena_schema::registry::Change;
     setup();
     let id = issue(MILLION);
     mint(TIER2, 500);
@@ -1091,7 +1091,7 @@ fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
     );
     assert!(refused(CORE, REGISTRY, "propose", &revoke).contains("already revoked"));
     // Only the registry calls it.
-    let direct = catena_abi::registry::Revoke {
+    let direct = catena_schema::registry::Revoke {
         issuer: uscc_of(CORE),
         financier: uscc_of(BANK),
     };
@@ -1127,7 +1127,7 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
         assert_eq!(f.recourse_to, Some(uscc_of(TIER1)));
     }
     // The issuer has nothing at maturity.
-    let spend = catena_abi::cash::Transfer {
+    let spend = catena_schema::cash::Transfer {
         to: uscc_of(BANK),
         amount: cash_of(CORE),
         custodian: None,
@@ -1189,7 +1189,7 @@ fn recourse_needs_factoring_with_recourse_held_by_the_factor() {
         interest_bps: 0,
     };
     call(FACTOR, VOUCHER, "accept", &accept).expect("factored without recourse");
-    let call_cash = catena_abi::cash::Transfer {
+    let call_cash = catena_schema::cash::Transfer {
         to: uscc_of(BANK),
         amount: cash_of(CORE),
         custodian: None,

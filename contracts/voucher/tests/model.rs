@@ -18,13 +18,13 @@
 
 use std::collections::BTreeMap;
 
-use catena_abi::cash::{keys as cash_keys, Mint, Transfer as CashTransfer};
-use catena_abi::records::NewRecord;
-use catena_abi::voucher::{
+use catena_schema::cash::{keys as cash_keys, Mint, Transfer as CashTransfer};
+use catena_schema::records::NewRecord;
+use catena_schema::voucher::{
     days_between, interest, keys, Accept, Config, CreditLine, Draw, FinanceKind, Offer, Price,
     SetCreditLine, Split, Status, Terms, Transfer, Voucher, VoucherId, DAY_MS,
 };
-use catena_abi::{Amount, Uscc};
+use catena_schema::{Amount, Uscc};
 use catena_sdk::codec::Encode;
 use catena_sdk::mock;
 use catena_testkit::{
@@ -1098,13 +1098,13 @@ fn setup() -> Model {
         account(CORE),
         RECORDS,
         "init",
-        &catena_abi::records::Init {
+        &catena_schema::records::Init {
             registry: REGISTRY,
             quality: Default::default(),
         }
         .encode(),
     ));
-    let cash_init = catena_abi::cash::Init {
+    let cash_init = catena_schema::cash::Init {
         registry: REGISTRY,
         operators: vec![VOUCHER],
         currency: "CNY".into(),
@@ -1306,7 +1306,7 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
     }
     // Recourse debts as the model says; never more paid than owed.
     for (id, (debtor, creditor, amount, paid)) in &model.debts {
-        let debt: Option<catena_abi::voucher::Debt> = stored(VOUCHER, &keys::debt_key(*id));
+        let debt: Option<catena_schema::voucher::Debt> = stored(VOUCHER, &keys::debt_key(*id));
         let debt = debt.expect("a recorded debt");
         prop_assert_eq!(
             (

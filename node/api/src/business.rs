@@ -7,12 +7,12 @@ use std::sync::Arc;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use catena_abi::cash::Balance;
-use catena_abi::records::Record;
-use catena_abi::registry::MemberRecord;
-use catena_abi::voucher::{HistoryEntry, Listing, Page, Voucher, VoucherId, MAX_PAGE};
-use catena_abi::{format_amount, format_rate, names, Amount, Uscc};
 use catena_primitives::{system_contract_id, AccountId, Hash};
+use catena_schema::cash::Balance;
+use catena_schema::records::Record;
+use catena_schema::registry::MemberRecord;
+use catena_schema::voucher::{HistoryEntry, Listing, Page, Voucher, VoucherId, MAX_PAGE};
+use catena_schema::{format_amount, format_rate, names, Amount, Uscc};
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -276,7 +276,7 @@ fn voucher_id(id: Result<Path<String>, PathRejection>) -> Result<VoucherId, ApiE
 }
 
 fn uscc_of(text: String) -> Result<Uscc, ApiError> {
-    catena_abi::uscc::validate(&text)
+    catena_schema::uscc::validate(&text)
         .map(|()| text.clone())
         .map_err(|e| ApiError::bad_request("invalid_member", format!("USCC '{text}': {e}")))
 }
@@ -448,7 +448,7 @@ pub(crate) async fn get_balance(
         let custody: Amount = call(chain.as_ref(), names::CASH, "custody", uscc.clone())?;
         let member: Option<MemberRecord> =
             call(chain.as_ref(), names::REGISTRY, "member", uscc.clone())?;
-        let financier = member.is_some_and(|m| m.roles.contains(&catena_abi::Role::Financier));
+        let financier = member.is_some_and(|m| m.roles.contains(&catena_schema::Role::Financier));
         Ok(Json(BalanceView {
             member: uscc,
             balance: format_amount(held.iter().map(|b| b.amount).sum()),
@@ -520,7 +520,7 @@ fn find(chain: Arc<dyn ChainApi>, term: &str) -> Result<Vec<SearchHit>, ApiError
             ));
         }
     }
-    if catena_abi::uscc::validate(term).is_ok() {
+    if catena_schema::uscc::validate(term).is_ok() {
         let member: Option<MemberRecord> =
             call(chain.as_ref(), names::REGISTRY, "member", term.to_string())?;
         if member.is_some() {

@@ -313,7 +313,7 @@ pub struct EventRecordView {
     pub signer: Option<String>,
     pub contract: String,
     pub topic: String,
-    /// The payload, 0x + hex (SCALE; the system contracts' types are in `catena-abi`).
+    /// The payload, 0x + hex (SCALE; the system contracts' types are in `catena-schema`).
     pub data: String,
 }
 

@@ -16,9 +16,6 @@
 
 use std::time::Duration;
 
-use catena_abi::names;
-use catena_abi::records::{Invoice, Kind, NewRecord};
-use catena_abi::voucher::{SetCreditLine, Split, Terms, Transfer};
 use catena_consensus::tendermint::{
     ConsensusVote, Input, Proposal, SignedVote, Tendermint, Timeouts, VoteKind,
 };
@@ -28,6 +25,9 @@ use catena_primitives::{
     system_contract_id, AccountId, Call, CommitCertificate, Hash, SecretKey, Signature,
     Transaction, ValidatorSet,
 };
+use catena_schema::names;
+use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::voucher::{SetCreditLine, Split, Terms, Transfer};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use parity_scale_codec::{Decode, Encode};
 

@@ -16,7 +16,7 @@ use catena_storage::wal::{LoggedVote, VoteLog};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chain::{ChainError, ChainInstance, Proposal, SyncRequest, SyncResponse};
+use crate::chain::{ChainError, ChainInstance, PreparedBlock, SyncRequest, SyncResponse};
 use crate::metrics::PeerLabel;
 use crate::now_ms;
 
@@ -94,7 +94,7 @@ struct Driver {
     engine: Tendermint,
     chain_id: String,
     /// Blocks built or validated at the current height, by hash.
-    proposals: HashMap<Hash, Proposal>,
+    proposals: HashMap<Hash, PreparedBlock>,
     timers: Vec<(Instant, Input)>,
     max_message_bytes: usize,
     sync_results: mpsc::UnboundedSender<(PeerId, Vec<u8>)>,

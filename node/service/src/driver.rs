@@ -11,7 +11,7 @@ use catena_consensus::{Engine, Input, Output};
 use catena_primitives::SecretKey;
 use catena_storage::wal::{LoggedVote, VoteLog};
 
-use crate::chain::{ChainError, ChainInstance, Proposal};
+use crate::chain::{ChainError, ChainInstance, PreparedBlock};
 use crate::now_ms;
 /// Votes of committed heights are pruned from the log this often (in blocks).
 const PRUNE_EVERY: u64 = 100;
@@ -35,7 +35,7 @@ pub fn run_solo(
     .expect("run_solo is only started for a one-validator chain whose validator this node is");
     let mut queue: VecDeque<Output> = VecDeque::new();
     let mut timer: Option<(Instant, Input)> = None;
-    let mut proposal: Option<Proposal> = None;
+    let mut proposal: Option<PreparedBlock> = None;
     let step = |engine: &mut SoloEngine, queue: &mut VecDeque<Output>, input: Input| match engine
         .process(input)
     {

@@ -28,7 +28,9 @@ fn certificate(block: &catena_primitives::Block) -> CommitCertificate {
     }
 }
 
-fn expect_invalid(result: Result<catena_node::chain::Proposal, ValidateError>) -> InvalidBlock {
+fn expect_invalid(
+    result: Result<catena_node::chain::PreparedBlock, ValidateError>,
+) -> InvalidBlock {
     match result {
         Err(ValidateError::Invalid(reason)) => reason,
         Err(other) => panic!("expected an invalid block, got {other}"),

@@ -9,20 +9,20 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use catena_abi::cash::Mint;
-use catena_abi::records::{Invoice, Kind, NewRecord};
-use catena_abi::registry::MemberRecord;
-use catena_abi::voucher::{
+use catena_node::chain::genesis::{system_init, SystemParams};
+use catena_primitives::{system_contract_id, Call, Hash, ReceiptStatus, SecretKey, Transaction};
+use catena_runtime::{
+    execute_block, genesis_changes, next_in_layers, query_contract, BlockContext, Changes, Entry,
+    ExecutedBlock, GenesisContract, Governance, StateError, StateReader,
+};
+use catena_schema::cash::Mint;
+use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::registry::MemberRecord;
+use catena_schema::voucher::{
     Accept, FinanceKind, Listing, Offer, Page, Price, SetCreditLine, Status, Terms, Transfer,
     Voucher, VoucherId, MAX_PAGE,
 };
-use catena_abi::{names, Amount, Role};
-use catena_primitives::{system_contract_id, Call, Hash, ReceiptStatus, SecretKey, Transaction};
-use catena_runtime::{
-    execute_block, genesis_changes, next_in_layers, query_contract, system_init, BlockContext,
-    Changes, Entry, ExecutedBlock, GenesisContract, Governance, StateError, StateReader,
-    SystemParams,
-};
+use catena_schema::{names, Amount, Role};
 use parity_scale_codec::{Decode, Encode};
 
 const CHAIN: &str = "system-test";
@@ -58,11 +58,11 @@ const MEMBERS: [(&str, &str, Role); 5] = [
 
 fn uscc(name: &str) -> String {
     let (_, code, _) = MEMBERS.iter().find(|(n, ..)| *n == name).expect("a member");
-    catena_abi::uscc::with_check(code)
+    catena_schema::uscc::with_check(code)
 }
 
 fn artifact(name: &str) -> Vec<u8> {
-    let path = source_path(&format!("../contracts/artifacts/{name}.wasm"));
+    let path = source_path(&format!("../../contracts/artifacts/{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -92,7 +92,7 @@ impl Chain {
             })
             .collect();
         let params = SystemParams {
-            governance: catena_abi::registry::Governance {
+            governance: catena_schema::registry::Governance {
                 members: vec![uscc("core"), uscc("bank")],
                 threshold: 2,
             },
@@ -362,19 +362,19 @@ fn a_voucher_in_256_parts(chain: &mut Chain, core_cash: Amount) -> (Vec<Voucher>
     // Split the first splittable part again and again until the original has 256 parts.
     let mut leaves: Vec<VoucherId> = vec![1];
     let mut made = 0u32;
-    while made < catena_abi::voucher::MAX_PARTS_PER_VOUCHER {
+    while made < catena_schema::voucher::MAX_PARTS_PER_VOUCHER {
         let id = leaves.remove(0);
         let v: Voucher = chain
             .query::<Option<Voucher>>(names::VOUCHER, "get", id)
             .expect("a part");
-        let k = (catena_abi::voucher::MAX_PARTS_PER_VOUCHER - made).min(10) as u64;
+        let k = (catena_schema::voucher::MAX_PARTS_PER_VOUCHER - made).min(10) as u64;
         let mut amounts = vec![v.amount / k; k as usize];
         amounts[0] += v.amount % k;
         let split = chain.tx(
             "tier1",
             names::VOUCHER,
             "split",
-            catena_abi::voucher::Split {
+            catena_schema::voucher::Split {
                 voucher: id,
                 amounts,
             },

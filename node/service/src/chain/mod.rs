@@ -1,0 +1,254 @@
+//! One chain hosted by this node: its spec, its store namespace, its mempool and, if this node
+//! validates it, its signing key. A process may host several (the main chain and parachains);
+//! each is independent. Its work is divided by concern: [`genesis`] writes the first block,
+//! `propose` builds blocks, `validate` checks other validators' blocks, `sync` serves and
+//! applies committed blocks, and `commit` makes a certified block durable.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use catena_chain_spec::ChainSpec;
+use catena_mempool::{AccountView, AdmitError, Mempool, MempoolConfig};
+use catena_primitives::{AccountId, Call, Hash, SecretKey, Transaction, ValidatorSet};
+use catena_runtime::{ExecutionError, StateError, StateReader, ValidatorEntry};
+use catena_storage::{StorageError, Store, Tip};
+
+use crate::metrics::ChainMetrics;
+
+mod commit;
+pub mod genesis;
+mod propose;
+mod sync;
+mod validate;
+
+pub use genesis::block_context;
+pub use propose::{PreparedBlock, PROPOSAL_CHANGES_PER_MS};
+pub use sync::{SyncError, SyncRequest, SyncResponse, MAX_SYNC_BLOCKS};
+pub use validate::{InvalidBlock, ValidateError};
+
+/// Why a chain could not be opened or advanced.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot execute block: {0}")]
+    Execution(#[from] ExecutionError),
+    #[error(
+        "the data directory holds a different chain (genesis {stored}) than the chain spec \
+         '{chain_id}' (genesis {expected}); use another --home or data_dir"
+    )]
+    GenesisMismatch {
+        chain_id: String,
+        stored: Hash,
+        expected: Hash,
+    },
+    #[error("block {height} is missing from the store")]
+    Missing { height: u64 },
+    #[error(transparent)]
+    VoteLog(#[from] catena_storage::wal::WalError),
+    #[error(
+        "refusing to sign a vote at height {height} round {round}: the vote log holds a \
+         different vote for that round"
+    )]
+    WouldEquivocate { height: u64, round: u32 },
+    #[error(
+        "the validator set changed by governance to {validators} validators: restart the node, \
+         which then runs the multi-validator protocol"
+    )]
+    SoloSetChanged { validators: usize },
+    #[error("the chain spec's genesis cannot be built: {0}")]
+    Genesis(String),
+}
+
+/// One chain's state on this node.
+#[derive(Debug)]
+pub struct ChainInstance {
+    spec: ChainSpec,
+    store: Store,
+    mempool: Mempool,
+    /// The set that certifies the next block: the one in the state at the tip.
+    validators: std::sync::RwLock<Arc<ValidatorSet>>,
+    genesis_hash: Hash,
+    metrics: ChainMetrics,
+    /// Where transactions admitted through this node's API go to be gossiped, if networked.
+    gossip: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Transaction>>,
+    /// The height of each block made durable, for the API's subscribers (a wake-up only: they
+    /// read what they send from the store, so a slow one that misses a notice loses nothing).
+    commits: tokio::sync::broadcast::Sender<u64>,
+}
+
+/// Committed state as the runtime and the mempool see it.
+#[derive(Debug)]
+pub struct StoreState<'a>(pub &'a Store);
+
+impl StateReader for StoreState<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        self.0.state_get(key).map_err(|e| StateError(e.to_string()))
+    }
+    fn next(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<catena_runtime::Entry>, StateError> {
+        self.0
+            .state_next(prefix, after)
+            .map_err(|e| StateError(e.to_string()))
+    }
+}
+
+impl AccountView for StoreState<'_> {
+    fn next_nonce(&self, account: &AccountId) -> Result<u64, String> {
+        catena_runtime::nonce(self, account).map_err(|e| e.to_string())
+    }
+    fn is_member(&self, account: &AccountId) -> Result<bool, String> {
+        catena_runtime::member(self, account)
+            .map(|m| m.is_some())
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl ChainInstance {
+    /// Opens the chain's store under `dir`, writing genesis on first use and refusing a store
+    /// that holds another chain.
+    pub fn open(
+        spec: ChainSpec,
+        dir: &Path,
+        mempool_capacity: usize,
+    ) -> Result<ChainInstance, ChainError> {
+        let store = Store::open(dir)?;
+        let (genesis_hash, validators) = genesis::write(&spec, &store)?;
+        let mempool = Mempool::new(MempoolConfig {
+            chain_id: spec.chain_id.clone(),
+            max_tx_bytes: spec.parameters.max_tx_bytes as usize,
+            capacity: mempool_capacity,
+        });
+        let metrics = ChainMetrics::default();
+        let height = store.tip()?.map_or(0, |t| t.height);
+        metrics
+            .height
+            .set(i64::try_from(height).unwrap_or(i64::MAX));
+        let chain = ChainInstance {
+            spec,
+            store,
+            mempool,
+            validators: std::sync::RwLock::new(Arc::new(validators)),
+            genesis_hash,
+            metrics,
+            gossip: std::sync::OnceLock::new(),
+            commits: tokio::sync::broadcast::channel(64).0,
+        };
+        // A restarted node takes the validator set from its state, not from the spec.
+        let entries = chain.validator_entries()?;
+        *chain.validators.write().expect("validator set lock") = Arc::new(ValidatorSet::new(
+            entries.iter().map(|v| v.account).collect(),
+        ));
+        Ok(chain)
+    }
+
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+    /// Wakes up on every committed block with its height.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+    /// The validator set that certifies the next block.
+    pub fn validators(&self) -> Arc<ValidatorSet> {
+        Arc::clone(&self.validators.read().expect("validator set lock"))
+    }
+
+    /// The validators of the next block as recorded in state, with their network addresses.
+    pub fn validator_entries(&self) -> Result<Vec<ValidatorEntry>, ChainError> {
+        Ok(catena_runtime::validators(&StoreState(&self.store))?)
+    }
+
+    fn refresh_validators(&self) -> Result<(), ChainError> {
+        let entries = self.validator_entries()?;
+        let set = ValidatorSet::new(entries.iter().map(|v| v.account).collect());
+        let mut current = self.validators.write().expect("validator set lock");
+        if **current != set {
+            tracing::warn!(target: "chain", validators = set.len(), set = %set.hash(), "the validator set changes from the next block");
+            *current = Arc::new(set);
+        }
+        Ok(())
+    }
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
+    }
+    pub fn metrics(&self) -> &ChainMetrics {
+        &self.metrics
+    }
+
+    /// Sends transactions admitted through the API to `sender` for gossip (set once).
+    pub fn set_gossip(&self, sender: tokio::sync::mpsc::UnboundedSender<Transaction>) {
+        let _ = self.gossip.set(sender);
+    }
+
+    /// Admits a transaction from this node's API and passes it on for gossip.
+    pub fn submit_local(&self, tx: Transaction) -> Result<Hash, AdmitError> {
+        let gossip = self.gossip.get().map(|g| (g, tx.clone()));
+        let hash = self.submit(tx)?;
+        if let Some((sender, tx)) = gossip {
+            let _ = sender.send(tx);
+        }
+        Ok(hash)
+    }
+
+    pub fn tip(&self) -> Result<Tip, ChainError> {
+        self.store.tip()?.ok_or(ChainError::Missing { height: 0 })
+    }
+
+    /// Signs `call` with `key` at the account's next free nonce, admits it and gossips it.
+    pub fn submit_signed(&self, key: &SecretKey, call: Call) -> Result<Hash, AdmitError> {
+        let account = key.account();
+        let committed = catena_runtime::nonce(&StoreState(&self.store), &account)
+            .map_err(|e| AdmitError::State(e.to_string()))?;
+        let nonce = self.mempool.free_nonce(&account, committed);
+        self.submit_local(Transaction::signed(&self.spec.chain_id, nonce, call, key))
+    }
+
+    /// Admits transactions from this node's API (signatures checked in one batch) and passes
+    /// the admitted ones on for gossip; the outcome of each, in order.
+    pub fn submit_batch_local(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, AdmitError>> {
+        let copies = self.gossip.get().map(|g| (g, txs.clone()));
+        let outcomes = self.submit_batch(txs);
+        if let Some((sender, copies)) = copies {
+            for (tx, outcome) in copies.into_iter().zip(&outcomes) {
+                if outcome.is_ok() {
+                    let _ = sender.send(tx);
+                }
+            }
+        }
+        outcomes
+    }
+
+    /// Admits transactions to the mempool, their signatures checked in one batch.
+    pub fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, AdmitError>> {
+        let outcomes = self.mempool.admit_batch(txs, &StoreState(&self.store));
+        let refused = outcomes.iter().filter(|o| o.is_err()).count();
+        self.metrics.rejected_transactions.inc_by(refused as u64);
+        self.metrics.mempool_size.set(self.mempool.len() as i64);
+        outcomes
+    }
+
+    /// Admits a transaction to the mempool.
+    pub fn submit(&self, tx: Transaction) -> Result<Hash, AdmitError> {
+        let outcome = self.mempool.admit(tx, &StoreState(&self.store));
+        match &outcome {
+            Ok(_) => {
+                self.metrics.mempool_size.set(self.mempool.len() as i64);
+            }
+            Err(_) => {
+                self.metrics.rejected_transactions.inc();
+            }
+        }
+        outcome
+    }
+}
