@@ -34,7 +34,7 @@ fn example() -> (UnsignedTransaction, SecretKey) {
         signer: key.account(),
         call: Call::CallContract {
             contract: system_contract_id("voucher"),
-            method: "transfer".into(),
+            method: catena_schema::voucher::method::TRANSFER.name.into(),
             input: input.encode(),
         },
     };

@@ -11,13 +11,17 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use catena_primitives::{system_contract_id, Call, Hash, SecretKey, Transaction};
+use catena_primitives::{system_contract_id, Hash, SecretKey, Transaction};
+use catena_runtime::{contract_of, system_call};
+use catena_schema::cash::method as cash_method;
 use catena_schema::cash::Mint;
+use catena_schema::records::method as records_method;
 use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::voucher::method as voucher_method;
 use catena_schema::voucher::{
     Accept, FinanceKind, Offer, Price, SetCreditLine, Status, Terms, Transfer, Voucher, VoucherId,
 };
-use catena_schema::{names, parse_amount, Amount};
+use catena_schema::{names, parse_amount, Amount, Method};
 use common::{wait_for, TestNode};
 use parity_scale_codec::{Decode, Encode};
 
@@ -79,22 +83,12 @@ impl Story {
     }
 
     /// Sends a signed call and waits for its block; returns the receipt (as JSON).
-    fn send(
-        &self,
-        who: &str,
-        contract: &str,
-        method: &str,
-        input: impl Encode,
-    ) -> serde_json::Value {
+    fn send<A: Encode, O>(&self, who: &str, method: Method<A, O>, input: A) -> serde_json::Value {
         let key = &self.keys[who];
         let tx = Transaction::signed(
             &self.chain_id,
             self.node.next_nonce(key),
-            Call::CallContract {
-                contract: system_contract_id(contract),
-                method: method.into(),
-                input: input.encode(),
-            },
+            system_call(method, input),
             key,
         );
         let reply = self.node.submit(&tx);
@@ -103,15 +97,15 @@ impl Story {
         self.node.wait_committed_view(&hash)["receipt"].clone()
     }
 
-    fn ok(&self, who: &str, contract: &str, method: &str, input: impl Encode) -> Vec<u8> {
-        let receipt = self.send(who, contract, method, input);
+    fn ok<A: Encode, O>(&self, who: &str, method: Method<A, O>, input: A) -> Vec<u8> {
+        let receipt = self.send(who, method, input);
         assert_eq!(receipt["success"], true, "{who} {method}: {receipt}");
         let output = receipt["output"].as_str().expect("output");
         hex::decode(output.trim_start_matches("0x")).expect("hex")
     }
 
-    fn refused(&self, who: &str, contract: &str, method: &str, input: impl Encode) -> String {
-        let receipt = self.send(who, contract, method, input);
+    fn refused<A: Encode, O>(&self, who: &str, method: Method<A, O>, input: A) -> String {
+        let receipt = self.send(who, method, input);
         assert_eq!(
             receipt["success"], false,
             "{who} {method} was accepted: {receipt}"
@@ -119,27 +113,27 @@ impl Story {
         receipt["error"].as_str().expect("a reason").to_string()
     }
 
-    fn query<T: Decode>(&self, contract: &str, method: &str, input: impl Encode) -> T {
+    fn query<A: Encode, O: Decode>(&self, method: Method<A, O>, input: A) -> O {
         let body = serde_json::json!({
-            "method": method,
-            "input": format!("0x{}", hex::encode(input.encode())),
+            "method": method.name,
+            "input": format!("0x{}", hex::encode(method.input(&input))),
         });
         let reply = self.node.post_raw(
-            &format!("/contracts/{}/query", system_contract_id(contract)),
+            &format!("/contracts/{}/query", contract_of(method)),
             &body.to_string(),
         );
         assert_eq!(reply.status, 200, "query {method}: {}", reply.body);
         let output = reply.body["output"].as_str().expect("output");
         let bytes = hex::decode(output.trim_start_matches("0x")).expect("hex");
-        T::decode(&mut &bytes[..]).expect("the output decodes")
+        method.output(&bytes).expect("the output decodes")
     }
 
     fn cash(&self, who: &str) -> Amount {
-        self.query(names::CASH, "balance", self.uscc(who))
+        self.query(cash_method::BALANCE, self.uscc(who))
     }
 
     fn voucher(&self, id: VoucherId) -> Voucher {
-        self.query::<Option<Voucher>>(names::VOUCHER, "get", id)
+        self.query(voucher_method::GET, id)
             .unwrap_or_else(|| panic!("no voucher {id}"))
     }
 
@@ -163,7 +157,7 @@ impl Story {
             invoice,
         };
         let id = record.doc_hash;
-        self.ok(who, names::RECORDS, "record", record);
+        self.ok(who, records_method::RECORD, record);
         id
     }
 
@@ -218,11 +212,10 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         issuer: story.uscc(core),
         limit: yuan("5000000.00"),
     };
-    story.ok(bank, names::VOUCHER, "set_credit_line", line);
+    story.ok(bank, voucher_method::SET_CREDIT_LINE, line);
     story.ok(
         bank,
-        names::CASH,
-        "mint",
+        cash_method::MINT,
         Mint {
             to: story.uscc(core),
             amount: yuan("1000000.00"),
@@ -259,10 +252,9 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         records: vec![contract, delivery],
         line: None,
     };
-    let request =
-        u64::decode(&mut &story.ok(t1, names::VOUCHER, "request", terms)[..]).expect("id");
+    let request = u64::decode(&mut &story.ok(t1, voucher_method::REQUEST, terms)[..]).expect("id");
     let voucher =
-        u64::decode(&mut &story.ok(core, names::VOUCHER, "confirm", request)[..]).expect("id");
+        u64::decode(&mut &story.ok(core, voucher_method::CONFIRM, request)[..]).expect("id");
     assert_eq!(story.voucher(voucher).holder, story.uscc(t1));
 
     // Split and transferred up the chain: 600,000.00 to tier 2, of which 200,000.00 to tier 3.
@@ -272,14 +264,14 @@ fn the_whole_voucher_story_on_a_dev_chain() {
             to: story.uscc(to),
             amount: Some(yuan(amount)),
         };
-        u64::decode(&mut &story.ok(from, names::VOUCHER, "transfer", args)[..]).expect("id")
+        u64::decode(&mut &story.ok(from, voucher_method::TRANSFER, args)[..]).expect("id")
     };
     let to_t2 = transfer(t1, voucher, t2, "600000.00");
     let to_t3 = transfer(t2, to_t2, t3, "200000.00");
     let t2_part = story.voucher(to_t2).children[1];
     assert_eq!(story.voucher(t2_part).amount, yuan("400000.00"));
     assert_eq!(
-        story.query::<Vec<String>>(names::VOUCHER, "path", to_t3),
+        story.query(voucher_method::PATH, to_t3),
         vec![story.uscc(t1), story.uscc(t2), story.uscc(t3)]
     );
 
@@ -287,8 +279,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     // paid at once.
     story.ok(
         bank,
-        names::CASH,
-        "mint",
+        cash_method::MINT,
         Mint {
             to: story.uscc(bank),
             amount: yuan("300000.00"),
@@ -300,14 +291,14 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         kind: FinanceKind::Pledge,
         min_price: yuan("300000.00"),
     };
-    story.ok(t2, names::VOUCHER, "offer", offer);
+    story.ok(t2, voucher_method::OFFER, offer);
     let accept = Accept {
         voucher: t2_part,
         price: Price::Amount(yuan("300000.00")),
         recourse: false,
         interest_bps: 365,
     };
-    story.ok(bank, names::VOUCHER, "accept", accept);
+    story.ok(bank, voucher_method::ACCEPT, accept);
     assert_eq!(story.cash(t2), yuan("300000.00"));
     let moved = Transfer {
         voucher: t2_part,
@@ -315,7 +306,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         amount: None,
     };
     assert!(story
-        .refused(t2, names::VOUCHER, "transfer", moved)
+        .refused(t2, voucher_method::TRANSFER, moved)
         .contains("is pledged"));
 
     // A second voucher on the same invoice is double financing.
@@ -328,7 +319,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         records: vec![],
         line: None,
     };
-    let reason = story.refused(core, names::VOUCHER, "issue", again);
+    let reason = story.refused(core, voucher_method::ISSUE, again);
     assert!(reason.contains("double financing"), "{reason}");
 
     // Maturity: every live part is paid by the chain itself.
@@ -358,13 +349,10 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         yuan("300030.41"),
         "300,000.00 advanced, advance and interest received"
     );
-    assert_eq!(
-        story.query::<Amount>(names::CASH, "supply", ()),
-        yuan("1300000.00")
-    );
+    assert_eq!(story.query(cash_method::SUPPLY, ()), yuan("1300000.00"));
     // The payments are in a block's scheduled runs, not in any transaction.
     let history: Vec<catena_schema::voucher::HistoryEntry> =
-        story.query(names::VOUCHER, "history", t2_part);
+        story.query(voucher_method::HISTORY, t2_part);
     let settled_at = history.last().expect("history").height;
     let block = story.node.get_ok(&format!("/blocks/{settled_at}"));
     let run = &block["scheduled"][0];
@@ -390,14 +378,13 @@ fn the_whole_voucher_story_on_a_dev_chain() {
         records: vec![],
         line: None,
     };
-    let second = u64::decode(&mut &story.ok(core, names::VOUCHER, "issue", terms)[..]).expect("id");
+    let second = u64::decode(&mut &story.ok(core, voucher_method::ISSUE, terms)[..]).expect("id");
     let overdue = story.wait_status(second, Status::Overdue);
     assert_eq!(overdue.paid, 0);
     assert_eq!(story.cash(t1), yuan("400000.00"));
     story.ok(
         bank,
-        names::CASH,
-        "mint",
+        cash_method::MINT,
         Mint {
             to: story.uscc(core),
             amount: yuan("500000.00"),
@@ -408,7 +395,7 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     assert_eq!(story.cash(t1), yuan("900000.00"));
     assert_eq!(story.cash(core), 0);
     let lines: catena_schema::voucher::CreditLines =
-        story.query(names::VOUCHER, "credit_line", story.uscc(core));
+        story.query(voucher_method::CREDIT_LINE, story.uscc(core));
     assert_eq!(lines.outstanding(), 0, "settlement frees the credit line");
 
     // The integrator's API, in JSON with decimal amounts.

@@ -17,9 +17,11 @@ use anyhow::{bail, Context};
 use catena_api::{BatchSubmitResponse, BlockView};
 use catena_node::{keys, now_ms};
 use catena_primitives::{Call, Hash, SecretKey, Transaction};
+use catena_schema::cash::method as cash_method;
 use catena_schema::cash::{Mint, Transfer as CashTransfer};
-use catena_schema::names;
+use catena_schema::records::method as records_method;
 use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::voucher::method as voucher_method;
 use catena_schema::voucher::{SetCreditLine, Split, Terms, Transfer};
 use clap::{Args, ValueEnum};
 use parity_scale_codec::{Decode, Encode};
@@ -99,7 +101,7 @@ fn sender_key(i: u32) -> SecretKey {
     SecretKey::from_seed(Hash::digest(format!("catena-bench-sender/{i}").as_bytes()).0)
 }
 
-use crate::finance::contract_call as call;
+use catena_runtime::system_call as call;
 
 /// Signs transactions for one account, counting its nonces locally.
 struct Signer {
@@ -281,7 +283,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
             run_setup(
                 net,
                 "cash minted for the sender",
-                vec![bank.sign(&chain, call(names::CASH, "mint", mint))],
+                vec![bank.sign(&chain, call(cash_method::MINT, mint))],
             )?;
             for i in 0..n {
                 let s = i % senders.len();
@@ -290,7 +292,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
                     amount: 1,
                     custodian: None,
                 };
-                let tx = senders[s].sign(&chain, call(names::CASH, "transfer", transfer));
+                let tx = senders[s].sign(&chain, call(cash_method::TRANSFER, transfer));
                 per_sender[s].push(tx);
             }
         }
@@ -304,7 +306,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
             run_setup(
                 net,
                 "credit line",
-                vec![bank.sign(&chain, call(names::VOUCHER, "set_credit_line", line))],
+                vec![bank.sign(&chain, call(voucher_method::SET_CREDIT_LINE, line))],
             )?;
             let run = now_ms();
             let mut invoices = Vec::with_capacity(originals);
@@ -327,7 +329,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
                     }),
                 };
                 let s = o % senders.len();
-                records.push(senders[s].sign(&chain, call(names::RECORDS, "record", record)));
+                records.push(senders[s].sign(&chain, call(records_method::RECORD, record)));
                 invoices.push(doc_hash);
             }
             run_setup(net, "invoices recorded", records)?;
@@ -348,7 +350,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
                             records: vec![],
                             line: None,
                         };
-                        core.sign(&chain, call(names::VOUCHER, "issue", terms))
+                        core.sign(&chain, call(voucher_method::ISSUE, terms))
                     })
                     .collect();
                 for output in run_setup(net, "vouchers issued", issues)? {
@@ -364,7 +366,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
                         amounts: vec![PART_AMOUNT; PARTS_PER_VOUCHER as usize],
                     };
                     let s = o % senders.len();
-                    senders[s].sign(&chain, call(names::VOUCHER, "split", split))
+                    senders[s].sign(&chain, call(voucher_method::SPLIT, split))
                 })
                 .collect();
             let mut parts = Vec::with_capacity(n);
@@ -378,7 +380,7 @@ fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Vec<Vec<Tr
                     to: tier2_uscc.clone(),
                     amount: None,
                 };
-                let tx = senders[s].sign(&chain, call(names::VOUCHER, "transfer", transfer));
+                let tx = senders[s].sign(&chain, call(voucher_method::TRANSFER, transfer));
                 per_sender[s].push(tx);
             }
         }
@@ -557,7 +559,7 @@ fn signature_costs(chain_id: &str) -> (f64, f64) {
                 to: "91320500MA1MX0002X".into(),
                 amount: None,
             };
-            Transaction::signed(chain_id, i, call(names::VOUCHER, "transfer", transfer), key)
+            Transaction::signed(chain_id, i, call(voucher_method::TRANSFER, transfer), key)
         })
         .collect();
     let messages: Vec<Vec<u8>> = txs.iter().map(Transaction::signing_bytes).collect();

@@ -8,13 +8,16 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use catena_node::now_ms;
 use catena_primitives::Hash;
+use catena_schema::cash::method as cash_method;
 use catena_schema::cash::Mint;
+use catena_schema::records::method as records_method;
 use catena_schema::records::{Invoice, Kind, NewRecord, Suggestion};
+use catena_schema::voucher::method as voucher_method;
 use catena_schema::voucher::{
     Accept, FinanceKind, HistoryEntry, Offer, Price, Quote, Quoted, SetCreditLine, Status, Terms,
     Transfer,
 };
-use catena_schema::{format_amount, names, parse_amount, Amount};
+use catena_schema::{format_amount, names, parse_amount, Amount, Method};
 use clap::Args;
 use parity_scale_codec::{Decode, Encode};
 
@@ -83,20 +86,14 @@ impl Story<'_> {
         }
     }
 
-    fn send(
+    fn send<A: Encode, O: Decode>(
         &self,
         who: &str,
-        contract: &str,
-        method: &str,
-        argument: impl Encode,
-    ) -> anyhow::Result<Vec<u8>> {
-        call(
-            Some(self.home),
-            &self.send_as(who),
-            contract,
-            method,
-            argument,
-        )
+        method: Method<A, O>,
+        argument: A,
+    ) -> anyhow::Result<O> {
+        call(Some(self.home), &self.send_as(who), method, argument)?
+            .context("the demo waits for every receipt")
     }
 
     fn check(&mut self, ok: bool, told: &str) {
@@ -108,16 +105,15 @@ impl Story<'_> {
         }
     }
 
-    /// A step that must succeed; its output.
-    fn step(
+    /// A step that must succeed; its output (the output type's default if it failed).
+    fn step<A: Encode, O: Decode + Default>(
         &mut self,
         told: &str,
         who: &str,
-        contract: &str,
-        method: &str,
-        argument: impl Encode,
-    ) -> Vec<u8> {
-        match self.send(who, contract, method, argument) {
+        method: Method<A, O>,
+        argument: A,
+    ) -> O {
+        match self.send(who, method, argument) {
             Ok(output) => {
                 println!("   ✓ {told}");
                 output
@@ -125,22 +121,21 @@ impl Story<'_> {
             Err(e) => {
                 println!("   ✗ {told}: {e:#}");
                 self.failures.push(told.to_string());
-                Vec::new()
+                O::default()
             }
         }
     }
 
     /// A step the chain must refuse, with a reason containing `because`.
-    fn refused(
+    fn refused<A: Encode, O: Decode>(
         &mut self,
         told: &str,
         because: &str,
         who: &str,
-        contract: &str,
-        method: &str,
-        argument: impl Encode,
+        method: Method<A, O>,
+        argument: A,
     ) {
-        match self.send(who, contract, method, argument) {
+        match self.send(who, method, argument) {
             Ok(_) => self.check(false, told),
             Err(e) => {
                 let reason = format!("{e:#}");
@@ -158,7 +153,7 @@ impl Story<'_> {
         let finance = self.finance();
         finance
             .uscc(who)
-            .and_then(|u| finance.query(names::CASH, "balance", u))
+            .and_then(|u| finance.query(cash_method::BALANCE, u))
             .unwrap_or(Amount::MAX)
     }
 
@@ -197,7 +192,7 @@ impl Story<'_> {
             invoice,
         };
         let id = record.doc_hash;
-        self.step(told, who, names::RECORDS, "record", record);
+        self.step(told, who, records_method::RECORD, record);
         id
     }
 
@@ -225,10 +220,6 @@ impl Story<'_> {
             std::thread::sleep(Duration::from_millis(250));
         }
     }
-}
-
-fn decode_id(output: &[u8]) -> u64 {
-    u64::decode(&mut &output[..]).unwrap_or(0)
 }
 
 /// Starts the chain; its processes and its first API URL.
@@ -344,8 +335,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         "credit line 5,000,000.00 for Huaxia Motors (授信)",
         BANK,
-        names::VOUCHER,
-        "set_credit_line",
+        voucher_method::SET_CREDIT_LINE,
         line,
     );
     let mint = Mint {
@@ -355,8 +345,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         "1,000,000.00 settlement cash minted for Huaxia Motors",
         BANK,
-        names::CASH,
-        "mint",
+        cash_method::MINT,
         mint,
     );
     let mint = Mint {
@@ -366,8 +355,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         "500,000.00 of its own cash minted by the bank, for lending",
         BANK,
-        names::CASH,
-        "mint",
+        cash_method::MINT,
         mint,
     );
 
@@ -409,20 +397,18 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         records: vec![contract, delivery],
         line: None,
     };
-    let request = decode_id(&s.step(
+    let request = s.step(
         "Tier-1 requests confirmation of 1,000,000.00, due in 45 s",
         TIER1,
-        names::VOUCHER,
-        "request",
+        voucher_method::REQUEST,
         terms,
-    ));
-    let voucher = decode_id(&s.step(
+    );
+    let voucher = s.step(
         &format!("Huaxia Motors confirms request {request}: voucher issued to Tier-1"),
         CORE,
-        names::VOUCHER,
-        "confirm",
+        voucher_method::CONFIRM,
         request,
-    ));
+    );
 
     println!("\n5. The voucher is split and travels up the chain (拆分/流转)");
     let (t2, t3) = (s.uscc(TIER2), s.uscc(TIER3));
@@ -431,20 +417,18 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         to: to.to_string(),
         amount: Some(yuan(amount)),
     };
-    let to_t2 = decode_id(&s.step(
+    let to_t2 = s.step(
         "Tier-1 pays Tier-2 with 600,000.00 of it",
         TIER1,
-        names::VOUCHER,
-        "transfer",
+        voucher_method::TRANSFER,
         transfer(&t2, voucher, "600000.00"),
-    ));
-    let to_t3 = decode_id(&s.step(
+    );
+    let to_t3 = s.step(
         "Tier-2 pays Tier-3 with 200,000.00 of that",
         TIER2,
-        names::VOUCHER,
-        "transfer",
+        voucher_method::TRANSFER,
         transfer(&t3, to_t2, "200000.00"),
-    ));
+    );
     let kept = s
         .finance()
         .voucher(to_t2)
@@ -452,7 +436,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         .unwrap_or(0);
     let path: Vec<String> = s
         .finance()
-        .query(names::VOUCHER, "path", to_t3)
+        .query(voucher_method::PATH, to_t3)
         .unwrap_or_default();
     s.check(
         path.len() == 3,
@@ -471,8 +455,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         &format!("Tier-2 offers voucher {kept} in pledge, for at least 300,000.00"),
         TIER2,
-        names::VOUCHER,
-        "offer",
+        voucher_method::OFFER,
         offer,
     );
     let accept = Accept {
@@ -484,8 +467,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         "the bank accepts at 3.65% a year (ACT/360) and advances 300,000.00 in the same transaction",
         BANK,
-        names::VOUCHER,
-        "accept",
+        voucher_method::ACCEPT,
         accept,
     );
     s.balances(&[(TIER2, "300000.00")]);
@@ -498,8 +480,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         "a pledged voucher cannot move",
         "is pledged",
         TIER2,
-        names::VOUCHER,
-        "transfer",
+        voucher_method::TRANSFER,
         moved,
     );
 
@@ -508,7 +489,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         voucher: to_t3,
         annual_rate_bps: 360,
     };
-    let quoted: Option<Quoted> = s.finance().query(names::VOUCHER, "quote", quote).ok();
+    let quoted: Option<Quoted> = s.finance().query(voucher_method::QUOTE, quote).ok();
     let price = quoted.as_ref().map_or(0, |q| q.price);
     s.check(
         quoted.as_ref().is_some_and(|q| {
@@ -529,8 +510,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         &format!("Tier-3 offers voucher {to_t3} for factoring, for at least 190,000.00"),
         TIER3,
-        names::VOUCHER,
-        "offer",
+        voucher_method::OFFER,
         offer,
     );
     let accept = Accept {
@@ -542,8 +522,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         "the bank buys it at 3.60% a year for the days to maturity and becomes its holder",
         BANK,
-        names::VOUCHER,
-        "accept",
+        voucher_method::ACCEPT,
         accept,
     );
     s.balances(&[(TIER3, &format_amount(price))]);
@@ -562,8 +541,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         "a second voucher on invoice 00000001",
         "double financing",
         CORE,
-        names::VOUCHER,
-        "issue",
+        voucher_method::ISSUE,
         again,
     );
 
@@ -622,20 +600,18 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         records: vec![],
         line: None,
     };
-    let second = decode_id(&s.step(
+    let second = s.step(
         "Huaxia Motors issues 500,000.00 to Tier-1 directly, due in 15 s",
         CORE,
-        names::VOUCHER,
-        "issue",
+        voucher_method::ISSUE,
         terms,
-    ));
-    let t2_share = decode_id(&s.step(
+    );
+    let t2_share = s.step(
         "Tier-1 pays Tier-2 with 200,000.00 of it",
         TIER1,
-        names::VOUCHER,
-        "transfer",
+        voucher_method::TRANSFER,
         transfer(&t2, second, "200000.00"),
-    ));
+    );
     let mint = Mint {
         to: s.uscc(CORE),
         amount: yuan("100000.00"),
@@ -643,8 +619,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         "the bank credits Huaxia Motors 100,000.00: a fifth of what falls due",
         BANK,
-        names::CASH,
-        "mint",
+        cash_method::MINT,
         mint,
     );
     let (t1_before, t2_before) = (s.cash(TIER1), s.cash(TIER2));
@@ -671,8 +646,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.step(
         "the bank credits Huaxia Motors the other 400,000.00",
         BANK,
-        names::CASH,
-        "mint",
+        cash_method::MINT,
         mint,
     );
     let paid = s.wait_status(t2_share, Status::Settled, Duration::from_secs(60));
@@ -685,8 +659,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
 
     println!("\n11. A credit line suggested from the quality of Huaxia's records (数据质量授信)");
     let core = s.uscc(CORE);
-    let suggestion: Option<Suggestion> =
-        s.finance().query(names::RECORDS, "suggest_line", core).ok();
+    let suggestion: Option<Suggestion> = s.finance().query(records_method::SUGGEST_LINE, core).ok();
     if let Some(q) = &suggestion {
         crate::finance::print_suggestion(q, false, Output::Table)?;
     }
@@ -719,7 +692,7 @@ fn pledged_at(s: &Story, id: u64) -> u64 {
 fn maturity_paid(s: &Story, id: u64) -> u64 {
     let history: Vec<HistoryEntry> = s
         .finance()
-        .query(names::VOUCHER, "history", id)
+        .query(voucher_method::HISTORY, id)
         .unwrap_or_default();
     history
         .iter()

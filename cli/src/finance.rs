@@ -8,15 +8,21 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use catena_node::now_ms;
-use catena_primitives::{system_contract_id, Call, Hash};
+use catena_primitives::Hash;
+use catena_runtime::{contract_of, system_call};
+use catena_schema::cash::method as cash_method;
 use catena_schema::cash::{Mint, Transfer as CashTransfer};
+use catena_schema::records::method as records_method;
 use catena_schema::records::{Invoice, Kind, NewRecord, Record, Suggestion};
+use catena_schema::registry::method as registry_method;
 use catena_schema::registry::MemberRecord;
+use catena_schema::voucher::method as voucher_method;
 use catena_schema::voucher::{
     Accept, CreditLines, FinanceKind, HistoryEntry, Offer, Price, Quote, Quoted, SetCreditLine,
     Split, Terms, Transfer, Voucher, VoucherId,
 };
-use catena_schema::{format_amount, names, parse_amount, uscc, Amount, Uscc};
+use catena_schema::Method;
+use catena_schema::{format_amount, parse_amount, uscc, Amount, Uscc};
 use clap::{Args, Subcommand};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::{json, Value};
@@ -198,8 +204,8 @@ fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::Result<()> {
             (change, send)
         }
     };
-    let out = call(home, &send, names::REGISTRY, "propose", change)?;
-    if let Some(id) = decode_output::<u64>(&out) {
+    let out = call(home, &send, registry_method::PROPOSE, change)?;
+    if let Some(id) = out {
         let applied = proposal_applied(&Finance::new(home, &send.query), id)?;
         println!(
             "membership proposal {id}{}",
@@ -548,16 +554,17 @@ impl<'a> Finance<'a> {
         }
     }
 
-    pub(crate) fn query<T: Decode>(
+    /// Calls `method` read-only with `argument` and decodes its answer.
+    pub(crate) fn query<A: Encode, O: Decode>(
         &self,
-        contract: &str,
-        method: &str,
-        argument: impl Encode,
-    ) -> anyhow::Result<T> {
+        method: Method<A, O>,
+        argument: A,
+    ) -> anyhow::Result<O> {
         let output =
             self.client
-                .query(&system_contract_id(contract), method, &argument.encode())?;
-        T::decode(&mut &output[..])
+                .query(&contract_of(method), method.name, &method.input(&argument))?;
+        method
+            .output(&output)
             .with_context(|| format!("the node's answer to '{method}' does not decode"))
     }
 
@@ -566,7 +573,7 @@ impl<'a> Finance<'a> {
         if let Some(members) = self.members.get() {
             return Ok(members.clone());
         }
-        let members: Vec<MemberRecord> = self.query(names::REGISTRY, "members", ())?;
+        let members: Vec<MemberRecord> = self.query(registry_method::MEMBERS, ())?;
         Ok(self.members.get_or_init(|| members).clone())
     }
 
@@ -614,32 +621,23 @@ impl<'a> Finance<'a> {
     }
 
     pub(crate) fn voucher(&self, id: VoucherId) -> anyhow::Result<Voucher> {
-        self.query::<Option<Voucher>>(names::VOUCHER, "get", id)?
+        self.query(voucher_method::GET, id)?
             .with_context(|| format!("there is no voucher {id}"))
     }
 }
 
-/// A call of system contract `contract`'s `method` with its SCALE-encoded argument.
-pub(crate) fn contract_call(contract: &str, method: &str, argument: impl Encode) -> Call {
-    Call::CallContract {
-        contract: system_contract_id(contract),
-        method: method.into(),
-        input: argument.encode(),
-    }
-}
-
-/// Sends a call to a system contract; returns its output (empty with --no-wait).
-pub(crate) fn call(
+/// Sends a call of a system contract's `method`; returns its decoded output (`None` with
+/// --no-wait).
+pub(crate) fn call<A: Encode, O: Decode>(
     home: Option<&Path>,
     send: &SendArgs,
-    contract: &str,
-    method: &str,
-    argument: impl Encode,
-) -> anyhow::Result<Vec<u8>> {
-    let id = system_contract_id(contract);
-    let call = contract_call(contract, method, argument);
+    method: Method<A, O>,
+    argument: A,
+) -> anyhow::Result<Option<O>> {
+    let id = contract_of(method);
+    let contract = method.contract;
     // Name the system contract rather than print its id.
-    let view = send_call(home, send, call).map_err(|e| {
+    let view = send_call(home, send, system_call(method, argument)).map_err(|e| {
         let text = format!("{e:#}");
         anyhow::anyhow!(
             "{}",
@@ -650,9 +648,14 @@ pub(crate) fn call(
         )
     })?;
     let Some(receipt) = view.and_then(|v| v.receipt) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
-    hex::decode(receipt.output.trim_start_matches("0x")).context("the receipt's output is not hex")
+    let output = hex::decode(receipt.output.trim_start_matches("0x"))
+        .context("the receipt's output is not hex")?;
+    method
+        .output(&output)
+        .map(Some)
+        .with_context(|| format!("the output of '{method}' does not decode"))
 }
 
 fn amount(text: &str) -> anyhow::Result<Amount> {
@@ -768,7 +771,7 @@ fn terms(f: &Finance, counterparty: &str, args: &TermsArgs) -> anyhow::Result<Te
 /// Whether membership proposal `id` is no longer open (its change applied).
 fn proposal_applied(f: &Finance, id: u64) -> anyhow::Result<bool> {
     let proposal: Option<catena_schema::registry::Proposal> =
-        f.query(names::REGISTRY, "proposal", id)?;
+        f.query(registry_method::PROPOSAL, id)?;
     Ok(proposal.is_some_and(|p| p.status != catena_schema::registry::ProposalStatus::Open))
 }
 
@@ -825,10 +828,6 @@ pub(crate) fn print_suggestion(
 /// A percentage such as `3.65` (or `3.65%`) in basis points.
 fn rate_bps(text: &str) -> anyhow::Result<u32> {
     catena_schema::parse_rate(text).map_err(anyhow::Error::msg)
-}
-
-fn decode_output<T: Decode>(output: &[u8]) -> Option<T> {
-    T::decode(&mut &output[..]).ok()
 }
 
 fn print_json(value: &Value) -> anyhow::Result<()> {
@@ -936,7 +935,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
     match command {
         MemberCommand::Propose(p) => propose(home, p),
         MemberCommand::Approve { proposal, send } => {
-            call(home, &send, names::REGISTRY, "approve", proposal)?;
+            call(home, &send, registry_method::APPROVE, proposal)?;
             let applied = proposal_applied(&Finance::new(home, &send.query), proposal)?;
             println!(
                 "membership proposal {proposal}{}",
@@ -950,11 +949,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
         }
         MemberCommand::Proposal { proposal, query } => {
             let p: catena_schema::registry::Proposal = Finance::new(home, &query)
-                .query::<Option<catena_schema::registry::Proposal>>(
-                    names::REGISTRY,
-                    "proposal",
-                    proposal,
-                )?
+                .query(registry_method::PROPOSAL, proposal)?
                 .with_context(|| format!("there is no membership proposal {proposal}"))?;
             let value = json!({
                 "id": p.id,
@@ -1072,14 +1067,14 @@ pub fn record(home: Option<&Path>, command: RecordCommand) -> anyhow::Result<()>
                 links: args.links.iter().map(|h| h.0).collect(),
                 invoice,
             };
-            call(home, &args.send, names::RECORDS, "record", new)?;
+            call(home, &args.send, records_method::RECORD, new)?;
             println!("recorded {} {doc_hash}", kind.as_str());
             Ok(())
         }
         RecordCommand::Show { hash, query } => {
             let f = Finance::new(home, &query);
             let record: Record = f
-                .query::<Option<Record>>(names::RECORDS, "get", hash.0)?
+                .query(records_method::GET, hash.0)?
                 .with_context(|| format!("document {hash} is not recorded"))?;
             let value = json!({
                 "id": hash.to_string(),
@@ -1125,8 +1120,8 @@ pub fn record(home: Option<&Path>, command: RecordCommand) -> anyhow::Result<()>
     }
 }
 
-fn print_voucher_id(output: &[u8], what: &str) {
-    if let Some(id) = decode_output::<u64>(output) {
+fn print_voucher_id(id: Option<u64>, what: &str) {
+    if let Some(id) = id {
         println!("{what} {id}");
     }
 }
@@ -1142,28 +1137,27 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             let out = call(
                 home,
                 &send,
-                names::VOUCHER,
-                "request",
+                voucher_method::REQUEST,
                 terms(&f, &issuer, &t)?,
             )?;
-            print_voucher_id(&out, "request");
+            print_voucher_id(out, "request");
         }
         VoucherCommand::Confirm { request, send } => {
-            let out = call(home, &send, names::VOUCHER, "confirm", request)?;
-            print_voucher_id(&out, "issued voucher");
+            let out = call(home, &send, voucher_method::CONFIRM, request)?;
+            print_voucher_id(out, "issued voucher");
         }
         VoucherCommand::Reject { request, send } => {
-            call(home, &send, names::VOUCHER, "reject", request)?;
+            call(home, &send, voucher_method::REJECT, request)?;
             println!("request {request} rejected");
         }
         VoucherCommand::WithdrawRequest { request, send } => {
-            call(home, &send, names::VOUCHER, "withdraw_request", request)?;
+            call(home, &send, voucher_method::WITHDRAW_REQUEST, request)?;
             println!("request {request} withdrawn");
         }
         VoucherCommand::Issue { to, terms: t, send } => {
             let f = Finance::new(home, &send.query);
-            let out = call(home, &send, names::VOUCHER, "issue", terms(&f, &to, &t)?)?;
-            print_voucher_id(&out, "issued voucher");
+            let out = call(home, &send, voucher_method::ISSUE, terms(&f, &to, &t)?)?;
+            print_voucher_id(out, "issued voucher");
         }
         VoucherCommand::Split {
             voucher,
@@ -1177,11 +1171,10 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             let out = call(
                 home,
                 &send,
-                names::VOUCHER,
-                "split",
+                voucher_method::SPLIT,
                 Split { voucher, amounts },
             )?;
-            if let Some(ids) = decode_output::<Vec<u64>>(&out) {
+            if let Some(ids) = out {
                 println!(
                     "voucher {voucher} split into {}",
                     ids.iter()
@@ -1203,8 +1196,8 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                 to: f.uscc(&to)?,
                 amount: part.as_deref().map(amount).transpose()?,
             };
-            let out = call(home, &send, names::VOUCHER, "transfer", args)?;
-            print_voucher_id(&out, "transferred voucher");
+            let out = call(home, &send, voucher_method::TRANSFER, args)?;
+            print_voucher_id(out, "transferred voucher");
         }
         VoucherCommand::Pledge(args) => offer(home, FinanceKind::Pledge, &args)?,
         VoucherCommand::Factor(args) => offer(home, FinanceKind::Factoring, &args)?,
@@ -1227,8 +1220,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             call(
                 home,
                 &send,
-                names::VOUCHER,
-                "accept",
+                voucher_method::ACCEPT,
                 Accept {
                     voucher,
                     price,
@@ -1246,8 +1238,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             let f = Finance::new(home, &query);
             let rate = rate_bps(&annual_rate)?;
             let quoted: Quoted = f.query(
-                names::VOUCHER,
-                "quote",
+                voucher_method::QUOTE,
                 Quote {
                     voucher,
                     annual_rate_bps: rate,
@@ -1271,24 +1262,24 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             );
         }
         VoucherCommand::Withdraw { voucher, send } => {
-            call(home, &send, names::VOUCHER, "withdraw_offer", voucher)?;
+            call(home, &send, voucher_method::WITHDRAW_OFFER, voucher)?;
             println!("offer of voucher {voucher} withdrawn");
         }
         VoucherCommand::Release { voucher, send } => {
-            call(home, &send, names::VOUCHER, "release", voucher)?;
+            call(home, &send, voucher_method::RELEASE, voucher)?;
             println!("voucher {voucher} released");
         }
         VoucherCommand::Repay { voucher, send } => {
-            call(home, &send, names::VOUCHER, "repay", voucher)?;
+            call(home, &send, voucher_method::REPAY, voucher)?;
             println!("voucher {voucher} repaid and released");
         }
         VoucherCommand::Recourse { voucher, send } => {
-            let out = call(home, &send, names::VOUCHER, "exercise_recourse", voucher)?;
-            match decode_output::<Option<u64>>(&out).flatten() {
+            let out = call(home, &send, voucher_method::EXERCISE_RECOURSE, voucher)?;
+            match out.flatten() {
                 Some(debt) => {
                     let f = Finance::new(home, &send.query);
                     let debt: Option<catena_schema::voucher::Debt> =
-                        f.query(names::VOUCHER, "debt", debt)?;
+                        f.query(voucher_method::DEBT, debt)?;
                     let debt = debt.context("the recorded debt is missing")?;
                     println!(
                         "voucher {voucher} is back with {}; it owes {} more (debt {}), collected as its cash arrives",
@@ -1301,7 +1292,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
             }
         }
         VoucherCommand::Cancel { voucher, send } => {
-            call(home, &send, names::VOUCHER, "cancel", voucher)?;
+            call(home, &send, voucher_method::CANCEL, voucher)?;
             let status = Finance::new(home, &send.query)
                 .voucher(voucher)
                 .map(|v| v.status.as_str());
@@ -1334,15 +1325,14 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                 call(
                     home,
                     &send,
-                    names::VOUCHER,
-                    "set_credit_line",
+                    voucher_method::SET_CREDIT_LINE,
                     SetCreditLine {
                         issuer: uscc.clone(),
                         limit: amount(&limit)?,
                     },
                 )?;
             }
-            let lines: CreditLines = f.query(names::VOUCHER, "credit_line", uscc.clone())?;
+            let lines: CreditLines = f.query(voucher_method::CREDIT_LINE, uscc.clone())?;
             if query.output == Output::Json {
                 let each: Vec<Value> = lines
                     .lines
@@ -1396,13 +1386,12 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
                 let out = call(
                     home,
                     &send,
-                    names::VOUCHER,
-                    "grant_suggested_line",
+                    voucher_method::GRANT_SUGGESTED_LINE,
                     uscc.clone(),
                 )?;
-                decode_output(&out).context("the grant's answer does not decode")?
+                out.context("the grant's answer does not decode")?
             } else {
-                f.query(names::RECORDS, "suggest_line", uscc.clone())?
+                f.query(records_method::SUGGEST_LINE, uscc.clone())?
             };
             print_suggestion(&suggestion, grant, query.output)?;
         }
@@ -1467,8 +1456,8 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
         }
         VoucherCommand::History { voucher, query } => {
             let f = Finance::new(home, &query);
-            let history: Vec<HistoryEntry> = f.query(names::VOUCHER, "history", voucher)?;
-            let path: Vec<Uscc> = f.query(names::VOUCHER, "path", voucher)?;
+            let history: Vec<HistoryEntry> = f.query(voucher_method::HISTORY, voucher)?;
+            let path: Vec<Uscc> = f.query(voucher_method::PATH, voucher)?;
             if query.output == Output::Json {
                 let entries: Vec<Value> = history
                     .iter()
@@ -1488,7 +1477,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
         }
         VoucherCommand::Tree { voucher, query } => {
             let f = Finance::new(home, &query);
-            let tree: Vec<Voucher> = f.query(names::VOUCHER, "lineage", voucher)?;
+            let tree: Vec<Voucher> = f.query(voucher_method::LINEAGE, voucher)?;
             if query.output == Output::Json {
                 return print_json(&Value::Array(tree.iter().map(voucher_json).collect()));
             }
@@ -1530,8 +1519,7 @@ fn offer(home: Option<&Path>, kind: FinanceKind, args: &OfferArgs) -> anyhow::Re
     call(
         home,
         send,
-        names::VOUCHER,
-        "offer",
+        voucher_method::OFFER,
         Offer {
             voucher,
             financier: f.uscc(to)?,
@@ -1555,8 +1543,7 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
             call(
                 home,
                 &send,
-                names::CASH,
-                "mint",
+                cash_method::MINT,
                 Mint {
                     to: to_uscc,
                     amount: amount(&a)?,
@@ -1565,7 +1552,7 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
             println!("minted {a} for {to}");
         }
         CashCommand::Burn { amount: a, send } => {
-            call(home, &send, names::CASH, "burn", amount(&a)?)?;
+            call(home, &send, cash_method::BURN, amount(&a)?)?;
             println!("burned {a}");
         }
         CashCommand::Transfer {
@@ -1579,8 +1566,7 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
             call(
                 home,
                 &send,
-                names::CASH,
-                "transfer",
+                cash_method::TRANSFER,
                 CashTransfer {
                     to: to_uscc,
                     amount: amount(&a)?,

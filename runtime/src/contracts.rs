@@ -5,6 +5,8 @@
 use catena_primitives::{contract_id, AccountId, ContractEvent, Hash, Transaction};
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
+use catena_abi::INIT_METHOD;
+
 use crate::wasm::{self, CallContext, ContractError, ScheduledCall, World};
 use crate::{keys, BlockContext, Overlay};
 
@@ -160,8 +162,16 @@ pub(crate) fn instantiate(
         upgrades: Vec::new(),
     };
     overlay.put(keys::contract(&id), record.encode());
-    let mut produced = if wasm::shared().exports(&code, "init") {
-        run(overlay, context, tx.signer, &id, code_hash, "init", input)?
+    let mut produced = if wasm::shared().exports(&code, INIT_METHOD) {
+        run(
+            overlay,
+            context,
+            tx.signer,
+            &id,
+            code_hash,
+            INIT_METHOD,
+            input,
+        )?
     } else {
         Produced::default()
     };
@@ -179,7 +189,7 @@ pub(crate) fn call(
 ) -> Result<Produced, Failure> {
     let record: ContractRecord = read(overlay, &keys::contract(contract))?
         .ok_or_else(|| Failure::Call(format!("no contract {contract}"), 0))?;
-    if method == "init" {
+    if method == INIT_METHOD {
         return Err(Failure::Call(
             "'init' runs only when the contract is created".into(),
             0,
@@ -210,7 +220,7 @@ pub(crate) fn run_init(
         AccountId([0; 32]),
         id,
         &Hash::digest(code),
-        "init",
+        INIT_METHOD,
         input,
     )
 }

@@ -17,11 +17,13 @@ use catena_primitives::{
 };
 use parity_scale_codec::{Decode, DecodeAll, Encode};
 
+mod calls;
 pub mod contracts;
 mod governance;
 pub mod keys;
 pub mod wasm;
 
+pub use calls::{contract_of, system_call};
 pub use governance::{Governance, Proposal, ProposalStatus, ValidatorEntry};
 
 /// Read access to committed state.

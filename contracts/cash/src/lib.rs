@@ -13,6 +13,7 @@ extern crate alloc;
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use catena_schema::cash::method;
 use catena_schema::cash::{
     events, keys, payment_order, Balance, Init, Mint, Movement, OperatorTransfer, Transfer,
 };
@@ -20,18 +21,18 @@ use catena_schema::registry::{AccountRecord, MemberRecord};
 use catena_schema::{format_amount, Amount, Role, Uscc};
 use catena_sdk::{caller, emit_encoded, storage};
 
-catena_sdk::methods!(
-    init,
-    mint,
-    burn,
-    transfer,
-    operator_transfer,
-    balance,
-    balances,
-    supply,
-    custody,
-    holdings
-);
+catena_sdk::methods! {
+    method::INIT => init,
+    method::MINT => mint,
+    method::BURN => burn,
+    method::TRANSFER => transfer,
+    method::OPERATOR_TRANSFER => operator_transfer,
+    method::BALANCE => balance,
+    method::BALANCES => balances,
+    method::SUPPLY => supply,
+    method::CUSTODY => custody,
+    method::HOLDINGS => holdings,
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Error {

@@ -2,8 +2,8 @@ use super::*;
 use catena_schema::cash::Init;
 use catena_sdk::mock;
 use catena_testkit::{
-    call, query, refused, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, OUTSIDER, REGISTRY,
-    TIER1, VOUCHER,
+    call, m, query, refused, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, OUTSIDER,
+    REGISTRY, TIER1, VOUCHER,
 };
 
 fn setup() {
@@ -14,18 +14,17 @@ fn setup() {
         operators: alloc::vec![VOUCHER],
         currency: "CNY".into(),
     };
-    call(CORE, CASH, "init", &init).expect("init");
+    call(CORE, m::cash::INIT, &init).expect("init");
 }
 
 fn balance(member: u8) -> Amount {
-    query(CASH, "balance", &uscc_of(member))
+    query(m::cash::BALANCE, &uscc_of(member))
 }
 
 fn mint(financier: u8, to: u8, amount: Amount) -> Result<Vec<u8>, String> {
     call(
         financier,
-        CASH,
-        "mint",
+        m::cash::MINT,
         &Mint {
             to: uscc_of(to),
             amount,
@@ -39,8 +38,7 @@ fn mint_transfer_burn_conserve_cash() {
     mint(BANK, CORE, 10_0000).expect("minted");
     call(
         CORE,
-        CASH,
-        "transfer",
+        m::cash::TRANSFER,
         &Transfer {
             to: uscc_of(TIER1),
             amount: 40_000,
@@ -50,8 +48,7 @@ fn mint_transfer_burn_conserve_cash() {
     .expect("moved");
     call(
         TIER1,
-        CASH,
-        "transfer",
+        m::cash::TRANSFER,
         &Transfer {
             to: uscc_of(BANK),
             amount: 10_000,
@@ -59,13 +56,13 @@ fn mint_transfer_burn_conserve_cash() {
         },
     )
     .expect("moved");
-    call(BANK, CASH, "burn", &10_000u64).expect("burned");
+    call(BANK, m::cash::BURN, &10_000u64).expect("burned");
     assert_eq!(
         (balance(CORE), balance(TIER1), balance(BANK)),
         (60_000, 30_000, 0)
     );
-    assert_eq!(query::<Amount>(CASH, "supply", &()), 90_000);
-    assert_eq!(query::<Amount>(CASH, "custody", &uscc_of(BANK)), 90_000);
+    assert_eq!(query(m::cash::SUPPLY, &()), 90_000);
+    assert_eq!(query(m::cash::CUSTODY, &uscc_of(BANK)), 90_000);
 }
 
 #[test]
@@ -79,7 +76,7 @@ fn only_financiers_mint_and_burn() {
     mint(BANK, FACTOR, 1_000).expect("minted for the factor");
     // The factor holds cash, but the bank's: it cannot burn what is not a claim on itself.
     assert_eq!(
-        refused(FACTOR, CASH, "burn", &1_000u64),
+        refused(FACTOR, m::cash::BURN, &1_000u64),
         format!(
             "financier {} holds 0.00 of its own cash, 10.00 is needed to burn; the 10.00 it holds of other custodians' cash is redeemed with them (transfer it to its custodian)",
             uscc_of(FACTOR)
@@ -90,8 +87,7 @@ fn only_financiers_mint_and_burn() {
 fn refusedm(who: u8, to: u8, amount: Amount) -> String {
     refused(
         who,
-        CASH,
-        "mint",
+        m::cash::MINT,
         &Mint {
             to: uscc_of(to),
             amount,
@@ -109,18 +105,18 @@ fn bad_transfers_change_nothing() {
         custodian: None,
     };
     assert_eq!(
-        refused(CORE, CASH, "transfer", &to(TIER1, 5_001)),
+        refused(CORE, m::cash::TRANSFER, &to(TIER1, 5_001)),
         format!(
             "member {} holds 50.00 in cash, 50.01 is needed",
             uscc_of(CORE)
         )
     );
     assert_eq!(
-        refused(CORE, CASH, "transfer", &to(TIER1, 0)),
+        refused(CORE, m::cash::TRANSFER, &to(TIER1, 0)),
         Error::ZeroAmount.to_string()
     );
     assert_eq!(
-        refused(CORE, CASH, "transfer", &to(CORE, 1)),
+        refused(CORE, m::cash::TRANSFER, &to(CORE, 1)),
         Error::ToSelf.to_string()
     );
     let stranger = Transfer {
@@ -128,7 +124,7 @@ fn bad_transfers_change_nothing() {
         amount: 1,
         custodian: None,
     };
-    assert!(refused(CORE, CASH, "transfer", &stranger).contains("is not a member"));
+    assert!(refused(CORE, m::cash::TRANSFER, &stranger).contains("is not a member"));
     assert_eq!(refusedm(BANK, CORE, 0), Error::ZeroAmount.to_string());
     assert_eq!(
         refusedm(BANK, CORE, u64::MAX),
@@ -147,7 +143,7 @@ fn only_operators_move_others_cash() {
         amount: 1_000,
     };
     assert_eq!(
-        refused(TIER1, CASH, "operator_transfer", &args),
+        refused(TIER1, m::cash::OPERATOR_TRANSFER, &args),
         Error::NotAnOperator.to_string()
     );
 }
@@ -158,15 +154,15 @@ fn pay(from: u8, to: u8, amount: Amount, custodian: Option<u8>) -> Result<Vec<u8
         amount,
         custodian: custodian.map(uscc_of),
     };
-    call(from, CASH, "transfer", &args)
+    call(from, m::cash::TRANSFER, &args)
 }
 
 fn custody(financier: u8) -> Amount {
-    query(CASH, "custody", &uscc_of(financier))
+    query(m::cash::CUSTODY, &uscc_of(financier))
 }
 
 fn balances(member: u8) -> Vec<(u8, Amount)> {
-    let held: Vec<Balance> = query(CASH, "balances", &uscc_of(member));
+    let held: Vec<Balance> = query(m::cash::BALANCES, &uscc_of(member));
     held.into_iter()
         .map(|b| {
             let who = [BANK, FACTOR]
@@ -189,16 +185,15 @@ fn every_unit_is_a_claim_on_one_custodian() {
     pay(TIER1, BANK, 100, None).expect("paid");
     assert_eq!(balances(BANK), vec![(FACTOR, 100)]);
     // BANK cannot burn FACTOR's cash: it redeems it with FACTOR.
-    assert!(refused(BANK, CASH, "burn", &100u64).contains("redeemed with them"));
+    assert!(refused(BANK, m::cash::BURN, &100u64).contains("redeemed with them"));
     pay(CORE, BANK, 100, None).expect("CORE withdraws");
     assert_eq!(balances(BANK), vec![(BANK, 100), (FACTOR, 100)]);
-    call(BANK, CASH, "burn", &100u64).expect("BANK burns CORE's withdrawal");
+    call(BANK, m::cash::BURN, &100u64).expect("BANK burns CORE's withdrawal");
     assert_eq!((custody(BANK), custody(FACTOR)), (0, 100));
     // Redemption: BANK hands FACTOR's cash back to FACTOR, which burns it.
     assert!(refused(
         BANK,
-        CASH,
-        "transfer",
+        m::cash::TRANSFER,
         &Transfer {
             to: uscc_of(FACTOR),
             amount: 100,
@@ -207,9 +202,9 @@ fn every_unit_is_a_claim_on_one_custodian() {
     )
     .contains("custodied by"));
     pay(BANK, FACTOR, 100, Some(FACTOR)).expect("redeemed");
-    call(FACTOR, CASH, "burn", &100u64).expect("burned");
+    call(FACTOR, m::cash::BURN, &100u64).expect("burned");
     assert_eq!((custody(BANK), custody(FACTOR)), (0, 0));
-    assert_eq!(query::<Amount>(CASH, "supply", &()), 0);
+    assert_eq!(query(m::cash::SUPPLY, &()), 0);
 }
 
 #[test]
@@ -233,7 +228,7 @@ fn auditors_hold_and_move_no_cash() {
         amount: 5,
     };
     assert_eq!(
-        refused(BANK, CASH, "mint", &to_auditor),
+        refused(BANK, m::cash::MINT, &to_auditor),
         Error::Auditor(uscc_of(AUDITOR)).to_string()
     );
     mint(BANK, CORE, 500).expect("minted");
@@ -242,11 +237,11 @@ fn auditors_hold_and_move_no_cash() {
         amount: 5,
         custodian: None,
     };
-    assert!(refused(CORE, CASH, "transfer", &pay_auditor).contains("is an auditor"));
+    assert!(refused(CORE, m::cash::TRANSFER, &pay_auditor).contains("is an auditor"));
     let from_auditor = Transfer {
         to: uscc_of(CORE),
         amount: 5,
         custodian: None,
     };
-    assert!(refused(AUDITOR, CASH, "transfer", &from_auditor).contains("is an auditor"));
+    assert!(refused(AUDITOR, m::cash::TRANSFER, &from_auditor).contains("is an auditor"));
 }

@@ -11,6 +11,7 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use catena_schema::records::method;
 use catena_schema::records::{
     events, keys, Init, InvoiceQuery, Kind, NewRecord, Quality, Record, Suggestion,
 };
@@ -18,7 +19,14 @@ use catena_schema::registry::{AccountRecord, MemberRecord};
 use catena_schema::{Account, RecordId, Role, Uscc};
 use catena_sdk::{block_height, block_time_ms, caller, emit_encoded, storage};
 
-catena_sdk::methods!(init, record, get, invoice, quality, suggest_line);
+catena_sdk::methods! {
+    method::INIT => init,
+    method::RECORD => record,
+    method::GET => get,
+    method::INVOICE => invoice,
+    method::QUALITY => quality,
+    method::SUGGEST_LINE => suggest_line,
+}
 
 /// Parties and links one record may name.
 pub const MAX_PARTIES: usize = 16;

@@ -34,13 +34,13 @@ fn setup() {
         registry: REGISTRY,
         quality: Default::default(),
     };
-    mock::call([0; 32], RECORDS, "init", &init.encode())
+    mock::call([0; 32], RECORDS, method::INIT.name, &init.encode())
         .result
         .expect("init");
 }
 
 fn record_as(who: u8, new: &NewRecord) -> Result<Vec<u8>, String> {
-    mock::call([who; 32], RECORDS, "record", &new.encode()).result
+    mock::call([who; 32], RECORDS, method::RECORD.name, &new.encode()).result
 }
 
 fn refused(who: u8, new: &NewRecord) -> String {
@@ -73,10 +73,10 @@ fn a_trade_is_recorded_across_the_flows_with_links() {
     record_as(3, &delivery).expect("the carrier records the delivery");
     let mut inv = invoice(3, SELLER, BUYER, 100_000_000);
     inv.links = alloc::vec![[1; 32], [2; 32]];
-    let out = mock::call([1; 32], RECORDS, "record", &inv.encode());
+    let out = mock::call([1; 32], RECORDS, method::RECORD.name, &inv.encode());
     assert_eq!(out.events.len(), 1, "one 'recorded' event");
     let stored: Option<Record> = catena_sdk::decode(
-        &mock::call([9; 32], RECORDS, "get", &[3u8; 32].encode())
+        &mock::call([9; 32], RECORDS, method::GET.name, &[3u8; 32].encode())
             .result
             .expect("get"),
     )
@@ -91,7 +91,7 @@ fn a_trade_is_recorded_across_the_flows_with_links() {
         seller: SELLER.into(),
     };
     let found: Option<Record> = catena_sdk::decode(
-        &mock::call([9; 32], RECORDS, "invoice", &query.encode())
+        &mock::call([9; 32], RECORDS, method::INVOICE.name, &query.encode())
             .result
             .expect("query"),
     )
@@ -162,10 +162,12 @@ fn malformed_records_are_refused() {
     assert!(refused(1, &dangling).contains("not recorded"));
     let twice = document(Kind::Contract, 1, &[SELLER, SELLER]);
     assert!(refused(1, &twice).contains("twice"));
-    assert!(mock::call([1; 32], RECORDS, "record", &[1, 2, 3])
-        .result
-        .expect_err("garbage")
-        .contains("cannot be decoded"));
+    assert!(
+        mock::call([1; 32], RECORDS, method::RECORD.name, &[1, 2, 3])
+            .result
+            .expect_err("garbage")
+            .contains("cannot be decoded")
+    );
 }
 
 /// The worked example of docs/vouchers.md: a contract, a delivery receipt three days late and an
@@ -200,7 +202,7 @@ fn the_quality_of_a_core_enterprises_records_suggests_a_line() {
     let out = mock::call(
         [9; 32],
         RECORDS,
-        "suggest_line",
+        method::SUGGEST_LINE.name,
         &String::from(BUYER).encode(),
     );
     let s: Suggestion = catena_sdk::decode(&out.result.expect("a suggestion")).expect("decodes");
@@ -236,7 +238,7 @@ fn the_quality_of_a_core_enterprises_records_suggests_a_line() {
     let out = mock::call(
         [9; 32],
         RECORDS,
-        "suggest_line",
+        method::SUGGEST_LINE.name,
         &String::from(SELLER).encode(),
     );
     assert!(out.result.expect_err("refused").contains("is not a member"));

@@ -11,15 +11,25 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use catena_schema::registry::method;
 use catena_schema::registry::{
     events, keys, AccountRecord, Change, Governance, Init, MemberRecord, Proposal, ProposalStatus,
     Revoke,
 };
 use catena_schema::voucher::CreditLines;
 use catena_schema::{uscc, Account, Role, Uscc};
-use catena_sdk::{block_height, call_typed, caller, emit_encoded, storage};
+use catena_sdk::{block_height, call_method, caller, emit_encoded, storage};
 
-catena_sdk::methods!(init, propose, approve, member, account, members, governance, proposal);
+catena_sdk::methods! {
+    method::INIT => init,
+    method::PROPOSE => propose,
+    method::APPROVE => approve,
+    method::MEMBER => member,
+    method::ACCOUNT => account,
+    method::MEMBERS => members,
+    method::GOVERNANCE => governance,
+    method::PROPOSAL => proposal,
+}
 
 /// Why a registry call was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,7 +82,11 @@ fn config() -> Init {
 fn holdings(uscc: &str) -> Vec<String> {
     let mut out = Vec::new();
     for contract in config().dependents {
-        let held: Vec<String> = call_typed(&contract, "holdings", &String::from(uscc));
+        let held: Vec<String> = call_method(
+            &contract,
+            catena_schema::cash::method::HOLDINGS,
+            &String::from(uscc),
+        );
         out.extend(held);
     }
     out
@@ -241,7 +255,8 @@ fn check(change: &Change) -> Result<(), Error> {
             let Some(lines) = config().lines else {
                 return Err(invalid("this chain keeps no credit lines".into()));
             };
-            let all: CreditLines = call_typed(&lines, "credit_line", issuer);
+            let all: CreditLines =
+                call_method(&lines, catena_schema::voucher::method::CREDIT_LINE, issuer);
             match all.lines.iter().find(|l| &l.financier == financier) {
                 None => {
                     return Err(invalid(format!(
@@ -326,7 +341,11 @@ fn apply(change: &Change) {
                     issuer: issuer.clone(),
                     financier: financier.clone(),
                 };
-                let _: () = call_typed(&lines, "revoke_credit_line", &args);
+                let _: () = call_method(
+                    &lines,
+                    catena_schema::voucher::method::REVOKE_CREDIT_LINE,
+                    &args,
+                );
             }
         }
     }

@@ -37,13 +37,17 @@ fn setup() {
         lines: None,
     };
     assert_eq!(
-        mock::call(account_of(1), REGISTRY, "init", &init.encode()).result,
+        mock::call(account_of(1), REGISTRY, method::INIT.name, &init.encode()).result,
         Ok(Vec::new())
     );
 }
 
-fn call(who: u8, method: &str, input: &impl Encode) -> Result<Vec<u8>, String> {
-    mock::call(account_of(who), REGISTRY, method, &input.encode()).result
+fn call<A: Encode, O>(
+    who: u8,
+    method: catena_sdk::Method<A, O>,
+    input: &A,
+) -> Result<Vec<u8>, String> {
+    mock::call(account_of(who), REGISTRY, method.name, &method.input(input)).result
 }
 
 fn new_member(i: u8) -> MemberRecord {
@@ -64,20 +68,20 @@ fn account_record(i: u8) -> Option<AccountRecord> {
 fn a_member_is_added_once_the_threshold_approves() {
     setup();
     let id: u64 = catena_sdk::decode(
-        &call(1, "propose", &Change::AddMember(new_member(9))).expect("proposed"),
+        &call(1, method::PROPOSE, &Change::AddMember(new_member(9))).expect("proposed"),
     )
     .expect("an id");
     assert_eq!(account_record(9), None, "one approval of two is not enough");
     assert_eq!(
-        call(1, "approve", &id),
+        call(1, method::APPROVE, &id),
         Err(Error::AlreadyApproved(uscc_of(1)).to_string())
     );
-    call(2, "approve", &id).expect("second approval");
+    call(2, method::APPROVE, &id).expect("second approval");
     let record = account_record(9).expect("the new account is a member's");
     assert_eq!(record.uscc, uscc_of(9));
     assert_eq!(record.roles, vec![Role::Financier]);
     assert_eq!(
-        call(3, "approve", &id),
+        call(3, method::APPROVE, &id),
         Err(Error::AlreadyApplied(id).to_string())
     );
 }
@@ -87,11 +91,11 @@ fn only_governing_members_propose_and_approve() {
     setup();
     let before = mock::snapshot();
     assert_eq!(
-        call(4, "propose", &Change::AddMember(new_member(9))),
+        call(4, method::PROPOSE, &Change::AddMember(new_member(9))),
         Err(Error::NotGoverning(uscc_of(4)).to_string())
     );
     assert_eq!(
-        call(99, "propose", &Change::AddMember(new_member(9))),
+        call(99, method::PROPOSE, &Change::AddMember(new_member(9))),
         Err(Error::NotAMember.to_string())
     );
     assert_eq!(mock::snapshot(), before, "refused calls change nothing");
@@ -103,7 +107,7 @@ fn invalid_changes_are_refused_with_reasons() {
     let before = mock::snapshot();
     let mut bad_code = new_member(9);
     bad_code.uscc.replace_range(17.., "0");
-    let refused = |change: Change| call(1, "propose", &change).expect_err("refused");
+    let refused = |change: Change| call(1, method::PROPOSE, &change).expect_err("refused");
     assert!(refused(Change::AddMember(bad_code)).contains("check character"));
     assert!(refused(Change::AddMember(new_member(4))).contains("already exists"));
     let mut reused = new_member(9);
@@ -126,16 +130,17 @@ fn invalid_changes_are_refused_with_reasons() {
 #[test]
 fn removing_a_member_removes_its_accounts() {
     setup();
-    let id: u64 =
-        catena_sdk::decode(&call(1, "propose", &Change::RemoveMember(uscc_of(4))).expect("ok"))
-            .expect("id");
-    call(3, "approve", &id).expect("approved");
+    let id: u64 = catena_sdk::decode(
+        &call(1, method::PROPOSE, &Change::RemoveMember(uscc_of(4))).expect("ok"),
+    )
+    .expect("id");
+    call(3, method::APPROVE, &id).expect("approved");
     assert_eq!(account_record(4), None);
     let member: Option<MemberRecord> =
-        catena_sdk::decode(&call(1, "member", &uscc_of(4)).expect("query")).expect("decodes");
+        catena_sdk::decode(&call(1, method::MEMBER, &uscc_of(4)).expect("query")).expect("decodes");
     assert_eq!(member, None);
     let all: Vec<MemberRecord> =
-        catena_sdk::decode(&call(1, "members", &()).expect("query")).expect("decodes");
+        catena_sdk::decode(&call(1, method::MEMBERS, &()).expect("query")).expect("decodes");
     assert_eq!(all.len(), 3);
 }
 
@@ -152,8 +157,9 @@ fn roles_and_accounts_change_together() {
             account: account_of(40),
         },
     ] {
-        let id: u64 = catena_sdk::decode(&call(2, "propose", &change).expect("ok")).expect("id");
-        call(1, "approve", &id).expect("approved");
+        let id: u64 =
+            catena_sdk::decode(&call(2, method::PROPOSE, &change).expect("ok")).expect("id");
+        call(1, method::APPROVE, &id).expect("approved");
     }
     for account in [4, 40] {
         assert_eq!(
@@ -172,7 +178,7 @@ fn init_runs_once() {
         lines: None,
     };
     assert_eq!(
-        call(1, "init", &init),
+        call(1, method::INIT, &init),
         Err(Error::AlreadyInitialised.to_string())
     );
 }

@@ -1,10 +1,10 @@
 //! The `no_std` SDK for Catena contracts (host ABI `catena_v1`, see docs/abi.md).
 //!
-//! A contract lists its methods with [`methods!`]: each is a Rust function taking its
-//! SCALE-decoded argument and returning `Result<T, E>` where `T` is SCALE-encoded into the
+//! A contract lists its methods with [`methods!`], each by its [`Method`] descriptor: a Rust
+//! function taking its SCALE-decoded argument and returning `Result<T, E>` where `T` is SCALE-encoded into the
 //! call's output and `E`'s `Display` text fails the call (nothing it wrote is kept). Inside, it
-//! keeps state with [`storage`], reports with [`emit`], calls other contracts with [`call`] and
-//! schedules its own methods with [`schedule`].
+//! keeps state with [`storage`], reports with [`emit`], calls other contracts with [`call_method`]
+//! and schedules its own methods with [`schedule_method`].
 //!
 //! Built for wasm32, the functions call the host; built natively (for `cargo test`), they run
 //! against the [`mock`] host, so a contract's rules are unit-tested as ordinary Rust.
@@ -17,6 +17,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt::Display;
 
+pub use catena_schema::{same_name, Method};
 pub use parity_scale_codec as codec;
 use parity_scale_codec::{Decode, DecodeLimit, Encode};
 
@@ -62,45 +63,66 @@ pub fn decode<T: Decode>(bytes: &[u8]) -> Result<T, String> {
 }
 
 /// Runs a typed method: decodes its argument, encodes its result, turns its error into text.
+/// `method`'s descriptor fixes the argument and result types `body` must have.
 pub fn run_method<A: Decode, R: Encode, E: Display>(
-    name: &str,
-    method: fn(A) -> Result<R, E>,
+    method: Method<A, R>,
+    body: fn(A) -> Result<R, E>,
     input: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let argument =
-        decode::<A>(input).map_err(|e| format!("the input of '{name}' cannot be decoded: {e}"))?;
-    method(argument)
+    let argument = decode::<A>(input)
+        .map_err(|e| format!("the input of '{method}' cannot be decoded: {e}"))?;
+    body(argument)
         .map(|r| r.encode())
         .map_err(|e| e.to_string())
 }
 
-/// Declares a contract's methods: generates `pub fn dispatch(method, input)` (used by native
-/// tests) and, for wasm32, one exported `extern "C" fn NAME()` per method.
+/// Declares a contract's methods, each by its descriptor (a [`Method`] naming its argument and
+/// result types) and the function that implements it, which must have those types and the
+/// descriptor's name (both checked at compile time). Generates `pub fn dispatch(method, input)`
+/// (used by native tests) and, for wasm32, one exported `extern "C" fn NAME()` per method.
 ///
 /// ```ignore
-/// catena_sdk::methods!(init, transfer, balance);
+/// catena_sdk::methods! {
+///     method::INIT => init,
+///     method::TRANSFER => transfer,
+/// }
 /// fn transfer(args: Transfer) -> Result<(), Error> { ... }
 /// ```
 #[macro_export]
 macro_rules! methods {
-    ($($name:ident),+ $(,)?) => {
+    ($($method:expr => $name:ident),+ $(,)?) => {
         /// Runs `method` with `input`, as the node does when it calls the exported function.
         pub fn dispatch(
             method: &str,
             input: &[u8],
         ) -> ::core::result::Result<::alloc::vec::Vec<u8>, ::alloc::string::String> {
-            match method {
-                $(stringify!($name) => $crate::run_method(stringify!($name), $name, input),)+
-                _ => ::core::result::Result::Err(::alloc::format!("no method '{}'", method)),
-            }
+            $(
+                if method == $method.name {
+                    return $crate::run_method($method, $name, input);
+                }
+            )+
+            ::core::result::Result::Err(::alloc::format!("no method '{}'", method))
         }
+
+        const _: () = {
+            $(
+                ::core::assert!(
+                    $crate::same_name($method.name, ::core::stringify!($name)),
+                    ::core::concat!(
+                        "fn ",
+                        ::core::stringify!($name),
+                        " is exported under its own name: its descriptor must have that name"
+                    ),
+                );
+            )+
+        };
 
         #[cfg(target_arch = "wasm32")]
         mod exports {
             $(
                 #[no_mangle]
                 pub extern "C" fn $name() {
-                    $crate::entry(|input| super::dispatch(stringify!($name), input))
+                    $crate::entry(|input| super::dispatch(::core::stringify!($name), input))
                 }
             )+
         }
@@ -129,10 +151,17 @@ pub fn call(id: &[u8; 32], method: &str, input: &[u8], max_output: usize) -> Vec
     host::call(id, method, input, max_output)
 }
 
-/// [`call`] with a typed argument and result.
-pub fn call_typed<A: Encode, R: Decode>(id: &[u8; 32], method: &str, argument: &A) -> R {
-    let output = call(id, method, &argument.encode(), 64 << 10);
-    decode(&output)
+/// [`call`]s `method` of contract `id` (which must be the contract the descriptor names) with
+/// a typed argument, and decodes its typed result.
+pub fn call_method<A: Encode, R: Decode>(id: &[u8; 32], method: Method<A, R>, argument: &A) -> R {
+    let output = call(
+        id,
+        method.name,
+        &method.input(argument),
+        catena_abi::MAX_RETURN_BYTES,
+    );
+    method
+        .output(&output)
         .unwrap_or_else(|e| fail(&format!("the output of '{method}' cannot be decoded: {e}")))
 }
 
@@ -171,6 +200,11 @@ pub fn ed25519_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> b
 /// scheduled call's id. Kept only if this call succeeds.
 pub fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
     host::schedule(at_ms, method, input)
+}
+
+/// [`schedule`]s this contract's `method` with a typed argument.
+pub fn schedule_method<A: Encode, R>(at_ms: u64, method: Method<A, R>, argument: &A) -> u64 {
+    schedule(at_ms, method.name, &method.input(argument))
 }
 
 /// The contract's own key-value storage.

@@ -3,9 +3,10 @@
 //! `[i; 32]`.
 
 use catena_schema::registry::{Governance, Init, MemberRecord};
-use catena_schema::{uscc, Account, Role, Uscc};
-use catena_sdk::codec::Encode;
+use catena_schema::{names, uscc, Account, Role, Uscc};
+use catena_sdk::codec::{Decode, Encode};
 use catena_sdk::mock;
+use catena_sdk::Method;
 
 pub const REGISTRY: [u8; 32] = [0xE1; 32];
 pub const RECORDS: [u8; 32] = [0xE2; 32];
@@ -71,33 +72,54 @@ pub fn registry() {
         dependents: vec![CASH, VOUCHER],
         lines: Some(VOUCHER),
     };
-    call(CORE, REGISTRY, "init", &init).expect("the registry initialises");
+    call(CORE, m::registry::INIT, &init).expect("the registry initialises");
 }
 
-/// A transaction of member `who` calling `method` of `contract`.
-pub fn call(
-    who: u8,
-    contract: [u8; 32],
-    method: &str,
-    input: &impl Encode,
-) -> Result<Vec<u8>, String> {
-    mock::call(account(who), contract, method, &input.encode()).result
+/// The system contracts' methods, by contract: `m::voucher::SPLIT`.
+pub mod m {
+    pub use catena_schema::cash::method as cash;
+    pub use catena_schema::records::method as records;
+    pub use catena_schema::registry::method as registry;
+    pub use catena_schema::voucher::method as voucher;
 }
 
-/// [`call`], decoding the output.
-pub fn query<T: catena_sdk::codec::Decode>(
-    contract: [u8; 32],
-    method: &str,
-    input: &impl Encode,
-) -> T {
-    let output = call(OUTSIDER, contract, method, input).expect("a query succeeds");
-    catena_sdk::decode(&output).expect("a query's output decodes")
+/// The mock id of the system contract `name` (one of [`catena_schema::names`]).
+pub fn contract_id(name: &str) -> [u8; 32] {
+    match name {
+        names::REGISTRY => REGISTRY,
+        names::RECORDS => RECORDS,
+        names::CASH => CASH,
+        names::VOUCHER => VOUCHER,
+        other => panic!("'{other}' is not a system contract"),
+    }
+}
+
+/// A transaction of member `who` calling `method` (of the contract it names) with `input`.
+pub fn call<A: Encode, O>(who: u8, method: Method<A, O>, input: &A) -> Result<Vec<u8>, String> {
+    call_bytes(who, method, &method.input(input))
+}
+
+/// [`call`] with raw input bytes, which need not decode as the method's argument.
+pub fn call_bytes<A, O>(who: u8, method: Method<A, O>, input: &[u8]) -> Result<Vec<u8>, String> {
+    mock::call(
+        account(who),
+        contract_id(method.contract),
+        method.name,
+        input,
+    )
+    .result
+}
+
+/// [`call`] by an outsider, decoding the output.
+pub fn query<A: Encode, O: Decode>(method: Method<A, O>, input: &A) -> O {
+    let output = call(OUTSIDER, method, input).expect("a query succeeds");
+    method.output(&output).expect("a query's output decodes")
 }
 
 /// Runs `call` and asserts that it fails and changes nothing; returns its error.
-pub fn refused(who: u8, contract: [u8; 32], method: &str, input: &impl Encode) -> String {
+pub fn refused<A: Encode, O>(who: u8, method: Method<A, O>, input: &A) -> String {
     let before = mock::snapshot();
-    let error = call(who, contract, method, input).expect_err("the call is refused");
+    let error = call(who, method, input).expect_err("the call is refused");
     assert_eq!(
         mock::snapshot(),
         before,

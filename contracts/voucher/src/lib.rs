@@ -15,9 +15,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+use catena_schema::cash::method as cash_method;
 use catena_schema::cash::OperatorTransfer;
+use catena_schema::records::method as records_method;
 use catena_schema::records::{Kind, Record};
 use catena_schema::registry::{AccountRecord, MemberRecord};
+use catena_schema::voucher::method;
 use catena_schema::voucher::{
     days_between, discounted_price, events, interest, keys, Accept, Action, Backing, Config,
     CreditLine, CreditLines, Debt, Draw, Factoring, FinanceKind, HistoryEntry, Listing, Offer,
@@ -26,48 +29,47 @@ use catena_schema::voucher::{
     MAX_TIME_MS,
 };
 use catena_schema::{format_amount, format_rate, Amount, RecordId, Role, Uscc};
-use catena_sdk::codec::Encode;
-use catena_sdk::{block_height, block_time_ms, call_typed, caller, emit_encoded, storage};
+use catena_sdk::{block_height, block_time_ms, call_method, caller, emit_encoded, storage};
 
 mod error;
 pub use error::Error;
 
-catena_sdk::methods!(
-    init,
-    set_credit_line,
-    request,
-    confirm,
-    reject,
-    withdraw_request,
-    issue,
-    split,
-    transfer,
-    offer,
-    withdraw_offer,
-    accept,
-    release,
-    repay,
-    exercise_recourse,
-    collect,
-    debt,
-    cancel,
-    settle,
-    get,
-    lineage,
-    path,
-    history,
-    credit_line,
-    draws,
-    quote,
-    pledge_due,
-    holdings,
-    revoke_credit_line,
-    grant_suggested_line,
-    invoice_use,
-    get_request,
-    held_by,
-    issued_by
-);
+catena_sdk::methods! {
+    method::INIT => init,
+    method::SET_CREDIT_LINE => set_credit_line,
+    method::REQUEST => request,
+    method::CONFIRM => confirm,
+    method::REJECT => reject,
+    method::WITHDRAW_REQUEST => withdraw_request,
+    method::ISSUE => issue,
+    method::SPLIT => split,
+    method::TRANSFER => transfer,
+    method::OFFER => offer,
+    method::WITHDRAW_OFFER => withdraw_offer,
+    method::ACCEPT => accept,
+    method::RELEASE => release,
+    method::REPAY => repay,
+    method::EXERCISE_RECOURSE => exercise_recourse,
+    method::COLLECT => collect,
+    method::DEBT => debt,
+    method::CANCEL => cancel,
+    method::SETTLE => settle,
+    method::GET => get,
+    method::LINEAGE => lineage,
+    method::PATH => path,
+    method::HISTORY => history,
+    method::CREDIT_LINE => credit_line,
+    method::DRAWS => draws,
+    method::QUOTE => quote,
+    method::PLEDGE_DUE => pledge_due,
+    method::HOLDINGS => holdings,
+    method::REVOKE_CREDIT_LINE => revoke_credit_line,
+    method::GRANT_SUGGESTED_LINE => grant_suggested_line,
+    method::INVOICE_USE => invoice_use,
+    method::GET_REQUEST => get_request,
+    method::HELD_BY => held_by,
+    method::ISSUED_BY => issued_by,
+}
 
 /// Invoices and other records one voucher may rest on.
 pub const MAX_BACKING: usize = 16;
@@ -323,7 +325,7 @@ fn is_auditor(who: &AccountRecord) -> Result<(), Error> {
 }
 
 fn cash_balance(uscc: &str) -> Amount {
-    call_typed(&config().cash, "balance", &String::from(uscc))
+    call_method(&config().cash, cash_method::BALANCE, &String::from(uscc))
 }
 
 /// Moves cash between members through the cash contract. A payer without enough cash makes the
@@ -334,7 +336,7 @@ fn pay(from: &str, to: &str, amount: Amount) {
         to: to.into(),
         amount,
     };
-    let _: () = call_typed(&config().cash, "operator_transfer", &args);
+    let _: () = call_method(&config().cash, cash_method::OPERATOR_TRANSFER, &args);
 }
 
 // ---- issuing -------------------------------------------------------------------------------
@@ -389,7 +391,7 @@ fn check_terms(
         if terms.invoices[..i].contains(id) {
             return Err(Error::Invalid("an invoice is listed twice".into()));
         }
-        let record: Option<Record> = call_typed(&config.records, "get", id);
+        let record: Option<Record> = call_method(&config.records, records_method::GET, id);
         let record = record.ok_or(Error::NotRecorded(*id))?;
         invoice_links.extend(record.links.iter().copied());
         let invoice = match (&record.invoice, record.kind) {
@@ -433,7 +435,7 @@ fn check_terms(
     }
     // Backing that belongs: each other record is of this trade.
     for id in &terms.records {
-        let record: Option<Record> = call_typed(&config.records, "get", id);
+        let record: Option<Record> = call_method(&config.records, records_method::GET, id);
         let record = record.ok_or(Error::NotRecorded(*id))?;
         let names_both = record.parties.iter().any(|p| p == issuer)
             && record.parties.iter().any(|p| p == holder);
@@ -501,7 +503,7 @@ fn create(
     save(&voucher);
     hold(holder, id);
     storage::set(&keys::by_issuer_key(issuer, id), &[]);
-    catena_sdk::schedule(voucher.maturity_ms, "settle", &id.encode());
+    catena_sdk::schedule_method(voucher.maturity_ms, method::SETTLE, &id);
     emit_encoded(events::ISSUED, &voucher);
     id
 }
@@ -540,7 +542,7 @@ fn set_credit_line(args: SetCreditLine) -> Result<(), Error> {
 /// suggests now (the records contract's `suggest_line`), in one transaction.
 fn grant_suggested_line(issuer: Uscc) -> Result<catena_schema::records::Suggestion, Error> {
     let suggestion: catena_schema::records::Suggestion =
-        call_typed(&config().records, "suggest_line", &issuer);
+        call_method(&config().records, records_method::SUGGEST_LINE, &issuer);
     set_credit_line(SetCreditLine {
         issuer,
         limit: suggestion.amount,
@@ -1085,7 +1087,12 @@ fn exercise_recourse(id: VoucherId) -> Result<Option<u64>, Error> {
         };
         storage::save(&keys::debt_key(debt.id), &debt);
         storage::set(&keys::by_debtor_key(&seller, debt.id), &[]);
-        schedule_once(&keys::debt_retry_key(debt.id), "collect", debt.id, now);
+        schedule_once(
+            &keys::debt_retry_key(debt.id),
+            method::COLLECT,
+            debt.id,
+            now,
+        );
         debt.id
     });
     unhold(&factor, id);
@@ -1131,7 +1138,12 @@ fn collect(id: u64) -> Result<(), Error> {
     if debt.paid == debt.amount {
         storage::remove(&keys::by_debtor_key(&debt.debtor, id));
     } else {
-        schedule_once(&keys::debt_retry_key(id), "collect", id, block_time_ms());
+        schedule_once(
+            &keys::debt_retry_key(id),
+            method::COLLECT,
+            id,
+            block_time_ms(),
+        );
     }
     Ok(())
 }
@@ -1142,10 +1154,10 @@ fn debt(id: u64) -> Result<Option<Debt>, Error> {
 
 /// Schedules `method(input)` for the start of the next block, once however many times this
 /// block asks (the time it was last scheduled kept under `key`).
-fn schedule_once(key: &[u8], method: &str, input: u64, now: u64) {
+fn schedule_once(key: &[u8], method: catena_sdk::Method<u64, ()>, input: u64, now: u64) {
     if storage::load::<u64>(key) != Some(now) {
         storage::save(key, &now);
-        catena_sdk::schedule(now, method, &input.encode());
+        catena_sdk::schedule_method(now, method, &input);
     }
 }
 
@@ -1376,7 +1388,7 @@ fn settle(root: VoucherId) -> Result<(), Error> {
 /// Schedules the next settlement run at the start of the next block, once however many runs
 /// this block had.
 fn schedule_retry(root: VoucherId, now: u64) {
-    schedule_once(&keys::retry_key(root), "settle", root, now);
+    schedule_once(&keys::retry_key(root), method::SETTLE, root, now);
 }
 
 // ---- queries -------------------------------------------------------------------------------

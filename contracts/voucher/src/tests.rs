@@ -6,8 +6,8 @@ use catena_schema::cash::Mint;
 use catena_schema::records::NewRecord;
 use catena_sdk::mock;
 use catena_testkit::{
-    call, query, refused, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, LOGISTICS,
-    OUTSIDER, RECORDS, REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
+    call, call_bytes, m, query, refused, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR,
+    LOGISTICS, OUTSIDER, RECORDS, REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
 };
 
 const DAY: u64 = 86_400_000;
@@ -23,8 +23,7 @@ fn setup() {
     mock::deploy(VOUCHER, dispatch);
     call(
         CORE,
-        RECORDS,
-        "init",
+        m::records::INIT,
         &catena_schema::records::Init {
             registry: REGISTRY,
             quality: Default::default(),
@@ -36,7 +35,7 @@ fn setup() {
         operators: vec![VOUCHER],
         currency: "CNY".into(),
     };
-    call(CORE, CASH, "init", &cash_init).expect("cash");
+    call(CORE, m::cash::INIT, &cash_init).expect("cash");
     let config = Config {
         registry: REGISTRY,
         records: RECORDS,
@@ -48,12 +47,12 @@ fn setup() {
         settle_batch: 64,
         recourse_grace_ms: 10 * DAY,
     };
-    call(CORE, VOUCHER, "init", &config).expect("voucher");
+    call(CORE, m::voucher::INIT, &config).expect("voucher");
     let line = SetCreditLine {
         issuer: uscc_of(CORE),
         limit: 5 * MILLION,
     };
-    call(BANK, VOUCHER, "set_credit_line", &line).expect("credit line");
+    call(BANK, m::voucher::SET_CREDIT_LINE, &line).expect("credit line");
     mint(CORE, 2 * MILLION);
     record_invoice(1, MILLION);
     record_invoice(2, 3 * MILLION / 10);
@@ -64,12 +63,12 @@ fn mint(to: u8, amount: Amount) {
         to: uscc_of(to),
         amount,
     };
-    call(BANK, CASH, "mint", &args).expect("minted");
+    call(BANK, m::cash::MINT, &args).expect("minted");
 }
 
 fn record_invoice(n: u8, amount: Amount) {
     let invoice: NewRecord = records::testing::invoice(n, &uscc_of(TIER1), &uscc_of(CORE), amount);
-    call(TIER1, RECORDS, "record", &invoice).expect("invoice recorded");
+    call(TIER1, m::records::RECORD, &invoice).expect("invoice recorded");
 }
 
 fn terms(counterparty: u8, amount: Amount, invoices: &[u8]) -> Terms {
@@ -85,16 +84,16 @@ fn terms(counterparty: u8, amount: Amount, invoices: &[u8]) -> Terms {
 }
 
 fn issue(amount: Amount) -> VoucherId {
-    let out = call(CORE, VOUCHER, "issue", &terms(TIER1, amount, &[1])).expect("issued");
+    let out = call(CORE, m::voucher::ISSUE, &terms(TIER1, amount, &[1])).expect("issued");
     catena_sdk::decode(&out).expect("an id")
 }
 
 fn voucher(id: VoucherId) -> Voucher {
-    query::<Option<Voucher>>(VOUCHER, "get", &id).expect("the voucher exists")
+    query(m::voucher::GET, &id).expect("the voucher exists")
 }
 
 fn cash_of(member: u8) -> Amount {
-    query(CASH, "balance", &uscc_of(member))
+    query(m::cash::BALANCE, &uscc_of(member))
 }
 
 fn transfer(who: u8, id: VoucherId, to: u8, amount: Option<Amount>) -> Result<VoucherId, String> {
@@ -103,7 +102,7 @@ fn transfer(who: u8, id: VoucherId, to: u8, amount: Option<Amount>) -> Result<Vo
         to: uscc_of(to),
         amount,
     };
-    call(who, VOUCHER, "transfer", &args).map(|out| catena_sdk::decode(&out).expect("an id"))
+    call(who, m::voucher::TRANSFER, &args).map(|out| catena_sdk::decode(&out).expect("an id"))
 }
 
 /// Moves the mock's clock to `time_ms` and runs the calls due, as the node does at the start
@@ -119,11 +118,11 @@ fn advance_to(time_ms: u64) {
 #[test]
 fn request_and_confirm_issues_to_the_supplier() {
     setup();
-    let out = call(TIER1, VOUCHER, "request", &terms(CORE, MILLION, &[1])).expect("requested");
+    let out = call(TIER1, m::voucher::REQUEST, &terms(CORE, MILLION, &[1])).expect("requested");
     let request: u64 = catena_sdk::decode(&out).expect("id");
-    assert!(refused(TIER2, VOUCHER, "confirm", &request)
+    assert!(refused(TIER2, m::voucher::CONFIRM, &request)
         .contains(&format!("it is {}'s", uscc_of(CORE))));
-    let out = call(CORE, VOUCHER, "confirm", &request).expect("confirmed");
+    let out = call(CORE, m::voucher::CONFIRM, &request).expect("confirmed");
     let id: VoucherId = catena_sdk::decode(&out).expect("id");
     let v = voucher(id);
     assert_eq!(
@@ -137,9 +136,9 @@ fn request_and_confirm_issues_to_the_supplier() {
             amount: MILLION
         }]
     );
-    assert!(refused(CORE, VOUCHER, "confirm", &request).contains("is confirmed"));
+    assert!(refused(CORE, m::voucher::CONFIRM, &request).contains("is confirmed"));
     assert_eq!(
-        query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding(),
+        query(m::voucher::CREDIT_LINE, &uscc_of(CORE)).outstanding(),
         MILLION
     );
     assert_eq!(
@@ -155,42 +154,36 @@ fn the_issue_rules() {
     setup();
     let mut past = terms(TIER1, MILLION, &[1]);
     past.maturity_ms = mock::block().1;
-    assert!(refused(CORE, VOUCHER, "issue", &past).contains("future"));
-    assert!(refused(CORE, VOUCHER, "issue", &terms(TIER1, 0, &[1])).contains("above zero"));
-    assert!(refused(TIER1, VOUCHER, "issue", &terms(TIER2, 10, &[1])).contains("'core'"));
-    assert!(
-        refused(CORE, VOUCHER, "issue", &terms(TIER2, 10, &[1])).contains("first holder as seller")
-    );
-    assert!(refused(CORE, VOUCHER, "issue", &terms(TIER1, 10, &[9])).contains("not recorded"));
-    assert!(refused(CORE, VOUCHER, "issue", &terms(AUDITOR, 10, &[1])).contains("cannot hold"));
+    assert!(refused(CORE, m::voucher::ISSUE, &past).contains("future"));
+    assert!(refused(CORE, m::voucher::ISSUE, &terms(TIER1, 0, &[1])).contains("above zero"));
+    assert!(refused(TIER1, m::voucher::ISSUE, &terms(TIER2, 10, &[1])).contains("'core'"));
+    assert!(refused(CORE, m::voucher::ISSUE, &terms(TIER2, 10, &[1]))
+        .contains("first holder as seller"));
+    assert!(refused(CORE, m::voucher::ISSUE, &terms(TIER1, 10, &[9])).contains("not recorded"));
+    assert!(refused(CORE, m::voucher::ISSUE, &terms(AUDITOR, 10, &[1])).contains("cannot hold"));
     let mut usd = terms(TIER1, 10, &[1]);
     usd.currency = "USD".into();
-    assert!(refused(CORE, VOUCHER, "issue", &usd).contains("settles in CNY"));
+    assert!(refused(CORE, m::voucher::ISSUE, &usd).contains("settles in CNY"));
     // Invoices 1 and 2 together back 1,300,000.00.
     assert!(
-        refused(CORE, VOUCHER, "issue", &terms(TIER1, MILLION + 1, &[1]))
+        refused(CORE, m::voucher::ISSUE, &terms(TIER1, MILLION + 1, &[1]))
             .contains("double financing")
     );
     let id: VoucherId = catena_sdk::decode(
         &call(
             CORE,
-            VOUCHER,
-            "issue",
+            m::voucher::ISSUE,
             &terms(TIER1, 12 * MILLION / 10, &[1, 2]),
         )
         .expect("issued"),
     )
     .expect("id");
     assert_eq!(voucher(id).backing.len(), 2);
-    assert_eq!(
-        query::<Amount>(VOUCHER, "invoice_use", &[2u8; 32]),
-        2 * MILLION / 10
-    );
+    assert_eq!(query(m::voucher::INVOICE_USE, &[2u8; 32]), 2 * MILLION / 10);
     // A second voucher on the same invoice is double financing.
     let error = refused(
         CORE,
-        VOUCHER,
-        "issue",
+        m::voucher::ISSUE,
         &terms(TIER1, MILLION / 10 + 1, &[1, 2]),
     );
     assert!(
@@ -199,8 +192,7 @@ fn the_issue_rules() {
     );
     assert!(refused(
         CORE,
-        VOUCHER,
-        "issue",
+        m::voucher::ISSUE,
         &terms(TIER1, MILLION / 10 + 1, &[2])
     )
     .contains("double financing"));
@@ -213,15 +205,15 @@ fn the_credit_line_bounds_outstanding_vouchers() {
         issuer: uscc_of(CORE),
         limit: MILLION / 2,
     };
-    call(BANK, VOUCHER, "set_credit_line", &line).expect("lowered");
-    assert!(refused(CORE, VOUCHER, "issue", &terms(TIER1, MILLION, &[1])).contains("credit line"));
+    call(BANK, m::voucher::SET_CREDIT_LINE, &line).expect("lowered");
+    assert!(refused(CORE, m::voucher::ISSUE, &terms(TIER1, MILLION, &[1])).contains("credit line"));
     issue(MILLION / 2);
     let lower = SetCreditLine {
         issuer: uscc_of(CORE),
         limit: MILLION / 4,
     };
-    assert!(refused(BANK, VOUCHER, "set_credit_line", &lower).contains("outstanding"));
-    assert!(refused(CORE, VOUCHER, "set_credit_line", &line).contains("'financier'"));
+    assert!(refused(BANK, m::voucher::SET_CREDIT_LINE, &lower).contains("outstanding"));
+    assert!(refused(CORE, m::voucher::SET_CREDIT_LINE, &line).contains("'financier'"));
 }
 
 #[test]
@@ -234,23 +226,21 @@ fn split_parts_add_up_exactly() {
     };
     assert!(refused(
         TIER1,
-        VOUCHER,
-        "split",
+        m::voucher::SPLIT,
         &split(vec![MILLION / 2, MILLION / 2 - 1])
     )
     .contains("add up exactly"));
     assert!(
-        refused(TIER1, VOUCHER, "split", &split(vec![MILLION - 50, 50])).contains("smallest part")
+        refused(TIER1, m::voucher::SPLIT, &split(vec![MILLION - 50, 50])).contains("smallest part")
     );
-    assert!(refused(TIER1, VOUCHER, "split", &split(vec![MILLION])).contains("2 to 10 parts"));
+    assert!(refused(TIER1, m::voucher::SPLIT, &split(vec![MILLION])).contains("2 to 10 parts"));
     assert!(
-        refused(TIER2, VOUCHER, "split", &split(vec![MILLION / 2; 2]))
+        refused(TIER2, m::voucher::SPLIT, &split(vec![MILLION / 2; 2]))
             .contains(&format!("it is {}'s", uscc_of(TIER1)))
     );
     let out = call(
         TIER1,
-        VOUCHER,
-        "split",
+        m::voucher::SPLIT,
         &split(vec![6 * MILLION / 10, 4 * MILLION / 10]),
     )
     .expect("split");
@@ -261,11 +251,8 @@ fn split_parts_add_up_exactly() {
         MILLION
     );
     assert!(parts.iter().all(|p| voucher(*p).parent == Some(id)));
-    assert!(refused(TIER1, VOUCHER, "split", &split(vec![MILLION / 2; 2])).contains("is split"));
-    assert_eq!(
-        query::<Vec<Voucher>>(VOUCHER, "lineage", &parts[1]).len(),
-        3
-    );
+    assert!(refused(TIER1, m::voucher::SPLIT, &split(vec![MILLION / 2; 2])).contains("is split"));
+    assert_eq!(query(m::voucher::LINEAGE, &parts[1]).len(), 3);
 }
 
 #[test]
@@ -278,7 +265,7 @@ fn transfers_go_up_the_chain_and_keep_the_path() {
     let again = transfer(TIER2, moved, TIER3, None).expect("moved on");
     assert_eq!(again, moved);
     assert_eq!(
-        query::<Vec<Uscc>>(VOUCHER, "path", &moved),
+        query(m::voucher::PATH, &moved),
         vec![uscc_of(TIER1), uscc_of(TIER2), uscc_of(TIER3)]
     );
     assert_eq!(held(TIER3), vec![moved]);
@@ -308,7 +295,7 @@ fn a_pledge_pays_the_advance_freezes_the_voucher_and_is_released_on_repayment() 
         kind: FinanceKind::Pledge,
         min_price: 1,
     };
-    call(TIER1, VOUCHER, "offer", &offer).expect("offered");
+    call(TIER1, m::voucher::OFFER, &offer).expect("offered");
     assert!(transfer(TIER1, id, TIER2, None)
         .expect_err("offer open")
         .contains("withdraw the offer"));
@@ -318,10 +305,10 @@ fn a_pledge_pays_the_advance_freezes_the_voucher_and_is_released_on_repayment() 
         recourse: false,
         interest_bps: 0,
     };
-    assert!(refused(BANK, VOUCHER, "accept", &accept).contains("holds 0.00 in cash"));
+    assert!(refused(BANK, m::voucher::ACCEPT, &accept).contains("holds 0.00 in cash"));
     mint(BANK, MILLION);
-    assert!(refused(FACTOR, VOUCHER, "accept", &accept).contains("offer: it is"));
-    call(BANK, VOUCHER, "accept", &accept).expect("accepted");
+    assert!(refused(FACTOR, m::voucher::ACCEPT, &accept).contains("offer: it is"));
+    call(BANK, m::voucher::ACCEPT, &accept).expect("accepted");
     assert_eq!(
         cash_of(TIER1),
         8 * MILLION / 10,
@@ -339,9 +326,9 @@ fn a_pledge_pays_the_advance_freezes_the_voucher_and_is_released_on_repayment() 
         voucher: id,
         amounts: vec![MILLION / 2; 2],
     };
-    assert!(refused(TIER1, VOUCHER, "split", &split).contains("is pledged"));
-    assert!(refused(TIER2, VOUCHER, "release", &id).contains("pledge: it is"));
-    call(TIER1, VOUCHER, "repay", &id).expect("repaid");
+    assert!(refused(TIER1, m::voucher::SPLIT, &split).contains("is pledged"));
+    assert!(refused(TIER2, m::voucher::RELEASE, &id).contains("pledge: it is"));
+    call(TIER1, m::voucher::REPAY, &id).expect("repaid");
     assert_eq!((cash_of(TIER1), voucher(id).status), (0, Status::Active));
     transfer(TIER1, id, TIER2, None).expect("free to move again");
 }
@@ -357,14 +344,14 @@ fn factoring_makes_the_financier_the_holder() {
         kind: FinanceKind::Factoring,
         min_price: 1,
     };
-    call(TIER1, VOUCHER, "offer", &offer).expect("offered");
+    call(TIER1, m::voucher::OFFER, &offer).expect("offered");
     let accept = Accept {
         voucher: id,
         price: Price::DiscountBps(250),
         recourse: true,
         interest_bps: 0,
     };
-    call(FACTOR, VOUCHER, "accept", &accept).expect("factored");
+    call(FACTOR, m::voucher::ACCEPT, &accept).expect("factored");
     let v = voucher(id);
     assert_eq!(cash_of(TIER1), 97_500_000, "face less 2.5%");
     assert_eq!(v.holder, uscc_of(FACTOR));
@@ -378,24 +365,24 @@ fn factoring_makes_the_financier_the_holder() {
 fn cancel_needs_issuer_and_holder_and_frees_credit_and_invoices() {
     setup();
     let id = issue(MILLION);
-    call(CORE, VOUCHER, "cancel", &id).expect("issuer agrees");
+    call(CORE, m::voucher::CANCEL, &id).expect("issuer agrees");
     assert_eq!(
         voucher(id).status,
         Status::Active,
         "one consent is not enough"
     );
-    assert!(refused(CORE, VOUCHER, "cancel", &id).contains("already agreed"));
-    assert!(refused(TIER2, VOUCHER, "cancel", &id).contains("may not act"));
-    call(TIER1, VOUCHER, "cancel", &id).expect("holder agrees");
+    assert!(refused(CORE, m::voucher::CANCEL, &id).contains("already agreed"));
+    assert!(refused(TIER2, m::voucher::CANCEL, &id).contains("may not act"));
+    call(TIER1, m::voucher::CANCEL, &id).expect("holder agrees");
     assert_eq!(voucher(id).status, Status::Cancelled);
-    assert_eq!(query::<Amount>(VOUCHER, "invoice_use", &[1u8; 32]), 0);
+    assert_eq!(query(m::voucher::INVOICE_USE, &[1u8; 32]), 0);
     assert_eq!(
-        query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding(),
+        query(m::voucher::CREDIT_LINE, &uscc_of(CORE)).outstanding(),
         0
     );
     let moved = issue(MILLION / 2);
     transfer(TIER1, moved, TIER2, None).expect("moved");
-    assert!(refused(TIER2, VOUCHER, "cancel", &moved).contains("only an untouched original"));
+    assert!(refused(TIER2, m::voucher::CANCEL, &moved).contains("only an untouched original"));
 }
 
 #[test]
@@ -413,12 +400,11 @@ fn maturity_pays_every_live_part_without_a_transaction() {
         kind: FinanceKind::Pledge,
         min_price: 1,
     };
-    call(TIER2, VOUCHER, "offer", &offer).expect("offered");
+    call(TIER2, m::voucher::OFFER, &offer).expect("offered");
     let price = Price::Amount(2 * MILLION / 10);
     call(
         BANK,
-        VOUCHER,
-        "accept",
+        m::voucher::ACCEPT,
         &Accept {
             voucher: kept,
             price,
@@ -450,7 +436,7 @@ fn maturity_pays_every_live_part_without_a_transaction() {
     );
     assert_eq!(cash_of(TIER3) - tier3, MILLION / 10);
     assert_eq!(cash_of(BANK) - bank, 2 * MILLION / 10);
-    for v in query::<Vec<Voucher>>(VOUCHER, "lineage", &id) {
+    for v in query(m::voucher::LINEAGE, &id) {
         assert!(
             matches!(v.status, Status::Settled | Status::Split),
             "{:?}",
@@ -458,11 +444,11 @@ fn maturity_pays_every_live_part_without_a_transaction() {
         );
     }
     assert_eq!(
-        query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE)).outstanding(),
+        query(m::voucher::CREDIT_LINE, &uscc_of(CORE)).outstanding(),
         0
     );
     assert!(mock::scheduled().is_empty(), "nothing is left to retry");
-    call(TIER3, VOUCHER, "settle", &id).expect("after maturity any member may push settlement");
+    call(TIER3, m::voucher::SETTLE, &id).expect("after maturity any member may push settlement");
     assert_eq!(
         cash_of(TIER3) - tier3,
         MILLION / 10,
@@ -477,8 +463,7 @@ fn an_issuer_without_cash_goes_overdue_and_pays_when_cash_arrives() {
     let core_cash = cash_of(CORE);
     call(
         CORE,
-        CASH,
-        "transfer",
+        m::cash::TRANSFER,
         &catena_schema::cash::Transfer {
             to: uscc_of(BANK),
             amount: core_cash - MILLION / 4,
@@ -510,10 +495,10 @@ fn an_issuer_without_cash_goes_overdue_and_pays_when_cash_arrives() {
 fn settlement_cannot_be_triggered_before_maturity() {
     setup();
     let id = issue(MILLION);
-    assert!(refused(TIER1, VOUCHER, "settle", &id).contains("not before"));
+    assert!(refused(TIER1, m::voucher::SETTLE, &id).contains("not before"));
     let mut far = terms(TIER1, 10, &[1]);
     far.maturity_ms = u64::MAX;
-    assert!(refused(CORE, VOUCHER, "issue", &far).contains("after the year 9999"));
+    assert!(refused(CORE, m::voucher::ISSUE, &far).contains("after the year 9999"));
 }
 
 #[test]
@@ -527,28 +512,28 @@ fn the_holders_least_price_binds_the_financier() {
         kind: FinanceKind::Pledge,
         min_price: 9 * MILLION / 10,
     };
-    call(TIER1, VOUCHER, "offer", &offer).expect("offered");
+    call(TIER1, m::voucher::OFFER, &offer).expect("offered");
     let low = Accept {
         voucher: id,
         price: Price::Amount(MILLION / 100),
         recourse: false,
         interest_bps: 0,
     };
-    assert!(refused(BANK, VOUCHER, "accept", &low).contains("below the least the holder accepts"));
+    assert!(refused(BANK, m::voucher::ACCEPT, &low).contains("below the least the holder accepts"));
     let discount = Accept {
         voucher: id,
         price: Price::DiscountBps(2_000),
         recourse: false,
         interest_bps: 0,
     };
-    assert!(refused(BANK, VOUCHER, "accept", &discount).contains("below the least"));
+    assert!(refused(BANK, m::voucher::ACCEPT, &discount).contains("below the least"));
     let fair = Accept {
         voucher: id,
         price: Price::DiscountBps(500),
         recourse: false,
         interest_bps: 0,
     };
-    call(BANK, VOUCHER, "accept", &fair).expect("at 95%");
+    call(BANK, m::voucher::ACCEPT, &fair).expect("at 95%");
     assert_eq!(cash_of(TIER1), 95 * MILLION / 100);
 }
 
@@ -558,11 +543,11 @@ fn held(member: u8) -> Vec<VoucherId> {
         after: None,
         limit: MAX_PAGE,
     };
-    query::<Listing>(VOUCHER, "held_by", &page).ids
+    query(m::voucher::HELD_BY, &page).ids
 }
 
 fn lines() -> Vec<(u8, Amount, Amount)> {
-    query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE))
+    query(m::voucher::CREDIT_LINE, &uscc_of(CORE))
         .lines
         .into_iter()
         .map(|l| {
@@ -581,7 +566,7 @@ fn set_line(financier: u8, limit: Amount) -> Result<Vec<u8>, String> {
         issuer: uscc_of(CORE),
         limit,
     };
-    call(financier, VOUCHER, "set_credit_line", &line)
+    call(financier, m::voucher::SET_CREDIT_LINE, &line)
 }
 
 #[test]
@@ -599,8 +584,7 @@ fn each_financier_grants_its_own_credit_line() {
     record_invoice(3, 6 * MILLION);
     let all = call(
         CORE,
-        VOUCHER,
-        "issue",
+        m::voucher::ISSUE,
         &terms(TIER1, 5 * MILLION + MILLION / 4, &[3]),
     );
     let id: VoucherId = catena_sdk::decode(&all.expect("issued")).expect("id");
@@ -612,7 +596,7 @@ fn each_financier_grants_its_own_credit_line() {
         ]
     );
     assert_eq!(
-        query::<Vec<Draw>>(VOUCHER, "draws", &id),
+        query(m::voucher::DRAWS, &id),
         vec![
             Draw {
                 financier: uscc_of(BANK),
@@ -628,7 +612,7 @@ fn each_financier_grants_its_own_credit_line() {
     let mut named = terms(TIER1, MILLION / 2, &[3]);
     named.line = Some(uscc_of(BANK));
     assert_eq!(
-        refused(CORE, VOUCHER, "issue", &named),
+        refused(CORE, m::voucher::ISSUE, &named),
         format!(
             "issuer {} has 0.00 available on the credit line of {}, the voucher needs 500000.00",
             uscc_of(CORE),
@@ -636,7 +620,7 @@ fn each_financier_grants_its_own_credit_line() {
         )
     );
     assert!(
-        refused(CORE, VOUCHER, "issue", &terms(TIER1, MILLION / 2, &[3]))
+        refused(CORE, m::voucher::ISSUE, &terms(TIER1, MILLION / 2, &[3]))
             .contains("has 250000.00 of its credit lines available")
     );
     // Only the granting financier changes its line, never below what it backs.
@@ -645,8 +629,7 @@ fn each_financier_grants_its_own_credit_line() {
         .contains("what it backs"));
     assert!(refused(
         CORE,
-        VOUCHER,
-        "set_credit_line",
+        m::voucher::SET_CREDIT_LINE,
         &SetCreditLine {
             issuer: uscc_of(CORE),
             limit: 1
@@ -654,8 +637,8 @@ fn each_financier_grants_its_own_credit_line() {
     )
     .contains("'financier'"));
     // Cancelling frees both lines.
-    call(CORE, VOUCHER, "cancel", &id).expect("consent");
-    call(TIER1, VOUCHER, "cancel", &id).expect("cancelled");
+    call(CORE, m::voucher::CANCEL, &id).expect("consent");
+    call(TIER1, m::voucher::CANCEL, &id).expect("cancelled");
     assert_eq!(
         lines(),
         vec![(BANK, 5 * MILLION, 0), (FACTOR, MILLION / 2, 0)]
@@ -682,10 +665,10 @@ fn no_member_grants_a_credit_line_to_itself() {
         limit: MILLION,
     };
     assert_eq!(
-        refused(42, VOUCHER, "set_credit_line", &own),
+        refused(42, m::voucher::SET_CREDIT_LINE, &own),
         Error::SelfGrant(uscc_of(42)).to_string()
     );
-    call(BANK, VOUCHER, "set_credit_line", &own).expect("another financier may");
+    call(BANK, m::voucher::SET_CREDIT_LINE, &own).expect("another financier may");
 }
 
 /// A pledge at 3.65% a year: 300,000.00 advanced, maturity 30 days on. At maturity the bank is
@@ -694,7 +677,7 @@ fn no_member_grants_a_credit_line_to_itself() {
 fn a_pledge_secures_advance_and_interest_and_the_surplus_goes_to_the_pledgor() {
     let id = pledged_part(365);
     let (bank, tier1) = (cash_of(BANK), cash_of(TIER1));
-    let due: Option<PledgeDue> = query(VOUCHER, "pledge_due", &id);
+    let due: Option<PledgeDue> = query(m::voucher::PLEDGE_DUE, &id);
     let due = due.expect("pledged");
     assert_eq!(
         (due.days, due.interest, due.secured),
@@ -722,7 +705,7 @@ fn pledged_part(rate_bps: u32) -> VoucherId {
         recourse: false,
         interest_bps: rate_bps,
     };
-    call(BANK, VOUCHER, "accept", &accept).expect("pledged");
+    call(BANK, m::voucher::ACCEPT, &accept).expect("pledged");
     id
 }
 
@@ -737,7 +720,7 @@ fn offer(id: VoucherId, financier: u8, kind: FinanceKind) {
         .into_iter()
         .find(|m| voucher(id).holder == uscc_of(*m))
         .expect("a supplier holds it");
-    call(holder, VOUCHER, "offer", &offer).expect("offered");
+    call(holder, m::voucher::OFFER, &offer).expect("offered");
 }
 
 #[test]
@@ -749,7 +732,7 @@ fn an_unpaid_pledge_pays_the_pledgee_first_and_can_be_repaid_while_overdue() {
         amount: cash_of(CORE) - MILLION / 10,
         custodian: None,
     };
-    call(CORE, CASH, "transfer", &spend).expect("spent");
+    call(CORE, m::cash::TRANSFER, &spend).expect("spent");
     let (bank, tier1) = (cash_of(BANK), cash_of(TIER1));
     let maturity = voucher(id).maturity_ms;
     advance_to(maturity);
@@ -763,12 +746,12 @@ fn an_unpaid_pledge_pays_the_pledgee_first_and_can_be_repaid_while_overdue() {
     assert_eq!((v.status, v.paid), (Status::Overdue, MILLION / 10));
     // Repaying while overdue: advance + 31 days at 7.2% (1,860.00) less the 100,000.00 received.
     advance_to(maturity + DAY / 2);
-    let due: PledgeDue = query::<Option<PledgeDue>>(VOUCHER, "pledge_due", &id).expect("pledged");
+    let due: PledgeDue = query(m::voucher::PLEDGE_DUE, &id).expect("pledged");
     assert_eq!((due.days, due.interest), (31, 186_000));
     assert_eq!(due.owed, 3 * MILLION / 10 + 186_000 - MILLION / 10);
     mint(TIER1, MILLION);
     let tier1 = cash_of(TIER1);
-    call(TIER1, VOUCHER, "repay", &id).expect("repaid while overdue");
+    call(TIER1, m::voucher::REPAY, &id).expect("repaid while overdue");
     assert_eq!(tier1 - cash_of(TIER1), due.owed);
     let v = voucher(id);
     assert_eq!(
@@ -799,7 +782,7 @@ fn a_shortfall_is_shared_pro_rata() {
         amount: cash_of(CORE) - MILLION / 10 - 1,
         custodian: None,
     };
-    call(CORE, CASH, "transfer", &spend).expect("spent");
+    call(CORE, m::cash::TRANSFER, &spend).expect("spent");
     let before = [cash_of(TIER1), cash_of(TIER2), cash_of(TIER3)];
     let maturity = voucher(id).maturity_ms;
     advance_to(maturity);
@@ -839,8 +822,7 @@ fn factoring_is_priced_by_tenor() {
     let id = issue(MILLION);
     offer(id, FACTOR, FinanceKind::Factoring);
     let quoted: Quoted = query(
-        VOUCHER,
-        "quote",
+        m::voucher::QUOTE,
         &Quote {
             voucher: id,
             annual_rate_bps: 360,
@@ -858,10 +840,9 @@ fn factoring_is_priced_by_tenor() {
         interest_bps: 100,
         ..accept.clone()
     };
-    assert!(
-        refused(FACTOR, VOUCHER, "accept", &with_interest).contains("interest applies to a pledge")
-    );
-    call(FACTOR, VOUCHER, "accept", &accept).expect("factored");
+    assert!(refused(FACTOR, m::voucher::ACCEPT, &with_interest)
+        .contains("interest applies to a pledge"));
+    call(FACTOR, m::voucher::ACCEPT, &accept).expect("factored");
     assert_eq!(cash_of(TIER1), quoted.price);
 }
 
@@ -869,28 +850,28 @@ fn factoring_is_priced_by_tenor() {
 fn a_supplier_withdraws_its_request_and_requests_expire() {
     setup();
     let request = |amount| -> u64 {
-        let out = call(TIER1, VOUCHER, "request", &terms(CORE, amount, &[1])).expect("requested");
+        let out = call(TIER1, m::voucher::REQUEST, &terms(CORE, amount, &[1])).expect("requested");
         catena_sdk::decode(&out).expect("id")
     };
     let first = request(MILLION / 10);
-    assert!(refused(TIER2, VOUCHER, "withdraw_request", &first).contains("may not act"));
-    call(TIER1, VOUCHER, "withdraw_request", &first).expect("withdrawn");
+    assert!(refused(TIER2, m::voucher::WITHDRAW_REQUEST, &first).contains("may not act"));
+    call(TIER1, m::voucher::WITHDRAW_REQUEST, &first).expect("withdrawn");
     assert_eq!(
-        refused(CORE, VOUCHER, "confirm", &first),
+        refused(CORE, m::voucher::CONFIRM, &first),
         "request 1 is withdrawn: only a pending request can do this"
     );
     let second = request(MILLION / 10);
-    let maturity = query::<Option<Request>>(VOUCHER, "get_request", &second)
+    let maturity = query(m::voucher::GET_REQUEST, &second)
         .expect("stored")
         .terms
         .maturity_ms;
     advance_to(maturity);
     assert_eq!(
-        query::<Option<Request>>(VOUCHER, "get_request", &second).map(|r| r.status),
+        query(m::voucher::GET_REQUEST, &second).map(|r| r.status),
         Some(RequestStatus::Expired)
     );
     assert_eq!(
-        refused(CORE, VOUCHER, "confirm", &second),
+        refused(CORE, m::voucher::CONFIRM, &second),
         Error::RequestExpired(second).to_string()
     );
 }
@@ -902,8 +883,7 @@ fn listings_page() {
     let parts: Vec<VoucherId> = catena_sdk::decode(
         &call(
             TIER1,
-            VOUCHER,
-            "split",
+            m::voucher::SPLIT,
             &Split {
                 voucher: id,
                 amounts: vec![MILLION / 5; 5],
@@ -914,8 +894,7 @@ fn listings_page() {
     .expect("ids");
     let page = |after, limit| -> Listing {
         query(
-            VOUCHER,
-            "held_by",
+            m::voucher::HELD_BY,
             &Page {
                 owner: uscc_of(TIER1),
                 after,
@@ -937,7 +916,7 @@ fn listings_page() {
         after: None,
         limit: 0,
     };
-    assert!(refused(TIER1, VOUCHER, "held_by", &bad).contains("1 to 1000"));
+    assert!(refused(TIER1, m::voucher::HELD_BY, &bad).contains("1 to 1000"));
 }
 
 #[test]
@@ -946,7 +925,7 @@ fn auditors_write_nothing() {
     let id = issue(MILLION);
     advance_to(voucher(id).maturity_ms);
     assert_eq!(
-        refused(AUDITOR, VOUCHER, "settle", &id),
+        refused(AUDITOR, m::voucher::SETTLE, &id),
         Error::Auditor(uscc_of(AUDITOR)).to_string()
     );
 }
@@ -958,19 +937,19 @@ fn backing_records_belong_to_the_trade() {
     let mut other = records::testing::invoice(7, &uscc_of(TIER2), &uscc_of(CORE), MILLION);
     other.kind = catena_schema::records::Kind::DeliveryReceipt;
     other.invoice = None;
-    call(TIER2, RECORDS, "record", &other).expect("recorded");
+    call(TIER2, m::records::RECORD, &other).expect("recorded");
     let mut with_other = terms(TIER1, MILLION / 10, &[1]);
     with_other.records = vec![other.doc_hash];
-    assert!(refused(CORE, VOUCHER, "issue", &with_other).contains("its own trade"));
+    assert!(refused(CORE, m::voucher::ISSUE, &with_other).contains("its own trade"));
     // Linked with the backing invoice: accepted.
     let mut linked = records::testing::invoice(8, &uscc_of(TIER2), &uscc_of(CORE), MILLION);
     linked.kind = catena_schema::records::Kind::DeliveryReceipt;
     linked.invoice = None;
     linked.links = vec![[1; 32]];
-    call(TIER2, RECORDS, "record", &linked).expect("recorded");
+    call(TIER2, m::records::RECORD, &linked).expect("recorded");
     let mut with_linked = terms(TIER1, MILLION / 10, &[1]);
     with_linked.records = vec![linked.doc_hash];
-    call(CORE, VOUCHER, "issue", &with_linked).expect("a linked record backs it");
+    call(CORE, m::voucher::ISSUE, &with_linked).expect("a linked record backs it");
 }
 
 #[test]
@@ -984,7 +963,7 @@ fn an_original_splits_into_a_bounded_number_of_parts() {
             voucher: id,
             amounts: vec![amount - 100, 100],
         };
-        match call(TIER1, VOUCHER, "split", &split) {
+        match call(TIER1, m::voucher::SPLIT, &split) {
             Ok(out) => id = catena_sdk::decode::<Vec<VoucherId>>(&out).expect("ids")[0],
             Err(e) => {
                 assert!(e.contains("at most 256 parts"), "{e}");
@@ -1009,25 +988,24 @@ fn nobody_acts_on_what_is_not_theirs() {
     let id = issue(MILLION);
     assert!(refused(
         OUTSIDER,
-        VOUCHER,
-        "split",
+        m::voucher::SPLIT,
         &Split {
             voucher: id,
             amounts: vec![MILLION / 2; 2]
         }
     )
     .contains("not an account"));
-    assert!(refused(TIER2, VOUCHER, "withdraw_offer", &id).contains("may not act"));
-    assert!(refused(TIER1, VOUCHER, "withdraw_offer", &id).contains("not offered"));
-    assert!(refused(BANK, VOUCHER, "release", &id).contains("not pledged"));
+    assert!(refused(TIER2, m::voucher::WITHDRAW_OFFER, &id).contains("may not act"));
+    assert!(refused(TIER1, m::voucher::WITHDRAW_OFFER, &id).contains("not offered"));
+    assert!(refused(BANK, m::voucher::RELEASE, &id).contains("not pledged"));
     let offer = Offer {
         voucher: id,
         financier: uscc_of(TIER2),
         kind: FinanceKind::Pledge,
         min_price: 1,
     };
-    assert!(refused(TIER1, VOUCHER, "offer", &offer).contains("'financier'"));
-    assert!(call(TIER1, VOUCHER, "split", &[0xff, 0xff])
+    assert!(refused(TIER1, m::voucher::OFFER, &offer).contains("'financier'"));
+    assert!(call_bytes(TIER1, m::voucher::SPLIT, &[0xff, 0xff])
         .expect_err("garbage")
         .contains("cannot be decoded"));
 }
@@ -1046,27 +1024,27 @@ fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
         interest_bps: 0,
     };
     mint(BANK, MILLION);
-    call(BANK, VOUCHER, "accept", &accept).expect("pledged");
+    call(BANK, m::voucher::ACCEPT, &accept).expect("pledged");
     let remove = |who: u8| Change::RemoveMember(uscc_of(who));
     assert_eq!(
-        refused(CORE, REGISTRY, "propose", &remove(TIER1)),
+        refused(CORE, m::registry::PROPOSE, &remove(TIER1)),
         format!(
             "member {} cannot be removed while it still holds 500000.00 in cash; holds 1 live voucher",
             uscc_of(TIER1)
         )
     );
     assert_eq!(
-        refused(CORE, REGISTRY, "propose", &remove(TIER2)),
+        refused(CORE, m::registry::PROPOSE, &remove(TIER2)),
         format!(
             "member {} cannot be removed while it still holds 5.00 in cash",
             uscc_of(TIER2)
         )
     );
     // The factor has nothing: it can be removed by the quorum.
-    let out = call(CORE, REGISTRY, "propose", &remove(FACTOR)).expect("proposed");
+    let out = call(CORE, m::registry::PROPOSE, &remove(FACTOR)).expect("proposed");
     let proposal: u64 = catena_sdk::decode(&out).expect("id");
-    call(LOGISTICS, REGISTRY, "approve", &proposal).expect("applied");
-    assert!(call(FACTOR, CASH, "burn", &1u64)
+    call(LOGISTICS, m::registry::APPROVE, &proposal).expect("applied");
+    assert!(call(FACTOR, m::cash::BURN, &1u64)
         .expect_err("removed")
         .contains("not an account"));
     // The quorum revokes the bank's line: it backs what it backs and takes no new draw.
@@ -1074,10 +1052,10 @@ fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
         issuer: uscc_of(CORE),
         financier: uscc_of(BANK),
     };
-    let out = call(CORE, REGISTRY, "propose", &revoke).expect("proposed");
+    let out = call(CORE, m::registry::PROPOSE, &revoke).expect("proposed");
     let proposal: u64 = catena_sdk::decode(&out).expect("id");
-    call(LOGISTICS, REGISTRY, "approve", &proposal).expect("revoked");
-    let line = &query::<CreditLines>(VOUCHER, "credit_line", &uscc_of(CORE)).lines[0];
+    call(LOGISTICS, m::registry::APPROVE, &proposal).expect("revoked");
+    let line = &query(m::voucher::CREDIT_LINE, &uscc_of(CORE)).lines[0];
     assert_eq!(
         (line.revoked, line.limit, line.outstanding),
         (true, MILLION, MILLION)
@@ -1086,16 +1064,16 @@ fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
         .expect_err("revoked")
         .contains("was revoked by governance"));
     assert!(
-        refused(CORE, VOUCHER, "issue", &terms(TIER1, MILLION / 10, &[2]))
+        refused(CORE, m::voucher::ISSUE, &terms(TIER1, MILLION / 10, &[2]))
             .contains("has 0.00 of its credit lines available")
     );
-    assert!(refused(CORE, REGISTRY, "propose", &revoke).contains("already revoked"));
+    assert!(refused(CORE, m::registry::PROPOSE, &revoke).contains("already revoked"));
     // Only the registry calls it.
     let direct = catena_schema::registry::Revoke {
         issuer: uscc_of(CORE),
         financier: uscc_of(BANK),
     };
-    assert!(refused(BANK, VOUCHER, "revoke_credit_line", &direct).contains("governing quorum"));
+    assert!(refused(BANK, m::voucher::REVOKE_CREDIT_LINE, &direct).contains("governing quorum"));
 }
 
 /// Factoring with recourse: the factor splits the voucher (each part keeps the recourse), the
@@ -1113,13 +1091,13 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
         recourse: true,
         interest_bps: 0,
     };
-    call(FACTOR, VOUCHER, "accept", &accept).expect("factored with recourse");
+    call(FACTOR, m::voucher::ACCEPT, &accept).expect("factored with recourse");
     let split = Split {
         voucher: id,
         amounts: vec![6 * MILLION / 10, 4 * MILLION / 10],
     };
     let parts: Vec<VoucherId> =
-        catena_sdk::decode(&call(FACTOR, VOUCHER, "split", &split).expect("split")).expect("ids");
+        catena_sdk::decode(&call(FACTOR, m::voucher::SPLIT, &split).expect("split")).expect("ids");
     for part in &parts {
         let f = voucher(*part)
             .factoring
@@ -1132,21 +1110,21 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
         amount: cash_of(CORE),
         custodian: None,
     };
-    call(CORE, CASH, "transfer", &spend).expect("spent");
+    call(CORE, m::cash::TRANSFER, &spend).expect("spent");
     let maturity = voucher(id).maturity_ms;
     advance_to(maturity);
-    assert!(refused(FACTOR, VOUCHER, "exercise_recourse", &parts[0])
+    assert!(refused(FACTOR, m::voucher::EXERCISE_RECOURSE, &parts[0])
         .contains("recourse opens 10 day(s) after maturity"));
-    assert!(refused(TIER1, VOUCHER, "exercise_recourse", &parts[0]).contains("may not act"));
+    assert!(refused(TIER1, m::voucher::EXERCISE_RECOURSE, &parts[0]).contains("may not act"));
     advance_to(maturity + 10 * DAY);
     // Tier 1 holds the 900,000.00 price: it covers the first part, and 300,000.00 of the second.
-    call(FACTOR, VOUCHER, "exercise_recourse", &parts[0]).expect("recourse");
+    call(FACTOR, m::voucher::EXERCISE_RECOURSE, &parts[0]).expect("recourse");
     assert_eq!(cash_of(TIER1), 3 * MILLION / 10);
-    let out = call(FACTOR, VOUCHER, "exercise_recourse", &parts[1]).expect("recourse");
+    let out = call(FACTOR, m::voucher::EXERCISE_RECOURSE, &parts[1]).expect("recourse");
     let debt_id: Option<u64> = catena_sdk::decode(&out).expect("a debt id");
     let debt_id = debt_id.expect("a debt for the rest");
     assert_eq!(cash_of(TIER1), 0);
-    let debt: Option<Debt> = query(VOUCHER, "debt", &debt_id);
+    let debt: Option<Debt> = query(m::voucher::DEBT, &debt_id);
     let debt = debt.expect("recorded");
     assert_eq!((debt.amount, debt.paid), (MILLION / 10, 0));
     for part in &parts {
@@ -1156,8 +1134,8 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
             (uscc_of(TIER1), Status::Overdue)
         );
     }
-    assert!(refused(FACTOR, VOUCHER, "exercise_recourse", &parts[1]).contains("may not act"));
-    let owes: Vec<String> = query(VOUCHER, "holdings", &uscc_of(TIER1));
+    assert!(refused(FACTOR, m::voucher::EXERCISE_RECOURSE, &parts[1]).contains("may not act"));
+    let owes: Vec<String> = query(m::voucher::HOLDINGS, &uscc_of(TIER1));
     assert!(
         owes.contains(&"owes 100000.00 in recourse".to_string()),
         "{owes:?}"
@@ -1167,7 +1145,7 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
     let factor = cash_of(FACTOR);
     advance_to(maturity + 10 * DAY + 1_000);
     assert_eq!(cash_of(FACTOR) - factor, MILLION / 10);
-    let debt: Option<Debt> = query(VOUCHER, "debt", &debt_id);
+    let debt: Option<Debt> = query(m::voucher::DEBT, &debt_id);
     assert_eq!(debt.map(|d| d.paid), Some(MILLION / 10));
     // And the issuer's eventual payment now goes to tier 1, which holds the claim again.
     mint(CORE, 2 * MILLION);
@@ -1188,13 +1166,13 @@ fn recourse_needs_factoring_with_recourse_held_by_the_factor() {
         recourse: false,
         interest_bps: 0,
     };
-    call(FACTOR, VOUCHER, "accept", &accept).expect("factored without recourse");
+    call(FACTOR, m::voucher::ACCEPT, &accept).expect("factored without recourse");
     let call_cash = catena_schema::cash::Transfer {
         to: uscc_of(BANK),
         amount: cash_of(CORE),
         custodian: None,
     };
-    call(CORE, CASH, "transfer", &call_cash).expect("spent");
+    call(CORE, m::cash::TRANSFER, &call_cash).expect("spent");
     advance_to(voucher(id).maturity_ms + 10 * DAY);
-    assert!(refused(FACTOR, VOUCHER, "exercise_recourse", &id).contains("was not factored to"));
+    assert!(refused(FACTOR, m::voucher::EXERCISE_RECOURSE, &id).contains("was not factored to"));
 }

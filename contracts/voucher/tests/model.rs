@@ -26,10 +26,10 @@ use catena_schema::voucher::{
 };
 use catena_schema::{Amount, Uscc};
 use catena_sdk::codec::Encode;
-use catena_sdk::mock;
+use catena_sdk::{mock, Method};
 use catena_testkit::{
-    account, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, LOGISTICS, OUTSIDER, RECORDS,
-    REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
+    account, contract_id, m, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, LOGISTICS,
+    OUTSIDER, RECORDS, REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
 };
 use proptest::prelude::*;
 
@@ -566,19 +566,18 @@ struct Step {
     apply: Box<dyn FnOnce(&mut Model)>,
 }
 
-fn step(
+fn step<A: Encode, O>(
     who: u8,
-    contract: [u8; 32],
-    method: &'static str,
-    input: impl Encode,
+    method: Method<A, O>,
+    input: A,
     allowed: bool,
     apply: impl FnOnce(&mut Model) + 'static,
 ) -> Step {
     Step {
         who,
-        contract,
-        method,
-        input: input.encode(),
+        contract: contract_id(method.contract),
+        method: method.name,
+        input: method.input(&input),
         allowed,
         apply: Box::new(apply),
     }
@@ -674,9 +673,9 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             };
             if via_request {
                 // The request is checked without the credit line; then the core confirms.
-                step(TIER1, VOUCHER, "request", terms, ok, apply)
+                step(TIER1, m::voucher::REQUEST, terms, ok, apply)
             } else {
-                step(CORE, VOUCHER, "issue", terms, ok, apply)
+                step(CORE, m::voucher::ISSUE, terms, ok, apply)
             }
         }
         Op::Split {
@@ -705,8 +704,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let parts = amounts.clone();
             step(
                 who,
-                VOUCHER,
-                "split",
+                m::voucher::SPLIT,
                 Split {
                     voucher: id,
                     amounts,
@@ -750,7 +748,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 to: uscc_of(to),
                 amount,
             };
-            step(who, VOUCHER, "transfer", args, ok, move |m| {
+            step(who, m::voucher::TRANSFER, args, ok, move |m| {
                 let moving = match parts {
                     Some(parts) => m.split(id, &parts)[0],
                     None => id,
@@ -795,7 +793,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 kind,
                 min_price,
             };
-            step(who, VOUCHER, "offer", args, ok, move |m| {
+            step(who, m::voucher::OFFER, args, ok, move |m| {
                 m.vouchers.get_mut(&id).expect("present").offer =
                     Some((financier, factoring, min_price));
             })
@@ -852,7 +850,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 recourse,
                 interest_bps,
             };
-            step(who, VOUCHER, "accept", args, ok, move |m| {
+            step(who, m::voucher::ACCEPT, args, ok, move |m| {
                 let (financier, factoring, _) = m.vouchers[&id].offer.expect("offered");
                 let holder = m.vouchers[&id].holder;
                 m.move_cash(financier, holder, price);
@@ -881,7 +879,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let who = signer(model, id, who);
             let v = &model.vouchers[&id];
             let ok = who == v.holder && v.offer.is_some();
-            step(who, VOUCHER, "withdraw_offer", id, ok, move |m| {
+            step(who, m::voucher::WITHDRAW_OFFER, id, ok, move |m| {
                 m.vouchers.get_mut(&id).expect("present").offer = None;
             })
         }
@@ -894,7 +892,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             };
             let ok = matches!(v.status, Status::Pledged | Status::Overdue)
                 && v.pledge.is_some_and(|p| p.pledgee == who);
-            step(who, VOUCHER, "release", id, ok, move |m| {
+            step(who, m::voucher::RELEASE, id, ok, move |m| {
                 let v = m.vouchers.get_mut(&id).expect("present");
                 v.pledge = None;
                 if v.status == Status::Pledged {
@@ -909,7 +907,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let ok = matches!(v.status, Status::Pledged | Status::Overdue)
                 && who == v.holder
                 && v.pledge.is_some_and(|p| model.balance(who) >= p.owed(now));
-            step(who, VOUCHER, "repay", id, ok, move |m| {
+            step(who, m::voucher::REPAY, id, ok, move |m| {
                 let v = m.vouchers[&id].clone();
                 let pledge = v.pledge.expect("pledged");
                 let owed = pledge.owed(m.now);
@@ -938,7 +936,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 && !v.transferred
                 && model.movable(id)
                 && !v.consent.contains(&who);
-            step(who, VOUCHER, "cancel", id, ok, move |m| {
+            step(who, m::voucher::CANCEL, id, ok, move |m| {
                 let v = m.vouchers.get_mut(&id).expect("present");
                 v.consent.push(who);
                 if v.consent.contains(&CORE) && v.consent.contains(&v.holder) {
@@ -968,8 +966,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let ok = is_financier(financier) && amount > 0 && holds_cash(to);
             step(
                 financier,
-                CASH,
-                "mint",
+                m::cash::MINT,
                 Mint {
                     to: uscc_of(to),
                     amount,
@@ -989,7 +986,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             };
             let ok =
                 is_financier(financier) && amount > 0 && model.held(financier, financier) >= amount;
-            step(financier, CASH, "burn", amount, ok, move |m| {
+            step(financier, m::cash::BURN, amount, ok, move |m| {
                 *m.cash.entry((financier, financier)).or_default() -= amount;
                 m.cash.retain(|_, a| *a > 0);
                 *m.burned.entry(financier).or_default() += amount;
@@ -1010,8 +1007,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let ok = holds_cash(from) && holds_cash(to) && amount > 0 && from != to && enough;
             step(
                 from,
-                CASH,
-                "transfer",
+                m::cash::TRANSFER,
                 CashTransfer {
                     to: uscc_of(to),
                     amount,
@@ -1036,7 +1032,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 issuer: uscc_of(CORE),
                 limit,
             };
-            step(financier, VOUCHER, "set_credit_line", args, ok, move |m| {
+            step(financier, m::voucher::SET_CREDIT_LINE, args, ok, move |m| {
                 m.set_line(financier, limit, used)
             })
         }
@@ -1045,7 +1041,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let who = actor(who);
             let v = &model.vouchers[&id];
             let ok = v.parent.is_none() && now >= v.maturity && holds_cash(who);
-            step(who, VOUCHER, "settle", id, ok, move |m| m.settle(id))
+            step(who, m::voucher::SETTLE, id, ok, move |m| m.settle(id))
         }
         Op::Recourse { voucher, who } => {
             let id = model.pick_where(voucher, |v| {
@@ -1061,7 +1057,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 && seller.is_some()
                 && v.status == Status::Overdue
                 && now >= v.maturity + GRACE_MS;
-            step(who, VOUCHER, "exercise_recourse", id, ok, move |m| {
+            step(who, m::voucher::EXERCISE_RECOURSE, id, ok, move |m| {
                 let seller = seller.expect("recourse");
                 let v = m.vouchers[&id].clone();
                 let owed = v.amount - v.paid;
@@ -1097,7 +1093,7 @@ fn setup() -> Model {
     ok(mock::call(
         account(CORE),
         RECORDS,
-        "init",
+        m::records::INIT.name,
         &catena_schema::records::Init {
             registry: REGISTRY,
             quality: Default::default(),
@@ -1109,7 +1105,12 @@ fn setup() -> Model {
         operators: vec![VOUCHER],
         currency: "CNY".into(),
     };
-    ok(mock::call(account(CORE), CASH, "init", &cash_init.encode()));
+    ok(mock::call(
+        account(CORE),
+        CASH,
+        m::cash::INIT.name,
+        &cash_init.encode(),
+    ));
     let config = Config {
         registry: REGISTRY,
         records: RECORDS,
@@ -1121,14 +1122,19 @@ fn setup() -> Model {
         settle_batch: BATCH as u32,
         recourse_grace_ms: 5_000,
     };
-    ok(mock::call(account(CORE), VOUCHER, "init", &config.encode()));
+    ok(mock::call(
+        account(CORE),
+        VOUCHER,
+        m::voucher::INIT.name,
+        &config.encode(),
+    ));
     for (i, amount) in INVOICES.iter().enumerate() {
         let invoice: NewRecord =
             records::testing::invoice(i as u8 + 1, &uscc_of(TIER1), &uscc_of(CORE), *amount);
         ok(mock::call(
             account(TIER1),
             RECORDS,
-            "record",
+            m::records::RECORD.name,
             &invoice.encode(),
         ));
     }
@@ -1139,7 +1145,7 @@ fn setup() -> Model {
     ok(mock::call(
         account(BANK),
         VOUCHER,
-        "set_credit_line",
+        m::voucher::SET_CREDIT_LINE.name,
         &line.encode(),
     ));
     let mut model = Model {
@@ -1157,7 +1163,12 @@ fn setup() -> Model {
             to: uscc_of(to),
             amount,
         };
-        ok(mock::call(account(financier), CASH, "mint", &mint.encode()));
+        ok(mock::call(
+            account(financier),
+            CASH,
+            m::cash::MINT.name,
+            &mint.encode(),
+        ));
         model.cash.insert((to, financier), amount);
         *model.minted.entry(financier).or_default() += amount;
     }
@@ -1365,7 +1376,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     "settlement failed: {:?}",
                     outcome.result
                 );
-                count("settle", true);
+                count(m::voucher::SETTLE.name, true);
             }
             model.run_due();
             check(&model)?;
@@ -1379,26 +1390,37 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         let mut result = outcome.result;
         // A request is confirmed by the core enterprise in the next call, or withdrawn by the
         // supplier first, which the confirmation then finds.
-        if step.method == "request" {
+        if step.method == m::voucher::REQUEST.name {
             if let Ok(out) = &result {
                 let request: u64 = catena_sdk::decode(out).expect("a request id");
                 if matches!(op, Op::Issue { withdraw: true, .. }) {
                     let withdrawn = mock::call(
                         account(TIER1),
                         VOUCHER,
-                        "withdraw_request",
+                        m::voucher::WITHDRAW_REQUEST.name,
                         &request.encode(),
                     );
                     prop_assert!(withdrawn.result.is_ok(), "withdraw: {:?}", withdrawn.result);
-                    count("withdraw_request", true);
-                    let confirmed =
-                        mock::call(account(CORE), VOUCHER, "confirm", &request.encode()).result;
+                    count(m::voucher::WITHDRAW_REQUEST.name, true);
+                    let confirmed = mock::call(
+                        account(CORE),
+                        VOUCHER,
+                        m::voucher::CONFIRM.name,
+                        &request.encode(),
+                    )
+                    .result;
                     let error = confirmed.expect_err("a withdrawn request is not confirmed");
                     prop_assert!(error.contains("is withdrawn"), "{}", error);
                     check(&model)?;
                     continue;
                 }
-                result = mock::call(account(CORE), VOUCHER, "confirm", &request.encode()).result;
+                result = mock::call(
+                    account(CORE),
+                    VOUCHER,
+                    m::voucher::CONFIRM.name,
+                    &request.encode(),
+                )
+                .result;
             }
         }
         count(step.method, result.is_ok());
@@ -1412,7 +1434,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 prop_assert!(false, "{op:?} was refused ({e}); the model allows it")
             }
         }
-        if result.is_err() && step.method != "request" {
+        if result.is_err() && step.method != m::voucher::REQUEST.name {
             prop_assert_eq!(mock::snapshot(), before, "refused {:?} changed state", op);
         }
         check(&model)?;
@@ -1480,24 +1502,24 @@ fn the_contracts_follow_the_model() {
     STATS.with(|s| {
         let s = s.borrow();
         for method in [
-            "issue",
-            "request",
-            "split",
-            "transfer",
-            "offer",
-            "accept",
-            "release",
-            "repay",
-            "cancel",
-            "withdraw_offer",
-            "withdraw_request",
-            "settle",
-            "burn",
-            "set_credit_line",
+            m::voucher::ISSUE.name,
+            m::voucher::REQUEST.name,
+            m::voucher::SPLIT.name,
+            m::voucher::TRANSFER.name,
+            m::voucher::OFFER.name,
+            m::voucher::ACCEPT.name,
+            m::voucher::RELEASE.name,
+            m::voucher::REPAY.name,
+            m::voucher::CANCEL.name,
+            m::voucher::WITHDRAW_OFFER.name,
+            m::voucher::WITHDRAW_REQUEST.name,
+            m::voucher::SETTLE.name,
+            m::cash::BURN.name,
+            m::voucher::SET_CREDIT_LINE.name,
             "(repaid while overdue)",
             "(pro-rata rounds)",
             "(pledge surpluses)",
-            "exercise_recourse",
+            m::voucher::EXERCISE_RECOURSE.name,
             "(recourse with a debt)",
         ] {
             assert!(

@@ -8,11 +8,13 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use catena_primitives::{system_contract_id, AccountId, Hash};
-use catena_schema::cash::Balance;
-use catena_schema::records::Record;
-use catena_schema::registry::MemberRecord;
-use catena_schema::voucher::{HistoryEntry, Listing, Page, Voucher, VoucherId, MAX_PAGE};
-use catena_schema::{format_amount, format_rate, names, Amount, Uscc};
+use catena_schema::cash::{method as cash_method, Balance};
+use catena_schema::records::{method as records_method, Record};
+use catena_schema::registry::{method as registry_method, MemberRecord};
+use catena_schema::voucher::{
+    method as voucher_method, HistoryEntry, Listing, Page, Voucher, VoucherId, MAX_PAGE,
+};
+use catena_schema::{format_amount, format_rate, Amount, Method, Uscc};
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -246,21 +248,21 @@ pub struct SearchQuery {
     pub q: String,
 }
 
-/// Calls a system contract read-only and decodes its SCALE output.
-fn call<T: Decode>(
+/// Calls a system contract's `method` read-only and decodes its SCALE output.
+fn call<A: Encode, O: Decode>(
     chain: &dyn ChainApi,
-    contract: &str,
-    method: &str,
-    argument: impl Encode,
-) -> Result<T, ApiError> {
+    method: Method<A, O>,
+    argument: A,
+) -> Result<O, ApiError> {
     let output = chain.query(
-        system_contract_id(contract),
-        method.into(),
-        argument.encode(),
+        system_contract_id(method.contract),
+        method.name.into(),
+        method.input(&argument),
     )?;
-    T::decode(&mut &output[..]).map_err(|e| {
+    method.output(&output).map_err(|e| {
         ApiError::internal(format!(
-            "the {contract} contract's answer to {method} does not decode: {e}"
+            "the {} contract's answer to {method} does not decode: {e}",
+            method.contract
         ))
     })
 }
@@ -282,7 +284,7 @@ fn uscc_of(text: String) -> Result<Uscc, ApiError> {
 }
 
 fn load_voucher(chain: &dyn ChainApi, id: VoucherId) -> Result<Voucher, ApiError> {
-    call::<Option<Voucher>>(chain, names::VOUCHER, "get", id)?
+    call(chain, voucher_method::GET, id)?
         .ok_or_else(|| ApiError::not_found(format!("there is no voucher {id}")))
 }
 
@@ -291,7 +293,7 @@ fn load_voucher(chain: &dyn ChainApi, id: VoucherId) -> Result<Voucher, ApiError
     responses((status = 200, body = Vec<MemberInfoView>)))]
 pub(crate) async fn get_members(State(chain): Chain) -> ApiResult<Vec<MemberInfoView>> {
     blocking(move || {
-        let members: Vec<MemberRecord> = call(chain.as_ref(), names::REGISTRY, "members", ())?;
+        let members: Vec<MemberRecord> = call(chain.as_ref(), registry_method::MEMBERS, ())?;
         Ok(Json(members.iter().map(MemberInfoView::from).collect()))
     })
     .await
@@ -308,7 +310,7 @@ pub(crate) async fn get_member(
     let uscc = uscc_of(segment(uscc)?)?;
     blocking(move || {
         let member: Option<MemberRecord> =
-            call(chain.as_ref(), names::REGISTRY, "member", uscc.clone())?;
+            call(chain.as_ref(), registry_method::MEMBER, uscc.clone())?;
         member
             .map(|m| Json(MemberInfoView::from(&m)))
             .ok_or_else(|| ApiError::not_found(format!("{uscc} is not a member")))
@@ -329,7 +331,7 @@ pub(crate) async fn get_record(
         ApiError::bad_request("invalid_hash", format!("'{text}' is not a hash: {e}"))
     })?;
     blocking(move || {
-        let record: Option<Record> = call(chain.as_ref(), names::RECORDS, "get", hash.0)?;
+        let record: Option<Record> = call(chain.as_ref(), records_method::GET, hash.0)?;
         record
             .map(|r| Json(RecordView::from(&r)))
             .ok_or_else(|| ApiError::not_found(format!("document {hash} is not recorded")))
@@ -360,8 +362,8 @@ pub(crate) async fn get_voucher_history(
     let id = voucher_id(id)?;
     blocking(move || {
         load_voucher(chain.as_ref(), id)?;
-        let history: Vec<HistoryEntry> = call(chain.as_ref(), names::VOUCHER, "history", id)?;
-        let path: Vec<Uscc> = call(chain.as_ref(), names::VOUCHER, "path", id)?;
+        let history: Vec<HistoryEntry> = call(chain.as_ref(), voucher_method::HISTORY, id)?;
+        let path: Vec<Uscc> = call(chain.as_ref(), voucher_method::PATH, id)?;
         Ok(Json(HistoryView {
             voucher: id,
             path,
@@ -382,7 +384,7 @@ pub(crate) async fn get_voucher_lineage(
     let id = voucher_id(id)?;
     blocking(move || {
         load_voucher(chain.as_ref(), id)?;
-        let tree: Vec<Voucher> = call(chain.as_ref(), names::VOUCHER, "lineage", id)?;
+        let tree: Vec<Voucher> = call(chain.as_ref(), voucher_method::LINEAGE, id)?;
         Ok(Json(tree.iter().map(VoucherView::from).collect()))
     })
     .await
@@ -398,8 +400,8 @@ pub(crate) async fn list_vouchers(
 ) -> ApiResult<VoucherPageView> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let (method, member) = match (query.holder, query.issuer) {
-        (Some(holder), None) => ("held_by", uscc_of(holder)?),
-        (None, Some(issuer)) => ("issued_by", uscc_of(issuer)?),
+        (Some(holder), None) => (voucher_method::HELD_BY, uscc_of(holder)?),
+        (None, Some(issuer)) => (voucher_method::ISSUED_BY, uscc_of(issuer)?),
         _ => {
             return Err(ApiError::bad_request(
                 "invalid_query",
@@ -420,7 +422,7 @@ pub(crate) async fn list_vouchers(
         limit,
     };
     blocking(move || {
-        let listing: Listing = call(chain.as_ref(), names::VOUCHER, method, page)?;
+        let listing: Listing = call(chain.as_ref(), method, page)?;
         let vouchers = listing
             .ids
             .into_iter()
@@ -444,10 +446,10 @@ pub(crate) async fn get_balance(
 ) -> ApiResult<BalanceView> {
     let uscc = uscc_of(segment(uscc)?)?;
     blocking(move || {
-        let held: Vec<Balance> = call(chain.as_ref(), names::CASH, "balances", uscc.clone())?;
-        let custody: Amount = call(chain.as_ref(), names::CASH, "custody", uscc.clone())?;
+        let held: Vec<Balance> = call(chain.as_ref(), cash_method::BALANCES, uscc.clone())?;
+        let custody: Amount = call(chain.as_ref(), cash_method::CUSTODY, uscc.clone())?;
         let member: Option<MemberRecord> =
-            call(chain.as_ref(), names::REGISTRY, "member", uscc.clone())?;
+            call(chain.as_ref(), registry_method::MEMBER, uscc.clone())?;
         let financier = member.is_some_and(|m| m.roles.contains(&catena_schema::Role::Financier));
         Ok(Json(BalanceView {
             member: uscc,
@@ -496,7 +498,7 @@ fn find(chain: Arc<dyn ChainApi>, term: &str) -> Result<Vec<SearchHit>, ApiError
         if chain.block(BlockId::Height(number))?.is_some() {
             hits.push(hit("block", term.into(), format!("/blocks/{number}")));
         }
-        if call::<Option<Voucher>>(chain.as_ref(), names::VOUCHER, "get", number)?.is_some() {
+        if call(chain.as_ref(), voucher_method::GET, number)?.is_some() {
             hits.push(hit("voucher", term.into(), format!("/vouchers/{number}")));
         }
     }
@@ -522,7 +524,7 @@ fn find(chain: Arc<dyn ChainApi>, term: &str) -> Result<Vec<SearchHit>, ApiError
     }
     if catena_schema::uscc::validate(term).is_ok() {
         let member: Option<MemberRecord> =
-            call(chain.as_ref(), names::REGISTRY, "member", term.to_string())?;
+            call(chain.as_ref(), registry_method::MEMBER, term.to_string())?;
         if member.is_some() {
             hits.push(hit("member", term.into(), format!("/members/{term}")));
         }

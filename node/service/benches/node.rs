@@ -22,25 +22,18 @@ use catena_consensus::tendermint::{
 use catena_node::chain::StoreState;
 use catena_node::ChainInstance;
 use catena_primitives::{
-    system_contract_id, AccountId, Call, CommitCertificate, Hash, SecretKey, Signature,
-    Transaction, ValidatorSet,
+    AccountId, Call, CommitCertificate, Hash, SecretKey, Signature, Transaction, ValidatorSet,
 };
-use catena_schema::names;
+use catena_runtime::system_call as call;
+use catena_schema::records::method as records_method;
 use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::voucher::method as voucher_method;
 use catena_schema::voucher::{SetCreditLine, Split, Terms, Transfer};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use parity_scale_codec::{Decode, Encode};
 
 const GENESIS_MS: u64 = 1_767_225_600_000;
 const PARTS: usize = 1_000;
-
-fn call(contract: &str, method: &str, argument: impl Encode) -> Call {
-    Call::CallContract {
-        contract: system_contract_id(contract),
-        method: method.into(),
-        input: argument.encode(),
-    }
-}
 
 /// A dev chain in a temporary directory (real RocksDB), with 1,000 voucher parts of 1.00 held
 /// by the first supplier.
@@ -140,10 +133,7 @@ impl Bench {
             issuer: core.clone(),
             limit: 1 << 40,
         };
-        let tx = self.sign(
-            "merchant-bank",
-            call(names::VOUCHER, "set_credit_line", line),
-        );
+        let tx = self.sign("merchant-bank", call(voucher_method::SET_CREDIT_LINE, line));
         self.block(vec![tx]);
         let originals = PARTS / 100;
         let invoices: Vec<[u8; 32]> = (0..originals)
@@ -168,7 +158,7 @@ impl Bench {
                         buyer: core.clone(),
                     }),
                 };
-                self.sign("tier1-steel", call(names::RECORDS, "record", record))
+                self.sign("tier1-steel", call(records_method::RECORD, record))
             })
             .collect();
         self.block(records);
@@ -184,7 +174,7 @@ impl Bench {
                     records: vec![],
                     line: None,
                 };
-                self.sign("huaxia-motors", call(names::VOUCHER, "issue", terms))
+                self.sign("huaxia-motors", call(voucher_method::ISSUE, terms))
             })
             .collect();
         let originals: Vec<u64> = self
@@ -199,7 +189,7 @@ impl Bench {
                     voucher: *id,
                     amounts: vec![100; 100],
                 };
-                self.sign("tier1-steel", call(names::VOUCHER, "split", split))
+                self.sign("tier1-steel", call(voucher_method::SPLIT, split))
             })
             .collect();
         for output in self.block(splits) {
@@ -227,7 +217,7 @@ impl Bench {
                     to: to.clone(),
                     amount: None,
                 };
-                self.sign(from, call(names::VOUCHER, "transfer", transfer))
+                self.sign(from, call(voucher_method::TRANSFER, transfer))
             })
             .collect()
     }
@@ -243,7 +233,7 @@ fn transactions(c: &mut Criterion) {
     let tx = Transaction::signed(
         "catena-dev",
         0,
-        call(names::VOUCHER, "transfer", transfer),
+        call(voucher_method::TRANSFER, transfer),
         &key,
     );
     let bytes = tx.encode();

@@ -10,19 +10,23 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use catena_node::chain::genesis::{system_init, SystemParams};
-use catena_primitives::{system_contract_id, Call, Hash, ReceiptStatus, SecretKey, Transaction};
+use catena_primitives::{Hash, ReceiptStatus, SecretKey, Transaction};
 use catena_runtime::{
-    execute_block, genesis_changes, next_in_layers, query_contract, BlockContext, Changes, Entry,
-    ExecutedBlock, GenesisContract, Governance, StateError, StateReader,
+    contract_of, execute_block, genesis_changes, next_in_layers, query_contract, system_call,
+    BlockContext, Changes, Entry, ExecutedBlock, GenesisContract, Governance, StateError,
+    StateReader,
 };
+use catena_schema::cash::method as cash_method;
 use catena_schema::cash::Mint;
+use catena_schema::records::method as records_method;
 use catena_schema::records::{Invoice, Kind, NewRecord};
 use catena_schema::registry::MemberRecord;
+use catena_schema::voucher::method as voucher_method;
 use catena_schema::voucher::{
     Accept, FinanceKind, Listing, Offer, Page, Price, SetCreditLine, Status, Terms, Transfer,
     Voucher, VoucherId, MAX_PAGE,
 };
-use catena_schema::{names, Amount, Role};
+use catena_schema::{names, Amount, Method, Role};
 use parity_scale_codec::{Decode, Encode};
 
 const CHAIN: &str = "system-test";
@@ -126,24 +130,14 @@ impl Chain {
         }
     }
 
-    fn tx(
+    fn tx<A: Encode, O>(
         &mut self,
         who: &'static str,
-        contract: &str,
-        method: &str,
-        input: impl Encode,
+        method: Method<A, O>,
+        input: A,
     ) -> Transaction {
         let nonce = self.nonces.entry(who).or_insert(0);
-        let tx = Transaction::signed(
-            CHAIN,
-            *nonce,
-            Call::CallContract {
-                contract: system_contract_id(contract),
-                method: method.into(),
-                input: input.encode(),
-            },
-            &self.keys[who],
-        );
+        let tx = Transaction::signed(CHAIN, *nonce, system_call(method, input), &self.keys[who]);
         *nonce += 1;
         tx
     }
@@ -162,17 +156,17 @@ impl Chain {
         out
     }
 
-    fn query<T: Decode>(&self, contract: &str, method: &str, input: impl Encode) -> T {
+    fn query<A: Encode, O: Decode>(&self, method: Method<A, O>, input: A) -> O {
         let out = query_contract(
             &self.state,
             &context(self.height, self.time_ms),
             catena_primitives::AccountId([0; 32]),
-            &system_contract_id(contract),
-            method,
-            &input.encode(),
+            &contract_of(method),
+            method.name,
+            &method.input(&input),
         )
         .unwrap_or_else(|e| panic!("{method}: {e}"));
-        T::decode(&mut &out[..]).expect("decodes")
+        method.output(&out).expect("decodes")
     }
 
     /// The bank grants the core enterprise a credit line.
@@ -181,7 +175,7 @@ impl Chain {
             issuer: uscc("core"),
             limit,
         };
-        self.tx("bank", names::VOUCHER, "set_credit_line", line)
+        self.tx("bank", voucher_method::SET_CREDIT_LINE, line)
     }
 
     /// The bank mints cash for a member.
@@ -190,11 +184,11 @@ impl Chain {
             to: uscc(to),
             amount,
         };
-        self.tx("bank", names::CASH, "mint", mint)
+        self.tx("bank", cash_method::MINT, mint)
     }
 
     fn cash(&self, member: &str) -> Amount {
-        self.query(names::CASH, "balance", uscc(member))
+        self.query(cash_method::BALANCE, uscc(member))
     }
 }
 
@@ -242,12 +236,11 @@ fn a_voucher_is_issued_moved_and_settled_at_maturity_by_the_chain_itself() {
     let txs = vec![
         chain.credit_line(10 * MILLION),
         chain.mint("core", MILLION),
-        chain.tx("tier1", names::RECORDS, "record", invoice()),
-        chain.tx("core", names::VOUCHER, "issue", terms(MILLION, maturity)),
+        chain.tx("tier1", records_method::RECORD, invoice()),
+        chain.tx("core", voucher_method::ISSUE, terms(MILLION, maturity)),
         chain.tx(
             "tier1",
-            names::VOUCHER,
-            "transfer",
+            voucher_method::TRANSFER,
             Transfer {
                 voucher: 1,
                 to: uscc("tier2"),
@@ -274,7 +267,7 @@ fn a_voucher_is_issued_moved_and_settled_at_maturity_by_the_chain_itself() {
     );
 
     // A second voucher on the same invoice is double financing: refused, with the reason.
-    let again = chain.tx("core", names::VOUCHER, "issue", terms(1, maturity));
+    let again = chain.tx("core", voucher_method::ISSUE, terms(1, maturity));
     let out = chain.block(1_000, &[again]);
     match &out.receipts[0].status {
         ReceiptStatus::Failed(message) => {
@@ -292,14 +285,14 @@ fn a_voucher_is_issued_moved_and_settled_at_maturity_by_the_chain_itself() {
     let run = &out.scheduled[0];
     assert_eq!(
         (run.method.as_str(), &run.receipt.status),
-        ("settle", &ReceiptStatus::Success)
+        (voucher_method::SETTLE.name, &ReceiptStatus::Success)
     );
     println!("fuel: settlement of two parts {}", run.receipt.fuel_used);
     assert_eq!(
         (chain.cash("core"), chain.cash("tier1"), chain.cash("tier2")),
         (0, 3 * MILLION / 4, MILLION / 4)
     );
-    let lineage: Vec<Voucher> = chain.query(names::VOUCHER, "lineage", 1u64);
+    let lineage: Vec<Voucher> = chain.query(voucher_method::LINEAGE, 1u64);
     assert!(lineage
         .iter()
         .all(|v| matches!(v.status, Status::Split | Status::Settled)));
@@ -314,8 +307,8 @@ fn an_issuer_short_of_cash_is_overdue_then_paid_when_cash_arrives() {
     let txs = vec![
         chain.credit_line(MILLION),
         chain.mint("core", MILLION / 10),
-        chain.tx("tier1", names::RECORDS, "record", invoice()),
-        chain.tx("core", names::VOUCHER, "issue", terms(MILLION, maturity)),
+        chain.tx("tier1", records_method::RECORD, invoice()),
+        chain.tx("core", voucher_method::ISSUE, terms(MILLION, maturity)),
     ];
     assert_all_succeeded(&chain.block(1_000, &txs));
     let out = chain.block(maturity - chain.time_ms, &[]);
@@ -324,7 +317,7 @@ fn an_issuer_short_of_cash_is_overdue_then_paid_when_cash_arrives() {
         .events
         .iter()
         .any(|e| e.topic == b"overdue"));
-    let voucher: Option<Voucher> = chain.query(names::VOUCHER, "get", 1u64);
+    let voucher: Option<Voucher> = chain.query(voucher_method::GET, 1u64);
     let voucher = voucher.expect("voucher 1");
     assert_eq!(
         (voucher.status, voucher.paid),
@@ -355,8 +348,8 @@ fn a_voucher_in_256_parts(chain: &mut Chain, core_cash: Amount) -> (Vec<Voucher>
         chain.credit_line(10 * MILLION),
         chain.mint("core", core_cash),
         chain.mint("bank", MILLION),
-        chain.tx("tier1", names::RECORDS, "record", invoice()),
-        chain.tx("core", names::VOUCHER, "issue", terms(MILLION, maturity)),
+        chain.tx("tier1", records_method::RECORD, invoice()),
+        chain.tx("core", voucher_method::ISSUE, terms(MILLION, maturity)),
     ];
     assert_all_succeeded(&chain.block(1_000, &txs));
     // Split the first splittable part again and again until the original has 256 parts.
@@ -364,16 +357,13 @@ fn a_voucher_in_256_parts(chain: &mut Chain, core_cash: Amount) -> (Vec<Voucher>
     let mut made = 0u32;
     while made < catena_schema::voucher::MAX_PARTS_PER_VOUCHER {
         let id = leaves.remove(0);
-        let v: Voucher = chain
-            .query::<Option<Voucher>>(names::VOUCHER, "get", id)
-            .expect("a part");
+        let v: Voucher = chain.query(voucher_method::GET, id).expect("a part");
         let k = (catena_schema::voucher::MAX_PARTS_PER_VOUCHER - made).min(10) as u64;
         let mut amounts = vec![v.amount / k; k as usize];
         amounts[0] += v.amount % k;
         let split = chain.tx(
             "tier1",
-            names::VOUCHER,
-            "split",
+            voucher_method::SPLIT,
             catena_schema::voucher::Split {
                 voucher: id,
                 amounts,
@@ -399,7 +389,7 @@ fn a_voucher_in_256_parts(chain: &mut Chain, core_cash: Amount) -> (Vec<Voucher>
             to: uscc(to),
             amount: None,
         };
-        txs.push(chain.tx("tier1", names::VOUCHER, "transfer", args));
+        txs.push(chain.tx("tier1", voucher_method::TRANSFER, args));
     }
     assert_all_succeeded(&chain.block(100, &txs));
     let mut offers = Vec::new();
@@ -421,19 +411,19 @@ fn a_voucher_in_256_parts(chain: &mut Chain, core_cash: Amount) -> (Vec<Voucher>
             kind,
             min_price: 1,
         };
-        offers.push(chain.tx(who, names::VOUCHER, "offer", offer));
+        offers.push(chain.tx(who, voucher_method::OFFER, offer));
         let accept = Accept {
             voucher: *id,
             price,
             recourse: false,
             interest_bps,
         };
-        accepts.push(chain.tx("bank", names::VOUCHER, "accept", accept));
+        accepts.push(chain.tx("bank", voucher_method::ACCEPT, accept));
     }
     assert_all_succeeded(&chain.block(100, &offers));
     assert_all_succeeded(&chain.block(100, &accepts));
     let mut parts: Vec<Voucher> = chain
-        .query::<Vec<Voucher>>(names::VOUCHER, "lineage", 1u64)
+        .query(voucher_method::LINEAGE, 1u64)
         .into_iter()
         .filter(|v| v.status.is_live())
         .collect();
@@ -465,9 +455,7 @@ fn settle_until_quiet(chain: &mut Chain, maturity: u64, label: &str) -> usize {
 }
 
 fn part_of(chain: &Chain, id: VoucherId) -> Voucher {
-    chain
-        .query::<Option<Voucher>>(names::VOUCHER, "get", id)
-        .expect("a part")
+    chain.query(voucher_method::GET, id).expect("a part")
 }
 
 #[test]
@@ -589,19 +577,18 @@ fn the_cost_of_a_voucher_transfer() {
     let count = 100u64;
     let mut txs = vec![
         chain.credit_line(10 * MILLION),
-        chain.tx("tier1", names::RECORDS, "record", invoice()),
+        chain.tx("tier1", records_method::RECORD, invoice()),
     ];
     for _ in 0..count {
         let args = terms(MILLION / count, T0 + 86_400_000);
-        txs.push(chain.tx("core", names::VOUCHER, "issue", args));
+        txs.push(chain.tx("core", voucher_method::ISSUE, args));
     }
     assert_all_succeeded(&chain.block(1_000, &txs));
     let transfers: Vec<Transaction> = (1..=count)
         .map(|id| {
             chain.tx(
                 "tier1",
-                names::VOUCHER,
-                "transfer",
+                voucher_method::TRANSFER,
                 Transfer {
                     voucher: id as VoucherId,
                     to: uscc("tier2"),
@@ -625,14 +612,14 @@ fn the_cost_of_a_voucher_transfer() {
         after: None,
         limit: MAX_PAGE,
     };
-    let held: Listing = chain.query(names::VOUCHER, "held_by", page);
+    let held: Listing = chain.query(voucher_method::HELD_BY, page);
     assert_eq!(held.ids.len() as u64, count);
     // The smallest call: instantiate the cached cash contract from its pre-linked template and
     // read one entry.
     let calls = 1_000;
     let started = Instant::now();
     for _ in 0..calls {
-        let _: Amount = chain.query(names::CASH, "supply", ());
+        let _: Amount = chain.query(cash_method::SUPPLY, ());
     }
     println!(
         "a call to a cached module (instantiation + one storage read): {:.1} µs",

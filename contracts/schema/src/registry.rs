@@ -1,0 +1,162 @@
+//! The member registry: organisations, their roles and accounts, governed by a quorum.
+use super::*;
+
+/// Storage layout of the registry contract. The node reads [`account_key`] for admission.
+pub mod keys {
+    use super::*;
+    /// `a/<account>` → [`AccountRecord`].
+    pub const ACCOUNT: &[u8] = b"a/";
+    /// `m/<uscc>` → [`MemberRecord`].
+    pub const MEMBER: &[u8] = b"m/";
+    /// → [`Governance`].
+    pub const GOVERNANCE: &[u8] = b"gov";
+    /// → `u64`, the next proposal id.
+    pub const NEXT_PROPOSAL: &[u8] = b"np";
+    /// `p/<id big-endian>` → [`Proposal`].
+    pub const PROPOSAL: &[u8] = b"p/";
+
+    pub fn account_key(account: &Account) -> Vec<u8> {
+        crate::prefixed(ACCOUNT, &account[..])
+    }
+    pub fn member_key(uscc: &str) -> Vec<u8> {
+        crate::prefixed(MEMBER, uscc.as_bytes())
+    }
+    pub fn proposal_key(id: u64) -> Vec<u8> {
+        crate::with_id(PROPOSAL, id)
+    }
+}
+
+/// What the chain knows of an account: its member and the member's roles.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct AccountRecord {
+    /// The member's name.
+    pub member: String,
+    pub uscc: Uscc,
+    pub roles: Vec<Role>,
+}
+
+impl AccountRecord {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// A member organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct MemberRecord {
+    pub name: String,
+    pub uscc: Uscc,
+    pub roles: Vec<Role>,
+    pub accounts: Vec<Account>,
+}
+
+impl MemberRecord {
+    /// The registry's storage entries for this member: its record and one per account.
+    /// Genesis writes these for the chain spec's members; the contract for added ones.
+    pub fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let record = AccountRecord {
+            member: self.name.clone(),
+            uscc: self.uscc.clone(),
+            roles: self.roles.clone(),
+        }
+        .encode();
+        let mut out = alloc::vec![(keys::member_key(&self.uscc), self.encode())];
+        out.extend(
+            self.accounts
+                .iter()
+                .map(|a| (keys::account_key(a), record.clone())),
+        );
+        out
+    }
+}
+
+/// Who governs membership: members by USCC, and how many must approve a change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct Governance {
+    pub members: Vec<Uscc>,
+    pub threshold: u32,
+}
+
+/// A change of membership, applied once enough governing members approved it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum Change {
+    #[codec(index = 0)]
+    AddMember(MemberRecord),
+    #[codec(index = 1)]
+    RemoveMember(Uscc),
+    #[codec(index = 2)]
+    SetRoles { uscc: Uscc, roles: Vec<Role> },
+    #[codec(index = 3)]
+    AddAccount { uscc: Uscc, account: Account },
+    #[codec(index = 4)]
+    RemoveAccount { uscc: Uscc, account: Account },
+    /// Revoke a financier's credit line to a core enterprise: nothing new draws on it, it
+    /// changes no more, and it closes once what it backs is paid.
+    #[codec(index = 5)]
+    RevokeCreditLine { issuer: Uscc, financier: Uscc },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum ProposalStatus {
+    #[codec(index = 0)]
+    Open,
+    /// Approved by the threshold and applied at this height.
+    #[codec(index = 1)]
+    Applied(u64),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Proposal {
+    pub id: u64,
+    pub change: Change,
+    /// Governing members (USCC) that approved, the proposer first.
+    pub approvals: Vec<Uscc>,
+    pub status: ProposalStatus,
+}
+
+/// `init`'s argument (at genesis; the members themselves are written by genesis).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Init {
+    pub governance: Governance,
+    /// Contracts asked what a member still has (`holdings(uscc) -> Vec<String>`, one
+    /// sentence each) before it is removed: it stays while any answers something.
+    pub dependents: Vec<ContractId>,
+    /// The contract keeping the credit lines (the voucher contract), whose
+    /// `revoke_credit_line` a [`Change::RevokeCreditLine`] calls.
+    pub lines: Option<ContractId>,
+}
+
+/// `revoke_credit_line`'s argument (the registry calls it for the governing quorum).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Revoke {
+    pub issuer: Uscc,
+    pub financier: Uscc,
+}
+
+/// Events (topic, data).
+pub mod events {
+    /// data: [`super::Proposal`]
+    pub const PROPOSED: &str = "proposed";
+    /// data: [`super::Proposal`]
+    pub const APPROVED: &str = "approved";
+    /// data: [`super::Change`]
+    pub const APPLIED: &str = "applied";
+}
+
+/// The registry's methods.
+pub mod method {
+    use super::*;
+    use crate::method::methods;
+
+    methods! { crate::names::REGISTRY;
+        INIT = "init": Init => ();
+        /// A membership change by a governing member (its approval counts); the proposal's id.
+        PROPOSE = "propose": Change => u64;
+        APPROVE = "approve": u64 => ();
+        MEMBER = "member": Uscc => Option<MemberRecord>;
+        ACCOUNT = "account": Account => Option<AccountRecord>;
+        MEMBERS = "members": () => Vec<MemberRecord>;
+        GOVERNANCE = "governance": () => Governance;
+        PROPOSAL = "proposal": u64 => Option<Proposal>;
+    }
+}
