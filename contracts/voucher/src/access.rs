@@ -1,0 +1,66 @@
+//! The voucher contract: who is asking.
+
+use super::*;
+
+/// The member the calling account belongs to.
+pub(crate) fn signer() -> Result<AccountRecord, Error> {
+    // Read from the registry's storage (its published layout), not by calling it: no second
+    // contract instance for a lookup.
+    let key = catena_schema::registry::keys::account_key(&caller());
+    let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
+    record.ok_or(Error::NotAMember)
+}
+
+pub(crate) fn signer_with(role: Role) -> Result<Uscc, Error> {
+    let who = signer()?;
+    if !who.has(role) {
+        return Err(Error::MissingRole {
+            member: who.uscc,
+            role: role.as_str(),
+        });
+    }
+    Ok(who.uscc)
+}
+
+/// The signer's member, which must be `owner` (of the `what` being acted on).
+pub(crate) fn signer_is(owner: &str, what: &'static str) -> Result<Uscc, Error> {
+    let who = signer()?.uscc;
+    if who != owner {
+        return Err(Error::NotYours {
+            who,
+            what,
+            owner: owner.into(),
+        });
+    }
+    Ok(who)
+}
+
+pub(crate) fn member(uscc: &str) -> Result<MemberRecord, Error> {
+    let key = catena_schema::registry::keys::member_key(uscc);
+    let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
+    member.ok_or_else(|| Error::UnknownMember(uscc.into()))
+}
+
+/// A member that may hold vouchers: a supplier, a core enterprise or a financier.
+pub(crate) fn check_holder(uscc: &str) -> Result<(), Error> {
+    let member = member(uscc)?;
+    if [Role::Supplier, Role::Core, Role::Financier]
+        .iter()
+        .any(|r| member.roles.contains(r))
+    {
+        Ok(())
+    } else {
+        Err(Error::CannotHold(uscc.into()))
+    }
+}
+
+pub(crate) fn check_role(uscc: &str, role: Role) -> Result<(), Error> {
+    if member(uscc)?.roles.contains(&role) {
+        Ok(())
+    } else {
+        Err(Error::MissingRole {
+            member: uscc.into(),
+            role: role.as_str(),
+        })
+    }
+}

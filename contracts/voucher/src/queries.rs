@@ -1,0 +1,206 @@
+//! The voucher contract: queries.
+
+use super::*;
+
+pub(crate) fn get(id: VoucherId) -> Result<Option<Voucher>, Error> {
+    Ok(storage::load(&keys::voucher_key(id)))
+}
+
+/// The whole tree the voucher belongs to, from its original down, parents before children.
+pub(crate) fn lineage(id: VoucherId) -> Result<Vec<Voucher>, Error> {
+    let root = load(load(id)?.root)?;
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(voucher) = stack.pop() {
+        for child in voucher.children.iter().rev() {
+            stack.push(load(*child)?);
+        }
+        out.push(voucher);
+    }
+    Ok(out)
+}
+
+/// The holders from the first to today's: the parent's path up to the split, then this part's
+/// own transfers.
+pub(crate) fn path(id: VoucherId) -> Result<Vec<Uscc>, Error> {
+    let voucher = load(id)?;
+    let mut path = match voucher.parent {
+        Some(parent) => path(parent)?,
+        None => Vec::new(),
+    };
+    for entry in history_of(id) {
+        match entry.action {
+            Action::Issued { holder, .. } => path.push(holder),
+            Action::Transferred { to, .. } => path.push(to),
+            Action::Factored { financier, .. } => path.push(financier),
+            _ => {}
+        }
+    }
+    Ok(path)
+}
+
+/// Everything that happened to a voucher, oldest first.
+pub(crate) fn history(id: VoucherId) -> Result<Vec<HistoryEntry>, Error> {
+    load(id)?;
+    Ok(history_of(id))
+}
+
+/// The issuer's credit lines, one per financier.
+pub(crate) fn credit_line(issuer: Uscc) -> Result<CreditLines, Error> {
+    Ok(CreditLines {
+        lines: lines_of(&issuer),
+        issuer,
+    })
+}
+
+/// What a member still has in this contract, one sentence each: governance does not remove a
+/// member while anything is listed.
+pub(crate) fn holdings(uscc: Uscc) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    let count = |prefix: Vec<u8>| storage::keys(&prefix, None, 1_001).len();
+    let held = count(keys::by_holder_prefix(&uscc));
+    if held > 0 {
+        out.push(format!("holds {}", counted(held, "live voucher")));
+    }
+    let owed: Amount = lines_of(&uscc).iter().map(|l| l.outstanding).sum();
+    if owed > 0 {
+        out.push(format!(
+            "owes {} on vouchers it issued",
+            format_amount(owed)
+        ));
+    }
+    let pledges = count(keys::by_pledgee_prefix(&uscc));
+    if pledges > 0 {
+        out.push(format!("is the pledgee of {}", counted(pledges, "voucher")));
+    }
+    let mut owes = 0;
+    for key in storage::keys(&keys::by_debtor_prefix(&uscc), None, 1_000) {
+        let id = <[u8; 8]>::try_from(&key[key.len() - 8..]).map_or(0, u64::from_be_bytes);
+        owes += debt(id)?.map_or(0, |d| d.amount - d.paid);
+    }
+    if owes > 0 {
+        out.push(format!("owes {} in recourse", format_amount(owes)));
+    }
+    let mut backed = 0;
+    let granted = keys::by_financier_prefix(&uscc);
+    for key in storage::keys(&granted, None, 1_000) {
+        let issuer = core::str::from_utf8(&key[granted.len()..]).unwrap_or_default();
+        backed += line_of(issuer, &uscc).map_or(0, |l| l.outstanding);
+    }
+    if backed > 0 {
+        out.push(format!(
+            "backs {} of vouchers with its credit lines",
+            format_amount(backed)
+        ));
+    }
+    Ok(out)
+}
+
+/// "1 voucher", "3 vouchers", "1,000 or more vouchers" (past what one look counts).
+pub(crate) fn counted(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n if n > 1_000 => format!("1,000 or more {noun}s"),
+        n => format!("{n} {noun}s"),
+    }
+}
+
+/// The governing quorum revokes a line, through the registry (the only caller allowed).
+pub(crate) fn revoke_credit_line(args: catena_schema::registry::Revoke) -> Result<(), Error> {
+    if caller() != config().registry {
+        return Err(Error::Invalid(
+            "only the governing quorum revokes a credit line, through the registry".into(),
+        ));
+    }
+    let mut line = line_of(&args.issuer, &args.financier).ok_or_else(|| Error::NoCreditLine {
+        issuer: args.issuer.clone(),
+        financier: args.financier.clone(),
+    })?;
+    line.revoked = true;
+    line.limit = line.outstanding;
+    save_line(&args.issuer, &line);
+    emit_encoded(events::CREDIT_LINE, &(args.issuer, line));
+    Ok(())
+}
+
+/// What each credit line still backs of an original voucher.
+pub(crate) fn draws(id: VoucherId) -> Result<Vec<Draw>, Error> {
+    load(id)?;
+    Ok(storage::load(&keys::draws_key(id)).unwrap_or_default())
+}
+
+/// The price factoring at an annual discount rate would pay for the voucher now.
+pub(crate) fn quote(args: Quote) -> Result<Quoted, Error> {
+    let voucher = load(args.voucher)?;
+    let now = block_time_ms();
+    if now >= voucher.maturity_ms {
+        return Err(Error::Matured(voucher.id));
+    }
+    tenor_price(&voucher, args.annual_rate_bps, now)
+}
+
+/// What the voucher's pledge secures now, if it is pledged.
+pub(crate) fn pledge_due(id: VoucherId) -> Result<Option<PledgeDue>, Error> {
+    let voucher = load(id)?;
+    let now = block_time_ms();
+    Ok(voucher.pledge.map(|pledge| {
+        let days = days_between(pledge.since_ms, now);
+        PledgeDue {
+            days,
+            interest: interest(pledge.advance, pledge.rate_bps, days),
+            secured: pledge.secured(now),
+            owed: pledge.owed(now),
+            pledge,
+        }
+    }))
+}
+
+/// How much of an invoice backs vouchers.
+pub(crate) fn invoice_use(invoice: RecordId) -> Result<Amount, Error> {
+    Ok(used(&invoice))
+}
+
+pub(crate) fn get_request(id: u64) -> Result<Option<Request>, Error> {
+    match request_now(id) {
+        Ok(request) => Ok(Some(request)),
+        Err(Error::NoRequest(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A page of the ids listed under `prefix` (an index of voucher ids by member).
+pub(crate) fn page_under(prefix: &[u8], page: &Page) -> Result<Listing, Error> {
+    if page.limit == 0 || page.limit > MAX_PAGE {
+        return Err(Error::Invalid(format!(
+            "a page lists 1 to {MAX_PAGE} vouchers"
+        )));
+    }
+    let after = page
+        .after
+        .map(|id| [prefix, &id.to_be_bytes()[..]].concat());
+    let mut ids: Vec<VoucherId> = storage::keys(prefix, after.as_deref(), page.limit as usize + 1)
+        .into_iter()
+        .filter_map(|key| {
+            key.get(prefix.len()..)
+                .and_then(|tail| <[u8; 8]>::try_from(tail).ok())
+                .map(u64::from_be_bytes)
+        })
+        .collect();
+    let next = if ids.len() > page.limit as usize {
+        ids.truncate(page.limit as usize);
+        ids.last().copied()
+    } else {
+        None
+    };
+    Ok(Listing { ids, next })
+}
+
+/// The live vouchers a member holds, a page at a time.
+pub(crate) fn held_by(page: Page) -> Result<Listing, Error> {
+    page_under(&keys::by_holder_prefix(&page.owner), &page)
+}
+
+/// The original vouchers a member issued, a page at a time.
+pub(crate) fn issued_by(page: Page) -> Result<Listing, Error> {
+    page_under(&keys::by_issuer_prefix(&page.owner), &page)
+}

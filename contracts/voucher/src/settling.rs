@@ -1,0 +1,189 @@
+//! The voucher contract: settling.
+
+use super::*;
+
+/// The live parts of the tree under `root`, in id order.
+pub(crate) fn live_parts(root: &Voucher) -> Result<Vec<Voucher>, Error> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(voucher) = stack.pop() {
+        if voucher.status == Status::Split {
+            for child in voucher.children.iter().rev() {
+                stack.push(load(*child)?);
+            }
+        } else if voucher.status.is_live() {
+            out.push(voucher);
+        }
+    }
+    out.sort_by_key(|v| v.id);
+    Ok(out)
+}
+
+/// Each part's share of `pool`: what it is owed when the pool covers everything, else pro rata
+/// over the unpaid amounts, each share rounded down to the fen and the leftover fen given one
+/// each to the parts in id order.
+pub(crate) fn pro_rata(parts: &[Voucher], pool: Amount, owed: Amount) -> Vec<(VoucherId, Amount)> {
+    if pool >= owed {
+        return parts.iter().map(|p| (p.id, p.unpaid())).collect();
+    }
+    let mut shares: Vec<(VoucherId, Amount)> = parts
+        .iter()
+        .map(|p| {
+            let share = u128::from(p.unpaid()) * u128::from(pool) / u128::from(owed);
+            (p.id, share as Amount)
+        })
+        .collect();
+    let mut leftover = pool - shares.iter().map(|(_, a)| a).sum::<Amount>();
+    for (_, share) in shares.iter_mut() {
+        if leftover == 0 {
+            break;
+        }
+        *share += 1;
+        leftover -= 1;
+    }
+    shares
+}
+
+/// Pays `amount` of a part from the issuer: to its pledgee first, up to what the pledge secures
+/// now, and the surplus to the holder (the pledgor).
+pub(crate) fn pay_part(issuer: &str, part: &mut Voucher, amount: Amount, now: u64) {
+    let mut left = amount;
+    if let Some(mut pledge) = part.pledge.clone() {
+        let to_pledgee = pledge.owed(now).min(left);
+        if to_pledgee > 0 {
+            pay(issuer, &pledge.pledgee, to_pledgee);
+            pledge.received += to_pledgee;
+            left -= to_pledgee;
+            let to = pledge.pledgee.clone();
+            part.pledge = Some(pledge);
+            record(
+                part,
+                Action::Paid {
+                    to,
+                    amount: to_pledgee,
+                },
+            );
+        }
+    }
+    if left > 0 {
+        let holder = part.holder.clone();
+        pay(issuer, &holder, left);
+        record(
+            part,
+            Action::Paid {
+                to: holder,
+                amount: left,
+            },
+        );
+    }
+    part.paid += amount;
+}
+
+/// Runs as a scheduled call at the first block at or past the voucher's maturity, and again
+/// every block while something is unpaid. A round fixes each live part's share of the issuer's
+/// cash when it begins (everything owed, or pro rata when the cash falls short) and pays
+/// `settle_batch` parts a run; what is left unpaid is overdue and a new round follows in the
+/// next block.
+pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
+    let config = config();
+    let root = load(root)?;
+    if root.parent.is_some() {
+        return Err(Error::Invalid(
+            "settlement runs on an original voucher".into(),
+        ));
+    }
+    let now = block_time_ms();
+    if now < root.maturity_ms {
+        return Err(Error::NotScheduled);
+    }
+    // The schedule runs it; after maturity any member but an auditor may also push it along
+    // (should a run ever fail, nothing is lost).
+    if caller() != config.own_id {
+        is_auditor(&signer()?)?;
+    }
+    let round_key = keys::settle_round_key(root.id);
+    let mut cash = cash_balance(&root.issuer);
+    let mut round = match storage::load::<Round>(&round_key) {
+        Some(round) => round,
+        None => {
+            let parts = live_parts(&root)?;
+            if parts.is_empty() {
+                return Ok(());
+            }
+            let owed: Amount = parts.iter().map(Voucher::unpaid).sum();
+            let pool = cash.min(owed);
+            if pool == 0 && parts.iter().all(|p| p.status == Status::Overdue) {
+                // Nothing to pay and nothing new to mark: wait for cash.
+                schedule_retry(root.id, now);
+                return Ok(());
+            }
+            Round {
+                shares: pro_rata(&parts, pool, owed),
+                next: 0,
+                short: pool < owed,
+            }
+        }
+    };
+    let start = round.next as usize;
+    let end = (start + config.settle_batch as usize).min(round.shares.len());
+    let mut paid_total = 0;
+    for &(id, share) in &round.shares[start..end] {
+        let mut part = load(id)?;
+        if !part.status.is_live() {
+            continue;
+        }
+        // At most the issuer's balance, read once per run.
+        let paying = share.min(cash).min(part.unpaid());
+        if paying > 0 {
+            pay_part(&root.issuer, &mut part, paying, now);
+            cash -= paying;
+            paid_total += paying;
+        }
+        if part.unpaid() == 0 {
+            part.status = Status::Settled;
+            unhold(&part.holder, part.id);
+            if let Some(pledge) = &part.pledge {
+                storage::remove(&keys::by_pledgee_key(&pledge.pledgee, part.id));
+            }
+            storage::remove(&keys::offer_key(part.id));
+            save(&part);
+            emit_encoded(events::SETTLED, &part);
+            continue;
+        }
+        round.short = true;
+        let newly_overdue = part.status != Status::Overdue;
+        if newly_overdue {
+            part.status = Status::Overdue;
+            storage::remove(&keys::offer_key(part.id));
+            let unpaid = part.unpaid();
+            record(&mut part, Action::Overdue { unpaid });
+        }
+        save(&part);
+        if paying > 0 {
+            emit_encoded(events::PARTIALLY_PAID, &part);
+        }
+        if newly_overdue {
+            emit_encoded(events::OVERDUE, &part);
+        }
+    }
+    round.next = end as u32;
+    let done = end == round.shares.len();
+    if done {
+        storage::remove(&round_key);
+    } else {
+        storage::save(&round_key, &round);
+    }
+    if paid_total > 0 {
+        free_lines(&root, paid_total);
+    }
+    if !done || round.short {
+        schedule_retry(root.id, now);
+    }
+    Ok(())
+}
+
+/// Schedules the next settlement run at the start of the next block, once however many runs
+/// this block had.
+pub(crate) fn schedule_retry(root: VoucherId, now: u64) {
+    schedule_once(&keys::retry_key(root), method::SETTLE, root, now);
+}

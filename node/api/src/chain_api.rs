@@ -1,0 +1,44 @@
+//! The one trait the API needs of a node: what it reads and what it submits.
+
+use super::*;
+
+/// What the API needs from a chain. Implemented by the node's chain instance.
+pub trait ChainApi: Send + Sync + 'static {
+    fn status(&self) -> Result<StatusView, ApiError>;
+    fn block(&self, id: BlockId) -> Result<Option<BlockView>, ApiError>;
+    fn transaction(&self, hash: Hash) -> Result<Option<TransactionView>, ApiError>;
+    fn account(&self, account: AccountId) -> Result<AccountView, ApiError>;
+    fn state_entry(&self, key: Vec<u8>, height: Option<u64>) -> Result<StateEntryView, ApiError>;
+    /// Equivocation evidence recorded on chain, oldest height first per signer.
+    fn evidence(&self) -> Result<Vec<EvidenceView>, ApiError>;
+    /// Governing members, the validator set of the next block, and the proposals.
+    fn governance(&self) -> Result<GovernanceView, ApiError>;
+    fn contract(&self, id: Hash) -> Result<Option<ContractView>, ApiError>;
+    /// Events from `from` (height, index) inclusive up to `to_height` that `query` accepts, at
+    /// most `limit`; and where a next page would start.
+    fn events(
+        &self,
+        query: &EventQuery,
+        from: (u64, u32),
+        to_height: u64,
+        limit: usize,
+    ) -> Result<EventSlice, ApiError>;
+    /// Wakes up on every committed block with its height, if this node can tell.
+    fn subscribe(&self) -> Option<tokio::sync::broadcast::Receiver<u64>>;
+    /// Runs a contract method read-only against the latest committed state.
+    fn query(&self, id: Hash, method: String, input: Vec<u8>) -> Result<Vec<u8>, ApiError>;
+    fn submit(&self, tx: Transaction) -> Result<Hash, ApiError>;
+    /// Submits many transactions; the outcome of each, in order.
+    fn submit_batch(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, ApiError>> {
+        txs.into_iter().map(|tx| self.submit(tx)).collect()
+    }
+    /// Metrics in the OpenMetrics text format.
+    fn metrics(&self) -> String;
+}
+
+/// Events found, and where the next page would start (if anything is left in the range).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventSlice {
+    pub events: Vec<EventRecordView>,
+    pub resume: Option<(u64, u32)>,
+}

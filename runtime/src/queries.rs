@@ -1,0 +1,84 @@
+//! Read-only questions of committed state: nonces, members, validators, governance, evidence, and contract queries.
+
+use super::*;
+
+/// The next nonce of `account`, 0 if it never sent a transaction.
+pub fn nonce(
+    state: &dyn StateReader,
+    account: &catena_primitives::AccountId,
+) -> Result<u64, ExecutionError> {
+    decode_entry::<u64>(&keys::nonce(account), state.get(&keys::nonce(account))?)
+        .map(|n| n.unwrap_or(0))
+}
+
+/// The member account record of `account`, if it is a member's.
+pub fn member(
+    state: &dyn StateReader,
+    account: &catena_primitives::AccountId,
+) -> Result<Option<MemberAccount>, ExecutionError> {
+    let key = keys::member(account);
+    decode_entry(&key, state.get(&key)?)
+}
+
+/// Calls a contract method read-only, on top of `state`, as `caller`: whatever it writes is
+/// dropped. For queries by the API and tests; `context` is the block it pretends to run in.
+pub fn query_contract(
+    state: &dyn StateReader,
+    context: &BlockContext,
+    caller: AccountId,
+    contract: &Hash,
+    method: &str,
+    input: &[u8],
+) -> Result<Vec<u8>, String> {
+    let _slot = wasm::query_slot();
+    let empty = Changes::new();
+    let mut overlay = Overlay {
+        base: state,
+        block: &empty,
+        tx: Changes::new(),
+    };
+    match contracts::call(&mut overlay, context, caller, contract, method, input) {
+        Ok(produced) => Ok(produced.output),
+        Err(contracts::Failure::Call(message, _) | contracts::Failure::State(message)) => {
+            Err(message)
+        }
+    }
+}
+
+/// The validator set that certifies the block after the state's, in order.
+pub fn validators(state: &dyn StateReader) -> Result<Vec<ValidatorEntry>, ExecutionError> {
+    decode_entry(keys::VALIDATORS, state.get(keys::VALIDATORS)?).map(Option::unwrap_or_default)
+}
+
+/// The chain's governance, if it has one.
+pub fn governance(state: &dyn StateReader) -> Result<Option<Governance>, ExecutionError> {
+    decode_entry(keys::GOVERNANCE, state.get(keys::GOVERNANCE)?)
+}
+
+/// Decodes proposal entries read from the state under [`keys::PROPOSAL_PREFIX`].
+pub fn proposals(
+    entries: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
+) -> Result<Vec<Proposal>, ExecutionError> {
+    entries
+        .into_iter()
+        .map(|(key, bytes)| decode_entry(&key, Some(bytes)).map(|p| p.expect("present")))
+        .collect()
+}
+
+/// A governance proposal by id.
+pub fn proposal(state: &dyn StateReader, id: u64) -> Result<Option<Proposal>, ExecutionError> {
+    let key = keys::proposal(id);
+    decode_entry(&key, state.get(&key)?)
+}
+
+/// An equivocation recorded on chain, if any.
+pub fn recorded_equivocation(
+    state: &dyn StateReader,
+    signer: &AccountId,
+    height: u64,
+    round: u32,
+    kind: u8,
+) -> Result<Option<Equivocation>, ExecutionError> {
+    let key = keys::evidence(signer, height, round, kind);
+    decode_entry(&key, state.get(&key)?)
+}

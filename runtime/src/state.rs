@@ -1,0 +1,138 @@
+//! State as execution sees it: the committed state behind a reader, the block's and the transaction's overlays above it, and listing across the layers.
+
+use super::*;
+
+/// Read access to committed state.
+pub trait StateReader {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
+    /// The first entry whose key starts with `prefix` and sorts after `after` (from the start
+    /// of the prefix if `None`), in byte order.
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError>;
+}
+
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+thread_local! {
+    /// Steps taken by [`next_in_layers`] on this thread since the last [`take_layer_steps`]: a
+    /// contract pays for each (removed entries it walks over included), so a listing cannot be
+    /// made arbitrarily expensive for the same fuel. Deterministic: every node walks the same
+    /// layers.
+    static LAYER_STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The steps [`next_in_layers`] took since the last call, and a reset.
+pub fn take_layer_steps() -> u64 {
+    LAYER_STEPS.with(|steps| steps.replace(0))
+}
+
+/// [`StateReader::next`] through layers of pending changes (topmost first) over a base: a `None`
+/// in a layer hides the key below it.
+pub fn next_in_layers<E>(
+    layers: &[&Changes],
+    prefix: &[u8],
+    after: Option<&[u8]>,
+    base: impl Fn(&[u8], Option<&[u8]>) -> Result<Option<Entry>, E>,
+) -> Result<Option<Entry>, E> {
+    use std::ops::Bound;
+    // An `after` before the prefix means the whole prefix.
+    let mut cursor: Option<Vec<u8>> = after.filter(|a| *a >= prefix).map(<[u8]>::to_vec);
+    loop {
+        LAYER_STEPS.with(|steps| steps.set(steps.get() + 1));
+        let lower = match &cursor {
+            Some(key) => Bound::Excluded(key.clone()),
+            None => Bound::Included(prefix.to_vec()),
+        };
+        let mut best: Option<Vec<u8>> = None;
+        for layer in layers {
+            if let Some((key, _)) = layer
+                .range((lower.clone(), Bound::Unbounded))
+                .next()
+                .filter(|(k, _)| k.starts_with(prefix))
+            {
+                if best.as_ref().is_none_or(|b| key < b) {
+                    best = Some(key.clone());
+                }
+            }
+        }
+        let below = base(prefix, cursor.as_deref())?;
+        if let Some((key, _)) = &below {
+            if best.as_ref().is_none_or(|b| key < b) {
+                best = Some(key.clone());
+            }
+        }
+        let Some(key) = best else { return Ok(None) };
+        match layers.iter().find_map(|layer| layer.get(&key)) {
+            Some(Some(value)) => return Ok(Some((key, value.clone()))),
+            Some(None) => cursor = Some(key),
+            None => return Ok(below),
+        }
+    }
+}
+
+/// State could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("state read failed: {0}")]
+pub struct StateError(pub String);
+
+/// Changed entries: `None` removes the key.
+pub type Changes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Reads through a stack of pending writes to the committed state.
+pub(crate) struct Overlay<'a> {
+    pub(crate) base: &'a dyn StateReader,
+    pub(crate) block: &'a Changes,
+    pub(crate) tx: Changes,
+}
+
+impl Overlay<'_> {
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        if let Some(value) = self.tx.get(key) {
+            return Ok(value.clone());
+        }
+        if let Some(value) = self.block.get(key) {
+            return Ok(value.clone());
+        }
+        self.base.get(key)
+    }
+
+    pub(crate) fn next(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> Result<Option<Entry>, StateError> {
+        next_in_layers(&[&self.tx, self.block], prefix, after, |p, a| {
+            self.base.next(p, a)
+        })
+    }
+
+    pub(crate) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.tx.insert(key, Some(value));
+    }
+}
+
+pub(crate) fn decode_entry<T: Decode>(
+    key: &[u8],
+    value: Option<Vec<u8>>,
+) -> Result<Option<T>, ExecutionError> {
+    value
+        .map(|bytes| {
+            T::decode_all(&mut &bytes[..]).map_err(|e| ExecutionError::Corrupt {
+                key: keys::describe(key),
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// The state before genesis: nothing.
+pub(crate) struct NoState;
+
+impl StateReader for NoState {
+    fn get(&self, _: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(None)
+    }
+    fn next(&self, _: &[u8], _: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        Ok(None)
+    }
+}

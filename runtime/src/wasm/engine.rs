@@ -1,0 +1,217 @@
+//! The engine: wasmtime configured for determinism, the pooling allocator and its query slots,
+//! and the cache of compiled modules by code hash.
+
+use super::*;
+
+/// A compiled module with its imports linked, and its code's length (what a nested call pays
+/// for loading it).
+#[derive(Clone)]
+pub struct Prepared {
+    pub(super) pre: InstancePre<HostState>,
+    pub(super) code_len: usize,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("code_len", &self.code_len)
+            .finish()
+    }
+}
+
+/// Compiles, caches and runs contracts. One per node; cloning shares the cache.
+#[derive(Clone)]
+pub struct ContractEngine {
+    pub(super) engine: Engine,
+    linker: Arc<Linker<HostState>>,
+    /// Compiled modules by code hash.
+    cache: Arc<Mutex<BTreeMap<Hash, Prepared>>>,
+}
+
+impl std::fmt::Debug for ContractEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContractEngine")
+            .field("cached_modules", &self.cache.lock().len())
+            .finish()
+    }
+}
+
+/// Threads, GC and the component model are not even compiled in (wasmtime's `threads`, `gc`
+/// and `component-model` features are off), so no module can use them.
+/// The process's engine: one compiled-module cache for every chain this node runs.
+pub fn shared() -> &'static ContractEngine {
+    static ENGINE: std::sync::OnceLock<ContractEngine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        ContractEngine::new().expect("the deterministic wasmtime configuration is valid")
+    })
+}
+
+/// Contract instances that may be alive at once in one process (each call's instance and its
+/// nested callees'): the pooling allocator keeps this many memory, table and instance slots
+/// mapped and reuses them, so instantiation maps nothing. Read-only queries take at most
+/// [`MAX_CONCURRENT_QUERIES`] × [`MAX_CALL_DEPTH`] of them, so block execution always finds one.
+pub const INSTANCE_SLOTS: u32 = 256;
+/// Read-only calls (API queries) that may run at once; more wait for a slot.
+pub const MAX_CONCURRENT_QUERIES: usize = 32;
+/// Of a slot's memory, how much is reset with `memset` of the pages the call dirtied (found by
+/// the kernel's PAGEMAP_SCAN where available) instead of being unmapped: contract calls touch a
+/// few pages, which then stay resident for the next call.
+pub(super) const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
+/// Holds one of the [`MAX_CONCURRENT_QUERIES`] query places while alive.
+#[derive(Debug)]
+pub struct QuerySlot(());
+
+pub(super) static QUERIES: (parking_lot::Mutex<usize>, parking_lot::Condvar) =
+    (parking_lot::Mutex::new(0), parking_lot::Condvar::new());
+
+/// Waits for a place among the read-only calls that may run at once, so that queries never
+/// take the instance slots block execution needs.
+pub fn query_slot() -> QuerySlot {
+    let mut running = QUERIES.0.lock();
+    while *running >= MAX_CONCURRENT_QUERIES {
+        QUERIES.1.wait(&mut running);
+    }
+    *running += 1;
+    QuerySlot(())
+}
+
+impl Drop for QuerySlot {
+    fn drop(&mut self) {
+        *QUERIES.0.lock() -= 1;
+        QUERIES.1.notify_one();
+    }
+}
+
+pub(super) fn pooling_config() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(INSTANCE_SLOTS)
+        .total_memories(INSTANCE_SLOTS)
+        .total_tables(INSTANCE_SLOTS)
+        .max_memories_per_module(1)
+        .max_tables_per_module(1)
+        .max_memory_size(MAX_MEMORY_BYTES)
+        .table_elements(MAX_TABLE_ELEMENTS)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(64 << 10)
+        .pagemap_scan(Enabled::Auto);
+    pool
+}
+
+pub(super) fn deterministic_config() -> Config {
+    let mut config = Config::new();
+    config
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config()))
+        .consume_fuel(true)
+        .cranelift_nan_canonicalization(true)
+        .wasm_relaxed_simd(false)
+        .wasm_memory64(false)
+        .wasm_multi_memory(false)
+        .max_wasm_stack(MAX_WASM_STACK_BYTES)
+        .wasm_backtrace(false);
+    config
+}
+
+impl ContractEngine {
+    pub fn new() -> Result<ContractEngine, ContractError> {
+        let engine = Engine::new(&deterministic_config())
+            .map_err(|e| ContractError::InvalidCode(format!("engine: {e}")))?;
+        let mut linker = Linker::new(&engine);
+        link_abi(&mut linker).map_err(|e| ContractError::InvalidCode(format!("abi: {e}")))?;
+        Ok(ContractEngine {
+            engine,
+            linker: Arc::new(linker),
+            cache: Arc::new(Mutex::new(BTreeMap::new())),
+        })
+    }
+
+    /// Checks that `code` is a module this runtime can run: size, validity, imports only from
+    /// [`ABI_MODULE`], a `memory` export. Returns its code hash.
+    pub fn validate(&self, code: &[u8]) -> Result<Hash, ContractError> {
+        self.prepare(code).map(|(hash, _)| hash)
+    }
+
+    pub(super) fn prepare(
+        &self,
+        code: &[u8],
+    ) -> Result<(Hash, InstancePre<HostState>), ContractError> {
+        if code.len() > MAX_CODE_BYTES {
+            return Err(ContractError::InvalidCode(format!(
+                "{} bytes, over the limit of {MAX_CODE_BYTES}",
+                code.len()
+            )));
+        }
+        let hash = Hash::digest(code);
+        self.compile(hash, code).map(|pre| (hash, pre))
+    }
+
+    /// The compiled module of the code with this hash, loading the code only if it is not
+    /// cached (code is stored under its hash, so the hash names it). Also its code's length.
+    pub fn prepare_hashed(
+        &self,
+        hash: Hash,
+        load: impl FnOnce() -> Result<Vec<u8>, ContractError>,
+    ) -> Result<Prepared, ContractError> {
+        if let Some(cached) = self.cache.lock().get(&hash) {
+            return Ok(cached.clone());
+        }
+        let code = load()?;
+        if Hash::digest(&code) != hash {
+            return Err(ContractError::State(format!(
+                "the code stored under {hash} has another hash"
+            )));
+        }
+        let code_len = code.len();
+        self.compile(hash, &code)
+            .map(|pre| Prepared { pre, code_len })
+    }
+
+    pub(super) fn compile(
+        &self,
+        hash: Hash,
+        code: &[u8],
+    ) -> Result<InstancePre<HostState>, ContractError> {
+        if let Some(cached) = self.cache.lock().get(&hash) {
+            return Ok(cached.pre.clone());
+        }
+        let module = Module::from_binary(&self.engine, code)
+            .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
+        for import in module.imports() {
+            if import.module() != ABI_MODULE {
+                return Err(ContractError::InvalidCode(format!(
+                    "imports '{}.{}': contracts may import only from '{ABI_MODULE}'",
+                    import.module(),
+                    import.name()
+                )));
+            }
+        }
+        if module.get_export("memory").is_none() {
+            return Err(ContractError::InvalidCode(
+                "exports no memory named 'memory'".into(),
+            ));
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
+        self.cache.lock().insert(
+            hash,
+            Prepared {
+                pre: pre.clone(),
+                code_len: code.len(),
+            },
+        );
+        Ok(pre)
+    }
+
+    /// Whether `code` (valid, see [`ContractEngine::validate`]) exports a function `name`.
+    pub fn exports(&self, code: &[u8], name: &str) -> bool {
+        self.prepare(code)
+            .map(|(_, pre)| {
+                pre.module()
+                    .get_export(name)
+                    .is_some_and(|e| e.func().is_some())
+            })
+            .unwrap_or(false)
+    }
+}

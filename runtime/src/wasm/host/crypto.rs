@@ -1,0 +1,45 @@
+//! Host functions: hashing and signature checks: `sha256`, `ed25519_verify`.
+
+use super::*;
+
+pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
+    linker.func_wrap(
+        ABI_MODULE,
+        function::SHA256,
+        |mut caller: Caller<'_, HostState>,
+         ptr: i32,
+         len: i32,
+         out_ptr: i32|
+         -> Result<(), wasmtime::Error> {
+            let data = read_bytes(&mut caller, ptr, len, MAX_VALUE_BYTES, "hashed data")?;
+            let digest = Hash::digest(&data);
+            write_bytes(&mut caller, out_ptr, &digest.0, "the digest")
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        function::ED25519_VERIFY,
+        |mut caller: Caller<'_, HostState>,
+         key_ptr: i32,
+         msg_ptr: i32,
+         msg_len: i32,
+         sig_ptr: i32|
+         -> Result<i32, wasmtime::Error> {
+            // A signature check costs like hashing a few kilobytes.
+            charge(&mut caller, 0, 0)?;
+            charge(&mut caller, ED25519_VERIFY_BYTES, FUEL_PER_BYTE)?;
+            let key = read_bytes(&mut caller, key_ptr, 32, 32, "a public key")?;
+            let message = read_bytes(&mut caller, msg_ptr, msg_len, MAX_VALUE_BYTES, "a message")?;
+            let signature = read_bytes(&mut caller, sig_ptr, 64, 64, "a signature")?;
+            let key = AccountId(key.try_into().expect("32 bytes read"));
+            let signature =
+                catena_primitives::Signature(signature.try_into().expect("64 bytes read"));
+            Ok(if key.verify(&message, &signature) {
+                code::VALID
+            } else {
+                code::INVALID
+            })
+        },
+    )?;
+    Ok(())
+}
