@@ -8,14 +8,18 @@ use std::time::Duration;
 
 use catena_network::{Network, NetworkConfig, Topic};
 use catena_primitives::{Call, Transaction};
-use common::{height_of, start_testnet, submit_quietly, wait_all_at_least, TestNode};
+use common::{height_of, submit_quietly, wait_all_at_least, TestNode};
 use parity_scale_codec::Encode;
 use serde_json::Value;
 
 #[test]
 fn outsiders_are_refused_and_replays_are_included_once() {
     let dir = common::test_dir();
-    let (_testnet, nodes) = start_testnet(dir.path(), 300);
+    let nodes = common::network()
+        .dir(dir.path())
+        .block_time_ms(300)
+        .start()
+        .nodes;
     let all: Vec<&TestNode> = nodes.iter().collect();
     wait_all_at_least(&all, 2, "the first blocks");
     let spec: Value =

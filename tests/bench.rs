@@ -1,10 +1,12 @@
-//! `catena bench --output json` runs to the end on a fresh 4-validator testnet and prints one
+//! `catena-bench --output json` runs to the end on a fresh 4-validator testnet and prints one
 //! JSON object with every key of the report; every admitted transfer is finalized. The
-//! figures are printed, never asserted: speed is for the benchmark, not for a test.
-
-mod common;
+//! figures are printed, never asserted: speed is for the benchmark, not for a test. (A test of
+//! the `catena-bench` package: the `catena` binary its nodes run is the one cargo built beside
+//! it, as `cargo test --workspace` builds it.)
 
 use std::process::Command;
+
+use catena_testing::{catena_binary, free_ports, test_dir};
 
 const KEYS: [&str; 13] = [
     "finalized_tps",
@@ -23,12 +25,13 @@ const KEYS: [&str; 13] = [
 ];
 
 fn bench(workload: &str, txs: usize) -> serde_json::Value {
-    let dir = common::test_dir();
-    let api_port = common::free_ports(4);
-    let p2p_port = common::free_ports(4);
-    let output = Command::new(common::BIN)
+    let dir = test_dir();
+    let api_port = free_ports(4);
+    let p2p_port = free_ports(4);
+    let output = Command::new(env!("CARGO_BIN_EXE_catena-bench"))
+        .arg("--catena")
+        .arg(catena_binary())
         .args([
-            "bench",
             "--output",
             "json",
             "--accounts",
@@ -43,11 +46,11 @@ fn bench(workload: &str, txs: usize) -> serde_json::Value {
         .args(["--api-port", &api_port.to_string()])
         .args(["--p2p-port", &p2p_port.to_string()])
         .output()
-        .expect("run catena bench");
+        .expect("run catena-bench");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "catena bench failed: {stdout}\n{}",
+        "catena-bench failed: {stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(stdout.lines().count(), 1, "one JSON object: {stdout}");

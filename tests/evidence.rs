@@ -5,14 +5,13 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use catena_consensus::tendermint::wire::WireMessage;
 use catena_network::{Network, NetworkConfig, Topic};
 use catena_primitives::evidence::{vote_signing_bytes, PREVOTE};
 use catena_primitives::{Equivocation, Hash, WireVote};
-use common::{height_of, start_testnet, wait_for};
+use common::{height_of, wait_for};
 use parity_scale_codec::{DecodeAll, Encode};
 use serde_json::Value;
 
@@ -33,16 +32,14 @@ fn seed_of(file: &std::path::Path) -> [u8; 32] {
 #[test]
 fn an_equivocating_validator_is_recorded_on_chain() {
     let dir = common::test_dir();
-    let (testnet, nodes) = start_testnet(dir.path(), 300);
+    let mut net = common::network().dir(dir.path()).block_time_ms(300).start();
     wait_for("the first blocks", Duration::from_secs(90), || {
-        nodes
+        net.nodes
             .iter()
             .all(|n| height_of(n).is_some_and(|h| h >= 2))
             .then_some(())
     });
-    let _ = Command::new("kill")
-        .args(["-KILL", &testnet.pids[3].to_string()])
-        .status();
+    net.crash(3);
 
     let spec: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("chain-spec.json")).expect("spec"))
@@ -109,7 +106,7 @@ fn an_equivocating_validator_is_recorded_on_chain() {
         Duration::from_secs(180),
         || {
             let due = last_sent.is_none_or(|at: std::time::Instant| at.elapsed().as_secs() >= 1);
-            if let (true, Some(tip)) = (due, height_of(&nodes[0])) {
+            if let (true, Some(tip)) = (due, height_of(&net.nodes[0])) {
                 for round in 0..2 {
                     for tag in [&b"first"[..], b"second"] {
                         let message = conflicting(tip + 1, round, tag);
@@ -118,7 +115,11 @@ fn an_equivocating_validator_is_recorded_on_chain() {
                 }
                 last_sent = Some(std::time::Instant::now());
             }
-            nodes[0].get_ok("/evidence").as_array()?.first().cloned()
+            net.nodes[0]
+                .get_ok("/evidence")
+                .as_array()?
+                .first()
+                .cloned()
         },
     );
     println!("recorded: {recorded}");
@@ -131,28 +132,28 @@ fn an_equivocating_validator_is_recorded_on_chain() {
     assert_eq!(recorded["signer"], vote_key.account().to_string());
     assert_eq!(recorded["kind"], "prevote");
     assert_eq!(
-        nodes[0]
+        net.nodes[0]
             .metric("catena_equivocations_total")
             .map(|n| n >= 1.0),
         Some(true)
     );
 
     // The honest validators go on and agree at every height; every one holds the evidence.
-    let base = height_of(&nodes[0]).expect("height");
+    let base = height_of(&net.nodes[0]).expect("height");
     wait_for("three more blocks", Duration::from_secs(90), || {
-        nodes[..3]
+        net.nodes[..3]
             .iter()
             .all(|n| height_of(n).is_some_and(|h| h >= base + 3))
             .then_some(())
     });
     for height in 1..=base + 3 {
-        let hashes: Vec<Value> = nodes[..3]
+        let hashes: Vec<Value> = net.nodes[..3]
             .iter()
             .map(|n| n.get_ok(&format!("/blocks/{height}"))["hash"].clone())
             .collect();
         assert!(hashes.iter().all(|h| *h == hashes[0]), "height {height}");
     }
-    for node in &nodes[..3] {
+    for node in &net.nodes[..3] {
         let list = node.get_ok("/evidence");
         assert!(list.as_array().expect("list").contains(&recorded), "{list}");
     }

@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use catena_primitives::{Call, Transaction};
-use common::{catena, free_ports, height_of, wait_all_at_least, wait_for, TestNode};
+use common::{height_of, wait_all_at_least, wait_for, TestNetwork, TestNode};
 use serde_json::Value;
 
 const N: usize = 4;
@@ -193,35 +193,25 @@ impl Links {
     }
 }
 
-/// Builds the chain spec and the four homes; returns the links and the nodes (not started).
+/// Builds the network (chain spec and the four homes); returns the links and the network (its
+/// nodes not started).
 /// Bound in this order, the nodes are dropped (killed) before their namespaces are removed.
-fn set_up(dir: &Path) -> (Links, Vec<TestNode>) {
+fn set_up(dir: &Path) -> (Links, TestNetwork) {
     let forced_switch = std::env::var("CATENA_PARTITION_MODE").as_deref() == Ok("switch");
     let namespaces = if forced_switch {
         Err("CATENA_PARTITION_MODE=switch".to_string())
     } else {
         Namespaces::create()
     };
-    let spec_path = dir.join("spec.json");
-    let keys = dir.join("keys");
-    let out = catena(&[
-        "chain-spec",
-        "build",
-        "--local",
-        "4",
-        "--out",
-        spec_path.to_str().expect("utf-8"),
-        "--keys-dir",
-        keys.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut spec: Value =
-        serde_json::from_slice(&std::fs::read(&spec_path).expect("spec")).expect("json");
-    spec["parameters"]["block_time_ms"] = 300.into();
+    let mut builder = common::network().dir(dir).block_time_ms(300);
+    if let Ok(ns) = &namespaces {
+        // Every validator on its own address with fixed ports; else all on 127.0.0.1.
+        builder = builder.hosts((0..N).map(|i| ns.address(i)).collect());
+    }
+    let mut net = builder.create();
+    let spec: Value =
+        serde_json::from_slice(&std::fs::read(net.network.spec_path()).expect("spec"))
+            .expect("json");
     let peer_ids: Vec<String> = (0..N)
         .map(|i| {
             spec["validators"][i]["peer_id"]
@@ -230,53 +220,8 @@ fn set_up(dir: &Path) -> (Links, Vec<TestNode>) {
                 .to_string()
         })
         .collect();
-    // Every validator on its own address with fixed ports, or all on 127.0.0.1 with free ports.
-    let (hosts, api_port, p2p_port): (Vec<String>, u16, u16) = match &namespaces {
-        Ok(ns) => ((0..N).map(|i| ns.address(i)).collect(), 8545, 30333),
-        Err(_) => (vec!["127.0.0.1".into(); N], free_ports(4), free_ports(4)),
-    };
-    let port = |base: u16, i: usize| match &namespaces {
-        Ok(_) => base,
-        Err(_) => base + i as u16,
-    };
-    for (i, host) in hosts.iter().enumerate() {
-        spec["validators"][i]["address"] = format!("/ip4/{host}/tcp/{}", port(p2p_port, i)).into();
-    }
-    std::fs::write(&spec_path, spec.to_string()).expect("write spec");
-
-    let mut nodes = Vec::new();
     let mut files = Vec::new();
-    for (i, host) in hosts.iter().enumerate() {
-        let home = dir.join(format!("node-{}", i + 1));
-        let api_addr = format!("{host}:{}", port(api_port, i));
-        let out = catena(&[
-            "init",
-            "--home",
-            home.to_str().expect("utf-8"),
-            "--chain",
-            spec_path.to_str().expect("utf-8"),
-            "--validator-key",
-            keys.join(format!("validator-{}.json", i + 1))
-                .to_str()
-                .expect("utf-8"),
-            "--network-key",
-            keys.join(format!("validator-{}-network.json", i + 1))
-                .to_str()
-                .expect("utf-8"),
-            "--api-addr",
-            &api_addr,
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut node = common::node_at(format!("http://{api_addr}"), home.clone());
-        node.args = vec![
-            "node".into(),
-            "--home".into(),
-            home.to_string_lossy().into(),
-        ];
+    for (i, node) in net.nodes.iter_mut().enumerate() {
         match &namespaces {
             Ok(ns) => {
                 node.launcher = vec!["ip".into(), "netns".into(), "exec".into(), ns.namespace(i)];
@@ -291,7 +236,6 @@ fn set_up(dir: &Path) -> (Links, Vec<TestNode>) {
                 files.push(file);
             }
         }
-        nodes.push(node);
     }
     let links = match namespaces {
         Ok(ns) => {
@@ -308,7 +252,7 @@ fn set_up(dir: &Path) -> (Links, Vec<TestNode>) {
             Links::Switch { files, peer_ids }
         }
     };
-    (links, nodes)
+    (links, net)
 }
 
 fn heights(nodes: &[TestNode]) -> Vec<u64> {
@@ -321,10 +265,9 @@ fn heights(nodes: &[TestNode]) -> Vec<u64> {
 #[test]
 fn partitions_stall_the_minority_and_never_fork() {
     let dir = common::test_dir();
-    let (mut links, mut nodes) = set_up(dir.path());
-    for node in &mut nodes {
-        node.start();
-    }
+    let (mut links, mut net) = set_up(dir.path());
+    net.start_all();
+    let nodes = &mut net.nodes;
     let all: Vec<&TestNode> = nodes.iter().collect();
     wait_all_at_least(&all, 3, "3 heights on every validator");
 
@@ -371,10 +314,10 @@ fn partitions_stall_the_minority_and_never_fork() {
 
     // 2|2: after the blocks in flight settle, nothing commits on either side.
     links.partition(&[&[0, 1], &[2, 3]]);
-    let at_cut = heights(&nodes);
+    let at_cut = heights(nodes);
     // Longer than a ping timeout (4 s), so that every cut connection is closed by now.
     std::thread::sleep(Duration::from_secs(6));
-    let settled = heights(&nodes);
+    let settled = heights(nodes);
     // A validator that was behind may still fetch certified blocks from its side, but no new
     // height is decided beyond the one in flight at the cut.
     let highest_at_cut = *at_cut.iter().max().expect("nodes");
@@ -383,7 +326,7 @@ fn partitions_stall_the_minority_and_never_fork() {
         "a 2|2 side committed: {at_cut:?} -> {settled:?}"
     );
     std::thread::sleep(Duration::from_secs(12));
-    let still = heights(&nodes);
+    let still = heights(nodes);
     assert_eq!(settled, still, "a 2|2 side committed during the partition");
     println!("2|2: heights held at {still:?} for 12 s");
 
@@ -409,7 +352,7 @@ fn partitions_stall_the_minority_and_never_fork() {
     );
 
     // Nothing forked: every validator has the same block at every height.
-    let common_height = *heights(&nodes).iter().min().expect("nodes");
+    let common_height = *heights(nodes).iter().min().expect("nodes");
     for height in 1..=common_height {
         let first = nodes[0].get_ok(&format!("/blocks/{height}"));
         for node in &nodes[1..] {

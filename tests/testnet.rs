@@ -1,15 +1,16 @@
-//! A 4-validator testnet of real processes on 127.0.0.1, started by `catena testnet`: identical
-//! blocks everywhere, transactions gossiped and committed, a validator killed with SIGKILL while
-//! the others go on, and its restart catching up by block sync.
+//! A 4-validator testnet of real processes on 127.0.0.1, started by the harness's launcher (the
+//! one `catena testnet` uses): identical blocks everywhere, transactions gossiped and committed,
+//! a validator killed with SIGKILL while the others go on, and its restart catching up by block
+//! sync. And `catena testnet` itself: its validators answer on the ports it was given, and
+//! Ctrl-C (SIGTERM) stops them all.
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use catena_primitives::{Call, SecretKey, Transaction};
 use common::load::Load;
-use common::{height_of, node_at, start_testnet, wait_for, TestNode};
+use common::{free_ports, height_of, wait_for, TestNode, BIN};
 
 /// Asserts that consecutive blocks `from..=to` of `node` are at most 10 s apart.
 fn assert_no_gap_over_10s(node: &TestNode, from: u64, to: u64) {
@@ -32,18 +33,19 @@ fn assert_no_gap_over_10s(node: &TestNode, from: u64, to: u64) {
 #[test]
 fn four_validators_agree_survive_a_kill_and_catch_up() {
     let dir = common::test_dir();
-    let (testnet, nodes) = start_testnet(dir.path(), 300);
-    let apis: Vec<String> = nodes.iter().map(|n| n.api.clone()).collect();
+    let mut net = common::network().dir(dir.path()).block_time_ms(300).start();
+    let apis: Vec<String> = net.nodes.iter().map(|n| n.api.clone()).collect();
 
     // Every node commits, and every node has the same block at every height.
     wait_for("4 heights on every node", Duration::from_secs(90), || {
-        nodes
+        net.nodes
             .iter()
             .all(|n| height_of(n).is_some_and(|h| h >= 4))
             .then_some(())
     });
     for height in 1..=4 {
-        let blocks: Vec<_> = nodes
+        let blocks: Vec<_> = net
+            .nodes
             .iter()
             .map(|n| n.get_ok(&format!("/blocks/{height}")))
             .collect();
@@ -83,10 +85,10 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
         Call::Remark(b"shipment 42".to_vec()),
         &supplier,
     );
-    let reply = nodes[1].submit(&tx);
+    let reply = net.nodes[1].submit(&tx);
     assert_eq!(reply.status, 202, "{}", reply.body);
     let hash = tx.hash().to_string();
-    for node in &nodes {
+    for node in &net.nodes {
         node.wait_committed(&hash);
     }
 
@@ -99,7 +101,7 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
         "swift-logistics",
         "audit-office",
     ]
-    .map(|name| nodes[0].demo_key(name))
+    .map(|name| net.nodes[0].demo_key(name))
     .to_vec();
     let load = Load::start("catena-local", apis.clone(), signers);
 
@@ -107,65 +109,56 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
     wait_for(
         "3 connected peers in the metrics",
         Duration::from_secs(30),
-        || (nodes[0].metric("catena_peers") == Some(3.0)).then_some(()),
+        || (net.nodes[0].metric("catena_peers") == Some(3.0)).then_some(()),
     );
-    assert!(nodes[0].metric("catena_consensus_round").is_some());
+    assert!(net.nodes[0].metric("catena_consensus_round").is_some());
 
     // SIGKILL validator 4: the other three keep committing.
-    let _ = Command::new("kill")
-        .args(["-KILL", &testnet.pids[3].to_string()])
-        .status();
+    net.crash(3);
     wait_for(
         "2 connected peers in the metrics",
         Duration::from_secs(30),
-        || (nodes[0].metric("catena_peers") == Some(2.0)).then_some(()),
+        || (net.nodes[0].metric("catena_peers") == Some(2.0)).then_some(()),
     );
     load.set_targets(apis[..3].to_vec());
-    let base = height_of(&nodes[0]).expect("height");
+    let base = height_of(&net.nodes[0]).expect("height");
     wait_for("three validators to go on", Duration::from_secs(60), || {
-        nodes[..3]
+        net.nodes[..3]
             .iter()
             .all(|n| height_of(n).is_some_and(|h| h >= base + 3))
             .then_some(())
     });
-    assert_no_gap_over_10s(&nodes[0], base, base + 3);
+    assert_no_gap_over_10s(&net.nodes[0], base, base + 3);
 
     // Restarted, validator 4 catches up by block sync and agrees.
-    let mut restarted = node_at(apis[3].clone(), dir.path().join("node-4"));
-    restarted.args = vec![
-        "node".into(),
-        "--home".into(),
-        restarted.home.to_string_lossy().into(),
-    ];
-    restarted.start();
-    let target = height_of(&nodes[0]).expect("height");
+    net.restart(3);
+    let target = height_of(&net.nodes[0]).expect("height");
     wait_for(
         "the restarted validator to catch up",
         Duration::from_secs(60),
         || {
-            height_of(&restarted)
+            height_of(&net.nodes[3])
                 .is_some_and(|h| h >= target)
                 .then_some(())
         },
     );
-    let check = target.min(height_of(&restarted).expect("height"));
+    let check = target.min(height_of(&net.nodes[3]).expect("height"));
     assert_eq!(
-        restarted.get_ok(&format!("/blocks/{check}"))["hash"],
-        nodes[0].get_ok(&format!("/blocks/{check}"))["hash"]
+        net.nodes[3].get_ok(&format!("/blocks/{check}"))["hash"],
+        net.nodes[0].get_ok(&format!("/blocks/{check}"))["hash"]
     );
 
     // SIGSTOP for 10 s, then SIGCONT: back at the others' height (target 20 s; printed).
-    let paused = restarted.child.as_ref().expect("running").id().to_string();
-    let _ = Command::new("kill").args(["-STOP", &paused]).status();
+    net.pause(3);
     std::thread::sleep(Duration::from_secs(10));
-    let _ = Command::new("kill").args(["-CONT", &paused]).status();
-    let target = height_of(&nodes[0]).expect("height");
+    net.resume(3);
+    let target = height_of(&net.nodes[0]).expect("height");
     let resumed = std::time::Instant::now();
     wait_for(
         "the paused validator to catch up",
         Duration::from_secs(120),
         || {
-            height_of(&restarted)
+            height_of(&net.nodes[3])
                 .is_some_and(|h| h >= target)
                 .then_some(())
         },
@@ -177,19 +170,17 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
 
     // Kill the proposer of the next height: the rest go on, with no gap over 10 s between
     // consecutive blocks.
-    let next = height_of(&nodes[0]).expect("height") + 1;
+    let next = height_of(&net.nodes[0]).expect("height") + 1;
     let proposer = (next % 4) as usize;
-    let survivor = if proposer == 0 { &nodes[1] } else { &nodes[0] };
-    if proposer == 3 {
-        restarted.kill9();
+    net.crash(proposer);
+    let survivor = if proposer == 0 {
+        &net.nodes[1]
     } else {
-        let _ = Command::new("kill")
-            .args(["-KILL", &testnet.pids[proposer].to_string()])
-            .status();
-    }
-    let live: Vec<&TestNode> = nodes[..3]
+        &net.nodes[0]
+    };
+    let live: Vec<&TestNode> = net
+        .nodes
         .iter()
-        .chain([&restarted])
         .enumerate()
         .filter(|(i, _)| *i != proposer)
         .map(|(_, n)| n)
@@ -231,6 +222,53 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
         acknowledged.len(),
         live.len()
     );
-    drop(restarted);
-    drop(testnet);
+}
+
+#[test]
+fn catena_testnet_runs_validators_on_the_given_ports_until_stopped() {
+    let dir = common::test_dir();
+    let (api_port, p2p_port) = (free_ports(2), free_ports(2));
+    let mut testnet = std::process::Command::new(BIN)
+        .args(["testnet", "--validators", "2", "--dir"])
+        .arg(dir.path())
+        .args(["--api-port", &api_port.to_string()])
+        .args(["--p2p-port", &p2p_port.to_string()])
+        .args(["--block-time-ms", "200"])
+        .env_remove("CATENA_HOME")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start catena testnet");
+    let nodes: Vec<TestNode> = (0..2)
+        .map(|i| {
+            common::node_at(
+                format!("http://127.0.0.1:{}", api_port + i),
+                dir.path().join(format!("node-{}", i + 1)),
+            )
+        })
+        .collect();
+    wait_for(
+        "both validators at height 3",
+        Duration::from_secs(120),
+        || {
+            nodes
+                .iter()
+                .all(|n| height_of(n).is_some_and(|h| h >= 3))
+                .then_some(())
+        },
+    );
+    assert_eq!(
+        nodes[0].get_ok("/blocks/2")["hash"],
+        nodes[1].get_ok("/blocks/2")["hash"]
+    );
+    std::process::Command::new("kill")
+        .args(["-TERM", &testnet.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    let status = wait_for("catena testnet to exit", Duration::from_secs(60), || {
+        testnet.try_wait().expect("wait")
+    });
+    assert!(status.success(), "catena testnet exited with {status}");
+    wait_for("the validators to stop", Duration::from_secs(30), || {
+        nodes.iter().all(|n| height_of(n).is_none()).then_some(())
+    });
 }

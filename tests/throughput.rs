@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use catena_primitives::{Call, Transaction};
-use common::{height_of, start_testnet, submit_quietly, wait_all_at_least, wait_for, TestNode};
+use common::{height_of, submit_quietly, wait_all_at_least, wait_for, TestNode};
 
 const SIGNERS: [&str; 6] = [
     "huaxia-motors",
@@ -55,7 +55,11 @@ fn report(what: &str, nodes: &[TestNode], from: u64, to: u64, latency: ((f64, f6
 #[test]
 fn a_burst_of_transactions_is_committed_exactly_once_with_figures() {
     let dir = common::test_dir();
-    let (_testnet, nodes) = start_testnet(dir.path(), 300);
+    let nodes = common::network()
+        .dir(dir.path())
+        .block_time_ms(300)
+        .start()
+        .nodes;
     let all: Vec<&TestNode> = nodes.iter().collect();
     wait_all_at_least(&all, 2, "the first blocks");
     let chain_id = nodes[0].chain_id();

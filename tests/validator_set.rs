@@ -5,10 +5,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
-use common::{catena, height_of, node_at, start_testnet, wait_all_at_least, wait_for, TestNode};
+use common::{catena, height_of, wait_all_at_least, wait_for, TestNode};
 use serde_json::Value;
 
 const GOVERNORS: [&str; 4] = [
@@ -68,15 +67,15 @@ fn signers(block: &Value) -> Vec<String> {
 #[test]
 fn governance_removes_and_adds_a_validator_across_a_full_restart() {
     let dir = common::test_dir();
-    let (mut testnet, nodes) = start_testnet(dir.path(), 300);
-    let all: Vec<&TestNode> = nodes.iter().collect();
+    let mut net = common::network().dir(dir.path()).block_time_ms(300).start();
+    let all: Vec<&TestNode> = net.nodes.iter().collect();
     wait_all_at_least(&all, 2, "the first blocks");
     let spec: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("chain-spec.json")).expect("spec"))
             .expect("json");
     let v4 = &spec["validators"][3];
     let v4_account = v4["account"].as_str().expect("account").to_string();
-    let api = nodes[0].api.clone();
+    let api = net.nodes[0].api.clone();
 
     // A non-governing member cannot propose; nothing changes.
     let out = catena(&[
@@ -98,7 +97,7 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
     assert!(stderr.contains("is not a governing member"), "{stderr}");
 
     // Remove validator 4 from a stated height.
-    let removal = height_of(&nodes[0]).expect("height") + 12;
+    let removal = height_of(&net.nodes[0]).expect("height") + 12;
     change(
         dir.path(),
         &api,
@@ -111,68 +110,48 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
         ],
     );
     wait_all_at_least(&all[..3], removal + 2, "blocks after the removal");
-    let before = block(&nodes[0], removal - 1);
-    let after = block(&nodes[0], removal);
+    let before = block(&net.nodes[0], removal - 1);
+    let after = block(&net.nodes[0], removal);
     assert_ne!(before["validator_set_hash"], after["validator_set_hash"]);
     for height in removal..=removal + 2 {
-        let b = block(&nodes[0], height);
+        let b = block(&net.nodes[0], height);
         let s = signers(&b);
         assert!(!s.contains(&v4_account), "height {height}: {s:?}");
         assert_eq!(s.len(), 3, "a quorum of three needs all three");
     }
-    assert_eq!(nodes[0].get_ok("/status")["validators"], 3);
+    assert_eq!(net.nodes[0].get_ok("/status")["validators"], 3);
     let three_set = after["validator_set_hash"].clone();
 
     // Validator 4 stops; then the whole network is restarted and goes on with the three.
-    let _ = Command::new("kill")
-        .args(["-KILL", &testnet.pids[3].to_string()])
-        .status();
-    for pid in &testnet.pids[..3] {
-        let _ = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status();
+    net.crash(3);
+    for i in 0..3 {
+        net.stop(i);
     }
     wait_for("the validators to stop", Duration::from_secs(60), || {
-        nodes[..3]
+        net.nodes[..3]
             .iter()
             .all(|n| height_of(n).is_none())
             .then_some(())
     });
-    testnet.pids.clear();
-    let stopped_at = (0..3)
-        .map(|i| {
-            let mut n = node_at(
-                nodes[i].api.clone(),
-                dir.path().join(format!("node-{}", i + 1)),
-            );
-            n.args = vec![
-                "node".into(),
-                "--home".into(),
-                n.home.to_string_lossy().into(),
-            ];
-            n
-        })
-        .collect::<Vec<_>>();
-    let mut restarted = stopped_at;
-    for node in &mut restarted {
-        node.start();
+    for i in 0..3 {
+        net.restart(i);
     }
-    let base = height_of(&restarted[0]).expect("height");
-    let live: Vec<&TestNode> = restarted.iter().collect();
+    let base = height_of(&net.nodes[0]).expect("height");
+    let live: Vec<&TestNode> = net.nodes[..3].iter().collect();
     wait_all_at_least(&live, base + 3, "blocks after the full restart");
     for height in base + 1..=base + 3 {
         assert_eq!(
-            block(&restarted[0], height)["validator_set_hash"],
+            block(&net.nodes[0], height)["validator_set_hash"],
             three_set
         );
     }
     println!("after a full restart the three validators went on from height {base}");
 
     // Validator 4 is added back and counts toward the quorum again.
-    let addition = height_of(&restarted[0]).expect("height") + 12;
+    let addition = height_of(&net.nodes[0]).expect("height") + 12;
     change(
         dir.path(),
-        &restarted[0].api,
+        &net.nodes[0].api,
         &[
             "add-validator",
             "--account",
@@ -185,35 +164,28 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
             &addition.to_string(),
         ],
     );
-    let mut fourth = node_at(nodes[3].api.clone(), dir.path().join("node-4"));
-    fourth.args = vec![
-        "node".into(),
-        "--home".into(),
-        fourth.home.to_string_lossy().into(),
-    ];
-    fourth.start();
-    let mut everyone: Vec<&TestNode> = restarted.iter().collect();
-    everyone.push(&fourth);
+    net.restart(3);
+    let everyone: Vec<&TestNode> = net.nodes.iter().collect();
     wait_all_at_least(&everyone, addition + 2, "blocks after the addition");
     assert_eq!(
-        block(&restarted[0], addition)["validator_set_hash"],
-        block(&restarted[0], 0)["validator_set_hash"],
+        block(&net.nodes[0], addition)["validator_set_hash"],
+        block(&net.nodes[0], 0)["validator_set_hash"],
         "the set is the genesis set again"
     );
-    assert_eq!(restarted[0].get_ok("/status")["validators"], 4);
+    assert_eq!(net.nodes[0].get_ok("/status")["validators"], 4);
 
     // With validator 1 stopped, progress needs validator 4's votes.
     drop(everyone);
-    restarted[0].kill9();
-    let tip = height_of(&restarted[1]).expect("height");
+    net.crash(0);
+    let tip = height_of(&net.nodes[1]).expect("height");
     wait_all_at_least(
-        &[&restarted[1], &restarted[2], &fourth],
+        &[&net.nodes[1], &net.nodes[2], &net.nodes[3]],
         tip + 3,
         "blocks without validator 1",
     );
-    let b = block(&restarted[1], tip + 3);
+    let b = block(&net.nodes[1], tip + 3);
     assert!(signers(&b).contains(&v4_account), "{:?}", signers(&b));
-    let governance_view = restarted[1].get_ok("/governance");
+    let governance_view = net.nodes[1].get_ok("/governance");
     assert_eq!(
         governance_view["proposals"].as_array().expect("list").len(),
         2
@@ -229,26 +201,26 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
         .as_str()
         .expect("account")
         .to_string();
-    let marker = restarted[0]
+    let marker = net.nodes[0]
         .home
         .join("data/chains/catena-local")
         .join(catena_node::HALT_MARKER);
     std::fs::write(&marker, "state root mismatch at height 3 (test)\n").expect("marker");
-    restarted[0].start();
+    net.restart(0);
     wait_for(
         "the halted flag in the metrics",
         Duration::from_secs(30),
-        || (restarted[0].metric("catena_voting_halted") == Some(1.0)).then_some(()),
+        || (net.nodes[0].metric("catena_voting_halted") == Some(1.0)).then_some(()),
     );
-    let from = height_of(&restarted[1]).expect("height") + 1;
+    let from = height_of(&net.nodes[1]).expect("height") + 1;
     wait_all_at_least(
-        &[&restarted[0], &restarted[1]],
+        &[&net.nodes[0], &net.nodes[1]],
         from + 3,
         "blocks with validator 1 halted",
     );
     for height in from..=from + 3 {
         assert!(
-            !signers(&block(&restarted[1], height)).contains(&v1_account),
+            !signers(&block(&net.nodes[1], height)).contains(&v1_account),
             "a halted validator signed block {height}"
         );
     }

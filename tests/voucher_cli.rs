@@ -11,7 +11,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{catena, start_testnet, wait_all_at_least, wait_for};
+use common::{catena, wait_all_at_least, wait_for};
 
 struct Cli {
     home: String,
@@ -102,7 +102,11 @@ fn id_in(out: &str, prefix: &str) -> String {
 #[test]
 fn every_user_command_on_a_testnet() {
     let dir = common::test_dir();
-    let (_testnet, nodes) = start_testnet(dir.path(), 300);
+    let nodes = common::network()
+        .dir(dir.path())
+        .block_time_ms(300)
+        .start()
+        .nodes;
     wait_all_at_least(
         &nodes.iter().collect::<Vec<_>>(),
         2,

@@ -6,8 +6,8 @@ use anyhow::{bail, Context};
 use catena_primitives::{Call, Hash};
 use clap::Subcommand;
 
-use crate::client::ApiClient;
 use crate::{api_url, print_value, send_call, QueryArgs, SendArgs};
+use catena_testing::ApiClient;
 
 #[derive(Subcommand)]
 pub enum ContractCommand {

@@ -8,8 +8,8 @@ use catena_primitives::{system_contract_id, AccountId, Hash};
 use catena_schema::names;
 use clap::Subcommand;
 
-use crate::client::ApiClient;
 use crate::{api_url, demo_identity, print_value, Output, QueryArgs};
+use catena_testing::ApiClient;
 
 #[derive(Subcommand)]
 pub enum QueryCommand {

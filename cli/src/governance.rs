@@ -8,8 +8,8 @@ use catena_api::GovernanceView;
 use catena_primitives::{AccountId, Call, ValidatorChange, ValidatorChangeProposal};
 use clap::{Args, Subcommand};
 
-use crate::client::ApiClient;
 use crate::{api_url, send_call, Output, QueryArgs, SendArgs};
+use catena_testing::ApiClient;
 
 #[derive(Subcommand)]
 pub enum GovernanceCommand {

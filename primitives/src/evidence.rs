@@ -23,6 +23,34 @@ pub const PREVOTE: u8 = 0;
 /// `WireVote::kind` of a precommit.
 pub const PRECOMMIT: u8 = 1;
 
+/// The two kinds of vote. SCALE-encoded as one byte, [`PREVOTE`] or [`PRECOMMIT`], as in
+/// [`WireVote::kind`] and the validator's vote log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
+pub enum VoteKind {
+    #[codec(index = 0)]
+    Prevote,
+    #[codec(index = 1)]
+    Precommit,
+}
+
+impl VoteKind {
+    /// Its byte on the wire: [`PREVOTE`] or [`PRECOMMIT`].
+    pub fn byte(self) -> u8 {
+        match self {
+            VoteKind::Prevote => PREVOTE,
+            VoteKind::Precommit => PRECOMMIT,
+        }
+    }
+
+    pub fn from_byte(byte: u8) -> Option<VoteKind> {
+        match byte {
+            PREVOTE => Some(VoteKind::Prevote),
+            PRECOMMIT => Some(VoteKind::Precommit),
+            _ => None,
+        }
+    }
+}
+
 /// A signed prevote or precommit, as sent between validators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct WireVote {

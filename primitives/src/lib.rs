@@ -23,7 +23,7 @@ pub use block::{
 };
 pub use codec::{decode_limited, DecodeError};
 pub use crypto::{verify_batch, AccountId, SecretKey, Signature};
-pub use evidence::{Equivocation, EvidenceError, WireVote};
+pub use evidence::{Equivocation, EvidenceError, VoteKind, WireVote};
 pub use governance::{ValidatorChange, ValidatorChangeProposal};
 pub use hash::Hash;
 pub use proof::{ProofError, StateProof};

@@ -18,12 +18,8 @@ pub mod wire;
 
 use votes::RoundVotes;
 
-/// The two kinds of vote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum VoteKind {
-    Prevote,
-    Precommit,
-}
+/// The two kinds of vote (the primitives' type, shared with the wire form and the vote log).
+pub use catena_primitives::VoteKind;
 
 /// A vote for a block (`Some`) or for no block (`None`, nil).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

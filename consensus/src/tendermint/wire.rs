@@ -66,10 +66,7 @@ pub fn vote_signing_bytes(chain_id: &str, vote: &ConsensusVote) -> Vec<u8> {
 }
 
 fn kind_byte(kind: VoteKind) -> u8 {
-    match kind {
-        VoteKind::Prevote => evidence::PREVOTE,
-        VoteKind::Precommit => evidence::PRECOMMIT,
-    }
+    kind.byte()
 }
 
 /// The wire form of a signed vote.
@@ -86,11 +83,7 @@ pub fn to_wire(signed: &SignedVote) -> WireVote {
 
 /// Checks a vote's signature and returns it for the engine.
 pub fn verify_vote(wire: &WireVote, chain_id: &str) -> Result<SignedVote, WireError> {
-    let kind = match wire.kind {
-        evidence::PREVOTE => VoteKind::Prevote,
-        evidence::PRECOMMIT => VoteKind::Precommit,
-        other => return Err(WireError::UnknownKind(other)),
-    };
+    let kind = VoteKind::from_byte(wire.kind).ok_or(WireError::UnknownKind(wire.kind))?;
     if !wire.signature_is_valid(chain_id) {
         return Err(WireError::BadSignature(wire.signer));
     }

@@ -221,7 +221,7 @@ fn resume_input(votes: &VoteLog, height: u64) -> Input {
     };
     let locked = logged
         .iter()
-        .filter(|v| v.kind == 1)
+        .filter(|v| v.kind == VoteKind::Precommit)
         .filter_map(|v| v.value.map(|value| (value, v.round)))
         .max_by_key(|(_, round)| *round);
     Input::Resume {
@@ -284,10 +284,7 @@ impl Driver {
                 }
                 Output::Vote(vote) => {
                     let logged = LoggedVote {
-                        kind: match vote.kind {
-                            VoteKind::Prevote => 0,
-                            VoteKind::Precommit => 1,
-                        },
+                        kind: vote.kind,
                         height: vote.height,
                         round: vote.round,
                         value: vote.value,

@@ -81,7 +81,7 @@ pub fn run_solo(
                 }
                 Output::SignVote(vote) => {
                     let logged = LoggedVote {
-                        kind: 1,
+                        kind: catena_primitives::VoteKind::Precommit,
                         height: vote.height,
                         round: vote.round,
                         value: Some(vote.block_hash),

@@ -21,6 +21,7 @@ pub mod bft;
 pub mod chain;
 pub mod config;
 pub mod driver;
+pub mod init;
 pub mod keys;
 pub mod metrics;
 
@@ -98,6 +99,12 @@ pub enum NodeError {
         what: String,
         source: std::io::Error,
     },
+    #[error("{} is already a node home; refusing to overwrite it", .0.display())]
+    AlreadyHome(PathBuf),
+    #[error("the validator key's account {account} is neither a validator nor a member account in chain '{chain_id}'")]
+    NotInChain { account: String, chain_id: String },
+    #[error("the network key's peer id {peer_id} is not a validator's in chain '{chain_id}'")]
+    NotAValidatorPeer { peer_id: String, chain_id: String },
     #[error("chain spec {path}: {source}")]
     Spec { path: PathBuf, source: SpecError },
     #[error(transparent)]

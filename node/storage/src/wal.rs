@@ -12,7 +12,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use catena_primitives::codec::decode_limited;
-use catena_primitives::Hash;
+use catena_primitives::{Hash, VoteKind};
 use parity_scale_codec::{Decode, Encode};
 
 const HEADER_LEN: usize = 8;
@@ -34,8 +34,7 @@ fn encode_record(vote: &LoggedVote) -> Vec<u8> {
 /// A vote as remembered by its signer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct LoggedVote {
-    /// 0 = prevote, 1 = precommit.
-    pub kind: u8,
+    pub kind: VoteKind,
     pub height: u64,
     pub round: u32,
     pub value: Option<Hash>,
@@ -232,7 +231,7 @@ mod tests {
 
     fn vote(height: u64, round: u32, value: u8) -> LoggedVote {
         LoggedVote {
-            kind: 1,
+            kind: VoteKind::Precommit,
             height,
             round,
             value: Some(Hash([value; 32])),

@@ -8,6 +8,7 @@ use catena_primitives::{AccountId, Hash, Transaction};
 use parity_scale_codec::Encode;
 use serde_json::Value;
 
+#[derive(Debug)]
 pub struct ApiClient {
     base: String,
     agent: ureq::Agent,

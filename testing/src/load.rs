@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use catena_primitives::{Call, SecretKey, Transaction};
 
-use super::{node_at, TestNode};
+use crate::node::{api_handle, TestNode};
 
 /// How long a submitted transaction may stay uncommitted before it is sent again elsewhere.
 const RESEND_AFTER: Duration = Duration::from_secs(5);
 
+#[derive(Debug)]
 pub struct Load {
     stop: Arc<AtomicBool>,
     targets: Arc<Mutex<Vec<String>>>,
@@ -68,7 +69,7 @@ impl Drop for Load {
 }
 
 fn node(api: &str) -> TestNode {
-    node_at(api.to_string(), std::path::PathBuf::new())
+    api_handle(api.to_string())
 }
 
 fn run(

@@ -1,0 +1,377 @@
+//! `catena-bench`: finalized voucher (or cash) transfers per second and their latency on a
+//! local 4-validator testnet of `catena` nodes, read against this machine's signature-checking
+//! bound. A binary of its own: the product binary holds no load generator.
+//!
+//! The run: start the testnet (its spec gives the sending member many accounts), issue and
+//! split vouchers up front, pre-sign every transfer, submit them in batches (as fast as they
+//! are accepted, or at `--rate`), and watch the blocks of the first validator for their
+//! commits. Latency is from the moment a transaction's batch was sent to the moment the
+//! watcher saw it in a committed block.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use catena_api::{BatchSubmitResponse, BlockView};
+use catena_node::{keys, now_ms};
+use catena_primitives::{Call, Hash, SecretKey, Transaction};
+use catena_schema::cash::method as cash_method;
+use catena_schema::cash::{Mint, Transfer as CashTransfer};
+use catena_schema::records::method as records_method;
+use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::voucher::method as voucher_method;
+use catena_schema::voucher::{SetCreditLine, Split, Terms, Transfer};
+use clap::{Parser, ValueEnum};
+use parity_scale_codec::{Decode, Encode};
+use serde_json::json;
+
+use catena_testing::launcher::{
+    empty_run_dir, fresh_run_dir, stop_children, wait_first_block, LocalNetwork,
+};
+use catena_testing::ApiClient;
+
+mod load;
+mod report;
+mod setup;
+use load::*;
+use report::*;
+use setup::*;
+
+/// The member whose accounts send, and the one that receives.
+const SENDER: &str = "tier1-steel";
+const RECEIVER: &str = "tier2-parts";
+const CORE: &str = "huaxia-motors";
+const BANK: &str = "merchant-bank";
+/// Parts one split makes (the bench chain's `voucher_max_parts`).
+const PARTS_PER_VOUCHER: u32 = 100;
+/// Each part: 1.00.
+const PART_AMOUNT: u64 = 100;
+/// Transactions per `POST /transactions/batch`.
+const BATCH: usize = 500;
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum Workload {
+    /// Transfers of whole voucher parts (one call of the voucher contract).
+    Voucher,
+    /// Transfers of settlement cash (one call of the cash contract).
+    Cash,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+enum Output {
+    /// Readable lines.
+    #[value(alias = "text")]
+    Table,
+    Json,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "catena-bench",
+    version,
+    about = "Measure finalized transfers per second and their latency on a local 4-validator testnet, against this machine's signature-checking bound"
+)]
+struct BenchArgs {
+    /// The `catena` binary the testnet's nodes run (default: the one next to this binary, else
+    /// `catena` on the PATH).
+    #[arg(long)]
+    catena: Option<PathBuf>,
+    /// Transfers to pre-sign and submit.
+    #[arg(long, default_value_t = 20_000)]
+    txs: usize,
+    /// Offered load in transactions per second; 0 submits as fast as they are accepted.
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    #[arg(long, value_enum, default_value = "voucher")]
+    workload: Workload,
+    /// Accounts of the sending member that sign the transfers (each in nonce order).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    accounts: u32,
+    /// Use a running network instead of starting one: the API of each validator. It must be a
+    /// network an earlier `catena-bench --keep --dir DIR` started; pass the same `--dir`.
+    #[arg(long, num_args = 1.., requires = "dir")]
+    api: Vec<String>,
+    /// Directory of the testnet (default: a new one under ~/.catena/bench).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Block time of a new testnet, in milliseconds (a height starts one block time after the
+    /// last, or at once if deciding it took longer; the propose timeout is three block times,
+    /// and a proposer executes transactions for at most half a block time).
+    #[arg(long, default_value_t = 250)]
+    block_time_ms: u64,
+    /// Transactions per block of a new testnet, at most (the proposer's time budget usually
+    /// bounds a block first).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_block_txs: u32,
+    /// API port of the first validator of a new testnet; the others follow.
+    #[arg(long, default_value_t = 18545)]
+    api_port: u16,
+    /// p2p port of the first validator of a new testnet; the others follow.
+    #[arg(long, default_value_t = 31333)]
+    p2p_port: u16,
+    /// Leave the testnet running at the end (and say how to bench it again).
+    #[arg(long)]
+    keep: bool,
+    /// How long to wait for the last commits once everything is submitted, in seconds.
+    #[arg(long, default_value_t = 120)]
+    drain_timeout_s: u64,
+    #[arg(long, value_enum, default_value = "table")]
+    output: Output,
+}
+
+use catena_runtime::system_call as call;
+
+fn main() {
+    if let Err(error) = run(BenchArgs::parse()) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+/// The `catena` binary: `--catena`, else the one next to this binary, else `catena` on the PATH.
+fn catena_binary(args: &BenchArgs) -> PathBuf {
+    if let Some(path) = &args.catena {
+        return path.clone();
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("catena")))
+        .filter(|path| path.exists())
+        .unwrap_or_else(|| PathBuf::from("catena"))
+}
+
+fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.txs == 0 {
+        bail!("--txs must be at least 1");
+    }
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => fresh_run_dir("bench"),
+    };
+    if args.api.is_empty() {
+        empty_run_dir(
+            &dir,
+            "the bench starts a fresh testnet; give another --dir (or --api to use a running one)",
+        )?;
+    }
+    let net = connect(&args, &dir)?;
+    let outcome = measure(&args, &net, &dir);
+    let Net { children, urls, .. } = net;
+    if args.keep && !children.is_empty() {
+        eprintln!(
+            "The testnet keeps running (pids {:?}); bench it again with:\n  catena-bench --dir {} --api {}",
+            children.iter().map(std::process::Child::id).collect::<Vec<_>>(),
+            dir.display(),
+            urls.join(" ")
+        );
+        std::mem::forget(children);
+    } else {
+        stop_children(children);
+    }
+    let report = outcome?;
+    match args.output {
+        Output::Json => println!("{}", serde_json::to_string(&report)?),
+        Output::Table => print_summary(&report),
+    }
+    Ok(())
+}
+
+fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json::Value> {
+    let per_sender = prepare(args, net, dir)?;
+    let total: usize = per_sender.iter().map(Vec::len).sum();
+    let (batch_verify_us, single_verify_us) = signature_costs(&net.chain_id);
+    // Each validator's API gets the transactions of its share of the senders.
+    let validators = net.clients.len();
+    let mut per_node: Vec<Vec<Vec<Transaction>>> = vec![Vec::new(); validators];
+    for (s, txs) in per_sender.into_iter().enumerate() {
+        per_node[s % validators].push(txs);
+    }
+    let per_node: Vec<Vec<Transaction>> = per_node.into_iter().map(round_robin).collect();
+    let shared = Arc::new(Shared::default());
+    let start_height = net.first().status()?.height;
+    let usage_before: Vec<Option<(f64, f64)>> =
+        net.children.iter().map(|c| process_usage(c.id())).collect();
+    let watcher = {
+        let shared = Arc::clone(&shared);
+        let client = ApiClient::new(&net.urls[0]);
+        std::thread::spawn(move || watch(client, start_height, shared))
+    };
+    let progress = indicatif::ProgressBar::new(total as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} committed {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let rate_per_node = args.rate as f64 / validators as f64;
+    let submitters: Vec<_> = per_node
+        .into_iter()
+        .enumerate()
+        .map(|(i, txs)| {
+            let client = ApiClient::new(&net.urls[i]);
+            let shared = Arc::clone(&shared);
+            std::thread::spawn(move || submit_all(client, txs, rate_per_node, shared))
+        })
+        .collect();
+    let mut last_progress = Instant::now();
+    let mut last_committed = 0usize;
+    // Every SAMPLE_EVERY: each validator's resident memory, and how far apart their heights are.
+    let mut rss_samples: Vec<Vec<f64>> = vec![Vec::new(); validators];
+    let mut max_height_gap = 0u64;
+    let mut last_sample: Option<Instant> = None;
+    loop {
+        if last_sample.is_none_or(|at| at.elapsed() >= SAMPLE_EVERY) {
+            last_sample = Some(Instant::now());
+            for (samples, child) in rss_samples.iter_mut().zip(&net.children) {
+                if let Some(mb) = resident_mb(child.id()) {
+                    samples.push(round(mb, 1));
+                }
+            }
+            let heights: Vec<u64> = net
+                .clients
+                .iter()
+                .filter_map(|c| c.status().ok().map(|s| s.height))
+                .collect();
+            if let (Some(low), Some(high)) = (heights.iter().min(), heights.iter().max()) {
+                max_height_gap = max_height_gap.max(high - low);
+            }
+        }
+        let committed = shared.committed.lock().expect("lock").len();
+        let accepted = shared.accepted.load(Ordering::Relaxed) as usize;
+        let refused = shared.refused.load(Ordering::Relaxed);
+        progress.set_position(committed.min(total) as u64);
+        progress.set_message(format!("({accepted} admitted, {refused} refused)"));
+        let all_sent = submitters.iter().all(std::thread::JoinHandle::is_finished);
+        if all_sent {
+            let submitted = shared.submitted.lock().expect("lock");
+            let done = {
+                let committed = shared.committed.lock().expect("lock");
+                submitted.keys().all(|h| committed.contains_key(h))
+            };
+            if done {
+                break;
+            }
+        }
+        if committed != last_committed {
+            last_committed = committed;
+            last_progress = Instant::now();
+        } else if all_sent && last_progress.elapsed() > Duration::from_secs(args.drain_timeout_s) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    progress.finish_and_clear();
+    for s in submitters {
+        let _ = s.join();
+    }
+    shared.stop.store(true, Ordering::Relaxed);
+    let blocks = watcher.join().unwrap_or_default();
+    let usage_after: Vec<Option<(f64, f64)>> =
+        net.children.iter().map(|c| process_usage(c.id())).collect();
+
+    let submitted = shared.submitted.lock().expect("lock");
+    let committed = shared.committed.lock().expect("lock");
+    let first_submit = submitted.values().min().copied().unwrap_or(started);
+    let mut last_commit = first_submit;
+    let mut latencies: Vec<f64> = Vec::with_capacity(submitted.len());
+    for (hash, at) in submitted.iter() {
+        if let Some(seen) = committed.get(hash) {
+            latencies.push(seen.saturating_duration_since(*at).as_secs_f64() * 1000.0);
+            last_commit = last_commit.max(*seen);
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let finalized = latencies.len();
+    let wall = last_commit.duration_since(first_submit).as_secs_f64();
+    let finalized_tps = if wall > 0.0 {
+        finalized as f64 / wall
+    } else {
+        0.0
+    };
+    // Blocks from the first that carried a measured transaction to the last.
+    let busy: Vec<&SeenBlock> = {
+        let first = blocks.iter().position(|b| b.txs > 0).unwrap_or(0);
+        let last = blocks.iter().rposition(|b| b.txs > 0).unwrap_or(0);
+        blocks
+            .get(first..=last)
+            .map(|b| b.iter().collect())
+            .unwrap_or_default()
+    };
+    let intervals: Vec<f64> = busy
+        .windows(2)
+        .map(|w| w[1].time_ms.saturating_sub(w[0].time_ms) as f64)
+        .collect();
+    let block_interval_ms = if intervals.is_empty() {
+        0.0
+    } else {
+        intervals.iter().sum::<f64>() / intervals.len() as f64
+    };
+    let txs_per_block = if busy.is_empty() {
+        0.0
+    } else {
+        busy.iter().map(|b| b.txs as f64).sum::<f64>() / busy.len() as f64
+    };
+    let ticks = clock_ticks();
+    let nodes: Vec<serde_json::Value> = usage_before
+        .iter()
+        .zip(&usage_after)
+        .enumerate()
+        .map(|(i, (before, after))| match (before, after) {
+            (Some((cpu0, _)), Some((cpu1, rss))) => json!({
+                "node": i + 1,
+                "cpu_seconds": round((cpu1 - cpu0) / ticks, 2),
+                "peak_rss_mb": round(*rss, 1),
+                "rss_mb_samples": rss_samples[i],
+            }),
+            _ => json!({ "node": i + 1, "cpu_seconds": null, "peak_rss_mb": null, "rss_mb_samples": [] }),
+        })
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cpu_bound_tps = cores as f64 * 1e6 / (validators as f64 * batch_verify_us);
+    let refusals = shared.refusals.lock().expect("lock").clone();
+    Ok(json!({
+        "workload": match args.workload { Workload::Voucher => "voucher", Workload::Cash => "cash" },
+        "validators": validators,
+        "offered_rate": args.rate,
+        "submitted": total,
+        "admitted": submitted.len(),
+        "refused": shared.refused.load(Ordering::Relaxed),
+        "refusals": refusals,
+        "finalized": finalized,
+        "not_finalized": submitted.len() - finalized,
+        "duration_s": round(wall, 2),
+        "finalized_tps": round(finalized_tps, 1),
+        "latency_p50_ms": round(percentile(&latencies, 50.0), 1),
+        "latency_p95_ms": round(percentile(&latencies, 95.0), 1),
+        "latency_p99_ms": round(percentile(&latencies, 99.0), 1),
+        "blocks": busy.len(),
+        "block_interval_ms": round(block_interval_ms, 1),
+        "txs_per_block": round(txs_per_block, 1),
+        "nodes": nodes,
+        "max_height_gap": max_height_gap,
+        "cores": cores,
+        "batch_verify_us": round(batch_verify_us, 2),
+        "single_verify_us": round(single_verify_us, 2),
+        "cpu_bound_tps": round(cpu_bound_tps, 0),
+    }))
+}
+
+/// One list from many: the first of each, then the second of each, and so on, so that every
+/// batch carries many accounts' consecutive nonces.
+fn round_robin(lists: Vec<Vec<Transaction>>) -> Vec<Transaction> {
+    let total = lists.iter().map(Vec::len).sum();
+    let mut iters: Vec<_> = lists.into_iter().map(Vec::into_iter).collect();
+    let mut out = Vec::with_capacity(total);
+    while out.len() < total {
+        for it in &mut iters {
+            if let Some(tx) = it.next() {
+                out.push(tx);
+            }
+        }
+    }
+    out
+}

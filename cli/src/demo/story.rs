@@ -1,0 +1,222 @@
+//! The demo's narrator: who acts, each step sent and checked against what the story says, the cash and statuses it expects, and the chain it starts.
+
+use super::*;
+
+pub(crate) fn yuan(text: &str) -> Amount {
+    parse_amount(text).expect("the story's amounts are well formed")
+}
+
+/// The story's narrator: sends the steps, checks their outcomes, counts what did not match.
+pub(crate) struct Story<'a> {
+    pub(crate) home: &'a Path,
+    pub(crate) api: String,
+    pub(crate) failures: Vec<String>,
+    /// One client for the story's reads (the members are read once).
+    pub(crate) finance: Finance<'a>,
+}
+
+impl Story<'_> {
+    pub(crate) fn query_args(&self) -> QueryArgs {
+        QueryArgs {
+            api: Some(self.api.clone()),
+            output: Output::Table,
+        }
+    }
+
+    pub(crate) fn finance(&self) -> &Finance<'_> {
+        &self.finance
+    }
+
+    pub(crate) fn send_as(&self, who: &str) -> SendArgs {
+        SendArgs {
+            as_name: Some(who.into()),
+            key: None,
+            no_wait: false,
+            quiet: true,
+            query: self.query_args(),
+        }
+    }
+
+    pub(crate) fn send<A: Encode, O: Decode>(
+        &self,
+        who: &str,
+        method: Method<A, O>,
+        argument: A,
+    ) -> anyhow::Result<O> {
+        call(Some(self.home), &self.send_as(who), method, argument)?
+            .context("the demo waits for every receipt")
+    }
+
+    pub(crate) fn check(&mut self, ok: bool, told: &str) {
+        if ok {
+            println!("   ✓ {told}");
+        } else {
+            println!("   ✗ {told}: NOT as told");
+            self.failures.push(told.to_string());
+        }
+    }
+
+    /// A step that must succeed; its output (the output type's default if it failed).
+    pub(crate) fn step<A: Encode, O: Decode + Default>(
+        &mut self,
+        told: &str,
+        who: &str,
+        method: Method<A, O>,
+        argument: A,
+    ) -> O {
+        match self.send(who, method, argument) {
+            Ok(output) => {
+                println!("   ✓ {told}");
+                output
+            }
+            Err(e) => {
+                println!("   ✗ {told}: {e:#}");
+                self.failures.push(told.to_string());
+                O::default()
+            }
+        }
+    }
+
+    /// A step the chain must refuse, with a reason containing `because`.
+    pub(crate) fn refused<A: Encode, O: Decode>(
+        &mut self,
+        told: &str,
+        because: &str,
+        who: &str,
+        method: Method<A, O>,
+        argument: A,
+    ) {
+        match self.send(who, method, argument) {
+            Ok(_) => self.check(false, told),
+            Err(e) => {
+                let reason = format!("{e:#}");
+                let reason = reason
+                    .rsplit("refused: ")
+                    .next()
+                    .unwrap_or(&reason)
+                    .to_string();
+                self.check(reason.contains(because), &format!("{told} — \"{reason}\""));
+            }
+        }
+    }
+
+    pub(crate) fn cash(&self, who: &str) -> Amount {
+        let finance = self.finance();
+        finance
+            .uscc(who)
+            .and_then(|u| finance.query(cash_method::BALANCE, u))
+            .unwrap_or(Amount::MAX)
+    }
+
+    pub(crate) fn uscc(&self, who: &str) -> String {
+        self.finance().uscc(who).unwrap_or_default()
+    }
+
+    pub(crate) fn balances(&mut self, expected: &[(&str, &str)]) {
+        for (who, amount) in expected {
+            let held = self.cash(who);
+            self.check(
+                held == yuan(amount),
+                &format!("{who} holds {} (expected {amount})", format_amount(held)),
+            );
+        }
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        told: &str,
+        who: &str,
+        kind: Kind,
+        amount: &str,
+        links: Vec<[u8; 32]>,
+        invoice: Option<Invoice>,
+    ) -> [u8; 32] {
+        let record = NewRecord {
+            kind,
+            // The demo's documents are their descriptions.
+            doc_hash: Hash::digest(told.as_bytes()).0,
+            parties: vec![self.uscc(TIER1), self.uscc(CORE)],
+            amount: yuan(amount),
+            currency: "CNY".into(),
+            date_ms: now_ms(),
+            links,
+            invoice,
+        };
+        let id = record.doc_hash;
+        self.step(told, who, records_method::RECORD, record);
+        id
+    }
+
+    pub(crate) fn invoice(&self, number: &str) -> Invoice {
+        Invoice {
+            code: "3100231130".into(),
+            number: number.into(),
+            seller: self.uscc(TIER1),
+            buyer: self.uscc(CORE),
+        }
+    }
+
+    /// Waits until voucher `id` has `status`, telling the wait.
+    pub(crate) fn wait_status(&mut self, id: u64, status: Status, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(v) = self.finance().voucher(id) {
+                if v.status == status {
+                    return true;
+                }
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+/// Starts the chain; its processes and its first API URL.
+pub(crate) fn start(args: &DemoArgs, dir: &Path) -> anyhow::Result<(Vec<Child>, String)> {
+    if args.single {
+        let exe = std::env::current_exe().context("cannot find the catena binary")?;
+        let log = std::fs::File::create(dir.join("node.log")).context("cannot create the log")?;
+        let child = crate::node_process(&exe)
+            .arg("dev")
+            .arg("--home")
+            .arg(dir)
+            .args(["--api-addr", &format!("127.0.0.1:{}", args.api_port)])
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("cannot start the dev node")?;
+        return Ok((vec![child], format!("http://127.0.0.1:{}", args.api_port)));
+    }
+    let testnet = TestnetArgs {
+        validators: 4,
+        dir: dir.to_path_buf(),
+        api_port: args.api_port,
+        p2p_port: args.p2p_port,
+        block_time_ms: Some(500),
+    };
+    let children = crate::start_testnet(&testnet, false)?;
+    Ok((children, format!("http://127.0.0.1:{}", args.api_port)))
+}
+
+/// When voucher `id` was pledged (its pledge's acceptance), from the chain.
+pub(crate) fn pledged_at(s: &Story, id: u64) -> u64 {
+    s.finance()
+        .voucher(id)
+        .ok()
+        .and_then(|v| v.pledge)
+        .map_or(0, |p| p.since_ms)
+}
+
+/// The block time of voucher `id`'s first settlement payment, from its history.
+pub(crate) fn maturity_paid(s: &Story, id: u64) -> u64 {
+    let history: Vec<HistoryEntry> = s
+        .finance()
+        .query(voucher_method::HISTORY, id)
+        .unwrap_or_default();
+    history
+        .iter()
+        .find(|h| matches!(h.action, catena_schema::voucher::Action::Paid { .. }))
+        .map_or(0, |h| h.time_ms)
+}

@@ -1,0 +1,278 @@
+//! `catena member`: the consortium's members, and membership changes by the governing quorum.
+
+use super::*;
+
+#[derive(Subcommand)]
+pub enum MemberCommand {
+    /// Every member with its roles and accounts.
+    List(QueryArgs),
+    /// One member, by USCC, name or demo identity.
+    Show {
+        member: String,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+    /// A governing member proposes a change of membership (it counts as its approval).
+    #[command(subcommand)]
+    Propose(ProposeCommand),
+    /// A governing member approves a membership proposal; at the threshold it applies.
+    Approve {
+        proposal: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// A membership proposal: the change, who approved, whether it is applied.
+    Proposal {
+        proposal: u64,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProposeCommand {
+    /// Admit a new member.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        uscc: String,
+        /// core, supplier, financier, logistics, auditor (repeat for each).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// An account (0x + 64 hex digits) of the member (repeat for each).
+        #[arg(long = "account", required = true)]
+        accounts: Vec<catena_primitives::AccountId>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Remove a member and all its accounts.
+    Remove {
+        member: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Replace a member's roles.
+    SetRoles {
+        member: String,
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Give a member another account.
+    AddAccount {
+        member: String,
+        #[arg(long)]
+        account: catena_primitives::AccountId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Take an account from a member (not its last).
+    RemoveAccount {
+        member: String,
+        #[arg(long)]
+        account: catena_primitives::AccountId,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Revoke a financier's credit line to a core enterprise: it backs what it backs, takes no
+    /// new draw and closes when paid.
+    RevokeLine {
+        /// The core enterprise.
+        issuer: String,
+        #[arg(long)]
+        financier: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+pub(crate) fn roles(names: &[String]) -> anyhow::Result<Vec<catena_schema::Role>> {
+    names
+        .iter()
+        .map(|r| {
+            catena_schema::Role::parse(r).with_context(|| {
+                format!("'{r}' is not a role: core, supplier, financier, logistics, auditor")
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::Result<()> {
+    use catena_schema::registry::Change;
+    let (change, send) = match command {
+        ProposeCommand::Add {
+            name,
+            uscc,
+            roles: r,
+            accounts,
+            send,
+        } => (
+            Change::AddMember(MemberRecord {
+                name,
+                uscc,
+                roles: roles(&r)?,
+                accounts: accounts.iter().map(|a| a.0).collect(),
+            }),
+            send,
+        ),
+        ProposeCommand::Remove { member, send } => {
+            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            (Change::RemoveMember(uscc), send)
+        }
+        ProposeCommand::SetRoles {
+            member,
+            roles: r,
+            send,
+        } => {
+            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            (
+                Change::SetRoles {
+                    uscc,
+                    roles: roles(&r)?,
+                },
+                send,
+            )
+        }
+        ProposeCommand::AddAccount {
+            member,
+            account,
+            send,
+        } => {
+            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            (
+                Change::AddAccount {
+                    uscc,
+                    account: account.0,
+                },
+                send,
+            )
+        }
+        ProposeCommand::RemoveAccount {
+            member,
+            account,
+            send,
+        } => {
+            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            (
+                Change::RemoveAccount {
+                    uscc,
+                    account: account.0,
+                },
+                send,
+            )
+        }
+        ProposeCommand::RevokeLine {
+            issuer,
+            financier,
+            send,
+        } => {
+            let f = Finance::new(home, &send.query);
+            let change = Change::RevokeCreditLine {
+                issuer: f.uscc(&issuer)?,
+                financier: f.uscc(&financier)?,
+            };
+            (change, send)
+        }
+    };
+    let out = call(home, &send, registry_method::PROPOSE, change)?;
+    if let Some(id) = out {
+        let applied = proposal_applied(&Finance::new(home, &send.query), id)?;
+        println!(
+            "membership proposal {id}{}",
+            if applied {
+                ": applied"
+            } else {
+                ": waiting for approvals"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Whether membership proposal `id` is no longer open (its change applied).
+pub(crate) fn proposal_applied(f: &Finance, id: u64) -> anyhow::Result<bool> {
+    let proposal: Option<catena_schema::registry::Proposal> =
+        f.query(registry_method::PROPOSAL, id)?;
+    Ok(proposal.is_some_and(|p| p.status != catena_schema::registry::ProposalStatus::Open))
+}
+
+pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()> {
+    let member_json = |m: &MemberRecord| {
+        json!({
+            "name": m.name,
+            "uscc": m.uscc,
+            "roles": m.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "accounts": m.accounts.iter().map(|a| catena_primitives::AccountId(*a).to_string()).collect::<Vec<_>>(),
+        })
+    };
+    match command {
+        MemberCommand::Propose(p) => propose(home, p),
+        MemberCommand::Approve { proposal, send } => {
+            call(home, &send, registry_method::APPROVE, proposal)?;
+            let applied = proposal_applied(&Finance::new(home, &send.query), proposal)?;
+            println!(
+                "membership proposal {proposal}{}",
+                if applied {
+                    ": applied"
+                } else {
+                    ": approved, waiting for more"
+                }
+            );
+            Ok(())
+        }
+        MemberCommand::Proposal { proposal, query } => {
+            let p: catena_schema::registry::Proposal = Finance::new(home, &query)
+                .query(registry_method::PROPOSAL, proposal)?
+                .with_context(|| format!("there is no membership proposal {proposal}"))?;
+            let value = json!({
+                "id": p.id,
+                "change": format!("{:?}", p.change),
+                "approvals": p.approvals,
+                "status": match p.status {
+                    catena_schema::registry::ProposalStatus::Open => "open".to_string(),
+                    catena_schema::registry::ProposalStatus::Applied(h) => format!("applied at height {h}"),
+                },
+            });
+            crate::print_value(&value, query.output)
+        }
+        MemberCommand::List(query) => {
+            let members = Finance::new(home, &query).members()?;
+            if query.output == Output::Json {
+                return print_json(&Value::Array(members.iter().map(member_json).collect()));
+            }
+            println!("{:<20} {:<36} {:<12} accounts", "USCC", "name", "roles");
+            for m in &members {
+                let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{:<20} {:<36} {:<12} {}",
+                    m.uscc,
+                    m.name,
+                    roles.join(","),
+                    m.accounts.len()
+                );
+            }
+            Ok(())
+        }
+        MemberCommand::Show { member, query } => {
+            let m = Finance::new(home, &query).member(&member)?;
+            if query.output == Output::Json {
+                return print_json(&member_json(&m));
+            }
+            println!("{} ({})", m.name, m.uscc);
+            println!(
+                "  roles:    {}",
+                m.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            for a in &m.accounts {
+                println!("  account:  {}", catena_primitives::AccountId(*a));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! `catena key`: generate and inspect ed25519 keys.
+
+use super::*;
+
+#[derive(Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Generate a new key from the operating system's random source.
+    Generate {
+        /// Write the key file here (mode 0600) instead of printing the secret.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Show the account and peer id of a key file.
+    Inspect { file: PathBuf },
+}
+
+pub(crate) fn key_generate(out: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut seed = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
+    let key = SecretKey::from_seed(seed);
+    match out {
+        Some(path) => {
+            keys::write_key(&path, &key)?;
+            println!("wrote {}", path.display());
+        }
+        None => println!("secret seed: 0x{}", hex::encode(key.seed())),
+    }
+    println!("account: {}", key.account());
+    println!("peer id: {}", peer_id::from_ed25519(&key.account()));
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! `catena init`, `catena node` and `catena dev`: node homes, and running a node in this process.
+
+use super::*;
+use catena_node::init::{init_home, HomeSettings, Initialised};
+
+#[derive(Args)]
+pub(crate) struct InitArgs {
+    /// The chain spec file.
+    #[arg(long)]
+    pub(crate) chain: PathBuf,
+    /// The validator's vote-signing key file, if this node validates.
+    #[arg(long)]
+    pub(crate) validator_key: Option<PathBuf>,
+    /// The node's libp2p identity key file (validators of multi-validator chains).
+    #[arg(long)]
+    pub(crate) network_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) settings: Settings,
+}
+
+#[derive(Args, Clone, Default)]
+pub(crate) struct Settings {
+    /// Where the HTTP API listens (overrides config.toml).
+    #[arg(long, env = "CATENA_API_ADDR")]
+    pub(crate) api_addr: Option<SocketAddr>,
+    /// Where the node listens for peers, as a multiaddr (overrides config.toml).
+    #[arg(long, env = "CATENA_P2P_ADDR")]
+    pub(crate) p2p_addr: Option<String>,
+    /// Log format (overrides config.toml).
+    #[arg(long, env = "CATENA_LOG_FORMAT")]
+    pub(crate) log_format: Option<LogFormatArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub(crate) struct NodeArgs {
+    #[command(flatten)]
+    pub(crate) settings: Settings,
+    /// Start a validator whose vote log (data/chains/<chain>/votes.wal) is missing. Only safe if
+    /// its key signed nothing above the stored height: otherwise it could sign conflicting votes.
+    #[arg(long)]
+    pub(crate) allow_missing_vote_log: bool,
+}
+
+pub(crate) fn require_home(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    home.context("no home directory: pass --home DIR or set CATENA_HOME")
+}
+
+pub(crate) fn default_dev_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".catena")
+        .join("dev")
+}
+
+pub(crate) fn write_demo_keys(built: &BuiltSpec, dir: &Path) -> anyhow::Result<()> {
+    Ok(catena_node::init::write_demo_keys(built, dir)?)
+}
+
+impl Settings {
+    fn home_settings(&self) -> HomeSettings {
+        HomeSettings {
+            api_addr: self.api_addr,
+            p2p_addr: self.p2p_addr.clone(),
+            log_format: self.log_format.map(|format| match format {
+                LogFormatArg::Text => LogFormat::Text,
+                LogFormatArg::Json => LogFormat::Json,
+            }),
+        }
+    }
+}
+
+/// `catena init`: a node home, with a note when the key is a member's that is not a validator
+/// yet.
+pub(crate) fn init(
+    home: &Home,
+    spec_path: &Path,
+    validator_key: Option<&Path>,
+    network_key: Option<&Path>,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let made = init_home(
+        home,
+        spec_path,
+        validator_key,
+        network_key,
+        &settings.home_settings(),
+    )?;
+    if made == Initialised::Joining {
+        eprintln!(
+            "note: this key is not a validator of '{}' yet; the node follows the chain and votes once governance adds it (catena governance add-validator)",
+            home.load_spec()?.chain_id
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn create_dev_home(home: &Home, settings: &Settings) -> anyhow::Result<()> {
+    let built = build_dev(now_ms());
+    write_demo_keys(&built, &home.keys())?;
+    let spec_path = home.keys().join("..").join("dev-chain-spec.json");
+    std::fs::write(&spec_path, built.spec.to_json()).context("cannot write the dev chain spec")?;
+    let validator_key = home.keys().join("validator-1.json");
+    init(home, &spec_path, Some(&validator_key), None, settings)?;
+    std::fs::remove_file(&spec_path).ok();
+    Ok(())
+}
+
+pub(crate) fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CATENA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+pub(crate) fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow::Result<()> {
+    let settings = &args.settings;
+    let mut config = NodeConfig::load(&home.config())?;
+    settings.home_settings().apply(&mut config);
+    init_logging(config.log_format);
+    let spec = home.load_spec()?;
+    let validator_key = match home.validator_key() {
+        path if path.exists() => Some(keys::read_key(&path)?),
+        _ => None,
+    };
+    let network_key = match home.network_key() {
+        path if path.exists() => Some(keys::read_key(&path)?),
+        _ => None,
+    };
+    let members: Vec<(String, String, String)> = spec
+        .members
+        .iter()
+        .flat_map(|m| {
+            let roles = m
+                .roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            m.accounts
+                .iter()
+                .map(move |a| (m.name.clone(), roles.clone(), a.to_string()))
+        })
+        .collect();
+    let home_dir = home.0.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(catena_node::run(
+        RunOptions {
+            home: home.clone(),
+            config,
+            spec,
+            validator_key,
+            network_key,
+            allow_missing_vote_log: args.allow_missing_vote_log,
+        },
+        shutdown_signal(),
+        move |started| {
+            if dev_banner {
+                println!(
+                    "Catena dev chain '{}' is running (height {}).",
+                    started.chain_id, started.height
+                );
+                println!("  API:   http://{}", started.api_addr);
+                println!("  Home:  {}", home_dir.display());
+                println!("  Demo accounts (keys in {}/keys):", home_dir.display());
+                for (name, roles, account) in &members {
+                    println!("    {name:<36} {roles:<10} {account}");
+                }
+                println!("  Try:   catena status --api http://{}", started.api_addr);
+                println!(
+                    "Press Ctrl-C to stop; run `catena dev` again to continue the same chain."
+                );
+            } else {
+                println!(
+                    "node running: chain '{}', API http://{}",
+                    started.chain_id, started.api_addr
+                );
+            }
+        },
+    ))?;
+    Ok(())
+}
+
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,109 @@
+//! Reaching a node: which API, which key signs, and sending a call and waiting for its block.
+
+use super::*;
+
+#[derive(Args, Clone)]
+pub(crate) struct QueryArgs {
+    /// The node's API (default: the home's configured API address, else http://127.0.0.1:8545).
+    #[arg(long, env = "CATENA_API")]
+    pub(crate) api: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) output: Output,
+}
+
+/// Who signs a transaction, and whether to wait for its block.
+#[derive(Args)]
+pub(crate) struct SendArgs {
+    /// Act as this demo member (a key file in HOME/keys/NAME.json).
+    #[arg(long = "as", conflicts_with = "key", required_unless_present = "key")]
+    pub(crate) as_name: Option<String>,
+    /// Sign with this key file.
+    #[arg(long)]
+    pub(crate) key: Option<PathBuf>,
+    /// Return once the node admitted the transaction, without waiting for its block.
+    #[arg(long)]
+    pub(crate) no_wait: bool,
+    /// Print nothing but errors (for commands that tell a story of their own).
+    #[arg(skip)]
+    pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) query: QueryArgs,
+}
+
+pub(crate) fn api_url(home: Option<&Path>, query: &QueryArgs) -> String {
+    if let Some(api) = &query.api {
+        return api.clone();
+    }
+    let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
+    match NodeConfig::load(&Home(home).config()) {
+        Ok(config) => format!("http://{}", config.api_addr),
+        Err(_) => "http://127.0.0.1:8545".into(),
+    }
+}
+
+/// The key file of demo identity `name` (HOME/keys/NAME.json), if there is one.
+pub(crate) fn demo_key_file(home: Option<&Path>, name: &str) -> PathBuf {
+    let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
+    Home(home).keys().join(format!("{name}.json"))
+}
+
+/// The key of demo identity `name`, if the home has it.
+pub(crate) fn demo_identity(home: Option<&Path>, name: &str) -> Option<SecretKey> {
+    let file = demo_key_file(home, name);
+    file.exists().then(|| keys::read_key(&file).ok()).flatten()
+}
+
+/// The key that signs: `--key FILE`, or the demo identity `--as NAME`.
+pub(crate) fn signing_key(home: Option<&Path>, args: &SendArgs) -> anyhow::Result<SecretKey> {
+    match (&args.as_name, &args.key) {
+        (_, Some(file)) => Ok(keys::read_key(file)?),
+        (Some(name), None) => keys::read_key(&demo_key_file(home, name))
+            .with_context(|| format!("no demo identity '{name}'")),
+        (None, None) => bail!("pass --as NAME or --key FILE"),
+    }
+}
+
+/// Signs `call` as the chosen identity at its next nonce, submits it, and (unless `--no-wait`)
+/// waits for its block. Returns the committed transaction, or `None` with `--no-wait`; a call
+/// that failed in its block is an error with the runtime's reason.
+pub(crate) fn send_call(
+    home: Option<&Path>,
+    args: &SendArgs,
+    call: Call,
+) -> anyhow::Result<Option<catena_api::TransactionView>> {
+    let key = signing_key(home, args)?;
+    let client = ApiClient::new(&api_url(home, &args.query));
+    let status = client.status()?;
+    if let Call::ProposeValidatorChange(proposal) = &call {
+        governance::check_height(proposal.from_height, status.height)?;
+    }
+    let account = client.account(&key.account())?;
+    let tx = Transaction::signed(&status.chain_id, account.next_nonce, call, &key);
+    let hash = client.submit(&tx)?;
+    if !args.quiet {
+        println!("submitted {hash}");
+    }
+    if args.no_wait {
+        return Ok(None);
+    }
+    // A spinner on a terminal while the block is coming (indicatif draws nothing otherwise).
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message("waiting for its block");
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let view = client.wait_committed(hash, Duration::from_secs(60));
+    spinner.finish_and_clear();
+    let view = view?;
+    match &view.receipt {
+        Some(receipt) if !receipt.success => {
+            bail!(
+                "transaction failed in block {}: {}",
+                view.block_height.unwrap_or(0),
+                receipt.error.clone().unwrap_or_default()
+            )
+        }
+        _ if args.quiet => {}
+        _ => println!("committed in block {}", view.block_height.unwrap_or(0)),
+    }
+    Ok(Some(view))
+}

@@ -1,0 +1,97 @@
+//! `catena testnet`: a local multi-validator network of node processes, and the run directories and waits the demo and the bench share.
+
+use super::*;
+use catena_testing::launcher::LocalNetwork;
+
+#[derive(Args)]
+pub(crate) struct TestnetArgs {
+    /// Number of validators.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=20))]
+    pub(crate) validators: u16,
+    /// Directory for the chain spec, keys and the validators' homes.
+    #[arg(long)]
+    pub(crate) dir: PathBuf,
+    /// API port of the first validator; the others follow.
+    #[arg(long, default_value_t = 8545)]
+    pub(crate) api_port: u16,
+    /// p2p port of the first validator; the others follow.
+    #[arg(long, default_value_t = 30333)]
+    pub(crate) p2p_port: u16,
+    /// Block time in milliseconds (when the testnet is created).
+    #[arg(long)]
+    pub(crate) block_time_ms: Option<u64>,
+}
+
+pub(crate) fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {
+    let children = start_testnet(args, true)?;
+    println!(
+        "Testnet of {} validators running; Ctrl-C stops it.",
+        args.validators
+    );
+    wait_for_ctrl_c()?;
+    stop_children(children);
+    println!("Testnet stopped.");
+    Ok(())
+}
+
+pub(crate) use catena_testing::launcher::{
+    empty_run_dir, fresh_run_dir, node_process, stop_children, wait_first_block,
+};
+
+impl TestnetArgs {
+    fn network(&self) -> LocalNetwork {
+        LocalNetwork {
+            dir: self.dir.clone(),
+            validators: self.validators,
+            api_port: self.api_port,
+            p2p_port: self.p2p_port,
+            block_time_ms: self.block_time_ms,
+            hosts: Vec::new(),
+        }
+    }
+}
+
+/// Waits for Ctrl-C (or SIGTERM).
+pub(crate) fn wait_for_ctrl_c() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(shutdown_signal());
+    Ok(())
+}
+
+/// Creates (once) and starts the validators of a local testnet; returns their processes.
+pub(crate) fn start_testnet(
+    args: &TestnetArgs,
+    verbose: bool,
+) -> anyhow::Result<Vec<std::process::Child>> {
+    start_testnet_with(args, verbose, &|_| {})
+}
+
+/// [`start_testnet`], with `customize` applied to a new testnet's chain spec before it is
+/// written. The nodes run this very binary.
+pub(crate) fn start_testnet_with(
+    args: &TestnetArgs,
+    verbose: bool,
+    customize: &dyn Fn(&mut BuiltSpec),
+) -> anyhow::Result<Vec<std::process::Child>> {
+    let exe = std::env::current_exe().context("cannot find the catena binary")?;
+    let network = args.network();
+    let started = network.start(&exe, customize)?;
+    Ok(started
+        .into_iter()
+        .enumerate()
+        .map(|(i, node)| {
+            if verbose {
+                println!(
+                    "validator {}: API {}  (pid {}, log {})",
+                    i + 1,
+                    node.api,
+                    node.child.id(),
+                    node.log.display()
+                );
+            }
+            node.child
+        })
+        .collect())
+}

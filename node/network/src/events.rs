@@ -1,0 +1,196 @@
+//! What the network task does with what arrives: the node's commands, the swarm's events
+//! (connections, gossip, bans) and block-sync requests and answers.
+
+use super::*;
+
+impl Network {
+    pub(super) fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Publish { topic, data } => {
+                let topic = self
+                    .topics
+                    .iter()
+                    .find(|(k, _)| *k == topic)
+                    .map(|(_, t)| t.clone())
+                    .expect("both topics exist");
+                if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(topic, data) {
+                    tracing::debug!(target: "network", error = %e, "publish failed");
+                }
+            }
+            Command::Report {
+                message_id,
+                source,
+                valid,
+            } => {
+                let acceptance = if valid {
+                    MessageAcceptance::Accept
+                } else {
+                    MessageAcceptance::Reject
+                };
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&message_id, &source, acceptance);
+                if !valid && self.count_invalid(source) {
+                    let _ = self.events.try_send(Event::Banned(source));
+                }
+            }
+            Command::Invalid { peer } => {
+                if self.count_invalid(peer) {
+                    let _ = self.events.try_send(Event::Banned(peer));
+                }
+            }
+            Command::Request { peer, data, reply } => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, data);
+                self.requests.insert(id, reply);
+            }
+            Command::Respond { id, data } => {
+                if let Some(channel) = self.channels.remove(&id) {
+                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, data);
+                }
+            }
+            Command::ConnectedPeers { reply } => {
+                let _ = reply.send(self.connected.iter().copied().collect());
+            }
+            Command::SetBlocked { peers } => self.set_blocked(peers),
+            Command::AddPeer { peer, address } => {
+                if peer != *self.swarm.local_peer_id() && !self.peers.contains_key(&peer) {
+                    tracing::info!(target: "network", %peer, %address, "new peer allowed");
+                    self.swarm.behaviour_mut().allowed.allow_peer(peer);
+                    self.peers.insert(peer, address);
+                    self.dial_missing();
+                }
+            }
+        }
+    }
+
+    pub(super) async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(target: "network", %address, "listening");
+                let _ = self.events.send(Event::Listening(address)).await;
+                self.dial_missing();
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } if num_established.get() == 1 => {
+                self.connected.insert(peer_id);
+                tracing::info!(target: "network", peer = %peer_id, "peer connected");
+                let _ = self.events.send(Event::PeerConnected(peer_id)).await;
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.connected.remove(&peer_id);
+                let _ = self.events.send(Event::PeerDisconnected(peer_id)).await;
+            }
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                ..
+            } => {
+                tracing::info!(target: "network", address = %send_back_addr, %error, "refused an incoming connection");
+                let _ = self
+                    .events
+                    .send(Event::Refused {
+                        address: send_back_addr,
+                    })
+                    .await;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => match self.topic_of(&message.topic) {
+                Some(topic) => {
+                    let event = Event::Gossip {
+                        topic,
+                        source: propagation_source,
+                        message_id,
+                        data: message.data,
+                    };
+                    let _ = self.events.send(event).await;
+                }
+                None => {
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            MessageAcceptance::Reject,
+                        );
+                }
+            },
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event).await,
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(error),
+            })) => {
+                tracing::info!(target: "network", %peer, %error, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) async fn on_sync_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => {
+                    let id = self.next_channel;
+                    self.next_channel += 1;
+                    self.channels.insert(id, channel);
+                    if self.channels.len() > MAX_OPEN_REQUESTS {
+                        self.channels.pop_first();
+                    }
+                    let _ = self
+                        .events
+                        .send(Event::Request {
+                            peer,
+                            id,
+                            data: request,
+                        })
+                        .await;
+                }
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.requests.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some(reply) = self.requests.remove(&request_id) {
+                    let _ = reply.send(Err(NetworkError::Request {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(target: "network", %peer, %error, "inbound request failed");
+                if matches!(error, request_response::InboundFailure::Io(_))
+                    && self.count_invalid(peer)
+                {
+                    let _ = self.events.send(Event::Banned(peer)).await;
+                }
+            }
+            _ => {}
+        }
+    }
+}

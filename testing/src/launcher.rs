@@ -1,0 +1,206 @@
+//! The one launcher of local networks: `catena testnet`, the demo, the bench and the tests all
+//! create a network's directory (chain spec, demo keys, one home per validator) and start its
+//! node processes through it.
+//!
+//! A network directory holds `chain-spec.json`, `keys/` (the demo members' and validators'
+//! keys), `node-N/` (validator N's home) and `node-N.log`. Created once; started again as it is.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use catena_chain_spec::BuiltSpec;
+use catena_node::init::{init_home, write_demo_keys, HomeSettings};
+use catena_node::{now_ms, Home, NodeConfig};
+
+use crate::client::ApiClient;
+
+/// A local network of validators: on 127.0.0.1, validator `i` (from 1) has its API on
+/// `api_port + i - 1` and its p2p port on `p2p_port + i - 1`; with `hosts` (one address per
+/// validator, such as network namespaces' addresses), validator `i` listens on `hosts[i - 1]`
+/// at `api_port` and `p2p_port` themselves.
+#[derive(Debug, Clone)]
+pub struct LocalNetwork {
+    pub dir: PathBuf,
+    pub validators: u16,
+    pub api_port: u16,
+    pub p2p_port: u16,
+    /// The block time of a network created now (the spec's default otherwise).
+    pub block_time_ms: Option<u64>,
+    /// One listening address per validator; empty for all on 127.0.0.1.
+    pub hosts: Vec<String>,
+}
+
+/// A validator process the launcher started.
+#[derive(Debug)]
+pub struct Started {
+    pub child: Child,
+    /// Its API, such as `http://127.0.0.1:8545`.
+    pub api: String,
+    pub home: PathBuf,
+    pub log: PathBuf,
+}
+
+impl LocalNetwork {
+    pub fn spec_path(&self) -> PathBuf {
+        self.dir.join("chain-spec.json")
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.dir.join("keys")
+    }
+
+    /// Validator `i`'s home (from 1).
+    pub fn home(&self, i: u16) -> PathBuf {
+        self.dir.join(format!("node-{i}"))
+    }
+
+    /// Where validator `i`'s API listens.
+    pub fn api_addr(&self, i: u16) -> String {
+        match self.hosts.get(usize::from(i - 1)) {
+            Some(host) => format!("{host}:{}", self.api_port),
+            None => format!("127.0.0.1:{}", self.api_port + i - 1),
+        }
+    }
+
+    pub fn log(&self, i: u16) -> PathBuf {
+        self.dir.join(format!("node-{i}.log"))
+    }
+
+    /// Creates the network's directory unless it exists: the chain spec (with `customize`
+    /// applied), the demo keys and every validator's home.
+    pub fn prepare(&self, customize: &dyn Fn(&mut BuiltSpec)) -> anyhow::Result<()> {
+        let spec_path = self.spec_path();
+        if spec_path.exists() {
+            return Ok(());
+        }
+        let n = usize::from(self.validators);
+        let mut built = catena_chain_spec::build_local_at(n, now_ms(), self.p2p_port);
+        if let Some(block_time) = self.block_time_ms {
+            built.spec.parameters.block_time_ms = block_time;
+        }
+        for (validator, host) in built.spec.validators.iter_mut().zip(&self.hosts) {
+            validator.address = format!("/ip4/{host}/tcp/{}", self.p2p_port);
+        }
+        customize(&mut built);
+        write_demo_keys(&built, &self.keys_dir())?;
+        std::fs::write(&spec_path, built.spec.to_json() + "\n")
+            .context("cannot write the chain spec")?;
+        let keys = self.keys_dir();
+        for i in 1..=self.validators {
+            let api_addr: SocketAddr = self
+                .api_addr(i)
+                .parse()
+                .with_context(|| format!("validator {i}'s API address"))?;
+            let settings = HomeSettings {
+                api_addr: Some(api_addr),
+                ..HomeSettings::default()
+            };
+            init_home(
+                &Home(self.home(i)),
+                &spec_path,
+                Some(&keys.join(format!("validator-{i}.json"))),
+                Some(&keys.join(format!("validator-{i}-network.json"))),
+                &settings,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Starts validator `i` with `binary` (the `catena` binary), its output in its log file.
+    pub fn start_node(&self, binary: &Path, i: u16) -> anyhow::Result<Started> {
+        let home = self.home(i);
+        let log_path = self.log(i);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .context("cannot create a log file")?;
+        let child = node_process(binary)
+            .args(["node", "--home"])
+            .arg(&home)
+            .env_remove("CATENA_HOME")
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .context("cannot start a validator")?;
+        let config = NodeConfig::load(&Home(home.clone()).config())?;
+        Ok(Started {
+            child,
+            api: format!("http://{}", config.api_addr),
+            home,
+            log: log_path,
+        })
+    }
+
+    /// [`LocalNetwork::prepare`]s the network and starts every validator.
+    pub fn start(
+        &self,
+        binary: &Path,
+        customize: &dyn Fn(&mut BuiltSpec),
+    ) -> anyhow::Result<Vec<Started>> {
+        self.prepare(customize)?;
+        (1..=self.validators)
+            .map(|i| self.start_node(binary, i))
+            .collect()
+    }
+}
+
+/// A `catena` node process. glibc's malloc gives threads arenas of their own (up to 8 per core)
+/// and keeps what is freed in each; with a node's threads (tokio, RocksDB's C++ side, block
+/// execution) resident memory kept rising under load. Two arenas keep it bounded
+/// (docs/performance.md); an operator's own setting is kept.
+pub fn node_process(binary: &Path) -> Command {
+    let mut command = Command::new(binary);
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        command.env("MALLOC_ARENA_MAX", "2");
+    }
+    command
+}
+
+/// Stops node processes with SIGTERM and waits for them.
+pub fn stop_children(children: Vec<Child>) {
+    for child in &children {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+    }
+    for mut child in children {
+        let _ = child.wait();
+    }
+}
+
+/// A new directory name for a run of `kind` (demo, bench): ~/.catena/KIND/<now in ms>.
+pub fn fresh_run_dir(kind: &str) -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".catena")
+        .join(kind)
+        .join(now_ms().to_string())
+}
+
+/// Makes `dir` for a fresh run of `what` (the demo, the bench), refusing one that holds files.
+pub fn empty_run_dir(dir: &Path, what: &str) -> anyhow::Result<()> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        bail!("{} is not empty: {what}", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// Waits (up to 120 s) for the chain behind `client` to commit its first block; its status.
+pub fn wait_first_block(client: &ApiClient, dir: &Path) -> anyhow::Result<catena_api::StatusView> {
+    let started = std::time::Instant::now();
+    loop {
+        match client.status() {
+            Ok(status) if status.height >= 1 => return Ok(status),
+            _ if started.elapsed() > Duration::from_secs(120) => bail!(
+                "the chain did not produce a block within 120 s (logs in {})",
+                dir.display()
+            ),
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `TestNetwork::builder().validators(4).block_time_ms(50).start()`: a local network of real
+//! node processes for a test, through the same [`LocalNetwork`] launcher as `catena testnet`,
+//! with handles to kill, restart, pause and wait on each node. A multi-process test reads as a
+//! short script: start, wait, crash, restart, check.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use catena_chain_spec::BuiltSpec;
+
+use crate::launcher::LocalNetwork;
+use crate::node::{free_ports, height_of, wait_for, TestNode};
+
+/// How to build a [`TestNetwork`].
+pub struct Builder {
+    binary: Option<PathBuf>,
+    validators: u16,
+    block_time_ms: u64,
+    dir: Option<PathBuf>,
+    hosts: Vec<String>,
+    customize: Box<dyn Fn(&mut BuiltSpec)>,
+}
+
+/// A running local network: its directory and a handle per validator (`nodes[0]` is
+/// validator 1).
+#[derive(Debug)]
+pub struct TestNetwork {
+    pub network: LocalNetwork,
+    pub nodes: Vec<TestNode>,
+    /// The temporary directory the network lives in, unless the test gave one.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestNetwork {
+    pub fn builder() -> Builder {
+        Builder {
+            binary: None,
+            validators: 4,
+            block_time_ms: 300,
+            dir: None,
+            hosts: Vec::new(),
+            customize: Box::new(|_| {}),
+        }
+    }
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("validators", &self.validators)
+            .field("block_time_ms", &self.block_time_ms)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// The `catena` binary the nodes run (default: [`crate::catena_binary`]).
+    pub fn binary(mut self, binary: impl Into<PathBuf>) -> Self {
+        self.binary = Some(binary.into());
+        self
+    }
+
+    pub fn validators(mut self, validators: u16) -> Self {
+        self.validators = validators;
+        self
+    }
+
+    pub fn block_time_ms(mut self, block_time_ms: u64) -> Self {
+        self.block_time_ms = block_time_ms;
+        self
+    }
+
+    /// The network's directory (a temporary one by default, see [`crate::test_dir`]).
+    pub fn dir(mut self, dir: &Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
+        self
+    }
+
+    /// One address per validator to listen on (API at 8545, p2p at 30333 on each), such as the
+    /// addresses of network namespaces; by default all on 127.0.0.1 on free ports.
+    pub fn hosts(mut self, hosts: Vec<String>) -> Self {
+        self.hosts = hosts;
+        self
+    }
+
+    /// Changes the chain spec before it is written (members, parameters, ...).
+    pub fn customize(mut self, customize: impl Fn(&mut BuiltSpec) + 'static) -> Self {
+        self.customize = Box::new(customize);
+        self
+    }
+
+    /// Creates the network on free ports and starts every validator; returns once each one's
+    /// API answers.
+    pub fn start(self) -> TestNetwork {
+        let mut network = self.create();
+        network.start_all();
+        network
+    }
+
+    /// Creates the network and its node handles without starting them (a test sets each
+    /// handle's `launcher` or `env` first, then calls [`TestNetwork::start_all`]).
+    pub fn create(self) -> TestNetwork {
+        let binary = self.binary.unwrap_or_else(crate::node::catena_binary);
+        let (dir, temp) = match self.dir {
+            Some(dir) => (dir, None),
+            None => {
+                let temp = crate::node::test_dir();
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        let network = LocalNetwork {
+            dir,
+            validators: self.validators,
+            api_port: if self.hosts.is_empty() {
+                free_ports(self.validators)
+            } else {
+                8545
+            },
+            p2p_port: if self.hosts.is_empty() {
+                free_ports(self.validators)
+            } else {
+                30333
+            },
+            block_time_ms: Some(self.block_time_ms),
+            hosts: self.hosts,
+        };
+        network
+            .prepare(&*self.customize)
+            .expect("the test network is created");
+        let nodes: Vec<TestNode> = (1..=network.validators)
+            .map(|i| {
+                let home = network.home(i);
+                let config =
+                    catena_node::NodeConfig::load(&catena_node::Home(home.clone()).config())
+                        .expect("the node's config");
+                let mut node = crate::node::node_at(format!("http://{}", config.api_addr), home);
+                node.binary = binary.clone();
+                node.log_file = Some(network.log(i));
+                node
+            })
+            .collect();
+        TestNetwork {
+            network,
+            nodes,
+            _dir: temp,
+        }
+    }
+}
+
+impl TestNetwork {
+    /// Starts every validator that is not running; returns once each one's API answers.
+    pub fn start_all(&mut self) {
+        for node in self.nodes.iter_mut().filter(|n| n.child.is_none()) {
+            node.start();
+        }
+    }
+
+    /// Validator `i`'s handle (from 0).
+    pub fn node(&self, i: usize) -> &TestNode {
+        &self.nodes[i]
+    }
+
+    /// SIGKILL of validator `i` (from 0): no shutdown code runs.
+    pub fn crash(&mut self, i: usize) {
+        self.nodes[i].kill9();
+    }
+
+    /// SIGTERM of validator `i` (from 0), waiting for its clean exit.
+    pub fn stop(&mut self, i: usize) -> std::process::ExitStatus {
+        self.nodes[i].stop()
+    }
+
+    /// Starts validator `i` again on its home; returns once its API answers.
+    pub fn restart(&mut self, i: usize) {
+        self.nodes[i].start();
+    }
+
+    /// SIGSTOP: the process holds its sockets but does nothing until [`TestNetwork::resume`].
+    pub fn pause(&mut self, i: usize) {
+        self.nodes[i].signal("STOP");
+    }
+
+    pub fn resume(&mut self, i: usize) {
+        self.nodes[i].signal("CONT");
+    }
+
+    /// The API URLs of the validators.
+    pub fn apis(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.api.clone()).collect()
+    }
+
+    /// Waits (up to `timeout`) until every node in `which` is at `height` or above.
+    pub fn wait_height(&self, which: &[usize], height: u64, timeout: Duration) {
+        wait_for(
+            &format!("nodes {which:?} at height {height}"),
+            timeout,
+            || {
+                which
+                    .iter()
+                    .all(|i| height_of(&self.nodes[*i]).is_some_and(|h| h >= height))
+                    .then_some(())
+            },
+        );
+    }
+
+    /// The network's directory.
+    pub fn dir(&self) -> &Path {
+        &self.network.dir
+    }
+}

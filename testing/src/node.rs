@@ -1,0 +1,473 @@
+//! A node process under test: its home, its API, and waits that poll (never fixed sleeps) with
+//! generous timeouts.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use catena_primitives::{SecretKey, Transaction};
+use parity_scale_codec::Encode;
+use serde_json::Value;
+
+/// The `catena` binary the harness runs: `$CATENA_BIN` if set, else the one cargo built next to
+/// the running test (tests live in `target/<profile>/deps/`, binaries in `target/<profile>/`).
+pub fn catena_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CATENA_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile = exe
+        .parent()
+        .and_then(|deps| {
+            if deps.ends_with("deps") {
+                deps.parent()
+            } else {
+                Some(deps)
+            }
+        })
+        .expect("a target directory");
+    let binary = profile.join(format!("catena{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "no catena binary at {} (build it, or set CATENA_BIN)",
+        binary.display()
+    );
+    binary
+}
+
+/// Runs `catena ARGS` to completion.
+pub fn catena(args: &[&str]) -> Output {
+    Command::new(catena_binary())
+        .args(args)
+        .env_remove("CATENA_HOME")
+        .output()
+        .expect("run catena")
+}
+
+pub fn free_port() -> u16 {
+    free_ports(1)
+}
+
+/// The first of `count` consecutive free ports, chosen below the kernel's ephemeral range
+/// (32768 and up) so that a port freed by a killed node cannot be taken by some outgoing
+/// connection before the node restarts on it.
+pub fn free_ports(count: u16) -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let seed = (std::process::id() % 500) as u16 * 20;
+    loop {
+        let offset = NEXT.fetch_add(count, Ordering::Relaxed);
+        let base = 20_000 + (seed + offset) % 12_000;
+        if (base..base + count).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return base;
+        }
+    }
+}
+
+/// A temporary directory for a test, kept after the test when `CATENA_KEEP_TEST_DIRS` is set
+/// (its path is printed), for reading the nodes' logs.
+pub fn test_dir() -> tempfile::TempDir {
+    let mut dir = tempfile::tempdir().expect("tempdir");
+    if std::env::var_os("CATENA_KEEP_TEST_DIRS").is_some() {
+        dir.disable_cleanup(true);
+        eprintln!("test directory kept: {}", dir.path().display());
+    }
+    dir
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, panicking with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// GET a text body.
+pub fn get_text(url: &str) -> String {
+    agent()
+        .get(url)
+        .call()
+        .expect("answer")
+        .body_mut()
+        .read_to_string()
+        .expect("text body")
+}
+
+/// An HTTP response: status and JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+/// One HTTP agent for the whole test binary: building one per request costs more than the
+/// request, and a shared agent reuses connections.
+fn agent() -> ureq::Agent {
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(10)))
+                .build()
+                .into()
+        })
+        .clone()
+}
+
+fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Option<Reply> {
+    let mut response = response.ok()?;
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_json().unwrap_or(Value::Null);
+    Some(Reply { status, body })
+}
+
+/// A node process with its home directory.
+#[derive(Debug)]
+pub struct TestNode {
+    /// The `catena` binary it runs.
+    pub binary: PathBuf,
+    pub home: PathBuf,
+    pub api: String,
+    pub child: Option<Child>,
+    pub args: Vec<String>,
+    /// A command that runs the binary (such as `ip netns exec NS`), if any.
+    pub launcher: Vec<String>,
+    /// Extra environment variables of the process.
+    pub env: Vec<(String, String)>,
+    /// Where its output goes (default: the home's path with `.log`).
+    pub log_file: Option<PathBuf>,
+}
+
+impl TestNode {
+    /// Creates a dev home in `dir` with the given block time, and starts its node.
+    pub fn dev(dir: &Path, block_time_ms: u64) -> TestNode {
+        let spec_path = dir.join("spec.json");
+        let keys = dir.join("keys");
+        let out = catena(&[
+            "chain-spec",
+            "build",
+            "--dev",
+            "--out",
+            spec_path.to_str().expect("utf-8"),
+            "--keys-dir",
+            keys.to_str().expect("utf-8"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut spec: Value =
+            serde_json::from_slice(&std::fs::read(&spec_path).expect("spec")).expect("json");
+        spec["parameters"]["block_time_ms"] = block_time_ms.into();
+        std::fs::write(&spec_path, spec.to_string()).expect("write spec");
+        let home = dir.join("node");
+        let api_addr = format!("127.0.0.1:{}", free_port());
+        let out = catena(&[
+            "init",
+            "--home",
+            home.to_str().expect("utf-8"),
+            "--chain",
+            spec_path.to_str().expect("utf-8"),
+            "--validator-key",
+            keys.join("validator-1.json").to_str().expect("utf-8"),
+            "--api-addr",
+            &api_addr,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut node = TestNode {
+            binary: catena_binary(),
+            home: home.clone(),
+            api: format!("http://{api_addr}"),
+            child: None,
+            launcher: Vec::new(),
+            env: Vec::new(),
+            log_file: None,
+            args: vec![
+                "node".into(),
+                "--home".into(),
+                home.to_string_lossy().into(),
+            ],
+        };
+        node.start();
+        node
+    }
+
+    /// Runs `catena dev` itself in `home` on a free port.
+    pub fn dev_command(home: &Path) -> TestNode {
+        let api_addr = format!("127.0.0.1:{}", free_port());
+        let mut node = TestNode {
+            binary: catena_binary(),
+            home: home.to_path_buf(),
+            api: format!("http://{api_addr}"),
+            child: None,
+            launcher: Vec::new(),
+            env: Vec::new(),
+            log_file: None,
+            args: vec![
+                "dev".into(),
+                "--home".into(),
+                home.to_string_lossy().into(),
+                "--api-addr".into(),
+                api_addr,
+            ],
+        };
+        node.start();
+        node
+    }
+
+    /// Starts (or restarts) the process and waits until its API answers.
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        std::fs::create_dir_all(&self.home).expect("home");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let mut command = match self.launcher.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&self.binary);
+                command
+            }
+            None => Command::new(&self.binary),
+        };
+        let child = command
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env_remove("CATENA_HOME")
+            .env("CATENA_LOG", "info")
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn catena");
+        self.child = Some(child);
+        wait_for("the node's API", Duration::from_secs(60), || {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("node exited with {status}:\n{}", self.log());
+                }
+            }
+            self.get("/status").filter(|r| r.status == 200)
+        });
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.log_file
+            .clone()
+            .unwrap_or_else(|| self.home.with_extension("log"))
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Sends `signal` (such as `STOP` or `CONT`) to the running process.
+    pub fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("running");
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill");
+            child.wait().expect("wait");
+        }
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        wait_for("the node to exit", Duration::from_secs(30), || {
+            child.try_wait().expect("wait")
+        })
+    }
+
+    pub fn get(&self, path: &str) -> Option<Reply> {
+        reply(agent().get(&format!("{}{path}", self.api)).call())
+    }
+
+    pub fn get_ok(&self, path: &str) -> Value {
+        let r = self
+            .get(path)
+            .unwrap_or_else(|| panic!("GET {path}: no answer"));
+        assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+        r.body
+    }
+
+    pub fn post_raw(&self, path: &str, body: &str) -> Reply {
+        reply(
+            agent()
+                .post(&format!("{}{path}", self.api))
+                .header("content-type", "application/json")
+                .send(body),
+        )
+        .unwrap_or_else(|| panic!("POST {path}: no answer"))
+    }
+
+    pub fn submit(&self, tx: &Transaction) -> Reply {
+        submit_quietly(self, tx).unwrap_or_else(|| panic!("POST /transactions: no answer"))
+    }
+
+    pub fn height(&self) -> u64 {
+        self.get_ok("/status")["height"].as_u64().expect("height")
+    }
+
+    pub fn chain_id(&self) -> String {
+        self.get_ok("/status")["chain_id"]
+            .as_str()
+            .expect("chain id")
+            .to_string()
+    }
+
+    pub fn next_nonce(&self, key: &SecretKey) -> u64 {
+        self.get_ok(&format!("/accounts/{}", key.account()))["next_nonce"]
+            .as_u64()
+            .expect("nonce")
+    }
+
+    /// Waits until the transaction is committed; returns its block height.
+    pub fn wait_committed(&self, hash: &str) -> u64 {
+        self.wait_committed_view(hash)["block_height"]
+            .as_u64()
+            .expect("height")
+    }
+
+    /// Waits until the transaction is committed; returns it as the API shows it.
+    pub fn wait_committed_view(&self, hash: &str) -> Value {
+        wait_for(
+            &format!("transaction {hash} to commit"),
+            Duration::from_secs(60),
+            || {
+                let r = self.get(&format!("/transactions/{hash}"))?;
+                (r.body["status"] == "committed").then_some(r.body)
+            },
+        )
+    }
+
+    /// A demo member's key from the keys directory next to the home.
+    pub fn demo_key(&self, name: &str) -> SecretKey {
+        let candidates = [
+            self.home.join("keys"),
+            self.home.parent().expect("parent").join("keys"),
+        ];
+        let path = candidates
+            .iter()
+            .map(|d| d.join(format!("{name}.json")))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("no key file for {name}"));
+        let json: Value = serde_json::from_slice(&std::fs::read(path).expect("key")).expect("json");
+        let digits = json["secret_seed"]
+            .as_str()
+            .expect("seed")
+            .trim_start_matches("0x");
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(digits, &mut seed).expect("hex");
+        SecretKey::from_seed(seed)
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// The value of the sample named `name` (with its labels, if any) in a Prometheus text.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+}
+
+impl TestNode {
+    /// The node's metric `name`, if it reports it.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        metric(&get_text(&format!("{}/metrics", self.api)), name)
+    }
+}
+
+/// Submits a transaction; `None` if the node does not answer.
+pub fn submit_quietly(node: &TestNode, tx: &Transaction) -> Option<Reply> {
+    let body = serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) });
+    reply(
+        agent()
+            .post(&format!("{}/transactions", node.api))
+            .header("content-type", "application/json")
+            .send(body.to_string()),
+    )
+}
+
+/// A handle on a node this test did not start itself (`start` runs `catena node` in `home`).
+pub fn node_at(api: String, home: PathBuf) -> TestNode {
+    TestNode {
+        binary: catena_binary(),
+        home: home.clone(),
+        api,
+        child: None,
+        args: vec![
+            "node".into(),
+            "--home".into(),
+            home.to_string_lossy().into(),
+        ],
+        launcher: Vec::new(),
+        env: Vec::new(),
+        log_file: None,
+    }
+}
+
+/// A handle that only talks to the API at `api` (it starts nothing).
+pub fn api_handle(api: String) -> TestNode {
+    TestNode {
+        binary: PathBuf::new(),
+        home: PathBuf::new(),
+        api,
+        child: None,
+        args: Vec::new(),
+        launcher: Vec::new(),
+        env: Vec::new(),
+        log_file: None,
+    }
+}
+
+/// Waits (up to 120 s) until every one of `nodes` is at `height` or above.
+pub fn wait_all_at_least(nodes: &[&TestNode], height: u64, what: &str) {
+    wait_for(what, Duration::from_secs(120), || {
+        nodes
+            .iter()
+            .all(|n| height_of(n).is_some_and(|h| h >= height))
+            .then_some(())
+    });
+}
+
+/// The node's height, or `None` if it does not answer.
+pub fn height_of(node: &TestNode) -> Option<u64> {
+    node.get("/status")
+        .filter(|r| r.status == 200)
+        .and_then(|r| r.body["height"].as_u64())
+}
