@@ -8,20 +8,16 @@ use std::time::Duration;
 
 use catena_network::{Network, NetworkConfig, Topic};
 use catena_primitives::{Call, Transaction};
-use common::{height_of, submit_quietly, wait_all_at_least, TestNode};
+use common::{height_of, submit_quietly, wait_all_at_least};
 use parity_scale_codec::Encode;
 use serde_json::Value;
 
 #[test]
 fn outsiders_are_refused_and_replays_are_included_once() {
     let dir = common::test_dir();
-    let nodes = common::network()
-        .dir(dir.path())
-        .block_time_ms(300)
-        .start()
-        .nodes;
-    let all: Vec<&TestNode> = nodes.iter().collect();
-    wait_all_at_least(&all, 2, "the first blocks");
+    let net = common::network().dir(dir.path()).start();
+    net.wait_all(2, "the first blocks");
+    let (nodes, all) = (&net.nodes, net.nodes.iter().collect::<Vec<_>>());
     let spec: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("chain-spec.json")).expect("spec"))
             .expect("json");
@@ -36,23 +32,7 @@ fn outsiders_are_refused_and_replays_are_included_once() {
         Call::Remark(b"through the back door".to_vec()),
         &supplier,
     );
-    let peers = (0..4)
-        .map(|i| {
-            let v = &spec["validators"][i];
-            (
-                v["peer_id"]
-                    .as_str()
-                    .expect("peer")
-                    .parse()
-                    .expect("peer id"),
-                v["address"]
-                    .as_str()
-                    .expect("address")
-                    .parse()
-                    .expect("multiaddr"),
-            )
-        })
-        .collect();
+    let peers = common::validator_peers(&spec, 4);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (network, handle, _events) = {
         let _guard = runtime.enter();
@@ -75,13 +55,13 @@ fn outsiders_are_refused_and_replays_are_included_once() {
             runtime.block_on(handle.publish(Topic::Transactions, vec![smuggled.clone()].encode()));
         // The validators keep exactly their three peers: the outsider's connection is closed
         // right after the handshake, before any protocol runs.
-        for node in &nodes {
+        for node in nodes {
             let peers = node.metric("catena_peers").expect("peers metric");
             assert!(peers <= 3.0, "a validator counts {peers} peers");
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    for node in &nodes {
+    for node in nodes {
         let r = node
             .get(&format!("/transactions/{}", smuggled.hash()))
             .expect("answer");
@@ -129,7 +109,7 @@ fn outsiders_are_refused_and_replays_are_included_once() {
     }
     assert_eq!(seen, 1, "included {seen} times");
     assert_eq!(nodes[3].next_nonce(&supplier), nonce + 1);
-    for node in &nodes {
+    for node in nodes {
         assert_eq!(node.wait_committed(&hash), height);
     }
     println!("1,000 submissions ({accepted} admitted as new by some node), included once at height {height}");

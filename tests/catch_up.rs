@@ -12,12 +12,7 @@ use common::{height_of, wait_for};
 fn a_validator_down_for_100_blocks_catches_up_by_sync() {
     let dir = common::test_dir();
     let mut net = common::network().dir(dir.path()).block_time_ms(50).start();
-    wait_for("the first blocks", Duration::from_secs(90), || {
-        net.nodes
-            .iter()
-            .all(|n| height_of(n).is_some_and(|h| h >= 2))
-            .then_some(())
-    });
+    net.wait_all(2, "the first blocks");
     net.crash(3);
     let stopped_at = height_of(&net.nodes[0]).expect("height");
     wait_for(

@@ -16,29 +16,14 @@ use parity_scale_codec::{DecodeAll, Encode};
 use serde_json::Value;
 
 fn seed_of(file: &std::path::Path) -> [u8; 32] {
-    let json: Value = serde_json::from_slice(&std::fs::read(file).expect("key")).expect("json");
-    let mut seed = [0u8; 32];
-    hex::decode_to_slice(
-        json["secret_seed"]
-            .as_str()
-            .expect("seed")
-            .trim_start_matches("0x"),
-        &mut seed,
-    )
-    .expect("hex");
-    seed
+    common::read_key_file(file).seed()
 }
 
 #[test]
 fn an_equivocating_validator_is_recorded_on_chain() {
     let dir = common::test_dir();
     let mut net = common::network().dir(dir.path()).block_time_ms(300).start();
-    wait_for("the first blocks", Duration::from_secs(90), || {
-        net.nodes
-            .iter()
-            .all(|n| height_of(n).is_some_and(|h| h >= 2))
-            .then_some(())
-    });
+    net.wait_all(2, "the first blocks");
     net.crash(3);
 
     let spec: Value =
@@ -47,23 +32,7 @@ fn an_equivocating_validator_is_recorded_on_chain() {
     let chain_id = spec["chain_id"].as_str().expect("chain id").to_string();
     let keys = dir.path().join("keys");
     let vote_key = catena_primitives::SecretKey::from_seed(seed_of(&keys.join("validator-4.json")));
-    let peers = (0..3)
-        .map(|i| {
-            let v = &spec["validators"][i];
-            (
-                v["peer_id"]
-                    .as_str()
-                    .expect("peer")
-                    .parse()
-                    .expect("peer id"),
-                v["address"]
-                    .as_str()
-                    .expect("address")
-                    .parse()
-                    .expect("multiaddr"),
-            )
-        })
-        .collect();
+    let peers = common::validator_peers(&spec, 3);
     let listen = spec["validators"][3]["address"]
         .as_str()
         .expect("address")

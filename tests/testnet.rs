@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use catena_primitives::{Call, SecretKey, Transaction};
+use catena_primitives::{Call, Transaction};
 use common::load::Load;
 use common::{free_ports, height_of, wait_for, TestNode, BIN};
 
@@ -37,12 +37,7 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
     let apis: Vec<String> = net.nodes.iter().map(|n| n.api.clone()).collect();
 
     // Every node commits, and every node has the same block at every height.
-    wait_for("4 heights on every node", Duration::from_secs(90), || {
-        net.nodes
-            .iter()
-            .all(|n| height_of(n).is_some_and(|h| h >= 4))
-            .then_some(())
-    });
+    net.wait_all(4, "4 heights on every node");
     for height in 1..=4 {
         let blocks: Vec<_> = net
             .nodes
@@ -66,19 +61,7 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
     }
 
     // A transaction sent to one validator is committed and seen by all.
-    let key_file = dir.path().join("keys").join("tier1-steel.json");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(key_file).expect("key")).expect("json");
-    let mut seed = [0u8; 32];
-    hex::decode_to_slice(
-        json["secret_seed"]
-            .as_str()
-            .expect("seed")
-            .trim_start_matches("0x"),
-        &mut seed,
-    )
-    .expect("hex");
-    let supplier = SecretKey::from_seed(seed);
+    let supplier = common::read_key_file(&dir.path().join("keys").join("tier1-steel.json"));
     let tx = Transaction::signed(
         "catena-local",
         0,
@@ -93,16 +76,9 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
     }
 
     // From here on, a steady load: one remark in flight per demo member (but the one above).
-    let signers = [
-        "huaxia-motors",
-        "tier2-parts",
-        "tier3-materials",
-        "merchant-bank",
-        "swift-logistics",
-        "audit-office",
-    ]
-    .map(|name| net.nodes[0].demo_key(name))
-    .to_vec();
+    let signers = common::DEMO_SIGNERS
+        .map(|name| net.nodes[0].demo_key(name))
+        .to_vec();
     let load = Load::start("catena-local", apis.clone(), signers);
 
     // The metrics show the peers and the round.

@@ -10,14 +10,7 @@ use std::time::{Duration, Instant};
 use catena_primitives::{Call, Transaction};
 use common::{height_of, submit_quietly, wait_all_at_least, wait_for, TestNode};
 
-const SIGNERS: [&str; 6] = [
-    "huaxia-motors",
-    "tier2-parts",
-    "tier3-materials",
-    "merchant-bank",
-    "swift-logistics",
-    "audit-office",
-];
+const SIGNERS: [&str; 6] = common::DEMO_SIGNERS;
 const PER_SIGNER: u64 = 500;
 
 /// (count, sum) of the commit latency histogram, summed over the nodes.
@@ -55,21 +48,17 @@ fn report(what: &str, nodes: &[TestNode], from: u64, to: u64, latency: ((f64, f6
 #[test]
 fn a_burst_of_transactions_is_committed_exactly_once_with_figures() {
     let dir = common::test_dir();
-    let nodes = common::network()
-        .dir(dir.path())
-        .block_time_ms(300)
-        .start()
-        .nodes;
-    let all: Vec<&TestNode> = nodes.iter().collect();
-    wait_all_at_least(&all, 2, "the first blocks");
+    let net = common::network().dir(dir.path()).start();
+    net.wait_all(2, "the first blocks");
+    let (nodes, all) = (&net.nodes, net.nodes.iter().collect::<Vec<_>>());
     let chain_id = nodes[0].chain_id();
 
     // Idle: ten blocks with nothing to do.
     let from = height_of(&nodes[0]).expect("height");
-    let before = commit_latency(&nodes);
+    let before = commit_latency(nodes);
     wait_all_at_least(&all, from + 10, "ten idle blocks");
     let to = from + 10;
-    report("idle", &nodes, from, to, (before, commit_latency(&nodes)));
+    report("idle", nodes, from, to, (before, commit_latency(nodes)));
 
     // Loaded: 3,000 pre-signed remarks (500 consecutive nonces for each of six members), sent
     // by four threads, one per node, as fast as the nodes admit them.
@@ -86,7 +75,7 @@ fn a_burst_of_transactions_is_committed_exactly_once_with_figures() {
         })
         .collect();
     let from = height_of(&nodes[0]).expect("height");
-    let before = commit_latency(&nodes);
+    let before = commit_latency(nodes);
     let started = Instant::now();
     std::thread::scope(|scope| {
         for (i, node) in nodes.iter().enumerate() {
@@ -131,5 +120,5 @@ fn a_burst_of_transactions_is_committed_exactly_once_with_figures() {
         txs.len() as f64 / committed.as_secs_f64(),
         to - from
     );
-    report("loaded", &nodes, from, to, (before, commit_latency(&nodes)));
+    report("loaded", nodes, from, to, (before, commit_latency(nodes)));
 }

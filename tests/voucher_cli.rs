@@ -11,7 +11,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{catena, wait_all_at_least, wait_for};
+use common::{catena, wait_for};
 
 struct Cli {
     home: String,
@@ -102,16 +102,9 @@ fn id_in(out: &str, prefix: &str) -> String {
 #[test]
 fn every_user_command_on_a_testnet() {
     let dir = common::test_dir();
-    let nodes = common::network()
-        .dir(dir.path())
-        .block_time_ms(300)
-        .start()
-        .nodes;
-    wait_all_at_least(
-        &nodes.iter().collect::<Vec<_>>(),
-        2,
-        "the testnet to commit",
-    );
+    let net = common::network().dir(dir.path()).start();
+    net.wait_all(2, "the testnet to commit");
+    let nodes = &net.nodes;
     // Transactions go to validator 2, queries to validator 3: the network carries them.
     let cli = Cli {
         home: dir.path().to_str().expect("utf-8").to_string(),

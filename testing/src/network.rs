@@ -185,6 +185,12 @@ impl TestNetwork {
         self.nodes[i].signal("CONT");
     }
 
+    /// Waits (up to 120 s) until every validator is at `height` or above; `what` names the wait.
+    pub fn wait_all(&self, height: u64, what: &str) {
+        let all: Vec<&TestNode> = self.nodes.iter().collect();
+        crate::node::wait_all_at_least(&all, height, what);
+    }
+
     /// The API URLs of the validators.
     pub fn apis(&self) -> Vec<String> {
         self.nodes.iter().map(|n| n.api.clone()).collect()

@@ -36,6 +36,22 @@ pub fn catena_binary() -> PathBuf {
     binary
 }
 
+/// The demo members of a local network (the keys in its `keys/` directory), but Tier-1 Steel,
+/// which tests often keep for transactions of their own: six signers of a steady load.
+pub const DEMO_SIGNERS: [&str; 6] = [
+    "huaxia-motors",
+    "tier2-parts",
+    "tier3-materials",
+    "merchant-bank",
+    "swift-logistics",
+    "audit-office",
+];
+
+/// The key in a key file (`catena key generate --out`, the demo keys).
+pub fn read_key_file(path: &Path) -> SecretKey {
+    catena_node::keys::read_key(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Runs `catena ARGS` to completion.
 pub fn catena(args: &[&str]) -> Output {
     Command::new(catena_binary())
@@ -380,14 +396,7 @@ impl TestNode {
             .map(|d| d.join(format!("{name}.json")))
             .find(|p| p.exists())
             .unwrap_or_else(|| panic!("no key file for {name}"));
-        let json: Value = serde_json::from_slice(&std::fs::read(path).expect("key")).expect("json");
-        let digits = json["secret_seed"]
-            .as_str()
-            .expect("seed")
-            .trim_start_matches("0x");
-        let mut seed = [0u8; 32];
-        hex::decode_to_slice(digits, &mut seed).expect("hex");
-        SecretKey::from_seed(seed)
+        read_key_file(&path)
     }
 }
 

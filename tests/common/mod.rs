@@ -22,3 +22,24 @@ pub fn source_path(relative: &str) -> String {
         .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
     format!("{dir}/{relative}")
 }
+
+/// The first `count` validators of a chain spec (as JSON) as (peer id, address), parsed into
+/// the caller's types (libp2p's `PeerId` and `Multiaddr`).
+pub fn validator_peers<P, A>(spec: &serde_json::Value, count: usize) -> Vec<(P, A)>
+where
+    P: std::str::FromStr,
+    A: std::str::FromStr,
+    P::Err: std::fmt::Debug,
+    A::Err: std::fmt::Debug,
+{
+    (0..count)
+        .map(|i| {
+            let v = &spec["validators"][i];
+            let text = |field: &str| v[field].as_str().expect("a validator field").to_string();
+            (
+                text("peer_id").parse().expect("peer id"),
+                text("address").parse().expect("multiaddr"),
+            )
+        })
+        .collect()
+}
