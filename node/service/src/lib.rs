@@ -17,7 +17,6 @@ use catena_chain_spec::{ChainSpec, SpecError};
 use catena_primitives::SecretKey;
 
 pub mod api_impl;
-pub mod bft;
 pub mod chain;
 pub mod config;
 pub mod driver;
@@ -208,60 +207,51 @@ pub async fn run(
         source,
     })?;
 
-    // The solo driver thread stops when its channel's sender sends or is dropped; the BFT
-    // task when its oneshot fires.
-    let (stop_driver, driver_stopped) = std::sync::mpsc::channel::<()>();
-    let (stop_bft, bft_stopped) = tokio::sync::oneshot::channel::<()>();
+    // The driver task stops when its oneshot fires.
+    let (stop_driver, driver_stopped) = tokio::sync::oneshot::channel::<()>();
     let (driver_done_tx, driver_done) = tokio::sync::oneshot::channel::<Result<(), ChainError>>();
     let mut network_task = None;
     let driver = match (validating, network_key) {
-        (Some(key), Some(network_key)) if validators > 1 => {
+        (Some(key), network_key) => {
             let votes = open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?;
             let max_message_bytes =
                 (chain.spec().parameters.max_block_bytes as usize) * 2 + (1 << 20);
-            let (network, handle, events) = catena_network::Network::new(network_config(
-                &config,
-                chain.spec(),
-                &network_key,
-                max_message_bytes,
-            )?)
-            .map_err(|e| NodeError::Network(e.to_string()))?;
-            network_task = Some(tokio::spawn(network.run()));
-            if let Some(path) = std::env::var_os(CUT_LINKS_FILE_VAR) {
-                tokio::spawn(watch_cut_links(path.into(), handle.clone()));
-            }
-            let (gossip, local_transactions) = tokio::sync::mpsc::unbounded_channel();
-            chain.set_gossip(gossip);
-            let parts = bft::BftParts {
+            // A validator of a multi-validator chain decides with its peers; the single
+            // validator of a chain decides alone, with the same driver and no network.
+            let peers =
+                match network_key {
+                    Some(network_key) if validators > 1 => {
+                        let (network, handle, events) = catena_network::Network::new(
+                            network_config(&config, chain.spec(), &network_key, max_message_bytes)?,
+                        )
+                        .map_err(|e| NodeError::Network(e.to_string()))?;
+                        network_task = Some(tokio::spawn(network.run()));
+                        if let Some(path) = std::env::var_os(CUT_LINKS_FILE_VAR) {
+                            tokio::spawn(watch_cut_links(path.into(), handle.clone()));
+                        }
+                        let (gossip, local_transactions) = tokio::sync::mpsc::unbounded_channel();
+                        chain.set_gossip(gossip);
+                        Some(driver::Peers {
+                            network: handle,
+                            events,
+                            local_transactions,
+                        })
+                    }
+                    _ => None,
+                };
+            let parts = driver::DriverParts {
                 chain: Arc::clone(&chain),
                 key,
                 votes,
-                network: handle,
-                events,
-                local_transactions,
+                peers,
                 max_message_bytes,
                 halt_marker: chain_dir.join(HALT_MARKER),
             };
             let task = tokio::spawn(async move {
-                let result = bft::run_bft(parts, bft_stopped).await;
+                let result = driver::run(parts, driver_stopped).await;
                 let _ = driver_done_tx.send(result);
             });
-            Some(DriverHandle::Task(task))
-        }
-        (Some(key), _) => {
-            let votes = open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?;
-            let chain = Arc::clone(&chain);
-            let handle = std::thread::Builder::new()
-                .name(format!("consensus-{chain_id}"))
-                .spawn(move || {
-                    let result = driver::run_solo(chain, key, votes, driver_stopped);
-                    let _ = driver_done_tx.send(result);
-                })
-                .map_err(|source| NodeError::Io {
-                    what: "start the consensus thread".into(),
-                    source,
-                })?;
-            Some(DriverHandle::Thread(handle))
+            Some(task)
         }
         (None, _) => {
             tracing::warn!(target: "node", chain = %chain_id, "no validator key of this chain: following only");
@@ -292,7 +282,7 @@ pub async fn run(
     let driver_failed = async move {
         match driver_done.await {
             Ok(Err(e)) => e.to_string(),
-            // The driver thread ended without a result: it panicked. A node that admits
+            // The driver task ended without a result: it panicked. A node that admits
             // transactions it will never commit must not keep running.
             Err(_) if has_driver => "the consensus thread stopped unexpectedly".to_string(),
             // Ended cleanly, or no driver: wait for the shutdown signal instead.
@@ -305,15 +295,8 @@ pub async fn run(
     };
     tracing::info!(target: "node", "shutting down");
     let _ = stop_driver.send(());
-    let _ = stop_bft.send(());
-    match driver {
-        Some(DriverHandle::Thread(handle)) => {
-            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
-        }
-        Some(DriverHandle::Task(task)) => {
-            let _ = task.await;
-        }
-        None => {}
+    if let Some(task) = driver {
+        let _ = task.await;
     }
     if let Some(task) = network_task {
         task.abort();
@@ -358,11 +341,6 @@ fn open_vote_log(
         "vote log opened"
     );
     Ok(votes)
-}
-
-enum DriverHandle {
-    Thread(std::thread::JoinHandle<()>),
-    Task(tokio::task::JoinHandle<()>),
 }
 
 /// The file, beside the vote log, that keeps a diverged validator from voting (see

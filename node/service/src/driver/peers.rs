@@ -1,0 +1,338 @@
+//! A validator's peers: gossip of consensus messages and transactions (each checked before the
+//! engine or the mempool hears of it, and reported to the network as valid or not), the
+//! validators to dial as the set changes, and block sync, serving and asking. A validator that
+//! decides alone has none of this: every method here does nothing without a network.
+
+use super::*;
+
+/// How often a node asks a peer for blocks it may be missing.
+pub(super) const SYNC_EVERY: Duration = Duration::from_millis(1_000);
+/// How often a validator re-sends its own proposal and votes of the current height, so that
+/// a peer that missed them (reconnecting, restarted) still gets them: gossipsub itself does not
+/// retransmit.
+pub(super) const REBROADCAST_EVERY: Duration = Duration::from_millis(2_000);
+/// Transactions gossiped in one message, at most.
+pub const MAX_GOSSIP_TXS: usize = 2_048;
+
+/// Decodes a gossiped batch of transactions, refusing more than `max_bytes` or
+/// [`MAX_GOSSIP_TXS`] transactions, or a transaction that [`Transaction::decode_untrusted`]
+/// would refuse.
+pub fn decode_gossip_batch(
+    bytes: &[u8],
+    max_bytes: usize,
+) -> Result<Vec<Transaction>, catena_primitives::TxError> {
+    let txs: Vec<Transaction> = catena_primitives::decode_limited(bytes, max_bytes)?;
+    if txs.len() > MAX_GOSSIP_TXS {
+        return Err(catena_primitives::TxError::Decode(
+            catena_primitives::DecodeError::Malformed(format!(
+                "{} transactions in one message, over the limit of {MAX_GOSSIP_TXS}",
+                txs.len()
+            )),
+        ));
+    }
+    for tx in &txs {
+        if tx.chain_id.len() > catena_primitives::MAX_CHAIN_ID_LEN {
+            return Err(catena_primitives::TxError::ChainIdTooLong(
+                tx.chain_id.len(),
+            ));
+        }
+    }
+    Ok(txs)
+}
+
+/// Counts an invalid message from `peer` in the chain's metrics.
+pub(super) fn count_invalid(chain: &ChainInstance, peer: PeerId) {
+    chain
+        .metrics()
+        .invalid_messages
+        .get_or_create(&PeerLabel {
+            peer: peer.to_string(),
+        })
+        .inc();
+}
+
+impl Driver {
+    /// Allows and dials every validator in the state's set that the network does not know yet
+    /// (one added by governance).
+    pub(super) async fn update_peers(&self) {
+        let Some(network) = &self.network else {
+            return;
+        };
+        let Ok(entries) = self.chain.validator_entries() else {
+            return;
+        };
+        for entry in entries {
+            match (entry.peer_id.parse(), entry.address.parse()) {
+                (Ok(peer), Ok(address)) => {
+                    let _ = network.add_peer(peer, address).await;
+                }
+                _ => {
+                    tracing::warn!(target: "network", peer = %entry.peer_id, address = %entry.address, "a validator's peer id or address in state cannot be parsed")
+                }
+            }
+        }
+    }
+
+    /// Reports a gossip message as valid or not, counting invalid ones per peer.
+    async fn report(&self, message_id: MessageId, source: PeerId, valid: bool) {
+        if !valid {
+            self.count_invalid(source);
+        }
+        if let Some(network) = &self.network {
+            let _ = network.report(message_id, source, valid).await;
+        }
+    }
+
+    async fn report_invalid(&self, peer: PeerId) {
+        if let Some(network) = &self.network {
+            let _ = network.report_invalid(peer).await;
+        }
+    }
+
+    fn count_invalid(&self, peer: PeerId) {
+        count_invalid(&self.chain, peer);
+    }
+
+    pub(super) async fn on_network(&mut self, event: Event) -> Result<(), ChainError> {
+        match event {
+            Event::Gossip {
+                topic: Topic::Consensus,
+                source,
+                message_id,
+                data,
+            } => {
+                let valid = self.on_consensus_message(&data).await?;
+                self.report(message_id, source, valid).await;
+            }
+            Event::Gossip {
+                topic: Topic::Transactions,
+                source,
+                message_id,
+                data,
+            } => {
+                // Admission (a batch signature check, state reads) runs off this loop, so that
+                // a flood of transactions does not delay votes.
+                let chain = Arc::clone(&self.chain);
+                let admitting = Arc::clone(&self.chain);
+                let network = self.network.clone();
+                let max_bytes = self.max_message_bytes;
+                tokio::spawn(async move {
+                    let valid = tokio::task::spawn_blocking(move || {
+                        decode_gossip_batch(&data, max_bytes).is_ok_and(|txs| {
+                            admitting.submit_batch(txs).iter().all(|outcome| {
+                                !matches!(
+                                    outcome,
+                                    Err(AdmitError::Invalid(_) | AdmitError::NotAMember { .. })
+                                )
+                            })
+                        })
+                    })
+                    .await;
+                    if let Ok(valid) = valid {
+                        if !valid {
+                            count_invalid(&chain, source);
+                        }
+                        if let Some(network) = network {
+                            let _ = network.report(message_id, source, valid).await;
+                        }
+                    }
+                });
+            }
+            Event::Request { id, data, .. } => {
+                let response = match SyncRequest::decode_untrusted(&data) {
+                    Ok(request) => tokio::task::block_in_place(|| {
+                        self.chain.serve_sync(&request, self.max_message_bytes / 2)
+                    })?,
+                    Err(_) => SyncResponse { blocks: Vec::new() },
+                };
+                if let Some(network) = &self.network {
+                    let _ = network.respond(id, response.encode()).await;
+                }
+            }
+            Event::PeerConnected(_) => {
+                self.chain.metrics().peers.inc();
+            }
+            Event::PeerDisconnected(_) => {
+                self.chain.metrics().peers.dec();
+            }
+            Event::Listening(_) | Event::Refused { .. } | Event::Banned(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Returns whether the message was well-formed and correctly signed.
+    async fn on_consensus_message(&mut self, data: &[u8]) -> Result<bool, ChainError> {
+        let Ok(message) = WireMessage::decode_untrusted(data, self.max_message_bytes) else {
+            return Ok(false);
+        };
+        match message {
+            WireMessage::Vote(vote) => match wire::verify_vote(&vote, &self.chain_id) {
+                Ok(signed) => {
+                    tracing::debug!(target: "consensus::wire", signer = %signed.signer, height = signed.vote.height, round = signed.vote.round, kind = ?signed.vote.kind, value = ?signed.vote.value, "vote");
+                    self.feed(Input::Vote(signed)).await?;
+                    Ok(true)
+                }
+                Err(_) => Ok(false),
+            },
+            WireMessage::Proposal {
+                proposal,
+                signature,
+                block,
+            } => {
+                if proposal.verify(&self.chain_id, &signature).is_err() {
+                    return Ok(false);
+                }
+                let Ok(block) = Block::decode_untrusted(&block, self.max_message_bytes) else {
+                    return Ok(false);
+                };
+                if block.hash() != proposal.value {
+                    return Ok(false);
+                }
+                // Only a proposal for the next block can be checked against our state.
+                if proposal.height != self.chain.tip()?.height + 1 {
+                    return Ok(true);
+                }
+                // Block time decides when vouchers mature: a proposer may not run the chain's
+                // clock ahead of ours. Such a proposal gets a nil vote (it is not cached, so the
+                // same block is judged again once our clock has caught up).
+                let ahead_ms = block.header.time_ms.saturating_sub(now_ms());
+                let valid = if ahead_ms > MAX_PROPOSAL_AHEAD_MS {
+                    tracing::warn!(target: "consensus::proposal", height = proposal.height, round = proposal.round, ahead_ms, "proposal's time is ahead of this node's clock");
+                    false
+                } else if self.proposals.contains_key(&proposal.value) {
+                    true
+                } else {
+                    match tokio::task::block_in_place(|| self.chain.validate_proposal(block)) {
+                        Ok(validated) => {
+                            self.proposals.insert(proposal.value, validated);
+                            true
+                        }
+                        Err(crate::chain::ValidateError::Invalid(reason)) => {
+                            tracing::warn!(target: "consensus::proposal", height = proposal.height, round = proposal.round, %reason, "invalid proposal");
+                            false
+                        }
+                        Err(crate::chain::ValidateError::Chain(e)) => return Err(e),
+                    }
+                };
+                self.feed(Input::Proposal {
+                    proposal: proposal.to_proposal(),
+                    valid,
+                })
+                .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Sends this validator's own proposal or vote to its peers, and keeps it to send again
+    /// (a validator deciding alone has no one to send it to).
+    pub(super) async fn publish_own(&mut self, height: u64, message: Vec<u8>) {
+        let Some(network) = &self.network else {
+            return;
+        };
+        let _ = network.publish(Topic::Consensus, message.clone()).await;
+        self.own_messages.push((height, message));
+    }
+
+    /// Gossips `first` and whatever else is waiting in `rest`, in one message.
+    pub(super) async fn gossip_transactions(
+        &mut self,
+        first: Transaction,
+        rest: Option<&mut mpsc::UnboundedReceiver<Transaction>>,
+    ) {
+        let Some(network) = &self.network else {
+            return;
+        };
+        let mut bytes = first.encoded_size();
+        let mut batch = vec![first];
+        if let Some(rest) = rest {
+            while batch.len() < MAX_GOSSIP_TXS && bytes < self.max_message_bytes / 2 {
+                let Ok(tx) = rest.try_recv() else { break };
+                bytes += tx.encoded_size();
+                batch.push(tx);
+            }
+        }
+        let _ = network.publish(Topic::Transactions, batch.encode()).await;
+    }
+
+    /// Re-sends this validator's messages of the current height.
+    pub(super) async fn rebroadcast(&mut self) {
+        let height = self.engine.height();
+        self.own_messages.retain(|(h, _)| *h >= height);
+        let Some(network) = &self.network else {
+            return;
+        };
+        for (_, message) in &self.own_messages {
+            let _ = network.publish(Topic::Consensus, message.clone()).await;
+        }
+    }
+
+    /// Asks the next connected peer for blocks after our tip; the answer comes back through
+    /// `sync_results`.
+    pub(super) async fn request_sync(&mut self) {
+        let Some(network) = self.network.clone() else {
+            return;
+        };
+        let Ok(peers) = network.connected_peers().await else {
+            return;
+        };
+        if peers.is_empty() {
+            return;
+        }
+        let peer = peers[self.next_sync_peer % peers.len()];
+        self.next_sync_peer += 1;
+        let Ok(tip) = self.chain.tip() else { return };
+        let request = SyncRequest {
+            from_height: tip.height + 1,
+            max_blocks: 64,
+        }
+        .encode();
+        let results = self.sync_results.clone();
+        // The composition root's task: the request may wait for a slow peer.
+        tokio::spawn(async move {
+            if let Ok(bytes) = network.request(peer, request).await {
+                let _ = results.send((peer, bytes));
+            }
+        });
+    }
+
+    pub(super) async fn on_synced(&mut self, peer: PeerId, bytes: &[u8]) -> Result<(), ChainError> {
+        let Ok(response) = SyncResponse::decode_untrusted(bytes, self.max_message_bytes) else {
+            self.count_invalid(peer);
+            self.report_invalid(peer).await;
+            return Ok(());
+        };
+        if response.blocks.is_empty() {
+            return Ok(());
+        }
+        let before = self.chain.tip()?.height;
+        match tokio::task::block_in_place(|| self.chain.apply_synced(response)) {
+            Ok(_) => {}
+            Err(crate::chain::SyncError::Chain(e)) => return Err(e),
+            Err(e @ crate::chain::SyncError::Certificate { .. }) => {
+                // A certificate that does not verify was forged or corrupted by the sender.
+                tracing::warn!(target: "sync", %peer, error = %e, "refused synced blocks");
+                self.count_invalid(peer);
+                self.report_invalid(peer).await;
+            }
+            Err(e) if e.is_divergence() => {
+                tracing::error!(target: "sync", %peer, error = %e, "state root mismatch: the validators certified a block this node cannot reproduce; this node STOPS VOTING until its operator restores its data from a healthy node (or fixes its version)");
+                self.halted = true;
+                self.chain.metrics().halted.set(1);
+                if let Err(io) = std::fs::write(&self.halt_marker, format!("{e}\n")) {
+                    tracing::error!(target: "consensus", error = %io, "cannot write the halt marker");
+                }
+            }
+            Err(e) => tracing::warn!(target: "sync", %peer, error = %e, "refused synced blocks"),
+        }
+        let after = self.chain.tip()?.height;
+        if after > before {
+            tracing::info!(target: "sync", from = before, to = after, "caught up");
+            self.proposals.clear();
+            self.feed(Input::NewHeight { height: after + 1 }).await?;
+            // More may be waiting: ask again now rather than at the next tick.
+            self.request_sync().await;
+        }
+        Ok(())
+    }
+}
