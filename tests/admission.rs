@@ -8,19 +8,15 @@ use std::time::Duration;
 
 use catena_network::{Network, NetworkConfig, Topic};
 use catena_primitives::{Call, Transaction};
-use common::{height_of, submit_quietly, wait_all_at_least};
+use common::{height_of, submit_quietly};
 use parity_scale_codec::Encode;
-use serde_json::Value;
 
 #[test]
 fn outsiders_are_refused_and_replays_are_included_once() {
-    let dir = common::test_dir();
-    let net = common::network().dir(dir.path()).start();
+    let net = common::network().start();
     net.wait_all(2, "the first blocks");
-    let (nodes, all) = (&net.nodes, net.nodes.iter().collect::<Vec<_>>());
-    let spec: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("chain-spec.json")).expect("spec"))
-            .expect("json");
+    let nodes = &net.nodes;
+    let spec = net.spec_json();
     let chain_id = spec["chain_id"].as_str().expect("chain id").to_string();
 
     // An outsider with its own network key dials every validator and publishes a valid,
@@ -67,7 +63,7 @@ fn outsiders_are_refused_and_replays_are_included_once() {
             .expect("answer");
         assert_eq!(r.status, 404, "{}", r.body);
     }
-    let refused = std::fs::read_to_string(dir.path().join("node-1.log")).unwrap_or_default();
+    let refused = std::fs::read_to_string(net.dir().join("node-1.log")).unwrap_or_default();
     assert!(
         refused.contains("refused an incoming connection"),
         "validator 1 logged no refusal"
@@ -96,7 +92,7 @@ fn outsiders_are_refused_and_replays_are_included_once() {
     let hash = tx.hash().to_string();
     let height = nodes[0].wait_committed(&hash);
     let to = height_of(&nodes[0]).expect("height") + 3;
-    wait_all_at_least(&all, to, "three more blocks");
+    net.wait_all(to, "three more blocks");
     let mut seen = 0;
     for h in from..=to {
         let block = nodes[0].get_ok(&format!("/blocks/{h}"));

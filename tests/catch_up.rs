@@ -6,36 +6,17 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{height_of, wait_for};
-
 #[test]
 fn a_validator_down_for_100_blocks_catches_up_by_sync() {
-    let dir = common::test_dir();
-    let mut net = common::network().dir(dir.path()).block_time_ms(50).start();
+    let mut net = common::network().block_time_ms(50).start();
     net.wait_all(2, "the first blocks");
     net.crash(3);
-    let stopped_at = height_of(&net.nodes[0]).expect("height");
-    wait_for(
-        "100 blocks without validator 4",
-        Duration::from_secs(300),
-        || {
-            height_of(&net.nodes[0])
-                .is_some_and(|h| h >= stopped_at + 100)
-                .then_some(())
-        },
-    );
+    let stopped_at = net.tip();
+    net.wait_height(&[0], stopped_at + 100, Duration::from_secs(300));
     let began = Instant::now();
     net.restart(3);
-    let tip = height_of(&net.nodes[0]).expect("height");
-    wait_for(
-        "the restarted validator to reach the tip",
-        Duration::from_secs(30),
-        || {
-            height_of(&net.nodes[3])
-                .is_some_and(|h| h >= tip)
-                .then_some(())
-        },
-    );
+    let tip = net.tip();
+    net.wait_height(&[3], tip, Duration::from_secs(30));
     let took = began.elapsed();
     println!(
         "catch-up: {} blocks in {:.1} s",

@@ -3,16 +3,8 @@
 
 mod common;
 
-use common::{catena, TestNode};
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = catena(args);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use catena_testing::cli::{contract_id_in, Cli, Ran};
+use common::TestNode;
 
 #[test]
 fn a_contract_is_deployed_called_and_shown_with_the_cli() {
@@ -22,14 +14,9 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
         .expect("fixture");
     let file = dir.path().join("counter.wasm");
     std::fs::write(&file, &wasm).expect("write");
-    let home = dir.path().to_str().expect("utf-8");
-    let with = |args: &[&str]| {
-        let mut full = args.to_vec();
-        full.extend_from_slice(&["--home", home, "--api", &node.api]);
-        run(&full)
-    };
+    let cli = Cli::new(dir.path(), &node.api);
 
-    let (ok, out, err) = with(&[
+    let Ran { ok, out, err } = cli.run(&[
         "contract",
         "deploy",
         file.to_str().expect("utf-8"),
@@ -37,68 +24,36 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
         "tier1-steel",
     ]);
     assert!(ok, "{err}");
-    let id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("contract "))
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no contract id in {out}"))
-        .to_string();
+    let id = contract_id_in(&out);
 
     let five = hex::encode(5u64.to_le_bytes());
-    let (ok, out, err) = with(&[
-        "contract",
-        "call",
-        &id,
-        "call",
-        "--input",
-        &five,
-        "--as",
-        "tier2-parts",
-    ]);
+    let Ran { ok, out, err } = cli.run(&format!(
+        "contract call {id} call --input {five} --as tier2-parts"
+    ));
     assert!(ok, "{err}");
     assert!(out.contains("output: 0x0500000000000000"), "{out}");
     let three = hex::encode(3u64.to_le_bytes());
-    let (ok, out, err) = with(&[
-        "contract",
-        "call",
-        &id,
-        "call",
-        "--input",
-        &three,
-        "--as",
-        "tier2-parts",
-    ]);
+    let Ran { ok, out, err } = cli.run(&format!(
+        "contract call {id} call --input {three} --as tier2-parts"
+    ));
     assert!(ok, "{err}");
     assert!(out.contains("output: 0x0800000000000000"), "{out}");
     assert!(out.contains("event counted: 0x0800000000000000"), "{out}");
 
     // The contract's own error is a clear sentence and a non-zero exit; nothing changes.
-    let (ok, _, err) = with(&[
-        "contract",
-        "call",
-        &id,
-        "call",
-        "--input",
-        "0102",
-        "--as",
-        "tier2-parts",
-    ]);
+    let Ran { ok, err, .. } = cli.run(&format!(
+        "contract call {id} call --input 0102 --as tier2-parts"
+    ));
     assert!(!ok);
     assert!(err.contains("input must be 8 bytes"), "{err}");
-    let (ok, out, err) = with(&[
-        "contract",
-        "call",
-        &id,
-        "call",
-        "--input",
-        &hex::encode(0u64.to_le_bytes()),
-        "--as",
-        "tier2-parts",
-    ]);
+    let Ran { ok, out, err } = cli.run(&format!(
+        "contract call {id} call --input {} --as tier2-parts",
+        hex::encode(0u64.to_le_bytes())
+    ));
     assert!(ok, "{err}");
     assert!(out.contains("output: 0x0800000000000000"), "still 8: {out}");
 
-    let (ok, out, err) = with(&["contract", "show", &id, "--output", "json"]);
+    let Ran { ok, out, err } = cli.run(&format!("contract show {id} --output json"));
     assert!(ok, "{err}");
     let shown: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(
@@ -112,7 +67,7 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
 
     // Bad input: a file that is not WebAssembly, an unknown contract.
     std::fs::write(dir.path().join("x.wasm"), b"hello").expect("write");
-    let (ok, _, err) = with(&[
+    let Ran { ok, err, .. } = cli.run(&[
         "contract",
         "deploy",
         dir.path().join("x.wasm").to_str().expect("utf-8"),
@@ -122,7 +77,7 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
     assert!(!ok);
     assert!(err.contains("is not a WebAssembly binary"), "{err}");
     let unknown = catena_primitives::Hash::digest(b"nothing").to_string();
-    let (ok, _, err) = with(&["contract", "show", &unknown]);
+    let Ran { ok, err, .. } = cli.run(&format!("contract show {unknown}"));
     assert!(!ok);
     assert!(err.contains("no contract"), "{err}");
 }
@@ -134,48 +89,24 @@ fn the_sdk_example_contract_runs_from_its_artifact() {
     let dir = common::test_dir();
     let node = TestNode::dev(dir.path(), 200);
     let artifact = &common::source_path("../contracts/artifacts/counter.wasm");
-    let home = dir.path().to_str().expect("utf-8");
-    let with = |args: &[&str]| {
-        let mut full = args.to_vec();
-        full.extend_from_slice(&["--home", home, "--api", &node.api]);
-        run(&full)
-    };
-    let (ok, out, err) = with(&["contract", "deploy", artifact, "--as", "huaxia-motors"]);
+    let cli = Cli::new(dir.path(), &node.api);
+    let Ran { ok, out, err } = cli.run(&["contract", "deploy", artifact, "--as", "huaxia-motors"]);
     assert!(ok, "{err}");
-    let id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("contract "))
-        .and_then(|r| r.split_whitespace().next())
-        .expect("contract id")
-        .to_string();
+    let id = contract_id_in(&out);
     let seven = hex::encode(7u64.to_le_bytes());
     for expected in ["0x0700000000000000", "0x0e00000000000000"] {
-        let (ok, out, err) = with(&[
-            "contract",
-            "call",
-            &id,
-            "add",
-            "--input",
-            &seven,
-            "--as",
-            "merchant-bank",
-        ]);
+        let Ran { ok, out, err } = cli.run(&format!(
+            "contract call {id} add --input {seven} --as merchant-bank"
+        ));
         assert!(ok, "{err}");
         assert!(out.contains(&format!("output: {expected}")), "{out}");
     }
-    let (ok, out, err) = with(&["contract", "call", &id, "get", "--as", "merchant-bank"]);
+    let Ran { ok, out, err } = cli.run(&format!("contract call {id} get --as merchant-bank"));
     assert!(ok, "{err}");
     assert!(out.contains("output: 0x0e00000000000000"), "{out}");
-    let (ok, _, err) = with(&[
-        "contract",
-        "call",
-        &id,
-        "add",
-        "--input",
-        "01",
-        "--as",
-        "merchant-bank",
-    ]);
+    let Ran { ok, err, .. } = cli.run(&format!(
+        "contract call {id} add --input 01 --as merchant-bank"
+    ));
     assert!(!ok);
     assert!(err.contains("the amount must be 8 bytes"), "{err}");
 
@@ -185,13 +116,14 @@ fn the_sdk_example_contract_runs_from_its_artifact() {
     let file = dir.path().join("v2.wasm");
     std::fs::write(&file, &wat_counter).expect("write");
     let path = file.to_str().expect("utf-8");
-    let (ok, _, err) = with(&["contract", "upgrade", &id, path, "--as", "merchant-bank"]);
+    let Ran { ok, err, .. } = cli.run(&["contract", "upgrade", &id, path, "--as", "merchant-bank"]);
     assert!(!ok);
     assert!(err.contains("only the contract's owner"), "{err}");
-    let (ok, out, err) = with(&["contract", "upgrade", &id, path, "--as", "huaxia-motors"]);
+    let Ran { ok, out, err } =
+        cli.run(&["contract", "upgrade", &id, path, "--as", "huaxia-motors"]);
     assert!(ok, "{err}");
     assert!(out.contains("now runs code"), "{out}");
-    let (ok, out, err) = with(&["contract", "show", &id, "--output", "json"]);
+    let Ran { ok, out, err } = cli.run(&format!("contract show {id} --output json"));
     assert!(ok, "{err}");
     let shown: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(shown["upgrades"].as_array().expect("upgrades").len(), 1);

@@ -122,7 +122,7 @@ fn admits_includes_and_rejects_with_clear_messages() {
     assert_eq!(node.next_nonce(&supplier), 1);
 
     // The metrics count what happened.
-    let metrics = common::get_text(&format!("{}/metrics", node.api));
+    let metrics = node.client.get_text("/metrics").expect("answer");
     let value = |name: &str| -> f64 {
         common::metric(&metrics, name.trim())
             .unwrap_or_else(|| panic!("{name} missing from:\n{metrics}"))

@@ -21,16 +21,13 @@ fn seed_of(file: &std::path::Path) -> [u8; 32] {
 
 #[test]
 fn an_equivocating_validator_is_recorded_on_chain() {
-    let dir = common::test_dir();
-    let mut net = common::network().dir(dir.path()).block_time_ms(300).start();
+    let mut net = common::network().block_time_ms(300).start();
     net.wait_all(2, "the first blocks");
     net.crash(3);
 
-    let spec: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("chain-spec.json")).expect("spec"))
-            .expect("json");
+    let spec = net.spec_json();
     let chain_id = spec["chain_id"].as_str().expect("chain id").to_string();
-    let keys = dir.path().join("keys");
+    let keys = net.dir().join("keys");
     let vote_key = catena_primitives::SecretKey::from_seed(seed_of(&keys.join("validator-4.json")));
     let peers = common::validator_peers(&spec, 3);
     let listen = spec["validators"][3]["address"]
@@ -108,13 +105,8 @@ fn an_equivocating_validator_is_recorded_on_chain() {
     );
 
     // The honest validators go on and agree at every height; every one holds the evidence.
-    let base = height_of(&net.nodes[0]).expect("height");
-    wait_for("three more blocks", Duration::from_secs(90), || {
-        net.nodes[..3]
-            .iter()
-            .all(|n| height_of(n).is_some_and(|h| h >= base + 3))
-            .then_some(())
-    });
+    let base = net.tip();
+    net.wait_height(&[0, 1, 2], base + 3, Duration::from_secs(90));
     for height in 1..=base + 3 {
         let hashes: Vec<Value> = net.nodes[..3]
             .iter()

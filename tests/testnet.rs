@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use catena_primitives::{Call, Transaction};
+use catena_primitives::Call;
 use common::load::Load;
 use common::{free_ports, height_of, wait_for, TestNode, BIN};
 
@@ -32,9 +32,8 @@ fn assert_no_gap_over_10s(node: &TestNode, from: u64, to: u64) {
 
 #[test]
 fn four_validators_agree_survive_a_kill_and_catch_up() {
-    let dir = common::test_dir();
-    let mut net = common::network().dir(dir.path()).block_time_ms(300).start();
-    let apis: Vec<String> = net.nodes.iter().map(|n| n.api.clone()).collect();
+    let mut net = common::network().block_time_ms(300).start();
+    let apis = net.apis();
 
     // Every node commits, and every node has the same block at every height.
     net.wait_all(4, "4 heights on every node");
@@ -61,13 +60,9 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
     }
 
     // A transaction sent to one validator is committed and seen by all.
-    let supplier = common::read_key_file(&dir.path().join("keys").join("tier1-steel.json"));
-    let tx = Transaction::signed(
-        "catena-local",
-        0,
-        Call::Remark(b"shipment 42".to_vec()),
-        &supplier,
-    );
+    let tx = net.nodes[0]
+        .signer("tier1-steel")
+        .sign(Call::Remark(b"shipment 42".to_vec()));
     let reply = net.nodes[1].submit(&tx);
     assert_eq!(reply.status, 202, "{}", reply.body);
     let hash = tx.hash().to_string();
@@ -97,27 +92,14 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
         || (net.nodes[0].metric("catena_peers") == Some(2.0)).then_some(()),
     );
     load.set_targets(apis[..3].to_vec());
-    let base = height_of(&net.nodes[0]).expect("height");
-    wait_for("three validators to go on", Duration::from_secs(60), || {
-        net.nodes[..3]
-            .iter()
-            .all(|n| height_of(n).is_some_and(|h| h >= base + 3))
-            .then_some(())
-    });
+    let base = net.tip();
+    net.wait_height(&[0, 1, 2], base + 3, Duration::from_secs(60));
     assert_no_gap_over_10s(&net.nodes[0], base, base + 3);
 
     // Restarted, validator 4 catches up by block sync and agrees.
     net.restart(3);
-    let target = height_of(&net.nodes[0]).expect("height");
-    wait_for(
-        "the restarted validator to catch up",
-        Duration::from_secs(60),
-        || {
-            height_of(&net.nodes[3])
-                .is_some_and(|h| h >= target)
-                .then_some(())
-        },
-    );
+    let target = net.tip();
+    net.wait_height(&[3], target, Duration::from_secs(60));
     let check = target.min(height_of(&net.nodes[3]).expect("height"));
     assert_eq!(
         net.nodes[3].get_ok(&format!("/blocks/{check}"))["hash"],

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use catena_primitives::{Call, Transaction};
-use common::{height_of, submit_quietly, wait_all_at_least, wait_for, TestNode};
+use common::{height_of, submit_quietly, wait_for, TestNode};
 
 const SIGNERS: [&str; 6] = common::DEMO_SIGNERS;
 const PER_SIGNER: u64 = 500;
@@ -47,16 +47,15 @@ fn report(what: &str, nodes: &[TestNode], from: u64, to: u64, latency: ((f64, f6
 
 #[test]
 fn a_burst_of_transactions_is_committed_exactly_once_with_figures() {
-    let dir = common::test_dir();
-    let net = common::network().dir(dir.path()).start();
+    let net = common::network().start();
     net.wait_all(2, "the first blocks");
-    let (nodes, all) = (&net.nodes, net.nodes.iter().collect::<Vec<_>>());
+    let nodes = &net.nodes;
     let chain_id = nodes[0].chain_id();
 
     // Idle: ten blocks with nothing to do.
     let from = height_of(&nodes[0]).expect("height");
     let before = commit_latency(nodes);
-    wait_all_at_least(&all, from + 10, "ten idle blocks");
+    net.wait_all(from + 10, "ten idle blocks");
     let to = from + 10;
     report("idle", nodes, from, to, (before, commit_latency(nodes)));
 

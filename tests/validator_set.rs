@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use catena_testing::cli::Cli;
 use common::{catena, height_of, wait_all_at_least, wait_for, TestNode};
 use serde_json::Value;
 
@@ -19,17 +20,7 @@ const GOVERNORS: [&str; 4] = [
 
 /// Runs `catena governance ARGS --home DIR --api API` and returns its standard output.
 fn governance(dir: &std::path::Path, api: &str, args: &[&str]) -> String {
-    let mut full = vec!["governance"];
-    full.extend_from_slice(args);
-    full.extend_from_slice(&["--home", dir.to_str().expect("utf-8"), "--api", api]);
-    let out = catena(&full);
-    assert!(
-        out.status.success(),
-        "catena {}: {}",
-        full.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    Cli::new(dir, api).ok(&[&["governance"][..], args].concat())
 }
 
 /// Proposes with the first governor and approves with the next two; returns the proposal id.
@@ -66,13 +57,10 @@ fn signers(block: &Value) -> Vec<String> {
 
 #[test]
 fn governance_removes_and_adds_a_validator_across_a_full_restart() {
-    let dir = common::test_dir();
-    let mut net = common::network().dir(dir.path()).block_time_ms(300).start();
-    let all: Vec<&TestNode> = net.nodes.iter().collect();
-    wait_all_at_least(&all, 2, "the first blocks");
-    let spec: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("chain-spec.json")).expect("spec"))
-            .expect("json");
+    let mut net = common::network().block_time_ms(300).start();
+    net.wait_all(2, "the first blocks");
+    let dir = net.dir().to_path_buf();
+    let spec = net.spec_json();
     let v4 = &spec["validators"][3];
     let v4_account = v4["account"].as_str().expect("account").to_string();
     let api = net.nodes[0].api.clone();
@@ -88,7 +76,7 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
         "--as",
         "tier2-parts",
         "--home",
-        dir.path().to_str().expect("utf-8"),
+        dir.as_path().to_str().expect("utf-8"),
         "--api",
         &api,
     ]);
@@ -99,7 +87,7 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
     // Remove validator 4 from a stated height.
     let removal = height_of(&net.nodes[0]).expect("height") + 12;
     change(
-        dir.path(),
+        dir.as_path(),
         &api,
         &[
             "remove-validator",
@@ -109,7 +97,7 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
             &removal.to_string(),
         ],
     );
-    wait_all_at_least(&all[..3], removal + 2, "blocks after the removal");
+    net.wait_height(&[0, 1, 2], removal + 2, Duration::from_secs(120));
     let before = block(&net.nodes[0], removal - 1);
     let after = block(&net.nodes[0], removal);
     assert_ne!(before["validator_set_hash"], after["validator_set_hash"]);
@@ -150,7 +138,7 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
     // Validator 4 is added back and counts toward the quorum again.
     let addition = height_of(&net.nodes[0]).expect("height") + 12;
     change(
-        dir.path(),
+        dir.as_path(),
         &net.nodes[0].api,
         &[
             "add-validator",

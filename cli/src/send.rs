@@ -31,6 +31,20 @@ pub(crate) struct SendArgs {
     pub(crate) query: QueryArgs,
 }
 
+impl SendArgs {
+    /// Signs as the demo member `as_name` or with the key file `key`, and waits for the block,
+    /// telling what it submitted and where it was committed.
+    pub(crate) fn new(as_name: Option<String>, key: Option<PathBuf>, query: QueryArgs) -> SendArgs {
+        SendArgs {
+            as_name,
+            key,
+            no_wait: false,
+            quiet: false,
+            query,
+        }
+    }
+}
+
 pub(crate) fn api_url(home: Option<&Path>, query: &QueryArgs) -> String {
     if let Some(api) = &query.api {
         return api.clone();

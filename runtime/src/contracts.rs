@@ -340,6 +340,5 @@ pub fn contract(
     state: &dyn crate::StateReader,
     id: &Hash,
 ) -> Result<Option<ContractRecord>, crate::ExecutionError> {
-    let key = keys::contract(id);
-    crate::decode_entry(&key, state.get(&key)?)
+    crate::read_entry(state, &keys::contract(id))
 }

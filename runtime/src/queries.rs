@@ -7,8 +7,7 @@ pub fn nonce(
     state: &dyn StateReader,
     account: &catena_primitives::AccountId,
 ) -> Result<u64, ExecutionError> {
-    decode_entry::<u64>(&keys::nonce(account), state.get(&keys::nonce(account))?)
-        .map(|n| n.unwrap_or(0))
+    read_entry::<u64>(state, &keys::nonce(account)).map(|n| n.unwrap_or(0))
 }
 
 /// The member account record of `account`, if it is a member's.
@@ -16,8 +15,7 @@ pub fn member(
     state: &dyn StateReader,
     account: &catena_primitives::AccountId,
 ) -> Result<Option<MemberAccount>, ExecutionError> {
-    let key = keys::member(account);
-    decode_entry(&key, state.get(&key)?)
+    read_entry(state, &keys::member(account))
 }
 
 /// Calls a contract method read-only, on top of `state`, as `caller`: whatever it writes is
@@ -47,12 +45,12 @@ pub fn query_contract(
 
 /// The validator set that certifies the block after the state's, in order.
 pub fn validators(state: &dyn StateReader) -> Result<Vec<ValidatorEntry>, ExecutionError> {
-    decode_entry(keys::VALIDATORS, state.get(keys::VALIDATORS)?).map(Option::unwrap_or_default)
+    read_entry(state, keys::VALIDATORS).map(Option::unwrap_or_default)
 }
 
 /// The chain's governance, if it has one.
 pub fn governance(state: &dyn StateReader) -> Result<Option<Governance>, ExecutionError> {
-    decode_entry(keys::GOVERNANCE, state.get(keys::GOVERNANCE)?)
+    read_entry(state, keys::GOVERNANCE)
 }
 
 /// Decodes proposal entries read from the state under [`keys::PROPOSAL_PREFIX`].
@@ -67,8 +65,7 @@ pub fn proposals(
 
 /// A governance proposal by id.
 pub fn proposal(state: &dyn StateReader, id: u64) -> Result<Option<Proposal>, ExecutionError> {
-    let key = keys::proposal(id);
-    decode_entry(&key, state.get(&key)?)
+    read_entry(state, &keys::proposal(id))
 }
 
 /// An equivocation recorded on chain, if any.
@@ -79,6 +76,5 @@ pub fn recorded_equivocation(
     round: u32,
     kind: u8,
 ) -> Result<Option<Equivocation>, ExecutionError> {
-    let key = keys::evidence(signer, height, round, kind);
-    decode_entry(&key, state.get(&key)?)
+    read_entry(state, &keys::evidence(signer, height, round, kind))
 }

@@ -125,6 +125,14 @@ pub(crate) fn decode_entry<T: Decode>(
         .transpose()
 }
 
+/// The entry under `key` of `state`, decoded.
+pub(crate) fn read_entry<T: Decode>(
+    state: &dyn StateReader,
+    key: &[u8],
+) -> Result<Option<T>, ExecutionError> {
+    decode_entry(key, state.get(key)?)
+}
+
 /// The state before genesis: nothing.
 pub(crate) struct NoState;
 

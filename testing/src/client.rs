@@ -8,23 +8,64 @@ use catena_primitives::{AccountId, Hash, Transaction};
 use parity_scale_codec::Encode;
 use serde_json::Value;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiClient {
     base: String,
     agent: ureq::Agent,
 }
 
+/// An HTTP answer whatever its status: the status and the JSON body (`null` if not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
 impl ApiClient {
+    /// A client of the node at `base` (such as `http://127.0.0.1:8545`); requests time out
+    /// after 30 s.
     pub fn new(base: &str) -> ApiClient {
+        ApiClient::with_timeout(base, Duration::from_secs(30))
+    }
+
+    pub fn with_timeout(base: &str, timeout: Duration) -> ApiClient {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
+            .timeout_global(Some(timeout))
             .build()
             .into();
         ApiClient {
             base: base.trim_end_matches('/').to_string(),
             agent,
         }
+    }
+
+    /// A GET answered with any status; `None` if the node does not answer.
+    pub fn get_reply(&self, path: &str) -> Option<Reply> {
+        let url = format!("{}{path}", self.base);
+        reply(self.agent.get(&url).call())
+    }
+
+    /// A POST of a JSON body answered with any status; `None` if the node does not answer.
+    pub fn post_reply(&self, path: &str, body: &str) -> Option<Reply> {
+        let url = format!("{}{path}", self.base);
+        let request = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/json");
+        reply(request.send(body))
+    }
+
+    /// A transaction submitted, answered with any status; `None` if the node does not answer.
+    pub fn submit_reply(&self, tx: &Transaction) -> Option<Reply> {
+        self.post_reply("/transactions", &submission(tx).to_string())
+    }
+
+    /// A text body (such as `/metrics`); `None` if the node does not answer.
+    pub fn get_text(&self, path: &str) -> Option<String> {
+        let url = format!("{}{path}", self.base);
+        let mut response = self.agent.get(&url).call().ok()?;
+        response.body_mut().read_to_string().ok()
     }
 
     fn read(
@@ -87,8 +128,10 @@ impl ApiClient {
 
     pub fn submit(&self, tx: &Transaction) -> anyhow::Result<Hash> {
         let url = format!("{}/transactions", self.base);
-        let body = serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) });
-        let value = self.read("/transactions", self.agent.post(&url).send_json(body))?;
+        let value = self.read(
+            "/transactions",
+            self.agent.post(&url).send_json(submission(tx)),
+        )?;
         let response: SubmitResponse = serde_json::from_value(value)?;
         Ok(response.hash)
     }
@@ -113,4 +156,21 @@ impl ApiClient {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// The body of `POST /transactions`.
+fn submission(tx: &Transaction) -> Value {
+    serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) })
+}
+
+fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Option<Reply> {
+    let mut response = response.ok()?;
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_json()
+        .unwrap_or(Value::Null);
+    Some(Reply { status, body })
 }

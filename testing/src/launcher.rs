@@ -48,6 +48,14 @@ impl LocalNetwork {
         self.dir.join("chain-spec.json")
     }
 
+    /// The validators' libp2p peer ids, in order, from the network's chain spec.
+    pub fn peer_ids(&self) -> anyhow::Result<Vec<String>> {
+        let bytes = std::fs::read(self.spec_path()).context("cannot read the chain spec")?;
+        let spec = catena_chain_spec::ChainSpec::from_json(&bytes)
+            .map_err(|e| anyhow::anyhow!("the chain spec: {e}"))?;
+        Ok(spec.validators.into_iter().map(|v| v.peer_id).collect())
+    }
+
     pub fn keys_dir(&self) -> PathBuf {
         self.dir.join("keys")
     }

@@ -4,12 +4,16 @@
 //! blocking HTTP client of the node's API ([`client::ApiClient`]) the CLI and the bench use; and
 //! a steady transaction [`load::Load`] for fault tests.
 
+pub mod cli;
 pub mod client;
 pub mod launcher;
+pub mod links;
 pub mod load;
 pub mod network;
 pub mod node;
+pub mod signer;
 
-pub use client::ApiClient;
+pub use client::{ApiClient, Reply};
 pub use network::TestNetwork;
 pub use node::*;
+pub use signer::Signer;

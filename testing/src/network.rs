@@ -9,6 +9,7 @@ use std::time::Duration;
 use catena_chain_spec::BuiltSpec;
 
 use crate::launcher::LocalNetwork;
+use crate::links::Links;
 use crate::node::{free_ports, height_of, wait_for, TestNode};
 
 /// How to build a [`TestNetwork`].
@@ -18,6 +19,7 @@ pub struct Builder {
     block_time_ms: u64,
     dir: Option<PathBuf>,
     hosts: Vec<String>,
+    cuttable_links: bool,
     customize: Box<dyn Fn(&mut BuiltSpec)>,
 }
 
@@ -27,6 +29,9 @@ pub struct Builder {
 pub struct TestNetwork {
     pub network: LocalNetwork,
     pub nodes: Vec<TestNode>,
+    /// How links are cut, for a network built with [`Builder::cuttable_links`] (dropped after
+    /// the nodes, so that they are killed before their namespaces are removed).
+    links: Option<Links>,
     /// The temporary directory the network lives in, unless the test gave one.
     _dir: Option<tempfile::TempDir>,
 }
@@ -39,6 +44,7 @@ impl TestNetwork {
             block_time_ms: 300,
             dir: None,
             hosts: Vec::new(),
+            cuttable_links: false,
             customize: Box::new(|_| {}),
         }
     }
@@ -84,6 +90,14 @@ impl Builder {
         self
     }
 
+    /// Lets the test cut links between validators ([`TestNetwork::partition`]): each validator
+    /// in its own network namespace when running as root, else through the node's link switch
+    /// (see [`crate::links`]).
+    pub fn cuttable_links(mut self) -> Self {
+        self.cuttable_links = true;
+        self
+    }
+
     /// Changes the chain spec before it is written (members, parameters, ...).
     pub fn customize(mut self, customize: impl Fn(&mut BuiltSpec) + 'static) -> Self {
         self.customize = Box::new(customize);
@@ -109,26 +123,38 @@ impl Builder {
                 (temp.path().to_path_buf(), Some(temp))
             }
         };
+        let namespaces = if self.cuttable_links {
+            Links::namespaces(usize::from(self.validators))
+        } else {
+            None
+        };
+        let hosts = match &namespaces {
+            // Every validator on its own address with fixed ports.
+            Some(ns) => (0..usize::from(self.validators))
+                .map(|i| ns.address(i))
+                .collect(),
+            None => self.hosts,
+        };
         let network = LocalNetwork {
             dir,
             validators: self.validators,
-            api_port: if self.hosts.is_empty() {
+            api_port: if hosts.is_empty() {
                 free_ports(self.validators)
             } else {
                 8545
             },
-            p2p_port: if self.hosts.is_empty() {
+            p2p_port: if hosts.is_empty() {
                 free_ports(self.validators)
             } else {
                 30333
             },
             block_time_ms: Some(self.block_time_ms),
-            hosts: self.hosts,
+            hosts,
         };
         network
             .prepare(&*self.customize)
             .expect("the test network is created");
-        let nodes: Vec<TestNode> = (1..=network.validators)
+        let mut nodes: Vec<TestNode> = (1..=network.validators)
             .map(|i| {
                 let home = network.home(i);
                 let config =
@@ -140,9 +166,14 @@ impl Builder {
                 node
             })
             .collect();
+        let links = self.cuttable_links.then(|| {
+            let peer_ids = network.peer_ids().expect("the validators' peer ids");
+            Links::attach(namespaces, &mut nodes, peer_ids, &network.dir)
+        });
         TestNetwork {
             network,
             nodes,
+            links,
             _dir: temp,
         }
     }
@@ -208,6 +239,33 @@ impl TestNetwork {
                     .then_some(())
             },
         );
+    }
+
+    /// Cuts every link between validators in different groups (indices from 0).
+    pub fn partition(&mut self, groups: &[&[usize]]) {
+        self.links_mut().partition(groups);
+    }
+
+    /// Restores every link cut by [`TestNetwork::partition`].
+    pub fn heal(&mut self) {
+        self.links_mut().heal();
+    }
+
+    fn links_mut(&mut self) -> &mut Links {
+        self.links
+            .as_mut()
+            .expect("links are cut only in a network built with .cuttable_links()")
+    }
+
+    /// Validator 1's height: the tip a test waits for the others to reach.
+    pub fn tip(&self) -> u64 {
+        self.nodes[0].height()
+    }
+
+    /// The network's chain spec, as JSON.
+    pub fn spec_json(&self) -> serde_json::Value {
+        let bytes = std::fs::read(self.network.spec_path()).expect("the chain spec");
+        serde_json::from_slice(&bytes).expect("the chain spec is JSON")
     }
 
     /// The network's directory.

@@ -7,8 +7,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use catena_primitives::{SecretKey, Transaction};
-use parity_scale_codec::Encode;
 use serde_json::Value;
+
+use crate::client::{ApiClient, Reply};
 
 /// The `catena` binary the harness runs: `$CATENA_BIN` if set, else the one cargo built next to
 /// the running test (tests live in `target/<profile>/deps/`, binaries in `target/<profile>/`).
@@ -107,45 +108,8 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
     }
 }
 
-/// GET a text body.
-pub fn get_text(url: &str) -> String {
-    agent()
-        .get(url)
-        .call()
-        .expect("answer")
-        .body_mut()
-        .read_to_string()
-        .expect("text body")
-}
-
-/// An HTTP response: status and JSON body.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Value,
-}
-
-/// One HTTP agent for the whole test binary: building one per request costs more than the
-/// request, and a shared agent reuses connections.
-fn agent() -> ureq::Agent {
-    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
-    AGENT
-        .get_or_init(|| {
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_global(Some(Duration::from_secs(10)))
-                .build()
-                .into()
-        })
-        .clone()
-}
-
-fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Option<Reply> {
-    let mut response = response.ok()?;
-    let status = response.status().as_u16();
-    let body = response.body_mut().read_json().unwrap_or(Value::Null);
-    Some(Reply { status, body })
-}
+/// How long a test's request to a node may take (a paused node must not hold a poll long).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A node process with its home directory.
 #[derive(Debug)]
@@ -162,6 +126,8 @@ pub struct TestNode {
     pub env: Vec<(String, String)>,
     /// Where its output goes (default: the home's path with `.log`).
     pub log_file: Option<PathBuf>,
+    /// The client of its API.
+    pub client: ApiClient,
 }
 
 impl TestNode {
@@ -205,43 +171,39 @@ impl TestNode {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut node = TestNode {
-            binary: catena_binary(),
-            home: home.clone(),
-            api: format!("http://{api_addr}"),
+        let mut node = node_at(format!("http://{api_addr}"), home);
+        node.start();
+        node
+    }
+
+    /// A handle on a node at `api` that `start` runs as `catena ARGS` (with no binary set: the
+    /// caller sets `binary`, e.g. to [`catena_binary`]).
+    pub fn with_args(home: PathBuf, api: String, args: Vec<String>) -> TestNode {
+        TestNode {
+            binary: PathBuf::new(),
+            home,
+            api: api.clone(),
             child: None,
+            args,
             launcher: Vec::new(),
             env: Vec::new(),
             log_file: None,
-            args: vec![
-                "node".into(),
-                "--home".into(),
-                home.to_string_lossy().into(),
-            ],
-        };
-        node.start();
-        node
+            client: ApiClient::with_timeout(&api, REQUEST_TIMEOUT),
+        }
     }
 
     /// Runs `catena dev` itself in `home` on a free port.
     pub fn dev_command(home: &Path) -> TestNode {
         let api_addr = format!("127.0.0.1:{}", free_port());
-        let mut node = TestNode {
-            binary: catena_binary(),
-            home: home.to_path_buf(),
-            api: format!("http://{api_addr}"),
-            child: None,
-            launcher: Vec::new(),
-            env: Vec::new(),
-            log_file: None,
-            args: vec![
-                "dev".into(),
-                "--home".into(),
-                home.to_string_lossy().into(),
-                "--api-addr".into(),
-                api_addr,
-            ],
-        };
+        let args = vec![
+            "dev".into(),
+            "--home".into(),
+            home.to_string_lossy().into(),
+            "--api-addr".into(),
+            api_addr.clone(),
+        ];
+        let mut node = TestNode::with_args(home.to_path_buf(), format!("http://{api_addr}"), args);
+        node.binary = catena_binary();
         node.start();
         node
     }
@@ -324,7 +286,7 @@ impl TestNode {
     }
 
     pub fn get(&self, path: &str) -> Option<Reply> {
-        reply(agent().get(&format!("{}{path}", self.api)).call())
+        self.client.get_reply(path)
     }
 
     pub fn get_ok(&self, path: &str) -> Value {
@@ -336,13 +298,9 @@ impl TestNode {
     }
 
     pub fn post_raw(&self, path: &str, body: &str) -> Reply {
-        reply(
-            agent()
-                .post(&format!("{}{path}", self.api))
-                .header("content-type", "application/json")
-                .send(body),
-        )
-        .unwrap_or_else(|| panic!("POST {path}: no answer"))
+        self.client
+            .post_reply(path, body)
+            .unwrap_or_else(|| panic!("POST {path}: no answer"))
     }
 
     pub fn submit(&self, tx: &Transaction) -> Reply {
@@ -385,6 +343,14 @@ impl TestNode {
         )
     }
 
+    /// A demo member's signer: its key from the keys directory next to the home, its next
+    /// nonce and the chain id from this node.
+    pub fn signer(&self, name: &str) -> crate::Signer {
+        let key = self.demo_key(name);
+        let nonce = self.next_nonce(&key);
+        crate::Signer::new(&self.chain_id(), key, nonce)
+    }
+
     /// A demo member's key from the keys directory next to the home.
     pub fn demo_key(&self, name: &str) -> SecretKey {
         let candidates = [
@@ -417,51 +383,30 @@ pub fn metric(text: &str, name: &str) -> Option<f64> {
 impl TestNode {
     /// The node's metric `name`, if it reports it.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        metric(&get_text(&format!("{}/metrics", self.api)), name)
+        metric(&self.client.get_text("/metrics").expect("answer"), name)
     }
 }
 
 /// Submits a transaction; `None` if the node does not answer.
 pub fn submit_quietly(node: &TestNode, tx: &Transaction) -> Option<Reply> {
-    let body = serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) });
-    reply(
-        agent()
-            .post(&format!("{}/transactions", node.api))
-            .header("content-type", "application/json")
-            .send(body.to_string()),
-    )
+    node.client.submit_reply(tx)
 }
 
 /// A handle on a node this test did not start itself (`start` runs `catena node` in `home`).
 pub fn node_at(api: String, home: PathBuf) -> TestNode {
-    TestNode {
-        binary: catena_binary(),
-        home: home.clone(),
-        api,
-        child: None,
-        args: vec![
-            "node".into(),
-            "--home".into(),
-            home.to_string_lossy().into(),
-        ],
-        launcher: Vec::new(),
-        env: Vec::new(),
-        log_file: None,
-    }
+    let args = vec![
+        "node".into(),
+        "--home".into(),
+        home.to_string_lossy().into(),
+    ];
+    let mut node = TestNode::with_args(home, api, args);
+    node.binary = catena_binary();
+    node
 }
 
 /// A handle that only talks to the API at `api` (it starts nothing).
 pub fn api_handle(api: String) -> TestNode {
-    TestNode {
-        binary: PathBuf::new(),
-        home: PathBuf::new(),
-        api,
-        child: None,
-        args: Vec::new(),
-        launcher: Vec::new(),
-        env: Vec::new(),
-        log_file: None,
-    }
+    TestNode::with_args(PathBuf::new(), api, Vec::new())
 }
 
 /// Waits (up to 120 s) until every one of `nodes` is at `height` or above.

@@ -5,6 +5,7 @@
 
 #[allow(unused_imports)]
 pub use catena_testing::load;
+#[allow(unused_imports)]
 pub use catena_testing::node::*;
 pub use catena_testing::TestNetwork;
 

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use catena_api::{BatchSubmitResponse, BlockView};
 use catena_node::{keys, now_ms};
-use catena_primitives::{Call, Hash, SecretKey, Transaction};
+use catena_primitives::{Hash, SecretKey, Transaction};
 use catena_schema::cash::method as cash_method;
 use catena_schema::cash::{Mint, Transfer as CashTransfer};
 use catena_schema::records::method as records_method;
@@ -31,7 +31,7 @@ use serde_json::json;
 use catena_testing::launcher::{
     empty_run_dir, fresh_run_dir, stop_children, wait_first_block, LocalNetwork,
 };
-use catena_testing::ApiClient;
+use catena_testing::{ApiClient, Signer};
 
 mod load;
 mod report;

@@ -8,20 +8,6 @@ pub(crate) fn sender_key(i: u32) -> SecretKey {
     SecretKey::from_seed(Hash::digest(format!("catena-bench-sender/{i}").as_bytes()).0)
 }
 
-/// Signs transactions for one account, counting its nonces locally.
-pub(crate) struct Signer {
-    pub(crate) key: SecretKey,
-    pub(crate) nonce: u64,
-}
-
-impl Signer {
-    pub(crate) fn sign(&mut self, chain_id: &str, call: Call) -> Transaction {
-        let tx = Transaction::signed(chain_id, self.nonce, call, &self.key);
-        self.nonce += 1;
-        tx
-    }
-}
-
 pub(crate) struct Net {
     pub(crate) clients: Vec<ApiClient>,
     pub(crate) urls: Vec<String>,
@@ -42,10 +28,7 @@ impl Net {
                 key.account()
             );
         }
-        Ok(Signer {
-            key,
-            nonce: account.next_nonce,
-        })
+        Ok(Signer::new(&self.chain_id, key, account.next_nonce))
     }
 
     pub(crate) fn uscc(&self, key: &SecretKey) -> anyhow::Result<String> {
@@ -176,7 +159,6 @@ pub(crate) fn prepare(
     net: &Net,
     dir: &Path,
 ) -> anyhow::Result<Vec<Vec<Transaction>>> {
-    let chain = net.chain_id.clone();
     let core = identity(dir, CORE)?;
     let bank = identity(dir, BANK)?;
     let tier1 = identity(dir, SENDER)?;
@@ -198,7 +180,7 @@ pub(crate) fn prepare(
             run_setup(
                 net,
                 "cash minted for the sender",
-                vec![bank.sign(&chain, call(cash_method::MINT, mint))],
+                vec![bank.sign(call(cash_method::MINT, mint))],
             )?;
             for i in 0..n {
                 let s = i % senders.len();
@@ -207,7 +189,7 @@ pub(crate) fn prepare(
                     amount: 1,
                     custodian: None,
                 };
-                let tx = senders[s].sign(&chain, call(cash_method::TRANSFER, transfer));
+                let tx = senders[s].sign(call(cash_method::TRANSFER, transfer));
                 per_sender[s].push(tx);
             }
         }
@@ -221,7 +203,7 @@ pub(crate) fn prepare(
             run_setup(
                 net,
                 "credit line",
-                vec![bank.sign(&chain, call(voucher_method::SET_CREDIT_LINE, line))],
+                vec![bank.sign(call(voucher_method::SET_CREDIT_LINE, line))],
             )?;
             let run = now_ms();
             let mut invoices = Vec::with_capacity(originals);
@@ -244,7 +226,7 @@ pub(crate) fn prepare(
                     }),
                 };
                 let s = o % senders.len();
-                records.push(senders[s].sign(&chain, call(records_method::RECORD, record)));
+                records.push(senders[s].sign(call(records_method::RECORD, record)));
                 invoices.push(doc_hash);
             }
             run_setup(net, "invoices recorded", records)?;
@@ -265,7 +247,7 @@ pub(crate) fn prepare(
                             records: vec![],
                             line: None,
                         };
-                        core.sign(&chain, call(voucher_method::ISSUE, terms))
+                        core.sign(call(voucher_method::ISSUE, terms))
                     })
                     .collect();
                 for output in run_setup(net, "vouchers issued", issues)? {
@@ -281,7 +263,7 @@ pub(crate) fn prepare(
                         amounts: vec![PART_AMOUNT; PARTS_PER_VOUCHER as usize],
                     };
                     let s = o % senders.len();
-                    senders[s].sign(&chain, call(voucher_method::SPLIT, split))
+                    senders[s].sign(call(voucher_method::SPLIT, split))
                 })
                 .collect();
             let mut parts = Vec::with_capacity(n);
@@ -295,7 +277,7 @@ pub(crate) fn prepare(
                     to: tier2_uscc.clone(),
                     amount: None,
                 };
-                let tx = senders[s].sign(&chain, call(voucher_method::TRANSFER, transfer));
+                let tx = senders[s].sign(call(voucher_method::TRANSFER, transfer));
                 per_sender[s].push(tx);
             }
         }

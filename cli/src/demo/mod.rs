@@ -143,25 +143,15 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         voucher_method::SET_CREDIT_LINE,
         line,
     );
-    let mint = Mint {
-        to: s.uscc(CORE),
-        amount: yuan("1000000.00"),
-    };
-    s.step(
+    s.mint(
         "1,000,000.00 settlement cash minted for Huaxia Motors",
-        BANK,
-        cash_method::MINT,
-        mint,
+        CORE,
+        "1000000.00",
     );
-    let mint = Mint {
-        to: s.uscc(BANK),
-        amount: yuan("500000.00"),
-    };
-    s.step(
+    s.mint(
         "500,000.00 of its own cash minted by the bank, for lending",
         BANK,
-        cash_method::MINT,
-        mint,
+        "500000.00",
     );
 
     println!("\n3. A trade is recorded across the flows (四流合一)");
@@ -193,15 +183,13 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
 
     println!("\n4. Tier-1 asks Huaxia Motors to confirm the payable; Huaxia confirms (确权)");
     let maturity = now_ms() + 45_000;
-    let terms = Terms {
-        counterparty: s.uscc(CORE),
-        amount: yuan("1000000.00"),
-        currency: "CNY".into(),
-        maturity_ms: maturity,
-        invoices: vec![invoice],
-        records: vec![contract, delivery],
-        line: None,
-    };
+    let terms = s.terms(
+        CORE,
+        "1000000.00",
+        maturity,
+        vec![invoice],
+        vec![contract, delivery],
+    );
     let request = s.step(
         "Tier-1 requests confirmation of 1,000,000.00, due in 45 s",
         TIER1,
@@ -333,15 +321,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     s.balances(&[(TIER3, &format_amount(price))]);
 
     println!("\n8. A second financing of the same invoice is refused (重复融资)");
-    let again = Terms {
-        counterparty: s.uscc(TIER1),
-        amount: yuan("1.00"),
-        currency: "CNY".into(),
-        maturity_ms: maturity,
-        invoices: vec![invoice],
-        records: vec![],
-        line: None,
-    };
+    let again = s.terms(TIER1, "1.00", maturity, vec![invoice], vec![]);
     s.refused(
         "a second voucher on invoice 00000001",
         "double financing",
@@ -396,15 +376,13 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         vec![contract],
         Some(invoice2),
     );
-    let terms = Terms {
-        counterparty: s.uscc(TIER1),
-        amount: yuan("500000.00"),
-        currency: "CNY".into(),
-        maturity_ms: now_ms() + 15_000,
-        invoices: vec![invoice2],
-        records: vec![],
-        line: None,
-    };
+    let terms = s.terms(
+        TIER1,
+        "500000.00",
+        now_ms() + 15_000,
+        vec![invoice2],
+        vec![],
+    );
     let second = s.step(
         "Huaxia Motors issues 500,000.00 to Tier-1 directly, due in 15 s",
         CORE,
@@ -417,15 +395,10 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         voucher_method::TRANSFER,
         transfer(&t2, second, "200000.00"),
     );
-    let mint = Mint {
-        to: s.uscc(CORE),
-        amount: yuan("100000.00"),
-    };
-    s.step(
+    s.mint(
         "the bank credits Huaxia Motors 100,000.00: a fifth of what falls due",
-        BANK,
-        cash_method::MINT,
-        mint,
+        CORE,
+        "100000.00",
     );
     let (t1_before, t2_before) = (s.cash(TIER1), s.cash(TIER2));
     let overdue = s.wait_status(t2_share, Status::Overdue, Duration::from_secs(60));
@@ -444,15 +417,10 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
             format_amount(t2_got)
         ),
     );
-    let mint = Mint {
-        to: s.uscc(CORE),
-        amount: yuan("400000.00"),
-    };
-    s.step(
+    s.mint(
         "the bank credits Huaxia Motors the other 400,000.00",
-        BANK,
-        cash_method::MINT,
-        mint,
+        CORE,
+        "400000.00",
     );
     let paid = s.wait_status(t2_share, Status::Settled, Duration::from_secs(60));
     s.check(paid, "the overdue parts are paid in the next block");

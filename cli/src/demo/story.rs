@@ -29,11 +29,8 @@ impl Story<'_> {
 
     pub(crate) fn send_as(&self, who: &str) -> SendArgs {
         SendArgs {
-            as_name: Some(who.into()),
-            key: None,
-            no_wait: false,
             quiet: true,
-            query: self.query_args(),
+            ..SendArgs::new(Some(who.into()), None, self.query_args())
         }
     }
 
@@ -145,6 +142,35 @@ impl Story<'_> {
         let id = record.doc_hash;
         self.step(told, who, records_method::RECORD, record);
         id
+    }
+
+    /// The bank mints `amount` of settlement cash for `to`, as a step told as `told`.
+    pub(crate) fn mint(&mut self, told: &str, to: &str, amount: &str) {
+        let mint = Mint {
+            to: self.uscc(to),
+            amount: yuan(amount),
+        };
+        self.step(told, BANK, cash_method::MINT, mint);
+    }
+
+    /// A voucher's terms in CNY, drawn on no particular credit line.
+    pub(crate) fn terms(
+        &self,
+        counterparty: &str,
+        amount: &str,
+        maturity_ms: u64,
+        invoices: Vec<[u8; 32]>,
+        records: Vec<[u8; 32]>,
+    ) -> Terms {
+        Terms {
+            counterparty: self.uscc(counterparty),
+            amount: yuan(amount),
+            currency: "CNY".into(),
+            maturity_ms,
+            invoices,
+            records,
+            line: None,
+        }
     }
 
     pub(crate) fn invoice(&self, number: &str) -> Invoice {

@@ -49,17 +49,11 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
             amount: a,
             send,
         } => {
-            let f = Finance::new(home, &send.query);
-            let to_uscc = f.uscc(&to)?;
-            call(
-                home,
-                &send,
-                cash_method::MINT,
-                Mint {
-                    to: to_uscc,
-                    amount: amount(&a)?,
-                },
-            )?;
+            let mint = Mint {
+                to: Finance::new(home, &send.query).uscc(&to)?,
+                amount: amount(&a)?,
+            };
+            call(home, &send, cash_method::MINT, mint)?;
             println!("minted {a} for {to}");
         }
         CashCommand::Burn { amount: a, send } => {

@@ -178,16 +178,18 @@ pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::R
     };
     let out = call(home, &send, registry_method::PROPOSE, change)?;
     if let Some(id) = out {
-        let applied = proposal_applied(&Finance::new(home, &send.query), id)?;
-        println!(
-            "membership proposal {id}{}",
-            if applied {
-                ": applied"
-            } else {
-                ": waiting for approvals"
-            }
-        );
+        print_proposal(home, &send, id, ": waiting for approvals")?;
     }
+    Ok(())
+}
+
+/// Prints membership proposal `id`, applied or, if it is still open, `open`.
+fn print_proposal(home: Option<&Path>, send: &SendArgs, id: u64, open: &str) -> anyhow::Result<()> {
+    let applied = proposal_applied(&Finance::new(home, &send.query), id)?;
+    println!(
+        "membership proposal {id}{}",
+        if applied { ": applied" } else { open }
+    );
     Ok(())
 }
 
@@ -211,16 +213,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
         MemberCommand::Propose(p) => propose(home, p),
         MemberCommand::Approve { proposal, send } => {
             call(home, &send, registry_method::APPROVE, proposal)?;
-            let applied = proposal_applied(&Finance::new(home, &send.query), proposal)?;
-            println!(
-                "membership proposal {proposal}{}",
-                if applied {
-                    ": applied"
-                } else {
-                    ": approved, waiting for more"
-                }
-            );
-            Ok(())
+            print_proposal(home, &send, proposal, ": approved, waiting for more")
         }
         MemberCommand::Proposal { proposal, query } => {
             let p: catena_schema::registry::Proposal = Finance::new(home, &query)

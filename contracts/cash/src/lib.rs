@@ -17,9 +17,9 @@ use catena_schema::cash::method;
 use catena_schema::cash::{
     events, keys, payment_order, Balance, Init, Mint, Movement, OperatorTransfer, Transfer,
 };
-use catena_schema::registry::{AccountRecord, MemberRecord};
+use catena_schema::registry::AccountRecord;
 use catena_schema::{format_amount, Amount, Role, Uscc};
-use catena_sdk::{caller, emit_encoded, storage};
+use catena_sdk::{caller, emit_encoded, registry, storage};
 
 catena_sdk::methods! {
     method::INIT => init,
@@ -133,30 +133,24 @@ impl core::fmt::Display for Error {
 }
 
 fn init(init: Init) -> Result<(), Error> {
-    if storage::get(keys::CONFIG).is_some() {
-        return Err(Error::AlreadyInitialised);
-    }
+    storage::ensure_absent(keys::CONFIG, Error::AlreadyInitialised)?;
     storage::save(keys::CONFIG, &init);
     Ok(())
 }
 
 fn config() -> Init {
-    storage::load(keys::CONFIG)
-        .unwrap_or_else(|| catena_sdk::fail("the cash contract is not initialised"))
+    storage::load_or_fail(keys::CONFIG, "the cash contract is not initialised")
 }
 
 fn signer() -> Result<AccountRecord, Error> {
-    // Read from the registry's storage (its published layout), not by calling it.
-    let key = catena_schema::registry::keys::account_key(&caller());
-    let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
-    record.ok_or(Error::NotAMember)
+    let account = caller();
+    registry::account(&config().registry, &account).ok_or(Error::NotAMember)
 }
 
 /// A member that may hold cash: any member but an auditor.
 fn check_holder(uscc: &str) -> Result<(), Error> {
-    let key = catena_schema::registry::keys::member_key(uscc);
-    let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
-    let member = member.ok_or_else(|| Error::UnknownMember(uscc.into()))?;
+    let member = registry::member(&config().registry, uscc)
+        .ok_or_else(|| Error::UnknownMember(uscc.into()))?;
     if member.roles.contains(&Role::Auditor) {
         return Err(Error::Auditor(uscc.into()));
     }

@@ -15,9 +15,9 @@ use catena_schema::records::method;
 use catena_schema::records::{
     events, keys, Init, InvoiceQuery, Kind, NewRecord, Quality, Record, Suggestion,
 };
-use catena_schema::registry::{AccountRecord, MemberRecord};
+use catena_schema::registry::AccountRecord;
 use catena_schema::{Account, RecordId, Role, Uscc};
-use catena_sdk::{block_height, block_time_ms, caller, emit_encoded, storage};
+use catena_sdk::{block_height, block_time_ms, caller, emit_encoded, registry, storage};
 
 catena_sdk::methods! {
     method::INIT => init,
@@ -73,24 +73,19 @@ impl core::fmt::Display for Error {
 }
 
 fn init(init: Init) -> Result<(), Error> {
-    if storage::get(keys::CONFIG).is_some() {
-        return Err(Error::AlreadyInitialised);
-    }
+    storage::ensure_absent(keys::CONFIG, Error::AlreadyInitialised)?;
     storage::save(keys::CONFIG, &init);
     Ok(())
 }
 
 fn config() -> Init {
-    storage::load(keys::CONFIG)
-        .unwrap_or_else(|| catena_sdk::fail("the records contract is not initialised"))
+    storage::load_or_fail(keys::CONFIG, "the records contract is not initialised")
 }
 
 /// The member record of the account that called, from the registry.
 fn recorder() -> Result<(Account, AccountRecord), Error> {
     let account = caller();
-    // Read from the registry's storage (its published layout), not by calling it.
-    let key = catena_schema::registry::keys::account_key(&account);
-    let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
+    let record = registry::account(&config().registry, &account);
     record.map(|r| (account, r)).ok_or(Error::NotAMember)
 }
 
@@ -151,8 +146,7 @@ fn tally(new: &NewRecord, linked: &[Record]) {
         .map(|r| model.accuracy_band(r.amount, new.amount))
         .collect();
     for party in &new.parties {
-        let key = catena_schema::registry::keys::member_key(party);
-        let member: Option<MemberRecord> = storage::load_of(&config.registry, &key);
+        let member = registry::member(&config.registry, party);
         if !member.is_some_and(|m| m.roles.contains(&Role::Core)) {
             continue;
         }
@@ -182,9 +176,7 @@ fn quality(core: Uscc) -> Result<Option<Quality>, Error> {
 /// The credit line the quality of a core enterprise's records suggests (DOMAIN.md "Credit line
 /// from data quality"): completeness, timeliness and accuracy, weighted into a rating.
 fn suggest_line(core: Uscc) -> Result<Suggestion, Error> {
-    let key = catena_schema::registry::keys::member_key(&core);
-    let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
-    match member {
+    match registry::member(&config().registry, &core) {
         None => return Err(Error::Invalid(format!("{core} is not a member"))),
         Some(m) if !m.roles.contains(&Role::Core) => {
             return Err(Error::Invalid(format!(

@@ -66,16 +66,14 @@ impl core::fmt::Display for Error {
 const CONFIG: &[u8] = b"cfg";
 
 fn init(init: Init) -> Result<(), Error> {
-    if storage::get(keys::GOVERNANCE).is_some() {
-        return Err(Error::AlreadyInitialised);
-    }
+    storage::ensure_absent(keys::GOVERNANCE, Error::AlreadyInitialised)?;
     storage::save(keys::GOVERNANCE, &init.governance);
     storage::save(CONFIG, &init);
     Ok(())
 }
 
 fn config() -> Init {
-    storage::load(CONFIG).unwrap_or_else(|| catena_sdk::fail("the registry is not initialised"))
+    storage::load_or_fail(CONFIG, "the registry is not initialised")
 }
 
 /// What the dependent contracts say the member still has, one sentence each.

@@ -281,6 +281,45 @@ pub mod storage {
     pub fn save<T: Encode>(key: &[u8], value: &T) {
         set(key, &value.encode())
     }
+
+    /// `init`'s guard (it runs once): `Err(initialised)` if anything is stored under `key`,
+    /// where `init` keeps what it is given.
+    #[inline]
+    pub fn ensure_absent<E>(key: &[u8], initialised: E) -> Result<(), E> {
+        if get(key).is_some() {
+            return Err(initialised);
+        }
+        Ok(())
+    }
+
+    /// The SCALE value under `key`, which must be there (a contract's configuration, which
+    /// `init` stores): fails the call with `missing` if it is not, and as [`load`] does if it
+    /// does not decode.
+    #[inline]
+    pub fn load_or_fail<T: Decode>(key: &[u8], missing: &str) -> T {
+        load(key).unwrap_or_else(|| fail(missing))
+    }
+}
+
+/// The member registry's records, read from its storage (its published layout,
+/// [`catena_schema::registry::keys`]) rather than by calling it: no second contract instance
+/// for a lookup.
+pub mod registry {
+    use super::*;
+    use catena_schema::registry::{keys, AccountRecord, MemberRecord};
+    use catena_schema::{Account, ContractId};
+
+    /// The record of `account` in the registry contract `registry`, if it is a member's.
+    #[inline]
+    pub fn account(registry: &ContractId, account: &Account) -> Option<AccountRecord> {
+        storage::load_of(registry, &keys::account_key(account))
+    }
+
+    /// The record of the member `uscc` in the registry contract `registry`, if it is one.
+    #[inline]
+    pub fn member(registry: &ContractId, uscc: &str) -> Option<MemberRecord> {
+        storage::load_of(registry, &keys::member_key(uscc))
+    }
 }
 
 /// Formats bytes as lower-case hex (for messages).

@@ -3,6 +3,7 @@
 //! `[i; 32]`.
 
 use catena_schema::registry::{Governance, Init, MemberRecord};
+use catena_schema::voucher::{Config, DAY_MS};
 use catena_schema::{names, uscc, Account, Role, Uscc};
 use catena_sdk::codec::{Decode, Encode};
 use catena_sdk::mock;
@@ -73,6 +74,50 @@ pub fn registry() {
         lines: Some(VOUCHER),
     };
     call(CORE, m::registry::INIT, &init).expect("the registry initialises");
+}
+
+/// The voucher contract's configuration for tests: the registry, records and cash contracts at
+/// their mock ids, in CNY, parts of at least 1.00 and at most 10 a split, 64 parts settled a
+/// call, and 10 days' grace before recourse.
+pub fn voucher_config() -> Config {
+    Config {
+        registry: REGISTRY,
+        records: RECORDS,
+        cash: CASH,
+        own_id: VOUCHER,
+        currency: "CNY".into(),
+        min_part: 100,
+        max_parts: 10,
+        settle_batch: 64,
+        recourse_grace_ms: 10 * DAY_MS,
+    }
+}
+
+/// After [`registry`]: deploys the records, cash and voucher contracts (their native
+/// `dispatch`) at their mock ids and has the core initialise them: the records over the
+/// registry, the cash in CNY with the voucher contract as its operator, and the voucher
+/// contract with `config`.
+pub fn trade_contracts(
+    records: mock::Dispatch,
+    cash: mock::Dispatch,
+    voucher: mock::Dispatch,
+    config: &Config,
+) {
+    mock::deploy(RECORDS, records);
+    mock::deploy(CASH, cash);
+    mock::deploy(VOUCHER, voucher);
+    let records_init = catena_schema::records::Init {
+        registry: REGISTRY,
+        quality: Default::default(),
+    };
+    call(CORE, m::records::INIT, &records_init).expect("the records contract initialises");
+    let cash_init = catena_schema::cash::Init {
+        registry: REGISTRY,
+        operators: vec![VOUCHER],
+        currency: "CNY".into(),
+    };
+    call(CORE, m::cash::INIT, &cash_init).expect("the cash contract initialises");
+    call(CORE, m::voucher::INIT, config).expect("the voucher contract initialises");
 }
 
 /// The system contracts' methods, by contract: `m::voucher::SPLIT`.

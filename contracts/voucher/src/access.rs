@@ -4,11 +4,8 @@ use super::*;
 
 /// The member the calling account belongs to.
 pub(crate) fn signer() -> Result<AccountRecord, Error> {
-    // Read from the registry's storage (its published layout), not by calling it: no second
-    // contract instance for a lookup.
-    let key = catena_schema::registry::keys::account_key(&caller());
-    let record: Option<AccountRecord> = storage::load_of(&config().registry, &key);
-    record.ok_or(Error::NotAMember)
+    let account = caller();
+    registry::account(&config().registry, &account).ok_or(Error::NotAMember)
 }
 
 pub(crate) fn signer_with(role: Role) -> Result<Uscc, Error> {
@@ -36,9 +33,7 @@ pub(crate) fn signer_is(owner: &str, what: &'static str) -> Result<Uscc, Error> 
 }
 
 pub(crate) fn member(uscc: &str) -> Result<MemberRecord, Error> {
-    let key = catena_schema::registry::keys::member_key(uscc);
-    let member: Option<MemberRecord> = storage::load_of(&config().registry, &key);
-    member.ok_or_else(|| Error::UnknownMember(uscc.into()))
+    registry::member(&config().registry, uscc).ok_or_else(|| Error::UnknownMember(uscc.into()))
 }
 
 /// A member that may hold vouchers: a supplier, a core enterprise or a financier.

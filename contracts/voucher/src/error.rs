@@ -225,3 +225,11 @@ impl core::fmt::Display for Error {
         }
     }
 }
+
+/// Refuses the call with `reason` (an [`Error::Invalid`]) if `broken`.
+pub(crate) fn invalid_if(broken: bool, reason: &str) -> Result<(), Error> {
+    if broken {
+        return Err(Error::Invalid(reason.into()));
+    }
+    Ok(())
+}

@@ -6,16 +6,14 @@ use super::*;
 pub(crate) fn offer(args: Offer) -> Result<(), Error> {
     let (holder, mut voucher) = movable_by_signer(args.voucher)?;
     check_role(&args.financier, Role::Financier)?;
-    if args.financier == holder {
-        return Err(Error::Invalid(
-            "a financier cannot finance its own voucher".into(),
-        ));
-    }
-    if args.financier == voucher.issuer {
-        return Err(Error::Invalid(
-            "the issuer cannot finance a voucher it owes".into(),
-        ));
-    }
+    invalid_if(
+        args.financier == holder,
+        "a financier cannot finance its own voucher",
+    )?;
+    invalid_if(
+        args.financier == voucher.issuer,
+        "the issuer cannot finance a voucher it owes",
+    )?;
     if args.min_price == 0 || args.min_price > voucher.amount {
         return Err(Error::Invalid(format!(
             "the least price must be above zero and at most the face amount {}",
@@ -85,16 +83,14 @@ pub(crate) fn accept(args: Accept) -> Result<(), Error> {
         }
         Price::AnnualRateBps(rate) => tenor_price(&voucher, rate, now)?.price,
     };
-    if args.interest_bps > 10_000 {
-        return Err(Error::Invalid(
-            "an interest rate is at most 100% a year".into(),
-        ));
-    }
-    if args.interest_bps > 0 && offer.kind == FinanceKind::Factoring {
-        return Err(Error::Invalid(
-            "interest applies to a pledge; factoring is priced by its discount".into(),
-        ));
-    }
+    invalid_if(
+        args.interest_bps > 10_000,
+        "an interest rate is at most 100% a year",
+    )?;
+    invalid_if(
+        args.interest_bps > 0 && offer.kind == FinanceKind::Factoring,
+        "interest applies to a pledge; factoring is priced by its discount",
+    )?;
     if price == 0 || price > voucher.amount {
         return Err(Error::Invalid(format!(
             "the price must be above zero and at most the face amount {}",
@@ -108,16 +104,14 @@ pub(crate) fn accept(args: Accept) -> Result<(), Error> {
             format_amount(offer.min_price)
         )));
     }
-    if financier == voucher.issuer {
-        return Err(Error::Invalid(
-            "the issuer cannot finance a voucher it owes".into(),
-        ));
-    }
-    if args.recourse && offer.kind == FinanceKind::Pledge {
-        return Err(Error::Invalid(
-            "recourse applies to factoring, not to a pledge".into(),
-        ));
-    }
+    invalid_if(
+        financier == voucher.issuer,
+        "the issuer cannot finance a voucher it owes",
+    )?;
+    invalid_if(
+        args.recourse && offer.kind == FinanceKind::Pledge,
+        "recourse applies to factoring, not to a pledge",
+    )?;
     let holder = voucher.holder.clone();
     pay(&financier, &holder, price);
     storage::remove(&keys::offer_key(voucher.id));
@@ -150,20 +144,13 @@ pub(crate) fn accept(args: Accept) -> Result<(), Error> {
                 price,
                 recourse_to: args.recourse.then(|| holder.clone()),
             });
-            voucher.holder = financier.clone();
             voucher.transferred = true;
-            voucher.cancel_consent.clear();
-            record(
-                &mut voucher,
-                Action::Factored {
-                    financier: financier.clone(),
-                    price,
-                    recourse: args.recourse,
-                },
-            );
-            save(&voucher);
-            hold(&financier, voucher.id);
-            emit_encoded(events::FACTORED, &voucher);
+            let factored = Action::Factored {
+                financier: financier.clone(),
+                price,
+                recourse: args.recourse,
+            };
+            hand_over(&mut voucher, &financier, factored, events::FACTORED);
         }
     }
     Ok(())
@@ -221,11 +208,7 @@ pub(crate) fn repay(id: VoucherId) -> Result<(), Error> {
 
 /// The price factoring at `rate_bps` a year pays for the voucher now.
 pub(crate) fn tenor_price(voucher: &Voucher, rate_bps: u32, now: u64) -> Result<Quoted, Error> {
-    if rate_bps > 10_000 {
-        return Err(Error::Invalid(
-            "an annual discount rate is at most 100%".into(),
-        ));
-    }
+    invalid_if(rate_bps > 10_000, "an annual discount rate is at most 100%")?;
     let days = days_between(now, voucher.maturity_ms);
     let price = discounted_price(voucher.amount, rate_bps, days).ok_or_else(|| {
         Error::Invalid(format!(

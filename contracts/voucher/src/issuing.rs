@@ -23,23 +23,17 @@ pub(crate) fn check_terms(
     if terms.maturity_ms <= block_time_ms() {
         return Err(Error::MaturityNotInFuture);
     }
-    if terms.maturity_ms > MAX_TIME_MS {
-        return Err(Error::Invalid(
-            "the maturity date is after the year 9999".into(),
-        ));
-    }
+    invalid_if(
+        terms.maturity_ms > MAX_TIME_MS,
+        "the maturity date is after the year 9999",
+    )?;
     check_role(issuer, Role::Core)?;
     check_holder(holder)?;
-    if issuer == holder {
-        return Err(Error::Invalid(
-            "a voucher's issuer cannot be its holder".into(),
-        ));
-    }
-    if terms.invoices.is_empty() {
-        return Err(Error::Invalid(
-            "a voucher rests on at least one recorded invoice".into(),
-        ));
-    }
+    invalid_if(issuer == holder, "a voucher's issuer cannot be its holder")?;
+    invalid_if(
+        terms.invoices.is_empty(),
+        "a voucher rests on at least one recorded invoice",
+    )?;
     if terms.invoices.len() > MAX_BACKING || terms.records.len() > MAX_BACKING {
         return Err(Error::Invalid(format!(
             "a voucher rests on at most {MAX_BACKING} invoices and {MAX_BACKING} other records"
@@ -49,9 +43,10 @@ pub(crate) fn check_terms(
     let mut invoice_links: Vec<RecordId> = Vec::new();
     let mut left = terms.amount;
     for (i, id) in terms.invoices.iter().enumerate() {
-        if terms.invoices[..i].contains(id) {
-            return Err(Error::Invalid("an invoice is listed twice".into()));
-        }
+        invalid_if(
+            terms.invoices[..i].contains(id),
+            "an invoice is listed twice",
+        )?;
         let record: Option<Record> = call_method(&config.records, records_method::GET, id);
         let record = record.ok_or(Error::NotRecorded(*id))?;
         invoice_links.extend(record.links.iter().copied());
@@ -264,10 +259,24 @@ pub(crate) fn pending_request_for_issuer(id: u64) -> Result<Request, Error> {
 pub(crate) fn withdraw_request(id: u64) -> Result<(), Error> {
     let request = request_now(id)?;
     signer_is(&request.supplier, "request")?;
-    let mut request = pending(request)?;
-    request.status = RequestStatus::Withdrawn;
+    close_request(
+        id,
+        pending(request)?,
+        RequestStatus::Withdrawn,
+        events::REQUEST_WITHDRAWN,
+    )
+}
+
+/// Closes request `id` (still pending) with `status`, announced as `topic`.
+fn close_request(
+    id: u64,
+    mut request: Request,
+    status: RequestStatus,
+    topic: &str,
+) -> Result<(), Error> {
+    request.status = status;
     storage::save(&keys::request_key(id), &request);
-    emit_encoded(events::REQUEST_WITHDRAWN, &request);
+    emit_encoded(topic, &request);
     Ok(())
 }
 
@@ -288,11 +297,8 @@ pub(crate) fn confirm(id: u64) -> Result<VoucherId, Error> {
 }
 
 pub(crate) fn reject(id: u64) -> Result<(), Error> {
-    let mut request = pending_request_for_issuer(id)?;
-    request.status = RequestStatus::Rejected;
-    storage::save(&keys::request_key(id), &request);
-    emit_encoded(events::REJECTED, &request);
-    Ok(())
+    let request = pending_request_for_issuer(id)?;
+    close_request(id, request, RequestStatus::Rejected, events::REJECTED)
 }
 
 /// A core enterprise issues a voucher directly to a supplier it owes.

@@ -29,9 +29,12 @@ use catena_schema::voucher::{
     MAX_TIME_MS,
 };
 use catena_schema::{format_amount, format_rate, Amount, RecordId, Role, Uscc};
-use catena_sdk::{block_height, block_time_ms, call_method, caller, emit_encoded, storage};
+use catena_sdk::{
+    block_height, block_time_ms, call_method, caller, emit_encoded, registry, storage,
+};
 
 mod error;
+use error::invalid_if;
 pub use error::Error;
 
 mod access;
@@ -94,21 +97,17 @@ catena_sdk::methods! {
 pub const MAX_BACKING: usize = 16;
 
 fn init(config: Config) -> Result<(), Error> {
-    if storage::get(keys::CONFIG).is_some() {
-        return Err(Error::AlreadyInitialised);
-    }
-    if config.min_part == 0 || config.max_parts < 2 || config.settle_batch == 0 {
-        return Err(Error::Invalid(
-            "min_part must be above zero, max_parts at least 2, settle_batch above zero".into(),
-        ));
-    }
+    storage::ensure_absent(keys::CONFIG, Error::AlreadyInitialised)?;
+    invalid_if(
+        config.min_part == 0 || config.max_parts < 2 || config.settle_batch == 0,
+        "min_part must be above zero, max_parts at least 2, settle_batch above zero",
+    )?;
     storage::save(keys::CONFIG, &config);
     Ok(())
 }
 
 fn config() -> Config {
-    storage::load(keys::CONFIG)
-        .unwrap_or_else(|| catena_sdk::fail("the voucher contract is not initialised"))
+    storage::load_or_fail(keys::CONFIG, "the voucher contract is not initialised")
 }
 
 #[cfg(test)]

@@ -94,6 +94,16 @@ pub(crate) fn split_voucher(
     Ok(parts)
 }
 
+/// Gives `voucher` (already off its holder's list) to `to`: consents to cancel it lapse,
+/// `action` enters its history, it is saved and listed under `to`, and `topic` announces it.
+pub(crate) fn hand_over(voucher: &mut Voucher, to: &Uscc, action: Action, topic: &str) {
+    voucher.holder = to.clone();
+    voucher.cancel_consent.clear();
+    record(voucher, action);
+    keep(voucher);
+    emit_encoded(topic, voucher);
+}
+
 /// Saves a voucher and lists it under its holder.
 pub(crate) fn keep(voucher: &Voucher) {
     save(voucher);
@@ -111,16 +121,14 @@ pub(crate) fn split(args: Split) -> Result<Vec<VoucherId>, Error> {
 /// member. Returns the id of the voucher that moved.
 pub(crate) fn transfer(args: Transfer) -> Result<VoucherId, Error> {
     let (from, voucher) = movable_by_signer(args.voucher)?;
-    if args.to == from {
-        return Err(Error::Invalid(
-            "a voucher cannot be transferred to its holder".into(),
-        ));
-    }
-    if args.to == voucher.issuer {
-        return Err(Error::Invalid(
-            "a voucher cannot be transferred to its issuer, who owes it".into(),
-        ));
-    }
+    invalid_if(
+        args.to == from,
+        "a voucher cannot be transferred to its holder",
+    )?;
+    invalid_if(
+        args.to == voucher.issuer,
+        "a voucher cannot be transferred to its issuer, who owes it",
+    )?;
     check_holder(&args.to)?;
     // The voucher itself (listed under `from`), or the part split off for the amount (not
     // listed yet; the rest stays with `from`).
@@ -143,18 +151,11 @@ pub(crate) fn transfer(args: Transfer) -> Result<VoucherId, Error> {
     if listed {
         unhold(&from, moving.id);
     }
-    moving.holder = args.to.clone();
     moving.transferred = true;
-    moving.cancel_consent.clear();
-    record(
-        &mut moving,
-        Action::Transferred {
-            from,
-            to: args.to.clone(),
-        },
-    );
-    save(&moving);
-    hold(&args.to, moving.id);
-    emit_encoded(events::TRANSFERRED, &moving);
+    let transferred = Action::Transferred {
+        from,
+        to: args.to.clone(),
+    };
+    hand_over(&mut moving, &args.to, transferred, events::TRANSFERRED);
     Ok(moving.id)
 }

@@ -107,11 +107,10 @@ pub(crate) fn counted(n: usize, noun: &str) -> String {
 
 /// The governing quorum revokes a line, through the registry (the only caller allowed).
 pub(crate) fn revoke_credit_line(args: catena_schema::registry::Revoke) -> Result<(), Error> {
-    if caller() != config().registry {
-        return Err(Error::Invalid(
-            "only the governing quorum revokes a credit line, through the registry".into(),
-        ));
-    }
+    invalid_if(
+        caller() != config().registry,
+        "only the governing quorum revokes a credit line, through the registry",
+    )?;
     let mut line = line_of(&args.issuer, &args.financier).ok_or_else(|| Error::NoCreditLine {
         issuer: args.issuer.clone(),
         financier: args.financier.clone(),

@@ -60,22 +60,15 @@ pub(crate) fn exercise_recourse(id: VoucherId) -> Result<Option<u64>, Error> {
         debt.id
     });
     unhold(&factor, id);
-    voucher.holder = seller.clone();
     voucher.factoring = None;
-    voucher.cancel_consent.clear();
-    record(
-        &mut voucher,
-        Action::Recourse {
-            factor,
-            seller: seller.clone(),
-            owed,
-            paid,
-            debt,
-        },
-    );
-    save(&voucher);
-    hold(&seller, id);
-    emit_encoded(events::RECOURSE, &voucher);
+    let recourse = Action::Recourse {
+        factor,
+        seller: seller.clone(),
+        owed,
+        paid,
+        debt,
+    };
+    hand_over(&mut voucher, &seller, recourse, events::RECOURSE);
     Ok(debt)
 }
 

@@ -87,11 +87,10 @@ pub(crate) fn pay_part(issuer: &str, part: &mut Voucher, amount: Amount, now: u6
 pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
     let config = config();
     let root = load(root)?;
-    if root.parent.is_some() {
-        return Err(Error::Invalid(
-            "settlement runs on an original voucher".into(),
-        ));
-    }
+    invalid_if(
+        root.parent.is_some(),
+        "settlement runs on an original voucher",
+    )?;
     let now = block_time_ms();
     if now < root.maturity_ms {
         return Err(Error::NotScheduled);

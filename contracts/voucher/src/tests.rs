@@ -6,8 +6,8 @@ use catena_schema::cash::Mint;
 use catena_schema::records::NewRecord;
 use catena_sdk::mock;
 use catena_testkit::{
-    call, call_bytes, m, query, refused, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR,
-    LOGISTICS, OUTSIDER, RECORDS, REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
+    call, call_bytes, m, query, refused, registry, trade_contracts, uscc_of, voucher_config,
+    AUDITOR, BANK, CORE, FACTOR, LOGISTICS, OUTSIDER, REGISTRY, TIER1, TIER2, TIER3,
 };
 
 const DAY: u64 = 86_400_000;
@@ -18,36 +18,12 @@ const MILLION: Amount = 100_000_000;
 /// (300,000.00) to the core.
 fn setup() {
     registry();
-    mock::deploy(RECORDS, records::dispatch);
-    mock::deploy(CASH, cash::dispatch);
-    mock::deploy(VOUCHER, dispatch);
-    call(
-        CORE,
-        m::records::INIT,
-        &catena_schema::records::Init {
-            registry: REGISTRY,
-            quality: Default::default(),
-        },
-    )
-    .expect("records");
-    let cash_init = catena_schema::cash::Init {
-        registry: REGISTRY,
-        operators: vec![VOUCHER],
-        currency: "CNY".into(),
-    };
-    call(CORE, m::cash::INIT, &cash_init).expect("cash");
-    let config = Config {
-        registry: REGISTRY,
-        records: RECORDS,
-        cash: CASH,
-        own_id: VOUCHER,
-        currency: "CNY".into(),
-        min_part: 100,
-        max_parts: 10,
-        settle_batch: 64,
-        recourse_grace_ms: 10 * DAY,
-    };
-    call(CORE, m::voucher::INIT, &config).expect("voucher");
+    trade_contracts(
+        records::dispatch,
+        cash::dispatch,
+        dispatch,
+        &voucher_config(),
+    );
     let line = SetCreditLine {
         issuer: uscc_of(CORE),
         limit: 5 * MILLION,
@@ -113,6 +89,56 @@ fn advance_to(time_ms: u64) {
     for (_, outcome) in mock::run_due() {
         outcome.result.expect("a scheduled settlement succeeds");
     }
+}
+
+/// An acceptance of the offer of voucher `id` at `price`, without interest.
+fn acceptance(id: VoucherId, price: Price, recourse: bool) -> Accept {
+    Accept {
+        voucher: id,
+        price,
+        recourse,
+        interest_bps: 0,
+    }
+}
+
+/// [`setup`], and the core issues tier 1 a 1,000,000.00 voucher on invoice 1.
+fn setup_with_a_voucher() -> VoucherId {
+    setup();
+    issue(MILLION)
+}
+
+/// After [`setup`]: the bank holds 1,000,000.00 in cash and tier 1 a 1,000,000.00 voucher.
+fn issued_with_a_funded_bank() -> VoucherId {
+    setup();
+    mint(BANK, MILLION);
+    issue(MILLION)
+}
+
+/// After [`setup`]: the factor holds 1,000,000.00 in cash and tier 1 offers it a 1,000,000.00
+/// voucher for factoring.
+fn offered_to_the_factor() -> VoucherId {
+    setup();
+    mint(FACTOR, MILLION);
+    let id = issue(MILLION);
+    offer(id, FACTOR, FinanceKind::Factoring);
+    id
+}
+
+/// [`offered_to_the_factor`], and the factor accepts at `price`, with or without recourse.
+fn factored(price: Price, recourse: bool) -> VoucherId {
+    let id = offered_to_the_factor();
+    call(FACTOR, m::voucher::ACCEPT, &acceptance(id, price, recourse)).expect("factored");
+    id
+}
+
+/// Member `from` pays `amount` of its cash to `to`.
+fn spend(from: u8, to: u8, amount: Amount) {
+    let args = catena_schema::cash::Transfer {
+        to: uscc_of(to),
+        amount,
+        custodian: None,
+    };
+    call(from, m::cash::TRANSFER, &args).expect("spent");
 }
 
 #[test]
@@ -218,8 +244,7 @@ fn the_credit_line_bounds_outstanding_vouchers() {
 
 #[test]
 fn split_parts_add_up_exactly() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     let split = |amounts: Vec<Amount>| Split {
         voucher: id,
         amounts,
@@ -257,8 +282,7 @@ fn split_parts_add_up_exactly() {
 
 #[test]
 fn transfers_go_up_the_chain_and_keep_the_path() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     let moved = transfer(TIER1, id, TIER2, Some(3 * MILLION / 10)).expect("part moved");
     assert_ne!(moved, id, "an amount is split off first");
     assert_eq!(voucher(moved).holder, uscc_of(TIER2));
@@ -287,24 +311,12 @@ fn transfers_go_up_the_chain_and_keep_the_path() {
 
 #[test]
 fn a_pledge_pays_the_advance_freezes_the_voucher_and_is_released_on_repayment() {
-    setup();
-    let id = issue(MILLION);
-    let offer = Offer {
-        voucher: id,
-        financier: uscc_of(BANK),
-        kind: FinanceKind::Pledge,
-        min_price: 1,
-    };
-    call(TIER1, m::voucher::OFFER, &offer).expect("offered");
+    let id = setup_with_a_voucher();
+    offer(id, BANK, FinanceKind::Pledge);
     assert!(transfer(TIER1, id, TIER2, None)
         .expect_err("offer open")
         .contains("withdraw the offer"));
-    let accept = Accept {
-        voucher: id,
-        price: Price::Amount(8 * MILLION / 10),
-        recourse: false,
-        interest_bps: 0,
-    };
+    let accept = acceptance(id, Price::Amount(8 * MILLION / 10), false);
     assert!(refused(BANK, m::voucher::ACCEPT, &accept).contains("holds 0.00 in cash"));
     mint(BANK, MILLION);
     assert!(refused(FACTOR, m::voucher::ACCEPT, &accept).contains("offer: it is"));
@@ -335,23 +347,7 @@ fn a_pledge_pays_the_advance_freezes_the_voucher_and_is_released_on_repayment() 
 
 #[test]
 fn factoring_makes_the_financier_the_holder() {
-    setup();
-    mint(FACTOR, MILLION);
-    let id = issue(MILLION);
-    let offer = Offer {
-        voucher: id,
-        financier: uscc_of(FACTOR),
-        kind: FinanceKind::Factoring,
-        min_price: 1,
-    };
-    call(TIER1, m::voucher::OFFER, &offer).expect("offered");
-    let accept = Accept {
-        voucher: id,
-        price: Price::DiscountBps(250),
-        recourse: true,
-        interest_bps: 0,
-    };
-    call(FACTOR, m::voucher::ACCEPT, &accept).expect("factored");
+    let id = factored(Price::DiscountBps(250), true);
     let v = voucher(id);
     assert_eq!(cash_of(TIER1), 97_500_000, "face less 2.5%");
     assert_eq!(v.holder, uscc_of(FACTOR));
@@ -363,8 +359,7 @@ fn factoring_makes_the_financier_the_holder() {
 
 #[test]
 fn cancel_needs_issuer_and_holder_and_frees_credit_and_invoices() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     call(CORE, m::voucher::CANCEL, &id).expect("issuer agrees");
     assert_eq!(
         voucher(id).status,
@@ -387,32 +382,14 @@ fn cancel_needs_issuer_and_holder_and_frees_credit_and_invoices() {
 
 #[test]
 fn maturity_pays_every_live_part_without_a_transaction() {
-    setup();
-    mint(BANK, MILLION);
-    let id = issue(MILLION);
+    let id = issued_with_a_funded_bank();
     let to_tier2 = transfer(TIER1, id, TIER2, Some(4 * MILLION / 10)).expect("moved");
     transfer(TIER2, to_tier2, TIER3, Some(MILLION / 10)).expect("moved");
     // Tier 2 keeps the other 300,000.00 of its part, and pledges it.
     let kept = voucher(to_tier2).children[1];
-    let offer = Offer {
-        voucher: kept,
-        financier: uscc_of(BANK),
-        kind: FinanceKind::Pledge,
-        min_price: 1,
-    };
-    call(TIER2, m::voucher::OFFER, &offer).expect("offered");
+    offer(kept, BANK, FinanceKind::Pledge);
     let price = Price::Amount(2 * MILLION / 10);
-    call(
-        BANK,
-        m::voucher::ACCEPT,
-        &Accept {
-            voucher: kept,
-            price,
-            recourse: false,
-            interest_bps: 0,
-        },
-    )
-    .expect("pledged");
+    call(BANK, m::voucher::ACCEPT, &acceptance(kept, price, false)).expect("pledged");
     let (tier1, tier2, tier3, bank) = (
         cash_of(TIER1),
         cash_of(TIER2),
@@ -458,19 +435,9 @@ fn maturity_pays_every_live_part_without_a_transaction() {
 
 #[test]
 fn an_issuer_without_cash_goes_overdue_and_pays_when_cash_arrives() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     let core_cash = cash_of(CORE);
-    call(
-        CORE,
-        m::cash::TRANSFER,
-        &catena_schema::cash::Transfer {
-            to: uscc_of(BANK),
-            amount: core_cash - MILLION / 4,
-            custodian: None,
-        },
-    )
-    .expect("the core spends its cash");
+    spend(CORE, BANK, core_cash - MILLION / 4);
     let maturity = voucher(id).maturity_ms;
     advance_to(maturity);
     let v = voucher(id);
@@ -493,8 +460,7 @@ fn an_issuer_without_cash_goes_overdue_and_pays_when_cash_arrives() {
 
 #[test]
 fn settlement_cannot_be_triggered_before_maturity() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     assert!(refused(TIER1, m::voucher::SETTLE, &id).contains("not before"));
     let mut far = terms(TIER1, 10, &[1]);
     far.maturity_ms = u64::MAX;
@@ -503,36 +469,13 @@ fn settlement_cannot_be_triggered_before_maturity() {
 
 #[test]
 fn the_holders_least_price_binds_the_financier() {
-    setup();
-    mint(BANK, MILLION);
-    let id = issue(MILLION);
-    let offer = Offer {
-        voucher: id,
-        financier: uscc_of(BANK),
-        kind: FinanceKind::Pledge,
-        min_price: 9 * MILLION / 10,
-    };
-    call(TIER1, m::voucher::OFFER, &offer).expect("offered");
-    let low = Accept {
-        voucher: id,
-        price: Price::Amount(MILLION / 100),
-        recourse: false,
-        interest_bps: 0,
-    };
+    let id = issued_with_a_funded_bank();
+    offer_at(id, BANK, FinanceKind::Pledge, 9 * MILLION / 10);
+    let low = acceptance(id, Price::Amount(MILLION / 100), false);
     assert!(refused(BANK, m::voucher::ACCEPT, &low).contains("below the least the holder accepts"));
-    let discount = Accept {
-        voucher: id,
-        price: Price::DiscountBps(2_000),
-        recourse: false,
-        interest_bps: 0,
-    };
+    let discount = acceptance(id, Price::DiscountBps(2_000), false);
     assert!(refused(BANK, m::voucher::ACCEPT, &discount).contains("below the least"));
-    let fair = Accept {
-        voucher: id,
-        price: Price::DiscountBps(500),
-        recourse: false,
-        interest_bps: 0,
-    };
+    let fair = acceptance(id, Price::DiscountBps(500), false);
     call(BANK, m::voucher::ACCEPT, &fair).expect("at 95%");
     assert_eq!(cash_of(TIER1), 95 * MILLION / 100);
 }
@@ -700,21 +643,25 @@ fn pledged_part(rate_bps: u32) -> VoucherId {
     mint(BANK, MILLION);
     offer(id, BANK, FinanceKind::Pledge);
     let accept = Accept {
-        voucher: id,
-        price: Price::Amount(3 * MILLION / 10),
-        recourse: false,
         interest_bps: rate_bps,
+        ..acceptance(id, Price::Amount(3 * MILLION / 10), false)
     };
     call(BANK, m::voucher::ACCEPT, &accept).expect("pledged");
     id
 }
 
+/// The holder offers voucher `id` to `financier` for `kind`, at any price.
 fn offer(id: VoucherId, financier: u8, kind: FinanceKind) {
+    offer_at(id, financier, kind, 1);
+}
+
+/// The holder (a supplier) offers voucher `id` to `financier` for `kind`, at `min_price` at least.
+fn offer_at(id: VoucherId, financier: u8, kind: FinanceKind, min_price: Amount) {
     let offer = Offer {
         voucher: id,
         financier: uscc_of(financier),
         kind,
-        min_price: 1,
+        min_price,
     };
     let holder = [TIER1, TIER2, TIER3]
         .into_iter()
@@ -727,12 +674,7 @@ fn offer(id: VoucherId, financier: u8, kind: FinanceKind) {
 fn an_unpaid_pledge_pays_the_pledgee_first_and_can_be_repaid_while_overdue() {
     let id = pledged_part(720);
     // The core keeps only 100,000.00.
-    let spend = catena_schema::cash::Transfer {
-        to: uscc_of(TIER3),
-        amount: cash_of(CORE) - MILLION / 10,
-        custodian: None,
-    };
-    call(CORE, m::cash::TRANSFER, &spend).expect("spent");
+    spend(CORE, TIER3, cash_of(CORE) - MILLION / 10);
     let (bank, tier1) = (cash_of(BANK), cash_of(TIER1));
     let maturity = voucher(id).maturity_ms;
     advance_to(maturity);
@@ -769,20 +711,14 @@ fn an_unpaid_pledge_pays_the_pledgee_first_and_can_be_repaid_while_overdue() {
 
 #[test]
 fn a_shortfall_is_shared_pro_rata() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     // Parts of 500,000.00 (tier 1), 300,000.00 (tier 2) and 200,000.00 (tier 3).
     let to2 = transfer(TIER1, id, TIER2, Some(3 * MILLION / 10)).expect("moved");
     let rest = voucher(id).children[1];
     let to3 = transfer(TIER1, rest, TIER3, Some(2 * MILLION / 10)).expect("moved");
     // The core has 100,000.01: shares 50,000.00 + 30,000.00 + 20,000.00 and the leftover fen to
     // the lowest part id.
-    let spend = catena_schema::cash::Transfer {
-        to: uscc_of(BANK),
-        amount: cash_of(CORE) - MILLION / 10 - 1,
-        custodian: None,
-    };
-    call(CORE, m::cash::TRANSFER, &spend).expect("spent");
+    spend(CORE, BANK, cash_of(CORE) - MILLION / 10 - 1);
     let before = [cash_of(TIER1), cash_of(TIER2), cash_of(TIER3)];
     let maturity = voucher(id).maturity_ms;
     advance_to(maturity);
@@ -817,10 +753,7 @@ fn a_shortfall_is_shared_pro_rata() {
 
 #[test]
 fn factoring_is_priced_by_tenor() {
-    setup();
-    mint(FACTOR, MILLION);
-    let id = issue(MILLION);
-    offer(id, FACTOR, FinanceKind::Factoring);
+    let id = offered_to_the_factor();
     let quoted: Quoted = query(
         m::voucher::QUOTE,
         &Quote {
@@ -830,12 +763,7 @@ fn factoring_is_priced_by_tenor() {
     );
     // 1,000,000.00 × (1 − 3.6% × 30 / 360) = 997,000.00
     assert_eq!((quoted.days, quoted.price), (30, 99_700_000));
-    let accept = Accept {
-        voucher: id,
-        price: Price::AnnualRateBps(360),
-        recourse: false,
-        interest_bps: 0,
-    };
+    let accept = acceptance(id, Price::AnnualRateBps(360), false);
     let with_interest = Accept {
         interest_bps: 100,
         ..accept.clone()
@@ -878,8 +806,7 @@ fn a_supplier_withdraws_its_request_and_requests_expire() {
 
 #[test]
 fn listings_page() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     let parts: Vec<VoucherId> = catena_sdk::decode(
         &call(
             TIER1,
@@ -921,8 +848,7 @@ fn listings_page() {
 
 #[test]
 fn auditors_write_nothing() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     advance_to(voucher(id).maturity_ms);
     assert_eq!(
         refused(AUDITOR, m::voucher::SETTLE, &id),
@@ -984,8 +910,7 @@ fn an_original_splits_into_a_bounded_number_of_parts() {
 
 #[test]
 fn nobody_acts_on_what_is_not_theirs() {
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     assert!(refused(
         OUTSIDER,
         m::voucher::SPLIT,
@@ -1013,16 +938,10 @@ fn nobody_acts_on_what_is_not_theirs() {
 #[test]
 fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
     use catena_schema::registry::Change;
-    setup();
-    let id = issue(MILLION);
+    let id = setup_with_a_voucher();
     mint(TIER2, 500);
     offer(id, BANK, FinanceKind::Pledge);
-    let accept = Accept {
-        voucher: id,
-        price: Price::Amount(MILLION / 2),
-        recourse: false,
-        interest_bps: 0,
-    };
+    let accept = acceptance(id, Price::Amount(MILLION / 2), false);
     mint(BANK, MILLION);
     call(BANK, m::voucher::ACCEPT, &accept).expect("pledged");
     let remove = |who: u8| Change::RemoveMember(uscc_of(who));
@@ -1081,17 +1000,7 @@ fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
 /// its cash covers, owes the rest as a debt collected when cash arrives, and holds the parts again.
 #[test]
 fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
-    setup();
-    mint(FACTOR, MILLION);
-    let id = issue(MILLION);
-    offer(id, FACTOR, FinanceKind::Factoring);
-    let accept = Accept {
-        voucher: id,
-        price: Price::Amount(9 * MILLION / 10),
-        recourse: true,
-        interest_bps: 0,
-    };
-    call(FACTOR, m::voucher::ACCEPT, &accept).expect("factored with recourse");
+    let id = factored(Price::Amount(9 * MILLION / 10), true);
     let split = Split {
         voucher: id,
         amounts: vec![6 * MILLION / 10, 4 * MILLION / 10],
@@ -1105,12 +1014,7 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
         assert_eq!(f.recourse_to, Some(uscc_of(TIER1)));
     }
     // The issuer has nothing at maturity.
-    let spend = catena_schema::cash::Transfer {
-        to: uscc_of(BANK),
-        amount: cash_of(CORE),
-        custodian: None,
-    };
-    call(CORE, m::cash::TRANSFER, &spend).expect("spent");
+    spend(CORE, BANK, cash_of(CORE));
     let maturity = voucher(id).maturity_ms;
     advance_to(maturity);
     assert!(refused(FACTOR, m::voucher::EXERCISE_RECOURSE, &parts[0])
@@ -1156,23 +1060,8 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
 
 #[test]
 fn recourse_needs_factoring_with_recourse_held_by_the_factor() {
-    setup();
-    mint(FACTOR, MILLION);
-    let id = issue(MILLION);
-    offer(id, FACTOR, FinanceKind::Factoring);
-    let accept = Accept {
-        voucher: id,
-        price: Price::Amount(9 * MILLION / 10),
-        recourse: false,
-        interest_bps: 0,
-    };
-    call(FACTOR, m::voucher::ACCEPT, &accept).expect("factored without recourse");
-    let call_cash = catena_schema::cash::Transfer {
-        to: uscc_of(BANK),
-        amount: cash_of(CORE),
-        custodian: None,
-    };
-    call(CORE, m::cash::TRANSFER, &call_cash).expect("spent");
+    let id = factored(Price::Amount(9 * MILLION / 10), false);
+    spend(CORE, BANK, cash_of(CORE));
     advance_to(voucher(id).maturity_ms + 10 * DAY);
     assert!(refused(FACTOR, m::voucher::EXERCISE_RECOURSE, &id).contains("was not factored to"));
 }

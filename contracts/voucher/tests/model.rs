@@ -28,8 +28,8 @@ use catena_schema::{Amount, Uscc};
 use catena_sdk::codec::Encode;
 use catena_sdk::{mock, Method};
 use catena_testkit::{
-    account, contract_id, m, registry, uscc_of, AUDITOR, BANK, CASH, CORE, FACTOR, LOGISTICS,
-    OUTSIDER, RECORDS, REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
+    account, call, contract_id, m, registry, trade_contracts, uscc_of, voucher_config, AUDITOR,
+    BANK, CASH, CORE, FACTOR, LOGISTICS, OUTSIDER, TIER1, TIER2, TIER3, VOUCHER,
 };
 use proptest::prelude::*;
 
@@ -1085,69 +1085,30 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
 
 fn setup() -> Model {
     registry();
-    mock::deploy(RECORDS, records::dispatch);
-    mock::deploy(CASH, cash::dispatch);
-    mock::deploy(VOUCHER, voucher::dispatch);
     mock::set_block(1, START_MS);
-    let ok = |r: mock::Outcome| r.result.expect("setup");
-    ok(mock::call(
-        account(CORE),
-        RECORDS,
-        m::records::INIT.name,
-        &catena_schema::records::Init {
-            registry: REGISTRY,
-            quality: Default::default(),
-        }
-        .encode(),
-    ));
-    let cash_init = catena_schema::cash::Init {
-        registry: REGISTRY,
-        operators: vec![VOUCHER],
-        currency: "CNY".into(),
-    };
-    ok(mock::call(
-        account(CORE),
-        CASH,
-        m::cash::INIT.name,
-        &cash_init.encode(),
-    ));
     let config = Config {
-        registry: REGISTRY,
-        records: RECORDS,
-        cash: CASH,
-        own_id: VOUCHER,
-        currency: "CNY".into(),
         min_part: MIN_PART,
         max_parts: MAX_PARTS,
         settle_batch: BATCH as u32,
-        recourse_grace_ms: 5_000,
+        recourse_grace_ms: GRACE_MS,
+        ..voucher_config()
     };
-    ok(mock::call(
-        account(CORE),
-        VOUCHER,
-        m::voucher::INIT.name,
-        &config.encode(),
-    ));
+    trade_contracts(
+        records::dispatch,
+        cash::dispatch,
+        voucher::dispatch,
+        &config,
+    );
     for (i, amount) in INVOICES.iter().enumerate() {
         let invoice: NewRecord =
             records::testing::invoice(i as u8 + 1, &uscc_of(TIER1), &uscc_of(CORE), *amount);
-        ok(mock::call(
-            account(TIER1),
-            RECORDS,
-            m::records::RECORD.name,
-            &invoice.encode(),
-        ));
+        call(TIER1, m::records::RECORD, &invoice).expect("setup");
     }
     let line = SetCreditLine {
         issuer: uscc_of(CORE),
         limit: 80_000,
     };
-    ok(mock::call(
-        account(BANK),
-        VOUCHER,
-        m::voucher::SET_CREDIT_LINE.name,
-        &line.encode(),
-    ));
+    call(BANK, m::voucher::SET_CREDIT_LINE, &line).expect("setup");
     let mut model = Model {
         now: START_MS,
         ..Model::default()
@@ -1163,12 +1124,7 @@ fn setup() -> Model {
             to: uscc_of(to),
             amount,
         };
-        ok(mock::call(
-            account(financier),
-            CASH,
-            m::cash::MINT.name,
-            &mint.encode(),
-        ));
+        call(financier, m::cash::MINT, &mint).expect("setup");
         model.cash.insert((to, financier), amount);
         *model.minted.entry(financier).or_default() += amount;
     }

@@ -32,16 +32,10 @@ impl std::str::FromStr for BlockId {
 #[utoipa::path(get, path = "/blocks/{id}", tag = "chain",
     params(("id" = String, Path, description = "a height, a block hash (0x + 64 hex digits), or `latest`")),
     responses((status = 200, body = BlockView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn get_block(
-    State(chain): Chain,
-    id: Result<Path<String>, PathRejection>,
-) -> ApiResult<BlockView> {
+pub(crate) async fn get_block(State(chain): Chain, id: PathSegment) -> ApiResult<BlockView> {
     let id = segment(id)?;
     let block_id: BlockId = id.parse()?;
-    blocking(move || chain.block(block_id))
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no block {id}")))
+    blocking_found(move || chain.block(block_id), format!("no block {id}")).await
 }
 
 /// The largest page of blocks or transactions.
@@ -112,7 +106,7 @@ pub(crate) async fn list_blocks(
     responses((status = 200, body = Vec<TransactionView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn list_block_transactions(
     State(chain): Chain,
-    id: Result<Path<String>, PathRejection>,
+    id: PathSegment,
     query: Result<Query<TxPage>, QueryRejection>,
 ) -> ApiResult<Vec<TransactionView>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;

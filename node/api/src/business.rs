@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::Json;
 use catena_primitives::{system_contract_id, AccountId, Hash};
 use catena_schema::cash::{method as cash_method, Balance};
@@ -19,7 +19,10 @@ use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{blocking, segment, ApiError, ApiResult, BlockId, Chain, ChainApi};
+use crate::{
+    blocking, blocking_found, parsed_segment, segment, ApiError, ApiResult, BlockId, Chain,
+    ChainApi, PathSegment,
+};
 
 /// A voucher or a part of one, as integrators see it.
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
@@ -267,7 +270,7 @@ fn call<A: Encode, O: Decode>(
     })
 }
 
-fn voucher_id(id: Result<Path<String>, PathRejection>) -> Result<VoucherId, ApiError> {
+fn voucher_id(id: PathSegment) -> Result<VoucherId, ApiError> {
     let id = segment(id)?;
     id.parse().map_err(|_| {
         ApiError::bad_request(
@@ -305,16 +308,17 @@ pub(crate) async fn get_members(State(chain): Chain) -> ApiResult<Vec<MemberInfo
     responses((status = 200, body = MemberInfoView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn get_member(
     State(chain): Chain,
-    uscc: Result<Path<String>, PathRejection>,
+    uscc: PathSegment,
 ) -> ApiResult<MemberInfoView> {
     let uscc = uscc_of(segment(uscc)?)?;
-    blocking(move || {
-        let member: Option<MemberRecord> =
-            call(chain.as_ref(), registry_method::MEMBER, uscc.clone())?;
-        member
-            .map(|m| Json(MemberInfoView::from(&m)))
-            .ok_or_else(|| ApiError::not_found(format!("{uscc} is not a member")))
-    })
+    let missing = format!("{uscc} is not a member");
+    blocking_found(
+        move || {
+            let member: Option<MemberRecord> = call(chain.as_ref(), registry_method::MEMBER, uscc)?;
+            Ok(member.map(|m| MemberInfoView::from(&m)))
+        },
+        missing,
+    )
     .await
 }
 
@@ -322,20 +326,15 @@ pub(crate) async fn get_member(
 #[utoipa::path(get, path = "/records/{hash}", tag = "business",
     params(("hash" = String, Path, description = "the document's SHA-256, 0x + 64 hex digits")),
     responses((status = 200, body = RecordView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
-pub(crate) async fn get_record(
-    State(chain): Chain,
-    hash: Result<Path<String>, PathRejection>,
-) -> ApiResult<RecordView> {
-    let text = segment(hash)?;
-    let hash: Hash = text.parse().map_err(|e| {
-        ApiError::bad_request("invalid_hash", format!("'{text}' is not a hash: {e}"))
-    })?;
-    blocking(move || {
-        let record: Option<Record> = call(chain.as_ref(), records_method::GET, hash.0)?;
-        record
-            .map(|r| Json(RecordView::from(&r)))
-            .ok_or_else(|| ApiError::not_found(format!("document {hash} is not recorded")))
-    })
+pub(crate) async fn get_record(State(chain): Chain, hash: PathSegment) -> ApiResult<RecordView> {
+    let (_, hash) = parsed_segment::<Hash>(hash, "invalid_hash", "a hash")?;
+    blocking_found(
+        move || {
+            let record: Option<Record> = call(chain.as_ref(), records_method::GET, hash.0)?;
+            Ok(record.map(|r| RecordView::from(&r)))
+        },
+        format!("document {hash} is not recorded"),
+    )
     .await
 }
 
@@ -343,10 +342,7 @@ pub(crate) async fn get_record(
 #[utoipa::path(get, path = "/vouchers/{id}", tag = "business",
     params(("id" = u64, Path, description = "the voucher id")),
     responses((status = 200, body = VoucherView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
-pub(crate) async fn get_voucher(
-    State(chain): Chain,
-    id: Result<Path<String>, PathRejection>,
-) -> ApiResult<VoucherView> {
+pub(crate) async fn get_voucher(State(chain): Chain, id: PathSegment) -> ApiResult<VoucherView> {
     let id = voucher_id(id)?;
     blocking(move || Ok(Json(VoucherView::from(&load_voucher(chain.as_ref(), id)?)))).await
 }
@@ -357,7 +353,7 @@ pub(crate) async fn get_voucher(
     responses((status = 200, body = HistoryView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn get_voucher_history(
     State(chain): Chain,
-    id: Result<Path<String>, PathRejection>,
+    id: PathSegment,
 ) -> ApiResult<HistoryView> {
     let id = voucher_id(id)?;
     blocking(move || {
@@ -379,7 +375,7 @@ pub(crate) async fn get_voucher_history(
     responses((status = 200, body = Vec<VoucherView>), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn get_voucher_lineage(
     State(chain): Chain,
-    id: Result<Path<String>, PathRejection>,
+    id: PathSegment,
 ) -> ApiResult<Vec<VoucherView>> {
     let id = voucher_id(id)?;
     blocking(move || {
@@ -440,10 +436,7 @@ pub(crate) async fn list_vouchers(
 #[utoipa::path(get, path = "/cash/{uscc}", tag = "business",
     params(("uscc" = String, Path, description = "the member's unified social credit code")),
     responses((status = 200, body = BalanceView), (status = 400, body = crate::ErrorBody)))]
-pub(crate) async fn get_balance(
-    State(chain): Chain,
-    uscc: Result<Path<String>, PathRejection>,
-) -> ApiResult<BalanceView> {
+pub(crate) async fn get_balance(State(chain): Chain, uscc: PathSegment) -> ApiResult<BalanceView> {
     let uscc = uscc_of(segment(uscc)?)?;
     blocking(move || {
         let held: Vec<Balance> = call(chain.as_ref(), cash_method::BALANCES, uscc.clone())?;

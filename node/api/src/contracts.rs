@@ -3,32 +3,17 @@
 use super::*;
 
 /// A contract id from the path, as given and parsed.
-pub(crate) fn contract_id(
-    id: Result<Path<String>, PathRejection>,
-) -> Result<(String, Hash), ApiError> {
-    let id = segment(id)?;
-    let hash: Hash = id.parse().map_err(|e| {
-        ApiError::bad_request(
-            "invalid_contract",
-            format!("'{id}' is not a contract id: {e}"),
-        )
-    })?;
-    Ok((id, hash))
+pub(crate) fn contract_id(id: PathSegment) -> Result<(String, Hash), ApiError> {
+    parsed_segment(id, "invalid_contract", "a contract id")
 }
 
 /// A contract by id: the code it runs, its owner, when it was created, and its upgrades.
 #[utoipa::path(get, path = "/contracts/{id}", tag = "contracts",
     params(("id" = String, Path, description = "the contract id, 0x + 64 hex digits")),
     responses((status = 200, body = ContractView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(crate) async fn get_contract(
-    State(chain): Chain,
-    id: Result<Path<String>, PathRejection>,
-) -> ApiResult<ContractView> {
+pub(crate) async fn get_contract(State(chain): Chain, id: PathSegment) -> ApiResult<ContractView> {
     let (id, hash) = contract_id(id)?;
-    blocking(move || chain.contract(hash))
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no contract {id}")))
+    blocking_found(move || chain.contract(hash), format!("no contract {id}")).await
 }
 
 /// Calls a contract method read-only on the latest committed state: what it writes is dropped.
@@ -38,7 +23,7 @@ pub(crate) async fn get_contract(
     responses((status = 200, body = QueryView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn query_contract(
     State(chain): Chain,
-    id: Result<Path<String>, PathRejection>,
+    id: PathSegment,
     body: Result<Json<QueryRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<QueryView> {
     let (_, hash) = contract_id(id)?;

@@ -13,27 +13,10 @@ pub struct EventQuery {
 impl EventQuery {
     /// Parses the filter's fields; the error names the one that is wrong.
     pub fn parse(filter: &EventFilter) -> Result<EventQuery, ApiError> {
-        let bad = |field: &str, e: String| {
-            ApiError::bad_request("invalid_filter", format!("{field}: {e}"))
-        };
         Ok(EventQuery {
-            contract: filter
-                .contract
-                .as_deref()
-                .map(|c| {
-                    c.parse::<Hash>()
-                        .map_err(|e| bad("contract", e.to_string()))
-                })
-                .transpose()?,
+            contract: parse_filter_field("contract", filter.contract.as_deref())?,
             topic: filter.topic.as_ref().map(|t| t.as_bytes().to_vec()),
-            account: filter
-                .account
-                .as_deref()
-                .map(|a| {
-                    a.parse::<AccountId>()
-                        .map_err(|e| bad("account", e.to_string()))
-                })
-                .transpose()?,
+            account: parse_filter_field("account", filter.account.as_deref())?,
         })
     }
 
@@ -42,6 +25,21 @@ impl EventQuery {
             && self.topic.as_deref().is_none_or(|t| t == topic)
             && self.account.as_ref().is_none_or(|a| Some(a) == signer)
     }
+}
+
+/// A filter field, if given, parsed as `T`; the error names the field.
+fn parse_filter_field<T: std::str::FromStr>(
+    field: &str,
+    text: Option<&str>,
+) -> Result<Option<T>, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.map(|text| {
+        text.parse()
+            .map_err(|e| ApiError::bad_request("invalid_filter", format!("{field}: {e}")))
+    })
+    .transpose()
 }
 
 /// The largest page of `GET /events`.

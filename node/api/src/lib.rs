@@ -49,6 +49,10 @@ pub const MAX_BODY_BYTES: usize = 4 << 20;
 
 type Chain = State<Arc<dyn ChainApi>>;
 
+/// A path segment as a handler takes it: a segment that cannot be read comes as its rejection,
+/// which [`segment`] answers in JSON.
+type PathSegment = Result<Path<String>, PathRejection>;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -128,10 +132,42 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("request task failed: {e}")))?
 }
 
+/// Runs a chain lookup on the blocking pool (see [`blocking`]): what it finds, or a 404 saying
+/// `missing` when it finds nothing.
+async fn blocking_found<T: Send + 'static>(
+    lookup: impl FnOnce() -> Result<Option<T>, ApiError> + Send + 'static,
+    missing: String,
+) -> ApiResult<T> {
+    blocking(lookup)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(missing))
+}
+
 /// A path segment, or a JSON 400 when it cannot be read (bad percent-encoding, say).
-fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+fn segment(path: PathSegment) -> Result<String, ApiError> {
     path.map(|Path(segment)| segment)
         .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+}
+
+/// A path segment as given and parsed; when it does not parse, a 400 with `code` saying the
+/// segment "is not `what`".
+fn parsed_segment<T: std::str::FromStr>(
+    path: PathSegment,
+    code: &'static str,
+    what: &str,
+) -> Result<(String, T), ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    let text = segment(path)?;
+    match text.parse() {
+        Ok(value) => Ok((text, value)),
+        Err(e) => Err(ApiError::bad_request(
+            code,
+            format!("'{text}' is not {what}: {e}"),
+        )),
+    }
 }
 
 #[cfg(test)]

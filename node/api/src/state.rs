@@ -15,15 +15,9 @@ pub(crate) async fn get_status(State(chain): Chain) -> ApiResult<StatusView> {
     responses((status = 200, body = AccountView), (status = 400, body = ErrorBody)))]
 pub(crate) async fn get_account(
     State(chain): Chain,
-    account: Result<Path<String>, PathRejection>,
+    account: PathSegment,
 ) -> ApiResult<AccountView> {
-    let account = segment(account)?;
-    let account: AccountId = account.parse().map_err(|e| {
-        ApiError::bad_request(
-            "invalid_account",
-            format!("'{account}' is not an account: {e}"),
-        )
-    })?;
+    let (_, account) = parsed_segment::<AccountId>(account, "invalid_account", "an account")?;
     blocking(move || chain.account(account)).await.map(Json)
 }
 
@@ -40,7 +34,7 @@ pub(crate) struct StateQuery {
     responses((status = 200, body = StateEntryView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_state_entry(
     State(chain): Chain,
-    key: Result<Path<String>, PathRejection>,
+    key: PathSegment,
     query: Result<Query<StateQuery>, QueryRejection>,
 ) -> ApiResult<StateEntryView> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;

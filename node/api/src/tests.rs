@@ -91,24 +91,9 @@ async fn call_raw(method: &str, uri: &str, body: &str) -> (StatusCode, Vec<u8>) 
     (status, bytes.to_vec())
 }
 
+/// The status and JSON body of a request (panicking if the body is not JSON).
 async fn call(method: &str, uri: &str, body: &str) -> (StatusCode, serde_json::Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("request");
-    let response = router(Arc::new(Fake))
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let (status, bytes) = call_raw(method, uri, body).await;
     let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
         panic!(
             "{method} {uri}: body is not JSON: {}",
@@ -118,8 +103,14 @@ async fn call(method: &str, uri: &str, body: &str) -> (StatusCode, serde_json::V
     (status, json)
 }
 
+/// The query route of the all-zero contract id.
+const ZERO_QUERY: &str =
+    "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query";
+
 #[tokio::test]
 async fn bad_input_gets_4xx_with_json_error() {
+    // One request a line: method, path, body, the status and the error code it must get.
+    #[rustfmt::skip]
     let cases = [
         ("GET", "/blocks/xyz", "", 400, "invalid_block_id"),
         ("GET", "/blocks/12", "", 404, "not_found"),
@@ -128,79 +119,25 @@ async fn bad_input_gets_4xx_with_json_error() {
         ("GET", "/state/zz", "", 400, "invalid_key"),
         ("GET", "/state/00?height=minus", "", 400, "invalid_query"),
         ("POST", "/transactions", "not json", 400, "invalid_json"),
-        (
-            "POST",
-            "/transactions",
-            "{\"transaction\": \"0xzz\"}",
-            400,
-            "invalid_hex",
-        ),
-        (
-            "POST",
-            "/transactions",
-            "{\"transaction\": \"0x0102\"}",
-            400,
-            "malformed_transaction",
-        ),
-        (
-            "POST",
-            "/contracts/0x12/query",
-            "{\"method\": \"get\"}",
-            400,
-            "invalid_contract",
-        ),
-        (
-            "POST",
-            "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query",
-            "[]",
-            400,
-            "invalid_body",
-        ),
-        (
-            "POST",
-            "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query",
-            "{\"method\": \"\"}",
-            400,
-            "invalid_method",
-        ),
-        (
-            "POST",
-            "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query",
-            "{\"method\": \"get\", \"input\": \"0xzz\"}",
-            400,
-            "invalid_input",
-        ),
-        (
-            "POST",
-            "/contracts/0x0000000000000000000000000000000000000000000000000000000000000000/query",
-            "{\"method\": \"get\"}",
-            404,
-            "not_found",
-        ),
+        ("POST", "/transactions", "{\"transaction\": \"0xzz\"}", 400, "invalid_hex"),
+        ("POST", "/transactions", "{\"transaction\": \"0x0102\"}", 400, "malformed_transaction"),
+        ("POST", "/contracts/0x12/query", "{\"method\": \"get\"}", 400, "invalid_contract"),
+        ("POST", ZERO_QUERY, "[]", 400, "invalid_body"),
+        ("POST", ZERO_QUERY, "{\"method\": \"\"}", 400, "invalid_method"),
+        ("POST", ZERO_QUERY, "{\"method\": \"get\", \"input\": \"0xzz\"}", 400, "invalid_input"),
+        ("POST", ZERO_QUERY, "{\"method\": \"get\"}", 404, "not_found"),
         ("GET", "/events?contract=0x12", "", 400, "invalid_filter"),
         ("GET", "/events?account=zz", "", 400, "invalid_filter"),
         ("GET", "/events?limit=0", "", 400, "invalid_filter"),
         ("GET", "/events?after=12", "", 400, "invalid_filter"),
-        (
-            "GET",
-            "/events?from_height=9&to_height=3",
-            "",
-            400,
-            "invalid_filter",
-        ),
+        ("GET", "/events?from_height=9&to_height=3", "", 400, "invalid_filter"),
         ("GET", "/events?colour=red", "", 400, "invalid_filter"),
         ("GET", "/stream?limit=5", "", 400, "invalid_filter"),
         ("GET", "/stream", "", 503, "no_stream"),
         ("GET", "/vouchers/abc", "", 400, "invalid_voucher"),
         ("GET", "/vouchers/abc/history", "", 400, "invalid_voucher"),
         ("GET", "/vouchers", "", 400, "invalid_query"),
-        (
-            "GET",
-            "/vouchers?holder=X&issuer=Y",
-            "",
-            400,
-            "invalid_query",
-        ),
+        ("GET", "/vouchers?holder=X&issuer=Y", "", 400, "invalid_query"),
         ("GET", "/vouchers?holder=123", "", 400, "invalid_member"),
         ("GET", "/members/123", "", 400, "invalid_member"),
         ("GET", "/cash/not-a-uscc", "", 400, "invalid_member"),
@@ -210,21 +147,9 @@ async fn bad_input_gets_4xx_with_json_error() {
         ("GET", "/blocks?limit=0", "", 400, "invalid_query"),
         ("GET", "/blocks?limit=101", "", 400, "invalid_query"),
         ("GET", "/blocks?before=x", "", 400, "invalid_query"),
-        (
-            "GET",
-            "/blocks/xyz/transactions",
-            "",
-            400,
-            "invalid_block_id",
-        ),
+        ("GET", "/blocks/xyz/transactions", "", 400, "invalid_block_id"),
         ("GET", "/blocks/12/transactions", "", 404, "not_found"),
-        (
-            "GET",
-            "/blocks/1/transactions?offset=-1",
-            "",
-            400,
-            "invalid_query",
-        ),
+        ("GET", "/blocks/1/transactions?offset=-1", "", 400, "invalid_query"),
         ("GET", "/no/such/route", "", 404, "not_found"),
         ("GET", "/transactions/%FF", "", 400, "invalid_path"),
         ("DELETE", "/status", "", 405, "method_not_allowed"),

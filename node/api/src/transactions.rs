@@ -151,21 +151,12 @@ pub(crate) async fn submit_transactions(
     responses((status = 200, body = TransactionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_transaction(
     State(chain): Chain,
-    hash: Result<Path<String>, PathRejection>,
+    hash: PathSegment,
 ) -> ApiResult<TransactionView> {
-    let hash = segment(hash)?;
-    let hash: Hash = hash.parse().map_err(|e| {
-        ApiError::bad_request(
-            "invalid_hash",
-            format!("'{hash}' is not a transaction hash: {e}"),
-        )
-    })?;
-    blocking(move || chain.transaction(hash))
-        .await?
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "transaction {hash} is neither pending nor committed"
-            ))
-        })
+    let (_, hash) = parsed_segment::<Hash>(hash, "invalid_hash", "a transaction hash")?;
+    blocking_found(
+        move || chain.transaction(hash),
+        format!("transaction {hash} is neither pending nor committed"),
+    )
+    .await
 }

@@ -18,16 +18,9 @@ impl ContractEngine {
         fuel: u64,
     ) -> CallOutcome {
         match self.prepare(code) {
-            Ok((_, pre)) => self.call_on_stack(
-                contract,
-                Vec::new(),
-                &pre,
-                entry,
-                input,
-                context,
-                world,
-                fuel,
-            ),
+            Ok((_, pre)) => self
+                .frame(contract, Vec::new(), context)
+                .run(&pre, entry, input, world, fuel),
             Err(e) => failed(e),
         }
     }
@@ -44,37 +37,19 @@ impl ContractEngine {
         world: &mut dyn World,
         fuel: u64,
     ) -> CallOutcome {
-        self.call_on_stack(
-            contract,
-            Vec::new(),
-            &prepared.pre,
-            entry,
-            input,
-            context,
-            world,
-            fuel,
-        )
+        self.frame(contract, Vec::new(), context)
+            .run(&prepared.pre, entry, input, world, fuel)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn call_on_stack(
-        &self,
-        contract: Hash,
-        stack: Vec<Hash>,
-        pre: &InstancePre<HostState>,
-        entry: &str,
-        input: &[u8],
-        context: CallContext,
-        world: &mut dyn World,
-        fuel: u64,
-    ) -> CallOutcome {
-        let frame = Frame {
+    /// The frame of a call of `contract` by the contracts of `stack` (none for a transaction's
+    /// or a schedule's call).
+    pub(super) fn frame(&self, contract: Hash, stack: Vec<Hash>, context: CallContext) -> Frame {
+        Frame {
             engine: self.clone(),
             contract,
             stack,
             context,
-        };
-        run(pre, frame, entry, input, world, fuel)
+        }
     }
 }
 
@@ -153,97 +128,102 @@ impl World for Buffered<'_> {
     }
 }
 
-pub(super) fn run(
-    pre: &InstancePre<HostState>,
-    frame: Frame,
-    entry: &str,
-    input: &[u8],
-    world: &mut dyn World,
-    fuel: u64,
-) -> CallOutcome {
-    let engine = frame.engine.engine.clone();
-    let state = HostState {
-        limits: StoreLimitsBuilder::new()
-            .memory_size(MAX_MEMORY_BYTES)
-            .memories(1)
-            .tables(1)
-            .table_elements(MAX_TABLE_ELEMENTS)
-            .instances(1)
-            .trap_on_grow_failure(true)
-            .build(),
-        engine: frame.engine,
-        contract: frame.contract,
-        stack: frame.stack,
-        context: frame.context,
-        input: input.to_vec(),
-        output: None,
-        events: Vec::new(),
-        failure: None,
-        scheduled: 0,
-    };
-    let mut store: Store<HostState> = Store::new(&engine, state);
-    store.limiter(|s| &mut s.limits);
-    let mut buffered = Buffered {
-        base: world,
-        writes: crate::Changes::new(),
-        scheduled: Vec::new(),
-    };
-    let outcome = call_world::using(&mut buffered, || {
-        store
-            .set_fuel(fuel)
-            .map_err(|e| ContractError::Trap(e.to_string()))?;
-        let instance = pre
-            .instantiate(&mut store)
-            .map_err(|e| classify(e, &mut None))?;
-        let function = instance
-            .get_typed_func::<(), ()>(&mut store, entry)
-            .map_err(|_| ContractError::Abi(format!("the contract has no method '{entry}'")))?;
-        function
-            .call(&mut store, ())
-            .map_err(|e| classify(e, &mut store.data_mut().failure))?;
-        Ok(())
-    });
-    let remaining = store.get_fuel().unwrap_or(0);
-    let fuel_used = fuel.saturating_sub(remaining);
-    let state = store.into_data();
-    let Buffered {
-        base,
-        writes,
-        scheduled,
-    } = buffered;
-    match outcome {
-        Ok(()) => {
-            for call in scheduled {
-                base.schedule(call);
-            }
-            for (key, value) in writes {
-                let contract = Hash(key[..32].try_into().expect("a full key starts with the id"));
-                match value {
-                    Some(value) => base.set(&contract, &key[32..], &value),
-                    None => base.remove(&contract, &key[32..]),
+impl Frame {
+    /// Calls `entry` of the frame's contract, running `pre`, with `input`, at most `fuel`. Its
+    /// writes reach `world` only if it succeeds.
+    pub(super) fn run(
+        self,
+        pre: &InstancePre<HostState>,
+        entry: &str,
+        input: &[u8],
+        world: &mut dyn World,
+        fuel: u64,
+    ) -> CallOutcome {
+        let engine = self.engine.engine.clone();
+        let state = HostState {
+            limits: StoreLimitsBuilder::new()
+                .memory_size(MAX_MEMORY_BYTES)
+                .memories(1)
+                .tables(1)
+                .table_elements(MAX_TABLE_ELEMENTS)
+                .instances(1)
+                .trap_on_grow_failure(true)
+                .build(),
+            engine: self.engine,
+            contract: self.contract,
+            stack: self.stack,
+            context: self.context,
+            input: input.to_vec(),
+            output: None,
+            events: Vec::new(),
+            failure: None,
+            scheduled: 0,
+        };
+        let mut store: Store<HostState> = Store::new(&engine, state);
+        store.limiter(|s| &mut s.limits);
+        let mut buffered = Buffered {
+            base: world,
+            writes: crate::Changes::new(),
+            scheduled: Vec::new(),
+        };
+        let outcome = call_world::using(&mut buffered, || {
+            store
+                .set_fuel(fuel)
+                .map_err(|e| ContractError::Trap(e.to_string()))?;
+            let instance = pre
+                .instantiate(&mut store)
+                .map_err(|e| classify(e, &mut None))?;
+            let function = instance
+                .get_typed_func::<(), ()>(&mut store, entry)
+                .map_err(|_| ContractError::Abi(format!("the contract has no method '{entry}'")))?;
+            function
+                .call(&mut store, ())
+                .map_err(|e| classify(e, &mut store.data_mut().failure))?;
+            Ok(())
+        });
+        let remaining = store.get_fuel().unwrap_or(0);
+        let fuel_used = fuel.saturating_sub(remaining);
+        let state = store.into_data();
+        let Buffered {
+            base,
+            writes,
+            scheduled,
+        } = buffered;
+        match outcome {
+            Ok(()) => {
+                for call in scheduled {
+                    base.schedule(call);
+                }
+                for (key, value) in writes {
+                    let contract =
+                        Hash(key[..32].try_into().expect("a full key starts with the id"));
+                    match value {
+                        Some(value) => base.set(&contract, &key[32..], &value),
+                        None => base.remove(&contract, &key[32..]),
+                    }
+                }
+                CallOutcome {
+                    result: Ok(state.output.unwrap_or_default()),
+                    fuel_used,
+                    events: state.events,
                 }
             }
-            CallOutcome {
-                result: Ok(state.output.unwrap_or_default()),
-                fuel_used,
-                events: state.events,
-            }
-        }
-        Err(e) => {
-            // A trap burns the whole budget: wasmtime does not account the fuel of the last
-            // stretch before a trap raised inside a builtin (memory.grow, for one), and a
-            // contract that traps should pay for everything it was allowed. Failures the host
-            // detects (the contract's own abort, an ABI rule) cost what was used.
-            let fuel_used = match e {
-                ContractError::Aborted(_) | ContractError::Abi(_) | ContractError::State(_) => {
-                    fuel_used
+            Err(e) => {
+                // A trap burns the whole budget: wasmtime does not account the fuel of the last
+                // stretch before a trap raised inside a builtin (memory.grow, for one), and a
+                // contract that traps should pay for everything it was allowed. Failures the host
+                // detects (the contract's own abort, an ABI rule) cost what was used.
+                let fuel_used = match e {
+                    ContractError::Aborted(_) | ContractError::Abi(_) | ContractError::State(_) => {
+                        fuel_used
+                    }
+                    _ => fuel,
+                };
+                CallOutcome {
+                    result: Err(e),
+                    fuel_used,
+                    events: Vec::new(),
                 }
-                _ => fuel,
-            };
-            CallOutcome {
-                result: Err(e),
-                fuel_used,
-                events: Vec::new(),
             }
         }
     }

@@ -46,13 +46,7 @@ pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<
             let f = Finance::new(home, &query);
             let uscc = f.uscc(&issuer)?;
             if let Some(limit) = set {
-                let send = SendArgs {
-                    as_name,
-                    key,
-                    no_wait: false,
-                    quiet: false,
-                    query: query.clone(),
-                };
+                let send = SendArgs::new(as_name, key, query.clone());
                 call(
                     home,
                     &send,
@@ -107,13 +101,7 @@ pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<
             let f = Finance::new(home, &query);
             let uscc = f.uscc(&member)?;
             let suggestion: Suggestion = if grant {
-                let send = SendArgs {
-                    as_name,
-                    key,
-                    no_wait: false,
-                    quiet: false,
-                    query: query.clone(),
-                };
+                let send = SendArgs::new(as_name, key, query.clone());
                 let out = call(
                     home,
                     &send,

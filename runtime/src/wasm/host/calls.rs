@@ -2,6 +2,19 @@
 
 use super::*;
 
+/// A method name the contract passes: UTF-8, within [`MAX_METHOD_BYTES`].
+fn read_method(
+    caller: &mut Caller<'_, HostState>,
+    ptr: i32,
+    len: i32,
+) -> Result<String, wasmtime::Error> {
+    let method = read_bytes(caller, ptr, len, MAX_METHOD_BYTES, "a method name")?;
+    let Ok(method) = String::from_utf8(method) else {
+        return refuse(caller, "a method name must be UTF-8".into());
+    };
+    Ok(method)
+}
+
 pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
     linker.func_wrap(
         ABI_MODULE,
@@ -15,18 +28,8 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
          out_ptr: i32,
          out_cap: i32|
          -> Result<i32, wasmtime::Error> {
-            let id = read_bytes(&mut caller, id_ptr, 32, 32, "a contract id")?;
-            let callee = Hash(id.try_into().expect("32 bytes read"));
-            let method = read_bytes(
-                &mut caller,
-                method_ptr,
-                method_len,
-                MAX_METHOD_BYTES,
-                "a method name",
-            )?;
-            let Ok(method) = String::from_utf8(method) else {
-                return refuse(&mut caller, "a method name must be UTF-8".into());
-            };
+            let callee = read_contract_id(&mut caller, id_ptr)?;
+            let method = read_method(&mut caller, method_ptr, method_len)?;
             let input = read_bytes(
                 &mut caller,
                 input_ptr,
@@ -92,7 +95,9 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
                 ..context
             };
             let outcome = call_world::with(|w| {
-                engine.call_on_stack(callee, stack, &pre, &method, &input, nested, w, fuel)
+                engine
+                    .frame(callee, stack, nested)
+                    .run(&pre, &method, &input, w, fuel)
             })
             .unwrap_or_else(|| CallOutcome {
                 result: Err(ContractError::State(
@@ -139,16 +144,7 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
                     format!("a call may schedule at most {MAX_SCHEDULED_PER_CALL} calls"),
                 );
             }
-            let method = read_bytes(
-                &mut caller,
-                method_ptr,
-                method_len,
-                MAX_METHOD_BYTES,
-                "a method name",
-            )?;
-            let Ok(method) = String::from_utf8(method) else {
-                return refuse(&mut caller, "a method name must be UTF-8".into());
-            };
+            let method = read_method(&mut caller, method_ptr, method_len)?;
             if method == INIT_METHOD {
                 return refuse(&mut caller, "'init' cannot be scheduled".into());
             }

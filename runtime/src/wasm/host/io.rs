@@ -31,8 +31,11 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
         |mut caller: Caller<'_, HostState>, ptr: i32, len: i32| -> Result<(), wasmtime::Error> {
             let message = read_bytes(&mut caller, ptr, len, MAX_ABORT_BYTES, "the abort message")?;
             let message = String::from_utf8_lossy(&message).into_owned();
-            caller.data_mut().failure = Some(ContractError::Aborted(message.clone()));
-            Err(wasmtime::Error::msg(message))
+            fail_with(
+                &mut caller,
+                ContractError::Aborted(message.clone()),
+                message,
+            )
         },
     )?;
     linker.func_wrap(

@@ -16,22 +16,30 @@ pub(super) fn memory(caller: &mut Caller<'_, HostState>) -> Result<Memory, wasmt
         .ok_or_else(|| wasmtime::Error::msg("no memory export"))
 }
 
-/// Fails the call with `reason` (kept so the receipt says exactly what went wrong).
+/// Stops the call with the trap `message`, keeping `failure` as the precise reason behind it.
+pub(super) fn fail_with<T>(
+    caller: &mut Caller<'_, HostState>,
+    failure: ContractError,
+    message: String,
+) -> Result<T, wasmtime::Error> {
+    caller.data_mut().failure = Some(failure);
+    Err(wasmtime::Error::msg(message))
+}
+
 /// Stops the call because state could not be read: the whole block cannot be executed here.
 pub(super) fn fail_state<T>(
     caller: &mut Caller<'_, HostState>,
     error: String,
 ) -> Result<T, wasmtime::Error> {
-    caller.data_mut().failure = Some(ContractError::State(error.clone()));
-    Err(wasmtime::Error::msg(error))
+    fail_with(caller, ContractError::State(error.clone()), error)
 }
 
+/// Fails the call with `reason` (kept so the receipt says exactly what went wrong).
 pub(super) fn refuse<T>(
     caller: &mut Caller<'_, HostState>,
     reason: String,
 ) -> Result<T, wasmtime::Error> {
-    caller.data_mut().failure = Some(ContractError::Abi(reason.clone()));
-    Err(wasmtime::Error::msg(reason))
+    fail_with(caller, ContractError::Abi(reason.clone()), reason)
 }
 
 pub(super) fn charge(
@@ -43,8 +51,7 @@ pub(super) fn charge(
     let left = caller.get_fuel()?;
     if left < cost {
         caller.set_fuel(0)?;
-        caller.data_mut().failure = Some(ContractError::OutOfFuel);
-        return Err(wasmtime::Error::msg("out of fuel"));
+        return fail_with(caller, ContractError::OutOfFuel, "out of fuel".into());
     }
     caller.set_fuel(left - cost)?;
     Ok(())
@@ -72,6 +79,15 @@ pub(super) fn read_bytes(
         return refuse(caller, format!("{what} lies outside the contract's memory"));
     }
     Ok(buf)
+}
+
+/// A contract id the contract passes: 32 bytes at `ptr`.
+pub(super) fn read_contract_id(
+    caller: &mut Caller<'_, HostState>,
+    ptr: i32,
+) -> Result<Hash, wasmtime::Error> {
+    let id = read_bytes(caller, ptr, 32, 32, "a contract id")?;
+    Ok(Hash(id.try_into().expect("32 bytes read")))
 }
 
 pub(super) fn write_bytes(

@@ -2,6 +2,32 @@
 
 use super::*;
 
+/// A storage key the contract passes, within [`MAX_KEY_BYTES`].
+fn read_key(
+    caller: &mut Caller<'_, HostState>,
+    ptr: i32,
+    len: i32,
+) -> Result<Vec<u8>, wasmtime::Error> {
+    read_bytes(caller, ptr, len, MAX_KEY_BYTES, "a storage key")
+}
+
+/// Copies `bytes` (`what`, for messages) to the contract's `out_ptr` if they fit in `out_cap`,
+/// and returns their length either way: moving them is charged even if they are not copied.
+fn copy_out_if_fits(
+    caller: &mut Caller<'_, HostState>,
+    out_ptr: i32,
+    out_cap: i32,
+    bytes: &[u8],
+    what: &str,
+) -> Result<i32, wasmtime::Error> {
+    if bytes.len() <= usize::try_from(out_cap).unwrap_or(0) {
+        write_bytes(caller, out_ptr, bytes, what)?;
+    } else {
+        charge(caller, bytes.len(), FUEL_PER_BYTE)?;
+    }
+    Ok(bytes.len() as i32)
+}
+
 /// `storage_read` of `contract`'s storage (the running contract's own, or another's, read-only):
 /// −1 if the key is absent, else the value's length; the value is copied only if it fits.
 pub(crate) fn read_storage(
@@ -12,7 +38,7 @@ pub(crate) fn read_storage(
     out_ptr: i32,
     out_cap: i32,
 ) -> Result<i32, wasmtime::Error> {
-    let key = read_bytes(caller, key_ptr, key_len, MAX_KEY_BYTES, "a storage key")?;
+    let key = read_key(caller, key_ptr, key_len)?;
     let read = call_world::with(|w| w.get(&contract, &key))
         .unwrap_or_else(|| Err("no storage is attached to this call".into()));
     let value = match read {
@@ -22,13 +48,7 @@ pub(crate) fn read_storage(
     let Some(value) = value else {
         return Ok(code::ABSENT);
     };
-    // The value's length is always returned; it is copied only if it fits.
-    if value.len() <= usize::try_from(out_cap).unwrap_or(0) {
-        write_bytes(caller, out_ptr, &value, "a storage value")?;
-    } else {
-        charge(caller, value.len(), FUEL_PER_BYTE)?;
-    }
-    Ok(value.len() as i32)
+    copy_out_if_fits(caller, out_ptr, out_cap, &value, "a storage value")
 }
 
 pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error> {
@@ -55,8 +75,7 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
          out_ptr: i32,
          out_cap: i32|
          -> Result<i32, wasmtime::Error> {
-            let id = read_bytes(&mut caller, id_ptr, 32, 32, "a contract id")?;
-            let contract = Hash(id.try_into().expect("read 32 bytes"));
+            let contract = read_contract_id(&mut caller, id_ptr)?;
             read_storage(&mut caller, contract, key_ptr, key_len, out_ptr, out_cap)
         },
     )?;
@@ -69,13 +88,7 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
          value_ptr: i32,
          value_len: i32|
          -> Result<(), wasmtime::Error> {
-            let key = read_bytes(
-                &mut caller,
-                key_ptr,
-                key_len,
-                MAX_KEY_BYTES,
-                "a storage key",
-            )?;
+            let key = read_key(&mut caller, key_ptr, key_len)?;
             let value = read_bytes(
                 &mut caller,
                 value_ptr,
@@ -110,13 +123,7 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
             let after = if after_len < 0 {
                 None
             } else {
-                Some(read_bytes(
-                    &mut caller,
-                    after_ptr,
-                    after_len,
-                    MAX_KEY_BYTES,
-                    "a storage key",
-                )?)
+                Some(read_key(&mut caller, after_ptr, after_len)?)
             };
             let contract = caller.data().contract;
             crate::take_layer_steps();
@@ -136,12 +143,7 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
             };
             let mut record = vec![0; catena_abi::entry_record_len(&key, &value)];
             catena_abi::write_entry_record(&key, &value, &mut record);
-            if record.len() <= usize::try_from(out_cap).unwrap_or(0) {
-                write_bytes(&mut caller, out_ptr, &record, "a storage entry")?;
-            } else {
-                charge(&mut caller, record.len(), FUEL_PER_BYTE)?;
-            }
-            Ok(record.len() as i32)
+            copy_out_if_fits(&mut caller, out_ptr, out_cap, &record, "a storage entry")
         },
     )?;
     linker.func_wrap(
@@ -151,13 +153,7 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
          key_ptr: i32,
          key_len: i32|
          -> Result<(), wasmtime::Error> {
-            let key = read_bytes(
-                &mut caller,
-                key_ptr,
-                key_len,
-                MAX_KEY_BYTES,
-                "a storage key",
-            )?;
+            let key = read_key(&mut caller, key_ptr, key_len)?;
             let contract = caller.data().contract;
             call_world::with(|w| w.remove(&contract, &key));
             Ok(())

@@ -1,0 +1,132 @@
+//! The `catena` command line as a test runs it against a node: `cli.ok("voucher show 7")`,
+//! `cli.fails(&format!("voucher transfer {id} --to nobody --as tier1-steel"))`, or a list of
+//! words (`cli.ok(&["member", "propose", "--name", "Tier-4 Castings Co., Ltd."])`) where an
+//! argument holds spaces, and [`command`] for a command with a path in it.
+
+use crate::node::catena;
+
+/// A command's arguments: a line split at spaces, or a list of words.
+pub trait CommandLine {
+    fn words(&self) -> Vec<&str>;
+}
+
+impl CommandLine for str {
+    fn words(&self) -> Vec<&str> {
+        self.split_whitespace().collect()
+    }
+}
+
+impl CommandLine for String {
+    fn words(&self) -> Vec<&str> {
+        self.split_whitespace().collect()
+    }
+}
+
+impl CommandLine for [&str] {
+    fn words(&self) -> Vec<&str> {
+        self.to_vec()
+    }
+}
+
+impl CommandLine for Vec<&str> {
+    fn words(&self) -> Vec<&str> {
+        self.clone()
+    }
+}
+
+impl<const N: usize> CommandLine for [&str; N] {
+    fn words(&self) -> Vec<&str> {
+        self.to_vec()
+    }
+}
+
+/// A command line split at spaces, each `{}` word replaced by the next of `values` whole (a path
+/// may hold spaces).
+pub fn command<'a>(template: &'a str, values: &[&'a str]) -> Vec<&'a str> {
+    let mut values = values.iter();
+    template
+        .split_whitespace()
+        .map(|w| {
+            if w == "{}" {
+                values.next().expect("a value per {}")
+            } else {
+                w
+            }
+        })
+        .collect()
+}
+
+/// How a command ended: success, standard output, standard error.
+#[derive(Debug)]
+pub struct Ran {
+    pub ok: bool,
+    pub out: String,
+    pub err: String,
+}
+
+/// `catena` commands run with a home (for the keys of `--as NAME`) against a node's API.
+#[derive(Debug, Clone)]
+pub struct Cli {
+    pub home: String,
+    pub api: String,
+}
+
+impl Cli {
+    pub fn new(home: &std::path::Path, api: &str) -> Cli {
+        Cli {
+            home: home.to_str().expect("a UTF-8 home").to_string(),
+            api: api.to_string(),
+        }
+    }
+
+    /// The same home against another node.
+    pub fn at(&self, api: &str) -> Cli {
+        Cli {
+            home: self.home.clone(),
+            api: api.to_string(),
+        }
+    }
+
+    pub fn run(&self, args: &(impl CommandLine + ?Sized)) -> Ran {
+        let mut full = args.words();
+        full.extend_from_slice(&["--home", &self.home, "--api", &self.api]);
+        let out = catena(&full);
+        Ran {
+            ok: out.status.success(),
+            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+            err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs a command that must succeed; its output.
+    pub fn ok(&self, args: &(impl CommandLine + ?Sized)) -> String {
+        let ran = self.run(args);
+        assert!(ran.ok, "catena {}: {}", args.words().join(" "), ran.err);
+        ran.out
+    }
+
+    /// Runs a command that must fail with an error sentence; the error.
+    pub fn fails(&self, args: &(impl CommandLine + ?Sized)) -> String {
+        let ran = self.run(args);
+        let line = args.words().join(" ");
+        assert!(!ran.ok, "catena {line} succeeded: {}", ran.out);
+        assert!(ran.err.starts_with("error: "), "{}", ran.err);
+        ran.err
+    }
+
+    /// Runs a command with `--output json`; its output parsed.
+    pub fn json(&self, args: &(impl CommandLine + ?Sized)) -> serde_json::Value {
+        let mut full = args.words();
+        full.extend_from_slice(&["--output", "json"]);
+        serde_json::from_str(&self.ok(full.as_slice())).expect("JSON output")
+    }
+}
+
+/// The contract id in `catena contract deploy`'s "contract ID ..." line.
+pub fn contract_id_in(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("contract "))
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no contract id in {out}"))
+        .to_string()
+}
