@@ -6,8 +6,8 @@
 use catena_primitives::{Hash, SecretKey};
 
 use crate::{
-    artifacts, peer_id, uscc, BuiltSpec, ChainSpec, DemoKey, GenesisContract, Governance, Member,
-    Parameters, Role, Validator,
+    artifacts, peer_id, uscc, BuiltSpec, ChainSpec, DemoKey, GenesisContract, Member, Parameters,
+    Role, Validator, ValidatorGovernance,
 };
 
 /// The demo consortium of DOMAIN.md: (key name, member name, USCC without check, role).
@@ -138,7 +138,7 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
             governors.push(validator.member.clone());
         }
     }
-    let governance = Governance {
+    let governance = ValidatorGovernance {
         threshold: governors.len() as u32 / 2 + 1,
         members: governors,
     };

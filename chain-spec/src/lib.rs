@@ -132,7 +132,7 @@ impl Default for Parameters {
 /// approve a change. With no governing members the validator set is fixed at genesis.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Governance {
+pub struct ValidatorGovernance {
     pub members: Vec<String>,
     pub threshold: u32,
 }
@@ -181,7 +181,7 @@ pub struct ChainSpec {
     #[serde(default)]
     pub parameters: Parameters,
     #[serde(default)]
-    pub governance: Governance,
+    pub governance: ValidatorGovernance,
     #[serde(default)]
     pub contracts: Vec<GenesisContract>,
 }

@@ -6,26 +6,47 @@ use std::path::Path;
 use anyhow::Context;
 use catena_primitives::{system_contract_id, AccountId, Hash};
 use catena_schema::names;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 
 use crate::{api_url, demo_identity, print_value, Output, QueryArgs};
 use catena_testing::ApiClient;
 
+/// `catena block` and `catena query block`.
+#[derive(Args)]
+pub struct BlockArgs {
+    /// Height, block hash, or `latest`.
+    #[arg(default_value = "latest")]
+    id: String,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+/// `catena tx` and `catena query tx`.
+#[derive(Args)]
+pub struct TxArgs {
+    hash: Hash,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+/// Shows a block.
+pub fn show_block(home: Option<&Path>, BlockArgs { id, query }: BlockArgs) -> anyhow::Result<()> {
+    let client = ApiClient::new(&api_url(home, &query));
+    print_value(&client.get(&format!("/blocks/{id}"))?, query.output)
+}
+
+/// Shows a transaction and its receipt.
+pub fn show_tx(home: Option<&Path>, TxArgs { hash, query }: TxArgs) -> anyhow::Result<()> {
+    let client = ApiClient::new(&api_url(home, &query));
+    print_value(&client.get(&format!("/transactions/{hash}"))?, query.output)
+}
+
 #[derive(Subcommand)]
 pub enum QueryCommand {
     /// A block by height, hash, or `latest`, with its scheduled runs.
-    Block {
-        #[arg(default_value = "latest")]
-        id: String,
-        #[command(flatten)]
-        query: QueryArgs,
-    },
+    Block(BlockArgs),
     /// A transaction and its receipt.
-    Tx {
-        hash: Hash,
-        #[command(flatten)]
-        query: QueryArgs,
-    },
+    Tx(TxArgs),
     /// An account's next nonce and member: an account (0x…) or a demo identity.
     Account {
         account: String,
@@ -80,14 +101,8 @@ pub fn contract_of(text: &str) -> anyhow::Result<Hash> {
 
 pub fn run(home: Option<&Path>, command: QueryCommand) -> anyhow::Result<()> {
     match command {
-        QueryCommand::Block { id, query } => {
-            let client = ApiClient::new(&api_url(home, &query));
-            print_value(&client.get(&format!("/blocks/{id}"))?, query.output)
-        }
-        QueryCommand::Tx { hash, query } => {
-            let client = ApiClient::new(&api_url(home, &query));
-            print_value(&client.get(&format!("/transactions/{hash}"))?, query.output)
-        }
+        QueryCommand::Block(args) => show_block(home, args),
+        QueryCommand::Tx(args) => show_tx(home, args),
         QueryCommand::Account { account, query } => {
             let account = account_of(home, &account)?;
             let client = ApiClient::new(&api_url(home, &query));

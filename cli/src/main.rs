@@ -59,19 +59,9 @@ enum Command {
     /// Show the chain's tip.
     Status(QueryArgs),
     /// Show a block by height, hash, or `latest`.
-    Block {
-        /// Height, block hash, or `latest`.
-        #[arg(default_value = "latest")]
-        id: String,
-        #[command(flatten)]
-        query: QueryArgs,
-    },
+    Block(explorer::BlockArgs),
     /// Show a transaction and its receipt by hash.
-    Tx {
-        hash: String,
-        #[command(flatten)]
-        query: QueryArgs,
-    },
+    Tx(explorer::TxArgs),
     /// Send a signed remark (a note recorded on chain) and wait for its block.
     Remark(RemarkArgs),
     /// Validator-set governance: show, propose a change, approve.
@@ -222,14 +212,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("mempool:     {} pending", status.mempool_size);
             Ok(())
         }
-        Command::Block { id, query } => {
-            let client = ApiClient::new(&api_url(home.as_deref(), &query));
-            print_value(&client.get(&format!("/blocks/{id}"))?, query.output)
-        }
-        Command::Tx { hash, query } => {
-            let client = ApiClient::new(&api_url(home.as_deref(), &query));
-            print_value(&client.get(&format!("/transactions/{hash}"))?, query.output)
-        }
+        Command::Block(args) => explorer::show_block(home.as_deref(), args),
+        Command::Tx(args) => explorer::show_tx(home.as_deref(), args),
         Command::Remark(args) => {
             send_call(
                 home.as_deref(),

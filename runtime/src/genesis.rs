@@ -18,7 +18,7 @@ pub struct GenesisContract {
 pub fn genesis_changes(
     members: &[catena_schema::registry::MemberRecord],
     validators: &[ValidatorEntry],
-    governance: &Governance,
+    governance: &ValidatorGovernance,
     contracts: &[GenesisContract],
     context: &BlockContext,
 ) -> Result<Changes, ExecutionError> {

@@ -21,13 +21,13 @@ pub struct ValidatorEntry {
 
 /// Who governs the chain: the governing members' names and how many must approve a change.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
-pub struct Governance {
+pub struct ValidatorGovernance {
     pub members: Vec<String>,
     pub threshold: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
-pub enum ProposalStatus {
+pub enum ValidatorSetProposalStatus {
     /// Waiting for approvals.
     Open,
     /// Approved by a quorum; applied at its height.
@@ -36,7 +36,7 @@ pub enum ProposalStatus {
 
 /// A governance proposal as recorded in state.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct Proposal {
+pub struct ValidatorSetProposal {
     pub id: u64,
     /// The transaction that proposed it.
     pub proposed_in: catena_primitives::Hash,
@@ -44,7 +44,7 @@ pub struct Proposal {
     pub proposer: AccountId,
     /// Names of the members that approved, the proposer's first.
     pub approvals: Vec<String>,
-    pub status: ProposalStatus,
+    pub status: ValidatorSetProposalStatus,
 }
 
 fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, String> {
@@ -64,7 +64,7 @@ pub(crate) fn validators_in(overlay: &Overlay<'_>) -> Result<Vec<ValidatorEntry>
 
 /// The name of the governing member whose account signed, or why it may not govern.
 fn governing_member(overlay: &Overlay<'_>, signer: &AccountId) -> Result<String, String> {
-    let governance: Governance = read(overlay, keys::GOVERNANCE)?
+    let governance: ValidatorGovernance = read(overlay, keys::GOVERNANCE)?
         .ok_or("this chain has no governance: its validator set is fixed")?;
     let member: crate::MemberAccount =
         read(overlay, &keys::member(signer))?.ok_or_else(|| format!("{signer} is not a member"))?;
@@ -78,7 +78,7 @@ fn governing_member(overlay: &Overlay<'_>, signer: &AccountId) -> Result<String,
 }
 
 fn threshold(overlay: &Overlay<'_>) -> Result<usize, String> {
-    let governance: Governance = read(overlay, keys::GOVERNANCE)?
+    let governance: ValidatorGovernance = read(overlay, keys::GOVERNANCE)?
         .ok_or("this chain has no governance: its validator set is fixed")?;
     Ok(governance.threshold as usize)
 }
@@ -132,13 +132,13 @@ pub(crate) fn propose(
     }
     let id: u64 = read(overlay, keys::NEXT_PROPOSAL)?.unwrap_or(0);
     overlay.put(keys::NEXT_PROPOSAL.to_vec(), (id + 1).encode());
-    let record = Proposal {
+    let record = ValidatorSetProposal {
         id,
         proposed_in: tx.hash(),
         proposal: proposal.clone(),
         proposer: *signer,
         approvals: vec![member],
-        status: ProposalStatus::Open,
+        status: ValidatorSetProposalStatus::Open,
     };
     settle(overlay, context, record)
 }
@@ -150,9 +150,9 @@ pub(crate) fn approve(
     id: u64,
 ) -> Result<(), String> {
     let member = governing_member(overlay, signer)?;
-    let mut record: Proposal =
+    let mut record: ValidatorSetProposal =
         read(overlay, &keys::proposal(id))?.ok_or_else(|| format!("no proposal {id}"))?;
-    if record.status == ProposalStatus::Scheduled {
+    if record.status == ValidatorSetProposalStatus::Scheduled {
         return Err(format!("proposal {id} is already approved and scheduled"));
     }
     if record.approvals.contains(&member) {
@@ -166,7 +166,7 @@ pub(crate) fn approve(
 fn settle(
     overlay: &mut Overlay<'_>,
     context: &BlockContext,
-    mut record: Proposal,
+    mut record: ValidatorSetProposal,
 ) -> Result<(), String> {
     let from = record.proposal.from_height;
     if from < context.height + 2 {
@@ -176,7 +176,7 @@ fn settle(
         ));
     }
     if record.approvals.len() >= threshold(overlay)? {
-        record.status = ProposalStatus::Scheduled;
+        record.status = ValidatorSetProposalStatus::Scheduled;
         let key = keys::scheduled_changes(from);
         let mut scheduled: Vec<ValidatorChange> = read(overlay, &key)?.unwrap_or_default();
         scheduled.push(record.proposal.change.clone());
@@ -233,7 +233,7 @@ pub(crate) fn apply_scheduled(
 pub(crate) fn genesis(
     changes: &mut Changes,
     validators: &[ValidatorEntry],
-    governance: &Governance,
+    governance: &ValidatorGovernance,
 ) {
     changes.insert(keys::VALIDATORS.to_vec(), Some(validators.encode()));
     changes.insert(keys::GOVERNANCE.to_vec(), Some(governance.encode()));

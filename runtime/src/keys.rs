@@ -7,7 +7,7 @@ pub const NONCE_PREFIX: &[u8] = b"sys/nonce/";
 pub const EVIDENCE_PREFIX: &[u8] = b"sys/evidence/";
 /// The validator set that certifies the next block (SCALE `Vec<ValidatorEntry>`).
 pub const VALIDATORS: &[u8] = b"sys/validators";
-/// The governing members and threshold (SCALE [`crate::governance::Governance`]).
+/// The governing members and threshold (SCALE [`crate::governance::ValidatorGovernance`]).
 pub const GOVERNANCE: &[u8] = b"sys/governance";
 /// The id of the next governance proposal (SCALE `u64`).
 pub const NEXT_PROPOSAL: &[u8] = b"sys/gov/next";
@@ -46,7 +46,7 @@ pub fn contract_storage_prefix(id: &catena_primitives::Hash) -> Vec<u8> {
     key
 }
 
-/// A governance proposal (SCALE [`crate::governance::Proposal`]), by id (big-endian).
+/// A governance proposal (SCALE [`crate::governance::ValidatorSetProposal`]), by id (big-endian).
 pub fn proposal(id: u64) -> Vec<u8> {
     let mut key = PROPOSAL_PREFIX.to_vec();
     key.extend_from_slice(&id.to_be_bytes());

@@ -35,7 +35,9 @@ pub use queries::*;
 pub use state::*;
 
 pub use calls::{contract_of, system_call};
-pub use governance::{Governance, Proposal, ProposalStatus, ValidatorEntry};
+pub use governance::{
+    ValidatorEntry, ValidatorGovernance, ValidatorSetProposal, ValidatorSetProposalStatus,
+};
 
 /// A member's account as the registry records it.
 pub use catena_schema::registry::AccountRecord as MemberAccount;

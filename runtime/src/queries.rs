@@ -49,14 +49,14 @@ pub fn validators(state: &dyn StateReader) -> Result<Vec<ValidatorEntry>, Execut
 }
 
 /// The chain's governance, if it has one.
-pub fn governance(state: &dyn StateReader) -> Result<Option<Governance>, ExecutionError> {
+pub fn governance(state: &dyn StateReader) -> Result<Option<ValidatorGovernance>, ExecutionError> {
     read_entry(state, keys::GOVERNANCE)
 }
 
 /// Decodes proposal entries read from the state under [`keys::PROPOSAL_PREFIX`].
 pub fn proposals(
     entries: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
-) -> Result<Vec<Proposal>, ExecutionError> {
+) -> Result<Vec<ValidatorSetProposal>, ExecutionError> {
     entries
         .into_iter()
         .map(|(key, bytes)| decode_entry(&key, Some(bytes)).map(|p| p.expect("present")))
@@ -64,7 +64,10 @@ pub fn proposals(
 }
 
 /// A governance proposal by id.
-pub fn proposal(state: &dyn StateReader, id: u64) -> Result<Option<Proposal>, ExecutionError> {
+pub fn proposal(
+    state: &dyn StateReader,
+    id: u64,
+) -> Result<Option<ValidatorSetProposal>, ExecutionError> {
     read_entry(state, &keys::proposal(id))
 }
 

@@ -38,7 +38,7 @@ fn member_state(keys: &[&SecretKey]) -> MapState {
         genesis_changes(
             &members,
             &[entry(keys[0], "m0")],
-            &Governance {
+            &ValidatorGovernance {
                 members: vec!["m0".into(), "m1".into()],
                 threshold: 2,
             },
@@ -77,6 +77,30 @@ fn context(height: u64) -> BlockContext {
         max_tx_fuel: 10_000_000,
         max_block_fuel: 25_000_000,
     }
+}
+
+/// Uploads `code` and instantiates it (nonces 0 and 1 of `owner`) in one block applied to
+/// `state`; the contract's id.
+fn upload_and_instantiate(state: &mut MapState, code: Vec<u8>, owner: &SecretKey) -> Hash {
+    let code_hash = Hash::digest(&code);
+    let out = execute(
+        state,
+        &[
+            Transaction::signed("c", 0, Call::UploadCode(code), owner),
+            Transaction::signed(
+                "c",
+                1,
+                Call::Instantiate {
+                    code_hash,
+                    input: Vec::new(),
+                },
+                owner,
+            ),
+        ],
+    )
+    .expect("block");
+    apply(state, out);
+    catena_primitives::contract_id(&owner.account(), 1)
 }
 
 fn execute(
@@ -342,7 +366,7 @@ fn a_validator_change_needs_a_quorum_of_governing_members_and_applies_at_its_hei
     assert!(f[6].contains("not a governing member"), "{}", f[6]);
     apply(&mut state, out);
     let open = proposal(&state, 0).expect("readable").expect("recorded");
-    assert_eq!(open.status, ProposalStatus::Open);
+    assert_eq!(open.status, ValidatorSetProposalStatus::Open);
     assert_eq!(open.approvals, vec!["m0".to_string()]);
 
     // Block 11: the second governing member approves; scheduled for height 20.
@@ -359,7 +383,7 @@ fn a_validator_change_needs_a_quorum_of_governing_members_and_applies_at_its_hei
             .expect("readable")
             .expect("recorded")
             .status,
-        ProposalStatus::Scheduled
+        ValidatorSetProposalStatus::Scheduled
     );
 
     // Blocks up to 18 leave the set alone; block 19 sets the one that certifies block 20.
@@ -545,25 +569,7 @@ fn a_block_cannot_burn_more_than_its_fuel_limit() {
     let (owner, other) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
     let mut state = member_state(&[&owner, &other]);
     let code = loop_code();
-    let code_hash = Hash::digest(&code);
-    let out = execute(
-        &state,
-        &[
-            Transaction::signed("c", 0, Call::UploadCode(code), &owner),
-            Transaction::signed(
-                "c",
-                1,
-                Call::Instantiate {
-                    code_hash,
-                    input: Vec::new(),
-                },
-                &owner,
-            ),
-        ],
-    )
-    .expect("block");
-    apply(&mut state, out);
-    let id = catena_primitives::contract_id(&owner.account(), 1);
+    let id = upload_and_instantiate(&mut state, code, &owner);
     let spin = |nonce| {
         Transaction::signed(
             "c",
@@ -657,25 +663,7 @@ fn a_state_read_error_in_a_contract_aborts_the_block_instead_of_failing_the_call
     let (owner, other) = (SecretKey::from_seed([1; 32]), SecretKey::from_seed([2; 32]));
     let mut state = member_state(&[&owner, &other]);
     let code = counter_code();
-    let code_hash = Hash::digest(&code);
-    let out = execute(
-        &state,
-        &[
-            Transaction::signed("c", 0, Call::UploadCode(code), &owner),
-            Transaction::signed(
-                "c",
-                1,
-                Call::Instantiate {
-                    code_hash,
-                    input: Vec::new(),
-                },
-                &owner,
-            ),
-        ],
-    )
-    .expect("block");
-    apply(&mut state, out);
-    let id = catena_primitives::contract_id(&owner.account(), 1);
+    let id = upload_and_instantiate(&mut state, code, &owner);
     let broken = FailingContractStorage(state);
     let call = Transaction::signed(
         "c",

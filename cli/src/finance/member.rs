@@ -195,9 +195,10 @@ fn print_proposal(home: Option<&Path>, send: &SendArgs, id: u64, open: &str) -> 
 
 /// Whether membership proposal `id` is no longer open (its change applied).
 pub(crate) fn proposal_applied(f: &Finance, id: u64) -> anyhow::Result<bool> {
-    let proposal: Option<catena_schema::registry::Proposal> =
+    let proposal: Option<catena_schema::registry::MembershipProposal> =
         f.query(registry_method::PROPOSAL, id)?;
-    Ok(proposal.is_some_and(|p| p.status != catena_schema::registry::ProposalStatus::Open))
+    Ok(proposal
+        .is_some_and(|p| p.status != catena_schema::registry::MembershipProposalStatus::Open))
 }
 
 pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()> {
@@ -216,7 +217,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
             print_proposal(home, &send, proposal, ": approved, waiting for more")
         }
         MemberCommand::Proposal { proposal, query } => {
-            let p: catena_schema::registry::Proposal = Finance::new(home, &query)
+            let p: catena_schema::registry::MembershipProposal = Finance::new(home, &query)
                 .query(registry_method::PROPOSAL, proposal)?
                 .with_context(|| format!("there is no membership proposal {proposal}"))?;
             let value = json!({
@@ -224,8 +225,8 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
                 "change": format!("{:?}", p.change),
                 "approvals": p.approvals,
                 "status": match p.status {
-                    catena_schema::registry::ProposalStatus::Open => "open".to_string(),
-                    catena_schema::registry::ProposalStatus::Applied(h) => format!("applied at height {h}"),
+                    catena_schema::registry::MembershipProposalStatus::Open => "open".to_string(),
+                    catena_schema::registry::MembershipProposalStatus::Applied(h) => format!("applied at height {h}"),
                 },
             });
             crate::print_value(&value, query.output)

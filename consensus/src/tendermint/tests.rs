@@ -492,28 +492,14 @@ fn simulate(s: Scenario) -> Outcome {
                             if selective {
                                 // Its precommit for the block reaches node 0 alone; the others
                                 // get a nil precommit from it.
-                                let nil = SignedVote {
-                                    vote: ConsensusVote {
-                                        value: None,
-                                        ..vote
-                                    },
-                                    ..signed
-                                };
-                                outgoing.push((to, Input::Vote(nil)));
+                                outgoing.push((to, Input::Vote(revalued(signed, None))));
                                 continue;
                             }
                             outgoing.push((to, Input::Vote(signed)));
                             if nodes[node].behaviour == Behaviour::DoubleVoter && to % 2 == 0 {
                                 let other =
                                     vote.value.map_or(Some(Hash::digest(b"phantom")), |_| None);
-                                let conflicting = SignedVote {
-                                    vote: ConsensusVote {
-                                        value: other,
-                                        ..vote
-                                    },
-                                    ..signed
-                                };
-                                outgoing.push((to, Input::Vote(conflicting)));
+                                outgoing.push((to, Input::Vote(revalued(signed, other))));
                             }
                         }
                     }
@@ -778,5 +764,17 @@ fn thousand_seeds_fifty_heights_under_loss_and_partitions() {
                 "seed {seed} is not deterministic"
             );
         }
+    }
+}
+
+/// `signed` with another value: its signer's second vote at the same step (the simulation's
+/// signatures are not checked).
+fn revalued(signed: SignedVote, value: Option<Hash>) -> SignedVote {
+    SignedVote {
+        vote: ConsensusVote {
+            value,
+            ..signed.vote
+        },
+        ..signed
     }
 }

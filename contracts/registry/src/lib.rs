@@ -13,8 +13,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use catena_schema::registry::method;
 use catena_schema::registry::{
-    events, keys, AccountRecord, Change, Governance, Init, MemberRecord, Proposal, ProposalStatus,
-    Revoke,
+    events, keys, AccountRecord, Change, Init, MemberRecord, MembershipGovernance,
+    MembershipProposal, MembershipProposalStatus, Revoke,
 };
 use catena_schema::voucher::CreditLines;
 use catena_schema::{uscc, Account, Role, Uscc};
@@ -90,7 +90,7 @@ fn holdings(uscc: &str) -> Vec<String> {
     out
 }
 
-fn governance(_: ()) -> Result<Governance, Error> {
+fn governance(_: ()) -> Result<MembershipGovernance, Error> {
     Ok(storage::load(keys::GOVERNANCE).unwrap_or_default())
 }
 
@@ -113,7 +113,7 @@ fn members(_: ()) -> Result<Vec<MemberRecord>, Error> {
     Ok(out)
 }
 
-fn proposal(id: u64) -> Result<Option<Proposal>, Error> {
+fn proposal(id: u64) -> Result<Option<MembershipProposal>, Error> {
     Ok(storage::load(&keys::proposal_key(id)))
 }
 
@@ -134,11 +134,11 @@ fn propose(change: Change) -> Result<u64, Error> {
     check(&change)?;
     let id = storage::get_u64(keys::NEXT_PROPOSAL);
     storage::set_u64(keys::NEXT_PROPOSAL, id + 1);
-    let mut proposal = Proposal {
+    let mut proposal = MembershipProposal {
         id,
         change,
         approvals: alloc::vec![proposer],
-        status: ProposalStatus::Open,
+        status: MembershipProposalStatus::Open,
     };
     emit_encoded(events::PROPOSED, &proposal);
     apply_if_approved(&mut proposal)?;
@@ -148,9 +148,9 @@ fn propose(change: Change) -> Result<u64, Error> {
 
 fn approve(id: u64) -> Result<(), Error> {
     let approver = governing_caller()?;
-    let mut proposal: Proposal =
+    let mut proposal: MembershipProposal =
         storage::load(&keys::proposal_key(id)).ok_or(Error::NoProposal(id))?;
-    if proposal.status != ProposalStatus::Open {
+    if proposal.status != MembershipProposalStatus::Open {
         return Err(Error::AlreadyApplied(id));
     }
     if proposal.approvals.contains(&approver) {
@@ -163,7 +163,7 @@ fn approve(id: u64) -> Result<(), Error> {
     Ok(())
 }
 
-fn apply_if_approved(proposal: &mut Proposal) -> Result<(), Error> {
+fn apply_if_approved(proposal: &mut MembershipProposal) -> Result<(), Error> {
     let gov = governance(())?;
     if (proposal.approvals.len() as u32) < gov.threshold.max(1) {
         return Ok(());
@@ -171,7 +171,7 @@ fn apply_if_approved(proposal: &mut Proposal) -> Result<(), Error> {
     // The registry may have changed since the proposal: check again before applying.
     check(&proposal.change)?;
     apply(&proposal.change);
-    proposal.status = ProposalStatus::Applied(block_height());
+    proposal.status = MembershipProposalStatus::Applied(block_height());
     emit_encoded(events::APPLIED, &proposal.change);
     Ok(())
 }

@@ -29,7 +29,7 @@ fn setup() {
         }
     }
     let init = Init {
-        governance: Governance {
+        governance: MembershipGovernance {
             members: (1..=3).map(uscc_of).collect(),
             threshold: 2,
         },
@@ -173,7 +173,7 @@ fn roles_and_accounts_change_together() {
 fn init_runs_once() {
     setup();
     let init = Init {
-        governance: Governance::default(),
+        governance: MembershipGovernance::default(),
         dependents: vec![],
         lines: None,
     };

@@ -8,11 +8,11 @@ pub mod keys {
     pub const ACCOUNT: &[u8] = b"a/";
     /// `m/<uscc>` → [`MemberRecord`].
     pub const MEMBER: &[u8] = b"m/";
-    /// → [`Governance`].
+    /// → [`MembershipGovernance`].
     pub const GOVERNANCE: &[u8] = b"gov";
     /// → `u64`, the next proposal id.
     pub const NEXT_PROPOSAL: &[u8] = b"np";
-    /// `p/<id big-endian>` → [`Proposal`].
+    /// `p/<id big-endian>` → [`MembershipProposal`].
     pub const PROPOSAL: &[u8] = b"p/";
 
     pub fn account_key(account: &Account) -> Vec<u8> {
@@ -72,7 +72,7 @@ impl MemberRecord {
 
 /// Who governs membership: members by USCC, and how many must approve a change.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
-pub struct Governance {
+pub struct MembershipGovernance {
     pub members: Vec<Uscc>,
     pub threshold: u32,
 }
@@ -97,7 +97,7 @@ pub enum Change {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
-pub enum ProposalStatus {
+pub enum MembershipProposalStatus {
     #[codec(index = 0)]
     Open,
     /// Approved by the threshold and applied at this height.
@@ -106,18 +106,18 @@ pub enum ProposalStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct Proposal {
+pub struct MembershipProposal {
     pub id: u64,
     pub change: Change,
     /// Governing members (USCC) that approved, the proposer first.
     pub approvals: Vec<Uscc>,
-    pub status: ProposalStatus,
+    pub status: MembershipProposalStatus,
 }
 
 /// `init`'s argument (at genesis; the members themselves are written by genesis).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Init {
-    pub governance: Governance,
+    pub governance: MembershipGovernance,
     /// Contracts asked what a member still has (`holdings(uscc) -> Vec<String>`, one
     /// sentence each) before it is removed: it stays while any answers something.
     pub dependents: Vec<ContractId>,
@@ -135,9 +135,9 @@ pub struct Revoke {
 
 /// Events (topic, data).
 pub mod events {
-    /// data: [`super::Proposal`]
+    /// data: [`super::MembershipProposal`]
     pub const PROPOSED: &str = "proposed";
-    /// data: [`super::Proposal`]
+    /// data: [`super::MembershipProposal`]
     pub const APPROVED: &str = "approved";
     /// data: [`super::Change`]
     pub const APPLIED: &str = "applied";
@@ -156,7 +156,7 @@ pub mod method {
         MEMBER = "member": Uscc => Option<MemberRecord>;
         ACCOUNT = "account": Account => Option<AccountRecord>;
         MEMBERS = "members": () => Vec<MemberRecord>;
-        GOVERNANCE = "governance": () => Governance;
-        PROPOSAL = "proposal": u64 => Option<Proposal>;
+        GOVERNANCE = "governance": () => MembershipGovernance;
+        PROPOSAL = "proposal": u64 => Option<MembershipProposal>;
     }
 }

@@ -2,7 +2,7 @@
 //! of the real registry contract, on the SDK's mock host. Member `i` has the single account
 //! `[i; 32]`.
 
-use catena_schema::registry::{Governance, Init, MemberRecord};
+use catena_schema::registry::{Init, MemberRecord, MembershipGovernance};
 use catena_schema::voucher::{Config, DAY_MS};
 use catena_schema::{names, uscc, Account, Role, Uscc};
 use catena_sdk::codec::{Decode, Encode};
@@ -66,7 +66,7 @@ pub fn registry() {
         }
     }
     let init = Init {
-        governance: Governance {
+        governance: MembershipGovernance {
             members: vec![uscc_of(CORE), uscc_of(BANK), uscc_of(LOGISTICS)],
             threshold: 2,
         },

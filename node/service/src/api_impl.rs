@@ -307,7 +307,7 @@ impl ChainApi for ChainInstance {
         let state = StoreState(self.store());
         let governance = catena_runtime::governance(&state)
             .map_err(internal)?
-            .unwrap_or(catena_runtime::Governance {
+            .unwrap_or(catena_runtime::ValidatorGovernance {
                 members: Vec::new(),
                 threshold: 0,
             });
@@ -351,8 +351,8 @@ impl ChainApi for ChainInstance {
                     from_height: p.proposal.from_height,
                     approvals: p.approvals,
                     status: match p.status {
-                        catena_runtime::ProposalStatus::Open => "open".into(),
-                        catena_runtime::ProposalStatus::Scheduled => "scheduled".into(),
+                        catena_runtime::ValidatorSetProposalStatus::Open => "open".into(),
+                        catena_runtime::ValidatorSetProposalStatus::Scheduled => "scheduled".into(),
                     },
                 }
             })

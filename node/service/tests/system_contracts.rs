@@ -13,8 +13,8 @@ use catena_node::chain::genesis::{system_init, SystemParams};
 use catena_primitives::{Hash, ReceiptStatus, SecretKey, Transaction};
 use catena_runtime::{
     contract_of, execute_block, genesis_changes, next_in_layers, query_contract, system_call,
-    BlockContext, Changes, Entry, ExecutedBlock, GenesisContract, Governance, StateError,
-    StateReader,
+    BlockContext, Changes, Entry, ExecutedBlock, GenesisContract, StateError, StateReader,
+    ValidatorGovernance,
 };
 use catena_schema::cash::method as cash_method;
 use catena_schema::cash::Mint;
@@ -96,7 +96,7 @@ impl Chain {
             })
             .collect();
         let params = SystemParams {
-            governance: catena_schema::registry::Governance {
+            governance: catena_schema::registry::MembershipGovernance {
                 members: vec![uscc("core"), uscc("bank")],
                 threshold: 2,
             },
@@ -116,7 +116,7 @@ impl Chain {
         let changes = genesis_changes(
             &members,
             &[],
-            &Governance::default(),
+            &ValidatorGovernance::default(),
             &contracts,
             &context(0, T0),
         )

@@ -57,7 +57,7 @@ pub fn genesis_contracts(spec: &ChainSpec) -> Result<Vec<GenesisContract>, Chain
             .unwrap_or_default()
     };
     let params = SystemParams {
-        governance: catena_schema::registry::Governance {
+        governance: catena_schema::registry::MembershipGovernance {
             members: spec.governance.members.iter().map(uscc_of).collect(),
             threshold: spec.governance.threshold,
         },
@@ -93,7 +93,7 @@ pub fn genesis_contracts(spec: &ChainSpec) -> Result<Vec<GenesisContract>, Chain
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SystemParams {
     /// The governing members' USCCs and how many must approve a membership change.
-    pub governance: catena_schema::registry::Governance,
+    pub governance: catena_schema::registry::MembershipGovernance,
     pub currency: String,
     pub min_part: u64,
     pub max_parts: u32,
@@ -153,7 +153,7 @@ pub(super) fn write(spec: &ChainSpec, store: &Store) -> Result<(Hash, ValidatorS
             address: v.address.clone(),
         })
         .collect();
-    let governance = catena_runtime::Governance {
+    let governance = catena_runtime::ValidatorGovernance {
         members: spec.governance.members.clone(),
         threshold: spec.governance.threshold,
     };
