@@ -44,3 +44,67 @@ where
         })
         .collect()
 }
+
+/// Validator `index`'s keys taken over by a test (its node is crashed first): the impostor joins
+/// the network at the validator's address with the real libp2p stack and publishes on the
+/// consensus topic whatever the test signs with `key`.
+pub struct Impostor {
+    pub runtime: tokio::runtime::Runtime,
+    pub network: catena_network::NetworkHandle,
+    /// The validator's vote-signing key.
+    pub key: catena_primitives::SecretKey,
+    pub chain_id: String,
+}
+
+impl Impostor {
+    pub fn replace(net: &mut TestNetwork, index: usize) -> Impostor {
+        net.crash(index);
+        let spec = net.spec_json();
+        let chain_id = spec["chain_id"].as_str().expect("chain id").to_string();
+        let keys = net.dir().join("keys");
+        let seed = |file: String| read_key_file(&keys.join(file)).seed();
+        let count = spec["validators"].as_array().expect("validators").len();
+        let peers = validator_peers(&spec, count)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i != index)
+            .map(|(_, peer)| peer)
+            .collect();
+        let listen = spec["validators"][index]["address"]
+            .as_str()
+            .expect("address")
+            .parse()
+            .expect("multiaddr");
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let (network, handle, _events) = {
+            let _guard = runtime.enter();
+            catena_network::Network::new(catena_network::NetworkConfig {
+                chain_id: chain_id.clone(),
+                secret_seed: seed(format!("validator-{}-network.json", index + 1)),
+                listen,
+                peers,
+                max_message_bytes: 1 << 20,
+                request_timeout: std::time::Duration::from_secs(10),
+            })
+            .expect("network")
+        };
+        runtime.spawn(network.run());
+        Impostor {
+            runtime,
+            network: handle,
+            key: catena_primitives::SecretKey::from_seed(seed(format!(
+                "validator-{}.json",
+                index + 1
+            ))),
+            chain_id,
+        }
+    }
+
+    /// Publishes a consensus message (dropped quietly if the network refuses it).
+    pub fn publish(&self, message: Vec<u8>) {
+        let _ = self.runtime.block_on(
+            self.network
+                .publish(catena_network::Topic::Consensus, message),
+        );
+    }
+}

@@ -159,7 +159,7 @@ const MAX_FUTURE_PER_SIGNER: usize = 64;
 /// Votes and proposals are stored only up to this many rounds ahead of ours; later ones only
 /// count toward L55, and gossip delivers them again once we get there. This bounds memory
 /// against a validator that signs messages for arbitrary rounds.
-const MAX_ROUNDS_AHEAD: u32 = 8;
+pub const MAX_ROUNDS_AHEAD: u32 = 8;
 /// Distinct proposals kept per round.
 const MAX_PROPOSALS_PER_ROUND: usize = 4;
 

@@ -20,18 +20,18 @@ impl Network {
             Command::Report {
                 message_id,
                 source,
-                valid,
+                verdict,
             } => {
-                let acceptance = if valid {
-                    MessageAcceptance::Accept
-                } else {
-                    MessageAcceptance::Reject
+                let acceptance = match verdict {
+                    Verdict::Valid => MessageAcceptance::Accept,
+                    Verdict::Invalid => MessageAcceptance::Reject,
+                    Verdict::Ignore => MessageAcceptance::Ignore,
                 };
                 self.swarm
                     .behaviour_mut()
                     .gossipsub
                     .report_message_validation_result(&message_id, &source, acceptance);
-                if !valid && self.count_invalid(source) {
+                if verdict == Verdict::Invalid && self.count_invalid(source) {
                     let _ = self.events.try_send(Event::Banned(source));
                 }
             }

@@ -50,6 +50,19 @@ pub enum Topic {
     Consensus,
 }
 
+/// What the node found of a gossip message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid: forwarded to the mesh.
+    Valid,
+    /// Invalid in its own bytes (malformed, a bad signature, a sender not entitled to send it):
+    /// dropped and counted against the peer that sent it.
+    Invalid,
+    /// Not judged here (of a height this node cannot check yet, say): dropped, not forwarded,
+    /// counted against nobody.
+    Ignore,
+}
+
 #[derive(Clone, Debug)]
 pub struct NetworkConfig {
     pub chain_id: String,
@@ -111,7 +124,7 @@ enum Command {
     Report {
         message_id: MessageId,
         source: PeerId,
-        valid: bool,
+        verdict: Verdict,
     },
     Invalid {
         peer: PeerId,
@@ -163,18 +176,18 @@ impl NetworkHandle {
         self.send(Command::Publish { topic, data }).await
     }
 
-    /// Says whether a gossip message was valid: valid ones are forwarded, invalid ones dropped
-    /// and counted against the peer that sent them.
+    /// Says what the node found of a gossip message: valid ones are forwarded, invalid ones
+    /// dropped and counted against the peer that sent them, ignored ones dropped.
     pub async fn report(
         &self,
         message_id: MessageId,
         source: PeerId,
-        valid: bool,
+        verdict: Verdict,
     ) -> Result<(), NetworkError> {
         self.send(Command::Report {
             message_id,
             source,
-            valid,
+            verdict,
         })
         .await
     }

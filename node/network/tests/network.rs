@@ -145,7 +145,10 @@ async fn members_gossip_and_sync_and_outsiders_are_refused() {
                 _ => None,
             })
             .await;
-            node.handle.report(id, source, true).await.expect("report");
+            node.handle
+                .report(id, source, catena_network::Verdict::Valid)
+                .await
+                .expect("report");
         }
         publishing.abort();
         true

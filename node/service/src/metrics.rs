@@ -15,6 +15,13 @@ pub struct PeerLabel {
     pub peer: String,
 }
 
+/// The label of a per-proposer metric: the proposer's account. Only a round's proposer gets
+/// this far, so the number of series is bounded by the validator set.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProposerLabel {
+    pub proposer: String,
+}
+
 /// The chain's metrics. Cloning shares them.
 #[derive(Debug)]
 pub struct ChainMetrics {
@@ -38,6 +45,10 @@ pub struct ChainMetrics {
     pub invalid_messages: Family<PeerLabel, Counter>,
     /// Validators caught signing two different votes in one round.
     pub equivocations: Counter,
+    /// Proposals signed by a validator that does not lead their round: refused unexecuted.
+    pub proposals_not_from_proposer: Counter,
+    /// Peers' proposals executed to judge them, by proposer.
+    pub proposals_executed: Family<ProposerLabel, Counter>,
     /// 1 once this node found it cannot reproduce a certified block and stopped voting.
     pub halted: Gauge,
 }
@@ -113,7 +124,21 @@ impl Default for ChainMetrics {
             "Conflicting votes detected (evidence of a faulty validator)",
             equivocations.clone(),
         );
+        let proposals_not_from_proposer = Counter::default();
+        let proposals_executed = Family::<ProposerLabel, Counter>::default();
+        registry.register(
+            "proposals_not_from_proposer",
+            "Proposals signed by a validator that does not lead their round (refused before execution)",
+            proposals_not_from_proposer.clone(),
+        );
+        registry.register(
+            "proposals_executed",
+            "Peers' proposals executed to judge them, by proposer",
+            proposals_executed.clone(),
+        );
         ChainMetrics {
+            proposals_not_from_proposer,
+            proposals_executed,
             round,
             peers,
             invalid_messages,

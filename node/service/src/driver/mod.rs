@@ -6,24 +6,28 @@
 //! roots compared) before the engine hears of them; nodes that fall behind fetch certified
 //! blocks from their peers.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use catena_consensus::tendermint::wire::{self, WireMessage, WireProposal};
-use catena_consensus::tendermint::{Input, Output, Tendermint, Timeouts, VoteKind};
+use catena_consensus::tendermint::{
+    Input, Output, Tendermint, Timeouts, VoteKind, MAX_ROUNDS_AHEAD,
+};
 use catena_mempool::AdmitError;
-use catena_network::{Event, MessageId, NetworkHandle, Peer as PeerId, Topic};
-use catena_primitives::{Block, Call, Hash, SecretKey, Transaction};
+use catena_network::{Event, MessageId, NetworkHandle, Peer as PeerId, Topic, Verdict};
+use catena_primitives::{Block, Call, SecretKey, Transaction};
 use catena_storage::wal::{LoggedVote, VoteLog};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chain::{ChainError, ChainInstance, PreparedBlock, SyncRequest, SyncResponse};
-use crate::metrics::PeerLabel;
+use crate::chain::{ChainError, ChainInstance, SyncRequest, SyncResponse};
+use crate::metrics::{PeerLabel, ProposerLabel};
 use crate::now_ms;
 
+mod cache;
 pub mod peers;
+use cache::ProposalCache;
+pub use cache::MAX_EXECUTED_PER_ROUND;
 pub use peers::{decode_gossip_batch, MAX_GOSSIP_TXS};
 use peers::{REBROADCAST_EVERY, SYNC_EVERY};
 
@@ -63,7 +67,7 @@ struct Driver {
     engine: Tendermint,
     chain_id: String,
     /// Blocks built or validated at the current height, by hash.
-    proposals: HashMap<Hash, PreparedBlock>,
+    proposals: ProposalCache,
     timers: Vec<(Instant, Input)>,
     max_message_bytes: usize,
     sync_results: mpsc::UnboundedSender<(PeerId, Vec<u8>)>,
@@ -117,7 +121,7 @@ pub async fn run(
         votes,
         network,
         engine,
-        proposals: HashMap::new(),
+        proposals: ProposalCache::default(),
         timers: Vec::new(),
         max_message_bytes,
         sync_results,
@@ -232,8 +236,7 @@ impl Driver {
                         self.chain
                             .build_proposal(height, now_ms(), self.key.account())
                     })?;
-                    let value = built.block.hash();
-                    self.proposals.insert(value, built);
+                    let value = self.proposals.insert_own(built);
                     queue.extend(self.engine.process(Input::ProposalBuilt {
                         height,
                         round,

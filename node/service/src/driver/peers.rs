@@ -73,13 +73,13 @@ impl Driver {
         }
     }
 
-    /// Reports a gossip message as valid or not, counting invalid ones per peer.
-    async fn report(&self, message_id: MessageId, source: PeerId, valid: bool) {
-        if !valid {
+    /// Reports what this node found of a gossip message, counting invalid ones per peer.
+    async fn report(&self, message_id: MessageId, source: PeerId, verdict: Verdict) {
+        if verdict == Verdict::Invalid {
             self.count_invalid(source);
         }
         if let Some(network) = &self.network {
-            let _ = network.report(message_id, source, valid).await;
+            let _ = network.report(message_id, source, verdict).await;
         }
     }
 
@@ -101,8 +101,8 @@ impl Driver {
                 message_id,
                 data,
             } => {
-                let valid = self.on_consensus_message(&data).await?;
-                self.report(message_id, source, valid).await;
+                let verdict = self.on_consensus_message(&data).await?;
+                self.report(message_id, source, verdict).await;
             }
             Event::Gossip {
                 topic: Topic::Transactions,
@@ -129,11 +129,14 @@ impl Driver {
                     })
                     .await;
                     if let Ok(valid) = valid {
-                        if !valid {
+                        let verdict = if valid {
+                            Verdict::Valid
+                        } else {
                             count_invalid(&chain, source);
-                        }
+                            Verdict::Invalid
+                        };
                         if let Some(network) = network {
-                            let _ = network.report(message_id, source, valid).await;
+                            let _ = network.report(message_id, source, verdict).await;
                         }
                     }
                 });
@@ -160,37 +163,51 @@ impl Driver {
         Ok(())
     }
 
-    /// Returns whether the message was well-formed and correctly signed.
-    async fn on_consensus_message(&mut self, data: &[u8]) -> Result<bool, ChainError> {
+    /// Judges a consensus message and hands it to the engine if it may be. Invalid: malformed,
+    /// badly signed, or a proposal by a validator that does not lead its round (refused before
+    /// its block is decoded or executed). Ignored: a proposal of another height, or too many
+    /// rounds ahead, or beyond what one round may have executed. A proposal whose block does not
+    /// execute to its header's roots, or whose time is ahead of this node's clock, is valid as a
+    /// message (its judgement depends on this node's state and clock): the engine hears it as
+    /// an invalid block and votes nil.
+    async fn on_consensus_message(&mut self, data: &[u8]) -> Result<Verdict, ChainError> {
         let Ok(message) = WireMessage::decode_untrusted(data, self.max_message_bytes) else {
-            return Ok(false);
+            return Ok(Verdict::Invalid);
         };
         match message {
             WireMessage::Vote(vote) => match wire::verify_vote(&vote, &self.chain_id) {
                 Ok(signed) => {
                     tracing::debug!(target: "consensus::wire", signer = %signed.signer, height = signed.vote.height, round = signed.vote.round, kind = ?signed.vote.kind, value = ?signed.vote.value, "vote");
                     self.feed(Input::Vote(signed)).await?;
-                    Ok(true)
+                    Ok(Verdict::Valid)
                 }
-                Err(_) => Ok(false),
+                Err(_) => Ok(Verdict::Invalid),
             },
             WireMessage::Proposal {
                 proposal,
                 signature,
                 block,
             } => {
+                // Only a proposal for the next block can be checked against our state and set.
+                if proposal.height != self.chain.tip()?.height + 1 {
+                    return Ok(Verdict::Ignore);
+                }
+                if proposal.proposer != self.engine.proposer(proposal.height, proposal.round) {
+                    self.chain.metrics().proposals_not_from_proposer.inc();
+                    tracing::debug!(target: "consensus::proposal", height = proposal.height, round = proposal.round, signer = %proposal.proposer, "proposal from a validator that does not lead its round");
+                    return Ok(Verdict::Invalid);
+                }
                 if proposal.verify(&self.chain_id, &signature).is_err() {
-                    return Ok(false);
+                    return Ok(Verdict::Invalid);
+                }
+                if proposal.round > self.engine.round() + MAX_ROUNDS_AHEAD {
+                    return Ok(Verdict::Ignore);
                 }
                 let Ok(block) = Block::decode_untrusted(&block, self.max_message_bytes) else {
-                    return Ok(false);
+                    return Ok(Verdict::Invalid);
                 };
-                if block.hash() != proposal.value {
-                    return Ok(false);
-                }
-                // Only a proposal for the next block can be checked against our state.
-                if proposal.height != self.chain.tip()?.height + 1 {
-                    return Ok(true);
+                if block.hash() != proposal.value || block.header.proposer != proposal.proposer {
+                    return Ok(Verdict::Invalid);
                 }
                 // Block time decides when vouchers mature: a proposer may not run the chain's
                 // clock ahead of ours. Such a proposal gets a nil vote (it is not cached, so the
@@ -199,15 +216,26 @@ impl Driver {
                 let valid = if ahead_ms > MAX_PROPOSAL_AHEAD_MS {
                     tracing::warn!(target: "consensus::proposal", height = proposal.height, round = proposal.round, ahead_ms, "proposal's time is ahead of this node's clock");
                     false
-                } else if self.proposals.contains_key(&proposal.value) {
+                } else if self.proposals.contains(&proposal.value) {
                     true
+                } else if !self.proposals.may_execute(proposal.round) {
+                    return Ok(Verdict::Ignore);
                 } else {
+                    self.chain
+                        .metrics()
+                        .proposals_executed
+                        .get_or_create(&ProposerLabel {
+                            proposer: proposal.proposer.to_string(),
+                        })
+                        .inc();
                     match tokio::task::block_in_place(|| self.chain.validate_proposal(block)) {
                         Ok(validated) => {
-                            self.proposals.insert(proposal.value, validated);
+                            self.proposals
+                                .executed(proposal.round, Some((proposal.value, validated)));
                             true
                         }
                         Err(crate::chain::ValidateError::Invalid(reason)) => {
+                            self.proposals.executed(proposal.round, None);
                             tracing::warn!(target: "consensus::proposal", height = proposal.height, round = proposal.round, %reason, "invalid proposal");
                             false
                         }
@@ -219,7 +247,7 @@ impl Driver {
                     valid,
                 })
                 .await?;
-                Ok(true)
+                Ok(Verdict::Valid)
             }
         }
     }
