@@ -40,6 +40,7 @@ fn outsiders_are_refused_and_replays_are_included_once() {
                 .expect("multiaddr"),
             peers,
             max_message_bytes: 1 << 20,
+            allowed: Vec::new(),
             request_timeout: Duration::from_secs(10),
         })
         .expect("network")

@@ -109,6 +109,7 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
             uscc: uscc::with_check(code),
             roles: vec![*role],
             accounts: vec![key.secret.account()],
+            nodes: Vec::new(),
         })
         .collect::<Vec<_>>();
     let validator_keys: Vec<(DemoKey, DemoKey)> = (1..=validators)

@@ -55,7 +55,15 @@ pub struct Member {
     #[serde(with = "role_names")]
     pub roles: Vec<Role>,
     pub accounts: Vec<AccountId>,
+    /// The network keys (ed25519 public keys, whose libp2p peer ids they make) of the member's
+    /// nodes that do not validate: allowed on the chain's network from genesis. Later ones are
+    /// registered through the registry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<AccountId>,
 }
+
+/// Nodes one member may list or register, at most (the registry's limit).
+pub const MAX_NODES_PER_MEMBER: usize = 16;
 
 /// A validator: a member's node that votes on blocks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +272,7 @@ impl ChainSpec {
         let mut names = BTreeSet::new();
         let mut codes = BTreeSet::new();
         let mut accounts = BTreeSet::new();
+        let mut node_keys = BTreeSet::new();
         for (i, member) in self.members.iter().enumerate() {
             let at = format!("members[{i}]");
             if member.name.trim().is_empty() {
@@ -305,6 +314,28 @@ impl ChainSpec {
                     err(
                         format!("{at}.accounts[{j}]"),
                         format!("{account} belongs to another member too"),
+                    );
+                }
+            }
+            if member.nodes.len() > MAX_NODES_PER_MEMBER {
+                err(
+                    format!("{at}.nodes"),
+                    format!(
+                        "{} nodes, over the limit of {MAX_NODES_PER_MEMBER}",
+                        member.nodes.len()
+                    ),
+                );
+            }
+            for (j, node) in member.nodes.iter().enumerate() {
+                if !node.is_valid_key() {
+                    err(
+                        format!("{at}.nodes[{j}]"),
+                        format!("{node} is not a valid ed25519 public key"),
+                    );
+                } else if !node_keys.insert(*node) {
+                    err(
+                        format!("{at}.nodes[{j}]"),
+                        format!("{node} is listed twice"),
                     );
                 }
             }

@@ -13,10 +13,11 @@ pub struct GenesisContract {
     pub init: Option<Vec<u8>>,
 }
 
-/// The state entries of a new chain: the members in the registry's storage, the validator set,
-/// the governance, and the genesis contracts (their code, records and `init`).
+/// The state entries of a new chain: the members and their nodes in the registry's storage, the
+/// validator set, the governance, and the genesis contracts (their code, records and `init`).
 pub fn genesis_changes(
     members: &[catena_schema::registry::MemberRecord],
+    nodes: &[catena_schema::registry::NodeRecord],
     validators: &[ValidatorEntry],
     governance: &ValidatorGovernance,
     contracts: &[GenesisContract],
@@ -25,6 +26,12 @@ pub fn genesis_changes(
     let mut changes: Changes = members
         .iter()
         .flat_map(|member| member.entries())
+        .chain(nodes.iter().map(|node| {
+            (
+                catena_schema::registry::keys::node_key(&node.key),
+                node.encode(),
+            )
+        }))
         .map(|(key, value)| (keys::registry_entry(&key), Some(value)))
         .collect();
     governance::genesis(&mut changes, validators, governance);

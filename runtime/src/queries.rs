@@ -48,6 +48,24 @@ pub fn validators(state: &dyn StateReader) -> Result<Vec<ValidatorEntry>, Execut
     read_entry(state, keys::VALIDATORS).map(Option::unwrap_or_default)
 }
 
+/// The members' registered nodes (those that do not validate), in key order: with the
+/// validators, the peers allowed on the chain's network.
+pub fn member_nodes(
+    state: &dyn StateReader,
+) -> Result<Vec<catena_schema::registry::NodeRecord>, ExecutionError> {
+    let prefix = keys::registry_entry(catena_schema::registry::keys::NODE);
+    let mut out = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    while let Some((key, bytes)) = state
+        .next(&prefix, after.as_deref())
+        .map_err(ExecutionError::State)?
+    {
+        out.push(decode_entry(&key, Some(bytes))?.expect("present"));
+        after = Some(key);
+    }
+    Ok(out)
+}
+
 /// The chain's governance, if it has one.
 pub fn governance(state: &dyn StateReader) -> Result<Option<ValidatorGovernance>, ExecutionError> {
     read_entry(state, keys::GOVERNANCE)

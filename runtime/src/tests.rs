@@ -37,6 +37,7 @@ fn member_state(keys: &[&SecretKey]) -> MapState {
     MapState(
         genesis_changes(
             &members,
+            &[],
             &[entry(keys[0], "m0")],
             &ValidatorGovernance {
                 members: vec!["m0".into(), "m1".into()],

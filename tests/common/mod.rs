@@ -84,6 +84,7 @@ impl Impostor {
                 listen,
                 peers,
                 max_message_bytes: 1 << 20,
+                allowed: Vec::new(),
                 request_timeout: std::time::Duration::from_secs(10),
             })
             .expect("network")

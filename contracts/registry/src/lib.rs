@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use catena_schema::registry::method;
 use catena_schema::registry::{
     events, keys, AccountRecord, Change, Init, MemberRecord, MembershipGovernance,
-    MembershipProposal, MembershipProposalStatus, Revoke,
+    MembershipProposal, MembershipProposalStatus, NodeRecord, Revoke, MAX_NODES_PER_MEMBER,
 };
 use catena_schema::voucher::CreditLines;
 use catena_schema::{uscc, Account, Role, Uscc};
@@ -29,6 +29,9 @@ catena_sdk::methods! {
     method::MEMBERS => members,
     method::GOVERNANCE => governance,
     method::PROPOSAL => proposal,
+    method::REGISTER_NODE => register_node,
+    method::REMOVE_NODE => remove_node,
+    method::NODES => nodes,
 }
 
 /// Why a registry call was refused.
@@ -111,6 +114,67 @@ fn members(_: ()) -> Result<Vec<MemberRecord>, Error> {
         after = Some(key);
     }
     Ok(out)
+}
+
+/// Every registered node, in key order.
+fn nodes(_: ()) -> Result<Vec<NodeRecord>, Error> {
+    let mut out = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    while let Some((key, value)) = storage::next(keys::NODE, after.as_deref()) {
+        out.push(catena_sdk::decode(&value).map_err(Error::Invalid)?);
+        after = Some(key);
+    }
+    Ok(out)
+}
+
+/// The member the caller is an account of.
+fn callers_member() -> Result<Uscc, Error> {
+    storage::load::<AccountRecord>(&keys::account_key(&caller()))
+        .map(|record| record.uscc)
+        .ok_or(Error::NotAMember)
+}
+
+/// A member registers its own node: it grants the node what the member has already (the chain's
+/// data and its gossip), so no quorum is asked (ADR 0024).
+fn register_node(key: Account) -> Result<(), Error> {
+    let uscc = callers_member()?;
+    if let Some(node) = storage::load::<NodeRecord>(&keys::node_key(&key)) {
+        return Err(invalid(format!(
+            "node key 0x{} is already registered by member {}",
+            catena_sdk::hex(&key),
+            node.uscc
+        )));
+    }
+    let own = nodes(())?.iter().filter(|n| n.uscc == uscc).count();
+    if own >= MAX_NODES_PER_MEMBER {
+        return Err(invalid(format!(
+            "member {uscc} already has {MAX_NODES_PER_MEMBER} nodes, the most one member may register"
+        )));
+    }
+    let node = NodeRecord { key, uscc };
+    storage::save(&keys::node_key(&key), &node);
+    emit_encoded(events::NODE_REGISTERED, &node);
+    Ok(())
+}
+
+fn remove_node(key: Account) -> Result<(), Error> {
+    let uscc = callers_member()?;
+    match storage::load::<NodeRecord>(&keys::node_key(&key)) {
+        Some(node) if node.uscc == uscc => {
+            storage::remove(&keys::node_key(&key));
+            emit_encoded(events::NODE_REMOVED, &node);
+            Ok(())
+        }
+        Some(node) => Err(invalid(format!(
+            "node key 0x{} is registered by member {}, not by {uscc}",
+            catena_sdk::hex(&key),
+            node.uscc
+        ))),
+        None => Err(invalid(format!(
+            "node key 0x{} is not registered",
+            catena_sdk::hex(&key)
+        ))),
+    }
 }
 
 fn proposal(id: u64) -> Result<Option<MembershipProposal>, Error> {
@@ -310,6 +374,12 @@ fn apply(change: &Change) {
             if let Some(member) = storage::load::<MemberRecord>(&keys::member_key(uscc)) {
                 for account in &member.accounts {
                     storage::remove(&keys::account_key(account));
+                }
+                // A removed member's nodes leave the network with it.
+                for node in nodes(()).unwrap_or_default() {
+                    if &node.uscc == uscc {
+                        storage::remove(&keys::node_key(&node.key));
+                    }
                 }
                 storage::remove(&keys::member_key(uscc));
             }

@@ -182,3 +182,67 @@ fn init_runs_once() {
         Err(Error::AlreadyInitialised.to_string())
     );
 }
+
+fn registered_nodes() -> Vec<NodeRecord> {
+    catena_sdk::decode(&call(1, method::NODES, &()).expect("query")).expect("decodes")
+}
+
+#[test]
+fn a_member_registers_and_removes_its_own_nodes() {
+    setup();
+    let (node_a, node_b) = ([0xA1; 32], [0xB2; 32]);
+    call(4, method::REGISTER_NODE, &node_a).expect("registered");
+    call(2, method::REGISTER_NODE, &node_b).expect("registered");
+    assert_eq!(
+        registered_nodes(),
+        vec![
+            NodeRecord {
+                key: node_a,
+                uscc: uscc_of(4)
+            },
+            NodeRecord {
+                key: node_b,
+                uscc: uscc_of(2)
+            },
+        ]
+    );
+
+    // Refusals change nothing.
+    let before = mock::snapshot();
+    let refused = |who: u8, m, key: &Account| call(who, m, key).expect_err("refused");
+    assert!(refused(2, method::REGISTER_NODE, &node_a).contains("already registered by member"));
+    assert!(refused(2, method::REMOVE_NODE, &node_a).contains("not by"));
+    assert!(refused(2, method::REMOVE_NODE, &[0xC3; 32]).contains("is not registered"));
+    assert_eq!(
+        mock::call(
+            [0x77; 32],
+            REGISTRY,
+            method::REGISTER_NODE.name,
+            &[0xC3u8; 32].encode()
+        )
+        .result
+        .expect_err("a stranger"),
+        Error::NotAMember.to_string()
+    );
+    assert_eq!(mock::snapshot(), before);
+
+    call(4, method::REMOVE_NODE, &node_a).expect("removed");
+    assert_eq!(registered_nodes().len(), 1);
+}
+
+#[test]
+fn a_member_has_at_most_sixteen_nodes_and_loses_them_when_removed() {
+    setup();
+    for i in 0..MAX_NODES_PER_MEMBER as u8 {
+        call(4, method::REGISTER_NODE, &[i; 32]).expect("registered");
+    }
+    assert!(call(4, method::REGISTER_NODE, &[0xFF; 32])
+        .expect_err("one too many")
+        .contains("already has 16 nodes"));
+    let id: u64 = catena_sdk::decode(
+        &call(1, method::PROPOSE, &Change::RemoveMember(uscc_of(4))).expect("ok"),
+    )
+    .expect("id");
+    call(3, method::APPROVE, &id).expect("approved");
+    assert_eq!(registered_nodes(), vec![]);
+}

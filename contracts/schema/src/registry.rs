@@ -14,12 +14,18 @@ pub mod keys {
     pub const NEXT_PROPOSAL: &[u8] = b"np";
     /// `p/<id big-endian>` → [`MembershipProposal`].
     pub const PROPOSAL: &[u8] = b"p/";
+    /// `n/<node key>` → [`NodeRecord`]: a member's node, allowed on the chain's network. The
+    /// node reads these for its allow list.
+    pub const NODE: &[u8] = b"n/";
 
     pub fn account_key(account: &Account) -> Vec<u8> {
         crate::prefixed(ACCOUNT, &account[..])
     }
     pub fn member_key(uscc: &str) -> Vec<u8> {
         crate::prefixed(MEMBER, uscc.as_bytes())
+    }
+    pub fn node_key(key: &Account) -> Vec<u8> {
+        crate::prefixed(NODE, &key[..])
     }
     pub fn proposal_key(id: u64) -> Vec<u8> {
         crate::with_id(PROPOSAL, id)
@@ -40,6 +46,17 @@ impl AccountRecord {
         self.roles.contains(&role)
     }
 }
+
+/// A member's node: its network key (the ed25519 public key its libp2p peer id is made of) and
+/// the member that runs it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct NodeRecord {
+    pub key: Account,
+    pub uscc: Uscc,
+}
+
+/// Nodes one member may register, at most.
+pub const MAX_NODES_PER_MEMBER: usize = 16;
 
 /// A member organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -141,6 +158,10 @@ pub mod events {
     pub const APPROVED: &str = "approved";
     /// data: [`super::Change`]
     pub const APPLIED: &str = "applied";
+    /// data: [`super::NodeRecord`]
+    pub const NODE_REGISTERED: &str = "node_registered";
+    /// data: [`super::NodeRecord`]
+    pub const NODE_REMOVED: &str = "node_removed";
 }
 
 /// The registry's methods.
@@ -158,5 +179,12 @@ pub mod method {
         MEMBERS = "members": () => Vec<MemberRecord>;
         GOVERNANCE = "governance": () => MembershipGovernance;
         PROPOSAL = "proposal": u64 => Option<MembershipProposal>;
+        /// Registers a node of the caller's member by its network key: the chain's nodes let it
+        /// connect from the block after.
+        REGISTER_NODE = "register_node": Account => ();
+        /// Removes a node the caller's member registered: the chain's nodes disconnect it.
+        REMOVE_NODE = "remove_node": Account => ();
+        /// Every registered node, in key order.
+        NODES = "nodes": () => Vec<NodeRecord>;
     }
 }

@@ -53,14 +53,7 @@ impl Network {
                 let _ = reply.send(self.connected.iter().copied().collect());
             }
             Command::SetBlocked { peers } => self.set_blocked(peers),
-            Command::AddPeer { peer, address } => {
-                if peer != *self.swarm.local_peer_id() && !self.peers.contains_key(&peer) {
-                    tracing::info!(target: "network", %peer, %address, "new peer allowed");
-                    self.swarm.behaviour_mut().allowed.allow_peer(peer);
-                    self.peers.insert(peer, address);
-                    self.dial_missing();
-                }
-            }
+            Command::SetPeers { peers } => self.set_peers(peers),
         }
     }
 

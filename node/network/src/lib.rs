@@ -1,11 +1,14 @@
 //! Catena's peer-to-peer layer on libp2p: TCP + noise + yamux, gossipsub for transactions and
 //! consensus messages, request-response for block sync.
 //!
-//! The network is permissioned: only the peer ids of the chain spec's validators (and any
-//! listed followers) may connect; a connection from any other key is denied right after the
-//! noise handshake, before any protocol runs. Payloads are opaque, size-limited byte strings:
-//! the node decodes them with its own limits and reports each gossip message as valid or not;
-//! a peer reported invalid [`BAN_THRESHOLD`] times is banned (disconnected and never redialled).
+//! The network is permissioned: only the peers the node allows (the chain's validators and its
+//! members' registered nodes, as its committed state says) may connect; a connection from any
+//! other key is denied right after the noise handshake, before any protocol runs. The node
+//! replaces the allowed set as the state changes ([`NetworkHandle::set_peers`]): a peer left
+//! out is disconnected. Payloads are opaque, size-limited byte strings: the node decodes them
+//! with its own limits and reports each gossip message as valid, invalid or ignored; a peer
+//! reported invalid [`BAN_THRESHOLD`] times is banned (disconnected, refused and not dialled)
+//! for [`BAN_DURATION`].
 //!
 //! This crate spawns nothing: the node's composition root runs [`Network::run`] as a task and
 //! talks to it through a [`NetworkHandle`] and an event channel.
@@ -32,6 +35,8 @@ pub use libp2p::{Multiaddr as Address, PeerId as Peer};
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 8 << 20;
 /// Invalid messages after which a peer is banned.
 pub const BAN_THRESHOLD: u32 = 10;
+/// How long a ban lasts; then the peer may connect again with a clean count.
+pub const BAN_DURATION: Duration = Duration::from_secs(600);
 /// Inbound requests the node has not answered yet, at most; the oldest is dropped beyond it.
 const MAX_OPEN_REQUESTS: usize = 1_024;
 /// How often missing peers are dialled again.
@@ -69,8 +74,10 @@ pub struct NetworkConfig {
     /// The 32-byte ed25519 secret seed of this node's network key.
     pub secret_seed: [u8; 32],
     pub listen: Multiaddr,
-    /// Every peer allowed to connect, with where to dial it.
+    /// Peers allowed to connect, with where to dial them (the validators).
     pub peers: Vec<(PeerId, Multiaddr)>,
+    /// Peers allowed to connect that this node does not dial (members' nodes).
+    pub allowed: Vec<PeerId>,
     pub max_message_bytes: usize,
     /// How long a sync request may wait for its response.
     pub request_timeout: Duration,
@@ -144,9 +151,8 @@ enum Command {
     SetBlocked {
         peers: BTreeSet<PeerId>,
     },
-    AddPeer {
-        peer: PeerId,
-        address: Multiaddr,
+    SetPeers {
+        peers: Vec<(PeerId, Option<Multiaddr>)>,
     },
 }
 
@@ -216,10 +222,13 @@ impl NetworkHandle {
         self.send(Command::SetBlocked { peers }).await
     }
 
-    /// Allows `peer` to connect and dials it at `address` (a validator added by governance).
-    /// Known peers are left as they are.
-    pub async fn add_peer(&self, peer: PeerId, address: Multiaddr) -> Result<(), NetworkError> {
-        self.send(Command::AddPeer { peer, address }).await
+    /// Replaces the peers allowed to connect, dialling those with an address: a peer left out
+    /// is disconnected and refused from now on (a validator or a node removed by governance).
+    pub async fn set_peers(
+        &self,
+        peers: Vec<(PeerId, Option<Multiaddr>)>,
+    ) -> Result<(), NetworkError> {
+        self.send(Command::SetPeers { peers }).await
     }
 
     pub async fn connected_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
@@ -250,10 +259,12 @@ pub struct Network {
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
     topics: [(Topic, IdentTopic); 2],
-    peers: BTreeMap<PeerId, Multiaddr>,
+    /// Every peer allowed to connect, with where to dial it if this node dials it.
+    peers: BTreeMap<PeerId, Option<Multiaddr>>,
     connected: BTreeSet<PeerId>,
     invalid: BTreeMap<PeerId, u32>,
-    banned: BTreeSet<PeerId>,
+    /// Banned peers, with when their ban ends.
+    banned: BTreeMap<PeerId, tokio::time::Instant>,
     /// Peers whose links are cut by [`NetworkHandle::set_blocked`].
     blocked: BTreeSet<PeerId>,
     requests: HashMap<OutboundRequestId, oneshot::Sender<Result<Vec<u8>, NetworkError>>>,
@@ -347,10 +358,14 @@ impl Network {
                 .map_err(|e| NetworkError::Transport(e.to_string()))?;
         }
         let mut peers = BTreeMap::new();
-        for (peer, address) in config.peers {
+        let dialled = config.peers.into_iter().map(|(p, a)| (p, Some(a)));
+        for (peer, address) in dialled.chain(config.allowed.into_iter().map(|p| (p, None))) {
             if peer != local {
                 swarm.behaviour_mut().allowed.allow_peer(peer);
-                peers.insert(peer, address);
+                let known = peers.entry(peer).or_insert(None);
+                if address.is_some() {
+                    *known = address;
+                }
             }
         }
         swarm
@@ -369,7 +384,7 @@ impl Network {
             peers,
             connected: BTreeSet::new(),
             invalid: BTreeMap::new(),
-            banned: BTreeSet::new(),
+            banned: BTreeMap::new(),
             blocked: BTreeSet::new(),
             requests: HashMap::new(),
             channels: BTreeMap::new(),
@@ -395,7 +410,10 @@ impl Network {
                     None => return,
                 },
                 event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
-                _ = redial.tick() => self.dial_missing(),
+                _ = redial.tick() => {
+                    self.lift_expired_bans();
+                    self.dial_missing();
+                }
             }
         }
     }
@@ -406,10 +424,10 @@ impl Network {
             .iter()
             .filter(|(peer, _)| {
                 !self.connected.contains(*peer)
-                    && !self.banned.contains(*peer)
+                    && !self.banned.contains_key(*peer)
                     && !self.blocked.contains(*peer)
             })
-            .map(|(p, a)| (*p, a.clone()))
+            .filter_map(|(p, a)| a.clone().map(|a| (*p, a)))
             .collect();
         for (peer, address) in missing {
             let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
@@ -431,8 +449,10 @@ impl Network {
     fn count_invalid(&mut self, peer: PeerId) -> bool {
         let count = self.invalid.entry(peer).or_default();
         *count += 1;
-        if *count >= BAN_THRESHOLD && self.banned.insert(peer) {
-            tracing::warn!(target: "network", %peer, invalid = *count, "banning peer after invalid messages");
+        if *count >= BAN_THRESHOLD && !self.banned.contains_key(&peer) {
+            self.banned
+                .insert(peer, tokio::time::Instant::now() + BAN_DURATION);
+            tracing::warn!(target: "network", %peer, invalid = *count, ban_secs = BAN_DURATION.as_secs(), "banning peer after invalid messages");
             // Disallowing closes every connection to the peer and refuses new ones.
             self.swarm.behaviour_mut().allowed.disallow_peer(peer);
             return true;
@@ -447,12 +467,56 @@ impl Network {
             allowed.disallow_peer(*peer);
         }
         for peer in self.blocked.difference(&peers) {
-            if self.peers.contains_key(peer) && !self.banned.contains(peer) {
+            if self.peers.contains_key(peer) && !self.banned.contains_key(peer) {
                 tracing::warn!(target: "network", %peer, "link restored");
                 allowed.allow_peer(*peer);
             }
         }
         self.blocked = peers;
+        self.dial_missing();
+    }
+
+    /// Lets peers whose ban is over connect again, with a clean count.
+    fn lift_expired_bans(&mut self) {
+        let now = tokio::time::Instant::now();
+        let expired: Vec<PeerId> = self
+            .banned
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in expired {
+            self.banned.remove(&peer);
+            self.invalid.remove(&peer);
+            if self.peers.contains_key(&peer) && !self.blocked.contains(&peer) {
+                tracing::info!(target: "network", %peer, "ban over");
+                self.swarm.behaviour_mut().allowed.allow_peer(peer);
+            }
+        }
+    }
+
+    /// Replaces the allowed peers (see [`NetworkHandle::set_peers`]).
+    fn set_peers(&mut self, peers: Vec<(PeerId, Option<Multiaddr>)>) {
+        let local = *self.swarm.local_peer_id();
+        let mut wanted: BTreeMap<PeerId, Option<Multiaddr>> = BTreeMap::new();
+        for (peer, address) in peers.into_iter().filter(|(p, _)| *p != local) {
+            let known = wanted.entry(peer).or_insert(None);
+            if address.is_some() {
+                *known = address;
+            }
+        }
+        for peer in self.peers.keys().filter(|p| !wanted.contains_key(*p)) {
+            tracing::warn!(target: "network", %peer, "peer no longer allowed: disconnecting");
+            // Disallowing closes every connection to the peer and refuses new ones.
+            self.swarm.behaviour_mut().allowed.disallow_peer(*peer);
+        }
+        for peer in wanted.keys().filter(|p| !self.peers.contains_key(*p)) {
+            if !self.banned.contains_key(peer) && !self.blocked.contains(peer) {
+                tracing::info!(target: "network", %peer, "new peer allowed");
+                self.swarm.behaviour_mut().allowed.allow_peer(*peer);
+            }
+        }
+        self.peers = wanted;
         self.dial_missing();
     }
 }

@@ -40,6 +40,7 @@ fn start(
                 listen: address.clone(),
                 peers: allowed.to_vec(),
                 max_message_bytes: MAX,
+                allowed: Vec::new(),
                 request_timeout: Duration::from_secs(3),
             })
             .expect("network");

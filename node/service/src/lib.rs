@@ -222,7 +222,7 @@ pub async fn run(
                 match network_key {
                     Some(network_key) if validators > 1 => {
                         let (network, handle, events) = catena_network::Network::new(
-                            network_config(&config, chain.spec(), &network_key, max_message_bytes)?,
+                            network_config(&config, &chain, &network_key, max_message_bytes)?,
                         )
                         .map_err(|e| NodeError::Network(e.to_string()))?;
                         network_task = Some(tokio::spawn(network.run()));
@@ -371,11 +371,12 @@ async fn watch_cut_links(path: PathBuf, network: catena_network::NetworkHandle) 
     }
 }
 
-/// The network settings of a validator: listen on the configured p2p address, allow and dial
-/// the chain spec's validators.
+/// The network settings of a validator: listen on the configured p2p address; dial the
+/// validators of the next block and allow the members' registered nodes, as the committed state
+/// says (so that a restarted node knows the set governance made).
 fn network_config(
     config: &NodeConfig,
-    spec: &ChainSpec,
+    chain: &ChainInstance,
     network_key: &SecretKey,
     max_message_bytes: usize,
 ) -> Result<catena_network::NetworkConfig, NodeError> {
@@ -384,7 +385,7 @@ fn network_config(
         .parse()
         .map_err(|e| NodeError::Network(format!("p2p_addr '{}': {e}", config.p2p_addr)))?;
     let mut peers = Vec::new();
-    for validator in &spec.validators {
+    for validator in chain.validator_entries()? {
         let peer = validator
             .peer_id
             .parse()
@@ -395,11 +396,17 @@ fn network_config(
             .map_err(|e| NodeError::Network(format!("address '{}': {e}", validator.address)))?;
         peers.push((peer, address));
     }
+    let allowed = chain
+        .member_node_peers()?
+        .iter()
+        .filter_map(|peer| peer.parse().ok())
+        .collect();
     Ok(catena_network::NetworkConfig {
-        chain_id: spec.chain_id.clone(),
+        chain_id: chain.spec().chain_id.clone(),
         secret_seed: network_key.seed(),
         listen,
         peers,
+        allowed,
         max_message_bytes,
         request_timeout: std::time::Duration::from_secs(10),
     })

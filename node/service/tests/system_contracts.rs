@@ -116,6 +116,7 @@ impl Chain {
         let changes = genesis_changes(
             &members,
             &[],
+            &[],
             &ValidatorGovernance::default(),
             &contracts,
             &context(0, T0),

@@ -47,6 +47,22 @@ pub fn genesis_members(spec: &ChainSpec) -> Vec<catena_schema::registry::MemberR
         .collect()
 }
 
+/// Every member's nodes listed in the spec, for the registry.
+pub fn genesis_nodes(spec: &ChainSpec) -> Vec<catena_schema::registry::NodeRecord> {
+    spec.members
+        .iter()
+        .flat_map(|member| {
+            member
+                .nodes
+                .iter()
+                .map(|key| catena_schema::registry::NodeRecord {
+                    key: key.0,
+                    uscc: member.uscc.clone(),
+                })
+        })
+        .collect()
+}
+
 /// The genesis contracts of the spec, with their code and, for system contracts, `init` input.
 pub fn genesis_contracts(spec: &ChainSpec) -> Result<Vec<GenesisContract>, ChainError> {
     let uscc_of = |name: &String| {
@@ -160,6 +176,7 @@ pub(super) fn write(spec: &ChainSpec, store: &Store) -> Result<(Hash, ValidatorS
     let genesis_context = block_context(spec, 0, spec.genesis_time_ms);
     let genesis_changes = catena_runtime::genesis_changes(
         &members,
+        &genesis_nodes(spec),
         &entries,
         &governance,
         &genesis_contracts(spec)?,

@@ -169,6 +169,15 @@ impl ChainInstance {
         Ok(catena_runtime::validators(&StoreState(&self.store))?)
     }
 
+    /// The members' registered nodes' peer ids, as recorded in state (with the validators, the
+    /// peers allowed on the chain's network).
+    pub fn member_node_peers(&self) -> Result<Vec<String>, ChainError> {
+        Ok(catena_runtime::member_nodes(&StoreState(&self.store))?
+            .iter()
+            .map(|node| catena_chain_spec::peer_id::from_ed25519(&AccountId(node.key)))
+            .collect())
+    }
+
     fn refresh_validators(&self) -> Result<(), ChainError> {
         let entries = self.validator_entries()?;
         let set = ValidatorSet::new(entries.iter().map(|v| v.account).collect());

@@ -349,12 +349,13 @@ impl Driver {
 
     /// Hands the engine the set that certifies the next height (the one in the state at the
     /// tip), right after a commit, so that messages of the next height that arrive during the
-    /// pause are judged by the right set.
+    /// pause are judged by the right set; and the network the peers the state allows.
     async fn follow_validator_set(&mut self) {
         let validators = self.chain.validators();
         if *validators != *self.engine.validators() {
             self.engine.set_validators((*validators).clone());
-            self.update_peers().await;
         }
+        // Registered nodes change without the set changing: the peers are read every height.
+        self.update_peers().await;
     }
 }

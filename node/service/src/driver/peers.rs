@@ -52,25 +52,35 @@ pub(super) fn count_invalid(chain: &ChainInstance, peer: PeerId) {
 }
 
 impl Driver {
-    /// Allows and dials every validator in the state's set that the network does not know yet
-    /// (one added by governance).
+    /// Allows exactly the peers the state names — the validators of the next block (dialled)
+    /// and the members' registered nodes — so that one added by governance or registered is let
+    /// in, and one removed is disconnected.
     pub(super) async fn update_peers(&self) {
         let Some(network) = &self.network else {
             return;
         };
-        let Ok(entries) = self.chain.validator_entries() else {
+        let (Ok(entries), Ok(nodes)) = (
+            self.chain.validator_entries(),
+            self.chain.member_node_peers(),
+        ) else {
             return;
         };
+        let mut peers = Vec::new();
         for entry in entries {
             match (entry.peer_id.parse(), entry.address.parse()) {
-                (Ok(peer), Ok(address)) => {
-                    let _ = network.add_peer(peer, address).await;
-                }
+                (Ok(peer), Ok(address)) => peers.push((peer, Some(address))),
                 _ => {
                     tracing::warn!(target: "network", peer = %entry.peer_id, address = %entry.address, "a validator's peer id or address in state cannot be parsed")
                 }
             }
         }
+        peers.extend(
+            nodes
+                .iter()
+                .filter_map(|peer| peer.parse().ok())
+                .map(|peer| (peer, None)),
+        );
+        let _ = network.set_peers(peers).await;
     }
 
     /// Reports what this node found of a gossip message, counting invalid ones per peer.
