@@ -127,24 +127,34 @@ impl Driver {
                 let network = self.network.clone();
                 let max_bytes = self.max_message_bytes;
                 tokio::spawn(async move {
-                    let valid = tokio::task::spawn_blocking(move || {
-                        decode_gossip_batch(&data, max_bytes).is_ok_and(|txs| {
-                            admitting.submit_batch(txs).iter().all(|outcome| {
-                                !matches!(
-                                    outcome,
-                                    Err(AdmitError::Invalid(_) | AdmitError::NotAMember { .. })
-                                )
-                            })
-                        })
+                    // Invalid in its own bytes (malformed, a bad signature, another chain's):
+                    // counted against the sender. A signer that is not a member here depends
+                    // on this node's state (a membership change the sender has not applied
+                    // yet): dropped, not counted.
+                    let verdict = tokio::task::spawn_blocking(move || {
+                        let Ok(txs) = decode_gossip_batch(&data, max_bytes) else {
+                            return Verdict::Invalid;
+                        };
+                        let outcomes = admitting.submit_batch(txs);
+                        if outcomes
+                            .iter()
+                            .any(|o| matches!(o, Err(AdmitError::Invalid(_))))
+                        {
+                            Verdict::Invalid
+                        } else if outcomes
+                            .iter()
+                            .any(|o| matches!(o, Err(AdmitError::NotAMember { .. })))
+                        {
+                            Verdict::Ignore
+                        } else {
+                            Verdict::Valid
+                        }
                     })
                     .await;
-                    if let Ok(valid) = valid {
-                        let verdict = if valid {
-                            Verdict::Valid
-                        } else {
+                    if let Ok(verdict) = verdict {
+                        if verdict == Verdict::Invalid {
                             count_invalid(&chain, source);
-                            Verdict::Invalid
-                        };
+                        }
                         if let Some(network) = network {
                             let _ = network.report(message_id, source, verdict).await;
                         }
