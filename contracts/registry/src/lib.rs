@@ -105,26 +105,25 @@ fn account(account: Account) -> Result<Option<AccountRecord>, Error> {
     Ok(storage::load(&keys::account_key(&account)))
 }
 
-/// Every member, in USCC order.
-fn members(_: ()) -> Result<Vec<MemberRecord>, Error> {
+/// Every record stored under `prefix`, in key order.
+fn listed<T: catena_sdk::codec::Decode>(prefix: &[u8]) -> Result<Vec<T>, Error> {
     let mut out = Vec::new();
     let mut after: Option<Vec<u8>> = None;
-    while let Some((key, value)) = storage::next(keys::MEMBER, after.as_deref()) {
+    while let Some((key, value)) = storage::next(prefix, after.as_deref()) {
         out.push(catena_sdk::decode(&value).map_err(Error::Invalid)?);
         after = Some(key);
     }
     Ok(out)
 }
 
+/// Every member, in USCC order.
+fn members(_: ()) -> Result<Vec<MemberRecord>, Error> {
+    listed(keys::MEMBER)
+}
+
 /// Every registered node, in key order.
 fn nodes(_: ()) -> Result<Vec<NodeRecord>, Error> {
-    let mut out = Vec::new();
-    let mut after: Option<Vec<u8>> = None;
-    while let Some((key, value)) = storage::next(keys::NODE, after.as_deref()) {
-        out.push(catena_sdk::decode(&value).map_err(Error::Invalid)?);
-        after = Some(key);
-    }
-    Ok(out)
+    listed(keys::NODE)
 }
 
 /// The member the caller is an account of.

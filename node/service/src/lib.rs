@@ -384,23 +384,14 @@ fn network_config(
         .p2p_addr
         .parse()
         .map_err(|e| NodeError::Network(format!("p2p_addr '{}': {e}", config.p2p_addr)))?;
-    let mut peers = Vec::new();
-    for validator in chain.validator_entries()? {
-        let peer = validator
-            .peer_id
-            .parse()
-            .map_err(|e| NodeError::Network(format!("peer id '{}': {e}", validator.peer_id)))?;
-        let address = validator
-            .address
-            .parse()
-            .map_err(|e| NodeError::Network(format!("address '{}': {e}", validator.address)))?;
-        peers.push((peer, address));
-    }
-    let allowed = chain
-        .member_node_peers()?
-        .iter()
-        .filter_map(|peer| peer.parse().ok())
+    let (dialled, allowed): (Vec<_>, Vec<_>) = driver::peers::allowed_peers(chain)?
+        .into_iter()
+        .partition(|(_, address)| address.is_some());
+    let peers = dialled
+        .into_iter()
+        .filter_map(|(peer, address)| address.map(|a| (peer, a)))
         .collect();
+    let allowed = allowed.into_iter().map(|(peer, _)| peer).collect();
     Ok(catena_network::NetworkConfig {
         chain_id: chain.spec().chain_id.clone(),
         secret_seed: network_key.seed(),

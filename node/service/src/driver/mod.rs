@@ -64,6 +64,8 @@ struct Driver {
     votes: VoteLog,
     /// `None` when this validator decides alone.
     network: Option<NetworkHandle>,
+    /// The peers last given to the network ([`peers::allowed_peers`]).
+    allowed: Vec<(PeerId, Option<catena_network::Address>)>,
     engine: Tendermint,
     chain_id: String,
     /// Blocks built or validated at the current height, by hash.
@@ -120,6 +122,7 @@ pub async fn run(
         key,
         votes,
         network,
+        allowed: Vec::new(),
         engine,
         proposals: ProposalCache::default(),
         timers: Vec::new(),

@@ -40,6 +40,32 @@ pub fn decode_gossip_batch(
     Ok(txs)
 }
 
+/// The peers the committed state allows on the chain's network: the validators of the next
+/// block with their addresses (dialled), then the members' registered nodes (not dialled). An
+/// entry that cannot be parsed is left out with a warning.
+pub(crate) fn allowed_peers(
+    chain: &ChainInstance,
+) -> Result<Vec<(PeerId, Option<catena_network::Address>)>, ChainError> {
+    let mut peers = Vec::new();
+    for entry in chain.validator_entries()? {
+        match (entry.peer_id.parse(), entry.address.parse()) {
+            (Ok(peer), Ok(address)) => peers.push((peer, Some(address))),
+            _ => {
+                tracing::warn!(target: "network", peer = %entry.peer_id, address = %entry.address, "a validator's peer id or address in state cannot be parsed")
+            }
+        }
+    }
+    for node in chain.member_node_peers()? {
+        match node.parse() {
+            Ok(peer) => peers.push((peer, None)),
+            Err(_) => {
+                tracing::warn!(target: "network", peer = %node, "a member node's peer id cannot be parsed")
+            }
+        }
+    }
+    Ok(peers)
+}
+
 /// Counts an invalid message from `peer` in the chain's metrics.
 pub(super) fn count_invalid(chain: &ChainInstance, peer: PeerId) {
     chain
@@ -52,35 +78,20 @@ pub(super) fn count_invalid(chain: &ChainInstance, peer: PeerId) {
 }
 
 impl Driver {
-    /// Allows exactly the peers the state names — the validators of the next block (dialled)
-    /// and the members' registered nodes — so that one added by governance or registered is let
-    /// in, and one removed is disconnected.
-    pub(super) async fn update_peers(&self) {
+    /// Allows exactly the peers the state names ([`allowed_peers`]), so that one added by
+    /// governance or registered is let in and one removed is disconnected. Sent to the network
+    /// only when the set changed since the last height.
+    pub(super) async fn update_peers(&mut self) {
         let Some(network) = &self.network else {
             return;
         };
-        let (Ok(entries), Ok(nodes)) = (
-            self.chain.validator_entries(),
-            self.chain.member_node_peers(),
-        ) else {
+        let Ok(peers) = allowed_peers(&self.chain) else {
             return;
         };
-        let mut peers = Vec::new();
-        for entry in entries {
-            match (entry.peer_id.parse(), entry.address.parse()) {
-                (Ok(peer), Ok(address)) => peers.push((peer, Some(address))),
-                _ => {
-                    tracing::warn!(target: "network", peer = %entry.peer_id, address = %entry.address, "a validator's peer id or address in state cannot be parsed")
-                }
-            }
+        if peers != self.allowed {
+            let _ = network.set_peers(peers.clone()).await;
+            self.allowed = peers;
         }
-        peers.extend(
-            nodes
-                .iter()
-                .filter_map(|peer| peer.parse().ok())
-                .map(|peer| (peer, None)),
-        );
-        let _ = network.set_peers(peers).await;
     }
 
     /// Reports what this node found of a gossip message, counting invalid ones per peer.
