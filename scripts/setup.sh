@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building Catena needs, skipping what is already present:
-# libclang (RocksDB's bindings), a C++ compiler, the wasm32 target, rustfmt and clippy.
+# libclang (RocksDB's bindings), a C++ compiler, the wasm32 target, rustfmt, clippy and
+# cargo-nextest.
 set -euo pipefail
 
 need_apt=()
@@ -18,3 +19,5 @@ installed=$(rustup component list --installed 2>/dev/null)
 for c in rustfmt clippy; do
   echo "$installed" | grep -q "^$c" || rustup component add "$c"
 done
+# The tests' runner (.config/nextest.toml); present on these machines, built where missing.
+command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest

@@ -5,6 +5,7 @@
 //! it, as `cargo test --workspace` builds it.)
 
 use std::process::Command;
+use std::time::Duration;
 
 use catena_testing::{catena_binary, free_ports, test_dir};
 
@@ -28,7 +29,8 @@ fn bench(workload: &str, txs: usize) -> serde_json::Value {
     let dir = test_dir();
     let api_port = free_ports(4);
     let p2p_port = free_ports(4);
-    let output = Command::new(env!("CARGO_BIN_EXE_catena-bench"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_catena-bench"));
+    command
         .arg("--catena")
         .arg(catena_binary())
         .args([
@@ -44,9 +46,10 @@ fn bench(workload: &str, txs: usize) -> serde_json::Value {
         .args(["--txs", &txs.to_string(), "--dir"])
         .arg(dir.path().join("bench"))
         .args(["--api-port", &api_port.to_string()])
-        .args(["--p2p-port", &p2p_port.to_string()])
-        .output()
-        .expect("run catena-bench");
+        .args(["--p2p-port", &p2p_port.to_string()]);
+    // One workload takes well under a minute here; the test's limit is 5 minutes for both.
+    let output = catena_testing::process::run(&mut command, Duration::from_secs(130))
+        .unwrap_or_else(|e| panic!("{e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,19 +44,22 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
     let chain = dir.path().join("demo");
     let api_port = common::free_ports(4);
     let p2p_port = common::free_ports(4);
-    let child = Command::new(common::BIN)
-        .args(["demo", "--exit", "--dir"])
-        .arg(&chain)
-        .args([
-            "--api-port",
-            &api_port.to_string(),
-            "--p2p-port",
-            &p2p_port.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the demo");
+    let mut command = Command::new(common::BIN);
+    command.args(["demo", "--exit", "--dir"]).arg(&chain).args([
+        "--api-port",
+        &api_port.to_string(),
+        "--p2p-port",
+        &p2p_port.to_string(),
+    ]);
+    // The demo's validators' logs, printed if a wait fails.
+    let _logs: Vec<_> = (1..=4)
+        .map(|i| {
+            let log = chain.join(format!("node-{i}.log"));
+            common::watch::watch_log(format!("demo validator {i}"), log)
+        })
+        .collect();
+    // Stopped with its validators if this test fails before the demo ends.
+    let demo = common::process::Bounded::spawn(&mut command).unwrap_or_else(|e| panic!("{e}"));
 
     // Subscribe as soon as the first validator answers; the stream replays from height 0.
     let api = format!("http://127.0.0.1:{api_port}");
@@ -95,7 +98,10 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
         }
     });
 
-    let out = child.wait_with_output().expect("the demo ends");
+    // The story takes about a minute here (debug build); its limit in .config/nextest.toml is 5.
+    let out = demo
+        .wait(Duration::from_secs(240))
+        .unwrap_or_else(|e| panic!("{e}"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");

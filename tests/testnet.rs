@@ -186,16 +186,22 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
 fn catena_testnet_runs_validators_on_the_given_ports_until_stopped() {
     let dir = common::test_dir();
     let (api_port, p2p_port) = (free_ports(2), free_ports(2));
-    let mut testnet = std::process::Command::new(BIN)
+    let mut command = std::process::Command::new(BIN);
+    command
         .args(["testnet", "--validators", "2", "--dir"])
         .arg(dir.path())
         .args(["--api-port", &api_port.to_string()])
         .args(["--p2p-port", &p2p_port.to_string()])
         .args(["--block-time-ms", "200"])
-        .env_remove("CATENA_HOME")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("start catena testnet");
+        .env_remove("CATENA_HOME");
+    // Stopped with its validators if this test fails before it stops them itself.
+    let testnet = common::process::Bounded::spawn(&mut command).unwrap_or_else(|e| panic!("{e}"));
+    let _logs: Vec<_> = (1..=2)
+        .map(|i| {
+            let log = dir.path().join(format!("node-{i}.log"));
+            common::watch::watch_log(format!("testnet validator {i}"), log)
+        })
+        .collect();
     let nodes: Vec<TestNode> = (0..2)
         .map(|i| {
             common::node_at(
@@ -218,13 +224,11 @@ fn catena_testnet_runs_validators_on_the_given_ports_until_stopped() {
         nodes[0].get_ok("/blocks/2")["hash"],
         nodes[1].get_ok("/blocks/2")["hash"]
     );
-    std::process::Command::new("kill")
-        .args(["-TERM", &testnet.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    let status = wait_for("catena testnet to exit", Duration::from_secs(60), || {
-        testnet.try_wait().expect("wait")
-    });
+    common::process::signal(testnet.id(), "TERM", false);
+    let status = testnet
+        .wait(Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("catena testnet did not exit after SIGTERM: {e}"))
+        .status;
     assert!(status.success(), "catena testnet exited with {status}");
     wait_for("the validators to stop", Duration::from_secs(30), || {
         nodes.iter().all(|n| height_of(n).is_none()).then_some(())

@@ -7,7 +7,7 @@ use catena_primitives::{Call, Hash};
 use clap::Subcommand;
 
 use crate::{api_url, print_value, send_call, QueryArgs, SendArgs};
-use catena_testing::ApiClient;
+use catena_client::ApiClient;
 
 #[derive(Subcommand)]
 pub enum ContractCommand {

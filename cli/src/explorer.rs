@@ -9,7 +9,7 @@ use catena_schema::names;
 use clap::{Args, Subcommand};
 
 use crate::{api_url, demo_identity, print_value, Output, QueryArgs};
-use catena_testing::ApiClient;
+use catena_client::ApiClient;
 
 /// `catena block` and `catena query block`.
 #[derive(Args)]

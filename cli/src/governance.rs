@@ -9,7 +9,7 @@ use catena_primitives::{AccountId, Call, ValidatorChange, ValidatorChangeProposa
 use clap::{Args, Subcommand};
 
 use crate::{api_url, send_call, Output, QueryArgs, SendArgs};
-use catena_testing::ApiClient;
+use catena_client::ApiClient;
 
 #[derive(Subcommand)]
 pub enum GovernanceCommand {

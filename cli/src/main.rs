@@ -15,7 +15,7 @@ mod demo;
 mod explorer;
 mod finance;
 mod governance;
-use catena_testing::ApiClient;
+use catena_client::ApiClient;
 
 mod key;
 mod node;

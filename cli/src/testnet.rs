@@ -1,7 +1,7 @@
 //! `catena testnet`: a local multi-validator network of node processes, and the run directories and waits the demo and the bench share.
 
 use super::*;
-use catena_testing::launcher::LocalNetwork;
+use catena_launcher::network::LocalNetwork;
 
 #[derive(Args)]
 pub(crate) struct TestnetArgs {
@@ -34,7 +34,7 @@ pub(crate) fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) use catena_testing::launcher::{
+pub(crate) use catena_launcher::network::{
     empty_run_dir, fresh_run_dir, node_process, stop_children, wait_first_block,
 };
 

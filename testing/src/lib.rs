@@ -1,19 +1,19 @@
-//! Catena's harness (`publish = false`). One launcher of local networks of node processes
-//! ([`launcher::LocalNetwork`]), used by `catena testnet`, the demo, the bench and the tests;
-//! [`TestNetwork::builder()`] and node handles ([`TestNode`]) for multi-process tests; the
-//! blocking HTTP client of the node's API ([`client::ApiClient`]) the CLI and the bench use; and
-//! a steady transaction [`load::Load`] for fault tests.
+//! Catena's test harness (`publish = false`): [`TestNetwork::builder()`] and node handles
+//! ([`TestNode`]) for multi-process tests, on the launcher of local networks
+//! ([`catena_launcher::network::LocalNetwork`]) that `catena testnet`, the demo and the bench use;
+//! waits that poll with a deadline and, when it passes, print what they waited for and the last
+//! lines of every running node's log ([`wait_for`]); the `catena` command line run under a
+//! deadline ([`cli::Cli`], [`catena`]); and a steady transaction [`load::Load`] for fault tests.
 
 pub mod cli;
-pub mod client;
-pub mod launcher;
 pub mod links;
 pub mod load;
 pub mod network;
 pub mod node;
-pub mod signer;
+pub mod watch;
 
-pub use client::{ApiClient, Reply};
+pub use catena_client::{ApiClient, Reply, Signer};
+pub use catena_launcher::{network as launcher, process};
 pub use network::TestNetwork;
 pub use node::*;
-pub use signer::Signer;
+pub use watch::wait_for;

@@ -11,6 +11,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
+
+use catena_launcher::process;
 
 use crate::node::TestNode;
 
@@ -35,11 +38,12 @@ pub struct Namespaces {
     routes: Vec<(usize, String)>,
 }
 
+/// How long one `ip` or `id` command may take.
+const COMMAND_DEADLINE: Duration = Duration::from_secs(30);
+
 fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .map_err(|e| format!("ip: {e}"))?;
+    let out =
+        process::run(Command::new("ip").args(args), COMMAND_DEADLINE).map_err(|e| e.to_string())?;
     if out.status.success() {
         Ok(())
     } else {
@@ -54,9 +58,7 @@ fn ip(args: &[&str]) -> Result<(), String> {
 impl Namespaces {
     /// Sets up `count` namespaces, or says why it cannot.
     pub fn create(count: usize) -> Result<Namespaces, String> {
-        let uid = Command::new("id")
-            .arg("-u")
-            .output()
+        let uid = process::run(Command::new("id").arg("-u"), COMMAND_DEADLINE)
             .map_err(|e| e.to_string())?;
         if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
             return Err("not running as root".into());

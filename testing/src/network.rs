@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use catena_chain_spec::BuiltSpec;
 
-use crate::launcher::LocalNetwork;
+use catena_launcher::network::LocalNetwork;
+
 use crate::links::Links;
-use crate::node::{free_ports, height_of, wait_for, TestNode};
+use crate::node::{free_ports, wait_heights, TestNode};
 
 /// How to build a [`TestNetwork`].
 pub struct Builder {
@@ -229,16 +230,8 @@ impl TestNetwork {
 
     /// Waits (up to `timeout`) until every node in `which` is at `height` or above.
     pub fn wait_height(&self, which: &[usize], height: u64, timeout: Duration) {
-        wait_for(
-            &format!("nodes {which:?} at height {height}"),
-            timeout,
-            || {
-                which
-                    .iter()
-                    .all(|i| height_of(&self.nodes[*i]).is_some_and(|h| h >= height))
-                    .then_some(())
-            },
-        );
+        let nodes: Vec<&TestNode> = which.iter().map(|i| &self.nodes[*i]).collect();
+        wait_heights(&nodes, height, &format!("nodes {which:?}"), timeout);
     }
 
     /// Cuts every link between validators in different groups (indices from 0).

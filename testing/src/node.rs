@@ -1,15 +1,23 @@
 //! A node process under test: its home, its API, and waits that poll (never fixed sleeps) with
-//! generous timeouts.
+//! deadlines; its log is watched (printed when a wait fails) while its handle lives.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use catena_primitives::{SecretKey, Transaction};
 use serde_json::Value;
 
-use crate::client::{ApiClient, Reply};
+use catena_client::{ApiClient, Reply};
+use catena_launcher::process;
+
+pub use crate::watch::wait_for;
+use crate::watch::{poll, report, watch_log, LogWatch};
+
+/// How long one `catena` command run by a test may take (commands that send wait for their
+/// transaction's commit, a minute at most).
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(120);
 
 /// The `catena` binary the harness runs: `$CATENA_BIN` if set, else the one cargo built next to
 /// the running test (tests live in `target/<profile>/deps/`, binaries in `target/<profile>/`).
@@ -53,13 +61,17 @@ pub fn read_key_file(path: &Path) -> SecretKey {
     catena_node::keys::read_key(path).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Runs `catena ARGS` to completion.
+/// Runs `catena ARGS` to completion, within [`COMMAND_DEADLINE`].
 pub fn catena(args: &[&str]) -> Output {
-    Command::new(catena_binary())
-        .args(args)
-        .env_remove("CATENA_HOME")
-        .output()
-        .expect("run catena")
+    catena_within(args, COMMAND_DEADLINE)
+}
+
+/// Runs `catena ARGS` to completion; past `deadline` it is killed and the test fails with the
+/// command, how long it waited and its last lines of output.
+pub fn catena_within(args: &[&str], deadline: Duration) -> Output {
+    let mut command = Command::new(catena_binary());
+    command.args(args).env_remove("CATENA_HOME");
+    process::run(&mut command, deadline).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn free_port() -> u16 {
@@ -93,21 +105,6 @@ pub fn test_dir() -> tempfile::TempDir {
     dir
 }
 
-/// Polls `check` every 50 ms until it returns `Some`, panicking with `what` after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// How long a test's request to a node may take (a paused node must not hold a poll long).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -128,6 +125,8 @@ pub struct TestNode {
     pub log_file: Option<PathBuf>,
     /// The client of its API.
     pub client: ApiClient,
+    /// Its log, printed when a wait fails (from its first start until the handle is dropped).
+    pub watch: Option<LogWatch>,
 }
 
 impl TestNode {
@@ -189,6 +188,7 @@ impl TestNode {
             env: Vec::new(),
             log_file: None,
             client: ApiClient::with_timeout(&api, REQUEST_TIMEOUT),
+            watch: None,
         }
     }
 
@@ -235,6 +235,14 @@ impl TestNode {
             .spawn()
             .expect("spawn catena");
         self.child = Some(child);
+        if self.watch.is_none() {
+            let path = self.log_path();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| self.api.clone());
+            self.watch = Some(watch_log(format!("{name} ({})", self.api), path));
+        }
         wait_for("the node's API", Duration::from_secs(60), || {
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
@@ -258,31 +266,29 @@ impl TestNode {
     /// Sends `signal` (such as `STOP` or `CONT`) to the running process.
     pub fn signal(&self, signal: &str) {
         let child = self.child.as_ref().expect("running");
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success(), "kill -{signal} failed");
+        process::signal(child.id(), signal, false);
     }
 
     /// SIGKILL: no shutdown code runs.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
-            child.kill().expect("kill");
-            child.wait().expect("wait");
+            let _ = child.kill();
+            process::wait_until(&mut child, Duration::from_secs(10));
         }
     }
 
-    /// SIGTERM, then wait for a clean exit.
+    /// SIGTERM, then wait (up to 30 s) for a clean exit; a node that does not exit by then is
+    /// killed and the test fails with its last log lines.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill -TERM");
-        wait_for("the node to exit", Duration::from_secs(30), || {
-            child.try_wait().expect("wait")
-        })
+        match process::stop(&mut child, Duration::from_secs(30)) {
+            (Some(status), false) => status,
+            _ => panic!(
+                "the node at {} did not exit within 30 s of SIGTERM (killed); its last lines:\n{}",
+                self.api,
+                crate::watch::tail(&self.log_path(), process::TAIL_LINES).join("\n")
+            ),
+        }
     }
 
     pub fn get(&self, path: &str) -> Option<Reply> {
@@ -409,14 +415,34 @@ pub fn api_handle(api: String) -> TestNode {
     TestNode::with_args(PathBuf::new(), api, Vec::new())
 }
 
-/// Waits (up to 120 s) until every one of `nodes` is at `height` or above.
+/// Waits (up to 120 s) until every one of `nodes` is at `height` or above; past it, fails with
+/// each node's height then and the watched logs' last lines.
 pub fn wait_all_at_least(nodes: &[&TestNode], height: u64, what: &str) {
-    wait_for(what, Duration::from_secs(120), || {
+    wait_heights(nodes, height, what, Duration::from_secs(120));
+}
+
+/// Waits (up to `timeout`) until every one of `nodes` is at `height` or above.
+pub fn wait_heights(nodes: &[&TestNode], height: u64, what: &str, timeout: Duration) {
+    let reached = poll(timeout, || {
         nodes
             .iter()
             .all(|n| height_of(n).is_some_and(|h| h >= height))
             .then_some(())
     });
+    if let Err(waited) = reached {
+        let heights: Vec<String> = nodes
+            .iter()
+            .map(|n| match height_of(n) {
+                Some(h) => format!("{} at {h}", n.api),
+                None => format!("{} not answering", n.api),
+            })
+            .collect();
+        let condition = format!(
+            "{what}: every node at height {height} or above (now {})",
+            heights.join(", ")
+        );
+        panic!("{}", report(&condition, timeout, waited));
+    }
 }
 
 /// The node's height, or `None` if it does not answer.

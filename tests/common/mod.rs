@@ -1,6 +1,7 @@
 //! Helpers for tests that run the real `catena` binary: the harness (`catena-testing`) —
-//! `TestNetwork::builder()`, node handles, polling waits with generous timeouts — and a few
-//! helpers of these tests' own.
+//! `TestNetwork::builder()`, node handles, polling waits with deadlines that print what they
+//! waited for and the nodes' last log lines, child processes under deadlines — and a few helpers
+//! of these tests' own.
 #![allow(dead_code)]
 
 #[allow(unused_imports)]
@@ -8,6 +9,8 @@ pub use catena_testing::load;
 #[allow(unused_imports)]
 pub use catena_testing::node::*;
 pub use catena_testing::TestNetwork;
+#[allow(unused_imports)]
+pub use catena_testing::{process, watch};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_catena");
 

@@ -28,10 +28,10 @@ use clap::{Parser, ValueEnum};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::json;
 
-use catena_testing::launcher::{
+use catena_client::{ApiClient, Signer};
+use catena_launcher::network::{
     empty_run_dir, fresh_run_dir, stop_children, wait_first_block, LocalNetwork,
 };
-use catena_testing::{ApiClient, Signer};
 
 mod load;
 mod report;

@@ -36,9 +36,9 @@ pub(crate) const SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
 /// Clock ticks per second, for /proc's CPU times.
 pub(crate) fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
+    let mut command = std::process::Command::new("getconf");
+    command.arg("CLK_TCK");
+    catena_launcher::process::run(&mut command, Duration::from_secs(10))
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .and_then(|s| s.trim().parse().ok())

@@ -25,7 +25,7 @@ use crate::finance::{call, Finance};
 use crate::{Output, QueryArgs, SendArgs, TestnetArgs};
 
 mod story;
-use catena_testing::ApiClient;
+use catena_client::ApiClient;
 use story::*;
 
 #[derive(Args)]

@@ -28,7 +28,7 @@ use parity_scale_codec::{Decode, Encode};
 use serde_json::{json, Value};
 
 use crate::{api_url, send_call, Output, QueryArgs, SendArgs};
-use catena_testing::ApiClient;
+use catena_client::ApiClient;
 
 mod cash;
 mod member;

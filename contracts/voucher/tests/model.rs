@@ -1455,6 +1455,13 @@ fn the_contracts_follow_the_model() {
             println!("  {method:<16} {ok:>8} {refused:>8}");
         }
     });
+    // Below this many sequences some paths (recourse with a debt, repaying while overdue) may not
+    // come up at all: a short run (the fast tier's) checks the rules, not that every path ran.
+    const COVERAGE_FROM: u32 = 5_000;
+    if cases() < COVERAGE_FROM {
+        println!("(fewer than {COVERAGE_FROM} sequences: not required to reach every path)");
+        return;
+    }
     STATS.with(|s| {
         let s = s.borrow();
         for method in [

@@ -15,7 +15,9 @@ use catena_chain_spec::BuiltSpec;
 use catena_node::init::{init_home, write_demo_keys, HomeSettings};
 use catena_node::{now_ms, Home, NodeConfig};
 
-use crate::client::ApiClient;
+use catena_client::ApiClient;
+
+use crate::process;
 
 /// A local network of validators: on 127.0.0.1, validator `i` (from 1) has its API on
 /// `api_port + i - 1` and its p2p port on `p2p_port + i - 1`; with `hosts` (one address per
@@ -168,15 +170,18 @@ pub fn node_process(binary: &Path) -> Command {
     command
 }
 
-/// Stops node processes with SIGTERM and waits for them.
+/// Stops node processes: SIGTERM to each, up to [`process::STOP_GRACE`] for all of them to exit,
+/// then SIGKILL to those left (named on standard error: their shutdown did not finish).
 pub fn stop_children(children: Vec<Child>) {
-    for child in &children {
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-    }
-    for mut child in children {
-        let _ = child.wait();
+    let mut named: Vec<(String, Child)> = children
+        .into_iter()
+        .map(|c| (format!("node process {}", c.id()), c))
+        .collect();
+    for name in process::stop_all(&mut named, process::STOP_GRACE) {
+        eprintln!(
+            "{name} did not exit within {:?} of SIGTERM: killed",
+            process::STOP_GRACE
+        );
     }
 }
 
