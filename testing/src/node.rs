@@ -430,9 +430,10 @@ pub fn wait_heights(nodes: &[&TestNode], height: u64, what: &str, timeout: Durat
             .then_some(())
     });
     if let Err(waited) = reached {
+        // Asked with a short timeout: a stopped node must not add ten seconds to the failure.
         let heights: Vec<String> = nodes
             .iter()
-            .map(|n| match height_of(n) {
+            .map(|n| match height_within(n, Duration::from_secs(2)) {
                 Some(h) => format!("{} at {h}", n.api),
                 None => format!("{} not answering", n.api),
             })
@@ -443,6 +444,14 @@ pub fn wait_heights(nodes: &[&TestNode], height: u64, what: &str, timeout: Durat
         );
         panic!("{}", report(&condition, timeout, waited));
     }
+}
+
+/// The node's height, or `None` if it does not answer within `timeout`.
+pub fn height_within(node: &TestNode, timeout: Duration) -> Option<u64> {
+    ApiClient::with_timeout(&node.api, timeout)
+        .get_reply("/status")
+        .filter(|r| r.status == 200)
+        .and_then(|r| r.body["height"].as_u64())
 }
 
 /// The node's height, or `None` if it does not answer.
