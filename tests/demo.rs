@@ -12,7 +12,7 @@ use std::time::Duration;
 use catena_primitives::system_contract_id;
 
 /// The voucher contract's events of the story, in chain order.
-const STORY: [&str; 23] = [
+const STORY: [&str; 24] = [
     "credit_line",
     "requested",
     "issued",
@@ -24,9 +24,10 @@ const STORY: [&str; 23] = [
     "pledged",
     "offered", // Tier-3's part (4) for factoring, priced by tenor
     "factored",
-    "settled", // at maturity, in part order: Tier-1's 400,000.00 (3), the factored (4), the pledged (5)
+    "settled", // at maturity, in part order: Tier-1's 400,000.00 (3), the factored (4), ...
     "settled",
-    "settled",
+    "released",       // ... the pledged (5): its claim paid, the pledge ends ...
+    "settled",        // ... and the part is settled
     "issued",         // the second voucher (6), to an issuer short of cash
     "split",          // Tier-1 pays 200,000.00 of it to Tier-2 ...
     "transferred",    // ... as part 7; Tier-1 keeps part 8

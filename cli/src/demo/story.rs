@@ -226,23 +226,29 @@ pub(crate) fn start(args: &DemoArgs, dir: &Path) -> anyhow::Result<(Vec<Child>, 
     Ok((children, format!("http://127.0.0.1:{}", args.api_port)))
 }
 
-/// When voucher `id` was pledged (its pledge's acceptance), from the chain.
+/// When voucher `id` was pledged (its pledge's acceptance), from its history (a pledge paid at
+/// settlement has ended, and is no longer on the voucher).
 pub(crate) fn pledged_at(s: &Story, id: u64) -> u64 {
-    s.finance()
-        .voucher(id)
-        .ok()
-        .and_then(|v| v.pledge)
-        .map_or(0, |p| p.since_ms)
+    first_time(s, id, |a| {
+        matches!(a, catena_schema::voucher::Action::Pledged { .. })
+    })
 }
 
 /// The block time of voucher `id`'s first settlement payment, from its history.
 pub(crate) fn maturity_paid(s: &Story, id: u64) -> u64 {
+    first_time(s, id, |a| {
+        matches!(a, catena_schema::voucher::Action::Paid { .. })
+    })
+}
+
+/// The block time of the first entry of voucher `id`'s history that `wanted` picks (0: none).
+fn first_time(s: &Story, id: u64, wanted: impl Fn(&catena_schema::voucher::Action) -> bool) -> u64 {
     let history: Vec<HistoryEntry> = s
         .finance()
         .query(voucher_method::HISTORY, id)
         .unwrap_or_default();
     history
         .iter()
-        .find(|h| matches!(h.action, catena_schema::voucher::Action::Paid { .. }))
+        .find(|h| wanted(&h.action))
         .map_or(0, |h| h.time_ms)
 }

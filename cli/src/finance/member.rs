@@ -77,8 +77,18 @@ pub enum ProposeCommand {
         send: SendArgs,
     },
     /// Revoke a financier's credit line to a core enterprise: it backs what it backs, takes no
-    /// new draw and closes when paid.
+    /// new draw, and stays revoked (its financier cannot grant it again) until the quorum
+    /// restores it.
     RevokeLine {
+        /// The core enterprise.
+        issuer: String,
+        #[arg(long)]
+        financier: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Restore a credit line the quorum revoked: its financier may grant and change it again.
+    RestoreLine {
         /// The core enterprise.
         issuer: String,
         #[arg(long)]
@@ -168,12 +178,16 @@ pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::R
             financier,
             send,
         } => {
-            let f = Finance::new(home, &send.query);
-            let change = Change::RevokeCreditLine {
-                issuer: f.uscc(&issuer)?,
-                financier: f.uscc(&financier)?,
-            };
-            (change, send)
+            let (issuer, financier) = line_of(home, &send, &issuer, &financier)?;
+            (Change::RevokeCreditLine { issuer, financier }, send)
+        }
+        ProposeCommand::RestoreLine {
+            issuer,
+            financier,
+            send,
+        } => {
+            let (issuer, financier) = line_of(home, &send, &issuer, &financier)?;
+            (Change::RestoreCreditLine { issuer, financier }, send)
         }
     };
     let out = call(home, &send, registry_method::PROPOSE, change)?;
@@ -184,6 +198,17 @@ pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::R
 }
 
 /// Prints membership proposal `id`, applied or, if it is still open, `open`.
+/// The (issuer, financier) of a credit line, each named by USCC, name or demo identity.
+fn line_of(
+    home: Option<&Path>,
+    send: &SendArgs,
+    issuer: &str,
+    financier: &str,
+) -> anyhow::Result<(Uscc, Uscc)> {
+    let f = Finance::new(home, &send.query);
+    Ok((f.uscc(issuer)?, f.uscc(financier)?))
+}
+
 fn print_proposal(home: Option<&Path>, send: &SendArgs, id: u64, open: &str) -> anyhow::Result<()> {
     let applied = proposal_applied(&Finance::new(home, &send.query), id)?;
     println!(

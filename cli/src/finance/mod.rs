@@ -22,7 +22,7 @@ use catena_schema::voucher::{
     Split, Terms, Transfer, Voucher, VoucherId,
 };
 use catena_schema::Method;
-use catena_schema::{format_amount, parse_amount, uscc, Amount, Uscc};
+use catena_schema::{format_amount, format_total, parse_amount, uscc, Amount, Uscc};
 use clap::{Args, Subcommand};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::{json, Value};

@@ -13,10 +13,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use catena_schema::registry::method;
 use catena_schema::registry::{
-    events, keys, AccountRecord, Change, Init, MemberRecord, MembershipGovernance,
-    MembershipProposal, MembershipProposalStatus, NodeRecord, Revoke, MAX_NODES_PER_MEMBER,
+    events, keys, AccountRecord, Change, Init, LineDecision, MemberRecord, MembershipGovernance,
+    MembershipProposal, MembershipProposalStatus, NodeRecord, MAX_NODES_PER_MEMBER,
 };
-use catena_schema::voucher::CreditLines;
+use catena_schema::voucher::method::{CREDIT_LINE, RESTORE_CREDIT_LINE, REVOKE_CREDIT_LINE};
+use catena_schema::voucher::{CreditLine, CreditLines};
 use catena_schema::{uscc, Account, Role, Uscc};
 use catena_sdk::{block_height, call_method, caller, emit_encoded, storage};
 
@@ -233,7 +234,7 @@ fn apply_if_approved(proposal: &mut MembershipProposal) -> Result<(), Error> {
     }
     // The registry may have changed since the proposal: check again before applying.
     check(&proposal.change)?;
-    apply(&proposal.change);
+    apply(&proposal.change, proposal.id);
     proposal.status = MembershipProposalStatus::Applied(block_height());
     emit_encoded(events::APPLIED, &proposal.change);
     Ok(())
@@ -313,23 +314,17 @@ fn check(change: &Change) -> Result<(), Error> {
             }
         }
         Change::RevokeCreditLine { issuer, financier } => {
-            let Some(lines) = config().lines else {
-                return Err(invalid("this chain keeps no credit lines".into()));
-            };
-            let all: CreditLines =
-                call_method(&lines, catena_schema::voucher::method::CREDIT_LINE, issuer);
-            match all.lines.iter().find(|l| &l.financier == financier) {
-                None => {
-                    return Err(invalid(format!(
-                        "financier {financier} has granted no credit line to {issuer}"
-                    )))
-                }
-                Some(line) if line.revoked => {
-                    return Err(invalid(format!(
-                        "the credit line of {financier} to {issuer} is already revoked"
-                    )))
-                }
-                Some(_) => {}
+            if line_to_decide(issuer, financier)?.revoked {
+                return Err(invalid(format!(
+                    "the credit line of {financier} to {issuer} is already revoked"
+                )));
+            }
+        }
+        Change::RestoreCreditLine { issuer, financier } => {
+            if !line_to_decide(issuer, financier)?.revoked {
+                return Err(invalid(format!(
+                    "the credit line of {financier} to {issuer} is not revoked: there is nothing to restore"
+                )));
             }
         }
         Change::SetRoles { uscc, roles } => {
@@ -366,7 +361,7 @@ fn save_member(member: &MemberRecord) {
     }
 }
 
-fn apply(change: &Change) {
+fn apply(change: &Change, proposal: u64) {
     match change {
         Change::AddMember(member) => save_member(member),
         Change::RemoveMember(uscc) => {
@@ -403,18 +398,45 @@ fn apply(change: &Change) {
             }
         }
         Change::RevokeCreditLine { issuer, financier } => {
-            if let Some(lines) = config().lines {
-                let args = Revoke {
-                    issuer: issuer.clone(),
-                    financier: financier.clone(),
-                };
-                let _: () = call_method(
-                    &lines,
-                    catena_schema::voucher::method::REVOKE_CREDIT_LINE,
-                    &args,
-                );
-            }
+            decide_line(issuer, financier, proposal, REVOKE_CREDIT_LINE)
         }
+        Change::RestoreCreditLine { issuer, financier } => {
+            decide_line(issuer, financier, proposal, RESTORE_CREDIT_LINE)
+        }
+    }
+}
+
+/// The credit line of `financier` to `issuer`, which a governance change is about to revoke or
+/// restore; a refusal if the chain keeps no lines or the financier granted none.
+fn line_to_decide(issuer: &Uscc, financier: &Uscc) -> Result<CreditLine, Error> {
+    let Some(lines) = config().lines else {
+        return Err(invalid("this chain keeps no credit lines".into()));
+    };
+    let all: CreditLines = call_method(&lines, CREDIT_LINE, issuer);
+    all.lines
+        .into_iter()
+        .find(|l| &l.financier == financier)
+        .ok_or_else(|| {
+            invalid(format!(
+                "financier {financier} has granted no credit line to {issuer}"
+            ))
+        })
+}
+
+/// Has the contract keeping the lines apply the quorum's decision `proposal` on a line.
+fn decide_line(
+    issuer: &Uscc,
+    financier: &Uscc,
+    proposal: u64,
+    method: catena_sdk::Method<LineDecision, ()>,
+) {
+    if let Some(lines) = config().lines {
+        let args = LineDecision {
+            issuer: issuer.clone(),
+            financier: financier.clone(),
+            proposal,
+        };
+        let _: () = call_method(&lines, method, &args);
     }
 }
 

@@ -37,6 +37,9 @@ pub type ContractId = [u8; 32];
 pub type Uscc = String;
 /// An amount of money in minor units (fen): never a float.
 pub type Amount = u64;
+/// A sum of amounts (the credit lines of an issuer, what a member owes in all): wide enough
+/// that adding any number of amounts that a chain can hold never wraps.
+pub type Total = u128;
 /// A recorded document, named by the SHA-256 of its bytes.
 pub type RecordId = [u8; 32];
 /// Milliseconds since 1970, as in block headers.
@@ -107,7 +110,12 @@ pub mod voucher;
 
 /// Formats minor units as a decimal amount with two places: `100000000` → `"1000000.00"`.
 pub fn format_amount(amount: Amount) -> String {
-    alloc::format!("{}.{:02}", amount / 100, amount % 100)
+    format_total(Total::from(amount))
+}
+
+/// Formats a sum of amounts ([`Total`]) as [`format_amount`] does: shown as it is, never wrapped.
+pub fn format_total(total: Total) -> String {
+    alloc::format!("{}.{:02}", total / 100, total % 100)
 }
 
 /// Formats basis points as a percentage: `365` → `"3.65%"`.
@@ -174,6 +182,10 @@ mod tests {
         assert_eq!(parse_amount("7"), Ok(700));
         assert_eq!(format_amount(100_000_000), "1000000.00");
         assert_eq!(format_amount(5), "0.05");
+        assert_eq!(
+            format_total(3 * Total::from(Amount::MAX)),
+            "553402322211286548.45"
+        );
         for bad in [
             "",
             "-1",
@@ -186,6 +198,29 @@ mod tests {
         ] {
             assert!(parse_amount(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Two financiers' lines of 10^19 fen each: the totals are their true sums, not wrapped.
+    #[test]
+    fn credit_line_totals_do_not_wrap() {
+        let line = |financier: &str, limit: Amount, outstanding: Amount| voucher::CreditLine {
+            financier: financier.into(),
+            limit,
+            outstanding,
+            revoked: false,
+        };
+        let ten_to_19: Amount = 10_000_000_000_000_000_000;
+        let lines = voucher::CreditLines {
+            issuer: "core".into(),
+            lines: alloc::vec![
+                line("bank a", ten_to_19, ten_to_19 - 1),
+                line("bank b", ten_to_19, ten_to_19),
+            ],
+        };
+        assert_eq!(lines.limit(), 20_000_000_000_000_000_000);
+        assert_eq!(lines.outstanding(), 19_999_999_999_999_999_999);
+        assert_eq!(lines.available(), 1);
+        assert_eq!(format_total(lines.limit()), "200000000000000000.00");
     }
 
     #[test]

@@ -107,10 +107,14 @@ pub enum Change {
     AddAccount { uscc: Uscc, account: Account },
     #[codec(index = 4)]
     RemoveAccount { uscc: Uscc, account: Account },
-    /// Revoke a financier's credit line to a core enterprise: nothing new draws on it, it
-    /// changes no more, and it closes once what it backs is paid.
+    /// Revoke a financier's credit line to a core enterprise: nothing new draws on it and it
+    /// changes no more, its financier cannot grant it again, and it stays revoked (also once what
+    /// it backs is paid) until the quorum restores it.
     #[codec(index = 5)]
     RevokeCreditLine { issuer: Uscc, financier: Uscc },
+    /// Restore a line the quorum revoked: its financier may grant and change it again.
+    #[codec(index = 6)]
+    RestoreCreditLine { issuer: Uscc, financier: Uscc },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -139,15 +143,19 @@ pub struct Init {
     /// sentence each) before it is removed: it stays while any answers something.
     pub dependents: Vec<ContractId>,
     /// The contract keeping the credit lines (the voucher contract), whose
-    /// `revoke_credit_line` a [`Change::RevokeCreditLine`] calls.
+    /// `revoke_credit_line` and `restore_credit_line` a [`Change::RevokeCreditLine`] and a
+    /// [`Change::RestoreCreditLine`] call.
     pub lines: Option<ContractId>,
 }
 
-/// `revoke_credit_line`'s argument (the registry calls it for the governing quorum).
+/// `revoke_credit_line`'s and `restore_credit_line`'s argument: the registry calls them for the
+/// governing quorum, naming the membership proposal that decided.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct Revoke {
+pub struct LineDecision {
     pub issuer: Uscc,
     pub financier: Uscc,
+    /// The membership proposal the quorum approved.
+    pub proposal: u64,
 }
 
 /// Events (topic, data).

@@ -30,6 +30,8 @@ pub enum Error {
     LineRevoked {
         issuer: Uscc,
         financier: Uscc,
+        /// The membership proposal that revoked it.
+        proposal: Option<u64>,
     },
     UnrelatedRecord {
         id: RecordId,
@@ -126,10 +128,23 @@ impl core::fmt::Display for Error {
                 f,
                 "financier {financier} has granted no credit line to {issuer}"
             ),
-            Error::LineRevoked { issuer, financier } => write!(
-                f,
-                "the credit line of {financier} to {issuer} was revoked by governance: it backs what it backs and changes no more"
-            ),
+            Error::LineRevoked {
+                issuer,
+                financier,
+                proposal,
+            } => {
+                write!(
+                    f,
+                    "the credit line of {financier} to {issuer} was revoked by governance"
+                )?;
+                if let Some(proposal) = proposal {
+                    write!(f, " (membership proposal {proposal})")?;
+                }
+                write!(
+                    f,
+                    ": it backs what it backs and changes no more until the governing quorum restores it"
+                )
+            }
             Error::UnrelatedRecord { id, issuer, holder } => write!(
                 f,
                 "record 0x{} names neither both {issuer} and {holder} among its parties nor is it linked with a backing invoice: a voucher rests only on documents of its own trade",

@@ -118,13 +118,12 @@ pub(crate) fn accept(args: Accept) -> Result<(), Error> {
     match offer.kind {
         FinanceKind::Pledge => {
             voucher.status = Status::Pledged;
-            voucher.pledge = Some(Pledge {
-                pledgee: financier.clone(),
-                advance: price,
-                rate_bps: args.interest_bps,
-                since_ms: now,
-                received: 0,
-            });
+            voucher.pledge = Some(Pledge::new(
+                financier.clone(),
+                price,
+                args.interest_bps,
+                now,
+            ));
             storage::set(&keys::by_pledgee_key(&financier, voucher.id), &[]);
             record(
                 &mut voucher,
@@ -196,11 +195,13 @@ pub(crate) fn release(id: VoucherId) -> Result<(), Error> {
 /// less what settlement already paid the pledgee, which releases the pledge. Also while the
 /// part is overdue: the pledgor then holds the overdue claim, released.
 pub(crate) fn repay(id: VoucherId) -> Result<(), Error> {
-    let (voucher, pledge) = pledged(id)?;
+    let (voucher, mut pledge) = pledged(id)?;
     signer_is(&voucher.holder, "voucher")?;
-    let owed = pledge.owed(block_time_ms());
+    let now = block_time_ms();
+    let owed = pledge.owed(now);
     if owed > 0 {
         pay(&voucher.holder, &pledge.pledgee, owed);
+        pledge.pay(now, owed);
     }
     end_pledge(voucher, pledge, owed);
     Ok(())

@@ -177,10 +177,7 @@ pub(crate) fn set_credit_line(args: SetCreditLine) -> Result<(), Error> {
         ..CreditLine::default()
     });
     if line.revoked {
-        return Err(Error::LineRevoked {
-            issuer: args.issuer,
-            financier,
-        });
+        return Err(revoked(&args.issuer, &financier));
     }
     if args.limit < line.outstanding {
         return Err(Error::Invalid(format!(

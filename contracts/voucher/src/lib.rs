@@ -19,16 +19,17 @@ use catena_schema::cash::method as cash_method;
 use catena_schema::cash::OperatorTransfer;
 use catena_schema::records::method as records_method;
 use catena_schema::records::{Kind, Record};
-use catena_schema::registry::{AccountRecord, MemberRecord};
+use catena_schema::registry::{AccountRecord, LineDecision, MemberRecord};
 use catena_schema::voucher::method;
 use catena_schema::voucher::{
-    days_between, discounted_price, events, interest, keys, Accept, Action, Backing, Config,
-    CreditLine, CreditLines, Debt, Draw, Factoring, FinanceKind, HistoryEntry, Listing, Offer,
-    Page, Pledge, PledgeDue, Price, Quote, Quoted, Request, RequestStatus, Round, SetCreditLine,
-    Split, Status, Terms, Transfer, Voucher, VoucherId, MAX_PAGE, MAX_PARTS_PER_VOUCHER,
-    MAX_TIME_MS,
+    days_between, discounted_price, events, keys, Accept, Action, Backing, Config, CreditLine,
+    CreditLines, Debt, Draw, Factoring, FinanceKind, HistoryEntry, Listing, Offer, Page, Pledge,
+    PledgeDue, Price, Quote, Quoted, Request, RequestStatus, Round, SetCreditLine, Split, Status,
+    Terms, Transfer, Voucher, VoucherId, MAX_PAGE, MAX_PARTS_PER_VOUCHER, MAX_TIME_MS,
 };
-use catena_schema::{format_amount, format_rate, Amount, RecordId, Role, Uscc};
+use catena_schema::{
+    format_amount, format_rate, format_total, Amount, RecordId, Role, Total, Uscc,
+};
 use catena_sdk::{
     block_height, block_time_ms, call_method, caller, emit_encoded, registry, storage,
 };
@@ -86,6 +87,8 @@ catena_sdk::methods! {
     method::PLEDGE_DUE => pledge_due,
     method::HOLDINGS => holdings,
     method::REVOKE_CREDIT_LINE => revoke_credit_line,
+    method::RESTORE_CREDIT_LINE => restore_credit_line,
+    method::REVOCATION => revocation,
     method::GRANT_SUGGESTED_LINE => grant_suggested_line,
     method::INVOICE_USE => invoice_use,
     method::GET_REQUEST => get_request,

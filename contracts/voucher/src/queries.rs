@@ -21,7 +21,7 @@ pub(crate) fn lineage(id: VoucherId) -> Result<Vec<Voucher>, Error> {
 }
 
 /// The holders from the first to today's: the parent's path up to the split, then this part's
-/// own transfers.
+/// own transfers, factorings and recourse (the seller holds the part again).
 pub(crate) fn path(id: VoucherId) -> Result<Vec<Uscc>, Error> {
     let voucher = load(id)?;
     let mut path = match voucher.parent {
@@ -33,6 +33,7 @@ pub(crate) fn path(id: VoucherId) -> Result<Vec<Uscc>, Error> {
             Action::Issued { holder, .. } => path.push(holder),
             Action::Transferred { to, .. } => path.push(to),
             Action::Factored { financier, .. } => path.push(financier),
+            Action::Recourse { seller, .. } => path.push(seller),
             _ => {}
         }
     }
@@ -62,38 +63,51 @@ pub(crate) fn holdings(uscc: Uscc) -> Result<Vec<String>, Error> {
     if held > 0 {
         out.push(format!("holds {}", counted(held, "live voucher")));
     }
-    let owed: Amount = lines_of(&uscc).iter().map(|l| l.outstanding).sum();
+    // Sums of amounts are totals: a member's lines or debts may add up past one amount.
+    let owed: Total = lines_of(&uscc)
+        .iter()
+        .map(|l| Total::from(l.outstanding))
+        .sum();
     if owed > 0 {
-        out.push(format!(
-            "owes {} on vouchers it issued",
-            format_amount(owed)
-        ));
+        out.push(format!("owes {} on vouchers it issued", format_total(owed)));
     }
     let pledges = count(keys::by_pledgee_prefix(&uscc));
     if pledges > 0 {
         out.push(format!("is the pledgee of {}", counted(pledges, "voucher")));
     }
-    let mut owes = 0;
-    for key in storage::keys(&keys::by_debtor_prefix(&uscc), None, 1_000) {
-        let id = <[u8; 8]>::try_from(&key[key.len() - 8..]).map_or(0, u64::from_be_bytes);
-        owes += debt(id)?.map_or(0, |d| d.amount - d.paid);
-    }
+    let (owes, owed_to) = (
+        debts_left(&keys::by_debtor_prefix(&uscc))?,
+        debts_left(&keys::by_creditor_prefix(&uscc))?,
+    );
     if owes > 0 {
-        out.push(format!("owes {} in recourse", format_amount(owes)));
+        out.push(format!("owes {} in recourse", format_total(owes)));
     }
-    let mut backed = 0;
+    if owed_to > 0 {
+        out.push(format!("is owed {} in recourse", format_total(owed_to)));
+    }
+    let mut backed: Total = 0;
     let granted = keys::by_financier_prefix(&uscc);
     for key in storage::keys(&granted, None, 1_000) {
         let issuer = core::str::from_utf8(&key[granted.len()..]).unwrap_or_default();
-        backed += line_of(issuer, &uscc).map_or(0, |l| l.outstanding);
+        backed += line_of(issuer, &uscc).map_or(0, |l| Total::from(l.outstanding));
     }
     if backed > 0 {
         out.push(format!(
             "backs {} of vouchers with its credit lines",
-            format_amount(backed)
+            format_total(backed)
         ));
     }
     Ok(out)
+}
+
+/// What is left to pay of the recourse debts listed under `prefix` (a debtor's or a creditor's).
+fn debts_left(prefix: &[u8]) -> Result<Total, Error> {
+    let mut left: Total = 0;
+    for key in storage::keys(prefix, None, 1_000) {
+        let id = <[u8; 8]>::try_from(&key[key.len() - 8..]).map_or(0, u64::from_be_bytes);
+        left += debt(id)?.map_or(0, |d| Total::from(d.amount - d.paid));
+    }
+    Ok(left)
 }
 
 /// "1 voucher", "3 vouchers", "1,000 or more vouchers" (past what one look counts).
@@ -105,21 +119,67 @@ pub(crate) fn counted(n: usize, noun: &str) -> String {
     }
 }
 
-/// The governing quorum revokes a line, through the registry (the only caller allowed).
-pub(crate) fn revoke_credit_line(args: catena_schema::registry::Revoke) -> Result<(), Error> {
+/// The governing quorum revokes a line, through the registry (the only caller allowed): it
+/// backs what it backs, takes nothing new, and stays revoked — its financier cannot grant it
+/// again — until the quorum restores it.
+pub(crate) fn revoke_credit_line(args: LineDecision) -> Result<(), Error> {
     invalid_if(
         caller() != config().registry,
         "only the governing quorum revokes a credit line, through the registry",
     )?;
-    let mut line = line_of(&args.issuer, &args.financier).ok_or_else(|| Error::NoCreditLine {
-        issuer: args.issuer.clone(),
-        financier: args.financier.clone(),
-    })?;
+    let mut line = existing_line(&args)?;
     line.revoked = true;
     line.limit = line.outstanding;
+    storage::save(
+        &keys::revocation_key(&args.issuer, &args.financier),
+        &args.proposal,
+    );
     save_line(&args.issuer, &line);
     emit_encoded(events::CREDIT_LINE, &(args.issuer, line));
     Ok(())
+}
+
+/// The governing quorum restores a line it revoked, through the registry: its financier may
+/// change it again (it keeps the limit it had, what it backed when revoked).
+pub(crate) fn restore_credit_line(args: LineDecision) -> Result<(), Error> {
+    invalid_if(
+        caller() != config().registry,
+        "only the governing quorum restores a credit line, through the registry",
+    )?;
+    let mut line = existing_line(&args)?;
+    invalid_if(
+        !line.revoked,
+        &format!(
+            "the credit line of {} to {} is not revoked",
+            args.financier, args.issuer
+        ),
+    )?;
+    line.revoked = false;
+    storage::remove(&keys::revocation_key(&args.issuer, &args.financier));
+    save_line(&args.issuer, &line);
+    emit_encoded(events::CREDIT_LINE, &(args.issuer, line));
+    Ok(())
+}
+
+fn existing_line(args: &LineDecision) -> Result<CreditLine, Error> {
+    line_of(&args.issuer, &args.financier).ok_or_else(|| Error::NoCreditLine {
+        issuer: args.issuer.clone(),
+        financier: args.financier.clone(),
+    })
+}
+
+/// The membership proposal that revoked the line of `financier` to `issuer`, while it stands.
+pub(crate) fn revocation((issuer, financier): (Uscc, Uscc)) -> Result<Option<u64>, Error> {
+    Ok(storage::load(&keys::revocation_key(&issuer, &financier)))
+}
+
+/// The refusal of a change to a revoked line, naming the decision.
+pub(crate) fn revoked(issuer: &str, financier: &str) -> Error {
+    Error::LineRevoked {
+        issuer: issuer.into(),
+        financier: financier.into(),
+        proposal: storage::load(&keys::revocation_key(issuer, financier)),
+    }
 }
 
 /// What each credit line still backs of an original voucher.
@@ -142,15 +202,12 @@ pub(crate) fn quote(args: Quote) -> Result<Quoted, Error> {
 pub(crate) fn pledge_due(id: VoucherId) -> Result<Option<PledgeDue>, Error> {
     let voucher = load(id)?;
     let now = block_time_ms();
-    Ok(voucher.pledge.map(|pledge| {
-        let days = days_between(pledge.since_ms, now);
-        PledgeDue {
-            days,
-            interest: interest(pledge.advance, pledge.rate_bps, days),
-            secured: pledge.secured(now),
-            owed: pledge.owed(now),
-            pledge,
-        }
+    Ok(voucher.pledge.map(|pledge| PledgeDue {
+        days: days_between(pledge.since_ms, now),
+        interest: pledge.interest_owed(now),
+        secured: pledge.secured(now),
+        owed: pledge.owed(now),
+        pledge,
     }))
 }
 

@@ -26,6 +26,15 @@ pub(crate) fn exercise_recourse(id: VoucherId) -> Result<Option<u64>, Error> {
             voucher.status.as_str()
         )));
     }
+    // A pledged part secures the factor's own lender, who is paid first from the issuer's
+    // money: handing the seller a part still pledged would make it pay the whole unpaid amount
+    // for a claim whose proceeds go to someone else first.
+    if let Some(pledge) = &voucher.pledge {
+        return Err(Error::Invalid(format!(
+            "voucher {id} is pledged to {}: recourse waits until the pledge is released",
+            pledge.pledgee
+        )));
+    }
     let now = block_time_ms();
     let opens = voucher.maturity_ms.saturating_add(config.recourse_grace_ms);
     if now < opens {
@@ -51,6 +60,7 @@ pub(crate) fn exercise_recourse(id: VoucherId) -> Result<Option<u64>, Error> {
         };
         storage::save(&keys::debt_key(debt.id), &debt);
         storage::set(&keys::by_debtor_key(&seller, debt.id), &[]);
+        storage::set(&keys::by_creditor_key(&factor, debt.id), &[]);
         schedule_once(
             &keys::debt_retry_key(debt.id),
             method::COLLECT,
@@ -94,6 +104,7 @@ pub(crate) fn collect(id: u64) -> Result<(), Error> {
     }
     if debt.paid == debt.amount {
         storage::remove(&keys::by_debtor_key(&debt.debtor, id));
+        storage::remove(&keys::by_creditor_key(&debt.creditor, id));
     } else {
         schedule_once(
             &keys::debt_retry_key(id),

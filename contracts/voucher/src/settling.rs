@@ -44,25 +44,36 @@ pub(crate) fn pro_rata(parts: &[Voucher], pool: Amount, owed: Amount) -> Vec<(Vo
     shares
 }
 
-/// Pays `amount` of a part from the issuer: to its pledgee first, up to what the pledge secures
-/// now, and the surplus to the holder (the pledgor).
+/// Pays `amount` of a part from the issuer: to its pledgee first, up to what the pledge is owed
+/// now (interest first, then the advance), and the surplus to the holder (the pledgor). A pledge
+/// whose claim is paid ends: the part is released, and what comes later goes to the holder.
 pub(crate) fn pay_part(issuer: &str, part: &mut Voucher, amount: Amount, now: u64) {
     let mut left = amount;
     if let Some(mut pledge) = part.pledge.clone() {
         let to_pledgee = pledge.owed(now).min(left);
         if to_pledgee > 0 {
             pay(issuer, &pledge.pledgee, to_pledgee);
-            pledge.received += to_pledgee;
+            pledge.pay(now, to_pledgee);
             left -= to_pledgee;
-            let to = pledge.pledgee.clone();
-            part.pledge = Some(pledge);
             record(
                 part,
                 Action::Paid {
-                    to,
+                    to: pledge.pledgee.clone(),
                     amount: to_pledgee,
                 },
             );
+        }
+        if pledge.is_paid() {
+            storage::remove(&keys::by_pledgee_key(&pledge.pledgee, part.id));
+            part.pledge = None;
+            let released = Action::Released {
+                pledgee: pledge.pledgee.clone(),
+                repaid: pledge.received,
+            };
+            record(part, released);
+            emit_encoded(events::RELEASED, &*part);
+        } else {
+            part.pledge = Some(pledge);
         }
     }
     if left > 0 {

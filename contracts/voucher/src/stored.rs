@@ -59,7 +59,9 @@ pub(crate) fn line_of(issuer: &str, financier: &str) -> Option<CreditLine> {
 pub(crate) fn save_line(issuer: &str, line: &CreditLine) {
     let key = keys::credit_line_key(issuer, &line.financier);
     let listed = keys::by_financier_key(&line.financier, issuer);
-    if line.outstanding == 0 && (line.limit == 0 || line.revoked) {
+    // A revoked line is kept as revoked, also once nothing is outstanding: the revocation
+    // stands until the governing quorum restores the line.
+    if line.outstanding == 0 && line.limit == 0 && !line.revoked {
         storage::remove(&key);
         storage::remove(&listed);
     } else {
@@ -82,10 +84,7 @@ pub(crate) fn plan_draws(
                 financier: financier.into(),
             })?;
             if line.revoked {
-                return Err(Error::LineRevoked {
-                    issuer: issuer.into(),
-                    financier: financier.into(),
-                });
+                return Err(revoked(issuer, financier));
             }
             vec![line]
         }

@@ -165,7 +165,7 @@ fn request_and_confirm_issues_to_the_supplier() {
     assert!(refused(CORE, m::voucher::CONFIRM, &request).contains("is confirmed"));
     assert_eq!(
         query(m::voucher::CREDIT_LINE, &uscc_of(CORE)).outstanding(),
-        MILLION
+        Total::from(MILLION)
     );
     assert_eq!(
         mock::scheduled().len(),
@@ -670,6 +670,56 @@ fn offer_at(id: VoucherId, financier: u8, kind: FinanceKind, min_price: Amount) 
     call(holder, m::voucher::OFFER, &offer).expect("offered");
 }
 
+/// The auditor's case: an 80,000.00 advance at 5.40% on a 100,000.00 part due in 30 days. The
+/// issuer pays 90,000.00 at maturity, which covers the pledge (the advance and 360.00 of
+/// interest); the pledge ends there. The rest arrives 30 days later and goes to the pledgor
+/// whole: no more interest runs on an advance that was paid.
+#[test]
+fn a_pledge_paid_at_maturity_ends_and_charges_no_later_interest() {
+    setup();
+    let id = issue(MILLION / 10);
+    mint(BANK, MILLION);
+    offer(id, BANK, FinanceKind::Pledge);
+    let accept = Accept {
+        interest_bps: 540,
+        ..acceptance(id, Price::Amount(8 * MILLION / 100), false)
+    };
+    call(BANK, m::voucher::ACCEPT, &accept).expect("pledged");
+    spend(CORE, TIER3, cash_of(CORE) - 9 * MILLION / 100);
+    let (bank, tier1) = (cash_of(BANK), cash_of(TIER1));
+    let maturity = voucher(id).maturity_ms;
+    advance_to(maturity);
+    // 80,000.00 × 5.40% × 30 / 360 = 360.00
+    assert_eq!(cash_of(BANK) - bank, 8 * MILLION / 100 + 36_000);
+    assert_eq!(cash_of(TIER1) - tier1, MILLION / 100 - 36_000);
+    let v = voucher(id);
+    assert_eq!((v.status, v.pledge.clone()), (Status::Overdue, None));
+    assert!(
+        history_has_release(id),
+        "the pledge ended when its claim was paid"
+    );
+    let due: Option<PledgeDue> = query(m::voucher::PLEDGE_DUE, &id);
+    assert!(due.is_none());
+    mint(CORE, MILLION);
+    advance_to(maturity + 30 * DAY);
+    assert_eq!(
+        cash_of(BANK) - bank,
+        8 * MILLION / 100 + 36_000,
+        "nothing more"
+    );
+    assert_eq!(cash_of(TIER1) - tier1, 2 * MILLION / 100 - 36_000);
+    assert_eq!(voucher(id).status, Status::Settled);
+    let due: Vec<String> = query(m::voucher::HOLDINGS, &uscc_of(BANK));
+    assert!(!due.iter().any(|h| h.contains("pledgee")), "{due:?}");
+}
+
+fn history_has_release(id: VoucherId) -> bool {
+    let history: Vec<HistoryEntry> = query(m::voucher::HISTORY, &id);
+    history
+        .iter()
+        .any(|e| matches!(e.action, Action::Released { .. }))
+}
+
 #[test]
 fn an_unpaid_pledge_pays_the_pledgee_first_and_can_be_repaid_while_overdue() {
     let id = pledged_part(720);
@@ -686,11 +736,20 @@ fn an_unpaid_pledge_pays_the_pledgee_first_and_can_be_repaid_while_overdue() {
     assert_eq!(cash_of(TIER1), tier1);
     let v = voucher(id);
     assert_eq!((v.status, v.paid), (Status::Overdue, MILLION / 10));
-    // Repaying while overdue: advance + 31 days at 7.2% (1,860.00) less the 100,000.00 received.
+    // The 100,000.00 paid 30 days' interest on the whole advance first (300,000.00 × 7.2% ×
+    // 30 / 360 = 1,800.00), then 98,200.00 of the advance: 201,800.00 is left unpaid.
+    let pledge = v.pledge.expect("still pledged");
+    assert_eq!(
+        (pledge.principal, pledge.interest_due, pledge.days_charged),
+        (20_180_000, 0, 30)
+    );
+    // Repaying while overdue, half a day later (day 31 started): interest on the unpaid advance
+    // for that one day only, 201,800.00 × 7.2% / 360 = 40.36.
     advance_to(maturity + DAY / 2);
     let due: PledgeDue = query(m::voucher::PLEDGE_DUE, &id).expect("pledged");
-    assert_eq!((due.days, due.interest), (31, 186_000));
-    assert_eq!(due.owed, 3 * MILLION / 10 + 186_000 - MILLION / 10);
+    assert_eq!((due.days, due.interest), (31, 4_036));
+    assert_eq!(due.owed, 20_180_000 + 4_036);
+    assert_eq!(due.secured, MILLION / 10 + due.owed);
     mint(TIER1, MILLION);
     let tier1 = cash_of(TIER1);
     call(TIER1, m::voucher::REPAY, &id).expect("repaid while overdue");
@@ -988,11 +1047,75 @@ fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
     );
     assert!(refused(CORE, m::registry::PROPOSE, &revoke).contains("already revoked"));
     // Only the registry calls it.
-    let direct = catena_schema::registry::Revoke {
+    let direct = catena_schema::registry::LineDecision {
         issuer: uscc_of(CORE),
         financier: uscc_of(BANK),
+        proposal: 0,
     };
     assert!(refused(BANK, m::voucher::REVOKE_CREDIT_LINE, &direct).contains("governing quorum"));
+}
+
+/// A line the quorum revoked stays revoked once what it backed is paid: it is kept, not deleted;
+/// its financier's new grant is refused with a sentence naming the decision; only the quorum
+/// restores it, and only a revoked line.
+#[test]
+fn a_revocation_stands_until_the_quorum_restores_the_line() {
+    use catena_schema::registry::{Change, LineDecision};
+    let id = setup_with_a_voucher();
+    let decide = |change: &Change| -> u64 {
+        let out = call(CORE, m::registry::PROPOSE, change).expect("proposed");
+        let proposal: u64 = catena_sdk::decode(&out).expect("id");
+        call(LOGISTICS, m::registry::APPROVE, &proposal).expect("applied");
+        proposal
+    };
+    let (issuer, financier) = (uscc_of(CORE), uscc_of(BANK));
+    let revoke = Change::RevokeCreditLine {
+        issuer: issuer.clone(),
+        financier: financier.clone(),
+    };
+    let restore = Change::RestoreCreditLine {
+        issuer: issuer.clone(),
+        financier: financier.clone(),
+    };
+    assert!(refused(CORE, m::registry::PROPOSE, &restore).contains("is not revoked"));
+    let revoked = decide(&revoke);
+    // The voucher is paid at maturity: the line backs nothing any more, and stays revoked.
+    advance_to(voucher(id).maturity_ms);
+    assert_eq!(voucher(id).status, Status::Settled);
+    let lines = query(m::voucher::CREDIT_LINE, &issuer);
+    assert_eq!(
+        lines
+            .lines
+            .iter()
+            .map(|l| (l.financier.clone(), l.revoked, l.outstanding))
+            .collect::<Vec<_>>(),
+        [(financier.clone(), true, 0)]
+    );
+    let pair = (issuer.clone(), financier.clone());
+    assert_eq!(query(m::voucher::REVOCATION, &pair), Some(revoked));
+    let refusal = set_line(BANK, MILLION).expect_err("revoked");
+    assert!(
+        refusal.contains(&format!(
+            "the credit line of {financier} to {issuer} was revoked by governance (membership proposal {revoked})"
+        )),
+        "{refusal}"
+    );
+    assert!(
+        refused(CORE, m::voucher::ISSUE, &terms(TIER1, MILLION / 10, &[2]))
+            .contains("has 0.00 of its credit lines available")
+    );
+    // Only the registry restores a line, for the quorum.
+    let direct = LineDecision {
+        issuer: issuer.clone(),
+        financier: financier.clone(),
+        proposal: revoked,
+    };
+    assert!(refused(BANK, m::voucher::RESTORE_CREDIT_LINE, &direct).contains("governing quorum"));
+    decide(&restore);
+    assert_eq!(query(m::voucher::REVOCATION, &pair), None);
+    set_line(BANK, MILLION).expect("the financier grants it again");
+    call(CORE, m::voucher::ISSUE, &terms(TIER1, MILLION / 10, &[2])).expect("drawn on it");
+    assert!(refused(CORE, m::registry::PROPOSE, &restore).contains("is not revoked"));
 }
 
 /// Factoring with recourse: the factor splits the voucher (each part keeps the recourse), the
@@ -1039,10 +1162,19 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
         );
     }
     assert!(refused(FACTOR, m::voucher::EXERCISE_RECOURSE, &parts[1]).contains("may not act"));
+    // The holder path ends with the seller, who holds the part again.
+    let path: Vec<Uscc> = query(m::voucher::PATH, &parts[0]);
+    assert_eq!(path, [uscc_of(TIER1), uscc_of(FACTOR), uscc_of(TIER1)]);
     let owes: Vec<String> = query(m::voucher::HOLDINGS, &uscc_of(TIER1));
     assert!(
         owes.contains(&"owes 100000.00 in recourse".to_string()),
         "{owes:?}"
+    );
+    // The factor is owed it: it is not removed from the consortium while that stands either.
+    let owed: Vec<String> = query(m::voucher::HOLDINGS, &uscc_of(FACTOR));
+    assert!(
+        owed.contains(&"is owed 100000.00 in recourse".to_string()),
+        "{owed:?}"
     );
     // Cash arrives at tier 1: the debt is collected by the schedule.
     mint(TIER1, MILLION / 4);
@@ -1064,4 +1196,35 @@ fn recourse_needs_factoring_with_recourse_held_by_the_factor() {
     spend(CORE, BANK, cash_of(CORE));
     advance_to(voucher(id).maturity_ms + 10 * DAY);
     assert!(refused(FACTOR, m::voucher::EXERCISE_RECOURSE, &id).contains("was not factored to"));
+}
+
+/// A factor that pledged a part it bought with recourse cannot hand it back to the seller while
+/// the pledge stands: the pledgee would still be paid first from the issuer's money, with the
+/// seller paying the whole unpaid amount. Recourse is refused, and nothing changes.
+#[test]
+fn recourse_on_a_pledged_part_waits_for_the_release() {
+    let id = factored(Price::Amount(9 * MILLION / 10), true);
+    let offer = Offer {
+        voucher: id,
+        financier: uscc_of(BANK),
+        kind: FinanceKind::Pledge,
+        min_price: 1,
+    };
+    call(FACTOR, m::voucher::OFFER, &offer).expect("the factor offers it in pledge");
+    mint(BANK, MILLION);
+    let accept = acceptance(id, Price::Amount(5 * MILLION / 10), false);
+    call(BANK, m::voucher::ACCEPT, &accept).expect("pledged to the bank");
+    spend(CORE, BANK, cash_of(CORE));
+    let maturity = voucher(id).maturity_ms;
+    advance_to(maturity + 10 * DAY);
+    let before = (voucher(id), cash_of(TIER1), cash_of(FACTOR));
+    let refusal = refused(FACTOR, m::voucher::EXERCISE_RECOURSE, &id);
+    assert!(
+        refusal.contains(&format!(
+            "voucher {id} is pledged to {}: recourse waits until the pledge is released",
+            uscc_of(BANK)
+        )),
+        "{refusal}"
+    );
+    assert_eq!((voucher(id), cash_of(TIER1), cash_of(FACTOR)), before);
 }

@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use catena_schema::cash::{keys as cash_keys, Mint, Transfer as CashTransfer};
 use catena_schema::records::NewRecord;
 use catena_schema::voucher::{
-    days_between, interest, keys, Accept, Config, CreditLine, Draw, FinanceKind, Offer, Price,
-    SetCreditLine, Split, Status, Terms, Transfer, Voucher, VoucherId, DAY_MS,
+    keys, Accept, Config, CreditLine, Draw, FinanceKind, Offer, Price, SetCreditLine, Split,
+    Status, Terms, Transfer, Voucher, VoucherId, DAY_MS,
 };
 use catena_schema::{Amount, Uscc};
 use catena_sdk::codec::Encode;
@@ -178,6 +178,10 @@ struct MVoucher {
     factor: Option<(u8, Option<u8>)>,
 }
 
+/// A pledge as DOMAIN.md states it, written out here rather than taken from the contract: simple
+/// interest at `rate_bps` a year, ACT/360, on the advance still unpaid; every started day from
+/// acceptance is charged once; a payment goes to the interest charged first, then to the
+/// advance; the pledge ends when both are paid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct MPledge {
     pledgee: u8,
@@ -185,18 +189,55 @@ struct MPledge {
     rate_bps: u32,
     since: u64,
     received: Amount,
+    /// The advance unpaid.
+    principal: Amount,
+    /// Interest charged and unpaid.
+    interest: Amount,
+    /// Days from acceptance charged so far.
+    days: u64,
 }
 
 impl MPledge {
-    fn secured(&self, now: u64) -> Amount {
-        // ACT/360 by started days, written out here rather than taken from the contract.
-        let days = (now.saturating_sub(self.since)).div_ceil(DAY_MS);
-        self.advance
-            + (u128::from(self.advance) * u128::from(self.rate_bps) * u128::from(days) / 3_600_000)
-                as Amount
+    fn new(pledgee: u8, advance: Amount, rate_bps: u32, since: u64) -> MPledge {
+        MPledge {
+            pledgee,
+            advance,
+            rate_bps,
+            since,
+            received: 0,
+            principal: advance,
+            interest: 0,
+            days: 0,
+        }
+    }
+    /// Every started day from acceptance to `now`.
+    fn days_to(&self, now: u64) -> u64 {
+        let elapsed = now.saturating_sub(self.since);
+        elapsed / DAY_MS + u64::from(!elapsed.is_multiple_of(DAY_MS))
+    }
+    /// Interest unpaid at `now`: charged, plus the uncharged days on the unpaid advance (fen
+    /// rounded down).
+    fn interest_at(&self, now: u64) -> Amount {
+        let days = self.days_to(now).saturating_sub(self.days);
+        let year_bps_days = 360 * 10_000;
+        self.interest
+            + (u128::from(self.principal) * u128::from(self.rate_bps) * u128::from(days)
+                / year_bps_days) as Amount
     }
     fn owed(&self, now: u64) -> Amount {
-        self.secured(now).saturating_sub(self.received)
+        self.principal + self.interest_at(now)
+    }
+    /// A payment of `amount` (at most what is owed) at `now`.
+    fn pay(&mut self, now: u64, amount: Amount) {
+        let interest = self.interest_at(now);
+        self.days = self.days.max(self.days_to(now));
+        let to_interest = amount.min(interest);
+        self.interest = interest - to_interest;
+        self.principal -= amount - to_interest;
+        self.received += amount;
+    }
+    fn paid_off(&self) -> bool {
+        self.principal == 0 && self.interest == 0
     }
 }
 
@@ -487,16 +528,22 @@ impl Model {
             let mut pledge = v.pledge;
             if paying > 0 {
                 let mut left = paying;
+                let pledged = pledge.is_some();
                 if let Some(p) = pledge.as_mut() {
                     let to_pledgee = p.owed(self.now).min(left);
                     if to_pledgee > 0 {
                         self.move_cash(CORE, p.pledgee, to_pledgee);
-                        p.received += to_pledgee;
+                        p.pay(self.now, to_pledgee);
                         left -= to_pledgee;
                     }
                 }
+                // A pledge whose claim is paid ends: what follows goes to the holder.
+                if pledge.is_some_and(|p| p.paid_off()) {
+                    count("(pledges ended by settlement)", v.paid + paying < v.amount);
+                    pledge = None;
+                }
                 if left > 0 {
-                    if pledge.is_some() {
+                    if pledged {
                         count("(pledge surpluses)", true);
                     }
                     self.move_cash(CORE, v.holder, left);
@@ -864,13 +911,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                     v.consent.clear();
                 } else {
                     v.status = Status::Pledged;
-                    v.pledge = Some(MPledge {
-                        pledgee: financier,
-                        advance: price,
-                        rate_bps: interest_bps,
-                        since,
-                        received: 0,
-                    });
+                    v.pledge = Some(MPledge::new(financier, price, interest_bps, since));
                 }
             })
         }
@@ -1168,11 +1209,18 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
                 rate_bps: p.rate_bps,
                 since: p.since_ms,
                 received: p.received,
+                principal: p.principal,
+                interest: p.interest_due,
+                days: p.days_charged,
             }),
             m.pledge,
             "pledge of {}",
             id
         );
+        // What the pledge is owed now, by the contract and by the reference.
+        if let (Some(p), Some(mp)) = (&v.pledge, &m.pledge) {
+            prop_assert_eq!(p.owed(model.now), mp.owed(model.now), "owed on {}", id);
+        }
         prop_assert_eq!(
             v.factoring.as_ref().map(|f| (
                 member_number(&f.financier),
@@ -1186,18 +1234,14 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
         if v.status == Status::Pledged {
             prop_assert!(v.pledge.is_some());
         }
-        // A pledgee never receives more than what its pledge secures.
-        if let Some(p) = &v.pledge {
-            prop_assert!(
-                p.received <= p.secured(model.now),
-                "pledgee of {} overpaid",
-                id
-            );
-            let days = days_between(p.since_ms, model.now);
-            prop_assert_eq!(
-                p.secured(model.now),
-                p.advance + interest(p.advance, p.rate_bps, days)
-            );
+        // A pledgee never receives more than the advance and interest on all of it for every
+        // day so far (the most the pledge could ever have secured).
+        if let Some(p) = &m.pledge {
+            let days = p.days_to(model.now);
+            let most = p.advance
+                + (u128::from(p.advance) * u128::from(p.rate_bps) * u128::from(days) / 3_600_000)
+                    as Amount;
+            prop_assert!(p.received <= most, "pledgee of {} overpaid", id);
         }
         // An offer is open exactly where the model has one.
         prop_assert_eq!(
@@ -1482,6 +1526,7 @@ fn the_contracts_follow_the_model() {
             "(repaid while overdue)",
             "(pro-rata rounds)",
             "(pledge surpluses)",
+            "(pledges ended by settlement)",
             m::voucher::EXERCISE_RECOURSE.name,
             "(recourse with a debt)",
         ] {

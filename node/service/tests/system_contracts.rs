@@ -496,12 +496,30 @@ fn a_voucher_of_256_parts_is_settled_by_the_schedule_alone() {
     let received: Amount = after.iter().zip(&before).map(|(a, b)| a - b).sum();
     assert_eq!(received, MILLION);
     assert_eq!(chain.cash("core"), MILLION);
+    // Each pledge was paid what it was owed (advance and interest, at most the part) and ended:
+    // its release is in the part's history with what the pledgee received.
     for part in pledged {
+        let pledge = part.pledge.as_ref().expect("pledged before maturity");
+        let owed = pledge.owed(chain.time_ms).min(part.amount);
         let now = part_of(&chain, part.id);
-        let pledge = now.pledge.expect("kept in the record");
         assert_eq!(
-            pledge.received,
-            pledge.secured(chain.time_ms).min(now.amount)
+            now.pledge, None,
+            "the pledge of {} ended when paid",
+            part.id
+        );
+        let history: Vec<catena_schema::voucher::HistoryEntry> =
+            chain.query(voucher_method::HISTORY, part.id);
+        let released = history.iter().find_map(|e| match &e.action {
+            catena_schema::voucher::Action::Released { pledgee, repaid } => {
+                Some((pledgee.clone(), *repaid))
+            }
+            _ => None,
+        });
+        assert_eq!(
+            released,
+            Some((pledge.pledgee.clone(), owed)),
+            "{}",
+            part.id
         );
     }
 }

@@ -69,17 +69,17 @@ pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<
                     .collect();
                 return print_json(&json!({
                     "issuer": uscc,
-                    "limit": format_amount(lines.limit()),
-                    "outstanding": format_amount(lines.outstanding()),
-                    "available": format_amount(lines.available()),
+                    "limit": format_total(lines.limit()),
+                    "outstanding": format_total(lines.outstanding()),
+                    "available": format_total(lines.available()),
                     "lines": each,
                 }));
             }
             println!(
                 "credit lines of {uscc}: {} ({} outstanding, {} available)",
-                format_amount(lines.limit()),
-                format_amount(lines.outstanding()),
-                format_amount(lines.available())
+                format_total(lines.limit()),
+                format_total(lines.outstanding()),
+                format_total(lines.available())
             );
             for l in &lines.lines {
                 println!(

@@ -26,6 +26,11 @@ pub const NEXT_DEBT: &[u8] = b"nd";
 pub const DEBT: &[u8] = b"r/";
 /// `w/<debtor uscc>/<debt id big-endian>` → `()`: the recourse debts a member owes.
 pub const BY_DEBTOR: &[u8] = b"w/";
+/// `k/<creditor uscc>/<debt id big-endian>` → `()`: the recourse debts owed to a member.
+pub const BY_CREDITOR: &[u8] = b"k/";
+/// `z/<issuer uscc>/<financier uscc>` → `u64`: the membership proposal that revoked the line,
+/// while the revocation stands.
+pub const REVOCATION: &[u8] = b"z/";
 /// `x/<debt id big-endian>` → [`crate::TimeMs`]: when a collection was last scheduled.
 pub const DEBT_RETRY: &[u8] = b"x/";
 
@@ -34,6 +39,12 @@ pub fn debt_key(id: u64) -> Vec<u8> {
 }
 pub fn debt_retry_key(id: u64) -> Vec<u8> {
     crate::with_id(DEBT_RETRY, id)
+}
+pub fn by_creditor_prefix(uscc: &str) -> Vec<u8> {
+    index_prefix(BY_CREDITOR, uscc)
+}
+pub fn by_creditor_key(uscc: &str, id: u64) -> Vec<u8> {
+    crate::with_id(&by_creditor_prefix(uscc), id)
 }
 pub fn by_debtor_prefix(uscc: &str) -> Vec<u8> {
     index_prefix(BY_DEBTOR, uscc)
@@ -92,6 +103,9 @@ pub fn credit_line_prefix(issuer: &str) -> Vec<u8> {
 }
 pub fn credit_line_key(issuer: &str, financier: &str) -> Vec<u8> {
     crate::prefixed(&credit_line_prefix(issuer), financier.as_bytes())
+}
+pub fn revocation_key(issuer: &str, financier: &str) -> Vec<u8> {
+    crate::prefixed(&index_prefix(REVOCATION, issuer), financier.as_bytes())
 }
 pub fn offer_key(id: VoucherId) -> Vec<u8> {
     crate::with_id(OFFER, id)

@@ -2,7 +2,7 @@
 use super::*;
 use crate::method::methods;
 use crate::records::Suggestion;
-use crate::registry::Revoke;
+use crate::registry::LineDecision;
 
 methods! { crate::names::VOUCHER;
     INIT = "init": Config => ();
@@ -38,7 +38,11 @@ methods! { crate::names::VOUCHER;
     PLEDGE_DUE = "pledge_due": VoucherId => Option<PledgeDue>;
     HOLDINGS = "holdings": Uscc => Vec<String>;
     /// Only for the registry, applying a revocation the governing quorum approved.
-    REVOKE_CREDIT_LINE = "revoke_credit_line": Revoke => ();
+    REVOKE_CREDIT_LINE = "revoke_credit_line": LineDecision => ();
+    /// Only for the registry, applying a restoration the governing quorum approved.
+    RESTORE_CREDIT_LINE = "restore_credit_line": LineDecision => ();
+    /// The membership proposal that revoked a line (issuer, financier), while it stands.
+    REVOCATION = "revocation": (Uscc, Uscc) => Option<u64>;
     GRANT_SUGGESTED_LINE = "grant_suggested_line": Uscc => Suggestion;
     INVOICE_USE = "invoice_use": RecordId => Amount;
     GET_REQUEST = "get_request": u64 => Option<Request>;

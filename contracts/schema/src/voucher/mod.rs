@@ -73,8 +73,11 @@ pub struct Backing {
     pub amount: Amount,
 }
 
-/// A pledge (质押): the pledgee advanced `advance` at `since_ms`; it secures the advance
-/// plus interest at `rate_bps` a year, ACT/360, by days (see [`days_between`]).
+/// A pledge (质押): the pledgee advanced `advance` at `since_ms`; it secures the unpaid advance
+/// plus simple interest on it at `rate_bps` a year, ACT/360. Interest runs on the unpaid advance
+/// only; a payment goes first to the interest charged, then to the advance; days are counted
+/// from acceptance, every started day (see [`days_between`]), and a day once charged is never
+/// charged again. The pledge ends once its claim is paid.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Pledge {
     pub pledgee: Uscc,
@@ -82,21 +85,70 @@ pub struct Pledge {
     /// Annual interest rate in basis points (1/10,000), agreed at acceptance.
     pub rate_bps: u32,
     pub since_ms: TimeMs,
-    /// What settlement has paid the pledgee so far.
+    /// What settlement and repayment have paid the pledgee so far.
     pub received: Amount,
+    /// The advance still unpaid.
+    pub principal: Amount,
+    /// Interest charged (for the days up to `days_charged`) and not yet paid.
+    pub interest_due: Amount,
+    /// The days from acceptance interest has been charged for.
+    pub days_charged: u64,
 }
 
 impl Pledge {
-    /// What the pledge secures at `now_ms`: the advance plus the interest accrued.
-    pub fn secured(&self, now_ms: TimeMs) -> Amount {
-        let days = days_between(self.since_ms, now_ms);
-        self.advance
-            .saturating_add(interest(self.advance, self.rate_bps, days))
+    /// A pledge of `advance` at `rate_bps` a year, accepted at `since_ms`.
+    pub fn new(pledgee: Uscc, advance: Amount, rate_bps: u32, since_ms: TimeMs) -> Pledge {
+        Pledge {
+            pledgee,
+            advance,
+            rate_bps,
+            since_ms,
+            received: 0,
+            principal: advance,
+            interest_due: 0,
+            days_charged: 0,
+        }
     }
 
-    /// What the pledgee is still owed at `now_ms`.
+    /// The days from acceptance to `now_ms` not yet charged.
+    fn days_to_charge(&self, now_ms: TimeMs) -> u64 {
+        days_between(self.since_ms, now_ms).saturating_sub(self.days_charged)
+    }
+
+    /// The interest owed at `now_ms`: charged and unpaid, plus the days since on the unpaid
+    /// advance.
+    pub fn interest_owed(&self, now_ms: TimeMs) -> Amount {
+        let accruing = interest(self.principal, self.rate_bps, self.days_to_charge(now_ms));
+        self.interest_due.saturating_add(accruing)
+    }
+
+    /// What the pledgee is still owed at `now_ms`: the unpaid advance and the interest owed.
     pub fn owed(&self, now_ms: TimeMs) -> Amount {
-        self.secured(now_ms).saturating_sub(self.received)
+        self.principal.saturating_add(self.interest_owed(now_ms))
+    }
+
+    /// What the pledge has secured by `now_ms`: what it was paid and what it is owed.
+    pub fn secured(&self, now_ms: TimeMs) -> Amount {
+        self.received.saturating_add(self.owed(now_ms))
+    }
+
+    /// Takes a payment of `amount` (at most [`Pledge::owed`]) at `now_ms`: interest is charged
+    /// up to now, the payment goes to it first and then to the advance. What was taken.
+    pub fn pay(&mut self, now_ms: TimeMs, amount: Amount) -> Amount {
+        self.interest_due = self.interest_owed(now_ms);
+        self.days_charged = days_between(self.since_ms, now_ms).max(self.days_charged);
+        let to_interest = amount.min(self.interest_due);
+        self.interest_due -= to_interest;
+        let to_advance = (amount - to_interest).min(self.principal);
+        self.principal -= to_advance;
+        let taken = to_interest + to_advance;
+        self.received = self.received.saturating_add(taken);
+        taken
+    }
+
+    /// Whether the claim is paid: nothing left of the advance or the interest charged.
+    pub fn is_paid(&self) -> bool {
+        self.principal == 0 && self.interest_due == 0
     }
 }
 
@@ -368,15 +420,17 @@ pub struct CreditLines {
     pub lines: Vec<CreditLine>,
 }
 
+/// The totals over every line, each a [`Total`]: lines of different financiers may add up to more
+/// than one amount holds.
 impl CreditLines {
-    pub fn limit(&self) -> Amount {
-        self.lines.iter().map(|l| l.limit).sum()
+    pub fn limit(&self) -> Total {
+        self.lines.iter().map(|l| Total::from(l.limit)).sum()
     }
-    pub fn outstanding(&self) -> Amount {
-        self.lines.iter().map(|l| l.outstanding).sum()
+    pub fn outstanding(&self) -> Total {
+        self.lines.iter().map(|l| Total::from(l.outstanding)).sum()
     }
-    pub fn available(&self) -> Amount {
-        self.lines.iter().map(CreditLine::available).sum()
+    pub fn available(&self) -> Total {
+        self.lines.iter().map(|l| Total::from(l.available())).sum()
     }
 }
 
@@ -454,9 +508,11 @@ pub struct PledgeDue {
     pub pledge: Pledge,
     /// Days since acceptance, every started day counted.
     pub days: u64,
+    /// The interest owed now (on the unpaid advance).
     pub interest: Amount,
+    /// What was paid and what is owed.
     pub secured: Amount,
-    /// What repaying costs now: secured less what settlement already paid the pledgee.
+    /// What repaying costs now: the unpaid advance and the interest owed.
     pub owed: Amount,
 }
 
