@@ -2,7 +2,8 @@
 //! transactions, real RocksDB and the system contracts deployed at genesis in the real wasmtime
 //! sandbox. A trade is recorded across the flows; the core enterprise confirms a 1,000,000.00
 //! voucher; it is split and transferred up to tier 3; tier 2 pledges a part to the bank for an
-//! advance; a second voucher on the same invoice is refused as double financing; at maturity every
+//! advance; a second voucher on the same invoice is refused as double financing; governance cannot
+//! turn a member holding a live part into an auditor; at maturity every
 //! part is paid with no transaction asking for it. Then an issuer without enough cash: the voucher
 //! goes overdue and is paid when cash arrives. Every balance is checked to the fen.
 
@@ -17,11 +18,13 @@ use catena_schema::cash::method as cash_method;
 use catena_schema::cash::Mint;
 use catena_schema::records::method as records_method;
 use catena_schema::records::{Invoice, Kind, NewRecord};
+use catena_schema::registry::method as registry_method;
+use catena_schema::registry::{Change, MemberRecord};
 use catena_schema::voucher::method as voucher_method;
 use catena_schema::voucher::{
     Accept, FinanceKind, Offer, Price, SetCreditLine, Status, Terms, Transfer, Voucher, VoucherId,
 };
-use catena_schema::{names, parse_amount, Amount, Method};
+use catena_schema::{names, parse_amount, Amount, Method, Role};
 use common::{wait_for, TestNode};
 use parity_scale_codec::{Decode, Encode};
 
@@ -321,6 +324,24 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     };
     let reason = story.refused(core, voucher_method::ISSUE, again);
     assert!(reason.contains("double financing"), "{reason}");
+
+    // Between issue and maturity, governance tries to turn tier 3, which holds a live part, into
+    // an auditor (who could not be paid): refused with what it holds, and its role stays, so
+    // settlement below pays every part (before, no part of the voucher was paid).
+    let to_auditor = Change::SetRoles {
+        uscc: story.uscc(t3),
+        roles: vec![Role::Auditor],
+    };
+    let reason = story.refused(core, registry_method::PROPOSE, to_auditor);
+    assert!(
+        reason.contains(&format!(
+            "member {} cannot lose the role supplier and become an auditor while it still holds 1 live voucher",
+            story.uscc(t3)
+        )),
+        "{reason}"
+    );
+    let member: Option<MemberRecord> = story.query(registry_method::MEMBER, story.uscc(t3));
+    assert_eq!(member.map(|m| m.roles), Some(vec![Role::Supplier]));
 
     // Maturity: every live part is paid by the chain itself.
     story.wait_status(t2_part, Status::Settled);

@@ -262,6 +262,36 @@ fn check_roles(roles: &[Role]) -> Result<(), Error> {
     Ok(())
 }
 
+/// A member that still holds, owes, secures, custodies or is owed anything live keeps every
+/// role it has and does not become an auditor (who writes nothing, and so could not be paid or
+/// pay): a role change must never strand what others are owed. The refusal lists what it has.
+fn check_role_change(member: &MemberRecord, roles: &[Role]) -> Result<(), Error> {
+    let dropped: Vec<&str> = member
+        .roles
+        .iter()
+        .filter(|r| !roles.contains(r))
+        .map(|r| r.as_str())
+        .collect();
+    let to_auditor = roles.contains(&Role::Auditor) && !member.roles.contains(&Role::Auditor);
+    if dropped.is_empty() && !to_auditor {
+        return Ok(());
+    }
+    let held = holdings(&member.uscc);
+    if held.is_empty() {
+        return Ok(());
+    }
+    let change = match (dropped.is_empty(), to_auditor) {
+        (false, true) => format!("lose the role {} and become an auditor", dropped.join(", ")),
+        (false, false) => format!("lose the role {}", dropped.join(", ")),
+        _ => "become an auditor".into(),
+    };
+    Err(invalid(format!(
+        "member {} cannot {change} while it still {}",
+        member.uscc,
+        held.join("; ")
+    )))
+}
+
 fn check_account_free(account: &Account) -> Result<(), Error> {
     match storage::load::<AccountRecord>(&keys::account_key(account)) {
         Some(owner) => Err(invalid(format!(
@@ -328,8 +358,9 @@ fn check(change: &Change) -> Result<(), Error> {
             }
         }
         Change::SetRoles { uscc, roles } => {
-            existing(uscc)?;
+            let member = existing(uscc)?;
             check_roles(roles)?;
+            check_role_change(&member, roles)?;
         }
         Change::AddAccount { uscc, account } => {
             existing(uscc)?;

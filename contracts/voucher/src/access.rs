@@ -36,12 +36,15 @@ pub(crate) fn member(uscc: &str) -> Result<MemberRecord, Error> {
     registry::member(&config().registry, uscc).ok_or_else(|| Error::UnknownMember(uscc.into()))
 }
 
-/// A member that may hold vouchers: a supplier, a core enterprise or a financier.
+/// A member that may hold vouchers: a supplier, a core enterprise or a financier, not an auditor.
 pub(crate) fn check_holder(uscc: &str) -> Result<(), Error> {
     let member = member(uscc)?;
-    if [Role::Supplier, Role::Core, Role::Financier]
-        .iter()
-        .any(|r| member.roles.contains(r))
+    // An auditor writes nothing and cannot be paid cash, so it holds no claim either, whatever
+    // other role it also has (the cash contract refuses it the same way).
+    if !member.roles.contains(&Role::Auditor)
+        && [Role::Supplier, Role::Core, Role::Financier]
+            .iter()
+            .any(|r| member.roles.contains(r))
     {
         Ok(())
     } else {

@@ -105,7 +105,7 @@ impl core::fmt::Display for Error {
             Error::UnknownMember(uscc) => write!(f, "{uscc} is not a member"),
             Error::CannotHold(uscc) => write!(
                 f,
-                "member {uscc} cannot hold vouchers (only suppliers, core enterprises and financiers can)"
+                "member {uscc} cannot hold vouchers (only suppliers, core enterprises and financiers that are not auditors can)"
             ),
             Error::NoVoucher(id) => write!(f, "there is no voucher {id}"),
             Error::NoRequest(id) => write!(f, "there is no confirmation request {id}"),

@@ -1055,6 +1055,68 @@ fn members_that_owe_or_hold_stay_and_the_quorum_revokes_a_line() {
     assert!(refused(BANK, m::voucher::REVOKE_CREDIT_LINE, &direct).contains("governing quorum"));
 }
 
+/// A role change must not strand what others are owed: a member that holds, owes, secures,
+/// custodies or is owed anything live keeps its roles and does not become an auditor; the refusal
+/// lists what it has, and nothing changes. Gaining a role is allowed, and once the member has
+/// nothing live, any change is.
+#[test]
+fn a_member_with_something_live_keeps_its_roles_and_does_not_become_an_auditor() {
+    use catena_schema::registry::Change;
+    let id = setup_with_a_voucher();
+    let set = |who: u8, roles: &[Role]| Change::SetRoles {
+        uscc: uscc_of(who),
+        roles: roles.to_vec(),
+    };
+    let decide = |change: &Change| {
+        let out = call(CORE, m::registry::PROPOSE, change).expect("proposed");
+        let proposal: u64 = catena_sdk::decode(&out).expect("id");
+        call(LOGISTICS, m::registry::APPROVE, &proposal).expect("applied");
+    };
+    let tier1 = uscc_of(TIER1);
+    assert_eq!(
+        refused(CORE, m::registry::PROPOSE, &set(TIER1, &[Role::Auditor])),
+        format!(
+            "member {tier1} cannot lose the role supplier and become an auditor while it still holds 1 live voucher"
+        )
+    );
+    assert_eq!(
+        refused(
+            CORE,
+            m::registry::PROPOSE,
+            &set(TIER1, &[Role::Supplier, Role::Auditor])
+        ),
+        format!("member {tier1} cannot become an auditor while it still holds 1 live voucher")
+    );
+    // The bank grants the core's line and custodies cash: it keeps its role too.
+    assert!(
+        refused(CORE, m::registry::PROPOSE, &set(BANK, &[Role::Logistics]))
+            .contains("cannot lose the role financier while it still custodies")
+    );
+    // The core owes the voucher it issued.
+    assert!(
+        refused(CORE, m::registry::PROPOSE, &set(CORE, &[Role::Supplier]))
+            .contains("cannot lose the role core while it still")
+    );
+    let roles = |who: u8| -> Vec<Role> {
+        let member: Option<MemberRecord> = query(m::registry::MEMBER, &uscc_of(who));
+        member.expect("a member").roles
+    };
+    assert_eq!(roles(TIER1), [Role::Supplier], "nothing changed");
+    decide(&set(TIER1, &[Role::Supplier, Role::Logistics]));
+    assert_eq!(roles(TIER1), [Role::Supplier, Role::Logistics]);
+    // Once tier 1 has passed the voucher on, it holds nothing and may become an auditor.
+    let moved = transfer(TIER1, id, TIER2, None).expect("moved");
+    decide(&set(TIER1, &[Role::Auditor]));
+    assert_eq!(roles(TIER1), [Role::Auditor]);
+    // An auditor that is a supplier as well holds no claim either (it could not be paid).
+    decide(&set(TIER1, &[Role::Supplier, Role::Auditor]));
+    let refusal = transfer(TIER2, moved, TIER1, None).expect_err("an auditor");
+    assert!(
+        refusal.contains(&format!("member {tier1} cannot hold vouchers")),
+        "{refusal}"
+    );
+}
+
 /// A line the quorum revoked stays revoked once what it backed is paid: it is kept, not deleted;
 /// its financier's new grant is refused with a sentence naming the decision; only the quorum
 /// restores it, and only a revoked line.

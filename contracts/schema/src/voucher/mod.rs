@@ -397,8 +397,8 @@ pub struct CreditLine {
     pub financier: Uscc,
     pub limit: Amount,
     pub outstanding: Amount,
-    /// Revoked by the governing quorum: nothing new draws on it, and it closes when what
-    /// it backs is paid.
+    /// Revoked by the governing quorum: nothing new draws on it, its financier cannot change it,
+    /// and it stays revoked (kept, also once nothing is outstanding) until the quorum restores it.
     pub revoked: bool,
 }
 
