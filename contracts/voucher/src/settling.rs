@@ -143,11 +143,23 @@ pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
             continue;
         }
         // At most the issuer's balance, read once per run.
-        let paying = share.min(cash).min(part.unpaid());
+        let mut paying = share.min(cash).min(part.unpaid());
+        // A payee that may not be paid holds back its own part only: its share stays with the
+        // issuer (later rounds count it as owed, so it stays set aside), the other parts are
+        // paid, and this part alone does not make the chain retry every block.
+        let held = match unpayable(&part, now) {
+            Some(payee) if paying > 0 => {
+                hold_back(&mut part, payee);
+                paying = 0;
+                true
+            }
+            _ => false,
+        };
         if paying > 0 {
             pay_part(&root.issuer, &mut part, paying, now);
             cash -= paying;
             paid_total += paying;
+            storage::remove(&keys::held_back_key(part.id));
         }
         if part.unpaid() == 0 {
             part.status = Status::Settled;
@@ -160,7 +172,9 @@ pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
             emit_encoded(events::SETTLED, &part);
             continue;
         }
-        round.short = true;
+        if !held {
+            round.short = true;
+        }
         let newly_overdue = part.status != Status::Overdue;
         if newly_overdue {
             part.status = Status::Overdue;
@@ -190,6 +204,32 @@ pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
         schedule_retry(root.id, now);
     }
     Ok(())
+}
+
+/// The payee of `part` that may not be paid cash now (not a member, or an auditor, as the cash
+/// contract judges): its pledgee while the pledge is owed something, else its holder.
+fn unpayable(part: &Voucher, now: u64) -> Option<Uscc> {
+    part.pledge
+        .iter()
+        .filter(|p| p.owed(now) > 0)
+        .map(|p| &p.pledgee)
+        .chain(core::iter::once(&part.holder))
+        .find(|payee| !may_be_paid(payee))
+        .cloned()
+}
+
+fn may_be_paid(uscc: &str) -> bool {
+    member(uscc).is_ok_and(|m| !m.roles.contains(&Role::Auditor))
+}
+
+/// Records, once until it is paid, that settlement holds back `part`'s payment.
+fn hold_back(part: &mut Voucher, payee: Uscc) {
+    let key = keys::held_back_key(part.id);
+    if storage::get(&key).is_none() {
+        storage::set(&key, &[]);
+        record(part, Action::HeldBack { payee });
+        emit_encoded(events::HELD_BACK, &*part);
+    }
 }
 
 /// Schedules the next settlement run at the start of the next block, once however many runs

@@ -7,7 +7,7 @@ use catena_schema::records::NewRecord;
 use catena_sdk::mock;
 use catena_testkit::{
     call, call_bytes, m, query, refused, registry, trade_contracts, uscc_of, voucher_config,
-    AUDITOR, BANK, CORE, FACTOR, LOGISTICS, OUTSIDER, REGISTRY, TIER1, TIER2, TIER3,
+    AUDITOR, BANK, CORE, FACTOR, LOGISTICS, OUTSIDER, REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
 };
 
 const DAY: u64 = 86_400_000;
@@ -1115,6 +1115,78 @@ fn a_member_with_something_live_keeps_its_roles_and_does_not_become_an_auditor()
         refusal.contains(&format!("member {tier1} cannot hold vouchers")),
         "{refusal}"
     );
+}
+
+/// Sets a member's roles in the registry's storage directly, as a chain could hold them from
+/// before the registry refused such a change (governance itself refuses it now).
+fn force_roles(who: u8, roles: &[Role]) {
+    let member: Option<MemberRecord> = query(m::registry::MEMBER, &uscc_of(who));
+    let member = MemberRecord {
+        roles: roles.to_vec(),
+        ..member.expect("a member")
+    };
+    for (key, value) in member.entries() {
+        mock::put(REGISTRY, &key, &value);
+    }
+}
+
+/// Settlement of one part never blocks another's: a part whose holder may not be paid (an
+/// auditor) is held back — recorded once, its share left with the issuer, not retried every
+/// block — while the other parts are paid; once the cause is cured and anyone pushes settlement,
+/// it is paid.
+#[test]
+fn a_part_whose_holder_cannot_be_paid_holds_back_only_itself() {
+    let id = setup_with_a_voucher();
+    let to_tier2 = transfer(TIER1, id, TIER2, Some(4 * MILLION / 10)).expect("moved");
+    let kept = voucher(id).children[1];
+    force_roles(TIER2, &[Role::Auditor]);
+    let (core, tier1) = (cash_of(CORE), cash_of(TIER1));
+    let maturity = voucher(id).maturity_ms;
+    advance_to(maturity);
+    assert_eq!(
+        cash_of(TIER1) - tier1,
+        6 * MILLION / 10,
+        "tier 1's part is paid"
+    );
+    assert_eq!(voucher(kept).status, Status::Settled);
+    let held = voucher(to_tier2);
+    assert_eq!((held.status, held.paid), (Status::Overdue, 0));
+    assert_eq!(
+        core - cash_of(CORE),
+        6 * MILLION / 10,
+        "the held part's share stays with the issuer"
+    );
+    let history: Vec<HistoryEntry> = query(m::voucher::HISTORY, &to_tier2);
+    let held_back = |h: &[HistoryEntry]| {
+        h.iter()
+            .filter(|e| {
+                e.action
+                    == Action::HeldBack {
+                        payee: uscc_of(TIER2),
+                    }
+            })
+            .count()
+    };
+    assert_eq!(held_back(&history), 1, "{history:?}");
+    assert!(
+        mock::scheduled().is_empty(),
+        "a held-back part alone is not retried every block"
+    );
+    // Pushed again before the cause is cured: still held back, recorded once.
+    advance_to(maturity + 1_000);
+    call(TIER3, m::voucher::SETTLE, &id).expect("pushed");
+    assert_eq!(voucher(to_tier2).paid, 0);
+    assert_eq!(held_back(&query(m::voucher::HISTORY, &to_tier2)), 1);
+    // Cured: tier 2 is a supplier again, and a push pays it.
+    force_roles(TIER2, &[Role::Supplier]);
+    call(TIER3, m::voucher::SETTLE, &id).expect("pushed");
+    let paid = voucher(to_tier2);
+    assert_eq!(
+        (paid.status, paid.paid),
+        (Status::Settled, 4 * MILLION / 10)
+    );
+    assert_eq!(cash_of(TIER2), 4 * MILLION / 10);
+    assert!(mock::get(VOUCHER, &keys::held_back_key(to_tier2)).is_none());
 }
 
 /// A line the quorum revoked stays revoked once what it backed is paid: it is kept, not deleted;

@@ -31,11 +31,17 @@ pub const BY_CREDITOR: &[u8] = b"k/";
 /// `z/<issuer uscc>/<financier uscc>` → `u64`: the membership proposal that revoked the line,
 /// while the revocation stands.
 pub const REVOCATION: &[u8] = b"z/";
+/// `y/<id big-endian>` → `()`: a part whose payment settlement holds back (its payee may not be
+/// paid cash), until it is paid.
+pub const HELD_BACK: &[u8] = b"y/";
 /// `x/<debt id big-endian>` → [`crate::TimeMs`]: when a collection was last scheduled.
 pub const DEBT_RETRY: &[u8] = b"x/";
 
 pub fn debt_key(id: u64) -> Vec<u8> {
     crate::with_id(DEBT, id)
+}
+pub fn held_back_key(id: VoucherId) -> Vec<u8> {
+    crate::with_id(HELD_BACK, id)
 }
 pub fn debt_retry_key(id: u64) -> Vec<u8> {
     crate::with_id(DEBT_RETRY, id)

@@ -218,6 +218,11 @@ pub enum Action {
         paid: Amount,
         debt: Option<u64>,
     },
+    /// Settlement could not pay this part: `payee` (its holder, or its pledgee) may not be paid
+    /// cash (not a member, or an auditor). Its share stays with the issuer, the other parts are
+    /// paid, and the part is paid once the cause is cured and settlement is pushed.
+    #[codec(index = 14)]
+    HeldBack { payee: Uscc },
 }
 
 impl Action {
@@ -287,6 +292,9 @@ impl Action {
                 format_amount(*owed),
                 format_amount(*paid),
                 debt.map_or(String::new(), |d| alloc::format!(", the rest is debt {d}"))
+            ),
+            Action::HeldBack { payee } => alloc::format!(
+                "held back: {payee} may not be paid cash; paid once that is cured and settlement is pushed"
             ),
         }
     }
@@ -611,4 +619,6 @@ pub mod events {
     pub const DEBT_PAID: &str = "recourse_paid";
     /// data: the issuer and the financier's line after the change: `(Uscc, CreditLine)`
     pub const CREDIT_LINE: &str = "credit_line";
+    /// data: [`super::Voucher`] whose payment settlement held back (see `Action::HeldBack`)
+    pub const HELD_BACK: &str = "held_back";
 }
