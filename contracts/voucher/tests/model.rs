@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use catena_schema::cash::{keys as cash_keys, Mint, Transfer as CashTransfer};
 use catena_schema::records::NewRecord;
+use catena_schema::registry::Change;
 use catena_schema::voucher::{
     keys, Accept, Config, CreditLine, Draw, FinanceKind, Offer, Price, SetCreditLine, Split,
     Status, Terms, Transfer, Voucher, VoucherId, DAY_MS,
@@ -29,7 +30,7 @@ use catena_sdk::codec::Encode;
 use catena_sdk::{mock, Method};
 use catena_testkit::{
     account, call, contract_id, m, registry, trade_contracts, uscc_of, voucher_config, AUDITOR,
-    BANK, CASH, CORE, FACTOR, LOGISTICS, OUTSIDER, TIER1, TIER2, TIER3, VOUCHER,
+    BANK, CASH, CORE, FACTOR, LOGISTICS, OUTSIDER, REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
 };
 use proptest::prelude::*;
 
@@ -129,6 +130,12 @@ enum Op {
         voucher: u8,
         who: u8,
     },
+    /// The governing quorum (the core proposes, the bank approves) revokes or restores a
+    /// financier's line to the core.
+    Govern {
+        financier: u8,
+        restore: bool,
+    },
     Time {
         ms: u64,
     },
@@ -152,6 +159,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..10, 0u64..150_000).prop_map(|(financier, limit)| Op::CreditLine { financier, limit }),
         1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Push { voucher, who }),
         2 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Recourse { voucher, who }),
+        1 => (0u8..2, any::<bool>()).prop_map(|(financier, restore)| Op::Govern { financier, restore }),
         3 => (1u64..4_000).prop_map(|ms| Op::Time { ms }),
         1 => (1u64..3).prop_map(|days| Op::Time { ms: days * DAY_MS }),
     ]
@@ -263,6 +271,8 @@ struct Model {
     used: [Amount; 3],
     /// Per financier: (limit, outstanding) of its line to the core.
     lines: BTreeMap<u8, (Amount, Amount)>,
+    /// The financiers whose line the quorum revoked (kept, whatever it backs, until restored).
+    revoked: std::collections::BTreeSet<u8>,
     /// Per original: (financier, amount) each line still backs, in the order drawn.
     draws: BTreeMap<VoucherId, Vec<(u8, Amount)>>,
     rounds: BTreeMap<VoucherId, MRound>,
@@ -348,7 +358,12 @@ impl Model {
         let mut out = vec![];
         for f in candidates {
             let (limit, used) = self.line(f);
-            let take = limit.saturating_sub(used).min(left);
+            let room = if self.revoked.contains(&f) {
+                0
+            } else {
+                limit.saturating_sub(used)
+            };
+            let take = room.min(left);
             if take > 0 {
                 out.push((f, take));
                 left -= take;
@@ -357,7 +372,7 @@ impl Model {
         (left == 0).then_some(out)
     }
     fn set_line(&mut self, f: u8, limit: Amount, outstanding: Amount) {
-        if limit == 0 && outstanding == 0 {
+        if limit == 0 && outstanding == 0 && !self.revoked.contains(&f) {
             self.lines.remove(&f);
         } else {
             self.lines.insert(f, (limit, outstanding));
@@ -1068,13 +1083,45 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 n => actor(n),
             };
             let (_, used) = model.line(financier);
-            let ok = is_financier(financier) && limit >= used;
+            let ok =
+                is_financier(financier) && limit >= used && !model.revoked.contains(&financier);
             let args = SetCreditLine {
                 issuer: uscc_of(CORE),
                 limit,
             };
             step(financier, m::voucher::SET_CREDIT_LINE, args, ok, move |m| {
                 m.set_line(financier, limit, used)
+            })
+        }
+        Op::Govern { financier, restore } => {
+            let financier = if financier == 0 { BANK } else { FACTOR };
+            let (issuer, f) = (uscc_of(CORE), uscc_of(financier));
+            let exists = model.lines.contains_key(&financier);
+            let revoked = model.revoked.contains(&financier);
+            let (change, ok) = if restore {
+                let change = Change::RestoreCreditLine {
+                    issuer,
+                    financier: f,
+                };
+                (change, exists && revoked)
+            } else {
+                let change = Change::RevokeCreditLine {
+                    issuer,
+                    financier: f,
+                };
+                (change, exists && !revoked)
+            };
+            step(CORE, m::registry::PROPOSE, change, ok, move |m| {
+                let (limit, used) = m.line(financier);
+                if restore {
+                    count("(lines restored)", true);
+                    m.revoked.remove(&financier);
+                    m.set_line(financier, limit, used);
+                } else {
+                    count("(lines revoked)", true);
+                    m.revoked.insert(financier);
+                    m.set_line(financier, used, used);
+                }
             })
         }
         Op::Push { voucher, who } => {
@@ -1291,6 +1338,8 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
     for f in FINANCIERS {
         let line: Option<CreditLine> =
             stored(VOUCHER, &keys::credit_line_key(&uscc_of(CORE), &uscc_of(f)));
+        let revoked = line.as_ref().is_some_and(|l| l.revoked);
+        prop_assert_eq!(revoked, model.revoked.contains(&f), "revocation of {}", f);
         let line = line.map(|l| (l.limit, l.outstanding));
         prop_assert_eq!(line, model.lines.get(&f).copied(), "line of {}", f);
         let (limit, used) = line.unwrap_or((0, 0));
@@ -1423,6 +1472,19 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 .result;
             }
         }
+        // A proposal of the core counts as its approval; the bank's approval applies it.
+        if step.method == m::registry::PROPOSE.name {
+            if let Ok(out) = &result {
+                let proposal: u64 = catena_sdk::decode(out).expect("a proposal id");
+                result = mock::call(
+                    account(BANK),
+                    REGISTRY,
+                    m::registry::APPROVE.name,
+                    &proposal.encode(),
+                )
+                .result;
+            }
+        }
         count(step.method, result.is_ok());
         match (&result, step.allowed) {
             (Ok(_), true) => (step.apply)(&mut model),
@@ -1527,6 +1589,8 @@ fn the_contracts_follow_the_model() {
             "(pro-rata rounds)",
             "(pledge surpluses)",
             "(pledges ended by settlement)",
+            "(lines revoked)",
+            "(lines restored)",
             m::voucher::EXERCISE_RECOURSE.name,
             "(recourse with a debt)",
         ] {
