@@ -925,6 +925,9 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                     v.transferred = true;
                     v.consent.clear();
                 } else {
+                    if v.factor.is_some() {
+                        count("(pledges of factored parts)", true);
+                    }
                     v.status = Status::Pledged;
                     v.pledge = Some(MPledge::new(financier, price, interest_bps, since));
                 }
@@ -1141,9 +1144,14 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 .factor
                 .and_then(|(f, r)| (f == who).then_some(r))
                 .flatten();
+            // A pledged part waits for its release (the factor's lender is paid first).
+            if who == v.holder && seller.is_some() && v.pledge.is_some() {
+                count("(recourse refused while pledged)", true);
+            }
             let ok = who == v.holder
                 && seller.is_some()
                 && v.status == Status::Overdue
+                && v.pledge.is_none()
                 && now >= v.maturity + GRACE_MS;
             step(who, m::voucher::EXERCISE_RECOURSE, id, ok, move |m| {
                 let seller = seller.expect("recourse");
