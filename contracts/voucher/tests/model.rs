@@ -5,11 +5,15 @@
 //! pledge with interest or as factoring priced by amount, discount or tenor, withdraw, release,
 //! repay (also overdue), cancel, credit lines granted by each financier, mint, burn, cash
 //! transfers of any or one custodian's cash, settlement pushed by members, time passing with
-//! settlement at maturity, pro rata when the issuer falls short) run against the real contracts
+//! settlement at maturity, pro rata when the issuer falls short, recourse, the governing quorum
+//! revoking and restoring lines and changing tier 3's role between supplier and auditor, refused
+//! while it has anything live) run against the real contracts
 //! on the mock host and, side by side, against a small model written from DOMAIN.md. Each step
 //! must succeed exactly when the model says it may; a refused step must change nothing; after
 //! every step the contracts' state must equal the model's, and every invariant of DOMAIN.md is
-//! checked on the contracts' own state: a pledgee never receives more than its pledge secures,
+//! checked on the contracts' own state: a pledge is owed what the test's own reference of the
+//! rule computes (interest on the unpaid advance, interest paid first), and a pledgee never
+//! receives more than the advance and interest on all of it,
 //! for every custodian minted − burned = the cash it custodies, each financier's line backs
 //! exactly what the vouchers drawn on it owe.
 //!
@@ -25,7 +29,7 @@ use catena_schema::voucher::{
     keys, Accept, Config, CreditLine, Draw, FinanceKind, Offer, Price, SetCreditLine, Split,
     Status, Terms, Transfer, Voucher, VoucherId, DAY_MS,
 };
-use catena_schema::{Amount, Uscc};
+use catena_schema::{Amount, Role, Uscc};
 use catena_sdk::codec::Encode;
 use catena_sdk::{mock, Method};
 use catena_testkit::{
@@ -130,6 +134,10 @@ enum Op {
         voucher: u8,
         who: u8,
     },
+    /// The governing quorum makes tier 3 an auditor, or a supplier again.
+    Roles {
+        auditor: bool,
+    },
     /// The governing quorum (the core proposes, the bank approves) revokes or restores a
     /// financier's line to the core.
     Govern {
@@ -160,6 +168,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Push { voucher, who }),
         2 => (any::<u8>(), who.clone()).prop_map(|(voucher, who)| Op::Recourse { voucher, who }),
         1 => (0u8..2, any::<bool>()).prop_map(|(financier, restore)| Op::Govern { financier, restore }),
+        1 => any::<bool>().prop_map(|auditor| Op::Roles { auditor }),
         3 => (1u64..4_000).prop_map(|ms| Op::Time { ms }),
         1 => (1u64..3).prop_map(|days| Op::Time { ms: days * DAY_MS }),
     ]
@@ -273,6 +282,8 @@ struct Model {
     lines: BTreeMap<u8, (Amount, Amount)>,
     /// The financiers whose line the quorum revoked (kept, whatever it backs, until restored).
     revoked: std::collections::BTreeSet<u8>,
+    /// Tier 3 is an auditor (governance changed its role while it had nothing live).
+    auditor3: bool,
     /// Per original: (financier, amount) each line still backs, in the order drawn.
     draws: BTreeMap<VoucherId, Vec<(u8, Amount)>>,
     rounds: BTreeMap<VoucherId, MRound>,
@@ -303,17 +314,29 @@ const FINANCIERS: [u8; 2] = [BANK, FACTOR];
 fn is_financier(m: u8) -> bool {
     m == BANK || m == FACTOR
 }
-fn can_hold(m: u8) -> bool {
-    matches!(m, CORE | TIER1 | TIER2 | TIER3 | BANK | FACTOR)
-}
 fn is_member(m: u8) -> bool {
     m != OUTSIDER
 }
-fn holds_cash(m: u8) -> bool {
-    is_member(m) && m != AUDITOR
-}
 
 impl Model {
+    fn can_hold(&self, m: u8) -> bool {
+        matches!(m, CORE | TIER1 | TIER2 | TIER3 | BANK | FACTOR) && !(m == TIER3 && self.auditor3)
+    }
+    fn holds_cash(&self, m: u8) -> bool {
+        is_member(m) && m != AUDITOR && !(m == TIER3 && self.auditor3)
+    }
+    /// Whether a supplier has anything live the registry asks about: cash, a live part held, a
+    /// recourse debt owed or owed to it.
+    fn has_something_live(&self, m: u8) -> bool {
+        self.balance(m) > 0
+            || self
+                .vouchers
+                .values()
+                .any(|v| v.holder == m && v.status.is_live())
+            || self.debts.values().any(|(debtor, creditor, amount, paid)| {
+                (*debtor == m || *creditor == m) && paid < amount
+            })
+    }
     fn held(&self, m: u8, custodian: u8) -> Amount {
         self.cash.get(&(m, custodian)).copied().unwrap_or(0)
     }
@@ -793,7 +816,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 && model.movable(id)
                 && to != v.holder
                 && to != CORE
-                && can_hold(to);
+                && model.can_hold(to);
             let parts = match amount {
                 Some(a) if a > 0 && a < v.amount => {
                     ok &= model.split_ok(id, &[a, v.amount - a]);
@@ -1022,7 +1045,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 0..=5 => [BANK, FACTOR, BANK, FACTOR, CORE, TIER2][to as usize],
                 n => actor(n),
             };
-            let ok = is_financier(financier) && amount > 0 && holds_cash(to);
+            let ok = is_financier(financier) && amount > 0 && model.holds_cash(to);
             step(
                 financier,
                 m::cash::MINT,
@@ -1063,7 +1086,11 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 Some(c) => model.held(from, c) >= amount,
                 None => model.balance(from) >= amount,
             };
-            let ok = holds_cash(from) && holds_cash(to) && amount > 0 && from != to && enough;
+            let ok = model.holds_cash(from)
+                && model.holds_cash(to)
+                && amount > 0
+                && from != to
+                && enough;
             step(
                 from,
                 m::cash::TRANSFER,
@@ -1094,6 +1121,28 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             };
             step(financier, m::voucher::SET_CREDIT_LINE, args, ok, move |m| {
                 m.set_line(financier, limit, used)
+            })
+        }
+        Op::Roles { auditor } => {
+            // Losing the supplier role for auditor's is refused while tier 3 has anything live.
+            let refused = auditor && !model.auditor3 && model.has_something_live(TIER3);
+            if refused {
+                count("(role changes refused while live)", true);
+            }
+            let roles = if auditor {
+                vec![Role::Auditor]
+            } else {
+                vec![Role::Supplier]
+            };
+            let change = Change::SetRoles {
+                uscc: uscc_of(TIER3),
+                roles,
+            };
+            step(CORE, m::registry::PROPOSE, change, !refused, move |m| {
+                if m.auditor3 != auditor {
+                    count("(roles changed)", true);
+                }
+                m.auditor3 = auditor;
             })
         }
         Op::Govern { financier, restore } => {
@@ -1131,7 +1180,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
             let id = model.pick_where(voucher, |v| v.parent.is_none())?;
             let who = actor(who);
             let v = &model.vouchers[&id];
-            let ok = v.parent.is_none() && now >= v.maturity && holds_cash(who);
+            let ok = v.parent.is_none() && now >= v.maturity && model.holds_cash(who);
             step(who, m::voucher::SETTLE, id, ok, move |m| m.settle(id))
         }
         Op::Recourse { voucher, who } => {
@@ -1149,7 +1198,7 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 count("(recourse refused while pledged)", true);
             }
             let ok = who == v.holder
-                && seller.is_some()
+                && seller.is_some_and(|s| model.can_hold(s))
                 && v.status == Status::Overdue
                 && v.pledge.is_none()
                 && now >= v.maturity + GRACE_MS;
@@ -1599,6 +1648,8 @@ fn the_contracts_follow_the_model() {
             "(pledges ended by settlement)",
             "(lines revoked)",
             "(lines restored)",
+            "(roles changed)",
+            "(role changes refused while live)",
             m::voucher::EXERCISE_RECOURSE.name,
             "(recourse with a debt)",
         ] {
