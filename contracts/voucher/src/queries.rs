@@ -123,11 +123,7 @@ pub(crate) fn counted(n: usize, noun: &str) -> String {
 /// backs what it backs, takes nothing new, and stays revoked — its financier cannot grant it
 /// again — until the quorum restores it.
 pub(crate) fn revoke_credit_line(args: LineDecision) -> Result<(), Error> {
-    invalid_if(
-        caller() != config().registry,
-        "only the governing quorum revokes a credit line, through the registry",
-    )?;
-    let mut line = existing_line(&args)?;
+    let mut line = decided_line(&args, "revokes")?;
     line.revoked = true;
     line.limit = line.outstanding;
     storage::save(
@@ -142,11 +138,7 @@ pub(crate) fn revoke_credit_line(args: LineDecision) -> Result<(), Error> {
 /// The governing quorum restores a line it revoked, through the registry: its financier may
 /// change it again (it keeps the limit it had, what it backed when revoked).
 pub(crate) fn restore_credit_line(args: LineDecision) -> Result<(), Error> {
-    invalid_if(
-        caller() != config().registry,
-        "only the governing quorum restores a credit line, through the registry",
-    )?;
-    let mut line = existing_line(&args)?;
+    let mut line = decided_line(&args, "restores")?;
     invalid_if(
         !line.revoked,
         &format!(
@@ -161,7 +153,13 @@ pub(crate) fn restore_credit_line(args: LineDecision) -> Result<(), Error> {
     Ok(())
 }
 
-fn existing_line(args: &LineDecision) -> Result<CreditLine, Error> {
+/// The line a decision of the quorum is about, once the caller is known to be the registry (the
+/// only one allowed to apply what the quorum `verb`, such as "revokes").
+fn decided_line(args: &LineDecision, verb: &str) -> Result<CreditLine, Error> {
+    invalid_if(
+        caller() != config().registry,
+        &format!("only the governing quorum {verb} a credit line, through the registry"),
+    )?;
     line_of(&args.issuer, &args.financier).ok_or_else(|| Error::NoCreditLine {
         issuer: args.issuer.clone(),
         financier: args.financier.clone(),

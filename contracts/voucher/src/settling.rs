@@ -147,19 +147,27 @@ pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
         // A payee that may not be paid holds back its own part only: its share stays with the
         // issuer (later rounds count it as owed, so it stays set aside), the other parts are
         // paid, and this part alone does not make the chain retry every block.
-        let held = match unpayable(&part, now) {
-            Some(payee) if paying > 0 => {
-                hold_back(&mut part, payee);
-                paying = 0;
-                true
-            }
-            _ => false,
-        };
+        // Payees are looked up only when something is paid.
+        let held = paying > 0
+            && match unpayable(&part, now) {
+                Some(payee) => {
+                    hold_back(&mut part, payee);
+                    paying = 0;
+                    true
+                }
+                None => false,
+            };
         if paying > 0 {
+            // Only an overdue part can have been held back: a first payment writes nothing more.
+            if part.status == Status::Overdue {
+                let key = keys::held_back_key(part.id);
+                if storage::get(&key).is_some() {
+                    storage::remove(&key);
+                }
+            }
             pay_part(&root.issuer, &mut part, paying, now);
             cash -= paying;
             paid_total += paying;
-            storage::remove(&keys::held_back_key(part.id));
         }
         if part.unpaid() == 0 {
             part.status = Status::Settled;
