@@ -62,13 +62,14 @@ in_process='not (package(catena) | package(catena-bench)) | (package(catena) & k
 smoke='binary_id(catena::catch_up)'
 
 summary() {
-    # nextest: "Summary [ 12.3s] 45 tests run: 44 passed, 1 failed, 2 skipped"; cargo test:
-    # "test result: ok. 3 passed; 0 failed; ...".
-    local passed failed
-    passed=$(grep -Eo '(tests? run: [0-9]+ passed|test result: [A-Za-z]+\. [0-9]+ passed)' "$log" \
+    # nextest: "     Summary [ 12.3s] 45 tests run: 44 passed, 1 failed, 2 skipped"; cargo test:
+    # "test result: ok. 3 passed; 0 failed; ..." at the start of a line (a failed test's captured
+    # output, which nextest prints indented, holds its own "test result:" line: not counted).
+    local passed failed counted
+    counted=$(grep -E '^( +Summary \[.*tests? run: |test result: )' "$log")
+    passed=$(grep -Eo '(tests? run: [0-9]+ passed|test result: [A-Za-z]+\. [0-9]+ passed)' <<<"$counted" \
         | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-    failed=$(grep -E '(tests? run: |test result: )' "$log" \
-        | grep -Eo '[0-9]+ (failed|timed out)' | awk '{s+=$1} END {print s+0}')
+    failed=$(grep -Eo '[0-9]+ (failed|timed out)' <<<"$counted" | awk '{s+=$1} END {print s+0}')
     echo
     if [ ${#failed_steps[@]} -gt 0 ]; then
         echo "failed steps: ${failed_steps[*]}"

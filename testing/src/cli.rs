@@ -3,7 +3,15 @@
 //! words (`cli.ok(&["member", "propose", "--name", "Tier-4 Castings Co., Ltd."])`) where an
 //! argument holds spaces, and [`command`] for a command with a path in it.
 
+use std::time::Duration;
+
+use catena_client::ApiClient;
+
 use crate::node::catena;
+use crate::watch::wait_for;
+
+/// How long a read at another node waits for it to reach the writer's height.
+pub const CATCH_UP: Duration = Duration::from_secs(30);
 
 /// A command's arguments: a line split at spaces, or a list of words.
 pub trait CommandLine {
@@ -69,6 +77,10 @@ pub struct Ran {
 pub struct Cli {
     pub home: String,
     pub api: String,
+    /// For a runner made by [`Cli::at`]: the API of the node the writes went to. Each command
+    /// first waits until this runner's node has reached that node's height, so that a read at
+    /// another node sees what was just committed (read-your-writes across nodes).
+    follows: Option<String>,
 }
 
 impl Cli {
@@ -76,18 +88,47 @@ impl Cli {
         Cli {
             home: home.to_str().expect("a UTF-8 home").to_string(),
             api: api.to_string(),
+            follows: None,
         }
     }
 
-    /// The same home against another node.
+    /// The same home against another node, whose commands each wait until that node has caught
+    /// up with this one's height (so a read there sees the writes made here).
     pub fn at(&self, api: &str) -> Cli {
         Cli {
             home: self.home.clone(),
             api: api.to_string(),
+            follows: Some(self.api.clone()),
         }
     }
 
+    /// Waits (at most [`CATCH_UP`]) until this runner's node has reached the height of the node
+    /// it follows.
+    fn catch_up(&self) {
+        let Some(writer) = &self.follows else {
+            return;
+        };
+        let height = |api: &str| {
+            ApiClient::new(api)
+                .status()
+                .map(|status| status.height)
+                .ok()
+        };
+        let Some(target) = height(writer) else {
+            return; // the writer's node is down: read what this node has
+        };
+        wait_for(
+            &format!(
+                "the node at {} to reach height {target} of {writer}",
+                self.api
+            ),
+            CATCH_UP,
+            || height(&self.api).filter(|&h| h >= target),
+        );
+    }
+
     pub fn run(&self, args: &(impl CommandLine + ?Sized)) -> Ran {
+        self.catch_up();
         let mut full = args.words();
         full.extend_from_slice(&["--home", &self.home, "--api", &self.api]);
         let out = catena(&full);
