@@ -36,7 +36,7 @@ pub(crate) fn cancel(id: VoucherId) -> Result<(), Error> {
         set_used(&part.invoice, used(&part.invoice) - part.amount);
     }
     free_lines(&voucher, voucher.amount);
-    unhold(&voucher.holder, id);
+    unhold(&voucher);
     save(&voucher);
     emit_encoded(events::CANCELLED, &voucher);
     Ok(())

@@ -137,7 +137,7 @@ pub(crate) fn accept(args: Accept) -> Result<(), Error> {
             emit_encoded(events::PLEDGED, &voucher);
         }
         FinanceKind::Factoring => {
-            unhold(&holder, voucher.id);
+            unhold(&voucher);
             voucher.factoring = Some(Factoring {
                 financier: financier.clone(),
                 price,

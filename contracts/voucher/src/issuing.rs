@@ -157,7 +157,7 @@ pub(crate) fn create(
         },
     );
     save(&voucher);
-    hold(holder, id);
+    hold(&voucher);
     storage::set(&keys::by_issuer_key(issuer, id), &[]);
     catena_sdk::schedule_method(voucher.maturity_ms, method::SETTLE, &id);
     emit_encoded(events::ISSUED, &voucher);

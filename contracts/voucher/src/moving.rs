@@ -85,7 +85,7 @@ pub(crate) fn split_voucher(
         parts.push(part);
     }
     let ids: Vec<VoucherId> = parts.iter().map(|p| p.id).collect();
-    unhold(&voucher.holder, voucher.id);
+    unhold(&voucher);
     voucher.status = Status::Split;
     voucher.children = ids.clone();
     record(&mut voucher, Action::SplitInto(ids));
@@ -107,7 +107,7 @@ pub(crate) fn hand_over(voucher: &mut Voucher, to: &Uscc, action: Action, topic:
 /// Saves a voucher and lists it under its holder.
 pub(crate) fn keep(voucher: &Voucher) {
     save(voucher);
-    hold(&voucher.holder, voucher.id);
+    hold(voucher);
 }
 
 pub(crate) fn split(args: Split) -> Result<Vec<VoucherId>, Error> {
@@ -149,7 +149,7 @@ pub(crate) fn transfer(args: Transfer) -> Result<VoucherId, Error> {
         }
     };
     if listed {
-        unhold(&from, moving.id);
+        unhold(&moving);
     }
     moving.transferred = true;
     let transferred = Action::Transferred {

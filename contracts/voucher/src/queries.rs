@@ -71,6 +71,13 @@ pub(crate) fn holdings(uscc: Uscc) -> Result<Vec<String>, Error> {
     if owed > 0 {
         out.push(format!("owes {} on vouchers it issued", format_total(owed)));
     }
+    let sold = count(keys::by_recourse_seller_prefix(&uscc));
+    if sold > 0 {
+        out.push(format!(
+            "may have to take back {} it sold with recourse",
+            counted(sold, "voucher")
+        ));
+    }
     let pledges = count(keys::by_pledgee_prefix(&uscc));
     if pledges > 0 {
         out.push(format!("is the pledgee of {}", counted(pledges, "voucher")));

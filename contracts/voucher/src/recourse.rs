@@ -69,7 +69,7 @@ pub(crate) fn exercise_recourse(id: VoucherId) -> Result<Option<u64>, Error> {
         );
         debt.id
     });
-    unhold(&factor, id);
+    unhold(&voucher);
     voucher.factoring = None;
     let recourse = Action::Recourse {
         factor,

@@ -171,7 +171,7 @@ pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
         }
         if part.unpaid() == 0 {
             part.status = Status::Settled;
-            unhold(&part.holder, part.id);
+            unhold(&part);
             if let Some(pledge) = &part.pledge {
                 storage::remove(&keys::by_pledgee_key(&pledge.pledgee, part.id));
             }

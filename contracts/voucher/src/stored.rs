@@ -155,12 +155,26 @@ pub(crate) fn set_used(invoice: &RecordId, amount: Amount) {
     }
 }
 
-pub(crate) fn hold(uscc: &str, id: VoucherId) {
-    storage::set(&keys::by_holder_key(uscc, id), &[]);
+/// Lists a live voucher under its holder and, if it was factored with recourse, under the seller
+/// who would take it back.
+pub(crate) fn hold(voucher: &Voucher) {
+    storage::set(&keys::by_holder_key(&voucher.holder, voucher.id), &[]);
+    if let Some(seller) = recourse_seller(voucher) {
+        storage::set(&keys::by_recourse_seller_key(seller, voucher.id), &[]);
+    }
 }
 
-pub(crate) fn unhold(uscc: &str, id: VoucherId) {
-    storage::remove(&keys::by_holder_key(uscc, id));
+/// Takes a voucher off the lists [`hold`] put it on (before its holder or factoring changes, or
+/// once it is no longer live).
+pub(crate) fn unhold(voucher: &Voucher) {
+    storage::remove(&keys::by_holder_key(&voucher.holder, voucher.id));
+    if let Some(seller) = recourse_seller(voucher) {
+        storage::remove(&keys::by_recourse_seller_key(seller, voucher.id));
+    }
+}
+
+fn recourse_seller(voucher: &Voucher) -> Option<&Uscc> {
+    voucher.factoring.as_ref()?.recourse_to.as_ref()
 }
 
 pub(crate) fn is_auditor(who: &AccountRecord) -> Result<(), Error> {

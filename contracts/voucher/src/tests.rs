@@ -1270,6 +1270,21 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
             .expect("the terms go with each part");
         assert_eq!(f.recourse_to, Some(uscc_of(TIER1)));
     }
+    // The seller may have to take both parts back: it keeps the roles that let it, and stays.
+    let liable: Vec<String> = query(m::voucher::HOLDINGS, &uscc_of(TIER1));
+    assert_eq!(
+        liable,
+        ["may have to take back 2 vouchers it sold with recourse"]
+    );
+    let to_auditor = catena_schema::registry::Change::SetRoles {
+        uscc: uscc_of(TIER1),
+        roles: vec![Role::Auditor],
+    };
+    let refusal = refused(CORE, m::registry::PROPOSE, &to_auditor);
+    assert!(
+        refusal.contains("may have to take back 2 vouchers it sold with recourse"),
+        "{refusal}"
+    );
     // The issuer has nothing at maturity.
     spend(CORE, BANK, cash_of(CORE));
     let maturity = voucher(id).maturity_ms;
@@ -1300,9 +1315,10 @@ fn recourse_turns_an_unpaid_factored_part_back_to_the_seller() {
     let path: Vec<Uscc> = query(m::voucher::PATH, &parts[0]);
     assert_eq!(path, [uscc_of(TIER1), uscc_of(FACTOR), uscc_of(TIER1)]);
     let owes: Vec<String> = query(m::voucher::HOLDINGS, &uscc_of(TIER1));
-    assert!(
-        owes.contains(&"owes 100000.00 in recourse".to_string()),
-        "{owes:?}"
+    assert_eq!(
+        owes,
+        ["holds 2 live vouchers", "owes 100000.00 in recourse"],
+        "the right of recourse is spent: tier 1 holds the parts again and owes the rest"
     );
     // The factor is owed it: it is not removed from the consortium while that stands either.
     let owed: Vec<String> = query(m::voucher::HOLDINGS, &uscc_of(FACTOR));

@@ -336,6 +336,11 @@ impl Model {
             || self.debts.values().any(|(debtor, creditor, amount, paid)| {
                 (*debtor == m || *creditor == m) && paid < amount
             })
+            // A seller that may have to take back a live part it sold with recourse.
+            || self
+                .vouchers
+                .values()
+                .any(|v| v.status.is_live() && v.factor.is_some_and(|(_, s)| s == Some(m)))
     }
     fn held(&self, m: u8, custodian: u8) -> Amount {
         self.cash.get(&(m, custodian)).copied().unwrap_or(0)
@@ -906,6 +911,10 @@ fn plan(model: &Model, op: &Op) -> Option<Step> {
                 let bps = (1000 - price) as u32 * 10;
                 let paid = (u128::from(v.amount) * u128::from(10_000 - bps) / 10_000) as Amount;
                 (paid, Price::DiscountBps(bps))
+            } else if price % 2 == 0 && v.offer.is_some_and(|(_, _, least)| least > 0) {
+                // The least price the holder asked (a financier that takes the offer as made).
+                let least = v.offer.map_or(0, |(_, _, least)| least);
+                (least, Price::Amount(least))
             } else {
                 let paid = v.amount * price / 1000;
                 (paid, Price::Amount(paid))
@@ -1652,6 +1661,7 @@ fn the_contracts_follow_the_model() {
             "(role changes refused while live)",
             m::voucher::EXERCISE_RECOURSE.name,
             "(recourse with a debt)",
+            "(pledges of factored parts)",
         ] {
             assert!(
                 s.get(method).is_some_and(|(ok, _)| *ok > 0),

@@ -62,6 +62,9 @@ pub fn by_debtor_key(uscc: &str, id: u64) -> Vec<u8> {
 pub const OFFER: &[u8] = b"o/";
 /// `h/<uscc>/<id big-endian>` → `()`: the live vouchers a member holds.
 pub const BY_HOLDER: &[u8] = b"h/";
+/// `t/<seller uscc>/<id big-endian>` → `()`: the live parts a member sold with recourse (it takes
+/// them back if they go unpaid), listed while their factor's right of recourse stands.
+pub const BY_RECOURSE_SELLER: &[u8] = b"t/";
 /// `i/<uscc>/<id big-endian>` → `()`: the original vouchers a member issued.
 pub const BY_ISSUER: &[u8] = b"i/";
 /// `e/<id big-endian>/<n big-endian u32>` → [`HistoryEntry`]: a voucher's history, one
@@ -121,6 +124,12 @@ pub fn by_holder_prefix(uscc: &str) -> Vec<u8> {
 }
 pub fn by_holder_key(uscc: &str, id: VoucherId) -> Vec<u8> {
     crate::with_id(&by_holder_prefix(uscc), id)
+}
+pub fn by_recourse_seller_prefix(uscc: &str) -> Vec<u8> {
+    index_prefix(BY_RECOURSE_SELLER, uscc)
+}
+pub fn by_recourse_seller_key(uscc: &str, id: VoucherId) -> Vec<u8> {
+    crate::with_id(&by_recourse_seller_prefix(uscc), id)
 }
 pub fn by_pledgee_prefix(uscc: &str) -> Vec<u8> {
     index_prefix(BY_PLEDGEE, uscc)
