@@ -213,3 +213,102 @@ fn governance_removes_and_adds_a_validator_across_a_full_restart() {
         );
     }
 }
+
+/// A member's node that is not in the chain spec is added to the set by governance: it syncs and
+/// votes, and it still signs after every node of the network has restarted (the restarted nodes
+/// admit it from the state, not from the spec). Removed again, it is disconnected, and once
+/// restarted its dials are refused: it receives nothing more.
+#[test]
+fn a_validator_added_by_governance_signs_after_a_full_restart_and_is_refused_once_removed() {
+    let mut net = common::network().block_time_ms(300).start();
+    net.wait_all(2, "the first blocks");
+    let dir = net.dir().to_path_buf();
+    // Tier-2 Parts, a member that governs nothing, runs a validator with its member key.
+    let key = dir.join("keys/tier2-parts.json");
+    let inspected = catena(&["key", "inspect", key.to_str().expect("utf-8")]);
+    let account = String::from_utf8_lossy(&inspected.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("account: ").map(str::to_string))
+        .expect("key inspect prints the account");
+    let added = net.add_node(Some(&key));
+    let new = added.index;
+    net.restart(new);
+
+    let from = height_of(&net.nodes[0]).expect("height") + 12;
+    change(
+        dir.as_path(),
+        &net.nodes[0].api.clone(),
+        &[
+            "add-validator",
+            "--account",
+            &account,
+            "--peer-id",
+            &added.peer_id,
+            "--address",
+            &added.p2p_addr,
+            "--from-height",
+            &from.to_string(),
+        ],
+    );
+    net.wait_height(&[0, 1, 2, 3, new], from + 2, Duration::from_secs(120));
+    assert_eq!(net.nodes[0].get_ok("/status")["validators"], 5);
+
+    // Every node stops, then all start again.
+    for i in 0..net.nodes.len() {
+        net.stop(i);
+    }
+    wait_for("every node to stop", Duration::from_secs(60), || {
+        net.nodes
+            .iter()
+            .all(|n| height_of(n).is_none())
+            .then_some(())
+    });
+    for i in 0..net.nodes.len() {
+        net.restart(i);
+    }
+    // With validator 1 down, a quorum (4 of 5) needs the added validator's vote.
+    net.crash(0);
+    let tip = height_of(&net.nodes[1]).expect("height");
+    net.wait_height(&[1, 2, 3, new], tip + 3, Duration::from_secs(120));
+    let signed = signers(&block(&net.nodes[1], tip + 3));
+    assert!(signed.contains(&account), "{signed:?}");
+    println!(
+        "added at {from} without being in the spec; after a full restart it signed block {}",
+        tip + 3
+    );
+    net.restart(0);
+
+    // Removed by governance, it is disconnected at the height the removal applies.
+    let removal = height_of(&net.nodes[1]).expect("height") + 12;
+    change(
+        dir.as_path(),
+        &net.nodes[1].api.clone(),
+        &[
+            "remove-validator",
+            "--account",
+            &account,
+            "--from-height",
+            &removal.to_string(),
+        ],
+    );
+    net.wait_height(&[0, 1, 2, 3], removal + 2, Duration::from_secs(120));
+    wait_for(
+        "the removed validator to lose its peers",
+        Duration::from_secs(60),
+        || (net.nodes[new].metric("catena_peers") == Some(0.0)).then_some(()),
+    );
+    let cut_at = height_of(&net.nodes[new]).expect("height");
+    assert!(cut_at <= removal + 2, "cut at {cut_at}, removal {removal}");
+
+    // Restarted, it dials the validators in its state; they refuse it.
+    net.stop(new);
+    net.restart(new);
+    let tip = height_of(&net.nodes[1]).expect("height");
+    net.wait_height(&[1], tip + 10, Duration::from_secs(60));
+    assert_eq!(net.nodes[new].metric("catena_peers"), Some(0.0));
+    assert!(
+        height_of(&net.nodes[new]).expect("height") <= cut_at + 1,
+        "a removed validator went on receiving blocks"
+    );
+    println!("removed at {removal}: disconnected at {cut_at} and refused after a restart");
+}

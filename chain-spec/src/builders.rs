@@ -161,5 +161,25 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
         spec,
         member_keys,
         validator_keys,
+        follower_keys: Vec::new(),
+    }
+}
+
+/// Which demo members run the followers, in turn: those that run no validator.
+const FOLLOWER_OPERATORS: [usize; 3] = [2, 3, 6];
+
+impl BuiltSpec {
+    /// Adds `followers` nodes that do not validate (network keys `follower-J-network`), each
+    /// registered in the spec as a node of a demo member that runs no validator.
+    pub fn add_followers(&mut self, followers: usize) {
+        for _ in 0..followers {
+            let n = self.follower_keys.len();
+            let key = demo_key(&format!("follower-{}-network", n + 1));
+            let operator = FOLLOWER_OPERATORS[n % FOLLOWER_OPERATORS.len()];
+            if let Some(member) = self.spec.members.get_mut(operator) {
+                member.nodes.push(key.secret.account());
+            }
+            self.follower_keys.push(key);
+        }
     }
 }

@@ -529,6 +529,8 @@ pub struct BuiltSpec {
     pub member_keys: Vec<DemoKey>,
     /// Per validator: the vote-signing key and the network key.
     pub validator_keys: Vec<(DemoKey, DemoKey)>,
+    /// The network keys of the followers added by [`BuiltSpec::add_followers`].
+    pub follower_keys: Vec<DemoKey>,
 }
 
 pub mod builders;

@@ -14,10 +14,15 @@ pub(crate) enum KeyCommand {
     Inspect { file: PathBuf },
 }
 
-pub(crate) fn key_generate(out: Option<PathBuf>) -> anyhow::Result<()> {
+/// A new key from the operating system's random source.
+pub(crate) fn generate() -> SecretKey {
     let mut seed = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut seed);
-    let key = SecretKey::from_seed(seed);
+    SecretKey::from_seed(seed)
+}
+
+pub(crate) fn key_generate(out: Option<PathBuf>) -> anyhow::Result<()> {
+    let key = generate();
     match out {
         Some(path) => {
             keys::write_key(&path, &key)?;

@@ -1,17 +1,19 @@
 //! `catena init`, `catena node` and `catena dev`: node homes, and running a node in this process.
 
 use super::*;
-use catena_node::init::{init_home, HomeSettings, Initialised};
+use catena_node::init::{init_home, HomeSettings, NetworkKey, NodeRole};
 
 #[derive(Args)]
 pub(crate) struct InitArgs {
     /// The chain spec file.
     #[arg(long)]
     pub(crate) chain: PathBuf,
-    /// The validator's vote-signing key file, if this node validates.
+    /// The validator's vote-signing key file, if this node validates; without it the node
+    /// follows the chain without voting.
     #[arg(long)]
     pub(crate) validator_key: Option<PathBuf>,
-    /// The node's libp2p identity key file (validators of multi-validator chains).
+    /// The node's libp2p identity key file: a validator's must have the peer id the chain spec
+    /// lists; any other node gets a new one if none is given.
     #[arg(long)]
     pub(crate) network_key: Option<PathBuf>,
     #[command(flatten)]
@@ -76,8 +78,8 @@ impl Settings {
     }
 }
 
-/// `catena init`: a node home, with a note when the key is a member's that is not a validator
-/// yet.
+/// `catena init`: a node home, with a note on what the node does and, for a node that is not
+/// one of the spec's validators, the peer id its member registers.
 pub(crate) fn init(
     home: &Home,
     spec_path: &Path,
@@ -85,6 +87,11 @@ pub(crate) fn init(
     network_key: Option<&Path>,
     settings: &Settings,
 ) -> anyhow::Result<()> {
+    let validator_key = validator_key.map(keys::read_key).transpose()?;
+    let network_key = match network_key {
+        Some(path) => NetworkKey::Given(keys::read_key(path)?),
+        None => NetworkKey::Generated(crate::key::generate()),
+    };
     let made = init_home(
         home,
         spec_path,
@@ -92,10 +99,28 @@ pub(crate) fn init(
         network_key,
         &settings.home_settings(),
     )?;
-    if made == Initialised::Joining {
+    let chain_id = home.load_spec()?.chain_id;
+    match made.role {
+        NodeRole::Validator => {}
+        NodeRole::Joining => eprintln!(
+            "note: this key is not a validator of '{chain_id}' yet; the node follows the chain and votes once governance adds it (catena governance add-validator)"
+        ),
+        NodeRole::Follower => eprintln!(
+            "note: no validator key: this node follows '{chain_id}' without voting, serving the API and forwarding transactions to the validators"
+        ),
+    }
+    if let (Some(peer_id), NodeRole::Joining | NodeRole::Follower) = (&made.peer_id, made.role) {
+        let origin = if made.generated {
+            "new network key"
+        } else {
+            "network key"
+        };
         eprintln!(
-            "note: this key is not a validator of '{}' yet; the node follows the chain and votes once governance adds it (catena governance add-validator)",
-            home.load_spec()?.chain_id
+            "{origin} {}: peer id {peer_id}",
+            home.network_key().display()
+        );
+        eprintln!(
+            "the validators admit this node once its member registers it: catena member register-node {peer_id} --key MEMBER_KEY"
         );
     }
     Ok(())

@@ -8,13 +8,17 @@ pub(crate) struct TestnetArgs {
     /// Number of validators.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=20))]
     pub(crate) validators: u16,
+    /// Number of followers: members' nodes without a validator key that sync, serve the API
+    /// and forward transactions (ports after the validators').
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=20))]
+    pub(crate) followers: u16,
     /// Directory for the chain spec, keys and the validators' homes.
     #[arg(long)]
     pub(crate) dir: PathBuf,
-    /// API port of the first validator; the others follow.
+    /// API port of the first validator; the other nodes follow.
     #[arg(long, default_value_t = 8545)]
     pub(crate) api_port: u16,
-    /// p2p port of the first validator; the others follow.
+    /// p2p port of the first validator; the other nodes follow.
     #[arg(long, default_value_t = 30333)]
     pub(crate) p2p_port: u16,
     /// Block time in milliseconds (when the testnet is created).
@@ -24,8 +28,13 @@ pub(crate) struct TestnetArgs {
 
 pub(crate) fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {
     let children = start_testnet(args, true)?;
+    let followers = match args.followers {
+        0 => String::new(),
+        1 => " and 1 follower".to_string(),
+        n => format!(" and {n} followers"),
+    };
     println!(
-        "Testnet of {} validators running; Ctrl-C stops it.",
+        "Testnet of {} validators{followers} running; Ctrl-C stops it.",
         args.validators
     );
     wait_for_ctrl_c()?;
@@ -43,6 +52,7 @@ impl TestnetArgs {
         LocalNetwork {
             dir: self.dir.clone(),
             validators: self.validators,
+            followers: self.followers,
             api_port: self.api_port,
             p2p_port: self.p2p_port,
             block_time_ms: self.block_time_ms,
@@ -83,9 +93,14 @@ pub(crate) fn start_testnet_with(
         .enumerate()
         .map(|(i, node)| {
             if verbose {
+                let i = i as u16 + 1;
+                let role = if network.is_follower(i) {
+                    format!("follower {}", i - network.validators)
+                } else {
+                    format!("validator {i}")
+                };
                 println!(
-                    "validator {}: API {}  (pid {}, log {})",
-                    i + 1,
+                    "{role}: API {}  (pid {}, log {})",
                     node.api,
                     node.child.id(),
                     node.log.display()

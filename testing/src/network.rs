@@ -17,6 +17,7 @@ use crate::node::{free_ports, wait_heights, TestNode};
 pub struct Builder {
     binary: Option<PathBuf>,
     validators: u16,
+    followers: u16,
     block_time_ms: u64,
     dir: Option<PathBuf>,
     hosts: Vec<String>,
@@ -42,6 +43,7 @@ impl TestNetwork {
         Builder {
             binary: None,
             validators: 4,
+            followers: 0,
             block_time_ms: 300,
             dir: None,
             hosts: Vec::new(),
@@ -70,6 +72,13 @@ impl Builder {
 
     pub fn validators(mut self, validators: u16) -> Self {
         self.validators = validators;
+        self
+    }
+
+    /// Nodes without a validator key (members' nodes that follow the chain), after the
+    /// validators: `nodes[validators..]`.
+    pub fn followers(mut self, followers: u16) -> Self {
+        self.followers = followers;
         self
     }
 
@@ -124,28 +133,28 @@ impl Builder {
                 (temp.path().to_path_buf(), Some(temp))
             }
         };
+        let count = self.validators + self.followers;
         let namespaces = if self.cuttable_links {
-            Links::namespaces(usize::from(self.validators))
+            Links::namespaces(usize::from(count))
         } else {
             None
         };
         let hosts = match &namespaces {
-            // Every validator on its own address with fixed ports.
-            Some(ns) => (0..usize::from(self.validators))
-                .map(|i| ns.address(i))
-                .collect(),
+            // Every node on its own address with fixed ports.
+            Some(ns) => (0..usize::from(count)).map(|i| ns.address(i)).collect(),
             None => self.hosts,
         };
         let network = LocalNetwork {
             dir,
             validators: self.validators,
+            followers: self.followers,
             api_port: if hosts.is_empty() {
-                free_ports(self.validators)
+                free_ports(count)
             } else {
                 8545
             },
             p2p_port: if hosts.is_empty() {
-                free_ports(self.validators)
+                free_ports(count)
             } else {
                 30333
             },
@@ -155,7 +164,7 @@ impl Builder {
         network
             .prepare(&*self.customize)
             .expect("the test network is created");
-        let mut nodes: Vec<TestNode> = (1..=network.validators)
+        let mut nodes: Vec<TestNode> = (1..=network.nodes())
             .map(|i| {
                 let home = network.home(i);
                 let config =
@@ -168,7 +177,7 @@ impl Builder {
             })
             .collect();
         let links = self.cuttable_links.then(|| {
-            let peer_ids = network.peer_ids().expect("the validators' peer ids");
+            let peer_ids = network.peer_ids().expect("the nodes' peer ids");
             Links::attach(namespaces, &mut nodes, peer_ids, &network.dir)
         });
         TestNetwork {
@@ -181,7 +190,7 @@ impl Builder {
 }
 
 impl TestNetwork {
-    /// Starts every validator that is not running; returns once each one's API answers.
+    /// Starts every node that is not running; returns once each one's API answers.
     pub fn start_all(&mut self) {
         for node in self.nodes.iter_mut().filter(|n| n.child.is_none()) {
             node.start();
@@ -217,7 +226,7 @@ impl TestNetwork {
         self.nodes[i].signal("CONT");
     }
 
-    /// Waits (up to 120 s) until every validator is at `height` or above; `what` names the wait.
+    /// Waits (up to 120 s) until every node is at `height` or above; `what` names the wait.
     pub fn wait_all(&self, height: u64, what: &str) {
         let all: Vec<&TestNode> = self.nodes.iter().collect();
         crate::node::wait_all_at_least(&all, height, what);
@@ -250,6 +259,54 @@ impl TestNetwork {
             .expect("links are cut only in a network built with .cuttable_links()")
     }
 
+    /// Makes a new node that is not in the chain spec the way an operator does, with
+    /// `catena init` on the network's spec (with `validator_key`, a member's key that governance
+    /// may add to the set, or none for a follower; its network key made by `init`), on free
+    /// ports on 127.0.0.1; does not start it.
+    pub fn add_node(&mut self, validator_key: Option<&Path>) -> AddedNode {
+        assert!(
+            self.links.is_none(),
+            "nodes are added only to networks without cuttable links"
+        );
+        let index = self.nodes.len();
+        let number = index + 1;
+        let home = self.network.dir.join(format!("node-{number}"));
+        let api_addr = format!("127.0.0.1:{}", crate::node::free_port());
+        let p2p_addr = format!("/ip4/127.0.0.1/tcp/{}", crate::node::free_port());
+        let binary = self.nodes[0].binary.clone();
+        let mut command = std::process::Command::new(&binary);
+        command
+            .arg("init")
+            .arg("--home")
+            .arg(&home)
+            .arg("--chain")
+            .arg(self.network.spec_path())
+            .args(["--api-addr", &api_addr, "--p2p-addr", &p2p_addr])
+            .env_remove("CATENA_HOME");
+        if let Some(key) = validator_key {
+            command.arg("--validator-key").arg(key);
+        }
+        let out = command.output().expect("run catena init");
+        let told = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "catena init failed: {told}");
+        let mut node = crate::node::node_at(format!("http://{api_addr}"), home);
+        node.binary = binary;
+        node.log_file = Some(self.network.dir.join(format!("node-{number}.log")));
+        self.nodes.push(node);
+        let peer_id = told
+            .split("peer id ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("catena init printed no peer id: {told}"))
+            .to_string();
+        AddedNode {
+            index,
+            told,
+            peer_id,
+            p2p_addr,
+        }
+    }
+
     /// Validator 1's height: the tip a test waits for the others to reach.
     pub fn tip(&self) -> u64 {
         self.nodes[0].height()
@@ -265,4 +322,17 @@ impl TestNetwork {
     pub fn dir(&self) -> &Path {
         &self.network.dir
     }
+}
+
+/// A node made by [`TestNetwork::add_node`].
+#[derive(Debug, Clone)]
+pub struct AddedNode {
+    /// Its index in the network's nodes.
+    pub index: usize,
+    /// What `catena init` told the operator.
+    pub told: String,
+    /// Its peer id, as `init` printed it.
+    pub peer_id: String,
+    /// The multiaddr it listens on.
+    pub p2p_addr: String,
 }

@@ -229,7 +229,11 @@ impl TestNode {
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("CATENA_HOME")
-            .env("CATENA_LOG", "info")
+            // CATENA_TEST_LOG sets the nodes' log filter (for example `info,consensus=debug`).
+            .env(
+                "CATENA_LOG",
+                std::env::var("CATENA_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::from(log.try_clone().expect("log")))
             .stderr(Stdio::from(log))
             .spawn()

@@ -107,6 +107,7 @@ pub(crate) fn connect(args: &BenchArgs, dir: &Path) -> anyhow::Result<Net> {
             .collect();
         let testnet = LocalNetwork {
             validators: 4,
+            followers: 0,
             dir: dir.to_path_buf(),
             api_port: args.api_port,
             p2p_port: args.p2p_port,

@@ -3,7 +3,8 @@
 //! node processes through it.
 //!
 //! A network directory holds `chain-spec.json`, `keys/` (the demo members' and validators'
-//! keys), `node-N/` (validator N's home) and `node-N.log`. Created once; started again as it is.
+//! keys, the followers' network keys), `node-N/` (node N's home: validators first, then
+//! followers) and `node-N.log`. Created once; started again as it is.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,26 +13,29 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use catena_chain_spec::BuiltSpec;
-use catena_node::init::{init_home, write_demo_keys, HomeSettings};
+use catena_node::init::{init_home, write_demo_keys, HomeSettings, NetworkKey};
+use catena_node::keys::read_key;
 use catena_node::{now_ms, Home, NodeConfig};
 
 use catena_client::ApiClient;
 
 use crate::process;
 
-/// A local network of validators: on 127.0.0.1, validator `i` (from 1) has its API on
+/// A local network of validators and followers (nodes without a validator key, run by members
+/// that do not validate): node `i` (from 1; validators first) on 127.0.0.1 has its API on
 /// `api_port + i - 1` and its p2p port on `p2p_port + i - 1`; with `hosts` (one address per
-/// validator, such as network namespaces' addresses), validator `i` listens on `hosts[i - 1]`
-/// at `api_port` and `p2p_port` themselves.
+/// node, such as network namespaces' addresses), node `i` listens on `hosts[i - 1]` at
+/// `api_port` and `p2p_port` themselves.
 #[derive(Debug, Clone)]
 pub struct LocalNetwork {
     pub dir: PathBuf,
     pub validators: u16,
+    pub followers: u16,
     pub api_port: u16,
     pub p2p_port: u16,
     /// The block time of a network created now (the spec's default otherwise).
     pub block_time_ms: Option<u64>,
-    /// One listening address per validator; empty for all on 127.0.0.1.
+    /// One listening address per node; empty for all on 127.0.0.1.
     pub hosts: Vec<String>,
 }
 
@@ -50,24 +54,45 @@ impl LocalNetwork {
         self.dir.join("chain-spec.json")
     }
 
-    /// The validators' libp2p peer ids, in order, from the network's chain spec.
+    /// Every node's libp2p peer id, in order: the validators' from the network's chain spec,
+    /// then the followers' from their network keys.
     pub fn peer_ids(&self) -> anyhow::Result<Vec<String>> {
         let bytes = std::fs::read(self.spec_path()).context("cannot read the chain spec")?;
         let spec = catena_chain_spec::ChainSpec::from_json(&bytes)
             .map_err(|e| anyhow::anyhow!("the chain spec: {e}"))?;
-        Ok(spec.validators.into_iter().map(|v| v.peer_id).collect())
+        let mut peer_ids: Vec<String> = spec.validators.into_iter().map(|v| v.peer_id).collect();
+        for j in 1..=self.followers {
+            let key = read_key(&self.follower_key(j))?;
+            peer_ids.push(catena_chain_spec::peer_id::from_ed25519(&key.account()));
+        }
+        Ok(peer_ids)
+    }
+
+    /// Follower `j`'s network key file (from 1).
+    fn follower_key(&self, j: u16) -> PathBuf {
+        self.keys_dir().join(format!("follower-{j}-network.json"))
     }
 
     pub fn keys_dir(&self) -> PathBuf {
         self.dir.join("keys")
     }
 
-    /// Validator `i`'s home (from 1).
+    /// Validators and followers.
+    pub fn nodes(&self) -> u16 {
+        self.validators + self.followers
+    }
+
+    /// Whether node `i` (from 1) is a follower.
+    pub fn is_follower(&self, i: u16) -> bool {
+        i > self.validators
+    }
+
+    /// Node `i`'s home (from 1).
     pub fn home(&self, i: u16) -> PathBuf {
         self.dir.join(format!("node-{i}"))
     }
 
-    /// Where validator `i`'s API listens.
+    /// Where node `i`'s API listens.
     pub fn api_addr(&self, i: u16) -> String {
         match self.hosts.get(usize::from(i - 1)) {
             Some(host) => format!("{host}:{}", self.api_port),
@@ -75,12 +100,21 @@ impl LocalNetwork {
         }
     }
 
+    /// Where node `i` listens for peers.
+    pub fn p2p_addr(&self, i: u16) -> String {
+        match self.hosts.get(usize::from(i - 1)) {
+            Some(host) => format!("/ip4/{host}/tcp/{}", self.p2p_port),
+            None => format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port + i - 1),
+        }
+    }
+
     pub fn log(&self, i: u16) -> PathBuf {
         self.dir.join(format!("node-{i}.log"))
     }
 
-    /// Creates the network's directory unless it exists: the chain spec (with `customize`
-    /// applied), the demo keys and every validator's home.
+    /// Creates the network's directory unless it exists: the chain spec (with the followers
+    /// registered as members' nodes and `customize` applied), the demo keys and every node's
+    /// home.
     pub fn prepare(&self, customize: &dyn Fn(&mut BuiltSpec)) -> anyhow::Result<()> {
         let spec_path = self.spec_path();
         if spec_path.exists() {
@@ -94,32 +128,42 @@ impl LocalNetwork {
         for (validator, host) in built.spec.validators.iter_mut().zip(&self.hosts) {
             validator.address = format!("/ip4/{host}/tcp/{}", self.p2p_port);
         }
+        built.add_followers(usize::from(self.followers));
         customize(&mut built);
         write_demo_keys(&built, &self.keys_dir())?;
         std::fs::write(&spec_path, built.spec.to_json() + "\n")
             .context("cannot write the chain spec")?;
         let keys = self.keys_dir();
-        for i in 1..=self.validators {
+        for i in 1..=self.nodes() {
             let api_addr: SocketAddr = self
                 .api_addr(i)
                 .parse()
-                .with_context(|| format!("validator {i}'s API address"))?;
+                .with_context(|| format!("node {i}'s API address"))?;
+            let (validator_key, network_key) = if self.is_follower(i) {
+                (None, self.follower_key(i - self.validators))
+            } else {
+                (
+                    Some(read_key(&keys.join(format!("validator-{i}.json")))?),
+                    keys.join(format!("validator-{i}-network.json")),
+                )
+            };
             let settings = HomeSettings {
                 api_addr: Some(api_addr),
+                p2p_addr: Some(self.p2p_addr(i)),
                 ..HomeSettings::default()
             };
             init_home(
                 &Home(self.home(i)),
                 &spec_path,
-                Some(&keys.join(format!("validator-{i}.json"))),
-                Some(&keys.join(format!("validator-{i}-network.json"))),
+                validator_key,
+                NetworkKey::Given(read_key(&network_key)?),
                 &settings,
             )?;
         }
         Ok(())
     }
 
-    /// Starts validator `i` with `binary` (the `catena` binary), its output in its log file.
+    /// Starts node `i` with `binary` (the `catena` binary), its output in its log file.
     pub fn start_node(&self, binary: &Path, i: u16) -> anyhow::Result<Started> {
         let home = self.home(i);
         let log_path = self.log(i);
@@ -135,7 +179,7 @@ impl LocalNetwork {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
-            .context("cannot start a validator")?;
+            .context("cannot start a node")?;
         let config = NodeConfig::load(&Home(home.clone()).config())?;
         Ok(Started {
             child,
@@ -145,14 +189,21 @@ impl LocalNetwork {
         })
     }
 
-    /// [`LocalNetwork::prepare`]s the network and starts every validator.
+    /// [`LocalNetwork::prepare`]s the network and starts every node.
     pub fn start(
         &self,
         binary: &Path,
         customize: &dyn Fn(&mut BuiltSpec),
     ) -> anyhow::Result<Vec<Started>> {
         self.prepare(customize)?;
-        (1..=self.validators)
+        if let Some(missing) = (1..=self.nodes()).find(|i| !self.home(*i).exists()) {
+            bail!(
+                "{} holds no home for node {missing}: it was created with fewer nodes; \
+                 start it with the numbers it was created with, or use a new directory",
+                self.dir.display()
+            );
+        }
+        (1..=self.nodes())
             .map(|i| self.start_node(binary, i))
             .collect()
     }

@@ -217,6 +217,7 @@ pub(crate) fn start(args: &DemoArgs, dir: &Path) -> anyhow::Result<(Vec<Child>, 
     }
     let testnet = TestnetArgs {
         validators: 4,
+        followers: 0,
         dir: dir.to_path_buf(),
         api_port: args.api_port,
         p2p_port: args.p2p_port,

@@ -27,6 +27,29 @@ pub enum MemberCommand {
         #[command(flatten)]
         query: QueryArgs,
     },
+    /// Register a node of the signing member: the chain's nodes admit its peer id to the
+    /// network from the next block (no approval needed; at most 16 per member).
+    RegisterNode {
+        /// The node's peer id (`catena init` and `catena key inspect` print it).
+        peer_id: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Remove a node of the signing member: the chain's nodes disconnect and refuse it.
+    RemoveNode {
+        peer_id: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// The members' registered nodes.
+    Nodes(QueryArgs),
+}
+
+/// The ed25519 key behind a peer id, as the registry stores it.
+fn node_key(peer_id: &str) -> anyhow::Result<[u8; 32]> {
+    catena_chain_spec::peer_id::parse(peer_id)
+        .map(|account| account.0)
+        .map_err(|e| anyhow::anyhow!("'{peer_id}' is not a node's peer id: {e}"))
 }
 
 #[derive(Subcommand)]
@@ -237,6 +260,55 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
     };
     match command {
         MemberCommand::Propose(p) => propose(home, p),
+        MemberCommand::RegisterNode { peer_id, send } => {
+            call(
+                home,
+                &send,
+                registry_method::REGISTER_NODE,
+                node_key(&peer_id)?,
+            )?;
+            if !send.quiet {
+                println!("node {peer_id} registered");
+            }
+            Ok(())
+        }
+        MemberCommand::RemoveNode { peer_id, send } => {
+            call(
+                home,
+                &send,
+                registry_method::REMOVE_NODE,
+                node_key(&peer_id)?,
+            )?;
+            if !send.quiet {
+                println!("node {peer_id} removed");
+            }
+            Ok(())
+        }
+        MemberCommand::Nodes(query) => {
+            let nodes: Vec<catena_schema::registry::NodeRecord> =
+                Finance::new(home, &query).query(registry_method::NODES, ())?;
+            let rows: Vec<(String, String)> = nodes
+                .iter()
+                .map(|n| {
+                    let peer = catena_chain_spec::peer_id::from_ed25519(
+                        &catena_primitives::AccountId(n.key),
+                    );
+                    (n.uscc.clone(), peer)
+                })
+                .collect();
+            if query.output == Output::Json {
+                return print_json(&Value::Array(
+                    rows.iter()
+                        .map(|(uscc, peer)| json!({"uscc": uscc, "peer_id": peer}))
+                        .collect(),
+                ));
+            }
+            println!("{:<20} peer id", "USCC");
+            for (uscc, peer) in &rows {
+                println!("{uscc:<20} {peer}");
+            }
+            Ok(())
+        }
         MemberCommand::Approve { proposal, send } => {
             call(home, &send, registry_method::APPROVE, proposal)?;
             print_proposal(home, &send, proposal, ": approved, waiting for more")

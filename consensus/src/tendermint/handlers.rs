@@ -142,10 +142,17 @@ impl Tendermint {
     fn start_round(&mut self, round: u32, out: &mut Vec<Output>) {
         self.round = round;
         self.step = Step::Propose;
-        if self.proposer(self.height, round) == self.me {
+        if self
+            .me
+            .is_some_and(|me| self.proposer(self.height, round) == me)
+        {
             match self.valid {
-                // L15: re-propose the value that had a polka.
-                Some((value, valid_round)) => self.propose(value, Some(valid_round), out),
+                // L15: re-propose the value that had a polka. A polka of this very round (a
+                // validator resumed in the round it precommitted in) is of its own proposal of
+                // this round: proposed again as it was, without a proof-of-lock round.
+                Some((value, valid_round)) => {
+                    self.propose(value, (valid_round < round).then_some(valid_round), out)
+                }
                 // L18: a new block.
                 None => out.push(Output::BuildProposal {
                     height: self.height,
@@ -161,12 +168,15 @@ impl Tendermint {
     }
 
     fn propose(&mut self, value: Hash, pol_round: Option<u32>, out: &mut Vec<Output>) {
+        let Some(me) = self.me else {
+            return;
+        };
         let proposal = Proposal {
             height: self.height,
             round: self.round,
             value,
             pol_round,
-            proposer: self.me,
+            proposer: me,
         };
         out.push(Output::Propose(proposal));
         // Our own block is valid: we built it, or it had a polka we saw.
@@ -189,7 +199,7 @@ impl Tendermint {
     }
 
     fn vote(&mut self, kind: VoteKind, value: Option<Hash>, out: &mut Vec<Output>) {
-        if !self.validators.contains(&self.me) {
+        if !self.me.is_some_and(|me| self.validators.contains(&me)) {
             return;
         }
         out.push(Output::Vote(ConsensusVote {

@@ -101,8 +101,9 @@ pub enum Input {
     /// Start deciding `height`: after committing `height − 1`, at start-up, or after block sync.
     NewHeight { height: u64 },
     /// Start deciding `height` after a restart, in `round`: the vote log holds this validator's
-    /// votes of the earlier rounds (which it must not contradict), and `locked` is its latest
-    /// precommit for a block there (value and round), restored as the lock and the valid value.
+    /// votes up to this round (which it must not contradict; the node hands them back as votes),
+    /// and `locked` is its latest precommit for a block there (value and round), restored as the
+    /// lock and the valid value.
     Resume {
         height: u64,
         round: u32,
@@ -163,12 +164,13 @@ pub const MAX_ROUNDS_AHEAD: u32 = 8;
 /// Distinct proposals kept per round.
 const MAX_PROPOSALS_PER_ROUND: usize = 4;
 
-/// The Tendermint engine of one validator (or of an observer, if `me` is not a validator).
+/// The Tendermint engine of one validator, or of an observer: a node with no validator key
+/// (`me` is `None`) or whose key is not in the set follows the votes and never proposes or votes.
 #[derive(Debug)]
 pub struct Tendermint {
     chain_id: String,
     validators: ValidatorSet,
-    me: AccountId,
+    me: Option<AccountId>,
     timeouts: Timeouts,
     height: u64,
     round: u32,
@@ -194,7 +196,7 @@ impl Tendermint {
     pub fn new(
         chain_id: String,
         validators: ValidatorSet,
-        me: AccountId,
+        me: Option<AccountId>,
         timeouts: Timeouts,
     ) -> Tendermint {
         Tendermint {

@@ -15,7 +15,7 @@ fn set(n: u8) -> ValidatorSet {
 }
 
 fn engine(me: u8) -> Tendermint {
-    Tendermint::new("c".into(), set(4), account(me), Timeouts::default())
+    Tendermint::new("c".into(), set(4), Some(account(me)), Timeouts::default())
 }
 
 fn signed(kind: VoteKind, height: u64, round: u32, value: Option<Hash>, who: u8) -> Input {
@@ -96,6 +96,58 @@ fn happy_path_step_by_step() {
     );
 }
 
+/// An observer (a follower node, with no validator key) decides with the validators' quorum
+/// and never proposes or votes, in any round, even one a validator would lead.
+#[test]
+fn an_observer_decides_without_proposing_or_voting() {
+    let b = Hash::digest(b"block");
+    let mut e = Tendermint::new("c".into(), set(4), None, Timeouts::default());
+    let mut out = e.process(Input::NewHeight { height: 1 });
+    out.extend(e.process(Input::Proposal {
+        proposal: Proposal {
+            height: 1,
+            round: 0,
+            value: b,
+            pol_round: None,
+            proposer: account(1),
+        },
+        valid: true,
+    }));
+    for who in 0..3 {
+        out.extend(e.process(signed(VoteKind::Prevote, 1, 0, Some(b), who)));
+    }
+    for who in 0..3 {
+        out.extend(e.process(signed(VoteKind::Precommit, 1, 0, Some(b), who)));
+    }
+    // Every round of the next height times out without a proposal.
+    out.extend(e.process(Input::NewHeight { height: 2 }));
+    for round in 0..4 {
+        for kind in [
+            TimeoutKind::Propose,
+            TimeoutKind::Prevote,
+            TimeoutKind::Precommit,
+        ] {
+            out.extend(e.process(Input::Timeout(Timeout {
+                kind,
+                height: 2,
+                round,
+            })));
+        }
+    }
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Decide { value, .. } if *value == b)),
+        "the observer decides height 1: {out:?}"
+    );
+    assert!(
+        !out.iter().any(|o| matches!(
+            o,
+            Output::Vote(_) | Output::Propose(_) | Output::BuildProposal { .. }
+        )),
+        "an observer never votes or proposes: {out:?}"
+    );
+}
+
 /// After a restart the engine resumes above its logged rounds, locked on its last precommit:
 /// in the new round it prevotes nil for another block and prevotes its locked block.
 #[test]
@@ -146,6 +198,31 @@ fn resume_starts_above_the_logged_rounds_with_the_logged_lock() {
         out.iter().any(
             |o| matches!(o, Output::Propose(p) if p.value == locked && p.pol_round == Some(1))
         ),
+        "{out:?}"
+    );
+}
+
+/// A proposer that resumes in the round it precommitted its own block in proposes that block
+/// again as it was (no proof-of-lock round: the polka is of this round), and its own logged
+/// precommit, handed back, decides it when it is the whole quorum.
+#[test]
+fn a_proposer_resumed_in_its_locked_round_proposes_again_and_decides_on_its_logged_votes() {
+    let locked = Hash::digest(b"locked");
+    let mut e = Tendermint::new("c".into(), set(1), Some(account(0)), Timeouts::default());
+    let out = e.process(Input::Resume {
+        height: 4,
+        round: 0,
+        locked: Some((locked, 0)),
+    });
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Propose(p) if p.value == locked && p.pol_round.is_none())),
+        "{out:?}"
+    );
+    let out = e.process(signed(VoteKind::Precommit, 4, 0, Some(locked), 0));
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Decide { value, .. } if *value == locked)),
         "{out:?}"
     );
 }
@@ -340,7 +417,12 @@ fn simulate(s: Scenario) -> Outcome {
     let validators = set(4);
     let mut nodes: Vec<SimNode> = (0..4u8)
         .map(|i| SimNode {
-            engine: Tendermint::new("sim".into(), validators.clone(), account(i), sim_timeouts()),
+            engine: Tendermint::new(
+                "sim".into(),
+                validators.clone(),
+                Some(account(i)),
+                sim_timeouts(),
+            ),
             key: i,
             behaviour: if i == 3 {
                 s.byzantine
@@ -355,7 +437,12 @@ fn simulate(s: Scenario) -> Outcome {
     }
     if s.twins {
         nodes.push(SimNode {
-            engine: Tendermint::new("sim".into(), validators.clone(), account(3), sim_timeouts()),
+            engine: Tendermint::new(
+                "sim".into(),
+                validators.clone(),
+                Some(account(3)),
+                sim_timeouts(),
+            ),
             key: 3,
             behaviour: Behaviour::Honest,
             decided: BTreeMap::new(),

@@ -352,7 +352,7 @@ fn consensus(c: &mut Criterion) {
                 let mut engine = Tendermint::new(
                     "bench".into(),
                     validators.clone(),
-                    AccountId([0xee; 32]),
+                    None,
                     Timeouts {
                         propose_base_ms: 1_000,
                         propose_delta_ms: 500,

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use catena_chain_spec::{peer_id, BuiltSpec};
 
+use catena_primitives::SecretKey;
+
 use crate::{keys, read_spec, Home, LogFormat, NodeConfig, NodeError};
 
 /// Settings a new home's config.toml takes instead of the defaults.
@@ -31,36 +33,60 @@ impl HomeSettings {
     }
 }
 
+/// The network key of a new home.
+#[derive(Debug)]
+pub enum NetworkKey {
+    /// The operator's key file, read.
+    Given(SecretKey),
+    /// None was given: this freshly generated key is written if the node needs one (every node
+    /// of a multi-validator chain that is not one of its spec's validators, whose peer ids the
+    /// spec fixes).
+    Generated(SecretKey),
+}
+
 /// What [`init_home`] made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Initialised {
+    pub role: NodeRole,
+    /// The peer id of the home's network key, if it has one.
+    pub peer_id: Option<String>,
+    /// Whether that key was generated here (rather than given).
+    pub generated: bool,
+}
+
+/// What a new home's node does on its chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Initialised {
-    /// A validator of the spec, or a node that does not validate.
-    Node,
+pub enum NodeRole {
+    /// One of the spec's validators.
+    Validator,
     /// A member's account given as the validator key, not a validator yet: the node follows
     /// the chain and votes once governance adds it.
     Joining,
+    /// No validator key: the node follows the chain without voting.
+    Follower,
 }
 
 fn io(what: String) -> impl FnOnce(std::io::Error) -> NodeError {
     move |source| NodeError::Io { what, source }
 }
 
-/// Creates `home` from the chain spec at `spec_path`, with the validator's vote key and the
-/// node's network key if given. Refuses a directory that is already a home, a validator key
-/// that is neither a validator nor a member account of the chain, and a network key that is not
-/// a validator's when the vote key is; writes nothing then.
+/// Creates `home` from the chain spec at `spec_path`, with the validator's vote key if given and
+/// the node's network key. Refuses a directory that is already a home, a validator key that is
+/// neither a validator nor a member account of the chain, a validator of a multi-validator
+/// chain without its network key, and a network key that is not a validator's when the vote key
+/// is; writes nothing then.
 pub fn init_home(
     home: &Home,
     spec_path: &Path,
-    validator_key: Option<&Path>,
-    network_key: Option<&Path>,
+    validator_key: Option<SecretKey>,
+    network_key: NetworkKey,
     settings: &HomeSettings,
 ) -> Result<Initialised, NodeError> {
     if home.is_initialised() {
         return Err(NodeError::AlreadyHome(home.0.clone()));
     }
     let spec = read_spec(spec_path)?;
-    let key = validator_key.map(keys::read_key).transpose()?;
+    let key = validator_key;
     // A validator key must be one of the spec's validators, or a member account that governance
     // may add later (the node then follows until it is added).
     let joining = match &key {
@@ -74,14 +100,25 @@ pub fn init_home(
         }
         None => false,
     };
-    let network = network_key.map(keys::read_key).transpose()?;
+    let spec_validator = key.is_some() && !joining;
+    let (network, generated) = match network_key {
+        NetworkKey::Given(network) => (Some(network), false),
+        NetworkKey::Generated(_) if spec_validator && spec.validators.len() > 1 => {
+            return Err(NodeError::NoValidatorNetworkKey {
+                chain_id: spec.chain_id.clone(),
+            })
+        }
+        // The spec's single validator decides alone, without a network.
+        NetworkKey::Generated(_) if spec_validator => (None, false),
+        NetworkKey::Generated(network) => (Some(network), true),
+    };
     let mut config = NodeConfig::default();
     if let Some(network) = &network {
         let peer_id = peer_id::from_ed25519(&network.account());
         match spec.validators.iter().find(|v| v.peer_id == peer_id) {
             // Listen where the chain spec tells the other validators to dial.
             Some(validator) => config.p2p_addr = validator.address.clone(),
-            None if key.is_some() && !joining => {
+            None if spec_validator => {
                 return Err(NodeError::NotAValidatorPeer {
                     peer_id,
                     chain_id: spec.chain_id.clone(),
@@ -102,14 +139,21 @@ pub fn init_home(
     // The spec is written last: its presence marks the home as complete.
     std::fs::write(home.spec(), spec.to_json() + "\n")
         .map_err(io("write chain-spec.json".into()))?;
-    Ok(if joining {
-        Initialised::Joining
-    } else {
-        Initialised::Node
+    Ok(Initialised {
+        role: match (&key, joining) {
+            (None, _) => NodeRole::Follower,
+            (Some(_), true) => NodeRole::Joining,
+            (Some(_), false) => NodeRole::Validator,
+        },
+        peer_id: network
+            .as_ref()
+            .map(|n| peer_id::from_ed25519(&n.account())),
+        generated,
     })
 }
 
-/// Writes the demo member keys and the validators' vote and network keys of `built` into `dir`
+/// Writes the demo member keys, the validators' vote and network keys and the followers'
+/// network keys of `built` into `dir`
 /// (one `NAME.json` each, mode 0600).
 pub fn write_demo_keys(built: &BuiltSpec, dir: &Path) -> Result<(), NodeError> {
     std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
@@ -117,7 +161,12 @@ pub fn write_demo_keys(built: &BuiltSpec, dir: &Path) -> Result<(), NodeError> {
         .validator_keys
         .iter()
         .flat_map(|(vote, network)| [vote, network]);
-    for key in built.member_keys.iter().chain(validator_keys) {
+    let keys = built
+        .member_keys
+        .iter()
+        .chain(validator_keys)
+        .chain(&built.follower_keys);
+    for key in keys {
         keys::write_key(&dir.join(format!("{}.json", key.name)), &key.secret)?;
     }
     Ok(())

@@ -5,6 +5,7 @@
 //! - `config.toml`: node settings ([`config::NodeConfig`]);
 //! - `chain-spec.json`: the chain it runs;
 //! - `validator.key`: the vote-signing key, if this node validates;
+//! - `network.key`: the libp2p identity key (every node of a multi-validator chain);
 //! - `keys/`: demo member keys (dev and local homes only);
 //! - `data/chains/<chain id>/`: each chain's RocksDB store.
 
@@ -104,6 +105,11 @@ pub enum NodeError {
     NotInChain { account: String, chain_id: String },
     #[error("the network key's peer id {peer_id} is not a validator's in chain '{chain_id}'")]
     NotAValidatorPeer { peer_id: String, chain_id: String },
+    #[error(
+        "a validator of chain '{chain_id}' needs its network key (--network-key): the chain \
+         spec lists each validator's peer id"
+    )]
+    NoValidatorNetworkKey { chain_id: String },
     #[error("chain spec {path}: {source}")]
     Spec { path: PathBuf, source: SpecError },
     #[error(transparent)]
@@ -117,7 +123,11 @@ pub enum NodeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("this validator of a multi-validator chain has no network key at {path}")]
+    #[error(
+        "this node of a multi-validator chain has no network key at {path}: `catena init` makes \
+         one, or write one with `catena key generate --out {path}` (its peer id must be a \
+         validator's in the chain spec, or registered by the node's member)"
+    )]
     NoNetworkKey { path: PathBuf },
     #[error("network: {0}")]
     Network(String),
@@ -143,7 +153,7 @@ pub struct RunOptions {
     pub config: NodeConfig,
     pub spec: ChainSpec,
     pub validator_key: Option<SecretKey>,
-    /// The libp2p identity key (needed by validators of multi-validator chains).
+    /// The libp2p identity key (needed by every node of a multi-validator chain).
     pub network_key: Option<SecretKey>,
     /// Start a validator whose vote log is missing (a new, empty one is created).
     pub allow_missing_vote_log: bool,
@@ -184,13 +194,14 @@ pub async fn run(
         &chain_dir.join("db"),
         config.mempool_capacity,
     )?);
-    // A multi-validator chain (by its spec, or by governance since) runs the BFT driver on
-    // every node with a validator key: one not in the current set follows, and votes once a
-    // governance change adds it.
-    let validators = validators.max(chain.validators().len());
+    // Every node of a multi-validator chain (by its spec, or by governance since) runs the BFT
+    // driver with its peers: a validator votes; a node with a member's key not in the current
+    // set follows and votes once a governance change adds it; a node without a validator key
+    // follows. The single validator of a chain decides alone, without a network.
+    let networked = validators.max(chain.validators().len()) > 1;
     let validating =
-        validator_key.filter(|key| validators > 1 || chain.validators().contains(&key.account()));
-    if validating.is_some() && validators > 1 && network_key.is_none() {
+        validator_key.filter(|key| networked || chain.validators().contains(&key.account()));
+    if networked && network_key.is_none() {
         return Err(NodeError::NoNetworkKey {
             path: home.network_key(),
         });
@@ -212,15 +223,23 @@ pub async fn run(
     let (driver_done_tx, driver_done) = tokio::sync::oneshot::channel::<Result<(), ChainError>>();
     let mut network_task = None;
     let driver = match (validating, network_key) {
-        (Some(key), network_key) => {
-            let votes = open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?;
+        (validating, network_key) if networked || validating.is_some() => {
+            let signing = match validating {
+                Some(key) => Some(driver::Signing {
+                    key,
+                    votes: open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?,
+                    proposals: open_proposal_log(&chain_dir, &chain)?,
+                }),
+                None => {
+                    tracing::info!(target: "node", chain = %chain_id, "no validator key: this node follows the chain without voting");
+                    None
+                }
+            };
             let max_message_bytes =
                 (chain.spec().parameters.max_block_bytes as usize) * 2 + (1 << 20);
-            // A validator of a multi-validator chain decides with its peers; the single
-            // validator of a chain decides alone, with the same driver and no network.
             let peers =
                 match network_key {
-                    Some(network_key) if validators > 1 => {
+                    Some(network_key) if networked => {
                         let (network, handle, events) = catena_network::Network::new(
                             network_config(&config, &chain, &network_key, max_message_bytes)?,
                         )
@@ -241,8 +260,7 @@ pub async fn run(
                 };
             let parts = driver::DriverParts {
                 chain: Arc::clone(&chain),
-                key,
-                votes,
+                signing,
                 peers,
                 max_message_bytes,
                 halt_marker: chain_dir.join(HALT_MARKER),
@@ -253,8 +271,8 @@ pub async fn run(
             });
             Some(task)
         }
-        (None, _) => {
-            tracing::warn!(target: "node", chain = %chain_id, "no validator key of this chain: following only");
+        _ => {
+            tracing::warn!(target: "node", chain = %chain_id, "a chain of one validator runs no network: this node without its key serves its own store and does not follow");
             drop(driver_done_tx);
             None
         }
@@ -343,6 +361,25 @@ fn open_vote_log(
     Ok(votes)
 }
 
+/// Opens the chain's proposal log (`proposals.wal`, beside the vote log).
+fn open_proposal_log(
+    chain_dir: &Path,
+    chain: &ChainInstance,
+) -> Result<catena_storage::wal::ProposalLog, NodeError> {
+    let path = chain_dir.join("proposals.wal");
+    let max_block_bytes = chain.spec().parameters.max_block_bytes as usize;
+    let (proposals, recovery) =
+        catena_storage::wal::ProposalLog::open(&path, max_block_bytes).map_err(ChainError::from)?;
+    tracing::info!(
+        target: "node",
+        path = %path.display(),
+        proposals = recovery.records,
+        truncated_bytes = recovery.truncated_bytes,
+        "proposal log opened"
+    );
+    Ok(proposals)
+}
+
 /// The file, beside the vote log, that keeps a diverged validator from voting (see
 /// docs/consensus.md, "Divergence").
 pub const HALT_MARKER: &str = "voting-halted";
@@ -371,7 +408,7 @@ async fn watch_cut_links(path: PathBuf, network: catena_network::NetworkHandle) 
     }
 }
 
-/// The network settings of a validator: listen on the configured p2p address; dial the
+/// The network settings of a node: listen on the configured p2p address; dial the
 /// validators of the next block and allow the members' registered nodes, as the committed state
 /// says (so that a restarted node knows the set governance made).
 fn network_config(

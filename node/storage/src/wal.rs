@@ -1,11 +1,15 @@
-//! The vote write-ahead log: every vote this validator signs is appended and synced here
-//! before it is sent, so a restarted validator knows what it signed and never signs a
-//! conflicting vote for the same height, round and kind.
+//! The validator's write-ahead logs, synced before anything is sent:
+//! - the **vote log**: every vote this validator signs, so a restarted validator knows what it
+//!   signed and never signs a conflicting vote for the same height, round and kind;
+//! - the **proposal log**: every block this validator proposes, so a restarted validator
+//!   proposes the same block again in a round it already proposed in (never a second one), and
+//!   still holds the block it locked on when it re-proposes it.
 //!
-//! Format: a sequence of records `[len: u32 LE][crc32 of payload: u32 LE][payload]`, the payload
-//! a SCALE-encoded [`LoggedVote`]. On open, a record cut short by a crash (the torn tail) is
-//! truncated away; a complete record whose checksum fails with more data behind it is damage
-//! the node cannot repair by itself, and opening fails with a message saying so.
+//! Format of both: a sequence of records `[len: u32 LE][crc32 of payload: u32 LE][payload]`, the
+//! payload SCALE-encoded ([`LoggedVote`], [`LoggedProposal`]). On open, a record cut short by a
+//! crash (the torn tail) is truncated away; a complete record whose checksum fails with more
+//! data behind it is damage the node cannot repair by itself, and opening fails with a message
+//! saying so.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -16,18 +20,17 @@ use catena_primitives::{Hash, VoteKind};
 use parity_scale_codec::{Decode, Encode};
 
 const HEADER_LEN: usize = 8;
-/// The largest payload a record can have: a logged vote encodes to at most 46 bytes. A header
-/// claiming more is damage, never a torn write (a torn write leaves a prefix of a record, whose
-/// header bytes, when all present, are the ones written).
+/// The largest payload a vote record can have: a logged vote encodes to at most 46 bytes. A
+/// header claiming more is damage, never a torn write (a torn write leaves a prefix of a record,
+/// whose header bytes, when all present, are the ones written).
 const MAX_RECORD_LEN: usize = 64;
 
 /// One record: `[len][crc32][payload]`.
-fn encode_record(vote: &LoggedVote) -> Vec<u8> {
-    let payload = vote.encode();
+fn encode_record(payload: &[u8]) -> Vec<u8> {
     let mut record = Vec::with_capacity(HEADER_LEN + payload.len());
     record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    record.extend_from_slice(&payload);
+    record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    record.extend_from_slice(payload);
     record
 }
 
@@ -40,17 +43,26 @@ pub struct LoggedVote {
     pub value: Option<Hash>,
 }
 
+/// A block as proposed by this validator: the round it proposed it in and the block's bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct LoggedProposal {
+    pub height: u64,
+    pub round: u32,
+    pub value: Hash,
+    pub block: Vec<u8>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WalError {
-    #[error("vote log {path}: {source}")]
+    #[error("log {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(
-        "vote log {path} is damaged at byte {offset} ({reason}) with {remaining} bytes after it; \
-         it cannot be repaired automatically. Restore it from a backup; never delete it while \
-         this validator may have voted, or it could sign conflicting votes"
+        "log {path} is damaged at byte {offset} ({reason}) with {remaining} bytes after it; \
+         it cannot be repaired automatically. Restore it from a backup; never delete a vote \
+         log while this validator may have voted, or it could sign conflicting votes"
     )]
     Corrupt {
         path: PathBuf,
@@ -60,7 +72,7 @@ pub enum WalError {
     },
 }
 
-/// What opening the log found.
+/// What opening a log found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recovery {
     pub records: usize,
@@ -68,17 +80,24 @@ pub struct Recovery {
     pub truncated_bytes: u64,
 }
 
-/// The open vote log of one chain.
+/// An append-only file of checksummed records, each synced when written.
 #[derive(Debug)]
-pub struct VoteLog {
+struct RecordFile {
     path: PathBuf,
     file: File,
-    votes: Vec<LoggedVote>,
 }
 
-impl VoteLog {
-    /// Opens (creating if needed) the log at `path`, truncating a torn tail.
-    pub fn open(path: &Path) -> Result<(VoteLog, Recovery), WalError> {
+impl RecordFile {
+    fn io(&self) -> impl Fn(std::io::Error) -> WalError + '_ {
+        |source| WalError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Opens (creating if needed) the file at `path`, truncating a torn tail, and decodes every
+    /// record of at most `max_len` bytes.
+    fn open<T: Decode>(path: &Path, max_len: usize) -> Result<(Self, Vec<T>, Recovery), WalError> {
         let io = |source| WalError::Io {
             path: path.to_path_buf(),
             source,
@@ -93,13 +112,11 @@ impl VoteLog {
         if created {
             // The new file's directory entry must be durable too, or the log could vanish.
             file.sync_all().map_err(io)?;
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-            }
+            sync_dir(path).map_err(io)?;
         }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io)?;
-        let mut votes = Vec::new();
+        let mut records = Vec::new();
         let mut offset = 0usize;
         let total = bytes.len();
         while offset < total {
@@ -115,7 +132,7 @@ impl VoteLog {
                 reason,
                 remaining: (total - offset) as u64,
             };
-            if len > MAX_RECORD_LEN {
+            if len > max_len {
                 return Err(corrupt(format!("record length {len} is impossible")));
             }
             if rest.len() < HEADER_LEN + len {
@@ -129,8 +146,8 @@ impl VoteLog {
                 }
                 return Err(corrupt("checksum mismatch".into()));
             }
-            match decode_limited::<LoggedVote>(payload, MAX_RECORD_LEN) {
-                Ok(vote) => votes.push(vote),
+            match decode_limited::<T>(payload, max_len) {
+                Ok(record) => records.push(record),
                 Err(e) => return Err(corrupt(format!("undecodable record: {e}"))),
             }
             offset += HEADER_LEN + len;
@@ -139,21 +156,67 @@ impl VoteLog {
         if truncated_bytes > 0 {
             file.set_len(offset as u64).map_err(io)?;
             file.sync_all().map_err(io)?;
-            tracing::warn!(target: "storage::wal", path = %path.display(), truncated_bytes, "cut a torn record off the vote log");
+            tracing::warn!(target: "storage::wal", path = %path.display(), truncated_bytes, "cut a torn record off the log");
         }
         file.seek(SeekFrom::End(0)).map_err(io)?;
         let recovery = Recovery {
-            records: votes.len(),
+            records: records.len(),
             truncated_bytes,
         };
-        Ok((
-            VoteLog {
-                path: path.to_path_buf(),
-                file,
-                votes,
-            },
-            recovery,
-        ))
+        let log = RecordFile {
+            path: path.to_path_buf(),
+            file,
+        };
+        Ok((log, records, recovery))
+    }
+
+    /// Appends one record and syncs it.
+    fn append(&mut self, payload: &[u8]) -> Result<(), WalError> {
+        let record = encode_record(payload);
+        self.file.write_all(&record).map_err(self.io())?;
+        self.file.sync_data().map_err(self.io())
+    }
+
+    /// Replaces the file's records atomically: a new file is written and synced, then renamed
+    /// over the old one.
+    fn rewrite(&mut self, payloads: impl IntoIterator<Item = Vec<u8>>) -> Result<(), WalError> {
+        let tmp = self.path.with_extension("tmp");
+        {
+            let mut out = File::create(&tmp).map_err(self.io())?;
+            for payload in payloads {
+                out.write_all(&encode_record(&payload)).map_err(self.io())?;
+            }
+            out.sync_all().map_err(self.io())?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(self.io())?;
+        sync_dir(&self.path).map_err(self.io())?;
+        self.file = OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(self.io())?;
+        Ok(())
+    }
+}
+
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => File::open(dir).and_then(|d| d.sync_all()),
+        None => Ok(()),
+    }
+}
+
+/// The open vote log of one chain.
+#[derive(Debug)]
+pub struct VoteLog {
+    file: RecordFile,
+    votes: Vec<LoggedVote>,
+}
+
+impl VoteLog {
+    /// Opens (creating if needed) the log at `path`, truncating a torn tail.
+    pub fn open(path: &Path) -> Result<(VoteLog, Recovery), WalError> {
+        let (file, votes, recovery) = RecordFile::open(path, MAX_RECORD_LEN)?;
+        Ok((VoteLog { file, votes }, recovery))
     }
 
     /// Every vote logged, oldest first.
@@ -177,19 +240,12 @@ impl VoteLog {
 
     /// Appends `vote` and syncs it to disk. Call before sending the vote.
     pub fn append(&mut self, vote: LoggedVote) -> Result<(), WalError> {
-        let record = encode_record(&vote);
-        let io = |source| WalError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        self.file.write_all(&record).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        self.file.append(&vote.encode())?;
         self.votes.push(vote);
         Ok(())
     }
 
-    /// Drops votes below `height` (decided heights), rewriting the log atomically: a new file is
-    /// written and synced, then renamed over the old one.
+    /// Drops votes below `height` (decided heights), rewriting the log atomically.
     pub fn prune_below(&mut self, height: u64) -> Result<(), WalError> {
         let kept: Vec<LoggedVote> = self
             .votes
@@ -200,28 +256,56 @@ impl VoteLog {
         if kept.len() == self.votes.len() {
             return Ok(());
         }
-        let io = |source| WalError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let tmp = self.path.with_extension("tmp");
-        {
-            let mut out = File::create(&tmp).map_err(io)?;
-            for vote in &kept {
-                out.write_all(&encode_record(vote)).map_err(io)?;
-            }
-            out.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, &self.path).map_err(io)?;
-        if let Some(dir) = self.path.parent() {
-            File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-        }
-        self.file = OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(io)?;
+        self.file.rewrite(kept.iter().map(Encode::encode))?;
         self.votes = kept;
         Ok(())
+    }
+}
+
+/// The open proposal log of one chain: the blocks this validator proposed at heights not yet
+/// committed.
+#[derive(Debug)]
+pub struct ProposalLog {
+    file: RecordFile,
+    proposals: Vec<LoggedProposal>,
+}
+
+impl ProposalLog {
+    /// Opens (creating if needed) the log at `path`, truncating a torn tail; `max_block_bytes`
+    /// bounds a logged block.
+    pub fn open(path: &Path, max_block_bytes: usize) -> Result<(ProposalLog, Recovery), WalError> {
+        // Height, round, hash and the block's length prefix around the block.
+        let max_len = max_block_bytes.saturating_add(64);
+        let (file, proposals, recovery) = RecordFile::open(path, max_len)?;
+        Ok((ProposalLog { file, proposals }, recovery))
+    }
+
+    /// Every proposal logged, oldest first.
+    pub fn proposals(&self) -> &[LoggedProposal] {
+        &self.proposals
+    }
+
+    /// The block this validator proposed at `height` and `round`, if it did.
+    pub fn get(&self, height: u64, round: u32) -> Option<&LoggedProposal> {
+        self.proposals
+            .iter()
+            .find(|p| p.height == height && p.round == round)
+    }
+
+    /// Appends `proposal` and syncs it to disk. Call before publishing the proposal.
+    pub fn append(&mut self, proposal: LoggedProposal) -> Result<(), WalError> {
+        self.file.append(&proposal.encode())?;
+        self.proposals.push(proposal);
+        Ok(())
+    }
+
+    /// Drops proposals below `height` (committed heights).
+    pub fn prune_below(&mut self, height: u64) -> Result<(), WalError> {
+        if self.proposals.iter().all(|p| p.height >= height) {
+            return Ok(());
+        }
+        self.proposals.retain(|p| p.height >= height);
+        self.file.rewrite(self.proposals.iter().map(Encode::encode))
     }
 }
 
@@ -328,6 +412,35 @@ mod tests {
                 .to_string();
             assert!(err.contains("damaged at byte 0"), "{bad_len}: {err}");
         }
+    }
+
+    #[test]
+    fn proposals_survive_reopen_and_are_pruned_by_height() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("proposals.wal");
+        let proposal = |height, round, byte| LoggedProposal {
+            height,
+            round,
+            value: Hash([byte; 32]),
+            block: vec![byte; 1_000],
+        };
+        {
+            let (mut log, _) = ProposalLog::open(&path, 4_096).expect("open");
+            log.append(proposal(5, 0, 1)).expect("append");
+            log.append(proposal(6, 0, 2)).expect("append");
+            log.append(proposal(6, 3, 3)).expect("append");
+        }
+        let (mut log, recovery) = ProposalLog::open(&path, 4_096).expect("reopen");
+        assert_eq!(recovery.records, 3);
+        assert_eq!(log.get(6, 3), Some(&proposal(6, 3, 3)));
+        assert_eq!(log.get(6, 1), None);
+        log.prune_below(6).expect("prune");
+        drop(log);
+        let (log, _) = ProposalLog::open(&path, 4_096).expect("reopen");
+        assert_eq!(log.proposals(), &[proposal(6, 0, 2), proposal(6, 3, 3)]);
+        // A record larger than the bound is damage, not a block.
+        let err = ProposalLog::open(&path, 100).expect_err("over the bound");
+        assert!(err.to_string().contains("impossible"), "{err}");
     }
 
     #[test]

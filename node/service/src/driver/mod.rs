@@ -1,22 +1,24 @@
-//! The consensus driver, one effect loop for every validator: the Tendermint engine, with every
-//! own vote written to the vote log before it is signed, blocks built and committed here. A
+//! The consensus driver, one effect loop for every node: the Tendermint engine, with every own
+//! vote written to the vote log before it is signed, blocks built and committed here. A
 //! validator of a multi-validator chain runs it with its peers ([`peers`]: the libp2p network,
 //! gossip, block sync); the single validator of a dev chain runs the same loop without peers,
-//! deciding each height alone (a quorum of one). Blocks from peers are validated (re-executed,
-//! roots compared) before the engine hears of them; nodes that fall behind fetch certified
-//! blocks from their peers.
+//! deciding each height alone (a quorum of one); a follower (a member's node without a validator
+//! key) runs it with its peers and no key: it judges proposals and votes like a validator and
+//! commits what a quorum certifies, but never proposes, votes or signs. Blocks from peers are
+//! validated (re-executed, roots compared) before the engine hears of them; nodes that fall
+//! behind fetch certified blocks from their peers.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use catena_consensus::tendermint::wire::{self, WireMessage, WireProposal};
 use catena_consensus::tendermint::{
-    Input, Output, Tendermint, Timeouts, VoteKind, MAX_ROUNDS_AHEAD,
+    ConsensusVote, Input, Output, Tendermint, Timeouts, VoteKind, MAX_ROUNDS_AHEAD,
 };
 use catena_mempool::AdmitError;
 use catena_network::{Event, MessageId, NetworkHandle, Peer as PeerId, Topic, Verdict};
-use catena_primitives::{Block, Call, SecretKey, Transaction};
-use catena_storage::wal::{LoggedVote, VoteLog};
+use catena_primitives::{Block, Call, Hash, SecretKey, Transaction};
+use catena_storage::wal::{LoggedProposal, LoggedVote, ProposalLog, VoteLog};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
 
@@ -44,12 +46,20 @@ pub struct Peers {
     pub local_transactions: mpsc::UnboundedReceiver<Transaction>,
 }
 
+/// What a validator signs with: its key, and the log of every vote it signed.
+#[derive(Debug)]
+pub struct Signing {
+    pub key: SecretKey,
+    pub votes: VoteLog,
+    pub proposals: ProposalLog,
+}
+
 /// What the driver needs.
 #[derive(Debug)]
 pub struct DriverParts {
     pub chain: Arc<ChainInstance>,
-    pub key: SecretKey,
-    pub votes: VoteLog,
+    /// `None` for a follower.
+    pub signing: Option<Signing>,
     /// `None` for the single validator of a chain, which decides alone.
     pub peers: Option<Peers>,
     pub max_message_bytes: usize,
@@ -60,8 +70,8 @@ pub struct DriverParts {
 
 struct Driver {
     chain: Arc<ChainInstance>,
-    key: SecretKey,
-    votes: VoteLog,
+    /// `None` for a follower.
+    signing: Option<Signing>,
     /// `None` when this validator decides alone.
     network: Option<NetworkHandle>,
     /// The peers last given to the network ([`peers::allowed_peers`]).
@@ -91,8 +101,7 @@ pub async fn run(
 ) -> Result<(), ChainError> {
     let DriverParts {
         chain,
-        key,
-        votes,
+        signing,
         peers,
         max_message_bytes,
         halt_marker,
@@ -112,15 +121,14 @@ pub async fn run(
     let engine = Tendermint::new(
         spec.chain_id.clone(),
         (*chain.validators()).clone(),
-        key.account(),
+        signing.as_ref().map(|s| s.key.account()),
         timeouts,
     );
     let (sync_results, mut sync_rx) = mpsc::unbounded_channel();
     let mut driver = Driver {
         chain_id: spec.chain_id.clone(),
         chain,
-        key,
-        votes,
+        signing,
         network,
         allowed: Vec::new(),
         engine,
@@ -140,11 +148,16 @@ pub async fn run(
         driver.chain.metrics().halted.set(1);
     }
     let height = driver.chain.tip()?.height + 1;
-    let start = resume_input(&driver.votes, height);
+    driver.reload_own_proposals(height)?;
+    let start = match &driver.signing {
+        Some(signing) => resume_input(&signing.votes, height),
+        None => Input::NewHeight { height },
+    };
     if let Input::Resume { round, locked, .. } = &start {
-        tracing::info!(target: "consensus", height, round, ?locked, "resuming above the rounds in the vote log");
+        tracing::info!(target: "consensus", height, round, ?locked, "resuming in the last round of the vote log");
     }
     driver.feed(start).await?;
+    driver.replay_own_votes(height).await?;
     let mut sync_tick = tokio::time::interval(SYNC_EVERY);
     let mut rebroadcast_tick = tokio::time::interval(REBROADCAST_EVERY);
     loop {
@@ -193,8 +206,11 @@ async fn next_unbounded<T>(receiver: &mut Option<mpsc::UnboundedReceiver<T>>) ->
 }
 
 /// How to start deciding `height`: where the vote log already holds votes of this height
-/// (a restart), resume in the round after the last of them, locked on the latest precommit for
-/// a block; otherwise start at round 0.
+/// (a restart), resume in the round of the last of them, locked on the latest precommit for a
+/// block; otherwise start at round 0. The votes themselves are handed to the engine and sent to
+/// the peers again ([`Driver::replay_own_votes`]): the validators still in that round count them
+/// (resuming a round higher would leave them waiting for votes this validator never sends), and
+/// the vote log refuses any vote that contradicts them.
 fn resume_input(votes: &VoteLog, height: u64) -> Input {
     let logged: Vec<&LoggedVote> = votes
         .votes()
@@ -211,7 +227,7 @@ fn resume_input(votes: &VoteLog, height: u64) -> Input {
         .max_by_key(|(_, round)| *round);
     Input::Resume {
         height,
-        round: last_round + 1,
+        round: last_round,
         locked,
     }
 }
@@ -225,7 +241,8 @@ impl Driver {
         }
         let mut queue = std::collections::VecDeque::from(self.engine.process(input));
         while let Some(output) = queue.pop_front() {
-            if self.halted
+            // A halted validator, or a follower, signs nothing.
+            if (self.halted || self.signing.is_none())
                 && matches!(
                     output,
                     Output::BuildProposal { .. } | Output::Propose(_) | Output::Vote(_)
@@ -235,11 +252,23 @@ impl Driver {
             }
             match output {
                 Output::BuildProposal { height, round } => {
-                    let built = tokio::task::block_in_place(|| {
-                        self.chain
-                            .build_proposal(height, now_ms(), self.key.account())
-                    })?;
-                    let value = self.proposals.insert_own(built);
+                    let Some(signing) = &self.signing else {
+                        continue;
+                    };
+                    // A round this validator already proposed in (before a restart) gets the
+                    // same block again: never two different proposals for one round.
+                    let logged = signing
+                        .proposals
+                        .get(height, round)
+                        .map(|logged| logged.value)
+                        .filter(|value| self.proposals.contains(value));
+                    let value = match logged {
+                        Some(value) => value,
+                        None => match self.build_and_log_proposal(height, round)? {
+                            Some(value) => value,
+                            None => continue,
+                        },
+                    };
                     queue.extend(self.engine.process(Input::ProposalBuilt {
                         height,
                         round,
@@ -247,15 +276,16 @@ impl Driver {
                     }));
                 }
                 Output::Propose(proposal) => {
-                    let Some(block) = self
-                        .proposals
-                        .get(&proposal.value)
-                        .map(|p| p.block.encode())
-                    else {
+                    let (Some(signing), Some(block)) = (
+                        &self.signing,
+                        self.proposals
+                            .get(&proposal.value)
+                            .map(|p| p.block.encode()),
+                    ) else {
                         continue;
                     };
                     let wire_proposal = WireProposal::from_proposal(&proposal);
-                    let signature = self.key.sign(&wire::proposal_signing_bytes(
+                    let signature = signing.key.sign(&wire::proposal_signing_bytes(
                         &self.chain_id,
                         &wire_proposal,
                     ));
@@ -267,20 +297,23 @@ impl Driver {
                     self.publish_own(proposal.height, message.encode()).await;
                 }
                 Output::Vote(vote) => {
+                    let Some(signing) = &mut self.signing else {
+                        continue;
+                    };
                     let logged = LoggedVote {
                         kind: vote.kind,
                         height: vote.height,
                         round: vote.round,
                         value: vote.value,
                     };
-                    if self.votes.conflict(&logged).is_some() {
+                    if signing.votes.conflict(&logged).is_some() {
                         tracing::error!(target: "consensus::vote", height = vote.height, round = vote.round, "not signing: the vote log holds a different vote for this round");
                         continue;
                     }
-                    if !self.votes.votes().contains(&logged) {
-                        tokio::task::block_in_place(|| self.votes.append(logged))?;
+                    if !signing.votes.votes().contains(&logged) {
+                        tokio::task::block_in_place(|| signing.votes.append(logged))?;
                     }
-                    let signed = wire::sign_vote(&self.chain_id, vote, &self.key);
+                    let signed = wire::sign_vote(&self.chain_id, vote, &signing.key);
                     let message = WireMessage::Vote(wire::to_wire(&signed));
                     self.publish_own(vote.height, message.encode()).await;
                     queue.extend(self.engine.process(Input::Vote(signed)));
@@ -298,18 +331,24 @@ impl Driver {
                             let tip = tokio::task::block_in_place(|| {
                                 self.chain.commit(proposal, &certificate)
                             })?;
-                            if tip.height % 100 == 0 {
+                            if let Some(signing) = &mut self.signing {
                                 tokio::task::block_in_place(|| {
-                                    self.votes.prune_below(tip.height + 1)
+                                    signing.proposals.prune_below(tip.height + 1)
                                 })?;
+                                if tip.height % 100 == 0 {
+                                    tokio::task::block_in_place(|| {
+                                        signing.votes.prune_below(tip.height + 1)
+                                    })?;
+                                }
                             }
                             self.proposals.clear();
                             self.follow_validator_set().await;
                             // Deciding alone is only right while this node is the whole set.
                             let validators = self.chain.validators();
+                            let me = self.signing.as_ref().map(|s| s.key.account());
                             if self.network.is_none()
                                 && (validators.len() != 1
-                                    || !validators.contains(&self.key.account()))
+                                    || !me.is_some_and(|me| validators.contains(&me)))
                             {
                                 return Err(ChainError::SoloSetChanged {
                                     validators: validators.len(),
@@ -332,11 +371,16 @@ impl Driver {
                 }
                 Output::Equivocation { first, second } => {
                     self.chain.metrics().equivocations.inc();
+                    // A follower has no key to sign the report with; the validators report it.
+                    let Some(signing) = &self.signing else {
+                        tracing::warn!(target: "consensus::evidence", signer = %first.signer, height = first.vote.height, round = first.vote.round, "equivocation seen (a validator reports it on chain)");
+                        continue;
+                    };
                     tracing::warn!(target: "consensus::evidence", signer = %first.signer, height = first.vote.height, round = first.vote.round, "equivocation: reporting it on chain");
                     let evidence = wire::to_evidence(&first, &second);
                     if let Err(e) = self
                         .chain
-                        .submit_signed(&self.key, Call::ReportEquivocation(Box::new(evidence)))
+                        .submit_signed(&signing.key, Call::ReportEquivocation(Box::new(evidence)))
                     {
                         tracing::warn!(target: "consensus::evidence", error = %e, "could not submit the equivocation report");
                     }
@@ -347,6 +391,99 @@ impl Driver {
             .metrics()
             .round
             .set(i64::from(self.engine.round()));
+        Ok(())
+    }
+
+    /// Builds this validator's block for `height` and `round` and logs it (synced) before the
+    /// engine may publish it (none for a follower).
+    fn build_and_log_proposal(
+        &mut self,
+        height: u64,
+        round: u32,
+    ) -> Result<Option<Hash>, ChainError> {
+        let Some(signing) = &mut self.signing else {
+            return Ok(None);
+        };
+        let proposer = signing.key.account();
+        let chain = &self.chain;
+        tokio::task::block_in_place(|| {
+            let built = chain.build_proposal(height, now_ms(), proposer)?;
+            let value = built.block.hash();
+            signing.proposals.append(LoggedProposal {
+                height,
+                round,
+                value,
+                block: built.block.encode(),
+            })?;
+            Ok::<_, ChainError>(built)
+        })
+        .map(|built| Some(self.proposals.insert_own(built)))
+    }
+
+    /// After a restart, hands the engine (and the peers) again the votes this validator signed
+    /// at `height` before it stopped, so that a round resumed above them can rest on them: a
+    /// block re-proposed with its earlier polka needs that polka's prevotes. Signatures are
+    /// deterministic, so each is the same vote, never a second one.
+    async fn replay_own_votes(&mut self, height: u64) -> Result<(), ChainError> {
+        let Some(signing) = &self.signing else {
+            return Ok(());
+        };
+        let signed: Vec<_> = signing
+            .votes
+            .votes()
+            .iter()
+            .filter(|v| v.height == height)
+            .map(|v| {
+                let vote = ConsensusVote {
+                    kind: v.kind,
+                    height: v.height,
+                    round: v.round,
+                    value: v.value,
+                };
+                wire::sign_vote(&self.chain_id, vote, &signing.key)
+            })
+            .collect();
+        for vote in signed {
+            let message = WireMessage::Vote(wire::to_wire(&vote));
+            self.publish_own(height, message.encode()).await;
+            self.feed(Input::Vote(vote)).await?;
+        }
+        Ok(())
+    }
+
+    /// After a restart, executes again the blocks this validator proposed at `height` (they are
+    /// in its proposal log), so that it can propose the same block in a round it proposed in
+    /// before, and re-propose the block it locked on.
+    fn reload_own_proposals(&mut self, height: u64) -> Result<(), ChainError> {
+        let Some(signing) = &self.signing else {
+            return Ok(());
+        };
+        let logged: Vec<LoggedProposal> = signing
+            .proposals
+            .proposals()
+            .iter()
+            .filter(|p| p.height == height)
+            .cloned()
+            .collect();
+        for proposal in logged {
+            let block = match Block::decode_untrusted(&proposal.block, self.max_message_bytes) {
+                Ok(block) if block.hash() == proposal.value => block,
+                _ => {
+                    tracing::warn!(target: "consensus", height, round = proposal.round, "a logged proposal does not decode to its hash; not reused");
+                    continue;
+                }
+            };
+            match tokio::task::block_in_place(|| self.chain.validate_proposal(block)) {
+                Ok(prepared) => {
+                    self.proposals.insert_own(prepared);
+                    tracing::info!(target: "consensus", height, round = proposal.round, value = %proposal.value, "reloaded this validator's logged proposal");
+                }
+                Err(crate::chain::ValidateError::Invalid(reason)) => {
+                    tracing::warn!(target: "consensus", height, round = proposal.round, %reason, "a logged proposal no longer executes; not reused");
+                }
+                Err(crate::chain::ValidateError::Chain(e)) => return Err(e),
+            }
+        }
         Ok(())
     }
 

@@ -1,0 +1,131 @@
+//! Members' nodes that do not validate, on a 4-validator testnet of real processes: two
+//! followers reach the tip and agree on every block hash and state root, a transaction sent to a
+//! follower is forwarded and committed, a follower down for 100 blocks catches up (its time and
+//! rate printed), and a node not in the chain spec is admitted to the network only once its
+//! member registers it with `catena member register-node`, and shut out again when it is
+//! removed.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use catena_primitives::Call;
+use catena_testing::cli::Cli;
+use common::{height_of, wait_for, TestNode};
+
+/// Every node's block at `height` agrees with validator 1's on its hash and state root.
+fn assert_agree(nodes: &[&TestNode], height: u64) {
+    let block = nodes[0].get_ok(&format!("/blocks/{height}"));
+    for (i, node) in nodes.iter().enumerate().skip(1) {
+        let other = node.get_ok(&format!("/blocks/{height}"));
+        assert_eq!(
+            (&other["hash"], &other["state_root"]),
+            (&block["hash"], &block["state_root"]),
+            "node {} disagrees at height {height}",
+            i + 1
+        );
+    }
+}
+
+#[test]
+fn followers_sync_serve_forward_and_catch_up() {
+    let mut net = common::network().followers(2).block_time_ms(100).start();
+    net.wait_all(3, "the first blocks on the validators and the followers");
+    let (follower, late) = (4, 5);
+
+    // A transaction sent to a follower is forwarded to the validators and committed.
+    let mut signer = net.nodes[follower].signer("tier2-parts");
+    let tx = signer.sign(Call::Remark(b"sent to a follower".to_vec()));
+    let reply = net.nodes[follower].submit(&tx);
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let hash = tx.hash().to_string();
+    let height = net.nodes[0].wait_committed(&hash);
+    assert_eq!(net.nodes[follower].wait_committed(&hash), height);
+    let block = net.nodes[0].get_ok(&format!("/blocks/{height}"));
+    let validators: Vec<serde_json::Value> = net.spec_json()["validators"]
+        .as_array()
+        .expect("validators")
+        .iter()
+        .map(|v| v["account"].clone())
+        .collect();
+    for signature in block["certificate"]["signatures"]
+        .as_array()
+        .expect("signatures")
+    {
+        assert!(
+            validators.contains(&signature["validator"]),
+            "only validators sign: {signature}"
+        );
+    }
+
+    // A follower down for 100 blocks catches up by block sync.
+    net.crash(late);
+    let stopped_at = net.tip();
+    net.wait_height(&[0], stopped_at + 100, Duration::from_secs(300));
+    let began = Instant::now();
+    net.restart(late);
+    let tip = net.tip();
+    net.wait_height(&[late], tip, Duration::from_secs(120));
+    let took = began.elapsed().as_secs_f64();
+    println!(
+        "follower catch-up: {} blocks in {took:.1} s ({:.0} blocks/s)",
+        tip - stopped_at,
+        (tip - stopped_at) as f64 / took
+    );
+
+    // Every node, validator or follower, has the same chain.
+    net.wait_all(tip, "every node at the tip");
+    let all: Vec<&TestNode> = net.nodes.iter().collect();
+    for h in 1..=tip {
+        assert_agree(&all, h);
+    }
+    println!("6 nodes agree on every block hash and state root up to height {tip}");
+
+    // Followers sign nothing: no vote log in their homes.
+    for i in [follower, late] {
+        let votes = net.nodes[i].home.join("data/chains/catena-local/votes.wal");
+        assert!(!votes.exists(), "follower {} has a vote log", i - 3);
+    }
+
+    // A node not in the chain spec is made by `catena init` without a validator key; the
+    // validators refuse it until its member registers its peer id.
+    let added = net.add_node(None);
+    assert!(
+        added.told.contains("follows 'catena-local' without voting"),
+        "{}",
+        added.told
+    );
+    let (joiner, peer_id) = (added.index, added.peer_id);
+    net.restart(joiner);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        height_of(&net.nodes[joiner]),
+        Some(0),
+        "an unregistered node received blocks"
+    );
+    let cli = Cli::new(net.dir(), &net.nodes[0].api);
+    let out = cli.ok(&["member", "register-node", &peer_id, "--as", "tier2-parts"]);
+    assert!(out.contains("registered"), "{out}");
+    let listed = cli.ok("member nodes");
+    assert!(listed.contains(&peer_id), "{listed}");
+    let tip = net.tip();
+    net.wait_height(&[joiner], tip, Duration::from_secs(120));
+    assert_agree(&[&net.nodes[0], &net.nodes[joiner]], tip);
+    println!("the registered node synced to height {tip}");
+
+    // Removed, it is disconnected and falls behind.
+    cli.ok(&["member", "remove-node", &peer_id, "--as", "tier2-parts"]);
+    wait_for(
+        "the removed node to lose its peers",
+        Duration::from_secs(60),
+        || (net.nodes[joiner].metric("catena_peers") == Some(0.0)).then_some(()),
+    );
+    let cut_at = height_of(&net.nodes[joiner]).expect("height");
+    let tip = net.tip();
+    net.wait_height(&[0], tip + 10, Duration::from_secs(60));
+    assert!(
+        height_of(&net.nodes[joiner]).expect("height") <= cut_at + 1,
+        "a removed node went on receiving blocks"
+    );
+    println!("the removed node was disconnected at height {cut_at}");
+}
