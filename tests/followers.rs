@@ -7,6 +7,8 @@
 
 mod common;
 
+use std::io::BufRead;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use catena_primitives::Call;
@@ -27,11 +29,49 @@ fn assert_agree(nodes: &[&TestNode], height: u64) {
     }
 }
 
+/// Reads the `block` events of a node's event stream from `from_height` on a thread; the
+/// heights arrive on the channel.
+fn stream_blocks(node: &TestNode, from_height: u64) -> mpsc::Receiver<u64> {
+    let url = format!("{}/stream?from_height={from_height}", node.api);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+        let Ok(response) = agent.get(&url).call() else {
+            return;
+        };
+        let reader = std::io::BufReader::new(response.into_body().into_reader());
+        let mut kind = String::new();
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if let Some(k) = line.strip_prefix("event: ") {
+                kind = k.into();
+            } else if let Some(id) = line.strip_prefix("id: ") {
+                if kind == "block" {
+                    if let Ok(height) = id.parse() {
+                        if tx.send(height).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
 #[test]
 fn followers_sync_serve_forward_and_catch_up() {
     let mut net = common::network().followers(2).block_time_ms(100).start();
     net.wait_all(3, "the first blocks on the validators and the followers");
     let (follower, late) = (4, 5);
+
+    // Each node says what it is and where it stands.
+    let status = net.nodes[follower].get_ok("/status");
+    assert_eq!(status["role"], "follower", "{status}");
+    assert!(status["peers"].as_u64().is_some_and(|p| p > 0), "{status}");
+    assert!(status["problem"].is_null(), "{status}");
+    assert_eq!(net.nodes[0].get_ok("/status")["role"], "validator");
+    let events = stream_blocks(&net.nodes[follower], 1);
 
     // A transaction sent to a follower is forwarded to the validators and committed.
     let mut signer = net.nodes[follower].signer("tier2-parts");
@@ -57,6 +97,16 @@ fn followers_sync_serve_forward_and_catch_up() {
             "only validators sign: {signature}"
         );
     }
+
+    // The follower's event stream sees the commits, the one above included.
+    let mut streamed = Vec::new();
+    while streamed.last().is_none_or(|h| *h < height) {
+        match events.recv_timeout(Duration::from_secs(30)) {
+            Ok(h) => streamed.push(h),
+            Err(e) => panic!("the follower's stream stopped at {streamed:?}: {e}"),
+        }
+    }
+    assert_eq!(streamed, (1..=height).collect::<Vec<_>>());
 
     // A follower down for 100 blocks catches up by block sync.
     net.crash(late);
@@ -128,4 +178,83 @@ fn followers_sync_serve_forward_and_catch_up() {
         "a removed node went on receiving blocks"
     );
     println!("the removed node was disconnected at height {cut_at}");
+}
+
+/// A follower restarted with its data while cut off from every peer admits what it is sent (it
+/// has heard of no higher height), says in its status that it cannot forward, and once its links
+/// are back every transaction it admitted commits, or is reported dropped with its reason.
+#[test]
+fn a_follower_without_peers_keeps_what_it_admits_and_forwards_it_later() {
+    let mut net = common::network()
+        .followers(1)
+        .block_time_ms(100)
+        .cuttable_links()
+        .start();
+    let follower = 4;
+    net.wait_all(3, "the first blocks on the validators and the follower");
+    net.crash(follower);
+    net.partition(&[&[0, 1, 2, 3], &[follower]]);
+    net.restart(follower);
+    let mut signer = net.nodes[follower].signer("tier1-steel");
+    let hashes: Vec<String> = (0..100)
+        .map(|i| {
+            let tx = signer.sign(Call::Remark(format!("kept {i}").into_bytes()));
+            let reply = net.nodes[follower].submit(&tx);
+            assert_eq!(reply.status, 202, "{}", reply.body);
+            tx.hash().to_string()
+        })
+        .collect();
+    let status = wait_for(
+        "the cut-off follower to say it cannot forward",
+        Duration::from_secs(30),
+        || {
+            let status = net.nodes[follower].get_ok("/status");
+            (status["forwarding"] == 100).then_some(status)
+        },
+    );
+    assert_eq!(status["peers"], 0, "{status}");
+    assert_eq!(
+        status["problem"],
+        "no peer connected: 100 transactions admitted here wait to be forwarded"
+    );
+    println!("cut off: {}", status["problem"]);
+
+    net.heal();
+    let began = Instant::now();
+    let (mut committed, mut dropped) = (0, 0);
+    for hash in &hashes {
+        let view = wait_for(
+            &format!("transaction {hash} to be committed or dropped"),
+            Duration::from_secs(120),
+            || {
+                let view = net.nodes[0].get(&format!("/transactions/{hash}"))?.body;
+                if view["status"] == "committed" {
+                    return Some(view);
+                }
+                let at_follower = net.nodes[follower]
+                    .get(&format!("/transactions/{hash}"))?
+                    .body;
+                (at_follower["status"] == "dropped").then_some(at_follower)
+            },
+        );
+        if view["status"] == "committed" {
+            committed += 1;
+        } else {
+            assert!(view["dropped_reason"].is_string(), "{view}");
+            dropped += 1;
+        }
+    }
+    println!(
+        "after the links came back: {committed} committed, {dropped} dropped with a reason, in {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        committed, 100,
+        "nothing was in the way of these transactions"
+    );
+    wait_for(
+        "the follower to forget what was committed",
+        Duration::from_secs(10),
+        || (net.nodes[follower].get_ok("/status")["forwarding"] == 0).then_some(()),
+    );
 }

@@ -210,6 +210,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("block time:  {} ms", status.time_ms);
             println!("validators:  {}", status.validators);
             println!("mempool:     {} pending", status.mempool_size);
+            println!("role:        {}", status.role);
+            println!("peers:       {}", status.peers);
+            let behind = match (status.sync_lag, status.catch_up_blocks_per_s) {
+                (0, _) => "at the tip".to_string(),
+                (lag, Some(rate)) => format!("{lag} behind, catching up at {rate:.0} blocks/s"),
+                (lag, None) => format!("{lag} behind"),
+            };
+            println!("heard of:    {} ({behind})", status.heard_height);
+            if status.forwarding > 0 {
+                println!(
+                    "forwarding:  {} transactions sent again until included",
+                    status.forwarding
+                );
+            }
+            if let Some(problem) = &status.problem {
+                println!("problem:     {problem}");
+            }
             Ok(())
         }
         Command::Block(args) => explorer::show_block(home.as_deref(), args),

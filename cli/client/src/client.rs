@@ -136,15 +136,21 @@ impl ApiClient {
         Ok(response.hash)
     }
 
-    /// Polls until the transaction is committed, or `timeout` passes.
+    /// Polls until the transaction is committed (an error if the node dropped it), or `timeout`
+    /// passes.
     pub fn wait_committed(&self, hash: Hash, timeout: Duration) -> anyhow::Result<TransactionView> {
         let deadline = Instant::now() + timeout;
         loop {
             let value = self.get(&format!("/transactions/{hash}"));
             if let Ok(value) = value {
                 let view: TransactionView = serde_json::from_value(value)?;
-                if view.status == TxStatus::Committed {
-                    return Ok(view);
+                match view.status {
+                    TxStatus::Committed => return Ok(view),
+                    TxStatus::Dropped => bail!(
+                        "transaction {hash} was dropped: {}",
+                        view.dropped_reason.as_deref().unwrap_or("no reason given")
+                    ),
+                    TxStatus::Pending => {}
                 }
             }
             if Instant::now() > deadline {

@@ -19,6 +19,13 @@ impl ChainApi for Fake {
             genesis_hash: Hash::ZERO,
             validators: 1,
             mempool_size: 0,
+            role: "validator".into(),
+            peers: 0,
+            heard_height: 3,
+            sync_lag: 0,
+            catch_up_blocks_per_s: None,
+            forwarding: 0,
+            problem: None,
         })
     }
     fn block(&self, _id: BlockId) -> Result<Option<BlockView>, ApiError> {

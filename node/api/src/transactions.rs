@@ -13,7 +13,7 @@ use super::*;
         (status = 409, body = ErrorBody, description = "nonce already used or taken (replay)"),
         (status = 413, body = ErrorBody, description = "transaction over the size limit"),
         (status = 422, body = ErrorBody, description = "wrong chain id or bad signature"),
-        (status = 503, body = ErrorBody, description = "mempool full, try later"),
+        (status = 503, body = ErrorBody, description = "mempool full (`mempool_full`), or this node is catching up (`syncing`: at H of H′); try later or at another node"),
     ))]
 pub(crate) async fn submit_transaction(
     State(chain): Chain,
@@ -58,15 +58,15 @@ pub(crate) fn decode_submitted(text: &str) -> Result<Transaction, ApiError> {
 /// Submits up to 1,000 signed transactions at once (their signatures are checked in one batch,
 /// which costs about half as much per transaction). Each gets the outcome `POST /transactions`
 /// would give it, in order: its hash, or its error with the HTTP status it would have had.
-/// Answers 200 when the batch was read, whatever each outcome; 503 (`mempool_full`) when the
-/// mempool was full for every one of them.
+/// Answers 200 when the batch was read, whatever each outcome; 503 (`syncing`) while this node
+/// catches up; 503 (`mempool_full`) when the mempool was full for every one of them.
 #[utoipa::path(post, path = "/transactions/batch", tag = "transactions",
     request_body = BatchSubmitRequest,
     responses(
         (status = 200, body = BatchSubmitResponse, description = "the outcome of each transaction"),
         (status = 400, body = ErrorBody, description = "malformed request, or an empty batch"),
         (status = 413, body = ErrorBody, description = "more than 1,000 transactions"),
-        (status = 503, body = ErrorBody, description = "mempool full for every transaction, try later"),
+        (status = 503, body = ErrorBody, description = "mempool full for every transaction (`mempool_full`), or this node is catching up (`syncing`); try later"),
     ))]
 pub(crate) async fn submit_transactions(
     State(chain): Chain,
@@ -113,6 +113,13 @@ pub(crate) async fn submit_transactions(
                 .unwrap_or_else(|| Err(ApiError::internal("no outcome for a transaction"))),
         })
         .collect();
+    // A node that is catching up refuses the whole batch, as it does one transaction.
+    if let Some(Err(e)) = outcomes
+        .first()
+        .filter(|o| matches!(o, Err(e) if e.code == "syncing"))
+    {
+        return Err(e.clone());
+    }
     if outcomes
         .iter()
         .all(|o| matches!(o, Err(e) if e.code == "mempool_full"))

@@ -21,6 +21,24 @@ pub struct StatusView {
     pub validators: usize,
     /// Transactions waiting in this node's mempool.
     pub mempool_size: usize,
+    /// `validator` (it signs with a key in the current set) or `follower` (no validator key,
+    /// or one not in the set: it follows the chain without voting).
+    pub role: String,
+    /// Peers connected on the chain's network (0 for a chain of one validator, which has none).
+    pub peers: u64,
+    /// The highest committed height this node has heard of from the validators' votes (at
+    /// least its own).
+    pub heard_height: u64,
+    /// How far behind that this node is: `heard_height − height`.
+    pub sync_lag: u64,
+    /// While behind: blocks per second since block sync began.
+    pub catch_up_blocks_per_s: Option<f64>,
+    /// Transactions admitted through this node and still pending: sent to the peers again until
+    /// a block includes them.
+    pub forwarding: usize,
+    /// What keeps this node from following or forwarding, in a sentence (not in the chain's
+    /// allow list, no peer connected), if anything.
+    pub problem: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
@@ -110,6 +128,10 @@ pub enum TxStatus {
     Pending,
     /// In a committed block; see the receipt for the outcome.
     Committed,
+    /// Admitted, then let go without a block including it; `dropped_reason` says why (another
+    /// transaction used its nonce, it waited too long, it no longer applied). Send it again
+    /// with a fresh nonce if it is still wanted.
+    Dropped,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
@@ -150,6 +172,9 @@ pub struct TransactionView {
     pub block_height: Option<u64>,
     pub index: Option<u32>,
     pub receipt: Option<ReceiptView>,
+    /// Why a `dropped` transaction was let go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropped_reason: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]

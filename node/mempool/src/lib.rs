@@ -14,6 +14,10 @@ use catena_primitives::{AccountId, Hash, Transaction, TxError};
 use parity_scale_codec::Encode;
 use parking_lot::Mutex;
 
+mod dropped;
+use dropped::DroppedLog;
+pub use dropped::{DropReason, Dropped, DROPPED_KEPT};
+
 /// How far ahead of an account's next nonce a pending transaction may be.
 pub const MAX_NONCE_GAP: u64 = 1_024;
 
@@ -56,12 +60,18 @@ pub enum AdmitError {
     Full { capacity: usize },
     #[error("could not read chain state: {0}")]
     State(String),
+    #[error("syncing: at height {at} of {of}; this node admits transactions once it has caught up (or send to a node that is at the tip)")]
+    Syncing { at: u64, of: u64 },
 }
 
 impl AdmitError {
-    /// Whether the same transaction may succeed later (a full pool, a state read failure).
+    /// Whether the same transaction may succeed later (a full pool, a state read failure, a
+    /// node still catching up).
     pub fn is_temporary(&self) -> bool {
-        matches!(self, AdmitError::Full { .. } | AdmitError::State(_))
+        matches!(
+            self,
+            AdmitError::Full { .. } | AdmitError::State(_) | AdmitError::Syncing { .. }
+        )
     }
 }
 
@@ -83,15 +93,16 @@ struct Shard {
 }
 
 impl Shard {
-    /// Forgets the account's transactions with a nonce below `next`; returns how many.
-    fn drop_below(&mut self, account: &AccountId, next: u64) -> usize {
+    /// Forgets the account's transactions with a nonce below `next`; returns them.
+    fn drop_below(&mut self, account: &AccountId, next: u64) -> Vec<Pending> {
         let Some(pending) = self.by_account.get_mut(account) else {
-            return 0;
+            return Vec::new();
         };
-        let mut dropped = 0;
+        let mut dropped = Vec::new();
         while let Some(entry) = pending.first_entry().filter(|e| *e.key() < next) {
-            self.by_hash.remove(&entry.remove().hash);
-            dropped += 1;
+            let entry = entry.remove();
+            self.by_hash.remove(&entry.hash);
+            dropped.push(entry);
         }
         if pending.is_empty() {
             self.by_account.remove(account);
@@ -120,6 +131,8 @@ pub struct Mempool {
     shards: Vec<Mutex<Shard>>,
     len: AtomicUsize,
     arrivals: AtomicU64,
+    /// What left the pool without a block including it, and why.
+    dropped: Mutex<DroppedLog>,
 }
 
 fn shard_of(account: &AccountId) -> usize {
@@ -134,6 +147,7 @@ impl Mempool {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             len: AtomicUsize::new(0),
             arrivals: AtomicU64::new(0),
+            dropped: Mutex::new(DroppedLog::default()),
         }
     }
 
@@ -152,6 +166,20 @@ impl Mempool {
 
     fn forget(&self, count: usize) {
         self.len.fetch_sub(count, Ordering::AcqRel);
+    }
+
+    /// A transaction this pool dropped without a block including it, and why (the newest
+    /// [`DROPPED_KEPT`] are remembered).
+    pub fn dropped(&self, hash: &Hash) -> Option<Dropped> {
+        self.dropped.lock().get(hash)
+    }
+
+    fn record_dropped(&self, entry: &Pending, reason: DropReason) {
+        let dropped = Dropped {
+            tx: Arc::clone(&entry.tx),
+            reason,
+        };
+        self.dropped.lock().record(entry.hash, dropped);
     }
 
     /// A pending transaction by hash.
@@ -328,8 +356,12 @@ impl Mempool {
             for (account, next) in next_nonces {
                 // Entries below an account's next nonce can never be included (admitted while
                 // a block using that nonce was being committed): drop them.
-                let dropped = shard.drop_below(&account, next);
-                self.forget(dropped);
+                let gone = shard.drop_below(&account, next);
+                self.forget(gone.len());
+                for entry in &gone {
+                    let nonce = entry.tx.nonce;
+                    self.record_dropped(entry, DropReason::NonceUsed { nonce });
+                }
                 let Some(pending) = shard.by_account.get(&account) else {
                     continue;
                 };
@@ -367,8 +399,8 @@ impl Mempool {
         chosen
     }
 
-    /// Drops one transaction, for example one the block builder found it cannot execute.
-    pub fn remove(&self, hash: &Hash) -> Option<Transaction> {
+    /// Drops one transaction the block builder found no longer applies, remembering why.
+    pub fn remove(&self, hash: &Hash, why: &str) -> Option<Transaction> {
         self.shards.iter().find_map(|shard| {
             let mut shard = shard.lock();
             let (signer, nonce) = shard.by_hash.remove(hash)?;
@@ -378,7 +410,9 @@ impl Mempool {
                 shard.by_account.remove(&signer);
             }
             self.forget(1);
-            entry.map(|e| Transaction::clone(&e.tx))
+            let entry = entry?;
+            self.record_dropped(&entry, DropReason::NoLongerApplies(why.to_string()));
+            Some(Transaction::clone(&entry.tx))
         })
     }
 
@@ -398,6 +432,8 @@ impl Mempool {
                     if !keep {
                         by_hash.remove(&entry.hash);
                         evicted += 1;
+                        let waited_secs = max_age.as_secs();
+                        self.record_dropped(entry, DropReason::Expired { waited_secs });
                     }
                     keep
                 });
@@ -409,12 +445,18 @@ impl Mempool {
     }
 
     /// Forgets transactions made obsolete by a committed block: those it included and any
-    /// other with a nonce below its signer's new next nonce.
+    /// other with a nonce below its signer's new next nonce (remembered as dropped: another
+    /// transaction used its nonce).
     pub fn remove_committed(&self, committed: &[Transaction], view: &dyn AccountView) {
         let mut next_nonces: HashMap<AccountId, u64> = HashMap::new();
+        // The block's own transactions by signer and nonce: a pending one with the same signer,
+        // nonce and signature is the same transaction (the signature covers the rest).
+        let mut included: HashMap<(AccountId, u64), &catena_primitives::Signature> =
+            HashMap::with_capacity(committed.len());
         for tx in committed {
             let next = next_nonces.entry(tx.signer).or_insert(tx.nonce + 1);
             *next = (*next).max(tx.nonce + 1);
+            included.insert((tx.signer, tx.nonce), &tx.signature);
         }
         for (account, next) in &mut next_nonces {
             if let Ok(state_next) = view.next_nonce(account) {
@@ -422,8 +464,14 @@ impl Mempool {
             }
         }
         for (account, next) in next_nonces {
-            let dropped = self.shard(&account).drop_below(&account, next);
-            self.forget(dropped);
+            let gone = self.shard(&account).drop_below(&account, next);
+            self.forget(gone.len());
+            for entry in gone {
+                let nonce = entry.tx.nonce;
+                if included.get(&(account, nonce)) != Some(&&entry.tx.signature) {
+                    self.record_dropped(&entry, DropReason::NonceUsed { nonce });
+                }
+            }
         }
     }
 }

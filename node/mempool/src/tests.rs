@@ -83,6 +83,10 @@ fn admission_errors_are_specific() {
     view.nonces.insert(alice.account(), 1);
     pool.remove_committed(std::slice::from_ref(&first), &view);
     assert!(pool.is_empty());
+    assert!(
+        pool.dropped(&first.hash()).is_none(),
+        "an included transaction is not dropped"
+    );
     let err = pool.admit(first, &view).expect_err("replay");
     assert!(err.to_string().contains("replay"), "{err}");
     assert!(!err.is_temporary());
@@ -154,6 +158,9 @@ fn transactions_waiting_too_long_are_evicted() {
         1
     );
     assert!(pool.is_empty());
+    let dropped = pool.dropped(&tx(&alice, 1).hash()).expect("remembered");
+    assert_eq!(dropped.reason, DropReason::Expired { waited_secs: 0 });
+    assert_eq!(*dropped.tx, tx(&alice, 1));
     // The same transaction can be admitted again afterwards.
     pool.admit(tx(&alice, 1), &view).expect("admitted again");
 }
@@ -286,4 +293,35 @@ fn a_full_pool_refuses_before_checking_signatures() {
         ]
     );
     assert_eq!(pool.len(), 1);
+}
+
+/// A pending transaction whose nonce another committed transaction used is remembered as dropped
+/// with that reason; one the block builder could not apply, with the builder's reason.
+#[test]
+fn dropped_transactions_are_remembered_with_their_reason() {
+    let (alice, bob, view) = setup();
+    let mut view = view;
+    let pool = pool(10);
+    let mine = tx(&alice, 0);
+    pool.admit(mine.clone(), &view).expect("admitted");
+    // Another transaction with the same nonce, admitted elsewhere, is committed.
+    let rival = Transaction::signed("c", 0, Call::Remark(b"other".to_vec()), &alice);
+    view.nonces.insert(alice.account(), 1);
+    pool.remove_committed(std::slice::from_ref(&rival), &view);
+    assert!(pool.is_empty());
+    let dropped = pool.dropped(&mine.hash()).expect("remembered");
+    assert_eq!(dropped.reason, DropReason::NonceUsed { nonce: 0 });
+    assert_eq!(
+        dropped.reason.to_string(),
+        "another transaction of its signer with nonce 0 was committed"
+    );
+    assert!(pool.dropped(&rival.hash()).is_none());
+
+    let stale = tx(&bob, 0);
+    pool.admit(stale.clone(), &view).expect("admitted");
+    assert_eq!(pool.remove(&stale.hash(), "bad nonce"), Some(stale.clone()));
+    assert_eq!(
+        pool.dropped(&stale.hash()).map(|d| d.reason.to_string()),
+        Some("it no longer applies: bad nonce".to_string())
+    );
 }

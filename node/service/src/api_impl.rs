@@ -72,6 +72,7 @@ fn admit_error(e: AdmitError) -> ApiError {
         AdmitError::AlreadyPending(_) => (StatusCode::CONFLICT, "already_pending"),
         AdmitError::NonceTooHigh { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "nonce_too_high"),
         AdmitError::Full { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mempool_full"),
+        AdmitError::Syncing { .. } => (StatusCode::SERVICE_UNAVAILABLE, "syncing"),
         AdmitError::State(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     };
     ApiError::new(status, code, e.to_string())
@@ -98,6 +99,65 @@ fn tx_view(tx: &Transaction, hash: Hash) -> TransactionView {
         block_height: None,
         index: None,
         receipt: None,
+        dropped_reason: None,
+    }
+}
+
+/// The parts of `GET /status` that say where this node stands on its chain's network.
+struct Place {
+    role: String,
+    peers: u64,
+    heard_height: u64,
+    sync_lag: u64,
+    catch_up_blocks_per_s: Option<f64>,
+    forwarding: usize,
+    problem: Option<String>,
+}
+
+impl ChainInstance {
+    fn place(&self, height: u64) -> Result<Place, ApiError> {
+        let following = self.following();
+        let identity = following.identity();
+        let role = match identity.validator {
+            Some(account) if self.validators().contains(&account) => "validator",
+            _ => "follower",
+        };
+        let peers = u64::try_from(self.metrics().peers.get()).unwrap_or(0);
+        let heard_height = following.heard(height);
+        let forwarding = following.forwarding();
+        let problem = match &identity.peer_id {
+            Some(peer_id) => {
+                let allowed = crate::driver::peers::allowed_peers(self).map_err(chain_error)?;
+                if !allowed.iter().any(|(peer, _)| peer.to_string() == *peer_id) {
+                    Some(format!(
+                        "this node's peer id {peer_id} is not in the chain's allow list: its member registers it with `catena member register-node {peer_id} --as MEMBER`"
+                    ))
+                } else if peers == 0 {
+                    Some(format!(
+                        "no peer connected{}",
+                        if forwarding > 0 {
+                            format!(
+                                ": {forwarding} transactions admitted here wait to be forwarded"
+                            )
+                        } else {
+                            String::new()
+                        }
+                    ))
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
+        Ok(Place {
+            role: role.to_string(),
+            peers,
+            heard_height,
+            sync_lag: heard_height - height,
+            catch_up_blocks_per_s: following.catch_up_rate(height),
+            forwarding,
+            problem,
+        })
     }
 }
 
@@ -109,6 +169,7 @@ impl ChainApi for ChainInstance {
             .header(tip.height)
             .map_err(internal)?
             .ok_or_else(|| internal(format!("header {} missing", tip.height)))?;
+        let place = self.place(tip.height)?;
         Ok(StatusView {
             chain_id: self.spec().chain_id.clone(),
             height: tip.height,
@@ -118,6 +179,13 @@ impl ChainApi for ChainInstance {
             genesis_hash: self.genesis_hash(),
             validators: self.validators().len(),
             mempool_size: self.mempool().len(),
+            role: place.role,
+            peers: place.peers,
+            heard_height: place.heard_height,
+            sync_lag: place.sync_lag,
+            catch_up_blocks_per_s: place.catch_up_blocks_per_s,
+            forwarding: place.forwarding,
+            problem: place.problem,
         })
     }
 
@@ -202,7 +270,17 @@ impl ChainApi for ChainInstance {
                 ..tx_view(tx, hash)
             }));
         }
-        Ok(pending.map(|tx| tx_view(&tx, hash)))
+        if let Some(tx) = pending {
+            return Ok(Some(tx_view(&tx, hash)));
+        }
+        Ok(self
+            .mempool()
+            .dropped(&hash)
+            .map(|dropped| TransactionView {
+                status: TxStatus::Dropped,
+                dropped_reason: Some(dropped.reason.to_string()),
+                ..tx_view(&dropped.tx, hash)
+            }))
     }
 
     fn account(&self, account: AccountId) -> Result<AccountView, ApiError> {

@@ -21,6 +21,7 @@ pub mod api_impl;
 pub mod chain;
 pub mod config;
 pub mod driver;
+pub mod forward;
 pub mod init;
 pub mod keys;
 pub mod metrics;
@@ -222,6 +223,15 @@ pub async fn run(
     let (stop_driver, driver_stopped) = tokio::sync::oneshot::channel::<()>();
     let (driver_done_tx, driver_done) = tokio::sync::oneshot::channel::<Result<(), ChainError>>();
     let mut network_task = None;
+    let mut forward_task = None;
+    chain.following().set_identity(chain::follow::Identity {
+        validator: validating.as_ref().map(SecretKey::account),
+        peer_id: network_key
+            .as_ref()
+            .filter(|_| networked)
+            .and_then(|key| catena_network::peer_id_of(key.seed()).ok())
+            .map(|peer| peer.to_string()),
+    });
     let driver = match (validating, network_key) {
         (validating, network_key) if networked || validating.is_some() => {
             let signing = match validating {
@@ -248,12 +258,17 @@ pub async fn run(
                         if let Some(path) = std::env::var_os(CUT_LINKS_FILE_VAR) {
                             tokio::spawn(watch_cut_links(path.into(), handle.clone()));
                         }
-                        let (gossip, local_transactions) = tokio::sync::mpsc::unbounded_channel();
+                        let (gossip, admitted) = tokio::sync::mpsc::unbounded_channel();
                         chain.set_gossip(gossip);
+                        forward_task = Some(tokio::spawn(forward::run(
+                            Arc::clone(&chain),
+                            handle.clone(),
+                            admitted,
+                            max_message_bytes,
+                        )));
                         Some(driver::Peers {
                             network: handle,
                             events,
-                            local_transactions,
                         })
                     }
                     _ => None,
@@ -316,7 +331,7 @@ pub async fn run(
     if let Some(task) = driver {
         let _ = task.await;
     }
-    if let Some(task) = network_task {
+    for task in [forward_task, network_task].into_iter().flatten() {
         task.abort();
     }
     let _ = stop_api.send(());

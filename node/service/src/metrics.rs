@@ -41,6 +41,11 @@ pub struct ChainMetrics {
     pub round: Gauge,
     /// Peers with an open connection.
     pub peers: Gauge,
+    /// Transactions admitted through this node's API and still pending, sent again until a
+    /// block includes them (with no peer, they wait here).
+    pub transactions_forwarding: Gauge,
+    /// The highest height this node has heard the validators vote above.
+    pub heard_height: Gauge,
     /// Invalid or oversized messages, by the peer that sent them.
     pub invalid_messages: Family<PeerLabel, Counter>,
     /// Validators caught signing two different votes in one round.
@@ -100,6 +105,18 @@ impl Default for ChainMetrics {
         );
         let round = Gauge::default();
         let peers = Gauge::default();
+        let transactions_forwarding = Gauge::default();
+        registry.register(
+            "transactions_forwarding",
+            "Transactions admitted through this node's API, still pending and sent again until included",
+            transactions_forwarding.clone(),
+        );
+        let heard_height = Gauge::default();
+        registry.register(
+            "heard_height",
+            "The highest committed height this node has heard of from the validators' votes",
+            heard_height.clone(),
+        );
         let invalid_messages = Family::<PeerLabel, Counter>::default();
         let equivocations = Counter::default();
         let halted = Gauge::default();
@@ -141,6 +158,8 @@ impl Default for ChainMetrics {
             proposals_executed,
             round,
             peers,
+            transactions_forwarding,
+            heard_height,
             invalid_messages,
             equivocations,
             halted,

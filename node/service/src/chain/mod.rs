@@ -16,6 +16,7 @@ use catena_storage::{StorageError, Store, Tip};
 use crate::metrics::ChainMetrics;
 
 mod commit;
+pub mod follow;
 pub mod genesis;
 mod propose;
 mod sync;
@@ -71,10 +72,12 @@ pub struct ChainInstance {
     genesis_hash: Hash,
     metrics: ChainMetrics,
     /// Where transactions admitted through this node's API go to be gossiped, if networked.
-    gossip: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Transaction>>,
+    gossip: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<(Hash, Transaction)>>,
     /// The height of each block made durable, for the API's subscribers (a wake-up only: they
     /// read what they send from the store, so a slow one that misses a notice loses nothing).
     commits: tokio::sync::broadcast::Sender<u64>,
+    /// This node's place in the chain's network: role, heard height, forwarding.
+    following: follow::Following,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -136,6 +139,7 @@ impl ChainInstance {
             metrics,
             gossip: std::sync::OnceLock::new(),
             commits: tokio::sync::broadcast::channel(64).0,
+            following: follow::Following::default(),
         };
         // A restarted node takes the validator set from its state, not from the spec.
         let entries = chain.validator_entries()?;
@@ -195,17 +199,35 @@ impl ChainInstance {
         &self.metrics
     }
 
+    pub fn following(&self) -> &follow::Following {
+        &self.following
+    }
+
+    /// Refuses submissions while this node is well behind the height it has heard of: what it
+    /// would admit is checked against stale state.
+    fn refuse_while_syncing(&self) -> Result<(), AdmitError> {
+        let own = self
+            .tip()
+            .map_err(|e| AdmitError::State(e.to_string()))?
+            .height;
+        match self.following.syncing(own) {
+            Some((at, of)) => Err(AdmitError::Syncing { at, of }),
+            None => Ok(()),
+        }
+    }
+
     /// Sends transactions admitted through the API to `sender` for gossip (set once).
-    pub fn set_gossip(&self, sender: tokio::sync::mpsc::UnboundedSender<Transaction>) {
+    pub fn set_gossip(&self, sender: tokio::sync::mpsc::UnboundedSender<(Hash, Transaction)>) {
         let _ = self.gossip.set(sender);
     }
 
     /// Admits a transaction from this node's API and passes it on for gossip.
     pub fn submit_local(&self, tx: Transaction) -> Result<Hash, AdmitError> {
+        self.refuse_while_syncing()?;
         let gossip = self.gossip.get().map(|g| (g, tx.clone()));
         let hash = self.submit(tx)?;
         if let Some((sender, tx)) = gossip {
-            let _ = sender.send(tx);
+            let _ = sender.send((hash, tx));
         }
         Ok(hash)
     }
@@ -226,12 +248,15 @@ impl ChainInstance {
     /// Admits transactions from this node's API (signatures checked in one batch) and passes
     /// the admitted ones on for gossip; the outcome of each, in order.
     pub fn submit_batch_local(&self, txs: Vec<Transaction>) -> Vec<Result<Hash, AdmitError>> {
+        if let Err(e) = self.refuse_while_syncing() {
+            return txs.iter().map(|_| Err(e.clone())).collect();
+        }
         let copies = self.gossip.get().map(|g| (g, txs.clone()));
         let outcomes = self.submit_batch(txs);
         if let Some((sender, copies)) = copies {
             for (tx, outcome) in copies.into_iter().zip(&outcomes) {
-                if outcome.is_ok() {
-                    let _ = sender.send(tx);
+                if let Ok(hash) = outcome {
+                    let _ = sender.send((*hash, tx));
                 }
             }
         }

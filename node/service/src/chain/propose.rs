@@ -78,11 +78,12 @@ impl ChainInstance {
                 }
                 // A transaction that became invalid since admission: drop it and build again.
                 Err(
-                    ExecutionError::BadNonce { tx, .. } | ExecutionError::NotAMember { tx, .. },
+                    e @ (ExecutionError::BadNonce { tx, .. }
+                    | ExecutionError::NotAMember { tx, .. }),
                 ) => {
                     tracing::warn!(target: "chain::propose", %tx, "dropping a transaction that no longer applies");
                     transactions.retain(|t| t.hash() != tx);
-                    self.mempool.remove(&tx);
+                    self.mempool.remove(&tx, &e.to_string());
                 }
                 // The block's fuel is spent: this transaction and those after it wait for the
                 // next block.

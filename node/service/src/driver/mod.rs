@@ -37,13 +37,12 @@ use peers::{REBROADCAST_EVERY, SYNC_EVERY};
 /// clocks in sync by NTP; this allows for drift and delay, not for a skewed proposer).
 pub const MAX_PROPOSAL_AHEAD_MS: u64 = 10_000;
 
-/// A validator's peers: the network and what arrives from it.
+/// A node's peers: the network and what arrives from it. (The transactions admitted through
+/// this node's API are gossiped by their own task, [`crate::forward`].)
 #[derive(Debug)]
 pub struct Peers {
     pub network: NetworkHandle,
     pub events: mpsc::Receiver<Event>,
-    /// Transactions admitted through this node's API, to gossip.
-    pub local_transactions: mpsc::UnboundedReceiver<Transaction>,
 }
 
 /// What a validator signs with: its key, and the log of every vote it signed.
@@ -106,9 +105,9 @@ pub async fn run(
         max_message_bytes,
         halt_marker,
     } = parts;
-    let (network, mut events, mut local_transactions) = match peers {
-        Some(p) => (Some(p.network), Some(p.events), Some(p.local_transactions)),
-        None => (None, None, None),
+    let (network, mut events) = match peers {
+        Some(p) => (Some(p.network), Some(p.events)),
+        None => (None, None),
     };
     let spec = chain.spec();
     let block_time = spec.parameters.block_time_ms;
@@ -180,9 +179,6 @@ pub async fn run(
                 Some(event) => driver.on_network(event).await?,
                 None => return Ok(()),
             },
-            Some(tx) = next_unbounded(&mut local_transactions) => {
-                driver.gossip_transactions(tx, local_transactions.as_mut()).await;
-            }
             Some((peer, bytes)) = sync_rx.recv() => driver.on_synced(peer, &bytes).await?,
             _ = sync_tick.tick(), if driver.network.is_some() => driver.request_sync().await,
             _ = rebroadcast_tick.tick(), if driver.network.is_some() => driver.rebroadcast().await,
@@ -194,13 +190,6 @@ pub async fn run(
 async fn next(events: &mut Option<mpsc::Receiver<Event>>) -> Option<Event> {
     match events {
         Some(events) => events.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_unbounded<T>(receiver: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
-    match receiver {
-        Some(receiver) => receiver.recv().await,
         None => std::future::pending().await,
     }
 }

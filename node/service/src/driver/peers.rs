@@ -173,15 +173,30 @@ impl Driver {
                 });
             }
             Event::Request { id, data, .. } => {
-                let response = match SyncRequest::decode_untrusted(&data) {
-                    Ok(request) => tokio::task::block_in_place(|| {
-                        self.chain.serve_sync(&request, self.max_message_bytes / 2)
-                    })?,
-                    Err(_) => SyncResponse { blocks: Vec::new() },
+                // Served off this loop (reading and encoding up to 64 blocks), so that many
+                // nodes catching up at once do not delay this node's votes.
+                let (Some(network), chain) = (self.network.clone(), Arc::clone(&self.chain)) else {
+                    return Ok(());
                 };
-                if let Some(network) = &self.network {
-                    let _ = network.respond(id, response.encode()).await;
-                }
+                let max_bytes = self.max_message_bytes / 2;
+                tokio::spawn(async move {
+                    let served = tokio::task::spawn_blocking(move || {
+                        match SyncRequest::decode_untrusted(&data) {
+                            Ok(request) => chain.serve_sync(&request, max_bytes),
+                            Err(_) => Ok(SyncResponse { blocks: Vec::new() }),
+                        }
+                    })
+                    .await;
+                    match served {
+                        Ok(Ok(response)) => {
+                            let _ = network.respond(id, response.encode()).await;
+                        }
+                        Ok(Err(e)) => {
+                            tracing::warn!(target: "sync", error = %e, "could not serve blocks")
+                        }
+                        Err(e) => tracing::warn!(target: "sync", error = %e, "sync serving failed"),
+                    }
+                });
             }
             Event::PeerConnected(_) => {
                 self.chain.metrics().peers.inc();
@@ -208,6 +223,9 @@ impl Driver {
         match message {
             WireMessage::Vote(vote) => match wire::verify_vote(&vote, &self.chain_id) {
                 Ok(signed) => {
+                    if self.chain.validators().contains(&signed.signer) {
+                        self.heard_vote_at(signed.vote.height);
+                    }
                     tracing::debug!(target: "consensus::wire", signer = %signed.signer, height = signed.vote.height, round = signed.vote.round, kind = ?signed.vote.kind, value = ?signed.vote.value, "vote");
                     self.feed(Input::Vote(signed)).await?;
                     Ok(Verdict::Valid)
@@ -293,25 +311,16 @@ impl Driver {
         self.own_messages.push((height, message));
     }
 
-    /// Gossips `first` and whatever else is waiting in `rest`, in one message.
-    pub(super) async fn gossip_transactions(
-        &mut self,
-        first: Transaction,
-        rest: Option<&mut mpsc::UnboundedReceiver<Transaction>>,
-    ) {
-        let Some(network) = &self.network else {
-            return;
-        };
-        let mut bytes = first.encoded_size();
-        let mut batch = vec![first];
-        if let Some(rest) = rest {
-            while batch.len() < MAX_GOSSIP_TXS && bytes < self.max_message_bytes / 2 {
-                let Ok(tx) = rest.try_recv() else { break };
-                bytes += tx.encoded_size();
-                batch.push(tx);
-            }
-        }
-        let _ = network.publish(Topic::Transactions, batch.encode()).await;
+    /// A validator voted at `height`: this node has heard of height − 1.
+    fn heard_vote_at(&self, height: u64) {
+        let following = self.chain.following();
+        following.heard_vote_at(height);
+        let own = self.chain.metrics().height.get();
+        let heard = following.heard(u64::try_from(own).unwrap_or(0));
+        self.chain
+            .metrics()
+            .heard_height
+            .set(i64::try_from(heard).unwrap_or(i64::MAX));
     }
 
     /// Re-sends this validator's messages of the current height.
@@ -386,6 +395,7 @@ impl Driver {
         }
         let after = self.chain.tip()?.height;
         if after > before {
+            self.chain.following().synced_from(before);
             tracing::info!(target: "sync", from = before, to = after, "caught up");
             self.proposals.clear();
             self.feed(Input::NewHeight { height: after + 1 }).await?;
