@@ -6,15 +6,19 @@ use super::*;
 impl Network {
     pub(super) fn on_command(&mut self, command: Command) {
         match command {
-            Command::Publish { topic, data } => {
+            Command::Publish { topic, data, sent } => {
                 let topic = self
                     .topics
                     .iter()
                     .find(|(k, _)| *k == topic)
                     .map(|(_, t)| t.clone())
                     .expect("both topics exist");
-                if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(topic, data) {
+                let outcome = self.swarm.behaviour_mut().gossipsub.publish(topic, data);
+                if let Err(e) = &outcome {
                     tracing::debug!(target: "network", error = %e, "publish failed");
+                }
+                if let Some(sent) = sent {
+                    let _ = sent.send(outcome.is_ok());
                 }
             }
             Command::Report {

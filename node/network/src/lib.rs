@@ -127,6 +127,8 @@ enum Command {
     Publish {
         topic: Topic,
         data: Vec<u8>,
+        /// Told whether gossipsub took the message (it refuses one with no peer to send it to).
+        sent: Option<oneshot::Sender<bool>>,
     },
     Report {
         message_id: MessageId,
@@ -179,7 +181,25 @@ impl NetworkHandle {
 
     /// Publishes `data` to every subscribed peer.
     pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetworkError> {
-        self.send(Command::Publish { topic, data }).await
+        self.send(Command::Publish {
+            topic,
+            data,
+            sent: None,
+        })
+        .await
+    }
+
+    /// Publishes `data` and says whether it went out: `false` when no peer of the topic was
+    /// there to send it to (nothing was sent; try again once one is).
+    pub async fn publish_checked(&self, topic: Topic, data: Vec<u8>) -> Result<bool, NetworkError> {
+        let (reply, sent) = oneshot::channel();
+        self.send(Command::Publish {
+            topic,
+            data,
+            sent: Some(reply),
+        })
+        .await?;
+        sent.await.map_err(|_| NetworkError::Stopped)
     }
 
     /// Says what the node found of a gossip message: valid ones are forwarded, invalid ones

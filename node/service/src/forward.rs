@@ -1,9 +1,12 @@
 //! Transaction gossip, a task of its own beside the consensus driver (so that a burst of
 //! submissions never delays a vote): the transactions admitted through this node's API are
-//! published to its peers at once, and published again, at growing intervals, while they are
-//! still in this node's mempool — a node that had no peer at that moment (a follower just
-//! restarted), or a message lost, does not lose them. A transaction stops being sent when a
-//! block includes it or the pool drops it (`GET /transactions/{hash}` then says why).
+//! published to its peers at once, and published again while they are still in this node's
+//! mempool — soon (every [`RESEND_UNSENT`], doubling) when there was no peer to send them to (a
+//! follower just restarted), rarely ([`RESEND_SENT`]) once gossip took them, in case a message
+//! was lost. A transaction stops being sent when a block includes it or the pool drops it
+//! (`GET /transactions/{hash}` then says why). Sending everything pending again soon would
+//! cost each validator a second signature check per transaction under load (12 % of the
+//! bench's throughput when tried).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,10 +20,11 @@ use tokio::sync::mpsc;
 use crate::chain::ChainInstance;
 use crate::driver::MAX_GOSSIP_TXS;
 
-/// The first resend of a transaction still pending; each later one waits twice as long, up to
-/// [`RESEND_AT_MOST`].
-pub const RESEND_FIRST: Duration = Duration::from_secs(2);
-pub const RESEND_AT_MOST: Duration = Duration::from_secs(30);
+/// The first resend of a transaction that found no peer; each later one waits twice as long, up
+/// to [`RESEND_SENT`].
+pub const RESEND_UNSENT: Duration = Duration::from_secs(2);
+/// The wait before a transaction that went out is sent again, if still pending.
+pub const RESEND_SENT: Duration = Duration::from_secs(30);
 /// How many pending transactions are followed for resending (the oldest are let go first; they
 /// stay in the mempool).
 pub const MAX_FOLLOWED: usize = 50_000;
@@ -82,20 +86,23 @@ impl Forwarder {
             bytes += next.1.encoded_size();
             batch.push(next);
         }
-        let next_send = Instant::now() + RESEND_FIRST;
-        for (hash, tx) in &batch {
+        let (hashes, txs): (Vec<(AccountId, Hash)>, Vec<Transaction>) = batch
+            .into_iter()
+            .map(|(hash, tx)| ((tx.signer, hash), tx))
+            .unzip();
+        let wait = wait_after(self.publish(&txs).await, RESEND_UNSENT);
+        let next_send = Instant::now() + wait;
+        for (signer, hash) in hashes {
             self.followed.push_back(Followed {
-                signer: tx.signer,
-                hash: *hash,
+                signer,
+                hash,
                 next_send,
-                wait: RESEND_FIRST,
+                wait,
             });
         }
         while self.followed.len() > MAX_FOLLOWED {
             self.followed.pop_front();
         }
-        let txs: Vec<Transaction> = batch.into_iter().map(|(_, tx)| tx).collect();
-        self.publish(&txs).await;
         self.report();
     }
 
@@ -110,38 +117,50 @@ impl Forwarder {
         }
         let now = Instant::now();
         let mut due = Vec::new();
-        for followed in self.followed.iter_mut().filter(|f| f.next_send <= now) {
-            let Some(tx) = mempool.get(&followed.hash) else {
-                continue;
-            };
-            followed.wait = (followed.wait * 2).min(RESEND_AT_MOST);
-            followed.next_send = now + followed.wait;
-            due.push(tx);
+        for (i, followed) in self.followed.iter().enumerate() {
+            if followed.next_send <= now {
+                if let Some(tx) = mempool.get(&followed.hash) {
+                    due.push((i, tx));
+                }
+            }
         }
         if due.is_empty() {
             return;
         }
         tracing::debug!(target: "gossip", resent = due.len(), "sending pending transactions again");
-        let mut batch = Vec::new();
+        let mut batch: Vec<(usize, Transaction)> = Vec::new();
         let mut bytes = 0;
-        for tx in due {
+        let last = due.len() - 1;
+        for (n, (i, tx)) in due.into_iter().enumerate() {
             bytes += tx.encoded_size();
-            batch.push(tx);
-            if batch.len() == MAX_GOSSIP_TXS || bytes >= self.max_message_bytes / 2 {
-                self.publish(&std::mem::take(&mut batch)).await;
+            batch.push((i, tx));
+            if n == last || batch.len() == MAX_GOSSIP_TXS || bytes >= self.max_message_bytes / 2 {
+                let (indices, txs): (Vec<usize>, Vec<Transaction>) =
+                    std::mem::take(&mut batch).into_iter().unzip();
+                let sent = self.publish(&txs).await;
+                for i in indices {
+                    let followed = &mut self.followed[i];
+                    // Found no peer again: sooner while the waits are short, from the start
+                    // after a long one.
+                    let unsent = if followed.wait >= RESEND_SENT {
+                        RESEND_UNSENT
+                    } else {
+                        (followed.wait * 2).min(RESEND_SENT)
+                    };
+                    followed.wait = wait_after(sent, unsent);
+                    followed.next_send = now + followed.wait;
+                }
                 bytes = 0;
             }
         }
-        if !batch.is_empty() {
-            self.publish(&batch).await;
-        }
     }
 
-    async fn publish(&self, txs: &[Transaction]) {
-        let _ = self
-            .network
-            .publish(Topic::Transactions, txs.encode())
-            .await;
+    /// Publishes a batch; whether it went out to a peer.
+    async fn publish(&self, txs: &[Transaction]) -> bool {
+        self.network
+            .publish_checked(Topic::Transactions, txs.encode())
+            .await
+            .unwrap_or(false)
     }
 
     fn report(&self) {
@@ -151,5 +170,15 @@ impl Forwarder {
             .metrics()
             .transactions_forwarding
             .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+    }
+}
+
+/// How long to wait before sending again: long once the message went out, `unsent` if it found
+/// no peer.
+fn wait_after(sent: bool, unsent: Duration) -> Duration {
+    if sent {
+        RESEND_SENT
+    } else {
+        unsent
     }
 }
