@@ -234,3 +234,39 @@ fn catena_testnet_runs_validators_on_the_given_ports_until_stopped() {
         nodes.iter().all(|n| height_of(n).is_none()).then_some(())
     });
 }
+
+/// A port a node would listen on that is taken stops `catena testnet` before any node starts,
+/// with a sentence naming the port, the node and the flag that moves it.
+#[test]
+fn catena_testnet_refuses_a_port_in_use_by_name() {
+    let dir = common::test_dir();
+    let (api_port, p2p_port) = (free_ports(3), free_ports(3));
+    // The p2p port of follower 1 (the third node) is taken.
+    let _held = std::net::TcpListener::bind(("127.0.0.1", p2p_port + 2)).expect("bind");
+    let out = common::catena(&[
+        "testnet",
+        "--validators",
+        "2",
+        "--followers",
+        "1",
+        "--dir",
+        dir.path().to_str().expect("UTF-8"),
+        "--api-port",
+        &api_port.to_string(),
+        "--p2p-port",
+        &p2p_port.to_string(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "port {} (p2p of follower 1) is not free",
+            p2p_port + 2
+        )) && err.contains("--p2p-port"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("node-1.log").exists(),
+        "a node was started: {err}"
+    );
+}

@@ -94,11 +94,7 @@ pub(crate) fn start_testnet_with(
         .map(|(i, node)| {
             if verbose {
                 let i = i as u16 + 1;
-                let role = if network.is_follower(i) {
-                    format!("follower {}", i - network.validators)
-                } else {
-                    format!("validator {i}")
-                };
+                let role = network.node_name(i);
                 println!(
                     "{role}: API {}  (pid {}, log {})",
                     node.api,

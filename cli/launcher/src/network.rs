@@ -203,9 +203,53 @@ impl LocalNetwork {
                 self.dir.display()
             );
         }
+        self.check_ports()?;
         (1..=self.nodes())
             .map(|i| self.start_node(binary, i))
             .collect()
+    }
+
+    /// "validator 2", "follower 1".
+    pub fn node_name(&self, i: u16) -> String {
+        if self.is_follower(i) {
+            format!("follower {}", i - self.validators)
+        } else {
+            format!("validator {i}")
+        }
+    }
+
+    /// Refuses to start when a port a node would listen on is taken, naming the port, the node
+    /// and the flag that moves it (rather than start a network with a node that cannot run).
+    fn check_ports(&self) -> anyhow::Result<()> {
+        for i in 1..=self.nodes() {
+            let config = NodeConfig::load(&Home(self.home(i)).config())?;
+            let p2p: Option<std::net::SocketAddr> = {
+                let parts: Vec<&str> = config.p2p_addr.split('/').collect();
+                match parts.as_slice() {
+                    ["", "ip4", host, "tcp", port] => format!("{host}:{port}").parse().ok(),
+                    _ => None,
+                }
+            };
+            let wanted = [
+                (Some(config.api_addr), "API", "--api-port"),
+                (p2p, "p2p", "--p2p-port"),
+            ];
+            for (addr, what, flag) in wanted {
+                let Some(addr) = addr else { continue };
+                if let Err(e) = std::net::TcpListener::bind(addr) {
+                    bail!(
+                        "port {} ({} of {}) is not free ({e}): choose other ports with {flag} \
+                         (a new --dir, since {} keeps the ports it was created with), or stop \
+                         what holds it",
+                        addr.port(),
+                        what,
+                        self.node_name(i),
+                        self.dir.display()
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 }
 
