@@ -153,6 +153,14 @@ fn followers_sync_serve_forward_and_catch_up() {
         Some(0),
         "an unregistered node received blocks"
     );
+    let status = net.nodes[joiner].get_ok("/status");
+    assert_eq!(status["peers"], 0, "{status}");
+    assert!(
+        status["problem"].as_str().is_some_and(|p| p.contains(&format!(
+            "this node's peer id {peer_id} is not in the chain's allow list: its member registers it with `catena member register-node {peer_id}"
+        ))),
+        "{status}"
+    );
     let cli = Cli::new(net.dir(), &net.nodes[0].api);
     let out = cli.ok(&["member", "register-node", &peer_id, "--as", "tier2-parts"]);
     assert!(out.contains("registered"), "{out}");

@@ -3,7 +3,7 @@
 //! validators vote above, how fast it catches up while behind, and how many transactions it
 //! admitted that still wait to reach a peer.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
@@ -32,6 +32,9 @@ pub struct Following {
     forwarding: AtomicUsize,
     /// While behind: when this node was first seen behind, and its height then.
     behind_since: Mutex<Option<(Instant, u64)>>,
+    /// Whether its committed state allows this node's peer id on the network: 0 not known yet,
+    /// 1 yes, 2 no (set where the allow list is computed, so that a status costs no state read).
+    allowed: AtomicU8,
 }
 
 impl Following {
@@ -77,6 +80,21 @@ impl Following {
         let (at, from) = (*since)?;
         let secs = at.elapsed().as_secs_f64();
         (secs > 0.0).then(|| own.saturating_sub(from) as f64 / secs)
+    }
+
+    /// The driver computed the allow list from the state at its tip.
+    pub fn set_allowed(&self, allowed: bool) {
+        self.allowed
+            .store(if allowed { 1 } else { 2 }, Ordering::Release);
+    }
+
+    /// Whether the state this node has allows its peer id (`None` before it was computed).
+    pub fn allowed(&self) -> Option<bool> {
+        match self.allowed.load(Ordering::Acquire) {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
     }
 
     pub fn set_forwarding(&self, waiting: usize) {

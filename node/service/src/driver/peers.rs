@@ -88,6 +88,10 @@ impl Driver {
         let Ok(peers) = allowed_peers(&self.chain) else {
             return;
         };
+        let following = self.chain.following();
+        if let Some(me) = following.identity().peer_id {
+            following.set_allowed(peers.iter().any(|(peer, _)| peer.to_string() == me));
+        }
         if peers != self.allowed {
             let _ = network.set_peers(peers.clone()).await;
             self.allowed = peers;
