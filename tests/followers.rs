@@ -266,3 +266,42 @@ fn a_follower_without_peers_keeps_what_it_admits_and_forwards_it_later() {
         || (net.nodes[follower].get_ok("/status")["forwarding"] == 0).then_some(()),
     );
 }
+
+/// Four followers that sync the whole chain from scratch at once do not stop the validators:
+/// the validators keep committing while the followers catch up, and every follower reaches the
+/// tip with the validators' blocks.
+#[test]
+fn four_followers_syncing_from_scratch_leave_the_validators_committing() {
+    let mut net = common::network().followers(4).block_time_ms(100).start();
+    let followers = [4, 5, 6, 7];
+    net.wait_all(2, "the first blocks on every node");
+    for &i in &followers {
+        net.crash(i);
+        let data = net.nodes[i].home.join("data");
+        std::fs::remove_dir_all(&data).expect("the follower's data removed");
+    }
+    let start = net.tip();
+    net.wait_height(&[0], start + 150, Duration::from_secs(300));
+    let before = net.tip();
+    let began = Instant::now();
+    for &i in &followers {
+        net.restart(i);
+    }
+    // While the four sync 150 blocks and more, the validators go on.
+    net.wait_height(&followers, before, Duration::from_secs(180));
+    let took = began.elapsed().as_secs_f64();
+    let during = net.tip() - before;
+    println!(
+        "4 followers synced {before} blocks from scratch in {took:.1} s; the validators committed {during} blocks meanwhile"
+    );
+    assert!(
+        during >= 1,
+        "the validators committed nothing while the followers synced"
+    );
+    let tip = net.tip();
+    net.wait_height(&followers, tip, Duration::from_secs(60));
+    let nodes: Vec<&TestNode> = [0, 4, 5, 6, 7].iter().map(|&i| &net.nodes[i]).collect();
+    for h in (1..=tip).step_by(10) {
+        assert_agree(&nodes, h);
+    }
+}
