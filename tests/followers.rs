@@ -29,6 +29,15 @@ fn assert_agree(nodes: &[&TestNode], height: u64) {
     }
 }
 
+/// The word after `prefix` on the line that starts with it.
+fn word_after(out: &str, prefix: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no '{prefix}' in {out}"))
+        .to_string()
+}
+
 /// Reads the `block` events of a node's event stream from `from_height` on a thread; the
 /// heights arrive on the channel.
 fn stream_blocks(node: &TestNode, from_height: u64) -> mpsc::Receiver<u64> {
@@ -66,21 +75,57 @@ fn followers_sync_serve_forward_and_catch_up() {
     let (follower, late) = (4, 5);
 
     // Each node says what it is and where it stands.
-    let status = net.nodes[follower].get_ok("/status");
+    assert_eq!((net.validators().len(), net.followers().len()), (4, 2));
+    let status = net.followers()[0].get_ok("/status");
     assert_eq!(status["role"], "follower", "{status}");
     assert!(status["peers"].as_u64().is_some_and(|p| p > 0), "{status}");
     assert!(status["problem"].is_null(), "{status}");
     assert_eq!(net.nodes[0].get_ok("/status")["role"], "validator");
     let events = stream_blocks(&net.nodes[follower], 1);
 
-    // A transaction sent to a follower is forwarded to the validators and committed.
-    let mut signer = net.nodes[follower].signer("tier2-parts");
-    let tx = signer.sign(Call::Remark(b"sent to a follower".to_vec()));
-    let reply = net.nodes[follower].submit(&tx);
-    assert_eq!(reply.status, 202, "{}", reply.body);
-    let hash = tx.hash().to_string();
-    let height = net.nodes[0].wait_committed(&hash);
-    assert_eq!(net.nodes[follower].wait_committed(&hash), height);
+    // A voucher issued and transferred through a follower: each command's transaction is
+    // forwarded to the validators and committed, and read back at a validator.
+    let through = Cli::new(net.dir(), &net.nodes[follower].api);
+    let at_validator = through.at(&net.nodes[0].api);
+    through.ok("voucher credit-line huaxia-motors --set 500000.00 --as merchant-bank");
+    let document = net.dir().join("invoice.pdf");
+    std::fs::write(&document, "VAT invoice 00000001").expect("a document");
+    let recorded = through.ok(&[
+        "record",
+        "add",
+        document.to_str().expect("UTF-8"),
+        "--kind",
+        "invoice",
+        "--invoice-code",
+        "3100231130",
+        "--invoice-number",
+        "00000001",
+        "--buyer",
+        "huaxia-motors",
+        "--amount",
+        "100000.00",
+        "--as",
+        "tier1-steel",
+    ]);
+    let invoice = recorded
+        .lines()
+        .find(|l| l.starts_with("recorded "))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no recorded hash in {recorded}"));
+    let issued = through.ok(&format!(
+        "voucher issue --to tier1-steel --amount 100000.00 --maturity +1d --invoice {invoice} --as huaxia-motors"
+    ));
+    let voucher = word_after(&issued, "issued voucher ");
+    let moved = through.ok(&format!(
+        "voucher transfer {voucher} --to tier2-parts --as tier1-steel"
+    ));
+    assert!(moved.contains("transferred voucher"), "{moved}");
+    let shown = at_validator.json(&format!("voucher show {voucher}"));
+    assert_eq!(
+        shown["holder"],
+        at_validator.json("member show tier2-parts")["uscc"]
+    );
+    let height = net.nodes[0].height();
     let block = net.nodes[0].get_ok(&format!("/blocks/{height}"));
     let validators: Vec<serde_json::Value> = net.spec_json()["validators"]
         .as_array()

@@ -197,9 +197,20 @@ impl TestNetwork {
         }
     }
 
-    /// Validator `i`'s handle (from 0).
+    /// Node `i`'s handle (from 0): the validators first, then the followers.
     pub fn node(&self, i: usize) -> &TestNode {
         &self.nodes[i]
+    }
+
+    /// The validators' handles.
+    pub fn validators(&self) -> &[TestNode] {
+        &self.nodes[..usize::from(self.network.validators)]
+    }
+
+    /// The followers' handles (node indices from the number of validators on, for `crash`,
+    /// `restart`, `stop` and `partition`).
+    pub fn followers(&self) -> &[TestNode] {
+        &self.nodes[usize::from(self.network.validators)..]
     }
 
     /// SIGKILL of validator `i` (from 0): no shutdown code runs.
