@@ -182,6 +182,17 @@ impl Mempool {
         self.dropped.lock().record(entry.hash, dropped);
     }
 
+    /// A pending transaction of `signer` by hash (one shard looked at, unlike [`Mempool::get`]).
+    pub fn get_of(&self, signer: &AccountId, hash: &Hash) -> Option<Transaction> {
+        let shard = self.shard(signer);
+        let (_, nonce) = shard.by_hash.get(hash)?;
+        shard
+            .by_account
+            .get(signer)?
+            .get(nonce)
+            .map(|p| Transaction::clone(&p.tx))
+    }
+
     /// A pending transaction by hash.
     pub fn get(&self, hash: &Hash) -> Option<Transaction> {
         self.shards.iter().find_map(|shard| {

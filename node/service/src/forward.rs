@@ -119,7 +119,7 @@ impl Forwarder {
         let mut due = Vec::new();
         for (i, followed) in self.followed.iter().enumerate() {
             if followed.next_send <= now {
-                if let Some(tx) = mempool.get(&followed.hash) {
+                if let Some(tx) = mempool.get_of(&followed.signer, &followed.hash) {
                     due.push((i, tx));
                 }
             }

@@ -319,8 +319,8 @@ impl Driver {
     fn heard_vote_at(&self, height: u64) {
         let following = self.chain.following();
         following.heard_vote_at(height);
-        let own = self.chain.metrics().height.get();
-        let heard = following.heard(u64::try_from(own).unwrap_or(0));
+        // The engine decides the height after the tip.
+        let heard = following.heard(self.engine.height().saturating_sub(1));
         self.chain
             .metrics()
             .heard_height
