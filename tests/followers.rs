@@ -160,6 +160,29 @@ fn followers_sync_serve_forward_and_catch_up() {
     let began = Instant::now();
     net.restart(late);
     let tip = net.tip();
+    // While it is more than a few blocks behind what it hears the validators vote on, it
+    // refuses submissions rather than admit them against stale state.
+    let mut signer = net.nodes[late].signer("tier2-parts");
+    let refused = wait_for(
+        "the catching-up follower to answer a submission with 503 syncing",
+        Duration::from_secs(60),
+        || {
+            let status = net.nodes[late].get("/status")?.body;
+            if status["sync_lag"].as_u64()? <= 3 {
+                return None;
+            }
+            let reply = net.nodes[late].submit(&signer.sign(Call::Remark(b"too early".to_vec())));
+            (reply.status == 503).then_some(reply.body)
+        },
+    );
+    assert_eq!(refused["error"]["code"], "syncing", "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("syncing: at height ")),
+        "{refused}"
+    );
+    println!("while catching up: {}", refused["error"]["message"]);
     net.wait_height(&[late], tip, Duration::from_secs(120));
     let took = began.elapsed().as_secs_f64();
     println!(
