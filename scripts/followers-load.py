@@ -13,12 +13,19 @@ The idle figures are taken over WINDOW seconds, the syncing ones from the follow
 until all four have reached the height they started behind.
 
     scripts/followers-load.py [--catena BIN] [--blocks 1000] [--block-time-ms 100] [--window 20]
+                              [--nice 19]
+
+All eight nodes share this machine's cores: the followers' own block execution competes with
+the validators for CPU, which a deployment with followers on their members' machines does not
+have; `--nice 19` runs the followers at the lowest priority to approximate that, leaving what
+serving them costs the validators.
 
 Every wait has a deadline; every process started is stopped at the end, also on failure.
 """
 import argparse
 import json
 import os
+import queue
 import re
 import shutil
 import signal
@@ -26,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -90,14 +98,18 @@ def histogram(api, name):
     return total, count
 
 
-def means(apis, window, until=lambda: False):
+def means(apis, window, until=lambda: False, progress=None):
     """Mean block interval and commit latency (ms) over the validators, measured for `window`
     seconds or until `until()` (asked every 0.1 s) says done, whichever comes first."""
     names = ["catena_block_interval_seconds", "catena_commit_latency_seconds"]
     before = {(a, n): histogram(a, n) for a in apis for n in names}
     end = time.time() + window
+    said = time.time()
     while time.time() < end and not until():
         time.sleep(0.1)
+        if progress and time.time() - said >= 10:
+            said = time.time()
+            print(f"  … {progress()}", flush=True)
     after = {(a, n): histogram(a, n) for a in apis for n in names}
     out = []
     for n in names:
@@ -115,6 +127,9 @@ def main():
     p.add_argument("--blocks", type=int, default=1000)
     p.add_argument("--block-time-ms", type=int, default=100)
     p.add_argument("--window", type=float, default=20)
+    p.add_argument("--nice", type=int, default=0,
+                   help="run the restarted followers at this niceness (19 approximates followers "
+                        "on other machines: on one machine they take the validators' CPU)")
     args = p.parse_args()
     if not os.access(args.catena, os.X_OK):
         sys.exit(f"no catena binary at {args.catena}: cargo build --release -p catena")
@@ -131,10 +146,18 @@ def main():
              "--block-time-ms", str(args.block_time_ms)],
             stdout=subprocess.PIPE, text=True, start_new_session=True)
         started.append(testnet)
+        # testnet's output is read on a thread so that a silent testnet cannot block the
+        # deadline below.
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in testnet.stdout],
+                         daemon=True).start()
         pids = {}
         end = time.time() + 60
         while len(pids) < 8 and time.time() < end:
-            line = testnet.stdout.readline()
+            try:
+                line = lines.get(timeout=max(0.1, end - time.time()))
+            except queue.Empty:
+                break
             m = re.match(r"^(validator|follower) (\d+): API \S+\s+\(pid (\d+)", line)
             if m:
                 pids[(m.group(1), int(m.group(2)))] = int(m.group(3))
@@ -151,6 +174,7 @@ def main():
         wait(f"height {args.blocks}", args.blocks * args.block_time_ms / 1000 * 4 + 120,
              lambda: (height(validators[0]) or 0) >= args.blocks)
 
+        print(f"measuring the validators idle for {args.window:.0f} s …", flush=True)
         idle = means(validators, args.window)
         behind = height(validators[0])
         began = time.time()
@@ -158,12 +182,17 @@ def main():
             log = open(os.path.join(d, f"node-{k}.restart.log"), "w")
             started.append(subprocess.Popen(
                 [args.catena, "node", "--home", os.path.join(d, f"node-{k}")],
-                stdout=log, stderr=log, start_new_session=True))
+                stdout=log, stderr=log, start_new_session=True,
+                preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None))
+        print(f"4 followers syncing {behind} blocks from scratch …", flush=True)
+
         def synced():
             return all((height(a) or 0) >= behind for a in followers)
 
         # Measured while the followers sync (up to 600 s).
-        syncing = means(validators, 600, synced)
+        syncing = means(validators, 600, synced, lambda: "heights: validator 1 "
+                        f"{height(validators[0])}, followers "
+                        f"{[height(a) for a in followers]} of {behind}")
         if not synced():
             sys.exit("the followers did not reach the height they started behind within 600 s")
         took = time.time() - began

@@ -171,7 +171,8 @@ fn send_out_of_turn(node: &TestNode, impostor: &Impostor) -> usize {
 /// messages reaching them).
 fn proposals_out_of_turn_are_refused(nodes: &[TestNode], impostor: &Impostor) {
     let executed = format!(
-        "catena_proposals_executed_total{{proposer=\"{}\"}}",
+        "catena_proposals_executed_total{{chain=\"{}\",proposer=\"{}\"}}",
+        nodes[0].chain_id(),
         impostor.key.account()
     );
     let refused = "catena_proposals_not_from_proposer_total";

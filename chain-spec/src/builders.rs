@@ -99,7 +99,30 @@ pub fn build_local_at(validators: usize, genesis_time_ms: u64, first_port: u16) 
     build("catena-local", validators, genesis_time_ms, first_port)
 }
 
+/// A local chain named `chain_id` (for a node hosting several chains): the demo members, and
+/// `validators` validators on 127.0.0.1 from `first_port` up whose vote and network keys are
+/// the chain's own (`<chain_id>-validator-<i>` and `…-network`), so that no two chains share a
+/// validator key.
+pub fn build_named(
+    chain_id: &str,
+    validators: usize,
+    genesis_time_ms: u64,
+    first_port: u16,
+) -> BuiltSpec {
+    build(chain_id, validators, genesis_time_ms, first_port)
+}
+
+/// The prefix of a chain's validator key names: none for the dev and local chains (whose keys
+/// existing homes hold), the chain id for any other.
+fn key_prefix(chain_id: &str) -> String {
+    match chain_id {
+        "catena-dev" | "catena-local" => String::new(),
+        other => format!("{other}-"),
+    }
+}
+
 fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u16) -> BuiltSpec {
+    let prefix = key_prefix(chain_id);
     let member_keys: Vec<DemoKey> = DEMO_MEMBERS.iter().map(|(key, ..)| demo_key(key)).collect();
     let members = DEMO_MEMBERS
         .iter()
@@ -115,8 +138,8 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
     let validator_keys: Vec<(DemoKey, DemoKey)> = (1..=validators)
         .map(|i| {
             (
-                demo_key(&format!("validator-{i}")),
-                demo_key(&format!("validator-{i}-network")),
+                demo_key(&format!("{prefix}validator-{i}")),
+                demo_key(&format!("{prefix}validator-{i}-network")),
             )
         })
         .collect();
@@ -174,7 +197,8 @@ impl BuiltSpec {
     pub fn add_followers(&mut self, followers: usize) {
         for _ in 0..followers {
             let n = self.follower_keys.len();
-            let key = demo_key(&format!("follower-{}-network", n + 1));
+            let prefix = key_prefix(&self.spec.chain_id);
+            let key = demo_key(&format!("{prefix}follower-{}-network", n + 1));
             let operator = FOLLOWER_OPERATORS[n % FOLLOWER_OPERATORS.len()];
             if let Some(member) = self.spec.members.get_mut(operator) {
                 member.nodes.push(key.secret.account());

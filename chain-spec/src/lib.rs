@@ -534,7 +534,7 @@ pub struct BuiltSpec {
 }
 
 pub mod builders;
-pub use builders::{build_dev, build_local, build_local_at};
+pub use builders::{build_dev, build_local, build_local_at, build_named};
 
 #[cfg(test)]
 mod tests;

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use catena_chain_spec::{build_dev, build_local, peer_id, BuiltSpec};
+use catena_chain_spec::{build_dev, build_named, peer_id, BuiltSpec};
 use catena_node::{keys, now_ms, Home, LogFormat, NodeConfig, RunOptions};
 use catena_primitives::{Call, SecretKey, Transaction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod chains;
 mod contract;
 mod demo;
 mod explorer;
@@ -52,6 +53,9 @@ enum Command {
     ChainSpec(SpecCommand),
     /// Create a node home from a chain spec.
     Init(InitArgs),
+    /// The chains a node hosts: add one to a home, list a node's.
+    #[command(subcommand)]
+    Chain(chains::ChainCommand),
     /// Run a node from its home directory.
     Node(NodeArgs),
     /// Create (once) and run a one-validator dev chain with demo members and their keys.
@@ -110,6 +114,14 @@ enum SpecCommand {
         /// Genesis time in milliseconds since 1970 (default: now).
         #[arg(long)]
         genesis_time_ms: Option<u64>,
+        /// With --local: the chain's id (default catena-local). Any other id gives the chain
+        /// validator keys of its own (`<id>-validator-<i>`), for a second chain on the same
+        /// nodes.
+        #[arg(long, requires = "local")]
+        chain_id: Option<String>,
+        /// With --local: the first validator's p2p port (default 30333).
+        #[arg(long, requires = "local")]
+        first_port: Option<u16>,
     },
 }
 
@@ -145,13 +157,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             keys_dir,
             genesis_time_ms,
+            chain_id,
+            first_port,
         }) => {
             let time = genesis_time_ms.unwrap_or_else(now_ms);
             let built = if dev {
                 build_dev(time)
             } else {
-                build_local(local.map_or(1, usize::from), time)
+                let id = chain_id.as_deref().unwrap_or("catena-local");
+                build_named(
+                    id,
+                    local.map_or(1, usize::from),
+                    time,
+                    first_port.unwrap_or(30_333),
+                )
             };
+            if let Err(errors) = built.spec.validate() {
+                let said: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                bail!("the chain spec would be invalid: {}", said.join("; "));
+            }
             if let Some(dir) = keys_dir {
                 write_demo_keys(&built, &dir)?;
             }
@@ -181,6 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("initialised {}", home.0.display());
             Ok(())
         }
+        Command::Chain(command) => chains::run(home.as_deref(), command),
         Command::Node(args) => {
             let home = Home(require_home(home)?);
             if !home.is_initialised() {

@@ -156,15 +156,8 @@ pub(crate) fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow
     let mut config = NodeConfig::load(&home.config())?;
     settings.home_settings().apply(&mut config);
     init_logging(config.log_format);
-    let spec = home.load_spec()?;
-    let validator_key = match home.validator_key() {
-        path if path.exists() => Some(keys::read_key(&path)?),
-        _ => None,
-    };
-    let network_key = match home.network_key() {
-        path if path.exists() => Some(keys::read_key(&path)?),
-        _ => None,
-    };
+    let chains = home.chain_options(&config)?;
+    let spec = chains[0].spec.clone();
     let members: Vec<(String, String, String)> = spec
         .members
         .iter()
@@ -190,9 +183,7 @@ pub(crate) fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow
         RunOptions {
             home: home.clone(),
             config,
-            spec,
-            validator_key,
-            network_key,
+            chains,
             allow_missing_vote_log: args.allow_missing_vote_log,
         },
         shutdown_signal(),
@@ -217,6 +208,12 @@ pub(crate) fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow
                     "node running: chain '{}', API http://{}",
                     started.chain_id, started.api_addr
                 );
+                for other in &started.chains[1..] {
+                    println!(
+                        "node running: chain '{other}', API http://{}/chains/{other}",
+                        started.api_addr
+                    );
+                }
             }
         },
     ))?;

@@ -7,6 +7,10 @@ pub(crate) struct QueryArgs {
     /// The node's API (default: the home's configured API address, else http://127.0.0.1:8545).
     #[arg(long, env = "CATENA_API")]
     pub(crate) api: Option<String>,
+    /// The chain to talk to, on a node that hosts several (default: its main chain); `GET
+    /// /chains` on the node lists them.
+    #[arg(long, env = "CATENA_CHAIN")]
+    pub(crate) chain: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) output: Output,
@@ -45,14 +49,22 @@ impl SendArgs {
     }
 }
 
+/// The API base URL of the chain a command talks to: `--api` (else the home's configured API
+/// address), and under it `/chains/ID` when `--chain ID` is given.
 pub(crate) fn api_url(home: Option<&Path>, query: &QueryArgs) -> String {
-    if let Some(api) = &query.api {
-        return api.clone();
-    }
-    let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
-    match NodeConfig::load(&Home(home).config()) {
-        Ok(config) => format!("http://{}", config.api_addr),
-        Err(_) => "http://127.0.0.1:8545".into(),
+    let node = match &query.api {
+        Some(api) => api.trim_end_matches('/').to_string(),
+        None => {
+            let home = home.map(Path::to_path_buf).unwrap_or_else(default_dev_home);
+            match NodeConfig::load(&Home(home).config()) {
+                Ok(config) => format!("http://{}", config.api_addr),
+                Err(_) => "http://127.0.0.1:8545".into(),
+            }
+        }
+    };
+    match &query.chain {
+        Some(chain) => format!("{node}/chains/{chain}"),
+        None => node,
     }
 }
 

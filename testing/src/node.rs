@@ -382,10 +382,20 @@ impl Drop for TestNode {
     }
 }
 
-/// The value of the sample named `name` (with its labels, if any) in a Prometheus text.
+/// The value of metric `name` in a `/metrics` text: its first series (`name` alone, or with its
+/// labels, as in `catena_height{chain="catena-local"}`), or exactly the series `name` names when
+/// it gives labels.
 pub fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines()
-        .find(|l| l.split_whitespace().next() == Some(name))
+        .find(|l| {
+            l.split_whitespace().next().is_some_and(|series| {
+                series == name
+                    || (!name.contains('{')
+                        && series
+                            .strip_prefix(name)
+                            .is_some_and(|rest| rest.starts_with('{')))
+            })
+        })
         .and_then(|l| l.split_whitespace().last())
         .and_then(|v| v.parse().ok())
 }

@@ -112,6 +112,7 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
     );
     let query = QueryArgs {
         api: Some(api.to_string()),
+        chain: None,
         output: Output::Table,
     };
     let mut s = Story {

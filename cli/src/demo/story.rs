@@ -19,6 +19,7 @@ impl Story<'_> {
     pub(crate) fn query_args(&self) -> QueryArgs {
         QueryArgs {
             api: Some(self.api.clone()),
+            chain: None,
             output: Output::Table,
         }
     }

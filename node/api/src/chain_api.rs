@@ -34,6 +34,15 @@ pub trait ChainApi: Send + Sync + 'static {
     }
     /// Metrics in the OpenMetrics text format.
     fn metrics(&self) -> String;
+    /// The chain's id, as its routes are nested under `/chains/{chain_id}`.
+    fn chain_id(&self) -> String;
+    /// The chain's line in `GET /chains`: read without touching its store, so a failed chain
+    /// still has one.
+    fn summary(&self) -> ChainSummaryView;
+    /// Why the chain stopped on this node, if it has: its routes then answer 503 with it.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Events found, and where the next page would start (if anything is left in the range).

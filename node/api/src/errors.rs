@@ -45,7 +45,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        // A 503 (a full mempool, a node catching up, a stopped chain) is a state the node
+        // reports elsewhere once, not a failure of this request.
+        if self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE {
             tracing::error!(target: "api", code = self.code, message = %self.message, "request failed");
         }
         let body = ErrorBody {

@@ -30,6 +30,7 @@ mod chain_api;
 mod contracts;
 mod errors;
 mod events;
+mod host;
 mod state;
 mod transactions;
 pub use blocks::*;
@@ -41,6 +42,7 @@ pub use chain_api::*;
 pub use contracts::*;
 pub use errors::*;
 pub use events::*;
+pub use host::{host_openapi, host_router, reference_openapi};
 pub use state::*;
 pub use transactions::*;
 
@@ -66,16 +68,32 @@ struct ApiDoc;
 
 /// The API router for one chain, with `/openapi.json`.
 pub fn router(chain: Arc<dyn ChainApi>) -> Router {
-    let (router, openapi) = openapi_router().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(openapi());
+    with_fallbacks(chain_routes(chain).route(
+        "/openapi.json",
+        get(move || {
+            let doc = Arc::clone(&openapi);
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    ))
+}
+
+/// One chain's routes: each answers 503 with the reason once the chain has stopped on this
+/// node.
+fn chain_routes(chain: Arc<dyn ChainApi>) -> Router {
+    let (router, _) = openapi_router().split_for_parts();
     router
-        .route(
-            "/openapi.json",
-            get(move || {
-                let doc = Arc::clone(&openapi);
-                async move { Json(doc.as_ref().clone()) }
-            }),
-        )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&chain),
+            host::refuse_if_failed,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(chain)
+}
+
+/// JSON answers for a path no route has and a method a route does not take.
+fn with_fallbacks(router: Router) -> Router {
+    router
         .fallback(|| async { ApiError::not_found("no such route; see /openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -84,8 +102,6 @@ pub fn router(chain: Arc<dyn ChainApi>) -> Router {
                 "method not allowed on this route; see /openapi.json",
             )
         })
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(chain)
 }
 
 /// The OpenAPI document alone.

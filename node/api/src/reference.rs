@@ -9,7 +9,11 @@ use serde_json::Value;
 pub fn markdown(doc: &Value) -> String {
     let mut out = String::from(
         "# API reference\n\nGenerated from `GET /openapi.json` (do not edit by hand; see \
-         node/api/src/reference.rs). The overview is docs/api.md.\n",
+         node/api/src/reference.rs). The overview is docs/api.md.\n\nA node hosting several \
+         chains serves every route below except `GET /chains` once per chain under \
+         `/chains/{chain_id}` (for example `GET /chains/{chain_id}/status`), and its main \
+         chain's also at `/` as listed. `/metrics` carries every chain's series, each labelled \
+         `chain=\"…\"`.\n",
     );
     let schema_name = |v: &Value| -> String {
         let reference = v["$ref"]

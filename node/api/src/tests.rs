@@ -6,12 +6,21 @@ use axum::http::Request;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-struct Fake;
+/// A chain that answers every read with fixed data.
+struct Fake {
+    id: &'static str,
+    failure: Option<String>,
+}
+
+const FAKE: Fake = Fake {
+    id: "c",
+    failure: None,
+};
 
 impl ChainApi for Fake {
     fn status(&self) -> Result<StatusView, ApiError> {
         Ok(StatusView {
-            chain_id: "c".into(),
+            chain_id: self.id.into(),
             height: 3,
             block_hash: Hash::ZERO,
             state_root: Hash::ZERO,
@@ -74,6 +83,27 @@ impl ChainApi for Fake {
     fn metrics(&self) -> String {
         "# EOF\n".into()
     }
+    fn chain_id(&self) -> String {
+        self.id.into()
+    }
+    fn summary(&self) -> ChainSummaryView {
+        ChainSummaryView {
+            chain_id: self.id.into(),
+            genesis_hash: Hash::ZERO,
+            role: "validator".into(),
+            height: 1,
+            health: if self.failure.is_some() {
+                "failed"
+            } else {
+                "ok"
+            }
+            .into(),
+            failure: self.failure.clone(),
+        }
+    }
+    fn failure(&self) -> Option<String> {
+        self.failure.clone()
+    }
 }
 
 /// The status and raw body of a request.
@@ -84,10 +114,12 @@ async fn call_raw(method: &str, uri: &str, body: &str) -> (StatusCode, Vec<u8>) 
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .expect("request");
-    let response = router(Arc::new(Fake))
-        .oneshot(request)
-        .await
-        .expect("infallible");
+    send(router(Arc::new(FAKE)), request).await
+}
+
+/// What `app` answers to `request`: its status and body.
+async fn send(app: Router, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = app.oneshot(request).await.expect("infallible");
     let status = response.status();
     let bytes = response
         .into_body()
@@ -224,7 +256,7 @@ async fn serves_status_and_openapi_covering_every_route() {
 /// docs/api-reference.md is the OpenAPI document rendered; it must not go stale.
 #[test]
 fn the_api_reference_is_up_to_date() {
-    let doc = serde_json::to_value(crate::openapi()).expect("the document serialises");
+    let doc = serde_json::to_value(crate::reference_openapi()).expect("the document serialises");
     let rendered = crate::reference::markdown(&doc);
     let path = &source_path("../../docs/api-reference.md");
     if std::env::var_os("UPDATE_API_REFERENCE").is_some() {
@@ -278,4 +310,95 @@ fn source_path(relative: &str) -> String {
     let dir = std::env::var("CARGO_MANIFEST_DIR")
         .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
     format!("{dir}/{relative}")
+}
+
+/// A host of chains "main", "b" and the failed "down", asked `method uri`: status and JSON.
+async fn call_host(method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
+    let chains: Vec<Arc<dyn ChainApi>> = vec![
+        Arc::new(Fake {
+            id: "main",
+            failure: None,
+        }),
+        Arc::new(Fake {
+            id: "b",
+            failure: None,
+        }),
+        Arc::new(Fake {
+            id: "down",
+            failure: Some("the store failed".into()),
+        }),
+    ];
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request");
+    let (status, bytes) = send(host_router(chains), request).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A host serves `GET /chains`, each chain under `/chains/{id}/`, the main chain at `/`; an
+/// unknown chain and an unknown route under a known one are JSON 404s; a failed chain's
+/// routes answer 503 with the reason; the document describes the nested routes.
+#[tokio::test]
+async fn a_host_serves_each_chain_under_its_id() {
+    let (status, listed) = call_host("GET", "/chains").await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| c["chain_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["main", "b", "down"]);
+    assert_eq!(listed[2]["health"], "failed");
+    assert_eq!(listed[2]["failure"], "the store failed");
+
+    for (uri, chain) in [
+        ("/status", "main"),
+        ("/chains/main/status", "main"),
+        ("/chains/b/status", "b"),
+    ] {
+        let (status, body) = call_host("GET", uri).await;
+        assert_eq!(
+            (status, body["chain_id"].as_str()),
+            (StatusCode::OK, Some(chain)),
+            "{uri}"
+        );
+    }
+    let (status, body) = call_host("GET", "/chains/nope/status").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body["error"]["message"],
+        "this node hosts no chain 'nope' (it hosts main, b, down); see GET /chains"
+    );
+    let (status, body) = call_host("GET", "/chains/b/nothing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["message"], "no such route; see /openapi.json");
+    let (status, body) = call_host("GET", "/chains/down/status").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"]["code"], "chain_failed");
+    assert_eq!(
+        body["error"]["message"],
+        "chain 'down' stopped on this node: the store failed"
+    );
+
+    let (status, doc) = call_host("GET", "/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let paths = doc["paths"].as_object().expect("paths");
+    for path in [
+        "/chains",
+        "/status",
+        "/chains/{chain_id}/status",
+        "/chains/{chain_id}/transactions",
+    ] {
+        assert!(paths.contains_key(path), "{path} undocumented");
+    }
+    assert_eq!(
+        paths["/chains/{chain_id}/status"]["parameters"][0]["name"],
+        "chain_id"
+    );
 }

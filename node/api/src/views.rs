@@ -41,6 +41,22 @@ pub struct StatusView {
     pub problem: Option<String>,
 }
 
+/// One chain this node hosts, as `GET /chains` lists it.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct ChainSummaryView {
+    pub chain_id: String,
+    #[schema(value_type = String)]
+    pub genesis_hash: Hash,
+    /// `validator` or `follower`, as in its `GET /status`.
+    pub role: String,
+    /// Height of its latest committed block on this node.
+    pub height: u64,
+    /// `ok`, or `failed` once the chain stopped on this node (its routes then answer 503).
+    pub health: String,
+    /// Why it stopped, when it has.
+    pub failure: Option<String>,
+}
+
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct SignatureView {
     #[schema(value_type = String)]

@@ -1,10 +1,11 @@
 //! The API's view of a chain instance.
 
 use catena_api::{
-    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi, ContractView,
-    EventQuery, EventRecordView, EventSlice, EventView, EvidenceView, GovernanceView, MemberView,
-    ProposalView, ReceiptView, ScheduledRunView, SignatureView, StateEntryView, StatusView,
-    TransactionView, TxStatus, UpgradeView, ValidatorView,
+    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi,
+    ChainSummaryView, ContractView, EventQuery, EventRecordView, EventSlice, EventView,
+    EvidenceView, GovernanceView, MemberView, ProposalView, ReceiptView, ScheduledRunView,
+    SignatureView, StateEntryView, StatusView, TransactionView, TxStatus, UpgradeView,
+    ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
@@ -499,6 +500,27 @@ impl ChainApi for ChainInstance {
 
     fn metrics(&self) -> String {
         ChainInstance::metrics(self).render()
+    }
+
+    fn chain_id(&self) -> String {
+        self.spec().chain_id.clone()
+    }
+
+    fn summary(&self) -> ChainSummaryView {
+        let height = u64::try_from(ChainInstance::metrics(self).height.get()).unwrap_or(0);
+        let failure = ChainInstance::failure(self).map(str::to_string);
+        ChainSummaryView {
+            chain_id: self.spec().chain_id.clone(),
+            genesis_hash: self.genesis_hash(),
+            role: self.place(height).role,
+            height,
+            health: if failure.is_some() { "failed" } else { "ok" }.into(),
+            failure,
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        ChainInstance::failure(self).map(str::to_string)
     }
 
     fn submit(&self, tx: Transaction) -> Result<Hash, ApiError> {

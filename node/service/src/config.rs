@@ -42,6 +42,22 @@ pub struct NodeConfig {
     pub log_format: LogFormat,
     /// Pending transactions kept at most; beyond it submissions are refused with "mempool full".
     pub mempool_capacity: usize,
+    /// The chains this node hosts besides its home's own (the main chain, whose files are at
+    /// the home's top): each in its own directory, listening on its own p2p address. `catena
+    /// chain add` adds one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<ChainEntry>,
+}
+
+/// Another chain this node hosts: a directory holding its `chain-spec.json` and, as at the
+/// home's top, its `validator.key` if this node validates it and its `network.key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainEntry {
+    /// The chain's directory, relative to the home unless absolute.
+    pub dir: PathBuf,
+    /// Where this chain's network listens (a multiaddr): each chain has its own.
+    pub p2p_addr: String,
 }
 
 impl Default for NodeConfig {
@@ -52,6 +68,7 @@ impl Default for NodeConfig {
             data_dir: PathBuf::from("data"),
             log_format: LogFormat::Text,
             mempool_capacity: 50_000,
+            chains: Vec::new(),
         }
     }
 }

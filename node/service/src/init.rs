@@ -70,25 +70,29 @@ fn io(what: String) -> impl FnOnce(std::io::Error) -> NodeError {
     move |source| NodeError::Io { what, source }
 }
 
-/// Creates `home` from the chain spec at `spec_path`, with the validator's vote key if given and
-/// the node's network key. Refuses a directory that is already a home, a validator key that is
-/// neither a validator nor a member account of the chain, a validator of a multi-validator
-/// chain without its network key, and a network key that is not a validator's when the vote key
-/// is; writes nothing then.
-pub fn init_home(
-    home: &Home,
+/// A chain's spec and keys, checked: what [`init_home`] and [`add_chain`] write.
+#[derive(Debug)]
+struct Checked {
+    spec: catena_chain_spec::ChainSpec,
+    key: Option<SecretKey>,
+    network: Option<SecretKey>,
+    generated: bool,
+    joining: bool,
+    /// Where the spec tells the other validators to dial this node, if it is one of them.
+    listen: Option<String>,
+}
+
+/// Checks a chain's spec and this node's keys for it: a validator key must be one of the
+/// spec's validators, or a member account that governance may add later (the node then follows
+/// until it is added); a validator of a multi-validator chain needs its network key, whose peer
+/// id the spec lists.
+fn check_keys(
     spec_path: &Path,
     validator_key: Option<SecretKey>,
     network_key: NetworkKey,
-    settings: &HomeSettings,
-) -> Result<Initialised, NodeError> {
-    if home.is_initialised() {
-        return Err(NodeError::AlreadyHome(home.0.clone()));
-    }
+) -> Result<Checked, NodeError> {
     let spec = read_spec(spec_path)?;
     let key = validator_key;
-    // A validator key must be one of the spec's validators, or a member account that governance
-    // may add later (the node then follows until it is added).
     let joining = match &key {
         Some(key) if spec.validator_set().contains(&key.account()) => false,
         Some(key) if spec.member_of(&key.account()).is_some() => true,
@@ -112,12 +116,11 @@ pub fn init_home(
         NetworkKey::Generated(_) if spec_validator => (None, false),
         NetworkKey::Generated(network) => (Some(network), true),
     };
-    let mut config = NodeConfig::default();
+    let mut listen = None;
     if let Some(network) = &network {
         let peer_id = peer_id::from_ed25519(&network.account());
         match spec.validators.iter().find(|v| v.peer_id == peer_id) {
-            // Listen where the chain spec tells the other validators to dial.
-            Some(validator) => config.p2p_addr = validator.address.clone(),
+            Some(validator) => listen = Some(validator.address.clone()),
             None if spec_validator => {
                 return Err(NodeError::NotAValidatorPeer {
                     peer_id,
@@ -127,28 +130,140 @@ pub fn init_home(
             None => {}
         }
     }
+    if listen.is_none() && spec_validator {
+        // The spec's single validator runs no network, but has an address in the spec.
+        listen = key.as_ref().and_then(|key| {
+            spec.validators
+                .iter()
+                .find(|v| v.account == key.account())
+                .map(|v| v.address.clone())
+        });
+    }
+    Ok(Checked {
+        spec,
+        key,
+        network,
+        generated,
+        joining,
+        listen,
+    })
+}
+
+impl Checked {
+    /// Writes the keys, then the spec (whose presence marks the directory complete).
+    fn write(&self, dir: &Home) -> Result<Initialised, NodeError> {
+        std::fs::create_dir_all(&dir.0).map_err(io(format!("create {}", dir.0.display())))?;
+        if let Some(key) = &self.key {
+            keys::write_key(&dir.validator_key(), key)?;
+        }
+        if let Some(network) = &self.network {
+            keys::write_key(&dir.network_key(), network)?;
+        }
+        std::fs::write(dir.spec(), self.spec.to_json() + "\n")
+            .map_err(io(format!("write {}", dir.spec().display())))?;
+        Ok(Initialised {
+            role: match (&self.key, self.joining) {
+                (None, _) => NodeRole::Follower,
+                (Some(_), true) => NodeRole::Joining,
+                (Some(_), false) => NodeRole::Validator,
+            },
+            peer_id: self
+                .network
+                .as_ref()
+                .map(|n| peer_id::from_ed25519(&n.account())),
+            generated: self.generated,
+        })
+    }
+}
+
+/// Creates `home` from the chain spec at `spec_path`, with the validator's vote key if given and
+/// the node's network key. Refuses a directory that is already a home, a validator key that is
+/// neither a validator nor a member account of the chain, a validator of a multi-validator
+/// chain without its network key, and a network key that is not a validator's when the vote key
+/// is; writes nothing then.
+pub fn init_home(
+    home: &Home,
+    spec_path: &Path,
+    validator_key: Option<SecretKey>,
+    network_key: NetworkKey,
+    settings: &HomeSettings,
+) -> Result<Initialised, NodeError> {
+    if home.is_initialised() {
+        return Err(NodeError::AlreadyHome(home.0.clone()));
+    }
+    let checked = check_keys(spec_path, validator_key, network_key)?;
+    let mut config = NodeConfig::default();
+    if let Some(listen) = &checked.listen {
+        // Listen where the chain spec tells the other validators to dial.
+        config.p2p_addr = listen.clone();
+    }
     std::fs::create_dir_all(&home.0).map_err(io(format!("create {}", home.0.display())))?;
     settings.apply(&mut config);
     std::fs::write(home.config(), config.to_toml()).map_err(io("write config.toml".into()))?;
-    if let Some(key) = &key {
-        keys::write_key(&home.validator_key(), key)?;
+    checked.write(home)
+}
+
+/// What [`add_chain`] added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedChain {
+    pub chain_id: String,
+    /// Where the chain's files went, and the p2p address its network listens on.
+    pub dir: std::path::PathBuf,
+    pub p2p_addr: String,
+    pub made: Initialised,
+}
+
+/// Adds a chain to the existing `home`: its spec and keys (checked as [`init_home`] checks
+/// them) go to `chains/<chain id>/`, and an entry with its p2p address to config.toml. Refuses a
+/// chain the home already hosts and a p2p address another of its chains listens on; without a
+/// p2p address, a validator listens where the spec says and any other node must be given one.
+/// Writes nothing when it refuses.
+pub fn add_chain(
+    home: &Home,
+    spec_path: &Path,
+    validator_key: Option<SecretKey>,
+    network_key: NetworkKey,
+    p2p_addr: Option<String>,
+) -> Result<AddedChain, NodeError> {
+    if !home.is_initialised() {
+        return Err(NodeError::NotAHome(home.0.clone()));
     }
-    if let Some(network) = &network {
-        keys::write_key(&home.network_key(), network)?;
+    let checked = check_keys(spec_path, validator_key, network_key)?;
+    let chain_id = checked.spec.chain_id.clone();
+    let mut config = NodeConfig::load(&home.config())?;
+    let hosted = home.chains(&config)?;
+    if hosted.iter().any(|c| c.spec.chain_id == chain_id) {
+        return Err(NodeError::AlreadyHosted { chain_id });
     }
-    // The spec is written last: its presence marks the home as complete.
-    std::fs::write(home.spec(), spec.to_json() + "\n")
-        .map_err(io("write chain-spec.json".into()))?;
-    Ok(Initialised {
-        role: match (&key, joining) {
-            (None, _) => NodeRole::Follower,
-            (Some(_), true) => NodeRole::Joining,
-            (Some(_), false) => NodeRole::Validator,
-        },
-        peer_id: network
-            .as_ref()
-            .map(|n| peer_id::from_ed25519(&n.account())),
-        generated,
+    let p2p_addr =
+        p2p_addr
+            .or_else(|| checked.listen.clone())
+            .ok_or_else(|| NodeError::NoP2pAddr {
+                chain_id: chain_id.clone(),
+            })?;
+    if let Some(other) = hosted.iter().find(|c| c.p2p_addr == p2p_addr) {
+        return Err(NodeError::SharedP2pAddr {
+            addr: p2p_addr,
+            first: other.spec.chain_id.clone(),
+            second: chain_id,
+        });
+    }
+    let relative = std::path::PathBuf::from("chains").join(&chain_id);
+    let dir = Home(home.0.join(&relative));
+    if dir.0.exists() {
+        return Err(NodeError::AlreadyHome(dir.0));
+    }
+    let made = checked.write(&dir)?;
+    config.chains.push(crate::config::ChainEntry {
+        dir: relative,
+        p2p_addr: p2p_addr.clone(),
+    });
+    std::fs::write(home.config(), config.to_toml()).map_err(io("write config.toml".into()))?;
+    Ok(AddedChain {
+        chain_id,
+        dir: dir.0,
+        p2p_addr,
+        made,
     })
 }
 

@@ -9,10 +9,8 @@
 //! - `keys/`: demo member keys (dev and local homes only);
 //! - `data/chains/<chain id>/`: each chain's RocksDB store.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use catena_chain_spec::{ChainSpec, SpecError};
 use catena_primitives::SecretKey;
@@ -22,12 +20,14 @@ pub mod chain;
 pub mod config;
 pub mod driver;
 pub mod forward;
+pub mod host;
 pub mod init;
 pub mod keys;
 pub mod metrics;
 
 pub use chain::{ChainError, ChainInstance};
 pub use config::{LogFormat, NodeConfig};
+pub use host::{run, ChainOptions, RunOptions, Started};
 
 pub const CONFIG_FILE: &str = "config.toml";
 
@@ -79,6 +79,60 @@ impl Home {
     pub fn load_spec(&self) -> Result<ChainSpec, NodeError> {
         read_spec(&self.spec())
     }
+
+    /// The chains this home hosts: its own (the main chain, at the home's top, listening on
+    /// `config.p2p_addr`), then each listed in `config.chains`.
+    pub fn chains(&self, config: &NodeConfig) -> Result<Vec<HostedChain>, NodeError> {
+        let mut chains = vec![HostedChain {
+            spec: self.load_spec()?,
+            dir: self.clone(),
+            p2p_addr: config.p2p_addr.clone(),
+        }];
+        for entry in &config.chains {
+            let dir = Home(if entry.dir.is_absolute() {
+                entry.dir.clone()
+            } else {
+                self.0.join(&entry.dir)
+            });
+            chains.push(HostedChain {
+                spec: dir.load_spec()?,
+                dir,
+                p2p_addr: entry.p2p_addr.clone(),
+            });
+        }
+        Ok(chains)
+    }
+
+    /// What [`run`] needs to host this home's chains: each one's spec, keys and p2p address.
+    pub fn chain_options(&self, config: &NodeConfig) -> Result<Vec<ChainOptions>, NodeError> {
+        let read = |path: PathBuf| -> Result<Option<SecretKey>, NodeError> {
+            if path.exists() {
+                Ok(Some(keys::read_key(&path)?))
+            } else {
+                Ok(None)
+            }
+        };
+        self.chains(config)?
+            .into_iter()
+            .map(|chain| {
+                Ok(ChainOptions {
+                    validator_key: read(chain.dir.validator_key())?,
+                    network_key: read(chain.dir.network_key())?,
+                    network_key_path: chain.dir.network_key(),
+                    spec: chain.spec,
+                    p2p_addr: chain.p2p_addr,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A chain a home hosts: its spec, the directory of its files, its p2p address.
+#[derive(Debug, Clone)]
+pub struct HostedChain {
+    pub spec: ChainSpec,
+    pub dir: Home,
+    pub p2p_addr: String,
 }
 
 /// Reads and validates a chain spec file.
@@ -102,6 +156,10 @@ pub enum NodeError {
     },
     #[error("{} is already a node home; refusing to overwrite it", .0.display())]
     AlreadyHome(PathBuf),
+    #[error("{} is not a node home: make one with `catena init` first", .0.display())]
+    NotAHome(PathBuf),
+    #[error("this node does not validate chain '{chain_id}', so its spec names no address for it: give the chain's p2p address (--p2p-addr), one no other chain of this node uses")]
+    NoP2pAddr { chain_id: String },
     #[error("the validator key's account {account} is neither a validator nor a member account in chain '{chain_id}'")]
     NotInChain { account: String, chain_id: String },
     #[error("the network key's peer id {peer_id} is not a validator's in chain '{chain_id}'")]
@@ -132,6 +190,16 @@ pub enum NodeError {
     NoNetworkKey { path: PathBuf },
     #[error("network: {0}")]
     Network(String),
+    #[error("chain '{chain_id}' is listed twice in this node's chains")]
+    DuplicateChain { chain_id: String },
+    #[error("this home already hosts chain '{chain_id}'")]
+    AlreadyHosted { chain_id: String },
+    #[error("chains '{first}' and '{second}' both listen on {addr}: give each chain its own p2p address")]
+    SharedP2pAddr {
+        addr: String,
+        first: String,
+        second: String,
+    },
     #[error("the consensus driver stopped: {0}")]
     Driver(String),
     #[error(
@@ -147,211 +215,9 @@ pub enum NodeError {
     },
 }
 
-/// Everything a node needs to run.
-#[derive(Debug)]
-pub struct RunOptions {
-    pub home: Home,
-    pub config: NodeConfig,
-    pub spec: ChainSpec,
-    pub validator_key: Option<SecretKey>,
-    /// The libp2p identity key (needed by every node of a multi-validator chain).
-    pub network_key: Option<SecretKey>,
-    /// Start a validator whose vote log is missing (a new, empty one is created).
-    pub allow_missing_vote_log: bool,
-}
-
-/// A running node's addresses, reported once it serves.
-#[derive(Debug, Clone)]
-pub struct Started {
-    pub api_addr: SocketAddr,
-    pub chain_id: String,
-    pub height: u64,
-}
-
-/// Runs the node until `shutdown` completes or the consensus driver fails. `on_start` is called
-/// once the API is listening.
-pub async fn run(
-    options: RunOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    on_start: impl FnOnce(&Started),
-) -> Result<(), NodeError> {
-    let RunOptions {
-        home,
-        config,
-        spec,
-        validator_key,
-        network_key,
-        allow_missing_vote_log,
-    } = options;
-    let chain_dir = home.chain_dir(&config, &spec.chain_id);
-    std::fs::create_dir_all(&chain_dir).map_err(|source| NodeError::Io {
-        what: format!("create data directory {}", chain_dir.display()),
-        source,
-    })?;
-    let validators = spec.validators.len();
-    let chain_id = spec.chain_id.clone();
-    let chain = Arc::new(ChainInstance::open(
-        spec,
-        &chain_dir.join("db"),
-        config.mempool_capacity,
-    )?);
-    // Every node of a multi-validator chain (by its spec, or by governance since) runs the BFT
-    // driver with its peers: a validator votes; a node with a member's key not in the current
-    // set follows and votes once a governance change adds it; a node without a validator key
-    // follows. The single validator of a chain decides alone, without a network.
-    let networked = validators.max(chain.validators().len()) > 1;
-    let validating =
-        validator_key.filter(|key| networked || chain.validators().contains(&key.account()));
-    if networked && network_key.is_none() {
-        return Err(NodeError::NoNetworkKey {
-            path: home.network_key(),
-        });
-    }
-
-    let listener = tokio::net::TcpListener::bind(config.api_addr)
-        .await
-        .map_err(|source| NodeError::Bind {
-            addr: config.api_addr,
-            source,
-        })?;
-    let api_addr = listener.local_addr().map_err(|source| NodeError::Bind {
-        addr: config.api_addr,
-        source,
-    })?;
-
-    // The driver task stops when its oneshot fires.
-    let (stop_driver, driver_stopped) = tokio::sync::oneshot::channel::<()>();
-    let (driver_done_tx, driver_done) = tokio::sync::oneshot::channel::<Result<(), ChainError>>();
-    let mut network_task = None;
-    let mut forward_task = None;
-    chain.following().set_identity(chain::follow::Identity {
-        validator: validating.as_ref().map(SecretKey::account),
-        peer_id: network_key
-            .as_ref()
-            .filter(|_| networked)
-            .and_then(|key| catena_network::peer_id_of(key.seed()).ok())
-            .map(|peer| peer.to_string()),
-    });
-    let driver = match (validating, network_key) {
-        (validating, network_key) if networked || validating.is_some() => {
-            let signing = match validating {
-                Some(key) => Some(driver::Signing {
-                    key,
-                    votes: open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?,
-                    proposals: open_proposal_log(&chain_dir, &chain)?,
-                }),
-                None => {
-                    tracing::info!(target: "node", chain = %chain_id, "no validator key: this node follows the chain without voting");
-                    None
-                }
-            };
-            let max_message_bytes =
-                (chain.spec().parameters.max_block_bytes as usize) * 2 + (1 << 20);
-            let peers =
-                match network_key {
-                    Some(network_key) if networked => {
-                        let (network, handle, events) = catena_network::Network::new(
-                            network_config(&config, &chain, &network_key, max_message_bytes)?,
-                        )
-                        .map_err(|e| NodeError::Network(e.to_string()))?;
-                        network_task = Some(tokio::spawn(network.run()));
-                        if let Some(path) = std::env::var_os(CUT_LINKS_FILE_VAR) {
-                            tokio::spawn(watch_cut_links(path.into(), handle.clone()));
-                        }
-                        let (gossip, admitted) = tokio::sync::mpsc::unbounded_channel();
-                        chain.set_gossip(gossip);
-                        forward_task = Some(tokio::spawn(forward::run(
-                            Arc::clone(&chain),
-                            handle.clone(),
-                            admitted,
-                            max_message_bytes,
-                        )));
-                        Some(driver::Peers {
-                            network: handle,
-                            events,
-                        })
-                    }
-                    _ => None,
-                };
-            let parts = driver::DriverParts {
-                chain: Arc::clone(&chain),
-                signing,
-                peers,
-                max_message_bytes,
-                halt_marker: chain_dir.join(HALT_MARKER),
-            };
-            let task = tokio::spawn(async move {
-                let result = driver::run(parts, driver_stopped).await;
-                let _ = driver_done_tx.send(result);
-            });
-            Some(task)
-        }
-        _ => {
-            tracing::warn!(target: "node", chain = %chain_id, "a chain of one validator runs no network: this node without its key serves its own store and does not follow");
-            drop(driver_done_tx);
-            None
-        }
-    };
-
-    let started = Started {
-        api_addr,
-        chain_id: chain_id.clone(),
-        height: chain.tip()?.height,
-    };
-    tracing::info!(target: "node", chain = %chain_id, api = %api_addr, height = started.height, "node started");
-    on_start(&started);
-
-    let app = catena_api::router(Arc::clone(&chain) as Arc<dyn catena_api::ChainApi>);
-    let (stop_api, api_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = api_stopped.await;
-            })
-            .await
-    });
-
-    let has_driver = driver.is_some();
-    let driver_failed = async move {
-        match driver_done.await {
-            Ok(Err(e)) => e.to_string(),
-            // The driver task ended without a result: it panicked. A node that admits
-            // transactions it will never commit must not keep running.
-            Err(_) if has_driver => "the consensus thread stopped unexpectedly".to_string(),
-            // Ended cleanly, or no driver: wait for the shutdown signal instead.
-            _ => std::future::pending().await,
-        }
-    };
-    let outcome = tokio::select! {
-        () = shutdown => Ok(()),
-        failure = driver_failed => Err(NodeError::Driver(failure)),
-    };
-    tracing::info!(target: "node", "shutting down");
-    let _ = stop_driver.send(());
-    if let Some(task) = driver {
-        let _ = task.await;
-    }
-    for task in [forward_task, network_task].into_iter().flatten() {
-        task.abort();
-    }
-    let _ = stop_api.send(());
-    // Requests in flight get a moment to finish; open event streams never do, so they are cut.
-    let mut server = server;
-    if tokio::time::timeout(API_SHUTDOWN_GRACE, &mut server)
-        .await
-        .is_err()
-    {
-        server.abort();
-    }
-    outcome
-}
-
-/// How long the API may take to finish its requests at shutdown.
-const API_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Opens the validator's vote log, refusing to start without it once the chain has blocks
 /// (unless explicitly allowed): a validator that forgot its votes could equivocate.
-fn open_vote_log(
+pub(crate) fn open_vote_log(
     chain_dir: &Path,
     chain: &ChainInstance,
     allow_missing: bool,
@@ -377,7 +243,7 @@ fn open_vote_log(
 }
 
 /// Opens the chain's proposal log (`proposals.wal`, beside the vote log).
-fn open_proposal_log(
+pub(crate) fn open_proposal_log(
     chain_dir: &Path,
     chain: &ChainInstance,
 ) -> Result<catena_storage::wal::ProposalLog, NodeError> {
@@ -399,12 +265,17 @@ fn open_proposal_log(
 /// docs/consensus.md, "Divergence").
 pub const HALT_MARKER: &str = "voting-halted";
 
+/// Fault injection for tests: when this variable names a file, the commits of every chain
+/// whose id is a line of that file fail with a store error (the chain then stops on this node
+/// and the others go on). Not meant for production use.
+pub const STORE_FAULTS_FILE_VAR: &str = "CATENA_TEST_STORE_FAULTS_FILE";
+
 /// Fault injection for tests where network namespaces are not available: when this variable
 /// names a file, the node re-reads it every 200 ms and cuts its links to the peer ids listed
 /// in it (one per line), restoring the others. Not meant for production use.
 pub const CUT_LINKS_FILE_VAR: &str = "CATENA_TEST_CUT_LINKS_FILE";
 
-async fn watch_cut_links(path: PathBuf, network: catena_network::NetworkHandle) {
+pub(crate) async fn watch_cut_links(path: PathBuf, network: catena_network::NetworkHandle) {
     let mut current = std::collections::BTreeSet::new();
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
     loop {
@@ -426,16 +297,15 @@ async fn watch_cut_links(path: PathBuf, network: catena_network::NetworkHandle) 
 /// The network settings of a node: listen on the configured p2p address; dial the
 /// validators of the next block and allow the members' registered nodes, as the committed state
 /// says (so that a restarted node knows the set governance made).
-fn network_config(
-    config: &NodeConfig,
+pub(crate) fn network_config(
+    p2p_addr: &str,
     chain: &ChainInstance,
     network_key: &SecretKey,
     max_message_bytes: usize,
 ) -> Result<catena_network::NetworkConfig, NodeError> {
-    let listen = config
-        .p2p_addr
+    let listen = p2p_addr
         .parse()
-        .map_err(|e| NodeError::Network(format!("p2p_addr '{}': {e}", config.p2p_addr)))?;
+        .map_err(|e| NodeError::Network(format!("p2p_addr '{p2p_addr}': {e}")))?;
     let (dialled, allowed): (Vec<_>, Vec<_>) = driver::peers::allowed_peers(chain)?
         .into_iter()
         .partition(|(_, address)| address.is_some());

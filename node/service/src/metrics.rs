@@ -1,4 +1,7 @@
-//! Prometheus metrics of one chain, served at `/metrics` in the OpenMetrics text format.
+//! Prometheus metrics of the chains this process hosts, served at `/metrics` in the OpenMetrics
+//! text format, each series labelled with its chain.
+
+use std::sync::Arc;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -8,24 +11,190 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-/// The label of a per-peer metric: the peer's libp2p id. Only the chain spec's peers can
-/// connect, so the number of series is bounded by the validator set.
+/// The label every series carries: the chain it measures. One registry serves the whole
+/// process, so a node hosting several chains reports each under its own `chain="…"`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ChainLabel {
+    pub chain: String,
+}
+
+/// The label of a per-peer metric: the chain and the peer's libp2p id. Only the chain's allowed
+/// peers can connect, so the number of series is bounded by its validators and member nodes.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PeerLabel {
+    pub chain: String,
     pub peer: String,
 }
 
-/// The label of a per-proposer metric: the proposer's account. Only a round's proposer gets
-/// this far, so the number of series is bounded by the validator set.
+/// The label of a per-proposer metric: the chain and the proposer's account. Only a round's
+/// proposer gets this far, so the number of series is bounded by the validator set.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ProposerLabel {
+    pub chain: String,
     pub proposer: String,
 }
 
-/// The chain's metrics. Cloning shares them.
+type PerChain<M> = Family<ChainLabel, M>;
+type Histograms = Family<ChainLabel, Histogram, fn() -> Histogram>;
+
+fn interval_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.05, 2.0, 12))
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// The process's metrics: one family per metric, a series per hosted chain. Each chain takes
+/// its handles with [`ChainMetrics::new`].
 #[derive(Debug)]
-pub struct ChainMetrics {
+pub struct NodeMetrics {
     registry: Registry,
+    height: PerChain<Gauge>,
+    mempool_size: PerChain<Gauge>,
+    committed_transactions: PerChain<Counter>,
+    rejected_transactions: PerChain<Counter>,
+    signatures_checked_in_blocks: PerChain<Counter>,
+    block_interval_seconds: Histograms,
+    commit_latency_seconds: Histograms,
+    round: PerChain<Gauge>,
+    peers: PerChain<Gauge>,
+    transactions_forwarding: PerChain<Gauge>,
+    heard_height: PerChain<Gauge>,
+    invalid_messages: Family<PeerLabel, Counter>,
+    equivocations: PerChain<Counter>,
+    proposals_not_from_proposer: PerChain<Counter>,
+    proposals_executed: Family<ProposerLabel, Counter>,
+    halted: PerChain<Gauge>,
+    failed: PerChain<Gauge>,
+}
+
+impl Default for NodeMetrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("catena");
+        let metrics = NodeMetrics {
+            height: PerChain::default(),
+            mempool_size: PerChain::default(),
+            committed_transactions: PerChain::default(),
+            rejected_transactions: PerChain::default(),
+            signatures_checked_in_blocks: PerChain::default(),
+            block_interval_seconds: Histograms::new_with_constructor(interval_histogram),
+            commit_latency_seconds: Histograms::new_with_constructor(latency_histogram),
+            round: PerChain::default(),
+            peers: PerChain::default(),
+            transactions_forwarding: PerChain::default(),
+            heard_height: PerChain::default(),
+            invalid_messages: Family::default(),
+            equivocations: PerChain::default(),
+            proposals_not_from_proposer: PerChain::default(),
+            proposals_executed: Family::default(),
+            halted: PerChain::default(),
+            failed: PerChain::default(),
+            registry: Registry::default(),
+        };
+        let m = &metrics;
+        registry.register(
+            "height",
+            "Height of the latest committed block",
+            m.height.clone(),
+        );
+        registry.register(
+            "mempool_size",
+            "Transactions waiting in the mempool",
+            m.mempool_size.clone(),
+        );
+        registry.register(
+            "committed_transactions",
+            "Transactions committed in blocks",
+            m.committed_transactions.clone(),
+        );
+        registry.register(
+            "rejected_transactions",
+            "Transactions refused at admission (invalid, replayed, non-member, mempool full)",
+            m.rejected_transactions.clone(),
+        );
+        registry.register(
+            "signatures_checked_in_blocks",
+            "Transaction signatures checked while validating blocks (not already checked at admission)",
+            m.signatures_checked_in_blocks.clone(),
+        );
+        registry.register(
+            "block_interval_seconds",
+            "Time between consecutive blocks, from their headers",
+            m.block_interval_seconds.clone(),
+        );
+        registry.register(
+            "commit_latency_seconds",
+            "Time from starting to build a block to its synced write",
+            m.commit_latency_seconds.clone(),
+        );
+        registry.register(
+            "transactions_forwarding",
+            "Transactions admitted through this node's API, still pending and sent again until included",
+            m.transactions_forwarding.clone(),
+        );
+        registry.register(
+            "heard_height",
+            "The highest committed height this node has heard of from the validators' votes",
+            m.heard_height.clone(),
+        );
+        registry.register(
+            "voting_halted",
+            "1 if this node cannot reproduce a certified block (state root mismatch) and stopped voting",
+            m.halted.clone(),
+        );
+        registry.register(
+            "chain_failed",
+            "1 once the chain stopped on this node (a store error, a driver failure); the others go on",
+            m.failed.clone(),
+        );
+        registry.register(
+            "consensus_round",
+            "Consensus round at the current height",
+            m.round.clone(),
+        );
+        registry.register("peers", "Connected peers", m.peers.clone());
+        registry.register(
+            "invalid_messages",
+            "Invalid or oversized messages received, by peer",
+            m.invalid_messages.clone(),
+        );
+        registry.register(
+            "equivocations",
+            "Conflicting votes detected (evidence of a faulty validator)",
+            m.equivocations.clone(),
+        );
+        registry.register(
+            "proposals_not_from_proposer",
+            "Proposals signed by a validator that does not lead their round (refused before execution)",
+            m.proposals_not_from_proposer.clone(),
+        );
+        registry.register(
+            "proposals_executed",
+            "Peers' proposals executed to judge them, by proposer",
+            m.proposals_executed.clone(),
+        );
+        NodeMetrics {
+            registry,
+            ..metrics
+        }
+    }
+}
+
+impl NodeMetrics {
+    /// The OpenMetrics text of every metric of every chain.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+/// One chain's handles on the process's metrics: each updates that chain's series.
+#[derive(Debug, Clone)]
+pub struct ChainMetrics {
+    node: Arc<NodeMetrics>,
+    chain: String,
     pub height: Gauge,
     pub mempool_size: Gauge,
     pub committed_transactions: Counter,
@@ -46,140 +215,76 @@ pub struct ChainMetrics {
     pub transactions_forwarding: Gauge,
     /// The highest height this node has heard the validators vote above.
     pub heard_height: Gauge,
-    /// Invalid or oversized messages, by the peer that sent them.
-    pub invalid_messages: Family<PeerLabel, Counter>,
     /// Validators caught signing two different votes in one round.
     pub equivocations: Counter,
     /// Proposals signed by a validator that does not lead their round: refused unexecuted.
     pub proposals_not_from_proposer: Counter,
-    /// Peers' proposals executed to judge them, by proposer.
-    pub proposals_executed: Family<ProposerLabel, Counter>,
     /// 1 once this node found it cannot reproduce a certified block and stopped voting.
     pub halted: Gauge,
-}
-
-impl Default for ChainMetrics {
-    fn default() -> Self {
-        let mut registry = Registry::with_prefix("catena");
-        let height = Gauge::default();
-        let mempool_size = Gauge::default();
-        let committed_transactions = Counter::default();
-        let rejected_transactions = Counter::default();
-        let signatures_checked_in_blocks = Counter::default();
-        let block_interval_seconds = Histogram::new(exponential_buckets(0.05, 2.0, 12));
-        let commit_latency_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
-        registry.register(
-            "height",
-            "Height of the latest committed block",
-            height.clone(),
-        );
-        registry.register(
-            "mempool_size",
-            "Transactions waiting in the mempool",
-            mempool_size.clone(),
-        );
-        registry.register(
-            "committed_transactions",
-            "Transactions committed in blocks",
-            committed_transactions.clone(),
-        );
-        registry.register(
-            "rejected_transactions",
-            "Transactions refused at admission (invalid, replayed, non-member, mempool full)",
-            rejected_transactions.clone(),
-        );
-        registry.register(
-            "signatures_checked_in_blocks",
-            "Transaction signatures checked while validating blocks (not already checked at admission)",
-            signatures_checked_in_blocks.clone(),
-        );
-        registry.register(
-            "block_interval_seconds",
-            "Time between consecutive blocks, from their headers",
-            block_interval_seconds.clone(),
-        );
-        registry.register(
-            "commit_latency_seconds",
-            "Time from starting to build a block to its synced write",
-            commit_latency_seconds.clone(),
-        );
-        let round = Gauge::default();
-        let peers = Gauge::default();
-        let transactions_forwarding = Gauge::default();
-        registry.register(
-            "transactions_forwarding",
-            "Transactions admitted through this node's API, still pending and sent again until included",
-            transactions_forwarding.clone(),
-        );
-        let heard_height = Gauge::default();
-        registry.register(
-            "heard_height",
-            "The highest committed height this node has heard of from the validators' votes",
-            heard_height.clone(),
-        );
-        let invalid_messages = Family::<PeerLabel, Counter>::default();
-        let equivocations = Counter::default();
-        let halted = Gauge::default();
-        registry.register(
-            "voting_halted",
-            "1 if this node cannot reproduce a certified block (state root mismatch) and stopped voting",
-            halted.clone(),
-        );
-        registry.register(
-            "consensus_round",
-            "Consensus round at the current height",
-            round.clone(),
-        );
-        registry.register("peers", "Connected peers", peers.clone());
-        registry.register(
-            "invalid_messages",
-            "Invalid or oversized messages received, by peer",
-            invalid_messages.clone(),
-        );
-        registry.register(
-            "equivocations",
-            "Conflicting votes detected (evidence of a faulty validator)",
-            equivocations.clone(),
-        );
-        let proposals_not_from_proposer = Counter::default();
-        let proposals_executed = Family::<ProposerLabel, Counter>::default();
-        registry.register(
-            "proposals_not_from_proposer",
-            "Proposals signed by a validator that does not lead their round (refused before execution)",
-            proposals_not_from_proposer.clone(),
-        );
-        registry.register(
-            "proposals_executed",
-            "Peers' proposals executed to judge them, by proposer",
-            proposals_executed.clone(),
-        );
-        ChainMetrics {
-            proposals_not_from_proposer,
-            proposals_executed,
-            round,
-            peers,
-            transactions_forwarding,
-            heard_height,
-            invalid_messages,
-            equivocations,
-            halted,
-            registry,
-            height,
-            mempool_size,
-            committed_transactions,
-            rejected_transactions,
-            signatures_checked_in_blocks,
-            block_interval_seconds,
-            commit_latency_seconds,
-        }
-    }
+    /// 1 once the chain stopped on this node.
+    pub failed: Gauge,
 }
 
 impl ChainMetrics {
-    /// The OpenMetrics text of every metric.
+    /// The series of `chain` in the process's metrics.
+    pub fn new(node: &Arc<NodeMetrics>, chain: &str) -> ChainMetrics {
+        let label = ChainLabel {
+            chain: chain.to_string(),
+        };
+        ChainMetrics {
+            chain: chain.to_string(),
+            height: node.height.get_or_create_owned(&label),
+            mempool_size: node.mempool_size.get_or_create_owned(&label),
+            committed_transactions: node.committed_transactions.get_or_create_owned(&label),
+            rejected_transactions: node.rejected_transactions.get_or_create_owned(&label),
+            signatures_checked_in_blocks: node
+                .signatures_checked_in_blocks
+                .get_or_create_owned(&label),
+            block_interval_seconds: node.block_interval_seconds.get_or_create_owned(&label),
+            commit_latency_seconds: node.commit_latency_seconds.get_or_create_owned(&label),
+            round: node.round.get_or_create_owned(&label),
+            peers: node.peers.get_or_create_owned(&label),
+            transactions_forwarding: node.transactions_forwarding.get_or_create_owned(&label),
+            heard_height: node.heard_height.get_or_create_owned(&label),
+            equivocations: node.equivocations.get_or_create_owned(&label),
+            proposals_not_from_proposer: node
+                .proposals_not_from_proposer
+                .get_or_create_owned(&label),
+            halted: node.halted.get_or_create_owned(&label),
+            failed: node.failed.get_or_create_owned(&label),
+            node: Arc::clone(node),
+        }
+    }
+
+    /// Counts an invalid or oversized message from `peer`.
+    pub fn count_invalid(&self, peer: String) {
+        self.node
+            .invalid_messages
+            .get_or_create(&PeerLabel {
+                chain: self.chain.clone(),
+                peer,
+            })
+            .inc();
+    }
+
+    /// Counts a peer's proposal executed to judge it.
+    pub fn count_executed(&self, proposer: String) {
+        self.node
+            .proposals_executed
+            .get_or_create(&ProposerLabel {
+                chain: self.chain.clone(),
+                proposer,
+            })
+            .inc();
+    }
+
+    /// The process's metrics, every chain's.
+    pub fn node(&self) -> &Arc<NodeMetrics> {
+        &self.node
+    }
+
+    /// The OpenMetrics text of every metric of every chain this process hosts.
     pub fn render(&self) -> String {
-        let mut text = String::new();
-        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
-        text
+        self.node.render()
     }
 }

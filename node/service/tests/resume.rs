@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use catena_chain_spec::build_dev;
-use catena_node::{ChainInstance, Home, NodeConfig, RunOptions};
+use catena_node::{ChainInstance, ChainOptions, Home, NodeConfig, RunOptions};
 use catena_primitives::VoteKind;
 use catena_storage::wal::{LoggedProposal, LoggedVote, ProposalLog, VoteLog};
 use parity_scale_codec::Encode;
@@ -97,9 +97,13 @@ async fn a_validator_resumes_locked_on_its_logged_proposal_and_commits_it() {
         RunOptions {
             home: home.clone(),
             config: config.clone(),
-            spec: spec.clone(),
-            validator_key: Some(validator),
-            network_key: None,
+            chains: vec![ChainOptions {
+                spec: spec.clone(),
+                validator_key: Some(validator),
+                network_key: None,
+                p2p_addr: config.p2p_addr.clone(),
+                network_key_path: home.network_key(),
+            }],
             allow_missing_vote_log: false,
         },
         shutdown,

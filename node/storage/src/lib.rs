@@ -7,7 +7,7 @@
 //! so a crash leaves either the whole block or none of it. This is the only crate that names
 //! RocksDB.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use catena_primitives::block::{
@@ -18,7 +18,10 @@ use catena_primitives::{AccountId, Hash, StateProof};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use parity_scale_codec::{Decode, Encode};
-use rocksdb::{ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch,
+    WriteOptions, DB,
+};
 use sha2::Sha256;
 
 pub mod wal;
@@ -71,6 +74,8 @@ pub enum StorageError {
     NotNext { tip: Option<u64>, found: u64 },
     #[error("height {0} is not stored")]
     Missing(u64),
+    #[error("injected fault: {0}")]
+    Injected(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -123,6 +128,16 @@ pub struct EventScan {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Arc<DB>,
+    /// A test's fault switch: the file that, listing the name, makes commits fail.
+    fault: Option<Arc<(PathBuf, String)>>,
+}
+
+/// The block cache every store of the process shares.
+pub const BLOCK_CACHE_BYTES: usize = 128 << 20;
+
+fn shared_block_cache() -> &'static Cache {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| Cache::new_lru_cache(BLOCK_CACHE_BYTES))
 }
 
 fn height_key(height: u64) -> [u8; 8] {
@@ -155,13 +170,42 @@ impl Store {
         // All column families' memtables together: a node's memory stays flat under load
         // (RocksDB's default lets each family hold 2 × 64 MiB before it flushes).
         options.set_db_write_buffer_size(MEMTABLE_BUDGET_BYTES);
+        // Every store of the process (one per hosted chain) reads through one block cache, so
+        // hosting another chain does not add another cache per column family (ADR 0028).
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(shared_block_cache());
         let cfs = COLUMN_FAMILIES.iter().map(|name| {
             let mut cf = Options::default();
             cf.set_compression_type(DBCompressionType::Lz4);
+            cf.set_block_based_table_factory(&table);
             ColumnFamilyDescriptor::new(*name, cf)
         });
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
-        Ok(Store { db: Arc::new(db) })
+        Ok(Store {
+            db: Arc::new(db),
+            fault: None,
+        })
+    }
+
+    /// Makes this store's commits fail while `file` exists and lists `name` on a line: the
+    /// fault switch tests use to fail one chain's store. Never set in production.
+    pub fn set_fault_switch(&mut self, file: PathBuf, name: String) {
+        self.fault = Some(Arc::new((file, name)));
+    }
+
+    fn check_fault(&self) -> Result<()> {
+        if let Some(switch) = &self.fault {
+            let (file, name) = switch.as_ref();
+            let listed = std::fs::read_to_string(file)
+                .is_ok_and(|text| text.lines().any(|line| line.trim() == name));
+            if listed {
+                return Err(StorageError::Injected(format!(
+                    "writes to the store of '{name}' fail (fault switch {})",
+                    file.display()
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -346,6 +390,7 @@ impl Store {
         receipts: &[Receipt],
         state: PreparedState,
     ) -> Result<Tip> {
+        self.check_fault()?;
         let height = block.header.height;
         let tip = self.tip()?;
         let expected = tip.map_or(0, |t| t.height + 1);

@@ -13,7 +13,7 @@ use catena_primitives::{AccountId, Call, Hash, SecretKey, Transaction, Validator
 use catena_runtime::{ExecutionError, StateError, StateReader, ValidatorEntry};
 use catena_storage::{StorageError, Store, Tip};
 
-use crate::metrics::ChainMetrics;
+use crate::metrics::{ChainMetrics, NodeMetrics};
 
 mod commit;
 pub mod follow;
@@ -78,6 +78,8 @@ pub struct ChainInstance {
     commits: tokio::sync::broadcast::Sender<u64>,
     /// This node's place in the chain's network: role, heard height, forwarding.
     following: follow::Following,
+    /// Why the chain stopped on this node, once it has (its routes then answer 503 with it).
+    failure: std::sync::OnceLock<String>,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -118,14 +120,33 @@ impl ChainInstance {
         dir: &Path,
         mempool_capacity: usize,
     ) -> Result<ChainInstance, ChainError> {
-        let store = Store::open(dir)?;
+        Self::open_hosted(
+            spec,
+            dir,
+            mempool_capacity,
+            &Arc::new(NodeMetrics::default()),
+        )
+    }
+
+    /// Opens the chain as one of the chains this process hosts, its metrics among the
+    /// process's.
+    pub fn open_hosted(
+        spec: ChainSpec,
+        dir: &Path,
+        mempool_capacity: usize,
+        node_metrics: &Arc<NodeMetrics>,
+    ) -> Result<ChainInstance, ChainError> {
+        let mut store = Store::open(dir)?;
+        if let Some(file) = std::env::var_os(crate::STORE_FAULTS_FILE_VAR) {
+            store.set_fault_switch(file.into(), spec.chain_id.clone());
+        }
         let (genesis_hash, validators) = genesis::write(&spec, &store)?;
         let mempool = Mempool::new(MempoolConfig {
             chain_id: spec.chain_id.clone(),
             max_tx_bytes: spec.parameters.max_tx_bytes as usize,
             capacity: mempool_capacity,
         });
-        let metrics = ChainMetrics::default();
+        let metrics = ChainMetrics::new(node_metrics, &spec.chain_id);
         let height = store.tip()?.map_or(0, |t| t.height);
         metrics
             .height
@@ -140,6 +161,7 @@ impl ChainInstance {
             gossip: std::sync::OnceLock::new(),
             commits: tokio::sync::broadcast::channel(64).0,
             following: follow::Following::default(),
+            failure: std::sync::OnceLock::new(),
         };
         // A restarted node takes the validator set from its state, not from the spec.
         let entries = chain.validator_entries()?;
@@ -201,6 +223,18 @@ impl ChainInstance {
 
     pub fn following(&self) -> &follow::Following {
         &self.following
+    }
+
+    /// Marks the chain stopped on this node for `reason` (the first reason stays).
+    pub fn fail(&self, reason: String) {
+        if self.failure.set(reason).is_ok() {
+            self.metrics.failed.set(1);
+        }
+    }
+
+    /// Why the chain stopped on this node, if it has.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.get().map(String::as_str)
     }
 
     /// Refuses submissions while this node is well behind the height it has heard of: what it

@@ -23,7 +23,6 @@ use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::chain::{ChainError, ChainInstance, SyncRequest, SyncResponse};
-use crate::metrics::{PeerLabel, ProposerLabel};
 use crate::now_ms;
 
 mod cache;

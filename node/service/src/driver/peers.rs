@@ -68,13 +68,7 @@ pub(crate) fn allowed_peers(
 
 /// Counts an invalid message from `peer` in the chain's metrics.
 pub(super) fn count_invalid(chain: &ChainInstance, peer: PeerId) {
-    chain
-        .metrics()
-        .invalid_messages
-        .get_or_create(&PeerLabel {
-            peer: peer.to_string(),
-        })
-        .inc();
+    chain.metrics().count_invalid(peer.to_string());
 }
 
 impl Driver {
@@ -276,11 +270,7 @@ impl Driver {
                 } else {
                     self.chain
                         .metrics()
-                        .proposals_executed
-                        .get_or_create(&ProposerLabel {
-                            proposer: proposal.proposer.to_string(),
-                        })
-                        .inc();
+                        .count_executed(proposal.proposer.to_string());
                     match tokio::task::block_in_place(|| self.chain.validate_proposal(block)) {
                         Ok(validated) => {
                             self.proposals
