@@ -219,3 +219,107 @@ fn one_process_hosts_two_chains_and_a_failing_one_stops_alone() {
     let committed = b.get_ok(&format!("/transactions/{hash}"));
     assert_eq!(committed["status"], "committed");
 }
+
+/// Four processes, each hosting chain A (`catena-local`) and chain B (`catena-local-2`) with four
+/// validators each, their own keys and ports: both commit, every node lists both, a transaction
+/// sent to B commits on B only, and a libp2p peer that belongs to A only is refused on B's port.
+#[test]
+fn four_processes_host_two_chains_each() {
+    let net = common::network().chains(2).block_time_ms(200).start();
+    let b = "catena-local-2";
+    let on_b: Vec<TestNode> = net.nodes.iter().map(|n| n.on_chain(b)).collect();
+    net.wait_all(3, "A's first blocks on every node");
+    let all_b: Vec<&TestNode> = on_b.iter().collect();
+    common::wait_all_at_least(&all_b, 3, "B's first blocks on every node");
+    for node in &net.nodes {
+        let listed = heights(node);
+        let ids: Vec<&str> = listed.iter().map(|(id, ..)| id.as_str()).collect();
+        assert_eq!(ids, ["catena-local", b]);
+        assert!(
+            listed.iter().all(|(_, _, health)| health == "ok"),
+            "{listed:?}"
+        );
+    }
+    // Separate chains: other genesis, other validator keys.
+    let validators = |node: &TestNode| -> Vec<String> {
+        node.get_ok("/governance")["validators"]
+            .as_array()
+            .expect("validators")
+            .iter()
+            .map(|v| v["account"].as_str().expect("account").to_string())
+            .collect()
+    };
+    let (a_set, b_set) = (validators(&net.nodes[0]), validators(&on_b[0]));
+    assert_eq!((a_set.len(), b_set.len()), (4, 4));
+    assert!(
+        a_set.iter().all(|v| !b_set.contains(v)),
+        "{a_set:?} {b_set:?}"
+    );
+    assert_ne!(
+        net.nodes[0].get_ok("/status")["genesis_hash"],
+        on_b[0].get_ok("/status")["genesis_hash"]
+    );
+
+    // Sent to B at node 2, committed on B at node 4; no node's A knows it.
+    let tx = on_b[1]
+        .signer("tier1-steel")
+        .sign(Call::Remark(b"on B".to_vec()));
+    let reply = on_b[1].submit(&tx);
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let hash = tx.hash().to_string();
+    wait_for("the remark committed on B", Duration::from_secs(60), || {
+        let view = on_b[3].get(&format!("/transactions/{hash}"))?.body;
+        (view["status"] == "committed").then_some(())
+    });
+    for node in &net.nodes {
+        let on_a = node
+            .get(&format!("/transactions/{hash}"))
+            .expect("an answer");
+        assert_eq!(on_a.status, 404, "{}", on_a.body);
+    }
+
+    // Validator 1's network key is a peer of A only: dialling node 2's B port with it, as a B
+    // node would, is refused, while node 2 keeps its three B peers.
+    let key = catena_node::keys::read_key(&net.dir().join("keys/validator-1-network.json"))
+        .expect("validator 1's A network key");
+    let spec_b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(net.network.chain_spec_path(2)).expect("B's spec"))
+            .expect("JSON");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let refusals = || {
+        std::fs::read_to_string(net.dir().join("node-2.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("refused an incoming connection") && l.contains(b))
+            .count()
+    };
+    let before = refusals();
+    let (network, _handle, _events) = {
+        let _guard = runtime.enter();
+        catena_network::Network::new(catena_network::NetworkConfig {
+            chain_id: b.into(),
+            secret_seed: key.seed(),
+            listen: format!("/ip4/127.0.0.1/tcp/{}", free_port())
+                .parse()
+                .expect("multiaddr"),
+            peers: common::validator_peers(&spec_b, 4)[1..2].to_vec(),
+            allowed: Vec::new(),
+            max_message_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(10),
+        })
+        .expect("network")
+    };
+    runtime.spawn(network.run());
+    wait_for(
+        "node 2 to refuse A's peer on B's port",
+        Duration::from_secs(30),
+        || (refusals() > before).then_some(()),
+    );
+    let b_peers = format!("catena_peers{{chain=\"{b}\"}}");
+    assert_eq!(
+        net.nodes[1].metric(&b_peers),
+        Some(3.0),
+        "B keeps its three peers"
+    );
+    drop(runtime);
+}

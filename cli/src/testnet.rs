@@ -24,6 +24,11 @@ pub(crate) struct TestnetArgs {
     /// Block time in milliseconds (when the testnet is created).
     #[arg(long)]
     pub(crate) block_time_ms: Option<u64>,
+    /// Chains every node hosts (when the testnet is created): `catena-local`, then
+    /// `catena-local-2` and so on, each with validator keys of its own and its own p2p ports
+    /// (after the previous chain's), served under /chains/ID/.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub(crate) chains: u16,
 }
 
 pub(crate) fn testnet(args: &TestnetArgs) -> anyhow::Result<()> {
@@ -57,6 +62,7 @@ impl TestnetArgs {
             p2p_port: self.p2p_port,
             block_time_ms: self.block_time_ms,
             hosts: Vec::new(),
+            chains: self.chains,
         }
     }
 }
@@ -101,6 +107,10 @@ pub(crate) fn start_testnet_with(
                     node.child.id(),
                     node.log.display()
                 );
+                for k in 2..=network.chains {
+                    let id = network.chain_id(k);
+                    println!("  chain '{id}': API {}/chains/{id}", node.api);
+                }
             }
             node.child
         })

@@ -20,6 +20,7 @@ pub fn member(
 
 /// Calls a contract method read-only, on top of `state`, as `caller`: whatever it writes is
 /// dropped. For queries by the API and tests; `context` is the block it pretends to run in.
+/// The node holds one of its chain's [`wasm::QUERIES_PER_CHAIN`] places around it.
 pub fn query_contract(
     state: &dyn StateReader,
     context: &BlockContext,
@@ -28,7 +29,6 @@ pub fn query_contract(
     method: &str,
     input: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let _slot = wasm::query_slot();
     let empty = Changes::new();
     let mut overlay = Overlay {
         base: state,

@@ -22,6 +22,7 @@ pub struct Builder {
     dir: Option<PathBuf>,
     hosts: Vec<String>,
     cuttable_links: bool,
+    chains: u16,
     customize: Box<dyn Fn(&mut BuiltSpec)>,
 }
 
@@ -48,6 +49,7 @@ impl TestNetwork {
             dir: None,
             hosts: Vec::new(),
             cuttable_links: false,
+            chains: 1,
             customize: Box::new(|_| {}),
         }
     }
@@ -79,6 +81,14 @@ impl Builder {
     /// validators: `nodes[validators..]`.
     pub fn followers(mut self, followers: u16) -> Self {
         self.followers = followers;
+        self
+    }
+
+    /// Chains every node hosts: `catena-local` (served at `/`), then `catena-local-2` … each
+    /// with its own validator keys and p2p ports, served under `/chains/{id}/` (see
+    /// [`TestNode::on_chain`](crate::node::TestNode::on_chain)).
+    pub fn chains(mut self, chains: u16) -> Self {
+        self.chains = chains;
         self
     }
 
@@ -154,12 +164,13 @@ impl Builder {
                 8545
             },
             p2p_port: if hosts.is_empty() {
-                free_ports(count)
+                free_ports(count * self.chains)
             } else {
                 30333
             },
             block_time_ms: Some(self.block_time_ms),
             hosts,
+            chains: self.chains,
         };
         network
             .prepare(&*self.customize)

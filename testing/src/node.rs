@@ -192,6 +192,18 @@ impl TestNode {
         }
     }
 
+    /// A handle on chain `chain_id` of this node's process (which must host it): its requests
+    /// go to `/chains/{chain_id}/…`. It starts and stops nothing.
+    pub fn on_chain(&self, chain_id: &str) -> TestNode {
+        let mut node = TestNode::with_args(
+            self.home.clone(),
+            format!("{}/chains/{chain_id}", self.api),
+            Vec::new(),
+        );
+        node.binary = self.binary.clone();
+        node
+    }
+
     /// Runs `catena dev` itself in `home` on a free port.
     pub fn dev_command(home: &Path) -> TestNode {
         let api_addr = format!("127.0.0.1:{}", free_port());

@@ -113,6 +113,7 @@ pub(crate) fn connect(args: &BenchArgs, dir: &Path) -> anyhow::Result<Net> {
             p2p_port: args.p2p_port,
             block_time_ms: Some(args.block_time_ms),
             hosts: Vec::new(),
+            chains: 1,
         };
         let max_block_txs = args.max_block_txs;
         let started = testnet.start(&catena_binary(args), &|built| {

@@ -4,7 +4,9 @@
 //!
 //! A network directory holds `chain-spec.json`, `keys/` (the demo members' and validators'
 //! keys, the followers' network keys), `node-N/` (node N's home: validators first, then
-//! followers) and `node-N.log`. Created once; started again as it is.
+//! followers) and `node-N.log`; a network of several chains also `chain-spec-K.json` for each
+//! further chain K, hosted by every node beside the first (its keys in `keys/` too). Created
+//! once; started again as it is.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use catena_chain_spec::BuiltSpec;
-use catena_node::init::{init_home, write_demo_keys, HomeSettings, NetworkKey};
+use catena_node::init::{add_chain, init_home, write_demo_keys, HomeSettings, NetworkKey};
 use catena_node::keys::read_key;
 use catena_node::{now_ms, Home, NodeConfig};
 
@@ -37,6 +39,10 @@ pub struct LocalNetwork {
     pub block_time_ms: Option<u64>,
     /// One listening address per node; empty for all on 127.0.0.1.
     pub hosts: Vec<String>,
+    /// Chains every node hosts (at least 1): the first is `catena-local`, chain K > 1 is
+    /// `catena-local-K` with validator keys of its own, its p2p ports after the previous
+    /// chain's.
+    pub chains: u16,
 }
 
 /// A validator process the launcher started.
@@ -54,6 +60,30 @@ impl LocalNetwork {
         self.dir.join("chain-spec.json")
     }
 
+    /// Chain `k`'s spec file (from 1).
+    pub fn chain_spec_path(&self, k: u16) -> PathBuf {
+        match k {
+            1 => self.spec_path(),
+            k => self.dir.join(format!("chain-spec-{k}.json")),
+        }
+    }
+
+    /// Chain `k`'s id (from 1).
+    pub fn chain_id(&self, k: u16) -> String {
+        match k {
+            1 => "catena-local".into(),
+            k => format!("catena-local-{k}"),
+        }
+    }
+
+    /// How chain `k`'s key files are named: `<prefix>validator-I.json` and so on.
+    fn key_prefix(&self, k: u16) -> String {
+        match k {
+            1 => String::new(),
+            k => format!("{}-", self.chain_id(k)),
+        }
+    }
+
     /// Every node's libp2p peer id, in order: the validators' from the network's chain spec,
     /// then the followers' from their network keys.
     pub fn peer_ids(&self) -> anyhow::Result<Vec<String>> {
@@ -68,9 +98,30 @@ impl LocalNetwork {
         Ok(peer_ids)
     }
 
-    /// Follower `j`'s network key file (from 1).
+    /// Follower `j`'s network key file (from 1) on the first chain.
     fn follower_key(&self, j: u16) -> PathBuf {
-        self.keys_dir().join(format!("follower-{j}-network.json"))
+        self.follower_key_on(1, j)
+    }
+
+    /// Follower `j`'s network key file on chain `k`.
+    fn follower_key_on(&self, k: u16, j: u16) -> PathBuf {
+        let prefix = self.key_prefix(k);
+        self.keys_dir()
+            .join(format!("{prefix}follower-{j}-network.json"))
+    }
+
+    /// Node `i`'s vote key (a validator's) and network key files on chain `k`.
+    fn node_keys(&self, k: u16, i: u16) -> (Option<PathBuf>, PathBuf) {
+        let keys = self.keys_dir();
+        let prefix = self.key_prefix(k);
+        if self.is_follower(i) {
+            (None, self.follower_key_on(k, i - self.validators))
+        } else {
+            (
+                Some(keys.join(format!("{prefix}validator-{i}.json"))),
+                keys.join(format!("{prefix}validator-{i}-network.json")),
+            )
+        }
     }
 
     pub fn keys_dir(&self) -> PathBuf {
@@ -102,9 +153,24 @@ impl LocalNetwork {
 
     /// Where node `i` listens for peers.
     pub fn p2p_addr(&self, i: u16) -> String {
+        self.p2p_addr_on(1, i)
+    }
+
+    /// The first p2p port of chain `k`'s nodes.
+    fn first_p2p_port(&self, k: u16) -> u16 {
+        if self.hosts.is_empty() {
+            self.p2p_port + (k - 1) * self.nodes()
+        } else {
+            self.p2p_port + k - 1
+        }
+    }
+
+    /// Where node `i` listens for peers of chain `k`.
+    pub fn p2p_addr_on(&self, k: u16, i: u16) -> String {
+        let first = self.first_p2p_port(k);
         match self.hosts.get(usize::from(i - 1)) {
-            Some(host) => format!("/ip4/{host}/tcp/{}", self.p2p_port),
-            None => format!("/ip4/127.0.0.1/tcp/{}", self.p2p_port + i - 1),
+            Some(host) => format!("/ip4/{host}/tcp/{first}"),
+            None => format!("/ip4/127.0.0.1/tcp/{}", first + i - 1),
         }
     }
 
@@ -112,53 +178,79 @@ impl LocalNetwork {
         self.dir.join(format!("node-{i}.log"))
     }
 
-    /// Creates the network's directory unless it exists: the chain spec (with the followers
-    /// registered as members' nodes and `customize` applied), the demo keys and every node's
-    /// home.
+    /// Creates the network's directory unless it exists: each chain's spec (with the followers
+    /// registered as members' nodes; `customize` applied to the first), the demo keys and every
+    /// node's home, hosting every chain.
     pub fn prepare(&self, customize: &dyn Fn(&mut BuiltSpec)) -> anyhow::Result<()> {
         let spec_path = self.spec_path();
         if spec_path.exists() {
             return Ok(());
         }
+        if self.chains == 0 {
+            bail!("a network hosts at least one chain");
+        }
         let n = usize::from(self.validators);
-        let mut built = catena_chain_spec::build_local_at(n, now_ms(), self.p2p_port);
-        if let Some(block_time) = self.block_time_ms {
-            built.spec.parameters.block_time_ms = block_time;
+        let time = now_ms();
+        // The further chains first: the first chain's spec, written last, marks the directory
+        // complete.
+        for k in (1..=self.chains).rev() {
+            let mut built =
+                catena_chain_spec::build_named(&self.chain_id(k), n, time, self.first_p2p_port(k));
+            if let Some(block_time) = self.block_time_ms {
+                built.spec.parameters.block_time_ms = block_time;
+            }
+            for (i, validator) in built.spec.validators.iter_mut().enumerate() {
+                validator.address = self.p2p_addr_on(k, i as u16 + 1);
+            }
+            built.add_followers(usize::from(self.followers));
+            if k == 1 {
+                customize(&mut built);
+            }
+            write_demo_keys(&built, &self.keys_dir())?;
+            if k > 1 {
+                std::fs::write(self.chain_spec_path(k), built.spec.to_json() + "\n")
+                    .context("cannot write a chain spec")?;
+            } else {
+                self.init_homes(&built)?;
+            }
         }
-        for (validator, host) in built.spec.validators.iter_mut().zip(&self.hosts) {
-            validator.address = format!("/ip4/{host}/tcp/{}", self.p2p_port);
-        }
-        built.add_followers(usize::from(self.followers));
-        customize(&mut built);
-        write_demo_keys(&built, &self.keys_dir())?;
+        Ok(())
+    }
+
+    /// Every node's home for the first chain `built`, with the further chains added.
+    fn init_homes(&self, built: &BuiltSpec) -> anyhow::Result<()> {
+        let spec_path = self.spec_path();
         std::fs::write(&spec_path, built.spec.to_json() + "\n")
             .context("cannot write the chain spec")?;
-        let keys = self.keys_dir();
         for i in 1..=self.nodes() {
             let api_addr: SocketAddr = self
                 .api_addr(i)
                 .parse()
                 .with_context(|| format!("node {i}'s API address"))?;
-            let (validator_key, network_key) = if self.is_follower(i) {
-                (None, self.follower_key(i - self.validators))
-            } else {
-                (
-                    Some(read_key(&keys.join(format!("validator-{i}.json")))?),
-                    keys.join(format!("validator-{i}-network.json")),
-                )
-            };
+            let (validator_key, network_key) = self.node_keys(1, i);
             let settings = HomeSettings {
                 api_addr: Some(api_addr),
                 p2p_addr: Some(self.p2p_addr(i)),
                 ..HomeSettings::default()
             };
+            let home = Home(self.home(i));
             init_home(
-                &Home(self.home(i)),
+                &home,
                 &spec_path,
-                validator_key,
+                validator_key.as_deref().map(read_key).transpose()?,
                 NetworkKey::Given(read_key(&network_key)?),
                 &settings,
             )?;
+            for k in 2..=self.chains {
+                let (validator_key, network_key) = self.node_keys(k, i);
+                add_chain(
+                    &home,
+                    &self.chain_spec_path(k),
+                    validator_key.as_deref().map(read_key).transpose()?,
+                    NetworkKey::Given(read_key(&network_key)?),
+                    Some(self.p2p_addr_on(k, i)),
+                )?;
+            }
         }
         Ok(())
     }
@@ -222,18 +314,23 @@ impl LocalNetwork {
     /// and the flag that moves it (rather than start a network with a node that cannot run).
     fn check_ports(&self) -> anyhow::Result<()> {
         for i in 1..=self.nodes() {
-            let config = NodeConfig::load(&Home(self.home(i)).config())?;
-            let p2p: Option<std::net::SocketAddr> = {
-                let parts: Vec<&str> = config.p2p_addr.split('/').collect();
+            let home = Home(self.home(i));
+            let config = NodeConfig::load(&home.config())?;
+            let socket = |multiaddr: &str| -> Option<std::net::SocketAddr> {
+                let parts: Vec<&str> = multiaddr.split('/').collect();
                 match parts.as_slice() {
                     ["", "ip4", host, "tcp", port] => format!("{host}:{port}").parse().ok(),
                     _ => None,
                 }
             };
-            let wanted = [
-                (Some(config.api_addr), "API", "--api-port"),
-                (p2p, "p2p", "--p2p-port"),
-            ];
+            let mut wanted = vec![(Some(config.api_addr), "API".to_string(), "--api-port")];
+            for chain in home.chains(&config)? {
+                wanted.push((
+                    socket(&chain.p2p_addr),
+                    format!("p2p of chain '{}'", chain.spec.chain_id),
+                    "--p2p-port",
+                ));
+            }
             for (addr, what, flag) in wanted {
                 let Some(addr) = addr else { continue };
                 if let Err(e) = std::net::TcpListener::bind(addr) {

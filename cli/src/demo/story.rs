@@ -223,6 +223,7 @@ pub(crate) fn start(args: &DemoArgs, dir: &Path) -> anyhow::Result<(Vec<Child>, 
         api_port: args.api_port,
         p2p_port: args.p2p_port,
         block_time_ms: Some(500),
+        chains: 1,
     };
     let children = crate::start_testnet(&testnet, false)?;
     Ok((children, format!("http://127.0.0.1:{}", args.api_port)))

@@ -104,6 +104,9 @@ fn tx_view(tx: &Transaction, hash: Hash) -> TransactionView {
     }
 }
 
+/// How long a contract query waits for a place among its chain's before answering 503 `busy`.
+pub const QUERY_SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The parts of `GET /status` that say where this node stands on its chain's network.
 struct Place {
     role: String,
@@ -355,6 +358,19 @@ impl ChainApi for ChainInstance {
             .map_err(internal)?
             .ok_or_else(|| internal("the tip's header is missing"))?;
         let context = crate::chain::block_context(self.spec(), tip.height, header.time_ms);
+        let slots = self.query_slots();
+        let Some(_slot) = slots.acquire(QUERY_SLOT_WAIT) else {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                format!(
+                    "all {} query places of chain '{}' stayed taken for {} s: try again shortly",
+                    slots.capacity(),
+                    self.spec().chain_id,
+                    QUERY_SLOT_WAIT.as_secs()
+                ),
+            ));
+        };
         catena_runtime::query_contract(&state, &context, AccountId([0; 32]), &id, &method, &input)
             .map_err(|message| {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query_failed", message)

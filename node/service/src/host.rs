@@ -12,6 +12,7 @@ use catena_chain_spec::ChainSpec;
 use catena_primitives::SecretKey;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
+use tracing::Instrument;
 
 use crate::metrics::NodeMetrics;
 use crate::{
@@ -176,6 +177,8 @@ pub fn start_chain(
         }
     };
     let max_message_bytes = (chain.spec().parameters.max_block_bytes as usize) * 2 + (1 << 20);
+    // Every line the chain's tasks log names the chain.
+    let span = tracing::info_span!("chain", id = %chain_id);
     let peers = match network_key {
         Some(network_key) if networked => {
             let (network, handle, events) = catena_network::Network::new(network_config(
@@ -187,7 +190,7 @@ pub fn start_chain(
             .map_err(|e| NodeError::Network(format!("chain '{chain_id}': {e}")))?;
             running
                 .tasks
-                .push(tokio::spawn(network.run()).abort_handle());
+                .push(tokio::spawn(network.run().instrument(span.clone())).abort_handle());
             if let Some(path) = std::env::var_os(CUT_LINKS_FILE_VAR) {
                 running.tasks.push(
                     tokio::spawn(watch_cut_links(path.into(), handle.clone())).abort_handle(),
@@ -196,12 +199,15 @@ pub fn start_chain(
             let (gossip, admitted) = tokio::sync::mpsc::unbounded_channel();
             chain.set_gossip(gossip);
             running.tasks.push(
-                tokio::spawn(forward::run(
-                    Arc::clone(&chain),
-                    handle.clone(),
-                    admitted,
-                    max_message_bytes,
-                ))
+                tokio::spawn(
+                    forward::run(
+                        Arc::clone(&chain),
+                        handle.clone(),
+                        admitted,
+                        max_message_bytes,
+                    )
+                    .instrument(span.clone()),
+                )
                 .abort_handle(),
             );
             Some(driver::Peers {
@@ -220,10 +226,13 @@ pub fn start_chain(
     };
     let (stop_driver, driver_stopped) = oneshot::channel::<()>();
     let (driver_done_tx, driver_done) = oneshot::channel::<Result<(), ChainError>>();
-    running.driver = Some(tokio::spawn(async move {
-        let result = driver::run(parts, driver_stopped).await;
-        let _ = driver_done_tx.send(result);
-    }));
+    running.driver = Some(tokio::spawn(
+        async move {
+            let result = driver::run(parts, driver_stopped).await;
+            let _ = driver_done_tx.send(result);
+        }
+        .instrument(span),
+    ));
     running.stop_driver = Some(stop_driver);
     running.driver_done = Some(driver_done);
     Ok(running)
@@ -256,6 +265,11 @@ pub async fn run(
         source,
     })?;
 
+    // Before any chain runs a contract: the engine's pool is sized for every chain's queries
+    // and blocks.
+    if !catena_runtime::wasm::host_chains(chains.len()) {
+        tracing::warn!(target: "node", "the contract engine was made before the chains were counted: its pool keeps its size");
+    }
     let node_metrics = Arc::new(NodeMetrics::default());
     let mut running: Vec<RunningChain> = Vec::new();
     for options in chains {

@@ -268,8 +268,8 @@ pub fn add_chain(
 }
 
 /// Writes the demo member keys, the validators' vote and network keys and the followers'
-/// network keys of `built` into `dir`
-/// (one `NAME.json` each, mode 0600).
+/// network keys of `built` into `dir` (one `NAME.json` each, mode 0600). A key file already
+/// there with the same key is left as it is; one with another key is refused.
 pub fn write_demo_keys(built: &BuiltSpec, dir: &Path) -> Result<(), NodeError> {
     std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
     let validator_keys = built
@@ -282,7 +282,13 @@ pub fn write_demo_keys(built: &BuiltSpec, dir: &Path) -> Result<(), NodeError> {
         .chain(validator_keys)
         .chain(&built.follower_keys);
     for key in keys {
-        keys::write_key(&dir.join(format!("{}.json", key.name)), &key.secret)?;
+        let path = dir.join(format!("{}.json", key.name));
+        // The demo members' keys are the same on every chain built: written once.
+        let same = path.exists()
+            && keys::read_key(&path).is_ok_and(|held| held.seed() == key.secret.seed());
+        if !same {
+            keys::write_key(&path, &key.secret)?;
+        }
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ pub mod init;
 pub mod keys;
 pub mod metrics;
 
+pub use api_impl::QUERY_SLOT_WAIT;
 pub use chain::{ChainError, ChainInstance};
 pub use config::{LogFormat, NodeConfig};
 pub use host::{run, ChainOptions, RunOptions, Started};

@@ -38,56 +38,65 @@ impl std::fmt::Debug for ContractEngine {
 
 /// Threads, GC and the component model are not even compiled in (wasmtime's `threads`, `gc`
 /// and `component-model` features are off), so no module can use them.
-/// The process's engine: one compiled-module cache for every chain this node runs.
+/// The process's engine: one compiled-module cache for every chain this node runs, its pool
+/// sized for the chains [`host_chains`] announced.
 pub fn shared() -> &'static ContractEngine {
-    static ENGINE: std::sync::OnceLock<ContractEngine> = std::sync::OnceLock::new();
     ENGINE.get_or_init(|| {
         ContractEngine::new().expect("the deterministic wasmtime configuration is valid")
     })
 }
 
+static ENGINE: std::sync::OnceLock<ContractEngine> = std::sync::OnceLock::new();
+
+/// Chains the process hosts, as announced before the engine is made.
+static HOSTED_CHAINS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// Announces how many chains this process hosts, so that the engine's pool holds every chain's
+/// queries and block execution at once. Must come before the first contract runs; afterwards
+/// the pool is made and this returns false.
+pub fn host_chains(chains: usize) -> bool {
+    if ENGINE.get().is_some() {
+        return false;
+    }
+    HOSTED_CHAINS.store(chains.max(1), std::sync::atomic::Ordering::Relaxed);
+    true
+}
+
+/// Read-only calls (API queries) one chain may run at once; more wait for a place among their
+/// chain's (the node keeps them).
+pub const QUERIES_PER_CHAIN: usize = 32;
+/// Blocks one chain may be executing at once (building its proposal, judging a peer's,
+/// applying a synced one), each call nesting up to [`MAX_CALL_DEPTH`] instances.
+pub const EXECUTIONS_PER_CHAIN: usize = 2;
+/// The fewest instance slots the pool keeps, whatever the chains announced (in-process tests
+/// open several chains without announcing them).
+pub const MIN_INSTANCE_SLOTS: u32 = 256;
+
 /// Contract instances that may be alive at once in one process (each call's instance and its
 /// nested callees'): the pooling allocator keeps this many memory, table and instance slots
-/// mapped and reuses them, so instantiation maps nothing. Read-only queries take at most
-/// [`MAX_CONCURRENT_QUERIES`] × [`MAX_CALL_DEPTH`] of them, so block execution always finds one.
-pub const INSTANCE_SLOTS: u32 = 256;
-/// Read-only calls (API queries) that may run at once; more wait for a slot.
-pub const MAX_CONCURRENT_QUERIES: usize = 32;
+/// mapped and reuses them, so instantiation maps nothing. Every hosted chain's queries
+/// ([`QUERIES_PER_CHAIN`]) and block executions ([`EXECUTIONS_PER_CHAIN`]), each
+/// [`MAX_CALL_DEPTH`] deep, fit at once: a chain whose queries hold all their slots leaves
+/// every other chain's blocks and queries theirs.
+pub fn instance_slots() -> u32 {
+    let chains = HOSTED_CHAINS.load(std::sync::atomic::Ordering::Relaxed);
+    let per_chain = (QUERIES_PER_CHAIN + EXECUTIONS_PER_CHAIN) * MAX_CALL_DEPTH;
+    u32::try_from(chains * per_chain)
+        .unwrap_or(u32::MAX)
+        .max(MIN_INSTANCE_SLOTS)
+}
+
 /// Of a slot's memory, how much is reset with `memset` of the pages the call dirtied (found by
 /// the kernel's PAGEMAP_SCAN where available) instead of being unmapped: contract calls touch a
 /// few pages, which then stay resident for the next call.
 pub(super) const KEEP_RESIDENT_BYTES: usize = 1 << 20;
 
-/// Holds one of the [`MAX_CONCURRENT_QUERIES`] query places while alive.
-#[derive(Debug)]
-pub struct QuerySlot(());
-
-pub(super) static QUERIES: (parking_lot::Mutex<usize>, parking_lot::Condvar) =
-    (parking_lot::Mutex::new(0), parking_lot::Condvar::new());
-
-/// Waits for a place among the read-only calls that may run at once, so that queries never
-/// take the instance slots block execution needs.
-pub fn query_slot() -> QuerySlot {
-    let mut running = QUERIES.0.lock();
-    while *running >= MAX_CONCURRENT_QUERIES {
-        QUERIES.1.wait(&mut running);
-    }
-    *running += 1;
-    QuerySlot(())
-}
-
-impl Drop for QuerySlot {
-    fn drop(&mut self) {
-        *QUERIES.0.lock() -= 1;
-        QUERIES.1.notify_one();
-    }
-}
-
 pub(super) fn pooling_config() -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_core_instances(INSTANCE_SLOTS)
-        .total_memories(INSTANCE_SLOTS)
-        .total_tables(INSTANCE_SLOTS)
+    let slots = instance_slots();
+    pool.total_core_instances(slots)
+        .total_memories(slots)
+        .total_tables(slots)
         .max_memories_per_module(1)
         .max_tables_per_module(1)
         .max_memory_size(MAX_MEMORY_BYTES)

@@ -19,6 +19,7 @@ mod commit;
 pub mod follow;
 pub mod genesis;
 mod propose;
+pub mod slots;
 mod sync;
 mod validate;
 
@@ -80,6 +81,8 @@ pub struct ChainInstance {
     following: follow::Following,
     /// Why the chain stopped on this node, once it has (its routes then answer 503 with it).
     failure: std::sync::OnceLock<String>,
+    /// This chain's places for read-only contract calls (ADR 0028).
+    query_slots: slots::QuerySlots,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -162,6 +165,7 @@ impl ChainInstance {
             commits: tokio::sync::broadcast::channel(64).0,
             following: follow::Following::default(),
             failure: std::sync::OnceLock::new(),
+            query_slots: slots::QuerySlots::default(),
         };
         // A restarted node takes the validator set from its state, not from the spec.
         let entries = chain.validator_entries()?;
@@ -230,6 +234,11 @@ impl ChainInstance {
         if self.failure.set(reason).is_ok() {
             self.metrics.failed.set(1);
         }
+    }
+
+    /// This chain's places for read-only contract calls: the API's queries hold one each.
+    pub fn query_slots(&self) -> &slots::QuerySlots {
+        &self.query_slots
     }
 
     /// Why the chain stopped on this node, if it has.
