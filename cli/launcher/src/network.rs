@@ -324,12 +324,15 @@ impl LocalNetwork {
                 }
             };
             let mut wanted = vec![(Some(config.api_addr), "API".to_string(), "--api-port")];
-            for chain in home.chains(&config)? {
-                wanted.push((
-                    socket(&chain.p2p_addr),
-                    format!("p2p of chain '{}'", chain.spec.chain_id),
-                    "--p2p-port",
-                ));
+            let chains = home.chains(&config)?;
+            let several = chains.len() > 1;
+            for chain in chains {
+                let what = if several {
+                    format!("p2p of chain '{}'", chain.spec.chain_id)
+                } else {
+                    "p2p".to_string()
+                };
+                wanted.push((socket(&chain.p2p_addr), what, "--p2p-port"));
             }
             for (addr, what, flag) in wanted {
                 let Some(addr) = addr else { continue };
