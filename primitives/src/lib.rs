@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod governance;
 pub mod hash;
 pub mod merkle;
+pub mod parachain;
 pub mod proof;
 pub mod tx;
 pub mod validator;

@@ -17,7 +17,7 @@ use crate::hash::Hash;
 pub const MAX_PROOF_BYTES: usize = 256 * 66 + 128;
 
 /// An inclusion or non-inclusion proof of one key in the state tree.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, parity_scale_codec::Encode, parity_scale_codec::Decode)]
 pub struct StateProof(pub Vec<u8>);
 
 /// Why a proof does not prove what was asked.

@@ -51,6 +51,13 @@ pub enum Call {
     /// and the change is recorded, so every past block can still be replayed.
     #[codec(index = 7)]
     UpgradeContract { contract: Hash, code_hash: Hash },
+    /// Proposes registering a parachain (main chain); the signer's member approves it by
+    /// proposing, the others with `Approve`.
+    #[codec(index = 8)]
+    ProposeParachain(crate::parachain::ParachainRegistration),
+    /// Anchors a parachain block on the main chain, checked against the registered set.
+    #[codec(index = 9)]
+    Anchor(alloc::boxed::Box<crate::parachain::Anchor>),
 }
 
 /// The id of the contract that `signer` creates with its transaction of `nonce`.
@@ -76,6 +83,8 @@ impl Call {
             Call::Instantiate { .. } => "instantiate",
             Call::CallContract { .. } => "call_contract",
             Call::UpgradeContract { .. } => "upgrade_contract",
+            Call::ProposeParachain(_) => "propose_parachain",
+            Call::Anchor(_) => "anchor",
         }
     }
 }

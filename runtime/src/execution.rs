@@ -258,6 +258,13 @@ pub(crate) fn apply_call(
             system(governance::propose(overlay, context, tx, proposal))
         }
         Call::Approve(id) => system(governance::approve(overlay, context, &tx.signer, *id)),
+        Call::ProposeParachain(registration) => system(crate::parachains::propose(
+            overlay,
+            context,
+            &tx.signer,
+            registration,
+        )),
+        Call::Anchor(anchor) => system(crate::parachains::anchor(overlay, context, anchor)),
         Call::UploadCode(code) => contracts::upload(overlay, code),
         Call::Instantiate { code_hash, input } => {
             contracts::instantiate(overlay, context, tx, code_hash, input)

@@ -63,7 +63,10 @@ pub(crate) fn validators_in(overlay: &Overlay<'_>) -> Result<Vec<ValidatorEntry>
 }
 
 /// The name of the governing member whose account signed, or why it may not govern.
-fn governing_member(overlay: &Overlay<'_>, signer: &AccountId) -> Result<String, String> {
+pub(crate) fn governing_member(
+    overlay: &Overlay<'_>,
+    signer: &AccountId,
+) -> Result<String, String> {
     let governance: ValidatorGovernance = read(overlay, keys::GOVERNANCE)?
         .ok_or("this chain has no governance: its validator set is fixed")?;
     let member: crate::MemberAccount =
@@ -77,7 +80,7 @@ fn governing_member(overlay: &Overlay<'_>, signer: &AccountId) -> Result<String,
     Ok(member.member)
 }
 
-fn threshold(overlay: &Overlay<'_>) -> Result<usize, String> {
+pub(crate) fn threshold(overlay: &Overlay<'_>) -> Result<usize, String> {
     let governance: ValidatorGovernance = read(overlay, keys::GOVERNANCE)?
         .ok_or("this chain has no governance: its validator set is fixed")?;
     Ok(governance.threshold as usize)
@@ -150,6 +153,9 @@ pub(crate) fn approve(
     id: u64,
 ) -> Result<(), String> {
     let member = governing_member(overlay, signer)?;
+    if let Some(proposal) = crate::parachains::proposal(overlay, id)? {
+        return crate::parachains::approve(overlay, context, member, proposal);
+    }
     let mut record: ValidatorSetProposal =
         read(overlay, &keys::proposal(id))?.ok_or_else(|| format!("no proposal {id}"))?;
     if record.status == ValidatorSetProposalStatus::Scheduled {

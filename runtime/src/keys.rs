@@ -13,6 +13,12 @@ pub const GOVERNANCE: &[u8] = b"sys/governance";
 pub const NEXT_PROPOSAL: &[u8] = b"sys/gov/next";
 pub const PROPOSAL_PREFIX: &[u8] = b"sys/gov/proposal/";
 pub const SCHEDULED_PREFIX: &[u8] = b"sys/gov/scheduled/";
+/// Registered parachains, by id.
+pub const PARACHAIN_PREFIX: &[u8] = b"sys/para/";
+/// Anchored parachain blocks, by parachain and height.
+pub const PARACHAIN_ANCHOR_PREFIX: &[u8] = b"sys/para-anchor/";
+/// Parachain registration proposals.
+pub const PARACHAIN_PROPOSAL_PREFIX: &[u8] = b"sys/gov/para/";
 
 /// Scheduled calls by due time, then id (both big-endian): SCALE [`crate::wasm::ScheduledCall`].
 pub const SCHEDULE_PREFIX: &[u8] = b"sys/sched/";
@@ -47,6 +53,28 @@ pub fn contract_storage_prefix(id: &catena_primitives::Hash) -> Vec<u8> {
 }
 
 /// A governance proposal (SCALE [`crate::governance::ValidatorSetProposal`]), by id (big-endian).
+/// A registered parachain: `sys/para/<id>`.
+pub fn parachain(id: &str) -> Vec<u8> {
+    [PARACHAIN_PREFIX, id.as_bytes()].concat()
+}
+
+/// A parachain's anchored block at `height`: `sys/para-anchor/<id>/<height, big-endian>`.
+pub fn parachain_anchor(id: &str, height: u64) -> Vec<u8> {
+    [
+        PARACHAIN_ANCHOR_PREFIX,
+        id.as_bytes(),
+        b"/",
+        &height.to_be_bytes(),
+    ]
+    .concat()
+}
+
+/// A parachain registration proposal: `sys/gov/para/<id, big-endian>` (ids shared with the
+/// validator-set proposals).
+pub fn parachain_proposal(id: u64) -> Vec<u8> {
+    [PARACHAIN_PROPOSAL_PREFIX, &id.to_be_bytes()[..]].concat()
+}
+
 pub fn proposal(id: u64) -> Vec<u8> {
     let mut key = PROPOSAL_PREFIX.to_vec();
     key.extend_from_slice(&id.to_be_bytes());

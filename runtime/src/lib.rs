@@ -23,6 +23,7 @@ mod calls;
 pub mod contracts;
 pub mod governance;
 pub mod keys;
+pub mod parachains;
 pub mod wasm;
 
 pub mod execution;

@@ -1,0 +1,366 @@
+//! The main chain's parachain registry and anchor check, on real chains in-process: a parachain
+//! of four validators (its blocks built, certified by its validators' keys and committed in a
+//! real RocksDB store, its validator-set proofs read from its state tree) is registered on a
+//! main chain by its governing quorum and anchored by transactions in main-chain blocks. Every
+//! forged anchor is refused with its reason and changes nothing; a validator-set change is
+//! anchored across the handover (and anchoring past it first is refused); two certified blocks
+//! at one height freeze the parachain.
+
+use catena_chain_spec::build_named;
+use catena_node::chain::ChainInstance;
+use catena_primitives::parachain::{
+    Anchor, ParachainRecord, ParachainRegistration, ParachainStatus, ParachainValidator,
+};
+use catena_primitives::{
+    Call, CommitCertificate, Header, ReceiptStatus, SecretKey, Transaction, ValidatorChange,
+    ValidatorChangeProposal,
+};
+use catena_runtime::parachains::parachain;
+
+const T0: u64 = 1_767_225_600_000;
+
+/// A chain built block by block in a test: its blocks certified by `signers`.
+struct Chain {
+    chain: ChainInstance,
+    /// Validator vote keys, in the spec's order.
+    validators: Vec<SecretKey>,
+    /// Demo member keys by name.
+    members: Vec<(String, SecretKey)>,
+    time: u64,
+    nonces: std::collections::BTreeMap<String, u64>,
+}
+
+impl Chain {
+    fn new(dir: &std::path::Path, id: &str, validators: usize) -> Chain {
+        let built = build_named(id, validators, T0, 40_000);
+        Chain {
+            chain: ChainInstance::open(built.spec.clone(), &dir.join(id), 1_000).expect("open"),
+            validators: built
+                .validator_keys
+                .iter()
+                .map(|(vote, _)| vote.secret.clone())
+                .collect(),
+            members: built
+                .member_keys
+                .iter()
+                .map(|k| (k.name.clone(), k.secret.clone()))
+                .collect(),
+            time: T0,
+            nonces: Default::default(),
+        }
+    }
+
+    fn id(&self) -> String {
+        self.chain.spec().chain_id.clone()
+    }
+
+    fn member(&self, name: &str) -> SecretKey {
+        self.members
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no demo member {name}"))
+            .1
+            .clone()
+    }
+
+    /// Submits `call` signed by demo member `name`; the transaction's hash.
+    fn send(&mut self, name: &str, call: Call) -> catena_primitives::Hash {
+        let (id, key) = (self.id(), self.member(name));
+        let nonce = self.nonces.entry(name.to_string()).or_insert(0);
+        let tx = Transaction::signed(&id, *nonce, call, &key);
+        *nonce += 1;
+        self.chain.submit(tx).expect("admitted")
+    }
+
+    /// Builds, certifies (by the first `signers` validators of the current set) and commits
+    /// the next block `advance_ms` after the last.
+    fn block(&mut self, advance_ms: u64) -> (Header, CommitCertificate) {
+        self.time += advance_ms;
+        let height = self.chain.tip().expect("tip").height + 1;
+        let set = self.chain.validators();
+        let prepared = self
+            .chain
+            .build_proposal(height, self.time, set.validators[0])
+            .expect("build");
+        let header = prepared.block.header.clone();
+        let certificate = self.certify(&header, set.quorum());
+        self.chain.commit(prepared, &certificate).expect("commit");
+        (header, certificate)
+    }
+
+    /// A certificate of `header` by the first `count` of the current validators.
+    fn certify(&self, header: &Header, count: usize) -> CommitCertificate {
+        let set = self.chain.validators();
+        let mut certificate = CommitCertificate {
+            height: header.height,
+            round: 0,
+            block_hash: header.hash(),
+            signatures: Vec::new(),
+        };
+        let message = certificate.vote(&self.id()).signing_bytes();
+        for account in set.validators.iter().take(count) {
+            let key = self
+                .validators
+                .iter()
+                .find(|k| k.account() == *account)
+                .expect("a validator's key");
+            certificate.signatures.push((*account, key.sign(&message)));
+        }
+        certificate
+    }
+
+    /// The anchor of committed block `height`, with its certificate as stored.
+    fn anchor(&self, height: u64) -> Anchor {
+        let store = self.chain.store();
+        let (validators, proof) = store
+            .state_with_proof(catena_runtime::keys::VALIDATORS, height)
+            .expect("proof");
+        Anchor {
+            para_id: self.id(),
+            header: store.header(height).expect("read").expect("header"),
+            certificate: store
+                .certificate(height)
+                .expect("read")
+                .expect("certificate"),
+            next_validators: validators.expect("a validator set"),
+            next_validators_proof: proof,
+        }
+    }
+
+    /// Receipt status of transaction `hash`.
+    fn outcome(&self, hash: catena_primitives::Hash) -> Result<(), String> {
+        match self
+            .chain
+            .store()
+            .receipt(&hash)
+            .expect("read")
+            .expect("receipt")
+            .status
+        {
+            ReceiptStatus::Success => Ok(()),
+            ReceiptStatus::Failed(reason) => Err(reason),
+        }
+    }
+
+    fn record(&self, para: &str) -> Option<ParachainRecord> {
+        parachain(&catena_node::chain::StoreState(self.chain.store()), para).expect("read")
+    }
+}
+
+/// Sends each anchor to `main` in one block; their outcomes in order.
+fn anchor_all(main: &mut Chain, anchors: Vec<Anchor>) -> Vec<Result<(), String>> {
+    let hashes: Vec<_> = anchors
+        .into_iter()
+        .map(|a| main.send("tier2-parts", Call::Anchor(Box::new(a))))
+        .collect();
+    main.block(1_000);
+    hashes.into_iter().map(|h| main.outcome(h)).collect()
+}
+
+fn refused(outcome: &Result<(), String>, reason: &str) {
+    match outcome {
+        Err(message) => assert!(
+            message.contains(reason),
+            "refused for '{message}', not '{reason}'"
+        ),
+        Ok(()) => panic!("accepted; expected a refusal for '{reason}'"),
+    }
+}
+
+#[test]
+fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut main = Chain::new(dir.path(), "main", 1);
+    let mut para = Chain::new(dir.path(), "para-a", 4);
+    main.block(1_000);
+
+    // Registration: proposed by a governing member of the main chain (one validator: one
+    // governor, threshold 1).
+    let spec = para.chain.spec().clone();
+    let members: Vec<String> = spec.members.iter().map(|m| m.name.clone()).collect();
+    let registration = ParachainRegistration {
+        id: para.id(),
+        genesis_hash: para.chain.genesis_hash(),
+        members: members.clone(),
+        validators: spec
+            .validators
+            .iter()
+            .map(|v| ParachainValidator {
+                account: v.account,
+                member: v.member.clone(),
+            })
+            .collect(),
+        anchor_every_blocks: 10,
+        anchor_every_ms: 10_000,
+    };
+    let governor = main.chain.spec().validators[0].member.clone();
+    let governor = main
+        .members
+        .iter()
+        .zip(&main.chain.spec().members)
+        .find(|(_, m)| m.name == governor)
+        .map(|((n, _), _)| n.clone())
+        .expect("the governor's key");
+    let bad = main.send(
+        &governor,
+        Call::ProposeParachain(ParachainRegistration {
+            members: vec!["Nobody Ltd.".into()],
+            ..registration.clone()
+        }),
+    );
+    let good = main.send(&governor, Call::ProposeParachain(registration.clone()));
+    main.block(1_000);
+    refused(
+        &main.outcome(bad),
+        "'Nobody Ltd.' is not a member of the main chain",
+    );
+    main.outcome(good).expect("registered");
+    let record = main.record("para-a").expect("registered");
+    assert_eq!(record.status, ParachainStatus::Active);
+    assert_eq!(record.head, None);
+
+    // Ten parachain blocks; the fifth anchored.
+    for _ in 0..10 {
+        para.block(500);
+    }
+    let outcomes = anchor_all(&mut main, vec![para.anchor(5)]);
+    outcomes[0].clone().expect("block 5 anchored");
+    let head = main.record("para-a").expect("record").head.expect("a head");
+    assert_eq!(
+        (head.height, head.block_hash),
+        (5, para.anchor(5).header.hash())
+    );
+
+    // Forgeries of block 8's anchor: each refused with its reason, the record unchanged.
+    let before = main.record("para-a");
+    let good8 = para.anchor(8);
+    let outsider = SecretKey::from_seed([9; 32]);
+    let message = good8.certificate.vote("para-a").signing_bytes();
+    let mut forged = Vec::new();
+    let mut bad_signature = good8.clone();
+    bad_signature.certificate.signatures[0].1 = outsider.sign(&message);
+    forged.push((bad_signature, "does not verify"));
+    let mut non_validator = good8.clone();
+    non_validator.certificate.signatures[0] = (outsider.account(), outsider.sign(&message));
+    forged.push((non_validator, "is not a validator of this chain"));
+    let mut too_few = good8.clone();
+    too_few.certificate.signatures.truncate(2);
+    forged.push((too_few, "2 valid signatures, a quorum needs 3"));
+    let mut duplicate = good8.clone();
+    duplicate.certificate.signatures[1] = duplicate.certificate.signatures[0];
+    forged.push((duplicate, "signed twice"));
+    let mut wrong_chain = good8.clone();
+    wrong_chain.header.chain_id = "para-x".into();
+    forged.push((wrong_chain, "the header is of chain 'para-x'"));
+    let mut unregistered = good8.clone();
+    unregistered.para_id = "para-x".into();
+    forged.push((unregistered, "no parachain 'para-x' is registered"));
+    forged.push((
+        para.anchor(4),
+        "not above parachain 'para-a''s anchored head 5",
+    ));
+    let mut wrong_set = good8.clone();
+    wrong_set.next_validators.push(0);
+    forged.push((wrong_set, "proof does not verify"));
+    let (reasons, anchors): (Vec<&str>, Vec<Anchor>) =
+        forged.into_iter().map(|(a, r)| (r, a)).unzip();
+    let outcomes = anchor_all(&mut main, anchors);
+    for (outcome, reason) in outcomes.iter().zip(&reasons) {
+        refused(outcome, reason);
+    }
+    assert_eq!(
+        main.record("para-a"),
+        before,
+        "refused anchors changed the registry"
+    );
+    for (outcome, reason) in outcomes.iter().zip(&reasons) {
+        println!("refused ({reason}): {}", outcome.clone().unwrap_err());
+    }
+
+    // The same anchor again is a no-op; block 8 itself is accepted.
+    let outcomes = anchor_all(&mut main, vec![para.anchor(5), good8]);
+    outcomes[0].clone().expect("a repeat is harmless");
+    outcomes[1].clone().expect("block 8 anchored");
+
+    // A validator-set change on the parachain: the last validator removed from block 16, by
+    // three of its four governing members.
+    let governors: Vec<String> = para
+        .chain
+        .spec()
+        .governance
+        .members
+        .iter()
+        .map(|name| {
+            para.members
+                .iter()
+                .zip(&spec.members)
+                .find(|(_, m)| &m.name == name)
+                .map(|((n, _), _)| n.clone())
+                .expect("a governor's key")
+        })
+        .collect();
+    let removed = spec.validators[3].account;
+    let proposed = para.send(
+        &governors[0],
+        Call::ProposeValidatorChange(ValidatorChangeProposal {
+            change: ValidatorChange::Remove { account: removed },
+            from_height: 16,
+        }),
+    );
+    para.block(500);
+    para.outcome(proposed).expect("proposed");
+    let approvals = [
+        para.send(&governors[1], Call::Approve(0)),
+        para.send(&governors[2], Call::Approve(0)),
+    ];
+    para.block(500);
+    for approval in approvals {
+        para.outcome(approval).expect("approved");
+    }
+    for _ in 13..=20 {
+        para.block(500);
+    }
+    assert_eq!(para.chain.validators().len(), 3, "the change applied");
+    // Anchoring past the handover first is refused, naming the height.
+    let outcomes = anchor_all(&mut main, vec![para.anchor(18)]);
+    refused(&outcomes[0], "validator set changed: block 18");
+    // The last block before it, with the next set's proof, switches the registered set.
+    let outcomes = anchor_all(&mut main, vec![para.anchor(15), para.anchor(18)]);
+    outcomes[0]
+        .clone()
+        .expect("block 15 anchored, the handover");
+    outcomes[1]
+        .clone()
+        .expect("block 18 anchored by the new set");
+    let record = main.record("para-a").expect("record");
+    assert_eq!(record.validators.len(), 3);
+    assert!(!record.validators.contains(&removed));
+    assert_eq!(record.head.expect("head").height, 18);
+
+    // A header timed more than a minute ahead of the main block is refused, even certified.
+    let mut ahead = para.anchor(19);
+    ahead.header.time_ms = main.time + 120_000;
+    ahead.certificate = para.certify(&ahead.header, 3);
+    let outcomes = anchor_all(&mut main, vec![ahead]);
+    refused(&outcomes[0], "ms ahead of this block's");
+
+    // Two certified blocks at one height: another header 20, certified by the same set,
+    // freezes the parachain.
+    let mut conflicting = para.anchor(20);
+    conflicting.header.time_ms += 1;
+    conflicting.certificate = para.certify(&conflicting.header, 3);
+    let outcomes = anchor_all(&mut main, vec![para.anchor(20), conflicting]);
+    outcomes[0].clone().expect("block 20 anchored");
+    outcomes[1].clone().expect("the conflict is recorded");
+    let record = main.record("para-a").expect("record");
+    match &record.status {
+        ParachainStatus::Frozen(evidence) => assert_eq!(evidence.height, 20),
+        other => panic!("not frozen: {other:?}"),
+    }
+    // Frozen: nothing more is anchored.
+    for _ in 0..2 {
+        para.block(500);
+    }
+    let outcomes = anchor_all(&mut main, vec![para.anchor(22)]);
+    refused(&outcomes[0], "parachain 'para-a' is frozen");
+}
