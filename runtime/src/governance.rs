@@ -47,7 +47,8 @@ pub struct ValidatorSetProposal {
     pub status: ValidatorSetProposalStatus,
 }
 
-fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, String> {
+/// The entry under `key` of the overlay, decoded; a decoding failure names the key.
+pub(crate) fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, String> {
     overlay
         .get(key)
         .map_err(|e| e.to_string())?

@@ -39,16 +39,7 @@ pub struct ParachainProposal {
     pub registered: bool,
 }
 
-fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, String> {
-    overlay
-        .get(key)
-        .map_err(|e| e.to_string())?
-        .map(|bytes| {
-            T::decode_all(&mut &bytes[..])
-                .map_err(|e| format!("stored {} cannot be decoded: {e}", keys::describe(key)))
-        })
-        .transpose()
-}
+use crate::governance::read;
 
 /// The names of the main chain's members, from the registry.
 fn member_names(overlay: &Overlay<'_>) -> Result<Vec<String>, String> {
