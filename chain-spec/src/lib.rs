@@ -237,6 +237,31 @@ impl ChainSpec {
         ValidatorSet::new(self.validators.iter().map(|v| v.account).collect())
     }
 
+    /// This chain's registration as a parachain of a main chain: its id, `genesis_hash`, its
+    /// members' names, its validators with the members that run them, and the anchor period.
+    pub fn parachain_registration(
+        &self,
+        genesis_hash: catena_primitives::Hash,
+        anchor_every_blocks: u64,
+        anchor_every_ms: u64,
+    ) -> catena_primitives::parachain::ParachainRegistration {
+        catena_primitives::parachain::ParachainRegistration {
+            id: self.chain_id.clone(),
+            genesis_hash,
+            members: self.members.iter().map(|m| m.name.clone()).collect(),
+            validators: self
+                .validators
+                .iter()
+                .map(|v| catena_primitives::parachain::ParachainValidator {
+                    account: v.account,
+                    member: v.member.clone(),
+                })
+                .collect(),
+            anchor_every_blocks,
+            anchor_every_ms,
+        }
+    }
+
     /// The member owning `account`, if any.
     pub fn member_of(&self, account: &AccountId) -> Option<&Member> {
         self.members.iter().find(|m| m.accounts.contains(account))

@@ -21,6 +21,7 @@ use catena_client::ApiClient;
 mod key;
 mod node;
 mod output;
+mod parachain;
 mod send;
 mod testnet;
 use key::*;
@@ -58,6 +59,9 @@ enum Command {
     Chain(chains::ChainCommand),
     /// Run a node from its home directory.
     Node(NodeArgs),
+    /// Parachains on the main chain: register one, list them, show one, page its anchors.
+    #[command(subcommand)]
+    Parachain(parachain::ParachainCommand),
     /// Create (once) and run a one-validator dev chain with demo members and their keys.
     Dev(NodeArgs),
     /// Show the chain's tip.
@@ -209,6 +213,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Chain(command) => chains::run(home.as_deref(), command),
+        Command::Parachain(command) => parachain::run(home.as_deref(), command),
         Command::Node(args) => {
             let home = Home(require_home(home)?);
             if !home.is_initialised() {

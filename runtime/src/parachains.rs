@@ -347,3 +347,31 @@ pub fn parachain_anchor(
 ) -> Result<Option<AnchoredBlock>, crate::ExecutionError> {
     crate::state::read_entry(state, &keys::parachain_anchor(id, height))
 }
+
+/// Anchors of parachain `id` at heights from `from` up, oldest first, at most `limit`; and the
+/// height the next page would start from, if there are more.
+pub fn parachain_anchors(
+    state: &dyn crate::StateReader,
+    id: &str,
+    from: u64,
+    limit: usize,
+) -> Result<(Vec<AnchoredBlock>, Option<u64>), crate::ExecutionError> {
+    let prefix = [keys::PARACHAIN_ANCHOR_PREFIX, id.as_bytes(), b"/"].concat();
+    let mut after = from
+        .checked_sub(1)
+        .map(|before| keys::parachain_anchor(id, before));
+    let mut out = Vec::new();
+    while let Some((key, bytes)) = state
+        .next(&prefix, after.as_deref())
+        .map_err(crate::ExecutionError::State)?
+    {
+        let anchored =
+            crate::state::decode_entry::<AnchoredBlock>(&key, Some(bytes))?.expect("present");
+        if out.len() == limit {
+            return Ok((out, Some(anchored.height)));
+        }
+        out.push(anchored);
+        after = Some(key);
+    }
+    Ok((out, None))
+}

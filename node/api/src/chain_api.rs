@@ -34,6 +34,18 @@ pub trait ChainApi: Send + Sync + 'static {
     }
     /// Metrics in the OpenMetrics text format.
     fn metrics(&self) -> String;
+    /// The parachains registered on this chain (a main chain), by id.
+    fn parachains(&self) -> Result<Vec<ParachainView>, ApiError>;
+    /// One registered parachain.
+    fn parachain(&self, id: &str) -> Result<Option<ParachainView>, ApiError>;
+    /// Anchors of parachain `id` from parachain height `from`, at most `limit`; `None` if no
+    /// such parachain is registered.
+    fn parachain_anchors(
+        &self,
+        id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Option<AnchorPageView>, ApiError>;
     /// The chain's id, as its routes are nested under `/chains/{chain_id}`.
     fn chain_id(&self) -> String;
     /// The chain's line in `GET /chains`: read without touching its store, so a failed chain

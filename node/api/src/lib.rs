@@ -31,6 +31,7 @@ mod contracts;
 mod errors;
 mod events;
 mod host;
+mod parachains;
 mod state;
 mod transactions;
 pub use blocks::*;
@@ -43,6 +44,9 @@ pub use contracts::*;
 pub use errors::*;
 pub use events::*;
 pub use host::{host_openapi, host_router, reference_openapi};
+pub use parachains::{
+    AnchorPageView, AnchoredView, ForkView, ParachainValidatorView, ParachainView,
+};
 pub use state::*;
 pub use transactions::*;
 
@@ -122,6 +126,9 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_state_entry))
         .routes(routes!(get_evidence))
         .routes(routes!(get_governance))
+        .routes(routes!(parachains::list_parachains))
+        .routes(routes!(parachains::get_parachain))
+        .routes(routes!(parachains::list_parachain_anchors))
         .routes(routes!(get_contract))
         .routes(routes!(query_contract))
         .routes(routes!(business::get_members))

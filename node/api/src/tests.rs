@@ -86,6 +86,20 @@ impl ChainApi for Fake {
     fn chain_id(&self) -> String {
         self.id.into()
     }
+    fn parachains(&self) -> Result<Vec<ParachainView>, ApiError> {
+        Ok(Vec::new())
+    }
+    fn parachain(&self, _: &str) -> Result<Option<ParachainView>, ApiError> {
+        Ok(None)
+    }
+    fn parachain_anchors(
+        &self,
+        _: &str,
+        _: u64,
+        _: usize,
+    ) -> Result<Option<AnchorPageView>, ApiError> {
+        Ok(None)
+    }
     fn summary(&self) -> ChainSummaryView {
         ChainSummaryView {
             chain_id: self.id.into(),

@@ -1,9 +1,10 @@
 //! The API's view of a chain instance.
 
 use catena_api::{
-    AccountView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi,
-    ChainSummaryView, ContractView, EventQuery, EventRecordView, EventSlice, EventView,
-    EvidenceView, GovernanceView, MemberView, ProposalView, ReceiptView, ScheduledRunView,
+    AccountView, AnchorPageView, AnchoredView, ApiError, BlockId, BlockView, CallView,
+    CertificateView, ChainApi, ChainSummaryView, ContractView, EventQuery, EventRecordView,
+    EventSlice, EventView, EvidenceView, ForkView, GovernanceView, MemberView,
+    ParachainValidatorView, ParachainView, ProposalView, ReceiptView, ScheduledRunView,
     SignatureView, StateEntryView, StatusView, TransactionView, TxStatus, UpgradeView,
     ValidatorView,
 };
@@ -104,6 +105,59 @@ fn tx_view(tx: &Transaction, hash: Hash) -> TransactionView {
     }
 }
 
+fn anchored_view(a: catena_primitives::parachain::AnchoredBlock) -> AnchoredView {
+    AnchoredView {
+        height: a.height,
+        block_hash: a.block_hash,
+        state_root: a.state_root,
+        time_ms: a.time_ms,
+        validator_set_hash: a.validator_set_hash,
+        main_height: a.main_height,
+    }
+}
+
+/// A registered parachain as the API shows it, `now_ms` being the main chain's tip time.
+fn parachain_view(r: catena_primitives::parachain::ParachainRecord, now_ms: u64) -> ParachainView {
+    use catena_primitives::parachain::ParachainStatus;
+    let (status, fork) = match &r.status {
+        ParachainStatus::Active => ("active", None),
+        ParachainStatus::Frozen(f) => (
+            "frozen",
+            Some(ForkView {
+                height: f.height,
+                anchored: f.anchored,
+                conflicting: f.conflicting.hash(),
+                found_at: f.found_at,
+            }),
+        ),
+    };
+    let reg = r.registration;
+    ParachainView {
+        id: reg.id,
+        genesis_hash: reg.genesis_hash,
+        members: reg.members,
+        genesis_validators: reg
+            .validators
+            .into_iter()
+            .map(|v| ParachainValidatorView {
+                account: v.account,
+                member: v.member,
+            })
+            .collect(),
+        validators: r.validators,
+        anchor_every_blocks: reg.anchor_every_blocks,
+        anchor_every_ms: reg.anchor_every_ms,
+        status: status.into(),
+        fork,
+        anchor_age_ms: r
+            .head
+            .as_ref()
+            .map_or(0, |h| now_ms.saturating_sub(h.time_ms)),
+        head: r.head.map(anchored_view),
+        registered_at: r.registered_at,
+    }
+}
+
 /// How long a contract query waits for a place among its chain's before answering 503 `busy`.
 pub const QUERY_SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -119,6 +173,16 @@ struct Place {
 }
 
 impl ChainInstance {
+    /// The time of the tip's block.
+    fn tip_time_ms(&self) -> Result<u64, ApiError> {
+        let tip = self.tip().map_err(chain_error)?;
+        Ok(self
+            .store()
+            .header(tip.height)
+            .map_err(internal)?
+            .map_or(0, |h| h.time_ms))
+    }
+
     fn place(&self, height: u64) -> Place {
         let following = self.following();
         let identity = following.identity();
@@ -520,6 +584,46 @@ impl ChainApi for ChainInstance {
 
     fn chain_id(&self) -> String {
         self.spec().chain_id.clone()
+    }
+
+    fn parachains(&self) -> Result<Vec<ParachainView>, ApiError> {
+        let records =
+            catena_runtime::parachains::parachains(&StoreState(self.store())).map_err(internal)?;
+        let now = self.tip_time_ms()?;
+        Ok(records
+            .into_iter()
+            .take(MAX_LISTED)
+            .map(|r| parachain_view(r, now))
+            .collect())
+    }
+
+    fn parachain(&self, id: &str) -> Result<Option<ParachainView>, ApiError> {
+        let record = catena_runtime::parachains::parachain(&StoreState(self.store()), id)
+            .map_err(internal)?;
+        let now = self.tip_time_ms()?;
+        Ok(record.map(|r| parachain_view(r, now)))
+    }
+
+    fn parachain_anchors(
+        &self,
+        id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Option<AnchorPageView>, ApiError> {
+        let state = StoreState(self.store());
+        if catena_runtime::parachains::parachain(&state, id)
+            .map_err(internal)?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let (anchors, next) =
+            catena_runtime::parachains::parachain_anchors(&state, id, from, limit)
+                .map_err(internal)?;
+        Ok(Some(AnchorPageView {
+            anchors: anchors.into_iter().map(anchored_view).collect(),
+            next,
+        }))
     }
 
     fn summary(&self) -> ChainSummaryView {

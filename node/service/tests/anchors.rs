@@ -9,7 +9,7 @@
 use catena_chain_spec::build_named;
 use catena_node::chain::ChainInstance;
 use catena_primitives::parachain::{
-    Anchor, ParachainRecord, ParachainRegistration, ParachainStatus, ParachainValidator,
+    Anchor, ParachainRecord, ParachainRegistration, ParachainStatus,
 };
 use catena_primitives::{
     Call, CommitCertificate, Header, ReceiptStatus, SecretKey, Transaction, ValidatorChange,
@@ -177,22 +177,7 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
     // Registration: proposed by a governing member of the main chain (one validator: one
     // governor, threshold 1).
     let spec = para.chain.spec().clone();
-    let members: Vec<String> = spec.members.iter().map(|m| m.name.clone()).collect();
-    let registration = ParachainRegistration {
-        id: para.id(),
-        genesis_hash: para.chain.genesis_hash(),
-        members: members.clone(),
-        validators: spec
-            .validators
-            .iter()
-            .map(|v| ParachainValidator {
-                account: v.account,
-                member: v.member.clone(),
-            })
-            .collect(),
-        anchor_every_blocks: 10,
-        anchor_every_ms: 10_000,
-    };
+    let registration = spec.parachain_registration(para.chain.genesis_hash(), 10, 10_000);
     let governor = main.chain.spec().validators[0].member.clone();
     let governor = main
         .members
@@ -363,4 +348,36 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
     }
     let outcomes = anchor_all(&mut main, vec![para.anchor(22)]);
     refused(&outcomes[0], "parachain 'para-a' is frozen");
+
+    // What the API shows of it: status and fork, and the anchors a page at a time.
+    use catena_api::ChainApi;
+    let view = main
+        .chain
+        .parachain("para-a")
+        .expect("read")
+        .expect("registered");
+    assert_eq!(view.status, "frozen");
+    assert_eq!(view.fork.expect("the fork").height, 20);
+    assert_eq!(view.head.expect("head").height, 20);
+    assert_eq!(view.validators.len(), 3);
+    let page = main
+        .chain
+        .parachain_anchors("para-a", 0, 2)
+        .expect("read")
+        .expect("registered");
+    let heights: Vec<u64> = page.anchors.iter().map(|a| a.height).collect();
+    assert_eq!((heights, page.next), (vec![5, 8], Some(15)));
+    let page = main
+        .chain
+        .parachain_anchors("para-a", 15, 10)
+        .expect("read")
+        .expect("registered");
+    let heights: Vec<u64> = page.anchors.iter().map(|a| a.height).collect();
+    assert_eq!((heights, page.next), (vec![15, 18, 20], None));
+    assert!(main
+        .chain
+        .parachain_anchors("para-x", 0, 10)
+        .expect("read")
+        .is_none());
+    assert_eq!(main.chain.parachains().expect("read").len(), 1);
 }

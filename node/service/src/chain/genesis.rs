@@ -156,6 +156,16 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
 
 /// Writes block 0 of `spec` to `store` on first use, or checks that the stored one is it:
 /// its hash and the genesis validator set.
+/// The hash of the genesis block `spec` makes, computed in a scratch store in the new directory
+/// `scratch` (removed afterwards): what a parachain's registration on the main chain names.
+pub fn genesis_hash(spec: &ChainSpec, scratch: &std::path::Path) -> Result<Hash, ChainError> {
+    let result = Store::open(scratch)
+        .map_err(ChainError::from)
+        .and_then(|store| write(spec, &store).map(|(hash, _)| hash));
+    let _ = std::fs::remove_dir_all(scratch);
+    result
+}
+
 pub(super) fn write(spec: &ChainSpec, store: &Store) -> Result<(Hash, ValidatorSet), ChainError> {
     let validators = spec.validator_set();
     let members = genesis_members(spec);
