@@ -194,8 +194,7 @@ pub fn execute_block_while(
                 found: tx.nonce,
             });
         }
-        let member_key = keys::member(&tx.signer);
-        if overlay.get(&member_key)?.is_none() {
+        if !crate::parachains::may_send(&overlay, tx)? {
             return Err(ExecutionError::NotAMember {
                 tx: tx_hash,
                 signer: tx.signer,

@@ -375,3 +375,21 @@ pub fn parachain_anchors(
     }
     Ok((out, None))
 }
+
+/// Whether `tx`'s signer may send it on this chain: a member account may send anything; a
+/// validator of a registered parachain's current set may send that parachain's anchors (the
+/// anchorer signs with the vote key its node holds, which need not be a main-chain member
+/// account). Admission and execution apply the same rule.
+pub fn may_send(
+    state: &dyn crate::StateReader,
+    tx: &catena_primitives::Transaction,
+) -> Result<bool, crate::ExecutionError> {
+    if crate::member(state, &tx.signer)?.is_some() {
+        return Ok(true);
+    }
+    let catena_primitives::Call::Anchor(anchor) = &tx.call else {
+        return Ok(false);
+    };
+    Ok(parachain(state, &anchor.para_id)?
+        .is_some_and(|record| record.validators.contains(&tx.signer)))
+}

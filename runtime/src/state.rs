@@ -111,6 +111,15 @@ impl Overlay<'_> {
     }
 }
 
+impl StateReader for Overlay<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        Overlay::get(self, key)
+    }
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        Overlay::next(self, prefix, after)
+    }
+}
+
 pub(crate) fn decode_entry<T: Decode>(
     key: &[u8],
     value: Option<Vec<u8>>,

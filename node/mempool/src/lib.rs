@@ -26,7 +26,9 @@ pub trait AccountView {
     /// The next nonce the account must use.
     fn next_nonce(&self, account: &AccountId) -> Result<u64, String>;
     /// Whether the account belongs to a member of the chain.
-    fn is_member(&self, account: &AccountId) -> Result<bool, String>;
+    /// Whether the signer of `tx` may send it: a member account (or, on a main chain, a
+    /// parachain validator anchoring its parachain).
+    fn may_send(&self, tx: &Transaction) -> Result<bool, String>;
 }
 
 /// Why a transaction was not admitted. Each message says what is wrong in words a user can act on.
@@ -288,7 +290,7 @@ impl Mempool {
 
     /// Admits a transaction whose stateless checks passed: membership, nonce, room.
     fn admit_verified(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
-        if !view.is_member(&tx.signer).map_err(AdmitError::State)? {
+        if !view.may_send(&tx).map_err(AdmitError::State)? {
             return Err(AdmitError::NotAMember { signer: tx.signer });
         }
         let next = view.next_nonce(&tx.signer).map_err(AdmitError::State)?;

@@ -11,8 +11,8 @@ impl AccountView for View {
     fn next_nonce(&self, account: &AccountId) -> Result<u64, String> {
         Ok(self.nonces.get(account).copied().unwrap_or(0))
     }
-    fn is_member(&self, account: &AccountId) -> Result<bool, String> {
-        Ok(self.members.contains(account))
+    fn may_send(&self, tx: &Transaction) -> Result<bool, String> {
+        Ok(self.members.contains(&tx.signer))
     }
 }
 

@@ -267,6 +267,39 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
     outcomes[0].clone().expect("a repeat is harmless");
     outcomes[1].clone().expect("block 8 anchored");
 
+    // A parachain validator anchors with its vote key, which is no main-chain member account;
+    // anyone else who is not a member is refused at admission.
+    let validator = para.validators[0].clone();
+    let tx = Transaction::signed(
+        "main",
+        0,
+        Call::Anchor(Box::new(para.anchor(10))),
+        &validator,
+    );
+    let hash = main
+        .chain
+        .submit(tx)
+        .expect("a registered validator may anchor");
+    main.block(1_000);
+    main.outcome(hash)
+        .expect("block 10 anchored by a validator");
+    let stranger = Transaction::signed(
+        "main",
+        0,
+        Call::Anchor(Box::new(para.anchor(10))),
+        &outsider,
+    );
+    let refused_at_admission = main.chain.submit(stranger).expect_err("not a member");
+    assert!(
+        refused_at_admission.to_string().contains("not a member"),
+        "{refused_at_admission}"
+    );
+    let as_validator = Transaction::signed("main", 1, Call::Remark(b"hi".to_vec()), &validator);
+    assert!(
+        main.chain.submit(as_validator).is_err(),
+        "a validator key sends anchors only"
+    );
+
     // A validator-set change on the parachain: the last validator removed from block 16, by
     // three of its four governing members.
     let governors: Vec<String> = para
@@ -366,7 +399,7 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
         .expect("read")
         .expect("registered");
     let heights: Vec<u64> = page.anchors.iter().map(|a| a.height).collect();
-    assert_eq!((heights, page.next), (vec![5, 8], Some(15)));
+    assert_eq!((heights, page.next), (vec![5, 8], Some(10)));
     let page = main
         .chain
         .parachain_anchors("para-a", 15, 10)

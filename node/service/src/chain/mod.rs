@@ -108,10 +108,8 @@ impl AccountView for StoreState<'_> {
     fn next_nonce(&self, account: &AccountId) -> Result<u64, String> {
         catena_runtime::nonce(self, account).map_err(|e| e.to_string())
     }
-    fn is_member(&self, account: &AccountId) -> Result<bool, String> {
-        catena_runtime::member(self, account)
-            .map(|m| m.is_some())
-            .map_err(|e| e.to_string())
+    fn may_send(&self, tx: &Transaction) -> Result<bool, String> {
+        catena_runtime::parachains::may_send(self, tx).map_err(|e| e.to_string())
     }
 }
 
