@@ -3,8 +3,10 @@
 
 mod common;
 
+use std::time::{Duration, Instant};
+
 use catena_testing::cli::Cli;
-use common::{catena, TestNode};
+use common::{catena, wait_for, TestNode};
 
 #[test]
 fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
@@ -94,4 +96,90 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
         again.contains("parachain 'para-a' is already registered"),
         "{again}"
     );
+}
+
+/// Four nodes host main chain A and chain B (four validators each, their own keys). Once A's
+/// governing quorum registers B as a parachain (three of four approve), B's validators'
+/// anchorers land B's checkpoints on A: the anchored head follows B's tip within the anchor
+/// period plus a few main blocks, each anchor certified by B's validators.
+#[test]
+fn a_registered_parachain_is_anchored_by_its_validators() {
+    let net = common::network().chains(2).block_time_ms(200).start();
+    let b = "catena-local-2";
+    let on_b: Vec<TestNode> = net.nodes.iter().map(|n| n.on_chain(b)).collect();
+    net.wait_all(2, "A's first blocks");
+    let cli = Cli::new(net.dir(), &net.nodes[0].api);
+    let spec = net.network.chain_spec_path(2);
+    let spec = spec.to_str().expect("UTF-8");
+    cli.ok(&[
+        "parachain",
+        "register",
+        "--spec",
+        spec,
+        "--anchor-every-blocks",
+        "5",
+        "--anchor-every-ms",
+        "3000",
+        "--as",
+        "huaxia-motors",
+    ]);
+    assert!(
+        net.nodes[0]
+            .get("/parachains/catena-local-2")
+            .expect("an answer")
+            .status
+            == 404,
+        "registered before the quorum approved"
+    );
+    cli.ok("governance approve 0 --as merchant-bank");
+    cli.ok("governance approve 0 --as swift-logistics");
+    let registered = net.nodes[0].get_ok(&format!("/parachains/{b}"));
+    assert_eq!(registered["status"], "active");
+
+    // Anchors land, certified by B's validators.
+    let head = |node: &TestNode| -> u64 {
+        node.get_ok(&format!("/parachains/{b}"))["head"]["height"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    wait_for("B's first anchors on A", Duration::from_secs(120), || {
+        (head(&net.nodes[3]) >= 10).then_some(())
+    });
+
+    // The anchored head follows B's tip: sampled for 20 s, the lag in B blocks.
+    let began = Instant::now();
+    let mut lags = Vec::new();
+    while began.elapsed() < Duration::from_secs(20) {
+        let tip = on_b[1].height();
+        lags.push(tip.saturating_sub(head(&net.nodes[2])));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let worst = *lags.iter().max().expect("samples");
+    let mean = lags.iter().sum::<u64>() as f64 / lags.len() as f64;
+    let anchors = net.nodes[0].get_ok(&format!("/parachains/{b}/anchors?limit=100"));
+    let anchored: Vec<u64> = anchors["anchors"]
+        .as_array()
+        .expect("anchors")
+        .iter()
+        .map(|a| a["height"].as_u64().expect("height"))
+        .collect();
+    println!(
+        "anchor lag over 20 s: mean {mean:.1} B blocks, worst {worst} (period 5 blocks, 200 ms blocks on both chains); anchored heights {anchored:?}"
+    );
+    // Every 5 B blocks, plus up to three main blocks (B blocks of the same length) to land,
+    // plus the sampling's own delay: a generous bound for a debug build on two cores.
+    assert!(worst <= 5 + 3 + 7, "lag reached {worst} B blocks: {lags:?}");
+    assert!(anchored.windows(2).all(|w| w[0] < w[1]), "{anchored:?}");
+    // The anchored state roots are B's own.
+    for height in anchored.iter().take(3) {
+        let block = on_b[0].get_ok(&format!("/blocks/{height}"));
+        let anchor = anchors["anchors"]
+            .as_array()
+            .expect("anchors")
+            .iter()
+            .find(|a| a["height"] == *height)
+            .expect("anchor");
+        assert_eq!(anchor["state_root"], block["state_root"], "{block}");
+        assert_eq!(anchor["block_hash"], block["hash"], "{block}");
+    }
 }

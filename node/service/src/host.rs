@@ -271,6 +271,13 @@ pub async fn run(
         tracing::warn!(target: "node", "the contract engine was made before the chains were counted: its pool keeps its size");
     }
     let node_metrics = Arc::new(NodeMetrics::default());
+    // The other chains this node validates anchor on the main chain (the first), if it has
+    // registered them as parachains.
+    let anchor_keys: Vec<Option<SecretKey>> = chains
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.validator_key.clone().filter(|_| i > 0))
+        .collect();
     let mut running: Vec<RunningChain> = Vec::new();
     for options in chains {
         match start_chain(
@@ -292,6 +299,7 @@ pub async fn run(
     let Some(main) = running.first() else {
         return Err(NodeError::Network("no chain to host".into()));
     };
+    let running_main = Arc::clone(&main.chain);
     let started = Started {
         api_addr,
         chain_id: main.chain.spec().chain_id.clone(),
@@ -321,6 +329,15 @@ pub async fn run(
             .await
     });
 
+    for (para, key) in running.iter_mut().zip(anchor_keys).skip(1) {
+        if let Some(key) = key {
+            let task = tokio::spawn(
+                crate::anchor::run(Arc::clone(&running_main), Arc::clone(&para.chain), key)
+                    .instrument(tracing::info_span!("chain", id = %para.chain.spec().chain_id)),
+            );
+            para.tasks.push(task.abort_handle());
+        }
+    }
     let mut watchers = tokio::task::JoinSet::new();
     for (index, chain) in running.iter_mut().enumerate() {
         let failure = chain.failure();

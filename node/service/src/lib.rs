@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use catena_chain_spec::{ChainSpec, SpecError};
 use catena_primitives::SecretKey;
 
+pub mod anchor;
 pub mod api_impl;
 pub mod chain;
 pub mod config;

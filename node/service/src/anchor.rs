@@ -1,0 +1,213 @@
+//! The anchorer: a task beside a parachain this node validates, which anchors the parachain's
+//! checkpoints on the main chain this node also hosts (PARACHAINS.md, ADR 0029).
+//!
+//! No queue: every tick it compares the main chain's head for its parachain with its own store,
+//! and sends what is missing, oldest first, at most [`MAX_IN_FLIGHT`] at a time. A checkpoint is
+//! a block at a multiple of the anchor period, a block at least the period's milliseconds after
+//! the anchored head, or the last block before a validator-set change (whose anchor switches the
+//! registered set; the main chain refuses anything past it first). The validators take turns:
+//! checkpoint `h`'s submitter is the validator at `h / N` in the registered set; the others
+//! send it after [`FALLBACK_DELAY`] times their distance in that rotation if nothing landed.
+//! Duplicates are harmless (the head again is a no-op). Neither chain waits on the other: the
+//! task only reads both stores and submits to the main chain's mempool.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use catena_primitives::parachain::{Anchor, ParachainRecord, ParachainStatus};
+use catena_primitives::{Call, SecretKey, Transaction};
+
+use crate::chain::{ChainInstance, StoreState};
+
+/// How often the anchorer compares the main chain's head with its store.
+pub const TICK: Duration = Duration::from_millis(250);
+/// How long each validator further along the rotation waits before sending a checkpoint the
+/// one before it has not landed.
+pub const FALLBACK_DELAY: Duration = Duration::from_secs(3);
+/// Anchors sent and not yet landed, at most (a backlog goes this many per round, oldest first).
+pub const MAX_IN_FLIGHT: usize = 4;
+/// A sent anchor that has not landed after this long is sent again.
+pub const RESEND_AFTER: Duration = Duration::from_secs(10);
+/// Blocks of the parachain looked through for checkpoints per tick.
+const SCAN_LIMIT: u64 = 2_000;
+
+/// What the anchorer of one parachain remembers between ticks.
+struct Anchorer {
+    main: Arc<ChainInstance>,
+    para: Arc<ChainInstance>,
+    key: SecretKey,
+    /// When each checkpoint was first seen due, for the fallback rotation.
+    due_since: BTreeMap<u64, Instant>,
+    /// Checkpoints sent and when.
+    sent: BTreeMap<u64, Instant>,
+}
+
+/// Runs the anchorer of `para` on `main` with the validator `key`, until aborted.
+pub async fn run(main: Arc<ChainInstance>, para: Arc<ChainInstance>, key: SecretKey) {
+    let mut anchorer = Anchorer {
+        main,
+        para,
+        key,
+        due_since: BTreeMap::new(),
+        sent: BTreeMap::new(),
+    };
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if anchorer.para.failure().is_some() || anchorer.main.failure().is_some() {
+            continue;
+        }
+        if let Err(e) = tokio::task::block_in_place(|| anchorer.round()) {
+            tracing::warn!(target: "anchor", parachain = %anchorer.para.spec().chain_id, error = %e, "anchoring round failed");
+        }
+    }
+}
+
+impl Anchorer {
+    fn round(&mut self) -> Result<(), String> {
+        let id = self.para.spec().chain_id.clone();
+        let state = StoreState(self.main.store());
+        let Some(record) =
+            catena_runtime::parachains::parachain(&state, &id).map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        if matches!(record.status, ParachainStatus::Frozen(_)) {
+            return Ok(());
+        }
+        let me = self.key.account();
+        let Some(position) = record.validators.iter().position(|v| *v == me) else {
+            return Ok(());
+        };
+        let anchored = record.head.as_ref().map_or(0, |h| h.height);
+        self.sent.retain(|height, _| *height > anchored);
+        self.due_since.retain(|height, _| *height > anchored);
+        let checkpoints = self.checkpoints(&record)?;
+        let now = Instant::now();
+        let mut in_flight = self
+            .sent
+            .values()
+            .filter(|at| now.duration_since(**at) < RESEND_AFTER)
+            .count();
+        for height in checkpoints {
+            if in_flight >= MAX_IN_FLIGHT {
+                break;
+            }
+            if self
+                .sent
+                .get(&height)
+                .is_some_and(|at| now.duration_since(*at) < RESEND_AFTER)
+            {
+                continue;
+            }
+            let since = *self.due_since.entry(height).or_insert(now);
+            let n = record.validators.len();
+            let period = record.registration.anchor_every_blocks.max(1);
+            let turn = usize::try_from(height / period).unwrap_or(0) % n;
+            let distance = (position + n - turn) % n;
+            if now.duration_since(since) < FALLBACK_DELAY * u32::try_from(distance).unwrap_or(0) {
+                continue;
+            }
+            self.send(height)?;
+            self.sent.insert(height, now);
+            in_flight += 1;
+        }
+        Ok(())
+    }
+
+    /// The parachain's checkpoints above the anchored head, oldest first (the first
+    /// [`MAX_IN_FLIGHT`] found).
+    fn checkpoints(&self, record: &ParachainRecord) -> Result<Vec<u64>, String> {
+        let store = self.para.store();
+        let tip = self.para.tip().map_err(|e| e.to_string())?.height;
+        let anchored = record.head.as_ref().map_or(0, |h| h.height);
+        let mut last_time = match &record.head {
+            Some(head) => head.time_ms,
+            None => store
+                .header(0)
+                .map_err(|e| e.to_string())?
+                .map_or(0, |h| h.time_ms),
+        };
+        let period = record.registration.anchor_every_blocks.max(1);
+        let every_ms = record.registration.anchor_every_ms;
+        let mut found = Vec::new();
+        let end = tip.min(anchored + SCAN_LIMIT);
+        let mut header = match store.header(anchored + 1).map_err(|e| e.to_string())? {
+            Some(h) => h,
+            None => return Ok(found),
+        };
+        for height in anchored + 1..=end {
+            // The set after this block: the one certifying the next (the current set at the
+            // tip).
+            let next_set = if height < tip {
+                store
+                    .header(height + 1)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("parachain header {} is missing", height + 1))?
+            } else {
+                header.clone()
+            };
+            let set_changes = if height < tip {
+                next_set.validator_set_hash != header.validator_set_hash
+            } else {
+                self.para.validators().hash() != header.validator_set_hash
+            };
+            let due = height % period == 0
+                || header.time_ms.saturating_sub(last_time) >= every_ms
+                || set_changes;
+            if due {
+                found.push(height);
+                last_time = header.time_ms;
+                if found.len() == MAX_IN_FLIGHT {
+                    break;
+                }
+            }
+            header = next_set;
+        }
+        Ok(found)
+    }
+
+    /// Submits the anchor of parachain block `height` to the main chain's mempool.
+    fn send(&self, height: u64) -> Result<(), String> {
+        let store = self.para.store();
+        let header = store
+            .header(height)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("parachain header {height} is missing"))?;
+        let certificate = store
+            .certificate(height)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("parachain certificate {height} is missing"))?;
+        let (validators, proof) = store
+            .state_with_proof(catena_runtime::keys::VALIDATORS, height)
+            .map_err(|e| e.to_string())?;
+        let anchor = Anchor {
+            para_id: self.para.spec().chain_id.clone(),
+            header,
+            certificate,
+            next_validators: validators.ok_or("the parachain's state holds no validator set")?,
+            next_validators_proof: proof,
+        };
+        let me = self.key.account();
+        let committed = catena_runtime::nonce(&StoreState(self.main.store()), &me)
+            .map_err(|e| e.to_string())?;
+        let nonce = self.main.mempool().free_nonce(&me, committed);
+        let tx = Transaction::signed(
+            &self.main.spec().chain_id,
+            nonce,
+            Call::Anchor(Box::new(anchor)),
+            &self.key,
+        );
+        match self.main.submit(tx) {
+            Ok(hash) => {
+                tracing::info!(target: "anchor", parachain = %self.para.spec().chain_id, height, tx = %hash, "anchor sent");
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "the main chain refused the anchor of {height}: {e}"
+            )),
+        }
+    }
+}
