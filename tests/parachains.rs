@@ -98,6 +98,20 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
     );
 }
 
+/// One number field of every anchor of a `/parachains/{id}/anchors` page.
+fn column(page: &serde_json::Value, field: &str) -> Vec<u64> {
+    page["anchors"]
+        .as_array()
+        .expect("anchors")
+        .iter()
+        .map(|a| {
+            a[field]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{field} in {a}"))
+        })
+        .collect()
+}
+
 /// The height of parachain `b`'s anchored head, as `main` (a node of the main chain) says.
 fn head(main: &TestNode, b: &str) -> u64 {
     main.get_ok(&format!("/parachains/{b}"))["head"]["height"]
@@ -128,21 +142,7 @@ fn a_registered_parachain_is_anchored_by_its_validators() {
     let b = "catena-local-2";
     let on_b: Vec<TestNode> = net.nodes.iter().map(|n| n.on_chain(b)).collect();
     net.wait_all(2, "A's first blocks");
-    let cli = Cli::new(net.dir(), &net.nodes[0].api);
-    let spec = net.network.chain_spec_path(2);
-    let spec = spec.to_str().expect("UTF-8");
-    cli.ok(&[
-        "parachain",
-        "register",
-        "--spec",
-        spec,
-        "--anchor-every-blocks",
-        "5",
-        "--anchor-every-ms",
-        "3000",
-        "--as",
-        "huaxia-motors",
-    ]);
+    propose_b(&net);
     assert!(
         net.nodes[0]
             .get("/parachains/catena-local-2")
@@ -151,8 +151,7 @@ fn a_registered_parachain_is_anchored_by_its_validators() {
             == 404,
         "registered before the quorum approved"
     );
-    cli.ok("governance approve 0 --as merchant-bank");
-    cli.ok("governance approve 0 --as swift-logistics");
+    approve_b(&net);
     let registered = net.nodes[0].get_ok(&format!("/parachains/{b}"));
     assert_eq!(registered["status"], "active");
 
@@ -166,12 +165,7 @@ fn a_registered_parachain_is_anchored_by_its_validators() {
     let worst = *lags.iter().max().expect("samples");
     let mean = lags.iter().sum::<u64>() as f64 / lags.len() as f64;
     let anchors = net.nodes[0].get_ok(&format!("/parachains/{b}/anchors?limit=100"));
-    let anchored: Vec<u64> = anchors["anchors"]
-        .as_array()
-        .expect("anchors")
-        .iter()
-        .map(|a| a["height"].as_u64().expect("height"))
-        .collect();
+    let anchored: Vec<u64> = column(&anchors, "height");
     println!(
         "anchor lag over 20 s: mean {mean:.1} B blocks, worst {worst} (period 5 blocks, 200 ms blocks on both chains); anchored heights {anchored:?}"
     );
@@ -202,5 +196,115 @@ fn a_registered_parachain_is_anchored_by_its_validators() {
     assert!(
         worst <= 5 + 15 + 3 + 7,
         "lag reached {worst} B blocks: {lags:?}"
+    );
+}
+
+/// Registers chain B of `net` as a parachain of A (three of A's four governors), anchoring
+/// every 5 blocks and at least every 3 s.
+fn register_b(net: &catena_testing::TestNetwork) {
+    propose_b(net);
+    approve_b(net);
+}
+
+/// A's first governor proposes registering B (anchors every 5 blocks, at least every 3 s).
+fn propose_b(net: &catena_testing::TestNetwork) {
+    let cli = Cli::new(net.dir(), &net.nodes[2].api);
+    let spec = net.network.chain_spec_path(2);
+    cli.ok(&[
+        "parachain",
+        "register",
+        "--spec",
+        spec.to_str().expect("UTF-8"),
+        "--anchor-every-blocks",
+        "5",
+        "--anchor-every-ms",
+        "3000",
+        "--as",
+        "huaxia-motors",
+    ]);
+}
+
+/// Two more of A's governors approve: with the proposer, the quorum of three.
+fn approve_b(net: &catena_testing::TestNetwork) {
+    let cli = Cli::new(net.dir(), &net.nodes[2].api);
+    cli.ok("governance approve 0 --as merchant-bank");
+    cli.ok("governance approve 0 --as swift-logistics");
+}
+
+/// The main chain stopped for 60 s (its store failing on two of its four validators' nodes, so
+/// it has no quorum): the parachain keeps committing; once those nodes restart, the backlog is
+/// anchored in order within 30 s.
+#[test]
+fn after_a_main_chain_outage_the_backlog_is_anchored_in_order() {
+    let mut net = common::network().chains(2).block_time_ms(200).create();
+    let faults = net.dir().join("store-faults");
+    for node in &mut net.nodes[..2] {
+        node.env.push((
+            "CATENA_TEST_STORE_FAULTS_FILE".into(),
+            faults.to_str().expect("UTF-8").into(),
+        ));
+    }
+    net.start_all();
+    let b = "catena-local-2";
+    let on_b: Vec<TestNode> = net.nodes.iter().map(|n| n.on_chain(b)).collect();
+    net.wait_all(2, "A's first blocks");
+    register_b(&net);
+    wait_for("B's first anchors", Duration::from_secs(120), || {
+        (head(&net.nodes[3], b) >= 10).then_some(())
+    });
+
+    // A's store fails on nodes 1 and 2: A stops; B goes on.
+    std::fs::write(&faults, "catena-local\n").expect("fault switch");
+    wait_for("A to stop", Duration::from_secs(30), || {
+        let before = net.nodes[3].height();
+        std::thread::sleep(Duration::from_secs(2));
+        (net.nodes[3].height() == before).then_some(())
+    });
+    let (a_stopped, b_then, anchored_then) = (
+        net.nodes[3].height(),
+        on_b[3].height(),
+        head(&net.nodes[3], b),
+    );
+    std::thread::sleep(Duration::from_secs(60));
+    let b_after = on_b[3].height();
+    assert_eq!(net.nodes[3].height(), a_stopped, "A stayed stopped");
+    assert!(
+        b_after >= b_then + 100,
+        "B kept committing: {b_then} → {b_after}"
+    );
+    assert!(
+        head(&net.nodes[3], b) <= anchored_then + 5,
+        "nothing anchored while A was down"
+    );
+    println!("A stopped at {a_stopped} for 60 s; B went from {b_then} to {b_after}");
+
+    // The fault cleared and the two nodes restarted one by one (B keeps its quorum).
+    std::fs::remove_file(&faults).expect("clear the fault");
+    for i in [0, 1] {
+        assert_eq!(net.stop(i).code(), Some(0));
+        net.restart(i);
+        common::wait_all_at_least(&[&on_b[i]], b_after, "the restarted node's B");
+    }
+    let resumed = Instant::now();
+    let backlog = on_b[3].height();
+    wait_for("the backlog anchored", Duration::from_secs(30), || {
+        (head(&net.nodes[3], b) + 5 >= backlog).then_some(())
+    });
+    let took = resumed.elapsed().as_secs_f64();
+    let anchors = net.nodes[3].get_ok(&format!(
+        "/parachains/{b}/anchors?from={anchored_then}&limit=100"
+    ));
+    let anchored: Vec<u64> = column(&anchors, "height");
+    assert!(anchored.windows(2).all(|w| w[0] < w[1]), "{anchored:?}");
+    let mains: Vec<u64> = column(&anchors, "main_height");
+    assert!(
+        mains.windows(2).all(|w| w[0] <= w[1]),
+        "anchored in order: {mains:?}"
+    );
+    println!(
+        "backlog of {} B blocks anchored up to {} in {took:.1} s after A resumed ({} anchors)",
+        backlog - anchored_then,
+        head(&net.nodes[3], b),
+        anchored.len()
     );
 }
