@@ -197,6 +197,53 @@ fn a_registered_parachain_is_anchored_by_its_validators() {
         worst <= 5 + 15 + 3 + 7,
         "lag reached {worst} B blocks: {lags:?}"
     );
+
+    // B's governance removes the killed validator from a height on: the last block before the
+    // change is anchored with the proof of the new set, the registered set follows, and the
+    // anchors go on past the handover, certified by the three left.
+    let spec_b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(net.network.chain_spec_path(2)).expect("B's spec"))
+            .expect("JSON");
+    let removed = spec_b["validators"][1]["account"]
+        .as_str()
+        .expect("account")
+        .to_string();
+    let on_b_cli = Cli::new(net.dir(), &net.nodes[0].api);
+    let from = on_b[0].height() + 40;
+    on_b_cli.ok(&format!(
+        "governance remove-validator --account {removed} --from-height {from} --chain {b} --as huaxia-motors"
+    ));
+    on_b_cli.ok(&format!(
+        "governance approve 0 --chain {b} --as merchant-bank"
+    ));
+    on_b_cli.ok(&format!(
+        "governance approve 0 --chain {b} --as swift-logistics"
+    ));
+    wait_for(
+        "anchors past B's handover",
+        Duration::from_secs(120),
+        || (head(&net.nodes[3], b) >= from + 10).then_some(()),
+    );
+    let record = net.nodes[3].get_ok(&format!("/parachains/{b}"));
+    let set: Vec<&str> = record["validators"]
+        .as_array()
+        .expect("set")
+        .iter()
+        .map(|v| v.as_str().expect("account"))
+        .collect();
+    assert_eq!(set.len(), 3, "{record}");
+    assert!(!set.contains(&removed.as_str()), "{record}");
+    let page = net.nodes[3].get_ok(&format!(
+        "/parachains/{b}/anchors?from={}&limit=100",
+        from - 6
+    ));
+    let heights = column(&page, "height");
+    assert!(
+        heights.contains(&(from - 1)),
+        "the last block before the change ({}) is anchored: {heights:?}",
+        from - 1
+    );
+    println!("B's validator set changed at {from}: anchored across the handover at {heights:?}");
 }
 
 /// Registers chain B of `net` as a parachain of A (three of A's four governors), anchoring
