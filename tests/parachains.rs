@@ -300,6 +300,8 @@ fn after_a_main_chain_outage_the_backlog_is_anchored_in_order() {
         (head(&net.nodes[3], b) >= 10).then_some(())
     });
 
+    let overdue_said = || net.nodes[3].log().matches("anchor overdue").count();
+    let said_before = overdue_said();
     // A's store fails on nodes 1 and 2: A stops; B goes on.
     std::fs::write(&faults, "catena-local\n").expect("fault switch");
     wait_for("A to stop", Duration::from_secs(30), || {
@@ -324,6 +326,18 @@ fn after_a_main_chain_outage_the_backlog_is_anchored_in_order() {
         "nothing anchored while A was down"
     );
     println!("A stopped at {a_stopped} for 60 s; B went from {b_then} to {b_after}");
+    // The node says so: B's anchors are overdue (nothing for over twice the 3 s period).
+    let overdue = format!("catena_anchor_overdue{{chain=\"{b}\"}}");
+    let lag_blocks = format!("catena_anchor_lag_blocks{{chain=\"{b}\"}}");
+    assert_eq!(net.nodes[3].metric(&overdue), Some(1.0));
+    assert!(net.nodes[3]
+        .metric(&lag_blocks)
+        .is_some_and(|lag| lag >= 100.0));
+    assert_eq!(
+        overdue_said(),
+        said_before + 1,
+        "said once when it became overdue"
+    );
 
     // The fault cleared and the two nodes restarted one by one (B keeps its quorum).
     std::fs::remove_file(&faults).expect("clear the fault");
@@ -338,6 +352,10 @@ fn after_a_main_chain_outage_the_backlog_is_anchored_in_order() {
         (head(&net.nodes[3], b) + 5 >= backlog).then_some(())
     });
     let took = resumed.elapsed().as_secs_f64();
+    wait_for("the overdue flag to clear", Duration::from_secs(10), || {
+        (net.nodes[3].metric(&overdue) == Some(0.0)).then_some(())
+    });
+    assert!(net.nodes[3].log().contains("anchors landing again"));
     let anchors = net.nodes[3].get_ok(&format!(
         "/parachains/{b}/anchors?from={anchored_then}&limit=100"
     ));

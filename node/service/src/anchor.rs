@@ -36,19 +36,25 @@ const SCAN_LIMIT: u64 = 2_000;
 struct Anchorer {
     main: Arc<ChainInstance>,
     para: Arc<ChainInstance>,
-    key: SecretKey,
+    /// The validator key this node holds for the parachain, if any: without one the task only
+    /// measures the lag.
+    key: Option<SecretKey>,
+    /// Whether the anchored head was last seen overdue (more than twice the period old).
+    overdue: bool,
     /// When each checkpoint was first seen due, for the fallback rotation.
     due_since: BTreeMap<u64, Instant>,
     /// Checkpoints sent and when.
     sent: BTreeMap<u64, Instant>,
 }
 
-/// Runs the anchorer of `para` on `main` with the validator `key`, until aborted.
-pub async fn run(main: Arc<ChainInstance>, para: Arc<ChainInstance>, key: SecretKey) {
+/// Runs the anchorer of `para` on `main` with the validator `key` (if this node validates it;
+/// otherwise it only measures the anchor lag), until aborted.
+pub async fn run(main: Arc<ChainInstance>, para: Arc<ChainInstance>, key: Option<SecretKey>) {
     let mut anchorer = Anchorer {
         main,
         para,
         key,
+        overdue: false,
         due_since: BTreeMap::new(),
         sent: BTreeMap::new(),
     };
@@ -74,10 +80,13 @@ impl Anchorer {
         else {
             return Ok(());
         };
+        self.measure(&record)?;
         if matches!(record.status, ParachainStatus::Frozen(_)) {
             return Ok(());
         }
-        let me = self.key.account();
+        let Some(me) = self.key.as_ref().map(SecretKey::account) else {
+            return Ok(());
+        };
         let Some(position) = record.validators.iter().position(|v| *v == me) else {
             return Ok(());
         };
@@ -114,6 +123,39 @@ impl Anchorer {
             self.sent.insert(height, now);
             in_flight += 1;
         }
+        Ok(())
+    }
+
+    /// Sets the lag metrics, and says once when the anchored head becomes overdue (over twice
+    /// the anchor period old by the parachain's own tip time) and once when it is not any more.
+    fn measure(&mut self, record: &ParachainRecord) -> Result<(), String> {
+        let store = self.para.store();
+        let tip = self.para.tip().map_err(|e| e.to_string())?.height;
+        let time_of = |height: u64| -> Result<u64, String> {
+            Ok(store
+                .header(height)
+                .map_err(|e| e.to_string())?
+                .map_or(0, |h| h.time_ms))
+        };
+        let (anchored, anchored_time) = match &record.head {
+            Some(head) => (head.height, head.time_ms),
+            None => (0, time_of(0)?),
+        };
+        let lag_ms = time_of(tip)?.saturating_sub(anchored_time);
+        let metrics = self.para.metrics();
+        metrics
+            .anchor_lag_blocks
+            .set(i64::try_from(tip.saturating_sub(anchored)).unwrap_or(i64::MAX));
+        metrics.anchor_lag_seconds.set(lag_ms as f64 / 1000.0);
+        let overdue = lag_ms > 2 * record.registration.anchor_every_ms;
+        metrics.anchor_overdue.set(i64::from(overdue));
+        let id = &record.registration.id;
+        if overdue && !self.overdue {
+            tracing::warn!(target: "anchor", parachain = %id, anchored, tip, lag_ms, "anchor overdue: nothing anchored for over twice the anchor period");
+        } else if !overdue && self.overdue {
+            tracing::info!(target: "anchor", parachain = %id, anchored, tip, "anchors landing again");
+        }
+        self.overdue = overdue;
         Ok(())
     }
 
@@ -190,7 +232,10 @@ impl Anchorer {
             next_validators: validators.ok_or("the parachain's state holds no validator set")?,
             next_validators_proof: proof,
         };
-        let me = self.key.account();
+        let Some(key) = &self.key else {
+            return Ok(());
+        };
+        let me = key.account();
         let committed = catena_runtime::nonce(&StoreState(self.main.store()), &me)
             .map_err(|e| e.to_string())?;
         let nonce = self.main.mempool().free_nonce(&me, committed);
@@ -198,7 +243,7 @@ impl Anchorer {
             &self.main.spec().chain_id,
             nonce,
             Call::Anchor(Box::new(anchor)),
-            &self.key,
+            key,
         );
         match self.main.submit(tx) {
             Ok(hash) => {

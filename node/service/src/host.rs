@@ -329,14 +329,14 @@ pub async fn run(
             .await
     });
 
+    // Every other chain: anchored by this node if it validates it (and it is registered as a
+    // parachain of the main chain), its anchor lag measured in any case.
     for (para, key) in running.iter_mut().zip(anchor_keys).skip(1) {
-        if let Some(key) = key {
-            let task = tokio::spawn(
-                crate::anchor::run(Arc::clone(&running_main), Arc::clone(&para.chain), key)
-                    .instrument(tracing::info_span!("chain", id = %para.chain.spec().chain_id)),
-            );
-            para.tasks.push(task.abort_handle());
-        }
+        let task = tokio::spawn(
+            crate::anchor::run(Arc::clone(&running_main), Arc::clone(&para.chain), key)
+                .instrument(tracing::info_span!("chain", id = %para.chain.spec().chain_id)),
+        );
+        para.tasks.push(task.abort_handle());
     }
     let mut watchers = tokio::task::JoinSet::new();
     for (index, chain) in running.iter_mut().enumerate() {

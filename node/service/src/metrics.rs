@@ -67,6 +67,9 @@ pub struct NodeMetrics {
     proposals_executed: Family<ProposerLabel, Counter>,
     halted: PerChain<Gauge>,
     failed: PerChain<Gauge>,
+    anchor_lag_blocks: PerChain<Gauge>,
+    anchor_lag_seconds: PerChain<Gauge<f64, std::sync::atomic::AtomicU64>>,
+    anchor_overdue: PerChain<Gauge>,
 }
 
 impl Default for NodeMetrics {
@@ -90,6 +93,9 @@ impl Default for NodeMetrics {
             proposals_executed: Family::default(),
             halted: PerChain::default(),
             failed: PerChain::default(),
+            anchor_lag_blocks: PerChain::default(),
+            anchor_lag_seconds: PerChain::default(),
+            anchor_overdue: PerChain::default(),
             registry: Registry::default(),
         };
         let m = &metrics;
@@ -147,6 +153,21 @@ impl Default for NodeMetrics {
             "chain_failed",
             "1 once the chain stopped on this node (a store error, a driver failure); the others go on",
             m.failed.clone(),
+        );
+        registry.register(
+            "anchor_lag_blocks",
+            "For a parachain this node hosts with its main chain: its blocks above the anchored head",
+            m.anchor_lag_blocks.clone(),
+        );
+        registry.register(
+            "anchor_lag_seconds",
+            "For a parachain this node hosts with its main chain: its tip's time minus the anchored head's",
+            m.anchor_lag_seconds.clone(),
+        );
+        registry.register(
+            "anchor_overdue",
+            "1 while a parachain's anchored head is more than twice its anchor period old",
+            m.anchor_overdue.clone(),
         );
         registry.register(
             "consensus_round",
@@ -223,6 +244,11 @@ pub struct ChainMetrics {
     pub halted: Gauge,
     /// 1 once the chain stopped on this node.
     pub failed: Gauge,
+    /// For a parachain: its blocks above, and its tip's time after, the anchored head; 1 while
+    /// that head is over twice the anchor period old.
+    pub anchor_lag_blocks: Gauge,
+    pub anchor_lag_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub anchor_overdue: Gauge,
 }
 
 impl ChainMetrics {
@@ -252,6 +278,9 @@ impl ChainMetrics {
                 .get_or_create_owned(&label),
             halted: node.halted.get_or_create_owned(&label),
             failed: node.failed.get_or_create_owned(&label),
+            anchor_lag_blocks: node.anchor_lag_blocks.get_or_create_owned(&label),
+            anchor_lag_seconds: node.anchor_lag_seconds.get_or_create_owned(&label),
+            anchor_overdue: node.anchor_overdue.get_or_create_owned(&label),
             node: Arc::clone(node),
         }
     }
