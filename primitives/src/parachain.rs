@@ -32,6 +32,15 @@ pub struct ParachainRegistration {
     pub anchor_every_ms: u64,
 }
 
+/// The governing quorum's recovery of a frozen parachain: it is active again, its anchored head
+/// (the block anchored first at the contested height, or below) kept, certified from then on by
+/// `validators`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ParachainRecovery {
+    pub id: String,
+    pub validators: Vec<ParachainValidator>,
+}
+
 /// A parachain validator: its vote-signing account and the member that runs it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct ParachainValidator {

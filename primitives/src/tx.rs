@@ -58,6 +58,9 @@ pub enum Call {
     /// Anchors a parachain block on the main chain, checked against the registered set.
     #[codec(index = 9)]
     Anchor(alloc::boxed::Box<crate::parachain::Anchor>),
+    /// Proposes recovering a frozen parachain (main chain); approved like a registration.
+    #[codec(index = 10)]
+    ProposeParachainRecovery(crate::parachain::ParachainRecovery),
 }
 
 /// The id of the contract that `signer` creates with its transaction of `nonce`.
@@ -85,6 +88,7 @@ impl Call {
             Call::UpgradeContract { .. } => "upgrade_contract",
             Call::ProposeParachain(_) => "propose_parachain",
             Call::Anchor(_) => "anchor",
+            Call::ProposeParachainRecovery(_) => "propose_parachain_recovery",
         }
     }
 }

@@ -9,10 +9,13 @@
 //! of this block's, the header's validator-set hash equal to the registered set's, the
 //! certificate of a quorum of that set, and the next set's proof under the header's state root
 //! (its validators must be the parachain's members' accounts). A refusal changes nothing and
-//! says why. Two certified blocks at one height freeze the parachain, the evidence recorded.
+//! says why. Two certified blocks at one height freeze the parachain, the evidence recorded,
+//! until the governing quorum recovers it (`ProposeParachainRecovery`: active again, its
+//! anchored head kept, certified from then on by the set the quorum names).
 
 use catena_primitives::parachain::{
-    Anchor, AnchoredBlock, ForkEvidence, ParachainRecord, ParachainRegistration, ParachainStatus,
+    Anchor, AnchoredBlock, ForkEvidence, ParachainRecord, ParachainRecovery, ParachainRegistration,
+    ParachainStatus, ParachainValidator,
 };
 use catena_primitives::{AccountId, ValidatorSet};
 use parity_scale_codec::{Decode, DecodeAll, Encode};
@@ -27,16 +30,34 @@ pub const MAX_PARACHAIN_VALIDATORS: usize = 100;
 /// The most members a parachain may have.
 pub const MAX_PARACHAIN_MEMBERS: usize = 100;
 
-/// A proposed registration as recorded in state, with its approvals.
+/// What a parachain proposal does once approved.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum ParachainAction {
+    #[codec(index = 0)]
+    Register(ParachainRegistration),
+    #[codec(index = 1)]
+    Recover(ParachainRecovery),
+}
+
+impl ParachainAction {
+    fn parachain(&self) -> &str {
+        match self {
+            ParachainAction::Register(r) => &r.id,
+            ParachainAction::Recover(r) => &r.id,
+        }
+    }
+}
+
+/// A proposed registration or recovery as recorded in state, with its approvals.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct ParachainProposal {
     pub id: u64,
-    pub registration: ParachainRegistration,
+    pub action: ParachainAction,
     pub proposer: AccountId,
     /// Names of the governing members that approved, the proposer's first.
     pub approvals: Vec<String>,
-    /// Whether the quorum approved it (and it was registered).
-    pub registered: bool,
+    /// Whether the quorum approved it (and it was carried out).
+    pub done: bool,
 }
 
 use crate::governance::read;
@@ -93,7 +114,16 @@ fn check_registration(
     if let Some(unknown) = registration.members.iter().find(|m| !known.contains(m)) {
         return Err(format!("'{unknown}' is not a member of the main chain"));
     }
-    let validators = &registration.validators;
+    check_set(&registration.members, &registration.validators)?;
+    if registration.anchor_every_blocks == 0 || registration.anchor_every_ms == 0 {
+        return Err("the anchor period (blocks and milliseconds) must be above 0".into());
+    }
+    Ok(())
+}
+
+/// Checks a validator set: 1 to [`MAX_PARACHAIN_VALIDATORS`] distinct accounts, each run by one
+/// of the parachain's `members`.
+fn check_set(members: &[String], validators: &[ParachainValidator]) -> Result<(), String> {
     if validators.is_empty() || validators.len() > MAX_PARACHAIN_VALIDATORS {
         return Err(format!(
             "a parachain has 1 to {MAX_PARACHAIN_VALIDATORS} validators, not {}",
@@ -107,10 +137,7 @@ fn check_registration(
         {
             return Err(format!("validator {} is listed twice", validator.account));
         }
-        run_by_member(&registration.members, &validator.account, &validator.member)?;
-    }
-    if registration.anchor_every_blocks == 0 || registration.anchor_every_ms == 0 {
-        return Err("the anchor period (blocks and milliseconds) must be above 0".into());
+        run_by_member(members, &validator.account, &validator.member)?;
     }
     Ok(())
 }
@@ -126,23 +153,50 @@ fn run_by_member(members: &[String], account: &AccountId, member: &str) -> Resul
     }
 }
 
-/// `ProposeParachain`: a governing member proposes a registration (its approval counted).
+/// Checks a recovery: the parachain is registered and frozen, and the new set is run by its
+/// members.
+fn check_recovery(overlay: &Overlay<'_>, recovery: &ParachainRecovery) -> Result<(), String> {
+    let id = &recovery.id;
+    let record: ParachainRecord = read(overlay, &keys::parachain(id))?
+        .ok_or_else(|| format!("no parachain '{id}' is registered"))?;
+    if record.status == ParachainStatus::Active {
+        return Err(format!("parachain '{id}' is not frozen"));
+    }
+    check_set(&record.registration.members, &recovery.validators)?;
+    Ok(())
+}
+
+fn check(
+    overlay: &Overlay<'_>,
+    context: &BlockContext,
+    action: &ParachainAction,
+) -> Result<(), String> {
+    match action {
+        ParachainAction::Register(registration) => {
+            check_registration(overlay, context, registration)
+        }
+        ParachainAction::Recover(recovery) => check_recovery(overlay, recovery),
+    }
+}
+
+/// `ProposeParachain` and `ProposeParachainRecovery`: a governing member proposes (its approval
+/// counted).
 pub(crate) fn propose(
     overlay: &mut Overlay<'_>,
     context: &BlockContext,
     signer: &AccountId,
-    registration: &ParachainRegistration,
+    action: ParachainAction,
 ) -> Result<(), String> {
     let member = crate::governance::governing_member(overlay, signer)?;
-    check_registration(overlay, context, registration)?;
+    check(overlay, context, &action)?;
     let id: u64 = read(overlay, keys::NEXT_PROPOSAL)?.unwrap_or(0);
     overlay.put(keys::NEXT_PROPOSAL.to_vec(), (id + 1).encode());
     let proposal = ParachainProposal {
         id,
-        registration: registration.clone(),
+        action,
         proposer: *signer,
         approvals: vec![member],
-        registered: false,
+        done: false,
     };
     settle(overlay, context, proposal)
 }
@@ -162,10 +216,11 @@ pub(crate) fn approve(
     member: String,
     mut proposal: ParachainProposal,
 ) -> Result<(), String> {
-    if proposal.registered {
+    if proposal.done {
         return Err(format!(
-            "proposal {} is already approved: parachain '{}' is registered",
-            proposal.id, proposal.registration.id
+            "proposal {} about parachain '{}' is already approved and carried out",
+            proposal.id,
+            proposal.action.parachain()
         ));
     }
     if proposal.approvals.contains(&member) {
@@ -178,25 +233,37 @@ pub(crate) fn approve(
     settle(overlay, context, proposal)
 }
 
-/// Stores the proposal, registering the parachain once the quorum has approved.
+/// Stores the proposal, carrying it out once the quorum has approved.
 fn settle(
     overlay: &mut Overlay<'_>,
     context: &BlockContext,
     mut proposal: ParachainProposal,
 ) -> Result<(), String> {
     if proposal.approvals.len() >= crate::governance::threshold(overlay)? {
-        // Checked again: another registration may have taken the id meanwhile.
-        check_registration(overlay, context, &proposal.registration)?;
-        let registration = proposal.registration.clone();
-        let record = ParachainRecord {
-            validators: registration.validators.iter().map(|v| v.account).collect(),
-            registration,
-            status: ParachainStatus::Active,
-            head: None,
-            registered_at: context.height,
-        };
-        overlay.put(keys::parachain(&record.registration.id), record.encode());
-        proposal.registered = true;
+        // Checked again: the state may have changed since it was proposed.
+        check(overlay, context, &proposal.action)?;
+        match &proposal.action {
+            ParachainAction::Register(registration) => {
+                let registration = registration.clone();
+                let record = ParachainRecord {
+                    validators: registration.validators.iter().map(|v| v.account).collect(),
+                    registration,
+                    status: ParachainStatus::Active,
+                    head: None,
+                    registered_at: context.height,
+                };
+                overlay.put(keys::parachain(&record.registration.id), record.encode());
+            }
+            ParachainAction::Recover(recovery) => {
+                let key = keys::parachain(&recovery.id);
+                let mut record: ParachainRecord =
+                    read(overlay, &key)?.ok_or("the parachain is gone")?;
+                record.status = ParachainStatus::Active;
+                record.validators = recovery.validators.iter().map(|v| v.account).collect();
+                overlay.put(key, record.encode());
+            }
+        }
+        proposal.done = true;
     }
     overlay.put(keys::parachain_proposal(proposal.id), proposal.encode());
     Ok(())

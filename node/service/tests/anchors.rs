@@ -413,4 +413,33 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
         .expect("read")
         .is_none());
     assert_eq!(main.chain.parachains().expect("read").len(), 1);
+
+    // The governing quorum recovers it with the set it trusts: active again, the first
+    // anchored block at the contested height kept, anchors accepted above it.
+    let set: Vec<_> = spec
+        .validators
+        .iter()
+        .filter(|v| v.account != removed)
+        .map(|v| catena_primitives::parachain::ParachainValidator {
+            account: v.account,
+            member: v.member.clone(),
+        })
+        .collect();
+    let recovery = catena_primitives::parachain::ParachainRecovery {
+        id: "para-a".into(),
+        validators: set,
+    };
+    let recovered = main.send(&governor, Call::ProposeParachainRecovery(recovery.clone()));
+    main.block(1_000);
+    main.outcome(recovered).expect("recovered");
+    let record = main.record("para-a").expect("record");
+    assert_eq!(record.status, ParachainStatus::Active);
+    assert_eq!(record.head.expect("head").height, 20);
+    let again = main.send(&governor, Call::ProposeParachainRecovery(recovery));
+    main.block(1_000);
+    refused(&main.outcome(again), "parachain 'para-a' is not frozen");
+    let outcomes = anchor_all(&mut main, vec![para.anchor(22)]);
+    outcomes[0]
+        .clone()
+        .expect("block 22 anchored after the recovery");
 }
