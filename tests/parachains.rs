@@ -15,6 +15,9 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
     let node = TestNode::dev_command(&home);
     let spec = dir.path().join("para-a.json");
     let keys = dir.path().join("para-keys");
+    // A parachain spec of the dev chain: its section names the dev chain and anchors every 5
+    // blocks.
+    let main_spec = home.join("chain-spec.json");
     let out = catena(&[
         "chain-spec",
         "build",
@@ -22,14 +25,79 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
         "4",
         "--chain-id",
         "para-a",
+        "--parachain-of",
+        main_spec.to_str().expect("UTF-8"),
+        "--anchor-every-blocks",
+        "5",
         "--keys-dir",
         keys.to_str().expect("UTF-8"),
         "--out",
         spec.to_str().expect("UTF-8"),
     ]);
     assert!(out.status.success(), "{out:?}");
+    let section: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec).expect("spec")).expect("JSON");
+    assert_eq!(section["parachain"]["main_chain_id"], "catena-dev");
+    assert_eq!(
+        section["parachain"]["main_genesis_hash"],
+        node.get_ok("/status")["genesis_hash"]
+    );
     let cli = Cli::new(&home, &node.api);
     let spec_arg = spec.to_str().expect("UTF-8");
+
+    // A parachain is not a home's main chain.
+    let init = catena(&[
+        "init",
+        "--home",
+        dir.path().join("wrong").to_str().expect("UTF-8"),
+        "--chain",
+        spec_arg,
+    ]);
+    assert!(!init.status.success());
+    assert!(
+        String::from_utf8_lossy(&init.stderr).contains("is a parachain of 'catena-dev'"),
+        "{init:?}"
+    );
+    // Nor is one of another main chain registered here.
+    let other_main = dir.path().join("other-main.json");
+    let other_para = dir.path().join("para-x.json");
+    for args in [
+        vec![
+            "chain-spec",
+            "build",
+            "--local",
+            "1",
+            "--out",
+            other_main.to_str().expect("UTF-8"),
+        ],
+        vec![
+            "chain-spec",
+            "build",
+            "--local",
+            "1",
+            "--chain-id",
+            "para-x",
+            "--parachain-of",
+            other_main.to_str().expect("UTF-8"),
+            "--out",
+            other_para.to_str().expect("UTF-8"),
+        ],
+    ] {
+        let out = catena(&args);
+        assert!(out.status.success(), "{out:?}");
+    }
+    let foreign = cli.fails(&[
+        "parachain",
+        "register",
+        "--spec",
+        other_para.to_str().expect("UTF-8"),
+        "--as",
+        "huaxia-motors",
+    ]);
+    assert!(
+        foreign.contains("is a parachain of 'catena-local'"),
+        "{foreign}"
+    );
 
     // Nothing registered yet.
     assert!(cli
@@ -63,8 +131,6 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
         "register",
         "--spec",
         spec_arg,
-        "--anchor-every-blocks",
-        "5",
         "--as",
         "huaxia-motors",
     ]);

@@ -192,6 +192,26 @@ pub struct ChainSpec {
     pub governance: ValidatorGovernance,
     #[serde(default)]
     pub contracts: Vec<GenesisContract>,
+    /// Present when this chain is a parachain: the main chain it anchors on. Not part of the
+    /// genesis state (so the main chain can register the parachain's genesis hash while the
+    /// parachain names the main chain's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parachain: Option<ParachainSection>,
+}
+
+/// What a parachain's spec says of its main chain, and how often it anchors there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParachainSection {
+    /// The main chain's id and genesis hash: a node hosts this parachain only beside that chain.
+    pub main_chain_id: String,
+    pub main_genesis_hash: catena_primitives::Hash,
+    /// The main chain's genesis validators: the trust root of proofs through its anchors.
+    pub main_validators: Vec<AccountId>,
+    /// It anchors every this many blocks …
+    pub anchor_every_blocks: u64,
+    /// … and at least this often (milliseconds).
+    pub anchor_every_ms: u64,
 }
 
 /// One problem in a chain spec, naming the field it is in.
@@ -503,6 +523,27 @@ impl ChainSpec {
                     format!("is {}, the code's SHA-256 is {found}", contract.code_hash),
                 ),
                 Ok(_) => {}
+            }
+        }
+
+        if let Some(section) = &self.parachain {
+            if section.main_chain_id == self.chain_id {
+                err(
+                    "parachain.main_chain_id".into(),
+                    "is this chain's own id".into(),
+                );
+            }
+            if section.main_validators.is_empty() {
+                err(
+                    "parachain.main_validators".into(),
+                    "lists no validator".into(),
+                );
+            }
+            if section.anchor_every_blocks == 0 || section.anchor_every_ms == 0 {
+                err(
+                    "parachain.anchor_every_blocks".into(),
+                    "the anchor period (blocks and milliseconds) must be above 0".into(),
+                );
             }
         }
 

@@ -53,10 +53,29 @@ fn errors_of(mutate: impl FnOnce(&mut ChainSpec)) -> Vec<String> {
 
 #[test]
 fn errors_name_the_field() {
+    let section = |main_chain_id: &str, every: u64| crate::ParachainSection {
+        main_chain_id: main_chain_id.into(),
+        main_genesis_hash: catena_primitives::Hash::ZERO,
+        main_validators: Vec::new(),
+        anchor_every_blocks: every,
+        anchor_every_ms: 1_000,
+    };
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             errors_of(|s| s.chain_id = "Bad Id".into()),
             "chain_id: may hold only",
+        ),
+        (
+            errors_of(|s| s.parachain = Some(section("catena-dev", 5))),
+            "parachain.main_chain_id: is this chain's own id",
+        ),
+        (
+            errors_of(|s| s.parachain = Some(section("main", 0))),
+            "parachain.anchor_every_blocks: the anchor period",
+        ),
+        (
+            errors_of(|s| s.parachain = Some(section("main", 5))),
+            "parachain.main_validators: lists no validator",
         ),
         (
             errors_of(|s| s.members[2].uscc = "123".into()),

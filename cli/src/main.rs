@@ -126,6 +126,16 @@ enum SpecCommand {
         /// With --local: the first validator's p2p port (default 30333).
         #[arg(long, requires = "local")]
         first_port: Option<u16>,
+        /// With --local: make the chain a parachain of the main chain whose spec this is (its
+        /// id, genesis hash and genesis validators go into the spec's `parachain` section).
+        #[arg(long, requires = "local")]
+        parachain_of: Option<PathBuf>,
+        /// With --parachain-of: anchor every this many blocks …
+        #[arg(long, requires = "parachain_of", default_value_t = 10)]
+        anchor_every_blocks: u64,
+        /// … and at least this often (milliseconds).
+        #[arg(long, requires = "parachain_of", default_value_t = 10_000)]
+        anchor_every_ms: u64,
     },
 }
 
@@ -163,9 +173,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             genesis_time_ms,
             chain_id,
             first_port,
+            parachain_of,
+            anchor_every_blocks,
+            anchor_every_ms,
         }) => {
             let time = genesis_time_ms.unwrap_or_else(now_ms);
-            let built = if dev {
+            let mut built = if dev {
                 build_dev(time)
             } else {
                 let id = chain_id.as_deref().unwrap_or("catena-local");
@@ -176,6 +189,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     first_port.unwrap_or(30_333),
                 )
             };
+            if let Some(main_path) = parachain_of {
+                let main = catena_node::read_spec(&main_path)?;
+                built.spec.parachain = Some(catena_chain_spec::ParachainSection {
+                    main_genesis_hash: parachain::genesis_hash_of(&main)?,
+                    main_chain_id: main.chain_id,
+                    main_validators: main.validators.iter().map(|v| v.account).collect(),
+                    anchor_every_blocks,
+                    anchor_every_ms,
+                });
+            }
             if let Err(errors) = built.spec.validate() {
                 let said: Vec<String> = errors
                     .iter()

@@ -38,12 +38,13 @@ pub(crate) struct RegisterArgs {
     /// The parachain's chain spec: its id, genesis, members and validators are registered.
     #[arg(long)]
     spec: PathBuf,
-    /// It anchors every this many of its blocks …
-    #[arg(long, default_value_t = 10)]
-    anchor_every_blocks: u64,
-    /// … and at least this often (milliseconds).
-    #[arg(long, default_value_t = 10_000)]
-    anchor_every_ms: u64,
+    /// It anchors every this many of its blocks (default: its spec's `parachain` section, else
+    /// 10) …
+    #[arg(long)]
+    anchor_every_blocks: Option<u64>,
+    /// … and at least this often, in milliseconds (default: the section's, else 10,000).
+    #[arg(long)]
+    anchor_every_ms: Option<u64>,
     #[command(flatten)]
     send: SendArgs,
 }
@@ -52,17 +53,32 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
     match command {
         ParachainCommand::Register(args) => {
             let spec = catena_node::read_spec(&args.spec)?;
-            let scratch = std::env::temp_dir().join(format!(
-                "catena-genesis-{}-{}",
-                std::process::id(),
-                now_ms()
-            ));
-            let genesis_hash = catena_node::chain::genesis::genesis_hash(&spec, &scratch)
-                .context("cannot compute the parachain's genesis hash")?;
+            if let Some(section) = &spec.parachain {
+                let client = ApiClient::new(&api_url(home, &args.send.query));
+                let main = client.status()?;
+                if section.main_chain_id != main.chain_id
+                    || section.main_genesis_hash != main.genesis_hash
+                {
+                    bail!(
+                        "{} is a parachain of '{}' (genesis {}), not of this node's chain '{}' (genesis {})",
+                        args.spec.display(),
+                        section.main_chain_id,
+                        section.main_genesis_hash,
+                        main.chain_id,
+                        main.genesis_hash
+                    );
+                }
+            }
+            let genesis_hash = genesis_hash_of(&spec)?;
+            let section = spec.parachain.as_ref();
             let registration = spec.parachain_registration(
                 genesis_hash,
-                args.anchor_every_blocks,
-                args.anchor_every_ms,
+                args.anchor_every_blocks
+                    .or(section.map(|s| s.anchor_every_blocks))
+                    .unwrap_or(10),
+                args.anchor_every_ms
+                    .or(section.map(|s| s.anchor_every_ms))
+                    .unwrap_or(10_000),
             );
             println!(
                 "proposing parachain '{}' (genesis {genesis_hash}, {} members, {} validators)",
@@ -130,6 +146,19 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
             Ok(())
         }
     }
+}
+
+/// The hash of the genesis block `spec` makes (computed in a scratch store).
+pub(crate) fn genesis_hash_of(
+    spec: &catena_chain_spec::ChainSpec,
+) -> anyhow::Result<catena_primitives::Hash> {
+    let scratch = std::env::temp_dir().join(format!(
+        "catena-genesis-{}-{}",
+        std::process::id(),
+        now_ms()
+    ));
+    catena_node::chain::genesis::genesis_hash(spec, &scratch)
+        .with_context(|| format!("cannot compute the genesis hash of '{}'", spec.chain_id))
 }
 
 fn print_parachain(p: &ParachainView) {

@@ -280,6 +280,12 @@ pub async fn run(
         .collect();
     let mut running: Vec<RunningChain> = Vec::new();
     for options in chains {
+        if let Err(e) = check_main_chain(running.first().map(|m| &*m.chain), &options.spec) {
+            for chain in running {
+                chain.stop().await;
+            }
+            return Err(e);
+        }
         match start_chain(
             &home,
             &config,
@@ -380,6 +386,38 @@ pub async fn run(
 
 /// How long the API may take to finish its requests at shutdown.
 const API_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A parachain (a spec with a `parachain` section) is hosted only beside the main chain it
+/// names, never as a home's main chain.
+fn check_main_chain(main: Option<&ChainInstance>, spec: &ChainSpec) -> Result<(), NodeError> {
+    let Some(section) = &spec.parachain else {
+        return Ok(());
+    };
+    match main {
+        None => Err(NodeError::ParachainAsMain {
+            chain_id: spec.chain_id.clone(),
+            main_chain_id: section.main_chain_id.clone(),
+        }),
+        Some(main)
+            if main.spec().chain_id != section.main_chain_id
+                || main.genesis_hash() != section.main_genesis_hash =>
+        {
+            Err(NodeError::WrongMainChain {
+                chain_id: spec.chain_id.clone(),
+                wanted: format!(
+                    "'{}' (genesis {})",
+                    section.main_chain_id, section.main_genesis_hash
+                ),
+                hosted: format!(
+                    "'{}' (genesis {})",
+                    main.spec().chain_id,
+                    main.genesis_hash()
+                ),
+            })
+        }
+        Some(_) => Ok(()),
+    }
+}
 
 /// Two hosted chains may share neither an id (their stores and routes would collide) nor a
 /// p2p address.

@@ -192,6 +192,12 @@ pub fn init_home(
         return Err(NodeError::AlreadyHome(home.0.clone()));
     }
     let checked = check_keys(spec_path, validator_key, network_key)?;
+    if let Some(section) = &checked.spec.parachain {
+        return Err(NodeError::ParachainAsMain {
+            chain_id: checked.spec.chain_id.clone(),
+            main_chain_id: section.main_chain_id.clone(),
+        });
+    }
     let mut config = NodeConfig::default();
     if let Some(listen) = &checked.listen {
         // Listen where the chain spec tells the other validators to dial.
@@ -230,6 +236,25 @@ pub fn add_chain(
     }
     let checked = check_keys(spec_path, validator_key, network_key)?;
     let chain_id = checked.spec.chain_id.clone();
+    if let Some(section) = &checked.spec.parachain {
+        let main = home.load_spec()?;
+        let scratch = std::env::temp_dir().join(format!(
+            "catena-genesis-{}-{}",
+            std::process::id(),
+            crate::now_ms()
+        ));
+        let main_genesis = crate::chain::genesis::genesis_hash(&main, &scratch)?;
+        if main.chain_id != section.main_chain_id || main_genesis != section.main_genesis_hash {
+            return Err(NodeError::WrongMainChain {
+                chain_id,
+                wanted: format!(
+                    "'{}' (genesis {})",
+                    section.main_chain_id, section.main_genesis_hash
+                ),
+                hosted: format!("'{}' (genesis {main_genesis})", main.chain_id),
+            });
+        }
+    }
     let mut config = NodeConfig::load(&home.config())?;
     let hosted = home.chains(&config)?;
     if hosted.iter().any(|c| c.spec.chain_id == chain_id) {

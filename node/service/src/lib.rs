@@ -196,6 +196,19 @@ pub enum NodeError {
     DuplicateChain { chain_id: String },
     #[error("this home already hosts chain '{chain_id}'")]
     AlreadyHosted { chain_id: String },
+    #[error("chain '{chain_id}' is a parachain of '{main_chain_id}': host it beside that chain (catena chain add in a home of '{main_chain_id}'), not as a home's main chain")]
+    ParachainAsMain {
+        chain_id: String,
+        main_chain_id: String,
+    },
+    #[error(
+        "chain '{chain_id}' is a parachain of {wanted}, but this node's main chain is {hosted}"
+    )]
+    WrongMainChain {
+        chain_id: String,
+        wanted: String,
+        hosted: String,
+    },
     #[error("chains '{first}' and '{second}' both listen on {addr}: give each chain its own p2p address")]
     SharedP2pAddr {
         addr: String,
