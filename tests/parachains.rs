@@ -162,6 +162,34 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
         again.contains("parachain 'para-a' is already registered"),
         "{again}"
     );
+
+    // Recovery is for a frozen parachain only, and from its own spec.
+    let active = cli.fails(&[
+        "parachain",
+        "recover",
+        "para-a",
+        "--validators-of",
+        spec_arg,
+        "--as",
+        "huaxia-motors",
+    ]);
+    assert!(
+        active.contains("parachain 'para-a' is not frozen"),
+        "{active}"
+    );
+    let wrong = cli.fails(&[
+        "parachain",
+        "recover",
+        "para-b",
+        "--validators-of",
+        spec_arg,
+        "--as",
+        "huaxia-motors",
+    ]);
+    assert!(
+        wrong.contains("is the spec of 'para-a', not of parachain 'para-b'"),
+        "{wrong}"
+    );
 }
 
 /// One number field of every anchor of a `/parachains/{id}/anchors` page.

@@ -269,17 +269,22 @@ impl ChainSpec {
             id: self.chain_id.clone(),
             genesis_hash,
             members: self.members.iter().map(|m| m.name.clone()).collect(),
-            validators: self
-                .validators
-                .iter()
-                .map(|v| catena_primitives::parachain::ParachainValidator {
-                    account: v.account,
-                    member: v.member.clone(),
-                })
-                .collect(),
+            validators: self.parachain_validators(),
             anchor_every_blocks,
             anchor_every_ms,
         }
+    }
+
+    /// The validators with the members that run them, as a parachain registration or recovery
+    /// names them.
+    pub fn parachain_validators(&self) -> Vec<catena_primitives::parachain::ParachainValidator> {
+        self.validators
+            .iter()
+            .map(|v| catena_primitives::parachain::ParachainValidator {
+                account: v.account,
+                member: v.member.clone(),
+            })
+            .collect()
     }
 
     /// The member owning `account`, if any.

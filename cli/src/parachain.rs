@@ -10,6 +10,17 @@ pub(crate) enum ParachainCommand {
     /// Propose registering the parachain of a chain spec (signed by a governing member of the
     /// main chain; the others approve with `catena governance approve ID`).
     Register(RegisterArgs),
+    /// Propose recovering a frozen parachain (signed by a governing member; approved like a
+    /// registration): active again, certified from then on by the validators of the given spec.
+    Recover {
+        /// The frozen parachain's id.
+        id: String,
+        /// A spec of the parachain listing the validators the quorum trusts.
+        #[arg(long)]
+        validators_of: PathBuf,
+        #[command(flatten)]
+        send: SendArgs,
+    },
     /// List the parachains registered on the main chain.
     List(QueryArgs),
     /// Show one registered parachain: members, validator set, anchor period, status, head.
@@ -87,6 +98,26 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
                 registration.validators.len()
             );
             send_call(home, &args.send, Call::ProposeParachain(registration))?;
+            Ok(())
+        }
+        ParachainCommand::Recover {
+            id,
+            validators_of,
+            send,
+        } => {
+            let spec = catena_node::read_spec(&validators_of)?;
+            if spec.chain_id != id {
+                bail!(
+                    "{} is the spec of '{}', not of parachain '{id}'",
+                    validators_of.display(),
+                    spec.chain_id
+                );
+            }
+            let recovery = catena_primitives::parachain::ParachainRecovery {
+                id,
+                validators: spec.parachain_validators(),
+            };
+            send_call(home, &send, Call::ProposeParachainRecovery(recovery))?;
             Ok(())
         }
         ParachainCommand::List(query) => {
