@@ -160,3 +160,17 @@ fn init_accepts_a_member_key_as_a_future_validator_and_refuses_strangers() {
         stderr(&out)
     );
 }
+
+/// An error names its cause once: "cannot read key file F: No such file or directory", not the
+/// cause repeated after the message that already carries it.
+#[test]
+fn an_error_says_its_cause_once() {
+    let out = catena(&["key", "inspect", "/nonexistent/key.json"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: cannot read key file /nonexistent/key.json: "),
+        "{err}"
+    );
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}

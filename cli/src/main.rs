@@ -150,9 +150,24 @@ struct RemarkArgs {
 fn main() {
     let cli = Cli::parse();
     if let Err(error) = run(cli) {
-        eprintln!("error: {error:#}");
+        eprintln!("error: {}", said(&error));
         std::process::exit(1);
     }
+}
+
+/// An error and its causes in one line, each cause said once: a cause whose words the message
+/// already carries (most of ours name their source) is not repeated.
+fn said(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.is_empty() {
+            message = text;
+        } else if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+    }
+    message
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
