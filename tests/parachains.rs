@@ -110,14 +110,9 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
     );
 
     // Proposed by a member that does not govern: refused, nothing registered.
-    let refused = cli.fails(&[
-        "parachain",
-        "register",
-        "--spec",
-        spec_arg,
-        "--as",
-        "tier1-steel",
-    ]);
+    let refused = cli.fails(&format!(
+        "parachain register --spec {spec_arg} --as tier1-steel"
+    ));
     assert!(refused.contains("is not a governing member"), "{refused}");
     assert!(node
         .get_ok("/parachains")
@@ -126,14 +121,9 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
         .is_empty());
 
     // The dev chain's one governing member is its quorum: registered at once.
-    let registered = cli.ok(&[
-        "parachain",
-        "register",
-        "--spec",
-        spec_arg,
-        "--as",
-        "huaxia-motors",
-    ]);
+    let registered = cli.ok(&format!(
+        "parachain register --spec {spec_arg} --as huaxia-motors"
+    ));
     assert!(
         registered.contains("proposing parachain 'para-a'"),
         "{registered}"
@@ -150,42 +140,25 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
     assert_eq!(anchors["anchors"].as_array().expect("anchors").len(), 0);
 
     // Registered twice: refused with the reason.
-    let again = cli.fails(&[
-        "parachain",
-        "register",
-        "--spec",
-        spec_arg,
-        "--as",
-        "huaxia-motors",
-    ]);
+    let again = cli.fails(&format!(
+        "parachain register --spec {spec_arg} --as huaxia-motors"
+    ));
     assert!(
         again.contains("parachain 'para-a' is already registered"),
         "{again}"
     );
 
     // Recovery is for a frozen parachain only, and from its own spec.
-    let active = cli.fails(&[
-        "parachain",
-        "recover",
-        "para-a",
-        "--validators-of",
-        spec_arg,
-        "--as",
-        "huaxia-motors",
-    ]);
+    let active = cli.fails(&format!(
+        "parachain recover para-a --validators-of {spec_arg} --as huaxia-motors"
+    ));
     assert!(
         active.contains("parachain 'para-a' is not frozen"),
         "{active}"
     );
-    let wrong = cli.fails(&[
-        "parachain",
-        "recover",
-        "para-b",
-        "--validators-of",
-        spec_arg,
-        "--as",
-        "huaxia-motors",
-    ]);
+    let wrong = cli.fails(&format!(
+        "parachain recover para-b --validators-of {spec_arg} --as huaxia-motors"
+    ));
     assert!(
         wrong.contains("is the spec of 'para-a', not of parachain 'para-b'"),
         "{wrong}"

@@ -9,8 +9,11 @@ use catena_primitives::{AccountId, Hash, SecretKey, ValidatorSet, MAX_CHAIN_ID_L
 use serde::{Deserialize, Serialize};
 
 pub mod artifacts;
+mod parachain;
 pub mod peer_id;
+
 pub use catena_schema::uscc;
+pub use parachain::ParachainSection;
 
 /// The largest chain spec file accepted.
 pub const MAX_SPEC_BYTES: usize = 4 << 20;
@@ -199,21 +202,6 @@ pub struct ChainSpec {
     pub parachain: Option<ParachainSection>,
 }
 
-/// What a parachain's spec says of its main chain, and how often it anchors there.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ParachainSection {
-    /// The main chain's id and genesis hash: a node hosts this parachain only beside that chain.
-    pub main_chain_id: String,
-    pub main_genesis_hash: catena_primitives::Hash,
-    /// The main chain's genesis validators: the trust root of proofs through its anchors.
-    pub main_validators: Vec<AccountId>,
-    /// It anchors every this many blocks …
-    pub anchor_every_blocks: u64,
-    /// … and at least this often (milliseconds).
-    pub anchor_every_ms: u64,
-}
-
 /// One problem in a chain spec, naming the field it is in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
@@ -255,36 +243,6 @@ impl ChainSpec {
 
     pub fn validator_set(&self) -> ValidatorSet {
         ValidatorSet::new(self.validators.iter().map(|v| v.account).collect())
-    }
-
-    /// This chain's registration as a parachain of a main chain: its id, `genesis_hash`, its
-    /// members' names, its validators with the members that run them, and the anchor period.
-    pub fn parachain_registration(
-        &self,
-        genesis_hash: catena_primitives::Hash,
-        anchor_every_blocks: u64,
-        anchor_every_ms: u64,
-    ) -> catena_primitives::parachain::ParachainRegistration {
-        catena_primitives::parachain::ParachainRegistration {
-            id: self.chain_id.clone(),
-            genesis_hash,
-            members: self.members.iter().map(|m| m.name.clone()).collect(),
-            validators: self.parachain_validators(),
-            anchor_every_blocks,
-            anchor_every_ms,
-        }
-    }
-
-    /// The validators with the members that run them, as a parachain registration or recovery
-    /// names them.
-    pub fn parachain_validators(&self) -> Vec<catena_primitives::parachain::ParachainValidator> {
-        self.validators
-            .iter()
-            .map(|v| catena_primitives::parachain::ParachainValidator {
-                account: v.account,
-                member: v.member.clone(),
-            })
-            .collect()
     }
 
     /// The member owning `account`, if any.
@@ -532,24 +490,7 @@ impl ChainSpec {
         }
 
         if let Some(section) = &self.parachain {
-            if section.main_chain_id == self.chain_id {
-                err(
-                    "parachain.main_chain_id".into(),
-                    "is this chain's own id".into(),
-                );
-            }
-            if section.main_validators.is_empty() {
-                err(
-                    "parachain.main_validators".into(),
-                    "lists no validator".into(),
-                );
-            }
-            if section.anchor_every_blocks == 0 || section.anchor_every_ms == 0 {
-                err(
-                    "parachain.anchor_every_blocks".into(),
-                    "the anchor period (blocks and milliseconds) must be above 0".into(),
-                );
-            }
+            errors.extend(section.errors(&self.chain_id));
         }
 
         if errors.is_empty() {

@@ -183,12 +183,7 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
 pub(crate) fn genesis_hash_of(
     spec: &catena_chain_spec::ChainSpec,
 ) -> anyhow::Result<catena_primitives::Hash> {
-    let scratch = std::env::temp_dir().join(format!(
-        "catena-genesis-{}-{}",
-        std::process::id(),
-        now_ms()
-    ));
-    catena_node::chain::genesis::genesis_hash(spec, &scratch)
+    catena_node::chain::genesis::genesis_hash(spec)
         .with_context(|| format!("cannot compute the genesis hash of '{}'", spec.chain_id))
 }
 

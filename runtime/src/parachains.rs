@@ -65,18 +65,14 @@ use crate::governance::read;
 /// The names of the main chain's members, from the registry.
 fn member_names(overlay: &Overlay<'_>) -> Result<Vec<String>, String> {
     let prefix = keys::registry_entry(catena_schema::registry::keys::MEMBER);
-    let mut names = Vec::new();
-    let mut after: Option<Vec<u8>> = None;
-    while let Some((key, bytes)) = overlay
-        .next(&prefix, after.as_deref())
-        .map_err(|e| e.to_string())?
-    {
-        let record = catena_schema::registry::MemberRecord::decode_all(&mut &bytes[..])
-            .map_err(|e| format!("stored {} cannot be decoded: {e}", keys::describe(&key)))?;
-        names.push(record.name);
-        after = Some(key);
-    }
-    Ok(names)
+    let (members, _) = crate::state::scan::<catena_schema::registry::MemberRecord>(
+        overlay,
+        &prefix,
+        None,
+        usize::MAX,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(members.into_iter().map(|m| m.name).collect())
 }
 
 /// Checks a registration before it is proposed: a valid id no other parachain (nor the main
@@ -392,18 +388,7 @@ pub fn parachain(
 pub fn parachains(
     state: &dyn crate::StateReader,
 ) -> Result<Vec<ParachainRecord>, crate::ExecutionError> {
-    let mut out = Vec::new();
-    let mut after: Option<Vec<u8>> = None;
-    while let Some((key, bytes)) = state
-        .next(keys::PARACHAIN_PREFIX, after.as_deref())
-        .map_err(crate::ExecutionError::State)?
-    {
-        out.push(
-            crate::state::decode_entry::<ParachainRecord>(&key, Some(bytes))?.expect("present"),
-        );
-        after = Some(key);
-    }
-    Ok(out)
+    crate::state::scan(state, keys::PARACHAIN_PREFIX, None, usize::MAX).map(|(all, _)| all)
 }
 
 /// A parachain's anchored block at `height`, if that height was anchored.
@@ -424,23 +409,11 @@ pub fn parachain_anchors(
     limit: usize,
 ) -> Result<(Vec<AnchoredBlock>, Option<u64>), crate::ExecutionError> {
     let prefix = [keys::PARACHAIN_ANCHOR_PREFIX, id.as_bytes(), b"/"].concat();
-    let mut after = from
+    let after = from
         .checked_sub(1)
         .map(|before| keys::parachain_anchor(id, before));
-    let mut out = Vec::new();
-    while let Some((key, bytes)) = state
-        .next(&prefix, after.as_deref())
-        .map_err(crate::ExecutionError::State)?
-    {
-        let anchored =
-            crate::state::decode_entry::<AnchoredBlock>(&key, Some(bytes))?.expect("present");
-        if out.len() == limit {
-            return Ok((out, Some(anchored.height)));
-        }
-        out.push(anchored);
-        after = Some(key);
-    }
-    Ok((out, None))
+    let (page, beyond) = crate::state::scan::<AnchoredBlock>(state, &prefix, after, limit)?;
+    Ok((page, beyond.map(|next| next.height)))
 }
 
 /// Whether `tx`'s signer may send it on this chain: a member account may send anything; a

@@ -54,16 +54,7 @@ pub fn member_nodes(
     state: &dyn StateReader,
 ) -> Result<Vec<catena_schema::registry::NodeRecord>, ExecutionError> {
     let prefix = keys::registry_entry(catena_schema::registry::keys::NODE);
-    let mut out = Vec::new();
-    let mut after: Option<Vec<u8>> = None;
-    while let Some((key, bytes)) = state
-        .next(&prefix, after.as_deref())
-        .map_err(ExecutionError::State)?
-    {
-        out.push(decode_entry(&key, Some(bytes))?.expect("present"));
-        after = Some(key);
-    }
-    Ok(out)
+    crate::state::scan(state, &prefix, None, usize::MAX).map(|(all, _)| all)
 }
 
 /// The chain's governance, if it has one.

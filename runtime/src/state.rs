@@ -134,6 +134,26 @@ pub(crate) fn decode_entry<T: Decode>(
         .transpose()
 }
 
+/// The entries under `prefix` of `state` after key `after` (from the first without), decoded, in
+/// key order: at most `limit`, and the first one beyond them if there is one.
+pub(crate) fn scan<T: Decode>(
+    state: &dyn StateReader,
+    prefix: &[u8],
+    mut after: Option<Vec<u8>>,
+    limit: usize,
+) -> Result<(Vec<T>, Option<T>), ExecutionError> {
+    let mut out = Vec::new();
+    while let Some((key, bytes)) = state.next(prefix, after.as_deref())? {
+        let entry = decode_entry::<T>(&key, Some(bytes))?.expect("present");
+        if out.len() == limit {
+            return Ok((out, Some(entry)));
+        }
+        out.push(entry);
+        after = Some(key);
+    }
+    Ok((out, None))
+}
+
 /// The entry under `key` of `state`, decoded.
 pub(crate) fn read_entry<T: Decode>(
     state: &dyn StateReader,

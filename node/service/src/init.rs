@@ -238,12 +238,7 @@ pub fn add_chain(
     let chain_id = checked.spec.chain_id.clone();
     if let Some(section) = &checked.spec.parachain {
         let main = home.load_spec()?;
-        let scratch = std::env::temp_dir().join(format!(
-            "catena-genesis-{}-{}",
-            std::process::id(),
-            crate::now_ms()
-        ));
-        let main_genesis = crate::chain::genesis::genesis_hash(&main, &scratch)?;
+        let main_genesis = crate::chain::genesis::genesis_hash(&main)?;
         if main.chain_id != section.main_chain_id || main_genesis != section.main_genesis_hash {
             return Err(NodeError::WrongMainChain {
                 chain_id,

@@ -156,13 +156,20 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
 
 /// Writes block 0 of `spec` to `store` on first use, or checks that the stored one is it:
 /// its hash and the genesis validator set.
-/// The hash of the genesis block `spec` makes, computed in a scratch store in the new directory
-/// `scratch` (removed afterwards): what a parachain's registration on the main chain names.
-pub fn genesis_hash(spec: &ChainSpec, scratch: &std::path::Path) -> Result<Hash, ChainError> {
-    let result = Store::open(scratch)
+/// The hash of the genesis block `spec` makes, computed in a scratch store in the system's
+/// temporary directory (removed afterwards): what a parachain's registration on the main chain,
+/// and a parachain's spec, name.
+pub fn genesis_hash(spec: &ChainSpec) -> Result<Hash, ChainError> {
+    static SCRATCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let scratch = std::env::temp_dir().join(format!(
+        "catena-genesis-{}-{}",
+        std::process::id(),
+        SCRATCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let result = Store::open(&scratch)
         .map_err(ChainError::from)
         .and_then(|store| write(spec, &store).map(|(hash, _)| hash));
-    let _ = std::fs::remove_dir_all(scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
     result
 }
 

@@ -1,12 +1,15 @@
-//! The API's view of a chain instance.
+//! The API's view of a chain instance: the trait's methods here, the status of the node's place
+//! on its chain's network in `place`, the parachain registry's views in `parachains`.
+
+mod parachains;
+mod place;
 
 use catena_api::{
-    AccountView, AnchorPageView, AnchoredView, ApiError, BlockId, BlockView, CallView,
-    CertificateView, ChainApi, ChainSummaryView, ContractView, EventQuery, EventRecordView,
-    EventSlice, EventView, EvidenceView, ForkView, GovernanceView, MemberView,
-    ParachainValidatorView, ParachainView, ProposalView, ReceiptView, ScheduledRunView,
-    SignatureView, StateEntryView, StatusView, TransactionView, TxStatus, UpgradeView,
-    ValidatorView,
+    AccountView, AnchorPageView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi,
+    ChainSummaryView, ContractView, EventQuery, EventRecordView, EventSlice, EventView,
+    EvidenceView, GovernanceView, MemberView, ParachainView, ProposalView, ReceiptView,
+    ScheduledRunView, SignatureView, StateEntryView, StatusView, TransactionView, TxStatus,
+    UpgradeView, ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
@@ -105,128 +108,8 @@ fn tx_view(tx: &Transaction, hash: Hash) -> TransactionView {
     }
 }
 
-fn anchored_view(a: catena_primitives::parachain::AnchoredBlock) -> AnchoredView {
-    AnchoredView {
-        height: a.height,
-        block_hash: a.block_hash,
-        state_root: a.state_root,
-        time_ms: a.time_ms,
-        validator_set_hash: a.validator_set_hash,
-        main_height: a.main_height,
-    }
-}
-
-/// A registered parachain as the API shows it, `now_ms` being the main chain's tip time.
-fn parachain_view(r: catena_primitives::parachain::ParachainRecord, now_ms: u64) -> ParachainView {
-    use catena_primitives::parachain::ParachainStatus;
-    let (status, fork) = match &r.status {
-        ParachainStatus::Active => ("active", None),
-        ParachainStatus::Frozen(f) => (
-            "frozen",
-            Some(ForkView {
-                height: f.height,
-                anchored: f.anchored,
-                conflicting: f.conflicting.hash(),
-                found_at: f.found_at,
-            }),
-        ),
-    };
-    let reg = r.registration;
-    ParachainView {
-        id: reg.id,
-        genesis_hash: reg.genesis_hash,
-        members: reg.members,
-        genesis_validators: reg
-            .validators
-            .into_iter()
-            .map(|v| ParachainValidatorView {
-                account: v.account,
-                member: v.member,
-            })
-            .collect(),
-        validators: r.validators,
-        anchor_every_blocks: reg.anchor_every_blocks,
-        anchor_every_ms: reg.anchor_every_ms,
-        status: status.into(),
-        fork,
-        anchor_age_ms: r
-            .head
-            .as_ref()
-            .map_or(0, |h| now_ms.saturating_sub(h.time_ms)),
-        head: r.head.map(anchored_view),
-        registered_at: r.registered_at,
-    }
-}
-
 /// How long a contract query waits for a place among its chain's before answering 503 `busy`.
 pub const QUERY_SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// The parts of `GET /status` that say where this node stands on its chain's network.
-struct Place {
-    role: String,
-    peers: u64,
-    heard_height: u64,
-    sync_lag: u64,
-    catch_up_blocks_per_s: Option<f64>,
-    forwarding: usize,
-    problem: Option<String>,
-}
-
-impl ChainInstance {
-    /// The time of the tip's block.
-    fn tip_time_ms(&self) -> Result<u64, ApiError> {
-        let tip = self.tip().map_err(chain_error)?;
-        Ok(self
-            .store()
-            .header(tip.height)
-            .map_err(internal)?
-            .map_or(0, |h| h.time_ms))
-    }
-
-    fn place(&self, height: u64) -> Place {
-        let following = self.following();
-        let identity = following.identity();
-        let role = match identity.validator {
-            Some(account) if self.validators().contains(&account) => "validator",
-            _ => "follower",
-        };
-        let peers = u64::try_from(self.metrics().peers.get()).unwrap_or(0);
-        let heard_height = following.heard(height);
-        let forwarding = following.forwarding();
-        let problem = match &identity.peer_id {
-            Some(peer_id) => {
-                if following.allowed() == Some(false) {
-                    Some(format!(
-                        "this node's peer id {peer_id} is not in the chain's allow list: its member registers it with `catena member register-node {peer_id} --as MEMBER`"
-                    ))
-                } else if peers == 0 {
-                    Some(format!(
-                        "no peer connected{}",
-                        if forwarding > 0 {
-                            format!(
-                                ": {forwarding} transactions admitted here wait to be forwarded"
-                            )
-                        } else {
-                            String::new()
-                        }
-                    ))
-                } else {
-                    None
-                }
-            }
-            None => None,
-        };
-        Place {
-            role: role.to_string(),
-            peers,
-            heard_height,
-            sync_lag: heard_height - height,
-            catch_up_blocks_per_s: following.catch_up_rate(height),
-            forwarding,
-            problem,
-        }
-    }
-}
 
 impl ChainApi for ChainInstance {
     fn status(&self) -> Result<StatusView, ApiError> {
@@ -587,21 +470,11 @@ impl ChainApi for ChainInstance {
     }
 
     fn parachains(&self) -> Result<Vec<ParachainView>, ApiError> {
-        let records =
-            catena_runtime::parachains::parachains(&StoreState(self.store())).map_err(internal)?;
-        let now = self.tip_time_ms()?;
-        Ok(records
-            .into_iter()
-            .take(MAX_LISTED)
-            .map(|r| parachain_view(r, now))
-            .collect())
+        self.parachain_views()
     }
 
     fn parachain(&self, id: &str) -> Result<Option<ParachainView>, ApiError> {
-        let record = catena_runtime::parachains::parachain(&StoreState(self.store()), id)
-            .map_err(internal)?;
-        let now = self.tip_time_ms()?;
-        Ok(record.map(|r| parachain_view(r, now)))
+        self.parachain_view(id)
     }
 
     fn parachain_anchors(
@@ -610,20 +483,7 @@ impl ChainApi for ChainInstance {
         from: u64,
         limit: usize,
     ) -> Result<Option<AnchorPageView>, ApiError> {
-        let state = StoreState(self.store());
-        if catena_runtime::parachains::parachain(&state, id)
-            .map_err(internal)?
-            .is_none()
-        {
-            return Ok(None);
-        }
-        let (anchors, next) =
-            catena_runtime::parachains::parachain_anchors(&state, id, from, limit)
-                .map_err(internal)?;
-        Ok(Some(AnchorPageView {
-            anchors: anchors.into_iter().map(anchored_view).collect(),
-            next,
-        }))
+        self.anchor_page(id, from, limit)
     }
 
     fn summary(&self) -> ChainSummaryView {
@@ -632,7 +492,7 @@ impl ChainApi for ChainInstance {
         ChainSummaryView {
             chain_id: self.spec().chain_id.clone(),
             genesis_hash: self.genesis_hash(),
-            role: self.place(height).role,
+            role: self.role().into(),
             height,
             health: if failure.is_some() { "failed" } else { "ok" }.into(),
             failure,

@@ -1,0 +1,113 @@
+//! The parachain registry as the API shows it: each registered parachain and its anchors.
+
+use catena_api::{
+    AnchorPageView, AnchoredView, ApiError, ForkView, ParachainValidatorView, ParachainView,
+};
+
+use super::{chain_error, internal, MAX_LISTED};
+use crate::chain::{ChainInstance, StoreState};
+
+fn anchored_view(a: catena_primitives::parachain::AnchoredBlock) -> AnchoredView {
+    AnchoredView {
+        height: a.height,
+        block_hash: a.block_hash,
+        state_root: a.state_root,
+        time_ms: a.time_ms,
+        validator_set_hash: a.validator_set_hash,
+        main_height: a.main_height,
+    }
+}
+
+/// A registered parachain as the API shows it, `now_ms` being the main chain's tip time.
+fn view(r: catena_primitives::parachain::ParachainRecord, now_ms: u64) -> ParachainView {
+    use catena_primitives::parachain::ParachainStatus;
+    let (status, fork) = match &r.status {
+        ParachainStatus::Active => ("active", None),
+        ParachainStatus::Frozen(f) => (
+            "frozen",
+            Some(ForkView {
+                height: f.height,
+                anchored: f.anchored,
+                conflicting: f.conflicting.hash(),
+                found_at: f.found_at,
+            }),
+        ),
+    };
+    let reg = r.registration;
+    ParachainView {
+        id: reg.id,
+        genesis_hash: reg.genesis_hash,
+        members: reg.members,
+        genesis_validators: reg
+            .validators
+            .into_iter()
+            .map(|v| ParachainValidatorView {
+                account: v.account,
+                member: v.member,
+            })
+            .collect(),
+        validators: r.validators,
+        anchor_every_blocks: reg.anchor_every_blocks,
+        anchor_every_ms: reg.anchor_every_ms,
+        status: status.into(),
+        fork,
+        anchor_age_ms: r
+            .head
+            .as_ref()
+            .map_or(0, |h| now_ms.saturating_sub(h.time_ms)),
+        head: r.head.map(anchored_view),
+        registered_at: r.registered_at,
+    }
+}
+
+impl ChainInstance {
+    /// The time of the tip's block.
+    fn tip_time_ms(&self) -> Result<u64, ApiError> {
+        let tip = self.tip().map_err(chain_error)?;
+        Ok(self
+            .store()
+            .header(tip.height)
+            .map_err(internal)?
+            .map_or(0, |h| h.time_ms))
+    }
+
+    pub(super) fn parachain_views(&self) -> Result<Vec<ParachainView>, ApiError> {
+        let records =
+            catena_runtime::parachains::parachains(&StoreState(self.store())).map_err(internal)?;
+        let now = self.tip_time_ms()?;
+        Ok(records
+            .into_iter()
+            .take(MAX_LISTED)
+            .map(|r| view(r, now))
+            .collect())
+    }
+
+    pub(super) fn parachain_view(&self, id: &str) -> Result<Option<ParachainView>, ApiError> {
+        let record = catena_runtime::parachains::parachain(&StoreState(self.store()), id)
+            .map_err(internal)?;
+        let now = self.tip_time_ms()?;
+        Ok(record.map(|r| view(r, now)))
+    }
+
+    pub(super) fn anchor_page(
+        &self,
+        id: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Option<AnchorPageView>, ApiError> {
+        let state = StoreState(self.store());
+        if catena_runtime::parachains::parachain(&state, id)
+            .map_err(internal)?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let (anchors, next) =
+            catena_runtime::parachains::parachain_anchors(&state, id, from, limit)
+                .map_err(internal)?;
+        Ok(Some(AnchorPageView {
+            anchors: anchors.into_iter().map(anchored_view).collect(),
+            next,
+        }))
+    }
+}
