@@ -19,6 +19,22 @@ fn block(doc: &str, name: &str) -> String {
         .join("")
 }
 
+/// Each named block of the document equals what was computed (with `PRINT_EXAMPLE` set, the
+/// values are printed instead, to write the document from).
+fn check_blocks(doc: &str, computed: &[(&str, String)]) {
+    for (name, value) in computed {
+        if std::env::var_os("PRINT_EXAMPLE").is_some() {
+            println!("{name}: {value}");
+            continue;
+        }
+        assert_eq!(
+            &block(doc, name),
+            value,
+            "block '{name}' of docs/integrators.md"
+        );
+    }
+}
+
 /// The example: a fixed test key transferring 600,000.00 of
 /// voucher 1 to Tier-2 Precision Parts on chain `catena-local`, as its fourth transaction.
 fn example() -> (UnsignedTransaction, SecretKey) {
@@ -61,17 +77,7 @@ fn the_documented_transaction_is_reproduced_byte_for_byte() {
         ("transaction", hex::encode(tx.encode())),
         ("hash", tx.hash().to_string()),
     ];
-    for (name, value) in computed {
-        if std::env::var_os("PRINT_EXAMPLE").is_some() {
-            println!("{name}: {value}");
-            continue;
-        }
-        assert_eq!(
-            block(&doc, name),
-            value,
-            "block '{name}' of docs/integrators.md"
-        );
-    }
+    check_blocks(&doc, &computed);
     assert!(tx.check_stateless("catena-local", 64 << 10).is_ok());
 }
 
@@ -81,4 +87,35 @@ fn source_path(relative: &str) -> String {
     let dir = std::env::var("CARGO_MANIFEST_DIR")
         .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
     format!("{dir}/{relative}")
+}
+
+/// The signed read of docs/integrators.md: the same test key reading voucher 4 on parachain
+/// `para-a` at 2026-01-01 00:00:00 UTC.
+#[test]
+fn the_documented_signed_read_is_reproduced_byte_for_byte() {
+    use catena_primitives::read;
+    let doc = std::fs::read_to_string(source_path("../docs/integrators.md"))
+        .expect("docs/integrators.md");
+    let key = SecretKey::from_seed([1u8; 32]);
+    let request = read::Request {
+        chain_id: "para-a",
+        method: "GET",
+        path: "/chains/para-a/vouchers/4",
+        query: "",
+        timestamp_ms: 1_767_225_600_000,
+        body: b"",
+    };
+    let message = request.message();
+    let [account, stamp, signature] = request.sign(&key);
+    let computed = [
+        ("read-message", hex::encode(&message)),
+        ("read-account", account.clone()),
+        ("read-timestamp", stamp),
+        ("read-signature", signature.clone()),
+    ];
+    check_blocks(&doc, &computed);
+    assert!(request.verify(
+        &account.parse().expect("account"),
+        &signature.parse().expect("signature")
+    ));
 }

@@ -6,8 +6,7 @@ use anyhow::{bail, Context};
 use catena_primitives::{Call, Hash};
 use clap::Subcommand;
 
-use crate::{api_url, print_value, send_call, QueryArgs, SendArgs};
-use catena_client::ApiClient;
+use crate::{print_value, send_call, QueryArgs, SendArgs};
 
 #[derive(Subcommand)]
 pub enum ContractCommand {
@@ -130,13 +129,13 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
             query,
         } => {
             let id = crate::explorer::contract_of(&contract)?;
-            let client = ApiClient::new(&api_url(home, &query));
+            let client = query.client(home)?;
             let output = client.query(&id, &method, &hex_input(&input)?)?;
             println!("0x{}", hex::encode(output));
             Ok(())
         }
         ContractCommand::Show { contract, query } => {
-            let client = ApiClient::new(&api_url(home, &query));
+            let client = query.client(home)?;
             print_value(
                 &client.get(&format!("/contracts/{contract}"))?,
                 query.output,

@@ -8,8 +8,7 @@ use catena_primitives::{system_contract_id, AccountId, Hash};
 use catena_schema::names;
 use clap::{Args, Subcommand};
 
-use crate::{api_url, demo_identity, print_value, Output, QueryArgs};
-use catena_client::ApiClient;
+use crate::{demo_identity, print_value, Output, QueryArgs};
 
 /// `catena block` and `catena query block`.
 #[derive(Args)]
@@ -31,13 +30,13 @@ pub struct TxArgs {
 
 /// Shows a block.
 pub fn show_block(home: Option<&Path>, BlockArgs { id, query }: BlockArgs) -> anyhow::Result<()> {
-    let client = ApiClient::new(&api_url(home, &query));
+    let client = query.client(home)?;
     print_value(&client.get(&format!("/blocks/{id}"))?, query.output)
 }
 
 /// Shows a transaction and its receipt.
 pub fn show_tx(home: Option<&Path>, TxArgs { hash, query }: TxArgs) -> anyhow::Result<()> {
-    let client = ApiClient::new(&api_url(home, &query));
+    let client = query.client(home)?;
     print_value(&client.get(&format!("/transactions/{hash}"))?, query.output)
 }
 
@@ -105,7 +104,7 @@ pub fn run(home: Option<&Path>, command: QueryCommand) -> anyhow::Result<()> {
         QueryCommand::Tx(args) => show_tx(home, args),
         QueryCommand::Account { account, query } => {
             let account = account_of(home, &account)?;
-            let client = ApiClient::new(&api_url(home, &query));
+            let client = query.client(home)?;
             print_value(&client.get(&format!("/accounts/{account}"))?, query.output)
         }
         QueryCommand::Events {
@@ -133,7 +132,7 @@ pub fn run(home: Option<&Path>, command: QueryCommand) -> anyhow::Result<()> {
             if let Some(h) = to_height {
                 params.push(format!("to_height={h}"));
             }
-            let client = ApiClient::new(&api_url(home, &query));
+            let client = query.client(home)?;
             let page = client.get(&format!("/events?{}", params.join("&")))?;
             if query.output == Output::Json {
                 return print_value(&page, query.output);

@@ -8,8 +8,7 @@ use catena_api::GovernanceView;
 use catena_primitives::{AccountId, Call, ValidatorChange, ValidatorChangeProposal};
 use clap::{Args, Subcommand};
 
-use crate::{api_url, send_call, Output, QueryArgs, SendArgs};
-use catena_client::ApiClient;
+use crate::{send_call, Output, QueryArgs, SendArgs};
 
 #[derive(Subcommand)]
 pub enum GovernanceCommand {
@@ -60,7 +59,7 @@ pub struct FromHeight {
 pub fn run(home: Option<&Path>, command: GovernanceCommand) -> anyhow::Result<()> {
     match command {
         GovernanceCommand::Show(query) => {
-            let client = ApiClient::new(&api_url(home, &query));
+            let client = query.client(home)?;
             let value = client.get("/governance")?;
             if query.output == Output::Json {
                 println!("{}", serde_json::to_string_pretty(&value)?);
@@ -98,7 +97,7 @@ pub fn run(home: Option<&Path>, command: GovernanceCommand) -> anyhow::Result<()
         ),
         GovernanceCommand::Approve { id, send } => {
             if send_call(home, &send, Call::Approve(id))?.is_some() {
-                let client = ApiClient::new(&api_url(home, &send.query));
+                let client = send.query.client(home)?;
                 let governance: GovernanceView =
                     serde_json::from_value(client.get("/governance")?)?;
                 if let Some(p) = governance.proposals.iter().find(|p| p.id == id) {
@@ -133,7 +132,7 @@ fn propose(
     let Some(view) = send_call(home, send, call)? else {
         return Ok(());
     };
-    let client = ApiClient::new(&api_url(home, &send.query));
+    let client = send.query.client(home)?;
     let governance: GovernanceView = serde_json::from_value(client.get("/governance")?)?;
     let hash = view.hash.to_string();
     let proposal = governance

@@ -267,7 +267,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             run_node(&home, &args, true)
         }
         Command::Status(query) => {
-            let client = ApiClient::new(&api_url(home.as_deref(), &query));
+            let client = query.client(home.as_deref())?;
             let value = client.get("/status")?;
             if query.output == Output::Json {
                 println!("{}", serde_json::to_string_pretty(&value)?);
@@ -319,5 +319,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Query(command) => explorer::run(home.as_deref(), command),
         Command::Demo(args) => demo::run(args),
         Command::Testnet(args) => testnet(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every command's arguments are well formed: no flag given twice (a flattened group
+    /// repeating a command's own flag), every conflict naming a flag that exists.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

@@ -65,7 +65,7 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
         ParachainCommand::Register(args) => {
             let spec = catena_node::read_spec(&args.spec)?;
             if let Some(section) = &spec.parachain {
-                let client = ApiClient::new(&api_url(home, &args.send.query));
+                let client = args.send.query.client(home)?;
                 let main = client.status()?;
                 if section.main_chain_id != main.chain_id
                     || section.main_genesis_hash != main.genesis_hash
@@ -121,7 +121,7 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
             Ok(())
         }
         ParachainCommand::List(query) => {
-            let client = ApiClient::new(&api_url(home, &query));
+            let client = query.client(home)?;
             let value = client.get("/parachains")?;
             if query.output == Output::Json {
                 println!("{}", serde_json::to_string_pretty(&value)?);
@@ -137,7 +137,7 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
             Ok(())
         }
         ParachainCommand::Show { id, query } => {
-            let client = ApiClient::new(&api_url(home, &query));
+            let client = query.client(home)?;
             let value = client.get(&format!("/parachains/{id}"))?;
             if query.output == Output::Json {
                 println!("{}", serde_json::to_string_pretty(&value)?);
@@ -152,7 +152,7 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
             limit,
             query,
         } => {
-            let client = ApiClient::new(&api_url(home, &query));
+            let client = query.client(home)?;
             let value = client.get(&format!(
                 "/parachains/{id}/anchors?from={from}&limit={limit}"
             ))?;

@@ -11,20 +11,63 @@ pub(crate) struct QueryArgs {
     /// /chains` on the node lists them.
     #[arg(long, env = "CATENA_CHAIN")]
     pub(crate) chain: Option<String>,
+    /// Act as this demo member (a key file in HOME/keys/NAME.json): it signs the transaction,
+    /// and every request, for a chain only its members may read.
+    #[arg(long = "as", conflicts_with = "key")]
+    pub(crate) as_name: Option<String>,
+    /// Act with this key file (as --as does).
+    #[arg(long)]
+    pub(crate) key: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) output: Output,
 }
 
+impl QueryArgs {
+    /// The main chain of the node whose API is at `api`, read anonymously, as a table.
+    pub(crate) fn at(api: &str) -> QueryArgs {
+        QueryArgs {
+            api: Some(api.to_string()),
+            chain: None,
+            as_name: None,
+            key: None,
+            output: Output::Table,
+        }
+    }
+
+    /// A client of the chain these arguments name; it signs every request when an identity
+    /// (--as or --key) is given.
+    pub(crate) fn client(&self, home: Option<&Path>) -> anyhow::Result<ApiClient> {
+        let client = ApiClient::new(&api_url(home, self));
+        if self.as_name.is_none() && self.key.is_none() {
+            return Ok(client);
+        }
+        let key = identity_key(home, self)?;
+        let chain_id = match &self.chain {
+            Some(chain) => chain.clone(),
+            None => main_chain_id(home, self)?,
+        };
+        Ok(client.signing(key, chain_id))
+    }
+}
+
+/// The main chain's id, as the node's `GET /chains` lists it first (that route needs no
+/// signature, so a client finds the chain whose requests it signs).
+fn main_chain_id(home: Option<&Path>, query: &QueryArgs) -> anyhow::Result<String> {
+    let node = QueryArgs {
+        chain: None,
+        ..query.clone()
+    };
+    let chains = ApiClient::new(&api_url(home, &node)).get("/chains")?;
+    chains[0]["chain_id"]
+        .as_str()
+        .map(str::to_string)
+        .context("the node's GET /chains names no chain")
+}
+
 /// Who signs a transaction, and whether to wait for its block.
 #[derive(Args)]
 pub(crate) struct SendArgs {
-    /// Act as this demo member (a key file in HOME/keys/NAME.json).
-    #[arg(long = "as", conflicts_with = "key", required_unless_present = "key")]
-    pub(crate) as_name: Option<String>,
-    /// Sign with this key file.
-    #[arg(long)]
-    pub(crate) key: Option<PathBuf>,
     /// Return once the node admitted the transaction, without waiting for its block.
     #[arg(long)]
     pub(crate) no_wait: bool,
@@ -40,11 +83,13 @@ impl SendArgs {
     /// telling what it submitted and where it was committed.
     pub(crate) fn new(as_name: Option<String>, key: Option<PathBuf>, query: QueryArgs) -> SendArgs {
         SendArgs {
-            as_name,
-            key,
             no_wait: false,
             quiet: false,
-            query,
+            query: QueryArgs {
+                as_name: as_name.or(query.as_name),
+                key: key.or(query.key),
+                ..query
+            },
         }
     }
 }
@@ -82,7 +127,11 @@ pub(crate) fn demo_identity(home: Option<&Path>, name: &str) -> Option<SecretKey
 
 /// The key that signs: `--key FILE`, or the demo identity `--as NAME`.
 pub(crate) fn signing_key(home: Option<&Path>, args: &SendArgs) -> anyhow::Result<SecretKey> {
-    match (&args.as_name, &args.key) {
+    identity_key(home, &args.query)
+}
+
+fn identity_key(home: Option<&Path>, query: &QueryArgs) -> anyhow::Result<SecretKey> {
+    match (&query.as_name, &query.key) {
         (_, Some(file)) => Ok(keys::read_key(file)?),
         (Some(name), None) => keys::read_key(&demo_key_file(home, name))
             .with_context(|| format!("no demo identity '{name}'")),
@@ -99,7 +148,7 @@ pub(crate) fn send_call(
     call: Call,
 ) -> anyhow::Result<Option<catena_api::TransactionView>> {
     let key = signing_key(home, args)?;
-    let client = ApiClient::new(&api_url(home, &args.query));
+    let client = args.query.client(home)?;
     let status = client.status()?;
     if let Call::ProposeValidatorChange(proposal) = &call {
         governance::check_height(proposal.from_height, status.height)?;

@@ -72,10 +72,17 @@ impl serde::Serialize for Signature {
 impl<'de> serde::Deserialize<'de> for Signature {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <alloc::string::String as serde::Deserialize>::deserialize(d)?;
-        let digits = text.strip_prefix("0x").unwrap_or(&text);
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+impl FromStr for Signature {
+    type Err = &'static str;
+    /// `0x` (optional) and 128 hex digits.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let digits = text.strip_prefix("0x").unwrap_or(text);
         let mut out = [0u8; 64];
         hex::decode_to_slice(digits, &mut out)
-            .map_err(|_| serde::de::Error::custom("expected a signature of 128 hex digits"))?;
+            .map_err(|_| "expected a signature of 128 hex digits")?;
         Ok(Signature(out))
     }
 }

@@ -16,6 +16,7 @@ pub mod hash;
 pub mod merkle;
 pub mod parachain;
 pub mod proof;
+pub mod read;
 pub mod tx;
 pub mod validator;
 

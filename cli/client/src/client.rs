@@ -1,10 +1,12 @@
 //! A small blocking client of the node's HTTP API.
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use catena_api::{AccountView, StatusView, SubmitResponse, TransactionView, TxStatus};
-use catena_primitives::{AccountId, Hash, Transaction};
+use catena_primitives::{read, AccountId, Hash, SecretKey, Transaction};
 use parity_scale_codec::Encode;
 use serde_json::Value;
 
@@ -12,6 +14,17 @@ use serde_json::Value;
 pub struct ApiClient {
     base: String,
     agent: ureq::Agent,
+    /// Who signs each request, for a chain only its members may read.
+    signer: Option<Arc<ReadSigner>>,
+}
+
+/// The key that signs requests, the chain they are for, and the last timestamp used (each
+/// request gets a later one, so that no two signatures are alike and none is taken for a replay).
+#[derive(Debug)]
+struct ReadSigner {
+    key: SecretKey,
+    chain_id: String,
+    last_ms: AtomicU64,
 }
 
 /// An HTTP answer whatever its status: the status and the JSON body (`null` if not JSON).
@@ -20,6 +33,8 @@ pub struct Reply {
     pub status: u16,
     pub body: Value,
 }
+
+type Answer = Result<ureq::http::Response<ureq::Body>, ureq::Error>;
 
 impl ApiClient {
     /// A client of the node at `base` (such as `http://127.0.0.1:8545`); requests time out
@@ -37,23 +52,93 @@ impl ApiClient {
         ApiClient {
             base: base.trim_end_matches('/').to_string(),
             agent,
+            signer: None,
         }
+    }
+
+    /// This client, signing every request with `key` for chain `chain_id` (the scheme of
+    /// `catena_primitives::read`), as a chain only its members may read requires.
+    pub fn signing(mut self, key: SecretKey, chain_id: String) -> ApiClient {
+        self.signer = Some(Arc::new(ReadSigner {
+            key,
+            chain_id,
+            last_ms: AtomicU64::new(0),
+        }));
+        self
+    }
+
+    /// Sends a GET (no body) or a POST of a JSON body, signed if this client signs.
+    fn call(&self, path: &str, body: Option<&[u8]>) -> Answer {
+        let url = format!("{}{path}", self.base);
+        let method = if body.is_some() { "POST" } else { "GET" };
+        let headers = self.signature_headers(method, &url, body.unwrap_or_default());
+        match body {
+            None => {
+                let mut request = self.agent.get(&url);
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                request.call()
+            }
+            Some(body) => {
+                let mut request = self
+                    .agent
+                    .post(&url)
+                    .header("content-type", "application/json");
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                request.send(body)
+            }
+        }
+    }
+
+    /// The signature headers of a request, or none if this client does not sign.
+    fn signature_headers(
+        &self,
+        method: &str,
+        url: &str,
+        body: &[u8],
+    ) -> Vec<(&'static str, String)> {
+        let Some(signer) = &self.signer else {
+            return Vec::new();
+        };
+        let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+            return Vec::new(); // ureq refuses the URL itself, with its own error
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let previous = signer.last_ms.fetch_max(now, Ordering::SeqCst);
+        let timestamp = if previous >= now {
+            signer.last_ms.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            now
+        };
+        let [account, timestamp, signature] = read::Request {
+            chain_id: &signer.chain_id,
+            method,
+            path: uri.path(),
+            query: uri.query().unwrap_or(""),
+            timestamp_ms: timestamp,
+            body,
+        }
+        .sign(&signer.key);
+        vec![
+            (read::ACCOUNT_HEADER, account),
+            (read::TIMESTAMP_HEADER, timestamp),
+            (read::SIGNATURE_HEADER, signature),
+        ]
     }
 
     /// A GET answered with any status; `None` if the node does not answer.
     pub fn get_reply(&self, path: &str) -> Option<Reply> {
-        let url = format!("{}{path}", self.base);
-        reply(self.agent.get(&url).call())
+        reply(self.call(path, None))
     }
 
     /// A POST of a JSON body answered with any status; `None` if the node does not answer.
     pub fn post_reply(&self, path: &str, body: &str) -> Option<Reply> {
-        let url = format!("{}{path}", self.base);
-        let request = self
-            .agent
-            .post(&url)
-            .header("content-type", "application/json");
-        reply(request.send(body))
+        reply(self.call(path, Some(body.as_bytes())))
     }
 
     /// A transaction submitted, answered with any status; `None` if the node does not answer.
@@ -63,16 +148,11 @@ impl ApiClient {
 
     /// A text body (such as `/metrics`); `None` if the node does not answer.
     pub fn get_text(&self, path: &str) -> Option<String> {
-        let url = format!("{}{path}", self.base);
-        let mut response = self.agent.get(&url).call().ok()?;
+        let mut response = self.call(path, None).ok()?;
         response.body_mut().read_to_string().ok()
     }
 
-    fn read(
-        &self,
-        path: &str,
-        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> anyhow::Result<Value> {
+    fn read(&self, path: &str, response: Answer) -> anyhow::Result<Value> {
         let mut response =
             response.map_err(|e| anyhow!("cannot reach the node at {}: {e}", self.base))?;
         let status = response.status();
@@ -94,14 +174,12 @@ impl ApiClient {
     }
 
     pub fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        self.read(path, self.agent.get(&url).call())
+        self.read(path, self.call(path, None))
     }
 
     /// POSTs a JSON body; the JSON answer (an error for a non-2xx status).
     pub fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        self.read(path, self.agent.post(&url).send_json(body))
+        self.read(path, self.call(path, Some(body.to_string().as_bytes())))
     }
 
     /// A read-only call of a contract method on the node's latest state; its output.
@@ -127,11 +205,7 @@ impl ApiClient {
     }
 
     pub fn submit(&self, tx: &Transaction) -> anyhow::Result<Hash> {
-        let url = format!("{}/transactions", self.base);
-        let value = self.read(
-            "/transactions",
-            self.agent.post(&url).send_json(submission(tx)),
-        )?;
+        let value = self.post("/transactions", &submission(tx))?;
         let response: SubmitResponse = serde_json::from_value(value)?;
         Ok(response.hash)
     }
@@ -169,7 +243,7 @@ fn submission(tx: &Transaction) -> Value {
     serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) })
 }
 
-fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Option<Reply> {
+fn reply(response: Answer) -> Option<Reply> {
     let mut response = response.ok()?;
     let status = response.status().as_u16();
     let body = response

@@ -110,16 +110,12 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         status.validators,
         dir.display()
     );
-    let query = QueryArgs {
-        api: Some(api.to_string()),
-        chain: None,
-        output: Output::Table,
-    };
+    let query = QueryArgs::at(api);
     let mut s = Story {
         home: dir,
         api: api.to_string(),
         failures: Vec::new(),
-        finance: Finance::new(Some(dir), &query),
+        finance: Finance::new(Some(dir), &query)?,
     };
 
     println!("1. The consortium");

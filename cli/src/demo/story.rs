@@ -17,11 +17,7 @@ pub(crate) struct Story<'a> {
 
 impl Story<'_> {
     pub(crate) fn query_args(&self) -> QueryArgs {
-        QueryArgs {
-            api: Some(self.api.clone()),
-            chain: None,
-            output: Output::Table,
-        }
+        QueryArgs::at(&self.api)
     }
 
     pub(crate) fn finance(&self) -> &Finance<'_> {

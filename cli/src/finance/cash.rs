@@ -50,7 +50,7 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
             send,
         } => {
             let mint = Mint {
-                to: Finance::new(home, &send.query).uscc(&to)?,
+                to: Finance::new(home, &send.query)?.uscc(&to)?,
                 amount: amount(&a)?,
             };
             call(home, &send, cash_method::MINT, mint)?;
@@ -66,7 +66,7 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
             custodian,
             send,
         } => {
-            let f = Finance::new(home, &send.query);
+            let f = Finance::new(home, &send.query)?;
             let to_uscc = f.uscc(&to)?;
             call(
                 home,
@@ -81,7 +81,7 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
             println!("transferred {a} to {to}");
         }
         CashCommand::Balance { member, query } => {
-            let f = Finance::new(home, &query);
+            let f = Finance::new(home, &query)?;
             let uscc = f.uscc(&member)?;
             let view = f.client.get(&format!("/cash/{uscc}"))?;
             if query.output == Output::Json {

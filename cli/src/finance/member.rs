@@ -151,7 +151,7 @@ pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::R
             send,
         ),
         ProposeCommand::Remove { member, send } => {
-            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            let uscc = Finance::new(home, &send.query)?.uscc(&member)?;
             (Change::RemoveMember(uscc), send)
         }
         ProposeCommand::SetRoles {
@@ -159,7 +159,7 @@ pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::R
             roles: r,
             send,
         } => {
-            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            let uscc = Finance::new(home, &send.query)?.uscc(&member)?;
             (
                 Change::SetRoles {
                     uscc,
@@ -173,7 +173,7 @@ pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::R
             account,
             send,
         } => {
-            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            let uscc = Finance::new(home, &send.query)?.uscc(&member)?;
             (
                 Change::AddAccount {
                     uscc,
@@ -187,7 +187,7 @@ pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::R
             account,
             send,
         } => {
-            let uscc = Finance::new(home, &send.query).uscc(&member)?;
+            let uscc = Finance::new(home, &send.query)?.uscc(&member)?;
             (
                 Change::RemoveAccount {
                     uscc,
@@ -228,12 +228,12 @@ fn line_of(
     issuer: &str,
     financier: &str,
 ) -> anyhow::Result<(Uscc, Uscc)> {
-    let f = Finance::new(home, &send.query);
+    let f = Finance::new(home, &send.query)?;
     Ok((f.uscc(issuer)?, f.uscc(financier)?))
 }
 
 fn print_proposal(home: Option<&Path>, send: &SendArgs, id: u64, open: &str) -> anyhow::Result<()> {
-    let applied = proposal_applied(&Finance::new(home, &send.query), id)?;
+    let applied = proposal_applied(&Finance::new(home, &send.query)?, id)?;
     println!(
         "membership proposal {id}{}",
         if applied { ": applied" } else { open }
@@ -286,7 +286,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
         }
         MemberCommand::Nodes(query) => {
             let nodes: Vec<catena_schema::registry::NodeRecord> =
-                Finance::new(home, &query).query(registry_method::NODES, ())?;
+                Finance::new(home, &query)?.query(registry_method::NODES, ())?;
             let rows: Vec<(String, String)> = nodes
                 .iter()
                 .map(|n| {
@@ -314,7 +314,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
             print_proposal(home, &send, proposal, ": approved, waiting for more")
         }
         MemberCommand::Proposal { proposal, query } => {
-            let p: catena_schema::registry::MembershipProposal = Finance::new(home, &query)
+            let p: catena_schema::registry::MembershipProposal = Finance::new(home, &query)?
                 .query(registry_method::PROPOSAL, proposal)?
                 .with_context(|| format!("there is no membership proposal {proposal}"))?;
             let value = json!({
@@ -329,7 +329,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
             crate::print_value(&value, query.output)
         }
         MemberCommand::List(query) => {
-            let members = Finance::new(home, &query).members()?;
+            let members = Finance::new(home, &query)?.members()?;
             if query.output == Output::Json {
                 return print_json(&Value::Array(members.iter().map(member_json).collect()));
             }
@@ -347,7 +347,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
             Ok(())
         }
         MemberCommand::Show { member, query } => {
-            let m = Finance::new(home, &query).member(&member)?;
+            let m = Finance::new(home, &query)?.member(&member)?;
             if query.output == Output::Json {
                 return print_json(&member_json(&m));
             }

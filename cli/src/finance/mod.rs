@@ -27,7 +27,7 @@ use clap::{Args, Subcommand};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::{json, Value};
 
-use crate::{api_url, send_call, Output, QueryArgs, SendArgs};
+use crate::{send_call, Output, QueryArgs, SendArgs};
 use catena_client::ApiClient;
 
 mod cash;
@@ -48,12 +48,12 @@ pub(crate) struct Finance<'a> {
 }
 
 impl<'a> Finance<'a> {
-    pub(crate) fn new(home: Option<&'a Path>, query: &QueryArgs) -> Finance<'a> {
-        Finance {
+    pub(crate) fn new(home: Option<&'a Path>, query: &QueryArgs) -> anyhow::Result<Finance<'a>> {
+        Ok(Finance {
             home,
-            client: ApiClient::new(&api_url(home, query)),
+            client: query.client(home)?,
             members: std::cell::OnceCell::new(),
-        }
+        })
     }
 
     /// Calls `method` read-only with `argument` and decodes its answer.

@@ -108,7 +108,7 @@ pub(crate) fn date_ms(text: &str) -> anyhow::Result<u64> {
 pub fn record(home: Option<&Path>, command: RecordCommand) -> anyhow::Result<()> {
     match command {
         RecordCommand::Add(args) => {
-            let f = Finance::new(home, &args.send.query);
+            let f = Finance::new(home, &args.send.query)?;
             let kind = Kind::parse(&args.kind).with_context(|| {
                 format!(
                     "'{}' is not a record kind: {}",
@@ -175,7 +175,7 @@ pub fn record(home: Option<&Path>, command: RecordCommand) -> anyhow::Result<()>
             Ok(())
         }
         RecordCommand::Show { hash, query } => {
-            let f = Finance::new(home, &query);
+            let f = Finance::new(home, &query)?;
             let record: Record = f
                 .query(records_method::GET, hash.0)?
                 .with_context(|| format!("document {hash} is not recorded"))?;

@@ -55,6 +55,54 @@ pub trait ChainApi: Send + Sync + 'static {
     fn failure(&self) -> Option<String> {
         None
     }
+    /// Whether this chain's routes answer only requests signed by an account of one of its
+    /// members (a parachain; a main chain whose config says so).
+    fn signed_reads(&self) -> bool {
+        false
+    }
+    /// What `account` reads as at `now_ms` (the node's clock): a member reads everything, an
+    /// auditor what members granted it then; a 403 for anyone else.
+    fn reader(&self, account: &AccountId, now_ms: u64) -> Result<Reader, ApiError> {
+        let forbidden = |code, message| ApiError::new(StatusCode::FORBIDDEN, code, message);
+        let Some(member) = self.account(*account)?.member else {
+            return Err(forbidden(
+                "not_a_member",
+                format!(
+                    "account {account} is not an account of a member of chain '{}'",
+                    self.chain_id()
+                ),
+            ));
+        };
+        let auditor_only =
+            !member.roles.is_empty() && member.roles.iter().all(|role| role == "auditor");
+        if !auditor_only {
+            return Ok(Reader::Member {
+                account: *account,
+                uscc: member.uscc,
+            });
+        }
+        match self.audit_scope(&member.uscc, now_ms)? {
+            Some(scope) => Ok(Reader::Auditor {
+                account: *account,
+                uscc: member.uscc,
+                scope,
+            }),
+            None => Err(forbidden(
+                "no_grant",
+                format!(
+                    "auditor {} ({}) holds no grant in force on chain '{}': it reads only what \
+                     members granted it",
+                    member.name,
+                    member.uscc,
+                    self.chain_id()
+                ),
+            )),
+        }
+    }
+    /// What auditor `uscc` was granted and is in force at `now_ms`, if anything.
+    fn audit_scope(&self, _uscc: &str, _now_ms: u64) -> Result<Option<AuditScope>, ApiError> {
+        Ok(None)
+    }
 }
 
 /// Events found, and where the next page would start (if anything is left in the range).

@@ -25,6 +25,7 @@ pub use views::*;
 mod business;
 pub mod reference;
 
+mod access;
 mod blocks;
 mod chain_api;
 mod contracts;
@@ -34,6 +35,7 @@ mod host;
 mod parachains;
 mod state;
 mod transactions;
+pub use access::{AuditScope, Reader};
 pub use blocks::*;
 pub use business::{
     BackingView, BalanceView, CustodiedView, HistoryItemView, HistoryView, MemberInfoView,
@@ -87,6 +89,10 @@ pub fn router(chain: Arc<dyn ChainApi>) -> Router {
 fn chain_routes(chain: Arc<dyn ChainApi>) -> Router {
     let (router, _) = openapi_router().split_for_parts();
     router
+        .layer(axum::middleware::from_fn_with_state(
+            access::ReadGuard::new(Arc::clone(&chain)),
+            access::check_reader,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&chain),
             host::refuse_if_failed,

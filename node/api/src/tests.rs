@@ -10,12 +10,20 @@ use tower::ServiceExt;
 struct Fake {
     id: &'static str,
     failure: Option<String>,
+    signed_reads: bool,
 }
 
 const FAKE: Fake = Fake {
     id: "c",
     failure: None,
+    signed_reads: false,
 };
+
+/// Keys of the fake chain's accounts: a member's, an auditor's (granted member "M1"'s data), and
+/// an auditor's granted nothing.
+const MEMBER_SEED: [u8; 32] = [1; 32];
+const AUDITOR_SEED: [u8; 32] = [2; 32];
+const IDLE_AUDITOR_SEED: [u8; 32] = [3; 32];
 
 impl ChainApi for Fake {
     fn status(&self) -> Result<StatusView, ApiError> {
@@ -44,11 +52,32 @@ impl ChainApi for Fake {
         Ok(None)
     }
     fn account(&self, account: AccountId) -> Result<AccountView, ApiError> {
+        let member = |name: &str, role: &str| MemberView {
+            name: name.into(),
+            uscc: name.into(),
+            roles: vec![role.into()],
+        };
+        let seed_of = |seed| catena_primitives::SecretKey::from_seed(seed).account();
+        let member = if account == seed_of(MEMBER_SEED) {
+            Some(member("M1", "core"))
+        } else if account == seed_of(AUDITOR_SEED) {
+            Some(member("A1", "auditor"))
+        } else if account == seed_of(IDLE_AUDITOR_SEED) {
+            Some(member("A2", "auditor"))
+        } else {
+            None
+        };
         Ok(AccountView {
             account,
             next_nonce: 0,
-            member: None,
+            member,
         })
+    }
+    fn signed_reads(&self) -> bool {
+        self.signed_reads
+    }
+    fn audit_scope(&self, uscc: &str, _now_ms: u64) -> Result<Option<AuditScope>, ApiError> {
+        Ok((uscc == "A1").then(|| AuditScope::Members(["M1".to_string()].into())))
     }
     fn state_entry(&self, _key: Vec<u8>, _height: Option<u64>) -> Result<StateEntryView, ApiError> {
         Err(ApiError::not_found("no such height"))
@@ -326,28 +355,32 @@ fn source_path(relative: &str) -> String {
     format!("{dir}/{relative}")
 }
 
-/// A host of chains "main", "b" and the failed "down", asked `method uri`: status and JSON.
-async fn call_host(method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
-    let chains: Vec<Arc<dyn ChainApi>> = vec![
-        Arc::new(Fake {
-            id: "main",
-            failure: None,
-        }),
-        Arc::new(Fake {
-            id: "b",
-            failure: None,
-        }),
+/// A host of chains "main", "b", the failed "down" and "para" (signed reads only).
+fn fake_host() -> Vec<Arc<dyn ChainApi>> {
+    vec![
+        Arc::new(Fake { id: "main", ..FAKE }),
+        Arc::new(Fake { id: "b", ..FAKE }),
         Arc::new(Fake {
             id: "down",
             failure: Some("the store failed".into()),
+            ..FAKE
         }),
-    ];
+        Arc::new(Fake {
+            id: "para",
+            signed_reads: true,
+            ..FAKE
+        }),
+    ]
+}
+
+/// What the fake host answers to `method uri`: status and JSON.
+async fn call_host(method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
     let request = Request::builder()
         .method(method)
         .uri(uri)
         .body(Body::empty())
         .expect("request");
-    let (status, bytes) = send(host_router(chains), request).await;
+    let (status, bytes) = send(host_router(fake_host()), request).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
@@ -367,7 +400,7 @@ async fn a_host_serves_each_chain_under_its_id() {
         .iter()
         .map(|c| c["chain_id"].as_str().expect("id"))
         .collect();
-    assert_eq!(ids, ["main", "b", "down"]);
+    assert_eq!(ids, ["main", "b", "down", "para"]);
     assert_eq!(listed[2]["health"], "failed");
     assert_eq!(listed[2]["failure"], "the store failed");
 
@@ -387,7 +420,7 @@ async fn a_host_serves_each_chain_under_its_id() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body["error"]["message"],
-        "this node hosts no chain 'nope' (it hosts main, b, down); see GET /chains"
+        "this node hosts no chain 'nope' (it hosts main, b, down, para); see GET /chains"
     );
     let (status, body) = call_host("GET", "/chains/b/nothing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -416,3 +449,7 @@ async fn a_host_serves_each_chain_under_its_id() {
         "chain_id"
     );
 }
+
+#[cfg(test)]
+#[path = "access_tests.rs"]
+mod access_tests;

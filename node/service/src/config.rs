@@ -47,6 +47,10 @@ pub struct NodeConfig {
     /// chain add` adds one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub chains: Vec<ChainEntry>,
+    /// Every chain's API answers only requests signed by an account of one of its members
+    /// (docs/integrators.md); a parachain's always does, whatever this says.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub signed_reads: bool,
 }
 
 /// Another chain this node hosts: a directory holding its `chain-spec.json` and, as at the
@@ -69,6 +73,7 @@ impl Default for NodeConfig {
             log_format: LogFormat::Text,
             mempool_capacity: 50_000,
             chains: Vec::new(),
+            signed_reads: false,
         }
     }
 }

@@ -134,6 +134,9 @@ pub fn start_chain(
         config.mempool_capacity,
         node_metrics,
     )?);
+    if config.signed_reads {
+        chain.require_signed_reads();
+    }
     // Every node of a multi-validator chain (by its spec, or by governance since) runs the BFT
     // driver with its peers: a validator votes; a node with a member's key not in the current
     // set follows and votes once a governance change adds it; a node without a validator key

@@ -111,7 +111,7 @@ pub(super) fn run(home: Option<&Path>, command: FinancingCommand) -> anyhow::Res
             annual_rate,
             query,
         } => {
-            let f = Finance::new(home, &query);
+            let f = Finance::new(home, &query)?;
             let rate = rate_bps(&annual_rate)?;
             let quoted: Quoted = f.query(
                 voucher_method::QUOTE,
@@ -153,7 +153,7 @@ pub(super) fn run(home: Option<&Path>, command: FinancingCommand) -> anyhow::Res
             let out = call(home, &send, voucher_method::EXERCISE_RECOURSE, voucher)?;
             match out.flatten() {
                 Some(debt) => {
-                    let f = Finance::new(home, &send.query);
+                    let f = Finance::new(home, &send.query)?;
                     let debt: Option<catena_schema::voucher::Debt> =
                         f.query(voucher_method::DEBT, debt)?;
                     let debt = debt.context("the recorded debt is missing")?;

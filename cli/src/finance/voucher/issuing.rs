@@ -51,7 +51,7 @@ pub(super) fn run(home: Option<&Path>, command: IssuingCommand) -> anyhow::Resul
             terms: t,
             send,
         } => {
-            let f = Finance::new(home, &send.query);
+            let f = Finance::new(home, &send.query)?;
             let out = call(
                 home,
                 &send,
@@ -73,7 +73,7 @@ pub(super) fn run(home: Option<&Path>, command: IssuingCommand) -> anyhow::Resul
             println!("request {request} withdrawn");
         }
         IssuingCommand::Issue { to, terms: t, send } => {
-            let f = Finance::new(home, &send.query);
+            let f = Finance::new(home, &send.query)?;
             let out = call(home, &send, voucher_method::ISSUE, terms(&f, &to, &t)?)?;
             print_voucher_id(out, "issued voucher");
         }

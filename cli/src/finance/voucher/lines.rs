@@ -11,10 +11,6 @@ pub enum LinesCommand {
         /// Set the limit (a financier, with --as or --key).
         #[arg(long)]
         set: Option<String>,
-        #[arg(long = "as")]
-        as_name: Option<String>,
-        #[arg(long)]
-        key: Option<PathBuf>,
         #[command(flatten)]
         query: QueryArgs,
     },
@@ -25,10 +21,6 @@ pub enum LinesCommand {
         member: String,
         #[arg(long)]
         grant: bool,
-        #[arg(long = "as")]
-        as_name: Option<String>,
-        #[arg(long)]
-        key: Option<PathBuf>,
         #[command(flatten)]
         query: QueryArgs,
     },
@@ -36,17 +28,11 @@ pub enum LinesCommand {
 
 pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<()> {
     match command {
-        LinesCommand::CreditLine {
-            issuer,
-            set,
-            as_name,
-            key,
-            query,
-        } => {
-            let f = Finance::new(home, &query);
+        LinesCommand::CreditLine { issuer, set, query } => {
+            let f = Finance::new(home, &query)?;
             let uscc = f.uscc(&issuer)?;
             if let Some(limit) = set {
-                let send = SendArgs::new(as_name, key, query.clone());
+                let send = SendArgs::new(None, None, query.clone());
                 call(
                     home,
                     &send,
@@ -94,14 +80,12 @@ pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<
         LinesCommand::SuggestLine {
             member,
             grant,
-            as_name,
-            key,
             query,
         } => {
-            let f = Finance::new(home, &query);
+            let f = Finance::new(home, &query)?;
             let uscc = f.uscc(&member)?;
             let suggestion: Suggestion = if grant {
-                let send = SendArgs::new(as_name, key, query.clone());
+                let send = SendArgs::new(None, None, query.clone());
                 let out = call(
                     home,
                     &send,

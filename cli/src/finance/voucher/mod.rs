@@ -248,7 +248,7 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
         VoucherCommand::Reading(command) => reading::run(home, command)?,
         VoucherCommand::Cancel { voucher, send } => {
             call(home, &send, voucher_method::CANCEL, voucher)?;
-            let status = Finance::new(home, &send.query)
+            let status = Finance::new(home, &send.query)?
                 .voucher(voucher)
                 .map(|v| v.status.as_str());
             println!(
@@ -276,7 +276,7 @@ pub(crate) fn offer(
         send,
     } = args;
     let (voucher, to) = (*voucher, to.as_str());
-    let f = Finance::new(home, &send.query);
+    let f = Finance::new(home, &send.query)?;
     let min_price = amount(min_price)?;
     call(
         home,

@@ -59,7 +59,7 @@ pub(super) fn run(home: Option<&Path>, command: MovingCommand) -> anyhow::Result
             amount: part,
             send,
         } => {
-            let f = Finance::new(home, &send.query);
+            let f = Finance::new(home, &send.query)?;
             let args = Transfer {
                 voucher,
                 to: f.uscc(&to)?,

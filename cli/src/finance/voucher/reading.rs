@@ -42,7 +42,7 @@ pub enum ReadingCommand {
 pub(super) fn run(home: Option<&Path>, command: ReadingCommand) -> anyhow::Result<()> {
     match command {
         ReadingCommand::Show { voucher, query } => {
-            let f = Finance::new(home, &query);
+            let f = Finance::new(home, &query)?;
             let v = f.voucher(voucher)?;
             if query.output == Output::Json {
                 return print_json(&voucher_json(&v));
@@ -56,7 +56,7 @@ pub(super) fn run(home: Option<&Path>, command: ReadingCommand) -> anyhow::Resul
             limit,
             query,
         } => {
-            let f = Finance::new(home, &query);
+            let f = Finance::new(home, &query)?;
             let filter = match (holder, issuer) {
                 (Some(h), _) => format!("holder={}", f.uscc(&h)?),
                 (None, Some(i)) => format!("issuer={}", f.uscc(&i)?),
@@ -101,7 +101,7 @@ pub(super) fn run(home: Option<&Path>, command: ReadingCommand) -> anyhow::Resul
             }
         }
         ReadingCommand::History { voucher, query } => {
-            let f = Finance::new(home, &query);
+            let f = Finance::new(home, &query)?;
             let history: Vec<HistoryEntry> = f.query(voucher_method::HISTORY, voucher)?;
             let path: Vec<Uscc> = f.query(voucher_method::PATH, voucher)?;
             if query.output == Output::Json {
@@ -122,7 +122,7 @@ pub(super) fn run(home: Option<&Path>, command: ReadingCommand) -> anyhow::Resul
             }
         }
         ReadingCommand::Tree { voucher, query } => {
-            let f = Finance::new(home, &query);
+            let f = Finance::new(home, &query)?;
             let tree: Vec<Voucher> = f.query(voucher_method::LINEAGE, voucher)?;
             if query.output == Output::Json {
                 return print_json(&Value::Array(tree.iter().map(voucher_json).collect()));

@@ -112,6 +112,9 @@ fn tx_view(tx: &Transaction, hash: Hash) -> TransactionView {
 pub const QUERY_SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl ChainApi for ChainInstance {
+    fn signed_reads(&self) -> bool {
+        ChainInstance::signed_reads(self)
+    }
     fn status(&self) -> Result<StatusView, ApiError> {
         let tip = self.tip().map_err(chain_error)?;
         let header = self

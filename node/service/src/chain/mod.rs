@@ -83,6 +83,8 @@ pub struct ChainInstance {
     failure: std::sync::OnceLock<String>,
     /// This chain's places for read-only contract calls (ADR 0028).
     query_slots: slots::QuerySlots,
+    /// Whether the node's config asks every chain's API for signed reads (a parachain's always).
+    signed_reads: std::sync::atomic::AtomicBool,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -164,6 +166,7 @@ impl ChainInstance {
             following: follow::Following::default(),
             failure: std::sync::OnceLock::new(),
             query_slots: slots::QuerySlots::default(),
+            signed_reads: std::sync::atomic::AtomicBool::new(false),
         };
         // A restarted node takes the validator set from its state, not from the spec.
         let entries = chain.validator_entries()?;
@@ -171,6 +174,18 @@ impl ChainInstance {
             entries.iter().map(|v| v.account).collect(),
         ));
         Ok(chain)
+    }
+
+    /// Makes this chain's API answer only requests signed by a member's account.
+    pub fn require_signed_reads(&self) {
+        self.signed_reads
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether this chain's API answers only signed reads: a parachain's always.
+    pub fn signed_reads(&self) -> bool {
+        self.spec.parachain.is_some()
+            || self.signed_reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn spec(&self) -> &ChainSpec {
