@@ -86,6 +86,17 @@ fn a_parachain_answers_only_its_members_signed_reads() {
     // ... and a member's transaction, signed twice (the request and the transaction).
     let sent = cli.ok("cash mint --to tier1-steel --amount 1000 --chain para-a --as merchant-bank");
     assert!(sent.contains("committed in block"), "{sent}");
+    let mint_hash = sent
+        .split_whitespace()
+        .find(|w| w.starts_with("0x"))
+        .expect("the transaction's hash")
+        .to_string();
+    let mint_block: u64 = sent
+        .rsplit("committed in block ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|height| height.parse().ok())
+        .expect("the block");
 
     // A signed client straight from the library: 200 for a member's key, 403 for a key of no
     // member; a request replayed byte for byte is 401 (tested against the router itself).
@@ -127,8 +138,79 @@ fn a_parachain_answers_only_its_members_signed_reads() {
     // An auditor reads nothing it was not granted.
     let auditor = cli.fails("status --chain para-a --as audit-office");
     assert!(auditor.contains("holds no grant in force"), "{auditor}");
+    auditor_reads_what_it_was_granted(&cli, &node, &para, &mint_hash, mint_block);
 
     // The main chain needs no signature, and a signed read of it is answered too.
     assert_eq!(node.get("/status").expect("answer").status, 200);
     assert!(cli.ok("status --as huaxia-motors").contains("catena-dev"));
+}
+
+/// Tier-1 grants the auditor its own data: the auditor reads Tier-1's cash, not Tier-2's, nor
+/// the bank's mint (sent by the bank), nor the event log; the block's transactions are listed
+/// without it. The quorum then grants the whole chain: everything. Tier-1's revocation leaves
+/// the quorum's grant.
+fn auditor_reads_what_it_was_granted(
+    cli: &Cli,
+    node: &TestNode,
+    para: &TestNode,
+    mint_hash: &str,
+    mint_block: u64,
+) {
+    let refused =
+        cli.fails("audit grant tier2-parts --until 2099-01-01 --chain para-a --as tier1-steel");
+    assert!(refused.contains("is not an auditor"), "{refused}");
+    let granted =
+        cli.ok("audit grant audit-office --until 2099-01-01 --chain para-a --as tier1-steel");
+    assert!(granted.contains("granted auditor"), "{granted}");
+    let own = cli.ok("cash balance tier1-steel --chain para-a --as audit-office");
+    assert!(own.contains("1,000.00") || own.contains("1000.00"), "{own}");
+    let other = cli.fails("cash balance tier2-parts --chain para-a --as audit-office");
+    assert!(
+        other.contains("which this auditor was not granted"),
+        "{other}"
+    );
+    let auditor = ApiClient::new(&para.api).signing(node.demo_key("audit-office"), "para-a".into());
+    let member = ApiClient::new(&para.api).signing(node.demo_key("tier2-parts"), "para-a".into());
+    let tx_path = format!("/transactions/{mint_hash}");
+    assert_eq!(auditor.get_reply(&tx_path).expect("answer").status, 403);
+    assert_eq!(member.get_reply(&tx_path).expect("answer").status, 200);
+    let listing = format!("/blocks/{mint_block}/transactions");
+    let listed = |client: &ApiClient| {
+        client
+            .get(&listing)
+            .expect("the block's transactions")
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|tx| tx["hash"] == mint_hash)
+    };
+    assert!(listed(&member));
+    assert!(
+        !listed(&auditor),
+        "the bank's transaction listed to Tier-1's auditor"
+    );
+    let events = auditor.get_reply("/events").expect("answer");
+    assert_eq!(
+        (events.status, events.body["error"]["code"].as_str()),
+        (403, Some("not_granted"))
+    );
+
+    // The whole chain, by the quorum (on this spec, Huaxia Motors alone governs).
+    let proposed = cli.ok(
+        "audit grant audit-office --until 2099-01-01 --whole-chain --chain para-a --as huaxia-motors",
+    );
+    assert!(proposed.contains(": applied"), "{proposed}");
+    // Tier-2's cash, refused before, is now read (it holds none).
+    cli.ok("cash balance tier2-parts --chain para-a --as audit-office");
+    assert_eq!(auditor.get_reply(&tx_path).expect("answer").status, 200);
+    assert!(listed(&auditor));
+    assert_eq!(auditor.get_reply("/events").expect("answer").status, 200);
+    let grants = cli.ok("audit grants audit-office --chain para-a --as audit-office");
+    assert!(
+        grants.contains("the whole chain") && grants.contains("(in force)"),
+        "{grants}"
+    );
+    cli.ok("audit revoke audit-office --chain para-a --as tier1-steel");
+    let grants = cli.ok("audit grants audit-office --chain para-a --as tier1-steel");
+    assert!(!grants.contains("'s data"), "{grants}");
 }

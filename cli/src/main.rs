@@ -90,6 +90,9 @@ enum Command {
     /// Settlement cash: mint, burn, transfer, balance.
     #[command(subcommand)]
     Cash(finance::CashCommand),
+    /// What auditors may read on a members-only chain: grants by members and by the quorum.
+    #[command(subcommand)]
+    Audit(finance::AuditCommand),
     /// Tell the supply-chain-finance story on a fresh local chain, step by step, and leave it
     /// running to explore (or stop with --exit, status 0 if every step went as told).
     Demo(demo::DemoArgs),
@@ -316,6 +319,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record(command) => finance::record(home.as_deref(), command),
         Command::Voucher(command) => finance::voucher(home.as_deref(), command),
         Command::Cash(command) => finance::cash(home.as_deref(), command),
+        Command::Audit(command) => finance::audit(home.as_deref(), command),
         Command::Query(command) => explorer::run(home.as_deref(), command),
         Command::Demo(args) => demo::run(args),
         Command::Testnet(args) => testnet(&args),

@@ -57,6 +57,16 @@ pub fn member_nodes(
     crate::state::scan(state, &prefix, None, usize::MAX).map(|(all, _)| all)
 }
 
+/// Every grant to auditor `uscc` in the registry, in force or not (DOMAIN.md "Who may read
+/// what"): what the API shows an auditor.
+pub fn audit_grants(
+    state: &dyn StateReader,
+    uscc: &str,
+) -> Result<Vec<catena_schema::registry::AuditGrant>, ExecutionError> {
+    let prefix = keys::registry_entry(&catena_schema::registry::keys::grants_prefix(uscc));
+    crate::state::scan(state, &prefix, None, usize::MAX).map(|(all, _)| all)
+}
+
 /// The chain's governance, if it has one.
 pub fn governance(state: &dyn StateReader) -> Result<Option<ValidatorGovernance>, ExecutionError> {
     read_entry(state, keys::GOVERNANCE)

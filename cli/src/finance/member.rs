@@ -232,7 +232,12 @@ fn line_of(
     Ok((f.uscc(issuer)?, f.uscc(financier)?))
 }
 
-fn print_proposal(home: Option<&Path>, send: &SendArgs, id: u64, open: &str) -> anyhow::Result<()> {
+pub(crate) fn print_proposal(
+    home: Option<&Path>,
+    send: &SendArgs,
+    id: u64,
+    open: &str,
+) -> anyhow::Result<()> {
     let applied = proposal_applied(&Finance::new(home, &send.query)?, id)?;
     println!(
         "membership proposal {id}{}",

@@ -30,10 +30,12 @@ use serde_json::{json, Value};
 use crate::{send_call, Output, QueryArgs, SendArgs};
 use catena_client::ApiClient;
 
+mod audit;
 mod cash;
 mod member;
 mod record;
 mod voucher;
+pub use audit::*;
 pub use cash::*;
 pub use member::*;
 pub use record::*;

@@ -13,13 +13,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use catena_schema::registry::method;
 use catena_schema::registry::{
-    events, keys, AccountRecord, Change, Init, LineDecision, MemberRecord, MembershipGovernance,
-    MembershipProposal, MembershipProposalStatus, NodeRecord, MAX_NODES_PER_MEMBER,
+    events, keys, AccountRecord, AuditScope, Change, Init, LineDecision, MemberRecord,
+    MembershipGovernance, MembershipProposal, MembershipProposalStatus, NodeRecord,
+    MAX_NODES_PER_MEMBER,
 };
 use catena_schema::voucher::method::{CREDIT_LINE, RESTORE_CREDIT_LINE, REVOKE_CREDIT_LINE};
 use catena_schema::voucher::{CreditLine, CreditLines};
 use catena_schema::{uscc, Account, Role, Uscc};
-use catena_sdk::{block_height, call_method, caller, emit_encoded, storage};
+use catena_sdk::{block_height, block_time_ms, call_method, caller, emit_encoded, storage};
 
 catena_sdk::methods! {
     method::INIT => init,
@@ -33,7 +34,13 @@ catena_sdk::methods! {
     method::REGISTER_NODE => register_node,
     method::REMOVE_NODE => remove_node,
     method::NODES => nodes,
+    method::GRANT_AUDIT => grant_audit,
+    method::REVOKE_AUDIT => revoke_audit,
+    method::AUDIT_GRANTS => audit_grants,
 }
+
+mod audit;
+use audit::{audit_grants, grant_audit, revoke_audit};
 
 /// Why a registry call was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -381,6 +388,10 @@ fn check(change: &Change) -> Result<(), Error> {
                 )));
             }
         }
+        Change::GrantChainAudit(grant) => audit::check_grant(grant, None)?,
+        Change::RevokeChainAudit(auditor) => {
+            audit::existing_grant(auditor, &AuditScope::Chain)?;
+        }
     }
     Ok(())
 }
@@ -407,6 +418,12 @@ fn apply(change: &Change, proposal: u64) {
                     }
                 }
                 storage::remove(&keys::member_key(uscc));
+            }
+        }
+        Change::GrantChainAudit(grant) => audit::save_grant(grant, AuditScope::Chain),
+        Change::RevokeChainAudit(auditor) => {
+            if let Ok(grant) = audit::existing_grant(auditor, &AuditScope::Chain) {
+                audit::remove_grant(&grant);
             }
         }
         Change::SetRoles { uscc, roles } => {

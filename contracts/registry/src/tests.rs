@@ -1,5 +1,5 @@
 use super::*;
-use catena_schema::registry::MemberRecord;
+use catena_schema::registry::{AuditGrant, AuditScope, GrantAudit, MemberRecord};
 use catena_sdk::codec::Encode;
 use catena_sdk::mock;
 
@@ -245,4 +245,96 @@ fn a_member_has_at_most_sixteen_nodes_and_loses_them_when_removed() {
     .expect("id");
     call(3, method::APPROVE, &id).expect("approved");
     assert_eq!(registered_nodes(), vec![]);
+}
+
+/// Member 5 as an auditor.
+fn add_auditor() {
+    let auditor = MemberRecord {
+        roles: vec![Role::Auditor],
+        ..new_member(5)
+    };
+    for (key, value) in auditor.entries() {
+        mock::put(REGISTRY, &key, &value);
+    }
+}
+
+fn grants_of(auditor: u8) -> Vec<AuditGrant> {
+    catena_sdk::decode(&call(1, method::AUDIT_GRANTS, &uscc_of(auditor)).expect("grants"))
+        .expect("decoded")
+}
+
+#[test]
+fn a_member_grants_an_auditor_its_own_data_and_the_quorum_the_whole_chain() {
+    setup();
+    add_auditor();
+    mock::set_block(10, 1_000);
+    let grant = |auditor: u8, from_ms, until_ms| GrantAudit {
+        auditor: uscc_of(auditor),
+        from_ms,
+        until_ms,
+    };
+    // refused, changing nothing: not an auditor, an empty or past period, no member's call
+    let before = mock::snapshot();
+    for (who, bad, reason) in [
+        (
+            1,
+            grant(2, 0, 5_000),
+            "is not an auditor: grants are made to auditors",
+        ),
+        (
+            1,
+            grant(5, 5_000, 5_000),
+            "a grant must end after it begins",
+        ),
+        (1, grant(5, 0, 900), "would already have ended"),
+        (
+            99,
+            grant(5, 0, 5_000),
+            "the caller is not an account of any member",
+        ),
+    ] {
+        let refused = call(who, method::GRANT_AUDIT, &bad).expect_err("refused");
+        assert!(refused.contains(reason), "{refused}");
+    }
+    assert_eq!(mock::snapshot(), before);
+
+    call(1, method::GRANT_AUDIT, &grant(5, 0, 5_000)).expect("member 1 grants");
+    call(2, method::GRANT_AUDIT, &grant(5, 2_000, 3_000)).expect("member 2 grants");
+    let grants = grants_of(5);
+    assert_eq!(grants.len(), 2);
+    assert!(grants.contains(&AuditGrant {
+        auditor: uscc_of(5),
+        scope: AuditScope::Member(uscc_of(1)),
+        from_ms: 0,
+        until_ms: 5_000,
+    }));
+    assert!(grants[0].in_force(1_000) != grants[1].in_force(1_000));
+
+    // revoked by its granter only
+    let refused = call(3, method::REVOKE_AUDIT, &uscc_of(5)).expect_err("nothing to revoke");
+    assert!(refused.contains("has granted auditor"), "{refused}");
+    call(2, method::REVOKE_AUDIT, &uscc_of(5)).expect("revoked");
+    assert_eq!(grants_of(5).len(), 1);
+
+    // the whole chain: by the quorum
+    let id: u64 = catena_sdk::decode(
+        &call(
+            1,
+            method::PROPOSE,
+            &Change::GrantChainAudit(grant(5, 0, 9_000)),
+        )
+        .expect("proposed"),
+    )
+    .expect("id");
+    assert_eq!(grants_of(5).len(), 1, "one approval of two");
+    call(3, method::APPROVE, &id).expect("approved");
+    assert!(grants_of(5)
+        .iter()
+        .any(|g| g.scope == AuditScope::Chain && g.until_ms == 9_000));
+    let refused =
+        call(1, method::PROPOSE, &Change::RevokeChainAudit(uscc_of(4))).expect_err("no such grant");
+    assert!(
+        refused.contains("holds no grant of the whole chain"),
+        "{refused}"
+    );
 }

@@ -17,6 +17,10 @@ pub mod keys {
     /// `n/<node key>` → [`NodeRecord`]: a member's node, allowed on the chain's network. The
     /// node reads these for its allow list.
     pub const NODE: &[u8] = b"n/";
+    /// `g/<auditor>/<member>` → [`AuditGrant`]: a member's grant of its data to an auditor;
+    /// `g/<auditor>/*` the quorum's grant of the whole chain. The node reads an auditor's
+    /// grants (under [`grants_prefix`]) to decide what it may read.
+    pub const GRANT: &[u8] = b"g/";
 
     pub fn account_key(account: &Account) -> Vec<u8> {
         crate::prefixed(ACCOUNT, &account[..])
@@ -26,6 +30,20 @@ pub mod keys {
     }
     pub fn node_key(key: &Account) -> Vec<u8> {
         crate::prefixed(NODE, &key[..])
+    }
+    pub fn grants_prefix(auditor: &str) -> Vec<u8> {
+        let mut key = crate::prefixed(GRANT, auditor.as_bytes());
+        key.push(b'/');
+        key
+    }
+    /// The key of the grant to `auditor` of `scope`.
+    pub fn grant_key(auditor: &str, scope: &AuditScope) -> Vec<u8> {
+        let mut key = grants_prefix(auditor);
+        match scope {
+            AuditScope::Member(member) => key.extend_from_slice(member.as_bytes()),
+            AuditScope::Chain => key.push(b'*'),
+        }
+        key
     }
     pub fn proposal_key(id: u64) -> Vec<u8> {
         crate::with_id(PROPOSAL, id)
@@ -53,6 +71,41 @@ impl AccountRecord {
 pub struct NodeRecord {
     pub key: Account,
     pub uscc: Uscc,
+}
+
+/// What an auditor was granted to read: one member's data, or the whole chain's.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum AuditScope {
+    /// The data of this member (its vouchers, records, cash and transactions), granted by it.
+    #[codec(index = 0)]
+    Member(Uscc),
+    /// Everything on the chain, granted by the governing quorum.
+    #[codec(index = 1)]
+    Chain,
+}
+
+/// A grant to an auditor, in force from `from_ms` (inclusive) until `until_ms` (exclusive).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct AuditGrant {
+    pub auditor: Uscc,
+    pub scope: AuditScope,
+    pub from_ms: TimeMs,
+    pub until_ms: TimeMs,
+}
+
+impl AuditGrant {
+    pub fn in_force(&self, now_ms: TimeMs) -> bool {
+        self.from_ms <= now_ms && now_ms < self.until_ms
+    }
+}
+
+/// `grant_audit`'s argument, and the quorum's [`Change::GrantChainAudit`]: to whom, from when,
+/// until when (milliseconds since the Unix epoch).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct GrantAudit {
+    pub auditor: Uscc,
+    pub from_ms: TimeMs,
+    pub until_ms: TimeMs,
 }
 
 /// Nodes one member may register, at most.
@@ -115,6 +168,12 @@ pub enum Change {
     /// Restore a line the quorum revoked: its financier may grant and change it again.
     #[codec(index = 6)]
     RestoreCreditLine { issuer: Uscc, financier: Uscc },
+    /// Grant an auditor the reading of the whole chain for a period.
+    #[codec(index = 7)]
+    GrantChainAudit(GrantAudit),
+    /// End an auditor's grant of the whole chain.
+    #[codec(index = 8)]
+    RevokeChainAudit(Uscc),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -170,6 +229,10 @@ pub mod events {
     pub const NODE_REGISTERED: &str = "node_registered";
     /// data: [`super::NodeRecord`]
     pub const NODE_REMOVED: &str = "node_removed";
+    /// data: [`super::AuditGrant`]
+    pub const AUDIT_GRANTED: &str = "audit_granted";
+    /// data: [`super::AuditGrant`] (the grant that ended)
+    pub const AUDIT_REVOKED: &str = "audit_revoked";
 }
 
 /// The registry's methods.
@@ -194,5 +257,12 @@ pub mod method {
         REMOVE_NODE = "remove_node": Account => ();
         /// Every registered node, in key order.
         NODES = "nodes": () => Vec<NodeRecord>;
+        /// The caller's member grants an auditor the reading of its data for a period
+        /// (replacing a grant it made that auditor before).
+        GRANT_AUDIT = "grant_audit": GrantAudit => ();
+        /// The caller's member ends its grant to this auditor.
+        REVOKE_AUDIT = "revoke_audit": Uscc => ();
+        /// Every grant to this auditor, in key order (in force or not).
+        AUDIT_GRANTS = "audit_grants": Uscc => Vec<AuditGrant>;
     }
 }

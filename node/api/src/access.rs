@@ -59,6 +59,33 @@ impl Reader {
         }
     }
 
+    /// A 403 for a reader who may not see member `uscc`'s data (`what` names it).
+    pub fn require_member(&self, uscc: &str, what: &str) -> Result<(), ApiError> {
+        if self.sees_member(uscc) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_granted",
+            format!("{what} is member {uscc}'s data, which this auditor was not granted"),
+        ))
+    }
+
+    /// Whether this reader may see a transaction: an auditor those of the members granted it.
+    pub fn sees_transaction(
+        &self,
+        chain: &dyn ChainApi,
+        tx: &TransactionView,
+    ) -> Result<bool, ApiError> {
+        if self.sees_all() {
+            return Ok(true);
+        }
+        Ok(chain
+            .account(tx.signer)?
+            .member
+            .is_some_and(|m| self.sees_member(&m.uscc)))
+    }
+
     /// A 403 for a reader who may not see what `what` names, unless it sees everything.
     pub fn require_all(&self, what: &str) -> Result<(), ApiError> {
         if self.sees_all() {

@@ -227,3 +227,32 @@ async fn a_members_only_chain_answers_only_its_members_signed_requests() {
         assert_eq!(status, StatusCode::OK, "{uri}");
     }
 }
+
+/// An auditor granted one member's data reads the chain's status, not its event log or raw
+/// state (which show every member's data).
+#[tokio::test]
+async fn an_auditor_of_some_members_reads_only_what_shows_them() {
+    let app = host_router(fake_host());
+    let signed = |path: &'static str, offset: u64| Signed {
+        key: AUDITOR_SEED,
+        chain: "para",
+        path_and_query: path,
+        timestamp_ms: now_ms() + offset,
+        body: "",
+    };
+    let get = |path: &'static str, offset: u64| {
+        let headers = signed(path, offset).headers("GET");
+        let app = app.clone();
+        async move { send_with(&app, "GET", path, "", Some(&headers)).await }
+    };
+    let (status, body) = get("/chains/para/status", 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (offset, path) in [(1, "/chains/para/events"), (2, "/chains/para/state/00")] {
+        let (status, body) = get(path, offset).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::FORBIDDEN, "not_granted"),
+            "{path}"
+        );
+    }
+}

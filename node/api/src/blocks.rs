@@ -106,6 +106,7 @@ pub(crate) async fn list_blocks(
     responses((status = 200, body = Vec<TransactionView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn list_block_transactions(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     id: PathSegment,
     query: Result<Query<TxPage>, QueryRejection>,
 ) -> ApiResult<Vec<TransactionView>> {
@@ -125,7 +126,9 @@ pub(crate) async fn list_block_transactions(
             .take(limit)
         {
             if let Some(tx) = chain.transaction(*hash)? {
-                out.push(tx);
+                if reader.sees_transaction(chain.as_ref(), &tx)? {
+                    out.push(tx);
+                }
             }
         }
         Ok(Json(out))

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::Json;
 use catena_primitives::{system_contract_id, AccountId, Hash};
 use catena_schema::cash::{method as cash_method, Balance};
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     blocking, blocking_found, parsed_segment, segment, ApiError, ApiResult, BlockId, Chain,
-    ChainApi, PathSegment,
+    ChainApi, PathSegment, Reader,
 };
 
 /// A voucher or a part of one, as integrators see it.
@@ -326,11 +326,18 @@ pub(crate) async fn get_member(
 #[utoipa::path(get, path = "/records/{hash}", tag = "business",
     params(("hash" = String, Path, description = "the document's SHA-256, 0x + 64 hex digits")),
     responses((status = 200, body = RecordView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
-pub(crate) async fn get_record(State(chain): Chain, hash: PathSegment) -> ApiResult<RecordView> {
+pub(crate) async fn get_record(
+    State(chain): Chain,
+    Extension(reader): Extension<Reader>,
+    hash: PathSegment,
+) -> ApiResult<RecordView> {
     let (_, hash) = parsed_segment::<Hash>(hash, "invalid_hash", "a hash")?;
     blocking_found(
         move || {
             let record: Option<Record> = call(chain.as_ref(), records_method::GET, hash.0)?;
+            if let Some(record) = &record {
+                reader.require_member(&record.recorder, &format!("document {hash}"))?;
+            }
             Ok(record.map(|r| RecordView::from(&r)))
         },
         format!("document {hash} is not recorded"),
@@ -342,9 +349,33 @@ pub(crate) async fn get_record(State(chain): Chain, hash: PathSegment) -> ApiRes
 #[utoipa::path(get, path = "/vouchers/{id}", tag = "business",
     params(("id" = u64, Path, description = "the voucher id")),
     responses((status = 200, body = VoucherView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
-pub(crate) async fn get_voucher(State(chain): Chain, id: PathSegment) -> ApiResult<VoucherView> {
+pub(crate) async fn get_voucher(
+    State(chain): Chain,
+    Extension(reader): Extension<Reader>,
+    id: PathSegment,
+) -> ApiResult<VoucherView> {
     let id = voucher_id(id)?;
-    blocking(move || Ok(Json(VoucherView::from(&load_voucher(chain.as_ref(), id)?)))).await
+    blocking(move || {
+        Ok(Json(VoucherView::from(&visible_voucher(
+            chain.as_ref(),
+            &reader,
+            id,
+        )?)))
+    })
+    .await
+}
+
+/// Voucher `id`, if this reader may see it: an auditor one whose issuer or holder granted it.
+fn visible_voucher(chain: &dyn ChainApi, reader: &Reader, id: u64) -> Result<Voucher, ApiError> {
+    let voucher = load_voucher(chain, id)?;
+    if !sees_voucher(reader, &voucher) {
+        reader.require_member(&voucher.holder, &format!("voucher {id}"))?;
+    }
+    Ok(voucher)
+}
+
+fn sees_voucher(reader: &Reader, voucher: &Voucher) -> bool {
+    reader.sees_member(&voucher.issuer) || reader.sees_member(&voucher.holder)
 }
 
 /// A voucher's history and its holders from the first.
@@ -353,11 +384,12 @@ pub(crate) async fn get_voucher(State(chain): Chain, id: PathSegment) -> ApiResu
     responses((status = 200, body = HistoryView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn get_voucher_history(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     id: PathSegment,
 ) -> ApiResult<HistoryView> {
     let id = voucher_id(id)?;
     blocking(move || {
-        load_voucher(chain.as_ref(), id)?;
+        visible_voucher(chain.as_ref(), &reader, id)?;
         let history: Vec<HistoryEntry> = call(chain.as_ref(), voucher_method::HISTORY, id)?;
         let path: Vec<Uscc> = call(chain.as_ref(), voucher_method::PATH, id)?;
         Ok(Json(HistoryView {
@@ -375,13 +407,19 @@ pub(crate) async fn get_voucher_history(
     responses((status = 200, body = Vec<VoucherView>), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn get_voucher_lineage(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     id: PathSegment,
 ) -> ApiResult<Vec<VoucherView>> {
     let id = voucher_id(id)?;
     blocking(move || {
-        load_voucher(chain.as_ref(), id)?;
+        visible_voucher(chain.as_ref(), &reader, id)?;
         let tree: Vec<Voucher> = call(chain.as_ref(), voucher_method::LINEAGE, id)?;
-        Ok(Json(tree.iter().map(VoucherView::from).collect()))
+        Ok(Json(
+            tree.iter()
+                .filter(|part| sees_voucher(&reader, part))
+                .map(VoucherView::from)
+                .collect(),
+        ))
     })
     .await
 }
@@ -392,6 +430,7 @@ pub(crate) async fn get_voucher_lineage(
     responses((status = 200, body = VoucherPageView), (status = 400, body = crate::ErrorBody)))]
 pub(crate) async fn list_vouchers(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     query: Result<Query<VoucherListQuery>, QueryRejection>,
 ) -> ApiResult<VoucherPageView> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
@@ -412,6 +451,7 @@ pub(crate) async fn list_vouchers(
             format!("limit is 1 to {MAX_PAGE}"),
         ));
     }
+    reader.require_member(&member, "the list of its vouchers")?;
     let page = Page {
         owner: member,
         after: query.after,
@@ -436,8 +476,13 @@ pub(crate) async fn list_vouchers(
 #[utoipa::path(get, path = "/cash/{uscc}", tag = "business",
     params(("uscc" = String, Path, description = "the member's unified social credit code")),
     responses((status = 200, body = BalanceView), (status = 400, body = crate::ErrorBody)))]
-pub(crate) async fn get_balance(State(chain): Chain, uscc: PathSegment) -> ApiResult<BalanceView> {
+pub(crate) async fn get_balance(
+    State(chain): Chain,
+    Extension(reader): Extension<Reader>,
+    uscc: PathSegment,
+) -> ApiResult<BalanceView> {
     let uscc = uscc_of(segment(uscc)?)?;
+    reader.require_member(&uscc, "its cash")?;
     blocking(move || {
         let held: Vec<Balance> = call(chain.as_ref(), cash_method::BALANCES, uscc.clone())?;
         let custody: Amount = call(chain.as_ref(), cash_method::CUSTODY, uscc.clone())?;
@@ -467,6 +512,7 @@ pub(crate) async fn get_balance(State(chain): Chain, uscc: PathSegment) -> ApiRe
     responses((status = 200, body = Vec<SearchHit>), (status = 400, body = crate::ErrorBody)))]
 pub(crate) async fn search(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     query: Result<Query<SearchQuery>, QueryRejection>,
 ) -> ApiResult<Vec<SearchHit>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
@@ -477,10 +523,10 @@ pub(crate) async fn search(
             "q is 1 to 100 characters",
         ));
     }
-    blocking(move || Ok(Json(find(chain, &term)?))).await
+    blocking(move || Ok(Json(find(chain, &reader, &term)?))).await
 }
 
-fn find(chain: Arc<dyn ChainApi>, term: &str) -> Result<Vec<SearchHit>, ApiError> {
+fn find(chain: Arc<dyn ChainApi>, reader: &Reader, term: &str) -> Result<Vec<SearchHit>, ApiError> {
     let hit = |kind: &str, id: String, path: String| SearchHit {
         kind: kind.into(),
         id,
@@ -491,7 +537,8 @@ fn find(chain: Arc<dyn ChainApi>, term: &str) -> Result<Vec<SearchHit>, ApiError
         if chain.block(BlockId::Height(number))?.is_some() {
             hits.push(hit("block", term.into(), format!("/blocks/{number}")));
         }
-        if call(chain.as_ref(), voucher_method::GET, number)?.is_some() {
+        let voucher: Option<Voucher> = call(chain.as_ref(), voucher_method::GET, number)?;
+        if voucher.is_some_and(|v| sees_voucher(reader, &v)) {
             hits.push(hit("voucher", term.into(), format!("/vouchers/{number}")));
         }
     }
@@ -499,7 +546,12 @@ fn find(chain: Arc<dyn ChainApi>, term: &str) -> Result<Vec<SearchHit>, ApiError
         if chain.block(BlockId::Hash(hash))?.is_some() {
             hits.push(hit("block", hash.to_string(), format!("/blocks/{hash}")));
         }
-        if chain.transaction(hash)?.is_some() {
+        let tx = chain.transaction(hash)?;
+        if tx.is_some_and(|tx| {
+            reader
+                .sees_transaction(chain.as_ref(), &tx)
+                .unwrap_or(false)
+        }) {
             hits.push(hit(
                 "transaction",
                 hash.to_string(),

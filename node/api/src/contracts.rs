@@ -23,10 +23,16 @@ pub(crate) async fn get_contract(State(chain): Chain, id: PathSegment) -> ApiRes
     responses((status = 200, body = QueryView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn query_contract(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     id: PathSegment,
     body: Result<Json<QueryRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<QueryView> {
     let (_, hash) = contract_id(id)?;
+    // The registry holds who takes part (members, roles, accounts, nodes, grants): what every
+    // reader of the chain may know. Other contracts hold members' business.
+    if hash != catena_primitives::system_contract_id(catena_schema::names::REGISTRY) {
+        reader.require_all("a contract query")?;
+    }
     let Json(request) = body.map_err(|e| ApiError::bad_request("invalid_body", e.body_text()))?;
     if request.method.is_empty() || request.method.len() > 64 {
         return Err(ApiError::bad_request(

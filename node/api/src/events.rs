@@ -71,8 +71,10 @@ pub(crate) fn parse_after(after: &str) -> Result<(u64, u32), ApiError> {
     responses((status = 200, body = EventPage), (status = 400, body = ErrorBody)))]
 pub(crate) async fn get_events(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     filter: Result<Query<EventFilter>, QueryRejection>,
 ) -> ApiResult<EventPage> {
+    reader.require_all("the event log")?;
     let Query(filter) =
         filter.map_err(|e| ApiError::bad_request("invalid_filter", e.body_text()))?;
     let query = EventQuery::parse(&filter)?;
@@ -115,8 +117,10 @@ pub(crate) async fn get_events(
     responses((status = 200, content_type = "text/event-stream", body = String), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn stream(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     filter: Result<Query<EventFilter>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
+    reader.require_all("the event stream")?;
     use axum::response::sse::{Event, KeepAlive, Sse};
     let Query(filter) =
         filter.map_err(|e| ApiError::bad_request("invalid_filter", e.body_text()))?;

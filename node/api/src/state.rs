@@ -34,9 +34,11 @@ pub(crate) struct StateQuery {
     responses((status = 200, body = StateEntryView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_state_entry(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     key: PathSegment,
     query: Result<Query<StateQuery>, QueryRejection>,
 ) -> ApiResult<StateEntryView> {
+    reader.require_all("a raw state entry")?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let key = segment(key)?;
     let digits = key.strip_prefix("0x").unwrap_or(&key);

@@ -158,11 +158,27 @@ pub(crate) async fn submit_transactions(
     responses((status = 200, body = TransactionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn get_transaction(
     State(chain): Chain,
+    Extension(reader): Extension<Reader>,
     hash: PathSegment,
 ) -> ApiResult<TransactionView> {
     let (_, hash) = parsed_segment::<Hash>(hash, "invalid_hash", "a transaction hash")?;
     blocking_found(
-        move || chain.transaction(hash),
+        move || {
+            let tx = chain.transaction(hash)?;
+            if let Some(tx) = &tx {
+                if !reader.sees_transaction(chain.as_ref(), tx)? {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "not_granted",
+                        format!(
+                            "transaction {hash} was sent by a member whose data this auditor \
+                             was not granted"
+                        ),
+                    ));
+                }
+            }
+            Ok(tx)
+        },
         format!("transaction {hash} is neither pending nor committed"),
     )
     .await

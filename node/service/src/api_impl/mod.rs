@@ -5,11 +5,11 @@ mod parachains;
 mod place;
 
 use catena_api::{
-    AccountView, AnchorPageView, ApiError, BlockId, BlockView, CallView, CertificateView, ChainApi,
-    ChainSummaryView, ContractView, EventQuery, EventRecordView, EventSlice, EventView,
-    EvidenceView, GovernanceView, MemberView, ParachainView, ProposalView, ReceiptView,
-    ScheduledRunView, SignatureView, StateEntryView, StatusView, TransactionView, TxStatus,
-    UpgradeView, ValidatorView,
+    AccountView, AnchorPageView, ApiError, AuditScope, BlockId, BlockView, CallView,
+    CertificateView, ChainApi, ChainSummaryView, ContractView, EventQuery, EventRecordView,
+    EventSlice, EventView, EvidenceView, GovernanceView, MemberView, ParachainView, ProposalView,
+    ReceiptView, ScheduledRunView, SignatureView, StateEntryView, StatusView, TransactionView,
+    TxStatus, UpgradeView, ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
@@ -114,6 +114,21 @@ pub const QUERY_SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(
 impl ChainApi for ChainInstance {
     fn signed_reads(&self) -> bool {
         ChainInstance::signed_reads(self)
+    }
+    fn audit_scope(&self, uscc: &str, now_ms: u64) -> Result<Option<AuditScope>, ApiError> {
+        use catena_schema::registry::AuditScope as Granted;
+        let grants =
+            catena_runtime::audit_grants(&StoreState(self.store()), uscc).map_err(internal)?;
+        let mut members = std::collections::BTreeSet::new();
+        for grant in grants.into_iter().filter(|g| g.in_force(now_ms)) {
+            match grant.scope {
+                Granted::Chain => return Ok(Some(AuditScope::Chain)),
+                Granted::Member(member) => {
+                    members.insert(member);
+                }
+            }
+        }
+        Ok((!members.is_empty()).then_some(AuditScope::Members(members)))
     }
     fn status(&self) -> Result<StatusView, ApiError> {
         let tip = self.tip().map_err(chain_error)?;
