@@ -440,3 +440,63 @@ fn after_a_main_chain_outage_the_backlog_is_anchored_in_order() {
         anchored.len()
     );
 }
+
+/// Chain B of part of the consortium: four validators (run by four of its members) and the
+/// nodes of its members only. Tier-2's follower hosts both chains, but Tier-2 is no member of
+/// B: B's nodes refuse its connections after the handshake, so it receives none of B's blocks,
+/// transactions or sync answers, and says why; Tier-3's follower (a member of B) follows B.
+#[test]
+fn a_non_members_node_is_refused_at_a_chains_handshake() {
+    let net = common::network()
+        .followers(2)
+        .chains(2)
+        .block_time_ms(300)
+        .customize_chains(|k, built| {
+            if k == 2 {
+                built
+                    .keep_members(&[
+                        "huaxia-motors",
+                        "merchant-bank",
+                        "swift-logistics",
+                        "tier1-steel",
+                        "tier3-materials",
+                    ])
+                    .expect("B's members");
+            }
+        })
+        .start();
+    let b = "catena-local-2";
+    let (outsider, member) = (&net.nodes[4], &net.nodes[5]);
+    let (outsider_b, member_b) = (outsider.on_chain(b), member.on_chain(b));
+    wait_for(
+        "B's blocks at Tier-3's follower",
+        Duration::from_secs(120),
+        || (member_b.height() >= 10).then_some(()),
+    );
+    wait_for(
+        "A's blocks at Tier-2's follower",
+        Duration::from_secs(60),
+        || (outsider.height() >= 10).then_some(()),
+    );
+    let status = outsider_b.get_ok("/status");
+    assert_eq!(status["height"], 0, "{status}");
+    let problem = status["problem"].as_str().unwrap_or_default();
+    assert!(
+        problem.contains("is not in the chain's allow list"),
+        "{status}"
+    );
+    assert_eq!(outsider_b.get("/blocks/1").expect("an answer").status, 404);
+    assert_eq!(status["peers"], 0, "{status}");
+    // B's validators see three validators and Tier-3's follower; A's see all five others.
+    let on_b = net.nodes[0].on_chain(b).get_ok("/status");
+    assert_eq!(on_b["peers"], 4, "{on_b}");
+    assert_eq!(net.nodes[0].get_ok("/status")["peers"], 5);
+    let refusals = net.nodes[0]
+        .log()
+        .matches("refused an incoming connection")
+        .count();
+    println!(
+        "Tier-2's node: A at height {}, B at 0 ({problem}); B's validator 1 refused {refusals} connections",
+        outsider.height()
+    );
+}

@@ -208,3 +208,95 @@ impl BuiltSpec {
         }
     }
 }
+
+impl BuiltSpec {
+    /// Keeps only the demo members named (by key name, such as `tier1-steel`), for a chain of
+    /// part of the consortium (a parachain of one supply chain). The validators stay; each is
+    /// run by the member that ran it if kept, else by the kept members in turn; the members
+    /// that run validators govern, a majority approving. Follower nodes of a member dropped are
+    /// dropped with it. An unknown name, or none, is refused.
+    pub fn keep_members(&mut self, names: &[&str]) -> Result<(), String> {
+        let mut kept = Vec::new();
+        for name in names {
+            let Some(index) = DEMO_MEMBERS.iter().position(|(key, ..)| key == name) else {
+                let known: Vec<&str> = DEMO_MEMBERS.iter().map(|(key, ..)| *key).collect();
+                return Err(format!(
+                    "'{name}' is not a demo member (they are {})",
+                    known.join(", ")
+                ));
+            };
+            kept.push(DEMO_MEMBERS[index].1.to_string());
+        }
+        if kept.is_empty() {
+            return Err("a chain needs at least one member".into());
+        }
+        self.spec.members.retain(|m| kept.contains(&m.name));
+        let mut next = 0;
+        for validator in &mut self.spec.validators {
+            if !kept.contains(&validator.member) {
+                validator.member = kept[next % kept.len()].clone();
+                next += 1;
+            }
+        }
+        let mut governors: Vec<String> = Vec::new();
+        for validator in &self.spec.validators {
+            if !governors.contains(&validator.member) {
+                governors.push(validator.member.clone());
+            }
+        }
+        self.spec.governance = ValidatorGovernance {
+            threshold: governors.len() as u32 / 2 + 1,
+            members: governors,
+        };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_of_part_of_the_consortium_keeps_its_validators() {
+        let mut built = build_named("supply-a", 4, 1_767_225_600_000, 31_000);
+        built.add_followers(2);
+        built
+            .keep_members(&["huaxia-motors", "merchant-bank", "tier3-materials"])
+            .expect("kept");
+        let names: Vec<&str> = built.spec.members.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Huaxia Motors Co., Ltd.",
+                "Tier-3 Raw Materials Co., Ltd.",
+                "Merchant Bank Shanghai Branch"
+            ]
+        );
+        // validators 3 and 4 (Swift Logistics', Tier-1's) pass to the kept members in turn
+        let operators: Vec<&str> = built
+            .spec
+            .validators
+            .iter()
+            .map(|v| v.member.as_str())
+            .collect();
+        assert_eq!(
+            operators,
+            [
+                "Huaxia Motors Co., Ltd.",
+                "Merchant Bank Shanghai Branch",
+                "Huaxia Motors Co., Ltd.",
+                "Merchant Bank Shanghai Branch"
+            ]
+        );
+        assert_eq!(built.spec.governance.threshold, 2);
+        // follower 2 is Tier-3's and stays; follower 1 (Tier-2's) went with its member
+        let nodes: usize = built.spec.members.iter().map(|m| m.nodes.len()).sum();
+        assert_eq!(nodes, 1);
+        assert_eq!(built.spec.validate().map_err(|e| format!("{e:?}")), Ok(()));
+        let refused = built.keep_members(&["nobody"]).expect_err("unknown");
+        assert!(
+            refused.contains("'nobody' is not a demo member"),
+            "{refused}"
+        );
+    }
+}

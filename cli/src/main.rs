@@ -133,6 +133,11 @@ enum SpecCommand {
         /// id, genesis hash and genesis validators go into the spec's `parachain` section).
         #[arg(long, requires = "local")]
         parachain_of: Option<PathBuf>,
+        /// With --local: only these demo members (comma-separated key names, such as
+        /// huaxia-motors,tier1-steel,merchant-bank), for a chain of part of the consortium; the
+        /// validators are run by them.
+        #[arg(long, requires = "local", value_delimiter = ',')]
+        members: Vec<String>,
         /// With --parachain-of: anchor every this many blocks …
         #[arg(long, requires = "parachain_of", default_value_t = 10)]
         anchor_every_blocks: u64,
@@ -192,6 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             chain_id,
             first_port,
             parachain_of,
+            members,
             anchor_every_blocks,
             anchor_every_ms,
         }) => {
@@ -207,6 +213,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     first_port.unwrap_or(30_333),
                 )
             };
+            if !members.is_empty() {
+                let names: Vec<&str> = members.iter().map(String::as_str).collect();
+                built.keep_members(&names).map_err(anyhow::Error::msg)?;
+            }
             if let Some(main_path) = parachain_of {
                 let main = catena_node::read_spec(&main_path)?;
                 built.spec.parachain = Some(catena_chain_spec::ParachainSection {

@@ -23,8 +23,11 @@ pub struct Builder {
     hosts: Vec<String>,
     cuttable_links: bool,
     chains: u16,
-    customize: Box<dyn Fn(&mut BuiltSpec)>,
+    customize: Box<Customize>,
 }
+
+/// What a test changes in each chain's spec, given the chain's number (from 1).
+type Customize = dyn Fn(u16, &mut BuiltSpec);
 
 /// A running local network: its directory and a handle per validator (`nodes[0]` is
 /// validator 1).
@@ -50,7 +53,7 @@ impl TestNetwork {
             hosts: Vec::new(),
             cuttable_links: false,
             chains: 1,
-            customize: Box::new(|_| {}),
+            customize: Box::new(|_, _| {}),
         }
     }
 }
@@ -120,6 +123,17 @@ impl Builder {
 
     /// Changes the chain spec before it is written (members, parameters, ...).
     pub fn customize(mut self, customize: impl Fn(&mut BuiltSpec) + 'static) -> Self {
+        self.customize = Box::new(move |k, built| {
+            if k == 1 {
+                customize(built)
+            }
+        });
+        self
+    }
+
+    /// Changes every chain's spec before it is written, given the chain's number (from 1; the
+    /// followers are already registered as members' nodes).
+    pub fn customize_chains(mut self, customize: impl Fn(u16, &mut BuiltSpec) + 'static) -> Self {
         self.customize = Box::new(customize);
         self
     }
@@ -173,7 +187,7 @@ impl Builder {
             chains: self.chains,
         };
         network
-            .prepare(&*self.customize)
+            .prepare_chains(&*self.customize)
             .expect("the test network is created");
         let mut nodes: Vec<TestNode> = (1..=network.nodes())
             .map(|i| {

@@ -182,6 +182,16 @@ impl LocalNetwork {
     /// registered as members' nodes; `customize` applied to the first), the demo keys and every
     /// node's home, hosting every chain.
     pub fn prepare(&self, customize: &dyn Fn(&mut BuiltSpec)) -> anyhow::Result<()> {
+        self.prepare_chains(&|k, built| {
+            if k == 1 {
+                customize(built)
+            }
+        })
+    }
+
+    /// [`LocalNetwork::prepare`] with `customize` applied to every chain's spec, given the
+    /// chain's number (from 1).
+    pub fn prepare_chains(&self, customize: &dyn Fn(u16, &mut BuiltSpec)) -> anyhow::Result<()> {
         let spec_path = self.spec_path();
         if spec_path.exists() {
             return Ok(());
@@ -203,9 +213,7 @@ impl LocalNetwork {
                 validator.address = self.p2p_addr_on(k, i as u16 + 1);
             }
             built.add_followers(usize::from(self.followers));
-            if k == 1 {
-                customize(&mut built);
-            }
+            customize(k, &mut built);
             write_demo_keys(&built, &self.keys_dir())?;
             if k > 1 {
                 std::fs::write(self.chain_spec_path(k), built.spec.to_json() + "\n")
