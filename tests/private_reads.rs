@@ -214,3 +214,77 @@ fn auditor_reads_what_it_was_granted(
     let grants = cli.ok("audit grants audit-office --chain para-a --as tier1-steel");
     assert!(!grants.contains("'s data"), "{grants}");
 }
+
+/// Kills the node it holds when dropped (a failing test leaves no process behind).
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// With `[api_tls]` in its config, a node answers its API over HTTPS only: a client trusting
+/// the certificate reads it (the CLI with --api-ca), one that does not is refused, and plain
+/// HTTP gets no answer.
+#[test]
+fn the_api_answers_over_tls_when_configured() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("main");
+    TestNode::dev_command(&home).stop();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+        .expect("a self-signed certificate");
+    let cert_pem = cert.cert.pem();
+    std::fs::write(home.join("api-cert.pem"), &cert_pem).expect("cert");
+    std::fs::write(home.join("api-key.pem"), cert.key_pair.serialize_pem()).expect("key");
+    let config = home.join("config.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("\n[api_tls]\ncert_file = \"api-cert.pem\"\nkey_file = \"api-key.pem\"\n");
+    std::fs::write(&config, text).expect("config");
+
+    let addr = format!("127.0.0.1:{}", catena_testing::free_port());
+    let log = std::fs::File::create(dir.path().join("node.log")).expect("log");
+    let _node = Child(
+        std::process::Command::new(catena_testing::catena_binary())
+            .args([
+                "dev",
+                "--home",
+                home.to_str().expect("UTF-8"),
+                "--api-addr",
+                &addr,
+            ])
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("the node starts"),
+    );
+    let https = format!("https://{addr}");
+    let client = ApiClient::new(&https)
+        .trusting(cert_pem.as_bytes())
+        .expect("the certificate");
+    wait_for("the API over TLS", Duration::from_secs(60), || {
+        client
+            .get_reply("/status")
+            .filter(|r| r.status == 200)
+            .map(|_| ())
+    });
+    let plain = ApiClient::with_timeout(&format!("http://{addr}"), Duration::from_secs(5));
+    assert!(
+        plain.get_reply("/status").is_none_or(|r| r.status != 200),
+        "plain HTTP answered"
+    );
+    let cli = |extra: &[&str]| {
+        let mut args = vec!["status", "--api", &https];
+        args.extend_from_slice(extra);
+        catena(&args)
+    };
+    let ca = home.join("api-cert.pem");
+    let trusted = cli(&["--api-ca", ca.to_str().expect("UTF-8")]);
+    assert!(trusted.status.success(), "{trusted:?}");
+    assert!(String::from_utf8_lossy(&trusted.stdout).contains("catena-dev"));
+    let untrusted = cli(&[]);
+    assert!(!untrusted.status.success(), "{untrusted:?}");
+    let said = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(said.contains("cannot reach the node"), "{said}");
+}

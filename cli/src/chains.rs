@@ -70,7 +70,7 @@ pub(crate) fn run(home: Option<&Path>, command: ChainCommand) -> anyhow::Result<
                 chain: None,
                 ..query
             };
-            let client = ApiClient::new(&api_url(home, &node));
+            let client = node.client(home)?;
             let value = client.get("/chains")?;
             if node.output == Output::Json {
                 println!("{}", serde_json::to_string_pretty(&value)?);

@@ -18,6 +18,10 @@ pub(crate) struct QueryArgs {
     /// Act with this key file (as --as does).
     #[arg(long)]
     pub(crate) key: Option<PathBuf>,
+    /// For an https:// API: trust only the certificate authorities in this PEM file (a
+    /// consortium's own CA) instead of the public ones.
+    #[arg(long, env = "CATENA_API_CA")]
+    pub(crate) api_ca: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) output: Output,
@@ -31,6 +35,7 @@ impl QueryArgs {
             chain: None,
             as_name: None,
             key: None,
+            api_ca: None,
             output: Output::Table,
         }
     }
@@ -38,7 +43,7 @@ impl QueryArgs {
     /// A client of the chain these arguments name; it signs every request when an identity
     /// (--as or --key) is given.
     pub(crate) fn client(&self, home: Option<&Path>) -> anyhow::Result<ApiClient> {
-        let client = ApiClient::new(&api_url(home, self));
+        let client = self.anonymous_client(home)?;
         if self.as_name.is_none() && self.key.is_none() {
             return Ok(client);
         }
@@ -51,6 +56,23 @@ impl QueryArgs {
     }
 }
 
+impl QueryArgs {
+    /// A client of the chain these arguments name that signs nothing.
+    fn anonymous_client(&self, home: Option<&Path>) -> anyhow::Result<ApiClient> {
+        let client = ApiClient::new(&api_url(home, self));
+        match &self.api_ca {
+            Some(file) => {
+                let pem = std::fs::read(file)
+                    .with_context(|| format!("cannot read the CA file {}", file.display()))?;
+                client
+                    .trusting(&pem)
+                    .with_context(|| format!("CA file {}", file.display()))
+            }
+            None => Ok(client),
+        }
+    }
+}
+
 /// The main chain's id, as the node's `GET /chains` lists it first (that route needs no
 /// signature, so a client finds the chain whose requests it signs).
 fn main_chain_id(home: Option<&Path>, query: &QueryArgs) -> anyhow::Result<String> {
@@ -58,7 +80,7 @@ fn main_chain_id(home: Option<&Path>, query: &QueryArgs) -> anyhow::Result<Strin
         chain: None,
         ..query.clone()
     };
-    let chains = ApiClient::new(&api_url(home, &node)).get("/chains")?;
+    let chains = node.anonymous_client(home)?.get("/chains")?;
     chains[0]["chain_id"]
         .as_str()
         .map(str::to_string)

@@ -16,6 +16,23 @@ pub struct ApiClient {
     agent: ureq::Agent,
     /// Who signs each request, for a chain only its members may read.
     signer: Option<Arc<ReadSigner>>,
+    timeout: Duration,
+}
+
+/// An agent answering any status, with requests timing out after `timeout`, trusting `roots`
+/// (else the public certificate authorities) for `https://`.
+fn agent(timeout: Duration, roots: Option<Vec<ureq::tls::Certificate<'static>>>) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout));
+    if let Some(roots) = roots {
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&roots))
+                .build(),
+        );
+    }
+    config.build().into()
 }
 
 /// The key that signs requests, the chain they are for, and the last timestamp used (each
@@ -44,16 +61,30 @@ impl ApiClient {
     }
 
     pub fn with_timeout(base: &str, timeout: Duration) -> ApiClient {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .build()
-            .into();
         ApiClient {
             base: base.trim_end_matches('/').to_string(),
-            agent,
+            agent: agent(timeout, None),
             signer: None,
+            timeout,
         }
+    }
+
+    /// This client, trusting for `https://` only the certificate authorities in `pem` (a node
+    /// whose API certificate a consortium's own CA signed) instead of the public ones.
+    pub fn trusting(mut self, pem: &[u8]) -> anyhow::Result<ApiClient> {
+        let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<_, _>>()
+            .context("the CA file is not PEM")?;
+        if certs.is_empty() {
+            bail!("the CA file holds no PEM certificate");
+        }
+        self.agent = agent(self.timeout, Some(certs));
+        Ok(self)
     }
 
     /// This client, signing every request with `key` for chain `chain_id` (the scheme of

@@ -51,6 +51,18 @@ pub struct NodeConfig {
     /// (docs/integrators.md); a parachain's always does, whatever this says.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub signed_reads: bool,
+    /// Serve the API over TLS with this certificate and key (PEM files, relative to the home
+    /// unless absolute): only HTTPS is answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_tls: Option<ApiTls>,
+}
+
+/// The API's TLS certificate chain and private key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 /// Another chain this node hosts: a directory holding its `chain-spec.json` and, as at the
@@ -74,6 +86,7 @@ impl Default for NodeConfig {
             mempool_capacity: 50_000,
             chains: Vec::new(),
             signed_reads: false,
+            api_tls: None,
         }
     }
 }

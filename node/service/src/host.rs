@@ -257,6 +257,13 @@ pub async fn run(
         allow_missing_vote_log,
     } = options;
     check_distinct(&chains)?;
+    let tls = match &config.api_tls {
+        Some(files) => Some(crate::tls::acceptor(
+            &home.0.join(&files.cert_file),
+            &home.0.join(&files.key_file),
+        )?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.api_addr)
         .await
         .map_err(|source| NodeError::Bind {
@@ -330,13 +337,24 @@ pub async fn run(
             .collect(),
     );
     let (stop_api, api_stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = api_stopped.await;
-            })
-            .await
-    });
+    let stopped = async move {
+        let _ = api_stopped.await;
+    };
+    let server = match tls {
+        Some(acceptor) => {
+            let listener =
+                crate::tls::listen(listener, acceptor).map_err(|source| NodeError::Bind {
+                    addr: api_addr,
+                    source,
+                })?;
+            tokio::spawn(std::future::IntoFuture::into_future(
+                axum::serve(listener, app).with_graceful_shutdown(stopped),
+            ))
+        }
+        None => tokio::spawn(std::future::IntoFuture::into_future(
+            axum::serve(listener, app).with_graceful_shutdown(stopped),
+        )),
+    };
 
     // Every other chain: anchored by this node if it validates it (and it is registered as a
     // parachain of the main chain), its anchor lag measured in any case.

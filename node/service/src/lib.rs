@@ -25,6 +25,7 @@ pub mod host;
 pub mod init;
 pub mod keys;
 pub mod metrics;
+pub mod tls;
 
 pub use api_impl::QUERY_SLOT_WAIT;
 pub use chain::{ChainError, ChainInstance};
@@ -156,6 +157,8 @@ pub enum NodeError {
         what: String,
         source: std::io::Error,
     },
+    #[error("the API's TLS file {}: {message}", file.display())]
+    Tls { file: PathBuf, message: String },
     #[error("{} is already a node home; refusing to overwrite it", .0.display())]
     AlreadyHome(PathBuf),
     #[error("{} is not a node home: make one with `catena init` first", .0.display())]
