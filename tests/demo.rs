@@ -1,6 +1,7 @@
-//! `catena demo --exit` tells the whole story on a fresh 4-validator testnet and exits 0 only if
-//! every step went as told; a subscriber to the event stream receives every voucher event of
-//! the story, in order, exactly once.
+//! `catena demo --exit` tells the whole story on a fresh 4-validator main chain with two
+//! parachains and exits 0 only if every step went as told; a subscriber to the event stream of
+//! Huaxia Motors' parachain (signed as a member) receives every voucher event of the story, in
+//! order, exactly once.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use catena_primitives::system_contract_id;
+use catena_primitives::{read, system_contract_id};
 
 /// The voucher contract's events of the story, in chain order.
 const STORY: [&str; 24] = [
@@ -44,7 +45,8 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
     let dir = common::test_dir();
     let chain = dir.path().join("demo");
     let api_port = common::free_ports(4);
-    let p2p_port = common::free_ports(4);
+    // Four nodes, each on three chains.
+    let p2p_port = common::free_ports(12);
     let mut command = Command::new(common::BIN);
     command.args(["demo", "--exit", "--dir"]).arg(&chain).args([
         "--api-port",
@@ -72,13 +74,32 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
     );
     let topics = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let sink = topics.clone();
-    let url = format!(
-        "{api}/stream?from_height=0&contract={}",
-        system_contract_id("voucher")
-    );
+    // The story's vouchers are on parachain huaxia-supply: its stream answers a member's signed
+    // request.
+    let path = "/chains/huaxia-supply/stream";
+    let query = format!("from_height=0&contract={}", system_contract_id("voucher"));
+    let url = format!("{api}{path}?{query}");
+    let timestamp_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64;
+    let [account, timestamp, signature] = read::Request {
+        chain_id: "huaxia-supply",
+        method: "GET",
+        path,
+        query: &query,
+        timestamp_ms,
+        body: b"",
+    }
+    .sign(&catena_chain_spec::builders::demo_key("huaxia-motors").secret);
     std::thread::spawn(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-        let Ok(response) = agent.get(&url).call() else {
+        let request = agent
+            .get(&url)
+            .header(read::ACCOUNT_HEADER, &account)
+            .header(read::TIMESTAMP_HEADER, &timestamp)
+            .header(read::SIGNATURE_HEADER, &signature);
+        let Ok(response) = request.call() else {
             return;
         };
         let reader = std::io::BufReader::new(response.into_body().into_reader());
@@ -109,6 +130,9 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
     assert!(stdout.contains("Every step went as told."), "{stdout}");
     assert!(!stdout.contains('✗'), "{stdout}");
     for step in [
+        "0. The main chain registers two supply chains' parachains",
+        "registered by Huaxia Motors, the bank and Swift Logistics: huaxia-supply: 7 members",
+        "registered by Huaxia Motors, the bank and Swift Logistics: steel-supply: 4 members",
         "1. The consortium",
         "7. Tier-3 factors its 200,000.00 part to the bank, priced by tenor",
         "8. A second financing",
@@ -120,6 +144,12 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
         // 40% × 100% complete + 30% × 100% timely + 30% × 75% accurate (invoice 2 is half the
         // contract it links to) = 92.50%: AAA, 80% of 1,500,000.00 invoiced.
         "four records rated AAA: a suggested line of 1200000.00",
+        "12. Tier-1 Steel's own supply chain, on parachain steel-supply",
+        "voucher 1 on steel-supply: 300,000.00 held by Tier-3, issued by Tier-1",
+        "13. Both parachains are anchored on the main chain",
+        "14. Each parachain is read by its own members only",
+        "is not an account of a member of chain 'steel-supply' (HTTP 403, not_a_member)",
+        "a read of steel-supply without a member's signature: 401",
     ] {
         assert!(stdout.contains(step), "{step} missing from:\n{stdout}");
     }

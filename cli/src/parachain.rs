@@ -2,6 +2,7 @@
 //! ones, page through a parachain's anchors.
 
 use catena_api::{AnchorPageView, ParachainView};
+use parity_scale_codec::Decode;
 
 use super::*;
 
@@ -97,8 +98,9 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
                 registration.members.len(),
                 registration.validators.len()
             );
-            send_call(home, &args.send, Call::ProposeParachain(registration))?;
-            Ok(())
+            let id = registration.id.clone();
+            let view = send_call(home, &args.send, Call::ProposeParachain(registration))?;
+            tell_proposal(home, &args.send, view, &id, |p| p.is_some())
         }
         ParachainCommand::Recover {
             id,
@@ -114,11 +116,13 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
                 );
             }
             let recovery = catena_primitives::parachain::ParachainRecovery {
-                id,
+                id: id.clone(),
                 validators: spec.parachain_validators(),
             };
-            send_call(home, &send, Call::ProposeParachainRecovery(recovery))?;
-            Ok(())
+            let view = send_call(home, &send, Call::ProposeParachainRecovery(recovery))?;
+            tell_proposal(home, &send, view, &id, |p| {
+                p.is_some_and(|p| p.status == "active")
+            })
         }
         ParachainCommand::List(query) => {
             let client = query.client(home)?;
@@ -177,6 +181,36 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
             Ok(())
         }
     }
+}
+
+/// Says which proposal a committed parachain proposal made (its receipt's output) and whether
+/// it already applied (`applied` of the parachain as the registry shows it now).
+fn tell_proposal(
+    home: Option<&Path>,
+    send: &SendArgs,
+    view: Option<catena_api::TransactionView>,
+    id: &str,
+    applied: impl Fn(Option<&ParachainView>) -> bool,
+) -> anyhow::Result<()> {
+    let Some(receipt) = view.and_then(|v| v.receipt) else {
+        return Ok(()); // --no-wait
+    };
+    let bytes = hex::decode(receipt.output.trim_start_matches("0x"))
+        .context("the receipt's output is not hex")?;
+    let proposal = u64::decode(&mut &bytes[..]).context("the receipt names no proposal")?;
+    let client = send.query.client(home)?;
+    let shown: Option<ParachainView> = match client.get_reply(&format!("/parachains/{id}")) {
+        Some(reply) if reply.status == 200 => Some(serde_json::from_value(reply.body)?),
+        _ => None,
+    };
+    if applied(shown.as_ref()) {
+        println!("parachain proposal {proposal}: applied");
+    } else {
+        println!(
+            "parachain proposal {proposal}: waiting for approvals (catena governance approve {proposal} --as MEMBER)"
+        );
+    }
+    Ok(())
 }
 
 /// The hash of the genesis block `spec` makes (computed in a scratch store).

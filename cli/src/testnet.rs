@@ -53,7 +53,7 @@ pub(crate) use catena_launcher::network::{
 };
 
 impl TestnetArgs {
-    fn network(&self) -> LocalNetwork {
+    pub(crate) fn network(&self) -> LocalNetwork {
         LocalNetwork {
             dir: self.dir.clone(),
             validators: self.validators,
@@ -63,6 +63,8 @@ impl TestnetArgs {
             block_time_ms: self.block_time_ms,
             hosts: Vec::new(),
             chains: self.chains,
+            chain_ids: Vec::new(),
+            parachains: None,
         }
     }
 }
@@ -81,19 +83,18 @@ pub(crate) fn start_testnet(
     args: &TestnetArgs,
     verbose: bool,
 ) -> anyhow::Result<Vec<std::process::Child>> {
-    start_testnet_with(args, verbose, &|_| {})
+    start_network(&args.network(), verbose, &|_, _| {})
 }
 
-/// [`start_testnet`], with `customize` applied to a new testnet's chain spec before it is
-/// written. The nodes run this very binary.
-pub(crate) fn start_testnet_with(
-    args: &TestnetArgs,
+/// Starts `network` (created first if new) with `customize` applied to each new chain spec,
+/// given the chain's number. The nodes run this very binary.
+pub(crate) fn start_network(
+    network: &LocalNetwork,
     verbose: bool,
-    customize: &dyn Fn(&mut BuiltSpec),
+    customize: &dyn Fn(u16, &mut BuiltSpec),
 ) -> anyhow::Result<Vec<std::process::Child>> {
     let exe = std::env::current_exe().context("cannot find the catena binary")?;
-    let network = args.network();
-    let started = network.start(&exe, customize)?;
+    let started = network.start_chains(&exe, customize)?;
     Ok(started
         .into_iter()
         .enumerate()

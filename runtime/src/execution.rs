@@ -247,6 +247,14 @@ pub(crate) fn apply_call(
             .map(|()| contracts::Produced::default())
             .map_err(|message| contracts::Failure::Call(message, 0))
     };
+    let proposed = |result: Result<u64, String>| {
+        result
+            .map(|id| contracts::Produced {
+                output: id.encode(),
+                ..contracts::Produced::default()
+            })
+            .map_err(|message| contracts::Failure::Call(message, 0))
+    };
     match &tx.call {
         // A remark changes no state: the transaction itself, in its block, is the record.
         Call::Remark(_) => system(Ok(())),
@@ -257,13 +265,14 @@ pub(crate) fn apply_call(
             system(governance::propose(overlay, context, tx, proposal))
         }
         Call::Approve(id) => system(governance::approve(overlay, context, &tx.signer, *id)),
-        Call::ProposeParachain(registration) => system(crate::parachains::propose(
+        // The receipt's output is the proposal's id (SCALE u64), for the approvers.
+        Call::ProposeParachain(registration) => proposed(crate::parachains::propose(
             overlay,
             context,
             &tx.signer,
             crate::parachains::ParachainAction::Register(registration.clone()),
         )),
-        Call::ProposeParachainRecovery(recovery) => system(crate::parachains::propose(
+        Call::ProposeParachainRecovery(recovery) => proposed(crate::parachains::propose(
             overlay,
             context,
             &tx.signer,

@@ -176,13 +176,13 @@ fn check(
 }
 
 /// `ProposeParachain` and `ProposeParachainRecovery`: a governing member proposes (its approval
-/// counted).
+/// counted); the proposal's id, which the others `Approve`.
 pub(crate) fn propose(
     overlay: &mut Overlay<'_>,
     context: &BlockContext,
     signer: &AccountId,
     action: ParachainAction,
-) -> Result<(), String> {
+) -> Result<u64, String> {
     let member = crate::governance::governing_member(overlay, signer)?;
     check(overlay, context, &action)?;
     let id: u64 = read(overlay, keys::NEXT_PROPOSAL)?.unwrap_or(0);
@@ -194,7 +194,8 @@ pub(crate) fn propose(
         approvals: vec![member],
         done: false,
     };
-    settle(overlay, context, proposal)
+    settle(overlay, context, proposal)?;
+    Ok(id)
 }
 
 /// The parachain proposal `id`, if that id is one.

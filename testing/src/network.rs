@@ -185,6 +185,8 @@ impl Builder {
             block_time_ms: Some(self.block_time_ms),
             hosts,
             chains: self.chains,
+            chain_ids: Vec::new(),
+            parachains: None,
         };
         network
             .prepare_chains(&*self.customize)

@@ -114,6 +114,8 @@ pub(crate) fn connect(args: &BenchArgs, dir: &Path) -> anyhow::Result<Net> {
             block_time_ms: Some(args.block_time_ms),
             hosts: Vec::new(),
             chains: 1,
+            chain_ids: Vec::new(),
+            parachains: None,
         };
         let max_block_txs = args.max_block_txs;
         let started = testnet.start(&catena_binary(args), &|built| {

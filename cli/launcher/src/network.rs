@@ -40,9 +40,14 @@ pub struct LocalNetwork {
     /// One listening address per node; empty for all on 127.0.0.1.
     pub hosts: Vec<String>,
     /// Chains every node hosts (at least 1): the first is `catena-local`, chain K > 1 is
-    /// `catena-local-K` with validator keys of its own, its p2p ports after the previous
-    /// chain's.
+    /// `catena-local-K` (or `chain_ids[K - 2]`) with validator keys of its own, its p2p ports
+    /// after the previous chain's.
     pub chains: u16,
+    /// The ids of chains 2, 3, … when not the default ones.
+    pub chain_ids: Vec<String>,
+    /// When set, the chains after the first are parachains of it (their specs carry the
+    /// `parachain` section naming it), anchoring every this many blocks and milliseconds.
+    pub parachains: Option<(u64, u64)>,
 }
 
 /// A validator process the launcher started.
@@ -72,7 +77,11 @@ impl LocalNetwork {
     pub fn chain_id(&self, k: u16) -> String {
         match k {
             1 => "catena-local".into(),
-            k => format!("catena-local-{k}"),
+            k => self
+                .chain_ids
+                .get(usize::from(k) - 2)
+                .cloned()
+                .unwrap_or_else(|| format!("catena-local-{k}")),
         }
     }
 
@@ -201,25 +210,48 @@ impl LocalNetwork {
         }
         let n = usize::from(self.validators);
         let time = now_ms();
+        let mut built: Vec<BuiltSpec> = (1..=self.chains)
+            .map(|k| {
+                let mut built = catena_chain_spec::build_named(
+                    &self.chain_id(k),
+                    n,
+                    time,
+                    self.first_p2p_port(k),
+                );
+                if let Some(block_time) = self.block_time_ms {
+                    built.spec.parameters.block_time_ms = block_time;
+                }
+                for (i, validator) in built.spec.validators.iter_mut().enumerate() {
+                    validator.address = self.p2p_addr_on(k, i as u16 + 1);
+                }
+                built.add_followers(usize::from(self.followers));
+                customize(k, &mut built);
+                built
+            })
+            .collect();
+        if let Some((blocks, ms)) = self.parachains {
+            let main = &built[0].spec;
+            let section = catena_chain_spec::ParachainSection {
+                main_genesis_hash: catena_node::chain::genesis::genesis_hash(main)
+                    .context("cannot compute the main chain's genesis hash")?,
+                main_chain_id: main.chain_id.clone(),
+                main_validators: main.validators.iter().map(|v| v.account).collect(),
+                anchor_every_blocks: blocks,
+                anchor_every_ms: ms,
+            };
+            for other in &mut built[1..] {
+                other.spec.parachain = Some(section.clone());
+            }
+        }
         // The further chains first: the first chain's spec, written last, marks the directory
         // complete.
-        for k in (1..=self.chains).rev() {
-            let mut built =
-                catena_chain_spec::build_named(&self.chain_id(k), n, time, self.first_p2p_port(k));
-            if let Some(block_time) = self.block_time_ms {
-                built.spec.parameters.block_time_ms = block_time;
-            }
-            for (i, validator) in built.spec.validators.iter_mut().enumerate() {
-                validator.address = self.p2p_addr_on(k, i as u16 + 1);
-            }
-            built.add_followers(usize::from(self.followers));
-            customize(k, &mut built);
-            write_demo_keys(&built, &self.keys_dir())?;
+        for (k, built) in (1..=self.chains).zip(&built).rev() {
+            write_demo_keys(built, &self.keys_dir())?;
             if k > 1 {
                 std::fs::write(self.chain_spec_path(k), built.spec.to_json() + "\n")
                     .context("cannot write a chain spec")?;
             } else {
-                self.init_homes(&built)?;
+                self.init_homes(built)?;
             }
         }
         Ok(())
@@ -295,7 +327,20 @@ impl LocalNetwork {
         binary: &Path,
         customize: &dyn Fn(&mut BuiltSpec),
     ) -> anyhow::Result<Vec<Started>> {
-        self.prepare(customize)?;
+        self.start_chains(binary, &|k, built| {
+            if k == 1 {
+                customize(built)
+            }
+        })
+    }
+
+    /// [`LocalNetwork::prepare_chains`] and starts every node.
+    pub fn start_chains(
+        &self,
+        binary: &Path,
+        customize: &dyn Fn(u16, &mut BuiltSpec),
+    ) -> anyhow::Result<Vec<Started>> {
+        self.prepare_chains(customize)?;
         if let Some(missing) = (1..=self.nodes()).find(|i| !self.home(*i).exists()) {
             bail!(
                 "{} holds no home for node {missing}: it was created with fewer nodes; \

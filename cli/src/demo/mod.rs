@@ -1,5 +1,6 @@
 //! `catena demo`: the supply-chain-finance story of DOMAIN.md, told step by step on a fresh local
-//! chain (a 4-validator testnet, or one dev node with `--single`), checking every outcome.
+//! network (a 4-validator main chain with two supply chains' parachains, or one dev node with
+//! `--single`), checking every outcome.
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -24,13 +25,15 @@ use parity_scale_codec::{Decode, Encode};
 use crate::finance::{call, Finance};
 use crate::{Output, QueryArgs, SendArgs, TestnetArgs};
 
+mod parachains;
 mod story;
 use catena_client::ApiClient;
 use story::*;
 
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Run one dev node instead of a 4-validator testnet.
+    /// Run one dev node (its chain only) instead of a 4-validator main chain with two
+    /// parachains.
     #[arg(long)]
     single: bool,
     /// Stop the chain at the end and exit with status 0 only if every step went as told.
@@ -53,6 +56,10 @@ const TIER2: &str = "tier2-parts";
 const TIER3: &str = "tier3-materials";
 const BANK: &str = "merchant-bank";
 const CARRIER: &str = "swift-logistics";
+/// Huaxia Motors' supply chain, a parachain of every member.
+const PARA_A: &str = "huaxia-supply";
+/// Tier-1 Steel's own supply chain (its raw materials), a parachain of four members.
+const PARA_B: &str = "steel-supply";
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let dir = match &args.dir {
@@ -61,7 +68,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     crate::empty_run_dir(&dir, "the demo starts a fresh chain; give another --dir")?;
     let (children, api) = start(&args, &dir)?;
-    let outcome = tell(&dir, &api);
+    let outcome = tell(&dir, &api, !args.single);
     let failures = match outcome {
         Ok(failures) => failures,
         Err(e) => {
@@ -83,15 +90,29 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!("\nThe chain keeps running (Ctrl-C stops it). Explore it:");
     let home = dir.display();
+    // The story's vouchers are on Huaxia Motors' parachain, read by its members only.
+    let on = if args.single {
+        String::new()
+    } else {
+        format!(" --chain {PARA_A} --as {CORE}")
+    };
     println!("  API:        {api}   (GET /openapi.json describes every route)");
-    println!("  catena voucher tree 1 --home {home} --api {api}");
-    println!("  catena voucher history 3 --home {home} --api {api}");
-    println!("  catena query events --contract voucher --home {home} --api {api}");
-    println!("  curl -s {api}/members");
-    println!(
-        "  curl -sN '{api}/stream?contract={}'   (live voucher events)",
-        catena_primitives::system_contract_id(names::VOUCHER)
-    );
+    println!("  catena voucher tree 1 --home {home} --api {api}{on}");
+    println!("  catena voucher history 3 --home {home} --api {api}{on}");
+    println!("  catena query events --contract voucher --home {home} --api {api}{on}");
+    if args.single {
+        println!("  curl -s {api}/members");
+        println!(
+            "  curl -sN '{api}/stream?contract={}'   (live voucher events)",
+            catena_primitives::system_contract_id(names::VOUCHER)
+        );
+    } else {
+        println!("  catena parachain list --home {home} --api {api}");
+        println!("  curl -s {api}/parachains/{PARA_B}/anchors   (the main chain is open)");
+        println!(
+            "  curl -s {api}/chains/{PARA_B}/status   (401: a parachain answers its members only)"
+        );
+    }
     crate::wait_for_ctrl_c()?;
     crate::stop_children(children);
     if failures.is_empty() {
@@ -101,22 +122,33 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
 }
 
-fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
+/// Tells the story: on a main chain with two parachains, the supply-chain-finance story on Huaxia
+/// Motors' parachain and a shorter one on Tier-1 Steel's; on one dev node, on its chain.
+fn tell(dir: &Path, api: &str, parachains: bool) -> anyhow::Result<Vec<String>> {
     let client = ApiClient::new(api);
     let status = crate::wait_first_block(&client, dir)?;
     println!(
-        "Catena demo: chain '{}' with {} validator(s), API {api}, in {}\n",
+        "Catena demo: chain '{}' with {} validator(s){}, API {api}, in {}\n",
         status.chain_id,
         status.validators,
+        if parachains {
+            format!(", and its parachains '{PARA_A}' and '{PARA_B}'")
+        } else {
+            String::new()
+        },
         dir.display()
     );
-    let query = QueryArgs::at(api);
-    let mut s = Story {
-        home: dir,
-        api: api.to_string(),
-        failures: Vec::new(),
-        finance: Finance::new(Some(dir), &query)?,
+    let mut failures = Vec::new();
+    if parachains {
+        failures.extend(parachains::register(dir, api)?);
+        println!("\nThe story of Huaxia Motors' supply chain, on parachain {PARA_A}:\n");
+    }
+    let mut s = if parachains {
+        Story::on(dir, api, Some(PARA_A), Some(CORE))?
+    } else {
+        Story::on(dir, api, None, None)?
     };
+    s.failures = failures;
 
     println!("1. The consortium");
     let members = s.finance().members()?;
@@ -187,17 +219,12 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         vec![invoice],
         vec![contract, delivery],
     );
-    let request = s.step(
+    let voucher = s.request_confirmed(
         "Tier-1 requests confirmation of 1,000,000.00, due in 45 s",
         TIER1,
-        voucher_method::REQUEST,
-        terms,
-    );
-    let voucher = s.step(
-        &format!("Huaxia Motors confirms request {request}: voucher issued to Tier-1"),
         CORE,
-        voucher_method::CONFIRM,
-        request,
+        terms,
+        |request| format!("Huaxia Motors confirms request {request}: voucher issued to Tier-1"),
     );
 
     println!("\n5. The voucher is split and travels up the chain (拆分/流转)");
@@ -446,5 +473,9 @@ fn tell(dir: &Path, api: &str) -> anyhow::Result<Vec<String>> {
             format_amount(suggestion.as_ref().map_or(0, |q| q.amount))
         ),
     );
-    Ok(s.failures)
+    let mut failures = s.failures;
+    if parachains {
+        failures.extend(parachains::tell(dir, api)?);
+    }
+    Ok(failures)
 }

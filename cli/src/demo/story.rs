@@ -10,14 +10,44 @@ pub(crate) fn yuan(text: &str) -> Amount {
 pub(crate) struct Story<'a> {
     pub(crate) home: &'a Path,
     pub(crate) api: String,
+    /// The chain the story is told on, if not the node's main chain.
+    pub(crate) chain: Option<String>,
+    /// Who reads, for a chain only its members may read.
+    pub(crate) reader: Option<&'static str>,
     pub(crate) failures: Vec<String>,
     /// One client for the story's reads (the members are read once).
     pub(crate) finance: Finance<'a>,
 }
 
-impl Story<'_> {
+impl<'a> Story<'a> {
+    /// A story on `chain` of the node at `api` (its main chain if `None`), read as `reader`.
+    pub(crate) fn on(
+        home: &'a Path,
+        api: &str,
+        chain: Option<&str>,
+        reader: Option<&'static str>,
+    ) -> anyhow::Result<Story<'a>> {
+        let query = QueryArgs {
+            chain: chain.map(str::to_string),
+            as_name: reader.map(str::to_string),
+            ..QueryArgs::at(api)
+        };
+        Ok(Story {
+            home,
+            api: api.to_string(),
+            chain: chain.map(str::to_string),
+            reader,
+            failures: Vec::new(),
+            finance: Finance::new(Some(home), &query)?,
+        })
+    }
+
     pub(crate) fn query_args(&self) -> QueryArgs {
-        QueryArgs::at(&self.api)
+        QueryArgs {
+            chain: self.chain.clone(),
+            as_name: self.reader.map(str::to_string),
+            ..QueryArgs::at(&self.api)
+        }
     }
 
     pub(crate) fn finance(&self) -> &Finance<'_> {
@@ -141,6 +171,26 @@ impl Story<'_> {
         id
     }
 
+    /// `requester` asks `confirmer` (the terms' counterparty) to confirm a payable on `terms`,
+    /// told as `asked`; the confirmation, told by `confirmed` given the request's id, issues the
+    /// voucher. Its id.
+    pub(crate) fn request_confirmed(
+        &mut self,
+        asked: &str,
+        requester: &str,
+        confirmer: &str,
+        terms: Terms,
+        confirmed: impl Fn(u64) -> String,
+    ) -> u64 {
+        let request = self.step(asked, requester, voucher_method::REQUEST, terms);
+        self.step(
+            &confirmed(request),
+            confirmer,
+            voucher_method::CONFIRM,
+            request,
+        )
+    }
+
     /// The bank mints `amount` of settlement cash for `to`, as a step told as `told`.
     pub(crate) fn mint(&mut self, told: &str, to: &str, amount: &str) {
         let mint = Mint {
@@ -219,9 +269,31 @@ pub(crate) fn start(args: &DemoArgs, dir: &Path) -> anyhow::Result<(Vec<Child>, 
         api_port: args.api_port,
         p2p_port: args.p2p_port,
         block_time_ms: Some(500),
-        chains: 1,
+        chains: 3,
     };
-    let children = crate::start_testnet(&testnet, false)?;
+    // The main chain and two parachains on the same four nodes: Huaxia Motors' supply chain
+    // (every member) and Tier-1 Steel's own (its raw-materials supplier, the bank and the
+    // carrier), anchoring every 5 blocks and at least every 3 s.
+    let network = catena_launcher::network::LocalNetwork {
+        chain_ids: vec![PARA_A.into(), PARA_B.into()],
+        parachains: Some((5, 3_000)),
+        ..testnet.network()
+    };
+    let children = crate::start_network(&network, false, &|k, built| {
+        if k == 3 {
+            built
+                .keep_members(&[TIER1, TIER3, BANK, CARRIER])
+                .expect("the demo's members");
+            if let Some(steel) = built
+                .spec
+                .members
+                .iter_mut()
+                .find(|m| m.name.starts_with("Tier-1"))
+            {
+                steel.roles = vec![catena_schema::Role::Core];
+            }
+        }
+    })?;
     Ok((children, format!("http://127.0.0.1:{}", args.api_port)))
 }
 

@@ -58,6 +58,11 @@ impl<'a> Finance<'a> {
         })
     }
 
+    /// The client this talks through.
+    pub(crate) fn client(&self) -> &ApiClient {
+        &self.client
+    }
+
     /// Calls `method` read-only with `argument` and decodes its answer.
     pub(crate) fn query<A: Encode, O: Decode>(
         &self,
