@@ -6,6 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use catena_testing::cli::Cli;
+use common::parachain::{self, column, head};
 use common::{catena, wait_for, TestNode};
 
 #[test]
@@ -165,186 +166,6 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
     );
 }
 
-/// One number field of every anchor of a `/parachains/{id}/anchors` page.
-fn column(page: &serde_json::Value, field: &str) -> Vec<u64> {
-    page["anchors"]
-        .as_array()
-        .expect("anchors")
-        .iter()
-        .map(|a| {
-            a[field]
-                .as_u64()
-                .unwrap_or_else(|| panic!("{field} in {a}"))
-        })
-        .collect()
-}
-
-/// The height of parachain `b`'s anchored head, as `main` (a node of the main chain) says.
-fn head(main: &TestNode, b: &str) -> u64 {
-    main.get_ok(&format!("/parachains/{b}"))["head"]["height"]
-        .as_u64()
-        .unwrap_or(0)
-}
-
-/// For 20 s, every 500 ms: how many blocks parachain `b`'s tip (at `para`) is ahead of its
-/// anchored head (at `main`).
-fn sample_lags(para: &TestNode, main: &TestNode, b: &str) -> Vec<u64> {
-    let began = Instant::now();
-    let mut lags = Vec::new();
-    while began.elapsed() < Duration::from_secs(20) {
-        let tip = para.height();
-        lags.push(tip.saturating_sub(head(main, b)));
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    lags
-}
-
-/// Four nodes host main chain A and chain B (four validators each, their own keys). Once A's
-/// governing quorum registers B as a parachain (three of four approve), B's validators'
-/// anchorers land B's checkpoints on A: the anchored head follows B's tip within the anchor
-/// period plus a few main blocks, each anchor certified by B's validators.
-#[test]
-fn a_registered_parachain_is_anchored_by_its_validators() {
-    let mut net = common::network().chains(2).block_time_ms(200).start();
-    let b = "catena-local-2";
-    let on_b: Vec<TestNode> = net.nodes.iter().map(|n| n.on_chain(b)).collect();
-    net.wait_all(2, "A's first blocks");
-    propose_b(&net);
-    assert!(
-        net.nodes[0]
-            .get("/parachains/catena-local-2")
-            .expect("an answer")
-            .status
-            == 404,
-        "registered before the quorum approved"
-    );
-    approve_b(&net);
-    let registered = net.nodes[0].get_ok(&format!("/parachains/{b}"));
-    assert_eq!(registered["status"], "active");
-
-    // Anchors land, certified by B's validators.
-    wait_for("B's first anchors on A", Duration::from_secs(120), || {
-        (head(&net.nodes[3], b) >= 10).then_some(())
-    });
-
-    // The anchored head follows B's tip: sampled for 20 s, the lag in B blocks.
-    let lags = sample_lags(&on_b[1], &net.nodes[2], b);
-    let worst = *lags.iter().max().expect("samples");
-    let mean = lags.iter().sum::<u64>() as f64 / lags.len() as f64;
-    let anchors = net.nodes[0].get_ok(&format!("/parachains/{b}/anchors?limit=100"));
-    let anchored: Vec<u64> = column(&anchors, "height");
-    println!(
-        "anchor lag over 20 s: mean {mean:.1} B blocks, worst {worst} (period 5 blocks, 200 ms blocks on both chains); anchored heights {anchored:?}"
-    );
-    // Every 5 B blocks, plus up to three main blocks (B blocks of the same length) to land,
-    // plus the sampling's own delay: a generous bound for a debug build on two cores.
-    assert!(worst <= 5 + 3 + 7, "lag reached {worst} B blocks: {lags:?}");
-    assert!(anchored.windows(2).all(|w| w[0] < w[1]), "{anchored:?}");
-    // The anchored state roots are B's own.
-    for height in anchored.iter().take(3) {
-        let block = on_b[0].get_ok(&format!("/blocks/{height}"));
-        let anchor = anchors["anchors"]
-            .as_array()
-            .expect("anchors")
-            .iter()
-            .find(|a| a["height"] == *height)
-            .expect("anchor");
-        assert_eq!(anchor["state_root"], block["state_root"], "{block}");
-        assert_eq!(anchor["block_hash"], block["hash"], "{block}");
-    }
-
-    // Validator 2's node killed: its turns are taken by the next in the rotation after the
-    // fallback delay (3 s, 15 B blocks), and anchors keep landing.
-    net.crash(1);
-    let lags = sample_lags(&on_b[0], &net.nodes[3], b);
-    let worst = *lags.iter().max().expect("samples");
-    let mean = lags.iter().sum::<u64>() as f64 / lags.len() as f64;
-    println!("with one submitter killed: lag mean {mean:.1} B blocks, worst {worst}");
-    assert!(
-        worst <= 5 + 15 + 3 + 7,
-        "lag reached {worst} B blocks: {lags:?}"
-    );
-
-    // B's governance removes the killed validator from a height on: the last block before the
-    // change is anchored with the proof of the new set, the registered set follows, and the
-    // anchors go on past the handover, certified by the three left.
-    let spec_b: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(net.network.chain_spec_path(2)).expect("B's spec"))
-            .expect("JSON");
-    let removed = spec_b["validators"][1]["account"]
-        .as_str()
-        .expect("account")
-        .to_string();
-    let on_b_cli = Cli::new(net.dir(), &net.nodes[0].api);
-    let from = on_b[0].height() + 40;
-    on_b_cli.ok(&format!(
-        "governance remove-validator --account {removed} --from-height {from} --chain {b} --as huaxia-motors"
-    ));
-    on_b_cli.ok(&format!(
-        "governance approve 0 --chain {b} --as merchant-bank"
-    ));
-    on_b_cli.ok(&format!(
-        "governance approve 0 --chain {b} --as swift-logistics"
-    ));
-    wait_for(
-        "anchors past B's handover",
-        Duration::from_secs(120),
-        || (head(&net.nodes[3], b) >= from + 10).then_some(()),
-    );
-    let record = net.nodes[3].get_ok(&format!("/parachains/{b}"));
-    let set: Vec<&str> = record["validators"]
-        .as_array()
-        .expect("set")
-        .iter()
-        .map(|v| v.as_str().expect("account"))
-        .collect();
-    assert_eq!(set.len(), 3, "{record}");
-    assert!(!set.contains(&removed.as_str()), "{record}");
-    let page = net.nodes[3].get_ok(&format!(
-        "/parachains/{b}/anchors?from={}&limit=100",
-        from - 6
-    ));
-    let heights = column(&page, "height");
-    assert!(
-        heights.contains(&(from - 1)),
-        "the last block before the change ({}) is anchored: {heights:?}",
-        from - 1
-    );
-    println!("B's validator set changed at {from}: anchored across the handover at {heights:?}");
-}
-
-/// Registers chain B of `net` as a parachain of A (three of A's four governors), anchoring
-/// every 5 blocks and at least every 3 s.
-fn register_b(net: &catena_testing::TestNetwork) {
-    propose_b(net);
-    approve_b(net);
-}
-
-/// A's first governor proposes registering B (anchors every 5 blocks, at least every 3 s).
-fn propose_b(net: &catena_testing::TestNetwork) {
-    let cli = Cli::new(net.dir(), &net.nodes[2].api);
-    let spec = net.network.chain_spec_path(2);
-    cli.ok(&[
-        "parachain",
-        "register",
-        "--spec",
-        spec.to_str().expect("UTF-8"),
-        "--anchor-every-blocks",
-        "5",
-        "--anchor-every-ms",
-        "3000",
-        "--as",
-        "huaxia-motors",
-    ]);
-}
-
-/// Two more of A's governors approve: with the proposer, the quorum of three.
-fn approve_b(net: &catena_testing::TestNetwork) {
-    let cli = Cli::new(net.dir(), &net.nodes[2].api);
-    cli.ok("governance approve 0 --as merchant-bank");
-    cli.ok("governance approve 0 --as swift-logistics");
-}
-
 /// The main chain stopped for 60 s (its store failing on two of its four validators' nodes, so
 /// it has no quorum): the parachain keeps committing; once those nodes restart, the backlog is
 /// anchored in order within 30 s.
@@ -362,7 +183,7 @@ fn after_a_main_chain_outage_the_backlog_is_anchored_in_order() {
     let b = "catena-local-2";
     let on_b: Vec<TestNode> = net.nodes.iter().map(|n| n.on_chain(b)).collect();
     net.wait_all(2, "A's first blocks");
-    register_b(&net);
+    parachain::register(&net, 2, 0);
     wait_for("B's first anchors", Duration::from_secs(120), || {
         (head(&net.nodes[3], b) >= 10).then_some(())
     });

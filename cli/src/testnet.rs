@@ -64,6 +64,7 @@ impl TestnetArgs {
             hosts: Vec::new(),
             chains: self.chains,
             chain_ids: Vec::new(),
+            chain_validators: Vec::new(),
             parachains: None,
         }
     }

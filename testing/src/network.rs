@@ -23,6 +23,7 @@ pub struct Builder {
     hosts: Vec<String>,
     cuttable_links: bool,
     chains: u16,
+    chain_validators: Vec<u16>,
     customize: Box<Customize>,
 }
 
@@ -53,6 +54,7 @@ impl TestNetwork {
             hosts: Vec::new(),
             cuttable_links: false,
             chains: 1,
+            chain_validators: Vec::new(),
             customize: Box::new(|_, _| {}),
         }
     }
@@ -121,6 +123,12 @@ impl Builder {
         self
     }
 
+    /// How many of the nodes validate chains 2, 3, … (the first ones; the others follow).
+    pub fn chain_validators(mut self, validators: &[u16]) -> Self {
+        self.chain_validators = validators.to_vec();
+        self
+    }
+
     /// Changes the chain spec before it is written (members, parameters, ...).
     pub fn customize(mut self, customize: impl Fn(&mut BuiltSpec) + 'static) -> Self {
         self.customize = Box::new(move |k, built| {
@@ -186,6 +194,7 @@ impl Builder {
             hosts,
             chains: self.chains,
             chain_ids: Vec::new(),
+            chain_validators: self.chain_validators,
             parachains: None,
         };
         network

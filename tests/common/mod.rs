@@ -112,3 +112,4 @@ impl Impostor {
         );
     }
 }
+pub mod parachain;

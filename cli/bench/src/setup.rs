@@ -115,6 +115,7 @@ pub(crate) fn connect(args: &BenchArgs, dir: &Path) -> anyhow::Result<Net> {
             hosts: Vec::new(),
             chains: 1,
             chain_ids: Vec::new(),
+            chain_validators: Vec::new(),
             parachains: None,
         };
         let max_block_txs = args.max_block_txs;

@@ -45,6 +45,9 @@ pub struct LocalNetwork {
     pub chains: u16,
     /// The ids of chains 2, 3, … when not the default ones.
     pub chain_ids: Vec<String>,
+    /// How many of the nodes validate chains 2, 3, … (the first ones; the others follow it),
+    /// when not all the validators do.
+    pub chain_validators: Vec<u16>,
     /// When set, the chains after the first are parachains of it (their specs carry the
     /// `parachain` section naming it), anchoring every this many blocks and milliseconds.
     pub parachains: Option<(u64, u64)>,
@@ -123,8 +126,9 @@ impl LocalNetwork {
     fn node_keys(&self, k: u16, i: u16) -> (Option<PathBuf>, PathBuf) {
         let keys = self.keys_dir();
         let prefix = self.key_prefix(k);
-        if self.is_follower(i) {
-            (None, self.follower_key_on(k, i - self.validators))
+        let validators = self.validators_on(k);
+        if i > validators {
+            (None, self.follower_key_on(k, i - validators))
         } else {
             (
                 Some(keys.join(format!("{prefix}validator-{i}.json"))),
@@ -135,6 +139,18 @@ impl LocalNetwork {
 
     pub fn keys_dir(&self) -> PathBuf {
         self.dir.join("keys")
+    }
+
+    /// How many nodes validate chain `k` (the first ones).
+    pub fn validators_on(&self, k: u16) -> u16 {
+        match k {
+            1 => self.validators,
+            k => self
+                .chain_validators
+                .get(usize::from(k) - 2)
+                .copied()
+                .unwrap_or(self.validators),
+        }
     }
 
     /// Validators and followers.
@@ -208,13 +224,13 @@ impl LocalNetwork {
         if self.chains == 0 {
             bail!("a network hosts at least one chain");
         }
-        let n = usize::from(self.validators);
         let time = now_ms();
         let mut built: Vec<BuiltSpec> = (1..=self.chains)
             .map(|k| {
+                let validators = self.validators_on(k);
                 let mut built = catena_chain_spec::build_named(
                     &self.chain_id(k),
-                    n,
+                    usize::from(validators),
                     time,
                     self.first_p2p_port(k),
                 );
@@ -224,7 +240,7 @@ impl LocalNetwork {
                 for (i, validator) in built.spec.validators.iter_mut().enumerate() {
                     validator.address = self.p2p_addr_on(k, i as u16 + 1);
                 }
-                built.add_followers(usize::from(self.followers));
+                built.add_followers(usize::from(self.nodes() - validators));
                 customize(k, &mut built);
                 built
             })
