@@ -321,3 +321,105 @@ fn a_non_members_node_is_refused_at_a_chains_handshake() {
         outsider.height()
     );
 }
+
+/// A main chain's spec registers a parachain at genesis (`--register-parachain`): active from
+/// block 0, the parachain's spec naming the main chain's genesis; a registration genesis would
+/// refuse (a member the main chain lacks) is refused with its field, and nothing is written.
+#[test]
+fn a_parachain_registered_at_genesis_is_active_from_block_0() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).to_str().expect("UTF-8").to_string();
+    let build = |args: &[&str]| catena(&[&["chain-spec", "build"][..], args].concat());
+    let para = path("supply-a.json");
+    let out = build(&[
+        "--local",
+        "4",
+        "--chain-id",
+        "supply-a",
+        "--first-port",
+        "31000",
+        "--members",
+        "huaxia-motors,tier1-steel,merchant-bank",
+        "--out",
+        &para,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let main = path("main.json");
+    let keys = path("keys");
+    let out = build(&[
+        "--dev",
+        "--keys-dir",
+        &keys,
+        "--out",
+        &main,
+        "--register-parachain",
+        &para,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let home = dir.path().join("home");
+    let init = catena(&[
+        "init",
+        "--home",
+        home.to_str().expect("UTF-8"),
+        "--chain",
+        &main,
+        "--validator-key",
+        &format!("{keys}/validator-1.json"),
+    ]);
+    assert!(init.status.success(), "{init:?}");
+    let api = format!("127.0.0.1:{}", catena_testing::free_port());
+    let mut node = TestNode::with_args(
+        home.clone(),
+        format!("http://{api}"),
+        vec![
+            "node".into(),
+            "--home".into(),
+            home.to_str().expect("UTF-8").into(),
+            "--api-addr".into(),
+            api,
+        ],
+    );
+    node.binary = catena_testing::catena_binary();
+    node.start();
+    let shown = node.get_ok("/parachains/supply-a");
+    assert_eq!(shown["status"], "active", "{shown}");
+    assert_eq!(shown["registered_at"], 0, "{shown}");
+    assert_eq!(
+        shown["members"].as_array().map(Vec::len),
+        Some(3),
+        "{shown}"
+    );
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&para).expect("para spec")).expect("JSON");
+    assert_eq!(
+        spec["parachain"]["main_genesis_hash"],
+        node.get_ok("/status")["genesis_hash"]
+    );
+
+    // A parachain with a member the main chain lacks: refused, no spec written.
+    let mut odd = spec.clone();
+    odd["chain_id"] = "supply-x".into();
+    odd["members"][0]["name"] = "Nobody Co., Ltd.".into();
+    for v in odd["validators"].as_array_mut().expect("validators") {
+        if v["member"] == "Huaxia Motors Co., Ltd." {
+            v["member"] = "Nobody Co., Ltd.".into();
+        }
+    }
+    odd["governance"]["members"] =
+        serde_json::json!(["Nobody Co., Ltd.", "Merchant Bank Shanghai Branch"]);
+    std::fs::write(path("odd.json"), odd.to_string()).expect("odd spec");
+    let refused = build(&[
+        "--dev",
+        "--out",
+        &path("main2.json"),
+        "--register-parachain",
+        &path("odd.json"),
+    ]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("parachains[0].members: 'Nobody Co., Ltd.' is not a member of this chain"),
+        "{said}"
+    );
+    assert!(!dir.path().join("main2.json").exists());
+}

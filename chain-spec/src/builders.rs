@@ -180,6 +180,7 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
         governance,
         contracts: system_contracts(),
         parachain: None,
+        parachains: Vec::new(),
     };
     BuiltSpec {
         spec,

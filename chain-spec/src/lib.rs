@@ -200,6 +200,9 @@ pub struct ChainSpec {
     /// parachain names the main chain's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parachain: Option<ParachainSection>,
+    /// Parachains this (main) chain registers at genesis, checked as a registration is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parachains: Vec<catena_primitives::parachain::ParachainRegistration>,
 }
 
 /// One problem in a chain spec, naming the field it is in.
@@ -491,6 +494,29 @@ impl ChainSpec {
 
         if let Some(section) = &self.parachain {
             errors.extend(section.errors(&self.chain_id));
+        }
+        if self.parachain.is_some() && !self.parachains.is_empty() {
+            errors.push(FieldError {
+                field: "parachains".into(),
+                message: "a parachain registers no parachains of its own".into(),
+            });
+        }
+        for (i, para) in self.parachains.iter().enumerate() {
+            let field = |name: &str| format!("parachains[{i}].{name}");
+            if para.id == self.chain_id || self.parachains[..i].iter().any(|p| p.id == para.id) {
+                errors.push(FieldError {
+                    field: field("id"),
+                    message: format!("'{}' is this chain's id or listed twice", para.id),
+                });
+            }
+            for member in &para.members {
+                if !self.members.iter().any(|m| &m.name == member) {
+                    errors.push(FieldError {
+                        field: field("members"),
+                        message: format!("'{member}' is not a member of this chain"),
+                    });
+                }
+            }
         }
 
         if errors.is_empty() {

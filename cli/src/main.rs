@@ -138,6 +138,11 @@ enum SpecCommand {
         /// validators are run by them.
         #[arg(long, requires = "local", value_delimiter = ',')]
         members: Vec<String>,
+        /// Register the parachain of this spec file at genesis (repeatable): the parachain's
+        /// genesis hash, members and validators go into this spec, and this chain goes into
+        /// that file's `parachain` section (its period kept, else every 10 blocks and 10 s).
+        #[arg(long, requires = "out", conflicts_with = "parachain_of")]
+        register_parachain: Vec<PathBuf>,
         /// With --parachain-of: anchor every this many blocks …
         #[arg(long, requires = "parachain_of", default_value_t = 10)]
         anchor_every_blocks: u64,
@@ -198,6 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             first_port,
             parachain_of,
             members,
+            register_parachain,
             anchor_every_blocks,
             anchor_every_ms,
         }) => {
@@ -227,12 +233,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     anchor_every_ms,
                 });
             }
+            let parachains = parachain::register_at_genesis(&mut built.spec, &register_parachain)?;
             if let Err(errors) = built.spec.validate() {
                 let said: Vec<String> = errors
                     .iter()
                     .map(|e| format!("{}: {}", e.field, e.message))
                     .collect();
                 bail!("the chain spec would be invalid: {}", said.join("; "));
+            }
+            if !parachains.is_empty() {
+                // Genesis checks each registration as the quorum's would: refused, nothing is
+                // written.
+                parachain::genesis_hash_of(&built.spec)?;
             }
             if let Some(dir) = keys_dir {
                 write_demo_keys(&built, &dir)?;
@@ -246,6 +258,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         built.spec.chain_id,
                         path.display()
                     );
+                    parachain::name_main_chain(&built.spec, parachains)?;
                 }
                 None => println!("{}", built.spec.to_json()),
             }

@@ -213,6 +213,55 @@ fn tell_proposal(
     Ok(())
 }
 
+/// Registers the parachains of the spec files `files` in `main` at genesis; the parachain
+/// specs, to be given `main`'s section once it is final ([`name_main_chain`]).
+pub(crate) fn register_at_genesis(
+    main: &mut catena_chain_spec::ChainSpec,
+    files: &[PathBuf],
+) -> anyhow::Result<Vec<(PathBuf, catena_chain_spec::ChainSpec)>> {
+    let mut paras = Vec::new();
+    for file in files {
+        let para = catena_node::read_spec(file)?;
+        let (blocks, ms) = para
+            .parachain
+            .as_ref()
+            .map_or((10, 10_000), |s| (s.anchor_every_blocks, s.anchor_every_ms));
+        let registration = para.parachain_registration(genesis_hash_of(&para)?, blocks, ms);
+        main.parachains.push(registration);
+        paras.push((file.clone(), para));
+    }
+    Ok(paras)
+}
+
+/// Writes `main` (final, and holding their registrations) into each parachain spec's section,
+/// after checking that its genesis takes them.
+pub(crate) fn name_main_chain(
+    main: &catena_chain_spec::ChainSpec,
+    paras: Vec<(PathBuf, catena_chain_spec::ChainSpec)>,
+) -> anyhow::Result<()> {
+    if paras.is_empty() {
+        return Ok(());
+    }
+    let main_genesis_hash = genesis_hash_of(main)?;
+    for ((file, mut para), registered) in paras.into_iter().zip(&main.parachains) {
+        para.parachain = Some(catena_chain_spec::ParachainSection {
+            main_chain_id: main.chain_id.clone(),
+            main_genesis_hash,
+            main_validators: main.validators.iter().map(|v| v.account).collect(),
+            anchor_every_blocks: registered.anchor_every_blocks,
+            anchor_every_ms: registered.anchor_every_ms,
+        });
+        std::fs::write(&file, para.to_json() + "\n")
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        eprintln!(
+            "registered parachain '{}' at genesis; its spec {} names this chain",
+            para.chain_id,
+            file.display()
+        );
+    }
+    Ok(())
+}
+
 /// The hash of the genesis block `spec` makes (computed in a scratch store).
 pub(crate) fn genesis_hash_of(
     spec: &catena_chain_spec::ChainSpec,

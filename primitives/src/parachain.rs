@@ -13,8 +13,10 @@ use crate::crypto::AccountId;
 use crate::hash::Hash;
 use crate::proof::StateProof;
 
-/// A parachain registered on the main chain, as proposed to its governing quorum.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+/// A parachain registered on the main chain, as proposed to its governing quorum (or as a main
+/// chain's spec registers it at genesis, in JSON).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ParachainRegistration {
     /// The parachain's chain id.
     pub id: String,
@@ -42,7 +44,8 @@ pub struct ParachainRecovery {
 }
 
 /// A parachain validator: its vote-signing account and the member that runs it.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ParachainValidator {
     pub account: AccountId,
     pub member: String,

@@ -21,6 +21,7 @@ pub fn genesis_changes(
     validators: &[ValidatorEntry],
     governance: &ValidatorGovernance,
     contracts: &[GenesisContract],
+    parachains: &[catena_primitives::parachain::ParachainRegistration],
     context: &BlockContext,
 ) -> Result<Changes, ExecutionError> {
     let mut changes: Changes = members
@@ -67,6 +68,21 @@ pub fn genesis_changes(
                 },
             )?;
         }
+        let written = overlay.tx;
+        changes.extend(written);
+    }
+    for registration in parachains {
+        let mut overlay = Overlay {
+            base: &empty,
+            block: &changes,
+            tx: Changes::new(),
+        };
+        crate::parachains::register_at_genesis(&mut overlay, context, registration).map_err(
+            |reason| ExecutionError::Corrupt {
+                key: format!("genesis parachain '{}'", registration.id),
+                reason,
+            },
+        )?;
         let written = overlay.tx;
         changes.extend(written);
     }

@@ -198,6 +198,34 @@ pub(crate) fn propose(
     Ok(id)
 }
 
+/// Writes the record of a parachain registered at `height`: active, nothing anchored yet.
+fn put_registered(overlay: &mut Overlay<'_>, registration: ParachainRegistration, height: u64) {
+    let record = ParachainRecord {
+        validators: registration.validators.iter().map(|v| v.account).collect(),
+        registration,
+        status: ParachainStatus::Active,
+        head: None,
+        registered_at: height,
+    };
+    overlay.put(keys::parachain(&record.registration.id), record.encode());
+}
+
+/// A parachain the chain spec registers at genesis: checked as a registration is (its members
+/// main-chain members, its validators run by them, a period above 0, not registered twice).
+pub(crate) fn register_at_genesis(
+    overlay: &mut Overlay<'_>,
+    context: &BlockContext,
+    registration: &ParachainRegistration,
+) -> Result<(), String> {
+    check(
+        overlay,
+        context,
+        &ParachainAction::Register(registration.clone()),
+    )?;
+    put_registered(overlay, registration.clone(), 0);
+    Ok(())
+}
+
 /// The parachain proposal `id`, if that id is one.
 pub(crate) fn proposal(
     overlay: &Overlay<'_>,
@@ -241,15 +269,7 @@ fn settle(
         check(overlay, context, &proposal.action)?;
         match &proposal.action {
             ParachainAction::Register(registration) => {
-                let registration = registration.clone();
-                let record = ParachainRecord {
-                    validators: registration.validators.iter().map(|v| v.account).collect(),
-                    registration,
-                    status: ParachainStatus::Active,
-                    head: None,
-                    registered_at: context.height,
-                };
-                overlay.put(keys::parachain(&record.registration.id), record.encode());
+                put_registered(overlay, registration.clone(), context.height)
             }
             ParachainAction::Recover(recovery) => {
                 let key = keys::parachain(&recovery.id);

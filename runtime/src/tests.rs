@@ -44,6 +44,7 @@ fn member_state(keys: &[&SecretKey]) -> MapState {
                 threshold: 2,
             },
             &[],
+            &[],
             &context(0),
         )
         .expect("genesis"),

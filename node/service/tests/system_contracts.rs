@@ -119,6 +119,7 @@ impl Chain {
             &[],
             &ValidatorGovernance::default(),
             &contracts,
+            &[],
             &context(0, T0),
         )
         .expect("genesis deploys the system contracts");

@@ -197,6 +197,7 @@ pub(super) fn write(spec: &ChainSpec, store: &Store) -> Result<(Hash, ValidatorS
         &entries,
         &governance,
         &genesis_contracts(spec)?,
+        &spec.parachains,
         &genesis_context,
     )?;
     let state = store.prepare_state(0, genesis_changes)?;
