@@ -126,8 +126,14 @@ fn a_parachain_is_registered_by_the_governing_quorum_and_shown() {
         "parachain register --spec {spec_arg} --as huaxia-motors"
     ));
     assert!(
-        registered.contains("proposing parachain 'para-a'"),
+        registered.contains("proposing parachain 'para-a'")
+            && registered.contains("parachain proposal 0: applied"),
         "{registered}"
+    );
+    let governance = cli.ok("governance show");
+    assert!(
+        governance.contains("proposal 0: register_parachain 'para-a': applied (1 approvals"),
+        "{governance}"
     );
     let shown = cli.json("parachain show para-a");
     assert_eq!(shown["status"], "active");

@@ -100,6 +100,16 @@ pub fn run(home: Option<&Path>, command: GovernanceCommand) -> anyhow::Result<()
                 let client = send.query.client(home)?;
                 let governance: GovernanceView =
                     serde_json::from_value(client.get("/governance")?)?;
+                if let Some(p) = governance.parachain_proposals.iter().find(|p| p.id == id) {
+                    println!(
+                        "proposal {id}: {} of {} approvals, {} ({} '{}')",
+                        p.approvals.len(),
+                        governance.threshold,
+                        p.status,
+                        p.action,
+                        p.parachain
+                    );
+                }
                 if let Some(p) = governance.proposals.iter().find(|p| p.id == id) {
                     println!(
                         "proposal {id}: {} of {} approvals, {}{}",
@@ -176,8 +186,19 @@ fn print(view: &GovernanceView) {
             v.account, v.member, v.peer_id, v.address
         );
     }
-    if view.proposals.is_empty() {
+    if view.proposals.is_empty() && view.parachain_proposals.is_empty() {
         println!("no proposals");
+    }
+    for p in &view.parachain_proposals {
+        println!(
+            "proposal {}: {} '{}': {} ({} approvals: {})",
+            p.id,
+            p.action,
+            p.parachain,
+            p.status,
+            p.approvals.len(),
+            p.approvals.join(", ")
+        );
     }
     for p in &view.proposals {
         println!(

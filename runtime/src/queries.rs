@@ -67,6 +67,14 @@ pub fn audit_grants(
     crate::state::scan(state, &prefix, None, usize::MAX).map(|(all, _)| all)
 }
 
+/// The parachain proposals (registrations and recoveries), by id.
+pub fn parachain_proposals(
+    state: &dyn StateReader,
+) -> Result<Vec<crate::parachains::ParachainProposal>, ExecutionError> {
+    crate::state::scan(state, keys::PARACHAIN_PROPOSAL_PREFIX, None, usize::MAX)
+        .map(|(all, _)| all)
+}
+
 /// The chain's governance, if it has one.
 pub fn governance(state: &dyn StateReader) -> Result<Option<ValidatorGovernance>, ExecutionError> {
     read_entry(state, keys::GOVERNANCE)

@@ -322,6 +322,24 @@ pub struct GovernanceView {
     pub threshold: u32,
     pub validators: Vec<ValidatorView>,
     pub proposals: Vec<ProposalView>,
+    /// Proposals to register or recover a parachain (a main chain's), their ids shared with
+    /// the validator-set proposals'.
+    pub parachain_proposals: Vec<ParachainProposalView>,
+}
+
+/// A proposal to register or recover a parachain.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct ParachainProposalView {
+    pub id: u64,
+    /// `register_parachain` or `recover_parachain`.
+    pub action: String,
+    /// The parachain's id.
+    pub parachain: String,
+    pub proposer: String,
+    /// The governing members that approved, the proposer's first.
+    pub approvals: Vec<String>,
+    /// `open` (waiting for approvals) or `applied`.
+    pub status: String,
 }
 
 /// A contract: its code, owner, creation height and upgrades.

@@ -5,7 +5,7 @@ mod parachains;
 mod place;
 
 use catena_api::{
-    AccountView, AnchorPageView, ApiError, AuditScope, BlockId, BlockView, CallView,
+    AccountView, AnchorPageView, ApiError, AuditScope, ParachainProposalView, BlockId, BlockView, CallView,
     CertificateView, ChainApi, ChainSummaryView, ContractView, EventQuery, EventRecordView,
     EventSlice, EventView, EvidenceView, GovernanceView, MemberView, ParachainView, ProposalView,
     ReceiptView, ScheduledRunView, SignatureView, StateEntryView, StatusView, TransactionView,
@@ -416,11 +416,31 @@ impl ChainApi for ChainInstance {
                 }
             })
             .collect();
+        let parachain_proposals = catena_runtime::parachain_proposals(&state)
+            .map_err(internal)?
+            .into_iter()
+            .map(|p| {
+                use catena_runtime::parachains::ParachainAction;
+                let (action, parachain) = match p.action {
+                    ParachainAction::Register(r) => ("register_parachain", r.id),
+                    ParachainAction::Recover(r) => ("recover_parachain", r.id),
+                };
+                ParachainProposalView {
+                    id: p.id,
+                    action: action.into(),
+                    parachain,
+                    proposer: p.proposer.to_string(),
+                    approvals: p.approvals,
+                    status: if p.done { "applied" } else { "open" }.into(),
+                }
+            })
+            .collect();
         Ok(GovernanceView {
             members: governance.members,
             threshold: governance.threshold,
             validators,
             proposals,
+            parachain_proposals,
         })
     }
 
