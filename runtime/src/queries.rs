@@ -71,8 +71,7 @@ pub fn audit_grants(
 pub fn parachain_proposals(
     state: &dyn StateReader,
 ) -> Result<Vec<crate::parachains::ParachainProposal>, ExecutionError> {
-    crate::state::scan(state, keys::PARACHAIN_PROPOSAL_PREFIX, None, usize::MAX)
-        .map(|(all, _)| all)
+    crate::state::scan(state, keys::PARACHAIN_PROPOSAL_PREFIX, None, usize::MAX).map(|(all, _)| all)
 }
 
 /// The chain's governance, if it has one.

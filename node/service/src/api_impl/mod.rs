@@ -5,11 +5,11 @@ mod parachains;
 mod place;
 
 use catena_api::{
-    AccountView, AnchorPageView, ApiError, AuditScope, ParachainProposalView, BlockId, BlockView, CallView,
+    AccountView, AnchorPageView, ApiError, AuditScope, BlockId, BlockView, CallView,
     CertificateView, ChainApi, ChainSummaryView, ContractView, EventQuery, EventRecordView,
-    EventSlice, EventView, EvidenceView, GovernanceView, MemberView, ParachainView, ProposalView,
-    ReceiptView, ScheduledRunView, SignatureView, StateEntryView, StatusView, TransactionView,
-    TxStatus, UpgradeView, ValidatorView,
+    EventSlice, EventView, EvidenceView, GovernanceView, MemberView, ParachainProposalView,
+    ParachainView, ProposalView, ReceiptView, ScheduledRunView, SignatureView, StateEntryView,
+    StatusView, TransactionView, TxStatus, UpgradeView, ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
