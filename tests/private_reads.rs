@@ -10,49 +10,8 @@ use std::time::Duration;
 use catena_client::ApiClient;
 use catena_primitives::SecretKey;
 use catena_testing::cli::Cli;
+use common::parachain::add_parachain;
 use common::{catena, wait_for, TestNode};
-
-/// Builds a one-validator parachain `para-a` of the dev chain at `home` and adds it to the home,
-/// with its validator's keys, so that the node validates it from its next start.
-fn add_parachain(home: &std::path::Path, dir: &std::path::Path) {
-    let spec = dir.join("para-a.json");
-    let keys = dir.join("para-keys");
-    let text = |p: &std::path::Path| p.to_str().expect("UTF-8").to_string();
-    for args in [
-        vec![
-            "chain-spec".into(),
-            "build".into(),
-            "--local".into(),
-            "1".into(),
-            "--chain-id".into(),
-            "para-a".into(),
-            "--parachain-of".into(),
-            text(&home.join("chain-spec.json")),
-            "--keys-dir".into(),
-            text(&keys),
-            "--out".into(),
-            text(&spec),
-        ],
-        vec![
-            "chain".into(),
-            "add".into(),
-            "--home".into(),
-            text(home),
-            "--spec".into(),
-            text(&spec),
-            "--validator-key".into(),
-            text(&keys.join("para-a-validator-1.json")),
-            "--network-key".into(),
-            text(&keys.join("para-a-validator-1-network.json")),
-            "--p2p-addr".into(),
-            format!("/ip4/127.0.0.1/tcp/{}", catena_testing::free_port()),
-        ],
-    ] {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = catena(&args);
-        assert!(out.status.success(), "{args:?}: {out:?}");
-    }
-}
 
 #[test]
 fn a_parachain_answers_only_its_members_signed_reads() {
@@ -60,7 +19,7 @@ fn a_parachain_answers_only_its_members_signed_reads() {
     let home = dir.path().join("main");
     let mut node = TestNode::dev_command(&home);
     node.stop();
-    add_parachain(&home, dir.path());
+    add_parachain(&home, dir.path(), 10);
     node.start();
     let para = node.on_chain("para-a");
 

@@ -94,3 +94,53 @@ pub fn anchors(main: &TestNode, id: &str, from: u64, to: u64) -> Vec<serde_json:
         next = last + 1;
     }
 }
+
+/// Builds a one-validator parachain `para-a` of the dev chain at `home` (anchoring every
+/// `anchor_every_blocks` blocks) and adds it to the home with its validator's keys, so that the
+/// node validates it from its next start; its spec's path.
+pub fn add_parachain(
+    home: &std::path::Path,
+    dir: &std::path::Path,
+    anchor_every_blocks: u64,
+) -> std::path::PathBuf {
+    let spec = dir.join("para-a.json");
+    let keys = dir.join("para-keys");
+    let text = |p: &std::path::Path| p.to_str().expect("UTF-8").to_string();
+    for args in [
+        vec![
+            "chain-spec".into(),
+            "build".into(),
+            "--local".into(),
+            "1".into(),
+            "--chain-id".into(),
+            "para-a".into(),
+            "--parachain-of".into(),
+            text(&home.join("chain-spec.json")),
+            "--anchor-every-blocks".into(),
+            anchor_every_blocks.to_string(),
+            "--keys-dir".into(),
+            text(&keys),
+            "--out".into(),
+            text(&spec),
+        ],
+        vec![
+            "chain".into(),
+            "add".into(),
+            "--home".into(),
+            text(home),
+            "--spec".into(),
+            text(&spec),
+            "--validator-key".into(),
+            text(&keys.join("para-a-validator-1.json")),
+            "--network-key".into(),
+            text(&keys.join("para-a-validator-1-network.json")),
+            "--p2p-addr".into(),
+            format!("/ip4/127.0.0.1/tcp/{}", catena_testing::free_port()),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = catena_testing::node::catena(&args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    spec
+}

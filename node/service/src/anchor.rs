@@ -71,6 +71,30 @@ pub async fn run(main: Arc<ChainInstance>, para: Arc<ChainInstance>, key: Option
     }
 }
 
+/// The anchor of committed block `height` of `para`: its header and certificate as stored, and
+/// the validator set in its state after that block with the proof under its state root.
+pub fn anchor_of(para: &ChainInstance, height: u64) -> Result<Anchor, String> {
+    let store = para.store();
+    let header = store
+        .header(height)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("parachain header {height} is missing"))?;
+    let certificate = store
+        .certificate(height)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("parachain certificate {height} is missing"))?;
+    let (validators, proof) = store
+        .state_with_proof(catena_runtime::keys::VALIDATORS, height)
+        .map_err(|e| e.to_string())?;
+    Ok(Anchor {
+        para_id: para.spec().chain_id.clone(),
+        header,
+        certificate,
+        next_validators: validators.ok_or("the parachain's state holds no validator set")?,
+        next_validators_proof: proof,
+    })
+}
+
 impl Anchorer {
     fn round(&mut self) -> Result<(), String> {
         let id = self.para.spec().chain_id.clone();
@@ -213,25 +237,7 @@ impl Anchorer {
 
     /// Submits the anchor of parachain block `height` to the main chain's mempool.
     fn send(&self, height: u64) -> Result<(), String> {
-        let store = self.para.store();
-        let header = store
-            .header(height)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("parachain header {height} is missing"))?;
-        let certificate = store
-            .certificate(height)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("parachain certificate {height} is missing"))?;
-        let (validators, proof) = store
-            .state_with_proof(catena_runtime::keys::VALIDATORS, height)
-            .map_err(|e| e.to_string())?;
-        let anchor = Anchor {
-            para_id: self.para.spec().chain_id.clone(),
-            header,
-            certificate,
-            next_validators: validators.ok_or("the parachain's state holds no validator set")?,
-            next_validators_proof: proof,
-        };
+        let anchor = anchor_of(&self.para, height)?;
         let Some(key) = &self.key else {
             return Ok(());
         };

@@ -111,20 +111,7 @@ impl Chain {
 
     /// The anchor of committed block `height`, with its certificate as stored.
     fn anchor(&self, height: u64) -> Anchor {
-        let store = self.chain.store();
-        let (validators, proof) = store
-            .state_with_proof(catena_runtime::keys::VALIDATORS, height)
-            .expect("proof");
-        Anchor {
-            para_id: self.id(),
-            header: store.header(height).expect("read").expect("header"),
-            certificate: store
-                .certificate(height)
-                .expect("read")
-                .expect("certificate"),
-            next_validators: validators.expect("a validator set"),
-            next_validators_proof: proof,
-        }
+        catena_node::anchor::anchor_of(&self.chain, height).expect("an anchor")
     }
 
     /// Receipt status of transaction `hash`.
