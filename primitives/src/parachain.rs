@@ -13,6 +13,15 @@ use crate::crypto::AccountId;
 use crate::hash::Hash;
 use crate::proof::StateProof;
 
+/// Where the main chain's state keeps the anchored blocks of its parachains.
+pub const ANCHOR_PREFIX: &[u8] = b"sys/para-anchor/";
+
+/// The main chain's state key of parachain `id`'s anchored block at `height` (SCALE
+/// [`AnchoredBlock`]): what a proof through an anchor proves.
+pub fn anchor_key(id: &str, height: u64) -> alloc::vec::Vec<u8> {
+    [ANCHOR_PREFIX, id.as_bytes(), b"/", &height.to_be_bytes()].concat()
+}
+
 /// A parachain registered on the main chain, as proposed to its governing quorum (or as a main
 /// chain's spec registers it at genesis, in JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, serde::Serialize, serde::Deserialize)]

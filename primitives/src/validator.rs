@@ -8,6 +8,20 @@ use crate::block::CommitCertificate;
 use crate::crypto::AccountId;
 use crate::hash::Hash;
 
+/// A validator as a chain's state records it (under [`VALIDATORS_KEY`], SCALE
+/// `Vec<ValidatorEntry>`): what a proof of a validator-set handover carries.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ValidatorEntry {
+    pub account: AccountId,
+    /// The member that runs it.
+    pub member: alloc::string::String,
+    pub peer_id: alloc::string::String,
+    pub address: alloc::string::String,
+}
+
+/// The state key of a chain's validator set (the set that certifies the next block).
+pub const VALIDATORS_KEY: &[u8] = b"sys/validators";
+
 /// The validators that certify a chain's blocks, in the chain spec's order.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct ValidatorSet {

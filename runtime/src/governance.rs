@@ -9,15 +9,7 @@ use parity_scale_codec::{Decode, DecodeAll, Encode};
 
 use crate::{keys, BlockContext, Changes, Overlay};
 
-/// A validator as recorded in state.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct ValidatorEntry {
-    pub account: AccountId,
-    /// The member that runs it.
-    pub member: String,
-    pub peer_id: String,
-    pub address: String,
-}
+pub use catena_primitives::validator::ValidatorEntry;
 
 /// Who governs the chain: the governing members' names and how many must approve a change.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]

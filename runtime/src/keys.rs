@@ -6,7 +6,7 @@ use catena_primitives::AccountId;
 pub const NONCE_PREFIX: &[u8] = b"sys/nonce/";
 pub const EVIDENCE_PREFIX: &[u8] = b"sys/evidence/";
 /// The validator set that certifies the next block (SCALE `Vec<ValidatorEntry>`).
-pub const VALIDATORS: &[u8] = b"sys/validators";
+pub const VALIDATORS: &[u8] = catena_primitives::validator::VALIDATORS_KEY;
 /// The governing members and threshold (SCALE [`crate::governance::ValidatorGovernance`]).
 pub const GOVERNANCE: &[u8] = b"sys/governance";
 /// The id of the next governance proposal (SCALE `u64`).
@@ -16,7 +16,7 @@ pub const SCHEDULED_PREFIX: &[u8] = b"sys/gov/scheduled/";
 /// Registered parachains, by id.
 pub const PARACHAIN_PREFIX: &[u8] = b"sys/para/";
 /// Anchored parachain blocks, by parachain and height.
-pub const PARACHAIN_ANCHOR_PREFIX: &[u8] = b"sys/para-anchor/";
+pub const PARACHAIN_ANCHOR_PREFIX: &[u8] = catena_primitives::parachain::ANCHOR_PREFIX;
 /// Parachain registration proposals.
 pub const PARACHAIN_PROPOSAL_PREFIX: &[u8] = b"sys/gov/para/";
 
@@ -60,13 +60,7 @@ pub fn parachain(id: &str) -> Vec<u8> {
 
 /// A parachain's anchored block at `height`: `sys/para-anchor/<id>/<height, big-endian>`.
 pub fn parachain_anchor(id: &str, height: u64) -> Vec<u8> {
-    [
-        PARACHAIN_ANCHOR_PREFIX,
-        id.as_bytes(),
-        b"/",
-        &height.to_be_bytes(),
-    ]
-    .concat()
+    catena_primitives::parachain::anchor_key(id, height)
 }
 
 /// A parachain registration proposal: `sys/gov/para/<id, big-endian>` (ids shared with the
