@@ -17,6 +17,7 @@ pub mod merkle;
 pub mod parachain;
 pub mod proof;
 pub mod read;
+pub mod through_anchor;
 pub mod tx;
 pub mod validator;
 

@@ -134,6 +134,24 @@ impl Chain {
     }
 }
 
+/// The demo names of `chain`'s governing members, in its governance's order.
+fn governors(chain: &Chain) -> Vec<String> {
+    let spec = chain.chain.spec();
+    spec.governance
+        .members
+        .iter()
+        .map(|name| {
+            chain
+                .members
+                .iter()
+                .zip(&spec.members)
+                .find(|(_, m)| &m.name == name)
+                .map(|((n, _), _)| n.clone())
+                .expect("a governor's key")
+        })
+        .collect()
+}
+
 /// Sends each anchor to `main` in one block; their outcomes in order.
 fn anchor_all(main: &mut Chain, anchors: Vec<Anchor>) -> Vec<Result<(), String>> {
     let hashes: Vec<_> = anchors
@@ -289,21 +307,7 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
 
     // A validator-set change on the parachain: the last validator removed from block 16, by
     // three of its four governing members.
-    let governors: Vec<String> = para
-        .chain
-        .spec()
-        .governance
-        .members
-        .iter()
-        .map(|name| {
-            para.members
-                .iter()
-                .zip(&spec.members)
-                .find(|(_, m)| &m.name == name)
-                .map(|((n, _), _)| n.clone())
-                .expect("a governor's key")
-        })
-        .collect();
+    let governors = governors(&para);
     let removed = spec.validators[3].account;
     let proposed = para.send(
         &governors[0],
@@ -429,4 +433,149 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
     outcomes[0]
         .clone()
         .expect("block 22 anchored after the recovery");
+}
+
+/// A main chain's certified header and its set proof at `height`, as a proof carries it.
+fn handover(chain: &Chain, height: u64) -> catena_primitives::through_anchor::Handover {
+    let store = chain.chain.store();
+    let (validators, proof) = store
+        .state_with_proof(catena_runtime::keys::VALIDATORS, height)
+        .expect("proof");
+    catena_primitives::through_anchor::Handover {
+        header: store.header(height).expect("read").expect("header"),
+        certificate: store
+            .certificate(height)
+            .expect("read")
+            .expect("certificate"),
+        next_validators: validators.expect("a set"),
+        next_validators_proof: proof,
+    }
+}
+
+/// A parachain entry, and an absent key, proved from the main chain's genesis validators through
+/// a main-chain handover and the anchor of the parachain block whose state holds them
+/// (PARACHAINS.md, "Proofs an outsider checks offline"); each altered or missing part fails at
+/// its step.
+#[test]
+fn a_parachain_entry_is_proved_through_its_anchor_from_the_main_genesis() {
+    use catena_primitives::parachain::{anchor_key, AnchoredBlock};
+    use catena_primitives::through_anchor::{ThroughAnchor, ThroughAnchorError};
+    use parity_scale_codec::Decode;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut main = Chain::new(dir.path(), "main", 4);
+    let mut para = Chain::new(dir.path(), "para-a", 4);
+    main.block(1_000);
+    let spec = para.chain.spec().clone();
+    let registration = spec.parachain_registration(para.chain.genesis_hash(), 10, 10_000);
+    // Registered by three of the main chain's four governors (proposal 0); then the main chain's
+    // last validator is removed from block 8 (proposal 1): a handover before the anchor.
+    let governors = governors(&main);
+    let removed = main.chain.spec().validators[3].account;
+    let mut sent = vec![main.send(&governors[0], Call::ProposeParachain(registration))];
+    sent.push(main.send(
+        &governors[0],
+        Call::ProposeValidatorChange(ValidatorChangeProposal {
+            change: ValidatorChange::Remove { account: removed },
+            from_height: 8,
+        }),
+    ));
+    main.block(1_000);
+    for governor in &governors[1..3] {
+        sent.push(main.send(governor, Call::Approve(0)));
+        sent.push(main.send(governor, Call::Approve(1)));
+    }
+    main.block(1_000);
+    for hash in sent {
+        main.outcome(hash).expect("proposed and approved");
+    }
+    while main.chain.tip().expect("tip").height < 9 {
+        main.block(1_000);
+    }
+    assert_eq!(
+        main.chain.validators().len(),
+        3,
+        "the main set changed at 8"
+    );
+    for _ in 0..5 {
+        para.block(500);
+    }
+    anchor_all(&mut main, vec![para.anchor(5)])[0]
+        .clone()
+        .expect("block 5 anchored");
+    let m = main.chain.tip().expect("tip").height;
+    let (anchored, anchor_proof) = main
+        .chain
+        .store()
+        .state_with_proof(&anchor_key("para-a", 5), m)
+        .expect("proof");
+    let anchored = AnchoredBlock::decode(&mut &anchored.expect("anchored")[..]).expect("decode");
+    let entry = |key: &[u8]| {
+        let (value, proof) = para.chain.store().state_with_proof(key, 5).expect("proof");
+        (key.to_vec(), value, proof)
+    };
+    let genesis: Vec<_> = main
+        .chain
+        .spec()
+        .validators
+        .iter()
+        .map(|v| v.account)
+        .collect();
+    for (key, value, entry_proof) in [
+        entry(catena_runtime::keys::VALIDATORS),
+        entry(b"no/such/entry"),
+    ] {
+        let proof = ThroughAnchor {
+            main_chain_id: "main".into(),
+            handovers: vec![handover(&main, 7)],
+            main: handover(&main, m),
+            para_id: "para-a".into(),
+            anchored: anchored.clone(),
+            anchor_proof: anchor_proof.clone(),
+            key,
+            value: value.clone(),
+            entry_proof,
+        };
+        let proved = proof.verify(&genesis).expect("the proof verifies");
+        assert_eq!((proved.para_height, proved.main_height), (5, m));
+        assert_eq!(proved.value, value);
+
+        // Each part altered fails at its own step.
+        let mut other_value = proof.clone();
+        other_value.value = Some(b"forged".to_vec());
+        assert!(matches!(
+            other_value.verify(&genesis),
+            Err(ThroughAnchorError::Entry { .. })
+        ));
+        let mut other_root = proof.clone();
+        other_root.anchored.state_root = catena_primitives::Hash::digest(b"another root");
+        assert!(matches!(
+            other_root.verify(&genesis),
+            Err(ThroughAnchorError::Anchor { .. })
+        ));
+        let mut bad_signature = proof.clone();
+        bad_signature.main.certificate.signatures[0].1 .0[0] ^= 1;
+        assert!(matches!(
+            bad_signature.verify(&genesis),
+            Err(ThroughAnchorError::MainHeader { .. })
+        ));
+        // Another trust root, a skipped handover, another next set: each refused.
+        let stranger = [SecretKey::from_seed([5; 32]).account()];
+        assert!(matches!(
+            proof.verify(&stranger),
+            Err(ThroughAnchorError::Handover { .. })
+        ));
+        let mut skipped = proof.clone();
+        skipped.handovers.clear();
+        assert!(matches!(
+            skipped.verify(&genesis),
+            Err(ThroughAnchorError::MainHeader { .. })
+        ));
+        let mut other_set = proof.clone();
+        other_set.handovers[0].next_validators.push(0);
+        assert!(matches!(
+            other_set.verify(&genesis),
+            Err(ThroughAnchorError::Handover { .. })
+        ));
+    }
 }
