@@ -13,8 +13,8 @@ use std::time::Duration;
 use catena_primitives::parachain::Anchor;
 use catena_primitives::{Call, SecretKey, Transaction};
 use catena_testing::cli::Cli;
-use common::parachain::{add_parachain, anchors, head};
-use common::{wait_for, TestNode};
+use common::parachain::{anchors, dev_with_parachain, head};
+use common::wait_for;
 
 /// The genuine anchor of parachain block `height`, read from its store (the node stopped).
 fn anchor_from_store(
@@ -30,11 +30,7 @@ fn anchor_from_store(
 #[test]
 fn forged_anchors_sent_to_a_node_are_refused_with_their_reasons() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("main");
-    let mut node = TestNode::dev_command(&home);
-    node.stop();
-    let spec_path = add_parachain(&home, dir.path(), 5);
-    node.start();
+    let (mut node, home, spec_path) = dev_with_parachain(dir.path(), 5);
     let cli = Cli::new(&home, &node.api);
     cli.ok(&format!(
         "parachain register --spec {} --as huaxia-motors",

@@ -10,17 +10,13 @@ use std::time::Duration;
 use catena_client::ApiClient;
 use catena_primitives::SecretKey;
 use catena_testing::cli::Cli;
-use common::parachain::add_parachain;
+use common::parachain::dev_with_parachain;
 use common::{catena, wait_for, TestNode};
 
 #[test]
 fn a_parachain_answers_only_its_members_signed_reads() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("main");
-    let mut node = TestNode::dev_command(&home);
-    node.stop();
-    add_parachain(&home, dir.path(), 10);
-    node.start();
+    let (node, home, _) = dev_with_parachain(dir.path(), 10);
     let para = node.on_chain("para-a");
 
     // Unsigned: 401 with what to send; the main chain is open.

@@ -100,27 +100,30 @@ pub fn run(home: Option<&Path>, command: GovernanceCommand) -> anyhow::Result<()
                 let client = send.query.client(home)?;
                 let governance: GovernanceView =
                     serde_json::from_value(client.get("/governance")?)?;
-                if let Some(p) = governance.parachain_proposals.iter().find(|p| p.id == id) {
-                    println!(
-                        "proposal {id}: {} of {} approvals, {} ({} '{}')",
-                        p.approvals.len(),
-                        governance.threshold,
-                        p.status,
-                        p.action,
-                        p.parachain
-                    );
-                }
-                if let Some(p) = governance.proposals.iter().find(|p| p.id == id) {
-                    println!(
-                        "proposal {id}: {} of {} approvals, {}{}",
-                        p.approvals.len(),
-                        governance.threshold,
-                        p.status,
-                        if p.status == "scheduled" {
+                // Ids are shared: the proposal is a parachain's or a validator set's.
+                let parachain = governance.parachain_proposals.iter().find(|p| p.id == id);
+                let found = parachain
+                    .map(|p| {
+                        (
+                            &p.approvals,
+                            &p.status,
+                            format!(" ({} '{}')", p.action, p.parachain),
+                        )
+                    })
+                    .or_else(|| {
+                        let p = governance.proposals.iter().find(|p| p.id == id)?;
+                        let from = if p.status == "scheduled" {
                             format!(" from height {}", p.from_height)
                         } else {
                             String::new()
-                        }
+                        };
+                        Some((&p.approvals, &p.status, from))
+                    });
+                if let Some((approvals, status, detail)) = found {
+                    println!(
+                        "proposal {id}: {} of {} approvals, {status}{detail}",
+                        approvals.len(),
+                        governance.threshold
                     );
                 }
             }

@@ -192,12 +192,10 @@ fn tell_proposal(
     id: &str,
     applied: impl Fn(Option<&ParachainView>) -> bool,
 ) -> anyhow::Result<()> {
-    let Some(receipt) = view.and_then(|v| v.receipt) else {
+    let Some(view) = view else {
         return Ok(()); // --no-wait
     };
-    let bytes = hex::decode(receipt.output.trim_start_matches("0x"))
-        .context("the receipt's output is not hex")?;
-    let proposal = u64::decode(&mut &bytes[..]).context("the receipt names no proposal")?;
+    let proposal = proposal_of(&view).context("the receipt names no proposal")?;
     let client = send.query.client(home)?;
     let shown: Option<ParachainView> = match client.get_reply(&format!("/parachains/{id}")) {
         Some(reply) if reply.status == 200 => Some(serde_json::from_value(reply.body)?),
@@ -211,6 +209,13 @@ fn tell_proposal(
         );
     }
     Ok(())
+}
+
+/// The proposal id a committed parachain proposal returned (its receipt's output, SCALE u64).
+pub(crate) fn proposal_of(view: &catena_api::TransactionView) -> Option<u64> {
+    let output = &view.receipt.as_ref()?.output;
+    let bytes = hex::decode(output.trim_start_matches("0x")).ok()?;
+    u64::decode(&mut &bytes[..]).ok()
 }
 
 /// Registers the parachains of the spec files `files` in `main` at genesis; the parachain

@@ -144,3 +144,17 @@ pub fn add_parachain(
     }
     spec
 }
+
+/// A dev node at `dir/main` hosting and validating parachain `para-a` ([`add_parachain`]),
+/// running; its handle, its home and the parachain's spec.
+pub fn dev_with_parachain(
+    dir: &std::path::Path,
+    anchor_every_blocks: u64,
+) -> (TestNode, std::path::PathBuf, std::path::PathBuf) {
+    let home = dir.join("main");
+    let mut node = TestNode::dev_command(&home);
+    node.stop();
+    let spec = add_parachain(&home, dir, anchor_every_blocks);
+    node.start();
+    (node, home, spec)
+}

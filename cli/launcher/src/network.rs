@@ -204,18 +204,9 @@ impl LocalNetwork {
     }
 
     /// Creates the network's directory unless it exists: each chain's spec (with the followers
-    /// registered as members' nodes; `customize` applied to the first), the demo keys and every
-    /// node's home, hosting every chain.
-    pub fn prepare(&self, customize: &dyn Fn(&mut BuiltSpec)) -> anyhow::Result<()> {
-        self.prepare_chains(&|k, built| {
-            if k == 1 {
-                customize(built)
-            }
-        })
-    }
-
-    /// [`LocalNetwork::prepare`] with `customize` applied to every chain's spec, given the
-    /// chain's number (from 1).
+    /// registered as members' nodes; `customize` applied to each, given the chain's number from
+    /// 1; with `parachains`, the further chains made parachains of the first), the demo keys and
+    /// every node's home, hosting every chain.
     pub fn prepare_chains(&self, customize: &dyn Fn(u16, &mut BuiltSpec)) -> anyhow::Result<()> {
         let spec_path = self.spec_path();
         if spec_path.exists() {
@@ -337,7 +328,7 @@ impl LocalNetwork {
         })
     }
 
-    /// [`LocalNetwork::prepare`]s the network and starts every node.
+    /// [`LocalNetwork::start_chains`] with `customize` applied to the first chain's spec.
     pub fn start(
         &self,
         binary: &Path,
@@ -350,7 +341,7 @@ impl LocalNetwork {
         })
     }
 
-    /// [`LocalNetwork::prepare_chains`] and starts every node.
+    /// [`LocalNetwork::prepare_chains`]s the network and starts every node.
     pub fn start_chains(
         &self,
         binary: &Path,

@@ -35,7 +35,11 @@ pub(crate) fn register(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
             &main.send_as(CORE),
             Call::ProposeParachain(registration),
         );
-        let Some(proposal) = proposed.ok().flatten().and_then(|view| proposal_id(&view)) else {
+        let Some(proposal) = proposed
+            .ok()
+            .flatten()
+            .and_then(|view| crate::parachain::proposal_of(&view))
+        else {
             main.check(false, &format!("Huaxia Motors proposes {told}"));
             continue;
         };
@@ -55,13 +59,6 @@ pub(crate) fn register(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         );
     }
     Ok(main.failures)
-}
-
-/// The proposal id a committed `ProposeParachain` returned (its receipt's output).
-fn proposal_id(view: &catena_api::TransactionView) -> Option<u64> {
-    let output = &view.receipt.as_ref()?.output;
-    let bytes = hex::decode(output.trim_start_matches("0x")).ok()?;
-    u64::decode(&mut &bytes[..]).ok()
 }
 
 /// Members' names without their legal suffixes, for one line.

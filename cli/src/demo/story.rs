@@ -6,6 +6,16 @@ pub(crate) fn yuan(text: &str) -> Amount {
     parse_amount(text).expect("the story's amounts are well formed")
 }
 
+/// How the story reaches `chain` of the node at `api` (its main chain if `None`), read as
+/// `reader`.
+fn story_query(api: &str, chain: Option<&str>, reader: Option<&str>) -> QueryArgs {
+    QueryArgs {
+        chain: chain.map(str::to_string),
+        as_name: reader.map(str::to_string),
+        ..QueryArgs::at(api)
+    }
+}
+
 /// The story's narrator: sends the steps, checks their outcomes, counts what did not match.
 pub(crate) struct Story<'a> {
     pub(crate) home: &'a Path,
@@ -27,27 +37,18 @@ impl<'a> Story<'a> {
         chain: Option<&str>,
         reader: Option<&'static str>,
     ) -> anyhow::Result<Story<'a>> {
-        let query = QueryArgs {
-            chain: chain.map(str::to_string),
-            as_name: reader.map(str::to_string),
-            ..QueryArgs::at(api)
-        };
         Ok(Story {
             home,
             api: api.to_string(),
             chain: chain.map(str::to_string),
             reader,
             failures: Vec::new(),
-            finance: Finance::new(Some(home), &query)?,
+            finance: Finance::new(Some(home), &story_query(api, chain, reader))?,
         })
     }
 
     pub(crate) fn query_args(&self) -> QueryArgs {
-        QueryArgs {
-            chain: self.chain.clone(),
-            as_name: self.reader.map(str::to_string),
-            ..QueryArgs::at(&self.api)
-        }
+        story_query(&self.api, self.chain.as_deref(), self.reader)
     }
 
     pub(crate) fn finance(&self) -> &Finance<'_> {

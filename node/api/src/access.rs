@@ -64,11 +64,9 @@ impl Reader {
         if self.sees_member(uscc) {
             return Ok(());
         }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_granted",
-            format!("{what} is member {uscc}'s data, which this auditor was not granted"),
-        ))
+        Err(not_granted(format!(
+            "{what} is member {uscc}'s data, which this auditor was not granted"
+        )))
     }
 
     /// Whether this reader may see a transaction: an auditor those of the members granted it.
@@ -91,15 +89,16 @@ impl Reader {
         if self.sees_all() {
             return Ok(());
         }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_granted",
-            format!(
-                "{what} shows every member's data; this auditor was granted only some members' \
-                 (a grant of the whole chain allows it)"
-            ),
-        ))
+        Err(not_granted(format!(
+            "{what} shows every member's data; this auditor was granted only some members' \
+             (a grant of the whole chain allows it)"
+        )))
     }
+}
+
+/// A 403 for what an auditor was not granted.
+pub(crate) fn not_granted(message: String) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "not_granted", message)
 }
 
 /// Signed requests seen within the window, so that none is answered twice.

@@ -368,10 +368,13 @@ pub(crate) async fn get_voucher(
 /// Voucher `id`, if this reader may see it: an auditor one whose issuer or holder granted it.
 fn visible_voucher(chain: &dyn ChainApi, reader: &Reader, id: u64) -> Result<Voucher, ApiError> {
     let voucher = load_voucher(chain, id)?;
-    if !sees_voucher(reader, &voucher) {
-        reader.require_member(&voucher.holder, &format!("voucher {id}"))?;
+    if sees_voucher(reader, &voucher) {
+        return Ok(voucher);
     }
-    Ok(voucher)
+    Err(crate::access::not_granted(format!(
+        "voucher {id} is member {}'s data, which this auditor was not granted",
+        voucher.holder
+    )))
 }
 
 fn sees_voucher(reader: &Reader, voucher: &Voucher) -> bool {

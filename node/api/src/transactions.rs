@@ -167,14 +167,10 @@ pub(crate) async fn get_transaction(
             let tx = chain.transaction(hash)?;
             if let Some(tx) = &tx {
                 if !reader.sees_transaction(chain.as_ref(), tx)? {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "not_granted",
-                        format!(
-                            "transaction {hash} was sent by a member whose data this auditor \
-                             was not granted"
-                        ),
-                    ));
+                    return Err(crate::access::not_granted(format!(
+                        "transaction {hash} was sent by a member whose data this auditor was \
+                         not granted"
+                    )));
                 }
             }
             Ok(tx)

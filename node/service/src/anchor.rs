@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use catena_primitives::parachain::{Anchor, ParachainRecord, ParachainStatus};
+use catena_primitives::through_anchor::Handover;
 use catena_primitives::{Call, SecretKey, Transaction};
 
 use crate::chain::{ChainInstance, StoreState};
@@ -71,27 +72,40 @@ pub async fn run(main: Arc<ChainInstance>, para: Arc<ChainInstance>, key: Option
     }
 }
 
-/// The anchor of committed block `height` of `para`: its header and certificate as stored, and
-/// the validator set in its state after that block with the proof under its state root.
-pub fn anchor_of(para: &ChainInstance, height: u64) -> Result<Anchor, String> {
-    let store = para.store();
+/// Committed block `height` of `chain` as a proof of its validator sets carries it: its header
+/// and certificate as stored, and the validator set in its state after that block with the
+/// proof under its state root.
+pub fn handover_of(chain: &ChainInstance, height: u64) -> Result<Handover, String> {
+    let store = chain.store();
     let header = store
         .header(height)
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("parachain header {height} is missing"))?;
+        .ok_or_else(|| format!("header {height} is missing"))?;
     let certificate = store
         .certificate(height)
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("parachain certificate {height} is missing"))?;
+        .ok_or_else(|| format!("certificate {height} is missing"))?;
     let (validators, proof) = store
         .state_with_proof(catena_runtime::keys::VALIDATORS, height)
         .map_err(|e| e.to_string())?;
-    Ok(Anchor {
-        para_id: para.spec().chain_id.clone(),
+    Ok(Handover {
         header,
         certificate,
-        next_validators: validators.ok_or("the parachain's state holds no validator set")?,
+        next_validators: validators.ok_or("the state holds no validator set")?,
         next_validators_proof: proof,
+    })
+}
+
+/// The anchor of committed block `height` of `para` (see [`handover_of`]).
+pub fn anchor_of(para: &ChainInstance, height: u64) -> Result<Anchor, String> {
+    let para_id = para.spec().chain_id.clone();
+    let block = handover_of(para, height).map_err(|e| format!("parachain {para_id}: {e}"))?;
+    Ok(Anchor {
+        para_id,
+        header: block.header,
+        certificate: block.certificate,
+        next_validators: block.next_validators,
+        next_validators_proof: block.next_validators_proof,
     })
 }
 

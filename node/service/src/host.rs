@@ -241,6 +241,21 @@ pub fn start_chain(
     Ok(running)
 }
 
+/// Serves `app` on `listener` (plain or TLS) until `stopped` completes.
+fn serve<L>(
+    listener: L,
+    app: axum::Router,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) -> tokio::task::JoinHandle<std::io::Result<()>>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(std::future::IntoFuture::into_future(
+        axum::serve(listener, app).with_graceful_shutdown(stopped),
+    ))
+}
+
 /// Runs the node until `shutdown` completes or every chain it hosts has failed. `on_start` is
 /// called once the API is listening. A chain that fails stops alone: it is marked failed (its
 /// routes answer 503 with the reason, `GET /chains` shows it), logged once, and the others go
@@ -347,13 +362,9 @@ pub async fn run(
                     addr: api_addr,
                     source,
                 })?;
-            tokio::spawn(std::future::IntoFuture::into_future(
-                axum::serve(listener, app).with_graceful_shutdown(stopped),
-            ))
+            serve(listener, app, stopped)
         }
-        None => tokio::spawn(std::future::IntoFuture::into_future(
-            axum::serve(listener, app).with_graceful_shutdown(stopped),
-        )),
+        None => serve(listener, app, stopped),
     };
 
     // Every other chain: anchored by this node if it validates it (and it is registered as a

@@ -437,19 +437,7 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
 
 /// A main chain's certified header and its set proof at `height`, as a proof carries it.
 fn handover(chain: &Chain, height: u64) -> catena_primitives::through_anchor::Handover {
-    let store = chain.chain.store();
-    let (validators, proof) = store
-        .state_with_proof(catena_runtime::keys::VALIDATORS, height)
-        .expect("proof");
-    catena_primitives::through_anchor::Handover {
-        header: store.header(height).expect("read").expect("header"),
-        certificate: store
-            .certificate(height)
-            .expect("read")
-            .expect("certificate"),
-        next_validators: validators.expect("a set"),
-        next_validators_proof: proof,
-    }
+    catena_node::anchor::handover_of(&chain.chain, height).expect("a handover")
 }
 
 /// A parachain entry, and an absent key, proved from the main chain's genesis validators through
