@@ -10,6 +10,7 @@ use parity_scale_codec::{Decode, DecodeAll, Encode};
 
 use crate::block::{CommitCertificate, Header};
 use crate::crypto::AccountId;
+use crate::hash::Hash;
 use crate::parachain::{anchor_key, AnchoredBlock};
 use crate::proof::StateProof;
 use crate::validator::{ValidatorEntry, ValidatorSet, VALIDATORS_KEY};
@@ -25,23 +26,44 @@ pub struct Handover {
     pub next_validators_proof: StateProof,
 }
 
+/// A chain's header reached from its genesis validators: each handover of the chain's set
+/// (oldest first), then the header and its certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Certified {
+    pub chain_id: String,
+    /// The last header before each change of the chain's set, oldest first.
+    pub handovers: Vec<Handover>,
+    /// The header the proof rests on, and its certificate (its next set is not used).
+    pub header: Handover,
+}
+
+/// A state entry's key and value (`None`: absent) and its proof under a state root.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Entry {
+    pub key: Vec<u8>,
+    pub value: Option<Vec<u8>>,
+    pub proof: StateProof,
+}
+
+/// An entry (or its absence) in a chain's own state, under a header certified from the chain's
+/// genesis validators: what a parachain checks of the main chain's invoice claims.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct InState {
+    pub at: Certified,
+    pub entry: Entry,
+}
+
 /// A parachain entry (or its absence) proved through an anchor on the main chain.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct ThroughAnchor {
-    pub main_chain_id: String,
-    /// The last main header before each change of the main chain's set, oldest first.
-    pub handovers: Vec<Handover>,
-    /// The main header whose state holds the anchor, and its certificate.
-    pub main: Handover,
+    /// The main header whose state holds the anchor.
+    pub main: Certified,
     pub para_id: String,
     /// The anchored block, as the main chain's state holds it, and its proof under `main`.
     pub anchored: AnchoredBlock,
     pub anchor_proof: StateProof,
-    /// The entry's key and value (`None`: absent) in the parachain's state after the anchored
-    /// block, and its proof under the anchored state root.
-    pub key: Vec<u8>,
-    pub value: Option<Vec<u8>>,
-    pub entry_proof: StateProof,
+    /// The entry in the parachain's state after the anchored block, under its state root.
+    pub entry: Entry,
 }
 
 /// What a proof established.
@@ -59,13 +81,13 @@ pub struct Proved {
 /// The step of a proof that failed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ThroughAnchorError {
-    #[error("main handover {index} (height {height}): {reason}")]
+    #[error("handover {index} (height {height}): {reason}")]
     Handover {
         index: usize,
         height: u64,
         reason: String,
     },
-    #[error("the main header at height {height}: {reason}")]
+    #[error("the header at height {height}: {reason}")]
     MainHeader { height: u64, reason: String },
     #[error("the anchor of {para_id} block {height}: {reason}")]
     Anchor {
@@ -73,9 +95,9 @@ pub enum ThroughAnchorError {
         height: u64,
         reason: String,
     },
-    #[error("the entry under {para_id}'s state root at block {height}: {reason}")]
+    #[error("the entry under {chain_id}'s state root at block {height}: {reason}")]
     Entry {
-        para_id: String,
+        chain_id: String,
         height: u64,
         reason: String,
     },
@@ -118,11 +140,10 @@ fn certified(
     )))
 }
 
-impl ThroughAnchor {
-    /// Verifies the proof from the main chain's genesis validators (the trust root a court is
-    /// given, from the main chain's spec).
-    pub fn verify(&self, genesis_validators: &[AccountId]) -> Result<Proved, ThroughAnchorError> {
-        let chain = self.main_chain_id.as_str();
+impl Certified {
+    /// Follows the chain's set from `genesis_validators` through each handover to the header.
+    pub fn verify(&self, genesis_validators: &[AccountId]) -> Result<&Header, ThroughAnchorError> {
+        let chain = self.chain_id.as_str();
         let mut set = ValidatorSet::new(genesis_validators.to_vec());
         let mut height = 0;
         for (index, step) in self.handovers.iter().enumerate() {
@@ -139,13 +160,50 @@ impl ThroughAnchor {
                 .map_err(fail)?
                 .expect("asked for the next set");
         }
-        let main = &self.main.header;
-        certified(chain, &set, &self.main, false).map_err(|reason| {
+        let header = &self.header.header;
+        certified(chain, &set, &self.header, false).map_err(|reason| {
             ThroughAnchorError::MainHeader {
-                height: main.height,
+                height: header.height,
                 reason,
             }
         })?;
+        Ok(header)
+    }
+}
+
+impl Entry {
+    fn verify(
+        &self,
+        chain_id: &str,
+        header_height: u64,
+        root: Hash,
+    ) -> Result<(), ThroughAnchorError> {
+        self.proof
+            .verify(root, &self.key, self.value.as_deref())
+            .map_err(|e| ThroughAnchorError::Entry {
+                chain_id: chain_id.into(),
+                height: header_height,
+                reason: alloc::format!("{e}"),
+            })
+    }
+}
+
+impl InState {
+    /// Verifies the entry under a header certified from the chain's genesis validators; the
+    /// header.
+    pub fn verify(&self, genesis_validators: &[AccountId]) -> Result<&Header, ThroughAnchorError> {
+        let header = self.at.verify(genesis_validators)?;
+        self.entry
+            .verify(&self.at.chain_id, header.height, header.state_root)?;
+        Ok(header)
+    }
+}
+
+impl ThroughAnchor {
+    /// Verifies the proof from the main chain's genesis validators (the trust root a court is
+    /// given, from the main chain's spec).
+    pub fn verify(&self, genesis_validators: &[AccountId]) -> Result<Proved, ThroughAnchorError> {
+        let main = self.main.verify(genesis_validators)?;
         let anchored = &self.anchored;
         self.anchor_proof
             .verify(
@@ -158,19 +216,14 @@ impl ThroughAnchor {
                 height: anchored.height,
                 reason: alloc::format!("{e}"),
             })?;
-        self.entry_proof
-            .verify(anchored.state_root, &self.key, self.value.as_deref())
-            .map_err(|e| ThroughAnchorError::Entry {
-                para_id: self.para_id.clone(),
-                height: anchored.height,
-                reason: alloc::format!("{e}"),
-            })?;
+        self.entry
+            .verify(&self.para_id, anchored.height, anchored.state_root)?;
         Ok(Proved {
             main_height: main.height,
             main_time_ms: main.time_ms,
             para_height: anchored.height,
             para_time_ms: anchored.time_ms,
-            value: self.value.clone(),
+            value: self.entry.value.clone(),
         })
     }
 }

@@ -46,6 +46,9 @@ pub trait ChainApi: Send + Sync + 'static {
         from: u64,
         limit: usize,
     ) -> Result<Option<AnchorPageView>, ApiError>;
+    /// `key` (or its absence) with a proof from a genesis trust root (see `GET /proofs/{key}`);
+    /// `from`: a parachain's first anchored block at or above it.
+    fn proof(&self, key: Vec<u8>, from: Option<u64>) -> Result<ProofView, ApiError>;
     /// The chain's id, as its routes are nested under `/chains/{chain_id}`.
     fn chain_id(&self) -> String;
     /// The chain's line in `GET /chains`: read without touching its store, so a failed chain

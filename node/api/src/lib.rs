@@ -33,6 +33,7 @@ mod errors;
 mod events;
 mod host;
 mod parachains;
+mod proofs;
 mod state;
 mod transactions;
 pub use access::{AuditScope, Reader};
@@ -49,6 +50,7 @@ pub use host::{host_openapi, host_router, reference_openapi};
 pub use parachains::{
     AnchorPageView, AnchoredView, ForkView, ParachainValidatorView, ParachainView,
 };
+pub use proofs::{ProofKind, ProofView};
 pub use state::*;
 pub use transactions::*;
 
@@ -130,6 +132,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(list_block_transactions))
         .routes(routes!(get_account))
         .routes(routes!(get_state_entry))
+        .routes(routes!(proofs::get_proof))
         .routes(routes!(get_evidence))
         .routes(routes!(get_governance))
         .routes(routes!(parachains::list_parachains))

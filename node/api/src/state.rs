@@ -40,6 +40,14 @@ pub(crate) async fn get_state_entry(
 ) -> ApiResult<StateEntryView> {
     reader.require_all("a raw state entry")?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let key = state_key(key)?;
+    blocking(move || chain.state_entry(key, query.height))
+        .await
+        .map(Json)
+}
+
+/// A state key from a path segment in hex (0x optional), at most 1024 bytes.
+pub(crate) fn state_key(key: PathSegment) -> Result<Vec<u8>, ApiError> {
     let key = segment(key)?;
     let digits = key.strip_prefix("0x").unwrap_or(&key);
     if digits.len() > 2 * 1024 {
@@ -48,11 +56,8 @@ pub(crate) async fn get_state_entry(
             "state keys are at most 1024 bytes",
         ));
     }
-    let key = hex::decode(digits)
-        .map_err(|e| ApiError::bad_request("invalid_key", format!("key is not hex: {e}")))?;
-    blocking(move || chain.state_entry(key, query.height))
-        .await
-        .map(Json)
+    hex::decode(digits)
+        .map_err(|e| ApiError::bad_request("invalid_key", format!("key is not hex: {e}")))
 }
 
 /// Equivocation evidence recorded on chain: validators that signed two conflicting votes.

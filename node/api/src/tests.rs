@@ -129,6 +129,12 @@ impl ChainApi for Fake {
     ) -> Result<Option<AnchorPageView>, ApiError> {
         Ok(None)
     }
+    fn proof(&self, key: Vec<u8>, _: Option<u64>) -> Result<ProofView, ApiError> {
+        Err(ApiError::not_found(format!(
+            "no block anchors key 0x{}",
+            hex::encode(key)
+        )))
+    }
     fn summary(&self) -> ChainSummaryView {
         ChainSummaryView {
             chain_id: self.id.into(),

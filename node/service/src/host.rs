@@ -331,6 +331,11 @@ pub async fn run(
         return Err(NodeError::Network("no chain to host".into()));
     };
     let running_main = Arc::clone(&main.chain);
+    for para in running.iter().skip(1) {
+        if para.chain.spec().parachain.is_some() {
+            para.chain.set_main(Arc::clone(&running_main));
+        }
+    }
     let started = Started {
         api_addr,
         chain_id: main.chain.spec().chain_id.clone(),

@@ -25,6 +25,7 @@ pub mod host;
 pub mod init;
 pub mod keys;
 pub mod metrics;
+pub mod proofs;
 pub mod tls;
 
 pub use api_impl::QUERY_SLOT_WAIT;

@@ -435,20 +435,13 @@ fn anchors_are_checked_against_the_registered_set_and_forgeries_change_nothing()
         .expect("block 22 anchored after the recovery");
 }
 
-/// A main chain's certified header and its set proof at `height`, as a proof carries it.
-fn handover(chain: &Chain, height: u64) -> catena_primitives::through_anchor::Handover {
-    catena_node::anchor::handover_of(&chain.chain, height).expect("a handover")
-}
-
 /// A parachain entry, and an absent key, proved from the main chain's genesis validators through
 /// a main-chain handover and the anchor of the parachain block whose state holds them
 /// (PARACHAINS.md, "Proofs an outsider checks offline"); each altered or missing part fails at
 /// its step.
 #[test]
 fn a_parachain_entry_is_proved_through_its_anchor_from_the_main_genesis() {
-    use catena_primitives::parachain::{anchor_key, AnchoredBlock};
-    use catena_primitives::through_anchor::{ThroughAnchor, ThroughAnchorError};
-    use parity_scale_codec::Decode;
+    use catena_primitives::through_anchor::ThroughAnchorError;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut main = Chain::new(dir.path(), "main", 4);
@@ -492,16 +485,6 @@ fn a_parachain_entry_is_proved_through_its_anchor_from_the_main_genesis() {
         .clone()
         .expect("block 5 anchored");
     let m = main.chain.tip().expect("tip").height;
-    let (anchored, anchor_proof) = main
-        .chain
-        .store()
-        .state_with_proof(&anchor_key("para-a", 5), m)
-        .expect("proof");
-    let anchored = AnchoredBlock::decode(&mut &anchored.expect("anchored")[..]).expect("decode");
-    let entry = |key: &[u8]| {
-        let (value, proof) = para.chain.store().state_with_proof(key, 5).expect("proof");
-        (key.to_vec(), value, proof)
-    };
     let genesis: Vec<_> = main
         .chain
         .spec()
@@ -509,28 +492,23 @@ fn a_parachain_entry_is_proved_through_its_anchor_from_the_main_genesis() {
         .iter()
         .map(|v| v.account)
         .collect();
-    for (key, value, entry_proof) in [
-        entry(catena_runtime::keys::VALIDATORS),
-        entry(b"no/such/entry"),
-    ] {
-        let proof = ThroughAnchor {
-            main_chain_id: "main".into(),
-            handovers: vec![handover(&main, 7)],
-            main: handover(&main, m),
-            para_id: "para-a".into(),
-            anchored: anchored.clone(),
-            anchor_proof: anchor_proof.clone(),
-            key,
-            value: value.clone(),
-            entry_proof,
-        };
+    for key in [catena_runtime::keys::VALIDATORS, b"no/such/entry"] {
+        let proof = catena_node::proofs::through_anchor(&main.chain, &para.chain, key, Some(3))
+            .expect("a proof");
+        let value = para.chain.store().state_with_proof(key, 5).expect("read").0;
+        assert_eq!(
+            proof.main.handovers.len(),
+            1,
+            "the handover at 7 found from the store's index"
+        );
+        assert_eq!(proof.main.handovers[0].header.height, 7);
         let proved = proof.verify(&genesis).expect("the proof verifies");
         assert_eq!((proved.para_height, proved.main_height), (5, m));
         assert_eq!(proved.value, value);
 
         // Each part altered fails at its own step.
         let mut other_value = proof.clone();
-        other_value.value = Some(b"forged".to_vec());
+        other_value.entry.value = Some(b"forged".to_vec());
         assert!(matches!(
             other_value.verify(&genesis),
             Err(ThroughAnchorError::Entry { .. })
@@ -542,7 +520,7 @@ fn a_parachain_entry_is_proved_through_its_anchor_from_the_main_genesis() {
             Err(ThroughAnchorError::Anchor { .. })
         ));
         let mut bad_signature = proof.clone();
-        bad_signature.main.certificate.signatures[0].1 .0[0] ^= 1;
+        bad_signature.main.header.certificate.signatures[0].1 .0[0] ^= 1;
         assert!(matches!(
             bad_signature.verify(&genesis),
             Err(ThroughAnchorError::MainHeader { .. })
@@ -554,16 +532,29 @@ fn a_parachain_entry_is_proved_through_its_anchor_from_the_main_genesis() {
             Err(ThroughAnchorError::Handover { .. })
         ));
         let mut skipped = proof.clone();
-        skipped.handovers.clear();
+        skipped.main.handovers.clear();
         assert!(matches!(
             skipped.verify(&genesis),
             Err(ThroughAnchorError::MainHeader { .. })
         ));
         let mut other_set = proof.clone();
-        other_set.handovers[0].next_validators.push(0);
+        other_set.main.handovers[0].next_validators.push(0);
         assert!(matches!(
             other_set.verify(&genesis),
             Err(ThroughAnchorError::Handover { .. })
         ));
     }
+
+    // The main chain's own entry (the anchor) under its latest header, from its genesis.
+    let anchored = catena_primitives::parachain::anchor_key("para-a", 5);
+    let proof = catena_node::proofs::in_state(&main.chain, &anchored).expect("a proof");
+    let header = proof.verify(&genesis).expect("the proof verifies");
+    assert_eq!(header.height, m);
+    assert!(proof.entry.value.is_some());
+    let mut forged = proof.clone();
+    forged.entry.key = catena_primitives::parachain::anchor_key("para-a", 6);
+    assert!(matches!(
+        forged.verify(&genesis),
+        Err(ThroughAnchorError::Entry { .. })
+    ));
 }

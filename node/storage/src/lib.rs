@@ -40,8 +40,12 @@ const CF_META: &str = "meta";
 const CF_SCHEDULED: &str = "scheduled";
 /// (height, index in the block) → [`IndexedEvent`]: every contract event, in chain order.
 const CF_EVENTS: &str = "events";
+/// Height → nothing: the blocks whose execution wrote the validator set (a set change from the
+/// next block on), so a proof from genesis finds its handovers without reading every header.
+const CF_HANDOVERS: &str = "handovers";
 
-const COLUMN_FAMILIES: [&str; 12] = [
+const COLUMN_FAMILIES: [&str; 13] = [
+    CF_HANDOVERS,
     CF_SCHEDULED,
     CF_EVENTS,
     CF_HEADERS,
@@ -241,6 +245,28 @@ impl Store {
         self.get_cf(CF_CERTIFICATES, &height_key(height))?
             .map(|bytes| decode("certificate", &bytes))
             .transpose()
+    }
+
+    /// The blocks below `below` (after genesis) whose execution wrote the validator set, oldest
+    /// first: the handovers a proof from the genesis validators goes through.
+    pub fn handovers(&self, below: u64) -> Result<Vec<u64>> {
+        let mut found = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_HANDOVERS), rocksdb::IteratorMode::Start)
+        {
+            let (key, _) = item?;
+            let height = u64::from_be_bytes(
+                key.as_ref()
+                    .try_into()
+                    .map_err(|_| StorageError::Corrupt("a handover key is not a height".into()))?,
+            );
+            if height >= below {
+                break;
+            }
+            found.push(height);
+        }
+        Ok(found)
     }
 
     /// The height of the block with this hash.
@@ -444,6 +470,9 @@ impl Store {
             debug_assert_eq!(tx.hash(), receipt.tx_hash);
         }
         for (key, value) in &state.changes {
+            if height > 0 && key.as_slice() == catena_primitives::validator::VALIDATORS_KEY {
+                batch.put_cf(self.cf(CF_HANDOVERS), hk, []);
+            }
             match value {
                 Some(value) => batch.put_cf(self.cf(CF_STATE), key, value),
                 None => batch.delete_cf(self.cf(CF_STATE), key),

@@ -177,3 +177,25 @@ fn state_is_listed_by_prefix_in_key_order() {
     assert_eq!(keys, vec![b"a/1".to_vec(), b"a/3".to_vec()]);
     assert_eq!(store.state_next(b"c/", None).expect("read"), None);
 }
+
+#[test]
+fn indexes_the_blocks_that_write_the_validator_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let set = catena_primitives::validator::VALIDATORS_KEY;
+    // Genesis writes the first set: not a handover.
+    commit_changes(
+        &store,
+        vec![(set, Some(b"genesis set")), (b"a", Some(b"1"))],
+    );
+    commit_changes(&store, vec![(b"a", Some(b"2"))]);
+    commit_changes(&store, vec![(set, Some(b"second set"))]);
+    commit_changes(&store, vec![(b"a", Some(b"3"))]);
+    commit_changes(&store, vec![(set, Some(b"third set"))]);
+    assert_eq!(store.handovers(5).expect("handovers"), vec![2, 4]);
+    assert_eq!(store.handovers(4).expect("handovers"), vec![2]);
+    assert_eq!(store.handovers(2).expect("handovers"), Vec::<u64>::new());
+    drop(store);
+    let store = Store::open(dir.path()).expect("reopen");
+    assert_eq!(store.handovers(u64::MAX).expect("handovers"), vec![2, 4]);
+}

@@ -8,8 +8,8 @@ use catena_api::{
     AccountView, AnchorPageView, ApiError, AuditScope, BlockId, BlockView, CallView,
     CertificateView, ChainApi, ChainSummaryView, ContractView, EventQuery, EventRecordView,
     EventSlice, EventView, EvidenceView, GovernanceView, MemberView, ParachainProposalView,
-    ParachainView, ProposalView, ReceiptView, ScheduledRunView, SignatureView, StateEntryView,
-    StatusView, TransactionView, TxStatus, UpgradeView, ValidatorView,
+    ParachainView, ProofView, ProposalView, ReceiptView, ScheduledRunView, SignatureView,
+    StateEntryView, StatusView, TransactionView, TxStatus, UpgradeView, ValidatorView,
 };
 use catena_mempool::AdmitError;
 use catena_primitives::{
@@ -522,6 +522,10 @@ impl ChainApi for ChainInstance {
         limit: usize,
     ) -> Result<Option<AnchorPageView>, ApiError> {
         self.anchor_page(id, from, limit)
+    }
+
+    fn proof(&self, key: Vec<u8>, from: Option<u64>) -> Result<ProofView, ApiError> {
+        self.proof_view(key, from)
     }
 
     fn summary(&self) -> ChainSummaryView {

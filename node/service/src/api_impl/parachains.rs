@@ -2,7 +2,9 @@
 
 use catena_api::{
     AnchorPageView, AnchoredView, ApiError, ForkView, ParachainValidatorView, ParachainView,
+    ProofKind, ProofView,
 };
+use parity_scale_codec::Encode;
 
 use super::{chain_error, internal, MAX_LISTED};
 use crate::chain::{ChainInstance, StoreState};
@@ -109,5 +111,59 @@ impl ChainInstance {
             anchors: anchors.into_iter().map(anchored_view).collect(),
             next,
         }))
+    }
+
+    /// `key` with a proof from a genesis trust root: through an anchor on a parachain, under the
+    /// latest certified header otherwise.
+    pub(super) fn proof_view(
+        &self,
+        key: Vec<u8>,
+        from: Option<u64>,
+    ) -> Result<ProofView, ApiError> {
+        use crate::proofs::{self, ProofError};
+        let answer = |e: ProofError| match e {
+            ProofError::Unavailable(message) => ApiError::not_found(message),
+            ProofError::Store(message) => internal(message),
+        };
+        let hex = |bytes: &[u8]| format!("0x{}", hex::encode(bytes));
+        let Some(section) = &self.spec().parachain else {
+            if from.is_some() {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!(
+                        "'from' picks an anchored block of a parachain; '{}' is not one",
+                        self.spec().chain_id
+                    ),
+                ));
+            }
+            let proof = proofs::in_state(self, &key).map_err(answer)?;
+            let height = proof.at.header.header.height;
+            return Ok(ProofView {
+                kind: ProofKind::InState,
+                trust_root_chain: self.spec().chain_id.clone(),
+                key: hex(&key),
+                value: proof.entry.value.as_deref().map(hex),
+                height,
+                certified_height: height,
+                proof: hex(&proof.encode()),
+            });
+        };
+        let main = self.main().ok_or_else(|| {
+            ApiError::not_found(format!(
+                "this node does not host '{}', the main chain of '{}'",
+                section.main_chain_id,
+                self.spec().chain_id
+            ))
+        })?;
+        let proof = proofs::through_anchor(main, self, &key, from).map_err(answer)?;
+        Ok(ProofView {
+            kind: ProofKind::ThroughAnchor,
+            trust_root_chain: main.spec().chain_id.clone(),
+            key: hex(&key),
+            value: proof.entry.value.as_deref().map(hex),
+            height: proof.anchored.height,
+            certified_height: proof.main.header.header.height,
+            proof: hex(&proof.encode()),
+        })
     }
 }

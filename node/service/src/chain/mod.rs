@@ -85,6 +85,9 @@ pub struct ChainInstance {
     query_slots: slots::QuerySlots,
     /// Whether the node's config asks every chain's API for signed reads (a parachain's always).
     signed_reads: std::sync::atomic::AtomicBool,
+    /// The main chain this node hosts beside this parachain, once started: what proofs
+    /// through anchors are built from.
+    main: std::sync::OnceLock<Arc<ChainInstance>>,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -167,6 +170,7 @@ impl ChainInstance {
             failure: std::sync::OnceLock::new(),
             query_slots: slots::QuerySlots::default(),
             signed_reads: std::sync::atomic::AtomicBool::new(false),
+            main: std::sync::OnceLock::new(),
         };
         // A restarted node takes the validator set from its state, not from the spec.
         let entries = chain.validator_entries()?;
@@ -186,6 +190,16 @@ impl ChainInstance {
     pub fn signed_reads(&self) -> bool {
         self.spec.parachain.is_some()
             || self.signed_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Names the main chain this node hosts beside this parachain (set once, at start).
+    pub fn set_main(&self, main: Arc<ChainInstance>) {
+        let _ = self.main.set(main);
+    }
+
+    /// The main chain hosted beside this parachain, if any.
+    pub fn main(&self) -> Option<&Arc<ChainInstance>> {
+        self.main.get()
     }
 
     pub fn spec(&self) -> &ChainSpec {
