@@ -181,6 +181,7 @@ fn build(chain_id: &str, validators: usize, genesis_time_ms: u64, first_port: u1
         contracts: system_contracts(),
         parachain: None,
         parachains: Vec::new(),
+        invoice_key_check: None,
     };
     BuiltSpec {
         spec,

@@ -203,6 +203,11 @@ pub struct ChainSpec {
     /// Parachains this (main) chain registers at genesis, checked as a registration is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parachains: Vec<catena_primitives::parachain::ParachainRegistration>,
+    /// A main chain's commitment to the consortium's invoice key `K`: `HMAC(K,
+    /// "catena/fp-key-check/v1")` (`catena_primitives::invoice`), in its genesis state. A node
+    /// hosts a parachain of this chain only with the key that gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_key_check: Option<Hash>,
 }
 
 /// One problem in a chain spec, naming the field it is in.
@@ -494,6 +499,12 @@ impl ChainSpec {
 
         if let Some(section) = &self.parachain {
             errors.extend(section.errors(&self.chain_id));
+        }
+        if self.parachain.is_some() && self.invoice_key_check.is_some() {
+            errors.push(FieldError {
+                field: "invoice_key_check".into(),
+                message: "the invoice key's check value is the main chain's: a parachain's spec carries none".into(),
+            });
         }
         if self.parachain.is_some() && !self.parachains.is_empty() {
             errors.push(FieldError {

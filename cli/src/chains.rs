@@ -30,6 +30,11 @@ pub(crate) struct AddArgs {
     /// the spec gives it). Each chain of a node listens on its own.
     #[arg(long)]
     p2p_addr: Option<String>,
+    /// The consortium's invoice key file (`catena key generate-invoice-key`), which every node
+    /// of a parachain needs when its main chain's spec commits one; copied (mode 0600) beside
+    /// the chain's spec.
+    #[arg(long)]
+    invoice_key: Option<PathBuf>,
 }
 
 pub(crate) fn run(home: Option<&Path>, command: ChainCommand) -> anyhow::Result<()> {
@@ -45,7 +50,19 @@ pub(crate) fn run(home: Option<&Path>, command: ChainCommand) -> anyhow::Result<
                 Some(path) => NetworkKey::Given(keys::read_key(path)?),
                 None => NetworkKey::Generated(crate::key::generate()),
             };
-            let added = add_chain(&home, &args.spec, validator_key, network_key, args.p2p_addr)?;
+            let invoice_key = args
+                .invoice_key
+                .as_deref()
+                .map(keys::read_invoice_key)
+                .transpose()?;
+            let added = add_chain(
+                &home,
+                &args.spec,
+                validator_key,
+                network_key,
+                args.p2p_addr,
+                invoice_key,
+            )?;
             println!(
                 "added chain '{}' to {} ({}, p2p {}): files in {}",
                 added.chain_id,

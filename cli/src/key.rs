@@ -12,6 +12,24 @@ pub(crate) enum KeyCommand {
     },
     /// Show the account and peer id of a key file.
     Inspect { file: PathBuf },
+    /// Generate the consortium's invoice key (32 random bytes, mode 0600) and print its check
+    /// value: a main chain's spec commits it (`chain-spec build --invoice-key`), and every node
+    /// of its parachains holds the key (`chain add --invoice-key`).
+    GenerateInvoiceKey {
+        /// Where to write the key file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub(crate) fn generate_invoice_key(out: &Path) -> anyhow::Result<()> {
+    let mut secret = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut secret);
+    let key = catena_primitives::invoice::InvoiceKey(secret);
+    keys::write_invoice_key(out, &key)?;
+    println!("wrote {}", out.display());
+    println!("check value: {}", key.check());
+    Ok(())
 }
 
 /// A new key from the operating system's random source.

@@ -149,6 +149,10 @@ enum SpecCommand {
         /// … and at least this often (milliseconds).
         #[arg(long, requires = "parachain_of", default_value_t = 10_000)]
         anchor_every_ms: u64,
+        /// A main chain's: commit the check value of the consortium's invoice key in this file
+        /// (`catena key generate-invoice-key`); its parachains' nodes then need the key.
+        #[arg(long, conflicts_with = "parachain_of")]
+        invoice_key: Option<PathBuf>,
     },
 }
 
@@ -187,6 +191,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let home = cli.home;
     match cli.command {
         Command::Key(KeyCommand::Generate { out }) => key_generate(out),
+        Command::Key(KeyCommand::GenerateInvoiceKey { out }) => key::generate_invoice_key(&out),
         Command::Key(KeyCommand::Inspect { file }) => {
             let key = keys::read_key(&file)?;
             println!("account: {}", key.account());
@@ -206,6 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             register_parachain,
             anchor_every_blocks,
             anchor_every_ms,
+            invoice_key,
         }) => {
             let time = genesis_time_ms.unwrap_or_else(now_ms);
             let mut built = if dev {
@@ -232,6 +238,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     anchor_every_blocks,
                     anchor_every_ms,
                 });
+            }
+            if let Some(path) = invoice_key {
+                built.spec.invoice_key_check = Some(keys::read_invoice_key(&path)?.check());
             }
             let parachains = parachain::register_at_genesis(&mut built.spec, &register_parachain)?;
             if let Err(errors) = built.spec.validate() {

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod evidence;
 pub mod governance;
 pub mod hash;
+pub mod invoice;
 pub mod merkle;
 pub mod parachain;
 pub mod proof;

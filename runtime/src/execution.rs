@@ -31,6 +31,9 @@ pub struct BlockContext {
     pub max_tx_fuel: u64,
     /// Fuel all the block's transactions may burn together (chain spec `max_block_fuel`).
     pub max_block_fuel: u64,
+    /// The consortium's invoice key, on a parachain of a main chain that commits one: the
+    /// voucher contract's invoices then need claims (ADR 0031). Never in state.
+    pub invoice_key: Option<catena_primitives::invoice::InvoiceKey>,
 }
 
 /// The outcome of executing a block.

@@ -78,6 +78,7 @@ fn context(height: u64) -> BlockContext {
         time_ms: 1_000 * height,
         max_tx_fuel: 10_000_000,
         max_block_fuel: 25_000_000,
+        invoice_key: None,
     }
 }
 

@@ -296,6 +296,7 @@ impl LocalNetwork {
                     validator_key.as_deref().map(read_key).transpose()?,
                     NetworkKey::Given(read_key(&network_key)?),
                     Some(self.p2p_addr_on(k, i)),
+                    None,
                 )?;
             }
         }

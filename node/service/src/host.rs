@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use catena_chain_spec::ChainSpec;
+use catena_primitives::invoice::InvoiceKey;
 use catena_primitives::SecretKey;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
@@ -32,6 +33,10 @@ pub struct ChainOptions {
     pub p2p_addr: String,
     /// Where the network key belongs, for the error that says it is missing.
     pub network_key_path: PathBuf,
+    /// The consortium's invoice key, which a parachain of a main chain whose spec commits one
+    /// needs (ADR 0031), and where it belongs.
+    pub invoice_key: Option<InvoiceKey>,
+    pub invoice_key_path: PathBuf,
 }
 
 /// Everything a node needs to run.
@@ -120,6 +125,8 @@ pub fn start_chain(
         network_key,
         p2p_addr,
         network_key_path,
+        invoice_key,
+        invoice_key_path: _,
     } = options;
     let chain_dir = home.chain_dir(config, &spec.chain_id);
     std::fs::create_dir_all(&chain_dir).map_err(|source| NodeError::Io {
@@ -136,6 +143,9 @@ pub fn start_chain(
     )?);
     if config.signed_reads {
         chain.require_signed_reads();
+    }
+    if let Some(key) = invoice_key.filter(|_| chain.spec().parachain.is_some()) {
+        chain.set_invoice_key(key);
     }
     // Every node of a multi-validator chain (by its spec, or by governance since) runs the BFT
     // driver with its peers: a validator votes; a node with a member's key not in the current
@@ -305,7 +315,7 @@ pub async fn run(
         .collect();
     let mut running: Vec<RunningChain> = Vec::new();
     for options in chains {
-        if let Err(e) = check_main_chain(running.first().map(|m| &*m.chain), &options.spec) {
+        if let Err(e) = check_main_chain(running.first().map(|m| &*m.chain), &options) {
             for chain in running {
                 chain.stop().await;
             }
@@ -426,7 +436,8 @@ const API_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2
 
 /// A parachain (a spec with a `parachain` section) is hosted only beside the main chain it
 /// names, never as a home's main chain.
-fn check_main_chain(main: Option<&ChainInstance>, spec: &ChainSpec) -> Result<(), NodeError> {
+fn check_main_chain(main: Option<&ChainInstance>, options: &ChainOptions) -> Result<(), NodeError> {
+    let spec = &options.spec;
     let Some(section) = &spec.parachain else {
         return Ok(());
     };
@@ -452,7 +463,46 @@ fn check_main_chain(main: Option<&ChainInstance>, spec: &ChainSpec) -> Result<()
                 ),
             })
         }
-        Some(_) => Ok(()),
+        Some(main) => check_invoice_key(
+            main.spec(),
+            &spec.chain_id,
+            options.invoice_key.as_ref(),
+            &options.invoice_key_path,
+        ),
+    }
+}
+
+/// A parachain of a main chain whose spec commits an invoice key runs only with that key: with
+/// another it would compute other fingerprints than its peers and diverge. `key` is the one
+/// this node holds for parachain `chain_id`, from `file`.
+pub fn check_invoice_key(
+    main: &ChainSpec,
+    chain_id: &str,
+    key: Option<&InvoiceKey>,
+    file: &std::path::Path,
+) -> Result<(), NodeError> {
+    let file = file.display();
+    let main_id = &main.chain_id;
+    match (main.invoice_key_check, key) {
+        (None, None) => Ok(()),
+        (Some(committed), None) => Err(NodeError::InvoiceKey(format!(
+            "parachain '{chain_id}' needs the consortium's invoice key: the spec of main chain \
+             '{main_id}' commits check value {committed}; put the key in {file} (catena chain \
+             add --invoice-key FILE)"
+        ))),
+        (None, Some(_)) => Err(NodeError::InvoiceKey(format!(
+            "{file} holds an invoice key, but the spec of main chain '{main_id}' commits none: \
+             refusing to host parachain '{chain_id}' with a key its peers may not hold"
+        ))),
+        (Some(committed), Some(key)) if key.check() != committed => {
+            Err(NodeError::InvoiceKey(format!(
+                "the invoice key in {file} gives check value {}, but the spec of main chain \
+                 '{main_id}' commits {committed}: refusing to host parachain '{chain_id}' \
+                 rather than compute other invoice fingerprints than its peers and diverge",
+                key.check()
+            )))
+        }
+        (Some(_), Some(_)) => Ok(()),
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use catena_chain_spec::{peer_id, BuiltSpec};
 
+use catena_primitives::invoice::InvoiceKey;
 use catena_primitives::SecretKey;
 
 use crate::{keys, read_spec, Home, LogFormat, NodeConfig, NodeError};
@@ -230,6 +231,7 @@ pub fn add_chain(
     validator_key: Option<SecretKey>,
     network_key: NetworkKey,
     p2p_addr: Option<String>,
+    invoice_key: Option<InvoiceKey>,
 ) -> Result<AddedChain, NodeError> {
     if !home.is_initialised() {
         return Err(NodeError::NotAHome(home.0.clone()));
@@ -249,6 +251,16 @@ pub fn add_chain(
                 hosted: format!("'{}' (genesis {main_genesis})", main.chain_id),
             });
         }
+        crate::host::check_invoice_key(
+            &main,
+            &chain_id,
+            invoice_key.as_ref(),
+            std::path::Path::new("the key given (--invoice-key)"),
+        )?;
+    } else if invoice_key.is_some() {
+        return Err(NodeError::InvoiceKey(format!(
+            "chain '{chain_id}' is no parachain: only a parachain's nodes hold the invoice key"
+        )));
     }
     let mut config = NodeConfig::load(&home.config())?;
     let hosted = home.chains(&config)?;
@@ -274,6 +286,9 @@ pub fn add_chain(
         return Err(NodeError::AlreadyHome(dir.0));
     }
     let made = checked.write(&dir)?;
+    if let Some(key) = &invoice_key {
+        crate::keys::write_invoice_key(&dir.invoice_key(), key)?;
+    }
     config.chains.push(crate::config::ChainEntry {
         dir: relative,
         p2p_addr: p2p_addr.clone(),

@@ -46,6 +46,8 @@ pub const SPEC_FILE: &str = "chain-spec.json";
 pub const VALIDATOR_KEY_FILE: &str = "validator.key";
 pub const KEYS_DIR: &str = "keys";
 pub const NETWORK_KEY_FILE: &str = "network.key";
+/// The consortium's invoice key (ADR 0031), in the directory of each parachain a node hosts.
+pub const INVOICE_KEY_FILE: &str = "invoice.key";
 
 /// The files of a node's home directory.
 #[derive(Debug, Clone)]
@@ -63,6 +65,9 @@ impl Home {
     }
     pub fn network_key(&self) -> PathBuf {
         self.0.join(NETWORK_KEY_FILE)
+    }
+    pub fn invoice_key(&self) -> PathBuf {
+        self.0.join(INVOICE_KEY_FILE)
     }
     pub fn keys(&self) -> PathBuf {
         self.0.join(KEYS_DIR)
@@ -119,7 +124,14 @@ impl Home {
         self.chains(config)?
             .into_iter()
             .map(|chain| {
+                let invoice_key = chain.dir.invoice_key();
                 Ok(ChainOptions {
+                    invoice_key: if invoice_key.exists() {
+                        Some(keys::read_invoice_key(&invoice_key)?)
+                    } else {
+                        None
+                    },
+                    invoice_key_path: invoice_key,
                     validator_key: read(chain.dir.validator_key())?,
                     network_key: read(chain.dir.network_key())?,
                     network_key_path: chain.dir.network_key(),
@@ -158,6 +170,8 @@ pub enum NodeError {
         what: String,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    InvoiceKey(String),
     #[error("the API's TLS file {}: {message}", file.display())]
     Tls { file: PathBuf, message: String },
     #[error("{} is already a node home; refusing to overwrite it", .0.display())]

@@ -48,6 +48,8 @@ async fn a_chain_with_every_query_place_held_leaves_the_other_answering_and_comm
             network_key: None,
             p2p_addr: "/ip4/127.0.0.1/tcp/0".into(),
             network_key_path: home.network_key(),
+            invoice_key: None,
+            invoice_key_path: home.invoice_key(),
             spec: built.spec,
         };
         chains.push(start_chain(&home, &config, options, &metrics, false).expect("a chain starts"));

@@ -103,6 +103,8 @@ async fn a_validator_resumes_locked_on_its_logged_proposal_and_commits_it() {
                 network_key: None,
                 p2p_addr: config.p2p_addr.clone(),
                 network_key_path: home.network_key(),
+                invoice_key: None,
+                invoice_key_path: home.invoice_key(),
             }],
             allow_missing_vote_log: false,
         },

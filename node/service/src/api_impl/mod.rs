@@ -322,7 +322,7 @@ impl ChainApi for ChainInstance {
             .header(tip.height)
             .map_err(internal)?
             .ok_or_else(|| internal("the tip's header is missing"))?;
-        let context = crate::chain::block_context(self.spec(), tip.height, header.time_ms);
+        let context = self.block_context(tip.height, header.time_ms);
         let slots = self.query_slots();
         let Some(_slot) = slots.acquire(QUERY_SLOT_WAIT) else {
             return Err(ApiError::new(

@@ -22,6 +22,7 @@ pub fn block_context(spec: &ChainSpec, height: u64, time_ms: u64) -> BlockContex
         time_ms,
         max_tx_fuel: spec.parameters.max_tx_fuel,
         max_block_fuel: spec.parameters.max_block_fuel,
+        invoice_key: None,
     }
 }
 
@@ -191,7 +192,7 @@ pub(super) fn write(spec: &ChainSpec, store: &Store) -> Result<(Hash, ValidatorS
         threshold: spec.governance.threshold,
     };
     let genesis_context = block_context(spec, 0, spec.genesis_time_ms);
-    let genesis_changes = catena_runtime::genesis_changes(
+    let mut genesis_changes = catena_runtime::genesis_changes(
         &members,
         &genesis_nodes(spec),
         &entries,
@@ -200,6 +201,12 @@ pub(super) fn write(spec: &ChainSpec, store: &Store) -> Result<(Hash, ValidatorS
         &spec.parachains,
         &genesis_context,
     )?;
+    if let Some(check) = spec.invoice_key_check {
+        genesis_changes.insert(
+            catena_primitives::invoice::KEY_CHECK_KEY.to_vec(),
+            Some(check.encode()),
+        );
+    }
     let state = store.prepare_state(0, genesis_changes)?;
     let genesis = Block {
         header: Header {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use catena_chain_spec::ChainSpec;
 use catena_mempool::{AccountView, AdmitError, Mempool, MempoolConfig};
 use catena_primitives::{AccountId, Call, Hash, SecretKey, Transaction, ValidatorSet};
-use catena_runtime::{ExecutionError, StateError, StateReader, ValidatorEntry};
+use catena_runtime::{BlockContext, ExecutionError, StateError, StateReader, ValidatorEntry};
 use catena_storage::{StorageError, Store, Tip};
 
 use crate::metrics::{ChainMetrics, NodeMetrics};
@@ -88,6 +88,9 @@ pub struct ChainInstance {
     /// The main chain this node hosts beside this parachain, once started: what proofs
     /// through anchors are built from.
     main: std::sync::OnceLock<Arc<ChainInstance>>,
+    /// The consortium's invoice key, on a parachain whose main chain commits one (set once,
+    /// before the chain runs).
+    invoice_key: std::sync::OnceLock<catena_primitives::invoice::InvoiceKey>,
 }
 
 /// Committed state as the runtime and the mempool see it.
@@ -171,6 +174,7 @@ impl ChainInstance {
             query_slots: slots::QuerySlots::default(),
             signed_reads: std::sync::atomic::AtomicBool::new(false),
             main: std::sync::OnceLock::new(),
+            invoice_key: std::sync::OnceLock::new(),
         };
         // A restarted node takes the validator set from its state, not from the spec.
         let entries = chain.validator_entries()?;
@@ -190,6 +194,21 @@ impl ChainInstance {
     pub fn signed_reads(&self) -> bool {
         self.spec.parachain.is_some()
             || self.signed_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Gives this parachain the consortium's invoice key (once, before it runs; checked against
+    /// the main chain's commitment by the host).
+    pub fn set_invoice_key(&self, key: catena_primitives::invoice::InvoiceKey) {
+        let _ = self.invoice_key.set(key);
+    }
+
+    /// What executing block `height` at `time_ms` may know: [`block_context`] and this node's
+    /// invoice key.
+    pub fn block_context(&self, height: u64, time_ms: u64) -> BlockContext {
+        BlockContext {
+            invoice_key: self.invoice_key.get().cloned(),
+            ..block_context(&self.spec, height, time_ms)
+        }
     }
 
     /// Names the main chain this node hosts beside this parachain (set once, at start).

@@ -4,7 +4,7 @@ use catena_primitives::{AccountId, Block, Header, Receipt, ScheduledRun};
 use catena_runtime::ExecutionError;
 use catena_storage::PreparedState;
 
-use super::{block_context, ChainError, ChainInstance, StoreState};
+use super::{ChainError, ChainInstance, StoreState};
 
 /// State keys a proposer lets its block change per millisecond of block time (a proposer's
 /// policy, not a validity rule): each key costs every validator a state-tree update and a write
@@ -60,7 +60,7 @@ impl ChainInstance {
             params.max_block_bytes as usize,
             &state,
         );
-        let context = block_context(&self.spec, height, now_ms.max(parent.time_ms + 1));
+        let context = self.block_context(height, now_ms.max(parent.time_ms + 1));
         // Every validator re-executes the block and updates its state tree before it votes,
         // within the round's timeouts: the proposer stops adding transactions once executing
         // them took this long, or once they change this many state keys (each costs a state-

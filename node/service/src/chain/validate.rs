@@ -4,7 +4,7 @@
 use catena_primitives::{AccountId, Block, Hash, Transaction};
 use catena_runtime::ExecutionError;
 
-use super::{block_context, ChainError, ChainInstance, PreparedBlock, StoreState};
+use super::{ChainError, ChainInstance, PreparedBlock, StoreState};
 
 /// Why a proposed block is refused (the validator then votes nil).
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +166,7 @@ impl ChainInstance {
             .into());
         }
         let state = StoreState(&self.store);
-        let context = block_context(&self.spec, h.height, h.time_ms);
+        let context = self.block_context(h.height, h.time_ms);
         let executed = match catena_runtime::execute_block(&state, &context, &block.transactions) {
             Ok(executed) => executed,
             Err(ExecutionError::State(e)) => {
