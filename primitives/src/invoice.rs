@@ -23,10 +23,6 @@ pub const KEY_CHECK_KEY: &[u8] = b"sys/fp-key-check";
 /// The main chain's state keys of claimed fingerprints: `sys/fp/<fingerprint>` →
 /// [`MainClaim`].
 pub const MAIN_CLAIM_PREFIX: &[u8] = b"sys/fp/";
-/// A parachain's state keys of the claims it took: `sys/fp-claim/<fingerprint>` →
-/// [`ParaClaim`].
-pub const PARA_CLAIM_PREFIX: &[u8] = b"sys/fp-claim/";
-
 /// The consortium's invoice key: 32 secret bytes held by the nodes of the parachains' members.
 #[derive(Clone, PartialEq, Eq)]
 pub struct InvoiceKey(pub [u8; 32]);
@@ -69,11 +65,6 @@ pub fn main_claim_key(fingerprint: &Hash) -> Vec<u8> {
     [MAIN_CLAIM_PREFIX, &fingerprint.0[..]].concat()
 }
 
-/// A parachain's state key of a claim it took.
-pub fn para_claim_key(fingerprint: &Hash) -> Vec<u8> {
-    [PARA_CLAIM_PREFIX, &fingerprint.0[..]].concat()
-}
-
 /// A fingerprint as the main chain holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct MainClaim {
@@ -86,23 +77,24 @@ pub struct MainClaim {
     pub at_height: u64,
 }
 
-/// Where a parachain's claim of a fingerprint stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
-pub enum ClaimState {
-    /// Proved held on the main chain; no voucher rests on the invoice yet.
-    Claimed,
-    /// A voucher rests on the invoice.
-    InUse,
-    /// Its backing cancelled or never used: the main chain may release it.
-    Released,
+/// Most fingerprints one claim or release names (a voucher rests on at most 16 invoices).
+pub const MAX_PER_CALL: usize = 16;
+
+/// A parachain's claim of invoice fingerprints on the main chain.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ClaimInvoices {
+    pub para_id: String,
+    pub fingerprints: Vec<Hash>,
 }
 
-/// A parachain's claim of a fingerprint, as its state holds it.
+/// A release of a parachain's claims on the main chain: the voucher contract's entries of the
+/// claims (`catena_schema::voucher::keys::invoice_claim_key`, each released) in the parachain's
+/// state under the root of its block `anchored_height`, as anchored on the main chain.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct ParaClaim {
-    /// The main chain's claim number it was proved with.
-    pub claim: u64,
-    pub state: ClaimState,
+pub struct ReleaseInvoices {
+    pub para_id: String,
+    pub anchored_height: u64,
+    pub entries: Vec<crate::through_anchor::Entry>,
 }
 
 #[cfg(test)]

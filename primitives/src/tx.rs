@@ -61,6 +61,18 @@ pub enum Call {
     /// Proposes recovering a frozen parachain (main chain); approved like a registration.
     #[codec(index = 10)]
     ProposeParachainRecovery(crate::parachain::ParachainRecovery),
+    /// Claims invoice fingerprints for a parachain (main chain), signed by an account of one of
+    /// its members; refused if another parachain holds any of them.
+    #[codec(index = 11)]
+    ClaimInvoices(crate::invoice::ClaimInvoices),
+    /// Releases a parachain's claims (main chain), with proofs that its state at an anchored
+    /// block holds them released.
+    #[codec(index = 12)]
+    ReleaseInvoices(crate::invoice::ReleaseInvoices),
+    /// Takes claims the main chain recorded for this parachain (parachain), each proved under
+    /// a main-chain header certified from the main chain's genesis validators.
+    #[codec(index = 13)]
+    TakeInvoiceClaims(Vec<crate::through_anchor::InState>),
 }
 
 /// The id of the contract that `signer` creates with its transaction of `nonce`.
@@ -89,6 +101,9 @@ impl Call {
             Call::ProposeParachain(_) => "propose_parachain",
             Call::Anchor(_) => "anchor",
             Call::ProposeParachainRecovery(_) => "propose_parachain_recovery",
+            Call::ClaimInvoices(_) => "claim_invoices",
+            Call::ReleaseInvoices(_) => "release_invoices",
+            Call::TakeInvoiceClaims(_) => "take_invoice_claims",
         }
     }
 }

@@ -303,6 +303,7 @@ fn run(
         caller: origin,
         block_height: context.height,
         block_time_ms: context.time_ms,
+        invoice_key: context.invoice_key.clone(),
     };
     let outcome = wasm::shared().call_prepared(
         *contract,

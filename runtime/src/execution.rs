@@ -34,6 +34,8 @@ pub struct BlockContext {
     /// The consortium's invoice key, on a parachain of a main chain that commits one: the
     /// voucher contract's invoices then need claims (ADR 0031). Never in state.
     pub invoice_key: Option<catena_primitives::invoice::InvoiceKey>,
+    /// On a parachain: the main chain whose certified claims it takes (from its spec).
+    pub main: Option<crate::invoices::MainChain>,
 }
 
 /// The outcome of executing a block.
@@ -282,6 +284,13 @@ pub(crate) fn apply_call(
             crate::parachains::ParachainAction::Recover(recovery.clone()),
         )),
         Call::Anchor(anchor) => system(crate::parachains::anchor(overlay, context, anchor)),
+        Call::ClaimInvoices(claim) => {
+            system(crate::invoices::claim(overlay, context, &tx.signer, claim))
+        }
+        Call::ReleaseInvoices(release) => system(crate::invoices::release(
+            overlay, context, &tx.signer, release,
+        )),
+        Call::TakeInvoiceClaims(proofs) => system(crate::invoices::take(overlay, context, proofs)),
         Call::UploadCode(code) => contracts::upload(overlay, code),
         Call::Instantiate { code_hash, input } => {
             contracts::instantiate(overlay, context, tx, code_hash, input)

@@ -79,6 +79,7 @@ fn context(height: u64) -> BlockContext {
         max_tx_fuel: 10_000_000,
         max_block_fuel: 25_000_000,
         invoice_key: None,
+        main: None,
     }
 }
 

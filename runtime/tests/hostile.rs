@@ -113,6 +113,7 @@ fn context() -> CallContext {
         caller: AccountId([7; 32]),
         block_height: 10,
         block_time_ms: 1_767_225_600_000,
+        invoice_key: None,
     }
 }
 

@@ -94,7 +94,8 @@ struct BenchArgs {
     /// network an earlier `catena-bench --keep --dir DIR` started; pass the same `--dir`.
     #[arg(long, num_args = 1.., requires = "dir")]
     api: Vec<String>,
-    /// Directory of the testnet (default: a new one under ~/.catena/bench).
+    /// Directory of the testnet, kept after the run (default: a new one under ~/.catena/bench,
+    /// removed after the run unless --keep).
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Block time of a new testnet, in milliseconds (a height starts one block time after the
@@ -170,6 +171,12 @@ fn run(args: BenchArgs) -> anyhow::Result<()> {
         std::mem::forget(children);
     } else {
         stop_children(children);
+        // A testnet the bench made for itself goes with it (each run's stores take ~0.5 GB).
+        if args.dir.is_none() {
+            if let Err(e) = std::fs::remove_dir_all(&dir) {
+                eprintln!("cannot remove the bench's testnet {}: {e}", dir.display());
+            }
+        }
     }
     let report = outcome?;
     match args.output {

@@ -195,6 +195,12 @@ pub fn ed25519_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> b
     host::ed25519_verify(key, message, signature)
 }
 
+/// The fingerprint of invoice `code` / `number` of `seller` under the consortium's invoice key,
+/// or `None` on a chain that holds no key (ADR 0031): the key stays with the host.
+pub fn invoice_fingerprint(code: &str, number: &str, seller: &str) -> Option<[u8; 32]> {
+    host::invoice_fingerprint(&(code, number, seller).encode())
+}
+
 /// Schedules this contract's `method` with `input` to run at the start of the first block whose
 /// time is at or past `at_ms` (the next block, if that time is already reached). Returns the
 /// scheduled call's id. Kept only if this call succeeds.

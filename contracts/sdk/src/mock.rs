@@ -80,6 +80,7 @@ struct World {
     time_ms: u64,
     origin: [u8; 32],
     stack: Vec<Frame>,
+    invoice_key: Option<[u8; 32]>,
 }
 
 std::thread_local! {
@@ -120,6 +121,11 @@ pub fn set_block(height: u64, time_ms: u64) {
         w.height = height;
         w.time_ms = time_ms;
     });
+}
+
+/// Gives the host an invoice key (a parachain that keeps invoice claims), or takes it away.
+pub fn set_invoice_key(key: Option<[u8; 32]>) {
+    with(|w| w.invoice_key = key);
 }
 
 pub fn block() -> (u64, u64) {
@@ -354,6 +360,29 @@ pub(crate) mod host {
     pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
         use sha2::Digest;
         sha2::Sha256::digest(data).into()
+    }
+
+    /// As the node computes it (catena_primitives::invoice): HMAC-SHA256 under the key of the
+    /// domain and the length-prefixed fields.
+    pub(crate) fn invoice_fingerprint(invoice: &[u8]) -> Option<[u8; 32]> {
+        use hmac::Mac;
+        use parity_scale_codec::DecodeAll;
+        if invoice.len() > catena_abi::MAX_FINGERPRINT_INPUT_BYTES {
+            fail("an invoice of over 256 bytes");
+        }
+        let Ok((code, number, seller)) = <(String, String, String)>::decode_all(&mut &invoice[..])
+        else {
+            fail("invoice_fingerprint takes the SCALE encoding of (code, number, seller)");
+        };
+        let key = with(|w| w.invoice_key)?;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&key)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"catena/invoice-fp/v1");
+        for part in [&code, &number, &seller] {
+            mac.update(&(part.len() as u32).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        Some(mac.finalize().into_bytes().into())
     }
 
     pub(crate) fn ed25519_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {

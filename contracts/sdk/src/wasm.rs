@@ -129,6 +129,14 @@ pub fn ed25519_verify(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> b
     }
 }
 
+pub fn invoice_fingerprint(invoice: &[u8]) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    // SAFETY: the host writes at most 32 bytes to our buffer.
+    let written =
+        unsafe { sys::invoice_fingerprint(ptr(invoice), len(invoice), out.as_mut_ptr() as i32) };
+    (written == code::WRITTEN).then_some(out)
+}
+
 pub fn schedule(at_ms: u64, method: &str, input: &[u8]) -> u64 {
     // SAFETY: pointers and lengths of live slices.
     unsafe {

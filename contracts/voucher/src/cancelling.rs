@@ -35,6 +35,7 @@ pub(crate) fn cancel(id: VoucherId) -> Result<(), Error> {
     for part in &voucher.backing {
         set_used(&part.invoice, used(&part.invoice) - part.amount);
     }
+    claims::release_unused(&voucher);
     free_lines(&voucher, voucher.amount);
     unhold(&voucher);
     save(&voucher);

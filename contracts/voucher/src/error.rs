@@ -70,6 +70,9 @@ pub enum Error {
         number: String,
         amount: Amount,
     },
+    InvoiceNotClaimed {
+        number: String,
+    },
     OverFinanced {
         needed: Amount,
         available: Amount,
@@ -191,6 +194,10 @@ impl core::fmt::Display for Error {
                 f,
                 "invoice {number} already backs vouchers for its whole amount {}: refused as double financing",
                 format_amount(*amount)
+            ),
+            Error::InvoiceNotClaimed { number } => write!(
+                f,
+                "invoice {number} is not claimed for this parachain on the main chain: claim it first (catena invoice claim); an invoice another parachain claimed backs vouchers there only"
             ),
             Error::OverFinanced { needed, available } => write!(
                 f,

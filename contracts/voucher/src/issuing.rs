@@ -9,7 +9,7 @@ pub(crate) fn check_terms(
     holder: &str,
     terms: &Terms,
     with_credit: bool,
-) -> Result<(Vec<Backing>, Vec<Draw>), Error> {
+) -> Result<Allocation, Error> {
     let config = config();
     if terms.amount == 0 {
         return Err(Error::ZeroAmount);
@@ -40,6 +40,7 @@ pub(crate) fn check_terms(
         )));
     }
     let mut backing = Vec::new();
+    let mut claimed = Vec::new();
     let mut invoice_links: Vec<RecordId> = Vec::new();
     let mut left = terms.amount;
     for (i, id) in terms.invoices.iter().enumerate() {
@@ -74,12 +75,14 @@ pub(crate) fn check_terms(
                 amount: record.amount,
             });
         }
+        let claim = claims::check(invoice)?;
         let take = free.min(left);
         if take > 0 {
             backing.push(Backing {
                 invoice: *id,
                 amount: take,
             });
+            claimed.extend(claim);
         }
         left -= take;
     }
@@ -110,7 +113,19 @@ pub(crate) fn check_terms(
     } else {
         Vec::new()
     };
-    Ok((backing, draws))
+    Ok(Allocation {
+        backing,
+        draws,
+        claimed,
+    })
+}
+
+/// How a voucher's amount is allocated: over its invoices and credit lines, and the invoice
+/// claims it will hold (where claims are kept).
+pub(crate) struct Allocation {
+    backing: Vec<Backing>,
+    draws: Vec<Draw>,
+    claimed: Vec<[u8; 32]>,
 }
 
 /// Creates an original voucher (after [`check_terms`]) and schedules its settlement.
@@ -118,9 +133,16 @@ pub(crate) fn create(
     issuer: &str,
     holder: &str,
     terms: Terms,
-    (backing, draws): (Vec<Backing>, Vec<Draw>),
+    Allocation {
+        backing,
+        draws,
+        claimed,
+    }: Allocation,
 ) -> VoucherId {
     let id = next_id(keys::NEXT_VOUCHER, 1);
+    for fingerprint in &claimed {
+        claims::mark(fingerprint, catena_schema::voucher::ClaimState::InUse);
+    }
     for part in &backing {
         set_used(&part.invoice, used(&part.invoice) + part.amount);
     }

@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use catena_schema::cash::method as cash_method;
 use catena_schema::cash::OperatorTransfer;
 use catena_schema::records::method as records_method;
-use catena_schema::records::{Kind, Record};
+use catena_schema::records::{Invoice, Kind, Record};
 use catena_schema::registry::{AccountRecord, LineDecision, MemberRecord};
 use catena_schema::voucher::method;
 use catena_schema::voucher::{
@@ -52,6 +52,7 @@ mod recourse;
 use recourse::*;
 mod cancelling;
 use cancelling::*;
+mod claims;
 mod settling;
 use settling::*;
 mod queries;

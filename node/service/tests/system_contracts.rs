@@ -78,6 +78,7 @@ fn context(height: u64, time_ms: u64) -> BlockContext {
         max_tx_fuel: 10_000_000,
         max_block_fuel: 2_000_000_000,
         invoice_key: None,
+        main: None,
     }
 }
 

@@ -59,6 +59,7 @@ macro_rules! with_host_functions {
                 input_ptr: i32,
                 input_len: i32
             ) -> i64;
+            INVOICE_FINGERPRINT invoice_fingerprint(ptr: i32, len: i32, out_ptr: i32) -> i32;
         }
     };
 }
@@ -144,7 +145,12 @@ pub mod code {
     /// `ed25519_verify`: the signature is valid, or it is not.
     pub const VALID: i32 = 1;
     pub const INVALID: i32 = 0;
+    /// `invoice_fingerprint`: written (else [`ABSENT`]: this chain holds no invoice key).
+    pub const WRITTEN: i32 = 0;
 }
+
+/// The largest input of `invoice_fingerprint` (SCALE code, number and seller).
+pub const MAX_FINGERPRINT_INPUT_BYTES: usize = 256;
 
 /// The bytes of an entry `storage_next` copies out: `key_len (u32 LE) ++ key ++ value`.
 pub fn entry_record_len(key: &[u8], value: &[u8]) -> usize {

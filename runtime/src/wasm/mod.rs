@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use catena_primitives::{AccountId, Hash};
+use parity_scale_codec::DecodeAll;
 
 use crate::Entry;
 use parking_lot::Mutex;
@@ -89,6 +90,9 @@ pub struct CallContext {
     pub caller: AccountId,
     pub block_height: u64,
     pub block_time_ms: u64,
+    /// The consortium's invoice key on a parachain that keeps invoice claims (ADR 0031): what
+    /// `invoice_fingerprint` computes with; never visible to the contract.
+    pub invoice_key: Option<catena_primitives::invoice::InvoiceKey>,
 }
 
 /// An event a contract emitted.

@@ -37,6 +37,13 @@ pub const HELD_BACK: &[u8] = b"y/";
 /// `x/<debt id big-endian>` → [`crate::TimeMs`]: when a collection was last scheduled.
 pub const DEBT_RETRY: &[u8] = b"x/";
 
+/// `p/<invoice fingerprint>` → [`InvoiceClaim`]: a claim of the invoice this parachain took
+/// from the main chain (written by the node's `TakeInvoiceClaims`, ADR 0031).
+pub const INVOICE_CLAIM: &[u8] = b"p/";
+
+pub fn invoice_claim_key(fingerprint: &[u8; 32]) -> Vec<u8> {
+    [INVOICE_CLAIM, &fingerprint[..]].concat()
+}
 pub fn debt_key(id: u64) -> Vec<u8> {
     crate::with_id(DEBT, id)
 }

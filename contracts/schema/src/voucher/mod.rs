@@ -73,6 +73,25 @@ pub struct Backing {
     pub amount: Amount,
 }
 
+/// Where a parachain's claim of an invoice's fingerprint stands (ADR 0031).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub enum ClaimState {
+    /// Proved held for this chain on the main chain; no voucher rests on the invoice yet.
+    Claimed,
+    /// A voucher rests on the invoice.
+    InUse,
+    /// No voucher rests on it any more (its backing cancelled): the main chain may free it.
+    Released,
+}
+
+/// A claim of an invoice's fingerprint this parachain took from the main chain.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct InvoiceClaim {
+    /// The main chain's number of the claim it was proved with.
+    pub claim: u64,
+    pub state: ClaimState,
+}
+
 mod pledge;
 pub use pledge::Pledge;
 

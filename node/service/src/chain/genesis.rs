@@ -23,6 +23,13 @@ pub fn block_context(spec: &ChainSpec, height: u64, time_ms: u64) -> BlockContex
         max_tx_fuel: spec.parameters.max_tx_fuel,
         max_block_fuel: spec.parameters.max_block_fuel,
         invoice_key: None,
+        main: spec
+            .parachain
+            .as_ref()
+            .map(|section| catena_runtime::invoices::MainChain {
+                chain_id: section.main_chain_id.clone(),
+                genesis_validators: section.main_validators.clone(),
+            }),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Host functions: hashing and signature checks: `sha256`, `ed25519_verify`.
+//! Host functions: hashing, signature checks and invoice fingerprints: `sha256`,
+//! `ed25519_verify`, `invoice_fingerprint`.
 
 use super::*;
 
@@ -39,6 +40,37 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
             } else {
                 code::INVALID
             })
+        },
+    )?;
+    linker.func_wrap(
+        ABI_MODULE,
+        function::INVOICE_FINGERPRINT,
+        |mut caller: Caller<'_, HostState>,
+         ptr: i32,
+         len: i32,
+         out_ptr: i32|
+         -> Result<i32, wasmtime::Error> {
+            let input = read_bytes(
+                &mut caller,
+                ptr,
+                len,
+                catena_abi::MAX_FINGERPRINT_INPUT_BYTES,
+                "an invoice",
+            )?;
+            let Ok((code, number, seller)) =
+                <(String, String, String)>::decode_all(&mut &input[..])
+            else {
+                return refuse(
+                    &mut caller,
+                    "invoice_fingerprint takes the SCALE encoding of (code, number, seller)".into(),
+                );
+            };
+            let Some(key) = caller.data().context.invoice_key.clone() else {
+                return Ok(code::ABSENT);
+            };
+            let fingerprint = key.fingerprint(&code, &number, &seller);
+            write_bytes(&mut caller, out_ptr, &fingerprint.0, "the fingerprint")?;
+            Ok(code::WRITTEN)
         },
     )?;
     Ok(())
