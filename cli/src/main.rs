@@ -84,6 +84,9 @@ enum Command {
     /// Record trade documents (contracts, deliveries, invoices, ...) and show them.
     #[command(subcommand)]
     Record(finance::RecordCommand),
+    /// An invoice's claim for a parachain on the main chain: claim, release, show.
+    #[command(subcommand)]
+    Invoice(finance::InvoiceCommand),
     /// Receivable vouchers: request, confirm, issue, split, transfer, finance, cancel, inspect.
     #[command(subcommand)]
     Voucher(finance::VoucherCommand),
@@ -350,6 +353,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Member(command) => finance::member(home.as_deref(), command),
         Command::Record(command) => finance::record(home.as_deref(), command),
         Command::Voucher(command) => finance::voucher(home.as_deref(), command),
+        Command::Invoice(command) => finance::invoice(home.as_deref(), command),
         Command::Cash(command) => finance::cash(home.as_deref(), command),
         Command::Audit(command) => finance::audit(home.as_deref(), command),
         Command::Query(command) => explorer::run(home.as_deref(), command),

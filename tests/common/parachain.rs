@@ -158,3 +158,73 @@ pub fn dev_with_parachain(
     node.start();
     (node, home, spec)
 }
+
+/// A node at `dir/home`, running, that hosts a main chain committing the consortium's invoice
+/// key (`dir/invoice.key`) and parachains `ids` of it (one validator each, this node; anchoring
+/// every 2 blocks), each holding the key and registered by the main chain's quorum. The demo
+/// member keys are in `dir/keys` (a [`Cli`] with home `dir` acts as them).
+pub fn keyed_parachains(dir: &std::path::Path, ids: &[&str]) -> TestNode {
+    let s = |p: &std::path::Path| p.to_str().expect("UTF-8").to_string();
+    let run = |args: Vec<String>| {
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = catena_testing::node::catena(&words);
+        assert!(out.status.success(), "{words:?}: {out:?}");
+    };
+    let (key, main, home) = (
+        dir.join("invoice.key"),
+        dir.join("main.json"),
+        dir.join("home"),
+    );
+    let words = |line: &str| {
+        line.split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    run(words(&format!(
+        "key generate-invoice-key --out {}",
+        s(&key)
+    )));
+    run(words(&format!(
+        "chain-spec build --dev --invoice-key {} --out {} --keys-dir {}",
+        s(&key),
+        s(&main),
+        s(&dir.join("keys"))
+    )));
+    let api = format!("127.0.0.1:{}", catena_testing::free_port());
+    run(words(&format!(
+        "init --home {} --chain {} --validator-key {} --api-addr {api}",
+        s(&home),
+        s(&main),
+        s(&dir.join("keys").join("validator-1.json"))
+    )));
+    let para_keys = dir.join("para-keys");
+    for id in ids {
+        let spec = dir.join(format!("{id}.json"));
+        run(words(&format!(
+            "chain-spec build --local 1 --chain-id {id} --parachain-of {} --anchor-every-blocks 2 --keys-dir {} --out {}",
+            s(&main),
+            s(&para_keys),
+            s(&spec)
+        )));
+        run(words(&format!(
+            "chain add --home {} --spec {} --validator-key {} --network-key {} --p2p-addr /ip4/127.0.0.1/tcp/{} --invoice-key {}",
+            s(&home),
+            s(&spec),
+            s(&para_keys.join(format!("{id}-validator-1.json"))),
+            s(&para_keys.join(format!("{id}-validator-1-network.json"))),
+            catena_testing::free_port(),
+            s(&key)
+        )));
+    }
+    let mut node = catena_testing::node::node_at(format!("http://{api}"), home);
+    node.start();
+    let cli = Cli::new(dir, &node.api);
+    for id in ids {
+        let spec = dir.join(format!("{id}.json"));
+        cli.ok(&format!(
+            "parachain register --spec {} --as huaxia-motors",
+            s(&spec)
+        ));
+    }
+    node
+}

@@ -32,11 +32,13 @@ use catena_client::ApiClient;
 
 mod audit;
 mod cash;
+mod invoice;
 mod member;
 mod record;
 mod voucher;
 pub use audit::*;
 pub use cash::*;
+pub use invoice::*;
 pub use member::*;
 pub use record::*;
 pub use voucher::*;

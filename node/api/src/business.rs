@@ -252,7 +252,7 @@ pub struct SearchQuery {
 }
 
 /// Calls a system contract's `method` read-only and decodes its SCALE output.
-fn call<A: Encode, O: Decode>(
+pub(crate) fn call<A: Encode, O: Decode>(
     chain: &dyn ChainApi,
     method: Method<A, O>,
     argument: A,

@@ -49,6 +49,16 @@ pub trait ChainApi: Send + Sync + 'static {
     /// `key` (or its absence) with a proof from a genesis trust root (see `GET /proofs/{key}`);
     /// `from`: a parachain's first anchored block at or above it.
     fn proof(&self, key: Vec<u8>, from: Option<u64>) -> Result<ProofView, ApiError>;
+    /// The claim facts of invoice `code` / `number` of `seller` on this chain; `None` where
+    /// vouchers need no claims (no invoice key).
+    fn invoice_claim(
+        &self,
+        _code: &str,
+        _number: &str,
+        _seller: &str,
+    ) -> Result<Option<ClaimFacts>, ApiError> {
+        Ok(None)
+    }
     /// The chain's id, as its routes are nested under `/chains/{chain_id}`.
     fn chain_id(&self) -> String;
     /// The chain's line in `GET /chains`: read without touching its store, so a failed chain

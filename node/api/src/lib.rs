@@ -28,6 +28,7 @@ pub mod reference;
 mod access;
 mod blocks;
 mod chain_api;
+mod claims;
 mod contracts;
 mod errors;
 mod events;
@@ -43,6 +44,7 @@ pub use business::{
     RecordView, SearchHit, VoucherPageView, VoucherView,
 };
 pub use chain_api::*;
+pub use claims::{ClaimFacts, InvoiceClaimView};
 pub use contracts::*;
 pub use errors::*;
 pub use events::*;
@@ -133,6 +135,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_account))
         .routes(routes!(get_state_entry))
         .routes(routes!(proofs::get_proof))
+        .routes(routes!(claims::get_invoice_claim))
         .routes(routes!(get_evidence))
         .routes(routes!(get_governance))
         .routes(routes!(parachains::list_parachains))

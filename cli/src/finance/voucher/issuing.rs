@@ -61,6 +61,14 @@ pub(super) fn run(home: Option<&Path>, command: IssuingCommand) -> anyhow::Resul
             print_voucher_id(out, "request");
         }
         IssuingCommand::Confirm { request, send } => {
+            if send.query.chain.is_some() {
+                let f = Finance::new(home, &send.query)?;
+                let asked = f
+                    .query(voucher_method::GET_REQUEST, request)?
+                    .with_context(|| format!("no request {request}"))?;
+                let invoices: Vec<Hash> = asked.terms.invoices.iter().map(|i| Hash(*i)).collect();
+                claim(home, &send, &invoices)?;
+            }
             let out = call(home, &send, voucher_method::CONFIRM, request)?;
             print_voucher_id(out, "issued voucher");
         }
@@ -74,7 +82,12 @@ pub(super) fn run(home: Option<&Path>, command: IssuingCommand) -> anyhow::Resul
         }
         IssuingCommand::Issue { to, terms: t, send } => {
             let f = Finance::new(home, &send.query)?;
-            let out = call(home, &send, voucher_method::ISSUE, terms(&f, &to, &t)?)?;
+            let terms = terms(&f, &to, &t)?;
+            // On a parachain that keeps invoice claims, the invoices are claimed first.
+            if send.query.chain.is_some() {
+                claim(home, &send, &t.invoices)?;
+            }
+            let out = call(home, &send, voucher_method::ISSUE, terms)?;
             print_voucher_id(out, "issued voucher");
         }
     }

@@ -19,7 +19,7 @@ pub struct TermsArgs {
     maturity: String,
     /// A recorded invoice backing it (repeat for each).
     #[arg(long = "invoice", required = true)]
-    invoices: Vec<Hash>,
+    pub(crate) invoices: Vec<Hash>,
     /// Another recorded document of the trade (repeat for each): it names the issuer and the
     /// holder among its parties, or is linked with one of the invoices.
     #[arg(long = "record")]

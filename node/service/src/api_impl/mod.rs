@@ -528,6 +528,35 @@ impl ChainApi for ChainInstance {
         self.proof_view(key, from)
     }
 
+    fn invoice_claim(
+        &self,
+        code: &str,
+        number: &str,
+        seller: &str,
+    ) -> Result<Option<catena_api::ClaimFacts>, ApiError> {
+        let Some(key) = self.invoice_key() else {
+            return Ok(None);
+        };
+        let fingerprint = key.fingerprint(code, number, seller);
+        let claim_key = catena_runtime::invoices::claim_key(&fingerprint);
+        let claim = self
+            .store()
+            .state_get(&claim_key)
+            .map_err(internal)?
+            .map(|bytes| {
+                use parity_scale_codec::DecodeAll;
+                catena_schema::voucher::InvoiceClaim::decode_all(&mut &bytes[..])
+            })
+            .transpose()
+            .map_err(internal)?;
+        Ok(Some(catena_api::ClaimFacts {
+            fingerprint,
+            main_claim_key: catena_primitives::invoice::main_claim_key(&fingerprint),
+            claim_key,
+            claim,
+        }))
+    }
+
     fn summary(&self) -> ChainSummaryView {
         let height = u64::try_from(ChainInstance::metrics(self).height.get()).unwrap_or(0);
         let failure = ChainInstance::failure(self).map(str::to_string);

@@ -202,6 +202,11 @@ impl ChainInstance {
         let _ = self.invoice_key.set(key);
     }
 
+    /// This parachain's invoice key, if it keeps invoice claims.
+    pub fn invoice_key(&self) -> Option<&catena_primitives::invoice::InvoiceKey> {
+        self.invoice_key.get()
+    }
+
     /// What executing block `height` at `time_ms` may know: [`block_context`] and this node's
     /// invoice key.
     pub fn block_context(&self, height: u64, time_ms: u64) -> BlockContext {
