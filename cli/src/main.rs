@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod chains;
 mod contract;
 mod demo;
+mod evidence;
 mod explorer;
 mod finance;
 mod governance;
@@ -84,6 +85,9 @@ enum Command {
     /// Record trade documents (contracts, deliveries, invoices, ...) and show them.
     #[command(subcommand)]
     Record(finance::RecordCommand),
+    /// Evidence bundles for a court: export a voucher's or a record's, verify one offline.
+    #[command(subcommand)]
+    Evidence(evidence::EvidenceCommand),
     /// An invoice's claim for a parachain on the main chain: claim, release, show.
     #[command(subcommand)]
     Invoice(finance::InvoiceCommand),
@@ -354,6 +358,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record(command) => finance::record(home.as_deref(), command),
         Command::Voucher(command) => finance::voucher(home.as_deref(), command),
         Command::Invoice(command) => finance::invoice(home.as_deref(), command),
+        Command::Evidence(command) => evidence::run(home.as_deref(), command),
         Command::Cash(command) => finance::cash(home.as_deref(), command),
         Command::Audit(command) => finance::audit(home.as_deref(), command),
         Command::Query(command) => explorer::run(home.as_deref(), command),

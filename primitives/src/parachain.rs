@@ -16,6 +16,14 @@ use crate::proof::StateProof;
 /// Where the main chain's state keeps the anchored blocks of its parachains.
 pub const ANCHOR_PREFIX: &[u8] = b"sys/para-anchor/";
 
+/// The main chain's state keys of registered parachains: `sys/para/<id>` → [`ParachainRecord`].
+pub const RECORD_PREFIX: &[u8] = b"sys/para/";
+
+/// The main chain's state key of registered parachain `id` (SCALE [`ParachainRecord`]).
+pub fn record_key(id: &str) -> alloc::vec::Vec<u8> {
+    [RECORD_PREFIX, id.as_bytes()].concat()
+}
+
 /// The main chain's state key of parachain `id`'s anchored block at `height` (SCALE
 /// [`AnchoredBlock`]): what a proof through an anchor proves.
 pub fn anchor_key(id: &str, height: u64) -> alloc::vec::Vec<u8> {

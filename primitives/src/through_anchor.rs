@@ -33,7 +33,8 @@ pub struct Certified {
     pub chain_id: String,
     /// The last header before each change of the chain's set, oldest first.
     pub handovers: Vec<Handover>,
-    /// The header the proof rests on, and its certificate (its next set is not used).
+    /// The header the proof rests on, its certificate, and the set after it (checked too, so
+    /// that no part of a proof goes unchecked).
     pub header: Handover,
 }
 
@@ -104,13 +105,8 @@ pub enum ThroughAnchorError {
 }
 
 /// Checks `header` and its certificate against `set` on chain `chain_id`; the set its state
-/// holds after it, if `next` proves one.
-fn certified(
-    chain_id: &str,
-    set: &ValidatorSet,
-    step: &Handover,
-    next: bool,
-) -> Result<Option<ValidatorSet>, String> {
+/// holds after it.
+fn certified(chain_id: &str, set: &ValidatorSet, step: &Handover) -> Result<ValidatorSet, String> {
     let header = &step.header;
     if header.chain_id != chain_id {
         return Err(alloc::format!(
@@ -123,9 +119,6 @@ fn certified(
     }
     set.verify_certificate(chain_id, header.height, header.hash(), &step.certificate)
         .map_err(|e| alloc::format!("its certificate does not verify: {e}"))?;
-    if !next {
-        return Ok(None);
-    }
     step.next_validators_proof
         .verify(
             header.state_root,
@@ -135,9 +128,9 @@ fn certified(
         .map_err(|e| alloc::format!("the next set's proof: {e}"))?;
     let entries = Vec::<ValidatorEntry>::decode_all(&mut &step.next_validators[..])
         .map_err(|e| alloc::format!("the next set does not decode: {e}"))?;
-    Ok(Some(ValidatorSet::new(
+    Ok(ValidatorSet::new(
         entries.into_iter().map(|v| v.account).collect(),
-    )))
+    ))
 }
 
 impl Certified {
@@ -156,16 +149,12 @@ impl Certified {
                 return Err(fail("handovers out of order".into()));
             }
             height = step.header.height;
-            set = certified(chain, &set, step, true)
-                .map_err(fail)?
-                .expect("asked for the next set");
+            set = certified(chain, &set, step).map_err(fail)?;
         }
         let header = &self.header.header;
-        certified(chain, &set, &self.header, false).map_err(|reason| {
-            ThroughAnchorError::MainHeader {
-                height: header.height,
-                reason,
-            }
+        certified(chain, &set, &self.header).map_err(|reason| ThroughAnchorError::MainHeader {
+            height: header.height,
+            reason,
         })?;
         Ok(header)
     }

@@ -80,6 +80,11 @@ pub fn contract_id(signer: &AccountId, nonce: u64) -> Hash {
     Hash::digest_parts(&[b"catena/contract/v1", &signer.0, &nonce.to_le_bytes()])
 }
 
+/// The state key of `key` in contract `contract`'s own storage: `contract/<id>/<key>`.
+pub fn contract_storage_key(contract: &Hash, key: &[u8]) -> alloc::vec::Vec<u8> {
+    [b"contract/", &contract.0[..], b"/", key].concat()
+}
+
 /// The id of the system contract `name` that genesis deploys (`registry`, `records`, `cash`,
 /// `voucher`, ...): the same on every chain, so nodes and clients find them without a lookup.
 pub fn system_contract_id(name: &str) -> Hash {

@@ -14,7 +14,7 @@ pub const NEXT_PROPOSAL: &[u8] = b"sys/gov/next";
 pub const PROPOSAL_PREFIX: &[u8] = b"sys/gov/proposal/";
 pub const SCHEDULED_PREFIX: &[u8] = b"sys/gov/scheduled/";
 /// Registered parachains, by id.
-pub const PARACHAIN_PREFIX: &[u8] = b"sys/para/";
+pub const PARACHAIN_PREFIX: &[u8] = catena_primitives::parachain::RECORD_PREFIX;
 /// Anchored parachain blocks, by parachain and height.
 pub const PARACHAIN_ANCHOR_PREFIX: &[u8] = catena_primitives::parachain::ANCHOR_PREFIX;
 /// Parachain registration proposals.
@@ -55,7 +55,7 @@ pub fn contract_storage_prefix(id: &catena_primitives::Hash) -> Vec<u8> {
 /// A governance proposal (SCALE [`crate::governance::ValidatorSetProposal`]), by id (big-endian).
 /// A registered parachain: `sys/para/<id>`.
 pub fn parachain(id: &str) -> Vec<u8> {
-    [PARACHAIN_PREFIX, id.as_bytes()].concat()
+    catena_primitives::parachain::record_key(id)
 }
 
 /// A parachain's anchored block at `height`: `sys/para-anchor/<id>/<height, big-endian>`.
@@ -96,9 +96,7 @@ pub fn nonce(account: &AccountId) -> Vec<u8> {
 
 /// The state key of `key` in `contract`'s storage.
 pub fn contract_storage(contract: &catena_primitives::Hash, key: &[u8]) -> Vec<u8> {
-    let mut full = contract_storage_prefix(contract);
-    full.extend_from_slice(key);
-    full
+    catena_primitives::tx::contract_storage_key(contract, key)
 }
 
 /// The registry's record of an account (SCALE [`crate::MemberAccount`]): membership lives in

@@ -3,6 +3,7 @@
 //! it depends on the API's views and the primitives only, never on the harness.
 
 mod client;
+pub mod evidence;
 mod signer;
 
 pub use client::{ApiClient, Reply};

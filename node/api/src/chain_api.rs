@@ -47,8 +47,23 @@ pub trait ChainApi: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Option<AnchorPageView>, ApiError>;
     /// `key` (or its absence) with a proof from a genesis trust root (see `GET /proofs/{key}`);
-    /// `from`: a parachain's first anchored block at or above it.
-    fn proof(&self, key: Vec<u8>, from: Option<u64>) -> Result<ProofView, ApiError>;
+    /// `from`: a parachain's first anchored block at or above it; `height`: another chain's
+    /// block to prove at.
+    fn proof(
+        &self,
+        key: Vec<u8>,
+        from: Option<u64>,
+        height: Option<u64>,
+    ) -> Result<ProofView, ApiError>;
+    /// Block `height` with its transactions calling `contract` (all if `None`) and what proves
+    /// them offline; `None` if not committed.
+    fn block_evidence(
+        &self,
+        _height: u64,
+        _contract: Option<Hash>,
+    ) -> Result<Option<BlockEvidenceView>, ApiError> {
+        Err(ApiError::not_found("this node serves no block evidence"))
+    }
     /// The claim facts of invoice `code` / `number` of `seller` on this chain; `None` where
     /// vouchers need no claims (no invoice key).
     fn invoice_claim(

@@ -52,7 +52,7 @@ pub use host::{host_openapi, host_router, reference_openapi};
 pub use parachains::{
     AnchorPageView, AnchoredView, ForkView, ParachainValidatorView, ParachainView,
 };
-pub use proofs::{ProofKind, ProofView};
+pub use proofs::{BlockEvidenceView, BlockTxView, ProofKind, ProofView};
 pub use state::*;
 pub use transactions::*;
 
@@ -135,6 +135,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_account))
         .routes(routes!(get_state_entry))
         .routes(routes!(proofs::get_proof))
+        .routes(routes!(proofs::get_block_evidence))
         .routes(routes!(claims::get_invoice_claim))
         .routes(routes!(get_evidence))
         .routes(routes!(get_governance))

@@ -129,7 +129,7 @@ impl ChainApi for Fake {
     ) -> Result<Option<AnchorPageView>, ApiError> {
         Ok(None)
     }
-    fn proof(&self, key: Vec<u8>, _: Option<u64>) -> Result<ProofView, ApiError> {
+    fn proof(&self, key: Vec<u8>, _: Option<u64>, _: Option<u64>) -> Result<ProofView, ApiError> {
         Err(ApiError::not_found(format!(
             "no block anchors key 0x{}",
             hex::encode(key)

@@ -57,6 +57,19 @@ fn entry(chain: &ChainInstance, key: &[u8], height: u64) -> Result<Entry, ProofE
 /// `key` (or its absence) in `chain`'s state at its latest block, certified from its genesis.
 pub fn in_state(chain: &ChainInstance, key: &[u8]) -> Result<InState, ProofError> {
     let height = chain.tip().map_err(store_error)?.height;
+    in_state_at(chain, key, height)
+}
+
+/// `key` (or its absence) in `chain`'s state at committed block `height`, certified from its
+/// genesis.
+pub fn in_state_at(chain: &ChainInstance, key: &[u8], height: u64) -> Result<InState, ProofError> {
+    let tip = chain.tip().map_err(store_error)?.height;
+    if height > tip {
+        return Err(ProofError::Unavailable(format!(
+            "block {height} of {} is not committed yet (latest is {tip})",
+            chain.spec().chain_id
+        )));
+    }
     Ok(InState {
         at: certified(chain, height)?,
         entry: entry(chain, key, height)?,

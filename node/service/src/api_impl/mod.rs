@@ -524,8 +524,21 @@ impl ChainApi for ChainInstance {
         self.anchor_page(id, from, limit)
     }
 
-    fn proof(&self, key: Vec<u8>, from: Option<u64>) -> Result<ProofView, ApiError> {
-        self.proof_view(key, from)
+    fn proof(
+        &self,
+        key: Vec<u8>,
+        from: Option<u64>,
+        height: Option<u64>,
+    ) -> Result<ProofView, ApiError> {
+        self.proof_view(key, from, height)
+    }
+
+    fn block_evidence(
+        &self,
+        height: u64,
+        contract: Option<Hash>,
+    ) -> Result<Option<catena_api::BlockEvidenceView>, ApiError> {
+        self.block_evidence_view(height, contract)
     }
 
     fn invoice_claim(

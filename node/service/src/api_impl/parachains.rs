@@ -1,8 +1,8 @@
 //! The parachain registry as the API shows it: each registered parachain and its anchors.
 
 use catena_api::{
-    AnchorPageView, AnchoredView, ApiError, ForkView, ParachainValidatorView, ParachainView,
-    ProofKind, ProofView,
+    AnchorPageView, AnchoredView, ApiError, BlockEvidenceView, BlockTxView, ForkView,
+    ParachainValidatorView, ParachainView, ProofKind, ProofView,
 };
 use parity_scale_codec::Encode;
 
@@ -119,6 +119,7 @@ impl ChainInstance {
         &self,
         key: Vec<u8>,
         from: Option<u64>,
+        height: Option<u64>,
     ) -> Result<ProofView, ApiError> {
         use crate::proofs::{self, ProofError};
         let answer = |e: ProofError| match e {
@@ -136,7 +137,11 @@ impl ChainInstance {
                     ),
                 ));
             }
-            let proof = proofs::in_state(self, &key).map_err(answer)?;
+            let height = match height {
+                Some(height) => height,
+                None => self.tip().map_err(super::chain_error)?.height,
+            };
+            let proof = proofs::in_state_at(self, &key, height).map_err(answer)?;
             let height = proof.at.header.header.height;
             return Ok(ProofView {
                 kind: ProofKind::InState,
@@ -148,6 +153,15 @@ impl ChainInstance {
                 proof: hex(&proof.encode()),
             });
         };
+        if height.is_some() {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!(
+                    "'{}' is a parachain: its entries are proved through anchors ('from'), not at a height",
+                    self.spec().chain_id
+                ),
+            ));
+        }
         let main = self.main().ok_or_else(|| {
             ApiError::not_found(format!(
                 "this node does not host '{}', the main chain of '{}'",
@@ -165,5 +179,58 @@ impl ChainInstance {
             certified_height: proof.main.header.header.height,
             proof: hex(&proof.encode()),
         })
+    }
+
+    /// Block `height` with its transactions calling `contract` (all if `None`), their receipts,
+    /// and the lists its transaction and receipts roots are computed from.
+    pub(super) fn block_evidence_view(
+        &self,
+        height: u64,
+        contract: Option<catena_primitives::Hash>,
+    ) -> Result<Option<BlockEvidenceView>, ApiError> {
+        let store = self.store();
+        let Some(block) = store.block(height).map_err(internal)? else {
+            return Ok(None);
+        };
+        let hex = |bytes: &[u8]| format!("0x{}", hex::encode(bytes));
+        let certified = crate::proofs::certified(self, height).map_err(internal)?;
+        let scheduled = store.scheduled_runs(height).map_err(internal)?;
+        let mut receipt_hashes: Vec<String> = scheduled
+            .iter()
+            .map(|run| hex(&catena_primitives::Hash::digest(&run.encode()).0))
+            .collect();
+        let mut transactions = Vec::new();
+        for (index, tx) in block.transactions.iter().enumerate() {
+            let receipt = store
+                .receipt(&tx.hash())
+                .map_err(internal)?
+                .ok_or_else(|| internal(format!("the receipt of {} is missing", tx.hash())))?;
+            receipt_hashes.push(hex(&receipt.hash().0));
+            let wanted = match (&contract, &tx.call) {
+                (None, _) => true,
+                (Some(id), catena_primitives::Call::CallContract { contract, .. }) => {
+                    contract == id
+                }
+                (Some(_), _) => false,
+            };
+            if wanted {
+                transactions.push(BlockTxView {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    tx: hex(&tx.encode()),
+                    receipt: hex(&receipt.encode()),
+                });
+            }
+        }
+        Ok(Some(BlockEvidenceView {
+            height,
+            certified: hex(&certified.encode()),
+            tx_hashes: block
+                .transactions
+                .iter()
+                .map(|tx| hex(&tx.hash().0))
+                .collect(),
+            receipt_hashes,
+            transactions,
+        }))
     }
 }
