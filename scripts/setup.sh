@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building Catena needs, skipping what is already present:
-# libclang (RocksDB's bindings), a C++ compiler, the wasm32 target, rustfmt, clippy and
+# libclang (RocksDB's bindings), a C++ compiler, Python 3 (the independent evidence verifier,
+# clients/python, and the tests that run it), the wasm32 target, rustfmt, clippy and
 # cargo-nextest.
 set -euo pipefail
 
 need_apt=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

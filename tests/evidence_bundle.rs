@@ -122,6 +122,12 @@ fn a_voucher_bundle_verifies_offline_and_every_altered_byte_fails() {
     );
     let json: serde_json::Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(json["verified"], true);
+    let independent = python(&[&bundle.display().to_string()], true);
+    assert!(
+        independent.contains("verified (independent verifier): the evidence of voucher"),
+        "{independent}"
+    );
+    let mut for_python: Vec<String> = Vec::new();
 
     // 1,000 single-byte changes, each refused (in process; a few through the binary).
     let bytes = std::fs::read(&bundle).expect("read");
@@ -141,6 +147,9 @@ fn a_voucher_bundle_verifies_offline_and_every_altered_byte_fails() {
         match catena_client::evidence::verify(&altered) {
             Ok(_) => panic!("change {i}: byte {at} ^ {change:#04x} verified"),
             Err(failure) => *steps.entry(failure.step).or_default() += 1,
+        }
+        if i % 10 == 0 {
+            for_python.push(keep(dir.path(), &format!("random-{i}"), &altered));
         }
         if i < 3 {
             let file = dir.path().join(format!("altered-{i}.json"));
@@ -173,6 +182,30 @@ fn a_voucher_bundle_verifies_offline_and_every_altered_byte_fails() {
         }
     }
     println!("the 1,000 content changes failed at: {content_steps:?}");
+}
+
+/// Writes `bytes` to `dir/NAME.json`; its path.
+fn keep(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, bytes).expect("write");
+    path.display().to_string()
+}
+
+/// Runs the independent Python verifier (clients/python/verify_evidence.py) on `files`; its
+/// output. It must succeed or fail as `ok` says.
+fn python(files: &[&str], ok: bool) -> String {
+    let script = common::source_path("../clients/python/verify_evidence.py");
+    let mut command = std::process::Command::new("python3");
+    command.arg(&script).args(files);
+    let out = catena_testing::process::run(&mut command, Duration::from_secs(300))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.success(), ok, "python3 {script}: {text}");
+    text
 }
 
 /// The places of the hex digits after `"0x` in `bytes`: the binary parts' content.
