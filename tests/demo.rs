@@ -150,6 +150,9 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
         "14. Each parachain is read by its own members only",
         "is not an account of a member of chain 'steel-supply' (HTTP 403, not_a_member)",
         "a read of steel-supply without a member's signature: 401",
+        "15. The evidence of voucher 4 for a court",
+        "Voucher 4 was held by",
+        "claims the invoice(s) for huaxia-supply on the main chain: one invoice, one parachain",
     ] {
         assert!(stdout.contains(step), "{step} missing from:\n{stdout}");
     }
@@ -167,6 +170,34 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
     assert_eq!(unique.len(), ids.len(), "an event came twice: {received:?}");
     let names: Vec<&str> = received.iter().map(|(_, t)| t.as_str()).collect();
     assert_eq!(names, STORY, "the stream's voucher events, in order");
+
+    // The demo's evidence bundle verifies offline, with the CLI and with the independent
+    // verifier.
+    let bundle = chain.join("evidence-voucher-4.json");
+    let bundle = bundle.to_str().expect("utf-8");
+    let verified = common::catena(&["evidence", "verify", bundle]);
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{said}");
+    assert!(
+        said.contains("verified: the evidence of voucher 4 on huaxia-supply"),
+        "{said}"
+    );
+    let script = common::source_path("../clients/python/verify_evidence.py");
+    let python = catena_testing::process::run(
+        Command::new("python3").arg(&script).arg(bundle),
+        Duration::from_secs(120),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let said = String::from_utf8_lossy(&python.stdout);
+    assert!(
+        python.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    assert!(
+        said.contains("the evidence of voucher 4 on huaxia-supply"),
+        "{said}"
+    );
 
     // A non-empty directory is refused rather than mixed with a new chain.
     let again = common::catena(&["demo", "--exit", "--dir", chain.to_str().expect("utf-8")]);

@@ -66,6 +66,7 @@ impl TestnetArgs {
             chain_ids: Vec::new(),
             chain_validators: Vec::new(),
             parachains: None,
+            invoice_key: None,
         }
     }
 }

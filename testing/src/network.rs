@@ -196,6 +196,7 @@ impl Builder {
             chain_ids: Vec::new(),
             chain_validators: self.chain_validators,
             parachains: None,
+            invoice_key: None,
         };
         network
             .prepare_chains(&*self.customize)

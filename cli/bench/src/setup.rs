@@ -117,6 +117,7 @@ pub(crate) fn connect(args: &BenchArgs, dir: &Path) -> anyhow::Result<Net> {
             chain_ids: Vec::new(),
             chain_validators: Vec::new(),
             parachains: None,
+            invoice_key: None,
         };
         let max_block_txs = args.max_block_txs;
         let started = testnet.start(&catena_binary(args), &|built| {

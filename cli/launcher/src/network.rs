@@ -51,6 +51,9 @@ pub struct LocalNetwork {
     /// When set, the chains after the first are parachains of it (their specs carry the
     /// `parachain` section naming it), anchoring every this many blocks and milliseconds.
     pub parachains: Option<(u64, u64)>,
+    /// With parachains: the consortium's invoice key, whose check value the main spec commits
+    /// and which every node holds for each parachain (ADR 0031); also kept in `invoice.key`.
+    pub invoice_key: Option<catena_primitives::invoice::InvoiceKey>,
 }
 
 /// A validator process the launcher started.
@@ -237,6 +240,13 @@ impl LocalNetwork {
             })
             .collect();
         if let Some((blocks, ms)) = self.parachains {
+            if let Some(key) = &self.invoice_key {
+                built[0].spec.invoice_key_check = Some(key.check());
+                let file = self.dir.join(catena_node::INVOICE_KEY_FILE);
+                if !file.exists() {
+                    catena_node::keys::write_invoice_key(&file, key)?;
+                }
+            }
             let main = &built[0].spec;
             let section = catena_chain_spec::ParachainSection {
                 main_genesis_hash: catena_node::chain::genesis::genesis_hash(main)
@@ -296,7 +306,9 @@ impl LocalNetwork {
                     validator_key.as_deref().map(read_key).transpose()?,
                     NetworkKey::Given(read_key(&network_key)?),
                     Some(self.p2p_addr_on(k, i)),
-                    None,
+                    self.invoice_key
+                        .clone()
+                        .filter(|_| self.parachains.is_some()),
                 )?;
             }
         }

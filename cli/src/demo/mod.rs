@@ -407,6 +407,7 @@ fn tell(dir: &Path, api: &str, parachains: bool) -> anyhow::Result<Vec<String>> 
         vec![invoice2],
         vec![],
     );
+    s.claim(CORE, &[invoice2]);
     let second = s.step(
         "Huaxia Motors issues 500,000.00 to Tier-1 directly, due in 15 s",
         CORE,
@@ -476,6 +477,7 @@ fn tell(dir: &Path, api: &str, parachains: bool) -> anyhow::Result<Vec<String>> 
     let mut failures = s.failures;
     if parachains {
         failures.extend(parachains::tell(dir, api)?);
+        failures.extend(parachains::evidence(dir, api, to_t3)?);
     }
     Ok(failures)
 }

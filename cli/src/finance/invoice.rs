@@ -155,7 +155,7 @@ pub(crate) fn claim(
         .collect::<anyhow::Result<Vec<_>>>()?;
     send_call(home, send, Call::TakeInvoiceClaims(proofs))
         .with_context(|| format!("taking the claims on {para_id}"))?;
-    for view in &wanted {
+    for view in wanted.iter().filter(|_| !send.quiet) {
         println!(
             "invoice {} {} claimed for {para_id}",
             view.code, view.number

@@ -3,12 +3,13 @@
 use super::*;
 
 /// Checks the terms of a voucher `issuer` would issue to `holder`, and allocates its amount over
-/// the backing invoices and (only when `with_credit`) over the issuer's credit lines.
+/// the backing invoices and, when `creating` (an issue or a confirmation, not a request), over
+/// the issuer's credit lines, checking the invoices' claims where a parachain keeps them.
 pub(crate) fn check_terms(
     issuer: &str,
     holder: &str,
     terms: &Terms,
-    with_credit: bool,
+    creating: bool,
 ) -> Result<Allocation, Error> {
     let config = config();
     if terms.amount == 0 {
@@ -75,7 +76,11 @@ pub(crate) fn check_terms(
                 amount: record.amount,
             });
         }
-        let claim = claims::check(invoice)?;
+        let claim = if creating {
+            claims::check(invoice)?
+        } else {
+            None
+        };
         let take = free.min(left);
         if take > 0 {
             backing.push(Backing {
@@ -108,7 +113,7 @@ pub(crate) fn check_terms(
             });
         }
     }
-    let draws = if with_credit {
+    let draws = if creating {
         plan_draws(issuer, terms.amount, terms.line.as_deref())?
     } else {
         Vec::new()

@@ -134,3 +134,21 @@ fn a_chain_without_the_key_needs_no_claims() {
     setup(None);
     call(CORE, m::voucher::ISSUE, &terms(MILLION / 2)).expect("issued");
 }
+
+/// A supplier's request needs no claim (it creates nothing); the issuer's confirmation does.
+#[test]
+fn the_confirmation_needs_the_claim_not_the_request() {
+    setup(Some(KEY));
+    let asked = Terms {
+        counterparty: uscc_of(CORE),
+        ..terms(MILLION / 2)
+    };
+    let out = call(TIER1, m::voucher::REQUEST, &asked).expect("requested without a claim");
+    let request: u64 = catena_sdk::decode(&out).expect("an id");
+    let refusal = refused(CORE, m::voucher::CONFIRM, &request);
+    assert!(refusal.contains("is not claimed"), "{refusal}");
+    take(1);
+    call(CORE, m::voucher::CONFIRM, &request).expect("confirmed on the claim");
+    assert_eq!(claim().map(|c| c.state), Some(ClaimState::InUse));
+}
+
