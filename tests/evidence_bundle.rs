@@ -2,8 +2,10 @@
 //! chain, a voucher is issued against a recorded contract and invoice, part of it transferred
 //! up the chain; once anchored, `catena evidence export voucher` writes the part's bundle with
 //! the documents, `catena evidence verify` checks it with no node running and prints the facts
-//! (who held it when, who recorded what, which transactions), and 1,000 random single-byte
-//! changes of the file, one at a time, each fail, naming their step.
+//! (who held it when, who recorded what, which transactions) — so does the independent Python
+//! verifier —, records' bundles (on the parachain, and on the main chain under its own header)
+//! verify too, and 1,000 random single-byte changes of the file, one at a time, each fail,
+//! naming their step.
 
 mod common;
 
@@ -91,6 +93,25 @@ fn a_voucher_bundle_verifies_offline_and_every_altered_byte_fails() {
         "{exported}"
     );
 
+    // A record's bundle, on the parachain, and one of a document recorded on the main chain
+    // (proved under the main header itself).
+    let record = dir.path().join("record.json");
+    cli.ok(&format!(
+        "evidence export record {invoice} --out {} --chain para-a --as tier1-steel",
+        record.display()
+    ));
+    std::fs::write(docs.join("minutes.pdf"), "consortium minutes 2026-12").expect("write");
+    let minutes = recorded(&cli.ok(&command(
+        "record add {} --kind contract --party huaxia-motors --amount 0 --as tier1-steel",
+        &[&path("minutes.pdf")],
+    )));
+    let on_main = dir.path().join("main-record.json");
+    cli.ok(&format!(
+        "evidence export record {minutes} --with-documents {} --out {} --as tier1-steel",
+        docs.display(),
+        on_main.display()
+    ));
+
     // Offline: the node is stopped.
     node.stop();
     let verified = offline(&["evidence", "verify", &bundle.display().to_string()], true);
@@ -109,6 +130,17 @@ fn a_voucher_bundle_verifies_offline_and_every_altered_byte_fails() {
             verified.contains(expected),
             "no '{expected}' in:\n{verified}"
         );
+    }
+    for (file, chain) in [(&record, "para-a"), (&on_main, "catena-dev")] {
+        let said = offline(&["evidence", "verify", &file.display().to_string()], true);
+        assert!(
+            said.contains(&format!("verified: the evidence of document {invoice}"))
+                || said.contains(&format!("verified: the evidence of document {minutes}")),
+            "{said}"
+        );
+        assert!(said.contains(&format!("on {chain}")), "{said}");
+        assert!(said.contains("was recorded by member"), "{said}");
+        python(&[&file.display().to_string()], true);
     }
     let json = offline(
         &[
