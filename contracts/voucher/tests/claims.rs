@@ -11,8 +11,8 @@ use catena_schema::Amount;
 use catena_sdk::codec::{Decode, Encode};
 use catena_sdk::mock;
 use catena_testkit::{
-    call, contract_id, m, refused, registry, trade_contracts, uscc_of, voucher_config, BANK,
-    CORE, TIER1,
+    call, contract_id, m, refused, registry, trade_contracts, uscc_of, voucher_config, BANK, CORE,
+    TIER1,
 };
 
 const MILLION: Amount = 100_000_000;
@@ -37,8 +37,7 @@ fn setup(key: Option<[u8; 32]>) {
         amount: 2 * MILLION,
     };
     call(BANK, m::cash::MINT, &mint).expect("minted");
-    let invoice: NewRecord =
-        records::testing::invoice(1, &uscc_of(TIER1), &uscc_of(CORE), MILLION);
+    let invoice: NewRecord = records::testing::invoice(1, &uscc_of(TIER1), &uscc_of(CORE), MILLION);
     call(TIER1, m::records::RECORD, &invoice).expect("invoice recorded");
 }
 
@@ -60,8 +59,11 @@ fn fingerprint() -> [u8; 32] {
 }
 
 fn claim() -> Option<InvoiceClaim> {
-    mock::get(contract_id("voucher"), &keys::invoice_claim_key(&fingerprint()))
-        .map(|bytes| InvoiceClaim::decode(&mut &bytes[..]).expect("a claim"))
+    mock::get(
+        contract_id("voucher"),
+        &keys::invoice_claim_key(&fingerprint()),
+    )
+    .map(|bytes| InvoiceClaim::decode(&mut &bytes[..]).expect("a claim"))
 }
 
 /// What the node's `TakeInvoiceClaims` writes for a proved claim.
@@ -151,4 +153,3 @@ fn the_confirmation_needs_the_claim_not_the_request() {
     call(CORE, m::voucher::CONFIRM, &request).expect("confirmed on the claim");
     assert_eq!(claim().map(|c| c.state), Some(ClaimState::InUse));
 }
-
