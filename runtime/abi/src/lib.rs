@@ -195,8 +195,10 @@ mod tests {
     #[test]
     fn the_function_names_are_the_released_ones() {
         assert_eq!(MODULE, "catena_v1");
-        assert_eq!(function::ALL.len(), 19);
+        assert_eq!(function::ALL.len(), 20);
         assert_eq!(function::STORAGE_READ_OF, "storage_read_of");
+        // Added for invoice claims (ADR 0031); no released name changed.
+        assert_eq!(function::INVOICE_FINGERPRINT, "invoice_fingerprint");
         let mut sorted = function::ALL.to_vec();
         sorted.sort_unstable();
         sorted.dedup();
