@@ -132,3 +132,64 @@ fn a_validator_without_its_vote_log_refuses_to_start() {
     );
     assert!(log.exists());
 }
+
+/// A transaction answered 202 is durable (ADR 0032): the node that admitted it is killed before
+/// any block holds it, and after its restart the transaction is committed all the same.
+#[test]
+fn a_transaction_answered_202_survives_a_kill_of_the_node_that_admitted_it() {
+    let dir = common::test_dir();
+    // Blocks 4 s apart: what is sent between two blocks is pending when the node dies.
+    let mut node = TestNode::dev(dir.path(), 4_000);
+    let chain_id = node.chain_id();
+    let key = node.demo_key("tier1-steel");
+    let mut sent: Vec<String> = Vec::new();
+    let mut survived = 0;
+    for round in 0..3 {
+        wait_for("a block", Duration::from_secs(30), || {
+            (node.height() >= 1).then_some(())
+        });
+        let nonce = node.next_nonce(&key);
+        let mut batch = Vec::new();
+        for n in nonce..nonce + 100 {
+            let text = format!("acknowledged before the crash: round {round} nonce {n}");
+            let tx = Transaction::signed(&chain_id, n, Call::Remark(text.into_bytes()), &key);
+            let reply = node.submit(&tx);
+            assert_eq!(reply.status, 202, "{}", reply.body);
+            batch.push(tx.hash().to_string());
+        }
+        let height_at_kill = node.height();
+        node.kill9();
+        node.start();
+        wait_for(
+            "every transaction answered 202 committed",
+            Duration::from_secs(60),
+            || {
+                batch
+                    .iter()
+                    .all(|hash| {
+                        node.get(&format!("/transactions/{hash}"))
+                            .is_some_and(|r| r.body["status"] == "committed")
+                    })
+                    .then_some(())
+            },
+        );
+        // Those committed after the kill were pending when the node died.
+        survived += batch
+            .iter()
+            .filter(|hash| {
+                node.get_ok(&format!("/transactions/{hash}"))["block_height"]
+                    .as_u64()
+                    .is_some_and(|h| h > height_at_kill)
+            })
+            .count();
+        sent.extend(batch);
+        if survived > 0 {
+            break;
+        }
+    }
+    println!(
+        "{survived} of {} transactions answered 202 were pending at the kill and committed after the restart",
+        sent.len()
+    );
+    assert!(survived > 0, "no transaction was pending at a kill");
+}

@@ -64,6 +64,10 @@ pub enum AdmitError {
     State(String),
     #[error("syncing: at height {at} of {of}; this node admits transactions once it has caught up (or send to a node that is at the tip)")]
     Syncing { at: u64, of: u64 },
+    #[error(
+        "this node could not make the transaction durable ({0}), so it did not admit it: try again"
+    )]
+    NotDurable(String),
 }
 
 impl AdmitError {
@@ -72,7 +76,10 @@ impl AdmitError {
     pub fn is_temporary(&self) -> bool {
         matches!(
             self,
-            AdmitError::Full { .. } | AdmitError::State(_) | AdmitError::Syncing { .. }
+            AdmitError::Full { .. }
+                | AdmitError::State(_)
+                | AdmitError::Syncing { .. }
+                | AdmitError::NotDurable(_)
         )
     }
 }
@@ -135,6 +142,9 @@ pub struct Mempool {
     arrivals: AtomicU64,
     /// What left the pool without a block including it, and why.
     dropped: Mutex<DroppedLog>,
+    /// The hashes dropped since [`Mempool::take_dropped`] was last called, so the node forgets
+    /// them from its journal.
+    newly_dropped: Mutex<Vec<Hash>>,
 }
 
 fn shard_of(account: &AccountId) -> usize {
@@ -150,6 +160,7 @@ impl Mempool {
             len: AtomicUsize::new(0),
             arrivals: AtomicU64::new(0),
             dropped: Mutex::new(DroppedLog::default()),
+            newly_dropped: Mutex::new(Vec::new()),
         }
     }
 
@@ -182,6 +193,12 @@ impl Mempool {
             reason,
         };
         self.dropped.lock().record(entry.hash, dropped);
+        self.newly_dropped.lock().push(entry.hash);
+    }
+
+    /// The hashes of the transactions dropped since the last call.
+    pub fn take_dropped(&self) -> Vec<Hash> {
+        std::mem::take(&mut *self.newly_dropped.lock())
     }
 
     /// A pending transaction of `signer` by hash (one shard looked at, unlike [`Mempool::get`]).

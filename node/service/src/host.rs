@@ -175,6 +175,7 @@ pub fn start_chain(
         tasks: Vec::new(),
     };
     if !networked && validating.is_none() {
+        chain.replay_journal()?;
         tracing::warn!(target: "node", chain = %chain_id, "a chain of one validator runs no network: this node without its key serves its own store and does not follow");
         return Ok(running);
     }
@@ -230,6 +231,8 @@ pub fn start_chain(
         }
         _ => None,
     };
+    // What this node acknowledged before it stopped, back in its mempool (and gossiped).
+    chain.replay_journal()?;
     let parts = driver::DriverParts {
         chain: Arc::clone(&chain),
         signing,

@@ -14,7 +14,7 @@ use catena_primitives::block::{
     Block, CommitCertificate, ContractEvent, Header, Receipt, ScheduledRun,
 };
 use catena_primitives::codec::decode_limited;
-use catena_primitives::{AccountId, Hash, StateProof};
+use catena_primitives::{AccountId, Hash, StateProof, Transaction};
 use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
 use parity_scale_codec::{Decode, Encode};
@@ -43,8 +43,13 @@ const CF_EVENTS: &str = "events";
 /// Height → nothing: the blocks whose execution wrote the validator set (a set change from the
 /// next block on), so a proof from genesis finds its handovers without reading every header.
 const CF_HANDOVERS: &str = "handovers";
+/// Transaction hash → SCALE transaction: the transactions this node acknowledged (admitted
+/// through its API) that no committed block holds yet, replayed into the mempool at start
+/// (ADR 0032). A block's commit deletes its own in the same write batch.
+const CF_PENDING: &str = "pending";
 
-const COLUMN_FAMILIES: [&str; 13] = [
+const COLUMN_FAMILIES: [&str; 14] = [
+    CF_PENDING,
     CF_HANDOVERS,
     CF_SCHEDULED,
     CF_EVENTS,
@@ -245,6 +250,54 @@ impl Store {
         self.get_cf(CF_CERTIFICATES, &height_key(height))?
             .map(|bytes| decode("certificate", &bytes))
             .transpose()
+    }
+
+    /// Makes `txs` durable before the node acknowledges them: one synced write.
+    pub fn journal(&self, txs: &[&Transaction]) -> Result<()> {
+        if txs.is_empty() {
+            return Ok(());
+        }
+        self.check_fault()?;
+        let mut batch = WriteBatch::default();
+        for tx in txs {
+            batch.put_cf(self.cf(CF_PENDING), tx.hash().0, tx.encode());
+        }
+        let mut options = WriteOptions::default();
+        options.set_sync(true);
+        self.db.write_opt(batch, &options)?;
+        Ok(())
+    }
+
+    /// Forgets journaled transactions that left the mempool without a block (not synced: a
+    /// crash before it only replays them, and they are refused again).
+    pub fn unjournal(&self, hashes: &[Hash]) -> Result<()> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        for hash in hashes {
+            batch.delete_cf(self.cf(CF_PENDING), hash.0);
+        }
+        self.db.write(batch)?;
+        Ok(())
+    }
+
+    /// The journaled transactions, in hash order; those that do not decode are skipped and
+    /// counted.
+    pub fn journaled(&self) -> Result<(Vec<Transaction>, usize)> {
+        let mut txs = Vec::new();
+        let mut corrupt = 0;
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_PENDING), rocksdb::IteratorMode::Start)
+        {
+            let (_, value) = item?;
+            match Transaction::decode_untrusted(&value) {
+                Ok(tx) => txs.push(tx),
+                Err(_) => corrupt += 1,
+            }
+        }
+        Ok((txs, corrupt))
     }
 
     /// The blocks below `below` (after genesis) whose execution wrote the validator set, oldest
@@ -455,6 +508,9 @@ impl Store {
                 );
                 index += 1;
             }
+        }
+        for receipt in receipts {
+            batch.delete_cf(self.cf(CF_PENDING), receipt.tx_hash.0);
         }
         for (index, (tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
             let location = TxLocation {

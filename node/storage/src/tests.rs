@@ -199,3 +199,26 @@ fn indexes_the_blocks_that_write_the_validator_set() {
     let store = Store::open(dir.path()).expect("reopen");
     assert_eq!(store.handovers(u64::MAX).expect("handovers"), vec![2, 4]);
 }
+
+#[test]
+fn journaled_transactions_survive_a_reopen_until_forgotten() {
+    use catena_primitives::{Call, SecretKey};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(dir.path()).expect("open");
+    let key = SecretKey::from_seed([3; 32]);
+    let txs: Vec<Transaction> = (0..3)
+        .map(|n| Transaction::signed("t", n, Call::Remark(vec![n as u8]), &key))
+        .collect();
+    store
+        .journal(&txs.iter().collect::<Vec<_>>())
+        .expect("journal");
+    drop(store);
+    let store = Store::open(dir.path()).expect("reopen");
+    let (mut found, corrupt) = store.journaled().expect("read");
+    found.sort_by_key(|tx| tx.nonce);
+    assert_eq!((found, corrupt), (txs.clone(), 0));
+    store.unjournal(&[txs[1].hash()]).expect("forget");
+    let (found, _) = store.journaled().expect("read");
+    assert_eq!(found.len(), 2);
+    assert!(!found.contains(&txs[1]));
+}

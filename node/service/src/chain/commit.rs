@@ -35,6 +35,11 @@ impl ChainInstance {
         if evicted > 0 {
             tracing::info!(target: "mempool", evicted, "dropped transactions that waited over 10 minutes");
         }
+        // What left the mempool without a block: out of the journal too (the block's own
+        // left it in the block's write).
+        if let Err(e) = self.store.unjournal(&self.mempool.take_dropped()) {
+            tracing::warn!(target: "mempool", error = %e, "cannot forget dropped transactions from the journal; a restart replays and drops them again");
+        }
         let m = &self.metrics;
         m.height.set(i64::try_from(tip.height).unwrap_or(i64::MAX));
         m.mempool_size.set(self.mempool.len() as i64);

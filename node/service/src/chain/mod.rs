@@ -318,12 +318,58 @@ impl ChainInstance {
     /// Admits a transaction from this node's API and passes it on for gossip.
     pub fn submit_local(&self, tx: Transaction) -> Result<Hash, AdmitError> {
         self.refuse_while_syncing()?;
-        let gossip = self.gossip.get().map(|g| (g, tx.clone()));
+        let copy = tx.clone();
         let hash = self.submit(tx)?;
-        if let Some((sender, tx)) = gossip {
-            let _ = sender.send((hash, tx));
+        self.journal(&[(hash, &copy)])?;
+        if let Some(sender) = self.gossip.get() {
+            let _ = sender.send((hash, copy));
         }
         Ok(hash)
+    }
+
+    /// Makes transactions admitted through this node's API durable before they are
+    /// acknowledged (ADR 0032): one synced write; if it fails they leave the mempool again and
+    /// the sender is told to retry.
+    fn journal(&self, admitted: &[(Hash, &Transaction)]) -> Result<(), AdmitError> {
+        let txs: Vec<&Transaction> = admitted.iter().map(|(_, tx)| *tx).collect();
+        if let Err(e) = self.store.journal(&txs) {
+            for (hash, _) in admitted {
+                self.mempool.remove(hash, "its journal write failed");
+            }
+            self.mempool.take_dropped();
+            tracing::error!(target: "mempool", error = %e, "cannot journal admitted transactions");
+            return Err(AdmitError::NotDurable(e.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Puts back into the mempool the transactions this node acknowledged before it stopped and
+    /// no block holds yet (and gossips them); forgets those that no longer apply. How many came
+    /// back, and how many were dropped.
+    pub fn replay_journal(&self) -> Result<(usize, usize), ChainError> {
+        let (txs, corrupt) = self.store.journaled()?;
+        if txs.is_empty() && corrupt == 0 {
+            return Ok((0, 0));
+        }
+        let hashes: Vec<Hash> = txs.iter().map(Transaction::hash).collect();
+        let copies = txs.clone();
+        let outcomes = self.submit_batch(txs);
+        let mut back = 0;
+        let mut gone = Vec::new();
+        for ((hash, tx), outcome) in hashes.into_iter().zip(copies).zip(outcomes) {
+            match outcome {
+                Ok(_) | Err(AdmitError::AlreadyPending(_)) => {
+                    back += 1;
+                    if let Some(sender) = self.gossip.get() {
+                        let _ = sender.send((hash, tx));
+                    }
+                }
+                Err(_) => gone.push(hash),
+            }
+        }
+        self.store.unjournal(&gone)?;
+        tracing::info!(target: "mempool", chain = %self.spec.chain_id, replayed = back, no_longer_apply = gone.len(), corrupt, "acknowledged transactions back in the mempool after the restart");
+        Ok((back, gone.len()))
     }
 
     pub fn tip(&self) -> Result<Tip, ChainError> {
@@ -345,9 +391,20 @@ impl ChainInstance {
         if let Err(e) = self.refuse_while_syncing() {
             return txs.iter().map(|_| Err(e.clone())).collect();
         }
-        let copies = self.gossip.get().map(|g| (g, txs.clone()));
-        let outcomes = self.submit_batch(txs);
-        if let Some((sender, copies)) = copies {
+        let copies = txs.clone();
+        let mut outcomes = self.submit_batch(txs);
+        let admitted: Vec<(Hash, &Transaction)> = copies
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(tx, outcome)| outcome.as_ref().ok().map(|hash| (*hash, tx)))
+            .collect();
+        if let Err(e) = self.journal(&admitted) {
+            for outcome in outcomes.iter_mut().filter(|o| o.is_ok()) {
+                *outcome = Err(e.clone());
+            }
+            return outcomes;
+        }
+        if let Some(sender) = self.gossip.get() {
             for (tx, outcome) in copies.into_iter().zip(&outcomes) {
                 if let Ok(hash) = outcome {
                     let _ = sender.send((*hash, tx));
