@@ -107,11 +107,20 @@ pub(crate) async fn get_events(
     }))
 }
 
+/// Event streams one node serves at once, all its chains together: one more is answered 503
+/// `too_many_streams` (each open stream holds a task and a wake-up receiver).
+pub const MAX_STREAMS: usize = 256;
+
+fn stream_slots() -> &'static Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| Arc::new(tokio::sync::Semaphore::new(MAX_STREAMS)))
+}
+
 /// Server-sent events: each committed block (`event: block`, a [`BlockView`]), then its
 /// contract events that match the filter (`event: contract_event`, an [`EventRecordView`]), in
 /// chain order, each once; ids are `HEIGHT` and `HEIGHT:INDEX`. Starts at `from_height` (default:
 /// the next block) and replays what is already committed first, so a client that reconnects
-/// with `from_height` = its last height + 1 misses nothing.
+/// with `from_height` = its last height + 1 misses nothing. At most [`MAX_STREAMS`] at once.
 #[utoipa::path(get, path = "/stream", tag = "events",
     params(EventFilter),
     responses((status = 200, content_type = "text/event-stream", body = String), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -131,6 +140,16 @@ pub(crate) async fn stream(
         ));
     }
     let query = EventQuery::parse(&filter)?;
+    // A slot of the node's streams, held for as long as the stream is open.
+    let slot = Arc::clone(stream_slots()).try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            format!(
+                "this node serves {MAX_STREAMS} event streams at once; try again later, or read /events by page"
+            ),
+        )
+    })?;
     let Some(wake) = chain.subscribe() else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -151,6 +170,7 @@ pub(crate) async fn stream(
         to_height: u64,
         query: EventQuery,
         pending: std::collections::VecDeque<Event>,
+        _slot: tokio::sync::OwnedSemaphorePermit,
     }
     let cursor = Cursor {
         chain,
@@ -159,6 +179,7 @@ pub(crate) async fn stream(
         to_height,
         query,
         pending: Default::default(),
+        _slot: slot,
     };
     let events = futures_util::stream::unfold(cursor, |mut c| async move {
         loop {

@@ -11,13 +11,23 @@ struct Fake {
     id: &'static str,
     failure: Option<String>,
     signed_reads: bool,
+    /// Whether it streams its blocks (a wake-up channel no block ever arrives on).
+    streams: bool,
 }
 
 const FAKE: Fake = Fake {
     id: "c",
     failure: None,
     signed_reads: false,
+    streams: false,
 };
+
+/// The wake-up channel of the fake chains that stream (kept open, never sent on).
+fn wake_ups() -> &'static tokio::sync::broadcast::Sender<u64> {
+    static WAKE: std::sync::OnceLock<tokio::sync::broadcast::Sender<u64>> =
+        std::sync::OnceLock::new();
+    WAKE.get_or_init(|| tokio::sync::broadcast::channel(1).0)
+}
 
 /// Keys of the fake chain's accounts: a member's, an auditor's (granted member "M1"'s data), and
 /// an auditor's granted nothing.
@@ -101,7 +111,7 @@ impl ChainApi for Fake {
         Ok(EventSlice::default())
     }
     fn subscribe(&self) -> Option<tokio::sync::broadcast::Receiver<u64>> {
-        None
+        self.streams.then(|| wake_ups().subscribe())
     }
     fn query(&self, _id: Hash, _method: String, _input: Vec<u8>) -> Result<Vec<u8>, ApiError> {
         Err(ApiError::not_found("no contracts here"))
@@ -459,3 +469,40 @@ async fn a_host_serves_each_chain_under_its_id() {
 #[cfg(test)]
 #[path = "access_tests.rs"]
 mod access_tests;
+
+/// At most MAX_STREAMS event streams are open at once: one more is refused with 503 until one
+/// closes.
+#[tokio::test]
+async fn event_streams_are_capped() {
+    let app = router(Arc::new(Fake {
+        streams: true,
+        ..FAKE
+    }));
+    let open = |app: Router| async move {
+        let request = Request::builder()
+            .uri("/stream")
+            .body(Body::empty())
+            .expect("request");
+        app.oneshot(request).await.expect("infallible")
+    };
+    let mut streams = Vec::new();
+    for _ in 0..MAX_STREAMS {
+        let response = open(app.clone()).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        streams.push(response);
+    }
+    let (status, body) = send(
+        app.clone(),
+        Request::builder()
+            .uri("/stream")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(body["error"]["code"], "too_many_streams");
+    // A stream closed frees its slot.
+    drop(streams.pop());
+    assert_eq!(open(app).await.status(), StatusCode::OK);
+}
