@@ -83,10 +83,7 @@ pub(crate) fn run(home: Option<&Path>, command: ChainCommand) -> anyhow::Result<
             Ok(())
         }
         ChainCommand::List(query) => {
-            let node = QueryArgs {
-                chain: None,
-                ..query
-            };
+            let node = query.on_main();
             let client = node.client(home)?;
             let value = client.get("/chains")?;
             if node.output == Output::Json {

@@ -60,11 +60,7 @@ pub(crate) fn run(home: Option<&Path>, command: EvidenceCommand) -> anyhow::Resu
                 ExportSubject::Record { hash, args } => (Subject::Record(hash), args),
             };
             let chain = args.query.client(home)?;
-            let main = QueryArgs {
-                chain: None,
-                ..args.query.clone()
-            }
-            .client(home)?;
+            let main = args.query.on_main().client(home)?;
             let bundle = evidence::export(&chain, &main, subject, args.with_documents.as_deref())?;
             let bytes = bundle.to_bytes();
             // A bundle that does not verify is never written.

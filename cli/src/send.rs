@@ -40,6 +40,14 @@ impl QueryArgs {
         }
     }
 
+    /// The same node, identity and output, on the node's main chain.
+    pub(crate) fn on_main(&self) -> QueryArgs {
+        QueryArgs {
+            chain: None,
+            ..self.clone()
+        }
+    }
+
     /// A client of the chain these arguments name; it signs every request when an identity
     /// (--as or --key) is given.
     pub(crate) fn client(&self, home: Option<&Path>) -> anyhow::Result<ApiClient> {
@@ -76,11 +84,7 @@ impl QueryArgs {
 /// The main chain's id, as the node's `GET /chains` lists it first (that route needs no
 /// signature, so a client finds the chain whose requests it signs).
 fn main_chain_id(home: Option<&Path>, query: &QueryArgs) -> anyhow::Result<String> {
-    let node = QueryArgs {
-        chain: None,
-        ..query.clone()
-    };
-    let chains = node.anonymous_client(home)?.get("/chains")?;
+    let chains = query.on_main().anonymous_client(home)?.get("/chains")?;
     chains[0]["chain_id"]
         .as_str()
         .map(str::to_string)

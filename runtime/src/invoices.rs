@@ -31,16 +31,19 @@ pub struct MainChain {
 }
 
 /// The state-key prefix of the voucher contract's claims of invoices.
-fn claims_prefix() -> Vec<u8> {
-    keys::contract_storage(
-        &catena_primitives::system_contract_id(catena_schema::names::VOUCHER),
-        voucher_keys::INVOICE_CLAIM,
-    )
+fn claims_prefix() -> &'static [u8] {
+    static PREFIX: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PREFIX.get_or_init(|| {
+        keys::contract_storage(
+            &catena_primitives::system_contract_id(catena_schema::names::VOUCHER),
+            voucher_keys::INVOICE_CLAIM,
+        )
+    })
 }
 
 /// The state key of the voucher contract's claim of `fingerprint`.
 pub fn claim_key(fingerprint: &Hash) -> Vec<u8> {
-    [claims_prefix(), fingerprint.0.to_vec()].concat()
+    [claims_prefix(), &fingerprint.0[..]].concat()
 }
 
 /// The sentence a claim held by another parachain is refused with.
@@ -55,12 +58,9 @@ fn check_count(what: &str, count: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// The registered, unfrozen parachain `para_id` whose member's account `signer` is.
-fn member_parachain(
-    overlay: &Overlay<'_>,
-    signer: &AccountId,
-    para_id: &str,
-) -> Result<ParachainRecord, String> {
+/// Refuses unless this chain records claims and `signer` is an account of a member of the
+/// registered, unfrozen parachain `para_id`.
+fn check_member_of(overlay: &Overlay<'_>, signer: &AccountId, para_id: &str) -> Result<(), String> {
     if read::<Hash>(overlay, KEY_CHECK_KEY)?.is_none() {
         return Err(
             "this chain's spec commits no invoice key: it records no invoice claims".into(),
@@ -79,7 +79,7 @@ fn member_parachain(
             member.member
         ));
     }
-    Ok(record)
+    Ok(())
 }
 
 /// Main chain: records `claim.fingerprints` as held by `claim.para_id`, all or none. A
@@ -92,7 +92,7 @@ pub(crate) fn claim(
 ) -> Result<(), String> {
     check_count("claim", claim.fingerprints.len())?;
     let para_id = &claim.para_id;
-    member_parachain(overlay, signer, para_id)?;
+    check_member_of(overlay, signer, para_id)?;
     for (i, fingerprint) in claim.fingerprints.iter().enumerate() {
         if claim.fingerprints[..i].contains(fingerprint) {
             return Err(format!("invoice {} is named twice", i + 1));
@@ -134,7 +134,7 @@ pub(crate) fn release(
 ) -> Result<(), String> {
     check_count("release", release.entries.len())?;
     let para_id = &release.para_id;
-    member_parachain(overlay, signer, para_id)?;
+    check_member_of(overlay, signer, para_id)?;
     let anchored: AnchoredBlock = read(
         overlay,
         &keys::parachain_anchor(para_id, release.anchored_height),
@@ -149,7 +149,7 @@ pub(crate) fn release(
         let n = i + 1;
         let fingerprint = entry
             .key
-            .strip_prefix(claims_prefix().as_slice())
+            .strip_prefix(claims_prefix())
             .and_then(|rest| <[u8; 32]>::try_from(rest).ok())
             .map(Hash)
             .ok_or_else(|| format!("entry {n} is not a parachain's claim of an invoice"))?;

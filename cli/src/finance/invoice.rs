@@ -93,10 +93,7 @@ fn on_main(send: &SendArgs) -> SendArgs {
     SendArgs {
         no_wait: false,
         quiet: send.quiet,
-        query: QueryArgs {
-            chain: None,
-            ..send.query.clone()
-        },
+        query: send.query.on_main(),
     }
 }
 

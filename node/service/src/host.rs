@@ -470,21 +470,20 @@ fn check_main_chain(main: Option<&ChainInstance>, options: &ChainOptions) -> Res
             main.spec(),
             &spec.chain_id,
             options.invoice_key.as_ref(),
-            &options.invoice_key_path,
+            &options.invoice_key_path.display().to_string(),
         ),
     }
 }
 
 /// A parachain of a main chain whose spec commits an invoice key runs only with that key: with
 /// another it would compute other fingerprints than its peers and diverge. `key` is the one
-/// this node holds for parachain `chain_id`, from `file`.
+/// this node holds for parachain `chain_id`; `file` says where it comes from, for the messages.
 pub fn check_invoice_key(
     main: &ChainSpec,
     chain_id: &str,
     key: Option<&InvoiceKey>,
-    file: &std::path::Path,
+    file: &str,
 ) -> Result<(), NodeError> {
-    let file = file.display();
     let main_id = &main.chain_id;
     match (main.invoice_key_check, key) {
         (None, None) => Ok(()),

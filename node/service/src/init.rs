@@ -255,7 +255,7 @@ pub fn add_chain(
             &main,
             &chain_id,
             invoice_key.as_ref(),
-            std::path::Path::new("the key given (--invoice-key)"),
+            "the key given (--invoice-key)",
         )?;
     } else if invoice_key.is_some() {
         return Err(NodeError::InvoiceKey(format!(

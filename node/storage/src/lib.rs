@@ -24,6 +24,7 @@ use rocksdb::{
 };
 use sha2::Sha256;
 
+mod journal;
 pub mod wal;
 
 const CF_HEADERS: &str = "headers";
@@ -252,54 +253,6 @@ impl Store {
             .transpose()
     }
 
-    /// Makes `txs` durable before the node acknowledges them: one synced write.
-    pub fn journal(&self, txs: &[&Transaction]) -> Result<()> {
-        if txs.is_empty() {
-            return Ok(());
-        }
-        self.check_fault()?;
-        let mut batch = WriteBatch::default();
-        for tx in txs {
-            batch.put_cf(self.cf(CF_PENDING), tx.hash().0, tx.encode());
-        }
-        let mut options = WriteOptions::default();
-        options.set_sync(true);
-        self.db.write_opt(batch, &options)?;
-        Ok(())
-    }
-
-    /// Forgets journaled transactions that left the mempool without a block (not synced: a
-    /// crash before it only replays them, and they are refused again).
-    pub fn unjournal(&self, hashes: &[Hash]) -> Result<()> {
-        if hashes.is_empty() {
-            return Ok(());
-        }
-        let mut batch = WriteBatch::default();
-        for hash in hashes {
-            batch.delete_cf(self.cf(CF_PENDING), hash.0);
-        }
-        self.db.write(batch)?;
-        Ok(())
-    }
-
-    /// The journaled transactions, in hash order; those that do not decode are skipped and
-    /// counted.
-    pub fn journaled(&self) -> Result<(Vec<Transaction>, usize)> {
-        let mut txs = Vec::new();
-        let mut corrupt = 0;
-        for item in self
-            .db
-            .iterator_cf(self.cf(CF_PENDING), rocksdb::IteratorMode::Start)
-        {
-            let (_, value) = item?;
-            match Transaction::decode_untrusted(&value) {
-                Ok(tx) => txs.push(tx),
-                Err(_) => corrupt += 1,
-            }
-        }
-        Ok((txs, corrupt))
-    }
-
     /// The blocks below `below` (after genesis) whose execution wrote the validator set, oldest
     /// first: the handovers a proof from the genesis validators goes through.
     pub fn handovers(&self, below: u64) -> Result<Vec<u64>> {
@@ -509,9 +462,6 @@ impl Store {
                 index += 1;
             }
         }
-        for receipt in receipts {
-            batch.delete_cf(self.cf(CF_PENDING), receipt.tx_hash.0);
-        }
         for (index, (tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
             let location = TxLocation {
                 height,
@@ -523,6 +473,8 @@ impl Store {
                 location.encode(),
             );
             batch.put_cf(self.cf(CF_RECEIPTS), receipt.tx_hash.0, receipt.encode());
+            // Durable in the block now: out of the journal of acknowledged transactions.
+            batch.delete_cf(self.cf(CF_PENDING), receipt.tx_hash.0);
             debug_assert_eq!(tx.hash(), receipt.tx_hash);
         }
         for (key, value) in &state.changes {

@@ -31,27 +31,15 @@ pub struct Fact {
     pub rests_on: String,
 }
 
-/// UTC date and time of milliseconds since 1970 (proleptic Gregorian, as the clock counts).
+/// UTC date and time of milliseconds since 1970 (with the `time` crate, as the CLI writes times).
 pub fn utc(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    let form =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    i64::try_from(ms / 1000)
+        .ok()
+        .and_then(|secs| time::OffsetDateTime::from_unix_timestamp(secs).ok())
+        .and_then(|t| t.format(form).ok())
+        .unwrap_or_else(|| format!("{ms} ms after 1970"))
 }
 
 /// The verified parts of a bundle, gathered as verification goes.
@@ -71,6 +59,31 @@ pub struct Proved {
     blocks: Vec<Header>,
     transactions: Vec<(Header, Transaction, Receipt)>,
     documents: Vec<Hash>,
+    /// The state-key prefixes of the entries a bundle carries.
+    prefixes: Prefixes,
+}
+
+/// Where a bundle's entries live in state: vouchers, their history, records, accounts.
+struct Prefixes {
+    voucher: Vec<u8>,
+    history: Vec<u8>,
+    record: Vec<u8>,
+    account: Vec<u8>,
+}
+
+impl Prefixes {
+    fn new() -> Prefixes {
+        let voucher = system_contract_id(names::VOUCHER);
+        Prefixes {
+            voucher: contract_storage_key(&voucher, voucher_keys::VOUCHER),
+            history: contract_storage_key(&voucher, voucher_keys::HISTORY),
+            record: contract_storage_key(&system_contract_id(names::RECORDS), record_keys::RECORD),
+            account: contract_storage_key(
+                &system_contract_id(names::REGISTRY),
+                registry_keys::ACCOUNT,
+            ),
+        }
+    }
 }
 
 impl Proved {
@@ -96,6 +109,7 @@ impl Proved {
             blocks: Vec::new(),
             transactions: Vec::new(),
             documents: Vec::new(),
+            prefixes: Prefixes::new(),
         }
     }
 
@@ -104,28 +118,21 @@ impl Proved {
     }
 
     /// Takes a verified entry: one of the keys a bundle carries, decoded.
-    pub fn entry(&mut self, _step: &str, entry: Entry) -> Result<(), String> {
+    pub fn entry(&mut self, entry: Entry) -> Result<(), String> {
         let value = entry
             .value
             .as_deref()
             .ok_or("the entry proves an absence, which a bundle does not carry")?;
-        let voucher = system_contract_id(names::VOUCHER);
-        let voucher_prefix = contract_storage_key(&voucher, voucher_keys::VOUCHER);
-        let history_prefix = contract_storage_key(&voucher, voucher_keys::HISTORY);
-        let record_prefix =
-            contract_storage_key(&system_contract_id(names::RECORDS), record_keys::RECORD);
-        let account_prefix =
-            contract_storage_key(&system_contract_id(names::REGISTRY), registry_keys::ACCOUNT);
         let decoded = |what: &str| format!("the {what} does not decode");
         let key = entry.key.as_slice();
-        if let Some(rest) = key.strip_prefix(voucher_prefix.as_slice()) {
+        if let Some(rest) = key.strip_prefix(self.prefixes.voucher.as_slice()) {
             let id = u64::from_be_bytes(rest.try_into().map_err(|_| "a voucher key is malformed")?);
             let v = Voucher::decode_all(&mut &value[..]).map_err(|_| decoded("voucher"))?;
             if v.id != id {
                 return Err(format!("the voucher under key {id} is voucher {}", v.id));
             }
             self.vouchers.insert(id, v);
-        } else if let Some(rest) = key.strip_prefix(history_prefix.as_slice()) {
+        } else if let Some(rest) = key.strip_prefix(self.prefixes.history.as_slice()) {
             // `<id BE>/<n BE>`
             if rest.len() != 13 || rest[8] != b'/' {
                 return Err("a history key is malformed".into());
@@ -135,14 +142,14 @@ impl Proved {
             let h =
                 HistoryEntry::decode_all(&mut &value[..]).map_err(|_| decoded("history entry"))?;
             self.history.insert((id, n), h);
-        } else if let Some(rest) = key.strip_prefix(record_prefix.as_slice()) {
+        } else if let Some(rest) = key.strip_prefix(self.prefixes.record.as_slice()) {
             let id: [u8; 32] = rest.try_into().map_err(|_| "a record key is malformed")?;
             let r = Record::decode_all(&mut &value[..]).map_err(|_| decoded("record"))?;
             if r.id != id {
                 return Err("the record under a key is another record".into());
             }
             self.records.insert(id, r);
-        } else if let Some(rest) = key.strip_prefix(account_prefix.as_slice()) {
+        } else if let Some(rest) = key.strip_prefix(self.prefixes.account.as_slice()) {
             let id: [u8; 32] = rest.try_into().map_err(|_| "an account key is malformed")?;
             let a = AccountRecord::decode_all(&mut &value[..]).map_err(|_| decoded("account"))?;
             self.accounts.insert(id, a);
@@ -331,7 +338,6 @@ impl Proved {
                 rests_on: "its SHA-256".into(),
             });
         }
-        let _ = &state;
         Ok(facts)
     }
 

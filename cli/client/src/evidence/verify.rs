@@ -120,7 +120,7 @@ pub fn verify(bytes: &[u8]) -> Result<Report, Failure> {
             .proof
             .verify(root, &entry.key, entry.value.as_deref())
             .map_err(|e| fail(&step, format!("not in the proved state: {e}")))?;
-        proved.entry(&step, entry).map_err(|e| fail(&step, e))?;
+        proved.entry(entry).map_err(|e| fail(&step, e))?;
     }
     for (i, block) in bundle.blocks.iter().enumerate() {
         let step = format!("block {}", i + 1);

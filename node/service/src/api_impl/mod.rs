@@ -1,6 +1,7 @@
 //! The API's view of a chain instance: the trait's methods here, the status of the node's place
 //! on its chain's network in `place`, the parachain registry's views in `parachains`.
 
+mod claims;
 mod parachains;
 mod place;
 
@@ -548,27 +549,7 @@ impl ChainApi for ChainInstance {
         number: &str,
         seller: &str,
     ) -> Result<Option<catena_api::ClaimFacts>, ApiError> {
-        let Some(key) = self.invoice_key() else {
-            return Ok(None);
-        };
-        let fingerprint = key.fingerprint(code, number, seller);
-        let claim_key = catena_runtime::invoices::claim_key(&fingerprint);
-        let claim = self
-            .store()
-            .state_get(&claim_key)
-            .map_err(internal)?
-            .map(|bytes| {
-                use parity_scale_codec::DecodeAll;
-                catena_schema::voucher::InvoiceClaim::decode_all(&mut &bytes[..])
-            })
-            .transpose()
-            .map_err(internal)?;
-        Ok(Some(catena_api::ClaimFacts {
-            fingerprint,
-            main_claim_key: catena_primitives::invoice::main_claim_key(&fingerprint),
-            claim_key,
-            claim,
-        }))
+        self.claim_facts(code, number, seller)
     }
 
     fn summary(&self) -> ChainSummaryView {

@@ -321,10 +321,15 @@ impl ChainInstance {
         let copy = tx.clone();
         let hash = self.submit(tx)?;
         self.journal(&[(hash, &copy)])?;
-        if let Some(sender) = self.gossip.get() {
-            let _ = sender.send((hash, copy));
-        }
+        self.gossip(hash, copy);
         Ok(hash)
+    }
+
+    /// Passes an admitted transaction on to the peers, if this chain is networked.
+    fn gossip(&self, hash: Hash, tx: Transaction) {
+        if let Some(sender) = self.gossip.get() {
+            let _ = sender.send((hash, tx));
+        }
     }
 
     /// Makes transactions admitted through this node's API durable before they are
@@ -351,20 +356,16 @@ impl ChainInstance {
         if txs.is_empty() && corrupt == 0 {
             return Ok((0, 0));
         }
-        let hashes: Vec<Hash> = txs.iter().map(Transaction::hash).collect();
-        let copies = txs.clone();
-        let outcomes = self.submit_batch(txs);
+        let outcomes = self.submit_batch(txs.clone());
         let mut back = 0;
         let mut gone = Vec::new();
-        for ((hash, tx), outcome) in hashes.into_iter().zip(copies).zip(outcomes) {
+        for (tx, outcome) in txs.into_iter().zip(outcomes) {
             match outcome {
-                Ok(_) | Err(AdmitError::AlreadyPending(_)) => {
+                Ok(hash) | Err(AdmitError::AlreadyPending(hash)) => {
                     back += 1;
-                    if let Some(sender) = self.gossip.get() {
-                        let _ = sender.send((hash, tx));
-                    }
+                    self.gossip(hash, tx);
                 }
-                Err(_) => gone.push(hash),
+                Err(_) => gone.push(tx.hash()),
             }
         }
         self.store.unjournal(&gone)?;
@@ -404,11 +405,9 @@ impl ChainInstance {
             }
             return outcomes;
         }
-        if let Some(sender) = self.gossip.get() {
-            for (tx, outcome) in copies.into_iter().zip(&outcomes) {
-                if let Ok(hash) = outcome {
-                    let _ = sender.send((*hash, tx));
-                }
+        for (tx, outcome) in copies.into_iter().zip(&outcomes) {
+            if let Ok(hash) = outcome {
+                self.gossip(*hash, tx);
             }
         }
         outcomes
