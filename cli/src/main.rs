@@ -10,6 +10,7 @@ use catena_node::{keys, now_ms, Home, LogFormat, NodeConfig, RunOptions};
 use catena_primitives::{Call, SecretKey, Transaction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod backup;
 mod chains;
 mod contract;
 mod demo;
@@ -60,6 +61,10 @@ enum Command {
     Chain(chains::ChainCommand),
     /// Run a node from its home directory.
     Node(NodeArgs),
+    /// Copy a stopped node's stores into one file (never its vote logs or signing marks).
+    Backup(backup::BackupArgs),
+    /// Replace a stopped node's stores with a backup's, keeping its vote logs and signing marks.
+    Restore(backup::RestoreArgs),
     /// Parachains on the main chain: register one, list them, show one, page its anchors.
     #[command(subcommand)]
     Parachain(parachain::ParachainCommand),
@@ -301,6 +306,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             run_node(&home, &args, false)
         }
+        Command::Backup(args) => backup::backup(&Home(require_home(home)?), &args),
+        Command::Restore(args) => backup::restore(&Home(require_home(home)?), &args),
         Command::Dev(args) => {
             let home = Home(home.unwrap_or_else(default_dev_home));
             if !home.is_initialised() {

@@ -3,8 +3,10 @@
 //! ([`catena_launcher::network::LocalNetwork`]) that `catena testnet`, the demo and the bench use;
 //! waits that poll with a deadline and, when it passes, print what they waited for and the last
 //! lines of every running node's log ([`wait_for`]); the `catena` command line run under a
-//! deadline ([`cli::Cli`], [`catena`]); and a steady transaction [`load::Load`] for fault tests.
+//! deadline ([`cli::Cli`], [`catena`]); and transaction loads for fault tests: [`load::Load`]
+//! (steady, re-sent until committed) and [`acked::AckedLoad`] (counts each 202, never re-sends it).
 
+pub mod acked;
 pub mod cli;
 pub mod links;
 pub mod load;

@@ -19,6 +19,27 @@ pub fn network() -> catena_testing::network::Builder {
     TestNetwork::builder().binary(BIN)
 }
 
+/// No equivocation recorded on chain (asked of the first node), and none seen, reported, or
+/// of proposals, in any node's log.
+pub fn assert_no_equivocation(nodes: &[TestNode]) {
+    let evidence = nodes[0].get_ok("/evidence");
+    assert_eq!(
+        evidence.as_array().map(Vec::len),
+        Some(0),
+        "equivocation recorded: {evidence}"
+    );
+    for (i, node) in nodes.iter().enumerate() {
+        let log = node.log();
+        for sign in [
+            "equivocation seen",
+            "equivocation: reporting",
+            "signed two different proposals",
+        ] {
+            assert!(!log.contains(sign), "node {i}'s log mentions {sign}");
+        }
+    }
+}
+
 /// A file of this checkout, found from the package directory cargo gives the test when it runs
 /// it (not the one compiled in, which names wherever the binary was built).
 pub fn source_path(relative: &str) -> String {

@@ -17,8 +17,8 @@ use tracing::Instrument;
 
 use crate::metrics::NodeMetrics;
 use crate::{
-    chain, driver, forward, network_config, open_proposal_log, open_vote_log, watch_cut_links,
-    ChainError, ChainInstance, Home, NodeConfig, NodeError, CUT_LINKS_FILE_VAR, HALT_MARKER,
+    chain, driver, forward, network_config, open_signing, watch_cut_links, ChainError,
+    ChainInstance, Home, NodeConfig, NodeError, CUT_LINKS_FILE_VAR, HALT_MARKER,
 };
 
 /// One chain a node hosts, and how it takes part in it.
@@ -180,11 +180,13 @@ pub fn start_chain(
         return Ok(running);
     }
     let signing = match validating {
-        Some(key) => Some(driver::Signing {
+        Some(key) => Some(open_signing(
             key,
-            votes: open_vote_log(&chain_dir, &chain, allow_missing_vote_log)?,
-            proposals: open_proposal_log(&chain_dir, &chain)?,
-        }),
+            &home.signing_mark(&chain_id),
+            &chain_dir,
+            &chain,
+            allow_missing_vote_log,
+        )?),
         None => {
             tracing::info!(target: "node", chain = %chain_id, "no validator key: this node follows the chain without voting");
             None
@@ -285,6 +287,9 @@ pub async fn run(
         allow_missing_vote_log,
     } = options;
     check_distinct(&chains)?;
+    if let Some(path) = std::env::var_os(crate::CRASH_POINTS_FILE_VAR) {
+        tokio::spawn(crate::watch_crash_points(path.into()));
+    }
     let tls = match &config.api_tls {
         Some(files) => Some(crate::tls::acceptor(
             &home.0.join(&files.cert_file),

@@ -45,6 +45,8 @@ pub fn now_ms() -> u64 {
 pub const SPEC_FILE: &str = "chain-spec.json";
 pub const VALIDATOR_KEY_FILE: &str = "validator.key";
 pub const KEYS_DIR: &str = "keys";
+/// Where a validator keeps its signing marks, one per chain (ADR 0034): never under `data/`.
+pub const SIGNING_DIR: &str = "signing";
 pub const NETWORK_KEY_FILE: &str = "network.key";
 /// The consortium's invoice key (ADR 0031), in the directory of each parachain a node hosts.
 pub const INVOICE_KEY_FILE: &str = "invoice.key";
@@ -68,6 +70,11 @@ impl Home {
     }
     pub fn invoice_key(&self) -> PathBuf {
         self.0.join(INVOICE_KEY_FILE)
+    }
+    /// This validator's signing mark on `chain_id` (ADR 0034): apart from the data directory,
+    /// so that restoring a copy of the data never rolls it back.
+    pub fn signing_mark(&self, chain_id: &str) -> PathBuf {
+        self.0.join(SIGNING_DIR).join(format!("{chain_id}.json"))
     }
     pub fn keys(&self) -> PathBuf {
         self.0.join(KEYS_DIR)
@@ -275,6 +282,37 @@ pub(crate) fn open_vote_log(
     Ok(votes)
 }
 
+/// Opens what a validator needs to sign on a chain: its vote and proposal logs, and its signing
+/// mark, from which the floor it may not sign at or below (if its logs are older than the mark).
+pub(crate) fn open_signing(
+    key: SecretKey,
+    mark: &Path,
+    chain_dir: &Path,
+    chain: &ChainInstance,
+    allow_missing_vote_log: bool,
+) -> Result<driver::Signing, NodeError> {
+    let votes = open_vote_log(chain_dir, chain, allow_missing_vote_log)?;
+    let proposals = open_proposal_log(chain_dir, chain)?;
+    let mark = catena_storage::mark::SigningMark::open(mark).map_err(ChainError::from)?;
+    let logged: Vec<_> = votes
+        .votes()
+        .iter()
+        .map(|v| (v.height, v.round))
+        .chain(proposals.proposals().iter().map(|p| (p.height, p.round)))
+        .collect();
+    let floor = catena_storage::mark::unvouched(mark.get(), chain.tip()?.height, &logged);
+    if let Some((height, round)) = floor {
+        tracing::warn!(target: "consensus::vote", chain = %chain.spec().chain_id, height, round, mark = %mark.path().display(), "this validator signed at height {height} round {round}, above what its vote log holds (the log was restored from an older copy, or lost): it follows the chain and signs nothing at or below that round");
+    }
+    Ok(driver::Signing {
+        key,
+        votes,
+        proposals,
+        mark,
+        floor,
+    })
+}
+
 /// Opens the chain's proposal log (`proposals.wal`, beside the vote log).
 pub(crate) fn open_proposal_log(
     chain_dir: &Path,
@@ -307,6 +345,30 @@ pub const STORE_FAULTS_FILE_VAR: &str = "CATENA_TEST_STORE_FAULTS_FILE";
 /// names a file, the node re-reads it every 200 ms and cuts its links to the peer ids listed
 /// in it (one per line), restoring the others. Not meant for production use.
 pub const CUT_LINKS_FILE_VAR: &str = "CATENA_TEST_CUT_LINKS_FILE";
+
+/// Fault injection for the crash tests (ADR 0033): when this variable names a file, the node
+/// re-reads it every 50 ms and arms the crash points it lists, one per line as `POINT SKIP`
+/// (`catena_storage::crash_points`): the process kills itself at that point's pass SKIP + 1.
+/// Not meant for production use.
+pub const CRASH_POINTS_FILE_VAR: &str = "CATENA_TEST_FAILPOINTS_FILE";
+
+pub(crate) async fn watch_crash_points(path: PathBuf) {
+    tracing::warn!(target: "node", file = %path.display(), "crash points can be armed from this file (a fault test's switch; never set in production)");
+    let mut current = String::new();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(50));
+    loop {
+        tick.tick().await;
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if text == current {
+            continue;
+        }
+        match catena_storage::crash_points::arm(&text) {
+            Ok(armed) => tracing::warn!(target: "node", ?armed, "crash points armed"),
+            Err(e) => tracing::error!(target: "node", error = %e, "crash points not changed"),
+        }
+        current = text;
+    }
+}
 
 pub(crate) async fn watch_cut_links(path: PathBuf, network: catena_network::NetworkHandle) {
     let mut current = std::collections::BTreeSet::new();

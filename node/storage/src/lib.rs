@@ -24,7 +24,10 @@ use rocksdb::{
 };
 use sha2::Sha256;
 
+mod backup;
+pub mod crash_points;
 mod journal;
+pub mod mark;
 pub mod wal;
 
 const CF_HEADERS: &str = "headers";
@@ -506,6 +509,7 @@ impl Store {
             state_root: state.state_root,
         };
         batch.put_cf(self.cf(CF_META), META_TIP, new_tip.encode());
+        crash_points::crash_point(crash_points::IN_BLOCK_WRITE);
         let mut options = WriteOptions::default();
         options.set_sync(true);
         self.db.write_opt(batch, &options)?;

@@ -1,6 +1,7 @@
 //! Making a certified block durable, then updating what follows from it.
 
 use catena_primitives::CommitCertificate;
+use catena_storage::crash_points::{self, crash_point};
 use catena_storage::Tip;
 
 use super::{ChainError, ChainInstance, PreparedBlock, StoreState};
@@ -27,6 +28,7 @@ impl ChainInstance {
         let tip = self
             .store
             .commit(&block, certificate, &scheduled, &receipts, state)?;
+        crash_point(crash_points::BLOCK_WRITTEN);
         let _ = self.commits.send(tip.height);
         self.refresh_validators()?;
         self.mempool

@@ -17,6 +17,8 @@ pub const MAX_EXECUTED_PER_ROUND: usize = 2;
 pub(super) struct ProposalCache {
     blocks: HashMap<Hash, PreparedBlock>,
     executed: BTreeMap<u32, usize>,
+    /// The first block each round's proposer was seen to sign, by (height, round).
+    signed: BTreeMap<(u64, u32), Hash>,
 }
 
 impl ProposalCache {
@@ -40,6 +42,13 @@ impl ProposalCache {
         }
     }
 
+    /// Notes that the proposer of `height` and `round` signed a proposal of `value`; returns
+    /// the different block it signed for that round before, if it did (it equivocated).
+    pub(super) fn note_signed(&mut self, height: u64, round: u32, value: Hash) -> Option<Hash> {
+        let first = *self.signed.entry((height, round)).or_insert(value);
+        (first != value).then_some(first)
+    }
+
     pub(super) fn contains(&self, hash: &Hash) -> bool {
         self.blocks.contains_key(hash)
     }
@@ -56,5 +65,6 @@ impl ProposalCache {
     pub(super) fn clear(&mut self) {
         self.blocks.clear();
         self.executed.clear();
+        self.signed.clear();
     }
 }

@@ -18,6 +18,8 @@ use catena_consensus::tendermint::{
 use catena_mempool::AdmitError;
 use catena_network::{Event, MessageId, NetworkHandle, Peer as PeerId, Topic, Verdict};
 use catena_primitives::{Block, Call, Hash, SecretKey, Transaction};
+use catena_storage::crash_points::{self, crash_point};
+use catena_storage::mark::{Position, SigningMark};
 use catena_storage::wal::{LoggedProposal, LoggedVote, ProposalLog, VoteLog};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
@@ -50,6 +52,28 @@ pub struct Signing {
     pub key: SecretKey,
     pub votes: VoteLog,
     pub proposals: ProposalLog,
+    /// The highest height and round this validator ever signed at, kept apart from the data.
+    pub mark: SigningMark,
+    /// At or below this, the logs cannot vouch for what was signed (they are older than the
+    /// mark): nothing new is signed there (ADR 0034).
+    pub floor: Option<Position>,
+}
+
+impl Signing {
+    /// Whether this validator may sign something new at `at`; if so the mark is raised to it
+    /// (synced) first. Refusals are logged with what to do.
+    fn clear_to_sign(&mut self, at: Position, what: &str) -> Result<bool, ChainError> {
+        if let Some(floor) = self.floor {
+            if at <= floor {
+                tracing::error!(target: "consensus::vote", height = at.0, round = at.1, what, mark = %self.mark.path().display(), "not signing: this validator may already have signed at this height and round (its signing mark is at height {} round {}, above what its vote log holds: the log was restored from an older copy or lost); it signs again above the mark", floor.0, floor.1);
+                return Ok(false);
+            }
+            self.floor = None;
+            tracing::info!(target: "consensus::vote", height = at.0, round = at.1, "past the signing mark: signing again");
+        }
+        tokio::task::block_in_place(|| self.mark.raise(at))?;
+        Ok(true)
+    }
 }
 
 /// What the driver needs.
@@ -244,14 +268,16 @@ impl Driver {
                         continue;
                     };
                     // A round this validator already proposed in (before a restart) gets the
-                    // same block again: never two different proposals for one round.
-                    let logged = signing
-                        .proposals
-                        .get(height, round)
-                        .map(|logged| logged.value)
-                        .filter(|value| self.proposals.contains(value));
+                    // same block again: never two different proposals for one round. If that
+                    // block can no longer be proposed, this validator proposes nothing in the
+                    // round (the others time out and move on).
+                    let logged = signing.proposals.get(height, round).map(|p| p.value);
                     let value = match logged {
-                        Some(value) => value,
+                        Some(value) if self.proposals.contains(&value) => value,
+                        Some(value) => {
+                            tracing::warn!(target: "consensus", height, round, %value, "not proposing in this round: this validator proposed a block in it before it restarted and can no longer use that block");
+                            continue;
+                        }
                         None => match self.build_and_log_proposal(height, round)? {
                             Some(value) => value,
                             None => continue,
@@ -283,6 +309,7 @@ impl Driver {
                         block,
                     };
                     self.publish_own(proposal.height, message.encode()).await;
+                    crash_point(crash_points::PROPOSAL_PUBLISHED);
                 }
                 Output::Vote(vote) => {
                     let Some(signing) = &mut self.signing else {
@@ -299,9 +326,14 @@ impl Driver {
                         continue;
                     }
                     if !signing.votes.votes().contains(&logged) {
+                        if !signing.clear_to_sign((vote.height, vote.round), "vote")? {
+                            continue;
+                        }
                         tokio::task::block_in_place(|| signing.votes.append(logged))?;
+                        crash_point(crash_points::VOTE_LOGGED);
                     }
                     let signed = wire::sign_vote(&self.chain_id, vote, &signing.key);
+                    crash_point(crash_points::VOTE_SIGNED);
                     let message = WireMessage::Vote(wire::to_wire(&signed));
                     self.publish_own(vote.height, message.encode()).await;
                     queue.extend(self.engine.process(Input::Vote(signed)));
@@ -392,6 +424,9 @@ impl Driver {
         let Some(signing) = &mut self.signing else {
             return Ok(None);
         };
+        if !signing.clear_to_sign((height, round), "proposal")? {
+            return Ok(None);
+        }
         let proposer = signing.key.account();
         let chain = &self.chain;
         tokio::task::block_in_place(|| {
@@ -403,6 +438,7 @@ impl Driver {
                 value,
                 block: built.block.encode(),
             })?;
+            crash_point(crash_points::PROPOSAL_LOGGED);
             Ok::<_, ChainError>(built)
         })
         .map(|built| Some(self.proposals.insert_own(built)))

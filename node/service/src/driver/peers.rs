@@ -247,6 +247,12 @@ impl Driver {
                 if proposal.verify(&self.chain_id, &signature).is_err() {
                     return Ok(Verdict::Invalid);
                 }
+                if let Some(first) =
+                    self.proposals
+                        .note_signed(proposal.height, proposal.round, proposal.value)
+                {
+                    tracing::warn!(target: "consensus::evidence", proposer = %proposal.proposer, height = proposal.height, round = proposal.round, %first, second = %proposal.value, "the proposer signed two different proposals for one round");
+                }
                 if proposal.round > self.engine.round() + MAX_ROUNDS_AHEAD {
                     return Ok(Verdict::Ignore);
                 }
