@@ -205,10 +205,15 @@ impl Transaction {
     /// Checks everything that needs no chain state: chain id, size and signature.
     pub fn check_stateless(&self, chain_id: &str, max_bytes: usize) -> Result<(), TxError> {
         self.check_envelope(chain_id, max_bytes)?;
-        if !self.signer.verify(&self.signing_bytes(), &self.signature) {
+        if !self.signature_valid() {
             return Err(TxError::BadSignature(self.signer));
         }
         Ok(())
+    }
+
+    /// Whether the signer's signature covers this transaction.
+    pub fn signature_valid(&self) -> bool {
+        self.signer.verify(&self.signing_bytes(), &self.signature)
     }
 
     /// The stateless checks but the signature: chain id and size.

@@ -445,12 +445,23 @@ pub fn may_send(
     state: &dyn crate::StateReader,
     tx: &catena_primitives::Transaction,
 ) -> Result<bool, crate::ExecutionError> {
-    if crate::member(state, &tx.signer)?.is_some() {
-        return Ok(true);
+    Ok(sender(state, tx)?.is_some())
+}
+
+/// Who answers for `tx` if its signer may send it ([`may_send`]): `member <USCC>` for a member
+/// account (the same for all of a member's accounts), `anchorer <account>` for a parachain
+/// validator anchoring; `None` if it may not send. The mempool's fair shares are per sender.
+pub fn sender(
+    state: &dyn crate::StateReader,
+    tx: &catena_primitives::Transaction,
+) -> Result<Option<String>, crate::ExecutionError> {
+    if let Some(record) = crate::member(state, &tx.signer)? {
+        return Ok(Some(format!("member {}", record.uscc)));
     }
     let catena_primitives::Call::Anchor(anchor) = &tx.call else {
-        return Ok(false);
+        return Ok(None);
     };
-    Ok(parachain(state, &anchor.para_id)?
-        .is_some_and(|record| record.validators.contains(&tx.signer)))
+    let anchors = parachain(state, &anchor.para_id)?
+        .is_some_and(|record| record.validators.contains(&tx.signer));
+    Ok(anchors.then(|| format!("anchorer {}", tx.signer)))
 }

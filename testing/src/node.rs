@@ -132,6 +132,20 @@ pub struct TestNode {
 impl TestNode {
     /// Creates a dev home in `dir` with the given block time, and starts its node.
     pub fn dev(dir: &Path, block_time_ms: u64) -> TestNode {
+        TestNode::dev_with(
+            dir,
+            |spec| spec["parameters"]["block_time_ms"] = block_time_ms.into(),
+            |_| {},
+        )
+    }
+
+    /// Creates a dev home in `dir`, its chain spec (JSON) changed by `spec` and its
+    /// `config.toml` (text) by `config`, and starts its node.
+    pub fn dev_with(
+        dir: &Path,
+        spec: impl FnOnce(&mut Value),
+        config: impl FnOnce(&mut String),
+    ) -> TestNode {
         let spec_path = dir.join("spec.json");
         let keys = dir.join("keys");
         let out = catena(&[
@@ -148,10 +162,10 @@ impl TestNode {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let mut spec: Value =
+        let mut built: Value =
             serde_json::from_slice(&std::fs::read(&spec_path).expect("spec")).expect("json");
-        spec["parameters"]["block_time_ms"] = block_time_ms.into();
-        std::fs::write(&spec_path, spec.to_string()).expect("write spec");
+        spec(&mut built);
+        std::fs::write(&spec_path, built.to_string()).expect("write spec");
         let home = dir.join("node");
         let api_addr = format!("127.0.0.1:{}", free_port());
         let out = catena(&[
@@ -170,6 +184,10 @@ impl TestNode {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let config_path = home.join("config.toml");
+        let mut text = std::fs::read_to_string(&config_path).expect("config");
+        config(&mut text);
+        std::fs::write(&config_path, text).expect("write config");
         let mut node = node_at(format!("http://{api_addr}"), home);
         node.start();
         node

@@ -1,12 +1,13 @@
-//! The mempool: admits a transaction only after checking its chain id, size, signature, nonce
-//! and the signer's membership, and hands the block builder the ready transactions in arrival
-//! order, each account's in nonce order.
+//! The mempool: admits a transaction only after checking its chain id, size, the signer's
+//! membership, nonce and sender's share, and last its signature; and hands the block builder
+//! the ready transactions with every sender (a member) served in turn, by arrival among equals,
+//! each account's in nonce order. One sender can fill at most half the pool: past half full,
+//! a sender holding a quarter of it is refused (`OverShare`, temporary).
 //!
 //! Admission reads chain state through [`AccountView`], so the pool is tested without a
 //! database and never names the storage crate.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -15,20 +16,31 @@ use parity_scale_codec::Encode;
 use parking_lot::Mutex;
 
 mod dropped;
+mod select;
 use dropped::DroppedLog;
 pub use dropped::{DropReason, Dropped, DROPPED_KEPT};
 
 /// How far ahead of an account's next nonce a pending transaction may be.
 pub const MAX_NONCE_GAP: u64 = 1_024;
 
+/// Who answers for a transaction in the pool's fair shares: a member (all its accounts
+/// together), or a parachain validator anchoring on a main chain.
+pub type Sender = Arc<str>;
+
+/// Above this fill the pool admits only the transactions of senders holding less than their
+/// share: one sender alone can take at most half the pool, and the other half stays open to
+/// the others.
+pub const CONTENDED_FILL_PERCENT: usize = 50;
+/// A sender's share of the pool once it is contended: a quarter of its capacity.
+pub const SENDER_SHARE_PERCENT: usize = 25;
+
 /// What admission needs to know of the committed state.
 pub trait AccountView {
     /// The next nonce the account must use.
     fn next_nonce(&self, account: &AccountId) -> Result<u64, String>;
-    /// Whether the account belongs to a member of the chain.
-    /// Whether the signer of `tx` may send it: a member account (or, on a main chain, a
-    /// parachain validator anchoring its parachain).
-    fn may_send(&self, tx: &Transaction) -> Result<bool, String>;
+    /// Who answers for `tx` if its signer may send it: a member account's member (or, on a
+    /// main chain, a parachain validator anchoring its parachain); `None` if it may not.
+    fn sender(&self, tx: &Transaction) -> Result<Option<Sender>, String>;
 }
 
 /// Why a transaction was not admitted. Each message says what is wrong in words a user can act on.
@@ -60,6 +72,12 @@ pub enum AdmitError {
     },
     #[error("the mempool is full ({capacity} transactions); try again after the next block")]
     Full { capacity: usize },
+    #[error("the mempool is more than half full and {sender} already has {pending} transactions pending (its share is {share}); try again after the next block")]
+    OverShare {
+        sender: String,
+        pending: usize,
+        share: usize,
+    },
     #[error("could not read chain state: {0}")]
     State(String),
     #[error("syncing: at height {at} of {of}; this node admits transactions once it has caught up (or send to a node that is at the tip)")]
@@ -77,6 +95,7 @@ impl AdmitError {
         matches!(
             self,
             AdmitError::Full { .. }
+                | AdmitError::OverShare { .. }
                 | AdmitError::State(_)
                 | AdmitError::Syncing { .. }
                 | AdmitError::NotDurable(_)
@@ -87,6 +106,7 @@ impl AdmitError {
 #[derive(Debug)]
 struct Pending {
     tx: Arc<Transaction>,
+    sender: Sender,
     hash: Hash,
     size: usize,
     arrival: u64,
@@ -145,6 +165,8 @@ pub struct Mempool {
     /// The hashes dropped since [`Mempool::take_dropped`] was last called, so the node forgets
     /// them from its journal.
     newly_dropped: Mutex<Vec<Hash>>,
+    /// Pending transactions per sender.
+    per_sender: Mutex<HashMap<Sender, usize>>,
 }
 
 fn shard_of(account: &AccountId) -> usize {
@@ -161,6 +183,7 @@ impl Mempool {
             arrivals: AtomicU64::new(0),
             dropped: Mutex::new(DroppedLog::default()),
             newly_dropped: Mutex::new(Vec::new()),
+            per_sender: Mutex::new(HashMap::new()),
         }
     }
 
@@ -177,8 +200,42 @@ impl Mempool {
         self.len() == 0
     }
 
-    fn forget(&self, count: usize) {
+    /// Takes transactions of these senders off the pool's counts (they left it).
+    fn forget<'a>(&self, senders: impl IntoIterator<Item = &'a Sender>) {
+        let mut per_sender = self.per_sender.lock();
+        let mut count = 0;
+        for sender in senders {
+            count += 1;
+            if let Some(n) = per_sender.get_mut(sender) {
+                *n -= 1;
+                if *n == 0 {
+                    per_sender.remove(sender);
+                }
+            }
+        }
         self.len.fetch_sub(count, Ordering::AcqRel);
+    }
+
+    /// A sender's share once the pool is contended.
+    fn share(&self) -> usize {
+        (self.config.capacity * SENDER_SHARE_PERCENT / 100).max(1)
+    }
+
+    /// Refuses `sender`'s transaction if the pool is contended and it holds its share already.
+    fn check_share(&self, sender: &Sender, len: usize) -> Result<(), AdmitError> {
+        if len * 100 < self.config.capacity * CONTENDED_FILL_PERCENT {
+            return Ok(());
+        }
+        let pending = self.per_sender.lock().get(sender).copied().unwrap_or(0);
+        let share = self.share();
+        if pending >= share {
+            return Err(AdmitError::OverShare {
+                sender: sender.to_string(),
+                pending,
+                share,
+            });
+        }
+        Ok(())
     }
 
     /// A transaction this pool dropped without a block including it, and why (the newest
@@ -252,12 +309,17 @@ impl Mempool {
             .collect()
     }
 
-    /// Checks `tx` and adds it to the pool; returns its hash.
+    /// Checks `tx` and adds it to the pool; returns its hash. The cheap checks come first —
+    /// room, chain id and size, membership, nonce window, the sender's share — and the
+    /// signature, the expensive one, last, outside any lock.
     pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
         self.check_room()?;
-        // Stateless checks (the signature is the expensive one) run outside any lock.
-        tx.check_stateless(&self.config.chain_id, self.config.max_tx_bytes)?;
-        self.admit_verified(tx, view)
+        tx.check_envelope(&self.config.chain_id, self.config.max_tx_bytes)?;
+        let sender = self.precheck(&tx, view, true)?;
+        if !tx.signature_valid() {
+            return Err(TxError::BadSignature(tx.signer).into());
+        }
+        self.insert(tx, sender, true)
     }
 
     /// Checks and admits many transactions, their signatures in one batch: the outcome of
@@ -267,26 +329,50 @@ impl Mempool {
         txs: Vec<Transaction>,
         view: &dyn AccountView,
     ) -> Vec<Result<Hash, AdmitError>> {
+        self.admit_batch_as(txs, view, true)
+    }
+
+    /// [`Mempool::admit_batch`] for the transactions this node acknowledged before a restart
+    /// (its journal): every check applies but the senders' shares, which they were within when
+    /// first admitted (replayed in another order, a share could refuse one it promised).
+    pub fn readmit_batch(
+        &self,
+        txs: Vec<Transaction>,
+        view: &dyn AccountView,
+    ) -> Vec<Result<Hash, AdmitError>> {
+        self.admit_batch_as(txs, view, false)
+    }
+
+    fn admit_batch_as(
+        &self,
+        txs: Vec<Transaction>,
+        view: &dyn AccountView,
+        shared: bool,
+    ) -> Vec<Result<Hash, AdmitError>> {
         if let Err(full) = self.check_room() {
             return vec![Err(full); txs.len()];
         }
-        let envelopes: Vec<Result<(), TxError>> = txs
+        // The cheap checks of each first; the signatures of those that pass in one batch.
+        let checked: Vec<Result<Sender, AdmitError>> = txs
             .iter()
-            .map(|tx| tx.check_envelope(&self.config.chain_id, self.config.max_tx_bytes))
+            .map(|tx| {
+                tx.check_envelope(&self.config.chain_id, self.config.max_tx_bytes)?;
+                self.precheck(tx, view, shared)
+            })
             .collect();
         let to_verify: Vec<&Transaction> = txs
             .iter()
-            .zip(&envelopes)
-            .filter(|(_, e)| e.is_ok())
+            .zip(&checked)
+            .filter(|(_, c)| c.is_ok())
             .map(|(tx, _)| tx)
             .collect();
         let mut valid = Transaction::signatures_valid(&to_verify).into_iter();
         let mut outcomes = Vec::with_capacity(txs.len());
-        for (tx, envelope) in txs.into_iter().zip(envelopes) {
-            let outcome = match envelope {
-                Err(e) => Err(e.into()),
-                Ok(()) if valid.next() == Some(true) => self.admit_verified(tx, view),
-                Ok(()) => Err(TxError::BadSignature(tx.signer).into()),
+        for (tx, checked) in txs.into_iter().zip(checked) {
+            let outcome = match checked {
+                Err(e) => Err(e),
+                Ok(sender) if valid.next() == Some(true) => self.insert(tx, sender, shared),
+                Ok(_) => Err(TxError::BadSignature(tx.signer).into()),
             };
             outcomes.push(outcome);
         }
@@ -305,11 +391,17 @@ impl Mempool {
         Ok(())
     }
 
-    /// Admits a transaction whose stateless checks passed: membership, nonce, room.
-    fn admit_verified(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
-        if !view.may_send(&tx).map_err(AdmitError::State)? {
+    /// The checks that read state but no signature: membership, the nonce window, the sender's
+    /// share (unless `shared` is false). Returns the sender.
+    fn precheck(
+        &self,
+        tx: &Transaction,
+        view: &dyn AccountView,
+        shared: bool,
+    ) -> Result<Sender, AdmitError> {
+        let Some(sender) = view.sender(tx).map_err(AdmitError::State)? else {
             return Err(AdmitError::NotAMember { signer: tx.signer });
-        }
+        };
         let next = view.next_nonce(&tx.signer).map_err(AdmitError::State)?;
         if tx.nonce < next {
             return Err(AdmitError::NonceUsed {
@@ -325,6 +417,15 @@ impl Mempool {
                 next,
             });
         }
+        if shared {
+            self.check_share(&sender, self.len())?;
+        }
+        Ok(sender)
+    }
+
+    /// Adds a transaction whose checks passed (its signature too), unless it is there already,
+    /// its nonce is taken, or the pool filled up meanwhile.
+    fn insert(&self, tx: Transaction, sender: Sender, shared: bool) -> Result<Hash, AdmitError> {
         let hash = tx.hash();
         let size = tx.encoded_size();
         let mut shard = self.shard(&tx.signer);
@@ -343,11 +444,31 @@ impl Mempool {
             });
         }
         // Take a place first, so that concurrent admissions never overfill the pool.
-        if self.len.fetch_add(1, Ordering::AcqRel) >= self.config.capacity {
-            self.forget(1);
+        let len = self.len.fetch_add(1, Ordering::AcqRel);
+        if len >= self.config.capacity {
+            self.len.fetch_sub(1, Ordering::AcqRel);
             return Err(AdmitError::Full {
                 capacity: self.config.capacity,
             });
+        }
+        {
+            let mut per_sender = self.per_sender.lock();
+            let pending = per_sender.entry(Arc::clone(&sender)).or_default();
+            let contended = len * 100 >= self.config.capacity * CONTENDED_FILL_PERCENT;
+            if shared && contended && *pending >= self.share() {
+                let err = AdmitError::OverShare {
+                    sender: sender.to_string(),
+                    pending: *pending,
+                    share: self.share(),
+                };
+                if *pending == 0 {
+                    per_sender.remove(&sender);
+                }
+                drop(per_sender);
+                self.len.fetch_sub(1, Ordering::AcqRel);
+                return Err(err);
+            }
+            *pending += 1;
         }
         let arrival = self.arrivals.fetch_add(1, Ordering::AcqRel);
         let (signer, nonce) = (tx.signer, tx.nonce);
@@ -356,6 +477,7 @@ impl Mempool {
             nonce,
             Pending {
                 tx: Arc::new(tx),
+                sender,
                 hash,
                 size,
                 arrival,
@@ -363,70 +485,6 @@ impl Mempool {
             },
         );
         Ok(hash)
-    }
-
-    /// The transactions to put in the next block: for each account the run of consecutive
-    /// nonces from its next nonce, merged across accounts by arrival, within the limits.
-    pub fn select(
-        &self,
-        max_txs: usize,
-        max_bytes: usize,
-        view: &dyn AccountView,
-    ) -> Vec<Transaction> {
-        // Each account's ready run, in nonce order, as (arrival, size, tx); one shard at a
-        // time, its accounts' next nonces read without holding its lock.
-        let mut runs: Vec<Vec<(u64, usize, Arc<Transaction>)>> = Vec::new();
-        for shard in &self.shards {
-            let accounts: Vec<AccountId> = shard.lock().by_account.keys().copied().collect();
-            let next_nonces: Vec<(AccountId, u64)> = accounts
-                .into_iter()
-                .filter_map(|a| view.next_nonce(&a).ok().map(|n| (a, n)))
-                .collect();
-            let mut shard = shard.lock();
-            for (account, next) in next_nonces {
-                // Entries below an account's next nonce can never be included (admitted while
-                // a block using that nonce was being committed): drop them.
-                let gone = shard.drop_below(&account, next);
-                self.forget(gone.len());
-                for entry in &gone {
-                    let nonce = entry.tx.nonce;
-                    self.record_dropped(entry, DropReason::NonceUsed { nonce });
-                }
-                let Some(pending) = shard.by_account.get(&account) else {
-                    continue;
-                };
-                let mut run: Vec<_> = (next..)
-                    .zip(pending.range(next..))
-                    .take_while(|(expected, (nonce, _))| *nonce == expected)
-                    .take(max_txs)
-                    .map(|(_, (_, entry))| (entry.arrival, entry.size, Arc::clone(&entry.tx)))
-                    .collect();
-                if !run.is_empty() {
-                    run.reverse(); // pop() from the back yields nonce order
-                    runs.push(run);
-                }
-            }
-        }
-        let mut heads: BinaryHeap<Reverse<(u64, usize)>> = runs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, run)| run.last().map(|p| Reverse((p.0, i))))
-            .collect();
-        let mut chosen = Vec::new();
-        let mut bytes = 0usize;
-        while let Some(Reverse((_, i))) = heads.pop() {
-            let (_, size, tx) = runs[i].pop().expect("a run in the heap is not empty");
-            if chosen.len() >= max_txs || bytes + size > max_bytes {
-                // This account's later nonces depend on this one: drop the whole run.
-                continue;
-            }
-            bytes += size;
-            chosen.push(Transaction::clone(&tx));
-            if let Some(next) = runs[i].last() {
-                heads.push(Reverse((next.0, i)));
-            }
-        }
-        chosen
     }
 
     /// Drops one transaction the block builder found no longer applies, remembering why.
@@ -439,8 +497,8 @@ impl Mempool {
             if pending.is_empty() {
                 shard.by_account.remove(&signer);
             }
-            self.forget(1);
             let entry = entry?;
+            self.forget([&entry.sender]);
             self.record_dropped(&entry, DropReason::NoLongerApplies(why.to_string()));
             Some(Transaction::clone(&entry.tx))
         })
@@ -449,7 +507,7 @@ impl Mempool {
     /// Drops every transaction that has waited longer than `max_age` (one held back by a nonce
     /// gap that never closed, say), so it cannot hold mempool space for ever. Returns how many.
     pub fn evict_older_than(&self, max_age: std::time::Duration) -> usize {
-        let mut evicted = 0;
+        let mut evicted: Vec<Sender> = Vec::new();
         for shard in &self.shards {
             let mut shard = shard.lock();
             let Shard {
@@ -461,7 +519,7 @@ impl Mempool {
                     let keep = entry.admitted_at.elapsed() <= max_age;
                     if !keep {
                         by_hash.remove(&entry.hash);
-                        evicted += 1;
+                        evicted.push(Arc::clone(&entry.sender));
                         let waited_secs = max_age.as_secs();
                         self.record_dropped(entry, DropReason::Expired { waited_secs });
                     }
@@ -470,8 +528,8 @@ impl Mempool {
                 !pending.is_empty()
             });
         }
-        self.forget(evicted);
-        evicted
+        self.forget(&evicted);
+        evicted.len()
     }
 
     /// Forgets transactions made obsolete by a committed block: those it included and any
@@ -495,7 +553,7 @@ impl Mempool {
         }
         for (account, next) in next_nonces {
             let gone = self.shard(&account).drop_below(&account, next);
-            self.forget(gone.len());
+            self.forget(gone.iter().map(|entry| &entry.sender));
             for entry in gone {
                 let nonce = entry.tx.nonce;
                 if included.get(&(account, nonce)) != Some(&&entry.tx.signature) {

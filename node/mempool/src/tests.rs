@@ -6,13 +6,19 @@ use std::collections::HashSet;
 struct View {
     members: HashSet<AccountId>,
     nonces: HashMap<AccountId, u64>,
+    /// Accounts that belong to the member of another account.
+    same_member: HashMap<AccountId, AccountId>,
 }
 impl AccountView for View {
     fn next_nonce(&self, account: &AccountId) -> Result<u64, String> {
         Ok(self.nonces.get(account).copied().unwrap_or(0))
     }
-    fn may_send(&self, tx: &Transaction) -> Result<bool, String> {
-        Ok(self.members.contains(&tx.signer))
+    fn sender(&self, tx: &Transaction) -> Result<Option<Sender>, String> {
+        // Each test account is a member of its own, but those `same_member` joins.
+        Ok(self.members.contains(&tx.signer).then(|| {
+            let member = self.same_member.get(&tx.signer).unwrap_or(&tx.signer);
+            format!("member {member}").into()
+        }))
     }
 }
 
@@ -324,4 +330,113 @@ fn dropped_transactions_are_remembered_with_their_reason() {
         pool.dropped(&stale.hash()).map(|d| d.reason.to_string()),
         Some("it no longer applies: bad nonce".to_string())
     );
+}
+
+/// One sender flooding fills at most half the pool; past half full it is refused (temporary),
+/// and another sender's transactions still get in, up to its own share. Two accounts of one
+/// member are one sender.
+#[test]
+fn a_flooding_sender_takes_at_most_half_the_pool() {
+    let (alice, bob, mut view) = setup();
+    let carol = SecretKey::from_seed([3; 32]);
+    view.members.insert(carol.account());
+    view.same_member.insert(carol.account(), alice.account());
+    let pool = pool(20);
+    for nonce in 0..5 {
+        pool.admit(tx(&alice, nonce), &view).expect("alice");
+        pool.admit(tx(&carol, nonce), &view)
+            .expect("carol, alice's member");
+    }
+    let err = pool.admit(tx(&alice, 5), &view).expect_err("over share");
+    assert!(
+        matches!(
+            err,
+            AdmitError::OverShare {
+                pending: 10,
+                share: 5,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.is_temporary());
+    assert!(err.to_string().contains("more than half full"), "{err}");
+    assert!(
+        pool.admit(tx(&carol, 5), &view).is_err(),
+        "carol is alice's member"
+    );
+    for nonce in 0..5 {
+        pool.admit(tx(&bob, nonce), &view)
+            .expect("bob, another member");
+    }
+    assert!(matches!(
+        pool.admit(tx(&bob, 5), &view),
+        Err(AdmitError::OverShare { pending: 5, .. })
+    ));
+    assert_eq!(
+        pool.len(),
+        15,
+        "never full: a third member would still get in"
+    );
+    // Batches are held to the same shares; what leaves the pool frees its sender's place.
+    let outcomes = pool.admit_batch(vec![tx(&alice, 5), tx(&bob, 5)], &view);
+    assert!(outcomes.iter().all(Result::is_err), "{outcomes:?}");
+    view.nonces.insert(alice.account(), 5);
+    view.nonces.insert(carol.account(), 5);
+    let committed: Vec<Transaction> = (0..5)
+        .flat_map(|n| [tx(&alice, n), tx(&carol, n)])
+        .collect();
+    pool.remove_committed(&committed, &view);
+    assert_eq!(pool.len(), 5);
+    pool.admit(tx(&alice, 5), &view)
+        .expect("alice again, below half full");
+    // A restarted node's journal is readmitted whatever the shares: it was acknowledged.
+    let restarted = self::pool(20);
+    let journal: Vec<Transaction> = (0..15).map(|n| tx(&bob, n)).collect();
+    assert!(restarted
+        .readmit_batch(journal.clone(), &view)
+        .iter()
+        .all(Result::is_ok));
+    let fresh = self::pool(20);
+    assert_eq!(
+        fresh
+            .admit_batch(journal, &view)
+            .iter()
+            .filter(|o| o.is_ok())
+            .count(),
+        10,
+        "a new submission is held to the share"
+    );
+}
+
+/// The next block serves every sender in turn: a sender with one transaction behind another's
+/// backlog of earlier arrivals is in the very next block.
+#[test]
+fn the_next_block_serves_every_sender_in_turn() {
+    let (alice, bob, mut view) = setup();
+    let carol = SecretKey::from_seed([3; 32]);
+    view.members.insert(carol.account());
+    view.same_member.insert(carol.account(), alice.account());
+    let pool = pool(100);
+    for nonce in 0..10 {
+        pool.admit(tx(&alice, nonce), &view).expect("alice");
+        pool.admit(tx(&carol, nonce), &view).expect("carol");
+    }
+    pool.admit(tx(&bob, 0), &view).expect("bob, last to arrive");
+    let chosen: Vec<(AccountId, u64)> = pool
+        .select(2, 1 << 20, &view)
+        .iter()
+        .map(|t| (t.signer, t.nonce))
+        .collect();
+    assert_eq!(chosen, vec![(alice.account(), 0), (bob.account(), 0)]);
+    // Among one sender's accounts, arrival decides; nonce order holds within each account.
+    let all = pool.select(100, 1 << 20, &view);
+    assert_eq!(all.len(), 21);
+    assert_eq!(all[1].signer, bob.account());
+    let carols: Vec<u64> = all
+        .iter()
+        .filter(|t| t.signer == carol.account())
+        .map(|t| t.nonce)
+        .collect();
+    assert_eq!(carols, (0..10).collect::<Vec<_>>());
 }

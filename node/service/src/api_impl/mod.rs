@@ -78,6 +78,7 @@ fn admit_error(e: AdmitError) -> ApiError {
         AdmitError::AlreadyPending(_) => (StatusCode::CONFLICT, "already_pending"),
         AdmitError::NonceTooHigh { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "nonce_too_high"),
         AdmitError::Full { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mempool_full"),
+        AdmitError::OverShare { .. } => (StatusCode::SERVICE_UNAVAILABLE, "over_share"),
         AdmitError::Syncing { .. } => (StatusCode::SERVICE_UNAVAILABLE, "syncing"),
         AdmitError::NotDurable(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_durable"),
         AdmitError::State(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -116,8 +116,10 @@ impl AccountView for StoreState<'_> {
     fn next_nonce(&self, account: &AccountId) -> Result<u64, String> {
         catena_runtime::nonce(self, account).map_err(|e| e.to_string())
     }
-    fn may_send(&self, tx: &Transaction) -> Result<bool, String> {
-        catena_runtime::parachains::may_send(self, tx).map_err(|e| e.to_string())
+    fn sender(&self, tx: &Transaction) -> Result<Option<catena_mempool::Sender>, String> {
+        catena_runtime::parachains::sender(self, tx)
+            .map(|s| s.map(Into::into))
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -356,8 +358,12 @@ impl ChainInstance {
         if txs.is_empty() && corrupt == 0 {
             return Ok((0, 0));
         }
-        let outcomes = self.submit_batch(txs.clone());
+        let outcomes = self
+            .mempool
+            .readmit_batch(txs.clone(), &StoreState(&self.store));
+        self.metrics.mempool_size.set(self.mempool.len() as i64);
         let mut back = 0;
+        let mut kept = 0;
         let mut gone = Vec::new();
         for (tx, outcome) in txs.into_iter().zip(outcomes) {
             match outcome {
@@ -365,10 +371,15 @@ impl ChainInstance {
                     back += 1;
                     self.gossip(hash, tx);
                 }
+                // No room now (a smaller capacity configured, say): kept for the next start.
+                Err(e) if e.is_temporary() => kept += 1,
                 Err(_) => gone.push(tx.hash()),
             }
         }
         self.store.unjournal(&gone)?;
+        if kept > 0 {
+            tracing::warn!(target: "mempool", chain = %self.spec.chain_id, kept, "acknowledged transactions that found no room in the mempool stay in the journal for the next start");
+        }
         tracing::info!(target: "mempool", chain = %self.spec.chain_id, replayed = back, no_longer_apply = gone.len(), corrupt, "acknowledged transactions back in the mempool after the restart");
         Ok((back, gone.len()))
     }
