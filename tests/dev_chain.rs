@@ -247,3 +247,46 @@ fn live_api_answers_bad_input_with_json_4xx() {
     let doc = node.get_ok("/openapi.json");
     assert!(doc["paths"]["/state/{key}"].is_object());
 }
+
+/// The API's per-client rate limit, through the real server: a client over
+/// `api_requests_per_second` (here 20, bursts of 40) is answered 429 `rate_limited` with
+/// `Retry-After`, and served again once it waits.
+#[test]
+fn a_client_over_its_request_rate_is_told_to_wait() {
+    let dir = common::test_dir();
+    let node = TestNode::dev_with(
+        dir.path(),
+        |spec| spec["parameters"]["block_time_ms"] = 500.into(),
+        |config| {
+            assert!(
+                config.contains("api_requests_per_second = 2000"),
+                "{config}"
+            );
+            *config = config.replace(
+                "api_requests_per_second = 2000",
+                "api_requests_per_second = 20",
+            );
+        },
+    );
+    let mut limited = None;
+    for sent in 1..=200 {
+        let reply = node.get("/status").expect("an answer");
+        if reply.status == 429 {
+            limited = Some((sent, reply));
+            break;
+        }
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let (sent, reply) = limited.expect("a 429 within 200 requests");
+    assert!(
+        sent > 20,
+        "the burst is served first: limited at request {sent}"
+    );
+    assert_eq!(
+        reply.body["error"]["code"], "rate_limited",
+        "{}",
+        reply.body
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    assert_eq!(node.get("/status").expect("an answer").status, 200);
+}

@@ -73,7 +73,7 @@ fn code(body: &serde_json::Value) -> &str {
 /// and a grantless auditor's 403; a member's 200; the open main chain needs no signature.
 #[tokio::test]
 async fn a_members_only_chain_answers_only_its_members_signed_requests() {
-    let app = host_router(fake_host());
+    let app = host_router(fake_host(), Limits::node(2_000));
     let uri = "/chains/para/blocks?limit=2";
     let (status, body) = send_with(&app, "GET", uri, "", None).await;
     assert_eq!(
@@ -232,7 +232,7 @@ async fn a_members_only_chain_answers_only_its_members_signed_requests() {
 /// state (which show every member's data).
 #[tokio::test]
 async fn an_auditor_of_some_members_reads_only_what_shows_them() {
-    let app = host_router(fake_host());
+    let app = host_router(fake_host(), Limits::node(2_000));
     let signed = |path: &'static str, offset: u64| Signed {
         key: AUDITOR_SEED,
         chain: "para",

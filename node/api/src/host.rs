@@ -12,8 +12,8 @@ use super::*;
 type Chains = State<Arc<Vec<Arc<dyn ChainApi>>>>;
 
 /// The router for every chain a node hosts, the main chain first, with the OpenAPI document of
-/// all their routes at `/openapi.json`.
-pub fn host_router(chains: Vec<Arc<dyn ChainApi>>) -> Router {
+/// all their routes at `/openapi.json`, within the node's request limits (`limits.rs`).
+pub fn host_router(chains: Vec<Arc<dyn ChainApi>>, limits: Limits) -> Router {
     let doc = Arc::new(host_openapi());
     let mut app = Router::new();
     for chain in &chains {
@@ -37,7 +37,10 @@ pub fn host_router(chains: Vec<Arc<dyn ChainApi>>) -> Router {
     if let Some(main) = chains.first() {
         app = app.merge(chain_routes(Arc::clone(main)));
     }
-    with_fallbacks(app)
+    with_fallbacks(app).layer(axum::middleware::from_fn_with_state(
+        limits,
+        crate::limits::enforce,
+    ))
 }
 
 /// The chains this node hosts, the main chain first: id, genesis hash, this node's role,

@@ -33,6 +33,8 @@ mod contracts;
 mod errors;
 mod events;
 mod host;
+mod limits;
+pub use limits::Limits;
 mod parachains;
 mod proofs;
 mod state;
@@ -70,7 +72,10 @@ type PathSegment = Result<Path<String>, PathRejection>;
     info(
         title = "Catena node API",
         description = "Submit signed transactions and read blocks, transactions, accounts and \
-                       state entries with Merkle proofs. Errors are `{\"error\": {\"code\", \"message\"}}`."
+                       state entries with Merkle proofs. Errors are `{\"error\": {\"code\", \"message\"}}`. \
+                       Any route may answer 429 `rate_limited` (over 2,000 requests a second from \
+                       one address; `Retry-After` says when), 503 `busy` (1,024 requests in \
+                       progress on the node) or 503 `timeout` (no answer within 30 s)."
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

@@ -396,7 +396,7 @@ async fn call_host(method: &str, uri: &str) -> (StatusCode, serde_json::Value) {
         .uri(uri)
         .body(Body::empty())
         .expect("request");
-    let (status, bytes) = send(host_router(fake_host()), request).await;
+    let (status, bytes) = send(host_router(fake_host(), Limits::node(2_000)), request).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),

@@ -42,6 +42,9 @@ pub struct NodeConfig {
     pub log_format: LogFormat,
     /// Pending transactions kept at most; beyond it submissions are refused with "mempool full".
     pub mempool_capacity: usize,
+    /// Requests a second the API answers from one client address (bursts of twice as many);
+    /// beyond, 429 `rate_limited`.
+    pub api_requests_per_second: u32,
     /// The chains this node hosts besides its home's own (the main chain, whose files are at
     /// the home's top): each in its own directory, listening on its own p2p address. `catena
     /// chain add` adds one.
@@ -84,6 +87,7 @@ impl Default for NodeConfig {
             data_dir: PathBuf::from("data"),
             log_format: LogFormat::Text,
             mempool_capacity: 50_000,
+            api_requests_per_second: 2_000,
             chains: Vec::new(),
             signed_reads: false,
             api_tls: None,
@@ -130,6 +134,12 @@ impl NodeConfig {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
                 message: "mempool_capacity must be at least 1".into(),
+            });
+        }
+        if config.api_requests_per_second == 0 {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: "api_requests_per_second must be at least 1".into(),
             });
         }
         Ok(config)

@@ -263,9 +263,12 @@ fn serve<L>(
     stopped: impl Future<Output = ()> + Send + 'static,
 ) -> tokio::task::JoinHandle<std::io::Result<()>>
 where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
+    // Each request knows its client's address: the API's per-client rate limit keys on it.
+    // (Tapped, any listener of socket addresses gives them to axum, the TLS one too.)
+    let listener = axum::serve::ListenerExt::tap_io(listener, |_| {});
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(std::future::IntoFuture::into_future(
         axum::serve(listener, app).with_graceful_shutdown(stopped),
     ))
@@ -373,6 +376,7 @@ pub async fn run(
             .iter()
             .map(|c| Arc::clone(&c.chain) as Arc<dyn catena_api::ChainApi>)
             .collect(),
+        catena_api::Limits::node(config.api_requests_per_second),
     );
     let (stop_api, api_stopped) = oneshot::channel::<()>();
     let stopped = async move {
