@@ -7,7 +7,7 @@
 //! nodes in turn; one not answered 202 (its node is down, say) is sent to the next node.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ use catena_primitives::{Call, SecretKey, Transaction};
 use crate::node::{api_handle, submit_quietly};
 
 /// Transactions a signer has acknowledged and not yet seen committed, at most.
-const WINDOW: usize = 4;
+const WINDOW: usize = 16;
 
 /// What the load did.
 #[derive(Debug, Default)]
@@ -26,6 +26,9 @@ pub struct AckedReport {
     pub acknowledged: Vec<String>,
     /// Submissions not answered 202 (the node was down or refused it) and sent again.
     pub retried: u64,
+    /// For each acknowledged transaction seen committed by the load, the time from its 202 to
+    /// the load seeing it committed (an over-estimate by at most one polling round).
+    pub latencies: Vec<Duration>,
     pub elapsed: Duration,
 }
 
@@ -33,6 +36,7 @@ pub struct AckedReport {
 pub struct AckedLoad {
     stop: Arc<AtomicBool>,
     targets: Arc<Mutex<Vec<String>>>,
+    rate: Arc<AtomicU32>,
     worker: Option<JoinHandle<AckedReport>>,
 }
 
@@ -47,17 +51,25 @@ impl AckedLoad {
     ) -> AckedLoad {
         let stop = Arc::new(AtomicBool::new(false));
         let targets = Arc::new(Mutex::new(apis));
+        let rate = Arc::new(AtomicU32::new(per_second));
         let chain_id = chain_id.to_string();
         let worker = {
             let stop = Arc::clone(&stop);
             let targets = Arc::clone(&targets);
-            std::thread::spawn(move || run(&chain_id, &signers, &targets, &stop, per_second))
+            let rate = Arc::clone(&rate);
+            std::thread::spawn(move || run(&chain_id, &signers, &targets, &stop, &rate))
         };
         AckedLoad {
             stop,
             targets,
+            rate,
             worker: Some(worker),
         }
+    }
+
+    /// Sends at most `per_second` submissions a second from now on.
+    pub fn set_rate(&self, per_second: u32) {
+        self.rate.store(per_second, Ordering::Relaxed);
     }
 
     /// Sends only to these nodes from now on.
@@ -88,8 +100,9 @@ struct Sender {
     next_nonce: Option<u64>,
     /// Signed, not yet answered 202 by any node.
     unsent: Option<Transaction>,
-    /// Answered 202, not yet seen committed.
-    acknowledged: VecDeque<String>,
+    /// Answered 202 (with when), or known to a node without a 202 to this load (no time),
+    /// not yet seen committed.
+    acknowledged: VecDeque<(String, Option<Instant>)>,
 }
 
 fn run(
@@ -97,7 +110,7 @@ fn run(
     signers: &[SecretKey],
     targets: &Mutex<Vec<String>>,
     stop: &AtomicBool,
-    per_second: u32,
+    rate: &AtomicU32,
 ) -> AckedReport {
     let started = Instant::now();
     let mut report = AckedReport::default();
@@ -109,7 +122,6 @@ fn run(
             acknowledged: VecDeque::new(),
         })
         .collect();
-    let gap = Duration::from_secs(1) / per_second.max(1);
     let mut turn = 0usize;
     let mut count = 0u64;
     while !stop.load(Ordering::Relaxed) {
@@ -121,9 +133,12 @@ fn run(
             turn += 1;
             let target = api_handle(apis[turn % apis.len()].clone());
             // Forget what is committed; a window full of acknowledged ones waits.
-            while let Some(hash) = sender.acknowledged.front() {
+            while let Some((hash, acked_at)) = sender.acknowledged.front() {
                 match target.get(&format!("/transactions/{hash}")) {
                     Some(r) if r.body["status"] == "committed" => {
+                        if let Some(at) = acked_at {
+                            report.latencies.push(at.elapsed());
+                        }
                         sender.acknowledged.pop_front();
                     }
                     _ => break,
@@ -154,7 +169,7 @@ fn run(
                 Some(reply) if reply.status == 202 => {
                     let hash = tx.hash().to_string();
                     report.acknowledged.push(hash.clone());
-                    sender.acknowledged.push_back(hash);
+                    sender.acknowledged.push_back((hash, Some(Instant::now())));
                 }
                 reply => {
                     report.retried += 1;
@@ -168,13 +183,13 @@ fn run(
                                 r.body["status"] == "pending" || r.body["status"] == "committed"
                             });
                     if known {
-                        sender.acknowledged.push_back(hash);
+                        sender.acknowledged.push_back((hash, None));
                     } else {
                         sender.unsent = Some(tx);
                     }
                 }
             }
-            std::thread::sleep(gap);
+            std::thread::sleep(Duration::from_secs(1) / rate.load(Ordering::Relaxed).max(1));
         }
         std::thread::sleep(Duration::from_millis(5));
     }
