@@ -58,32 +58,44 @@ impl Mempool {
                 }
             }
         }
-        // Heads keyed by (their sender's chosen count when pushed, arrival, run); a head whose
-        // sender had more chosen since is pushed again with the new count.
-        let mut taken = vec![0usize; senders.len()];
-        let mut heads: BinaryHeap<Reverse<(usize, u64, usize)>> = runs
+        // Two levels, each pick O(log n): each sender's runs by the arrival of their heads, and
+        // the senders by (how many of theirs are chosen, their earliest head's arrival).
+        let mut by_sender: Vec<BinaryHeap<Reverse<(u64, usize)>>> =
+            vec![BinaryHeap::new(); senders.len()];
+        for (i, run) in runs.iter().enumerate() {
+            if let Some(head) = run.last() {
+                by_sender[run_sender[i]].push(Reverse((head.0, i)));
+            }
+        }
+        let mut turns: BinaryHeap<Reverse<(usize, u64, usize)>> = by_sender
             .iter()
             .enumerate()
-            .filter_map(|(i, run)| run.last().map(|p| Reverse((0, p.0, i))))
+            .filter_map(|(s, heads)| {
+                heads
+                    .peek()
+                    .map(|Reverse((arrival, _))| Reverse((0, *arrival, s)))
+            })
             .collect();
         let mut chosen = Vec::new();
         let mut bytes = 0usize;
-        while let Some(Reverse((rank, arrival, i))) = heads.pop() {
-            let sender = run_sender[i];
-            if taken[sender] > rank {
-                heads.push(Reverse((taken[sender], arrival, i)));
-                continue;
+        while let Some(Reverse((mut taken, _, s))) = turns.pop() {
+            if chosen.len() >= max_txs {
+                break;
             }
+            let Reverse((_, i)) = by_sender[s].pop().expect("a sender in turn has a run");
             let (_, size, tx) = runs[i].pop().expect("a run in the heap is not empty");
-            if chosen.len() >= max_txs || bytes + size > max_bytes {
-                // This account's later nonces depend on this one: drop the whole run.
-                continue;
+            // Over the byte limit, this account's later nonces depend on this one: the whole
+            // run is dropped (another account's smaller transaction may still fit).
+            if bytes + size <= max_bytes {
+                bytes += size;
+                chosen.push(Transaction::clone(&tx));
+                taken += 1;
+                if let Some(next) = runs[i].last() {
+                    by_sender[s].push(Reverse((next.0, i)));
+                }
             }
-            bytes += size;
-            chosen.push(Transaction::clone(&tx));
-            taken[sender] += 1;
-            if let Some(next) = runs[i].last() {
-                heads.push(Reverse((taken[sender], next.0, i)));
+            if let Some(Reverse((arrival, _))) = by_sender[s].peek() {
+                turns.push(Reverse((taken, *arrival, s)));
             }
         }
         chosen
