@@ -179,33 +179,15 @@ fn validators_killed_at_crash_points_lose_nothing_acknowledged_and_never_sign_tw
     // Every node answers again; every acknowledged transaction is committed.
     let tip = net.nodes[0].height();
     net.wait_all(tip, "every validator at the tip after the last restart");
-    let mut unseen: Vec<&String> = report.acknowledged.iter().collect();
-    wait_for(
-        "every transaction answered 202 to be committed",
+    common::wait_all_committed(
+        &net.nodes[0],
+        &report.acknowledged,
         Duration::from_secs(120),
-        || {
-            unseen.retain(|hash| {
-                net.nodes[0]
-                    .get(&format!("/transactions/{hash}"))
-                    .is_none_or(|r| r.body["status"] != "committed")
-            });
-            unseen.is_empty().then_some(())
-        },
     );
 
     // One block per height everywhere; no equivocation seen, reported or recorded.
     let tip = net.nodes.iter().map(TestNode::height).min().expect("nodes");
-    for height in 1..=tip {
-        let hashes: Vec<_> = net
-            .nodes
-            .iter()
-            .map(|n| n.get_ok(&format!("/blocks/{height}"))["hash"].clone())
-            .collect();
-        assert!(
-            hashes.iter().all(|h| *h == hashes[0]),
-            "height {height}: {hashes:?}"
-        );
-    }
+    common::assert_same_blocks(&net.nodes, 1..=tip);
     common::assert_no_equivocation(&net.nodes);
     for (i, node) in net.nodes.iter_mut().enumerate() {
         if let Some(child) = node.child.as_mut() {

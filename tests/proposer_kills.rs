@@ -12,7 +12,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use catena_testing::acked::AckedLoad;
-use common::{wait_for, TestNode};
+use common::TestNode;
 
 const CHAIN_ID: &str = "catena-local";
 const EVERY: Duration = Duration::from_secs(15);
@@ -63,38 +63,14 @@ fn killing_the_latest_proposer_every_15_s_loses_nothing_and_never_stalls_10_s() 
 
     let tip = net.nodes[0].height();
     net.wait_all(tip, "every validator at the tip");
-    let mut unseen: Vec<&String> = report.acknowledged.iter().collect();
-    wait_for(
-        "every transaction answered 202 to be committed",
+    common::wait_all_committed(
+        &net.nodes[0],
+        &report.acknowledged,
         Duration::from_secs(120),
-        || {
-            unseen.retain(|hash| {
-                net.nodes[0]
-                    .get(&format!("/transactions/{hash}"))
-                    .is_none_or(|r| r.body["status"] != "committed")
-            });
-            unseen.is_empty().then_some(())
-        },
     );
     let tip = net.nodes.iter().map(TestNode::height).min().expect("nodes");
-    let mut longest_gap = 0;
-    let mut previous_time = None;
-    for height in first..=tip {
-        let blocks: Vec<_> = net
-            .nodes
-            .iter()
-            .map(|n| n.get_ok(&format!("/blocks/{height}")))
-            .collect();
-        assert!(
-            blocks.iter().all(|b| b["hash"] == blocks[0]["hash"]),
-            "height {height} differs between validators"
-        );
-        let time = blocks[0]["time_ms"].as_u64().expect("time");
-        if let Some(previous) = previous_time {
-            longest_gap = longest_gap.max(time - previous);
-        }
-        previous_time = Some(time);
-    }
+    let times = common::assert_same_blocks(&net.nodes, first..=tip);
+    let longest_gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
     assert!(longest_gap <= 10_000, "{longest_gap} ms between two blocks");
     common::assert_no_equivocation(&net.nodes);
     println!(

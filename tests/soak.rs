@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use catena_testing::acked::AckedLoad;
-use common::{wait_for, TestNode};
+use common::TestNode;
 
 const CHAIN_ID: &str = "catena-local";
 const BURST: (u32, u32) = (100, 20);
@@ -78,19 +78,7 @@ fn four_validators_under_bursty_load_keep_finality_and_memory() {
             "a validator exited during the soak"
         );
     }
-    let mut unseen: Vec<&String> = report.acknowledged.iter().collect();
-    wait_for(
-        "every transaction answered 202 to be committed",
-        Duration::from_secs(60),
-        || {
-            unseen.retain(|hash| {
-                net.nodes[0]
-                    .get(&format!("/transactions/{hash}"))
-                    .is_none_or(|r| r.body["status"] != "committed")
-            });
-            unseen.is_empty().then_some(())
-        },
-    );
+    common::wait_all_committed(&net.nodes[0], &report.acknowledged, Duration::from_secs(60));
     let mut latencies = report.latencies.clone();
     latencies.sort();
     assert!(latencies.len() > 100, "{} measured", latencies.len());

@@ -40,6 +40,41 @@ pub fn assert_no_equivocation(nodes: &[TestNode]) {
     }
 }
 
+/// Waits (up to `timeout`) until `node` reports every one of `hashes` committed: nothing
+/// acknowledged is lost.
+pub fn wait_all_committed(node: &TestNode, hashes: &[String], timeout: std::time::Duration) {
+    let mut unseen: Vec<&String> = hashes.iter().collect();
+    wait_for(
+        "every transaction answered 202 to be committed",
+        timeout,
+        || {
+            unseen.retain(|hash| {
+                node.get(&format!("/transactions/{hash}"))
+                    .is_none_or(|r| r.body["status"] != "committed")
+            });
+            unseen.is_empty().then_some(())
+        },
+    );
+}
+
+/// Asserts that every node has the same block at each height of `heights`; returns the blocks'
+/// times (ms), in height order.
+pub fn assert_same_blocks(nodes: &[TestNode], heights: std::ops::RangeInclusive<u64>) -> Vec<u64> {
+    heights
+        .map(|height| {
+            let blocks: Vec<_> = nodes
+                .iter()
+                .map(|n| n.get_ok(&format!("/blocks/{height}")))
+                .collect();
+            assert!(
+                blocks.iter().all(|b| b["hash"] == blocks[0]["hash"]),
+                "height {height} differs between nodes"
+            );
+            blocks[0]["time_ms"].as_u64().expect("time")
+        })
+        .collect()
+}
+
 /// A file of this checkout, found from the package directory cargo gives the test when it runs
 /// it (not the one compiled in, which names wherever the binary was built).
 pub fn source_path(relative: &str) -> String {

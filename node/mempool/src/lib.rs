@@ -221,14 +221,12 @@ impl Mempool {
         (self.config.capacity * SENDER_SHARE_PERCENT / 100).max(1)
     }
 
-    /// Refuses `sender`'s transaction if the pool is contended and it holds its share already.
-    fn check_share(&self, sender: &Sender, len: usize) -> Result<(), AdmitError> {
-        if len * 100 < self.config.capacity * CONTENDED_FILL_PERCENT {
-            return Ok(());
-        }
-        let pending = self.per_sender.lock().get(sender).copied().unwrap_or(0);
+    /// Refuses `sender`'s transaction if the pool holds `len` (contended) and the sender
+    /// `pending` of its transactions, its share already.
+    fn over_share(&self, sender: &Sender, len: usize, pending: usize) -> Result<(), AdmitError> {
+        let contended = len * 100 >= self.config.capacity * CONTENDED_FILL_PERCENT;
         let share = self.share();
-        if pending >= share {
+        if contended && pending >= share {
             return Err(AdmitError::OverShare {
                 sender: sender.to_string(),
                 pending,
@@ -418,7 +416,8 @@ impl Mempool {
             });
         }
         if shared {
-            self.check_share(&sender, self.len())?;
+            let pending = self.per_sender.lock().get(&sender).copied().unwrap_or(0);
+            self.over_share(&sender, self.len(), pending)?;
         }
         Ok(sender)
     }
@@ -454,19 +453,13 @@ impl Mempool {
         {
             let mut per_sender = self.per_sender.lock();
             let pending = per_sender.entry(Arc::clone(&sender)).or_default();
-            let contended = len * 100 >= self.config.capacity * CONTENDED_FILL_PERCENT;
-            if shared && contended && *pending >= self.share() {
-                let err = AdmitError::OverShare {
-                    sender: sender.to_string(),
-                    pending: *pending,
-                    share: self.share(),
-                };
-                if *pending == 0 {
-                    per_sender.remove(&sender);
+            if shared {
+                // Again, atomically with the count: concurrent admissions never overshoot it.
+                if let Err(over) = self.over_share(&sender, len, *pending) {
+                    drop(per_sender);
+                    self.len.fetch_sub(1, Ordering::AcqRel);
+                    return Err(over);
                 }
-                drop(per_sender);
-                self.len.fetch_sub(1, Ordering::AcqRel);
-                return Err(err);
             }
             *pending += 1;
         }
