@@ -174,8 +174,12 @@ pub(crate) fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow
         })
         .collect();
     let home_dir = home.0.clone();
+    const CONTRACT_THREAD_STACK_BYTES: usize = 8 << 20;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Contracts run on these threads: room for every nested call's native stack limit
+        // (catena_abi::MAX_WASM_STACK_BYTES × MAX_CALL_DEPTH) and the node's own frames.
+        .thread_stack_size(CONTRACT_THREAD_STACK_BYTES)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

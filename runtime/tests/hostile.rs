@@ -363,3 +363,44 @@ fn source_path(relative: &str) -> String {
         .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
     format!("{dir}/{relative}")
 }
+
+#[test]
+fn the_module_cache_stays_within_its_budget_and_evicted_modules_run_the_same() {
+    let source = std::fs::read_to_string(source_path("tests/fixtures/counter.wat")).expect("wat");
+    let variant = |n: usize| {
+        let marked = source.replace(
+            r#"(data (i32.const 0) "n")"#,
+            &format!(r#"(data (i32.const 0) "n") (data (i32.const 200) "variant {n}")"#),
+        );
+        wat::parse_str(marked).expect("wat")
+    };
+    // Measure one module's weight, then allow about two and a half of them.
+    let probe = ContractEngine::new().expect("engine");
+    probe.validate(&variant(0)).expect("valid");
+    let one = probe.cache_usage().bytes;
+    assert_eq!(probe.cache_usage().modules, 1);
+    let engine = ContractEngine::with_cache_bytes(one * 5 / 2).expect("engine");
+    let run = |engine: &ContractEngine, n: usize| {
+        let mut storage = seeded();
+        let outcome = engine.call(
+            THIS,
+            &variant(n),
+            "call",
+            &3u64.to_le_bytes(),
+            context(),
+            &mut storage,
+            FUEL,
+        );
+        assert_eq!(outcome.result, Ok(8u64.to_le_bytes().to_vec()), "{n}");
+        outcome.fuel_used
+    };
+    let first = run(&engine, 0);
+    for n in 1..8 {
+        run(&engine, n);
+        let usage = engine.cache_usage();
+        assert!(usage.modules <= 2, "{usage:?}");
+        assert!(usage.bytes <= usage.capacity_bytes, "{usage:?}");
+    }
+    // Module 0 was evicted long ago: compiled again, same outcome, same fuel.
+    assert_eq!(run(&engine, 0), first);
+}

@@ -92,10 +92,18 @@ pub const INIT_METHOD: &str = "init";
 pub const MAX_CODE_BYTES: usize = 2 << 20;
 /// The largest linear memory of one contract instance.
 pub const MAX_MEMORY_BYTES: usize = 16 << 20;
-/// Native stack wasm frames may use per call: deep recursion traps with "call stack
-/// exhausted". Nested contract calls each get this much again, so the worst case is
-/// [`MAX_CALL_DEPTH`] × this (1 MiB), within the 2 MiB stacks of the threads that execute blocks.
-pub const MAX_WASM_STACK_BYTES: usize = 256 << 10;
+/// Native stack wasm frames may use per contract instance: a backstop only. Calls are limited
+/// by [`MAX_STACK_UNITS`], the same on every host, and the frames that budget allows take at
+/// most a quarter of this (runtime tests measure it); nested contract calls share the budget.
+/// The threads that execute contracts have 8 MiB stacks, room for [`MAX_CALL_DEPTH`] × this.
+pub const MAX_WASM_STACK_BYTES: usize = 1 << 20;
+/// How deep wasm calls may nest, in stack units, for a whole call with its nested contract
+/// calls: each function called takes [`FRAME_STACK_UNITS`] plus one per parameter, local and
+/// value of its operand stack at its highest, until it returns. Past it the call traps with
+/// "call stack exhausted" at the same point on every host (ADR 0037).
+pub const MAX_STACK_UNITS: u32 = 16_384;
+/// What a function's frame costs in stack units besides its values.
+pub const FRAME_STACK_UNITS: u32 = 8;
 /// The most elements a contract's table may hold.
 pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 /// The largest return value.

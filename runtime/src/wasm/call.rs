@@ -49,6 +49,7 @@ impl ContractEngine {
             contract,
             stack,
             context,
+            stack_units: 0,
         }
     }
 }
@@ -67,6 +68,20 @@ pub(super) struct Frame {
     contract: Hash,
     stack: Vec<Hash>,
     context: CallContext,
+    /// Stack units the callers below use already (see [`super::depth`]).
+    stack_units: u32,
+}
+
+/// The stack units an instance's frames use now.
+pub(super) fn stack_units(
+    instance: &wasmtime::Instance,
+    store: impl wasmtime::AsContextMut,
+) -> u32 {
+    let mut store = store;
+    instance
+        .get_global(&mut store, depth::STACK_EXPORT)
+        .and_then(|g| g.get(&mut store).i32())
+        .map_or(0, |units| units as u32)
 }
 
 /// The call's writes, kept apart until it succeeds: a failed call changes nothing. Keys are the
@@ -129,6 +144,12 @@ impl World for Buffered<'_> {
 }
 
 impl Frame {
+    /// The frame of a nested call, its stack units counted from `units`, its caller's.
+    pub(super) fn above(mut self, units: u32) -> Frame {
+        self.stack_units = units;
+        self
+    }
+
     /// Calls `entry` of the frame's contract, running `pre`, with `input`, at most `fuel`. Its
     /// writes reach `world` only if it succeeds.
     pub(super) fn run(
@@ -173,12 +194,26 @@ impl Frame {
             let instance = pre
                 .instantiate(&mut store)
                 .map_err(|e| classify(e, &mut None))?;
+            if self.stack_units > 0 {
+                if let Some(counter) = instance.get_global(&mut store, depth::STACK_EXPORT) {
+                    counter
+                        .set(&mut store, wasmtime::Val::I32(self.stack_units as i32))
+                        .map_err(|e| ContractError::Trap(e.to_string()))?;
+                }
+            }
             let function = instance
                 .get_typed_func::<(), ()>(&mut store, entry)
                 .map_err(|_| ContractError::Abi(format!("the contract has no method '{entry}'")))?;
-            function
-                .call(&mut store, ())
-                .map_err(|e| classify(e, &mut store.data_mut().failure))?;
+            function.call(&mut store, ()).map_err(|e| {
+                // The counter past the budget: the entry of a function trapped on it.
+                let over = stack_units(&instance, &mut store) > MAX_STACK_UNITS;
+                let failure = &mut store.data_mut().failure;
+                if over && failure.is_none() {
+                    ContractError::StackOverflow
+                } else {
+                    classify(e, failure)
+                }
+            })?;
             Ok(())
         });
         let remaining = store.get_fuel().unwrap_or(0);

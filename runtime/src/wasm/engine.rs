@@ -24,15 +24,57 @@ impl std::fmt::Debug for Prepared {
 pub struct ContractEngine {
     pub(super) engine: Engine,
     linker: Arc<Linker<HostState>>,
-    /// Compiled modules by code hash.
-    cache: Arc<Mutex<BTreeMap<Hash, Prepared>>>,
+    /// Compiled modules by code hash, the least recently used dropped first.
+    cache: Arc<Mutex<ModuleCache>>,
 }
 
 impl std::fmt::Debug for ContractEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ContractEngine")
-            .field("cached_modules", &self.cache.lock().len())
+            .field("cache", &self.cache_usage())
             .finish()
+    }
+}
+
+/// The compiled modules a node keeps by default: 256 MiB of machine code and code (a chain's
+/// contracts take a few MiB; a node hosting many chains, or a chain where members upload many
+/// contracts, recompiles the least recently used instead of growing).
+pub const MODULE_CACHE_BYTES: usize = 256 << 20;
+
+/// What the compiled-module cache holds: modules and their bytes (machine code and code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheUsage {
+    pub modules: usize,
+    pub bytes: usize,
+    pub capacity_bytes: usize,
+}
+
+/// Compiled modules by code hash within a byte budget. Which modules are cached changes what a
+/// call costs in time only, never its outcome or fuel: a call pays for its callee's code
+/// whether it was cached or not.
+struct ModuleCache {
+    modules: lru::LruCache<Hash, (Prepared, usize)>,
+    bytes: usize,
+    capacity_bytes: usize,
+}
+
+impl ModuleCache {
+    fn get(&mut self, hash: &Hash) -> Option<Prepared> {
+        self.modules.get(hash).map(|(prepared, _)| prepared.clone())
+    }
+
+    fn insert(&mut self, hash: Hash, prepared: Prepared, weight: usize) {
+        if let Some((_, old)) = self.modules.put(hash, (prepared, weight)) {
+            self.bytes -= old;
+        }
+        self.bytes += weight;
+        // The newest module stays even if alone it is over the budget: it is about to run.
+        while self.bytes > self.capacity_bytes && self.modules.len() > 1 {
+            match self.modules.pop_lru() {
+                Some((_, (_, weight))) => self.bytes -= weight,
+                None => break,
+            }
+        }
     }
 }
 
@@ -123,15 +165,42 @@ pub(super) fn deterministic_config() -> Config {
 
 impl ContractEngine {
     pub fn new() -> Result<ContractEngine, ContractError> {
-        let engine = Engine::new(&deterministic_config())
-            .map_err(|e| ContractError::InvalidCode(format!("engine: {e}")))?;
+        ContractEngine::with_cache_bytes(MODULE_CACHE_BYTES)
+    }
+
+    /// An engine whose compiled-module cache holds at most `capacity_bytes` (and always the
+    /// module that runs now).
+    pub fn with_cache_bytes(capacity_bytes: usize) -> Result<ContractEngine, ContractError> {
+        ContractEngine::with_config(&deterministic_config(), capacity_bytes)
+    }
+
+    pub(super) fn with_config(
+        config: &Config,
+        capacity_bytes: usize,
+    ) -> Result<ContractEngine, ContractError> {
+        let engine =
+            Engine::new(config).map_err(|e| ContractError::InvalidCode(format!("engine: {e}")))?;
         let mut linker = Linker::new(&engine);
         link_abi(&mut linker).map_err(|e| ContractError::InvalidCode(format!("abi: {e}")))?;
         Ok(ContractEngine {
             engine,
             linker: Arc::new(linker),
-            cache: Arc::new(Mutex::new(BTreeMap::new())),
+            cache: Arc::new(Mutex::new(ModuleCache {
+                modules: lru::LruCache::unbounded(),
+                bytes: 0,
+                capacity_bytes,
+            })),
         })
+    }
+
+    /// What the compiled-module cache holds now.
+    pub fn cache_usage(&self) -> CacheUsage {
+        let cache = self.cache.lock();
+        CacheUsage {
+            modules: cache.modules.len(),
+            bytes: cache.bytes,
+            capacity_bytes: cache.capacity_bytes,
+        }
     }
 
     /// Checks that `code` is a module this runtime can run: size, validity, imports only from
@@ -162,7 +231,7 @@ impl ContractEngine {
         load: impl FnOnce() -> Result<Vec<u8>, ContractError>,
     ) -> Result<Prepared, ContractError> {
         if let Some(cached) = self.cache.lock().get(&hash) {
-            return Ok(cached.clone());
+            return Ok(cached);
         }
         let code = load()?;
         if Hash::digest(&code) != hash {
@@ -183,7 +252,8 @@ impl ContractEngine {
         if let Some(cached) = self.cache.lock().get(&hash) {
             return Ok(cached.pre.clone());
         }
-        let module = Module::from_binary(&self.engine, code)
+        let counted = depth::instrument(code).map_err(ContractError::InvalidCode)?;
+        let module = Module::from_binary(&self.engine, &counted)
             .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
         for import in module.imports() {
             if import.module() != ABI_MODULE {
@@ -203,12 +273,15 @@ impl ContractEngine {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| ContractError::InvalidCode(format!("{e:#}")))?;
+        let image = module.image_range();
+        let weight = (image.end as usize - image.start as usize) + code.len();
         self.cache.lock().insert(
             hash,
             Prepared {
                 pre: pre.clone(),
                 code_len: code.len(),
             },
+            weight,
         );
         Ok(pre)
     }

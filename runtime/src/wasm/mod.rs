@@ -3,11 +3,11 @@
 //!
 //! Determinism: fuel metering (every call has a budget; running out is a trap at the same
 //! instruction on every node), NaN canonicalisation, no threads, no relaxed SIMD, no memory64
-//! or multi-memory, a fixed native stack budget for wasm frames, one linear memory of at most
+//! or multi-memory, a call stack counted in stack units by the contract's own code (see
+//! [`depth`]; the native stack limit is a backstop), one linear memory of at most
 //! [`MAX_MEMORY_BYTES`] per instance, and a pinned wasmtime version (ADR 0012). The host
 //! functions read nothing but their arguments, the call's context and the state overlay.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use catena_primitives::{AccountId, Hash};
@@ -32,6 +32,7 @@ pub use catena_abi::{
     MAX_RETURN_BYTES, MAX_SCHEDULED_INPUT_BYTES, MAX_SCHEDULED_PER_CALL, MAX_TABLE_ELEMENTS,
     MAX_VALUE_BYTES, MAX_WASM_STACK_BYTES, MODULE as ABI_MODULE,
 };
+pub use depth::MAX_STACK_UNITS;
 
 /// Contracts' storage and code as the sandbox sees them: each contract has its own key space;
 /// the runtime backs this with the transaction's overlay.
@@ -158,6 +159,9 @@ struct HostState {
 }
 
 mod call;
+pub mod depth;
+#[cfg(test)]
+mod depth_tests;
 mod engine;
 mod host;
 

@@ -90,6 +90,11 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
                 FUEL_PER_BYTE,
             )?;
             let fuel = caller.get_fuel()?;
+            let units = caller
+                .get_export(depth::STACK_EXPORT)
+                .and_then(|e| e.into_global())
+                .and_then(|g| g.get(&mut caller).i32())
+                .map_or(0, |units| units as u32);
             let nested = CallContext {
                 caller: AccountId(me.0),
                 ..context
@@ -97,6 +102,7 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
             let outcome = call_world::with(|w| {
                 engine
                     .frame(callee, stack, nested)
+                    .above(units)
                     .run(&pre, &method, &input, w, fuel)
             })
             .unwrap_or_else(|| CallOutcome {
