@@ -453,10 +453,14 @@ impl ChainSpec {
         range("max_tx_fuel", p.max_tx_fuel, 1_000, 1 << 40);
         // Scheduled calls (settlement) get half of a block's fuel and start only while that half
         // holds a whole transaction's fuel: below twice it they would never run.
+        // Nor would the largest code upload ever fit (charged by its size, not by
+        // max_tx_fuel: catena_abi::fuel::upload).
         range(
             "max_block_fuel",
             p.max_block_fuel,
-            p.max_tx_fuel.saturating_mul(2),
+            p.max_tx_fuel
+                .max(catena_abi::fuel::upload(p.max_tx_bytes as usize))
+                .saturating_mul(2),
             1 << 48,
         );
 

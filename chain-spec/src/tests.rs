@@ -78,6 +78,11 @@ fn errors_name_the_field() {
             "parachain.main_validators: lists no validator",
         ),
         (
+            // The largest upload (1 MiB, ~10.5 billion fuel) must fit in half a block.
+            errors_of(|s| s.parameters.max_tx_bytes = 1 << 20),
+            "parameters.max_block_fuel: 2000000000 is outside 21100377600..=",
+        ),
+        (
             errors_of(|s| s.members[2].uscc = "123".into()),
             "members[2].uscc: '123' must be 18",
         ),

@@ -121,10 +121,14 @@ fn read<T: Decode>(overlay: &Overlay<'_>, key: &[u8]) -> Result<Option<T>, Failu
         .transpose()
 }
 
+/// Stores `code` under its hash once it compiles. Charged by its size, compiled or refused
+/// (catena_abi::fuel::upload); the chain spec keeps the largest upload within half a block's
+/// fuel, so it always fits in a block.
 pub(crate) fn upload(overlay: &mut Overlay<'_>, code: &[u8]) -> Result<Produced, Failure> {
+    let fuel_used = catena_abi::fuel::upload(code.len());
     let hash = wasm::shared()
         .validate(code)
-        .map_err(|e| Failure::Call(e.to_string(), 0))?;
+        .map_err(|e| Failure::Call(e.to_string(), fuel_used))?;
     let key = keys::code(&hash);
     if overlay
         .get(&key)
@@ -135,6 +139,7 @@ pub(crate) fn upload(overlay: &mut Overlay<'_>, code: &[u8]) -> Result<Produced,
     }
     Ok(Produced {
         output: hash.0.to_vec(),
+        fuel_used,
         ..Produced::default()
     })
 }

@@ -77,7 +77,7 @@ fn context(height: u64) -> BlockContext {
         height,
         time_ms: 1_000 * height,
         max_tx_fuel: 10_000_000,
-        max_block_fuel: 25_000_000,
+        max_block_fuel: 95_000_000,
         invoice_key: None,
         main: None,
     }
@@ -474,6 +474,12 @@ fn contracts_are_uploaded_instantiated_called_and_upgraded_by_their_owner() {
     assert!(f[1].contains("invalid contract code"), "{}", f[1]);
     assert_eq!(f[2], "ok");
     assert_eq!(out.receipts[0].output, code_hash.0.to_vec());
+    // Uploads are charged by size, compiled or refused.
+    assert_eq!(
+        out.receipts[0].fuel_used,
+        12_000_000 + code.len() as u64 * 10_050
+    );
+    assert_eq!(out.receipts[1].fuel_used, 12_000_000 + 8 * 10_050);
     let id = catena_primitives::contract_id(&owner.account(), 2);
     assert_eq!(out.receipts[2].output, id.0.to_vec());
     apply(&mut state, out);
@@ -586,14 +592,15 @@ fn a_block_cannot_burn_more_than_its_fuel_limit() {
             &other,
         )
     };
-    // Each call burns its 10,000,000; the block allows 25,000,000: two fit, a third does not.
-    assert!(execute(&state, &[spin(0), spin(1)]).is_ok());
-    let third = spin(2);
+    // Each call burns its 10,000,000; the block allows 95,000,000: nine fit, a tenth does not.
+    let nine: Vec<Transaction> = (0..9).map(spin).collect();
+    assert!(execute(&state, &nine).is_ok());
+    let tenth = spin(9);
     assert_eq!(
-        execute(&state, &[spin(0), spin(1), third.clone()]),
+        execute(&state, &[nine, vec![tenth.clone()]].concat()),
         Err(ExecutionError::BlockFuelExceeded {
-            tx: third.hash(),
-            limit: 25_000_000
+            tx: tenth.hash(),
+            limit: 95_000_000
         })
     );
 }

@@ -274,6 +274,17 @@ fn runtime_and_block(c: &mut Criterion) {
     );
     // The transfers were only signed: the parts are still tier 1's.
     bench.held_by_tier1 = true;
+    // Its fuel, to set against its time: the end-to-end rate of fuel against the node's store
+    // (ADR 0038).
+    let fuel = catena_runtime::execute_block(
+        &StoreState(bench.chain.store()),
+        &context,
+        std::slice::from_ref(&one),
+    )
+    .unwrap()
+    .receipts[0]
+        .fuel_used;
+    println!("runtime/voucher_transfer: {fuel} fuel");
     c.bench_function("runtime/voucher_transfer", |b| {
         b.iter(|| {
             let executed = catena_runtime::execute_block(

@@ -13,6 +13,10 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
          out_ptr: i32|
          -> Result<(), wasmtime::Error> {
             let data = read_bytes(&mut caller, ptr, len, MAX_VALUE_BYTES, "hashed data")?;
+            charge_fuel(
+                &mut caller,
+                FUEL_PER_HASH + data.len() as u64 * FUEL_PER_HASHED_BYTE,
+            )?;
             let digest = Hash::digest(&data);
             write_bytes(&mut caller, out_ptr, &digest.0, "the digest")
         },

@@ -47,7 +47,14 @@ pub(super) fn charge(
     bytes: usize,
     per_byte: u64,
 ) -> Result<(), wasmtime::Error> {
-    let cost = FUEL_PER_HOST_CALL + bytes as u64 * per_byte;
+    charge_fuel(caller, FUEL_PER_HOST_CALL + bytes as u64 * per_byte)
+}
+
+/// Takes `cost` fuel from the call, or fails it "out of fuel".
+pub(super) fn charge_fuel(
+    caller: &mut Caller<'_, HostState>,
+    cost: u64,
+) -> Result<(), wasmtime::Error> {
     let left = caller.get_fuel()?;
     if left < cost {
         caller.set_fuel(0)?;

@@ -39,6 +39,7 @@ pub(crate) fn read_storage(
     out_cap: i32,
 ) -> Result<i32, wasmtime::Error> {
     let key = read_key(caller, key_ptr, key_len)?;
+    charge_fuel(caller, FUEL_PER_STORAGE_READ)?;
     let read = call_world::with(|w| w.get(&contract, &key))
         .unwrap_or_else(|| Err("no storage is attached to this call".into()));
     let value = match read {
