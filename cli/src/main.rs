@@ -179,9 +179,32 @@ struct RemarkArgs {
 fn main() {
     let cli = Cli::parse();
     if let Err(error) = run(cli) {
-        eprintln!("error: {}", said(&error));
+        let message = said(&error);
+        eprintln!("error: {message}");
+        if disk_full(&message) {
+            eprintln!("{DISK_FULL}");
+        }
         std::process::exit(1);
     }
+}
+
+/// What a node stopped by a full disk tells its operator.
+const DISK_FULL: &str = "The disk is full: no space left on the device. The node stopped rather \
+than go on without writing. Free space (or move its home to a larger disk) and start it again: \
+every transaction it answered 202 is in its journal and will be committed, and its vote log and \
+signing mark keep it from signing anything twice.";
+
+/// Whether an error comes from a full disk (or a full quota), however the layer below put it:
+/// the operating system's own words, or RocksDB's.
+fn disk_full(message: &str) -> bool {
+    [
+        "No space left on device",
+        "os error 28",
+        "Disk quota exceeded",
+        "os error 122",
+    ]
+    .iter()
+    .any(|sign| message.contains(sign))
 }
 
 /// An error and its causes in one line, each cause said once: a cause whose words the message
@@ -381,5 +404,17 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn a_full_disk_is_recognised_in_the_words_of_the_os_and_of_rocksdb() {
+        for message in [
+            "the consensus driver stopped: log /h/signing/c.json: No space left on device (os error 28)",
+            "database error: IO error: No space left on device: While appending to file: 000004.log",
+            "cannot write: Disk quota exceeded (os error 122)",
+        ] {
+            assert!(super::disk_full(message), "{message}");
+        }
+        assert!(!super::disk_full("database error: Corruption: bad block"));
     }
 }
