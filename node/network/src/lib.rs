@@ -25,7 +25,7 @@ use libp2p::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-mod codec;
+pub mod codec;
 mod events;
 pub use codec::LimitedCodec;
 pub use libp2p::gossipsub::MessageId;
