@@ -52,6 +52,7 @@ pub struct NodeMetrics {
     registry: Registry,
     height: PerChain<Gauge>,
     mempool_size: PerChain<Gauge>,
+    storage_memory_bytes: PerChain<Gauge>,
     committed_transactions: PerChain<Counter>,
     rejected_transactions: PerChain<Counter>,
     signatures_checked_in_blocks: PerChain<Counter>,
@@ -78,6 +79,7 @@ impl Default for NodeMetrics {
         let metrics = NodeMetrics {
             height: PerChain::default(),
             mempool_size: PerChain::default(),
+            storage_memory_bytes: PerChain::default(),
             committed_transactions: PerChain::default(),
             rejected_transactions: PerChain::default(),
             signatures_checked_in_blocks: PerChain::default(),
@@ -103,6 +105,11 @@ impl Default for NodeMetrics {
             "height",
             "Height of the latest committed block",
             m.height.clone(),
+        );
+        registry.register(
+            "storage_memory_bytes",
+            "Memory RocksDB holds for the chain's store: memtables, table readers, and the block cache all stores of the process share (counted in each)",
+            m.storage_memory_bytes.clone(),
         );
         registry.register(
             "mempool_size",
@@ -218,6 +225,7 @@ pub struct ChainMetrics {
     chain: String,
     pub height: Gauge,
     pub mempool_size: Gauge,
+    pub storage_memory_bytes: Gauge,
     pub committed_transactions: Counter,
     pub rejected_transactions: Counter,
     /// Signatures checked while validating blocks: those of transactions this node's mempool
@@ -261,6 +269,7 @@ impl ChainMetrics {
             chain: chain.to_string(),
             height: node.height.get_or_create_owned(&label),
             mempool_size: node.mempool_size.get_or_create_owned(&label),
+            storage_memory_bytes: node.storage_memory_bytes.get_or_create_owned(&label),
             committed_transactions: node.committed_transactions.get_or_create_owned(&label),
             rejected_transactions: node.rejected_transactions.get_or_create_owned(&label),
             signatures_checked_in_blocks: node

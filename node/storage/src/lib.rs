@@ -173,6 +173,17 @@ fn decode<T: Decode>(what: &str, bytes: &[u8]) -> Result<T> {
 pub const MEMTABLE_BUDGET_BYTES: usize = 64 << 20;
 
 impl Store {
+    /// The memory RocksDB holds for this store: its memtables and table readers, and the
+    /// process's shared block cache (bounded by [`MEMTABLE_BUDGET_BYTES`] and
+    /// [`BLOCK_CACHE_BYTES`]; table readers grow with the files open).
+    pub fn memory_bytes(&self) -> Result<u64> {
+        let stats = rocksdb::perf::get_memory_usage_stats(
+            Some(&[&self.db]),
+            Some(&[shared_block_cache()]),
+        )?;
+        Ok(stats.mem_table_total + stats.mem_table_readers_total + stats.cache_total)
+    }
+
     /// Opens (creating if needed) the store in `path`. Fails if another process has it open.
     pub fn open(path: &Path) -> Result<Store> {
         let mut options = Options::default();

@@ -45,6 +45,10 @@ impl ChainInstance {
         let m = &self.metrics;
         m.height.set(i64::try_from(tip.height).unwrap_or(i64::MAX));
         m.mempool_size.set(self.mempool.len() as i64);
+        if let Ok(bytes) = self.store.memory_bytes() {
+            m.storage_memory_bytes
+                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
         m.committed_transactions
             .inc_by(block.transactions.len() as u64);
         m.commit_latency_seconds
