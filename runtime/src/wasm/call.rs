@@ -72,14 +72,13 @@ pub(super) struct Frame {
     stack_units: u32,
 }
 
-/// The stack units an instance's frames use now.
+/// The stack units an instance's frames use now, from its counter (the global it exports as
+/// [`depth::STACK_EXPORT`]).
 pub(super) fn stack_units(
-    instance: &wasmtime::Instance,
-    store: impl wasmtime::AsContextMut,
+    counter: Option<wasmtime::Global>,
+    mut store: impl wasmtime::AsContextMut,
 ) -> u32 {
-    let mut store = store;
-    instance
-        .get_global(&mut store, depth::STACK_EXPORT)
+    counter
         .and_then(|g| g.get(&mut store).i32())
         .map_or(0, |units| units as u32)
 }
@@ -206,7 +205,8 @@ impl Frame {
                 .map_err(|_| ContractError::Abi(format!("the contract has no method '{entry}'")))?;
             function.call(&mut store, ()).map_err(|e| {
                 // The counter past the budget: the entry of a function trapped on it.
-                let over = stack_units(&instance, &mut store) > MAX_STACK_UNITS;
+                let counter = instance.get_global(&mut store, depth::STACK_EXPORT);
+                let over = stack_units(counter, &mut store) > MAX_STACK_UNITS;
                 let failure = &mut store.data_mut().failure;
                 if over && failure.is_none() {
                     ContractError::StackOverflow

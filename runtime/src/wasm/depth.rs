@@ -193,7 +193,7 @@ impl Instrument {
         self.counter_added = true;
     }
 
-    fn body_block(&self, ty: u32) -> Result<BlockType, Error<String>> {
+    fn body_block(&mut self, ty: u32) -> Result<BlockType, Error<String>> {
         let results = self
             .plan
             .results
@@ -203,7 +203,7 @@ impl Instrument {
             .unwrap_or_default();
         Ok(match results.as_slice() {
             [] => BlockType::Empty,
-            [one] => BlockType::Result(RoundtripVal.val_type(*one)?),
+            [one] => BlockType::Result(self.val_type(*one)?),
             many => {
                 let extra = self
                     .plan
@@ -215,12 +215,6 @@ impl Instrument {
             }
         })
     }
-}
-
-/// Converts value types without renumbering anything.
-struct RoundtripVal;
-impl Reencode for RoundtripVal {
-    type Error = String;
 }
 
 impl Reencode for Instrument {

@@ -90,11 +90,10 @@ pub(super) fn link(linker: &mut Linker<HostState>) -> Result<(), wasmtime::Error
                 FUEL_PER_BYTE,
             )?;
             let fuel = caller.get_fuel()?;
-            let units = caller
+            let counter = caller
                 .get_export(depth::STACK_EXPORT)
-                .and_then(|e| e.into_global())
-                .and_then(|g| g.get(&mut caller).i32())
-                .map_or(0, |units| units as u32);
+                .and_then(|e| e.into_global());
+            let units = super::super::call::stack_units(counter, &mut caller);
             let nested = CallContext {
                 caller: AccountId(me.0),
                 ..context
