@@ -9,9 +9,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use catena_consensus::tendermint::wire::{proposal_signing_bytes, WireMessage, WireProposal};
+use catena_consensus::tendermint::wire::WireMessage;
 use catena_primitives::evidence::{vote_signing_bytes, PREVOTE};
-use catena_primitives::{Block, Equivocation, Hash, Header, WireVote};
+use catena_primitives::{Equivocation, Hash, WireVote};
 use common::{height_of, wait_for, Impostor, TestNode};
 use parity_scale_codec::{DecodeAll, Encode};
 use serde_json::Value;
@@ -113,36 +113,13 @@ fn same_blocks(nodes: &[TestNode], from: u64, to: u64) {
 /// A well-formed block at `height` on `parent`, proposed by the impostor, with a proposal for
 /// `round` signed by it.
 fn proposal_out_of_turn(impostor: &Impostor, height: u64, round: u32, parent: Hash) -> Vec<u8> {
-    let block = Block {
-        header: Header {
-            chain_id: impostor.chain_id.clone(),
-            height,
-            parent_hash: parent,
-            time_ms: catena_node::now_ms(),
-            proposer: impostor.key.account(),
-            tx_root: Hash::digest(b"no transactions"),
-            state_root: Hash::digest(b"made up"),
-            receipts_root: Hash::digest(b"no receipts"),
-            validator_set_hash: Hash::digest(b"made up"),
-        },
-        transactions: Vec::new(),
-    };
-    let proposal = WireProposal {
-        height,
-        round,
-        value: block.hash(),
-        pol_round: None,
-        proposer: impostor.key.account(),
-    };
-    let signature = impostor
-        .key
-        .sign(&proposal_signing_bytes(&impostor.chain_id, &proposal));
-    WireMessage::Proposal {
-        proposal,
-        signature,
-        block: block.encode(),
-    }
-    .encode()
+    catena_node::malus::proposal_out_of_turn(
+        &impostor.key,
+        &impostor.chain_id,
+        (height, round),
+        parent,
+        catena_node::now_ms(),
+    )
 }
 
 /// Sends proposals for every round of the next height that the impostor does not lead (the

@@ -13,29 +13,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use catena_testing::acked::AckedLoad;
-use common::TestNode;
+use common::{resident_kib, storage_kib};
 
 const CHAIN_ID: &str = "catena-local";
 const BURST: (u32, u32) = (100, 20);
 const PHASE: Duration = Duration::from_secs(10);
-
-/// Resident memory of a running node process, in KiB.
-fn resident_kib(node: &TestNode) -> u64 {
-    let pid = node.child.as_ref().expect("running").id();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .expect("VmRSS")
-}
-
-/// What RocksDB holds for the node's store, in KiB (its metric).
-fn storage_kib(node: &TestNode) -> u64 {
-    node.metric("catena_storage_memory_bytes")
-        .map_or(0, |bytes| bytes as u64 / 1024)
-}
 
 /// The most RocksDB may hold: memtables and block cache at their bounds, and room for the
 /// table readers of the files a soak writes.

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use catena_testing::cli::Cli;
-use common::{catena, height_of, wait_all_at_least, wait_for, TestNode};
+use common::{catena, height_of, signers, wait_all_at_least, wait_for, TestNode};
 use serde_json::Value;
 
 const GOVERNORS: [&str; 4] = [
@@ -44,15 +44,6 @@ fn change(dir: &std::path::Path, api: &str, propose: &[&str]) -> u64 {
 
 fn block(node: &TestNode, height: u64) -> Value {
     node.get_ok(&format!("/blocks/{height}"))
-}
-
-fn signers(block: &Value) -> Vec<String> {
-    block["certificate"]["signatures"]
-        .as_array()
-        .expect("signatures")
-        .iter()
-        .map(|s| s["validator"].as_str().expect("validator").to_string())
-        .collect()
 }
 
 #[test]

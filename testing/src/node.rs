@@ -433,7 +433,12 @@ pub fn metric(text: &str, name: &str) -> Option<f64> {
 impl TestNode {
     /// The node's metric `name`, if it reports it.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        metric(&self.client.get_text("/metrics").expect("answer"), name)
+        metric(&self.metrics_text(), name)
+    }
+
+    /// The node's whole `/metrics` text.
+    pub fn metrics_text(&self) -> String {
+        self.client.get_text("/metrics").expect("answer")
     }
 }
 

@@ -40,6 +40,34 @@ pub fn assert_no_equivocation(nodes: &[TestNode]) {
     }
 }
 
+/// The validators whose signatures are in a block view's certificate.
+pub fn signers(block: &serde_json::Value) -> Vec<String> {
+    block["certificate"]["signatures"]
+        .as_array()
+        .expect("signatures")
+        .iter()
+        .map(|s| s["validator"].as_str().expect("validator").to_string())
+        .collect()
+}
+
+/// Resident memory of a running node process, in KiB.
+pub fn resident_kib(node: &TestNode) -> u64 {
+    let pid = node.child.as_ref().expect("running").id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .expect("VmRSS")
+}
+
+/// What RocksDB holds for the node's store, in KiB (its metric).
+pub fn storage_kib(node: &TestNode) -> u64 {
+    node.metric("catena_storage_memory_bytes")
+        .map_or(0, |bytes| bytes as u64 / 1024)
+}
+
 /// Waits (up to `timeout`) until `node` reports every one of `hashes` committed: nothing
 /// acknowledged is lost.
 pub fn wait_all_committed(node: &TestNode, hashes: &[String], timeout: std::time::Duration) {

@@ -4,6 +4,20 @@
 use super::*;
 
 impl Network {
+    /// Tells gossipsub what became of a message: forwarded, dropped, or dropped and rejected.
+    fn judge(&mut self, id: &MessageId, source: &PeerId, acceptance: MessageAcceptance) {
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(id, source, acceptance);
+    }
+
+    /// Hands an event to the node without waiting ([`crate::queue`]); a message that does not
+    /// fit is dropped.
+    fn emit(&mut self, event: Event) {
+        self.events.send(event);
+    }
+
     pub(super) fn on_command(&mut self, command: Command) {
         match command {
             Command::Publish { topic, data, sent } => {
@@ -31,17 +45,14 @@ impl Network {
                     Verdict::Invalid => MessageAcceptance::Reject,
                     Verdict::Ignore => MessageAcceptance::Ignore,
                 };
-                self.swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&message_id, &source, acceptance);
+                self.judge(&message_id, &source, acceptance);
                 if verdict == Verdict::Invalid && self.count_invalid(source) {
-                    let _ = self.events.try_send(Event::Banned(source));
+                    self.emit(Event::Banned(source));
                 }
             }
             Command::Invalid { peer } => {
                 if self.count_invalid(peer) {
-                    let _ = self.events.try_send(Event::Banned(peer));
+                    self.emit(Event::Banned(peer));
                 }
             }
             Command::Request { peer, data, reply } => {
@@ -61,11 +72,11 @@ impl Network {
         }
     }
 
-    pub(super) async fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+    pub(super) fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(target: "network", %address, "listening");
-                let _ = self.events.send(Event::Listening(address)).await;
+                self.emit(Event::Listening(address));
                 self.dial_missing();
             }
             SwarmEvent::ConnectionEstablished {
@@ -75,7 +86,7 @@ impl Network {
             } if num_established.get() == 1 => {
                 self.connected.insert(peer_id);
                 tracing::info!(target: "network", peer = %peer_id, "peer connected");
-                let _ = self.events.send(Event::PeerConnected(peer_id)).await;
+                self.emit(Event::PeerConnected(peer_id));
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -83,7 +94,7 @@ impl Network {
                 ..
             } => {
                 self.connected.remove(&peer_id);
-                let _ = self.events.send(Event::PeerDisconnected(peer_id)).await;
+                self.emit(Event::PeerDisconnected(peer_id));
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -91,12 +102,9 @@ impl Network {
                 ..
             } => {
                 tracing::info!(target: "network", address = %send_back_addr, %error, "refused an incoming connection");
-                let _ = self
-                    .events
-                    .send(Event::Refused {
-                        address: send_back_addr,
-                    })
-                    .await;
+                self.emit(Event::Refused {
+                    address: send_back_addr,
+                });
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
@@ -107,23 +115,18 @@ impl Network {
                     let event = Event::Gossip {
                         topic,
                         source: propagation_source,
-                        message_id,
+                        message_id: message_id.clone(),
                         data: message.data,
                     };
-                    let _ = self.events.send(event).await;
+                    if !self.events.send(event) {
+                        // The node is behind: dropped unjudged, neither forwarded nor counted
+                        // against the sender.
+                        self.judge(&message_id, &propagation_source, MessageAcceptance::Ignore);
+                    }
                 }
-                None => {
-                    self.swarm
-                        .behaviour_mut()
-                        .gossipsub
-                        .report_message_validation_result(
-                            &message_id,
-                            &propagation_source,
-                            MessageAcceptance::Reject,
-                        );
-                }
+                None => self.judge(&message_id, &propagation_source, MessageAcceptance::Reject),
             },
-            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event).await,
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event),
             SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
                 peer,
                 connection,
@@ -136,7 +139,7 @@ impl Network {
         }
     }
 
-    pub(super) async fn on_sync_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
+    pub(super) fn on_sync_event(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
@@ -148,14 +151,15 @@ impl Network {
                     if self.channels.len() > MAX_OPEN_REQUESTS {
                         self.channels.pop_first();
                     }
-                    let _ = self
-                        .events
-                        .send(Event::Request {
-                            peer,
-                            id,
-                            data: request,
-                        })
-                        .await;
+                    let event = Event::Request {
+                        peer,
+                        id,
+                        data: request,
+                    };
+                    if !self.events.send(event) {
+                        // The node is behind: left unanswered (the asker's timeout tells it).
+                        self.channels.remove(&id);
+                    }
                 }
                 request_response::Message::Response {
                     request_id,
@@ -184,7 +188,7 @@ impl Network {
                 if matches!(error, request_response::InboundFailure::Io(_))
                     && self.count_invalid(peer)
                 {
-                    let _ = self.events.send(Event::Banned(peer)).await;
+                    self.emit(Event::Banned(peer));
                 }
             }
             _ => {}

@@ -27,12 +27,17 @@ use tokio::sync::{mpsc, oneshot};
 
 pub mod codec;
 mod events;
+mod queue;
 pub use codec::LimitedCodec;
 pub use libp2p::gossipsub::MessageId;
 pub use libp2p::{Multiaddr as Address, PeerId as Peer};
+pub use queue::{Events, MAX_QUEUED_MESSAGES};
 
 /// The largest gossip message or sync message accepted.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 8 << 20;
+/// Bytes of gossip messages and requests that may wait for the node, at least (four of the
+/// largest message, if more): past it new ones are dropped rather than the network task wait.
+pub const MIN_QUEUED_BYTES: usize = 64 << 20;
 /// Invalid messages after which a peer is banned.
 pub const BAN_THRESHOLD: u32 = 10;
 /// How long a ban lasts; then the peer may connect again with a clean count.
@@ -162,6 +167,7 @@ enum Command {
 #[derive(Clone, Debug)]
 pub struct NetworkHandle {
     commands: mpsc::Sender<Command>,
+    counters: std::sync::Arc<queue::Counters>,
     pub local_peer_id: PeerId,
 }
 
@@ -251,6 +257,14 @@ impl NetworkHandle {
         self.send(Command::SetPeers { peers }).await
     }
 
+    /// Gossip messages and requests dropped on arrival since the start because the node had
+    /// not taken the ones before them ([`Events`]).
+    pub fn dropped(&self) -> u64 {
+        self.counters
+            .dropped
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub async fn connected_peers(&self) -> Result<Vec<PeerId>, NetworkError> {
         let (reply, peers) = oneshot::channel();
         self.send(Command::ConnectedPeers { reply }).await?;
@@ -277,7 +291,7 @@ pub fn peer_id_of(secret_seed: [u8; 32]) -> Result<PeerId, NetworkError> {
 pub struct Network {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<Event>,
+    events: queue::Sender,
     topics: [(Topic, IdentTopic); 2],
     /// Every peer allowed to connect, with where to dial it if this node dials it.
     peers: BTreeMap<PeerId, Option<Multiaddr>>,
@@ -304,9 +318,7 @@ impl std::fmt::Debug for Network {
 impl Network {
     /// Builds the swarm and starts listening. Returns the task state to run, its handle, and
     /// the channel of events.
-    pub fn new(
-        config: NetworkConfig,
-    ) -> Result<(Network, NetworkHandle, mpsc::Receiver<Event>), NetworkError> {
+    pub fn new(config: NetworkConfig) -> Result<(Network, NetworkHandle, Events), NetworkError> {
         let keypair = identity::Keypair::ed25519_from_bytes(config.secret_seed)
             .map_err(|e| NetworkError::Key(e.to_string()))?;
         let max = config.max_message_bytes;
@@ -395,7 +407,7 @@ impl Network {
                 reason: e.to_string(),
             })?;
         let (command_tx, commands) = mpsc::channel(1024);
-        let (events_tx, events) = mpsc::channel(4096);
+        let (events_tx, events, counters) = queue::channel((4 * max).max(MIN_QUEUED_BYTES));
         let network = Network {
             swarm,
             commands,
@@ -414,6 +426,7 @@ impl Network {
             network,
             NetworkHandle {
                 commands: command_tx,
+                counters,
                 local_peer_id: local,
             },
             events,
@@ -429,7 +442,7 @@ impl Network {
                     Some(command) => self.on_command(command),
                     None => return,
                 },
-                event = self.swarm.select_next_some() => self.on_swarm_event(event).await,
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 _ = redial.tick() => {
                     self.lift_expired_bans();
                     self.dial_missing();

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use catena_network::{Event, Network, NetworkConfig, NetworkHandle, Topic, BAN_THRESHOLD};
+use catena_network::{
+    Event, Events, Network, NetworkConfig, NetworkHandle, Topic, BAN_THRESHOLD, MAX_QUEUED_MESSAGES,
+};
 use libp2p::{Multiaddr, PeerId};
-use tokio::sync::mpsc::Receiver;
 
 const MAX: usize = 64 * 1024;
 
@@ -21,7 +22,7 @@ fn free_address() -> Multiaddr {
 
 struct Node {
     handle: NetworkHandle,
-    events: Receiver<Event>,
+    events: Events,
 }
 
 /// Starts one node per seed; every node allows exactly the peers in `allowed`.
@@ -52,7 +53,7 @@ fn start(
 
 /// Waits (up to 30 s) for an event matching `pick`, skipping others.
 async fn wait_for<T>(
-    events: &mut Receiver<Event>,
+    events: &mut Events,
     what: &str,
     mut pick: impl FnMut(Event) -> Option<T>,
 ) -> T {
@@ -261,4 +262,70 @@ async fn a_cut_link_stays_cut_until_restored() {
         .expect("restore");
     wait_connected(&nodes[0], 1).await;
     wait_connected(&nodes[1], 1).await;
+}
+
+/// A node that does not take its events (busy judging a flood) neither stalls its network task
+/// nor holds more than the queue's bound: the flood past it is dropped and counted, and its
+/// connection stays up (pings are answered) far longer than the ping timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_does_not_keep_up_drops_the_excess_and_keeps_its_connections() {
+    let (seeds, peers, addresses) = network(2);
+    let mut nodes = start(&seeds, &peers, &addresses);
+    wait_connected(&nodes[0], 1).await;
+    wait_connected(&nodes[1], 1).await;
+    let sender = nodes[0].handle.clone();
+    let flooded = nodes[1].handle.clone();
+
+    // Node 1 takes no event from here on. Subscriptions travel after connecting: publish until
+    // node 1's queue overflows.
+    let flood = tokio::spawn(async move {
+        let mut sent = 0u64;
+        while flooded.dropped() == 0 {
+            for _ in 0..256 {
+                sent += 1;
+                let data = sent.to_le_bytes().repeat(64);
+                let _ = sender.publish(Topic::Transactions, data).await;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        sent
+    });
+    let sent = tokio::time::timeout(Duration::from_secs(60), flood)
+        .await
+        .expect("node 1's queue overflows")
+        .expect("flood");
+    let dropped = nodes[1].handle.dropped();
+    println!("published {sent}, node 1 dropped {dropped} past its queue");
+    assert!(nodes[1].events.queued_bytes() <= MAX_QUEUED_MESSAGES * 512);
+
+    // Three ping timeouts later, still connected both ways, and the network task still answers.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert!(connected_to(&nodes[1], peers[0].0).await);
+    assert!(connected_to(&nodes[0], peers[1].0).await);
+
+    // What waited is exactly the bound, in order, then the queue has room again.
+    let mut gossip = 0;
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(200), nodes[1].events.recv()).await
+    {
+        if matches!(event, Event::Gossip { .. }) {
+            gossip += 1;
+        }
+    }
+    assert_eq!(gossip, MAX_QUEUED_MESSAGES);
+    assert_eq!(nodes[1].events.queued_bytes(), 0);
+    nodes[0]
+        .handle
+        .publish(Topic::Transactions, b"after".to_vec())
+        .await
+        .expect("publish");
+    wait_for(
+        &mut nodes[1].events,
+        "a message after the flood",
+        |e| match e {
+            Event::Gossip { data, .. } if data == b"after" => Some(()),
+            _ => None,
+        },
+    )
+    .await;
 }

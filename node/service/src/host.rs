@@ -197,11 +197,14 @@ pub fn start_chain(
     let span = tracing::info_span!("chain", id = %chain_id);
     let peers = match network_key {
         Some(network_key) if networked => {
+            let malus = std::env::var_os(crate::malus::MALUS_FILE_VAR);
+            // A misbehaving test node allows itself larger messages than its peers do.
+            let own_max = max_message_bytes * if malus.is_some() { 2 } else { 1 };
             let (network, handle, events) = catena_network::Network::new(network_config(
                 &p2p_addr,
                 &chain,
                 &network_key,
-                max_message_bytes,
+                own_max,
             )?)
             .map_err(|e| NodeError::Network(format!("chain '{chain_id}': {e}")))?;
             running
@@ -210,6 +213,20 @@ pub fn start_chain(
             if let Some(path) = std::env::var_os(CUT_LINKS_FILE_VAR) {
                 running.tasks.push(
                     tokio::spawn(watch_cut_links(path.into(), handle.clone())).abort_handle(),
+                );
+            }
+            if let Some(path) = malus {
+                running.tasks.push(
+                    tokio::spawn(
+                        crate::malus::run(
+                            path.into(),
+                            Arc::clone(&chain),
+                            handle.clone(),
+                            max_message_bytes,
+                        )
+                        .instrument(span.clone()),
+                    )
+                    .abort_handle(),
                 );
             }
             let (gossip, admitted) = tokio::sync::mpsc::unbounded_channel();

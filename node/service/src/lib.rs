@@ -24,6 +24,7 @@ pub mod forward;
 pub mod host;
 pub mod init;
 pub mod keys;
+pub mod malus;
 pub mod metrics;
 pub mod proofs;
 pub mod tls;
@@ -338,7 +339,8 @@ pub const HALT_MARKER: &str = "voting-halted";
 
 /// Fault injection for tests: when this variable names a file, the commits of every chain
 /// whose id is a line of that file fail with a store error (the chain then stops on this node
-/// and the others go on). Not meant for production use.
+/// and the others go on); a line `diverge CHAIN` makes the chain's execution here compute other
+/// state roots than its peers (the divergence guard's test). Not meant for production use.
 pub const STORE_FAULTS_FILE_VAR: &str = "CATENA_TEST_STORE_FAULTS_FILE";
 
 /// Fault injection for tests where network namespaces are not available: when this variable

@@ -34,6 +34,15 @@ pub struct ProposerLabel {
     pub proposer: String,
 }
 
+/// Where a message was shed unjudged because the work waiting there was at its bound.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ShedLabel {
+    pub chain: String,
+    /// `network` (the node had not taken the messages before it), `transactions` (gossiped
+    /// batches waiting for admission), `sync` (block requests waiting to be served).
+    pub stage: String,
+}
+
 type PerChain<M> = Family<ChainLabel, M>;
 type Histograms = Family<ChainLabel, Histogram, fn() -> Histogram>;
 
@@ -63,6 +72,7 @@ pub struct NodeMetrics {
     transactions_forwarding: PerChain<Gauge>,
     heard_height: PerChain<Gauge>,
     invalid_messages: Family<PeerLabel, Counter>,
+    messages_shed: Family<ShedLabel, Counter>,
     equivocations: PerChain<Counter>,
     proposals_not_from_proposer: PerChain<Counter>,
     proposals_executed: Family<ProposerLabel, Counter>,
@@ -90,6 +100,7 @@ impl Default for NodeMetrics {
             transactions_forwarding: PerChain::default(),
             heard_height: PerChain::default(),
             invalid_messages: Family::default(),
+            messages_shed: Family::default(),
             equivocations: PerChain::default(),
             proposals_not_from_proposer: PerChain::default(),
             proposals_executed: Family::default(),
@@ -186,6 +197,11 @@ impl Default for NodeMetrics {
             "invalid_messages",
             "Invalid or oversized messages received, by peer",
             m.invalid_messages.clone(),
+        );
+        registry.register(
+            "messages_shed",
+            "Peers' messages dropped unjudged because the work waiting at a stage was at its bound, by stage",
+            m.messages_shed.clone(),
         );
         registry.register(
             "equivocations",
@@ -303,6 +319,17 @@ impl ChainMetrics {
                 peer,
             })
             .inc();
+    }
+
+    /// Counts `count` messages shed at `stage` (see [`ShedLabel`]).
+    pub fn count_shed(&self, stage: &str, count: u64) {
+        self.node
+            .messages_shed
+            .get_or_create(&ShedLabel {
+                chain: self.chain.clone(),
+                stage: stage.to_string(),
+            })
+            .inc_by(count);
     }
 
     /// Counts a peer's proposal executed to judge it.

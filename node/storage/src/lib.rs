@@ -141,9 +141,13 @@ pub struct EventScan {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Arc<DB>,
-    /// A test's fault switch: the file that, listing the name, makes commits fail.
+    /// A test's fault switch: the file that, listing the name, makes commits fail (and listing
+    /// `diverge` and the name, makes this store compute other state roots).
     fault: Option<Arc<(PathBuf, String)>>,
 }
+
+/// The state key a store armed to diverge adds (see `Store::set_fault_switch`).
+pub const DIVERGENCE_KEY: &[u8] = b"catena/test/divergence";
 
 /// The block cache every store of the process shares.
 pub const BLOCK_CACHE_BYTES: usize = 128 << 20;
@@ -212,9 +216,23 @@ impl Store {
     }
 
     /// Makes this store's commits fail while `file` exists and lists `name` on a line: the
-    /// fault switch tests use to fail one chain's store. Never set in production.
+    /// fault switch tests use to fail one chain's store. A line `diverge NAME` instead makes it
+    /// compute other state roots than its peers. Never set in production.
     pub fn set_fault_switch(&mut self, file: PathBuf, name: String) {
         self.fault = Some(Arc::new((file, name)));
+    }
+
+    /// Whether the fault switch lists `diverge NAME`: then every state this store prepares
+    /// holds one more key ([`DIVERGENCE_KEY`]), so that its roots differ from every other
+    /// node's — the divergence guard's test. Never set in production.
+    fn diverges(&self) -> bool {
+        self.fault.as_ref().is_some_and(|switch| {
+            let (file, name) = switch.as_ref();
+            std::fs::read_to_string(file).is_ok_and(|text| {
+                text.lines()
+                    .any(|line| line.split_whitespace().eq(["diverge", name.as_str()]))
+            })
+        })
     }
 
     fn check_fault(&self) -> Result<()> {
@@ -410,7 +428,10 @@ impl Store {
         height: u64,
         changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<PreparedState> {
-        let changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes.into_iter().collect();
+        let mut changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes.into_iter().collect();
+        if self.diverges() {
+            changes.push((DIVERGENCE_KEY.to_vec(), Some(height.to_le_bytes().to_vec())));
+        }
         let value_set = changes
             .iter()
             .map(|(key, value)| (KeyHash::with::<Sha256>(key), value.clone()));

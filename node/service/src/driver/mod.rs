@@ -28,6 +28,7 @@ use crate::chain::{ChainError, ChainInstance, SyncRequest, SyncResponse};
 use crate::now_ms;
 
 mod cache;
+mod gate;
 pub mod peers;
 use cache::ProposalCache;
 pub use cache::MAX_EXECUTED_PER_ROUND;
@@ -43,7 +44,7 @@ pub const MAX_PROPOSAL_AHEAD_MS: u64 = 10_000;
 #[derive(Debug)]
 pub struct Peers {
     pub network: NetworkHandle,
-    pub events: mpsc::Receiver<Event>,
+    pub events: catena_network::Events,
 }
 
 /// What a validator signs with: its key, and the log of every vote it signed.
@@ -113,6 +114,12 @@ struct Driver {
     /// When the current height began (its `NewHeight`), for pacing.
     height_started: Instant,
     halt_marker: std::path::PathBuf,
+    /// Gossiped transaction batches waiting for admission, bounded ([`gate::TRANSACTIONS`]).
+    admission: gate::Gate,
+    /// Sync requests being served, bounded ([`gate::SYNC`]).
+    serving: gate::Gate,
+    /// Messages the network had dropped when last counted.
+    network_dropped: u64,
 }
 
 /// Runs until `shutdown` fires; returns an error if the chain cannot go on (storage failure,
@@ -163,6 +170,9 @@ pub async fn run(
         halted: false,
         height_started: Instant::now(),
         halt_marker,
+        admission: gate::Gate::new(gate::TRANSACTIONS),
+        serving: gate::Gate::new(gate::SYNC),
+        network_dropped: 0,
     };
     if let Ok(reason) = std::fs::read_to_string(&driver.halt_marker) {
         tracing::error!(target: "consensus", marker = %driver.halt_marker.display(), reason = %reason.trim(), "this node stopped voting earlier because it could not reproduce a certified block; it follows without voting until its operator restores its data and removes the marker");
@@ -204,13 +214,16 @@ pub async fn run(
             },
             Some((peer, bytes)) = sync_rx.recv() => driver.on_synced(peer, &bytes).await?,
             _ = sync_tick.tick(), if driver.network.is_some() => driver.request_sync().await,
-            _ = rebroadcast_tick.tick(), if driver.network.is_some() => driver.rebroadcast().await,
+            _ = rebroadcast_tick.tick(), if driver.network.is_some() => {
+                driver.count_network_shed();
+                driver.rebroadcast().await;
+            }
         }
     }
 }
 
 /// The next event of a validator's peers; never, for one that decides alone.
-async fn next(events: &mut Option<mpsc::Receiver<Event>>) -> Option<Event> {
+async fn next(events: &mut Option<catena_network::Events>) -> Option<Event> {
     match events {
         Some(events) => events.recv().await,
         None => std::future::pending().await,

@@ -66,6 +66,29 @@ pub(crate) fn allowed_peers(
     Ok(peers)
 }
 
+/// What a gossiped batch's admission outcomes say of the message. Invalid in its own bytes
+/// (malformed, a bad signature, another chain's): counted against the sender. Nothing new in it
+/// (every transaction already committed — a replay —, or from a signer that is not a member
+/// here, which depends on this node's state): ignored, neither forwarded nor counted. Otherwise
+/// valid, and forwarded.
+fn judge_batch(outcomes: &[Result<Hash, AdmitError>]) -> Verdict {
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, Err(AdmitError::Invalid(_))))
+    {
+        Verdict::Invalid
+    } else if outcomes.iter().all(|o| {
+        matches!(
+            o,
+            Err(AdmitError::NonceUsed { .. } | AdmitError::NotAMember { .. })
+        )
+    }) {
+        Verdict::Ignore
+    } else {
+        Verdict::Valid
+    }
+}
+
 /// Counts an invalid message from `peer` in the chain's metrics.
 pub(super) fn count_invalid(chain: &ChainInstance, peer: PeerId) {
     chain.metrics().count_invalid(peer.to_string());
@@ -112,6 +135,87 @@ impl Driver {
         count_invalid(&self.chain, peer);
     }
 
+    /// Admits a gossiped batch of transactions off this task (a batch signature check, state
+    /// reads), so that a flood of transactions does not delay votes, through the bounded
+    /// [`gate::TRANSACTIONS`]: a batch that does not fit is ignored and counted as shed.
+    async fn admit_gossiped(&self, source: PeerId, message_id: MessageId, data: Vec<u8>) {
+        let Some(ticket) = self.admission.admit(source, data.len()) else {
+            self.chain.metrics().count_shed("transactions", 1);
+            self.report(message_id, source, Verdict::Ignore).await;
+            return;
+        };
+        let chain = Arc::clone(&self.chain);
+        let admitting = Arc::clone(&self.chain);
+        let network = self.network.clone();
+        let max_bytes = self.max_message_bytes;
+        tokio::spawn(async move {
+            let verdict = ticket
+                .run(move || match decode_gossip_batch(&data, max_bytes) {
+                    Ok(txs) => judge_batch(&admitting.submit_batch(txs)),
+                    Err(_) => Verdict::Invalid,
+                })
+                .await;
+            if let Some(verdict) = verdict {
+                if verdict == Verdict::Invalid {
+                    count_invalid(&chain, source);
+                }
+                if let Some(network) = network {
+                    let _ = network.report(message_id, source, verdict).await;
+                }
+            }
+        });
+    }
+
+    /// Serves a block-sync request off this task (reading and encoding up to 64 blocks), so
+    /// that many nodes catching up at once do not delay this node's votes, through the bounded
+    /// [`gate::SYNC`]: a request that does not fit (a peer asking in a loop) gets an empty
+    /// answer at once and is counted as shed.
+    async fn serve(&self, peer: PeerId, id: u64, data: Vec<u8>) {
+        let Some(network) = self.network.clone() else {
+            return;
+        };
+        let Some(ticket) = self.serving.admit(peer, data.len()) else {
+            self.chain.metrics().count_shed("sync", 1);
+            let empty = SyncResponse { blocks: Vec::new() }.encode();
+            let _ = network.respond(id, empty).await;
+            return;
+        };
+        let chain = Arc::clone(&self.chain);
+        let max_bytes = self.max_message_bytes / 2;
+        tokio::spawn(async move {
+            let served = ticket
+                .run(move || match SyncRequest::decode_untrusted(&data) {
+                    Ok(request) => chain.serve_sync(&request, max_bytes),
+                    Err(_) => Ok(SyncResponse { blocks: Vec::new() }),
+                })
+                .await;
+            match served {
+                Some(Ok(response)) => {
+                    let _ = network.respond(id, response.encode()).await;
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(target: "sync", error = %e, "could not serve blocks")
+                }
+                None => tracing::warn!(target: "sync", "sync serving failed"),
+            }
+        });
+    }
+
+    /// Counts the messages the network dropped since the last call because this node had
+    /// not taken the ones before them.
+    pub(super) fn count_network_shed(&mut self) {
+        let Some(network) = &self.network else {
+            return;
+        };
+        let dropped = network.dropped();
+        if dropped > self.network_dropped {
+            self.chain
+                .metrics()
+                .count_shed("network", dropped - self.network_dropped);
+            self.network_dropped = dropped;
+        }
+    }
+
     pub(super) async fn on_network(&mut self, event: Event) -> Result<(), ChainError> {
         match event {
             Event::Gossip {
@@ -128,74 +232,8 @@ impl Driver {
                 source,
                 message_id,
                 data,
-            } => {
-                // Admission (a batch signature check, state reads) runs off this loop, so that
-                // a flood of transactions does not delay votes.
-                let chain = Arc::clone(&self.chain);
-                let admitting = Arc::clone(&self.chain);
-                let network = self.network.clone();
-                let max_bytes = self.max_message_bytes;
-                tokio::spawn(async move {
-                    // Invalid in its own bytes (malformed, a bad signature, another chain's):
-                    // counted against the sender. A signer that is not a member here depends
-                    // on this node's state (a membership change the sender has not applied
-                    // yet): dropped, not counted.
-                    let verdict = tokio::task::spawn_blocking(move || {
-                        let Ok(txs) = decode_gossip_batch(&data, max_bytes) else {
-                            return Verdict::Invalid;
-                        };
-                        let outcomes = admitting.submit_batch(txs);
-                        if outcomes
-                            .iter()
-                            .any(|o| matches!(o, Err(AdmitError::Invalid(_))))
-                        {
-                            Verdict::Invalid
-                        } else if outcomes
-                            .iter()
-                            .any(|o| matches!(o, Err(AdmitError::NotAMember { .. })))
-                        {
-                            Verdict::Ignore
-                        } else {
-                            Verdict::Valid
-                        }
-                    })
-                    .await;
-                    if let Ok(verdict) = verdict {
-                        if verdict == Verdict::Invalid {
-                            count_invalid(&chain, source);
-                        }
-                        if let Some(network) = network {
-                            let _ = network.report(message_id, source, verdict).await;
-                        }
-                    }
-                });
-            }
-            Event::Request { id, data, .. } => {
-                // Served off this loop (reading and encoding up to 64 blocks), so that many
-                // nodes catching up at once do not delay this node's votes.
-                let (Some(network), chain) = (self.network.clone(), Arc::clone(&self.chain)) else {
-                    return Ok(());
-                };
-                let max_bytes = self.max_message_bytes / 2;
-                tokio::spawn(async move {
-                    let served = tokio::task::spawn_blocking(move || {
-                        match SyncRequest::decode_untrusted(&data) {
-                            Ok(request) => chain.serve_sync(&request, max_bytes),
-                            Err(_) => Ok(SyncResponse { blocks: Vec::new() }),
-                        }
-                    })
-                    .await;
-                    match served {
-                        Ok(Ok(response)) => {
-                            let _ = network.respond(id, response.encode()).await;
-                        }
-                        Ok(Err(e)) => {
-                            tracing::warn!(target: "sync", error = %e, "could not serve blocks")
-                        }
-                        Err(e) => tracing::warn!(target: "sync", error = %e, "sync serving failed"),
-                    }
-                });
-            }
+            } => self.admit_gossiped(source, message_id, data).await,
+            Event::Request { peer, id, data } => self.serve(peer, id, data).await,
             Event::PeerConnected(_) => {
                 self.chain.metrics().peers.inc();
             }
@@ -219,11 +257,20 @@ impl Driver {
             return Ok(Verdict::Invalid);
         };
         match message {
+            // A vote of a height this node has left behind (a replay) tells it nothing: ignored
+            // before its signature is checked. (The previous height's votes still count: they
+            // may complete a certificate this node's peers are missing.)
+            WireMessage::Vote(vote) if vote.height.saturating_add(1) < self.engine.height() => {
+                Ok(Verdict::Ignore)
+            }
             WireMessage::Vote(vote) => match wire::verify_vote(&vote, &self.chain_id) {
+                // Signed, but not by a validator this node knows of (its set may be behind):
+                // not forwarded, counted against nobody.
+                Ok(signed) if !self.chain.validators().contains(&signed.signer) => {
+                    Ok(Verdict::Ignore)
+                }
                 Ok(signed) => {
-                    if self.chain.validators().contains(&signed.signer) {
-                        self.heard_vote_at(signed.vote.height);
-                    }
+                    self.heard_vote_at(signed.vote.height);
                     tracing::debug!(target: "consensus::wire", signer = %signed.signer, height = signed.vote.height, round = signed.vote.round, kind = ?signed.vote.kind, value = ?signed.vote.value, "vote");
                     self.feed(Input::Vote(signed)).await?;
                     Ok(Verdict::Valid)
