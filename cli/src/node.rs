@@ -47,6 +47,11 @@ pub(crate) struct NodeArgs {
     /// its key signed nothing above the stored height: otherwise it could sign conflicting votes.
     #[arg(long)]
     pub(crate) allow_missing_vote_log: bool,
+    /// A new node (holding only genesis) takes the state of a recent certified block from its
+    /// peers, checked against its state root, instead of replaying every block (also
+    /// `state_sync = true` in config.toml).
+    #[arg(long, env = "CATENA_STATE_SYNC")]
+    pub(crate) state_sync: bool,
 }
 
 pub(crate) fn require_home(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -155,6 +160,7 @@ pub(crate) fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow
     let settings = &args.settings;
     let mut config = NodeConfig::load(&home.config())?;
     settings.home_settings().apply(&mut config);
+    config.state_sync |= args.state_sync;
     init_logging(config.log_format);
     let chains = home.chain_options(&config)?;
     let spec = chains[0].spec.clone();

@@ -12,7 +12,7 @@
 //! each target in the test suite; `catena-fuzz run` runs longer campaigns.
 
 use catena_consensus::tendermint::wire::{WireMessage, WireProposal};
-use catena_node::chain::{SyncRequest, SyncResponse};
+use catena_node::chain::{PeerRequest, SyncRequest, SyncResponse};
 use catena_primitives::{
     Block, Call, CommitCertificate, Equivocation, Hash, Header, SecretKey, Signature, Transaction,
     WireVote,
@@ -69,7 +69,7 @@ fn wire_message(bytes: &[u8]) -> Outcome {
 }
 
 fn sync_request(bytes: &[u8]) -> Outcome {
-    outcome(SyncRequest::decode_untrusted(bytes))
+    outcome(PeerRequest::decode_untrusted(bytes))
 }
 
 fn sync_response(bytes: &[u8]) -> Outcome {
@@ -299,14 +299,21 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             .encode(),
         ],
         "sync_request" => vec![
-            SyncRequest {
+            PeerRequest::Blocks(SyncRequest {
                 from_height: 1,
                 max_blocks: 64,
-            }
+            })
             .encode(),
-            SyncRequest {
+            PeerRequest::Blocks(SyncRequest {
                 from_height: u64::MAX,
                 max_blocks: 0,
+            })
+            .encode(),
+            PeerRequest::SnapshotOffer.encode(),
+            PeerRequest::SnapshotChunk {
+                height: 7,
+                after: Some(Hash::digest(b"key")),
+                max_entries: 4_096,
             }
             .encode(),
         ],

@@ -344,7 +344,7 @@ impl Network {
                 )
                 .map_err(|e| Box::<dyn std::error::Error + Send + Sync>::from(e.to_string()))?;
                 let protocol = StreamProtocol::try_from_owned(format!(
-                    "/catena/{}/sync/1",
+                    "/catena/{}/sync/2",
                     config.chain_id
                 ))
                 .map_err(|e| Box::<dyn std::error::Error + Send + Sync>::from(e.to_string()))?;

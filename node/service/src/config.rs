@@ -54,6 +54,10 @@ pub struct NodeConfig {
     /// (docs/integrators.md); a parachain's always does, whatever this says.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub signed_reads: bool,
+    /// A node that holds only its chains' genesis takes the state of a recent certified block
+    /// from its peers instead of replaying every block (ADR 0040).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub state_sync: bool,
     /// Serve the API over TLS with this certificate and key (PEM files, relative to the home
     /// unless absolute): only HTTPS is answered.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,6 +94,7 @@ impl Default for NodeConfig {
             api_requests_per_second: 2_000,
             chains: Vec::new(),
             signed_reads: false,
+            state_sync: false,
             api_tls: None,
         }
     }

@@ -258,6 +258,7 @@ pub fn start_chain(
         peers,
         max_message_bytes,
         halt_marker: chain_dir.join(HALT_MARKER),
+        state_sync: config.state_sync,
     };
     let (stop_driver, driver_stopped) = oneshot::channel::<()>();
     let (driver_done_tx, driver_done) = oneshot::channel::<Result<(), ChainError>>();

@@ -29,7 +29,7 @@ use catena_primitives::evidence::{PRECOMMIT, PREVOTE};
 use catena_primitives::{Block, CommitCertificate, Hash, Header, SecretKey, Signature, WireVote};
 use parity_scale_codec::Encode;
 
-use crate::chain::{ChainInstance, SyncRequest};
+use crate::chain::{ChainInstance, PeerRequest, SyncRequest};
 
 /// Names the file that arms the Byzantine behaviours (see the module's documentation).
 pub const MALUS_FILE_VAR: &str = "CATENA_TEST_MALUS_FILE";
@@ -282,10 +282,10 @@ impl Malus {
                 (Topic::Consensus, WireMessage::Vote(vote).encode())
             }
             Kind::SyncLoop => {
-                let request = SyncRequest {
+                let request = PeerRequest::Blocks(SyncRequest {
                     from_height: 1,
                     max_blocks: 64,
-                };
+                });
                 return self.request(request.encode()).await;
             }
             Kind::Proposals => (Topic::Consensus, self.proposal_out_of_turn(pick)),

@@ -147,7 +147,7 @@ fn tampered_blocks_are_refused_with_their_reason() {
 /// them through the sync request and response, checks certificates, re-executes and catches up.
 #[test]
 fn a_node_behind_catches_up_by_sync_and_refuses_forged_certificates() {
-    use catena_node::chain::{SyncRequest, SyncResponse};
+    use catena_node::chain::{PeerRequest, SyncRequest, SyncResponse};
     use catena_primitives::Vote;
     use parity_scale_codec::Encode;
 
@@ -203,9 +203,10 @@ fn a_node_behind_catches_up_by_sync_and_refuses_forged_certificates() {
         "size limit applies"
     );
     let response = SyncResponse::decode_untrusted(&wire, 1 << 20).expect("decode");
+    let request = PeerRequest::Blocks(request);
     let request_bytes = request.encode();
     assert_eq!(
-        SyncRequest::decode_untrusted(&request_bytes).expect("request"),
+        PeerRequest::decode_untrusted(&request_bytes).expect("request"),
         request
     );
     assert_eq!(response.blocks.len(), 5);

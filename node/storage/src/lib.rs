@@ -15,8 +15,8 @@ use catena_primitives::block::{
 };
 use catena_primitives::codec::decode_limited;
 use catena_primitives::{AccountId, Hash, StateProof, Transaction};
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
-use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, Version};
+use jmt::storage::TreeUpdateBatch;
+use jmt::{JellyfishMerkleTree, KeyHash, Version};
 use parity_scale_codec::{Decode, Encode};
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, DBCompressionType, Options, WriteBatch,
@@ -28,6 +28,9 @@ mod backup;
 pub mod crash_points;
 mod journal;
 pub mod mark;
+mod tree;
+use tree::{encode_borsh, tree_value, value_key};
+pub mod snapshot;
 pub mod wal;
 
 const CF_HEADERS: &str = "headers";
@@ -114,6 +117,8 @@ pub struct PreparedState {
     version: Version,
     pub state_root: Hash,
     changes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// The hash of each change's key, in the same order.
+    key_hashes: Vec<KeyHash>,
     tree: TreeUpdateBatch,
 }
 
@@ -216,21 +221,22 @@ impl Store {
     }
 
     /// Makes this store's commits fail while `file` exists and lists `name` on a line: the
-    /// fault switch tests use to fail one chain's store. A line `diverge NAME` instead makes it
-    /// compute other state roots than its peers. Never set in production.
+    /// fault switch tests use to fail one chain's store. Lines `diverge NAME` and
+    /// `corrupt-snapshot NAME` do other harm instead (`switch_says`). Never set in production.
     pub fn set_fault_switch(&mut self, file: PathBuf, name: String) {
         self.fault = Some(Arc::new((file, name)));
     }
 
-    /// Whether the fault switch lists `diverge NAME`: then every state this store prepares
-    /// holds one more key ([`DIVERGENCE_KEY`]), so that its roots differ from every other
-    /// node's — the divergence guard's test. Never set in production.
-    fn diverges(&self) -> bool {
+    /// Whether the fault switch lists `VERB NAME` on a line: `diverge` (every state this store
+    /// prepares holds one more key, [`DIVERGENCE_KEY`], so that its roots differ from every
+    /// other node's: the divergence guard's test) or `corrupt-snapshot` (the snapshot chunks it
+    /// serves carry a wrong value: state sync's test). Never set in production.
+    fn switch_says(&self, verb: &str) -> bool {
         self.fault.as_ref().is_some_and(|switch| {
             let (file, name) = switch.as_ref();
             std::fs::read_to_string(file).is_ok_and(|text| {
                 text.lines()
-                    .any(|line| line.split_whitespace().eq(["diverge", name.as_str()]))
+                    .any(|line| line.split_whitespace().eq([verb, name.as_str()]))
             })
         })
     }
@@ -429,12 +435,17 @@ impl Store {
         changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<PreparedState> {
         let mut changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes.into_iter().collect();
-        if self.diverges() {
+        if self.switch_says("diverge") {
             changes.push((DIVERGENCE_KEY.to_vec(), Some(height.to_le_bytes().to_vec())));
         }
-        let value_set = changes
+        let key_hashes: Vec<KeyHash> = changes
             .iter()
-            .map(|(key, value)| (KeyHash::with::<Sha256>(key), value.clone()));
+            .map(|(key, _)| KeyHash::with::<Sha256>(key))
+            .collect();
+        let value_set = key_hashes
+            .iter()
+            .zip(&changes)
+            .map(|(hash, (_, value))| (*hash, value.clone()));
         let (root, tree) = self
             .tree()
             .put_value_set(value_set, height)
@@ -443,6 +454,7 @@ impl Store {
             version: height,
             state_root: Hash(root.0),
             changes,
+            key_hashes,
             tree,
         })
     }
@@ -512,7 +524,7 @@ impl Store {
             batch.delete_cf(self.cf(CF_PENDING), receipt.tx_hash.0);
             debug_assert_eq!(tx.hash(), receipt.tx_hash);
         }
-        for (key, value) in &state.changes {
+        for ((key, value), key_hash) in state.changes.iter().zip(&state.key_hashes) {
             if height > 0 && key.as_slice() == catena_primitives::validator::VALIDATORS_KEY {
                 batch.put_cf(self.cf(CF_HANDOVERS), hk, []);
             }
@@ -520,6 +532,13 @@ impl Store {
                 Some(value) => batch.put_cf(self.cf(CF_STATE), key, value),
                 None => batch.delete_cf(self.cf(CF_STATE), key),
             }
+            // The tree's versioned value, with the key it belongs to (the tree itself holds
+            // only the key's hash; a snapshot sends the key).
+            batch.put_cf(
+                self.cf(CF_TREE_VALUES),
+                value_key(key_hash, height),
+                tree_value(value.as_deref(), key),
+            );
         }
         for (node_key, node) in state.tree.node_batch.nodes() {
             batch.put_cf(
@@ -528,13 +547,8 @@ impl Store {
                 encode_borsh(node),
             );
         }
-        for ((version, key_hash), value) in state.tree.node_batch.values() {
-            batch.put_cf(
-                self.cf(CF_TREE_VALUES),
-                value_key(key_hash, *version),
-                value.encode(),
-            );
-        }
+        // The tree's values are the changes themselves (written above, with their keys).
+        debug_assert_eq!(state.tree.node_batch.values().len(), state.changes.len());
         let new_tip = Tip {
             height,
             block_hash,
@@ -571,47 +585,6 @@ impl Store {
             .get_root_hash(height)
             .map(|r| Hash(r.0))
             .map_err(|e| StorageError::Tree(e.to_string()))
-    }
-}
-
-fn encode_borsh<T: borsh::BorshSerialize>(value: &T) -> Vec<u8> {
-    borsh::to_vec(value).expect("writing to a Vec cannot fail")
-}
-
-fn value_key(key_hash: &KeyHash, version: Version) -> [u8; 40] {
-    let mut key = [0u8; 40];
-    key[..32].copy_from_slice(&key_hash.0);
-    key[32..].copy_from_slice(&version.to_be_bytes());
-    key
-}
-
-/// The state tree reads its nodes and versioned values from their column families.
-impl TreeReader for Store {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        self.get_cf(CF_TREE_NODES, &encode_borsh(node_key))?
-            .map(|bytes| borsh::from_slice(&bytes).map_err(anyhow::Error::from))
-            .transpose()
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        let mut iter = self.db.raw_iterator_cf(self.cf(CF_TREE_VALUES));
-        iter.seek_for_prev(value_key(&key_hash, max_version));
-        iter.status()?;
-        match (iter.key(), iter.value()) {
-            (Some(key), Some(value)) if key[..32] == key_hash.0 => {
-                Ok(Option::<Vec<u8>>::decode(&mut &value[..])
-                    .map_err(|e| anyhow::anyhow!("tree value: {e}"))?)
-            }
-            _ => Ok(None),
-        }
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        anyhow::bail!("restoring the state tree from a snapshot is not supported")
     }
 }
 

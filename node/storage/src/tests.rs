@@ -1,7 +1,7 @@
 use super::*;
 use catena_primitives::{AccountId, ReceiptStatus};
 
-fn block(height: u64, parent: Hash, state_root: Hash) -> Block {
+pub(crate) fn block(height: u64, parent: Hash, state_root: Hash) -> Block {
     Block {
         header: Header {
             chain_id: "t".into(),
@@ -18,7 +18,7 @@ fn block(height: u64, parent: Hash, state_root: Hash) -> Block {
     }
 }
 
-fn cert(b: &Block) -> CommitCertificate {
+pub(crate) fn cert(b: &Block) -> CommitCertificate {
     CommitCertificate {
         height: b.header.height,
         round: 0,
@@ -27,7 +27,7 @@ fn cert(b: &Block) -> CommitCertificate {
     }
 }
 
-fn commit_changes(store: &Store, changes: Vec<(&[u8], Option<&[u8]>)>) -> Tip {
+pub(crate) fn commit_changes(store: &Store, changes: Vec<(&[u8], Option<&[u8]>)>) -> Tip {
     let height = store.tip().expect("tip").map_or(0, |t| t.height + 1);
     let parent = store
         .tip()

@@ -25,7 +25,9 @@ mod validate;
 
 pub use genesis::block_context;
 pub use propose::{PreparedBlock, PROPOSAL_CHANGES_PER_MS};
-pub use sync::{SyncError, SyncRequest, SyncResponse, MAX_SYNC_BLOCKS};
+pub use sync::{
+    PeerRequest, SyncError, SyncRequest, SyncResponse, MAX_CHUNK_ENTRIES, MAX_SYNC_BLOCKS,
+};
 pub use validate::{InvalidBlock, ValidateError};
 
 /// Why a chain could not be opened or advanced.
@@ -60,6 +62,11 @@ pub enum ChainError {
     SoloSetChanged { validators: usize },
     #[error("the chain spec's genesis cannot be built: {0}")]
     Genesis(String),
+    #[error(
+        "state sync failed: {0}; remove the chain's data directory and start the node again \
+         (with or without --state-sync)"
+    )]
+    StateSync(String),
 }
 
 /// One chain's state on this node.

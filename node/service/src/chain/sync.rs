@@ -1,8 +1,40 @@
 //! Block sync: serving committed blocks to a node that is behind, and applying those fetched.
 
-use catena_primitives::{Block, CommitCertificate};
+use catena_primitives::{Block, CommitCertificate, Hash};
+use catena_storage::snapshot::SnapshotChunk;
+use catena_storage::{StorageError, Tip};
+use parity_scale_codec::Encode;
 
 use super::{ChainError, ChainInstance, InvalidBlock, ValidateError};
+
+/// What a peer asks of a chain over its sync protocol.
+#[derive(Clone, Debug, PartialEq, Eq, parity_scale_codec::Encode, parity_scale_codec::Decode)]
+pub enum PeerRequest {
+    /// Committed blocks: answered with a [`SyncResponse`].
+    #[codec(index = 0)]
+    Blocks(SyncRequest),
+    /// The newest block whose state this node can serve, with its certificate: a
+    /// [`SyncResponse`] of that one block (of none while the node holds only its genesis).
+    #[codec(index = 1)]
+    SnapshotOffer,
+    /// Part of the state at `height` after the key hash `after`: a [`SnapshotChunk`] (empty
+    /// and not the last when this node cannot serve that height).
+    #[codec(index = 2)]
+    SnapshotChunk {
+        height: u64,
+        after: Option<Hash>,
+        max_entries: u32,
+    },
+}
+
+impl PeerRequest {
+    pub fn decode_untrusted(bytes: &[u8]) -> Result<PeerRequest, catena_primitives::DecodeError> {
+        catena_primitives::decode_limited(bytes, 64)
+    }
+}
+
+/// State entries served per snapshot chunk, at most.
+pub const MAX_CHUNK_ENTRIES: u32 = 4_096;
 
 /// A request for committed blocks, from a node that is behind.
 #[derive(Clone, Debug, PartialEq, Eq, parity_scale_codec::Encode, parity_scale_codec::Decode)]
@@ -99,6 +131,56 @@ impl ChainInstance {
             blocks.push((block, certificate));
         }
         Ok(SyncResponse { blocks })
+    }
+
+    /// Answers a peer's request (see [`PeerRequest`]) in at most about `max_bytes`.
+    pub fn serve(&self, request: &PeerRequest, max_bytes: usize) -> Result<Vec<u8>, ChainError> {
+        Ok(match request {
+            PeerRequest::Blocks(request) => self.serve_sync(request, max_bytes)?.encode(),
+            PeerRequest::SnapshotOffer => match self.tip()?.height {
+                0 => SyncResponse { blocks: Vec::new() }.encode(),
+                tip => self
+                    .serve_sync(
+                        &SyncRequest {
+                            from_height: tip,
+                            max_blocks: 1,
+                        },
+                        max_bytes,
+                    )?
+                    .encode(),
+            },
+            PeerRequest::SnapshotChunk {
+                height,
+                after,
+                max_entries,
+            } => {
+                let entries = (*max_entries).min(MAX_CHUNK_ENTRIES) as usize;
+                match self
+                    .store
+                    .snapshot_chunk(*height, *after, entries, max_bytes / 2)
+                {
+                    Ok(chunk) => chunk.encode(),
+                    Err(StorageError::Missing(_)) => SnapshotChunk {
+                        entries: Vec::new(),
+                        proof: Vec::new(),
+                        last: false,
+                    }
+                    .encode(),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        })
+    }
+
+    /// After a state sync wrote `tip` (its state, block and certificate): what this instance
+    /// keeps of the chain follows it.
+    pub fn state_synced(&self, tip: Tip) -> Result<(), ChainError> {
+        self.refresh_validators()?;
+        self.metrics
+            .height
+            .set(i64::try_from(tip.height).unwrap_or(i64::MAX));
+        let _ = self.commits.send(tip.height);
+        Ok(())
     }
 
     /// Applies blocks fetched from a peer: each must be the next block, carry a quorum

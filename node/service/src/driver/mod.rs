@@ -24,16 +24,18 @@ use catena_storage::wal::{LoggedProposal, LoggedVote, ProposalLog, VoteLog};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chain::{ChainError, ChainInstance, SyncRequest, SyncResponse};
+use crate::chain::{ChainError, ChainInstance, PeerRequest, SyncRequest, SyncResponse};
 use crate::now_ms;
 
 mod cache;
 mod gate;
 pub mod peers;
+mod state_sync;
 use cache::ProposalCache;
 pub use cache::MAX_EXECUTED_PER_ROUND;
 pub use peers::{decode_gossip_batch, MAX_GOSSIP_TXS};
 use peers::{REBROADCAST_EVERY, SYNC_EVERY};
+pub use state_sync::CHUNK_ENTRIES_VAR;
 
 /// How far a proposal's time may be ahead of this node's clock (consortium nodes keep their
 /// clocks in sync by NTP; this allows for drift and delay, not for a skewed proposer).
@@ -89,6 +91,9 @@ pub struct DriverParts {
     /// Written when this node finds it cannot reproduce a certified block; while it exists the
     /// node does not vote, across restarts too.
     pub halt_marker: std::path::PathBuf,
+    /// Whether a node that holds only its genesis takes a certified state from its peers
+    /// ([`state_sync`]) rather than replaying every block.
+    pub state_sync: bool,
 }
 
 struct Driver {
@@ -134,6 +139,7 @@ pub async fn run(
         peers,
         max_message_bytes,
         halt_marker,
+        state_sync,
     } = parts;
     let (network, mut events) = match peers {
         Some(p) => (Some(p.network), Some(p.events)),
@@ -178,6 +184,9 @@ pub async fn run(
         tracing::error!(target: "consensus", marker = %driver.halt_marker.display(), reason = %reason.trim(), "this node stopped voting earlier because it could not reproduce a certified block; it follows without voting until its operator restores its data and removes the marker");
         driver.halted = true;
         driver.chain.metrics().halted.set(1);
+    }
+    if state_sync {
+        driver.state_sync().await?;
     }
     let height = driver.chain.tip()?.height + 1;
     driver.reload_own_proposals(height)?;

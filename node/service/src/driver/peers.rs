@@ -125,13 +125,13 @@ impl Driver {
         }
     }
 
-    async fn report_invalid(&self, peer: PeerId) {
+    pub(super) async fn report_invalid(&self, peer: PeerId) {
         if let Some(network) = &self.network {
             let _ = network.report_invalid(peer).await;
         }
     }
 
-    fn count_invalid(&self, peer: PeerId) {
+    pub(super) fn count_invalid(&self, peer: PeerId) {
         count_invalid(&self.chain, peer);
     }
 
@@ -184,14 +184,14 @@ impl Driver {
         let max_bytes = self.max_message_bytes / 2;
         tokio::spawn(async move {
             let served = ticket
-                .run(move || match SyncRequest::decode_untrusted(&data) {
-                    Ok(request) => chain.serve_sync(&request, max_bytes),
-                    Err(_) => Ok(SyncResponse { blocks: Vec::new() }),
+                .run(move || match PeerRequest::decode_untrusted(&data) {
+                    Ok(request) => chain.serve(&request, max_bytes),
+                    Err(_) => Ok(SyncResponse { blocks: Vec::new() }.encode()),
                 })
                 .await;
             match served {
                 Some(Ok(response)) => {
-                    let _ = network.respond(id, response.encode()).await;
+                    let _ = network.respond(id, response).await;
                 }
                 Some(Err(e)) => {
                     tracing::warn!(target: "sync", error = %e, "could not serve blocks")
@@ -397,10 +397,10 @@ impl Driver {
         let peer = peers[self.next_sync_peer % peers.len()];
         self.next_sync_peer += 1;
         let Ok(tip) = self.chain.tip() else { return };
-        let request = SyncRequest {
+        let request = PeerRequest::Blocks(SyncRequest {
             from_height: tip.height + 1,
             max_blocks: 64,
-        }
+        })
         .encode();
         let results = self.sync_results.clone();
         // The composition root's task: the request may wait for a slow peer.
