@@ -20,6 +20,7 @@ joiner_pid=""
 cleanup() {
     [ -n "$joiner_pid" ] && kill "$joiner_pid" 2>/dev/null || true
     pkill -f -- "--home $net/" 2>/dev/null || true
+    for _ in $(seq 40); do pgrep -f -- "--home $net/" > /dev/null || break; sleep 0.25; done
     rm -rf "$work"
 }
 trap cleanup EXIT
