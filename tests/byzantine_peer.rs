@@ -86,9 +86,7 @@ fn a_byzantine_member_peer_costs_little_and_is_banned_and_the_chain_goes_on() {
     let peer_ids = net.network.peer_ids().expect("peer ids");
     let (honest_ids, malus_id) = (&peer_ids[..4], &peer_ids[4]);
     let honest = &net.nodes[..4];
-    let signers = common::DEMO_SIGNERS
-        .map(|name| honest[0].demo_key(name))
-        .to_vec();
+    let signers = common::demo_signers(&honest[0]);
     let apis = honest.iter().map(|n| n.api.clone()).collect();
     let load = AckedLoad::start(CHAIN_ID, apis, signers, 30);
     std::thread::sleep(Duration::from_secs(3));

@@ -126,9 +126,7 @@ fn validators_killed_at_crash_points_lose_nothing_acknowledged_and_never_sign_tw
     net.start_all();
     net.wait_all(2, "2 heights on every validator");
 
-    let signers = common::DEMO_SIGNERS
-        .map(|name| net.nodes[0].demo_key(name))
-        .to_vec();
+    let signers = common::demo_signers(&net.nodes[0]);
     let load = AckedLoad::start(CHAIN_ID, net.apis(), signers, 50);
     let started = Instant::now();
     let mut signed = Signed::default();

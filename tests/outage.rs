@@ -40,35 +40,16 @@ fn a_validator_down_for_30_s_under_load_then_the_leader_lose_nothing_and_never_s
     );
     let mut net = common::network().block_time_ms(300).start();
     net.wait_all(2, "2 heights on every validator");
-    let spec = net.spec_json();
-    let accounts: Vec<String> = (0..4)
-        .map(|i| {
-            spec["validators"][i]["account"]
-                .as_str()
-                .expect("account")
-                .to_string()
-        })
-        .collect();
-    let signers = common::DEMO_SIGNERS
-        .map(|name| net.nodes[0].demo_key(name))
-        .to_vec();
+    let accounts = common::validator_accounts(&net);
+    let signers = common::demo_signers(&net.nodes[0]);
     let load = AckedLoad::start(CHAIN_ID, net.apis(), signers, 50);
     std::thread::sleep(Duration::from_secs(3));
     let first = net.nodes[0].height();
-    let leader_of_tip = |net: &common::TestNetwork| {
-        let tip = net.nodes[0].get_ok("/blocks/latest");
-        let proposer = tip["proposer"].as_str().expect("proposer").to_string();
-        accounts
-            .iter()
-            .position(|a| *a == proposer)
-            .expect("a validator proposed it")
-    };
-
     // A validator that is not the leader, then the leader.
-    let leader = leader_of_tip(&net);
+    let leader = common::proposer_of_tip(&net.nodes[0], &accounts);
     let not_leader = (leader + 2) % 4;
     let (during_a, back_a) = outage(&mut net, not_leader, down);
-    let leader = leader_of_tip(&net);
+    let leader = common::proposer_of_tip(&net.nodes[0], &accounts);
     let (during_b, back_b) = outage(&mut net, leader, down);
     let report = load.finish();
 

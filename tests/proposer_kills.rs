@@ -28,18 +28,8 @@ fn killing_the_latest_proposer_every_15_s_loses_nothing_and_never_stalls_10_s() 
     );
     let mut net = common::network().block_time_ms(300).start();
     net.wait_all(2, "2 heights on every validator");
-    let spec = net.spec_json();
-    let accounts: Vec<String> = (0..4)
-        .map(|i| {
-            spec["validators"][i]["account"]
-                .as_str()
-                .expect("account")
-                .to_string()
-        })
-        .collect();
-    let signers = common::DEMO_SIGNERS
-        .map(|name| net.nodes[0].demo_key(name))
-        .to_vec();
+    let accounts = common::validator_accounts(&net);
+    let signers = common::demo_signers(&net.nodes[0]);
     let load = AckedLoad::start(CHAIN_ID, net.apis(), signers, 50);
     let first = net.nodes[0].height();
     let started = Instant::now();

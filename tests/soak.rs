@@ -43,9 +43,7 @@ fn four_validators_under_bursty_load_keep_finality_and_memory() {
         .iter()
         .map(|n| n.child.as_ref().expect("running").id())
         .collect();
-    let signers = common::DEMO_SIGNERS
-        .map(|name| net.nodes[0].demo_key(name))
-        .to_vec();
+    let signers = common::demo_signers(&net.nodes[0]);
     let load = AckedLoad::start(CHAIN_ID, net.apis(), signers, BURST.0);
     let started = Instant::now();
     let mut warm: Option<Vec<u64>> = None;

@@ -41,9 +41,7 @@ fn a_new_node_joins_from_a_certified_snapshot_and_refuses_corrupt_chunks() {
     common::wait_heights(&validators, 3, "the first blocks", Duration::from_secs(60));
 
     // State to sync: transactions of six members for a while.
-    let signers = common::DEMO_SIGNERS
-        .map(|name| net.nodes[0].demo_key(name))
-        .to_vec();
+    let signers = common::demo_signers(&net.nodes[0]);
     let apis = net.nodes[..4].iter().map(|n| n.api.clone()).collect();
     let load = AckedLoad::start(CHAIN_ID, apis, signers, 60);
     std::thread::sleep(Duration::from_secs(10));

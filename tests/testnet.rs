@@ -71,9 +71,7 @@ fn four_validators_agree_survive_a_kill_and_catch_up() {
     }
 
     // From here on, a steady load: one remark in flight per demo member (but the one above).
-    let signers = common::DEMO_SIGNERS
-        .map(|name| net.nodes[0].demo_key(name))
-        .to_vec();
+    let signers = common::demo_signers(&net.nodes[0]);
     let load = Load::start("catena-local", apis.clone(), signers);
 
     // The metrics show the peers and the round.

@@ -40,6 +40,33 @@ pub fn assert_no_equivocation(nodes: &[TestNode]) {
     }
 }
 
+/// The demo members' signing keys (`DEMO_SIGNERS`), as `node`'s network holds them: the
+/// senders of the tests' loads.
+pub fn demo_signers(node: &TestNode) -> Vec<catena_primitives::SecretKey> {
+    DEMO_SIGNERS.map(|name| node.demo_key(name)).to_vec()
+}
+
+/// The validators' accounts, in the spec's order (the proposer rotation's).
+pub fn validator_accounts(net: &TestNetwork) -> Vec<String> {
+    net.spec_json()["validators"]
+        .as_array()
+        .expect("validators")
+        .iter()
+        .map(|v| v["account"].as_str().expect("account").to_string())
+        .collect()
+}
+
+/// The index (in `accounts`, from [`validator_accounts`]) of the validator that proposed
+/// `node`'s newest block.
+pub fn proposer_of_tip(node: &TestNode, accounts: &[String]) -> usize {
+    let tip = node.get_ok("/blocks/latest");
+    let proposer = tip["proposer"].as_str().expect("proposer");
+    accounts
+        .iter()
+        .position(|a| a == proposer)
+        .expect("a validator proposed it")
+}
+
 /// The validators whose signatures are in a block view's certificate.
 pub fn signers(block: &serde_json::Value) -> Vec<String> {
     block["certificate"]["signatures"]

@@ -42,6 +42,7 @@ impl Driver {
         tracing::info!(target: "sync", height, root = %block.header.state_root, peers = peers.len(), "state sync: restoring the state of a certified block");
         let mut restore =
             Restorer::start(self.chain.store().clone(), height, block.header.state_root).await?;
+        let max_entries = chunk_entries();
         let mut progress = Instant::now();
         let mut turn = 0usize;
         while !restore.is_complete() {
@@ -57,7 +58,7 @@ impl Driver {
             let request = PeerRequest::SnapshotChunk {
                 height,
                 after: restore.after(),
-                max_entries: chunk_entries(),
+                max_entries,
             };
             let Some(bytes) = ask(&network, peer, request).await else {
                 continue;
