@@ -85,20 +85,7 @@ impl Tendermint {
         if height <= self.height {
             return false;
         }
-        let from_signer = self
-            .future
-            .iter()
-            .filter(|m| match m {
-                Input::Proposal { proposal, .. } => proposal.proposer == signer,
-                Input::Vote(v) => v.signer == signer,
-                _ => false,
-            })
-            .count();
-        if height == self.height + 1
-            && round <= MAX_ROUNDS_AHEAD
-            && self.future.len() < MAX_FUTURE_MESSAGES
-            && from_signer < MAX_FUTURE_PER_SIGNER
-        {
+        if keeps_for_next_height(&self.future, self.height, height, round, signer) {
             self.future.push(input);
         }
         true
@@ -394,4 +381,28 @@ impl Tendermint {
             _ => {}
         }
     }
+}
+
+/// Whether a message of a later `height` (at `round`, from `signer`) joins the `future` kept
+/// while at height `current`: of the next height, an early round, within the bounds overall and
+/// per signer.
+pub(super) fn keeps_for_next_height(
+    future: &[Input],
+    current: u64,
+    height: u64,
+    round: u32,
+    signer: catena_primitives::AccountId,
+) -> bool {
+    let from_signer = future
+        .iter()
+        .filter(|m| match m {
+            Input::Proposal { proposal, .. } => proposal.proposer == signer,
+            Input::Vote(v) => v.signer == signer,
+            _ => false,
+        })
+        .count();
+    height == current + 1
+        && round <= MAX_ROUNDS_AHEAD
+        && future.len() < MAX_FUTURE_MESSAGES
+        && from_signer < MAX_FUTURE_PER_SIGNER
 }

@@ -235,6 +235,10 @@ impl Tendermint {
     pub fn locked(&self) -> Option<(Hash, u32)> {
         self.locked
     }
+    /// The valid value and its round: the latest value with a polka seen at this height.
+    pub fn valid(&self) -> Option<(Hash, u32)> {
+        self.valid
+    }
 
     /// The lock L22 and L28 check (none at all in the simulation's broken-lock mutation).
     fn lock_for_prevote(&self) -> Option<(Hash, u32)> {
