@@ -7,6 +7,7 @@
 //! fails the test.
 
 mod context;
+mod fork;
 mod heard;
 mod shadow;
 
