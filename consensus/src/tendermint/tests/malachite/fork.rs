@@ -69,19 +69,6 @@ impl<E: Engine> Net<E> {
     }
 }
 
-fn proposal(round: u32, value: Hash, pol_round: Option<u32>, proposer: u8) -> Input {
-    Input::Proposal {
-        proposal: Proposal {
-            height: 1,
-            round,
-            value,
-            pol_round,
-            proposer: account(proposer),
-        },
-        valid: true,
-    }
-}
-
 /// The schedule. Round 0 (led by 1): everyone prevotes `a`; node 0 gets the honest precommits
 /// for `a` and decides it; nodes 1 and 2 get one honest precommit for `a` and a nil one from 3,
 /// and time out. Round 1 (led by 2): node 2's re-proposal of `a` reaches no one in time; the

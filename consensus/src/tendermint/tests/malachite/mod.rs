@@ -339,6 +339,20 @@ fn the_differential_catches_a_broken_lock_rule() {
     );
 }
 
+/// A valid proposal at height 1.
+fn proposal(round: u32, value: Hash, pol_round: Option<u32>, proposer: u8) -> Input {
+    Input::Proposal {
+        proposal: Proposal {
+            height: 1,
+            round,
+            value,
+            pol_round,
+            proposer: account(proposer),
+        },
+        valid: true,
+    }
+}
+
 /// What the differential found in the reference (docs/consensus.md): Malachite 0.5.0's driver
 /// looks up the polka certificate of a proposal's proof-of-lock round by round alone, so a
 /// validator locked on `a` by a polka in round 0 prevotes a round-1 proposal of `b` that claims
@@ -356,16 +370,6 @@ fn the_reference_takes_a_polka_for_one_value_as_a_proof_of_lock_for_another() {
         mine.sort();
         theirs.sort();
         (mine, theirs, engine.locked(), reference.locked())
-    };
-    let proposal = |round, value, pol_round, proposer| Input::Proposal {
-        proposal: Proposal {
-            height: 1,
-            round,
-            value,
-            pol_round,
-            proposer: account(proposer),
-        },
-        valid: true,
     };
     // Round 0 (led by validator 1): a polka for `a`; we lock on it; the round ends undecided.
     both(Input::NewHeight { height: 1 });
