@@ -526,10 +526,16 @@ pub(crate) async fn search(
             "q is 1 to 100 characters",
         ));
     }
-    blocking(move || Ok(Json(find(chain, &reader, &term)?))).await
+    blocking(move || Ok(Json(search_terms(chain, &reader, &term)?))).await
 }
 
-fn find(chain: Arc<dyn ChainApi>, reader: &Reader, term: &str) -> Result<Vec<SearchHit>, ApiError> {
+/// What `term` names, as `reader` may see it (the search route's answer; the explorer's search
+/// box asks the same).
+pub fn search_terms(
+    chain: Arc<dyn ChainApi>,
+    reader: &Reader,
+    term: &str,
+) -> Result<Vec<SearchHit>, ApiError> {
     let hit = |kind: &str, id: String, path: String| SearchHit {
         kind: kind.into(),
         id,

@@ -14,6 +14,12 @@ type Chains = State<Arc<Vec<Arc<dyn ChainApi>>>>;
 /// The router for every chain a node hosts, the main chain first, with the OpenAPI document of
 /// all their routes at `/openapi.json`, within the node's request limits (`limits.rs`).
 pub fn host_router(chains: Vec<Arc<dyn ChainApi>>, limits: Limits) -> Router {
+    host_router_with(chains, limits, Router::new())
+}
+
+/// [`host_router`] with more routes served beside the API's, within the same limits and
+/// fallbacks: the explorer's pages.
+pub fn host_router_with(chains: Vec<Arc<dyn ChainApi>>, limits: Limits, pages: Router) -> Router {
     let doc = Arc::new(host_openapi());
     let mut app = Router::new();
     for chain in &chains {
@@ -37,7 +43,7 @@ pub fn host_router(chains: Vec<Arc<dyn ChainApi>>, limits: Limits) -> Router {
     if let Some(main) = chains.first() {
         app = app.merge(chain_routes(Arc::clone(main)));
     }
-    with_fallbacks(app).layer(axum::middleware::from_fn_with_state(
+    with_fallbacks(app.merge(pages)).layer(axum::middleware::from_fn_with_state(
         limits,
         crate::limits::enforce,
     ))

@@ -42,15 +42,15 @@ mod transactions;
 pub use access::{AuditScope, Reader};
 pub use blocks::*;
 pub use business::{
-    BackingView, BalanceView, CustodiedView, HistoryItemView, HistoryView, MemberInfoView,
-    RecordView, SearchHit, VoucherPageView, VoucherView,
+    search_terms, BackingView, BalanceView, CustodiedView, HistoryItemView, HistoryView,
+    MemberInfoView, RecordView, SearchHit, VoucherPageView, VoucherView,
 };
 pub use chain_api::*;
 pub use claims::{ClaimFacts, InvoiceClaimView};
 pub use contracts::*;
 pub use errors::*;
 pub use events::*;
-pub use host::{host_openapi, host_router, reference_openapi};
+pub use host::{host_openapi, host_router, host_router_with, reference_openapi};
 pub use parachains::{
     AnchorPageView, AnchoredView, ForkView, ParachainValidatorView, ParachainView,
 };

@@ -389,12 +389,14 @@ pub async fn run(
     }
     on_start(&started);
 
-    let app = catena_api::host_router(
-        running
-            .iter()
-            .map(|c| Arc::clone(&c.chain) as Arc<dyn catena_api::ChainApi>)
-            .collect(),
+    let chains: Vec<Arc<dyn catena_api::ChainApi>> = running
+        .iter()
+        .map(|c| Arc::clone(&c.chain) as Arc<dyn catena_api::ChainApi>)
+        .collect();
+    let app = catena_api::host_router_with(
+        chains.clone(),
         catena_api::Limits::node(config.api_requests_per_second),
+        catena_explorer::router(&chains),
     );
     let (stop_api, api_stopped) = oneshot::channel::<()>();
     let stopped = async move {

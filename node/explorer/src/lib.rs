@@ -1,0 +1,259 @@
+//! The block explorer a node serves (issue 18; ADR 0042): HTML pages rendered on the server from
+//! templates compiled into the binary, over the same [`ChainApi`] the JSON API reads. Pages
+//! work without JavaScript; a small script, embedded too, adds new blocks as they are
+//! committed, from the API's event stream.
+//!
+//! The main chain's explorer is at `/explorer`, every hosted chain's at
+//! `/chains/{chain_id}/explorer`. A chain whose reads are for its members (a parachain) shows
+//! nothing here yet but says so.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use catena_api::{ApiError, BlockId, ChainApi};
+
+mod format;
+mod pages;
+
+use pages::Page;
+
+/// Blocks the home page lists.
+const LATEST_BLOCKS: u64 = 10;
+/// Transactions the home page lists, newest first, from those blocks.
+const LATEST_TRANSACTIONS: usize = 10;
+
+/// One chain's explorer: its data, where its pages are, and where its API is.
+#[derive(Clone)]
+pub(crate) struct Explorer {
+    chain: Arc<dyn ChainApi>,
+    /// The path the pages are under: `/explorer` or `/chains/{id}/explorer`.
+    base: String,
+    /// The path the chain's API is under: `` or `/chains/{id}`.
+    api: String,
+}
+
+/// The explorer of every chain a node hosts, the main chain (the first) also at `/explorer`.
+pub fn router(chains: &[Arc<dyn ChainApi>]) -> Router {
+    let mut app = Router::new();
+    for (i, chain) in chains.iter().enumerate() {
+        let api = format!("/chains/{}", chain.chain_id());
+        app = app.nest(
+            &format!("{api}/explorer"),
+            chain_router(Arc::clone(chain), format!("{api}/explorer"), api.clone()),
+        );
+        if i == 0 {
+            app = app.nest(
+                "/explorer",
+                chain_router(Arc::clone(chain), "/explorer".into(), String::new()),
+            );
+        }
+    }
+    app
+}
+
+fn chain_router(chain: Arc<dyn ChainApi>, base: String, api: String) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/blocks/{id}", get(block))
+        .route("/tx/{hash}", get(transaction))
+        .route("/search", get(search))
+        .route("/assets/style.css", get(style))
+        .route("/assets/live.js", get(live))
+        .fallback(not_found)
+        .with_state(Explorer { chain, base, api })
+}
+
+/// A page, or the page that says why there is none.
+type PageResult = Result<Html<String>, Response>;
+
+/// Runs chain reads on the blocking pool (they read RocksDB), as the API does.
+async fn read<T: Send + 'static>(
+    explorer: &Explorer,
+    call: impl FnOnce(Arc<dyn ChainApi>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, Response> {
+    let chain = Arc::clone(&explorer.chain);
+    if chain.signed_reads() {
+        return Err(explorer.problem(
+            StatusCode::FORBIDDEN,
+            "Members only",
+            "This chain's data is for its members; the explorer does not show it to anyone \
+             else.",
+        ));
+    }
+    match tokio::task::spawn_blocking(move || call(chain)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(explorer.api_problem(e)),
+        Err(e) => Err(explorer.problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The node failed",
+            &format!("reading the chain failed: {e}"),
+        )),
+    }
+}
+
+impl Explorer {
+    fn problem(&self, status: StatusCode, title: &str, message: &str) -> Response {
+        let page = pages::Problem {
+            page: Page::new(self, title),
+            message,
+        };
+        (status, pages::render(&page)).into_response()
+    }
+
+    fn api_problem(&self, e: ApiError) -> Response {
+        let title = if e.status == StatusCode::NOT_FOUND {
+            "Not found"
+        } else if e.status.is_client_error() {
+            "Cannot show that"
+        } else {
+            "The node failed"
+        };
+        self.problem(e.status, title, &e.message)
+    }
+}
+
+async fn home(State(explorer): State<Explorer>) -> PageResult {
+    let home = read(&explorer, |chain| {
+        let status = chain.status()?;
+        let mut blocks = Vec::new();
+        for height in (status.height.saturating_sub(LATEST_BLOCKS - 1)..=status.height).rev() {
+            if let Some(block) = chain.block(BlockId::Height(height))? {
+                blocks.push(block);
+            }
+        }
+        let mut transactions = Vec::new();
+        'blocks: for block in &blocks {
+            for hash in block.transactions.iter().rev() {
+                if transactions.len() == LATEST_TRANSACTIONS {
+                    break 'blocks;
+                }
+                if let Some(tx) = chain.transaction(*hash)? {
+                    transactions.push(tx);
+                }
+            }
+        }
+        Ok((status, blocks, transactions))
+    })
+    .await?;
+    Ok(pages::render(&pages::Home::new(&explorer, home)))
+}
+
+async fn block(State(explorer): State<Explorer>, Path(id): Path<String>) -> PageResult {
+    let Ok(block_id) = id.parse::<BlockId>() else {
+        return Err(explorer.problem(
+            StatusCode::BAD_REQUEST,
+            "Cannot show that",
+            &format!(
+                "'{id}' is not a block height, a block hash (0x and 64 hex digits) or 'latest'"
+            ),
+        ));
+    };
+    let found = read(&explorer, move |chain| {
+        let Some(block) = chain.block(block_id)? else {
+            return Ok(None);
+        };
+        let mut transactions = Vec::new();
+        for hash in &block.transactions {
+            if let Some(tx) = chain.transaction(*hash)? {
+                transactions.push(tx);
+            }
+        }
+        Ok(Some((block, transactions)))
+    })
+    .await?;
+    let Some(found) = found else {
+        return Err(explorer.problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!("this chain has no block {id}"),
+        ));
+    };
+    Ok(pages::render(&pages::BlockPage::new(&explorer, found)))
+}
+
+async fn transaction(State(explorer): State<Explorer>, Path(hash): Path<String>) -> PageResult {
+    let Ok(parsed) = hash.parse::<catena_primitives::Hash>() else {
+        return Err(explorer.problem(
+            StatusCode::BAD_REQUEST,
+            "Cannot show that",
+            &format!("'{hash}' is not a transaction hash (0x and 64 hex digits)"),
+        ));
+    };
+    let Some(tx) = read(&explorer, move |chain| chain.transaction(parsed)).await? else {
+        return Err(explorer.problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!("this node knows no transaction {hash}"),
+        ));
+    };
+    Ok(pages::render(&pages::TransactionPage::new(&explorer, tx)))
+}
+
+#[derive(serde::Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// One term, one page: straight there when it names one thing with a page; otherwise the list.
+async fn search(
+    State(explorer): State<Explorer>,
+    query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Response> {
+    let term = query.map(|Query(q)| q.q).unwrap_or_default();
+    let term = term.trim().to_string();
+    if term.is_empty() || term.len() > 100 {
+        return Err(explorer.problem(
+            StatusCode::BAD_REQUEST,
+            "Search",
+            "Type a block height or hash, a transaction hash, an account, a USCC or a voucher \
+             id (1 to 100 characters).",
+        ));
+    }
+    let searched = term.clone();
+    let hits = read(&explorer, move |chain| {
+        catena_api::search_terms(chain, &catena_api::Reader::Anyone, &searched)
+    })
+    .await?;
+    let links: Vec<pages::Hit> = hits
+        .iter()
+        .map(|hit| pages::Hit::new(&explorer, hit))
+        .collect();
+    if let [only] = links.as_slice() {
+        if only.page {
+            return Ok(Redirect::to(&only.href).into_response());
+        }
+    }
+    let page = pages::SearchPage {
+        page: Page::new(&explorer, "Search"),
+        term: &term,
+        hits: links,
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+async fn not_found(State(explorer): State<Explorer>) -> Response {
+    explorer.problem(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "The explorer has no such page.",
+    )
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../assets/style.css"),
+    )
+}
+
+async fn live() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../assets/live.js"),
+    )
+}

@@ -1,0 +1,217 @@
+//! The pages: each a template (in `templates/`, compiled in) and the rows it shows, made from
+//! the API's views. Templates escape every value as HTML.
+
+use askama::Template;
+use axum::response::Html;
+use catena_api::{BlockView, SearchHit, StatusView, TransactionView, TxStatus};
+
+use crate::format::{mean_gap, short, time_ms};
+use crate::Explorer;
+
+/// What every page's frame needs: its title and where the explorer and the API are.
+pub struct Page {
+    pub title: String,
+    pub chain_id: String,
+    pub base: String,
+    pub api: String,
+}
+
+impl Page {
+    pub fn new(explorer: &Explorer, title: &str) -> Page {
+        Page {
+            title: title.to_string(),
+            chain_id: explorer.chain.chain_id(),
+            base: explorer.base.clone(),
+            api: explorer.api.clone(),
+        }
+    }
+}
+
+/// The page's HTML; a template that fails to render (a value that cannot be shown) says so.
+pub fn render(page: &impl Template) -> Html<String> {
+    Html(page.render().unwrap_or_else(|e| {
+        let text = e.to_string().replace('&', "&amp;").replace('<', "&lt;");
+        format!("<!doctype html><title>Error</title><p>This page could not be shown: {text}</p>")
+    }))
+}
+
+/// A block in a list.
+pub struct BlockRow {
+    pub height: u64,
+    pub hash: String,
+    pub short: String,
+    pub time: String,
+    pub transactions: usize,
+    pub proposer: String,
+}
+
+impl BlockRow {
+    fn new(block: &BlockView) -> BlockRow {
+        let hash = block.hash.to_string();
+        BlockRow {
+            height: block.height,
+            short: short(&hash),
+            hash,
+            time: time_ms(block.time_ms),
+            transactions: block.transactions.len(),
+            proposer: short(&block.proposer.to_string()),
+        }
+    }
+}
+
+/// A transaction in a list.
+pub struct TxRow {
+    pub hash: String,
+    pub short: String,
+    pub call: String,
+    pub signer: String,
+    pub outcome: String,
+    pub height: Option<u64>,
+}
+
+fn outcome(tx: &TransactionView) -> String {
+    match (&tx.status, &tx.receipt) {
+        (TxStatus::Committed, Some(receipt)) if receipt.success => "succeeded".into(),
+        (TxStatus::Committed, Some(receipt)) => match &receipt.error {
+            Some(error) => format!("failed: {error}"),
+            None => "failed".into(),
+        },
+        (TxStatus::Committed, None) => "committed".into(),
+        (TxStatus::Pending, _) => "pending".into(),
+        (TxStatus::Dropped, _) => match &tx.dropped_reason {
+            Some(reason) => format!("dropped: {reason}"),
+            None => "dropped".into(),
+        },
+    }
+}
+
+impl TxRow {
+    fn new(tx: &TransactionView) -> TxRow {
+        let hash = tx.hash.to_string();
+        TxRow {
+            short: short(&hash),
+            hash,
+            call: tx.call.kind.clone(),
+            signer: short(&tx.signer.to_string()),
+            outcome: outcome(tx),
+            height: tx.block_height,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct Home {
+    pub page: Page,
+    pub height: u64,
+    pub time: String,
+    pub block_time: Option<String>,
+    pub validators: usize,
+    pub mempool: usize,
+    pub blocks: Vec<BlockRow>,
+    pub transactions: Vec<TxRow>,
+}
+
+impl Home {
+    pub fn new(
+        explorer: &Explorer,
+        (status, blocks, transactions): (StatusView, Vec<BlockView>, Vec<TransactionView>),
+    ) -> Home {
+        let times: Vec<u64> = blocks.iter().map(|b| b.time_ms).collect();
+        Home {
+            page: Page::new(explorer, &status.chain_id),
+            height: status.height,
+            time: time_ms(status.time_ms),
+            block_time: mean_gap(&times),
+            validators: status.validators,
+            mempool: status.mempool_size,
+            blocks: blocks.iter().map(BlockRow::new).collect(),
+            transactions: transactions.iter().map(TxRow::new).collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "block.html")]
+pub struct BlockPage {
+    pub page: Page,
+    pub block: BlockView,
+    pub time: String,
+    pub signers: Vec<String>,
+    pub transactions: Vec<TxRow>,
+}
+
+impl BlockPage {
+    pub fn new(explorer: &Explorer, (block, txs): (BlockView, Vec<TransactionView>)) -> Self {
+        BlockPage {
+            page: Page::new(explorer, &format!("Block {}", block.height)),
+            time: time_ms(block.time_ms),
+            signers: block
+                .certificate
+                .signatures
+                .iter()
+                .map(|s| s.validator.to_string())
+                .collect(),
+            transactions: txs.iter().map(TxRow::new).collect(),
+            block,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "transaction.html")]
+pub struct TransactionPage {
+    pub page: Page,
+    pub tx: TransactionView,
+    pub outcome: String,
+}
+
+impl TransactionPage {
+    pub fn new(explorer: &Explorer, tx: TransactionView) -> Self {
+        TransactionPage {
+            page: Page::new(explorer, "Transaction"),
+            outcome: outcome(&tx),
+            tx,
+        }
+    }
+}
+
+/// A search hit: a link to the explorer's page for it, or to the API's JSON where the explorer
+/// has no page of that kind.
+pub struct Hit {
+    pub kind: String,
+    pub id: String,
+    pub href: String,
+    pub page: bool,
+}
+
+impl Hit {
+    pub fn new(explorer: &Explorer, hit: &SearchHit) -> Hit {
+        let page = match hit.kind.as_str() {
+            "block" => Some(format!("{}/blocks/{}", explorer.base, hit.id)),
+            "transaction" => Some(format!("{}/tx/{}", explorer.base, hit.id)),
+            _ => None,
+        };
+        Hit {
+            kind: hit.kind.clone(),
+            id: hit.id.clone(),
+            page: page.is_some(),
+            href: page.unwrap_or_else(|| format!("{}{}", explorer.api, hit.path)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage<'a> {
+    pub page: Page,
+    pub term: &'a str,
+    pub hits: Vec<Hit>,
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+pub struct Problem<'a> {
+    pub page: Page,
+    pub message: &'a str,
+}

@@ -1,0 +1,194 @@
+//! The block explorer a node serves (issue 18), read as HTML from a real dev node: the home page
+//! with the latest blocks and transactions, a block and a transaction page, the search box,
+//! each chain's explorer under its path, and bad input answered with a page that says why.
+
+mod common;
+
+use std::time::Duration;
+
+use catena_primitives::{Call, Transaction};
+use common::{wait_for, TestNode};
+
+/// An answer as a browser gets it: status, content type, `Location`, and the body as text.
+struct Page {
+    status: u16,
+    content_type: String,
+    location: Option<String>,
+    body: String,
+}
+
+fn fetch(url: &str) -> Page {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut answer = agent.get(url).call().expect("the node answers");
+    let header = |name: &str| {
+        answer
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    let location = header("location");
+    Page {
+        status: answer.status().as_u16(),
+        content_type,
+        location,
+        body: answer.body_mut().read_to_string().expect("a text body"),
+    }
+}
+
+fn html(url: &str) -> String {
+    let page = fetch(url);
+    assert_eq!(page.status, 200, "{url}: {}", page.body);
+    assert!(
+        page.content_type.starts_with("text/html"),
+        "{url}: {}",
+        page.content_type
+    );
+    page.body
+}
+
+#[test]
+fn the_explorer_shows_blocks_and_transactions_finds_them_and_explains_bad_input() {
+    let dir = common::test_dir();
+    let node = TestNode::dev(dir.path(), 200);
+    let chain_id = node.chain_id();
+    let explorer = format!("{}/explorer", node.api);
+
+    // A transaction to find.
+    let signer = node.demo_key("tier1-steel");
+    let nonce = node.next_nonce(&signer);
+    let tx = Transaction::signed(
+        &chain_id,
+        nonce,
+        Call::Remark(b"<b>invoice</b> 001".to_vec()),
+        &signer,
+    );
+    let reply = node.submit(&tx);
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let hash = tx.hash().to_string();
+    let height = node.wait_committed(&hash);
+
+    // Home: the chain, its height, the latest blocks (newest first), the transaction.
+    let home = wait_for(
+        "the home page lists the block",
+        Duration::from_secs(30),
+        || {
+            let home = html(&explorer);
+            home.contains(&format!("href=\"/explorer/tx/{hash}\""))
+                .then_some(home)
+        },
+    );
+    assert!(
+        home.contains("Latest blocks") && home.contains(&chain_id),
+        "{home}"
+    );
+    assert!(
+        home.contains(&format!("href=\"/explorer/blocks/{height}\"")),
+        "{home}"
+    );
+    assert!(home.contains("/explorer/assets/live.js"), "{home}");
+    let latest = home
+        .split("id=\"latest-blocks\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</tbody>").next())
+        .expect("the latest blocks");
+    let rows: Vec<u64> = latest
+        .split("<a href=\"/explorer/blocks/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect();
+    assert!(
+        rows.windows(2).all(|w| w[0] > w[1]),
+        "blocks newest first: {rows:?}"
+    );
+
+    // The block: its header, its certificate's signer, the transaction.
+    let block = node.get_ok(&format!("/blocks/{height}"));
+    let page = html(&format!("{explorer}/blocks/{height}"));
+    for field in ["hash", "state_root", "tx_root", "proposer"] {
+        let value = block[field].as_str().expect(field);
+        assert!(page.contains(value), "block page lacks {field} {value}");
+    }
+    let signer_account = block["certificate"]["signatures"][0]["validator"]
+        .as_str()
+        .expect("a signer");
+    assert!(page.contains(signer_account), "{page}");
+    assert!(page.contains(&format!("/explorer/tx/{hash}")), "{page}");
+    let by_hash = html(&format!(
+        "{explorer}/blocks/{}",
+        block["hash"].as_str().expect("hash")
+    ));
+    assert!(by_hash.contains(&format!("<h1>Block {height}</h1>")));
+
+    // The transaction: outcome, block, signer, call and its arguments.
+    let page = html(&format!("{explorer}/tx/{hash}"));
+    assert!(page.contains("succeeded"), "{page}");
+    assert!(
+        page.contains(&format!("/explorer/blocks/{height}")),
+        "{page}"
+    );
+    assert!(page.contains(&signer.account().to_string()), "{page}");
+    assert!(page.contains("remark"), "{page}");
+    let carried: String = b"<b>invoice</b> 001"
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        page.contains(&carried),
+        "the call's arguments in hex: {page}"
+    );
+
+    // Search: one hit with a page goes there; several are listed; none says so, escaped.
+    let found = fetch(&format!("{explorer}/search?q={hash}"));
+    assert_eq!(found.status, 303, "{}", found.body);
+    assert_eq!(
+        found.location.as_deref(),
+        Some(format!("/explorer/tx/{hash}").as_str())
+    );
+    let none = fetch(&format!("{explorer}/search?q=%3Cscript%3Ex"));
+    assert_eq!(none.status, 200);
+    assert!(
+        none.body.contains("&#60;script&#62;x") || none.body.contains("&lt;script&gt;x"),
+        "{}",
+        none.body
+    );
+    assert!(!none.body.contains("<script>x"), "{}", none.body);
+    let empty = fetch(&format!("{explorer}/search?q="));
+    assert_eq!(empty.status, 400);
+    assert!(empty.body.contains("1 to 100 characters"), "{}", empty.body);
+
+    // Bad input and missing things: a page that says why, with the right status.
+    let cases = [
+        ("/blocks/xyz", 400, "is not a block height"),
+        ("/blocks/99999999", 404, "no block 99999999"),
+        ("/tx/0x12", 400, "is not a transaction hash"),
+        (
+            "/tx/0x0000000000000000000000000000000000000000000000000000000000000000",
+            404,
+            "knows no transaction",
+        ),
+        ("/no-such-page", 404, "no such page"),
+    ];
+    for (path, status, words) in cases {
+        let page = fetch(&format!("{explorer}{path}"));
+        assert_eq!(page.status, status, "{path}: {}", page.body);
+        assert!(page.content_type.starts_with("text/html"), "{path}");
+        assert!(page.body.contains(words), "{path}: {}", page.body);
+    }
+
+    // The same chain under its own path, with links under that path.
+    let own = html(&format!("{}/chains/{chain_id}/explorer", node.api));
+    assert!(
+        own.contains(&format!("href=\"/chains/{chain_id}/explorer/blocks/")),
+        "{own}"
+    );
+    let css = fetch(&format!("{explorer}/assets/style.css"));
+    assert_eq!(css.status, 200);
+    assert!(css.content_type.starts_with("text/css"));
+}
