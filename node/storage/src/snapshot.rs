@@ -39,6 +39,16 @@ pub struct SnapshotChunk {
     pub last: bool,
 }
 
+impl SnapshotChunk {
+    /// The key hash the restore will stand at once this chunk is added (the hash of its last
+    /// key): where the next chunk starts, known before this one is checked.
+    pub fn last_key_hash(&self) -> Option<Hash> {
+        self.entries
+            .last()
+            .map(|(key, _)| Hash(KeyHash::with::<Sha256>(key).0))
+    }
+}
+
 /// Why a chunk was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {

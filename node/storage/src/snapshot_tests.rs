@@ -51,7 +51,13 @@ fn restore_all(
         let chunk = from
             .snapshot_chunk(height, restore.after(), size, usize::MAX)
             .expect("chunk");
+        let next = chunk.last_key_hash();
         restore.add(chunk).expect("a good chunk");
+        assert_eq!(
+            restore.after(),
+            next,
+            "where the next chunk starts, known beforehand"
+        );
         chunks += 1;
     }
     let block = from.block(height).expect("read").expect("block");

@@ -3,8 +3,9 @@
 //! against that block's state root, instead of replaying every block; block sync and consensus
 //! carry on from there. Each connected peer offers its newest block; the lowest offer whose
 //! certificate verifies against the validator set this node knows (its genesis set) is taken,
-//! so that every peer that offered can serve it; a chunk that does not prove is counted against
-//! its sender, and the next chunk is asked of another peer.
+//! so that every peer that offered can serve it. Peers are asked in turn, the next chunk while
+//! the one before it is checked and written; a chunk that does not prove is counted against its
+//! sender, and asked again of another peer.
 
 use std::time::Duration;
 
@@ -45,6 +46,9 @@ impl Driver {
         let max_entries = chunk_entries();
         let mut progress = Instant::now();
         let mut turn = 0usize;
+        // The next chunk, asked for while the one before it is checked and written: its peer,
+        // where it starts, and the answer to come.
+        let mut ahead: Option<Ahead> = None;
         while !restore.is_complete() {
             if peers.is_empty() || progress.elapsed() > STALL_LIMIT {
                 return Err(ChainError::StateSync(format!(
@@ -53,14 +57,23 @@ impl Driver {
                     restore.entries
                 )));
             }
-            let peer = peers[turn % peers.len()];
-            turn += 1;
-            let request = PeerRequest::SnapshotChunk {
-                height,
-                after: restore.after(),
-                max_entries,
+            let (peer, answer) = match ahead.take() {
+                Some(next) if next.from == restore.after() && peers.contains(&next.peer) => {
+                    (next.peer, next.answer)
+                }
+                stale => {
+                    if let Some(stale) = stale {
+                        stale.answer.abort();
+                    }
+                    let peer = peers[turn % peers.len()];
+                    turn += 1;
+                    (
+                        peer,
+                        ask_chunk(&network, peer, height, restore.after(), max_entries),
+                    )
+                }
             };
-            let Some(bytes) = ask(&network, peer, request).await else {
+            let Some(bytes) = answer.await.ok().flatten() else {
                 continue;
             };
             let Ok(chunk) =
@@ -75,6 +88,16 @@ impl Driver {
                 peers.retain(|p| *p != peer);
                 continue;
             }
+            if !chunk.last && !peers.is_empty() {
+                let next = peers[turn % peers.len()];
+                turn += 1;
+                let from = chunk.last_key_hash();
+                ahead = Some(Ahead {
+                    peer: next,
+                    from,
+                    answer: ask_chunk(&network, next, height, from, max_entries),
+                });
+            }
             match restore.add(chunk).await {
                 Ok(()) => progress = Instant::now(),
                 Err(SnapshotError::Invalid(reason)) => {
@@ -82,6 +105,9 @@ impl Driver {
                 }
                 Err(SnapshotError::Storage(e)) => return Err(e.into()),
             }
+        }
+        if let Some(ahead) = ahead {
+            ahead.answer.abort();
         }
         let entries = restore.entries;
         let tip = match restore.finish(block.clone(), certificate).await {
@@ -281,6 +307,31 @@ impl Restorer {
             .map_err(|_| stopped())?;
         finished.await.map_err(|_| stopped())?
     }
+}
+
+/// A chunk asked for ahead of need.
+struct Ahead {
+    peer: PeerId,
+    from: Option<catena_primitives::Hash>,
+    answer: tokio::task::JoinHandle<Option<Vec<u8>>>,
+}
+
+/// Asks `peer` for the chunk of the state at `height` after `after`, in a task of its own, so
+/// that the restore checks and writes one chunk while the next is on its way.
+fn ask_chunk(
+    network: &NetworkHandle,
+    peer: PeerId,
+    height: u64,
+    after: Option<catena_primitives::Hash>,
+    max_entries: u32,
+) -> tokio::task::JoinHandle<Option<Vec<u8>>> {
+    let network = network.clone();
+    let request = PeerRequest::SnapshotChunk {
+        height,
+        after,
+        max_entries,
+    };
+    tokio::spawn(async move { ask(&network, peer, request).await })
 }
 
 /// Sends `request` to `peer`; its answer, or `None` if it failed or took over
