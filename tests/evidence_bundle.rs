@@ -11,17 +11,9 @@ mod common;
 
 use std::time::Duration;
 
-use catena_testing::cli::{command, Cli};
+use catena_testing::cli::{command, recorded_hash, Cli};
 use common::parachain::{head, keyed_parachains};
 use common::wait_for;
-
-fn recorded(out: &str) -> String {
-    out.lines()
-        .find(|l| l.starts_with("recorded "))
-        .and_then(|l| l.split_whitespace().last())
-        .unwrap_or_else(|| panic!("no recorded hash in {out}"))
-        .to_string()
-}
 
 fn number_after(out: &str, prefix: &str) -> u64 {
     out.lines()
@@ -59,11 +51,11 @@ fn a_voucher_bundle_verifies_offline_and_every_altered_byte_fails() {
     std::fs::write(docs.join("invoice.pdf"), "VAT invoice 00000007").expect("write");
     let path = |name: &str| docs.join(name).to_str().expect("UTF-8").to_string();
     cli.ok("voucher credit-line huaxia-motors --set 5000000.00 --chain para-a --as merchant-bank");
-    let contract = recorded(&cli.ok(&command(
+    let contract = recorded_hash(&cli.ok(&command(
         "record add {} --kind contract --party huaxia-motors --amount 1000000.00 --chain para-a --as tier1-steel",
         &[&path("contract.pdf")],
     )));
-    let invoice = recorded(&cli.ok(&command(
+    let invoice = recorded_hash(&cli.ok(&command(
         "record add {} --kind invoice --invoice-code 3100231130 --invoice-number 00000007 --buyer huaxia-motors --amount 1000000.00 --link {} --chain para-a --as tier1-steel",
         &[&path("invoice.pdf"), &contract],
     )));
@@ -101,7 +93,7 @@ fn a_voucher_bundle_verifies_offline_and_every_altered_byte_fails() {
         record.display()
     ));
     std::fs::write(docs.join("minutes.pdf"), "consortium minutes 2026-12").expect("write");
-    let minutes = recorded(&cli.ok(&command(
+    let minutes = recorded_hash(&cli.ok(&command(
         "record add {} --kind contract --party huaxia-motors --amount 0 --as tier1-steel",
         &[&path("minutes.pdf")],
     )));

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use catena_primitives::{Call, Transaction};
+use catena_testing::cli::{after_prefix, recorded_hash, split_parts, Cli};
 use common::{wait_for, TestNode};
 
 /// An answer as a browser gets it: status, content type, `Location`, and the body as text.
@@ -191,4 +192,134 @@ fn the_explorer_shows_blocks_and_transactions_finds_them_and_explains_bad_input(
     let css = fetch(&format!("{explorer}/assets/style.css"));
     assert_eq!(css.status, 200);
     assert!(css.content_type.starts_with("text/css"));
+}
+
+#[test]
+fn a_voucher_page_draws_every_part_of_its_lineage_and_a_member_page_lists_what_it_holds() {
+    let dir = common::test_dir();
+    let node = TestNode::dev(dir.path(), 200);
+    let cli = Cli::new(dir.path(), &node.api);
+    let explorer = format!("{}/explorer", node.api);
+    let document = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write a document");
+        path.to_str().expect("utf-8").to_string()
+    };
+
+    // A voucher of 1,000,000.00, 600,000.00 of it paid to tier 2, who splits that and pays
+    // 200,000.00 on to tier 3.
+    cli.ok("voucher credit-line huaxia-motors --set 5000000.00 --as merchant-bank");
+    let contract = recorded_hash(&cli.ok(&format!(
+        "record add {} --kind contract --party huaxia-motors --amount 1000000.00 --as tier1-steel",
+        document("contract.pdf", "purchase contract HX-9")
+    )));
+    let invoice = recorded_hash(&cli.ok(&format!(
+        "record add {} --kind invoice --invoice-code 3100231130 --invoice-number 00000009 --buyer huaxia-motors --amount 1000000.00 --link {contract} --as tier1-steel",
+        document("invoice.pdf", "VAT invoice 00000009")
+    )));
+    let request = after_prefix(
+        &cli.ok(&format!("voucher request --issuer huaxia-motors --amount 1000000.00 --maturity 2099-12-31 --invoice {invoice} --record {contract} --as tier1-steel")),
+        "request ",
+    );
+    let original = after_prefix(
+        &cli.ok(&format!("voucher confirm {request} --as huaxia-motors")),
+        "issued voucher ",
+    );
+    let to_tier2 = after_prefix(
+        &cli.ok(&format!(
+            "voucher transfer {original} --to tier2-parts --amount 600000.00 --as tier1-steel"
+        )),
+        "transferred voucher ",
+    );
+    let parts = split_parts(&cli.ok(&format!(
+        "voucher split {to_tier2} --parts 200000.00,400000.00 --as tier2-parts"
+    )));
+    cli.ok(&format!(
+        "voucher transfer {} --to tier3-materials --as tier2-parts",
+        parts[0]
+    ));
+
+    // The original's page: every part of the tree drawn with its amount, holder and status;
+    // each split adds up; the history, each entry at its block.
+    let tree = node.get_ok(&format!("/vouchers/{original}/lineage"));
+    let tree = tree.as_array().expect("parts");
+    assert!(tree.len() >= 5, "{tree:?}");
+    let page = html(&format!("{explorer}/vouchers/{original}"));
+    assert!(page.contains("<svg class=\"lineage\""), "{page}");
+    for part in tree {
+        let id = part["id"].as_u64().expect("id");
+        assert!(
+            page.contains(&format!("data-part=\"{id}\"")),
+            "part {id}: {page}"
+        );
+        let amount = part["amount"].as_str().expect("amount");
+        assert!(
+            page.contains(&format!("#{id} · {amount}")),
+            "part {id}: {page}"
+        );
+        assert!(page.contains(part["holder"].as_str().expect("holder")));
+    }
+    assert!(page.contains("✓ adds up"), "{page}");
+    assert!(!page.contains("does not add up"), "{page}");
+    let history = node.get_ok(&format!("/vouchers/{original}/history"));
+    for entry in history["history"].as_array().expect("history") {
+        let height = entry["height"].as_u64().expect("height");
+        assert!(page.contains(&format!("/explorer/blocks/{height}\">block {height}</a>")));
+    }
+
+    // Tier 3's part: its holders in order, linked to their members' pages.
+    let tier3 = node.get_ok(&format!("/vouchers/{}", parts[0]));
+    let page = html(&format!("{explorer}/vouchers/{}", parts[0]));
+    let path = node.get_ok(&format!("/vouchers/{}/history", parts[0]))["path"].clone();
+    let holders: Vec<&str> = path
+        .as_array()
+        .expect("path")
+        .iter()
+        .map(|h| h.as_str().expect("uscc"))
+        .collect();
+    assert_eq!(holders.len(), 3, "{holders:?}");
+    assert_eq!(holders.last(), tier3["holder"].as_str().as_ref());
+    let links: Vec<String> = holders
+        .iter()
+        .map(|h| format!("<a href=\"/explorer/members/{h}\">{h}</a>"))
+        .collect();
+    assert!(page.contains(&links.join(" → ")), "{page}");
+
+    // Tier 2's page: what it holds, and its cash.
+    let tier2 = holders[1];
+    let page = html(&format!("{explorer}/members/{tier2}"));
+    let held = node.get_ok(&format!("/vouchers?holder={tier2}"));
+    let held = held["vouchers"].as_array().expect("vouchers");
+    assert!(!held.is_empty());
+    for v in held {
+        let id = v["id"].as_u64().expect("id");
+        assert!(
+            page.contains(&format!("href=\"/explorer/vouchers/{id}\"")),
+            "{page}"
+        );
+    }
+    let cash = node.get_ok(&format!("/cash/{tier2}"));
+    assert!(page.contains(cash["balance"].as_str().expect("balance")));
+
+    // Search: a member's USCC goes to its page; a voucher id also a height is listed.
+    let found = fetch(&format!("{explorer}/search?q={tier2}"));
+    assert_eq!(found.status, 303, "{}", found.body);
+    assert_eq!(
+        found.location.as_deref(),
+        Some(format!("/explorer/members/{tier2}").as_str())
+    );
+    let both = fetch(&format!("{explorer}/search?q={original}"));
+    assert_eq!(both.status, 200, "{}", both.body);
+    assert!(both
+        .body
+        .contains(&format!("/explorer/vouchers/{original}")));
+    let missing = fetch(&format!("{explorer}/vouchers/999999"));
+    assert_eq!(missing.status, 404, "{}", missing.body);
+    assert!(
+        missing.body.contains("no voucher 999999"),
+        "{}",
+        missing.body
+    );
+    let bad = fetch(&format!("{explorer}/members/nobody"));
+    assert_eq!(bad.status, 404, "{}", bad.body);
 }

@@ -11,7 +11,9 @@ mod common;
 
 use std::path::Path;
 
-use catena_testing::cli::{command, contract_id_in, Cli, CommandLine};
+use catena_testing::cli::{
+    after_prefix, command, contract_id_in, recorded_hash, split_parts, Cli, CommandLine,
+};
 use common::wait_for;
 
 /// What these tests check beyond the harness's [`Cli`]: a refused command changes nothing.
@@ -61,22 +63,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_str().expect("utf-8").to_string()
 }
 
-/// The document hash in `catena record add`'s "recorded KIND HASH" line.
-fn hash_in(out: &str) -> String {
-    out.lines()
-        .find(|l| l.starts_with("recorded "))
-        .and_then(|l| l.split_whitespace().last())
-        .unwrap_or_else(|| panic!("no recorded hash in {out}"))
-        .to_string()
-}
-
-fn id_in(out: &str, prefix: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .map(|rest| rest.trim().to_string())
-        .unwrap_or_else(|| panic!("no '{prefix}' in {out}"))
-}
-
 #[test]
 fn every_user_command_on_a_testnet() {
     let dir = common::test_dir();
@@ -99,13 +85,13 @@ fn every_user_command_on_a_testnet() {
     cli.ok("cash mint --to huaxia-motors --amount 1000000.00 --as merchant-bank");
     cli.ok("cash mint --to merchant-bank --amount 300000.00 --as merchant-bank");
 
-    let contract = hash_in(&cli.ok(&command(
+    let contract = recorded_hash(&cli.ok(&command(
         "record add {} --kind contract --party huaxia-motors --amount 1000000.00 --as tier1-steel",
         &[&write(dir.path(), "contract.pdf", "purchase contract HX-1")],
     )));
-    let delivery = hash_in(&cli.ok(&command(
+    let delivery = recorded_hash(&cli.ok(&command(
 "record add {} --kind delivery_receipt --party tier1-steel --party huaxia-motors --link {} --as swift-logistics", &[&write(dir.path(), "delivery.pdf", "delivery note HX-1"), &contract])));
-    let invoice = hash_in(&cli.ok(&command(
+    let invoice = recorded_hash(&cli.ok(&command(
 "record add {} --kind invoice --invoice-code 3100231130 --invoice-number 00000001 --buyer huaxia-motors --amount 1000000.00 --link {} --link {} --as tier1-steel", &[&write(dir.path(), "invoice.pdf", "VAT invoice 00000001"), &contract, &delivery])));
     let shown = reader.json(&format!("record show {invoice}"));
     assert_eq!(
@@ -113,33 +99,23 @@ fn every_user_command_on_a_testnet() {
         (Some("invoice"), Some("1000000.00"))
     );
 
-    let request = id_in(
+    let request = after_prefix(
         &cli.ok(&format!("voucher request --issuer huaxia-motors --amount 1000000.00 --maturity +150s --invoice {invoice} --record {contract} --record {delivery} --as tier1-steel")),
         "request ",
     );
-    let voucher = id_in(
+    let voucher = after_prefix(
         &cli.ok(&format!("voucher confirm {request} --as huaxia-motors")),
         "issued voucher ",
     );
-    let to_t2 = id_in(
+    let to_t2 = after_prefix(
         &cli.ok(&format!(
             "voucher transfer {voucher} --to tier2-parts --amount 600000.00 --as tier1-steel"
         )),
         "transferred voucher ",
     );
-    let split = cli.ok(&format!(
+    let parts = split_parts(&cli.ok(&format!(
         "voucher split {to_t2} --parts 200000.00,400000.00 --as tier2-parts"
-    ));
-    let parts: Vec<String> = split
-        .lines()
-        .last()
-        .expect("a line")
-        .rsplit("into ")
-        .next()
-        .expect("parts")
-        .split(", ")
-        .map(String::from)
-        .collect();
+    )));
     cli.ok(&format!(
         "voucher transfer {} --to tier3-materials --as tier2-parts",
         parts[0]
@@ -332,14 +308,14 @@ fn every_user_command_on_a_testnet() {
     cli.ok(&format!("voucher release {} --as merchant-bank", parts[1]));
 
     // A request rejected; a voucher issued and cancelled by issuer and holder together.
-    let invoice2 = hash_in(&cli.ok(&command(
+    let invoice2 = recorded_hash(&cli.ok(&command(
 "record add {} --kind invoice --invoice-code 3100231130 --invoice-number 00000002 --buyer huaxia-motors --amount 100000.00 --as tier1-steel", &[&write(dir.path(), "invoice2.pdf", "VAT invoice 00000002")])));
-    let request2 = id_in(
+    let request2 = after_prefix(
         &cli.ok(&format!("voucher request --issuer huaxia-motors --amount 100000.00 --maturity 2099-12-31 --invoice {invoice2} --as tier1-steel")),
         "request ",
     );
     cli.ok(&format!("voucher reject {request2} --as huaxia-motors"));
-    let cancelled = id_in(
+    let cancelled = after_prefix(
         &cli.ok(&format!("voucher issue --to tier1-steel --amount 50000.00 --maturity +1d --invoice {invoice2} --as huaxia-motors")),
         "issued voucher ",
     );
@@ -354,7 +330,7 @@ fn every_user_command_on_a_testnet() {
     assert_eq!(line["lines"][0]["financier"], bank["uscc"]);
 
     // A supplier withdraws its request: the core can no longer confirm it.
-    let request3 = id_in(
+    let request3 = after_prefix(
         &cli.ok(&format!("voucher request --issuer huaxia-motors --amount 10000.00 --maturity 2099-12-31 --invoice {invoice2} --as tier1-steel")),
         "request ",
     );
@@ -369,12 +345,12 @@ fn every_user_command_on_a_testnet() {
         "{error}"
     );
     // A request expires at the maturity it names (confirmed too late at the end of this test).
-    let expiring = id_in(
+    let expiring = after_prefix(
         &cli.ok(&format!("voucher request --issuer huaxia-motors --amount 10000.00 --maturity +20s --invoice {invoice2} --as tier1-steel")),
         "request ",
     );
     // Backing that belongs: a contract between two other firms backs no voucher of Tier-1's.
-    let unrelated = hash_in(&cli.ok(&command(
+    let unrelated = recorded_hash(&cli.ok(&command(
         "record add {} --kind contract --party tier3-materials --amount 5000.00 --as tier2-parts",
         &[&write(dir.path(), "other.pdf", "purchase contract T2-T3")],
     )));
@@ -490,7 +466,7 @@ fn every_user_command_on_a_testnet() {
 
     // Recourse (the demo consortium's chains have no grace period): a voucher factored with
     // recourse, unpaid at maturity (Huaxia has no cash left), turns back to its seller.
-    let late = id_in(
+    let late = after_prefix(
         &cli.ok(&format!("voucher issue --to tier1-steel --amount 50000.00 --maturity +20s --invoice {invoice2} --as huaxia-motors")),
         "issued voucher ",
     );

@@ -171,3 +171,31 @@ pub fn contract_id_in(out: &str) -> String {
         .unwrap_or_else(|| panic!("no contract id in {out}"))
         .to_string()
 }
+
+/// The document hash in `catena record add`'s "recorded KIND HASH" line.
+pub fn recorded_hash(out: &str) -> String {
+    out.lines()
+        .find(|l| l.starts_with("recorded "))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no recorded hash in {out}"))
+        .to_string()
+}
+
+/// What follows `prefix` on the line of `out` that starts with it ("issued voucher 7" → "7").
+pub fn after_prefix(out: &str, prefix: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .map(|rest| rest.trim().to_string())
+        .unwrap_or_else(|| panic!("no '{prefix}' in {out}"))
+}
+
+/// The parts `catena voucher split` made, from its last line ("… into 4, 5").
+pub fn split_parts(out: &str) -> Vec<String> {
+    out.lines()
+        .last()
+        .and_then(|line| line.rsplit("into ").next())
+        .unwrap_or_else(|| panic!("no parts in {out}"))
+        .split(", ")
+        .map(String::from)
+        .collect()
+}

@@ -8,19 +8,16 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
 use axum::Json;
 use catena_primitives::{system_contract_id, AccountId, Hash};
-use catena_schema::cash::{method as cash_method, Balance};
 use catena_schema::records::{method as records_method, Record};
 use catena_schema::registry::{method as registry_method, MemberRecord};
-use catena_schema::voucher::{
-    method as voucher_method, HistoryEntry, Listing, Page, Voucher, VoucherId, MAX_PAGE,
-};
-use catena_schema::{format_amount, format_rate, Amount, Method, Uscc};
+use catena_schema::voucher::{method as voucher_method, HistoryEntry, Voucher, VoucherId};
+use catena_schema::{format_amount, format_rate, Method, Uscc};
 use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::{
-    blocking, blocking_found, parsed_segment, segment, ApiError, ApiResult, BlockId, Chain,
+    blocking, blocking_found, parsed_segment, reads, segment, ApiError, ApiResult, BlockId, Chain,
     ChainApi, PathSegment, Reader,
 };
 
@@ -280,13 +277,13 @@ fn voucher_id(id: PathSegment) -> Result<VoucherId, ApiError> {
     })
 }
 
-fn uscc_of(text: String) -> Result<Uscc, ApiError> {
+pub(crate) fn uscc_of(text: String) -> Result<Uscc, ApiError> {
     catena_schema::uscc::validate(&text)
         .map(|()| text.clone())
         .map_err(|e| ApiError::bad_request("invalid_member", format!("USCC '{text}': {e}")))
 }
 
-fn load_voucher(chain: &dyn ChainApi, id: VoucherId) -> Result<Voucher, ApiError> {
+pub(crate) fn load_voucher(chain: &dyn ChainApi, id: VoucherId) -> Result<Voucher, ApiError> {
     call(chain, voucher_method::GET, id)?
         .ok_or_else(|| ApiError::not_found(format!("there is no voucher {id}")))
 }
@@ -295,11 +292,7 @@ fn load_voucher(chain: &dyn ChainApi, id: VoucherId) -> Result<Voucher, ApiError
 #[utoipa::path(get, path = "/members", tag = "business",
     responses((status = 200, body = Vec<MemberInfoView>)))]
 pub(crate) async fn get_members(State(chain): Chain) -> ApiResult<Vec<MemberInfoView>> {
-    blocking(move || {
-        let members: Vec<MemberRecord> = call(chain.as_ref(), registry_method::MEMBERS, ())?;
-        Ok(Json(members.iter().map(MemberInfoView::from).collect()))
-    })
-    .await
+    blocking(move || Ok(Json(reads::members(chain.as_ref())?))).await
 }
 
 /// A member by USCC.
@@ -312,14 +305,7 @@ pub(crate) async fn get_member(
 ) -> ApiResult<MemberInfoView> {
     let uscc = uscc_of(segment(uscc)?)?;
     let missing = format!("{uscc} is not a member");
-    blocking_found(
-        move || {
-            let member: Option<MemberRecord> = call(chain.as_ref(), registry_method::MEMBER, uscc)?;
-            Ok(member.map(|m| MemberInfoView::from(&m)))
-        },
-        missing,
-    )
-    .await
+    blocking_found(move || reads::member(chain.as_ref(), &uscc), missing).await
 }
 
 /// A recorded document by its SHA-256.
@@ -355,18 +341,15 @@ pub(crate) async fn get_voucher(
     id: PathSegment,
 ) -> ApiResult<VoucherView> {
     let id = voucher_id(id)?;
-    blocking(move || {
-        Ok(Json(VoucherView::from(&visible_voucher(
-            chain.as_ref(),
-            &reader,
-            id,
-        )?)))
-    })
-    .await
+    blocking(move || Ok(Json(reads::voucher(chain.as_ref(), &reader, id)?))).await
 }
 
 /// Voucher `id`, if this reader may see it: an auditor one whose issuer or holder granted it.
-fn visible_voucher(chain: &dyn ChainApi, reader: &Reader, id: u64) -> Result<Voucher, ApiError> {
+pub(crate) fn visible_voucher(
+    chain: &dyn ChainApi,
+    reader: &Reader,
+    id: u64,
+) -> Result<Voucher, ApiError> {
     let voucher = load_voucher(chain, id)?;
     if sees_voucher(reader, &voucher) {
         return Ok(voucher);
@@ -377,7 +360,7 @@ fn visible_voucher(chain: &dyn ChainApi, reader: &Reader, id: u64) -> Result<Vou
     )))
 }
 
-fn sees_voucher(reader: &Reader, voucher: &Voucher) -> bool {
+pub(crate) fn sees_voucher(reader: &Reader, voucher: &Voucher) -> bool {
     reader.sees_member(&voucher.issuer) || reader.sees_member(&voucher.holder)
 }
 
@@ -391,17 +374,7 @@ pub(crate) async fn get_voucher_history(
     id: PathSegment,
 ) -> ApiResult<HistoryView> {
     let id = voucher_id(id)?;
-    blocking(move || {
-        visible_voucher(chain.as_ref(), &reader, id)?;
-        let history: Vec<HistoryEntry> = call(chain.as_ref(), voucher_method::HISTORY, id)?;
-        let path: Vec<Uscc> = call(chain.as_ref(), voucher_method::PATH, id)?;
-        Ok(Json(HistoryView {
-            voucher: id,
-            path,
-            history: history.iter().map(HistoryItemView::from).collect(),
-        }))
-    })
-    .await
+    blocking(move || Ok(Json(reads::voucher_history(chain.as_ref(), &reader, id)?))).await
 }
 
 /// The whole tree of parts the voucher belongs to, parents before children.
@@ -414,17 +387,7 @@ pub(crate) async fn get_voucher_lineage(
     id: PathSegment,
 ) -> ApiResult<Vec<VoucherView>> {
     let id = voucher_id(id)?;
-    blocking(move || {
-        visible_voucher(chain.as_ref(), &reader, id)?;
-        let tree: Vec<Voucher> = call(chain.as_ref(), voucher_method::LINEAGE, id)?;
-        Ok(Json(
-            tree.iter()
-                .filter(|part| sees_voucher(&reader, part))
-                .map(VoucherView::from)
-                .collect(),
-        ))
-    })
-    .await
+    blocking(move || Ok(Json(reads::voucher_lineage(chain.as_ref(), &reader, id)?))).await
 }
 
 /// The live vouchers a member holds, or the originals it issued, by id, a page at a time.
@@ -437,9 +400,9 @@ pub(crate) async fn list_vouchers(
     query: Result<Query<VoucherListQuery>, QueryRejection>,
 ) -> ApiResult<VoucherPageView> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let (method, member) = match (query.holder, query.issuer) {
-        (Some(holder), None) => (voucher_method::HELD_BY, uscc_of(holder)?),
-        (None, Some(issuer)) => (voucher_method::ISSUED_BY, uscc_of(issuer)?),
+    let (issued, member) = match (query.holder, query.issuer) {
+        (Some(holder), None) => (false, uscc_of(holder)?),
+        (None, Some(issuer)) => (true, uscc_of(issuer)?),
         _ => {
             return Err(ApiError::bad_request(
                 "invalid_query",
@@ -448,29 +411,10 @@ pub(crate) async fn list_vouchers(
         }
     };
     let limit = query.limit.unwrap_or(100);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("limit is 1 to {MAX_PAGE}"),
-        ));
-    }
     reader.require_member(&member, "the list of its vouchers")?;
-    let page = Page {
-        owner: member,
-        after: query.after,
-        limit,
-    };
     blocking(move || {
-        let listing: Listing = call(chain.as_ref(), method, page)?;
-        let vouchers = listing
-            .ids
-            .into_iter()
-            .map(|id| load_voucher(chain.as_ref(), id).map(|v| VoucherView::from(&v)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Json(VoucherPageView {
-            vouchers,
-            next: listing.next,
-        }))
+        let page = reads::vouchers_of(chain.as_ref(), &member, issued, query.after, limit)?;
+        Ok(Json(page))
     })
     .await
 }
@@ -486,26 +430,7 @@ pub(crate) async fn get_balance(
 ) -> ApiResult<BalanceView> {
     let uscc = uscc_of(segment(uscc)?)?;
     reader.require_member(&uscc, "its cash")?;
-    blocking(move || {
-        let held: Vec<Balance> = call(chain.as_ref(), cash_method::BALANCES, uscc.clone())?;
-        let custody: Amount = call(chain.as_ref(), cash_method::CUSTODY, uscc.clone())?;
-        let member: Option<MemberRecord> =
-            call(chain.as_ref(), registry_method::MEMBER, uscc.clone())?;
-        let financier = member.is_some_and(|m| m.roles.contains(&catena_schema::Role::Financier));
-        Ok(Json(BalanceView {
-            member: uscc,
-            balance: format_amount(held.iter().map(|b| b.amount).sum()),
-            by_custodian: held
-                .into_iter()
-                .map(|b| CustodiedView {
-                    custodian: b.custodian,
-                    amount: format_amount(b.amount),
-                })
-                .collect(),
-            custodies: financier.then(|| format_amount(custody)),
-        }))
-    })
-    .await
+    blocking(move || Ok(Json(reads::balance(chain.as_ref(), uscc)?))).await
 }
 
 /// What a term names: a block (height or hash), a transaction, an account, a member (USCC) or a

@@ -23,6 +23,7 @@ mod views;
 pub use views::*;
 
 mod business;
+pub mod reads;
 pub mod reference;
 
 mod access;

@@ -14,9 +14,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use catena_api::{ApiError, BlockId, ChainApi};
+use catena_api::{reads, ApiError, BlockId, ChainApi};
 
 mod format;
+mod lineage;
 mod pages;
 
 use pages::Page;
@@ -25,6 +26,8 @@ use pages::Page;
 const LATEST_BLOCKS: u64 = 10;
 /// Transactions the home page lists, newest first, from those blocks.
 const LATEST_TRANSACTIONS: usize = 10;
+/// Vouchers a member's page lists, held and issued (the first by id; the API pages the rest).
+const MEMBER_VOUCHERS: u32 = 100;
 
 /// One chain's explorer: its data, where its pages are, and where its API is.
 #[derive(Clone)]
@@ -60,6 +63,8 @@ fn chain_router(chain: Arc<dyn ChainApi>, base: String, api: String) -> Router {
         .route("/", get(home))
         .route("/blocks/{id}", get(block))
         .route("/tx/{hash}", get(transaction))
+        .route("/vouchers/{id}", get(voucher))
+        .route("/members/{uscc}", get(member))
         .route("/search", get(search))
         .route("/assets/style.css", get(style))
         .route("/assets/live.js", get(live))
@@ -191,6 +196,47 @@ async fn transaction(State(explorer): State<Explorer>, Path(hash): Path<String>)
         ));
     };
     Ok(pages::render(&pages::TransactionPage::new(&explorer, tx)))
+}
+
+async fn voucher(State(explorer): State<Explorer>, Path(id): Path<String>) -> PageResult {
+    let Ok(number) = id.parse::<u64>() else {
+        return Err(explorer.problem(
+            StatusCode::BAD_REQUEST,
+            "Cannot show that",
+            &format!("'{id}' is not a voucher id (a number)"),
+        ));
+    };
+    let story = read(&explorer, move |chain| {
+        let reader = catena_api::Reader::Anyone;
+        let voucher = reads::voucher(chain.as_ref(), &reader, number)?;
+        let history = reads::voucher_history(chain.as_ref(), &reader, number)?;
+        let tree = reads::voucher_lineage(chain.as_ref(), &reader, number)?;
+        Ok((voucher, history, tree))
+    })
+    .await?;
+    Ok(pages::render(&pages::VoucherPage::new(&explorer, story)))
+}
+
+async fn member(State(explorer): State<Explorer>, Path(uscc): Path<String>) -> PageResult {
+    let asked = uscc.clone();
+    let found = read(&explorer, move |chain| {
+        let Some(member) = reads::member(chain.as_ref(), &asked)? else {
+            return Ok(None);
+        };
+        let cash = reads::balance(chain.as_ref(), asked.clone())?;
+        let held = reads::vouchers_of(chain.as_ref(), &asked, false, None, MEMBER_VOUCHERS)?;
+        let issued = reads::vouchers_of(chain.as_ref(), &asked, true, None, MEMBER_VOUCHERS)?;
+        Ok(Some((member, cash, held, issued)))
+    })
+    .await?;
+    let Some(found) = found else {
+        return Err(explorer.problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!("{uscc} is not a member of this consortium"),
+        ));
+    };
+    Ok(pages::render(&pages::MemberPage::new(&explorer, found)))
 }
 
 #[derive(serde::Deserialize)]

@@ -3,9 +3,13 @@
 
 use askama::Template;
 use axum::response::Html;
-use catena_api::{BlockView, SearchHit, StatusView, TransactionView, TxStatus};
+use catena_api::{
+    BalanceView, BlockView, HistoryView, MemberInfoView, SearchHit, StatusView, TransactionView,
+    TxStatus, VoucherPageView, VoucherView,
+};
 
 use crate::format::{mean_gap, short, time_ms};
+use crate::lineage::{layout, Lineage};
 use crate::Explorer;
 
 /// What every page's frame needs: its title and where the explorer and the API are.
@@ -190,6 +194,8 @@ impl Hit {
         let page = match hit.kind.as_str() {
             "block" => Some(format!("{}/blocks/{}", explorer.base, hit.id)),
             "transaction" => Some(format!("{}/tx/{}", explorer.base, hit.id)),
+            "voucher" => Some(format!("{}/vouchers/{}", explorer.base, hit.id)),
+            "member" => Some(format!("{}/members/{}", explorer.base, hit.id)),
             _ => None,
         };
         Hit {
@@ -214,4 +220,78 @@ pub struct SearchPage<'a> {
 pub struct Problem<'a> {
     pub page: Page,
     pub message: &'a str,
+}
+
+/// A history entry with its date for people.
+pub struct Event {
+    pub height: u64,
+    pub time: String,
+    pub action: String,
+}
+
+#[derive(Template)]
+#[template(path = "voucher.html")]
+pub struct VoucherPage {
+    pub page: Page,
+    pub v: VoucherView,
+    pub issued: String,
+    pub maturity: String,
+    pub path: Vec<String>,
+    pub history: Vec<Event>,
+    pub lineage: Lineage,
+}
+
+impl VoucherPage {
+    pub fn new(
+        explorer: &Explorer,
+        (v, history, tree): (VoucherView, HistoryView, Vec<VoucherView>),
+    ) -> Self {
+        VoucherPage {
+            page: Page::new(explorer, &format!("Voucher {}", v.id)),
+            issued: time_ms(v.issued_ms),
+            maturity: time_ms(v.maturity_ms),
+            path: history.path,
+            history: history
+                .history
+                .iter()
+                .map(|h| Event {
+                    height: h.height,
+                    time: time_ms(h.time_ms),
+                    action: h.action.clone(),
+                })
+                .collect(),
+            lineage: layout(&tree, v.id),
+            v,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+pub struct MemberPage {
+    pub page: Page,
+    pub member: MemberInfoView,
+    pub cash: BalanceView,
+    pub held: VoucherPageView,
+    pub issued: VoucherPageView,
+}
+
+impl MemberPage {
+    pub fn new(
+        explorer: &Explorer,
+        (member, cash, held, issued): (
+            MemberInfoView,
+            BalanceView,
+            VoucherPageView,
+            VoucherPageView,
+        ),
+    ) -> Self {
+        MemberPage {
+            page: Page::new(explorer, &member.name),
+            member,
+            cash,
+            held,
+            issued,
+        }
+    }
 }
