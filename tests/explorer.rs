@@ -313,6 +313,25 @@ fn a_voucher_page_draws_every_part_of_its_lineage_and_a_member_page_lists_what_i
     assert!(both
         .body
         .contains(&format!("/explorer/vouchers/{original}")));
+    // The invoice: its parties, its link to the contract, how much of it vouchers financed; the
+    // voucher's page links to it; a search for its hash goes there.
+    let page = html(&format!("{explorer}/records/{invoice}"));
+    assert!(
+        page.contains(&format!("href=\"/explorer/records/{contract}\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains("1000000.00 of 1000000.00 CNY"),
+        "the whole invoice financed: {page}"
+    );
+    let voucher_page = html(&format!("{explorer}/vouchers/{original}"));
+    assert!(voucher_page.contains(&format!("href=\"/explorer/records/{invoice}\"")));
+    let found = fetch(&format!("{explorer}/search?q={invoice}"));
+    assert_eq!(found.status, 303, "{}", found.body);
+    assert_eq!(
+        found.location.as_deref(),
+        Some(format!("/explorer/records/{invoice}").as_str())
+    );
     let missing = fetch(&format!("{explorer}/vouchers/999999"));
     assert_eq!(missing.status, 404, "{}", missing.body);
     assert!(

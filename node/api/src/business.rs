@@ -217,7 +217,7 @@ pub struct VoucherPageView {
 /// What a search term names.
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
 pub struct SearchHit {
-    /// block, transaction, account, member, voucher.
+    /// block, transaction, record, account, member, voucher.
     pub kind: String,
     pub id: String,
     /// Where to read it.
@@ -244,7 +244,7 @@ pub struct VoucherListQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// A block height or hash, a transaction hash, an account, a USCC, or a voucher id.
+    /// A block height or hash, a transaction hash, a document hash, an account, a USCC, or a voucher id.
     pub q: String,
 }
 
@@ -319,13 +319,7 @@ pub(crate) async fn get_record(
 ) -> ApiResult<RecordView> {
     let (_, hash) = parsed_segment::<Hash>(hash, "invalid_hash", "a hash")?;
     blocking_found(
-        move || {
-            let record: Option<Record> = call(chain.as_ref(), records_method::GET, hash.0)?;
-            if let Some(record) = &record {
-                reader.require_member(&record.recorder, &format!("document {hash}"))?;
-            }
-            Ok(record.map(|r| RecordView::from(&r)))
-        },
+        move || reads::record(chain.as_ref(), &reader, hash),
         format!("document {hash} is not recorded"),
     )
     .await
@@ -433,8 +427,8 @@ pub(crate) async fn get_balance(
     blocking(move || Ok(Json(reads::balance(chain.as_ref(), uscc)?))).await
 }
 
-/// What a term names: a block (height or hash), a transaction, an account, a member (USCC) or a
-/// voucher id. A number can be both a height and a voucher id; both are listed.
+/// What a term names: a block (height or hash), a transaction, a recorded document, an account,
+/// a member (USCC) or a voucher id. A number can be both a height and a voucher id; both are listed.
 #[utoipa::path(get, path = "/search", tag = "business",
     params(SearchQuery),
     responses((status = 200, body = Vec<SearchHit>), (status = 400, body = crate::ErrorBody)))]
@@ -491,6 +485,10 @@ pub fn search_terms(
                 hash.to_string(),
                 format!("/transactions/{hash}"),
             ));
+        }
+        let record: Option<Record> = call(chain.as_ref(), records_method::GET, hash.0)?;
+        if record.is_some_and(|r| reader.sees_member(&r.recorder)) {
+            hits.push(hit("record", hash.to_string(), format!("/records/{hash}")));
         }
         let account = AccountId(hash.0);
         if chain.account(account)?.member.is_some() {

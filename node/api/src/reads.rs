@@ -2,7 +2,9 @@
 //! the explorer's pages show them, so the two say the same. Each reads the system contracts on
 //! the latest state (call it on the blocking pool) and checks what `reader` may see.
 
+use catena_primitives::Hash;
 use catena_schema::cash::{method as cash_method, Balance};
+use catena_schema::records::{method as records_method, Record};
 use catena_schema::registry::{method as registry_method, MemberRecord};
 use catena_schema::voucher::{
     method as voucher_method, HistoryEntry, Listing, Page, Voucher, VoucherId, MAX_PAGE,
@@ -12,7 +14,7 @@ use catena_schema::{format_amount, Amount, Uscc};
 use crate::business::{call, load_voucher, sees_voucher, visible_voucher};
 use crate::{
     ApiError, BalanceView, ChainApi, CustodiedView, HistoryItemView, HistoryView, MemberInfoView,
-    Reader, VoucherPageView, VoucherView,
+    Reader, RecordView, VoucherPageView, VoucherView,
 };
 
 /// Member `uscc`, if it is one.
@@ -125,4 +127,23 @@ pub fn balance(chain: &dyn ChainApi, uscc: Uscc) -> Result<BalanceView, ApiError
             .collect(),
         custodies: financier.then(|| format_amount(custody)),
     })
+}
+
+/// The document recorded under `hash`, if any, when `reader` may see its recorder's data.
+pub fn record(
+    chain: &dyn ChainApi,
+    reader: &Reader,
+    hash: Hash,
+) -> Result<Option<RecordView>, ApiError> {
+    let record: Option<Record> = call(chain, records_method::GET, hash.0)?;
+    if let Some(record) = &record {
+        reader.require_member(&record.recorder, &format!("document {hash}"))?;
+    }
+    Ok(record.map(|r| RecordView::from(&r)))
+}
+
+/// How much of invoice `hash`'s amount vouchers have financed so far, decimal.
+pub fn invoice_use(chain: &dyn ChainApi, hash: Hash) -> Result<String, ApiError> {
+    let used: Amount = call(chain, voucher_method::INVOICE_USE, hash.0)?;
+    Ok(format_amount(used))
 }

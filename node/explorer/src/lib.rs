@@ -65,6 +65,7 @@ fn chain_router(chain: Arc<dyn ChainApi>, base: String, api: String) -> Router {
         .route("/tx/{hash}", get(transaction))
         .route("/vouchers/{id}", get(voucher))
         .route("/members/{uscc}", get(member))
+        .route("/records/{hash}", get(record))
         .route("/search", get(search))
         .route("/assets/style.css", get(style))
         .route("/assets/live.js", get(live))
@@ -237,6 +238,37 @@ async fn member(State(explorer): State<Explorer>, Path(uscc): Path<String>) -> P
         ));
     };
     Ok(pages::render(&pages::MemberPage::new(&explorer, found)))
+}
+
+async fn record(State(explorer): State<Explorer>, Path(hash): Path<String>) -> PageResult {
+    let Ok(parsed) = hash.parse::<catena_primitives::Hash>() else {
+        return Err(explorer.problem(
+            StatusCode::BAD_REQUEST,
+            "Cannot show that",
+            &format!("'{hash}' is not a document hash (0x and 64 hex digits)"),
+        ));
+    };
+    let found = read(&explorer, move |chain| {
+        let reader = catena_api::Reader::Anyone;
+        let Some(record) = reads::record(chain.as_ref(), &reader, parsed)? else {
+            return Ok(None);
+        };
+        let used = if record.kind == "invoice" {
+            Some(reads::invoice_use(chain.as_ref(), parsed)?)
+        } else {
+            None
+        };
+        Ok(Some((record, used)))
+    })
+    .await?;
+    let Some(found) = found else {
+        return Err(explorer.problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!("document {hash} is not recorded on this chain"),
+        ));
+    };
+    Ok(pages::render(&pages::RecordPage::new(&explorer, found)))
 }
 
 #[derive(serde::Deserialize)]

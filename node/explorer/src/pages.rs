@@ -4,8 +4,8 @@
 use askama::Template;
 use axum::response::Html;
 use catena_api::{
-    BalanceView, BlockView, HistoryView, MemberInfoView, SearchHit, StatusView, TransactionView,
-    TxStatus, VoucherPageView, VoucherView,
+    BalanceView, BlockView, HistoryView, MemberInfoView, RecordView, SearchHit, StatusView,
+    TransactionView, TxStatus, VoucherPageView, VoucherView,
 };
 
 use crate::format::{mean_gap, short, time_ms};
@@ -196,6 +196,7 @@ impl Hit {
             "transaction" => Some(format!("{}/tx/{}", explorer.base, hit.id)),
             "voucher" => Some(format!("{}/vouchers/{}", explorer.base, hit.id)),
             "member" => Some(format!("{}/members/{}", explorer.base, hit.id)),
+            "record" => Some(format!("{}/records/{}", explorer.base, hit.id)),
             _ => None,
         };
         Hit {
@@ -292,6 +293,29 @@ impl MemberPage {
             cash,
             held,
             issued,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "record.html")]
+pub struct RecordPage {
+    pub page: Page,
+    pub r: RecordView,
+    pub date: String,
+    pub recorded: String,
+    /// For an invoice: how much of it vouchers have financed.
+    pub used: Option<String>,
+}
+
+impl RecordPage {
+    pub fn new(explorer: &Explorer, (r, used): (RecordView, Option<String>)) -> Self {
+        RecordPage {
+            page: Page::new(explorer, &format!("Document: {}", r.kind.replace('_', " "))),
+            date: time_ms(r.date_ms),
+            recorded: time_ms(r.time_ms),
+            used,
+            r,
         }
     }
 }
