@@ -12,7 +12,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use catena_testing::acked::AckedLoad;
-use common::TestNode;
 
 const CHAIN_ID: &str = "catena-local";
 
@@ -53,17 +52,7 @@ fn a_validator_down_for_30_s_under_load_then_the_leader_lose_nothing_and_never_s
     let (during_b, back_b) = outage(&mut net, leader, down);
     let report = load.finish();
 
-    let tip = net.nodes[0].height();
-    net.wait_all(tip, "every validator at the tip");
-    common::wait_all_committed(
-        &net.nodes[0],
-        &report.acknowledged,
-        Duration::from_secs(120),
-    );
-    let tip = net.nodes.iter().map(TestNode::height).min().expect("nodes");
-    let times = common::assert_same_blocks(&net.nodes, first..=tip);
-    let longest_gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
-    common::assert_no_equivocation(&net.nodes);
+    let (tip, longest_gap) = common::settle_after_load(&net, &report.acknowledged, first);
     println!(
         "validator {} (not the leader) down {} s: the others committed {during_a} heights, it was \
          back at the tip {back_a:.1} s after its restart; the leader (validator {}) down {} s: \

@@ -12,7 +12,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use catena_testing::acked::AckedLoad;
-use common::TestNode;
 
 const CHAIN_ID: &str = "catena-local";
 const EVERY: Duration = Duration::from_secs(15);
@@ -51,18 +50,8 @@ fn killing_the_latest_proposer_every_15_s_loses_nothing_and_never_stalls_10_s() 
     }
     let report = load.finish();
 
-    let tip = net.nodes[0].height();
-    net.wait_all(tip, "every validator at the tip");
-    common::wait_all_committed(
-        &net.nodes[0],
-        &report.acknowledged,
-        Duration::from_secs(120),
-    );
-    let tip = net.nodes.iter().map(TestNode::height).min().expect("nodes");
-    let times = common::assert_same_blocks(&net.nodes, first..=tip);
-    let longest_gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    let (tip, longest_gap) = common::settle_after_load(&net, &report.acknowledged, first);
     assert!(longest_gap <= 10_000, "{longest_gap} ms between two blocks");
-    common::assert_no_equivocation(&net.nodes);
     println!(
         "latest proposer killed {} times in {:.0} s ({kills:?} as (height, validator)); {} \
          transactions answered 202, 0 lost; heights {first}..={tip} identical on 4 validators; \

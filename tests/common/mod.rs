@@ -112,6 +112,24 @@ pub fn wait_all_committed(node: &TestNode, hashes: &[String], timeout: std::time
     );
 }
 
+/// After a load on `net`: waits until every node reaches node 0's tip and every `acknowledged`
+/// transaction is committed, asserts one block per height from `first` on every node and no
+/// equivocation; returns the lowest tip and the longest gap between two blocks (ms).
+pub fn settle_after_load(net: &TestNetwork, acknowledged: &[String], first: u64) -> (u64, u64) {
+    let tip = net.nodes[0].height();
+    net.wait_all(tip, "every validator at the tip");
+    wait_all_committed(
+        &net.nodes[0],
+        acknowledged,
+        std::time::Duration::from_secs(120),
+    );
+    let tip = net.nodes.iter().map(TestNode::height).min().expect("nodes");
+    let times = assert_same_blocks(&net.nodes, first..=tip);
+    let longest_gap = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    assert_no_equivocation(&net.nodes);
+    (tip, longest_gap)
+}
+
 /// Asserts that every node has the same block at each height of `heights`; returns the blocks'
 /// times (ms), in height order.
 pub fn assert_same_blocks(nodes: &[TestNode], heights: std::ops::RangeInclusive<u64>) -> Vec<u64> {

@@ -110,6 +110,16 @@ impl Explorer {
         (status, pages::render(&page)).into_response()
     }
 
+    /// 400: what was asked for cannot be read.
+    fn bad_input(&self, message: &str) -> Response {
+        self.problem(StatusCode::BAD_REQUEST, "Cannot show that", message)
+    }
+
+    /// 404: nothing on this chain answers to what was asked for.
+    fn missing(&self, message: &str) -> Response {
+        self.problem(StatusCode::NOT_FOUND, "Not found", message)
+    }
+
     fn api_problem(&self, e: ApiError) -> Response {
         let title = if e.status == StatusCode::NOT_FOUND {
             "Not found"
@@ -150,13 +160,9 @@ async fn home(State(explorer): State<Explorer>) -> PageResult {
 
 async fn block(State(explorer): State<Explorer>, Path(id): Path<String>) -> PageResult {
     let Ok(block_id) = id.parse::<BlockId>() else {
-        return Err(explorer.problem(
-            StatusCode::BAD_REQUEST,
-            "Cannot show that",
-            &format!(
-                "'{id}' is not a block height, a block hash (0x and 64 hex digits) or 'latest'"
-            ),
-        ));
+        return Err(explorer.bad_input(&format!(
+            "'{id}' is not a block height, a block hash (0x and 64 hex digits) or 'latest'"
+        )));
     };
     let found = read(&explorer, move |chain| {
         let Some(block) = chain.block(block_id)? else {
@@ -172,40 +178,26 @@ async fn block(State(explorer): State<Explorer>, Path(id): Path<String>) -> Page
     })
     .await?;
     let Some(found) = found else {
-        return Err(explorer.problem(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            &format!("this chain has no block {id}"),
-        ));
+        return Err(explorer.missing(&format!("this chain has no block {id}")));
     };
     Ok(pages::render(&pages::BlockPage::new(&explorer, found)))
 }
 
 async fn transaction(State(explorer): State<Explorer>, Path(hash): Path<String>) -> PageResult {
     let Ok(parsed) = hash.parse::<catena_primitives::Hash>() else {
-        return Err(explorer.problem(
-            StatusCode::BAD_REQUEST,
-            "Cannot show that",
-            &format!("'{hash}' is not a transaction hash (0x and 64 hex digits)"),
-        ));
+        return Err(explorer.bad_input(&format!(
+            "'{hash}' is not a transaction hash (0x and 64 hex digits)"
+        )));
     };
     let Some(tx) = read(&explorer, move |chain| chain.transaction(parsed)).await? else {
-        return Err(explorer.problem(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            &format!("this node knows no transaction {hash}"),
-        ));
+        return Err(explorer.missing(&format!("this node knows no transaction {hash}")));
     };
     Ok(pages::render(&pages::TransactionPage::new(&explorer, tx)))
 }
 
 async fn voucher(State(explorer): State<Explorer>, Path(id): Path<String>) -> PageResult {
     let Ok(number) = id.parse::<u64>() else {
-        return Err(explorer.problem(
-            StatusCode::BAD_REQUEST,
-            "Cannot show that",
-            &format!("'{id}' is not a voucher id (a number)"),
-        ));
+        return Err(explorer.bad_input(&format!("'{id}' is not a voucher id (a number)")));
     };
     let story = read(&explorer, move |chain| {
         let reader = catena_api::Reader::Anyone;
@@ -231,22 +223,16 @@ async fn member(State(explorer): State<Explorer>, Path(uscc): Path<String>) -> P
     })
     .await?;
     let Some(found) = found else {
-        return Err(explorer.problem(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            &format!("{uscc} is not a member of this consortium"),
-        ));
+        return Err(explorer.missing(&format!("{uscc} is not a member of this consortium")));
     };
     Ok(pages::render(&pages::MemberPage::new(&explorer, found)))
 }
 
 async fn record(State(explorer): State<Explorer>, Path(hash): Path<String>) -> PageResult {
     let Ok(parsed) = hash.parse::<catena_primitives::Hash>() else {
-        return Err(explorer.problem(
-            StatusCode::BAD_REQUEST,
-            "Cannot show that",
-            &format!("'{hash}' is not a document hash (0x and 64 hex digits)"),
-        ));
+        return Err(explorer.bad_input(&format!(
+            "'{hash}' is not a document hash (0x and 64 hex digits)"
+        )));
     };
     let found = read(&explorer, move |chain| {
         let reader = catena_api::Reader::Anyone;
@@ -262,11 +248,7 @@ async fn record(State(explorer): State<Explorer>, Path(hash): Path<String>) -> P
     })
     .await?;
     let Some(found) = found else {
-        return Err(explorer.problem(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            &format!("document {hash} is not recorded on this chain"),
-        ));
+        return Err(explorer.missing(&format!("document {hash} is not recorded on this chain")));
     };
     Ok(pages::render(&pages::RecordPage::new(&explorer, found)))
 }
@@ -315,11 +297,7 @@ async fn search(
 }
 
 async fn not_found(State(explorer): State<Explorer>) -> Response {
-    explorer.problem(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        "The explorer has no such page.",
-    )
+    explorer.missing("The explorer has no such page.")
 }
 
 async fn style() -> impl IntoResponse {
