@@ -342,3 +342,144 @@ fn a_voucher_page_draws_every_part_of_its_lineage_and_a_member_page_lists_what_i
     let bad = fetch(&format!("{explorer}/members/nobody"));
     assert_eq!(bad.status, 404, "{}", bad.body);
 }
+
+#[test]
+fn lists_export_as_csv_and_the_consortium_and_its_charts_are_shown() {
+    let dir = common::test_dir();
+    let node = TestNode::dev(dir.path(), 200);
+    let cli = Cli::new(dir.path(), &node.api);
+    let explorer = format!("{}/explorer", node.api);
+    let document = dir.path().join("contract.pdf");
+    std::fs::write(&document, "purchase contract HX-10").expect("write a document");
+    let recorded = recorded_hash(&cli.ok(&format!(
+        "record add {} --kind contract --party huaxia-motors --amount 10.00 --as tier1-steel",
+        document.display()
+    )));
+    cli.ok("voucher credit-line huaxia-motors --set 5000000.00 --as merchant-bank");
+
+    // Events, filtered by a system contract named, not by id: the API's list, row for row.
+    let records_id = catena_primitives::system_contract_id("records").to_string();
+    let listed = node.get_ok(&format!("/events?contract={records_id}"));
+    let listed = listed["events"].as_array().expect("events");
+    assert!(!listed.is_empty());
+    let page = html(&format!("{explorer}/events?contract=records&topic="));
+    for event in listed {
+        let source = event["source"].as_str().expect("source");
+        assert!(page.contains(&format!("/explorer/tx/{source}")), "{page}");
+        assert!(
+            page.contains(event["data"].as_str().expect("data")),
+            "{page}"
+        );
+    }
+    assert!(
+        page.contains(&recorded[2..10]),
+        "the record's hash in its event: {page}"
+    );
+    let csv = fetch(&format!("{explorer}/events.csv?contract=records"));
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert!(
+        csv.content_type.starts_with("text/csv"),
+        "{}",
+        csv.content_type
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "height,index,source,signer,contract,topic,data");
+    assert_eq!(lines.len(), listed.len() + 1, "{}", csv.body);
+    assert!(
+        lines[1..].iter().all(|l| l.contains(",records,")),
+        "{}",
+        csv.body
+    );
+    let bad = fetch(&format!("{explorer}/events?from_height=abc"));
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body
+            .contains("from_height: &#39;abc&#39; is not a block height")
+            || bad
+                .body
+                .contains("from_height: 'abc' is not a block height"),
+        "{}",
+        bad.body
+    );
+    let bad = fetch(&format!("{explorer}/events?contract=nothing"));
+    assert_eq!(bad.status, 400, "{}", bad.body);
+
+    // Blocks: a page newest first; a range as CSV, and where an export cut short goes on.
+    wait_for("block 6", Duration::from_secs(60), || {
+        (node.height() >= 6).then_some(())
+    });
+    let page = html(&format!("{explorer}/blocks?to=5&count=3"));
+    let rows: Vec<u64> = page
+        .split("<tr><td><a href=\"/explorer/blocks/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect();
+    assert_eq!(rows, [5, 4, 3], "{page}");
+    assert!(
+        page.contains("/explorer/blocks?to=2&amp;count=3"),
+        "older: {page}"
+    );
+    let csv = fetch(&format!("{explorer}/blocks.csv?to=5&count=3"));
+    let heights: Vec<&str> = csv
+        .body
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert_eq!(heights, ["5", "4", "3"], "{}", csv.body);
+    let five = node.get_ok("/blocks/5");
+    assert!(csv.body.contains(five["hash"].as_str().expect("hash")));
+    let bad = fetch(&format!("{explorer}/blocks?count=0"));
+    assert_eq!(bad.status, 400, "{}", bad.body);
+
+    // Members, validators and governance, no equivocation, no parachain on a dev chain.
+    let page = html(&format!("{explorer}/members"));
+    for member in node.get_ok("/members").as_array().expect("members") {
+        let uscc = member["uscc"].as_str().expect("uscc");
+        assert!(
+            page.contains(&format!("href=\"/explorer/members/{uscc}\"")),
+            "{page}"
+        );
+    }
+    let governance = node.get_ok("/governance");
+    let page = html(&format!("{explorer}/validators"));
+    for validator in governance["validators"].as_array().expect("validators") {
+        assert!(
+            page.contains(validator["account"].as_str().expect("account")),
+            "{page}"
+        );
+    }
+    assert!(
+        page.contains(&format!("{} of", governance["threshold"])),
+        "{page}"
+    );
+    assert!(page.contains("id=\"no-equivocations\""), "{page}");
+    assert!(html(&format!("{explorer}/parachains")).contains("id=\"no-parachains\""));
+
+    // Charts: one bar per block for transactions, blocks per minute adding up to those read.
+    let page = html(&format!("{explorer}/charts?blocks=5"));
+    assert_eq!(page.matches("<svg class=\"chart\"").count(), 2, "{page}");
+    let (per_minute, per_block) = page
+        .split_once("<h2>Transactions per block</h2>")
+        .expect("two charts");
+    assert_eq!(
+        per_block.matches("<rect class=\"bar\"").count(),
+        5,
+        "{page}"
+    );
+    let counted: u64 = per_minute
+        .split("<title>")
+        .skip(1)
+        .filter_map(|t| {
+            t.split("</title>")
+                .next()?
+                .rsplit(": ")
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    assert_eq!(counted, 5, "{page}");
+    let bad = fetch(&format!("{explorer}/charts?blocks=1"));
+    assert_eq!(bad.status, 400, "{}", bad.body);
+}

@@ -77,7 +77,15 @@ pub(crate) async fn get_events(
     reader.require_all("the event log")?;
     let Query(filter) =
         filter.map_err(|e| ApiError::bad_request("invalid_filter", e.body_text()))?;
-    let query = EventQuery::parse(&filter)?;
+    Ok(Json(
+        blocking(move || event_page(chain.as_ref(), &filter)).await?,
+    ))
+}
+
+/// One page of the events `filter` asks for (the work of `GET /events`; call it on the blocking
+/// pool): a 400 naming the field that is wrong.
+pub fn event_page(chain: &dyn ChainApi, filter: &EventFilter) -> Result<EventPage, ApiError> {
+    let query = EventQuery::parse(filter)?;
     let limit = filter.limit.unwrap_or(MAX_EVENT_PAGE);
     if limit == 0 || limit > MAX_EVENT_PAGE {
         return Err(ApiError::bad_request(
@@ -96,15 +104,14 @@ pub(crate) async fn get_events(
             "to_height is below the start of the range",
         ));
     }
-    let EventSlice { events, resume } =
-        blocking(move || chain.events(&query, from, to_height, limit as usize)).await?;
-    Ok(Json(EventPage {
+    let EventSlice { events, resume } = chain.events(&query, from, to_height, limit as usize)?;
+    Ok(EventPage {
         next: resume.map(|(h, i)| match i.checked_sub(1) {
             Some(before) => format!("{h}:{before}"),
             None => format!("{}:{}", h.saturating_sub(1), u32::MAX),
         }),
         events,
-    }))
+    })
 }
 
 /// Event streams one node serves at once, all its chains together: one more is answered 503

@@ -7,17 +7,21 @@
 //! `/chains/{chain_id}/explorer`. A chain whose reads are for its members (a parachain) shows
 //! nothing here yet but says so.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use catena_api::{reads, ApiError, BlockId, ChainApi};
 
+mod charts;
+mod consortium;
 mod format;
 mod lineage;
+mod lists;
 mod pages;
 
 use pages::Page;
@@ -37,31 +41,55 @@ pub(crate) struct Explorer {
     base: String,
     /// The path the chain's API is under: `` or `/chains/{id}`.
     api: String,
+    /// Every chain this node hosts, by id (a main chain's page of a parachain says how far its
+    /// anchored head trails the parachain's tip where this node hosts it).
+    hosted: Arc<HashMap<String, Arc<dyn ChainApi>>>,
 }
 
 /// The explorer of every chain a node hosts, the main chain (the first) also at `/explorer`.
 pub fn router(chains: &[Arc<dyn ChainApi>]) -> Router {
+    let hosted: Arc<HashMap<_, _>> = Arc::new(
+        chains
+            .iter()
+            .map(|chain| (chain.chain_id(), Arc::clone(chain)))
+            .collect(),
+    );
     let mut app = Router::new();
     for (i, chain) in chains.iter().enumerate() {
         let api = format!("/chains/{}", chain.chain_id());
+        let explorer = |base: String, api: String| Explorer {
+            chain: Arc::clone(chain),
+            base,
+            api,
+            hosted: Arc::clone(&hosted),
+        };
         app = app.nest(
             &format!("{api}/explorer"),
-            chain_router(Arc::clone(chain), format!("{api}/explorer"), api.clone()),
+            chain_router(explorer(format!("{api}/explorer"), api.clone())),
         );
         if i == 0 {
             app = app.nest(
                 "/explorer",
-                chain_router(Arc::clone(chain), "/explorer".into(), String::new()),
+                chain_router(explorer("/explorer".into(), String::new())),
             );
         }
     }
     app
 }
 
-fn chain_router(chain: Arc<dyn ChainApi>, base: String, api: String) -> Router {
+fn chain_router(explorer: Explorer) -> Router {
     Router::new()
         .route("/", get(home))
+        .route("/blocks", get(lists::blocks))
+        .route("/blocks.csv", get(lists::blocks_csv))
         .route("/blocks/{id}", get(block))
+        .route("/charts", get(charts::charts))
+        .route("/members", get(consortium::members))
+        .route("/validators", get(consortium::validators))
+        .route("/parachains", get(consortium::parachains))
+        .route("/parachains/{id}", get(consortium::parachain))
+        .route("/events", get(lists::events))
+        .route("/events.csv", get(lists::events_csv))
         .route("/tx/{hash}", get(transaction))
         .route("/vouchers/{id}", get(voucher))
         .route("/members/{uscc}", get(member))
@@ -70,14 +98,14 @@ fn chain_router(chain: Arc<dyn ChainApi>, base: String, api: String) -> Router {
         .route("/assets/style.css", get(style))
         .route("/assets/live.js", get(live))
         .fallback(not_found)
-        .with_state(Explorer { chain, base, api })
+        .with_state(explorer)
 }
 
 /// A page, or the page that says why there is none.
-type PageResult = Result<Html<String>, Response>;
+pub(crate) type PageResult = Result<Response, Response>;
 
 /// Runs chain reads on the blocking pool (they read RocksDB), as the API does.
-async fn read<T: Send + 'static>(
+pub(crate) async fn read<T: Send + 'static>(
     explorer: &Explorer,
     call: impl FnOnce(Arc<dyn ChainApi>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, Response> {
@@ -101,22 +129,31 @@ async fn read<T: Send + 'static>(
     }
 }
 
+/// A page's query string as its form, or the page that says what in it is wrong.
+pub(crate) async fn form<T>(
+    explorer: &Explorer,
+    form: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, Response> {
+    form.map(|Query(form)| form)
+        .map_err(|e| explorer.bad_input(&e.body_text()))
+}
+
 impl Explorer {
-    fn problem(&self, status: StatusCode, title: &str, message: &str) -> Response {
+    pub(crate) fn problem(&self, status: StatusCode, title: &str, message: &str) -> Response {
         let page = pages::Problem {
             page: Page::new(self, title),
             message,
         };
-        (status, pages::render(&page)).into_response()
+        pages::respond(status, &page)
     }
 
     /// 400: what was asked for cannot be read.
-    fn bad_input(&self, message: &str) -> Response {
+    pub(crate) fn bad_input(&self, message: &str) -> Response {
         self.problem(StatusCode::BAD_REQUEST, "Cannot show that", message)
     }
 
     /// 404: nothing on this chain answers to what was asked for.
-    fn missing(&self, message: &str) -> Response {
+    pub(crate) fn missing(&self, message: &str) -> Response {
         self.problem(StatusCode::NOT_FOUND, "Not found", message)
     }
 
@@ -293,7 +330,7 @@ async fn search(
         term: &term,
         hits: links,
     };
-    Ok(pages::render(&page).into_response())
+    Ok(pages::render(&page))
 }
 
 async fn not_found(State(explorer): State<Explorer>) -> Response {

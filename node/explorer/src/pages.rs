@@ -2,7 +2,8 @@
 //! the API's views. Templates escape every value as HTML.
 
 use askama::Template;
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use catena_api::{
     BalanceView, BlockView, HistoryView, MemberInfoView, RecordView, SearchHit, StatusView,
     TransactionView, TxStatus, VoucherPageView, VoucherView,
@@ -31,12 +32,24 @@ impl Page {
     }
 }
 
-/// The page's HTML; a template that fails to render (a value that cannot be shown) says so.
-pub fn render(page: &impl Template) -> Html<String> {
-    Html(page.render().unwrap_or_else(|e| {
-        let text = e.to_string().replace('&', "&amp;").replace('<', "&lt;");
-        format!("<!doctype html><title>Error</title><p>This page could not be shown: {text}</p>")
-    }))
+/// The page's HTML (200); a template that fails to render (a value that cannot be shown) is
+/// the node's failure, a 500 that says so.
+pub fn render(page: &impl Template) -> Response {
+    respond(StatusCode::OK, page)
+}
+
+/// The page's HTML with `status`, or the 500 of a template that failed to render.
+pub fn respond(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            let text = e.to_string().replace('&', "&amp;").replace('<', "&lt;");
+            let html = format!(
+                "<!doctype html><title>Error</title><p>This page could not be shown: {text}</p>"
+            );
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(html)).into_response()
+        }
+    }
 }
 
 /// A block in a list.
@@ -50,7 +63,7 @@ pub struct BlockRow {
 }
 
 impl BlockRow {
-    fn new(block: &BlockView) -> BlockRow {
+    pub fn new(block: &BlockView) -> BlockRow {
         let hash = block.hash.to_string();
         BlockRow {
             height: block.height,
