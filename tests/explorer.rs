@@ -8,51 +8,8 @@ use std::time::Duration;
 
 use catena_primitives::{Call, Transaction};
 use catena_testing::cli::{after_prefix, recorded_hash, split_parts, Cli};
+use common::web::{fetch, html};
 use common::{wait_for, TestNode};
-
-/// An answer as a browser gets it: status, content type, `Location`, and the body as text.
-struct Page {
-    status: u16,
-    content_type: String,
-    location: Option<String>,
-    body: String,
-}
-
-fn fetch(url: &str) -> Page {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let mut answer = agent.get(url).call().expect("the node answers");
-    let header = |name: &str| {
-        answer
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let content_type = header("content-type").unwrap_or_default();
-    let location = header("location");
-    Page {
-        status: answer.status().as_u16(),
-        content_type,
-        location,
-        body: answer.body_mut().read_to_string().expect("a text body"),
-    }
-}
-
-fn html(url: &str) -> String {
-    let page = fetch(url);
-    assert_eq!(page.status, 200, "{url}: {}", page.body);
-    assert!(
-        page.content_type.starts_with("text/html"),
-        "{url}: {}",
-        page.content_type
-    );
-    page.body
-}
 
 #[test]
 fn the_explorer_shows_blocks_and_transactions_finds_them_and_explains_bad_input() {

@@ -20,6 +20,47 @@ pub(crate) enum KeyCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Sign an explorer's sign-in challenge (its sign-in page shows it) and print the account
+    /// and signature to paste there: for a chain whose pages are for its members.
+    SignIn {
+        /// The challenge the sign-in page shows (`CHAIN:64 hex digits`).
+        challenge: String,
+        /// Sign as this demo member (a key file in HOME/keys/NAME.json).
+        #[arg(long = "as", conflicts_with = "key")]
+        as_name: Option<String>,
+        /// Sign with this key file.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
+}
+
+/// `catena key sign-in`: the account and its signature over an explorer's challenge.
+pub(crate) fn sign_in(
+    home: Option<&Path>,
+    challenge: &str,
+    as_name: Option<&str>,
+    key: Option<&Path>,
+    output: Output,
+) -> anyhow::Result<()> {
+    let (chain, random) = challenge.split_once(':').unwrap_or_default();
+    if chain.is_empty() || random.len() != 64 || !random.bytes().all(|b| b.is_ascii_hexdigit()) {
+        anyhow::bail!(
+            "'{challenge}' is not an explorer's sign-in challenge (CHAIN:64 hex digits, as its \
+             sign-in page shows it)"
+        );
+    }
+    let key = crate::send::key_of(home, as_name, key)?;
+    let signature = key.sign(&catena_primitives::read::sign_in_message(challenge));
+    print_value(
+        &serde_json::json!({
+            "account": key.account().to_string(),
+            "signature": signature.to_string(),
+        }),
+        output,
+    )
 }
 
 pub(crate) fn generate_invoice_key(out: &Path) -> anyhow::Result<()> {

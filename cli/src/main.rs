@@ -227,6 +227,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Key(KeyCommand::Generate { out }) => key_generate(out),
         Command::Key(KeyCommand::GenerateInvoiceKey { out }) => key::generate_invoice_key(&out),
+        Command::Key(KeyCommand::SignIn {
+            challenge,
+            as_name,
+            key,
+            output,
+        }) => key::sign_in(
+            home.as_deref(),
+            &challenge,
+            as_name.as_deref(),
+            key.as_deref(),
+            output,
+        ),
         Command::Key(KeyCommand::Inspect { file }) => {
             let key = keys::read_key(&file)?;
             println!("account: {}", key.account());

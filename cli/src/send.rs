@@ -157,7 +157,16 @@ pub(crate) fn signing_key(home: Option<&Path>, args: &SendArgs) -> anyhow::Resul
 }
 
 fn identity_key(home: Option<&Path>, query: &QueryArgs) -> anyhow::Result<SecretKey> {
-    match (&query.as_name, &query.key) {
+    key_of(home, query.as_name.as_deref(), query.key.as_deref())
+}
+
+/// The key of `--key FILE`, else of the demo identity `--as NAME`.
+pub(crate) fn key_of(
+    home: Option<&Path>,
+    as_name: Option<&str>,
+    key: Option<&Path>,
+) -> anyhow::Result<SecretKey> {
+    match (as_name, key) {
         (_, Some(file)) => Ok(keys::read_key(file)?),
         (Some(name), None) => keys::read_key(&demo_key_file(home, name))
             .with_context(|| format!("no demo identity '{name}'")),

@@ -74,6 +74,16 @@ impl Request<'_> {
     }
 }
 
+/// The first line of what a member's key signs to sign in to a chain's explorer.
+pub const SIGN_IN_DOMAIN: &str = "catena-explorer-sign-in/v1";
+
+/// What a member's key signs to sign in to a chain's explorer with `challenge` (the node's, one
+/// use, which names the chain): [`SIGN_IN_DOMAIN`], a newline, the challenge. Nothing else a key
+/// signs starts with that line, so the signature is good for this and nothing else.
+pub fn sign_in_message(challenge: &str) -> Vec<u8> {
+    [SIGN_IN_DOMAIN.as_bytes(), b"\n", challenge.as_bytes()].concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -242,3 +242,4 @@ impl Impostor {
     }
 }
 pub mod parachain;
+pub mod web;

@@ -1,8 +1,8 @@
 //! Charts drawn on the server as SVG: blocks per minute and transactions per block, over the
 //! latest blocks. No script draws them; a browser shows them as it shows any image.
 
-use axum::extract::{Query, State};
-use catena_api::{BlockId, BlockView};
+use axum::extract::{Extension, Query, State};
+use catena_api::{BlockId, BlockView, Reader};
 use serde::Deserialize;
 
 use crate::format::time_ms;
@@ -137,6 +137,7 @@ pub struct ChartsPage {
 /// `charts`: blocks per minute and transactions per block over the latest blocks.
 pub async fn charts(
     State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
     form: Result<Query<ChartsForm>, axum::extract::rejection::QueryRejection>,
 ) -> PageResult {
     let form = crate::form(&explorer, form).await?;
@@ -151,7 +152,7 @@ pub async fn charts(
             }
         },
     };
-    let blocks = read(&explorer, move |chain| {
+    let blocks = read(&explorer, &reader, move |chain| {
         let tip = chain.status()?.height;
         let mut blocks = Vec::new();
         // Block 0 is genesis: its time is the chain spec's, not a block time.

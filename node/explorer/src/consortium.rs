@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use catena_api::{
     reads, AnchoredView, ChainApi, EvidenceView, GovernanceView, MemberInfoView, ParachainView,
+    Reader,
 };
 use serde::Deserialize;
 
@@ -25,8 +26,11 @@ pub struct MembersPage {
 }
 
 /// `members`: every member of the consortium.
-pub async fn members(State(explorer): State<Explorer>) -> PageResult {
-    let members = read(&explorer, |chain| reads::members(chain.as_ref())).await?;
+pub async fn members(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+) -> PageResult {
+    let members = read(&explorer, &reader, |chain| reads::members(chain.as_ref())).await?;
     Ok(pages::render(&MembersPage {
         page: Page::new(&explorer, "Members"),
         members,
@@ -54,8 +58,11 @@ impl ValidatorsPage {
 
 /// `validators`: the validator set of the next block, who governs, the proposals, and the
 /// equivocations recorded.
-pub async fn validators(State(explorer): State<Explorer>) -> PageResult {
-    let (g, members, evidence) = read(&explorer, |chain| {
+pub async fn validators(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+) -> PageResult {
+    let (g, members, evidence) = read(&explorer, &reader, |chain| {
         Ok((
             chain.governance()?,
             reads::members(chain.as_ref())?,
@@ -120,9 +127,12 @@ pub struct ParachainsPage {
 }
 
 /// `parachains`: the parachains registered on this chain, their heads, lag and status.
-pub async fn parachains(State(explorer): State<Explorer>) -> PageResult {
+pub async fn parachains(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+) -> PageResult {
     let hosted = explorer.hosted.clone();
-    let rows = read(&explorer, move |chain| {
+    let rows = read(&explorer, &reader, move |chain| {
         Ok(chain
             .parachains()?
             .into_iter()
@@ -164,6 +174,7 @@ pub struct ParachainPage {
 /// `parachains/{id}`: one parachain: members, validators, anchor period, status and its anchors.
 pub async fn parachain(
     State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
     Path(id): Path<String>,
     form: Result<Query<AnchorsForm>, axum::extract::rejection::QueryRejection>,
 ) -> PageResult {
@@ -176,7 +187,7 @@ pub async fn parachain(
     };
     let asked = id.clone();
     let hosted = explorer.hosted.get(&id).cloned();
-    let found = read(&explorer, move |chain| {
+    let found = read(&explorer, &reader, move |chain| {
         let Some(p) = chain.parachain(&asked)? else {
             return Ok(None);
         };

@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
-use catena_api::{reads, ApiError, BlockId, ChainApi};
+use catena_api::{reads, ApiError, BlockId, ChainApi, Reader};
 
 mod charts;
 mod consortium;
@@ -23,6 +23,7 @@ mod format;
 mod lineage;
 mod lists;
 mod pages;
+mod session;
 
 use pages::Page;
 
@@ -44,6 +45,8 @@ pub(crate) struct Explorer {
     /// Every chain this node hosts, by id (a main chain's page of a parachain says how far its
     /// anchored head trails the parachain's tip where this node hosts it).
     hosted: Arc<HashMap<String, Arc<dyn ChainApi>>>,
+    /// Sign-in challenges and sessions of a chain whose data is for its members.
+    sessions: Arc<session::Sessions>,
 }
 
 /// The explorer of every chain a node hosts, the main chain (the first) also at `/explorer`.
@@ -62,6 +65,7 @@ pub fn router(chains: &[Arc<dyn ChainApi>]) -> Router {
             base,
             api,
             hosted: Arc::clone(&hosted),
+            sessions: Arc::default(),
         };
         app = app.nest(
             &format!("{api}/explorer"),
@@ -97,28 +101,45 @@ fn chain_router(explorer: Explorer) -> Router {
         .route("/search", get(search))
         .route("/assets/style.css", get(style))
         .route("/assets/live.js", get(live))
+        .route("/assets/sign-in.js", get(sign_in_script))
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
+        .route("/sign-out", post(session::sign_out))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            explorer.clone(),
+            session::admit,
+        ))
         .with_state(explorer)
 }
 
 /// A page, or the page that says why there is none.
 pub(crate) type PageResult = Result<Response, Response>;
 
-/// Runs chain reads on the blocking pool (they read RocksDB), as the API does.
+/// Runs chain reads on the blocking pool (they read RocksDB), as the API does, for a reader who
+/// may see the whole chain (an auditor granted some members' data sees only their pages).
 pub(crate) async fn read<T: Send + 'static>(
     explorer: &Explorer,
+    reader: &Reader,
     call: impl FnOnce(Arc<dyn ChainApi>) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, Response> {
+    reader
+        .require_all("this page")
+        .map_err(|e| explorer.api_problem(e))?;
+    read_as(explorer, reader, move |chain, _| call(chain)).await
+}
+
+/// Runs chain reads on the blocking pool that check for themselves what `reader` may see.
+pub(crate) async fn read_as<T: Send + 'static>(
+    explorer: &Explorer,
+    reader: &Reader,
+    call: impl FnOnce(Arc<dyn ChainApi>, &Reader) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, Response> {
     let chain = Arc::clone(&explorer.chain);
-    if chain.signed_reads() {
-        return Err(explorer.problem(
-            StatusCode::FORBIDDEN,
-            "Members only",
-            "This chain's data is for its members; the explorer does not show it to anyone \
-             else.",
-        ));
-    }
-    match tokio::task::spawn_blocking(move || call(chain)).await {
+    let reader = reader.clone();
+    match tokio::task::spawn_blocking(move || call(chain, &reader)).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(explorer.api_problem(e)),
         Err(e) => Err(explorer.problem(
@@ -169,8 +190,11 @@ impl Explorer {
     }
 }
 
-async fn home(State(explorer): State<Explorer>) -> PageResult {
-    let home = read(&explorer, |chain| {
+async fn home(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+) -> PageResult {
+    let home = read(&explorer, &reader, |chain| {
         let status = chain.status()?;
         let mut blocks = Vec::new();
         for height in (status.height.saturating_sub(LATEST_BLOCKS - 1)..=status.height).rev() {
@@ -195,13 +219,17 @@ async fn home(State(explorer): State<Explorer>) -> PageResult {
     Ok(pages::render(&pages::Home::new(&explorer, home)))
 }
 
-async fn block(State(explorer): State<Explorer>, Path(id): Path<String>) -> PageResult {
+async fn block(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+    Path(id): Path<String>,
+) -> PageResult {
     let Ok(block_id) = id.parse::<BlockId>() else {
         return Err(explorer.bad_input(&format!(
             "'{id}' is not a block height, a block hash (0x and 64 hex digits) or 'latest'"
         )));
     };
-    let found = read(&explorer, move |chain| {
+    let found = read(&explorer, &reader, move |chain| {
         let Some(block) = chain.block(block_id)? else {
             return Ok(None);
         };
@@ -220,36 +248,48 @@ async fn block(State(explorer): State<Explorer>, Path(id): Path<String>) -> Page
     Ok(pages::render(&pages::BlockPage::new(&explorer, found)))
 }
 
-async fn transaction(State(explorer): State<Explorer>, Path(hash): Path<String>) -> PageResult {
+async fn transaction(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+    Path(hash): Path<String>,
+) -> PageResult {
     let Ok(parsed) = hash.parse::<catena_primitives::Hash>() else {
         return Err(explorer.bad_input(&format!(
             "'{hash}' is not a transaction hash (0x and 64 hex digits)"
         )));
     };
-    let Some(tx) = read(&explorer, move |chain| chain.transaction(parsed)).await? else {
+    let Some(tx) = read(&explorer, &reader, move |chain| chain.transaction(parsed)).await? else {
         return Err(explorer.missing(&format!("this node knows no transaction {hash}")));
     };
     Ok(pages::render(&pages::TransactionPage::new(&explorer, tx)))
 }
 
-async fn voucher(State(explorer): State<Explorer>, Path(id): Path<String>) -> PageResult {
+async fn voucher(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+    Path(id): Path<String>,
+) -> PageResult {
     let Ok(number) = id.parse::<u64>() else {
         return Err(explorer.bad_input(&format!("'{id}' is not a voucher id (a number)")));
     };
-    let story = read(&explorer, move |chain| {
-        let reader = catena_api::Reader::Anyone;
-        let voucher = reads::voucher(chain.as_ref(), &reader, number)?;
-        let history = reads::voucher_history(chain.as_ref(), &reader, number)?;
-        let tree = reads::voucher_lineage(chain.as_ref(), &reader, number)?;
+    let story = read_as(&explorer, &reader, move |chain, reader| {
+        let voucher = reads::voucher(chain.as_ref(), reader, number)?;
+        let history = reads::voucher_history(chain.as_ref(), reader, number)?;
+        let tree = reads::voucher_lineage(chain.as_ref(), reader, number)?;
         Ok((voucher, history, tree))
     })
     .await?;
     Ok(pages::render(&pages::VoucherPage::new(&explorer, story)))
 }
 
-async fn member(State(explorer): State<Explorer>, Path(uscc): Path<String>) -> PageResult {
+async fn member(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+    Path(uscc): Path<String>,
+) -> PageResult {
     let asked = uscc.clone();
-    let found = read(&explorer, move |chain| {
+    let found = read_as(&explorer, &reader, move |chain, reader| {
+        reader.require_member(&asked, &format!("member {asked}'s page"))?;
         let Some(member) = reads::member(chain.as_ref(), &asked)? else {
             return Ok(None);
         };
@@ -265,15 +305,18 @@ async fn member(State(explorer): State<Explorer>, Path(uscc): Path<String>) -> P
     Ok(pages::render(&pages::MemberPage::new(&explorer, found)))
 }
 
-async fn record(State(explorer): State<Explorer>, Path(hash): Path<String>) -> PageResult {
+async fn record(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+    Path(hash): Path<String>,
+) -> PageResult {
     let Ok(parsed) = hash.parse::<catena_primitives::Hash>() else {
         return Err(explorer.bad_input(&format!(
             "'{hash}' is not a document hash (0x and 64 hex digits)"
         )));
     };
-    let found = read(&explorer, move |chain| {
-        let reader = catena_api::Reader::Anyone;
-        let Some(record) = reads::record(chain.as_ref(), &reader, parsed)? else {
+    let found = read_as(&explorer, &reader, move |chain, reader| {
+        let Some(record) = reads::record(chain.as_ref(), reader, parsed)? else {
             return Ok(None);
         };
         let used = if record.kind == "invoice" {
@@ -299,6 +342,7 @@ struct SearchQuery {
 /// One term, one page: straight there when it names one thing with a page; otherwise the list.
 async fn search(
     State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
     query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Response> {
     let term = query.map(|Query(q)| q.q).unwrap_or_default();
@@ -312,8 +356,8 @@ async fn search(
         ));
     }
     let searched = term.clone();
-    let hits = read(&explorer, move |chain| {
-        catena_api::search_terms(chain, &catena_api::Reader::Anyone, &searched)
+    let hits = read_as(&explorer, &reader, move |chain, reader| {
+        catena_api::search_terms(chain, reader, &searched)
     })
     .await?;
     let links: Vec<pages::Hit> = hits
@@ -348,5 +392,12 @@ async fn live() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../assets/live.js"),
+    )
+}
+
+async fn sign_in_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../assets/sign-in.js"),
     )
 }

@@ -1,10 +1,10 @@
 //! The explorer's lists: contract events with filters, and blocks by range; each as a page and
 //! as CSV for a spreadsheet.
 
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use catena_api::{event_page, BlockId, BlockView, EventFilter, EventPage, EventRecordView};
+use catena_api::{event_page, BlockId, BlockView, EventFilter, EventPage, EventRecordView, Reader};
 use catena_primitives::system_contract_id;
 use catena_schema::names;
 use serde::{Deserialize, Serialize};
@@ -137,20 +137,25 @@ pub struct EventsPage {
 
 async fn events_of(
     explorer: &Explorer,
+    reader: &Reader,
     form: &EventsForm,
     limit: u32,
 ) -> Result<EventPage, Response> {
     let filter = form.filter(limit).map_err(|e| explorer.bad_input(&e))?;
-    read(explorer, move |chain| event_page(chain.as_ref(), &filter)).await
+    read(explorer, reader, move |chain| {
+        event_page(chain.as_ref(), &filter)
+    })
+    .await
 }
 
 /// `events`: the chain's contract events, filtered by contract, topic, signer and heights.
 pub async fn events(
     State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
     form: Result<Query<EventsForm>, axum::extract::rejection::QueryRejection>,
 ) -> PageResult {
     let form = crate::form(&explorer, form).await?;
-    let found = events_of(&explorer, &form, EVENTS_PER_PAGE).await?;
+    let found = events_of(&explorer, &reader, &form, EVENTS_PER_PAGE).await?;
     let page = EventsPage {
         page: Page::new(&explorer, "Events"),
         events: found.events.iter().map(EventRow::new).collect(),
@@ -185,6 +190,7 @@ fn csv_file(name: &str, rows: csv::Writer<Vec<u8>>, next: Option<String>) -> Res
 /// `events.csv`: the same list as CSV, up to [`EVENTS_PER_CSV`] events from where it starts.
 pub async fn events_csv(
     State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
     form: Result<Query<EventsForm>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Response> {
     let mut form = crate::form(&explorer, form).await?;
@@ -194,7 +200,7 @@ pub async fn events_csv(
         "height", "index", "source", "signer", "contract", "topic", "data",
     ]);
     let next = loop {
-        let found = events_of(&explorer, &form, EVENTS_PER_PAGE * 10).await?;
+        let found = events_of(&explorer, &reader, &form, EVENTS_PER_PAGE * 10).await?;
         for e in &found.events {
             let _ = rows.write_record([
                 &e.height.to_string(),
@@ -239,15 +245,16 @@ impl BlocksForm {
 
 async fn blocks_of(
     explorer: &Explorer,
+    reader: &Reader,
     form: &BlocksForm,
     most: u64,
     default: u64,
 ) -> Result<(u64, Vec<BlockView>), Response> {
-    let tip = read(explorer, |chain| chain.status().map(|s| s.height)).await?;
+    let tip = read(explorer, reader, |chain| chain.status().map(|s| s.height)).await?;
     let (from, to) = form
         .range(tip, most, default)
         .map_err(|e| explorer.bad_input(&e))?;
-    let blocks = read(explorer, move |chain| {
+    let blocks = read(explorer, reader, move |chain| {
         let mut blocks = Vec::new();
         for height in (from..=to).rev() {
             blocks.extend(chain.block(BlockId::Height(height))?);
@@ -273,10 +280,12 @@ pub struct BlocksPage {
 /// `blocks`: the chain's blocks, newest first, a page at a time.
 pub async fn blocks(
     State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
     form: Result<Query<BlocksForm>, axum::extract::rejection::QueryRejection>,
 ) -> PageResult {
     let form = crate::form(&explorer, form).await?;
-    let (tip, blocks) = blocks_of(&explorer, &form, BLOCKS_PER_CSV, BLOCKS_PER_PAGE).await?;
+    let (tip, blocks) =
+        blocks_of(&explorer, &reader, &form, BLOCKS_PER_CSV, BLOCKS_PER_PAGE).await?;
     let (lowest, highest) = match (blocks.last(), blocks.first()) {
         (Some(low), Some(high)) => (low.height, high.height),
         _ => (0, 0),
@@ -295,10 +304,11 @@ pub async fn blocks(
 /// `blocks.csv`: blocks as CSV, up to [`BLOCKS_PER_CSV`] (default 1,000) up to `to`.
 pub async fn blocks_csv(
     State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
     form: Result<Query<BlocksForm>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Response> {
     let form = crate::form(&explorer, form).await?;
-    let (_, blocks) = blocks_of(&explorer, &form, BLOCKS_PER_CSV, 1_000).await?;
+    let (_, blocks) = blocks_of(&explorer, &reader, &form, BLOCKS_PER_CSV, 1_000).await?;
     let mut rows = csv::Writer::from_writer(Vec::new());
     let _ = rows.write_record([
         "height",
