@@ -2,18 +2,33 @@
 # Installs what building Catena needs, skipping what is already present:
 # libclang (RocksDB's bindings), a C++ compiler, Python 3 (the independent evidence verifier,
 # clients/python, and the tests that run it), the wasm32 target, rustfmt, clippy and
-# cargo-nextest.
+# cargo-nextest; with --tests (scripts/test.sh) also Chromium and Node.js with playwright-core,
+# for the explorer's browser test (tests/browser).
 set -euo pipefail
+tests=false
+[ "${1:-}" = "--tests" ] && tests=true
 
 need_apt=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+if $tests; then
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# The browser test's driver, at the version its lock file pins (no browser download: it drives
+# the system's Chromium).
+browser_tests="$(dirname "$0")/../tests/browser"
+if $tests && [ ! -d "$browser_tests/node_modules/playwright-core" ]; then
+  echo "setup: installing the browser test's npm packages"
+  (cd "$browser_tests" && npm ci --no-audit --no-fund --silent)
 fi
 rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown

@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-./scripts/setup.sh || exit 1
+./scripts/setup.sh --tests || exit 1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/catena/target}"
 export CARGO_TERM_COLOR=never
 mkdir -p "$CARGO_TARGET_DIR"

@@ -7,7 +7,8 @@ mod common;
 use std::time::Duration;
 
 use catena_primitives::{Call, Transaction};
-use catena_testing::cli::{after_prefix, recorded_hash, split_parts, Cli};
+use catena_testing::cli::{recorded_hash, Cli};
+use common::story;
 use common::web::{fetch, html};
 use common::{wait_for, TestNode};
 
@@ -157,44 +158,13 @@ fn a_voucher_page_draws_every_part_of_its_lineage_and_a_member_page_lists_what_i
     let node = TestNode::dev(dir.path(), 200);
     let cli = Cli::new(dir.path(), &node.api);
     let explorer = format!("{}/explorer", node.api);
-    let document = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).expect("write a document");
-        path.to_str().expect("utf-8").to_string()
-    };
-
-    // A voucher of 1,000,000.00, 600,000.00 of it paid to tier 2, who splits that and pays
-    // 200,000.00 on to tier 3.
-    cli.ok("voucher credit-line huaxia-motors --set 5000000.00 --as merchant-bank");
-    let contract = recorded_hash(&cli.ok(&format!(
-        "record add {} --kind contract --party huaxia-motors --amount 1000000.00 --as tier1-steel",
-        document("contract.pdf", "purchase contract HX-9")
-    )));
-    let invoice = recorded_hash(&cli.ok(&format!(
-        "record add {} --kind invoice --invoice-code 3100231130 --invoice-number 00000009 --buyer huaxia-motors --amount 1000000.00 --link {contract} --as tier1-steel",
-        document("invoice.pdf", "VAT invoice 00000009")
-    )));
-    let request = after_prefix(
-        &cli.ok(&format!("voucher request --issuer huaxia-motors --amount 1000000.00 --maturity 2099-12-31 --invoice {invoice} --record {contract} --as tier1-steel")),
-        "request ",
-    );
-    let original = after_prefix(
-        &cli.ok(&format!("voucher confirm {request} --as huaxia-motors")),
-        "issued voucher ",
-    );
-    let to_tier2 = after_prefix(
-        &cli.ok(&format!(
-            "voucher transfer {original} --to tier2-parts --amount 600000.00 --as tier1-steel"
-        )),
-        "transferred voucher ",
-    );
-    let parts = split_parts(&cli.ok(&format!(
-        "voucher split {to_tier2} --parts 200000.00,400000.00 --as tier2-parts"
-    )));
-    cli.ok(&format!(
-        "voucher transfer {} --to tier3-materials --as tier2-parts",
-        parts[0]
-    ));
+    let story::Story {
+        original,
+        parts,
+        contract,
+        invoice,
+        ..
+    } = story::voucher_story(&cli, dir.path());
 
     // The original's page: every part of the tree drawn with its amount, holder and status;
     // each split adds up; the history, each entry at its block.

@@ -242,4 +242,5 @@ impl Impostor {
     }
 }
 pub mod parachain;
+pub mod story;
 pub mod web;

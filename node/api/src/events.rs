@@ -136,10 +136,20 @@ pub(crate) async fn stream(
     Extension(reader): Extension<Reader>,
     filter: Result<Query<EventFilter>, QueryRejection>,
 ) -> Result<axum::response::Response, ApiError> {
-    reader.require_all("the event stream")?;
-    use axum::response::sse::{Event, KeepAlive, Sse};
     let Query(filter) =
         filter.map_err(|e| ApiError::bad_request("invalid_filter", e.body_text()))?;
+    event_stream(chain, &reader, filter).await
+}
+
+/// The work of `GET /stream` for `reader`: the response that streams `filter`'s blocks and
+/// events (the explorer's pages follow new blocks with it, as their signed-in member).
+pub async fn event_stream(
+    chain: Arc<dyn ChainApi>,
+    reader: &Reader,
+    filter: EventFilter,
+) -> Result<axum::response::Response, ApiError> {
+    reader.require_all("the event stream")?;
+    use axum::response::sse::{Event, KeepAlive, Sse};
     if filter.limit.is_some() || filter.after.is_some() {
         return Err(ApiError::bad_request(
             "invalid_filter",

@@ -1,9 +1,9 @@
-// Live updates for the explorer's home page: each block the node commits, from the API's event
-// stream, is added to the top of the latest blocks. The page works without this script.
+// Live updates for the explorer's home page: each block the node commits, from the explorer's
+// stream (the API's event stream, read as the page's reader), is added to the top of the latest
+// blocks. The page works without this script.
 (function () {
   "use strict";
   var script = document.currentScript;
-  var api = script.getAttribute("data-api");
   var base = script.getAttribute("data-base");
   var rows = document.getElementById("latest-blocks");
   if (!rows || !window.EventSource) return;
@@ -28,7 +28,7 @@
     return td;
   }
 
-  var stream = new EventSource(api + "/stream");
+  var stream = new EventSource(base + "/stream");
   stream.addEventListener("block", function (event) {
     var block = JSON.parse(event.data);
     var tr = document.createElement("tr");

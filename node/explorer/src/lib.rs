@@ -102,6 +102,7 @@ fn chain_router(explorer: Explorer) -> Router {
         .route("/assets/style.css", get(style))
         .route("/assets/live.js", get(live))
         .route("/assets/sign-in.js", get(sign_in_script))
+        .route("/stream", get(stream))
         .route(
             "/sign-in",
             get(session::sign_in_page).post(session::sign_in),
@@ -400,4 +401,17 @@ async fn sign_in_script() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../assets/sign-in.js"),
     )
+}
+
+/// New blocks as they are committed, for the pages' script: the API's event stream, read as the
+/// page's reader (a signed-in member on a members' chain, whose browser cannot sign each
+/// request the API's stream asks for).
+async fn stream(
+    State(explorer): State<Explorer>,
+    Extension(reader): Extension<Reader>,
+) -> Response {
+    let filter = catena_api::EventFilter::default();
+    catena_api::event_stream(Arc::clone(&explorer.chain), &reader, filter)
+        .await
+        .unwrap_or_else(|e| explorer.api_problem(e))
 }
