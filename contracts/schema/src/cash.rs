@@ -28,6 +28,7 @@ pub mod keys {
 
 /// `init`'s argument, kept as the contract's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Init {
     pub registry: ContractId,
     /// Contracts allowed to move cash between members (the voucher contract, for advances
@@ -39,6 +40,7 @@ pub struct Init {
 /// `mint`'s argument: a financier mints cash against money it holds for `to`; the cash is
 /// a claim on that financier.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Mint {
     pub to: Uscc,
     pub amount: Amount,
@@ -48,6 +50,7 @@ pub struct Mint {
 /// that custodian moves (to redeem it with that custodian, transfer it to the custodian);
 /// without, the payer's balances are taken in [the payment order](payment_order).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Transfer {
     pub to: Uscc,
     pub amount: Amount,
@@ -56,6 +59,7 @@ pub struct Transfer {
 
 /// `operator_transfer`'s argument (operators only), taken in the payment order.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct OperatorTransfer {
     pub from: Uscc,
     pub to: Uscc,
@@ -64,6 +68,7 @@ pub struct OperatorTransfer {
 
 /// A member's cash with one custodian.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Balance {
     pub custodian: Uscc,
     pub amount: Amount,
@@ -97,6 +102,7 @@ pub fn payment_order(balances: &[Balance], payee: &str, amount: Amount) -> Optio
 /// An event's data: `from` is empty for a mint, `to` for a burn; `custodian` is whose
 /// claim moved. A payment over several custodians emits one event per custodian.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Movement {
     pub from: Uscc,
     pub to: Uscc,
@@ -105,10 +111,15 @@ pub struct Movement {
 }
 
 pub mod events {
-    /// data: [`super::Movement`]
-    pub const MINTED: &str = "minted";
-    pub const BURNED: &str = "burned";
-    pub const TRANSFERRED: &str = "transferred";
+    #[cfg(feature = "std")]
+    use super::*;
+    use crate::method::events;
+
+    events! {
+        MINTED = "minted": Movement;
+        BURNED = "burned": Movement;
+        TRANSFERRED = "transferred": Movement;
+    }
 }
 
 /// The cash contract's methods.

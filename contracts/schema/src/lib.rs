@@ -29,6 +29,11 @@ pub mod uscc;
 mod method;
 pub use method::{same_name, Method};
 
+#[cfg(feature = "std")]
+mod decode;
+#[cfg(feature = "std")]
+pub mod metadata;
+
 /// An ed25519 public key: a member's account.
 pub type Account = [u8; 32];
 /// A contract id (SHA-256), as contracts see it.
@@ -58,6 +63,7 @@ pub mod names {
 
 /// A member's role (DOMAIN.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum Role {
     /// 核心企业: confirms payables, issues vouchers, funds settlement.
     #[codec(index = 0)]

@@ -80,13 +80,39 @@ pub const fn same_name(a: &str, b: &str) -> bool {
     true
 }
 
-/// Declares a contract's method descriptors: `NAME = "name": Argument => Output;`.
+/// Declares a contract's method descriptors: `NAME = "name": Argument => Output;`. With std,
+/// also `metadata`: each method with its argument's and output's types in a registry.
 macro_rules! methods {
     ($contract:expr; $($(#[$doc:meta])* $konst:ident = $name:literal: $arg:ty => $out:ty;)+) => {
         $($(#[$doc])* pub const $konst: $crate::Method<$arg, $out> = $crate::Method::new($contract, $name);)+
+
+        /// Each method, its argument's and its output's types registered in `registry`.
+        #[cfg(feature = "std")]
+        pub fn metadata(
+            registry: &mut scale_info::Registry,
+        ) -> alloc::vec::Vec<$crate::metadata::MethodMeta> {
+            alloc::vec![$($crate::metadata::MethodMeta::of::<$arg, $out>($name, registry)),+]
+        }
     };
 }
 pub(crate) use methods;
+
+/// Declares a contract's event topics: `NAME = "topic": Data;` (the type of the event's data).
+/// With std, also `metadata`: each topic with its data's type in a registry.
+macro_rules! events {
+    ($($(#[$doc:meta])* $konst:ident = $topic:literal: $data:ty;)+) => {
+        $($(#[$doc])* pub const $konst: &str = $topic;)+
+
+        /// Each topic, its data's type registered in `registry`.
+        #[cfg(feature = "std")]
+        pub fn metadata(
+            registry: &mut scale_info::Registry,
+        ) -> alloc::vec::Vec<$crate::metadata::EventMeta> {
+            alloc::vec![$($crate::metadata::EventMeta::of::<$data>($topic, registry)),+]
+        }
+    };
+}
+pub(crate) use events;
 
 #[cfg(test)]
 mod tests {

@@ -32,6 +32,7 @@ pub mod keys {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum Kind {
     /// 商流
     #[codec(index = 0)]
@@ -83,6 +84,7 @@ impl Kind {
 
 /// A VAT invoice's identity and parties.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Invoice {
     pub code: String,
     pub number: String,
@@ -92,6 +94,7 @@ pub struct Invoice {
 
 /// `record`'s argument.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct NewRecord {
     pub kind: Kind,
     /// SHA-256 of the off-chain document; a document is recorded once.
@@ -111,6 +114,7 @@ pub struct NewRecord {
 
 /// A recorded document: proof that it existed, signed by `recorder`, no later than `height`.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Record {
     pub id: RecordId,
     pub kind: Kind,
@@ -128,6 +132,7 @@ pub struct Record {
 
 /// `invoice`'s argument: find an invoice by its identity.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct InvoiceQuery {
     pub code: String,
     pub number: String,
@@ -136,6 +141,7 @@ pub struct InvoiceQuery {
 
 /// `init`'s argument, kept as the contract's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Init {
     pub registry: ContractId,
     /// How the quality of a supply chain's records suggests a credit line.
@@ -143,12 +149,18 @@ pub struct Init {
 }
 
 pub mod events {
-    /// data: [`super::Record`]
-    pub const RECORDED: &str = "recorded";
+    #[cfg(feature = "std")]
+    use super::*;
+    use crate::method::events;
+
+    events! {
+        RECORDED = "recorded": Record;
+    }
 }
 
 /// A field a record kind's template requires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum Field {
     /// An amount above zero.
     #[codec(index = 0)]
@@ -183,6 +195,7 @@ impl Field {
 /// The data-quality model (数据质量授信): templates per kind, the bands and weights that
 /// rate a supply chain's records, and the share of its invoiced volume each rating suggests.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct QualityModel {
     /// The fields each kind requires (a kind not listed requires none).
     pub templates: Vec<(Kind, Vec<Field>)>,
@@ -246,6 +259,7 @@ impl Default for QualityModel {
 /// The running tallies of one core enterprise's supply-chain records: every record naming
 /// it among its parties counts once.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Quality {
     pub records: u64,
     /// Fields present and fields required, over all its records' templates.
@@ -261,6 +275,7 @@ pub struct Quality {
 
 /// A score in hundredths of a percent and the band that gave it, in words.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Score {
     pub score: u32,
     pub band: String,
@@ -268,6 +283,7 @@ pub struct Score {
 
 /// `suggest_line`'s answer: the three scores, the rating and the line it suggests.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Suggestion {
     pub core: Uscc,
     pub quality: Quality,

@@ -52,6 +52,7 @@ pub mod keys {
 
 /// What the chain knows of an account: its member and the member's roles.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct AccountRecord {
     /// The member's name.
     pub member: String,
@@ -68,6 +69,7 @@ impl AccountRecord {
 /// A member's node: its network key (the ed25519 public key its libp2p peer id is made of) and
 /// the member that runs it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct NodeRecord {
     pub key: Account,
     pub uscc: Uscc,
@@ -75,6 +77,7 @@ pub struct NodeRecord {
 
 /// What an auditor was granted to read: one member's data, or the whole chain's.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum AuditScope {
     /// The data of this member (its vouchers, records, cash and transactions), granted by it.
     #[codec(index = 0)]
@@ -86,6 +89,7 @@ pub enum AuditScope {
 
 /// A grant to an auditor, in force from `from_ms` (inclusive) until `until_ms` (exclusive).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct AuditGrant {
     pub auditor: Uscc,
     pub scope: AuditScope,
@@ -102,6 +106,7 @@ impl AuditGrant {
 /// `grant_audit`'s argument, and the quorum's [`Change::GrantChainAudit`]: to whom, from when,
 /// until when (milliseconds since the Unix epoch).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct GrantAudit {
     pub auditor: Uscc,
     pub from_ms: TimeMs,
@@ -113,6 +118,7 @@ pub const MAX_NODES_PER_MEMBER: usize = 16;
 
 /// A member organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct MemberRecord {
     pub name: String,
     pub uscc: Uscc,
@@ -142,6 +148,7 @@ impl MemberRecord {
 
 /// Who governs membership: members by USCC, and how many must approve a change.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct MembershipGovernance {
     pub members: Vec<Uscc>,
     pub threshold: u32,
@@ -149,6 +156,7 @@ pub struct MembershipGovernance {
 
 /// A change of membership, applied once enough governing members approved it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum Change {
     #[codec(index = 0)]
     AddMember(MemberRecord),
@@ -177,6 +185,7 @@ pub enum Change {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum MembershipProposalStatus {
     #[codec(index = 0)]
     Open,
@@ -186,6 +195,7 @@ pub enum MembershipProposalStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct MembershipProposal {
     pub id: u64,
     pub change: Change,
@@ -196,6 +206,7 @@ pub struct MembershipProposal {
 
 /// `init`'s argument (at genesis; the members themselves are written by genesis).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Init {
     pub governance: MembershipGovernance,
     /// Contracts asked what a member still has (`holdings(uscc) -> Vec<String>`, one
@@ -210,6 +221,7 @@ pub struct Init {
 /// `revoke_credit_line`'s and `restore_credit_line`'s argument: the registry calls them for the
 /// governing quorum, naming the membership proposal that decided.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct LineDecision {
     pub issuer: Uscc,
     pub financier: Uscc,
@@ -219,20 +231,20 @@ pub struct LineDecision {
 
 /// Events (topic, data).
 pub mod events {
-    /// data: [`super::MembershipProposal`]
-    pub const PROPOSED: &str = "proposed";
-    /// data: [`super::MembershipProposal`]
-    pub const APPROVED: &str = "approved";
-    /// data: [`super::Change`]
-    pub const APPLIED: &str = "applied";
-    /// data: [`super::NodeRecord`]
-    pub const NODE_REGISTERED: &str = "node_registered";
-    /// data: [`super::NodeRecord`]
-    pub const NODE_REMOVED: &str = "node_removed";
-    /// data: [`super::AuditGrant`]
-    pub const AUDIT_GRANTED: &str = "audit_granted";
-    /// data: [`super::AuditGrant`] (the grant that ended)
-    pub const AUDIT_REVOKED: &str = "audit_revoked";
+    #[cfg(feature = "std")]
+    use super::*;
+    use crate::method::events;
+
+    events! {
+        PROPOSED = "proposed": MembershipProposal;
+        APPROVED = "approved": MembershipProposal;
+        APPLIED = "applied": Change;
+        NODE_REGISTERED = "node_registered": NodeRecord;
+        NODE_REMOVED = "node_removed": NodeRecord;
+        AUDIT_GRANTED = "audit_granted": AuditGrant;
+        /// The grant that ended.
+        AUDIT_REVOKED = "audit_revoked": AuditGrant;
+    }
 }
 
 /// The registry's methods.

@@ -25,6 +25,7 @@ pub use views::*;
 mod business;
 pub mod reads;
 pub mod reference;
+pub mod schema;
 
 mod access;
 mod blocks;
@@ -162,6 +163,7 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(get_events))
         .routes(routes!(stream))
         .routes(routes!(get_metrics))
+        .routes(routes!(schema::get_schema))
 }
 
 /// Runs a chain call on the blocking pool: chain calls read RocksDB (and admission checks a

@@ -135,6 +135,11 @@ pub struct CallView {
     pub kind: String,
     /// The call's arguments in hex (SCALE).
     pub args: String,
+    /// The arguments as the schema (`GET /schema`) reads them: for a system contract's method
+    /// `{contract, method, arguments}`, for a UTF-8 remark `{text}`; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub decoded: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
@@ -171,6 +176,10 @@ pub struct EventView {
     pub topic: String,
     /// The payload in hex.
     pub data: String,
+    /// The payload as the schema (`GET /schema`) reads it, for a system contract's event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub decoded: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
@@ -372,8 +381,12 @@ pub struct EventRecordView {
     pub signer: Option<String>,
     pub contract: String,
     pub topic: String,
-    /// The payload, 0x + hex (SCALE; the system contracts' types are in `catena-schema`).
+    /// The payload, 0x + hex (SCALE; the system contracts' types are in `GET /schema`).
     pub data: String,
+    /// The payload as the schema reads it, for a system contract's event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub decoded: Option<serde_json::Value>,
 }
 
 /// Which events: every filter given must match.

@@ -19,6 +19,7 @@ use catena_api::{reads, ApiError, BlockId, ChainApi, Reader};
 
 mod charts;
 mod consortium;
+mod fields;
 mod format;
 mod lineage;
 mod lists;

@@ -9,6 +9,7 @@ use catena_primitives::system_contract_id;
 use catena_schema::names;
 use serde::{Deserialize, Serialize};
 
+use crate::fields::{flatten, Field};
 use crate::format::{short, time_ms};
 use crate::pages::{self, BlockRow, Page};
 use crate::{read, Explorer, PageResult};
@@ -104,10 +105,12 @@ pub struct EventRow {
     pub contract: String,
     pub topic: String,
     pub data: String,
+    /// The data as the schema reads it, where it knows the event.
+    pub fields: Vec<Field>,
 }
 
 impl EventRow {
-    fn new(event: &EventRecordView) -> EventRow {
+    fn new(event: &EventRecordView, base: &str) -> EventRow {
         EventRow {
             height: event.height,
             index: event.index,
@@ -118,6 +121,11 @@ impl EventRow {
             contract: contract_label(&event.contract),
             topic: event.topic.clone(),
             data: event.data.clone(),
+            fields: event
+                .decoded
+                .as_ref()
+                .map(|d| flatten(d, base))
+                .unwrap_or_default(),
         }
     }
 }
@@ -158,7 +166,11 @@ pub async fn events(
     let found = events_of(&explorer, &reader, &form, EVENTS_PER_PAGE).await?;
     let page = EventsPage {
         page: Page::new(&explorer, "Events"),
-        events: found.events.iter().map(EventRow::new).collect(),
+        events: found
+            .events
+            .iter()
+            .map(|e| EventRow::new(e, &explorer.base))
+            .collect(),
         next: found.next.map(|next| form.next_query(&next)),
         query: form.query(),
         contracts: names::SYSTEM,
@@ -197,7 +209,7 @@ pub async fn events_csv(
     let mut rows = csv::Writer::from_writer(Vec::new());
     let mut written = 0;
     let _ = rows.write_record([
-        "height", "index", "source", "signer", "contract", "topic", "data",
+        "height", "index", "source", "signer", "contract", "topic", "data", "decoded",
     ]);
     let next = loop {
         let found = events_of(&explorer, &reader, &form, EVENTS_PER_PAGE * 10).await?;
@@ -210,6 +222,10 @@ pub async fn events_csv(
                 &contract_label(&e.contract),
                 &e.topic,
                 &e.data,
+                &e.decoded
+                    .as_ref()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
             ]);
         }
         written += found.events.len();

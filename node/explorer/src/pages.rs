@@ -9,8 +9,10 @@ use catena_api::{
     TransactionView, TxStatus, VoucherPageView, VoucherView,
 };
 
+use crate::fields::{flatten, Field};
 use crate::format::{mean_gap, short, time_ms};
 use crate::lineage::{layout, Lineage};
+use crate::lists::contract_label;
 use crate::Explorer;
 
 /// What every page's frame needs: its title and where the explorer and the API are.
@@ -175,19 +177,64 @@ impl BlockPage {
     }
 }
 
+/// An event of a receipt: its contract by name where it is a system contract, its data decoded
+/// where the schema knows it.
+pub struct ReceiptEvent {
+    pub contract: String,
+    pub topic: String,
+    pub data: String,
+    pub fields: Vec<Field>,
+}
+
 #[derive(Template)]
 #[template(path = "transaction.html")]
 pub struct TransactionPage {
     pub page: Page,
     pub tx: TransactionView,
     pub outcome: String,
+    /// `voucher.transfer`, for a system contract's method.
+    pub method: Option<String>,
+    /// The call's arguments as the schema reads them.
+    pub arguments: Vec<Field>,
+    pub events: Vec<ReceiptEvent>,
 }
 
 impl TransactionPage {
     pub fn new(explorer: &Explorer, tx: TransactionView) -> Self {
+        let decoded = tx.call.decoded.as_ref();
+        let method = decoded.and_then(|d| {
+            Some(format!(
+                "{}.{}",
+                d["contract"].as_str()?,
+                d["method"].as_str()?
+            ))
+        });
+        let arguments = match (decoded, &method) {
+            (Some(d), Some(_)) => flatten(&d["arguments"], &explorer.base),
+            (Some(d), None) => flatten(d, &explorer.base),
+            (None, _) => Vec::new(),
+        };
+        let events = tx
+            .receipt
+            .iter()
+            .flat_map(|r| &r.events)
+            .map(|e| ReceiptEvent {
+                contract: contract_label(&e.contract),
+                topic: e.topic.clone(),
+                data: e.data.clone(),
+                fields: e
+                    .decoded
+                    .as_ref()
+                    .map(|d| flatten(d, &explorer.base))
+                    .unwrap_or_default(),
+            })
+            .collect();
         TransactionPage {
             page: Page::new(explorer, "Transaction"),
             outcome: outcome(&tx),
+            method,
+            arguments,
+            events,
             tx,
         }
     }

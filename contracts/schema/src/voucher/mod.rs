@@ -8,6 +8,7 @@ pub mod method;
 
 /// `init`'s argument, kept as the contract's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Config {
     pub registry: ContractId,
     pub records: ContractId,
@@ -27,6 +28,7 @@ pub struct Config {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum Status {
     /// Held; may be split, transferred, offered, pledged, factored, cancelled.
     #[codec(index = 0)]
@@ -68,6 +70,7 @@ impl Status {
 
 /// An invoice backing an original voucher, and how much of the voucher it backs.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Backing {
     pub invoice: RecordId,
     pub amount: Amount,
@@ -75,6 +78,7 @@ pub struct Backing {
 
 /// Where a parachain's claim of an invoice's fingerprint stands (ADR 0031).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum ClaimState {
     /// Proved held for this chain on the main chain; no voucher rests on the invoice yet.
     Claimed,
@@ -86,6 +90,7 @@ pub enum ClaimState {
 
 /// A claim of an invoice's fingerprint this parachain took from the main chain.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct InvoiceClaim {
     /// The main chain's number of the claim it was proved with.
     pub claim: u64,
@@ -99,6 +104,7 @@ mod interest;
 pub use interest::{days_between, discounted_price, interest, DAY_MS};
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Factoring {
     pub financier: Uscc,
     pub price: Amount,
@@ -107,6 +113,7 @@ pub struct Factoring {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum FinanceKind {
     #[codec(index = 0)]
     Pledge,
@@ -116,6 +123,7 @@ pub enum FinanceKind {
 
 /// One entry of a voucher's history.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum Action {
     #[codec(index = 0)]
     Issued { holder: Uscc, amount: Amount },
@@ -244,6 +252,7 @@ impl Action {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct HistoryEntry {
     pub height: u64,
     pub time_ms: TimeMs,
@@ -252,6 +261,7 @@ pub struct HistoryEntry {
 
 /// A voucher or a part of one.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Voucher {
     pub id: VoucherId,
     /// The original voucher this part descends from (itself for an original).
@@ -297,6 +307,7 @@ impl Voucher {
 
 /// Terms shared by a request for confirmation and a direct issue.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Terms {
     /// For a request: the core enterprise asked to confirm; for an issue: the holder.
     pub counterparty: Uscc,
@@ -314,6 +325,7 @@ pub struct Terms {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum RequestStatus {
     #[codec(index = 0)]
     Pending,
@@ -332,6 +344,7 @@ pub enum RequestStatus {
 
 /// A supplier's request that a core enterprise confirm a payable (申请确权).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Request {
     pub id: u64,
     pub supplier: Uscc,
@@ -343,6 +356,7 @@ pub struct Request {
 /// One financier's credit line (授信额度) to a core enterprise, and what the issuer's
 /// outstanding vouchers draw on it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct CreditLine {
     /// The granting financier: only it changes or closes the line.
     pub financier: Uscc,
@@ -366,6 +380,7 @@ impl CreditLine {
 
 /// A core enterprise's credit lines, one per financier, in financier USCC order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct CreditLines {
     pub issuer: Uscc,
     pub lines: Vec<CreditLine>,
@@ -387,6 +402,7 @@ impl CreditLines {
 
 /// What one financier's line backs of an original voucher.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Draw {
     pub financier: Uscc,
     pub amount: Amount,
@@ -396,6 +412,7 @@ pub struct Draw {
 /// could pay when the round began (all it owes, or a pro-rata share), paid `settle_batch`
 /// parts a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Round {
     pub shares: Vec<(VoucherId, Amount)>,
     /// The first share not yet paid.
@@ -407,6 +424,7 @@ pub struct Round {
 
 /// `held_by` and `issued_by`'s argument: a member's vouchers by id, a page at a time.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Page {
     pub owner: Uscc,
     /// Start after this id (the previous page's `next`).
@@ -417,6 +435,7 @@ pub struct Page {
 
 /// A page of voucher ids; `next` is set when more follow (pass it as `after`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Listing {
     pub ids: Vec<VoucherId>,
     pub next: Option<VoucherId>,
@@ -428,6 +447,7 @@ pub const MAX_PAGE: u32 = 1_000;
 /// What a seller owes its factor after recourse (有追索权保理), collected from the seller's
 /// cash as it arrives.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Debt {
     pub id: u64,
     pub voucher: VoucherId,
@@ -439,6 +459,7 @@ pub struct Debt {
 
 /// `quote`'s argument: the price factoring at an annual discount rate would pay now.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Quote {
     pub voucher: VoucherId,
     pub annual_rate_bps: u32,
@@ -446,6 +467,7 @@ pub struct Quote {
 
 /// `quote`'s answer.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Quoted {
     pub face: Amount,
     /// Days to maturity, every started day counted.
@@ -455,6 +477,7 @@ pub struct Quoted {
 
 /// `pledge_due`'s answer: what a pledge secures now.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct PledgeDue {
     pub pledge: Pledge,
     /// Days since acceptance, every started day counted.
@@ -468,12 +491,14 @@ pub struct PledgeDue {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct SetCreditLine {
     pub issuer: Uscc,
     pub limit: Amount,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Split {
     pub voucher: VoucherId,
     /// The parts' amounts; they must add up exactly to the voucher's.
@@ -481,6 +506,7 @@ pub struct Split {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Transfer {
     pub voucher: VoucherId,
     pub to: Uscc,
@@ -490,6 +516,7 @@ pub struct Transfer {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Offer {
     pub voucher: VoucherId,
     pub financier: Uscc,
@@ -506,6 +533,7 @@ pub const MAX_TIME_MS: TimeMs = 253_402_300_799_999;
 
 /// What the financier pays on acceptance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub enum Price {
     /// This amount of cash.
     #[codec(index = 0)]
@@ -520,6 +548,7 @@ pub enum Price {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Accept {
     pub voucher: VoucherId,
     pub price: Price,
@@ -531,37 +560,40 @@ pub struct Accept {
 
 /// Events (topic, data). Every change of a voucher emits one.
 pub mod events {
-    /// data: [`super::Request`]
-    pub const REQUESTED: &str = "requested";
-    /// data: [`super::Request`]
-    pub const REJECTED: &str = "rejected";
-    /// data: [`super::Request`]
-    pub const REQUEST_WITHDRAWN: &str = "request_withdrawn";
-    /// data: [`super::Voucher`] (the new original)
-    pub const ISSUED: &str = "issued";
-    /// data: [`super::Voucher`] (the voucher split, with its children)
-    pub const SPLIT: &str = "split";
-    /// data: [`super::Voucher`] after the change, for each of the following
-    pub const TRANSFERRED: &str = "transferred";
-    pub const OFFERED: &str = "offered";
-    pub const OFFER_WITHDRAWN: &str = "offer_withdrawn";
-    pub const PLEDGED: &str = "pledged";
-    pub const RELEASED: &str = "released";
-    pub const FACTORED: &str = "factored";
-    pub const CANCEL_CONSENT: &str = "cancel_consent";
-    pub const CANCELLED: &str = "cancelled";
-    /// A part paid in full at maturity.
-    pub const SETTLED: &str = "settled";
-    /// Part of what was due was paid; the rest is overdue.
-    pub const PARTIALLY_PAID: &str = "partially_paid";
-    /// Nothing or not all could be paid; retried each block.
-    pub const OVERDUE: &str = "overdue";
-    /// data: [`super::Voucher`] after recourse was exercised
-    pub const RECOURSE: &str = "recourse";
-    /// data: [`super::Debt`] after a payment of it
-    pub const DEBT_PAID: &str = "recourse_paid";
-    /// data: the issuer and the financier's line after the change: `(Uscc, CreditLine)`
-    pub const CREDIT_LINE: &str = "credit_line";
-    /// data: [`super::Voucher`] whose payment settlement held back (see `Action::HeldBack`)
-    pub const HELD_BACK: &str = "held_back";
+    #[cfg(feature = "std")]
+    use super::*;
+    use crate::method::events;
+
+    events! {
+        REQUESTED = "requested": Request;
+        REJECTED = "rejected": Request;
+        REQUEST_WITHDRAWN = "request_withdrawn": Request;
+        /// The new original.
+        ISSUED = "issued": Voucher;
+        /// The voucher split, with its children.
+        SPLIT = "split": Voucher;
+        /// The voucher after the change, here and for the topics that follow.
+        TRANSFERRED = "transferred": Voucher;
+        OFFERED = "offered": Voucher;
+        OFFER_WITHDRAWN = "offer_withdrawn": Voucher;
+        PLEDGED = "pledged": Voucher;
+        RELEASED = "released": Voucher;
+        FACTORED = "factored": Voucher;
+        CANCEL_CONSENT = "cancel_consent": Voucher;
+        CANCELLED = "cancelled": Voucher;
+        /// A part paid in full at maturity.
+        SETTLED = "settled": Voucher;
+        /// Part of what was due was paid; the rest is overdue.
+        PARTIALLY_PAID = "partially_paid": Voucher;
+        /// Nothing or not all could be paid; retried each block.
+        OVERDUE = "overdue": Voucher;
+        /// After recourse was exercised.
+        RECOURSE = "recourse": Voucher;
+        /// The debt after a payment of it.
+        DEBT_PAID = "recourse_paid": Debt;
+        /// The issuer and the financier's line after the change.
+        CREDIT_LINE = "credit_line": (Uscc, CreditLine);
+        /// A part whose payment settlement held back (see `Action::HeldBack`).
+        HELD_BACK = "held_back": Voucher;
+    }
 }

@@ -7,6 +7,7 @@ use super::*;
 /// from acceptance, every started day (see [`days_between`]), and a day once charged is never
 /// charged again. The pledge ends once its claim is paid.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
 pub struct Pledge {
     pub pledgee: Uscc,
     pub advance: Amount,

@@ -38,6 +38,7 @@ fn receipt_view(receipt: catena_primitives::Receipt) -> ReceiptView {
                 contract: e.contract.to_string(),
                 topic: topic_text(&e.topic),
                 data: format!("0x{}", hex::encode(&e.data)),
+                decoded: catena_api::schema::decoded_event(&e.contract, &e.topic, &e.data),
             })
             .collect(),
     }
@@ -92,6 +93,7 @@ fn call_view(call: &Call) -> CallView {
     CallView {
         kind: call.name().into(),
         args: format!("0x{}", hex::encode(&encoded[1..])),
+        decoded: catena_api::schema::decoded_call(call),
     }
 }
 
@@ -299,6 +301,11 @@ impl ChainApi for ChainInstance {
                 contract: e.event.contract.to_string(),
                 topic: topic_text(&e.event.topic),
                 data: format!("0x{}", hex::encode(&e.event.data)),
+                decoded: catena_api::schema::decoded_event(
+                    &e.event.contract,
+                    &e.event.topic,
+                    &e.event.data,
+                ),
             })
             .collect();
         Ok(EventSlice {
