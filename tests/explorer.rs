@@ -258,6 +258,30 @@ fn a_voucher_page_draws_every_part_of_its_lineage_and_a_member_page_lists_what_i
     }
     let cash = node.get_ok(&format!("/cash/{tier2}"));
     assert!(page.contains(cash["balance"].as_str().expect("balance")));
+    // Its history: the events of its transactions, the split among them, read by the schema.
+    let split = events
+        .iter()
+        .find(|e| e["topic"] == "split" && e["decoded"]["id"].as_u64() == to_tier2.parse().ok())
+        .expect("tier 2's split");
+    let source = split["source"].as_str().expect("source");
+    assert!(
+        page.contains(&format!("href=\"/explorer/tx/{source}\"")),
+        "{page}"
+    );
+    // The issuer's page: the bank's credit line, its limit and what is drawn on it.
+    let issuer = node.get_ok(&format!("/vouchers/{original}"))["issuer"].clone();
+    let page = html(&format!(
+        "{explorer}/members/{}",
+        issuer.as_str().expect("issuer")
+    ));
+    let lines = page
+        .split("<h2>Credit lines</h2>")
+        .nth(1)
+        .expect("credit lines");
+    assert!(
+        lines.contains("<td>5000000.00</td><td>1000000.00</td><td>4000000.00</td>"),
+        "{page}"
+    );
 
     // Search: a member's USCC goes to its page; a voucher id also a height is listed.
     let found = fetch(&format!("{explorer}/search?q={tier2}"));

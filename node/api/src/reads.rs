@@ -147,3 +147,11 @@ pub fn invoice_use(chain: &dyn ChainApi, hash: Hash) -> Result<String, ApiError>
     let used: Amount = call(chain, voucher_method::INVOICE_USE, hash.0)?;
     Ok(format_amount(used))
 }
+
+/// The credit lines financiers granted issuer `uscc` (none for a member that issues nothing).
+pub fn credit_lines(
+    chain: &dyn ChainApi,
+    uscc: Uscc,
+) -> Result<catena_schema::voucher::CreditLines, ApiError> {
+    call(chain, voucher_method::CREDIT_LINE, uscc)
+}

@@ -34,6 +34,8 @@ const LATEST_BLOCKS: u64 = 10;
 const LATEST_TRANSACTIONS: usize = 10;
 /// Vouchers a member's page lists, held and issued (the first by id; the API pages the rest).
 const MEMBER_VOUCHERS: u32 = 100;
+/// Events of a member's transactions its page lists (the oldest; the events page has the rest).
+const MEMBER_HISTORY: u32 = 100;
 
 /// One chain's explorer: its data, where its pages are, and where its API is.
 #[derive(Clone)]
@@ -296,9 +298,28 @@ async fn member(
             return Ok(None);
         };
         let cash = reads::balance(chain.as_ref(), asked.clone())?;
+        let lines = reads::credit_lines(chain.as_ref(), asked.clone())?;
         let held = reads::vouchers_of(chain.as_ref(), &asked, false, None, MEMBER_VOUCHERS)?;
         let issued = reads::vouchers_of(chain.as_ref(), &asked, true, None, MEMBER_VOUCHERS)?;
-        Ok(Some((member, cash, held, issued)))
+        let mut history = Vec::new();
+        for account in &member.accounts {
+            let filter = catena_api::EventFilter {
+                account: Some(account.clone()),
+                limit: Some(MEMBER_HISTORY),
+                ..Default::default()
+            };
+            history.extend(catena_api::event_page(chain.as_ref(), &filter)?.events);
+        }
+        history.sort_by_key(|e| (e.height, e.index));
+        history.truncate(MEMBER_HISTORY as usize);
+        Ok(Some(pages::MemberData {
+            member,
+            cash,
+            lines,
+            held,
+            issued,
+            history,
+        }))
     })
     .await?;
     let Some(found) = found else {

@@ -5,9 +5,12 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use catena_api::{
-    BalanceView, BlockView, HistoryView, MemberInfoView, RecordView, SearchHit, StatusView,
-    TransactionView, TxStatus, VoucherPageView, VoucherView,
+    BalanceView, BlockView, EventRecordView, HistoryView, MemberInfoView, RecordView, SearchHit,
+    StatusView, TransactionView, TxStatus, VoucherPageView, VoucherView,
 };
+
+use catena_schema::format_amount;
+use catena_schema::voucher::CreditLines;
 
 use crate::fields::{flatten, Field};
 use crate::format::{mean_gap, short, time_ms};
@@ -327,32 +330,83 @@ impl VoucherPage {
     }
 }
 
+/// What a member's page shows, as read.
+pub struct MemberData {
+    pub member: MemberInfoView,
+    pub cash: BalanceView,
+    pub lines: CreditLines,
+    pub held: VoucherPageView,
+    pub issued: VoucherPageView,
+    pub history: Vec<EventRecordView>,
+}
+
+/// A financier's credit line to the member, for people.
+pub struct LineRow {
+    pub financier: String,
+    pub limit: String,
+    pub outstanding: String,
+    pub available: String,
+    pub revoked: bool,
+}
+
+/// An event of the member's transactions.
+pub struct HistoryRow {
+    pub height: u64,
+    pub source: String,
+    pub source_short: String,
+    pub contract: String,
+    pub topic: String,
+    pub fields: Vec<Field>,
+}
+
 #[derive(Template)]
 #[template(path = "member.html")]
 pub struct MemberPage {
     pub page: Page,
     pub member: MemberInfoView,
     pub cash: BalanceView,
+    pub lines: Vec<LineRow>,
     pub held: VoucherPageView,
     pub issued: VoucherPageView,
+    pub history: Vec<HistoryRow>,
 }
 
 impl MemberPage {
-    pub fn new(
-        explorer: &Explorer,
-        (member, cash, held, issued): (
-            MemberInfoView,
-            BalanceView,
-            VoucherPageView,
-            VoucherPageView,
-        ),
-    ) -> Self {
+    pub fn new(explorer: &Explorer, data: MemberData) -> Self {
         MemberPage {
-            page: Page::new(explorer, &member.name),
-            member,
-            cash,
-            held,
-            issued,
+            page: Page::new(explorer, &data.member.name),
+            lines: data
+                .lines
+                .lines
+                .iter()
+                .map(|l| LineRow {
+                    financier: l.financier.clone(),
+                    limit: format_amount(l.limit),
+                    outstanding: format_amount(l.outstanding),
+                    available: format_amount(l.available()),
+                    revoked: l.revoked,
+                })
+                .collect(),
+            history: data
+                .history
+                .iter()
+                .map(|e| HistoryRow {
+                    height: e.height,
+                    source_short: short(&e.source),
+                    source: e.source.clone(),
+                    contract: contract_label(&e.contract),
+                    topic: e.topic.clone(),
+                    fields: e
+                        .decoded
+                        .as_ref()
+                        .map(|d| flatten(d, &explorer.base))
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            member: data.member,
+            cash: data.cash,
+            held: data.held,
+            issued: data.issued,
         }
     }
 }
