@@ -314,6 +314,26 @@ fn a_voucher_page_draws_every_part_of_its_lineage_and_a_member_page_lists_what_i
         found.location.as_deref(),
         Some(format!("/explorer/records/{invoice}").as_str())
     );
+    // "Download evidence": a bundle the CLI verifies offline.
+    assert!(voucher_page.contains(&format!("href=\"/explorer/vouchers/{original}/evidence\"")));
+    let bundle = fetch(&format!("{explorer}/vouchers/{original}/evidence"));
+    assert_eq!(bundle.status, 200, "{}", bundle.body);
+    assert!(bundle.content_type.starts_with("application/json"));
+    let file = dir.path().join("voucher.evidence.json");
+    std::fs::write(&file, &bundle.body).expect("write the bundle");
+    let verified = common::catena(&["evidence", "verify", file.to_str().expect("UTF-8")]);
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{verified:?}");
+    assert!(
+        said.contains(&format!("verified: the evidence of voucher {original}")),
+        "{said}"
+    );
+    let record_bundle = fetch(&format!("{explorer}/records/{invoice}/evidence"));
+    assert_eq!(record_bundle.status, 200, "{}", record_bundle.body);
+    assert_eq!(
+        fetch(&format!("{explorer}/vouchers/999999/evidence")).status,
+        404
+    );
     let missing = fetch(&format!("{explorer}/vouchers/999999"));
     assert_eq!(missing.status, 404, "{}", missing.body);
     assert!(

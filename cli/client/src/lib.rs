@@ -3,8 +3,16 @@
 //! it depends on the API's views and the primitives only, never on the harness.
 
 mod client;
-pub mod evidence;
 mod signer;
+
+/// Evidence bundles (`catena-evidence`), exported from a node through an [`ApiClient`].
+pub use catena_evidence as evidence;
 
 pub use client::{ApiClient, Reply};
 pub use signer::Signer;
+
+impl catena_evidence::Source for ApiClient {
+    fn get(&self, path: &str) -> anyhow::Result<serde_json::Value> {
+        ApiClient::get(self, path)
+    }
+}

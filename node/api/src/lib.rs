@@ -112,6 +112,22 @@ fn chain_routes(chain: Arc<dyn ChainApi>) -> Router {
         .with_state(chain)
 }
 
+/// One chain's routes as `reader` reads them, asking no signature: for a caller in the node's
+/// own process that has decided who reads (the explorer, for its signed-in member). Each route
+/// still checks what that reader may see.
+pub fn router_as(chain: Arc<dyn ChainApi>, reader: Reader) -> Router {
+    let (router, _) = openapi_router().split_for_parts();
+    with_fallbacks(
+        router
+            .layer(axum::Extension(reader))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&chain),
+                host::refuse_if_failed,
+            ))
+            .with_state(chain),
+    )
+}
+
 /// JSON answers for a path no route has and a method a route does not take.
 fn with_fallbacks(router: Router) -> Router {
     router

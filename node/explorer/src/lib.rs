@@ -19,6 +19,7 @@ use catena_api::{reads, ApiError, BlockId, ChainApi, Reader};
 
 mod charts;
 mod consortium;
+mod evidence;
 mod fields;
 mod format;
 mod lineage;
@@ -48,6 +49,8 @@ pub(crate) struct Explorer {
     /// Every chain this node hosts, by id (a main chain's page of a parachain says how far its
     /// anchored head trails the parachain's tip where this node hosts it).
     hosted: Arc<HashMap<String, Arc<dyn ChainApi>>>,
+    /// The main chain (the first this node hosts): evidence is proved to its genesis.
+    main: Arc<dyn ChainApi>,
     /// Sign-in challenges and sessions of a chain whose data is for its members.
     sessions: Arc<session::Sessions>,
 }
@@ -68,6 +71,7 @@ pub fn router(chains: &[Arc<dyn ChainApi>]) -> Router {
             base,
             api,
             hosted: Arc::clone(&hosted),
+            main: Arc::clone(&chains[0]),
             sessions: Arc::default(),
         };
         app = app.nest(
@@ -99,6 +103,8 @@ fn chain_router(explorer: Explorer) -> Router {
         .route("/events.csv", get(lists::events_csv))
         .route("/tx/{hash}", get(transaction))
         .route("/vouchers/{id}", get(voucher))
+        .route("/vouchers/{id}/evidence", get(evidence::voucher))
+        .route("/records/{hash}/evidence", get(evidence::record))
         .route("/members/{uscc}", get(member))
         .route("/records/{hash}", get(record))
         .route("/search", get(search))

@@ -1,7 +1,8 @@
 //! Evidence bundles for a court (PARACHAINS.md "Evidence bundle", docs/evidence.md): one file,
 //! `catena-evidence/1`, that proves a voucher's or a record's story offline from the main
-//! chain's genesis validators alone. [`export`] assembles one from a node's API; [`verify`]
-//! checks one with no node and says which facts it proves and what it does not.
+//! chain's genesis validators alone. [`export`] assembles one from a chain's API (a [`Source`]:
+//! over HTTP by `catena-client`, in process by the explorer); [`verify`] checks one with no node
+//! and says which facts it proves and what it does not.
 //!
 //! The file is canonical JSON (compact, fields in order, lowercase `0x` hex, padded base64),
 //! its binary parts SCALE-encoded in hex. Verification re-encodes what it read and requires the
@@ -15,6 +16,13 @@ mod facts;
 mod verify;
 
 pub use export::{export, Subject};
+
+/// Where an export reads: a chain's API, by the paths of its routes (`/proofs/0x…`,
+/// `/vouchers/7/lineage`, …).
+pub trait Source {
+    /// `GET path` as JSON; an error carrying the node's message when it is not a success.
+    fn get(&self, path: &str) -> anyhow::Result<serde_json::Value>;
+}
 pub use verify::{verify, Failure, Report};
 
 /// The format this crate writes and reads.

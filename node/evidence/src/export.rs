@@ -21,13 +21,22 @@ use super::{
     Base64, BlockPart, Bundle, BundleSubject, DocumentPart, Hex, ParachainPart, TrustRoot, TxPart,
     FORMAT,
 };
-use crate::ApiClient;
+use crate::Source;
 
 /// What to export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Subject {
     Voucher(u64),
     Record(Hash),
+}
+
+/// The id of the chain `source` reads.
+fn chain_id_of(source: &dyn Source) -> anyhow::Result<String> {
+    let status = source.get("/status")?;
+    status["chain_id"]
+        .as_str()
+        .map(str::to_string)
+        .context("the node's status names no chain")
 }
 
 fn hex_field(value: &serde_json::Value, field: &str) -> anyhow::Result<Vec<u8>> {
@@ -45,7 +54,7 @@ enum Base {
 }
 
 struct Exporter<'a> {
-    chain: &'a ApiClient,
+    chain: &'a dyn Source,
     base: Option<Base>,
     entries: Vec<Entry>,
     keys: BTreeSet<Vec<u8>>,
@@ -100,13 +109,13 @@ impl Exporter<'_> {
 /// answers) and `main` (the main chain on the same node); documents whose SHA-256 a proved
 /// record names are carried from `documents` (a directory) if given.
 pub fn export(
-    chain: &ApiClient,
-    main: &ApiClient,
+    chain: &dyn Source,
+    main: &dyn Source,
     subject: Subject,
     documents: Option<&Path>,
 ) -> anyhow::Result<Bundle> {
-    let chain_id = chain.status()?.chain_id;
-    let main_id = main.status()?.chain_id;
+    let chain_id = chain_id_of(chain)?;
+    let main_id = chain_id_of(main)?;
     let genesis = main.get(&format!(
         "/state/0x{}?height=0",
         hex::encode(VALIDATORS_KEY)
