@@ -24,6 +24,8 @@ pub struct Page {
     pub chain_id: String,
     pub base: String,
     pub api: String,
+    /// A members' chain: its pages are read in a session, which the header lets end.
+    pub members_only: bool,
 }
 
 impl Page {
@@ -33,6 +35,7 @@ impl Page {
             chain_id: explorer.chain.chain_id(),
             base: explorer.base.clone(),
             api: explorer.api.clone(),
+            members_only: explorer.chain.signed_reads() && title != "Sign in",
         }
     }
 }
