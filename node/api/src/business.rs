@@ -228,7 +228,8 @@ pub struct SearchHit {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VoucherListQuery {
-    /// The live vouchers this member (USCC) holds.
+    /// The live vouchers this member (USCC) holds (with `issuer`: those of them that member
+    /// issued; with neither: every voucher and part on the chain).
     pub holder: Option<String>,
     /// The original vouchers this member (USCC) issued.
     pub issuer: Option<String>,
@@ -277,10 +278,20 @@ fn voucher_id(id: PathSegment) -> Result<VoucherId, ApiError> {
     })
 }
 
+/// A USCC from a request: 400 when it is not of a USCC's shape (18 characters of its alphabet,
+/// as the OpenAPI document's pattern says), 404 when its check character is wrong (no member can
+/// have it; the message says which character it should be).
 pub(crate) fn uscc_of(text: String) -> Result<Uscc, ApiError> {
+    let shaped = text.len() == 18
+        && text
+            .bytes()
+            .all(|b| catena_schema::uscc::ALPHABET.contains(&b));
     catena_schema::uscc::validate(&text)
         .map(|()| text.clone())
-        .map_err(|e| ApiError::bad_request("invalid_member", format!("USCC '{text}': {e}")))
+        .map_err(|e| match shaped {
+            true => ApiError::not_found(format!("no member has USCC '{text}': its {e}")),
+            false => ApiError::bad_request("invalid_member", format!("USCC '{text}': {e}")),
+        })
 }
 
 pub(crate) fn load_voucher(chain: &dyn ChainApi, id: VoucherId) -> Result<Voucher, ApiError> {
@@ -394,20 +405,32 @@ pub(crate) async fn list_vouchers(
     query: Result<Query<VoucherListQuery>, QueryRejection>,
 ) -> ApiResult<VoucherPageView> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let (issued, member) = match (query.holder, query.issuer) {
-        (Some(holder), None) => (false, uscc_of(holder)?),
-        (None, Some(issuer)) => (true, uscc_of(issuer)?),
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "give exactly one of holder and issuer",
-            ))
-        }
-    };
     let limit = query.limit.unwrap_or(100);
-    reader.require_member(&member, "the list of its vouchers")?;
+    let after = query.after;
+    let holder = query.holder.map(uscc_of).transpose()?;
+    let issuer = query.issuer.map(uscc_of).transpose()?;
+    for member in holder.iter().chain(&issuer) {
+        reader.require_member(member, "the list of its vouchers")?;
+    }
+    if holder.is_none() && issuer.is_none() {
+        reader.require_all("the list of every voucher")?;
+    }
     blocking(move || {
-        let page = reads::vouchers_of(chain.as_ref(), &member, issued, query.after, limit)?;
+        let page = match (holder, issuer) {
+            (Some(holder), None) => {
+                reads::vouchers_of(chain.as_ref(), &holder, false, after, limit)?
+            }
+            (None, Some(issuer)) => {
+                reads::vouchers_of(chain.as_ref(), &issuer, true, after, limit)?
+            }
+            // Held by one member, issued by another: the holder's page, those of the issuer.
+            (Some(holder), Some(issuer)) => {
+                let mut page = reads::vouchers_of(chain.as_ref(), &holder, false, after, limit)?;
+                page.vouchers.retain(|v| v.issuer == issuer);
+                page
+            }
+            (None, None) => reads::all_vouchers(chain.as_ref(), after, limit)?,
+        };
         Ok(Json(page))
     })
     .await
@@ -439,7 +462,7 @@ pub(crate) async fn search(
 ) -> ApiResult<Vec<SearchHit>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let term = query.q.trim().to_string();
-    if term.is_empty() || term.len() > 100 {
+    if term.is_empty() || term.chars().count() > 100 {
         return Err(ApiError::bad_request(
             "invalid_query",
             "q is 1 to 100 characters",

@@ -58,7 +58,7 @@ pub(crate) async fn get_invoice_claim(
             };
             reader.require_member(&record.recorder, &format!("document {hash}"))?;
             let invoice = record.invoice.ok_or_else(|| {
-                ApiError::bad_request("not_an_invoice", format!("document {hash} is no invoice"))
+                ApiError::not_found(format!("document {hash} is no invoice: it has no claim"))
             })?;
             let facts = chain.invoice_claim(&invoice.code, &invoice.number, &invoice.seller)?;
             let hex = |bytes: &[u8]| format!("0x{}", hex::encode(bytes));

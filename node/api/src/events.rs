@@ -13,6 +13,14 @@ pub struct EventQuery {
 impl EventQuery {
     /// Parses the filter's fields; the error names the one that is wrong.
     pub fn parse(filter: &EventFilter) -> Result<EventQuery, ApiError> {
+        if let Some(topic) = &filter.topic {
+            if topic.is_empty() || topic.chars().count() > MAX_TOPIC_CHARS {
+                return Err(ApiError::bad_request(
+                    "invalid_filter",
+                    format!("topic: 1 to {MAX_TOPIC_CHARS} characters"),
+                ));
+            }
+        }
         Ok(EventQuery {
             contract: parse_filter_field("contract", filter.contract.as_deref())?,
             topic: filter.topic.as_ref().map(|t| t.as_bytes().to_vec()),
@@ -42,6 +50,9 @@ where
     .transpose()
 }
 
+/// The longest topic a filter names.
+pub const MAX_TOPIC_CHARS: usize = 256;
+
 /// The largest page of `GET /events`.
 pub const MAX_EVENT_PAGE: u32 = 1_000;
 
@@ -57,11 +68,18 @@ pub(crate) fn parse_after(after: &str) -> Result<(u64, u32), ApiError> {
     };
     let (height, index) = after.split_once(':').ok_or_else(bad)?;
     let height: u64 = height.parse().map_err(|_| bad())?;
-    let index: u32 = index.parse().map_err(|_| bad())?;
-    Ok(match index.checked_add(1) {
-        Some(next) => (height, next),
-        None => (height + 1, 0),
-    })
+    // At most ten digits, as the document's pattern says; an index past any a block can have
+    // means the next block.
+    if index.is_empty() || index.len() > 10 {
+        return Err(bad());
+    }
+    let index: u64 = index.parse().map_err(|_| bad())?;
+    Ok(
+        match u32::try_from(index).ok().and_then(|i| i.checked_add(1)) {
+            Some(next) => (height, next),
+            None => (height.saturating_add(1), 0),
+        },
+    )
 }
 
 /// Contract events in chain order, filtered by contract, topic, signer and height range, a page

@@ -104,8 +104,8 @@ pub(crate) async fn refuse_if_failed(
 
 /// The OpenAPI document of a host: the main chain's routes at `/`, every route again under
 /// `/chains/{chain_id}`, and `GET /chains`.
-pub fn host_openapi() -> utoipa::openapi::OpenApi {
-    let chain = openapi();
+pub fn host_openapi() -> serde_json::Value {
+    let chain = raw_openapi();
     let mut nested = chain.clone();
     nested.components = None;
     nested.paths.paths = chain
@@ -120,18 +120,22 @@ pub fn host_openapi() -> utoipa::openapi::OpenApi {
             (format!("/chains/{{chain_id}}{path}"), item)
         })
         .collect();
-    let mut doc = reference_openapi();
+    let mut doc = raw_reference();
     doc.merge(nested);
-    doc
+    crate::rules::hosted(crate::rules::stated(&doc))
 }
 
 /// The routes of one chain and `GET /chains`: what docs/api-reference.md lists (every chain
 /// route is also served under `/chains/{chain_id}`).
-pub fn reference_openapi() -> utoipa::openapi::OpenApi {
+pub fn reference_openapi() -> serde_json::Value {
+    crate::rules::stated(&raw_reference())
+}
+
+fn raw_reference() -> utoipa::openapi::OpenApi {
     let (_, listing) = OpenApiRouter::<Arc<Vec<Arc<dyn ChainApi>>>>::new()
         .routes(routes!(list_chains))
         .split_for_parts();
-    let mut doc = openapi();
+    let mut doc = raw_openapi();
     doc.merge(listing);
     doc
 }

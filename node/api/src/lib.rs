@@ -25,6 +25,7 @@ pub use views::*;
 mod business;
 pub mod reads;
 pub mod reference;
+pub mod rules;
 pub mod schema;
 
 mod access;
@@ -142,7 +143,12 @@ fn with_fallbacks(router: Router) -> Router {
 }
 
 /// The OpenAPI document alone.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub fn openapi() -> serde_json::Value {
+    rules::stated(&raw_openapi())
+}
+
+/// The document utoipa derives from the handlers, before [`rules`] states what they enforce.
+fn raw_openapi() -> utoipa::openapi::OpenApi {
     openapi_router().split_for_parts().1
 }
 

@@ -155,3 +155,33 @@ pub fn credit_lines(
 ) -> Result<catena_schema::voucher::CreditLines, ApiError> {
     call(chain, voucher_method::CREDIT_LINE, uscc)
 }
+
+/// A page of every voucher and part on the chain, by id after `after`, at most `limit` (ids are
+/// given from 1 without gaps, so the first missing id ends the list). The caller checks that its
+/// reader may see them all.
+pub fn all_vouchers(
+    chain: &dyn ChainApi,
+    after: Option<VoucherId>,
+    limit: u32,
+) -> Result<VoucherPageView, ApiError> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit is 1 to {MAX_PAGE}"),
+        ));
+    }
+    let first = after.unwrap_or(0).saturating_add(1);
+    let mut vouchers = Vec::new();
+    let mut next = None;
+    for id in first..first.saturating_add(u64::from(limit)) {
+        let found: Option<Voucher> = call(chain, voucher_method::GET, id)?;
+        let Some(voucher) = found else {
+            break;
+        };
+        vouchers.push(VoucherView::from(&voucher));
+        next = Some(id);
+    }
+    // A full page may have more after it.
+    let next = next.filter(|_| vouchers.len() == limit as usize);
+    Ok(VoucherPageView { vouchers, next })
+}

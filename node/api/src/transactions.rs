@@ -49,7 +49,9 @@ pub(crate) fn decode_submitted(text: &str) -> Result<Transaction, ApiError> {
             catena_primitives::TxError::Decode(catena_primitives::DecodeError::TooLarge {
                 ..
             }) => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::BAD_REQUEST,
+            // Hex of whole bytes, as the document asks, that are not a transaction: the body's
+            // form is right, its content cannot be used.
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         ApiError::new(status, "malformed_transaction", e.to_string())
     })
@@ -87,6 +89,18 @@ pub(crate) async fn submit_transactions(
                 "{} transactions in one batch, over the limit of {MAX_BATCH_TXS}",
                 request.transactions.len()
             ),
+        ));
+    }
+    // A batch whose form is wrong (an item that is not hex of whole bytes, as the document's
+    // pattern says) is refused whole; an item of the right form that is no transaction gets
+    // its own 422 in the results.
+    if let Some((i, _)) = request.transactions.iter().enumerate().find(|(_, text)| {
+        let digits = text.strip_prefix("0x").unwrap_or(text);
+        digits.is_empty() || digits.len() % 2 == 1 || !digits.bytes().all(|b| b.is_ascii_hexdigit())
+    }) {
+        return Err(ApiError::bad_request(
+            "invalid_hex",
+            format!("transaction {i} of the batch is not hex of whole bytes (0x optional)"),
         ));
     }
     // Each transaction decoded, or its decoding error in its place.

@@ -138,7 +138,6 @@ pub struct CallView {
     /// The arguments as the schema (`GET /schema`) reads them: for a system contract's method
     /// `{contract, method, arguments}`, for a UTF-8 remark `{text}`; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub decoded: Option<serde_json::Value>,
 }
 
@@ -178,7 +177,6 @@ pub struct EventView {
     pub data: String,
     /// The payload as the schema (`GET /schema`) reads it, for a system contract's event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub decoded: Option<serde_json::Value>,
 }
 
@@ -385,7 +383,6 @@ pub struct EventRecordView {
     pub data: String,
     /// The payload as the schema reads it, for a system contract's event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub decoded: Option<serde_json::Value>,
 }
 
