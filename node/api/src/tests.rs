@@ -338,7 +338,7 @@ async fn a_batch_answers_each_transaction_in_order() {
         &key,
     );
     let hex_tx = format!("0x{}", hex::encode(parity_scale_codec::Encode::encode(&tx)));
-    let body = serde_json::json!({ "transactions": [hex_tx, "0xzz", "0x00"] }).to_string();
+    let body = serde_json::json!({ "transactions": [hex_tx, "0x00", "00"] }).to_string();
     let (status, value) = call("POST", "/transactions/batch", &body).await;
     assert_eq!(status, StatusCode::OK, "{value}");
     assert_eq!(value["admitted"], 1);
@@ -346,9 +346,18 @@ async fn a_batch_answers_each_transaction_in_order() {
     assert_eq!(results.len(), 3);
     assert_eq!(results[0]["status"], 202);
     assert_eq!(results[0]["hash"], tx.hash().to_string());
-    assert_eq!(results[1]["status"], 400);
-    assert_eq!(results[1]["error"]["code"], "invalid_hex");
+    assert_eq!(results[1]["status"], 422);
+    assert_eq!(results[1]["error"]["code"], "malformed_transaction");
     assert_eq!(results[2]["error"]["code"], "malformed_transaction");
+    // An item that is not hex of whole bytes: the batch's form is wrong, nothing is submitted.
+    let body = serde_json::json!({ "transactions": [hex_tx, "0xzz"] }).to_string();
+    let (status, value) = call("POST", "/transactions/batch", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{value}");
+    assert_eq!(value["error"]["code"], "invalid_hex");
+    assert!(value["error"]["message"]
+        .as_str()
+        .expect("a message")
+        .contains("transaction 1"));
 
     let (status, value) = call("POST", "/transactions/batch", r#"{"transactions": []}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
