@@ -3,7 +3,7 @@
 # libclang (RocksDB's bindings), a C++ compiler, Python 3 (the independent evidence verifier,
 # clients/python, and the tests that run it), the wasm32 target, rustfmt, clippy and
 # cargo-nextest; with --tests (scripts/test.sh) also Chromium and Node.js with playwright-core,
-# for the explorer's browser test (tests/browser).
+# for the explorer's browser test (tests/browser), and the Python client's test packages.
 set -euo pipefail
 tests=false
 [ "${1:-}" = "--tests" ] && tests=true
@@ -29,6 +29,11 @@ browser_tests="$(dirname "$0")/../tests/browser"
 if $tests && [ ! -d "$browser_tests/node_modules/playwright-core" ]; then
   echo "setup: installing the browser test's npm packages"
   (cd "$browser_tests" && npm ci --no-audit --no-fund --silent)
+fi
+# The Python client's test needs (clients/python/pyproject.toml): cryptography, pytest.
+if $tests && ! python3 -c "import cryptography, pytest" >/dev/null 2>&1; then
+  echo "setup: installing the Python client's test packages"
+  python3 -m pip install -q --disable-pip-version-check 'cryptography>=41' 'pytest>=7'
 fi
 rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown

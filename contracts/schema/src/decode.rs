@@ -78,6 +78,13 @@ fn is_bytes(types: &PortableRegistry, id: u32) -> bool {
     }
 }
 
+fn is_list(types: &PortableRegistry, id: u32) -> bool {
+    matches!(
+        types.resolve(id).map(|t| &t.type_def),
+        Some(TypeDef::Sequence(_) | TypeDef::Array(_))
+    )
+}
+
 fn is_option(types: &PortableRegistry, id: u32) -> bool {
     types
         .resolve(id)
@@ -102,6 +109,11 @@ fn to_json(value: &Value<u32>, types: &PortableRegistry) -> Json {
         ValueDef::Composite(c) if is_bytes(types, value.context) => hex(c)
             .map(Json::String)
             .unwrap_or_else(|| composite(c, types)),
+        // A sequence or array is a list, whatever its length (a struct's one unnamed field is
+        // its value).
+        ValueDef::Composite(Composite::Unnamed(values)) if is_list(types, value.context) => {
+            Json::Array(values.iter().map(|v| to_json(v, types)).collect::<Vec<_>>())
+        }
         ValueDef::Composite(c) => composite(c, types),
         ValueDef::Variant(v) if is_option(types, value.context) => match v.values.values().next() {
             Some(inner) if v.name == "Some" => to_json(inner, types),
@@ -181,6 +193,20 @@ mod tests {
         assert!(schema
             .decode_argument(names::CASH, "no_such_method", &bytes)
             .is_none());
+        // A list of one is a list.
+        let lines = schema
+            .contract(names::VOUCHER)
+            .expect("voucher")
+            .methods
+            .iter()
+            .find(|m| m.name == "holdings")
+            .expect("holdings")
+            .output;
+        let one: alloc::vec::Vec<alloc::string::String> = alloc::vec!["a".into()];
+        assert_eq!(
+            schema.decode(lines, &one.encode()).expect("decodes"),
+            serde_json::json!(["a"])
+        );
         let account = [7u8; 32];
         let id = schema
             .contract(names::REGISTRY)
