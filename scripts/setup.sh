@@ -30,6 +30,12 @@ if $tests && [ ! -d "$browser_tests/node_modules/playwright-core" ]; then
   echo "setup: installing the browser test's npm packages"
   (cd "$browser_tests" && npm ci --no-audit --no-fund --silent)
 fi
+# The TypeScript client's compiler and Node types, at the versions its lock file pins.
+typescript_client="$(dirname "$0")/../clients/typescript"
+if $tests && [ ! -d "$typescript_client/node_modules/typescript" ]; then
+  echo "setup: installing the TypeScript client's npm packages"
+  (cd "$typescript_client" && npm ci --no-audit --no-fund --silent)
+fi
 # The Python client's test needs (clients/python/pyproject.toml): cryptography, pytest.
 if $tests && ! python3 -c "import cryptography, pytest" >/dev/null 2>&1; then
   echo "setup: installing the Python client's test packages"
