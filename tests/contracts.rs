@@ -16,7 +16,7 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
     std::fs::write(&file, &wasm).expect("write");
     let cli = Cli::new(dir.path(), &node.api);
 
-    let Ran { ok, out, err } = cli.run(&[
+    let Ran { ok, out, err, .. } = cli.run(&[
         "contract",
         "deploy",
         file.to_str().expect("utf-8"),
@@ -27,13 +27,13 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
     let id = contract_id_in(&out);
 
     let five = hex::encode(5u64.to_le_bytes());
-    let Ran { ok, out, err } = cli.run(&format!(
+    let Ran { ok, out, err, .. } = cli.run(&format!(
         "contract call {id} call --input {five} --as tier2-parts"
     ));
     assert!(ok, "{err}");
     assert!(out.contains("output: 0x0500000000000000"), "{out}");
     let three = hex::encode(3u64.to_le_bytes());
-    let Ran { ok, out, err } = cli.run(&format!(
+    let Ran { ok, out, err, .. } = cli.run(&format!(
         "contract call {id} call --input {three} --as tier2-parts"
     ));
     assert!(ok, "{err}");
@@ -46,14 +46,14 @@ fn a_contract_is_deployed_called_and_shown_with_the_cli() {
     ));
     assert!(!ok);
     assert!(err.contains("input must be 8 bytes"), "{err}");
-    let Ran { ok, out, err } = cli.run(&format!(
+    let Ran { ok, out, err, .. } = cli.run(&format!(
         "contract call {id} call --input {} --as tier2-parts",
         hex::encode(0u64.to_le_bytes())
     ));
     assert!(ok, "{err}");
     assert!(out.contains("output: 0x0800000000000000"), "still 8: {out}");
 
-    let Ran { ok, out, err } = cli.run(&format!("contract show {id} --output json"));
+    let Ran { ok, out, err, .. } = cli.run(&format!("contract show {id} --output json"));
     assert!(ok, "{err}");
     let shown: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(
@@ -90,18 +90,19 @@ fn the_sdk_example_contract_runs_from_its_artifact() {
     let node = TestNode::dev(dir.path(), 200);
     let artifact = &common::source_path("../contracts/artifacts/counter.wasm");
     let cli = Cli::new(dir.path(), &node.api);
-    let Ran { ok, out, err } = cli.run(&["contract", "deploy", artifact, "--as", "huaxia-motors"]);
+    let Ran { ok, out, err, .. } =
+        cli.run(&["contract", "deploy", artifact, "--as", "huaxia-motors"]);
     assert!(ok, "{err}");
     let id = contract_id_in(&out);
     let seven = hex::encode(7u64.to_le_bytes());
     for expected in ["0x0700000000000000", "0x0e00000000000000"] {
-        let Ran { ok, out, err } = cli.run(&format!(
+        let Ran { ok, out, err, .. } = cli.run(&format!(
             "contract call {id} add --input {seven} --as merchant-bank"
         ));
         assert!(ok, "{err}");
         assert!(out.contains(&format!("output: {expected}")), "{out}");
     }
-    let Ran { ok, out, err } = cli.run(&format!("contract call {id} get --as merchant-bank"));
+    let Ran { ok, out, err, .. } = cli.run(&format!("contract call {id} get --as merchant-bank"));
     assert!(ok, "{err}");
     assert!(out.contains("output: 0x0e00000000000000"), "{out}");
     let Ran { ok, err, .. } = cli.run(&format!(
@@ -119,11 +120,11 @@ fn the_sdk_example_contract_runs_from_its_artifact() {
     let Ran { ok, err, .. } = cli.run(&["contract", "upgrade", &id, path, "--as", "merchant-bank"]);
     assert!(!ok);
     assert!(err.contains("only the contract's owner"), "{err}");
-    let Ran { ok, out, err } =
+    let Ran { ok, out, err, .. } =
         cli.run(&["contract", "upgrade", &id, path, "--as", "huaxia-motors"]);
     assert!(ok, "{err}");
     assert!(out.contains("now runs code"), "{out}");
-    let Ran { ok, out, err } = cli.run(&format!("contract show {id} --output json"));
+    let Ran { ok, out, err, .. } = cli.run(&format!("contract show {id} --output json"));
     assert!(ok, "{err}");
     let shown: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(shown["upgrades"].as_array().expect("upgrades").len(), 1);

@@ -55,7 +55,8 @@ pub enum ContractCommand {
     },
     /// Show a contract: its code hash, owner, creation height and upgrades.
     Show {
-        contract: Hash,
+        /// A contract id, or a system contract's name (registry, records, cash, voucher).
+        contract: String,
         #[command(flatten)]
         query: QueryArgs,
     },
@@ -71,11 +72,18 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
         ContractCommand::Deploy { file, input, send } => {
             let input = hex_input(&input)?;
             let code_hash = upload(home, &send, &file)?;
-            let view = send_call(home, &send, Call::Instantiate { code_hash, input })?
-                .context("instantiation was not committed")?;
-            let output = view.receipt.map(|r| r.output).unwrap_or_default();
-            println!("contract {output} created");
-            Ok(())
+            let sent = send_call(home, &send, Call::Instantiate { code_hash, input })?;
+            let output = sent
+                .view
+                .as_ref()
+                .and_then(|v| v.receipt.as_ref())
+                .map(|r| r.output.clone())
+                .unwrap_or_default();
+            sent.report(
+                &send,
+                &format!("contract {output} created"),
+                serde_json::json!({ "contract": output, "code_hash": code_hash.to_string() }),
+            )
         }
         ContractCommand::Call {
             contract,
@@ -84,7 +92,7 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
             send,
         } => {
             let input = hex_input(&input)?;
-            let Some(view) = send_call(
+            let sent = send_call(
                 home,
                 &send,
                 Call::CallContract {
@@ -92,18 +100,24 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
                     method,
                     input,
                 },
-            )?
-            else {
-                return Ok(());
-            };
-            if let Some(receipt) = view.receipt {
-                println!("output: {}", receipt.output);
-                println!("fuel used: {}", receipt.fuel_used);
-                for event in receipt.events {
-                    println!("event {}: {}", event.topic, event.data);
+            )?;
+            let receipt = sent.view.as_ref().and_then(|v| v.receipt.as_ref());
+            let mut done = String::new();
+            if let Some(receipt) = receipt {
+                done = format!(
+                    "output: {}\nfuel used: {}",
+                    receipt.output, receipt.fuel_used
+                );
+                for event in &receipt.events {
+                    let data = match &event.decoded {
+                        Some(decoded) => decoded.to_string(),
+                        None => event.data.clone(),
+                    };
+                    done.push_str(&format!("\nevent {}: {data}", event.topic));
                 }
             }
-            Ok(())
+            let output = receipt.map(|r| r.output.clone());
+            sent.report(&send, &done, serde_json::json!({ "output": output }))
         }
         ContractCommand::Upgrade {
             contract,
@@ -118,9 +132,12 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
                     contract,
                     code_hash,
                 },
-            )?;
-            println!("contract {contract} now runs code {code_hash}");
-            Ok(())
+            )?
+            .report(
+                &send,
+                &format!("contract {contract} now runs code {code_hash}"),
+                serde_json::json!({ "contract": contract.to_string(), "code_hash": code_hash.to_string() }),
+            )
         }
         ContractCommand::Query {
             contract,
@@ -131,10 +148,31 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
             let id = crate::explorer::contract_of(&contract)?;
             let client = query.client(home)?;
             let output = client.query(&id, &method, &hex_input(&input)?)?;
-            println!("0x{}", hex::encode(output));
+            let hex = format!("0x{}", hex::encode(&output));
+            // A system contract's answer, read by the schema.
+            let decoded = catena_api::schema::system_contract_name(&id).and_then(|name| {
+                let schema = catena_api::schema::schema();
+                let m = schema
+                    .contract(name)?
+                    .methods
+                    .iter()
+                    .find(|m| m.name == method)?;
+                schema.decode(m.output, &output).ok()
+            });
+            if query.output == crate::Output::Json {
+                return print_value(
+                    &serde_json::json!({ "output": hex, "decoded": decoded }),
+                    query.output,
+                );
+            }
+            println!("{hex}");
+            if let Some(decoded) = decoded {
+                println!("decoded: {decoded}");
+            }
             Ok(())
         }
         ContractCommand::Show { contract, query } => {
+            let contract = crate::explorer::contract_of(&contract)?;
             let client = query.client(home)?;
             print_value(
                 &client.get(&format!("/contracts/{contract}"))?,
@@ -155,6 +193,8 @@ fn upload(home: Option<&Path>, send: &SendArgs, file: &Path) -> anyhow::Result<H
     }
     let code_hash = Hash::digest(&code);
     send_call(home, send, Call::UploadCode(code))?;
-    println!("code {code_hash} stored");
+    if send.query.output != crate::Output::Json && !send.quiet {
+        println!("code {code_hash} stored");
+    }
     Ok(code_hash)
 }

@@ -89,7 +89,8 @@ pub(crate) fn run(home: Option<&Path>, command: EvidenceCommand) -> anyhow::Resu
             }
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let report = evidence::verify(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+            // A bundle that does not verify is refused: exit code 1, as for the chain.
+            let report = evidence::verify(&bytes).map_err(|e| crate::Refused(e.to_string()))?;
             if output == Output::Json {
                 let facts: Vec<_> = report
                     .facts

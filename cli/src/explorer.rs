@@ -69,6 +69,9 @@ pub enum QueryCommand {
         /// At most this many (1 to 1,000).
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// Start after this event (`HEIGHT:INDEX`): the `next` a previous page printed.
+        #[arg(long)]
+        after: Option<String>,
         #[command(flatten)]
         query: QueryArgs,
     },
@@ -114,6 +117,7 @@ pub fn run(home: Option<&Path>, command: QueryCommand) -> anyhow::Result<()> {
             from_height,
             to_height,
             limit,
+            after,
             query,
         } => {
             let mut params = vec![format!("limit={limit}")];
@@ -132,6 +136,9 @@ pub fn run(home: Option<&Path>, command: QueryCommand) -> anyhow::Result<()> {
             if let Some(h) = to_height {
                 params.push(format!("to_height={h}"));
             }
+            if let Some(after) = after {
+                params.push(format!("after={after}"));
+            }
             let client = query.client(home)?;
             let page = client.get(&format!("/events?{}", params.join("&")))?;
             if query.output == Output::Json {
@@ -141,7 +148,10 @@ pub fn run(home: Option<&Path>, command: QueryCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|n| (system_contract_id(n).to_string(), *n))
                 .collect();
-            println!("{:<12} {:<10} {:<16} signer", "event", "contract", "topic");
+            println!(
+                "{:<12} {:<10} {:<16} {:<16} data",
+                "event", "contract", "topic", "signer"
+            );
             for e in page["events"].as_array().into_iter().flatten() {
                 let contract = e["contract"].as_str().unwrap_or_default();
                 let name = system
@@ -151,8 +161,13 @@ pub fn run(home: Option<&Path>, command: QueryCommand) -> anyhow::Result<()> {
                 let signer = e["signer"].as_str().map_or("(scheduled)".to_string(), |s| {
                     s[..s.len().min(14)].to_string()
                 });
+                // The data as the schema reads it, where it knows the event.
+                let data = match &e["decoded"] {
+                    serde_json::Value::Null => e["data"].as_str().unwrap_or_default().to_string(),
+                    decoded => decoded.to_string(),
+                };
                 println!(
-                    "{:<12} {:<10} {:<16} {}",
+                    "{:<12} {:<10} {:<16} {:<16} {data}",
                     format!("{}:{}", e["height"], e["index"]),
                     name,
                     e["topic"].as_str().unwrap_or_default(),
@@ -160,7 +175,7 @@ pub fn run(home: Option<&Path>, command: QueryCommand) -> anyhow::Result<()> {
                 );
             }
             if let Some(next) = page["next"].as_str() {
-                println!("(more: the next page starts after {next})");
+                println!("(more: --after {next})");
             }
             Ok(())
         }

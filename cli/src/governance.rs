@@ -96,7 +96,11 @@ pub fn run(home: Option<&Path>, command: GovernanceCommand) -> anyhow::Result<()
             from.from_height,
         ),
         GovernanceCommand::Approve { id, send } => {
-            if send_call(home, &send, Call::Approve(id))?.is_some() {
+            let sent = send_call(home, &send, Call::Approve(id))?;
+            if sent.view.is_none() {
+                return sent.report(&send, "", serde_json::json!({}));
+            }
+            {
                 let client = send.query.client(home)?;
                 let governance: GovernanceView =
                     serde_json::from_value(client.get("/governance")?)?;
@@ -119,15 +123,25 @@ pub fn run(home: Option<&Path>, command: GovernanceCommand) -> anyhow::Result<()
                         };
                         Some((&p.approvals, &p.status, from))
                     });
-                if let Some((approvals, status, detail)) = found {
-                    println!(
-                        "proposal {id}: {} of {} approvals, {status}{detail}",
-                        approvals.len(),
-                        governance.threshold
-                    );
-                }
+                let done = found
+                    .as_ref()
+                    .map(|(approvals, status, detail)| {
+                        format!(
+                            "proposal {id}: {} of {} approvals, {status}{detail}",
+                            approvals.len(),
+                            governance.threshold
+                        )
+                    })
+                    .unwrap_or_default();
+                let (approvals, status) = found
+                    .map(|(a, s, _)| (a.len(), s.clone()))
+                    .unwrap_or_default();
+                sent.report(
+                    &send,
+                    &done,
+                    serde_json::json!({ "proposal": id, "approvals": approvals, "status": status }),
+                )
             }
-            Ok(())
         }
     }
 }
@@ -142,8 +156,9 @@ fn propose(
         change,
         from_height,
     });
-    let Some(view) = send_call(home, send, call)? else {
-        return Ok(());
+    let sent = send_call(home, send, call)?;
+    let Some(view) = &sent.view else {
+        return sent.report(send, "", serde_json::json!({}));
     };
     let client = send.query.client(home)?;
     let governance: GovernanceView = serde_json::from_value(client.get("/governance")?)?;
@@ -153,7 +168,7 @@ fn propose(
         .iter()
         .find(|p| p.proposed_in == hash)
         .context("the committed proposal is not listed by the node")?;
-    println!(
+    let mut done = format!(
         "proposal {}: {} of {} approvals, {}",
         proposal.id,
         proposal.approvals.len(),
@@ -161,12 +176,16 @@ fn propose(
         proposal.status
     );
     if proposal.status == "open" {
-        println!(
-            "other governing members approve it with `catena governance approve {}`",
+        done.push_str(&format!(
+            "\nother governing members approve it with `catena governance approve {}`",
             proposal.id
-        );
+        ));
     }
-    Ok(())
+    sent.report(
+        send,
+        &done,
+        serde_json::json!({ "proposal": proposal.id, "approvals": proposal.approvals.len(), "status": proposal.status }),
+    )
 }
 
 fn print(view: &GovernanceView) {

@@ -9,9 +9,17 @@ pub(crate) enum KeyCommand {
         /// Write the key file here (mode 0600) instead of printing the secret.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
     },
     /// Show the account and peer id of a key file.
-    Inspect { file: PathBuf },
+    Inspect {
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
     /// Generate the consortium's invoice key (32 random bytes, mode 0600) and print its check
     /// value: a main chain's spec commits it (`chain-spec build --invoice-key`), and every node
     /// of its parachains holds the key (`chain add --invoice-key`).
@@ -80,14 +88,40 @@ pub(crate) fn generate() -> SecretKey {
     SecretKey::from_seed(seed)
 }
 
-pub(crate) fn key_generate(out: Option<PathBuf>) -> anyhow::Result<()> {
+pub(crate) fn key_generate(out: Option<PathBuf>, output: Output) -> anyhow::Result<()> {
     let key = generate();
-    match out {
+    let mut value = serde_json::json!({
+        "account": key.account().to_string(),
+        "peer_id": peer_id::from_ed25519(&key.account()),
+    });
+    match &out {
         Some(path) => {
-            keys::write_key(&path, &key)?;
-            println!("wrote {}", path.display());
+            keys::write_key(path, &key)?;
+            value["file"] = path.display().to_string().into();
         }
+        None => value["secret_seed"] = format!("0x{}", hex::encode(key.seed())).into(),
+    }
+    if output == Output::Json {
+        return print_value(&value, output);
+    }
+    match out {
+        Some(path) => println!("wrote {}", path.display()),
         None => println!("secret seed: 0x{}", hex::encode(key.seed())),
+    }
+    println!("account: {}", key.account());
+    println!("peer id: {}", peer_id::from_ed25519(&key.account()));
+    Ok(())
+}
+
+/// `catena key inspect`: a key file's account and peer id.
+pub(crate) fn key_inspect(file: &Path, output: Output) -> anyhow::Result<()> {
+    let key = keys::read_key(file)?;
+    let value = serde_json::json!({
+        "account": key.account().to_string(),
+        "peer_id": peer_id::from_ed25519(&key.account()),
+    });
+    if output == Output::Json {
+        return print_value(&value, output);
     }
     println!("account: {}", key.account());
     println!("peer id: {}", peer_id::from_ed25519(&key.account()));

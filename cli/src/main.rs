@@ -176,7 +176,52 @@ struct RemarkArgs {
     send: SendArgs,
 }
 
+/// The exit codes (docs/cli.md): what a script can tell apart.
+mod exit {
+    /// Refused: by the chain (a transaction refused at admission, or failing in its block), or
+    /// by a check (an evidence bundle that does not verify).
+    pub const REFUSED: i32 = 1;
+    /// Bad input: arguments or files the command cannot use, or something named that is not
+    /// there (clap's own usage errors are 2 as well).
+    pub const BAD_INPUT: i32 = 2;
+    /// The node could not be reached, or did not answer in time.
+    pub const UNREACHABLE: i32 = 3;
+    /// The node answered with a failure of its own (5xx), or the command failed otherwise.
+    pub const FAILED: i32 = 4;
+}
+
+/// The exit code of `error`, by the first cause that says.
+fn exit_code(error: &anyhow::Error) -> i32 {
+    for cause in error.chain() {
+        if cause.downcast_ref::<Refused>().is_some() {
+            return exit::REFUSED;
+        }
+        match cause.downcast_ref::<catena_client::NodeError>() {
+            Some(catena_client::NodeError::Unreachable { .. }) => return exit::UNREACHABLE,
+            Some(catena_client::NodeError::Answered { status, .. }) if *status >= 500 => {
+                return exit::FAILED
+            }
+            Some(catena_client::NodeError::Answered { .. }) => return exit::BAD_INPUT,
+            None => {}
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() && disk_full(&cause.to_string()) {
+            return exit::FAILED;
+        }
+    }
+    exit::BAD_INPUT
+}
+
 fn main() {
+    // A reader that stops reading (`catena … | head`) ends the output, not in a panic: printing
+    // to a closed pipe exits quietly, as other command-line tools do.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info.to_string();
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     if let Err(error) = run(cli) {
         let message = said(&error);
@@ -184,7 +229,7 @@ fn main() {
         if disk_full(&message) {
             eprintln!("{DISK_FULL}");
         }
-        std::process::exit(1);
+        std::process::exit(exit_code(&error));
     }
 }
 
@@ -225,7 +270,7 @@ fn said(error: &anyhow::Error) -> String {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let home = cli.home;
     match cli.command {
-        Command::Key(KeyCommand::Generate { out }) => key_generate(out),
+        Command::Key(KeyCommand::Generate { out, output }) => key_generate(out, output),
         Command::Key(KeyCommand::GenerateInvoiceKey { out }) => key::generate_invoice_key(&out),
         Command::Key(KeyCommand::SignIn {
             challenge,
@@ -239,12 +284,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             key.as_deref(),
             output,
         ),
-        Command::Key(KeyCommand::Inspect { file }) => {
-            let key = keys::read_key(&file)?;
-            println!("account: {}", key.account());
-            println!("peer id: {}", peer_id::from_ed25519(&key.account()));
-            Ok(())
-        }
+        Command::Key(KeyCommand::Inspect { file, output }) => key::key_inspect(&file, output),
         Command::ChainSpec(SpecCommand::Build {
             dev,
             local,
@@ -362,7 +402,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("height:      {}", status.height);
             println!("block hash:  {}", status.block_hash);
             println!("state root:  {}", status.state_root);
-            println!("block time:  {} ms", status.time_ms);
+            println!("block time:  {}", finance::time_text(status.time_ms));
             println!("validators:  {}", status.validators);
             println!("mempool:     {} pending", status.mempool_size);
             println!("role:        {}", status.role);
@@ -386,14 +426,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Block(args) => explorer::show_block(home.as_deref(), args),
         Command::Tx(args) => explorer::show_tx(home.as_deref(), args),
-        Command::Remark(args) => {
-            send_call(
-                home.as_deref(),
-                &args.send,
-                Call::Remark(args.text.into_bytes()),
-            )?;
-            Ok(())
-        }
+        Command::Remark(args) => send_call(
+            home.as_deref(),
+            &args.send,
+            Call::Remark(args.text.into_bytes()),
+        )?
+        .report(&args.send, "", serde_json::json!({})),
         Command::Governance(command) => governance::run(home.as_deref(), command),
         Command::Contract(command) => contract::run(home.as_deref(), command),
         Command::Member(command) => finance::member(home.as_deref(), command),

@@ -92,12 +92,14 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
                     .or(section.map(|s| s.anchor_every_ms))
                     .unwrap_or(10_000),
             );
-            println!(
-                "proposing parachain '{}' (genesis {genesis_hash}, {} members, {} validators)",
-                registration.id,
-                registration.members.len(),
-                registration.validators.len()
-            );
+            if args.send.query.output != Output::Json {
+                println!(
+                    "proposing parachain '{}' (genesis {genesis_hash}, {} members, {} validators)",
+                    registration.id,
+                    registration.members.len(),
+                    registration.validators.len()
+                );
+            }
             let id = registration.id.clone();
             let view = send_call(home, &args.send, Call::ProposeParachain(registration))?;
             tell_proposal(home, &args.send, view, &id, |p| p.is_some())
@@ -188,27 +190,32 @@ pub(crate) fn run(home: Option<&Path>, command: ParachainCommand) -> anyhow::Res
 fn tell_proposal(
     home: Option<&Path>,
     send: &SendArgs,
-    view: Option<catena_api::TransactionView>,
+    sent: crate::Sent,
     id: &str,
     applied: impl Fn(Option<&ParachainView>) -> bool,
 ) -> anyhow::Result<()> {
-    let Some(view) = view else {
-        return Ok(()); // --no-wait
+    let Some(view) = &sent.view else {
+        return sent.report(send, "", serde_json::json!({})); // --no-wait
     };
-    let proposal = proposal_of(&view).context("the receipt names no proposal")?;
+    let proposal = proposal_of(view).context("the receipt names no proposal")?;
     let client = send.query.client(home)?;
     let shown: Option<ParachainView> = match client.get_reply(&format!("/parachains/{id}")) {
         Some(reply) if reply.status == 200 => Some(serde_json::from_value(reply.body)?),
         _ => None,
     };
-    if applied(shown.as_ref()) {
-        println!("parachain proposal {proposal}: applied");
+    let applied = applied(shown.as_ref());
+    let done = if applied {
+        format!("parachain proposal {proposal}: applied")
     } else {
-        println!(
+        format!(
             "parachain proposal {proposal}: waiting for approvals (catena governance approve {proposal} --as MEMBER)"
-        );
-    }
-    Ok(())
+        )
+    };
+    sent.report(
+        send,
+        &done,
+        serde_json::json!({ "proposal": proposal, "parachain": id, "applied": applied }),
+    )
 }
 
 /// The proposal id a committed parachain proposal returned (its receipt's output, SCALE u64).

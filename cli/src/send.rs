@@ -174,14 +174,63 @@ pub(crate) fn key_of(
     }
 }
 
-/// Signs `call` as the chosen identity at its next nonce, submits it, and (unless `--no-wait`)
-/// waits for its block. Returns the committed transaction, or `None` with `--no-wait`; a call
-/// that failed in its block is an error with the runtime's reason.
-pub(crate) fn send_call(
-    home: Option<&Path>,
-    args: &SendArgs,
-    call: Call,
-) -> anyhow::Result<Option<catena_api::TransactionView>> {
+/// The transaction a write sent: its hash, and its committed view unless `--no-wait`.
+pub(crate) struct Sent {
+    pub(crate) hash: catena_primitives::Hash,
+    pub(crate) view: Option<catena_api::TransactionView>,
+}
+
+impl Sent {
+    /// The committed view, if the write waited for it.
+    pub(crate) fn committed(self) -> Option<catena_api::TransactionView> {
+        self.view
+    }
+
+    /// Tells what the write did. As a table: `done` once committed (the hash and block were
+    /// printed as they came); with `--no-wait` nothing more, for its outcome is not known. As
+    /// JSON, one object: `hash`, `status` (`submitted` or `committed`), and once committed its
+    /// `block`, `receipt` (events decoded where the schema knows them) and what it `created`.
+    pub(crate) fn report(
+        &self,
+        send: &SendArgs,
+        done: &str,
+        created: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        if send.quiet {
+            return Ok(());
+        }
+        if send.query.output == Output::Json {
+            let mut value = serde_json::json!({ "hash": self.hash.to_string() });
+            match &self.view {
+                None => value["status"] = "submitted".into(),
+                Some(view) => {
+                    value["status"] = "committed".into();
+                    value["block"] = view.block_height.into();
+                    value["receipt"] = serde_json::to_value(&view.receipt)?;
+                    value["created"] = created;
+                }
+            }
+            return print_value(&value, Output::Json);
+        }
+        if self.view.is_some() && !done.is_empty() {
+            println!("{done}");
+        }
+        Ok(())
+    }
+}
+
+/// Refused by the chain (a transaction refused at admission, or failing in its block) or by a
+/// check (evidence that does not verify): exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Refused(pub(crate) String);
+
+/// Signs `call` as the chosen identity at the account's next free nonce (after those pending on
+/// the node, so that several can be sent in a row), submits it, and (unless `--no-wait`) waits
+/// for its block. A call that failed in its block is a [`Refused`] error with the runtime's
+/// reason. Prints the hash when submitted and the block when committed (as a table; nothing as
+/// JSON, whose object [`Sent::report`] prints).
+pub(crate) fn send_call(home: Option<&Path>, args: &SendArgs, call: Call) -> anyhow::Result<Sent> {
     let key = signing_key(home, args)?;
     let client = args.query.client(home)?;
     let status = client.status()?;
@@ -189,13 +238,26 @@ pub(crate) fn send_call(
         governance::check_height(proposal.from_height, status.height)?;
     }
     let account = client.account(&key.account())?;
-    let tx = Transaction::signed(&status.chain_id, account.next_nonce, call, &key);
-    let hash = client.submit(&tx)?;
-    if !args.quiet {
+    let nonce = account.pending_nonce.max(account.next_nonce);
+    let tx = Transaction::signed(&status.chain_id, nonce, call, &key);
+    let hash = match client.submit(&tx) {
+        Ok(hash) => hash,
+        Err(e) => match e.downcast_ref::<catena_client::NodeError>() {
+            Some(catena_client::NodeError::Answered { status, .. }) if *status < 500 => {
+                return Err(Refused(format!("the node refused the transaction: {e}")).into())
+            }
+            _ => return Err(e),
+        },
+    };
+    let table = args.query.output != Output::Json && !args.quiet;
+    if table {
         println!("submitted {hash}");
     }
     if args.no_wait {
-        return Ok(None);
+        if table {
+            println!("not waiting for its block: `catena tx {hash}` shows its outcome");
+        }
+        return Ok(Sent { hash, view: None });
     }
     // A spinner on a terminal while the block is coming (indicatif draws nothing otherwise).
     let spinner = indicatif::ProgressBar::new_spinner();
@@ -206,14 +268,18 @@ pub(crate) fn send_call(
     let view = view?;
     match &view.receipt {
         Some(receipt) if !receipt.success => {
-            bail!(
+            return Err(Refused(format!(
                 "transaction failed in block {}: {}",
                 view.block_height.unwrap_or(0),
                 receipt.error.clone().unwrap_or_default()
-            )
+            ))
+            .into())
         }
-        _ if args.quiet => {}
+        _ if !table => {}
         _ => println!("committed in block {}", view.block_height.unwrap_or(0)),
     }
-    Ok(Some(view))
+    Ok(Sent {
+        hash,
+        view: Some(view),
+    })
 }

@@ -68,6 +68,8 @@ pub fn command<'a>(template: &'a str, values: &[&'a str]) -> Vec<&'a str> {
 #[derive(Debug)]
 pub struct Ran {
     pub ok: bool,
+    /// The exit code (docs/cli.md: 1 refused, 2 bad input, 3 node unreachable, 4 failed).
+    pub code: Option<i32>,
     pub out: String,
     pub err: String,
 }
@@ -134,6 +136,7 @@ impl Cli {
         let out = catena(&full);
         Ran {
             ok: out.status.success(),
+            code: out.status.code(),
             out: String::from_utf8_lossy(&out.stdout).into_owned(),
             err: String::from_utf8_lossy(&out.stderr).into_owned(),
         }

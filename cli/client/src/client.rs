@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use catena_api::{AccountView, StatusView, SubmitResponse, TransactionView, TxStatus};
 use catena_primitives::{read, AccountId, Hash, SecretKey, Transaction};
 use parity_scale_codec::Encode;
@@ -184,8 +184,10 @@ impl ApiClient {
     }
 
     fn read(&self, path: &str, response: Answer) -> anyhow::Result<Value> {
-        let mut response =
-            response.map_err(|e| anyhow!("cannot reach the node at {}: {e}", self.base))?;
+        let mut response = response.map_err(|e| NodeError::Unreachable {
+            node: self.base.clone(),
+            reason: e.to_string(),
+        })?;
         let status = response.status();
         let body: Value = response
             .body_mut()
@@ -196,12 +198,18 @@ impl ApiClient {
         if status.is_success() {
             return Ok(body);
         }
-        let message = body["error"]["message"].as_str().unwrap_or("no message");
-        bail!(
-            "{message} (HTTP {}, {})",
-            status.as_u16(),
-            body["error"]["code"].as_str().unwrap_or("error")
-        )
+        Err(NodeError::Answered {
+            status: status.as_u16(),
+            code: body["error"]["code"]
+                .as_str()
+                .unwrap_or("error")
+                .to_string(),
+            message: body["error"]["message"]
+                .as_str()
+                .unwrap_or("no message")
+                .to_string(),
+        }
+        .into())
     }
 
     pub fn get(&self, path: &str) -> anyhow::Result<Value> {
@@ -267,6 +275,21 @@ impl ApiClient {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// Why a request to the node did not get a success: the node could not be reached (or did not
+/// answer in time), or it answered with an error. Carried in the `anyhow::Error` of every call,
+/// so that a caller can tell them apart (the CLI's exit codes).
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("cannot reach the node at {node}: {reason}")]
+    Unreachable { node: String, reason: String },
+    #[error("{message} (HTTP {status}, {code})")]
+    Answered {
+        status: u16,
+        code: String,
+        message: String,
+    },
 }
 
 /// The body of `POST /transactions`.

@@ -37,7 +37,7 @@ pub(crate) fn register(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         );
         let Some(proposal) = proposed
             .ok()
-            .flatten()
+            .and_then(|sent| sent.committed())
             .and_then(|view| crate::parachain::proposal_of(&view))
         else {
             main.check(false, &format!("Huaxia Motors proposes {told}"));

@@ -63,8 +63,13 @@ pub(crate) fn audit(home: Option<&Path>, command: AuditCommand) -> anyhow::Resul
                 return propose(home, &send, Change::GrantChainAudit(grant));
             }
             let auditor = grant.auditor.clone();
-            call(home, &send, registry_method::GRANT_AUDIT, grant)?;
-            println!("granted auditor {auditor} the reading of the signer's data until {until}");
+            call(home, &send, registry_method::GRANT_AUDIT, grant)?.report(
+                &send,
+                &format!(
+                    "granted auditor {auditor} the reading of the signer's data until {until}"
+                ),
+                json!({ "auditor": auditor, "until": until }),
+            )?;
         }
         AuditCommand::Revoke {
             auditor,
@@ -75,8 +80,11 @@ pub(crate) fn audit(home: Option<&Path>, command: AuditCommand) -> anyhow::Resul
             if whole_chain {
                 return propose(home, &send, Change::RevokeChainAudit(auditor));
             }
-            call(home, &send, registry_method::REVOKE_AUDIT, auditor.clone())?;
-            println!("auditor {auditor} no longer reads the signer's data");
+            call(home, &send, registry_method::REVOKE_AUDIT, auditor.clone())?.report(
+                &send,
+                &format!("auditor {auditor} no longer reads the signer's data"),
+                json!({ "auditor": auditor }),
+            )?;
         }
         AuditCommand::Grants { auditor, query } => {
             let f = Finance::new(home, &query)?;
@@ -121,8 +129,6 @@ fn scope_text(scope: &AuditScope) -> String {
 
 /// A governing member proposes `change` to the registry and says whether it applied.
 fn propose(home: Option<&Path>, send: &SendArgs, change: Change) -> anyhow::Result<()> {
-    if let Some(id) = call(home, send, registry_method::PROPOSE, change)? {
-        print_proposal(home, send, id, ": waiting for approvals")?;
-    }
-    Ok(())
+    let out = call(home, send, registry_method::PROPOSE, change)?;
+    report_proposal(home, send, &out.sent, out.output, ": waiting for approvals")
 }

@@ -53,12 +53,18 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
                 to: Finance::new(home, &send.query)?.uscc(&to)?,
                 amount: amount(&a)?,
             };
-            call(home, &send, cash_method::MINT, mint)?;
-            println!("minted {a} for {to}");
+            call(home, &send, cash_method::MINT, mint)?.report(
+                &send,
+                &format!("minted {a} for {to}"),
+                json!({ "amount": a, "to": to }),
+            )?;
         }
         CashCommand::Burn { amount: a, send } => {
-            call(home, &send, cash_method::BURN, amount(&a)?)?;
-            println!("burned {a}");
+            call(home, &send, cash_method::BURN, amount(&a)?)?.report(
+                &send,
+                &format!("burned {a}"),
+                json!({ "amount": a }),
+            )?;
         }
         CashCommand::Transfer {
             to,
@@ -77,8 +83,12 @@ pub fn cash(home: Option<&Path>, command: CashCommand) -> anyhow::Result<()> {
                     amount: amount(&a)?,
                     custodian: custodian.as_deref().map(|c| f.uscc(c)).transpose()?,
                 },
+            )?
+            .report(
+                &send,
+                &format!("transferred {a} to {to}"),
+                json!({ "amount": a, "to": to }),
             )?;
-            println!("transferred {a} to {to}");
         }
         CashCommand::Balance { member, query } => {
             let f = Finance::new(home, &query)?;

@@ -49,9 +49,17 @@ const ANCHOR_WAIT: Duration = Duration::from_secs(120);
 pub fn invoice(home: Option<&Path>, command: InvoiceCommand) -> anyhow::Result<()> {
     match command {
         InvoiceCommand::Claim { invoices, send } => {
-            claim(home, &send, &invoices)?;
+            let claimed = claim(home, &send, &invoices)?;
+            if send.query.output == Output::Json {
+                return print_json(&serde_json::json!({ "claimed": claimed }));
+            }
         }
-        InvoiceCommand::Release { invoices, send } => release(home, &send, &invoices)?,
+        InvoiceCommand::Release { invoices, send } => {
+            let released = release(home, &send, &invoices)?;
+            if send.query.output == Output::Json {
+                return print_json(&serde_json::json!({ "released": released }));
+            }
+        }
         InvoiceCommand::Show { invoice, query } => {
             let view = claim_view(&query.client(home)?, &invoice)?;
             if query.output == Output::Json {
@@ -92,7 +100,7 @@ fn parachain(send: &SendArgs) -> anyhow::Result<String> {
 fn on_main(send: &SendArgs) -> SendArgs {
     SendArgs {
         no_wait: false,
-        quiet: send.quiet,
+        quiet: send.quiet || send.query.output == Output::Json,
         query: send.query.on_main(),
     }
 }
@@ -102,20 +110,20 @@ fn hex_bytes(field: Option<&str>, what: &str) -> anyhow::Result<Vec<u8>> {
     hex::decode(text.trim_start_matches("0x")).with_context(|| format!("{what} is not hex"))
 }
 
-/// Claims `invoices` for the parachain `send` names, those it does not hold already; how many
-/// were claimed. Nothing to do on a chain that keeps no claims.
+/// Claims `invoices` for the parachain `send` names, those it does not hold already; the
+/// numbers of those claimed. Nothing to do on a chain that keeps no claims.
 pub(crate) fn claim(
     home: Option<&Path>,
     send: &SendArgs,
     invoices: &[Hash],
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<String>> {
     let para_id = parachain(send)?;
     let para = send.query.client(home)?;
     let mut wanted = Vec::new();
     for invoice in invoices {
         let view = claim_view(&para, invoice)?;
         if !view.required {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         if matches!(view.state.as_deref(), Some("claimed" | "in_use")) {
             continue;
@@ -123,7 +131,7 @@ pub(crate) fn claim(
         wanted.push(view);
     }
     if wanted.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let main = on_main(send);
     let fingerprints = wanted
@@ -152,18 +160,20 @@ pub(crate) fn claim(
         .collect::<anyhow::Result<Vec<_>>>()?;
     send_call(home, send, Call::TakeInvoiceClaims(proofs))
         .with_context(|| format!("taking the claims on {para_id}"))?;
-    for view in wanted.iter().filter(|_| !send.quiet) {
+    let table = !send.quiet && send.query.output != Output::Json;
+    for view in wanted.iter().filter(|_| table) {
         println!(
             "invoice {} {} claimed for {para_id}",
             view.code, view.number
         );
     }
-    Ok(wanted.len())
+    Ok(wanted.iter().map(|v| v.number.clone()).collect())
 }
 
 /// Frees each released claim of `invoices` on the main chain, once the parachain's block that
 /// released it is anchored.
-fn release(home: Option<&Path>, send: &SendArgs, invoices: &[Hash]) -> anyhow::Result<()> {
+fn release(home: Option<&Path>, send: &SendArgs, invoices: &[Hash]) -> anyhow::Result<Vec<String>> {
+    let mut released = Vec::new();
     let para_id = parachain(send)?;
     let para = send.query.client(home)?;
     let main = on_main(send);
@@ -208,7 +218,10 @@ fn release(home: Option<&Path>, send: &SendArgs, invoices: &[Hash]) -> anyhow::R
         };
         send_call(home, &main, Call::ReleaseInvoices(release))
             .context("releasing on the main chain")?;
-        println!("invoice {number} released by {para_id} on the main chain");
+        if send.query.output != Output::Json {
+            println!("invoice {number} released by {para_id} on the main chain");
+        }
+        released.push(number.clone());
     }
-    Ok(())
+    Ok(released)
 }

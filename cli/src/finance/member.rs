@@ -214,10 +214,13 @@ pub(crate) fn propose(home: Option<&Path>, command: ProposeCommand) -> anyhow::R
         }
     };
     let out = call(home, &send, registry_method::PROPOSE, change)?;
-    if let Some(id) = out {
-        print_proposal(home, &send, id, ": waiting for approvals")?;
-    }
-    Ok(())
+    report_proposal(
+        home,
+        &send,
+        &out.sent,
+        out.output,
+        ": waiting for approvals",
+    )
 }
 
 /// Prints membership proposal `id`, applied or, if it is still open, `open`.
@@ -232,18 +235,25 @@ fn line_of(
     Ok((f.uscc(issuer)?, f.uscc(financier)?))
 }
 
-pub(crate) fn print_proposal(
+pub(crate) fn report_proposal(
     home: Option<&Path>,
     send: &SendArgs,
-    id: u64,
+    sent: &crate::Sent,
+    id: Option<u64>,
     open: &str,
 ) -> anyhow::Result<()> {
+    let Some(id) = id.filter(|_| sent.view.is_some()) else {
+        return sent.report(send, "", json!({}));
+    };
     let applied = proposal_applied(&Finance::new(home, &send.query)?, id)?;
-    println!(
-        "membership proposal {id}{}",
-        if applied { ": applied" } else { open }
-    );
-    Ok(())
+    sent.report(
+        send,
+        &format!(
+            "membership proposal {id}{}",
+            if applied { ": applied" } else { open }
+        ),
+        json!({ "proposal": id, "applied": applied }),
+    )
 }
 
 /// Whether membership proposal `id` is no longer open (its change applied).
@@ -265,30 +275,28 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
     };
     match command {
         MemberCommand::Propose(p) => propose(home, p),
-        MemberCommand::RegisterNode { peer_id, send } => {
-            call(
-                home,
-                &send,
-                registry_method::REGISTER_NODE,
-                node_key(&peer_id)?,
-            )?;
-            if !send.quiet {
-                println!("node {peer_id} registered");
-            }
-            Ok(())
-        }
-        MemberCommand::RemoveNode { peer_id, send } => {
-            call(
-                home,
-                &send,
-                registry_method::REMOVE_NODE,
-                node_key(&peer_id)?,
-            )?;
-            if !send.quiet {
-                println!("node {peer_id} removed");
-            }
-            Ok(())
-        }
+        MemberCommand::RegisterNode { peer_id, send } => call(
+            home,
+            &send,
+            registry_method::REGISTER_NODE,
+            node_key(&peer_id)?,
+        )?
+        .report(
+            &send,
+            &format!("node {peer_id} registered"),
+            json!({ "peer_id": peer_id }),
+        ),
+        MemberCommand::RemoveNode { peer_id, send } => call(
+            home,
+            &send,
+            registry_method::REMOVE_NODE,
+            node_key(&peer_id)?,
+        )?
+        .report(
+            &send,
+            &format!("node {peer_id} removed"),
+            json!({ "peer_id": peer_id }),
+        ),
         MemberCommand::Nodes(query) => {
             let nodes: Vec<catena_schema::registry::NodeRecord> =
                 Finance::new(home, &query)?.query(registry_method::NODES, ())?;
@@ -315,8 +323,14 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
             Ok(())
         }
         MemberCommand::Approve { proposal, send } => {
-            call(home, &send, registry_method::APPROVE, proposal)?;
-            print_proposal(home, &send, proposal, ": approved, waiting for more")
+            let out = call(home, &send, registry_method::APPROVE, proposal)?;
+            report_proposal(
+                home,
+                &send,
+                &out.sent,
+                Some(proposal),
+                ": approved, waiting for more",
+            )
         }
         MemberCommand::Proposal { proposal, query } => {
             let p: catena_schema::registry::MembershipProposal = Finance::new(home, &query)?
@@ -324,7 +338,7 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
                 .with_context(|| format!("there is no membership proposal {proposal}"))?;
             let value = json!({
                 "id": p.id,
-                "change": format!("{:?}", p.change),
+                "change": readable_change(&p.change),
                 "approvals": p.approvals,
                 "status": match p.status {
                     catena_schema::registry::MembershipProposalStatus::Open => "open".to_string(),
@@ -371,4 +385,18 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
             Ok(())
         }
     }
+}
+
+/// A membership change as the schema reads it: field names, USCCs and accounts as text.
+fn readable_change(change: &catena_schema::registry::Change) -> Value {
+    let schema = catena_api::schema::schema();
+    schema
+        .contract(catena_schema::names::REGISTRY)
+        .and_then(|c| {
+            c.methods
+                .iter()
+                .find(|m| m.name == registry_method::PROPOSE.name)
+        })
+        .and_then(|m| schema.decode(m.argument, &change.encode()).ok())
+        .unwrap_or_else(|| Value::String(format!("{change:?}")))
 }

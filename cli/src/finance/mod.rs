@@ -71,9 +71,11 @@ impl<'a> Finance<'a> {
         method: Method<A, O>,
         argument: A,
     ) -> anyhow::Result<O> {
-        let output =
-            self.client
-                .query(&contract_of(method), method.name, &method.input(&argument))?;
+        let id = contract_of(method);
+        let output = self
+            .client
+            .query(&id, method.name, &method.input(&argument))
+            .map_err(|e| named_contract(e, &id, method.contract))?;
         method
             .output(&output)
             .with_context(|| format!("the node's answer to '{method}' does not decode"))
@@ -137,36 +139,69 @@ impl<'a> Finance<'a> {
     }
 }
 
-/// Sends a call of a system contract's `method`; returns its decoded output (`None` with
-/// --no-wait).
+/// `error` with contract `id` named as the system contract `name` is: people know contracts by
+/// name. The error's kind (what the exit code says) is kept.
+pub(crate) fn named_contract(error: anyhow::Error, id: &Hash, name: &str) -> anyhow::Error {
+    let from = format!("contract {id}: ");
+    let to = format!("the {name} contract refused: ");
+    match error.downcast::<crate::Refused>() {
+        Ok(crate::Refused(text)) => crate::Refused(text.replace(&from, &to)).into(),
+        Err(error) => match error.downcast::<catena_client::NodeError>() {
+            Ok(catena_client::NodeError::Answered {
+                status,
+                code,
+                message,
+            }) => catena_client::NodeError::Answered {
+                status,
+                code,
+                message: message.replace(&from, &to),
+            }
+            .into(),
+            Ok(other) => other.into(),
+            Err(error) => error,
+        },
+    }
+}
+
+/// A system contract's call sent: the transaction, and its decoded output once committed
+/// (`None` with --no-wait).
+pub(crate) struct Written<O> {
+    pub(crate) sent: crate::Sent,
+    pub(crate) output: Option<O>,
+}
+
+impl<O> Written<O> {
+    /// Tells what the call did (see [`crate::Sent::report`]): `done` as a table once committed,
+    /// one JSON object with the ids it `created`.
+    pub(crate) fn report(&self, send: &SendArgs, done: &str, created: Value) -> anyhow::Result<()> {
+        self.sent.report(send, done, created)
+    }
+}
+
+/// Sends a call of a system contract's `method`: the transaction and its decoded output.
+/// A refusal names the contract rather than its id.
 pub(crate) fn call<A: Encode, O: Decode>(
     home: Option<&Path>,
     send: &SendArgs,
     method: Method<A, O>,
     argument: A,
-) -> anyhow::Result<Option<O>> {
+) -> anyhow::Result<Written<O>> {
     let id = contract_of(method);
     let contract = method.contract;
-    // Name the system contract rather than print its id.
-    let view = send_call(home, send, system_call(method, argument)).map_err(|e| {
-        let text = format!("{e:#}");
-        anyhow::anyhow!(
-            "{}",
-            text.replace(
-                &format!("contract {id}: "),
-                &format!("the {contract} contract refused: ")
-            )
-        )
-    })?;
-    let Some(receipt) = view.and_then(|v| v.receipt) else {
-        return Ok(None);
+    let sent = send_call(home, send, system_call(method, argument))
+        .map_err(|e| named_contract(e, &id, contract))?;
+    let Some(receipt) = sent.view.as_ref().and_then(|v| v.receipt.as_ref()) else {
+        return Ok(Written { sent, output: None });
     };
     let output = hex::decode(receipt.output.trim_start_matches("0x"))
         .context("the receipt's output is not hex")?;
-    method
+    let output = method
         .output(&output)
-        .map(Some)
-        .with_context(|| format!("the output of '{method}' does not decode"))
+        .with_context(|| format!("the output of '{method}' does not decode"))?;
+    Ok(Written {
+        sent,
+        output: Some(output),
+    })
 }
 
 fn amount(text: &str) -> anyhow::Result<Amount> {
@@ -183,7 +218,7 @@ fn print_json(value: &Value) -> anyhow::Result<()> {
 }
 
 /// Milliseconds since 1970 as `YYYY-MM-DD HH:MM:SS +08:00`, Beijing time.
-fn time_text(ms: u64) -> String {
+pub(crate) fn time_text(ms: u64) -> String {
     use time::macros::{format_description, offset};
     let form = format_description!(
         "[year]-[month]-[day] [hour]:[minute]:[second] [offset_hour sign:mandatory]:[offset_minute]"

@@ -170,9 +170,11 @@ pub fn record(home: Option<&Path>, command: RecordCommand) -> anyhow::Result<()>
                 links: args.links.iter().map(|h| h.0).collect(),
                 invoice,
             };
-            call(home, &args.send, records_method::RECORD, new)?;
-            println!("recorded {} {doc_hash}", kind.as_str());
-            Ok(())
+            call(home, &args.send, records_method::RECORD, new)?.report(
+                &args.send,
+                &format!("recorded {} {doc_hash}", kind.as_str()),
+                json!({ "record": doc_hash.to_string(), "kind": kind.as_str() }),
+            )
         }
         RecordCommand::Show { hash, query } => {
             let f = Finance::new(home, &query)?;

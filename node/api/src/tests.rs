@@ -80,6 +80,7 @@ impl ChainApi for Fake {
         Ok(AccountView {
             account,
             next_nonce: 0,
+            pending_nonce: 0,
             member,
         })
     }

@@ -211,8 +211,12 @@ pub struct MemberView {
 pub struct AccountView {
     #[schema(value_type = String)]
     pub account: AccountId,
-    /// The nonce the account's next transaction must carry.
+    /// The nonce the account's next transaction must carry, by the committed state.
     pub next_nonce: u64,
+    /// The first nonce from `next_nonce` that no transaction pending on this node holds: the
+    /// nonce for a transaction sent before the pending ones are committed (several in a row).
+    #[serde(default)]
+    pub pending_nonce: u64,
     /// The member owning the account, if any.
     pub member: Option<MemberView>,
 }

@@ -103,8 +103,12 @@ pub(super) fn run(home: Option<&Path>, command: FinancingCommand) -> anyhow::Res
                     recourse,
                     interest_bps,
                 },
+            )?
+            .report(
+                &send,
+                &format!("voucher {voucher} financed"),
+                json!({ "voucher": voucher }),
             )?;
-            println!("voucher {voucher} financed");
         }
         FinancingCommand::Quote {
             voucher,
@@ -138,34 +142,50 @@ pub(super) fn run(home: Option<&Path>, command: FinancingCommand) -> anyhow::Res
             );
         }
         FinancingCommand::Withdraw { voucher, send } => {
-            call(home, &send, voucher_method::WITHDRAW_OFFER, voucher)?;
-            println!("offer of voucher {voucher} withdrawn");
+            call(home, &send, voucher_method::WITHDRAW_OFFER, voucher)?.report(
+                &send,
+                &format!("offer of voucher {voucher} withdrawn"),
+                json!({ "voucher": voucher }),
+            )?;
         }
         FinancingCommand::Release { voucher, send } => {
-            call(home, &send, voucher_method::RELEASE, voucher)?;
-            println!("voucher {voucher} released");
+            call(home, &send, voucher_method::RELEASE, voucher)?.report(
+                &send,
+                &format!("voucher {voucher} released"),
+                json!({ "voucher": voucher }),
+            )?;
         }
         FinancingCommand::Repay { voucher, send } => {
-            call(home, &send, voucher_method::REPAY, voucher)?;
-            println!("voucher {voucher} repaid and released");
+            call(home, &send, voucher_method::REPAY, voucher)?.report(
+                &send,
+                &format!("voucher {voucher} repaid and released"),
+                json!({ "voucher": voucher }),
+            )?;
         }
         FinancingCommand::Recourse { voucher, send } => {
             let out = call(home, &send, voucher_method::EXERCISE_RECOURSE, voucher)?;
-            match out.flatten() {
+            let (done, debt) = match out.output.flatten() {
                 Some(debt) => {
                     let f = Finance::new(home, &send.query)?;
                     let debt: Option<catena_schema::voucher::Debt> =
                         f.query(voucher_method::DEBT, debt)?;
                     let debt = debt.context("the recorded debt is missing")?;
-                    println!(
-                        "voucher {voucher} is back with {}; it owes {} more (debt {}), collected as its cash arrives",
-                        debt.debtor,
-                        format_amount(debt.amount - debt.paid),
-                        debt.id
-                    );
+                    (
+                        format!(
+                            "voucher {voucher} is back with {}; it owes {} more (debt {}), collected as its cash arrives",
+                            debt.debtor,
+                            format_amount(debt.amount - debt.paid),
+                            debt.id
+                        ),
+                        Some(debt.id),
+                    )
                 }
-                None => println!("voucher {voucher} is back with its seller, who paid in full"),
-            }
+                None => (
+                    format!("voucher {voucher} is back with its seller, who paid in full"),
+                    None,
+                ),
+            };
+            out.report(&send, &done, json!({ "voucher": voucher, "debt": debt }))?;
         }
     }
     Ok(())

@@ -58,7 +58,7 @@ pub(super) fn run(home: Option<&Path>, command: IssuingCommand) -> anyhow::Resul
                 voucher_method::REQUEST,
                 terms(&f, &issuer, &t)?,
             )?;
-            print_voucher_id(out, "request");
+            report_id(&send, &out, "request", "request")?;
         }
         IssuingCommand::Confirm { request, send } => {
             if send.query.chain.is_some() {
@@ -70,15 +70,21 @@ pub(super) fn run(home: Option<&Path>, command: IssuingCommand) -> anyhow::Resul
                 claim(home, &send, &invoices)?;
             }
             let out = call(home, &send, voucher_method::CONFIRM, request)?;
-            print_voucher_id(out, "issued voucher");
+            report_id(&send, &out, "issued voucher", "voucher")?;
         }
         IssuingCommand::Reject { request, send } => {
-            call(home, &send, voucher_method::REJECT, request)?;
-            println!("request {request} rejected");
+            call(home, &send, voucher_method::REJECT, request)?.report(
+                &send,
+                &format!("request {request} rejected"),
+                json!({ "request": request }),
+            )?;
         }
         IssuingCommand::WithdrawRequest { request, send } => {
-            call(home, &send, voucher_method::WITHDRAW_REQUEST, request)?;
-            println!("request {request} withdrawn");
+            call(home, &send, voucher_method::WITHDRAW_REQUEST, request)?.report(
+                &send,
+                &format!("request {request} withdrawn"),
+                json!({ "request": request }),
+            )?;
         }
         IssuingCommand::Issue { to, terms: t, send } => {
             let f = Finance::new(home, &send.query)?;
@@ -88,7 +94,7 @@ pub(super) fn run(home: Option<&Path>, command: IssuingCommand) -> anyhow::Resul
                 claim(home, &send, &t.invoices)?;
             }
             let out = call(home, &send, voucher_method::ISSUE, terms)?;
-            print_voucher_id(out, "issued voucher");
+            report_id(&send, &out, "issued voucher", "voucher")?;
         }
     }
     Ok(())

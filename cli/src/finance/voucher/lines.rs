@@ -31,9 +31,10 @@ pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<
         LinesCommand::CreditLine { issuer, set, query } => {
             let f = Finance::new(home, &query)?;
             let uscc = f.uscc(&issuer)?;
+            let mut set_in = None;
             if let Some(limit) = set {
                 let send = SendArgs::new(None, None, query.clone());
-                call(
+                let out = call(
                     home,
                     &send,
                     voucher_method::SET_CREDIT_LINE,
@@ -42,6 +43,7 @@ pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<
                         limit: amount(&limit)?,
                     },
                 )?;
+                set_in = Some(out.sent.hash.to_string());
             }
             let lines: CreditLines = f.query(voucher_method::CREDIT_LINE, uscc.clone())?;
             if query.output == Output::Json {
@@ -54,6 +56,7 @@ pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<
                     })
                     .collect();
                 return print_json(&json!({
+                    "transaction": set_in,
                     "issuer": uscc,
                     "limit": format_total(lines.limit()),
                     "outstanding": format_total(lines.outstanding()),
@@ -92,7 +95,7 @@ pub(super) fn run(home: Option<&Path>, command: LinesCommand) -> anyhow::Result<
                     voucher_method::GRANT_SUGGESTED_LINE,
                     uscc.clone(),
                 )?;
-                out.context("the grant's answer does not decode")?
+                out.output.context("the grant's answer does not decode")?
             } else {
                 f.query(records_method::SUGGEST_LINE, uscc.clone())?
             };

@@ -233,10 +233,17 @@ pub(crate) fn print_voucher(v: &Voucher, names: &std::collections::BTreeMap<Uscc
     }
 }
 
-pub(crate) fn print_voucher_id(id: Option<u64>, what: &str) {
-    if let Some(id) = id {
-        println!("{what} {id}");
-    }
+/// Reports a call that made voucher (or request) `written.output`: `what ID` as a table, the id
+/// under `key` in JSON.
+pub(crate) fn report_id(
+    send: &SendArgs,
+    written: &super::Written<u64>,
+    what: &str,
+    key: &str,
+) -> anyhow::Result<()> {
+    let id = written.output;
+    let done = id.map(|id| format!("{what} {id}")).unwrap_or_default();
+    written.report(send, &done, json!({ key: id }))
 }
 
 pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<()> {
@@ -247,18 +254,23 @@ pub fn voucher(home: Option<&Path>, command: VoucherCommand) -> anyhow::Result<(
         VoucherCommand::Lines(command) => lines::run(home, command)?,
         VoucherCommand::Reading(command) => reading::run(home, command)?,
         VoucherCommand::Cancel { voucher, send } => {
-            call(home, &send, voucher_method::CANCEL, voucher)?;
+            let out = call(home, &send, voucher_method::CANCEL, voucher)?;
             let status = Finance::new(home, &send.query)?
                 .voucher(voucher)
                 .map(|v| v.status.as_str());
-            println!(
-                "voucher {voucher}: {}",
-                if status.ok() == Some("cancelled") {
-                    "cancelled"
-                } else {
-                    "your consent to cancel is recorded"
-                }
-            );
+            let cancelled = status.ok() == Some("cancelled");
+            out.report(
+                &send,
+                &format!(
+                    "voucher {voucher}: {}",
+                    if cancelled {
+                        "cancelled"
+                    } else {
+                        "your consent to cancel is recorded"
+                    }
+                ),
+                json!({ "voucher": voucher, "cancelled": cancelled }),
+            )?;
         }
     }
     Ok(())
@@ -288,7 +300,10 @@ pub(crate) fn offer(
             kind,
             min_price,
         },
-    )?;
-    println!("voucher {voucher} offered to {to}; it accepts with `catena voucher accept {voucher} --price AMOUNT`");
-    Ok(())
+    )?
+    .report(
+        send,
+        &format!("voucher {voucher} offered to {to}; it accepts with `catena voucher accept {voucher} --price AMOUNT`"),
+        json!({ "voucher": voucher }),
+    )
 }

@@ -43,15 +43,20 @@ pub(super) fn run(home: Option<&Path>, command: MovingCommand) -> anyhow::Result
                 voucher_method::SPLIT,
                 Split { voucher, amounts },
             )?;
-            if let Some(ids) = out {
-                println!(
-                    "voucher {voucher} split into {}",
-                    ids.iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
+            let done = out
+                .output
+                .as_ref()
+                .map(|ids| {
+                    format!(
+                        "voucher {voucher} split into {}",
+                        ids.iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+                .unwrap_or_default();
+            out.report(&send, &done, json!({ "parts": out.output }))?;
         }
         MovingCommand::Transfer {
             voucher,
@@ -66,7 +71,7 @@ pub(super) fn run(home: Option<&Path>, command: MovingCommand) -> anyhow::Result
                 amount: part.as_deref().map(amount).transpose()?,
             };
             let out = call(home, &send, voucher_method::TRANSFER, args)?;
-            print_voucher_id(out, "transferred voucher");
+            report_id(&send, &out, "transferred voucher", "voucher")?;
         }
     }
     Ok(())

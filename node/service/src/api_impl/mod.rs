@@ -269,6 +269,7 @@ impl ChainApi for ChainInstance {
         Ok(AccountView {
             account,
             next_nonce,
+            pending_nonce: self.mempool().free_nonce(&account, next_nonce),
             member,
         })
     }
