@@ -256,7 +256,11 @@ fn every_user_command_on_a_testnet() {
     let raw = reader.ok("contract query cash supply");
     assert_eq!(
         raw.trim(),
-        format!("0x{}", hex::encode(130_000_000u64.to_le_bytes()))
+        format!(
+            "0x{}\ndecoded: 130000000",
+            hex::encode(130_000_000u64.to_le_bytes())
+        ),
+        "the output in hex, and as the schema reads it"
     );
     let error = reader.refused("query events --contract nonsense");
     assert!(
