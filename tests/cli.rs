@@ -174,3 +174,105 @@ fn an_error_says_its_cause_once() {
     );
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
+
+#[test]
+fn operators_see_the_version_validate_specs_and_the_effective_configuration() {
+    let dir = common::test_dir();
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+
+    // --version: the commit and each contract artifact's SHA-256, as the files hash.
+    let out = catena(&["--version"]);
+    let version = stdout(&out);
+    assert!(version.contains("\ncommit "), "{version}");
+    for name in ["registry", "records", "cash", "voucher"] {
+        let code = std::fs::read(common::source_path(&format!(
+            "../contracts/artifacts/{name}.wasm"
+        )))
+        .expect("an artifact");
+        let hash = catena_primitives::Hash::digest(&code).to_string();
+        assert!(
+            version.contains(&format!("{name}.wasm")) && version.contains(&hash),
+            "{name}: {version}"
+        );
+    }
+    assert!(stdout(&catena(&["node", "--help"])).contains("catena init"));
+
+    // chain-spec validate: what the spec is, or every problem with its field (exit 2).
+    let (spec, keys) = (path("local.json"), path("keys"));
+    let built = catena(&[
+        "chain-spec",
+        "build",
+        "--local",
+        "4",
+        "--keys-dir",
+        &keys,
+        "--out",
+        &spec,
+    ]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let out = catena(&["chain-spec", "validate", &spec, "--output", "json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(shown["valid"], true);
+    assert_eq!(shown["validators"], 4);
+    let mut broken: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec).expect("spec")).expect("JSON");
+    broken["chain_id"] = "Not An Id".into();
+    let bad = path("bad.json");
+    std::fs::write(&bad, broken.to_string()).expect("write");
+    let out = catena(&["chain-spec", "validate", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("chain_id"), "{}", stderr(&out));
+
+    // init refuses a validator of a multi-validator chain without its network key, and writes
+    // nothing; with it, the home is made.
+    let home = path("node-1");
+    let validator = format!("{keys}/validator-1.json");
+    let out = catena(&[
+        "init",
+        "--home",
+        &home,
+        "--chain",
+        &spec,
+        "--validator-key",
+        &validator,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--network-key"), "{}", stderr(&out));
+    assert!(!std::path::Path::new(&home).exists());
+    let network = format!("{keys}/validator-1-network.json");
+    let out = catena(&[
+        "init",
+        "--home",
+        &home,
+        "--chain",
+        &spec,
+        "--validator-key",
+        &validator,
+        "--network-key",
+        &network,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // The effective configuration: config.toml, then the environment, then flags.
+    let mut command = std::process::Command::new(common::BIN);
+    command
+        .args([
+            "node",
+            "--home",
+            &home,
+            "--print-config",
+            "--api-requests-per-second",
+            "77",
+        ])
+        .env("CATENA_MEMPOOL_CAPACITY", "1234")
+        .env("CATENA_API_REQUESTS_PER_SECOND", "5")
+        .env_remove("CATENA_HOME");
+    let out = common::process::run(&mut command, std::time::Duration::from_secs(30))
+        .expect("catena node --print-config");
+    let config = stdout(&out);
+    assert!(config.contains("mempool_capacity = 1234"), "{config}");
+    assert!(
+        config.contains("api_requests_per_second = 77"),
+        "the flag wins: {config}"
+    );
+}

@@ -36,6 +36,7 @@ use testnet::*;
 #[command(
     name = "catena",
     version,
+    long_version = long_version(),
     about = "Catena: a permissioned chain for supply-chain finance"
 )]
 struct Cli {
@@ -59,7 +60,8 @@ enum Command {
     /// The chains a node hosts: add one to a home, list a node's.
     #[command(subcommand)]
     Chain(chains::ChainCommand),
-    /// Run a node from its home directory.
+    /// Run a node from its home directory, made first by `catena init` (or `catena dev` for a
+    /// one-validator dev chain).
     Node(NodeArgs),
     /// Copy a stopped node's stores into one file (never its vote logs or signing marks).
     Backup(backup::BackupArgs),
@@ -166,6 +168,13 @@ enum SpecCommand {
         #[arg(long, conflicts_with = "parachain_of")]
         invoice_key: Option<PathBuf>,
     },
+    /// Check a chain spec file: every problem, each naming its field (exit 2), or what it is.
+    Validate {
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
 }
 
 #[derive(Args)]
@@ -174,6 +183,26 @@ struct RemarkArgs {
     text: String,
     #[command(flatten)]
     send: SendArgs,
+}
+
+/// `catena --version`: the version, the commit it was built from, and the SHA-256 of each
+/// contract artifact built in (what a genesis names; operators compare them across nodes).
+fn long_version() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let mut text = format!(
+            "{}\ncommit {}\ncontract artifacts:",
+            env!("CARGO_PKG_VERSION"),
+            env!("CATENA_COMMIT")
+        );
+        for (name, code) in catena_chain_spec::artifacts::EMBEDDED {
+            text.push_str(&format!(
+                "\n  {name:<14} {}",
+                catena_primitives::Hash::digest(code)
+            ));
+        }
+        text
+    })
 }
 
 /// The exit codes (docs/cli.md): what a script can tell apart.
@@ -285,6 +314,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output,
         ),
         Command::Key(KeyCommand::Inspect { file, output }) => key::key_inspect(&file, output),
+        Command::ChainSpec(SpecCommand::Validate { file, output }) => {
+            let spec = catena_node::read_spec(&file)?;
+            let genesis = parachain::genesis_hash_of(&spec)?;
+            let value = serde_json::json!({
+                "valid": true,
+                "chain_id": spec.chain_id,
+                "genesis_hash": genesis.to_string(),
+                "validators": spec.validators.len(),
+                "members": spec.members.len(),
+                "parachain_of": spec.parachain.as_ref().map(|p| p.main_chain_id.clone()),
+            });
+            if output == Output::Json {
+                return print_value(&value, output);
+            }
+            println!(
+                "{}: a valid spec of chain '{}' (genesis {genesis}), {} validators, {} members",
+                file.display(),
+                spec.chain_id,
+                spec.validators.len(),
+                spec.members.len()
+            );
+            Ok(())
+        }
         Command::ChainSpec(SpecCommand::Build {
             dev,
             local,
@@ -387,6 +439,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let home = Home(home.unwrap_or_else(default_dev_home));
             if !home.is_initialised() {
                 create_dev_home(&home, &args.settings)?;
+            } else if args.settings.api_addr.is_some() || args.settings.p2p_addr.is_some() {
+                // A dev home keeps the addresses it last ran at, so that the commands run with
+                // `--home` (which read config.toml) find the node where it now listens.
+                let mut config = NodeConfig::load(&home.config())?;
+                args.settings.home_settings().apply(&mut config);
+                std::fs::write(home.config(), config.to_toml())
+                    .with_context(|| format!("cannot write {}", home.config().display()))?;
             }
             run_node(&home, &args, true)
         }

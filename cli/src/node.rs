@@ -31,6 +31,24 @@ pub(crate) struct Settings {
     /// Log format (overrides config.toml).
     #[arg(long, env = "CATENA_LOG_FORMAT")]
     pub(crate) log_format: Option<LogFormatArg>,
+    /// The data directory, relative to the home unless absolute (overrides config.toml).
+    #[arg(long, env = "CATENA_DATA_DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// Pending transactions kept at most (overrides config.toml).
+    #[arg(long, env = "CATENA_MEMPOOL_CAPACITY")]
+    pub(crate) mempool_capacity: Option<usize>,
+    /// Requests a second the API answers from one client address (overrides config.toml).
+    #[arg(long, env = "CATENA_API_REQUESTS_PER_SECOND")]
+    pub(crate) api_requests_per_second: Option<u32>,
+    /// Every chain's API answers only members' signed requests (overrides config.toml).
+    #[arg(long, env = "CATENA_SIGNED_READS")]
+    pub(crate) signed_reads: Option<bool>,
+    /// Serve the API over TLS with this certificate chain (PEM; with --api-tls-key).
+    #[arg(long, env = "CATENA_API_TLS_CERT", requires = "api_tls_key")]
+    pub(crate) api_tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM; with --api-tls-cert).
+    #[arg(long, env = "CATENA_API_TLS_KEY", requires = "api_tls_cert")]
+    pub(crate) api_tls_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -52,6 +70,10 @@ pub(crate) struct NodeArgs {
     /// `state_sync = true` in config.toml).
     #[arg(long, env = "CATENA_STATE_SYNC")]
     pub(crate) state_sync: bool,
+    /// Print the configuration the node would run with (config.toml, then the environment,
+    /// then flags) and exit.
+    #[arg(long)]
+    pub(crate) print_config: bool,
 }
 
 pub(crate) fn require_home(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -71,7 +93,7 @@ pub(crate) fn write_demo_keys(built: &BuiltSpec, dir: &Path) -> anyhow::Result<(
 }
 
 impl Settings {
-    fn home_settings(&self) -> HomeSettings {
+    pub(crate) fn home_settings(&self) -> HomeSettings {
         HomeSettings {
             api_addr: self.api_addr,
             p2p_addr: self.p2p_addr.clone(),
@@ -79,6 +101,18 @@ impl Settings {
                 LogFormatArg::Text => LogFormat::Text,
                 LogFormatArg::Json => LogFormat::Json,
             }),
+            data_dir: self.data_dir.clone(),
+            mempool_capacity: self.mempool_capacity,
+            api_requests_per_second: self.api_requests_per_second,
+            signed_reads: self.signed_reads,
+            state_sync: None,
+            api_tls: match (&self.api_tls_cert, &self.api_tls_key) {
+                (Some(cert), Some(key)) => Some(catena_node::config::ApiTls {
+                    cert_file: cert.clone(),
+                    key_file: key.clone(),
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -93,6 +127,25 @@ pub(crate) fn init(
     settings: &Settings,
 ) -> anyhow::Result<()> {
     let validator_key = validator_key.map(keys::read_key).transpose()?;
+    // A validator of a multi-validator chain is dialled at the peer id its spec names: without
+    // that network key the node could not take part, which is said now, before any file is
+    // written.
+    if let (Some(key), None) = (&validator_key, network_key) {
+        let spec = catena_node::read_spec(spec_path)?;
+        if spec.validators.len() > 1 {
+            if let Some(v) = spec.validators.iter().find(|v| v.account == key.account()) {
+                bail!(
+                    "this validator key is validator {} of the {}-validator chain '{}', whose spec \
+                     names its network peer id {}: pass that network key with --network-key FILE \
+                     (chain-spec build --keys-dir wrote it beside the validator key)",
+                    v.account,
+                    spec.validators.len(),
+                    spec.chain_id,
+                    v.peer_id
+                );
+            }
+        }
+    }
     let network_key = match network_key {
         Some(path) => NetworkKey::Given(keys::read_key(path)?),
         None => NetworkKey::Generated(crate::key::generate()),
@@ -161,6 +214,10 @@ pub(crate) fn run_node(home: &Home, args: &NodeArgs, dev_banner: bool) -> anyhow
     let mut config = NodeConfig::load(&home.config())?;
     settings.home_settings().apply(&mut config);
     config.state_sync |= args.state_sync;
+    if args.print_config {
+        print!("{}", config.to_toml());
+        return Ok(());
+    }
     init_logging(config.log_format);
     let chains = home.chain_options(&config)?;
     let spec = chains[0].spec.clone();

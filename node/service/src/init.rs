@@ -17,6 +17,13 @@ pub struct HomeSettings {
     pub api_addr: Option<SocketAddr>,
     pub p2p_addr: Option<String>,
     pub log_format: Option<LogFormat>,
+    pub data_dir: Option<std::path::PathBuf>,
+    pub mempool_capacity: Option<usize>,
+    pub api_requests_per_second: Option<u32>,
+    pub signed_reads: Option<bool>,
+    pub state_sync: Option<bool>,
+    /// The API's TLS certificate and key files, both or neither.
+    pub api_tls: Option<crate::config::ApiTls>,
 }
 
 impl HomeSettings {
@@ -30,6 +37,24 @@ impl HomeSettings {
         }
         if let Some(format) = self.log_format {
             config.log_format = format;
+        }
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if let Some(capacity) = self.mempool_capacity {
+            config.mempool_capacity = capacity;
+        }
+        if let Some(rate) = self.api_requests_per_second {
+            config.api_requests_per_second = rate;
+        }
+        if let Some(signed) = self.signed_reads {
+            config.signed_reads = signed;
+        }
+        if let Some(sync) = self.state_sync {
+            config.state_sync = sync;
+        }
+        if let Some(tls) = &self.api_tls {
+            config.api_tls = Some(tls.clone());
         }
     }
 }
