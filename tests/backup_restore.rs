@@ -166,10 +166,27 @@ fn restored_validators_never_sign_twice() {
         floors,
         "after `catena restore` the vote log is as new as the mark: no floor"
     );
+    // `catena purge`: asked first, then the store is gone and the node syncs it back from its
+    // peers, its vote log and mark kept; it signs again.
+    net.stop(v);
+    let (ok, text) = run(&["purge", "--home", &home_arg]);
+    assert!(!ok && text.contains("pass --yes"), "{text}");
+    assert!(
+        chain_dir.join("db").exists(),
+        "nothing deleted without --yes"
+    );
+    let (ok, text) = run(&["purge", "--home", &home_arg, "--yes"]);
+    assert!(ok, "{text}");
+    assert!(!chain_dir.join("db").exists());
+    assert!(chain_dir.join("votes.wal").exists(), "the vote log stays");
+    let purged_at = common::height_of(&net.nodes[0]).expect("height");
+    net.restart(v);
+    let signed_after_purge =
+        wait_signed_above(&net, &account, purged_at, "v4 signing after a purge");
     common::assert_no_equivocation(&net.nodes);
     println!(
         "backup at height {copied_at}; mark at height {mark_height}; after the naive restore v4 \
-         signed again at height {back}, after `catena restore` at height {signed_again}; no \
-         equivocation"
+         signed again at height {back}, after `catena restore` at height {signed_again}, after \
+         `catena purge` at height {signed_after_purge}; no equivocation"
     );
 }

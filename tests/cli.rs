@@ -253,6 +253,36 @@ fn operators_see_the_version_validate_specs_and_the_effective_configuration() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
 
+    // A chain only this node validates is not purged: nothing could give its blocks back.
+    let (dev_spec, dev_keys, dev_home) = (path("dev.json"), path("dev-keys"), path("dev-home"));
+    let built = catena(&[
+        "chain-spec",
+        "build",
+        "--dev",
+        "--keys-dir",
+        &dev_keys,
+        "--out",
+        &dev_spec,
+    ]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let made = catena(&[
+        "init",
+        "--home",
+        &dev_home,
+        "--chain",
+        &dev_spec,
+        "--validator-key",
+        &format!("{dev_keys}/validator-1.json"),
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let out = catena(&["purge", "--home", &dev_home, "--yes"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("one validator, this node"),
+        "{}",
+        stderr(&out)
+    );
+
     // The effective configuration: config.toml, then the environment, then flags.
     let mut command = std::process::Command::new(common::BIN);
     command

@@ -292,3 +292,84 @@ pub fn restore(home: &Home, args: &RestoreArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `catena purge`: deletes a stopped node's stores so that it syncs its chains again.
+#[derive(clap::Args)]
+pub struct PurgeArgs {
+    /// Only this chain (default: every chain the home hosts).
+    #[arg(long)]
+    chain: Option<String>,
+    /// Delete for real (without it, nothing is deleted).
+    #[arg(long)]
+    yes: bool,
+}
+
+/// Deletes the stores of the chains `args` names, keeping each chain's vote log, proposal log
+/// and signing mark (so the node never signs twice) and the node's keys and config: the node
+/// syncs the chain again from its peers when it starts. Refused for a chain only this node
+/// validates (nothing could give its blocks back) and while the node runs.
+pub fn purge(home: &Home, args: &PurgeArgs) -> anyhow::Result<()> {
+    let chains = hosted(home)?;
+    let config = NodeConfig::load(&home.config())?;
+    let specs: BTreeMap<String, catena_chain_spec::ChainSpec> = home
+        .chains(&config)?
+        .into_iter()
+        .map(|c| (c.spec.chain_id.clone(), c.spec))
+        .collect();
+    let chosen: Vec<(&String, &PathBuf)> = match &args.chain {
+        Some(id) => match chains.get_key_value(id) {
+            Some(found) => vec![found],
+            None => bail!(
+                "this home hosts no chain '{id}' (it hosts {})",
+                chains.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        },
+        None => chains.iter().collect(),
+    };
+    let own_key = catena_node::keys::read_key(&home.validator_key())
+        .ok()
+        .map(|k| k.account());
+    for (id, _) in &chosen {
+        let spec = &specs[*id];
+        if spec.validators.len() == 1 && own_key == Some(spec.validators[0].account) {
+            bail!(
+                "chain '{id}' has one validator, this node: no peer could give its blocks back, \
+                 so its store is not purged (for a dev chain, start a new home); nothing was deleted"
+            );
+        }
+    }
+    for (_, dir) in &chosen {
+        // The node must be stopped: its running store is locked.
+        if dir.join("db").join("CURRENT").exists() {
+            drop(open_existing(&dir.join("db"))?);
+        }
+    }
+    if !args.yes {
+        bail!(
+            "this deletes the store of {} ({}): the node then syncs it again from its peers; \
+             pass --yes to do it",
+            if chosen.len() == 1 {
+                "one chain"
+            } else {
+                "these chains"
+            },
+            chosen
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for (id, dir) in chosen {
+        let db = dir.join("db");
+        if db.exists() {
+            std::fs::remove_dir_all(&db)
+                .with_context(|| format!("cannot delete {}", db.display()))?;
+        }
+        println!(
+            "chain {id}: store deleted; its vote log, proposal log and signing mark were kept; the \
+             node syncs the chain again from its peers when it starts"
+        );
+    }
+    Ok(())
+}

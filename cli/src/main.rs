@@ -67,6 +67,9 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Replace a stopped node's stores with a backup's, keeping its vote logs and signing marks.
     Restore(backup::RestoreArgs),
+    /// Delete a stopped node's stores (keeping its vote logs, signing marks, keys and config):
+    /// it syncs its chains again from its peers when it starts.
+    Purge(backup::PurgeArgs),
     /// Parachains on the main chain: register one, list them, show one, page its anchors.
     #[command(subcommand)]
     Parachain(parachain::ParachainCommand),
@@ -435,6 +438,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup(args) => backup::backup(&Home(require_home(home)?), &args),
         Command::Restore(args) => backup::restore(&Home(require_home(home)?), &args),
+        Command::Purge(args) => backup::purge(&Home(require_home(home)?), &args),
         Command::Dev(args) => {
             let home = Home(home.unwrap_or_else(default_dev_home));
             if !home.is_initialised() {

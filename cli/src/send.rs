@@ -168,8 +168,19 @@ pub(crate) fn key_of(
 ) -> anyhow::Result<SecretKey> {
     match (as_name, key) {
         (_, Some(file)) => Ok(keys::read_key(file)?),
-        (Some(name), None) => keys::read_key(&demo_key_file(home, name))
-            .with_context(|| format!("no demo identity '{name}'")),
+        (Some(name), None) => {
+            let file = demo_key_file(home, name);
+            if !file.exists() {
+                bail!(
+                    "no key for '{name}': --as NAME signs with the key file NAME.json in the \
+                     home's keys directory ({}), where a dev home has its demo members' keys; put \
+                     the key file there, or pass it with --key FILE",
+                    file.parent()
+                        .map_or_else(String::new, |d| d.display().to_string())
+                );
+            }
+            keys::read_key(&file).with_context(|| format!("the key of '{name}'"))
+        }
         (None, None) => bail!("pass --as NAME or --key FILE"),
     }
 }
