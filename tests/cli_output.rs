@@ -208,3 +208,59 @@ fn every_command_answers_json_and_the_exit_codes_say_what_happened() {
     assert_eq!(status.code(), Some(0), "{said}");
     assert!(!said.contains("panicked"), "{said}");
 }
+
+/// `catena blocks export|import`: a stopped node's blocks into a file, and into a new node of
+/// the same chain, each checked as a peer's block is; an altered block is refused with exit 1
+/// and nothing after it is taken; a second import skips what is there.
+#[test]
+fn blocks_exported_from_one_node_are_imported_into_another_and_checked() {
+    let dir = common::test_dir();
+    let mut node = TestNode::dev(dir.path(), 100);
+    let cli = Cli::new(dir.path(), &node.api);
+    cli.ok("remark exported --as tier1-steel");
+    common::wait_for("block 12", Duration::from_secs(60), || {
+        (node.height() >= 12).then_some(())
+    });
+    node.stop();
+    let path = |p: &std::path::Path| p.to_str().expect("UTF-8").to_string();
+    let (home, spec) = (path(&node.home), path(&dir.path().join("spec.json")));
+    let file = dir.path().join("blocks.scale");
+    let out = common::catena(&["blocks", "export", "--home", &home, "--out", &path(&file)]);
+    assert!(out.status.success(), "{out:?}");
+    let told = String::from_utf8_lossy(&out.stdout);
+    let tip: u64 = told
+        .split(" to ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|h| h.parse().ok())
+        .expect("the last height exported");
+    assert!(tip >= 12, "{told}");
+
+    // A new node of the same chain (a follower: no validator key) takes them all.
+    let other = path(&dir.path().join("other"));
+    let made = common::catena(&["init", "--home", &other, "--chain", &spec]);
+    assert!(made.status.success(), "{made:?}");
+    let mut altered = std::fs::read(&file).expect("the export");
+    let last = altered.len() - 80;
+    altered[last] ^= 1;
+    let bad = dir.path().join("altered.scale");
+    std::fs::write(&bad, &altered).expect("write");
+    let out = common::catena(&["blocks", "import", "--home", &other, &path(&bad)]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{out:?}"
+    );
+    let out = common::catena(&["blocks", "import", "--home", &other, &path(&file)]);
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!("the store's tip is now {tip}")),
+        "{said}"
+    );
+    let again = common::catena(&["blocks", "import", "--home", &other, &path(&file)]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("imported 0 blocks"),
+        "{again:?}"
+    );
+}

@@ -20,6 +20,7 @@ mod finance;
 mod governance;
 use catena_client::ApiClient;
 
+mod blocks;
 mod key;
 mod node;
 mod output;
@@ -67,6 +68,9 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Replace a stopped node's stores with a backup's, keeping its vote logs and signing marks.
     Restore(backup::RestoreArgs),
+    /// A stopped node's certified blocks: export them to a file, import them into another node.
+    #[command(subcommand)]
+    Blocks(blocks::BlocksCommand),
     /// Delete a stopped node's stores (keeping its vote logs, signing marks, keys and config):
     /// it syncs its chains again from its peers when it starts.
     Purge(backup::PurgeArgs),
@@ -438,6 +442,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup(args) => backup::backup(&Home(require_home(home)?), &args),
         Command::Restore(args) => backup::restore(&Home(require_home(home)?), &args),
+        Command::Blocks(command) => blocks::run(&Home(require_home(home)?), command),
         Command::Purge(args) => backup::purge(&Home(require_home(home)?), &args),
         Command::Dev(args) => {
             let home = Home(home.unwrap_or_else(default_dev_home));
