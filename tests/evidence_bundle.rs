@@ -88,10 +88,19 @@ fn a_voucher_bundle_verifies_offline_and_every_altered_byte_fails() {
     // A record's bundle, on the parachain, and one of a document recorded on the main chain
     // (proved under the main header itself).
     let record = dir.path().join("record.json");
-    cli.ok(&format!(
+    let written = cli.json(&format!(
         "evidence export record {invoice} --out {} --chain para-a --as tier1-steel",
         record.display()
     ));
+    assert_eq!(
+        written["bytes"].as_u64(),
+        Some(std::fs::metadata(&record).expect("the bundle").len()),
+        "{written}"
+    );
+    assert!(
+        written["facts"].as_u64().is_some_and(|n| n > 0),
+        "{written}"
+    );
     std::fs::write(docs.join("minutes.pdf"), "consortium minutes 2026-12").expect("write");
     let minutes = recorded_hash(&cli.ok(&command(
         "record add {} --kind contract --party huaxia-motors --amount 0 --as tier1-steel",

@@ -68,6 +68,17 @@ pub(crate) fn run(home: Option<&Path>, command: EvidenceCommand) -> anyhow::Resu
                 .map_err(|e| anyhow::anyhow!("the exported bundle does not verify: {e}"))?;
             std::fs::write(&args.out, &bytes)
                 .with_context(|| format!("cannot write {}", args.out.display()))?;
+            if args.query.output == Output::Json {
+                return print_value(
+                    &json!({
+                        "file": args.out.display().to_string(),
+                        "subject": report.subject,
+                        "bytes": bytes.len(),
+                        "facts": report.facts.len(),
+                    }),
+                    Output::Json,
+                );
+            }
             println!(
                 "wrote the evidence of {} to {} ({} bytes, {} facts)",
                 report.subject,
