@@ -21,6 +21,8 @@ mod governance;
 use catena_client::ApiClient;
 
 mod blocks;
+#[cfg(test)]
+mod docs_check;
 mod key;
 mod node;
 mod output;

@@ -8,6 +8,7 @@
 
 pub mod acked;
 pub mod cli;
+pub mod docs;
 pub mod links;
 pub mod load;
 pub mod network;
