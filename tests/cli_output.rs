@@ -102,6 +102,42 @@ fn every_command_answers_json_and_the_exit_codes_say_what_happened() {
     assert!(line["transaction"].as_str().is_some(), "{line}");
     assert_eq!(line["limit"], "6000000.00");
 
+    // Membership, governance and contracts, as JSON.
+    let account = format!("0x{}", "ab".repeat(32));
+    let proposed = cli.json(&format!(
+        "member propose add --name Castings --uscc 91320500MA1XY00092 --role supplier \
+         --account {account} --as huaxia-motors"
+    ));
+    let proposal = committed(&proposed)["proposal"]
+        .as_u64()
+        .expect("a proposal id");
+    let shown = cli.json(&format!("member proposal {proposal}"));
+    assert_eq!(
+        shown["change"]["AddMember"]["uscc"], "91320500MA1XY00092",
+        "the change as the schema reads it, not Rust debug text: {shown}"
+    );
+    // The dev chain's one governing member decides alone: applied at once, no approval left.
+    assert_eq!(proposed["created"]["applied"], true, "{proposed}");
+    let late = cli.run(&format!("member approve {proposal} --as huaxia-motors"));
+    assert_eq!(late.code, Some(1), "{late:?}");
+    let validator = cli.json(&format!(
+        "governance add-validator --account {account} --peer-id \
+         12D3KooWJuurWknyzpxsd9bJZtriggTJKSD9ckLVcvz5MFtv5uss --address /ip4/127.0.0.1/tcp/1 \
+         --from-height 100000 --as huaxia-motors"
+    ));
+    assert!(committed(&validator)["proposal"].is_u64(), "{validator}");
+    let counter = common::source_path("../contracts/artifacts/counter.wasm");
+    let deployed = cli.json(&format!("contract deploy {counter} --as huaxia-motors"));
+    let contract = committed(&deployed)["contract"]
+        .as_str()
+        .expect("the contract's id")
+        .to_string();
+    let five = hex::encode(5u64.to_le_bytes());
+    let called = cli.json(&format!(
+        "contract call {contract} add --input {five} --as tier2-parts"
+    ));
+    assert_eq!(committed(&called)["output"], format!("0x{five}"));
+
     // Reads.
     for read in [
         "status",
