@@ -175,8 +175,9 @@ fn restored_validators_never_sign_twice() {
         chain_dir.join("db").exists(),
         "nothing deleted without --yes"
     );
-    let (ok, text) = run(&["purge", "--home", &home_arg, "--yes"]);
+    let (ok, text) = run(&["purge", "--home", &home_arg, "--yes", "--output", "json"]);
     assert!(ok, "{text}");
+    assert!(text.contains("\"purged\""), "{text}");
     assert!(!chain_dir.join("db").exists());
     assert!(chain_dir.join("votes.wal").exists(), "the vote log stays");
     let purged_at = common::height_of(&net.nodes[0]).expect("height");

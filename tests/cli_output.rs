@@ -274,8 +274,12 @@ fn blocks_exported_from_one_node_are_imported_into_another_and_checked() {
 
     // A new node of the same chain (a follower: no validator key) takes them all.
     let other = path(&dir.path().join("other"));
-    let made = common::catena(&["init", "--home", &other, "--chain", &spec]);
+    let made = common::catena(&[
+        "init", "--home", &other, "--chain", &spec, "--output", "json",
+    ]);
     assert!(made.status.success(), "{made:?}");
+    let made: Value = serde_json::from_slice(&made.stdout).expect("JSON");
+    assert_eq!(made["chain_id"], "catena-dev", "{made}");
     let mut altered = std::fs::read(&file).expect("the export");
     let last = altered.len() - 80;
     altered[last] ^= 1;

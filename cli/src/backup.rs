@@ -22,12 +22,18 @@ pub struct BackupArgs {
     /// The backup file to write (a tar archive; it must not exist).
     #[arg(long)]
     out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    output: crate::Output,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RestoreArgs {
     /// A file written by `catena backup`.
     file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    output: crate::Output,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -93,6 +99,12 @@ pub fn backup(home: &Home, args: &BackupArgs) -> anyhow::Result<()> {
     let written = write_backup(&chains, &staging, &args.out);
     let _ = std::fs::remove_dir_all(&staging);
     let manifest = written?;
+    if args.output == crate::Output::Json {
+        return crate::print_value(
+            &serde_json::json!({ "file": args.out.display().to_string(), "chains": manifest.chains }),
+            args.output,
+        );
+    }
     for chain in &manifest.chains {
         println!(
             "chain {}: store at height {} (block {})",
@@ -263,6 +275,7 @@ pub fn restore(home: &Home, args: &RestoreArgs) -> anyhow::Result<()> {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
+    let mut restored = Vec::new();
     for (chain, dir, staging) in staged {
         let db = dir.join("db");
         let kept = dir.join(format!("db.replaced-{stamp}"));
@@ -277,6 +290,15 @@ pub fn restore(home: &Home, args: &RestoreArgs) -> anyhow::Result<()> {
             .then(|| catena_storage::wal::VoteLog::open(&votes_path).ok())
             .flatten()
             .and_then(|(log, _)| log.votes().iter().map(|v| v.height).max());
+        restored.push(serde_json::json!({
+            "chain_id": chain.chain_id,
+            "height": chain.height,
+            "last_vote": votes,
+            "replaced_store_kept_at": kept.exists().then(|| kept.display().to_string()),
+        }));
+        if args.output == crate::Output::Json {
+            continue;
+        }
         println!(
             "chain {}: store restored at height {}; the vote log and signing mark were kept{}; the node syncs the later blocks from its peers",
             chain.chain_id,
@@ -290,6 +312,9 @@ pub fn restore(home: &Home, args: &RestoreArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if args.output == crate::Output::Json {
+        return crate::print_value(&serde_json::json!({ "restored": restored }), args.output);
+    }
     Ok(())
 }
 
@@ -302,6 +327,9 @@ pub struct PurgeArgs {
     /// Delete for real (without it, nothing is deleted).
     #[arg(long)]
     yes: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    output: crate::Output,
 }
 
 /// Deletes the stores of the chains `args` names, keeping each chain's vote log, proposal log
@@ -360,16 +388,24 @@ pub fn purge(home: &Home, args: &PurgeArgs) -> anyhow::Result<()> {
                 .join(", ")
         );
     }
+    let mut purged = Vec::new();
     for (id, dir) in chosen {
         let db = dir.join("db");
         if db.exists() {
             std::fs::remove_dir_all(&db)
                 .with_context(|| format!("cannot delete {}", db.display()))?;
         }
+        purged.push(id.clone());
+        if args.output == crate::Output::Json {
+            continue;
+        }
         println!(
             "chain {id}: store deleted; its vote log, proposal log and signing mark were kept; the \
              node syncs the chain again from its peers when it starts"
         );
+    }
+    if args.output == crate::Output::Json {
+        return crate::print_value(&serde_json::json!({ "purged": purged }), args.output);
     }
     Ok(())
 }

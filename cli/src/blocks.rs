@@ -34,6 +34,9 @@ pub enum BlocksCommand {
         to: Option<u64>,
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        output: crate::Output,
     },
     /// Commit the blocks of an export file into a stopped node's chain, each checked as a
     /// block from a peer is; those it already has are skipped.
@@ -42,6 +45,9 @@ pub enum BlocksCommand {
         #[arg(long)]
         chain: Option<String>,
         file: std::path::PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        output: crate::Output,
     },
 }
 
@@ -85,6 +91,7 @@ pub fn run(home: &Home, command: BlocksCommand) -> anyhow::Result<()> {
             from,
             to,
             out,
+            output,
         } => {
             let chain = open(home, chain.as_deref())?;
             let tip = chain.tip()?.height;
@@ -108,6 +115,13 @@ pub fn run(home: &Home, command: BlocksCommand) -> anyhow::Result<()> {
                 writer.write_all(&record)?;
             }
             writer.flush()?;
+            if output == crate::Output::Json {
+                return crate::print_value(
+                    &serde_json::json!({ "file": out.display().to_string(),
+                        "chain_id": chain.spec().chain_id, "from": from, "to": to }),
+                    output,
+                );
+            }
             println!(
                 "exported blocks {from} to {to} of chain {} to {}",
                 chain.spec().chain_id,
@@ -115,7 +129,11 @@ pub fn run(home: &Home, command: BlocksCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        BlocksCommand::Import { chain, file } => {
+        BlocksCommand::Import {
+            chain,
+            file,
+            output,
+        } => {
             let chain = open(home, chain.as_deref())?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -163,9 +181,15 @@ pub fn run(home: &Home, command: BlocksCommand) -> anyhow::Result<()> {
                 }
                 committed += done;
             }
+            let tip = chain.tip()?.height;
+            if output == crate::Output::Json {
+                return crate::print_value(
+                    &serde_json::json!({ "chain_id": chain_id, "imported": committed, "tip": tip }),
+                    output,
+                );
+            }
             println!(
-                "imported {committed} blocks of chain {chain_id}; the store's tip is now {}",
-                chain.tip()?.height
+                "imported {committed} blocks of chain {chain_id}; the store's tip is now {tip}"
             );
             Ok(())
         }

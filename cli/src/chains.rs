@@ -35,6 +35,9 @@ pub(crate) struct AddArgs {
     /// the chain's spec.
     #[arg(long)]
     invoice_key: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    output: Output,
 }
 
 pub(crate) fn run(home: Option<&Path>, command: ChainCommand) -> anyhow::Result<()> {
@@ -63,6 +66,18 @@ pub(crate) fn run(home: Option<&Path>, command: ChainCommand) -> anyhow::Result<
                 args.p2p_addr,
                 invoice_key,
             )?;
+            if args.output == Output::Json {
+                return crate::print_value(
+                    &serde_json::json!({
+                        "chain_id": added.chain_id,
+                        "role": role_name(added.made.role),
+                        "p2p_addr": added.p2p_addr,
+                        "dir": added.dir.display().to_string(),
+                        "peer_id": added.made.peer_id,
+                    }),
+                    args.output,
+                );
+            }
             println!(
                 "added chain '{}' to {} ({}, p2p {}): files in {}",
                 added.chain_id,

@@ -430,6 +430,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 args.network_key.as_deref(),
                 &args.settings,
             )?;
+            if args.output == Output::Json {
+                let spec = home.load_spec()?;
+                return print_value(
+                    &serde_json::json!({ "home": home.0.display().to_string(),
+                        "chain_id": spec.chain_id }),
+                    args.output,
+                );
+            }
             println!("initialised {}", home.0.display());
             Ok(())
         }

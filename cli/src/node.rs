@@ -18,6 +18,9 @@ pub(crate) struct InitArgs {
     pub(crate) network_key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) settings: Settings,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub(crate) output: Output,
 }
 
 #[derive(Args, Clone, Default)]

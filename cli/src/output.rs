@@ -2,7 +2,7 @@
 
 use super::*;
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub(crate) enum Output {
     /// Readable lines and tables.
     #[value(alias = "text")]
