@@ -165,7 +165,8 @@ fn auditor_reads_what_it_was_granted(
         grants.contains("the whole chain") && grants.contains("(in force)"),
         "{grants}"
     );
-    cli.ok("audit revoke audit-office --chain para-a --as tier1-steel");
+    let revoked = cli.json("audit revoke audit-office --chain para-a --as tier1-steel");
+    assert_eq!(revoked["status"], "committed", "{revoked}");
     let grants = cli.ok("audit grants audit-office --chain para-a --as tier1-steel");
     assert!(!grants.contains("'s data"), "{grants}");
 }

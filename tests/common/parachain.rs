@@ -221,10 +221,11 @@ pub fn keyed_parachains(dir: &std::path::Path, ids: &[&str]) -> TestNode {
     let cli = Cli::new(dir, &node.api);
     for id in ids {
         let spec = dir.join(format!("{id}.json"));
-        cli.ok(&format!(
+        let registered = cli.json(&format!(
             "parachain register --spec {} --as huaxia-motors",
             s(&spec)
         ));
+        assert_eq!(registered["created"]["parachain"], *id, "{registered}");
     }
     node
 }
