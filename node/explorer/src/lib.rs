@@ -53,10 +53,13 @@ pub(crate) struct Explorer {
     main: Arc<dyn ChainApi>,
     /// Sign-in challenges and sessions of a chain whose data is for its members.
     sessions: Arc<session::Sessions>,
+    /// The node serves only HTTPS: session cookies are `Secure`.
+    https: bool,
 }
 
-/// The explorer of every chain a node hosts, the main chain (the first) also at `/explorer`.
-pub fn router(chains: &[Arc<dyn ChainApi>]) -> Router {
+/// The explorer of every chain a node hosts, the main chain (the first) also at `/explorer`;
+/// `https`: the node serves only HTTPS, so members' session cookies are marked `Secure`.
+pub fn router(chains: &[Arc<dyn ChainApi>], https: bool) -> Router {
     let hosted: Arc<HashMap<_, _>> = Arc::new(
         chains
             .iter()
@@ -73,6 +76,7 @@ pub fn router(chains: &[Arc<dyn ChainApi>]) -> Router {
             hosted: Arc::clone(&hosted),
             main: Arc::clone(&chains[0]),
             sessions: Arc::default(),
+            https,
         };
         app = app.nest(
             &format!("{api}/explorer"),

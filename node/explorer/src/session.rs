@@ -272,16 +272,22 @@ pub async fn sign_in(
     let Some(token) = explorer.sessions.open(account, now) else {
         return Err(busy(&explorer));
     };
-    let cookie = format!(
-        "{COOKIE}={token}; Path={}; Max-Age={}; HttpOnly; SameSite=Strict",
-        explorer.base,
-        SESSION_MS / 1_000
-    );
+    let cookie = session_cookie(&explorer.base, &token, explorer.https);
     let mut response = Redirect::to(&then_or_base(&explorer, &form.then)).into_response();
     if let Ok(value) = cookie.parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     Ok(response)
+}
+
+/// The session cookie: for the chain's explorer only, never read by scripts, never sent from
+/// another site, and over HTTPS only when the node serves HTTPS.
+fn session_cookie(base: &str, token: &str, https: bool) -> String {
+    format!(
+        "{COOKIE}={token}; Path={base}; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        SESSION_MS / 1_000,
+        if https { "; Secure" } else { "" }
+    )
 }
 
 /// `POST sign-out`: ends the session.
@@ -298,4 +304,37 @@ pub async fn sign_out(State(explorer): State<Explorer>, headers: HeaderMap) -> R
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_cookie_is_the_explorers_alone_and_secure_over_https() {
+        let plain = session_cookie("/chains/para-a/explorer", "ab", false);
+        assert_eq!(
+            plain,
+            "catena_explorer=ab; Path=/chains/para-a/explorer; Max-Age=3600; HttpOnly; SameSite=Strict"
+        );
+        assert!(session_cookie("/explorer", "ab", true).ends_with("; Secure"));
+        let sessions = Sessions::default();
+        let challenge = sessions.challenge("para-a", 1_000).expect("room");
+        assert!(challenge.starts_with("para-a:") && challenge.len() == "para-a:".len() + 64);
+        assert!(
+            !sessions.take_challenge(&challenge, 1_000 + CHALLENGE_MS),
+            "expired"
+        );
+        let again = sessions.challenge("para-a", 1_000).expect("room");
+        assert!(sessions.take_challenge(&again, 2_000));
+        assert!(!sessions.take_challenge(&again, 2_000), "used once");
+        let token = sessions
+            .open(catena_primitives::AccountId([1; 32]), 0)
+            .expect("room");
+        assert!(sessions.account(&token, SESSION_MS - 1).is_some());
+        assert!(
+            sessions.account(&token, SESSION_MS).is_none(),
+            "an hour, no more"
+        );
+    }
 }

@@ -396,7 +396,7 @@ pub async fn run(
     let app = catena_api::host_router_with(
         chains.clone(),
         catena_api::Limits::node(config.api_requests_per_second),
-        catena_explorer::router(&chains),
+        catena_explorer::router(&chains, config.api_tls.is_some()),
     );
     let (stop_api, api_stopped) = oneshot::channel::<()>();
     let stopped = async move {
