@@ -37,9 +37,15 @@ if $tests && [ ! -d "$typescript_client/node_modules/typescript" ]; then
   (cd "$typescript_client" && npm ci --no-audit --no-fund --silent)
 fi
 # The Python client's test needs (clients/python/pyproject.toml): cryptography, pytest.
+# With pip where it may install (a user's Python); else Debian's packages (its system Python
+# refuses pip installs, PEP 668).
 if $tests && ! python3 -c "import cryptography, pytest" >/dev/null 2>&1; then
   echo "setup: installing the Python client's test packages"
-  python3 -m pip install -q --disable-pip-version-check 'cryptography>=41' 'pytest>=7'
+  if ! python3 -m pip install -q --disable-pip-version-check 'cryptography>=41' 'pytest>=7' 2>/dev/null; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-cryptography python3-pytest >/dev/null
+  fi
 fi
 rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
