@@ -84,15 +84,7 @@ fn a_person_in_a_browser_finds_a_voucher_follows_its_parts_sees_blocks_arrive_an
         .current_dir(&script_dir)
         .env("CATENA_BROWSER", given.to_string())
         .env("CHROMIUM", &chromium);
-    let out = catena_testing::process::run(&mut command, SCRIPT_DEADLINE)
-        .unwrap_or_else(|e| panic!("the browser script: {e}"));
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{said}");
-    assert!(out.status.success(), "the browser script failed:\n{said}");
+    let said = common::run_script("the browser script", &mut command, SCRIPT_DEADLINE);
     assert!(said.contains("browser: all steps passed"), "{said}");
     let kept = std::fs::read_dir(&screenshots)
         .expect("the screenshots")

@@ -18,22 +18,13 @@ use common::story::voucher_story;
 /// Each language's suite runs within this.
 const SUITE_DEADLINE: Duration = Duration::from_secs(240);
 
-/// Runs `command` in `dir` with the chain's facts in its environment; its output, which must
+/// Runs a client's suite with the chain's facts in its environment; its output, which must
 /// report success.
 fn run_suite(name: &str, mut command: Command, env: &[(&str, String)]) -> String {
     for (key, value) in env {
         command.env(key, value);
     }
-    let out = catena_testing::process::run(&mut command, SUITE_DEADLINE)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    println!("{said}");
-    assert!(out.status.success(), "the {name} suite failed:\n{said}");
-    said
+    common::run_script(&format!("the {name} suite"), &mut command, SUITE_DEADLINE)
 }
 
 /// A node hosting the main chain and `para-a` after the voucher story, and the environment the

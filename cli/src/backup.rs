@@ -52,6 +52,16 @@ struct ChainEntry {
 
 /// Each chain the home hosts, by id, with its data directory.
 fn hosted(home: &Home) -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    Ok(hosted_specs(home)?
+        .into_iter()
+        .map(|(id, (dir, _))| (id, dir))
+        .collect())
+}
+
+/// Every chain the home hosts, by id: its data directory and its spec.
+fn hosted_specs(
+    home: &Home,
+) -> anyhow::Result<BTreeMap<String, (PathBuf, catena_chain_spec::ChainSpec)>> {
     if !home.is_initialised() {
         bail!(
             "{} is not a node home (no chain-spec.json)",
@@ -63,9 +73,9 @@ fn hosted(home: &Home) -> anyhow::Result<BTreeMap<String, PathBuf>> {
         .chains(&config)?
         .into_iter()
         .map(|chain| {
-            let id = chain.spec.chain_id;
+            let id = chain.spec.chain_id.clone();
             let dir = home.chain_dir(&config, &id);
-            (id, dir)
+            (id, (dir, chain.spec))
         })
         .collect())
 }
@@ -337,14 +347,8 @@ pub struct PurgeArgs {
 /// syncs the chain again from its peers when it starts. Refused for a chain only this node
 /// validates (nothing could give its blocks back) and while the node runs.
 pub fn purge(home: &Home, args: &PurgeArgs) -> anyhow::Result<()> {
-    let chains = hosted(home)?;
-    let config = NodeConfig::load(&home.config())?;
-    let specs: BTreeMap<String, catena_chain_spec::ChainSpec> = home
-        .chains(&config)?
-        .into_iter()
-        .map(|c| (c.spec.chain_id.clone(), c.spec))
-        .collect();
-    let chosen: Vec<(&String, &PathBuf)> = match &args.chain {
+    let chains = hosted_specs(home)?;
+    let chosen: Vec<(&String, &(PathBuf, catena_chain_spec::ChainSpec))> = match &args.chain {
         Some(id) => match chains.get_key_value(id) {
             Some(found) => vec![found],
             None => bail!(
@@ -357,8 +361,7 @@ pub fn purge(home: &Home, args: &PurgeArgs) -> anyhow::Result<()> {
     let own_key = catena_node::keys::read_key(&home.validator_key())
         .ok()
         .map(|k| k.account());
-    for (id, _) in &chosen {
-        let spec = &specs[*id];
+    for (id, (_, spec)) in &chosen {
         if spec.validators.len() == 1 && own_key == Some(spec.validators[0].account) {
             bail!(
                 "chain '{id}' has one validator, this node: no peer could give its blocks back, \
@@ -366,7 +369,7 @@ pub fn purge(home: &Home, args: &PurgeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    for (_, dir) in &chosen {
+    for (_, (dir, _)) in &chosen {
         // The node must be stopped: its running store is locked.
         if dir.join("db").join("CURRENT").exists() {
             drop(open_existing(&dir.join("db"))?);
@@ -389,7 +392,7 @@ pub fn purge(home: &Home, args: &PurgeArgs) -> anyhow::Result<()> {
         );
     }
     let mut purged = Vec::new();
-    for (id, dir) in chosen {
+    for (id, (dir, _)) in chosen {
         let db = dir.join("db");
         if db.exists() {
             std::fs::remove_dir_all(&db)

@@ -151,13 +151,9 @@ pub fn run(home: Option<&Path>, command: ContractCommand) -> anyhow::Result<()> 
             let hex = format!("0x{}", hex::encode(&output));
             // A system contract's answer, read by the schema.
             let decoded = catena_api::schema::system_contract_name(&id).and_then(|name| {
-                let schema = catena_api::schema::schema();
-                let m = schema
-                    .contract(name)?
-                    .methods
-                    .iter()
-                    .find(|m| m.name == method)?;
-                schema.decode(m.output, &output).ok()
+                catena_api::schema::schema()
+                    .decode_output(name, &method, &output)?
+                    .ok()
             });
             if query.output == crate::Output::Json {
                 return print_value(

@@ -244,3 +244,22 @@ impl Impostor {
 pub mod parachain;
 pub mod story;
 pub mod web;
+
+/// Runs a script of another language (a browser driver, a client's test suite) within
+/// `deadline`: its standard output and error together, printed, which must end in success.
+pub fn run_script(
+    what: &str,
+    command: &mut std::process::Command,
+    deadline: std::time::Duration,
+) -> String {
+    let out =
+        catena_testing::process::run(command, deadline).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{said}");
+    assert!(out.status.success(), "{what} failed:\n{said}");
+    said
+}

@@ -389,14 +389,9 @@ pub fn member(home: Option<&Path>, command: MemberCommand) -> anyhow::Result<()>
 
 /// A membership change as the schema reads it: field names, USCCs and accounts as text.
 fn readable_change(change: &catena_schema::registry::Change) -> Value {
-    let schema = catena_api::schema::schema();
-    schema
-        .contract(catena_schema::names::REGISTRY)
-        .and_then(|c| {
-            c.methods
-                .iter()
-                .find(|m| m.name == registry_method::PROPOSE.name)
-        })
-        .and_then(|m| schema.decode(m.argument, &change.encode()).ok())
+    let method = registry_method::PROPOSE;
+    catena_api::schema::schema()
+        .decode_argument(method.contract, method.name, &method.input(change))
+        .and_then(Result::ok)
         .unwrap_or_else(|| Value::String(format!("{change:?}")))
 }

@@ -18,6 +18,11 @@ import sys
 
 FORMAT = "catena-evidence/1"
 
+USAGE = """Independent verifier of Catena evidence bundles (catena-evidence/1).
+
+    python3 verify_evidence.py BUNDLE.json [--json]
+    python3 verify_evidence.py BUNDLE.json BUNDLE2.json ...   (one line each)"""
+
 
 class Fail(Exception):
     def __init__(self, step, reason):
@@ -116,7 +121,9 @@ def ed25519_verify(public, message, signature):
 
 
 class Reader:
-    def __init__(self, data, what):
+    """SCALE bytes read in order (the client's codec reads with it too)."""
+
+    def __init__(self, data, what="the value"):
         self.b, self.i, self.what = data, 0, what
 
     def take(self, n):
@@ -564,7 +571,7 @@ def verify(data):
 def main(argv):
     files = [a for a in argv[1:] if not a.startswith("--")]
     if not files:
-        print(__doc__.strip(), file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     if len(files) > 1:
         # Several bundles: one line each; success only if every one verifies.

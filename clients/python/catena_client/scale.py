@@ -7,6 +7,8 @@ as dicts, byte arrays and ids as ``0x`` hex, ``Option`` as the value or ``None``
 as their name or ``{name: fields}``, a single unnamed field as its value.
 """
 
+from .evidence import Reader, compact_bytes
+
 MAX_DEPTH = 32
 
 
@@ -14,60 +16,11 @@ class ScaleError(ValueError):
     """Bytes that are not a value of the type, or a value that does not fit it."""
 
 
-class Reader:
-    def __init__(self, data, what="the bytes"):
-        self.b, self.i, self.what = bytes(data), 0, what
-
-    def take(self, n):
-        if n < 0 or self.i + n > len(self.b):
-            raise ScaleError(f"{self.what} end early")
-        out = self.b[self.i : self.i + n]
-        self.i += n
-        return out
-
-    def u8(self):
-        return self.take(1)[0]
-
-    def uint(self, n):
-        return int.from_bytes(self.take(n), "little")
-
-    def compact(self):
-        first = self.u8()
-        mode = first & 3
-        if mode == 0:
-            return first >> 2
-        if mode == 1:
-            return (first | self.u8() << 8) >> 2
-        if mode == 2:
-            return (first | self.uint(3) << 8) >> 2
-        return self.uint((first >> 2) + 4)
-
-    def bytes_(self):
-        return self.take(self.compact())
-
-    def string(self):
-        try:
-            return self.bytes_().decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ScaleError(f"{self.what}: a string is not UTF-8") from e
-
-    def done(self):
-        if self.i != len(self.b):
-            raise ScaleError(f"{len(self.b) - self.i} bytes are left after the value")
-
-
 def compact(n):
     """The SCALE compact encoding of a non-negative integer."""
     if n < 0:
         raise ScaleError("a compact integer is not negative")
-    if n < 64:
-        return bytes([n << 2])
-    if n < 2**14:
-        return ((n << 2) | 1).to_bytes(2, "little")
-    if n < 2**30:
-        return ((n << 2) | 2).to_bytes(4, "little")
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "little")
-    return bytes([((len(raw) - 4) << 2) | 3]) + raw
+    return compact_bytes(n)
 
 
 def string(text):
@@ -221,8 +174,13 @@ class Schema:
         """The value of type `type_id` that `data` (bytes or hex) encodes, all of it."""
         raw = hex_bytes(data) if isinstance(data, str) else bytes(data)
         r = Reader(raw)
-        value = self._decode(type_id, r, 0)
-        r.done()
+        try:
+            value = self._decode(type_id, r, 0)
+            r.done()
+        except ScaleError:
+            raise
+        except ValueError as e:  # the reader's: bytes that end early, too many, not UTF-8
+            raise ScaleError(str(e)) from e
         return value
 
     def _decode(self, type_id, r, depth):

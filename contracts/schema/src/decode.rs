@@ -36,12 +36,20 @@ impl Metadata {
         method: &str,
         bytes: &[u8],
     ) -> Option<Result<Json, String>> {
-        let m = self
-            .contract(contract)?
-            .methods
-            .iter()
-            .find(|m| m.name == method)?;
+        let m = self.method(contract, method)?;
         Some(self.decode(m.argument, bytes))
+    }
+
+    /// The output of system contract `contract`'s method `method`, decoded; `None` if the
+    /// schema does not know the method.
+    pub fn decode_output(
+        &self,
+        contract: &str,
+        method: &str,
+        bytes: &[u8],
+    ) -> Option<Result<Json, String>> {
+        let m = self.method(contract, method)?;
+        Some(self.decode(m.output, bytes))
     }
 
     /// The data of system contract `contract`'s event `topic`, decoded; `None` if the schema

@@ -65,6 +65,14 @@ impl Metadata {
     pub fn contract(&self, name: &str) -> Option<&ContractMeta> {
         self.contracts.iter().find(|c| c.name == name)
     }
+
+    /// System contract `contract`'s method `method`, if the schema knows it.
+    pub fn method(&self, contract: &str, method: &str) -> Option<&MethodMeta> {
+        self.contract(contract)?
+            .methods
+            .iter()
+            .find(|m| m.name == method)
+    }
 }
 
 /// The schema of every system contract, in [`crate::names::SYSTEM`] order.

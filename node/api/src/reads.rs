@@ -80,12 +80,7 @@ pub fn vouchers_of(
     after: Option<VoucherId>,
     limit: u32,
 ) -> Result<VoucherPageView, ApiError> {
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("limit is 1 to {MAX_PAGE}"),
-        ));
-    }
+    page_limit(limit)?;
     let method = if issued {
         voucher_method::ISSUED_BY
     } else {
@@ -164,12 +159,7 @@ pub fn all_vouchers(
     after: Option<VoucherId>,
     limit: u32,
 ) -> Result<VoucherPageView, ApiError> {
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("limit is 1 to {MAX_PAGE}"),
-        ));
-    }
+    page_limit(limit)?;
     let first = after.unwrap_or(0).saturating_add(1);
     let mut vouchers = Vec::new();
     let mut next = None;
@@ -184,4 +174,15 @@ pub fn all_vouchers(
     // A full page may have more after it.
     let next = next.filter(|_| vouchers.len() == limit as usize);
     Ok(VoucherPageView { vouchers, next })
+}
+
+/// A 400 unless `limit` is 1 to [`MAX_PAGE`].
+fn page_limit(limit: u32) -> Result<(), ApiError> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit is 1 to {MAX_PAGE}"),
+        ));
+    }
+    Ok(())
 }

@@ -141,17 +141,8 @@ pub async fn charts(
     form: Result<Query<ChartsForm>, axum::extract::rejection::QueryRejection>,
 ) -> PageResult {
     let form = crate::form(&explorer, form).await?;
-    let count = match form.blocks.trim() {
-        "" => DEFAULT_BLOCKS,
-        text => match text.parse::<u64>() {
-            Ok(n) if (2..=MOST_BLOCKS).contains(&n) => n,
-            _ => {
-                return Err(explorer.bad_input(&format!(
-                    "blocks: '{text}' is not a number from 2 to {MOST_BLOCKS}"
-                )))
-            }
-        },
-    };
+    let count = crate::lists::count("blocks", &form.blocks, 2, MOST_BLOCKS, DEFAULT_BLOCKS)
+        .map_err(|e| explorer.bad_input(&e))?;
     let blocks = read(&explorer, &reader, move |chain| {
         let tip = chain.status()?.height;
         let mut blocks = Vec::new();

@@ -39,11 +39,10 @@ pub struct EventsForm {
 
 /// A system contract's name for its id, or the id shortened.
 pub fn contract_label(id: &str) -> String {
-    names::SYSTEM
-        .into_iter()
-        .find(|name| system_contract_id(name).to_string() == id)
-        .map(str::to_string)
-        .unwrap_or_else(|| short(id))
+    id.parse()
+        .ok()
+        .and_then(|id| catena_api::schema::system_contract_name(&id))
+        .map_or_else(|| short(id), str::to_string)
 }
 
 fn given(text: &str) -> Option<String> {
@@ -238,23 +237,30 @@ pub async fn events_csv(
 }
 
 /// Which blocks: `count` of them up to `to` (default: the tip), newest first.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct BlocksForm {
     pub to: String,
     pub count: String,
 }
 
+/// Field `field`'s number: `default` when not given, else one from `least` to `most`.
+pub fn count(field: &str, text: &str, least: u64, most: u64, default: u64) -> Result<u64, String> {
+    match given(text) {
+        None => Ok(default),
+        Some(t) => match t.parse::<u64>() {
+            Ok(n) if (least..=most).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "{field}: '{t}' is not a number from {least} to {most}"
+            )),
+        },
+    }
+}
+
 impl BlocksForm {
     fn range(&self, tip: u64, most: u64, default: u64) -> Result<(u64, u64), String> {
         let to = height("to", &self.to)?.unwrap_or(tip).min(tip);
-        let count = match given(&self.count) {
-            None => default,
-            Some(c) => match c.parse::<u64>() {
-                Ok(n) if (1..=most).contains(&n) => n,
-                _ => return Err(format!("count: '{c}' is not a number from 1 to {most}")),
-            },
-        };
+        let count = count("count", &self.count, 1, most, default)?;
         Ok((to.saturating_sub(count - 1), to))
     }
 }
@@ -266,19 +272,19 @@ async fn blocks_of(
     most: u64,
     default: u64,
 ) -> Result<(u64, Vec<BlockView>), Response> {
-    let tip = read(explorer, reader, |chain| chain.status().map(|s| s.height)).await?;
-    let (from, to) = form
-        .range(tip, most, default)
-        .map_err(|e| explorer.bad_input(&e))?;
-    let blocks = read(explorer, reader, move |chain| {
+    let form = form.clone();
+    read(explorer, reader, move |chain| {
+        let tip = chain.status()?.height;
+        let (from, to) = form
+            .range(tip, most, default)
+            .map_err(|e| catena_api::ApiError::bad_request("invalid_query", e))?;
         let mut blocks = Vec::new();
         for height in (from..=to).rev() {
             blocks.extend(chain.block(BlockId::Height(height))?);
         }
-        Ok(blocks)
+        Ok((tip, blocks))
     })
-    .await?;
-    Ok((tip, blocks))
+    .await
 }
 
 #[derive(askama::Template)]
