@@ -5,7 +5,7 @@
 use catena_primitives::Hash;
 
 /// (file name, bytes) of every embedded artifact.
-pub const EMBEDDED: [(&str, &[u8]); 5] = [
+pub const EMBEDDED: [(&str, &[u8]); 6] = [
     (
         "registry.wasm",
         include_bytes!("../../contracts/artifacts/registry.wasm"),
@@ -21,6 +21,10 @@ pub const EMBEDDED: [(&str, &[u8]); 5] = [
     (
         "voucher.wasm",
         include_bytes!("../../contracts/artifacts/voucher.wasm"),
+    ),
+    (
+        "lending.wasm",
+        include_bytes!("../../contracts/artifacts/lending.wasm"),
     ),
     (
         "counter.wasm",

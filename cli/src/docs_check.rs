@@ -1,5 +1,5 @@
 //! The documented commands are the CLI's: every `catena …` line of README.md, docs/operators.md,
-//! docs/cli.md and docs/explorer.md is accepted by the command line's parser (placeholders such
+//! docs/cli.md, docs/explorer.md and docs/products.md is accepted by the command line's parser (placeholders such
 //! as `0x…` filled with values of their form). tests/docs_commands.rs runs the README's tour on
 //! a dev chain.
 
@@ -18,6 +18,7 @@ mod tests {
             "docs/operators.md",
             "docs/cli.md",
             "docs/explorer.md",
+            "docs/products.md",
         ] {
             let text = std::fs::read_to_string(format!("{root}/{doc}")).expect("a doc");
             for line in documented(&text) {

@@ -113,6 +113,10 @@ enum Command {
     /// Settlement cash: mint, burn, transfer, balance.
     #[command(subcommand)]
     Cash(finance::CashCommand),
+    /// The loan ledger: apply, approve, repay, enforce, show, list, and a member's data-credit
+    /// limit.
+    #[command(subcommand)]
+    Loan(finance::LoanCommand),
     /// What auditors may read on a members-only chain: grants by members and by the quorum.
     #[command(subcommand)]
     Audit(finance::AuditCommand),
@@ -518,6 +522,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Invoice(command) => finance::invoice(home.as_deref(), command),
         Command::Evidence(command) => evidence::run(home.as_deref(), command),
         Command::Cash(command) => finance::cash(home.as_deref(), command),
+        Command::Loan(command) => finance::loan(home.as_deref(), command),
         Command::Audit(command) => finance::audit(home.as_deref(), command),
         Command::Query(command) => explorer::run(home.as_deref(), command),
         Command::Demo(args) => demo::run(args),

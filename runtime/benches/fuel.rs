@@ -252,7 +252,9 @@ fn main() {
     // compiled last, alternating between two).
     let artifacts = concat!(env!("CARGO_MANIFEST_DIR"), "/../contracts/artifacts");
     let mut codes = Vec::new();
-    for name in ["counter", "cash", "records", "registry", "voucher"] {
+    for name in [
+        "counter", "cash", "records", "registry", "voucher", "lending",
+    ] {
         codes.push((
             name,
             std::fs::read(format!("{artifacts}/{name}.wasm")).unwrap(),

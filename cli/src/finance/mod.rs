@@ -1,4 +1,4 @@
-//! The user commands of supply-chain finance: `catena member`, `record`, `voucher`, `cash`. Each
+//! The user commands of supply-chain finance: `catena member`, `record`, `voucher`, `cash`, `loan`. Each
 //! is thin over the API: transactions call the system contracts (signed with `--as NAME` or
 //! `--key FILE`), queries use `POST /contracts/{id}/query`. Amounts are written and shown as
 //! decimal currency units (`1000000.00`); members are named by USCC, by full name, or by a demo
@@ -33,12 +33,14 @@ use catena_client::ApiClient;
 mod audit;
 mod cash;
 mod invoice;
+mod loan;
 mod member;
 mod record;
 mod voucher;
 pub use audit::*;
 pub use cash::*;
 pub use invoice::*;
+pub use loan::*;
 pub use member::*;
 pub use record::*;
 pub use voucher::*;

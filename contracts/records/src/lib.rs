@@ -25,6 +25,8 @@ catena_sdk::methods! {
     method::GET => get,
     method::INVOICE => invoice,
     method::QUALITY => quality,
+    method::RECORDED_QUALITY => recorded_quality,
+    method::SUGGEST_CREDIT => suggest_credit,
     method::SUGGEST_LINE => suggest_line,
 }
 
@@ -112,7 +114,7 @@ fn record(new: NewRecord) -> Result<RecordId, Error> {
             storage::load(&keys::record_key(link)).ok_or(Error::UnknownLink(*link))?;
         linked.push(record);
     }
-    tally(&new, &linked);
+    tally(&new, &linked, &who.uscc);
     let record = Record {
         id: new.doc_hash,
         kind: new.kind,
@@ -132,8 +134,9 @@ fn record(new: NewRecord) -> Result<RecordId, Error> {
     Ok(record.id)
 }
 
-/// Counts the record in the data-quality tallies of each core enterprise among its parties.
-fn tally(new: &NewRecord, linked: &[Record]) {
+/// Counts the record in the data-quality tallies of each core enterprise among its parties, and
+/// in the recorder's own tallies (its data-credit record).
+fn tally(new: &NewRecord, linked: &[Record], recorder: &str) {
     let config = config();
     let model = &config.quality;
     let template = model.template(new.kind);
@@ -145,12 +148,7 @@ fn tally(new: &NewRecord, linked: &[Record]) {
         .filter(|r| r.amount > 0 && new.amount > 0)
         .map(|r| model.accuracy_band(r.amount, new.amount))
         .collect();
-    for party in &new.parties {
-        let member = registry::member(&config.registry, party);
-        if !member.is_some_and(|m| m.roles.contains(&Role::Core)) {
-            continue;
-        }
-        let key = keys::quality_key(party);
+    let count = |key: Vec<u8>, invoiced: bool| {
         let mut q: Quality = storage::load(&key).unwrap_or_default();
         q.timeliness.resize(model.timely_days.len() + 1, 0);
         q.accuracy.resize(model.tolerance_bps.len() + 1, 0);
@@ -161,11 +159,26 @@ fn tally(new: &NewRecord, linked: &[Record]) {
         for band in &accuracy {
             q.accuracy[*band] += 1;
         }
-        if new.kind == Kind::Invoice && new.invoice.as_ref().is_some_and(|i| &i.buyer == party) {
+        if invoiced {
             q.invoiced = q.invoiced.saturating_add(new.amount);
         }
         storage::save(&key, &q);
+    };
+    let invoice = new.invoice.as_ref().filter(|_| new.kind == Kind::Invoice);
+    for party in &new.parties {
+        let member = registry::member(&config.registry, party);
+        if !member.is_some_and(|m| m.roles.contains(&Role::Core)) {
+            continue;
+        }
+        count(
+            keys::quality_key(party),
+            invoice.is_some_and(|i| &i.buyer == party),
+        );
     }
+    count(
+        keys::recorded_quality_key(recorder),
+        invoice.is_some_and(|i| i.seller == recorder),
+    );
 }
 
 /// The data-quality tallies of a core enterprise's supply chain.
@@ -187,6 +200,23 @@ fn suggest_line(core: Uscc) -> Result<Suggestion, Error> {
     }
     let q: Quality = storage::load(&keys::quality_key(&core)).unwrap_or_default();
     Ok(config().quality.suggest(&core, &q))
+}
+
+/// The tallies of the documents a member recorded itself.
+fn recorded_quality(member: Uscc) -> Result<Option<Quality>, Error> {
+    Ok(storage::load(&keys::recorded_quality_key(&member)))
+}
+
+/// The data-credit limit a member's own record suggests (数据信用): the rating of the documents
+/// it recorded applied to the invoices it issued as seller.
+fn suggest_credit(member: Uscc) -> Result<Suggestion, Error> {
+    if registry::member(&config().registry, &member).is_none() {
+        return Err(Error::Invalid(format!("{member} is not a member")));
+    }
+    let q: Quality = storage::load(&keys::recorded_quality_key(&member)).unwrap_or_default();
+    Ok(config()
+        .quality
+        .suggest_of(&member, &q, "it invoiced as seller"))
 }
 
 fn invalid(reason: &str) -> Error {

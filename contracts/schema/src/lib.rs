@@ -57,8 +57,9 @@ pub mod names {
     pub const RECORDS: &str = "records";
     pub const CASH: &str = "cash";
     pub const VOUCHER: &str = "voucher";
+    pub const LENDING: &str = "lending";
     /// The system contracts, in the order genesis creates them.
-    pub const SYSTEM: [&str; 4] = [REGISTRY, RECORDS, CASH, VOUCHER];
+    pub const SYSTEM: [&str; 5] = [REGISTRY, RECORDS, CASH, VOUCHER, LENDING];
 }
 
 /// A member's role (DOMAIN.md).
@@ -113,6 +114,8 @@ pub mod records;
 pub mod cash;
 
 pub mod voucher;
+
+pub mod lending;
 
 /// Formats minor units as a decimal amount with two places: `100000000` → `"1000000.00"`.
 pub fn format_amount(amount: Amount) -> String {

@@ -107,6 +107,11 @@ pub fn metadata() -> Metadata {
             crate::voucher::method::metadata,
             crate::voucher::events::metadata
         ),
+        contract(
+            crate::names::LENDING,
+            crate::lending::method::metadata,
+            crate::lending::events::metadata
+        ),
     ];
     Metadata {
         contracts,

@@ -12,8 +12,15 @@ pub mod keys {
     /// `q/<core enterprise uscc>` → [`Quality`]: the tallies of its supply chain's records.
     pub const QUALITY: &[u8] = b"q/";
 
+    /// `s/<member uscc>` → [`Quality`]: the tallies of the documents a member recorded itself
+    /// (its data-credit record), `invoiced` being the invoices it issued as seller.
+    pub const RECORDED_QUALITY: &[u8] = b"s/";
+
     pub fn quality_key(core: &str) -> Vec<u8> {
         crate::prefixed(QUALITY, core.as_bytes())
+    }
+    pub fn recorded_quality_key(member: &str) -> Vec<u8> {
+        crate::prefixed(RECORDED_QUALITY, member.as_bytes())
     }
 
     pub fn record_key(id: &RecordId) -> Vec<u8> {
@@ -347,8 +354,16 @@ impl QualityModel {
         (sum / u128::from(total)) as u32
     }
 
-    /// The suggestion for tallies `q` of core enterprise `core`. Deterministic integers.
+    /// The suggestion for tallies `q` of core enterprise `core`, a share of the invoices billed to
+    /// it. Deterministic integers.
     pub fn suggest(&self, core: &str, q: &Quality) -> Suggestion {
+        self.suggest_of(core, q, "invoiced to it")
+    }
+
+    /// The suggestion for tallies `q` of `member`, a share of its invoiced volume (`volume`
+    /// says which, in words).
+    pub fn suggest_of(&self, member: &str, q: &Quality, volume: &str) -> Suggestion {
+        let core = member;
         let completeness = if q.fields_required == 0 {
             0
         } else {
@@ -397,7 +412,7 @@ impl QualityModel {
             },
             overall,
             rule: alloc::format!(
-                "overall {} = {}% completeness + {}% timeliness + {}% accuracy; rating {rating} (at least {}) suggests {} of the {} invoiced to it",
+                "overall {} = {}% completeness + {}% timeliness + {}% accuracy; rating {rating} (at least {}) suggests {} of the {} {volume}",
                 percent(overall),
                 wc,
                 wt,
@@ -451,5 +466,10 @@ pub mod method {
         INVOICE = "invoice": InvoiceQuery => Option<Record>;
         QUALITY = "quality": Uscc => Option<Quality>;
         SUGGEST_LINE = "suggest_line": Uscc => Suggestion;
+        /// The tallies of the documents a member recorded itself.
+        RECORDED_QUALITY = "recorded_quality": Uscc => Option<Quality>;
+        /// The data-credit limit the documents a member recorded suggest: the rating of
+        /// their completeness, timeliness and accuracy applied to the invoices it issued.
+        SUGGEST_CREDIT = "suggest_credit": Uscc => Suggestion;
     }
 }

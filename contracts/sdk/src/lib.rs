@@ -255,6 +255,28 @@ pub mod storage {
         out
     }
 
+    /// A page of an index of ids: the keys under `prefix` are `prefix` then an id big-endian
+    /// (so they sort by id). At most `limit` ids after `after`, and the last of them when more
+    /// follow (the next page's `after`).
+    pub fn id_page(prefix: &[u8], after: Option<u64>, limit: u32) -> (Vec<u64>, Option<u64>) {
+        let after = after.map(|id| [prefix, &id.to_be_bytes()[..]].concat());
+        let mut ids: Vec<u64> = keys(prefix, after.as_deref(), limit as usize + 1)
+            .into_iter()
+            .filter_map(|key| {
+                key.get(prefix.len()..)
+                    .and_then(|tail| <[u8; 8]>::try_from(tail).ok())
+                    .map(u64::from_be_bytes)
+            })
+            .collect();
+        let next = if ids.len() > limit as usize {
+            ids.truncate(limit as usize);
+            ids.last().copied()
+        } else {
+            None
+        };
+        (ids, next)
+    }
+
     /// A little-endian `u64` under `key`, 0 if absent.
     pub fn get_u64(key: &[u8]) -> u64 {
         get(key)

@@ -13,6 +13,7 @@ pub const REGISTRY: [u8; 32] = [0xE1; 32];
 pub const RECORDS: [u8; 32] = [0xE2; 32];
 pub const CASH: [u8; 32] = [0xE3; 32];
 pub const VOUCHER: [u8; 32] = [0xE4; 32];
+pub const LENDING: [u8; 32] = [0xE5; 32];
 
 /// The demo members: (account byte, name, first 17 USCC characters, role).
 pub const MEMBERS: [(u8, &str, &str, Role); 8] = [
@@ -95,7 +96,7 @@ pub fn voucher_config() -> Config {
 
 /// After [`registry`]: deploys the records, cash and voucher contracts (their native
 /// `dispatch`) at their mock ids and has the core initialise them: the records over the
-/// registry, the cash in CNY with the voucher contract as its operator, and the voucher
+/// registry, the cash in CNY with the voucher and lending contracts as its operators, and the voucher
 /// contract with `config`.
 pub fn trade_contracts(
     records: mock::Dispatch,
@@ -113,16 +114,33 @@ pub fn trade_contracts(
     call(CORE, m::records::INIT, &records_init).expect("the records contract initialises");
     let cash_init = catena_schema::cash::Init {
         registry: REGISTRY,
-        operators: vec![VOUCHER],
+        operators: vec![VOUCHER, LENDING],
         currency: "CNY".into(),
     };
     call(CORE, m::cash::INIT, &cash_init).expect("the cash contract initialises");
     call(CORE, m::voucher::INIT, config).expect("the voucher contract initialises");
 }
 
+/// After [`trade_contracts`]: deploys the lending contract (its native `dispatch`) at its mock id
+/// and has the core initialise it over the registry, records and cash contracts, with the
+/// default credit rule.
+pub fn lending_contract(lending: mock::Dispatch) {
+    mock::deploy(LENDING, lending);
+    let init = catena_schema::lending::Init {
+        registry: REGISTRY,
+        records: RECORDS,
+        cash: CASH,
+        own_id: LENDING,
+        currency: "CNY".into(),
+        credit: Default::default(),
+    };
+    call(CORE, m::lending::INIT, &init).expect("the lending contract initialises");
+}
+
 /// The system contracts' methods, by contract: `m::voucher::SPLIT`.
 pub mod m {
     pub use catena_schema::cash::method as cash;
+    pub use catena_schema::lending::method as lending;
     pub use catena_schema::records::method as records;
     pub use catena_schema::registry::method as registry;
     pub use catena_schema::voucher::method as voucher;
@@ -135,6 +153,7 @@ pub fn contract_id(name: &str) -> [u8; 32] {
         names::RECORDS => RECORDS,
         names::CASH => CASH,
         names::VOUCHER => VOUCHER,
+        names::LENDING => LENDING,
         other => panic!("'{other}' is not a system contract"),
     }
 }

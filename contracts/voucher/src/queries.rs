@@ -236,23 +236,7 @@ pub(crate) fn page_under(prefix: &[u8], page: &Page) -> Result<Listing, Error> {
             "a page lists 1 to {MAX_PAGE} vouchers"
         )));
     }
-    let after = page
-        .after
-        .map(|id| [prefix, &id.to_be_bytes()[..]].concat());
-    let mut ids: Vec<VoucherId> = storage::keys(prefix, after.as_deref(), page.limit as usize + 1)
-        .into_iter()
-        .filter_map(|key| {
-            key.get(prefix.len()..)
-                .and_then(|tail| <[u8; 8]>::try_from(tail).ok())
-                .map(u64::from_be_bytes)
-        })
-        .collect();
-    let next = if ids.len() > page.limit as usize {
-        ids.truncate(page.limit as usize);
-        ids.last().copied()
-    } else {
-        None
-    };
+    let (ids, next) = storage::id_page(prefix, page.after, page.limit);
     Ok(Listing { ids, next })
 }
 

@@ -23,6 +23,7 @@ mod views;
 pub use views::*;
 
 mod business;
+pub mod loans;
 pub mod reads;
 pub mod reference;
 pub mod rules;
@@ -181,6 +182,9 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(business::get_voucher_lineage))
         .routes(routes!(business::list_vouchers))
         .routes(routes!(business::get_balance))
+        .routes(routes!(loans::get_loan))
+        .routes(routes!(loans::list_loans))
+        .routes(routes!(loans::get_credit))
         .routes(routes!(business::search))
         .routes(routes!(get_events))
         .routes(routes!(stream))

@@ -177,7 +177,7 @@ pub fn all_vouchers(
 }
 
 /// A 400 unless `limit` is 1 to [`MAX_PAGE`].
-fn page_limit(limit: u32) -> Result<(), ApiError> {
+pub(crate) fn page_limit(limit: u32) -> Result<(), ApiError> {
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::bad_request(
             "invalid_query",

@@ -39,13 +39,13 @@ fn rule(path: &str, place: &str, name: &str) -> Option<Value> {
         ("path", "id") if path.starts_with("/contracts/") => pattern(HASH),
         ("path", "id") if path.starts_with("/parachains/") => pattern(CHAIN_ID),
         ("query", "contract" | "account") => pattern(HASH),
-        ("query", "holder" | "issuer") => pattern(USCC),
+        ("query", "holder" | "issuer" | "borrower" | "lender") => pattern(USCC),
         ("query", "topic") => json!({ "type": "string", "minLength": 1, "maxLength": 256 }),
         ("query", "after") if path == "/events" => pattern(EVENT_CURSOR),
         // Trimmed by the server: at least one character that is not a space.
         ("query", "q") => json!({ "type": "string", "pattern": "\\S", "maxLength": 100 }),
         ("query", "limit") if path == "/events" => range(1, 1_000),
-        ("query", "limit") if path == "/vouchers" => range(1, 1_000),
+        ("query", "limit") if path == "/vouchers" || path == "/loans" => range(1, 1_000),
         ("query", "limit") => range(1, 100),
         _ => return None,
     })
@@ -255,7 +255,7 @@ mod tests {
     use super::*;
 
     /// Every parameter of every route is bounded: a string by a pattern, a length or a set of
-    /// values; an integer by a minimum and a maximum.
+    /// values; an integer by a minimum and a maximum; a boolean by being one.
     #[test]
     fn every_parameter_states_its_rule() {
         let doc = crate::openapi();
@@ -271,6 +271,7 @@ mod tests {
                                 || s.get("enum").is_some()
                         }
                         Some("integer") => s.get("minimum").is_some() && s.get("maximum").is_some(),
+                        Some("boolean") => true,
                         _ => false,
                     };
                     assert!(bounded, "{method} {path}: parameter {p} states no rule");

@@ -139,7 +139,7 @@ pub struct EventsPage {
     pub next: Option<String>,
     /// The query string of this list, for its CSV.
     pub query: String,
-    pub contracts: [&'static str; 4],
+    pub contracts: [&'static str; catena_schema::names::SYSTEM.len()],
 }
 
 async fn events_of(

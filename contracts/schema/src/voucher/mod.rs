@@ -101,7 +101,7 @@ mod pledge;
 pub use pledge::Pledge;
 
 mod interest;
-pub use interest::{days_between, discounted_price, interest, DAY_MS};
+pub use interest::{days_between, discounted_price, interest, Accrual, DAY_MS};
 
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 #[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]

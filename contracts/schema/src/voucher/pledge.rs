@@ -39,21 +39,34 @@ impl Pledge {
         }
     }
 
-    /// The days from acceptance to `now_ms` not yet charged.
-    fn days_to_charge(&self, now_ms: TimeMs) -> u64 {
-        days_between(self.since_ms, now_ms).saturating_sub(self.days_charged)
+    /// The pledge's debt, under the chain's one set of interest rules ([`Accrual`]).
+    pub fn accrual(&self) -> Accrual {
+        Accrual {
+            rate_bps: self.rate_bps,
+            since_ms: self.since_ms,
+            received: self.received,
+            principal: self.principal,
+            interest_due: self.interest_due,
+            days_charged: self.days_charged,
+        }
+    }
+
+    fn set_accrual(&mut self, accrual: Accrual) {
+        self.received = accrual.received;
+        self.principal = accrual.principal;
+        self.interest_due = accrual.interest_due;
+        self.days_charged = accrual.days_charged;
     }
 
     /// The interest owed at `now_ms`: charged and unpaid, plus the days since on the unpaid
     /// advance.
     pub fn interest_owed(&self, now_ms: TimeMs) -> Amount {
-        let accruing = interest(self.principal, self.rate_bps, self.days_to_charge(now_ms));
-        self.interest_due.saturating_add(accruing)
+        self.accrual().interest_owed(now_ms)
     }
 
     /// What the pledgee is still owed at `now_ms`: the unpaid advance and the interest owed.
     pub fn owed(&self, now_ms: TimeMs) -> Amount {
-        self.principal.saturating_add(self.interest_owed(now_ms))
+        self.accrual().owed(now_ms)
     }
 
     /// What the pledge has secured by `now_ms`: what it was paid and what it is owed.
@@ -64,15 +77,10 @@ impl Pledge {
     /// Takes a payment of `amount` (at most [`Pledge::owed`]) at `now_ms`: interest is charged
     /// up to now, the payment goes to it first and then to the advance. What was taken.
     pub fn pay(&mut self, now_ms: TimeMs, amount: Amount) -> Amount {
-        self.interest_due = self.interest_owed(now_ms);
-        self.days_charged = days_between(self.since_ms, now_ms).max(self.days_charged);
-        let to_interest = amount.min(self.interest_due);
-        self.interest_due -= to_interest;
-        let to_advance = (amount - to_interest).min(self.principal);
-        self.principal -= to_advance;
-        let taken = to_interest + to_advance;
-        self.received = self.received.saturating_add(taken);
-        taken
+        let mut accrual = self.accrual();
+        let (to_interest, to_advance) = accrual.pay(now_ms, amount);
+        self.set_accrual(accrual);
+        to_interest + to_advance
     }
 
     /// Whether the claim is paid: nothing left of the advance or the interest charged.

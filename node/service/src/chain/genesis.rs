@@ -131,7 +131,7 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
     Some(match name {
         names::REGISTRY => catena_schema::registry::Init {
             governance: params.governance.clone(),
-            dependents: vec![id(names::CASH), id(names::VOUCHER)],
+            dependents: vec![id(names::CASH), id(names::VOUCHER), id(names::LENDING)],
             lines: Some(id(names::VOUCHER)),
         }
         .encode(),
@@ -142,7 +142,7 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
         .encode(),
         names::CASH => catena_schema::cash::Init {
             registry: id(names::REGISTRY),
-            operators: vec![id(names::VOUCHER)],
+            operators: vec![id(names::VOUCHER), id(names::LENDING)],
             currency: params.currency.clone(),
         }
         .encode(),
@@ -156,6 +156,15 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
             max_parts: params.max_parts,
             settle_batch: 16,
             recourse_grace_ms: u64::from(params.recourse_grace_days) * 86_400_000,
+        }
+        .encode(),
+        names::LENDING => catena_schema::lending::Init {
+            registry: id(names::REGISTRY),
+            records: id(names::RECORDS),
+            cash: id(names::CASH),
+            own_id: id(names::LENDING),
+            currency: params.currency.clone(),
+            credit: catena_schema::lending::CreditRule::default(),
         }
         .encode(),
         _ => return None,
