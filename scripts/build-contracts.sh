@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CONTRACTS_TARGET_DIR:-$HOME/.cache/catena/contracts-target}"
-contracts=(registry records cash voucher lending counter)
+contracts=(registry records cash voucher receipts lending counter)
 # Reproducible bytes. Cargo names a path dependency outside the contracts workspace
 # (runtime/abi, the host ABI) by its absolute path when it hashes crate metadata, and panic locations name
 # source files by absolute path; both end up in the .wasm. So the build runs through a fixed

@@ -184,7 +184,9 @@ fn operators_see_the_version_validate_specs_and_the_effective_configuration() {
     let out = catena(&["--version"]);
     let version = stdout(&out);
     assert!(version.contains("\ncommit "), "{version}");
-    for name in ["registry", "records", "cash", "voucher", "lending"] {
+    for name in [
+        "registry", "records", "cash", "voucher", "receipts", "lending",
+    ] {
         let code = std::fs::read(common::source_path(&format!(
             "../contracts/artifacts/{name}.wasm"
         )))

@@ -5,7 +5,7 @@
 use catena_primitives::Hash;
 
 /// (file name, bytes) of every embedded artifact.
-pub const EMBEDDED: [(&str, &[u8]); 6] = [
+pub const EMBEDDED: [(&str, &[u8]); 7] = [
     (
         "registry.wasm",
         include_bytes!("../../contracts/artifacts/registry.wasm"),
@@ -21,6 +21,10 @@ pub const EMBEDDED: [(&str, &[u8]); 6] = [
     (
         "voucher.wasm",
         include_bytes!("../../contracts/artifacts/voucher.wasm"),
+    ),
+    (
+        "receipts.wasm",
+        include_bytes!("../../contracts/artifacts/receipts.wasm"),
     ),
     (
         "lending.wasm",

@@ -59,7 +59,7 @@ const DEMO_MEMBERS: [(&str, &str, &str, Role); 7] = [
 /// Which demo members run validators, in turn.
 const VALIDATOR_OPERATORS: [usize; 4] = [0, 4, 5, 1];
 
-/// The system contracts (registry, records, cash, voucher, lending) from the artifacts built into the
+/// The system contracts (registry, records, cash, voucher, receipts, lending) from the artifacts built into the
 /// node.
 pub fn system_contracts() -> Vec<GenesisContract> {
     catena_schema::names::SYSTEM

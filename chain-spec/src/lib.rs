@@ -107,6 +107,10 @@ pub struct Parameters {
     /// to the seller (0 allowed, for demos).
     #[serde(default = "default_recourse_grace_days")]
     pub recourse_grace_days: u32,
+    /// The most a loan on a warehouse receipt may be, in percent of the receipt's appraised
+    /// value (1 to 100).
+    #[serde(default = "default_loan_to_value_percent")]
+    pub loan_to_value_percent: u32,
 }
 
 fn default_currency() -> String {
@@ -120,6 +124,9 @@ fn default_max_parts() -> u32 {
 }
 fn default_recourse_grace_days() -> u32 {
     30
+}
+fn default_loan_to_value_percent() -> u32 {
+    70
 }
 
 impl Default for Parameters {
@@ -135,6 +142,7 @@ impl Default for Parameters {
             voucher_min_part: default_min_part(),
             voucher_max_parts: default_max_parts(),
             recourse_grace_days: default_recourse_grace_days(),
+            loan_to_value_percent: default_loan_to_value_percent(),
         }
     }
 }
@@ -471,6 +479,12 @@ impl ChainSpec {
             p.recourse_grace_days.into(),
             0,
             3_650,
+        );
+        range(
+            "loan_to_value_percent",
+            p.loan_to_value_percent.into(),
+            1,
+            100,
         );
         if p.currency.is_empty()
             || p.currency.len() > 8

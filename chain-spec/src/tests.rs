@@ -140,6 +140,10 @@ fn errors_name_the_field() {
             "parameters.voucher_max_parts: 1 is outside",
         ),
         (
+            errors_of(|s| s.parameters.loan_to_value_percent = 101),
+            "parameters.loan_to_value_percent: 101 is outside",
+        ),
+        (
             errors_of(|s| s.governance.members.push("nobody".into())),
             "governance.members[1]: 'nobody' is not",
         ),

@@ -44,7 +44,7 @@ pub enum ContractCommand {
     /// Call a method read-only on the latest state (nothing is signed or written); prints its
     /// output in hex.
     Query {
-        /// A contract id, or a system contract's name (registry, records, cash, voucher, lending).
+        /// A contract id, or a system contract's name (registry, records, cash, voucher, receipts, lending).
         contract: String,
         method: String,
         /// The call's input, in hex.
@@ -55,7 +55,7 @@ pub enum ContractCommand {
     },
     /// Show a contract: its code hash, owner, creation height and upgrades.
     Show {
-        /// A contract id, or a system contract's name (registry, records, cash, voucher, lending).
+        /// A contract id, or a system contract's name (registry, records, cash, voucher, receipts, lending).
         contract: String,
         #[command(flatten)]
         query: QueryArgs,

@@ -54,7 +54,7 @@ pub enum QueryCommand {
     },
     /// Contract events in chain order, filtered.
     Events {
-        /// A contract id, or a system contract's name (registry, records, cash, voucher, lending).
+        /// A contract id, or a system contract's name (registry, records, cash, voucher, receipts, lending).
         #[arg(long)]
         contract: Option<String>,
         #[arg(long)]

@@ -117,6 +117,14 @@ enum Command {
     /// limit.
     #[command(subcommand)]
     Loan(finance::LoanCommand),
+    /// Warehouse receipts: issue, goods in and out, split, transfer, pledge for a loan, release
+    /// goods, show, list.
+    #[command(subcommand)]
+    Receipt(finance::ReceiptCommand),
+    /// Prepayment (order) financing: finance a purchase order, secure it by the goods' receipt,
+    /// the seller's buy-back.
+    #[command(subcommand)]
+    Order(finance::OrderCommand),
     /// What auditors may read on a members-only chain: grants by members and by the quorum.
     #[command(subcommand)]
     Audit(finance::AuditCommand),
@@ -523,6 +531,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evidence(command) => evidence::run(home.as_deref(), command),
         Command::Cash(command) => finance::cash(home.as_deref(), command),
         Command::Loan(command) => finance::loan(home.as_deref(), command),
+        Command::Receipt(command) => finance::receipt(home.as_deref(), command),
+        Command::Order(command) => finance::order(home.as_deref(), command),
         Command::Audit(command) => finance::audit(home.as_deref(), command),
         Command::Query(command) => explorer::run(home.as_deref(), command),
         Command::Demo(args) => demo::run(args),

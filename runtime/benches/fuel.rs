@@ -253,7 +253,7 @@ fn main() {
     let artifacts = concat!(env!("CARGO_MANIFEST_DIR"), "/../contracts/artifacts");
     let mut codes = Vec::new();
     for name in [
-        "counter", "cash", "records", "registry", "voucher", "lending",
+        "counter", "cash", "records", "registry", "voucher", "receipts", "lending",
     ] {
         codes.push((
             name,

@@ -8,23 +8,52 @@ use catena_api::loans::{CreditView, LoanPageView, LoanView};
 use catena_schema::lending::method as lending_method;
 use catena_schema::lending::{Application, Approval, Collateral, LoanId, Repay};
 
+/// A loan's terms as the borrower asks them: of every product.
+#[derive(Args)]
+pub struct LoanTerms {
+    /// The financier asked to lend.
+    #[arg(long)]
+    pub(crate) lender: String,
+    /// The principal, such as 500000.00.
+    #[arg(long)]
+    pub(crate) amount: String,
+    /// The highest annual rate you accept, a percentage such as 6.00 (ACT/360 by days).
+    #[arg(long)]
+    pub(crate) max_rate: String,
+    /// The due date: a date (Beijing time) or +N with d, h, m or s from now.
+    #[arg(long)]
+    pub(crate) due: String,
+}
+
+impl LoanTerms {
+    /// Applies for a loan on these terms with `collateral`; reports the loan's id as `done` says.
+    pub(crate) fn apply(
+        &self,
+        home: Option<&Path>,
+        send: &SendArgs,
+        collateral: Collateral,
+        done: impl FnOnce(LoanId, &LoanTerms) -> String,
+    ) -> anyhow::Result<()> {
+        let application = Application {
+            lender: Finance::new(home, &send.query)?.uscc(&self.lender)?,
+            amount: amount(&self.amount)?,
+            max_rate_bps: rate_bps(&self.max_rate)?,
+            due_ms: super::maturity_ms(&self.due)?,
+            collateral,
+        };
+        let out = call(home, send, lending_method::APPLY, application)?;
+        let text = out.output.map(|id| done(id, self)).unwrap_or_default();
+        out.report(send, &text, json!({ "loan": out.output }))
+    }
+}
+
 #[derive(Subcommand)]
 pub enum LoanCommand {
     /// Apply to a financier for a data-credit loan (no collateral), within the limit your own
     /// record suggests (`catena loan limit`); the loan's id once committed.
     Apply {
-        /// The financier asked to lend.
-        #[arg(long)]
-        lender: String,
-        /// The principal, such as 500000.00.
-        #[arg(long)]
-        amount: String,
-        /// The highest annual rate you accept, a percentage such as 6.00 (ACT/360 by days).
-        #[arg(long)]
-        max_rate: String,
-        /// The due date: a date (Beijing time) or +N with d, h, m or s from now.
-        #[arg(long)]
-        due: String,
+        #[command(flatten)]
+        terms: LoanTerms,
         #[command(flatten)]
         send: SendArgs,
     },
@@ -99,44 +128,53 @@ pub enum LoanCommand {
 
 pub fn loan(home: Option<&Path>, command: LoanCommand) -> anyhow::Result<()> {
     match command {
-        LoanCommand::Apply {
-            lender,
-            amount: a,
-            max_rate,
-            due,
-            send,
-        } => {
-            let application = Application {
-                lender: Finance::new(home, &send.query)?.uscc(&lender)?,
-                amount: amount(&a)?,
-                max_rate_bps: rate_bps(&max_rate)?,
-                due_ms: super::maturity_ms(&due)?,
-                collateral: Collateral::Unsecured,
-            };
-            let out = call(home, &send, lending_method::APPLY, application)?;
-            let done = match out.output {
-                Some(id) => format!("applied for loan {id}: {a} from {lender}"),
-                None => String::new(),
-            };
-            out.report(&send, &done, json!({ "loan": out.output }))?;
+        LoanCommand::Apply { terms, send } => {
+            terms.apply(home, &send, Collateral::Unsecured, |id, t| {
+                format!("applied for loan {id}: {} from {}", t.amount, t.lender)
+            })?
         }
         LoanCommand::Approve { loan, rate, send } => {
             let rate_bps = rate_bps(&rate)?;
             let f = Finance::new(home, &send.query)?;
             let view = loan_view(&f, loan)?;
-            let credit = credit_view(&f, &view.borrower)?;
-            if send.query.output != Output::Json {
-                println!(
-                    "borrower {}: data-credit limit {} CNY, {} available",
-                    view.borrower, credit.limit, credit.available
-                );
-                println!("  rule: {}", credit.rule);
-            }
+            // What the lender signs on: the borrower's limit and its rule, or the collateral.
+            let basis = match (&view.order, view.receipt) {
+                (Some(order), _) => {
+                    if send.query.output != Output::Json {
+                        println!(
+                            "prepayment of purchase order {}: the advance is paid to the seller {}",
+                            order.order, order.seller
+                        );
+                    }
+                    json!({ "order": order })
+                }
+                (None, None) => {
+                    let credit = credit_view(&f, &view.borrower)?;
+                    if send.query.output != Output::Json {
+                        println!(
+                            "borrower {}: data-credit limit {} CNY, {} available",
+                            view.borrower, credit.limit, credit.available
+                        );
+                        println!("  rule: {}", credit.rule);
+                    }
+                    json!({ "credit": credit })
+                }
+                (None, Some(id)) => {
+                    let receipt = super::receipt_view(&f, id)?;
+                    if send.query.output != Output::Json {
+                        println!(
+                            "collateral: warehouse receipt {id}, {} {} of {} at {}, appraised at {} CNY",
+                            receipt.quantity, receipt.unit, receipt.goods, receipt.location, receipt.value
+                        );
+                    }
+                    json!({ "receipt": receipt })
+                }
+            };
             let approval = Approval { loan, rate_bps };
             call(home, &send, lending_method::APPROVE, approval)?.report(
                 &send,
                 &format!("loan {loan} approved at {rate}%: {} advanced", view.amount),
-                json!({ "loan": loan, "credit": credit }),
+                json!({ "loan": loan, "basis": basis }),
             )?;
         }
         LoanCommand::Decline { loan, send } => {
@@ -280,6 +318,15 @@ fn print_loan(l: &LoanView, names: &std::collections::BTreeMap<Uscc, String>) {
     println!("  borrower      {} ({})", name(&l.borrower), l.borrower);
     println!("  lender        {} ({})", name(&l.lender), l.lender);
     println!("  collateral    {}", l.collateral);
+    if let Some(order) = &l.order {
+        println!(
+            "  order         {} (the advance paid to {} ({}); buy-back {})",
+            order.order,
+            name(&order.seller),
+            order.seller,
+            if order.buyback { "undertaken" } else { "none" }
+        );
+    }
     println!("  amount        {} CNY", l.amount);
     match &l.rate {
         Some(rate) => println!(

@@ -1,8 +1,8 @@
-//! The user commands of supply-chain finance: `catena member`, `record`, `voucher`, `cash`, `loan`. Each
-//! is thin over the API: transactions call the system contracts (signed with `--as NAME` or
-//! `--key FILE`), queries use `POST /contracts/{id}/query`. Amounts are written and shown as
-//! decimal currency units (`1000000.00`); members are named by USCC, by full name, or by a demo
-//! identity's name (`tier2-parts`).
+//! The user commands of supply-chain finance: `catena member`, `record`, `voucher`, `cash`,
+//! `loan`, `receipt`, `order`. Each is thin over the API: transactions call the system contracts (signed
+//! with `--as NAME` or `--key FILE`), queries use `POST /contracts/{id}/query`. Amounts are
+//! written and shown as decimal currency units (`1000000.00`); members are named by USCC, by full
+//! name, or by a demo identity's name (`tier2-parts`).
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +35,8 @@ mod cash;
 mod invoice;
 mod loan;
 mod member;
+mod order;
+mod receipt;
 mod record;
 mod voucher;
 pub use audit::*;
@@ -42,6 +44,8 @@ pub use cash::*;
 pub use invoice::*;
 pub use loan::*;
 pub use member::*;
+pub use order::*;
+pub use receipt::*;
 pub use record::*;
 pub use voucher::*;
 

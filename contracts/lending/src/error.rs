@@ -21,6 +21,12 @@ pub enum Error {
         id: LoanId,
         status: &'static str,
     },
+    OverLtv {
+        amount: Amount,
+        value: Amount,
+        ltv_bps: u32,
+        most: Amount,
+    },
     OverLimit {
         amount: Amount,
         available: Amount,
@@ -65,6 +71,19 @@ impl core::fmt::Display for Error {
                 "{} is above the {} of unsecured credit available to the borrower ({rule})",
                 format_amount(*amount),
                 format_amount(*available)
+            ),
+            Error::OverLtv {
+                amount,
+                value,
+                ltv_bps,
+                most,
+            } => write!(
+                f,
+                "{} is above the {} a loan may be: {} of the receipt's appraised value {}",
+                format_amount(*amount),
+                format_amount(*most),
+                catena_schema::format_rate(*ltv_bps),
+                format_amount(*value)
             ),
             Error::Invalid(reason) => write!(f, "{reason}"),
         }

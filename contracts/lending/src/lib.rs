@@ -20,14 +20,20 @@ use catena_schema::cash::{method as cash_method, OperatorTransfer};
 use catena_schema::lending::method;
 use catena_schema::lending::{
     events, keys, Accrual, Application, Approval, Collateral, CreditSuggestion, History, Init,
-    Loan, LoanId, LoanListing, LoanPage, LoanStatus, Owed, Party, Repay, Repayment, MAX_TIME_MS,
+    Loan, LoanId, LoanListing, LoanPage, LoanStatus, Owed, Party, Repay, Repayment, Secure,
+    MAX_TIME_MS,
 };
-use catena_schema::records::method as records_method;
+use catena_schema::receipts::{
+    method as receipts_method, GoodsMove, LockReceipt, Receipt, ReceiptId, ReceiptStatus, Seize,
+};
+use catena_schema::records::{method as records_method, Kind, Record};
 use catena_schema::registry::AccountRecord;
 use catena_schema::voucher::MAX_PAGE;
-use catena_schema::{format_amount, format_rate, Amount, Role, Uscc};
+use catena_schema::{format_amount, format_rate, Amount, RecordId, Role, Uscc};
 use catena_sdk::{block_time_ms, call_method, caller, emit_encoded, registry, storage};
 
+mod collateral;
+use collateral::{secure, undertake_buyback};
 mod error;
 pub use error::Error;
 
@@ -40,6 +46,8 @@ catena_sdk::methods! {
     method::REPAY => repay,
     method::MARK_OVERDUE => mark_overdue,
     method::ENFORCE => enforce,
+    method::SECURE => secure,
+    method::UNDERTAKE_BUYBACK => undertake_buyback,
     method::GET => get,
     method::OWED => owed,
     method::LIST => list,
@@ -114,19 +122,6 @@ fn signer_is(owner: &str, role: &'static str, id: LoanId) -> Result<(), Error> {
     Ok(())
 }
 
-/// The unsecured limit check: `amount` more must fit in what the borrower's record suggests.
-fn within_suggestion(borrower: &str, amount: Amount) -> Result<(), Error> {
-    let suggestion = suggest_limit(borrower.into())?;
-    if amount > suggestion.available {
-        return Err(Error::OverLimit {
-            amount,
-            available: suggestion.available,
-            rule: suggestion.rule,
-        });
-    }
-    Ok(())
-}
-
 /// The signer's member asks a financier for a loan.
 fn apply(args: Application) -> Result<LoanId, Error> {
     let borrower = signer()?;
@@ -153,9 +148,12 @@ fn apply(args: Application) -> Result<LoanId, Error> {
             "the due date must be after now and before the year 10000",
         ));
     }
-    match args.collateral {
-        Collateral::Unsecured => within_suggestion(&borrower.uscc, args.amount)?,
+    if matches!(args.collateral, Collateral::Order { buyback: true, .. }) {
+        return Err(Error::invalid(
+            "a buy-back is undertaken by the seller itself (`undertake_buyback`)",
+        ));
     }
+    collateral::check(&args.collateral, &borrower.uscc, args.amount)?;
     let id = storage::get_u64(keys::NEXT_ID).max(1);
     storage::set_u64(keys::NEXT_ID, id + 1);
     let loan = Loan {
@@ -201,10 +199,9 @@ fn approve(args: Approval) -> Result<(), Error> {
             "the loan's due date has passed: the borrower applies again",
         ));
     }
-    match loan.collateral {
-        Collateral::Unsecured => within_suggestion(&loan.borrower, loan.amount)?,
-    }
-    pay(&loan.lender, &loan.borrower, loan.amount);
+    collateral::check(&loan.collateral, &loan.borrower, loan.amount)?;
+    let payee = collateral::take(&loan);
+    pay(&loan.lender, &payee, loan.amount);
     loan.accrual = Some(Accrual::new(loan.amount, args.rate_bps, now));
     loan.status = LoanStatus::Active;
     if loan.collateral == Collateral::Unsecured {
@@ -282,6 +279,7 @@ fn repay(args: Repay) -> Result<(), Error> {
         loan.status = LoanStatus::Repaid;
         storage::remove(&keys::overdue_key(loan.id));
     }
+    collateral::free_goods(&loan, &accrual_of(&loan), paid);
     let unsecured = loan.collateral == Collateral::Unsecured;
     update_history(&loan.borrower, |h| {
         if unsecured {
@@ -323,15 +321,17 @@ fn mark_overdue(id: LoanId) -> Result<(), Error> {
     Ok(())
 }
 
-/// After default the lender enforces the loan. A data-credit loan has nothing to take: its
-/// default is recorded (the claim is pursued off chain) and it closes on the ledger.
+/// After default the lender enforces the loan: a seller that undertook a buy-back pays what its
+/// cash covers and takes the goods back; else a pledged warehouse receipt passes to the lender. A
+/// data-credit loan has nothing to take: its default is recorded (the claim is pursued off chain).
+/// Either way the loan closes on the ledger with what was still owed (`enforced_owed`).
 fn enforce(id: LoanId) -> Result<(), Error> {
     let mut loan = load(id)?;
     signer_is(&loan.lender, "lender", id)?;
     check_status(&loan, &[LoanStatus::Overdue])?;
     let now = block_time_ms();
     let accrual = accrual_of(&loan);
-    loan.enforced_owed = accrual.owed(now);
+    loan.enforced_owed = collateral::enforce_on(&loan, accrual.owed(now));
     loan.status = LoanStatus::Enforced;
     storage::remove(&keys::overdue_key(id));
     let unsecured = loan.collateral == Collateral::Unsecured;

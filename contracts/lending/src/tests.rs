@@ -7,7 +7,7 @@ use catena_schema::records::{Kind, NewRecord};
 use catena_schema::voucher::DAY_MS;
 use catena_sdk::mock;
 use catena_testkit::{
-    call, lending_contract, m, query, refused, registry, trade_contracts, uscc_of, voucher_config,
+    call, lending_contracts, m, query, refused, registry, trade_contracts, uscc_of, voucher_config,
     AUDITOR, BANK, CORE, FACTOR, LOGISTICS, OUTSIDER, TIER1, TIER2,
 };
 
@@ -23,7 +23,7 @@ fn setup() {
         voucher::dispatch,
         &voucher_config(),
     );
-    lending_contract(dispatch);
+    lending_contracts(receipts::dispatch, dispatch);
     mock::set_block(2, START);
     let mint = Mint {
         to: uscc_of(BANK),
@@ -374,3 +374,6 @@ fn loans_are_listed_by_party_a_page_at_a_time_and_held_against_removal() {
     let lender: Vec<String> = query(m::lending::HOLDINGS, &uscc_of(BANK));
     assert_eq!(lender.len(), 3);
 }
+
+mod orders;
+mod receipt_pledges;

@@ -36,6 +36,12 @@ pub mod keys {
     pub fn overdue_key(id: LoanId) -> Vec<u8> {
         crate::with_id(OVERDUE, id)
     }
+    /// `ord/<purchase order record>` → [`LoanId`]: the loan that financed an order.
+    pub const ORDER: &[u8] = b"ord/";
+
+    pub fn order_key(order: &RecordId) -> Vec<u8> {
+        crate::prefixed(ORDER, order)
+    }
     pub fn history_key(uscc: &str) -> Vec<u8> {
         crate::prefixed(HISTORY, uscc.as_bytes())
     }
@@ -70,10 +76,14 @@ pub struct Init {
     pub registry: ContractId,
     pub records: ContractId,
     pub cash: ContractId,
+    pub receipts: ContractId,
     /// The contract's own id: scheduled calls (a loan falling overdue) come from it.
     pub own_id: ContractId,
     pub currency: String,
     pub credit: CreditRule,
+    /// The most a loan may be of its collateral's appraised value (basis points; chain parameter
+    /// `loan_to_value_percent`).
+    pub ltv_bps: u32,
 }
 
 /// What secures a loan.
@@ -83,14 +93,64 @@ pub enum Collateral {
     /// Nothing: a data-credit loan, lent within the borrower's suggested limit.
     #[codec(index = 0)]
     Unsecured,
+    /// A warehouse receipt the borrower holds, locked for the lender from approval: within the
+    /// loan-to-value limit of its appraised value; goods leave in proportion to repayment.
+    #[codec(index = 1)]
+    Receipt(crate::receipts::ReceiptId),
+    /// Prepayment (order) financing: the advance is paid to the order's seller, never to the
+    /// borrower (its buyer); the goods shipped into a supervised warehouse are received under a
+    /// receipt held by the buyer and pledged to the lender (`receipt`), delivered to the buyer
+    /// in proportion to repayment; the seller may undertake to buy the goods back at default.
+    #[codec(index = 2)]
+    Order {
+        /// The purchase order's recorded document.
+        order: RecordId,
+        seller: Uscc,
+        receipt: Option<crate::receipts::ReceiptId>,
+        buyback: bool,
+    },
 }
 
 impl Collateral {
     pub fn describe(&self) -> String {
         match self {
             Collateral::Unsecured => "none (data credit)".into(),
+            Collateral::Receipt(id) => alloc::format!("warehouse receipt {id}"),
+            Collateral::Order {
+                seller,
+                receipt,
+                buyback,
+                ..
+            } => {
+                let mut text = alloc::format!("purchase order from {seller}");
+                if let Some(id) = receipt {
+                    text += &alloc::format!(", its goods under warehouse receipt {id}");
+                }
+                if *buyback {
+                    text += ", with the seller's buy-back undertaking";
+                }
+                text
+            }
         }
     }
+
+    /// The warehouse receipt pledged for the loan, if any.
+    pub fn receipt(&self) -> Option<crate::receipts::ReceiptId> {
+        match self {
+            Collateral::Unsecured => None,
+            Collateral::Receipt(id) => Some(*id),
+            Collateral::Order { receipt, .. } => *receipt,
+        }
+    }
+}
+
+/// `secure`'s argument: the goods of an order-financed loan, received under `receipt` (held by
+/// the borrower), become its collateral, pledged to the lender.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
+pub struct Secure {
+    pub loan: LoanId,
+    pub receipt: crate::receipts::ReceiptId,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -364,6 +424,8 @@ pub mod events {
         REPAID = "loan_repaid": Repayment;
         OVERDUE = "loan_overdue": Loan;
         ENFORCED = "loan_enforced": Loan;
+        SECURED = "loan_secured": Loan;
+        BUYBACK_UNDERTAKEN = "buyback_undertaken": Loan;
     }
 }
 
@@ -383,6 +445,11 @@ pub mod method {
         /// Only for the contract itself, scheduled at a loan's due date.
         MARK_OVERDUE = "mark_overdue": LoanId => ();
         ENFORCE = "enforce": LoanId => ();
+        /// An order-financed loan's goods, under a receipt its borrower holds, pledged to its
+        /// lender (by the borrower or the lender).
+        SECURE = "secure": Secure => ();
+        /// The seller of an order-financed loan undertakes to buy the goods back at default.
+        UNDERTAKE_BUYBACK = "undertake_buyback": LoanId => ();
         GET = "get": LoanId => Option<Loan>;
         OWED = "owed": LoanId => Option<Owed>;
         LIST = "list": LoanPage => LoanListing;

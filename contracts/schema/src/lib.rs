@@ -57,9 +57,10 @@ pub mod names {
     pub const RECORDS: &str = "records";
     pub const CASH: &str = "cash";
     pub const VOUCHER: &str = "voucher";
+    pub const RECEIPTS: &str = "receipts";
     pub const LENDING: &str = "lending";
     /// The system contracts, in the order genesis creates them.
-    pub const SYSTEM: [&str; 5] = [REGISTRY, RECORDS, CASH, VOUCHER, LENDING];
+    pub const SYSTEM: [&str; 6] = [REGISTRY, RECORDS, CASH, VOUCHER, RECEIPTS, LENDING];
 }
 
 /// A member's role (DOMAIN.md).
@@ -114,6 +115,8 @@ pub mod records;
 pub mod cash;
 
 pub mod voucher;
+
+pub mod receipts;
 
 pub mod lending;
 

@@ -108,6 +108,11 @@ pub fn metadata() -> Metadata {
             crate::voucher::events::metadata
         ),
         contract(
+            crate::names::RECEIPTS,
+            crate::receipts::method::metadata,
+            crate::receipts::events::metadata
+        ),
+        contract(
             crate::names::LENDING,
             crate::lending::method::metadata,
             crate::lending::events::metadata

@@ -14,6 +14,7 @@ pub const RECORDS: [u8; 32] = [0xE2; 32];
 pub const CASH: [u8; 32] = [0xE3; 32];
 pub const VOUCHER: [u8; 32] = [0xE4; 32];
 pub const LENDING: [u8; 32] = [0xE5; 32];
+pub const RECEIPTS: [u8; 32] = [0xE6; 32];
 
 /// The demo members: (account byte, name, first 17 USCC characters, role).
 pub const MEMBERS: [(u8, &str, &str, Role); 8] = [
@@ -121,18 +122,28 @@ pub fn trade_contracts(
     call(CORE, m::voucher::INIT, config).expect("the voucher contract initialises");
 }
 
-/// After [`trade_contracts`]: deploys the lending contract (its native `dispatch`) at its mock id
-/// and has the core initialise it over the registry, records and cash contracts, with the
-/// default credit rule.
-pub fn lending_contract(lending: mock::Dispatch) {
+/// After [`trade_contracts`]: deploys the receipts and lending contracts (their native
+/// `dispatch`) at their mock ids and has the core initialise them: the receipts with the lending
+/// contract as operator, the lending contract over the registry, records, cash and receipts
+/// contracts with the default credit rule and a loan-to-value limit of 70 %.
+pub fn lending_contracts(receipts: mock::Dispatch, lending: mock::Dispatch) {
+    mock::deploy(RECEIPTS, receipts);
     mock::deploy(LENDING, lending);
+    let receipts_init = catena_schema::receipts::Init {
+        registry: REGISTRY,
+        records: RECORDS,
+        operators: vec![LENDING],
+    };
+    call(CORE, m::receipts::INIT, &receipts_init).expect("the receipts contract initialises");
     let init = catena_schema::lending::Init {
         registry: REGISTRY,
         records: RECORDS,
         cash: CASH,
+        receipts: RECEIPTS,
         own_id: LENDING,
         currency: "CNY".into(),
         credit: Default::default(),
+        ltv_bps: 7_000,
     };
     call(CORE, m::lending::INIT, &init).expect("the lending contract initialises");
 }
@@ -141,6 +152,7 @@ pub fn lending_contract(lending: mock::Dispatch) {
 pub mod m {
     pub use catena_schema::cash::method as cash;
     pub use catena_schema::lending::method as lending;
+    pub use catena_schema::receipts::method as receipts;
     pub use catena_schema::records::method as records;
     pub use catena_schema::registry::method as registry;
     pub use catena_schema::voucher::method as voucher;
@@ -154,6 +166,7 @@ pub fn contract_id(name: &str) -> [u8; 32] {
         names::CASH => CASH,
         names::VOUCHER => VOUCHER,
         names::LENDING => LENDING,
+        names::RECEIPTS => RECEIPTS,
         other => panic!("'{other}' is not a system contract"),
     }
 }

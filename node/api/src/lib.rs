@@ -25,6 +25,7 @@ pub use views::*;
 mod business;
 pub mod loans;
 pub mod reads;
+pub mod receipts;
 pub mod reference;
 pub mod rules;
 pub mod schema;
@@ -185,6 +186,8 @@ fn openapi_router() -> OpenApiRouter<Arc<dyn ChainApi>> {
         .routes(routes!(loans::get_loan))
         .routes(routes!(loans::list_loans))
         .routes(routes!(loans::get_credit))
+        .routes(routes!(receipts::get_receipt))
+        .routes(routes!(receipts::list_receipts))
         .routes(routes!(business::search))
         .routes(routes!(get_events))
         .routes(routes!(stream))

@@ -7,7 +7,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
 use axum::Json;
 use catena_schema::lending::{
-    method as lending_method, CreditSuggestion, Loan, LoanId, LoanListing, LoanPage, Party,
+    method as lending_method, Collateral, CreditSuggestion, Loan, LoanId, LoanListing, LoanPage,
+    Party,
 };
 use catena_schema::{format_amount, format_rate};
 use serde::{Deserialize, Serialize};
@@ -22,8 +23,14 @@ pub struct LoanView {
     pub id: u64,
     pub lender: String,
     pub borrower: String,
-    /// What secures it, in words ("none (data credit)").
+    /// What secures it, in words ("none (data credit)", "warehouse receipt 3").
     pub collateral: String,
+    /// The pledged warehouse receipt's id, for a loan on one (an order-financed loan's once its
+    /// goods secure it).
+    pub receipt: Option<u64>,
+    /// For prepayment (order) financing: the order, its seller (paid the advance) and whether
+    /// the seller undertook to buy the goods back at default.
+    pub order: Option<OrderView>,
     /// The principal applied for and advanced, decimal.
     pub amount: String,
     /// The highest annual rate the borrower accepts, e.g. "6.00%".
@@ -62,6 +69,20 @@ impl LoanView {
             lender: loan.lender.clone(),
             borrower: loan.borrower.clone(),
             collateral: loan.collateral.describe(),
+            receipt: loan.collateral.receipt(),
+            order: match &loan.collateral {
+                Collateral::Order {
+                    order,
+                    seller,
+                    buyback,
+                    ..
+                } => Some(OrderView {
+                    order: catena_primitives::Hash(*order).to_string(),
+                    seller: seller.clone(),
+                    buyback: *buyback,
+                }),
+                _ => None,
+            },
             amount: format_amount(loan.amount),
             max_rate: format_rate(loan.max_rate_bps),
             rate: accrual.map(|a| format_rate(a.rate_bps)),
@@ -80,6 +101,15 @@ impl LoanView {
                 .then(|| format_amount(loan.enforced_owed)),
         }
     }
+}
+
+/// The purchase order an order-financed loan prepays.
+#[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct OrderView {
+    /// The order's recorded document, 0x + 64 hex digits.
+    pub order: String,
+    pub seller: String,
+    pub buyback: bool,
 }
 
 /// A page of loans; `next` is set when more follow (pass it as `after`).

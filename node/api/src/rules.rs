@@ -39,13 +39,17 @@ fn rule(path: &str, place: &str, name: &str) -> Option<Value> {
         ("path", "id") if path.starts_with("/contracts/") => pattern(HASH),
         ("path", "id") if path.starts_with("/parachains/") => pattern(CHAIN_ID),
         ("query", "contract" | "account") => pattern(HASH),
-        ("query", "holder" | "issuer" | "borrower" | "lender") => pattern(USCC),
+        ("query", "holder" | "issuer" | "borrower" | "lender" | "owner" | "warehouse") => {
+            pattern(USCC)
+        }
         ("query", "topic") => json!({ "type": "string", "minLength": 1, "maxLength": 256 }),
         ("query", "after") if path == "/events" => pattern(EVENT_CURSOR),
         // Trimmed by the server: at least one character that is not a space.
         ("query", "q") => json!({ "type": "string", "pattern": "\\S", "maxLength": 100 }),
         ("query", "limit") if path == "/events" => range(1, 1_000),
-        ("query", "limit") if path == "/vouchers" || path == "/loans" => range(1, 1_000),
+        ("query", "limit") if matches!(path, "/vouchers" | "/loans" | "/receipts") => {
+            range(1, 1_000)
+        }
         ("query", "limit") => range(1, 100),
         _ => return None,
     })

@@ -106,6 +106,7 @@ impl Chain {
             min_part: 100,
             max_parts: 10,
             recourse_grace_days: 30,
+            loan_to_value_percent: 70,
         };
         let contracts: Vec<GenesisContract> = names::SYSTEM
             .iter()

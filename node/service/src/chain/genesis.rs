@@ -89,6 +89,7 @@ pub fn genesis_contracts(spec: &ChainSpec) -> Result<Vec<GenesisContract>, Chain
         min_part: spec.parameters.voucher_min_part,
         max_parts: spec.parameters.voucher_max_parts,
         recourse_grace_days: spec.parameters.recourse_grace_days,
+        loan_to_value_percent: spec.parameters.loan_to_value_percent,
     };
     spec.contracts
         .iter()
@@ -123,6 +124,8 @@ pub struct SystemParams {
     pub max_parts: u32,
     /// Days after maturity before a factor may exercise recourse.
     pub recourse_grace_days: u32,
+    /// The most a loan on a warehouse receipt may be of its appraised value, in percent.
+    pub loan_to_value_percent: u32,
 }
 
 /// The `init` argument of system contract `name`, or `None` for a contract that is not one.
@@ -131,7 +134,12 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
     Some(match name {
         names::REGISTRY => catena_schema::registry::Init {
             governance: params.governance.clone(),
-            dependents: vec![id(names::CASH), id(names::VOUCHER), id(names::LENDING)],
+            dependents: vec![
+                id(names::CASH),
+                id(names::VOUCHER),
+                id(names::RECEIPTS),
+                id(names::LENDING),
+            ],
             lines: Some(id(names::VOUCHER)),
         }
         .encode(),
@@ -162,9 +170,17 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
             registry: id(names::REGISTRY),
             records: id(names::RECORDS),
             cash: id(names::CASH),
+            receipts: id(names::RECEIPTS),
             own_id: id(names::LENDING),
             currency: params.currency.clone(),
             credit: catena_schema::lending::CreditRule::default(),
+            ltv_bps: params.loan_to_value_percent * 100,
+        }
+        .encode(),
+        names::RECEIPTS => catena_schema::receipts::Init {
+            registry: id(names::REGISTRY),
+            records: id(names::RECORDS),
+            operators: vec![id(names::LENDING)],
         }
         .encode(),
         _ => return None,

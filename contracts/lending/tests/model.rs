@@ -1,0 +1,742 @@
+//! Model-based property test of the financing products (issue 17, docs/products.md): random
+//! sequences of every operation of the warehouse receipts and the loan ledger — receipts issued
+//! on a few lots, goods in and out, splits, transfers, the pledgee's releases; data-credit,
+//! receipt and order loans applied for, approved, declined, withdrawn, repaid in part or in full,
+//! secured by goods, bought back and enforced; cash minted; time passing with loans falling
+//! overdue — by several members (outsiders and auditors among them) against the real registry,
+//! records, cash, receipts and lending contracts on the mock host. After every step the
+//! invariants are checked on the contracts' own state:
+//!
+//! - quantities are conserved per original lot (issued + in − out = what its live receipts hold);
+//! - every live receipt has one holder (listed under exactly one owner), at most one pledgee, and
+//!   a pledge's lock matches its outstanding loan; goods left a pledged receipt only as far as
+//!   they were released;
+//! - no lot backs two live receipts;
+//! - a loan's outstanding = principal + interest charged − repayments, and what it received is
+//!   the sum of the repayments the test made;
+//! - cash is conserved per custodian (minted − burned = what members hold of it);
+//! - a refused step changes nothing and says why.
+//!
+//! `PROPTEST_CASES` sets the number of sequences (10,000 by default), `PROPTEST_SEED` which ones;
+//! `MODEL_REASONS` prints every refusal's reason.
+
+use std::collections::BTreeMap;
+
+use catena_schema::cash::{keys as cash_keys, Mint};
+use catena_schema::lending::{Application, Approval, Collateral, Loan, LoanId, Repay, Secure};
+use catena_schema::receipts::{
+    keys as receipt_keys, GoodsMove, Holder, NewReceipt, Receipt, ReceiptId, ReceiptListing,
+    ReceiptPage, ReceiptStatus, SplitReceipt, TransferReceipt,
+};
+use catena_schema::records::{Kind, NewRecord};
+use catena_schema::voucher::DAY_MS;
+use catena_schema::{Amount, Uscc};
+use catena_sdk::codec::Encode;
+use catena_sdk::{mock, Method};
+use catena_testkit::{
+    call, contract_id, lending_contracts, m, registry, trade_contracts, uscc_of, voucher_config,
+    AUDITOR, BANK, CASH, CORE, FACTOR, LOGISTICS, OUTSIDER, RECEIPTS, TIER1, TIER2, TIER3,
+};
+use proptest::prelude::*;
+
+const START_MS: u64 = 1_000_000_000;
+const ACTORS: [u8; 9] = [
+    CORE, TIER1, TIER2, TIER3, BANK, FACTOR, LOGISTICS, AUDITOR, OUTSIDER,
+];
+const OWNERS: [u8; 4] = [TIER1, TIER2, CORE, AUDITOR];
+const LOTS: [&str; 3] = ["A", "B", "C"];
+/// The purchase order tier 2 placed with the core enterprise, recorded at the start.
+const ORDER: [u8; 32] = [31; 32];
+
+#[derive(Clone, Debug)]
+enum Op {
+    Issue {
+        lot: u8,
+        owner: u8,
+        quantity: u64,
+        who: u8,
+    },
+    GoodsIn {
+        receipt: u8,
+        quantity: u64,
+        who: u8,
+    },
+    GoodsOut {
+        receipt: u8,
+        quantity: u64,
+        who: u8,
+    },
+    Split {
+        receipt: u8,
+        cut: u64,
+        who: u8,
+    },
+    Transfer {
+        receipt: u8,
+        to: u8,
+        who: u8,
+    },
+    Release {
+        receipt: u8,
+        quantity: u64,
+        who: u8,
+    },
+    /// 0: unsecured, 1: on a receipt, 2: the order.
+    Apply {
+        kind: u8,
+        receipt: u8,
+        amount: u64,
+        who: u8,
+        due_days: u64,
+    },
+    Approve {
+        loan: u8,
+        rate_bps: u32,
+        who: u8,
+    },
+    Decline {
+        loan: u8,
+        who: u8,
+    },
+    Withdraw {
+        loan: u8,
+        who: u8,
+    },
+    Repay {
+        loan: u8,
+        amount: Option<u64>,
+        who: u8,
+    },
+    Secure {
+        loan: u8,
+        receipt: u8,
+        who: u8,
+    },
+    Buyback {
+        loan: u8,
+        who: u8,
+    },
+    Enforce {
+        loan: u8,
+        who: u8,
+    },
+    Mint {
+        to: u8,
+        amount: u64,
+    },
+    Wait {
+        days: u64,
+    },
+}
+
+/// Who acts: mostly (below [`ANYONE`]) the member the step is for — the warehouse, the owner,
+/// the borrower, the lender, the pledgee, the seller — else anyone at all.
+const ANYONE: u8 = 192;
+
+fn op() -> impl Strategy<Value = Op> {
+    let who = any::<u8>();
+    prop_oneof![
+        4 => (any::<u8>(), any::<u8>(), 0u64..120, who).prop_map(|(lot, owner, quantity, who)| Op::Issue { lot, owner, quantity, who }),
+        2 => (any::<u8>(), 0u64..40, who).prop_map(|(receipt, quantity, who)| Op::GoodsIn { receipt, quantity, who }),
+        4 => (any::<u8>(), 0u64..60, who).prop_map(|(receipt, quantity, who)| Op::GoodsOut { receipt, quantity, who }),
+        2 => (any::<u8>(), 0u64..100, who).prop_map(|(receipt, cut, who)| Op::Split { receipt, cut, who }),
+        2 => (any::<u8>(), any::<u8>(), who).prop_map(|(receipt, to, who)| Op::Transfer { receipt, to, who }),
+        2 => (any::<u8>(), 0u64..60, who).prop_map(|(receipt, quantity, who)| Op::Release { receipt, quantity, who }),
+        6 => (0u8..3, any::<u8>(), 0u64..900_000, who, 1u64..40).prop_map(|(kind, receipt, amount, who, due_days)| Op::Apply { kind, receipt, amount, who, due_days }),
+        5 => (any::<u8>(), prop_oneof![3 => 0u32..900, 1 => Just(10_001u32)], who).prop_map(|(loan, rate_bps, who)| Op::Approve { loan, rate_bps, who }),
+        1 => (any::<u8>(), who).prop_map(|(loan, who)| Op::Decline { loan, who }),
+        1 => (any::<u8>(), who).prop_map(|(loan, who)| Op::Withdraw { loan, who }),
+        5 => (any::<u8>(), prop_oneof![1 => Just(None), 2 => (0u64..500_000).prop_map(Some)], who).prop_map(|(loan, amount, who)| Op::Repay { loan, amount, who }),
+        2 => (any::<u8>(), any::<u8>(), who).prop_map(|(loan, receipt, who)| Op::Secure { loan, receipt, who }),
+        1 => (any::<u8>(), who).prop_map(|(loan, who)| Op::Buyback { loan, who }),
+        2 => (any::<u8>(), who).prop_map(|(loan, who)| Op::Enforce { loan, who }),
+        2 => (any::<u8>(), 0u64..600_000).prop_map(|(to, amount)| Op::Mint { to, amount }),
+        2 => (0u64..20).prop_map(|days| Op::Wait { days }),
+    ]
+}
+
+/// What the test itself knows, to check the contracts against.
+#[derive(Default)]
+struct World {
+    /// Original receipts and the quantity each was issued with.
+    issued: BTreeMap<ReceiptId, u64>,
+    receipts: u64,
+    loans: u64,
+    /// What each loan was repaid, by the test's own count.
+    repaid: BTreeMap<LoanId, Amount>,
+    minted: Amount,
+}
+
+/// The member acting: `natural` unless `who` asks for anyone.
+fn actor(who: u8, natural: u8) -> u8 {
+    if who < ANYONE {
+        natural
+    } else {
+        ACTORS[(who - ANYONE) as usize % ACTORS.len()]
+    }
+}
+
+/// The demo member whose USCC this is (an outsider for none).
+fn member_of(uscc: &str) -> u8 {
+    ACTORS
+        .into_iter()
+        .find(|m| uscc_of(*m) == uscc)
+        .unwrap_or(OUTSIDER)
+}
+
+/// One of `count` ids (from 1), or one past them (nothing there): half the time the latest, so
+/// that steps build on each other (an application approved, repaid, enforced).
+fn pick(count: u64, i: u8) -> u64 {
+    if i < 128 {
+        count.max(1)
+    } else {
+        u64::from(i) % (count + 1) + 1
+    }
+}
+
+fn receipt(id: ReceiptId) -> Option<Receipt> {
+    query(m::receipts::GET, &id)
+}
+
+fn loan(id: LoanId) -> Option<Loan> {
+    query(m::lending::GET, &id)
+}
+
+fn query<A: Encode, O: catena_sdk::codec::Decode>(method: Method<A, O>, input: &A) -> O {
+    let out = call(OUTSIDER, method, input).expect("a query succeeds");
+    method.output(&out).expect("a query's output decodes")
+}
+
+/// The call a step makes: who, and the method with its input.
+fn step(op: &Op, w: &World) -> (u8, &'static str, [u8; 32], Vec<u8>) {
+    let r = |i| pick(w.receipts, i);
+    let l = |i| pick(w.loans, i);
+    let now = mock::block().1;
+    let mv = |receipt, quantity| GoodsMove { receipt, quantity };
+    // The natural actors of a receipt and of a loan.
+    let owner = |id| receipt(id).map_or(TIER1, |x| member_of(&x.owner));
+    let pledgee = |id| {
+        receipt(id)
+            .and_then(|x| x.lock)
+            .map_or(BANK, |k| member_of(&k.pledgee))
+    };
+    let borrower = |id| loan(id).map_or(TIER1, |x| member_of(&x.borrower));
+    let lender = |id| loan(id).map_or(BANK, |x| member_of(&x.lender));
+    fn c<A: Encode, O>(
+        who: u8,
+        method: Method<A, O>,
+        input: A,
+    ) -> (u8, &'static str, [u8; 32], Vec<u8>) {
+        (
+            who,
+            method.name,
+            contract_id(method.contract),
+            method.input(&input),
+        )
+    }
+    match op.clone() {
+        Op::Issue {
+            lot,
+            owner,
+            quantity,
+            who,
+        } => {
+            let new = NewReceipt {
+                owner: uscc_of(OWNERS[owner as usize % OWNERS.len()]),
+                goods: "steel coil".into(),
+                quantity,
+                unit: "t".into(),
+                location: "bay 7".into(),
+                lot: LOTS[lot as usize % LOTS.len()].into(),
+                appraised_value: quantity * 10_000,
+                appraisal: [30; 32],
+                inspections: vec![],
+            };
+            c(actor(who, LOGISTICS), m::receipts::ISSUE, new)
+        }
+        Op::GoodsIn {
+            receipt,
+            quantity,
+            who,
+        } => c(
+            actor(who, LOGISTICS),
+            m::receipts::GOODS_IN,
+            mv(r(receipt), quantity),
+        ),
+        Op::GoodsOut {
+            receipt,
+            quantity,
+            who,
+        } => c(
+            actor(who, LOGISTICS),
+            m::receipts::GOODS_OUT,
+            mv(r(receipt), quantity),
+        ),
+        Op::Split { receipt, cut, who } => {
+            let id = r(receipt);
+            let held = self::receipt(id).map_or(0, |x| x.quantity);
+            let split = SplitReceipt {
+                receipt: id,
+                quantities: vec![cut, held.saturating_sub(cut)],
+            };
+            c(actor(who, owner(id)), m::receipts::SPLIT, split)
+        }
+        Op::Transfer { receipt, to, who } => {
+            let id = r(receipt);
+            let to = uscc_of(OWNERS[to as usize % OWNERS.len()]);
+            c(
+                actor(who, owner(id)),
+                m::receipts::TRANSFER,
+                TransferReceipt { receipt: id, to },
+            )
+        }
+        Op::Release {
+            receipt,
+            quantity,
+            who,
+        } => {
+            let id = r(receipt);
+            c(
+                actor(who, pledgee(id)),
+                m::receipts::RELEASE,
+                mv(id, quantity),
+            )
+        }
+        Op::Apply {
+            kind,
+            receipt,
+            amount,
+            who,
+            due_days,
+        } => {
+            let (collateral, natural) = match kind {
+                0 => (Collateral::Unsecured, TIER1),
+                1 => (Collateral::Receipt(r(receipt)), owner(r(receipt))),
+                _ => {
+                    let order = Collateral::Order {
+                        order: ORDER,
+                        seller: uscc_of(CORE),
+                        receipt: None,
+                        buyback: false,
+                    };
+                    (order, TIER2)
+                }
+            };
+            let application = Application {
+                lender: uscc_of(if due_days % 3 == 0 { FACTOR } else { BANK }),
+                amount,
+                max_rate_bps: 800,
+                due_ms: now + due_days * DAY_MS,
+                collateral,
+            };
+            c(actor(who, natural), m::lending::APPLY, application)
+        }
+        Op::Approve {
+            loan,
+            rate_bps,
+            who,
+        } => {
+            let id = l(loan);
+            c(
+                actor(who, lender(id)),
+                m::lending::APPROVE,
+                Approval { loan: id, rate_bps },
+            )
+        }
+        Op::Decline { loan, who } => c(actor(who, lender(l(loan))), m::lending::DECLINE, l(loan)),
+        Op::Withdraw { loan, who } => {
+            c(actor(who, borrower(l(loan))), m::lending::WITHDRAW, l(loan))
+        }
+        Op::Repay { loan, amount, who } => {
+            let id = l(loan);
+            c(
+                actor(who, borrower(id)),
+                m::lending::REPAY,
+                Repay { loan: id, amount },
+            )
+        }
+        Op::Secure { loan, receipt, who } => {
+            let id = l(loan);
+            let secure = Secure {
+                loan: id,
+                receipt: r(receipt),
+            };
+            c(actor(who, borrower(id)), m::lending::SECURE, secure)
+        }
+        Op::Buyback { loan, who } => c(actor(who, CORE), m::lending::UNDERTAKE_BUYBACK, l(loan)),
+        Op::Enforce { loan, who } => c(actor(who, lender(l(loan))), m::lending::ENFORCE, l(loan)),
+        Op::Mint { to, amount } => {
+            let mint = Mint {
+                to: uscc_of(OWNERS[to as usize % 3]),
+                amount,
+            };
+            c(if to % 2 == 0 { BANK } else { FACTOR }, m::cash::MINT, mint)
+        }
+        Op::Wait { .. } => unreachable!("time passes without a call"),
+    }
+}
+
+/// The world at the start: the members, the contracts, an appraisal, tier 1's good record
+/// (data credit), the order, and both financiers' cash.
+fn setup() -> World {
+    registry();
+    trade_contracts(
+        records::dispatch,
+        cash::dispatch,
+        voucher::dispatch,
+        &voucher_config(),
+    );
+    lending_contracts(receipts::dispatch, lending::dispatch);
+    mock::set_block(2, START_MS);
+    let record = |who, kind, doc_hash: [u8; 32], parties: Vec<Uscc>| {
+        let new = NewRecord {
+            kind,
+            doc_hash,
+            parties,
+            amount: 1_000_000,
+            currency: "CNY".into(),
+            date_ms: START_MS,
+            links: vec![],
+            invoice: None,
+        };
+        call(who, m::records::RECORD, &new).expect("recorded");
+    };
+    record(
+        LOGISTICS,
+        Kind::WarehouseReceipt,
+        [30; 32],
+        vec![uscc_of(TIER1)],
+    );
+    record(
+        TIER2,
+        Kind::PurchaseOrder,
+        ORDER,
+        vec![uscc_of(TIER2), uscc_of(CORE)],
+    );
+    record(
+        TIER1,
+        Kind::Contract,
+        [32; 32],
+        vec![uscc_of(TIER1), uscc_of(CORE)],
+    );
+    let mut invoice = records::testing::invoice(33, &uscc_of(TIER1), &uscc_of(CORE), 1_000_000);
+    invoice.date_ms = START_MS;
+    invoice.links = vec![[32; 32]];
+    call(TIER1, m::records::RECORD, &invoice).expect("invoice recorded");
+    let mut world = World::default();
+    for financier in [BANK, FACTOR] {
+        let mint = Mint {
+            to: uscc_of(financier),
+            amount: 5_000_000,
+        };
+        call(financier, m::cash::MINT, &mint).expect("minted");
+        world.minted += 5_000_000;
+    }
+    world
+}
+
+fn run(ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut w = setup();
+    for op in ops {
+        if let Op::Wait { days } = op {
+            let (height, now) = mock::block();
+            mock::set_block(height + 1, now + days * DAY_MS + 1);
+            for (scheduled, outcome) in mock::run_due() {
+                prop_assert!(
+                    outcome.result.is_ok(),
+                    "scheduled {scheduled:?} failed: {:?}",
+                    outcome.result
+                );
+            }
+            check(&w)?;
+            continue;
+        }
+        let (who, method, contract, input) = step(op, &w);
+        let before = mock::snapshot();
+        let outcome = mock::call(catena_testkit::account(who), contract, method, &input);
+        match &outcome.result {
+            Ok(out) => {
+                count(method, true);
+                match method {
+                    "issue" if contract == RECEIPTS => {
+                        let id: ReceiptId = catena_sdk::decode(out).expect("an id");
+                        w.issued.insert(id, receipt(id).expect("issued").quantity);
+                        w.receipts = w.receipts.max(id);
+                    }
+                    "split" => {
+                        let ids: Vec<ReceiptId> = catena_sdk::decode(out).expect("ids");
+                        w.receipts = w.receipts.max(ids.into_iter().max().unwrap_or(0));
+                    }
+                    "apply" => {
+                        let id: LoanId = catena_sdk::decode(out).expect("an id");
+                        w.loans = w.loans.max(id);
+                    }
+                    "repay" => {
+                        let args: Repay = catena_sdk::decode(&input[..]).expect("the input");
+                        let after = loan(args.loan).expect("the loan");
+                        let received = after.accrual.as_ref().map_or(0, |a| a.received);
+                        let before = w.repaid.insert(args.loan, received).unwrap_or(0);
+                        prop_assert!(received > before, "a repayment received nothing");
+                        if let Some(amount) = args.amount {
+                            prop_assert_eq!(received - before, amount);
+                        }
+                    }
+                    "mint" => {
+                        let args: Mint = catena_sdk::decode(&input[..]).expect("the input");
+                        w.minted += args.amount;
+                    }
+                    _ => {}
+                }
+            }
+            Err(reason) => {
+                count(method, false);
+                if std::env::var_os("MODEL_REASONS").is_some() {
+                    println!(
+                        "refused {method}: {}",
+                        reason.chars().take(70).collect::<String>()
+                    );
+                }
+                prop_assert!(
+                    !reason.trim().is_empty(),
+                    "{op:?} was refused without a reason"
+                );
+                prop_assert_eq!(
+                    mock::snapshot(),
+                    before,
+                    "refused {:?} changed state: {}",
+                    op,
+                    reason
+                );
+            }
+        }
+        check(&w)?;
+    }
+    Ok(())
+}
+
+/// Every invariant, on the contracts' own state.
+fn check(w: &World) -> Result<(), TestCaseError> {
+    let now = mock::block().1;
+    let all: Vec<Receipt> = (1..=w.receipts).filter_map(receipt).collect();
+    // Quantities per original lot: issued + in − out over its tree = what its live parts hold.
+    let root_of = |r: &Receipt| {
+        let mut r = r.clone();
+        while let Some(parent) = r.parent {
+            r = all
+                .iter()
+                .find(|x| x.id == parent)
+                .expect("a parent")
+                .clone();
+        }
+        r.id
+    };
+    let mut trees: BTreeMap<ReceiptId, (i128, i128)> = BTreeMap::new();
+    for r in &all {
+        let entry = trees.entry(root_of(r)).or_default();
+        entry.0 += i128::from(r.goods_in) - i128::from(r.goods_out);
+        if r.status == ReceiptStatus::Live {
+            entry.1 += i128::from(r.quantity);
+        }
+    }
+    for (root, (moved, live)) in trees {
+        let issued = i128::from(w.issued[&root]);
+        prop_assert_eq!(
+            issued + moved,
+            live,
+            "lot of receipt {} is not conserved",
+            root
+        );
+    }
+    // One live receipt per lot, and the lot's key names it.
+    let mut lots = BTreeMap::new();
+    for r in all.iter().filter(|r| r.status == ReceiptStatus::Live) {
+        prop_assert!(
+            lots.insert((r.warehouse.clone(), r.lot.clone()), r.id)
+                .is_none(),
+            "lot {} backs two live receipts",
+            r.lot
+        );
+        let key = receipt_keys::lot_key(&r.warehouse, &r.lot);
+        prop_assert_eq!(mock::get(RECEIPTS, &key), Some(r.id.to_be_bytes().to_vec()));
+    }
+    // One holder: each live receipt listed under exactly its owner.
+    let mut listed: BTreeMap<ReceiptId, u32> = BTreeMap::new();
+    for owner in OWNERS.iter().chain(&[BANK, FACTOR]) {
+        let page = ReceiptPage {
+            holder: Holder::Owner(uscc_of(*owner)),
+            after: None,
+            limit: 1_000,
+        };
+        let listing: ReceiptListing = query(m::receipts::LIST, &page);
+        for id in listing.ids {
+            *listed.entry(id).or_default() += 1;
+            prop_assert_eq!(&all[id as usize - 1].owner, &uscc_of(*owner));
+        }
+    }
+    for r in &all {
+        let times = listed.get(&r.id).copied().unwrap_or(0);
+        prop_assert_eq!(
+            times,
+            u32::from(r.status == ReceiptStatus::Live),
+            "receipt {} listed {} times",
+            r.id,
+            times
+        );
+    }
+    // Loans: outstanding = principal + interest − repayments; locks match outstanding loans.
+    let loans: Vec<Loan> = (1..=w.loans).filter_map(loan).collect();
+    for l in &loans {
+        if let Some(a) = &l.accrual {
+            let interest = l.interest_paid + a.interest_owed(now);
+            if l.status.is_outstanding() {
+                prop_assert_eq!(
+                    a.owed(now),
+                    l.amount + interest - a.received,
+                    "loan {}",
+                    l.id
+                );
+            }
+            prop_assert_eq!(
+                a.received,
+                w.repaid.get(&l.id).copied().unwrap_or(0),
+                "loan {} received",
+                l.id
+            );
+        }
+        if let Some(id) = l.collateral.receipt() {
+            let r = &all[id as usize - 1];
+            let locked_for_it = r
+                .lock
+                .as_ref()
+                .is_some_and(|k| k.loan == l.id && k.pledgee == l.lender);
+            prop_assert_eq!(
+                locked_for_it,
+                l.status.is_outstanding(),
+                "loan {} ({:?}) and receipt {}'s lock",
+                l.id,
+                l.status,
+                id
+            );
+        }
+    }
+    for r in &all {
+        if let Some(lock) = &r.lock {
+            prop_assert!(
+                lock.taken_out <= lock.released,
+                "goods left receipt {} without consent",
+                r.id
+            );
+            let held = loans
+                .iter()
+                .find(|l| l.id == lock.loan)
+                .expect("the lock's loan");
+            prop_assert!(held.status.is_outstanding() && held.collateral.receipt() == Some(r.id));
+        }
+    }
+    // Cash per custodian: minted − burned = what members hold of it.
+    let mut held: BTreeMap<Uscc, Amount> = BTreeMap::new();
+    let balances: Vec<u8> = [&CASH[..], cash_keys::BALANCE].concat();
+    let (entries, _) = mock::snapshot();
+    for (key, value) in entries
+        .range(balances.clone()..)
+        .take_while(|(k, _)| k.starts_with(&balances))
+    {
+        let custodian = key.rsplit(|b| *b == b'/').next().expect("a custodian");
+        let custodian = String::from_utf8(custodian.to_vec()).expect("utf-8");
+        *held.entry(custodian).or_default() +=
+            catena_sdk::decode::<Amount>(value).expect("an amount");
+    }
+    let mut total = 0;
+    for financier in [BANK, FACTOR] {
+        let custody: Amount = query(m::cash::CUSTODY, &uscc_of(financier));
+        prop_assert_eq!(custody, held.get(&uscc_of(financier)).copied().unwrap_or(0));
+        total += custody;
+    }
+    prop_assert_eq!(total, w.minted);
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(10_000)
+}
+
+std::thread_local! {
+    /// Per method: (succeeded, refused) steps over the whole run, to show the test is not vacuous.
+    static STATS: std::cell::RefCell<BTreeMap<&'static str, (u64, u64)>> = Default::default();
+}
+
+fn count(method: &'static str, ok: bool) {
+    STATS.with(|s| {
+        let mut s = s.borrow_mut();
+        let entry = s.entry(method).or_default();
+        if ok {
+            entry.0 += 1
+        } else {
+            entry.1 += 1
+        }
+    });
+}
+
+#[test]
+fn the_products_keep_their_invariants() {
+    let config = ProptestConfig {
+        cases: cases(),
+        max_shrink_iters: 2_000,
+        ..ProptestConfig::default()
+    };
+    let seed: u64 = std::env::var("PROPTEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(17);
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = proptest::test_runner::TestRng::from_seed(
+        proptest::test_runner::RngAlgorithm::ChaCha,
+        &bytes,
+    );
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(config, rng);
+    if let Err(e) = runner.run(&prop::collection::vec(op(), 1..50), |ops| run(&ops)) {
+        panic!("{e}");
+    }
+    println!(
+        "{} random sequences; steps per method (succeeded, refused):",
+        cases()
+    );
+    STATS.with(|s| {
+        for (method, (ok, refused)) in s.borrow().iter() {
+            println!("  {method:<18} {ok:>8} {refused:>8}");
+        }
+    });
+    if cases() < 5_000 {
+        println!("(fewer than 5,000 sequences: not required to reach every path)");
+        return;
+    }
+    STATS.with(|s| {
+        let s = s.borrow();
+        for method in [
+            "issue",
+            "goods_in",
+            "goods_out",
+            "split",
+            "transfer",
+            "release",
+            "apply",
+            "approve",
+            "decline",
+            "withdraw",
+            "repay",
+            "secure",
+            "undertake_buyback",
+            "enforce",
+        ] {
+            let (ok, refused) = s.get(method).copied().unwrap_or_default();
+            assert!(
+                ok > 0 && refused > 0,
+                "{method}: {ok} succeeded, {refused} refused"
+            );
+        }
+    });
+}
