@@ -1,4 +1,5 @@
-//! `catena demo --exit` tells the whole story on a fresh 4-validator main chain with two
+//! `catena demo --exit` tells the whole story (the vouchers, then a warehouse-receipt pledge, order
+//! financing and a data-credit loan) on a fresh 4-validator main chain with two
 //! parachains and exits 0 only if every step went as told; a subscriber to the event stream of
 //! Huaxia Motors' parachain (signed as a member) receives every voucher event of the story, in
 //! order, exactly once.
@@ -144,13 +145,23 @@ fn the_demo_runs_to_the_end_and_streams_every_event_once() {
         // 40% × 100% complete + 30% × 100% timely + 30% × 75% accurate (invoice 2 is half the
         // contract it links to) = 92.50%: AAA, 80% of 1,500,000.00 invoiced.
         "four records rated AAA: a suggested line of 1200000.00",
-        "12. Tier-1 Steel's own supply chain, on parachain steel-supply",
+        "12. Tier-3 pledges copper in Swift Logistics' warehouse to the bank",
+        "lot 'SH-2026-07' already backs live warehouse receipt 1: one receipt per lot",
+        "the same goods pledged a second time (the steel-trade fraud)",
+        "50 t released: in proportion to the half of the principal repaid",
+        "13. Tier-2 finances its prepayment of an order to Huaxia Motors",
+        "the bank paid the seller 600000.00, the buyer 0.00: the seller, never the buyer",
+        "Swift Logistics delivers Tier-2 the 25 sets that tranche released",
+        "14. A data-credit loan to Tier-1 on the strength of its own records",
+        // Tier-1's own three records: complete, timely, two of three linked amounts equal.
+        "Tier-1's records rated AA: a limit of 900000.00, 900000.00 available",
+        "15. Tier-1 Steel's own supply chain, on parachain steel-supply",
         "voucher 1 on steel-supply: 300,000.00 held by Tier-3, issued by Tier-1",
-        "13. Both parachains are anchored on the main chain",
-        "14. Each parachain is read by its own members only",
+        "16. Both parachains are anchored on the main chain",
+        "17. Each parachain is read by its own members only",
         "is not an account of a member of chain 'steel-supply' (HTTP 403, not_a_member)",
         "a read of steel-supply without a member's signature: 401",
-        "15. The evidence of voucher 4 for a court",
+        "18. The evidence of voucher 4 for a court",
         "Voucher 4 was held by",
         "claims the invoice(s) for huaxia-supply on the main chain: one invoice, one parachain",
     ] {

@@ -26,6 +26,7 @@ use crate::finance::{call, Finance};
 use crate::{Output, QueryArgs, SendArgs, TestnetArgs};
 
 mod parachains;
+mod products;
 mod story;
 use catena_client::ApiClient;
 use story::*;
@@ -474,6 +475,7 @@ fn tell(dir: &Path, api: &str, parachains: bool) -> anyhow::Result<Vec<String>> 
             format_amount(suggestion.as_ref().map_or(0, |q| q.amount))
         ),
     );
+    products::tell(&mut s);
     let mut failures = s.failures;
     if parachains {
         failures.extend(parachains::tell(dir, api)?);

@@ -80,7 +80,7 @@ pub(crate) fn tell(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
 /// Chapter 12: on its own parachain, Tier-1 Steel is the core enterprise: its raw-materials
 /// supplier asks it to confirm a payable, and it issues a voucher.
 fn steel_chain(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
-    println!("\n12. Tier-1 Steel's own supply chain, on parachain {PARA_B} (another core enterprise, the same bank)");
+    println!("\n15. Tier-1 Steel's own supply chain, on parachain {PARA_B} (another core enterprise, the same bank)");
     let mut s = Story::on(home, api, Some(PARA_B), Some(TIER1))?;
     let members = s.finance().members()?;
     for m in &members {
@@ -157,7 +157,7 @@ fn steel_chain(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
 /// Chapters 13 and 14: both parachains' anchors on the main chain; a member of one parachain
 /// refused reading the other, and a read without a signature refused.
 fn anchors_and_privacy(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
-    println!("\n13. Both parachains are anchored on the main chain (锚定)");
+    println!("\n16. Both parachains are anchored on the main chain (锚定)");
     let mut main = Story::on(home, api, None, None)?;
     for (id, reader) in [(PARA_A, CORE), (PARA_B, TIER1)] {
         let para = Story::on(home, api, Some(id), Some(reader))?;
@@ -196,7 +196,7 @@ fn anchors_and_privacy(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
         shown["head"]["state_root"].as_str().unwrap_or("?")
     );
 
-    println!("\n14. Each parachain is read by its own members only (隐私)");
+    println!("\n17. Each parachain is read by its own members only (隐私)");
     let b = format!("{api}/chains/{PARA_B}");
     let outsider = Story::on(home, api, Some(PARA_B), Some(TIER2))?;
     let refused = outsider.finance().client().get("/vouchers/1");
@@ -226,7 +226,7 @@ fn anchors_and_privacy(home: &Path, api: &str) -> anyhow::Result<Vec<String>> {
 /// once its last change is anchored, verified here with no node, and left in the demo's
 /// directory for `catena evidence verify` and the independent Python verifier.
 pub(crate) fn evidence(home: &Path, api: &str, voucher: u64) -> anyhow::Result<Vec<String>> {
-    println!("\n15. The evidence of voucher {voucher} for a court (赋强公证 / 智慧诉讼)");
+    println!("\n18. The evidence of voucher {voucher} for a court (赋强公证 / 智慧诉讼)");
     let mut s = Story::on(home, api, Some(PARA_A), Some(CORE))?;
     let chain = s.query_args().client(Some(home))?;
     let main = QueryArgs::at(api).client(Some(home))?;

@@ -168,6 +168,7 @@ impl<'a> Story<'a> {
         }
     }
 
+    /// A document of Tier-1's trade with Huaxia Motors, recorded by `who`.
     pub(crate) fn record(
         &mut self,
         told: &str,
@@ -177,11 +178,26 @@ impl<'a> Story<'a> {
         links: Vec<[u8; 32]>,
         invoice: Option<Invoice>,
     ) -> [u8; 32] {
+        self.record_of(told, who, kind, amount, &[TIER1, CORE], links, invoice)
+    }
+
+    /// A document binding `parties`, recorded by `who`; its hash.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_of(
+        &mut self,
+        told: &str,
+        who: &str,
+        kind: Kind,
+        amount: &str,
+        parties: &[&str],
+        links: Vec<[u8; 32]>,
+        invoice: Option<Invoice>,
+    ) -> [u8; 32] {
         let record = NewRecord {
             kind,
             // The demo's documents are their descriptions.
             doc_hash: Hash::digest(told.as_bytes()).0,
-            parties: vec![self.uscc(TIER1), self.uscc(CORE)],
+            parties: parties.iter().map(|p| self.uscc(p)).collect(),
             amount: yuan(amount),
             currency: "CNY".into(),
             date_ms: now_ms(),
