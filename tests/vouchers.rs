@@ -303,6 +303,26 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     };
     story.ok(bank, voucher_method::ACCEPT, accept);
     assert_eq!(story.cash(t2), yuan("300000.00"));
+    // The pledge is a loan on the ledger too (ADR 0045), with the voucher as collateral.
+    let loans = story
+        .node
+        .get_ok(&format!("/loans?borrower={}", story.uscc(t2)));
+    let pledge_loan = loans["loans"][0].clone();
+    assert_eq!(
+        (
+            pledge_loan["collateral"].as_str(),
+            pledge_loan["amount"].as_str(),
+            pledge_loan["rate"].as_str(),
+            pledge_loan["status"].as_str()
+        ),
+        (
+            Some(format!("voucher {t2_part} in pledge").as_str()),
+            Some("300000.00"),
+            Some("3.65%"),
+            Some("active")
+        ),
+        "{loans}"
+    );
     let moved = Transfer {
         voucher: t2_part,
         to: story.uscc(t3),
@@ -428,6 +448,13 @@ fn the_whole_voucher_story_on_a_dev_chain() {
     // The pledge was paid at settlement, so it ended: no pledgee any more, and the history
     // shows the pledge and its release with what the bank received.
     assert_eq!(part["pledgee"], serde_json::Value::Null, "{part}");
+    // Its loan on the ledger was repaid with it: the advance and the day's interest.
+    let loan = story.node.get_ok(&format!("/loans/{}", pledge_loan["id"]));
+    assert_eq!(
+        (loan["status"].as_str(), loan["repaid"].as_str()),
+        (Some("repaid"), Some("300030.41")),
+        "{loan}"
+    );
     let history = story.node.get_ok(&format!("/vouchers/{t2_part}/history"));
     assert_eq!(
         history["path"],

@@ -105,6 +105,9 @@ fn financeable_order(
 /// The collateral's rules for `amount` to `borrower`, checked at application and at approval.
 pub(crate) fn check(collateral: &Collateral, borrower: &str, amount: Amount) -> Result<(), Error> {
     match collateral {
+        Collateral::Voucher(_) => Err(Error::invalid(
+            "a voucher is pledged with `voucher pledge`: the voucher contract puts the pledge on the ledger",
+        )),
         Collateral::Unsecured => within_suggestion(borrower, amount),
         Collateral::Receipt(id) => within_ltv(*id, borrower, amount),
         Collateral::Order {
@@ -127,7 +130,7 @@ pub(crate) fn check(collateral: &Collateral, borrower: &str, amount: Amount) -> 
 /// advance is paid to (the seller of an order, else the borrower).
 pub(crate) fn take(loan: &Loan) -> Uscc {
     match &loan.collateral {
-        Collateral::Unsecured => loan.borrower.clone(),
+        Collateral::Unsecured | Collateral::Voucher(_) => loan.borrower.clone(),
         Collateral::Receipt(id) => {
             lock(*id, loan);
             loan.borrower.clone()

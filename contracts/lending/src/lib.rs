@@ -19,9 +19,9 @@ use alloc::vec::Vec;
 use catena_schema::cash::{method as cash_method, OperatorTransfer};
 use catena_schema::lending::method;
 use catena_schema::lending::{
-    events, keys, Accrual, Application, Approval, Collateral, CreditSuggestion, History, Init,
-    Loan, LoanId, LoanListing, LoanPage, LoanStatus, Owed, Party, Repay, Repayment, Secure,
-    MAX_TIME_MS,
+    events, keys, Accrual, Application, Approval, ClosePledge, Collateral, CreditSuggestion,
+    History, Init, Loan, LoanId, LoanListing, LoanPage, LoanStatus, Owed, Party, PledgeEnd,
+    PledgePaid, Repay, Repayment, Secure, VoucherPledge, MAX_TIME_MS,
 };
 use catena_schema::receipts::{
     method as receipts_method, GoodsMove, LockReceipt, Receipt, ReceiptId, ReceiptStatus, Seize,
@@ -34,6 +34,8 @@ use catena_sdk::{block_time_ms, call_method, caller, emit_encoded, registry, sto
 
 mod collateral;
 use collateral::{secure, undertake_buyback};
+mod pledges;
+use pledges::{close_pledge, open_pledge, pledge_overdue, pledge_paid};
 mod error;
 pub use error::Error;
 
@@ -48,6 +50,10 @@ catena_sdk::methods! {
     method::ENFORCE => enforce,
     method::SECURE => secure,
     method::UNDERTAKE_BUYBACK => undertake_buyback,
+    method::OPEN_PLEDGE => open_pledge,
+    method::PLEDGE_PAID => pledge_paid,
+    method::PLEDGE_OVERDUE => pledge_overdue,
+    method::CLOSE_PLEDGE => close_pledge,
     method::GET => get,
     method::OWED => owed,
     method::LIST => list,
@@ -154,8 +160,7 @@ fn apply(args: Application) -> Result<LoanId, Error> {
         ));
     }
     collateral::check(&args.collateral, &borrower.uscc, args.amount)?;
-    let id = storage::get_u64(keys::NEXT_ID).max(1);
-    storage::set_u64(keys::NEXT_ID, id + 1);
+    let id = next_id();
     let loan = Loan {
         id,
         lender: args.lender,
@@ -171,14 +176,28 @@ fn apply(args: Application) -> Result<LoanId, Error> {
         repayments: 0,
         enforced_owed: 0,
     };
-    storage::set(
-        &index_key(keys::by_borrower_prefix(&loan.borrower), id),
-        &[],
-    );
-    storage::set(&index_key(keys::by_lender_prefix(&loan.lender), id), &[]);
+    index(&loan);
     save(&loan);
     emit_encoded(events::APPLIED, &loan);
     Ok(id)
+}
+
+fn next_id() -> LoanId {
+    let id = storage::get_u64(keys::NEXT_ID).max(1);
+    storage::set_u64(keys::NEXT_ID, id + 1);
+    id
+}
+
+/// Lists a new loan under its borrower and its lender.
+fn index(loan: &Loan) {
+    storage::set(
+        &index_key(keys::by_borrower_prefix(&loan.borrower), loan.id),
+        &[],
+    );
+    storage::set(
+        &index_key(keys::by_lender_prefix(&loan.lender), loan.id),
+        &[],
+    );
 }
 
 /// The lender approves and advances the principal to the borrower in this same call.
@@ -253,9 +272,8 @@ fn repay(args: Repay) -> Result<(), Error> {
     let mut loan = load(args.loan)?;
     signer_is(&loan.borrower, "borrower", loan.id)?;
     check_status(&loan, &[LoanStatus::Active, LoanStatus::Overdue])?;
-    let now = block_time_ms();
-    let mut accrual = accrual_of(&loan);
-    let owed = accrual.owed(now);
+    not_a_voucher_pledge(&loan)?;
+    let owed = accrual_of(&loan).owed(block_time_ms());
     let amount = args.amount.unwrap_or(owed);
     if amount == 0 {
         return Err(Error::invalid("a repayment must be above zero"));
@@ -269,6 +287,15 @@ fn repay(args: Repay) -> Result<(), Error> {
         )));
     }
     pay(&loan.borrower, &loan.lender, amount);
+    take_payment(&mut loan, amount);
+    Ok(())
+}
+
+/// The lender was paid `amount` now: interest first, then principal, by the loan's accrual; paid
+/// in full, the loan closes (its goods freed); the borrower's history counts it.
+fn take_payment(loan: &mut Loan, amount: Amount) {
+    let now = block_time_ms();
+    let mut accrual = accrual_of(loan);
     let (to_interest, to_principal) = accrual.pay(now, amount);
     loan.interest_paid += to_interest;
     loan.repayments += 1;
@@ -279,7 +306,7 @@ fn repay(args: Repay) -> Result<(), Error> {
         loan.status = LoanStatus::Repaid;
         storage::remove(&keys::overdue_key(loan.id));
     }
-    collateral::free_goods(&loan, &accrual_of(&loan), paid);
+    collateral::free_goods(loan, &accrual_of(loan), paid);
     let unsecured = loan.collateral == Collateral::Unsecured;
     update_history(&loan.borrower, |h| {
         if unsecured {
@@ -292,14 +319,13 @@ fn repay(args: Repay) -> Result<(), Error> {
             h.on_time += 1;
         }
     });
-    save(&loan);
+    save(loan);
     let repayment = Repayment {
-        loan,
+        loan: loan.clone(),
         to_interest,
         to_principal,
     };
     emit_encoded(events::REPAID, &repayment);
-    Ok(())
 }
 
 /// Scheduled at the due date: a loan still owing falls overdue.
@@ -310,14 +336,28 @@ fn mark_overdue(id: LoanId) -> Result<(), Error> {
         ));
     }
     let mut loan = load(id)?;
-    if loan.status != LoanStatus::Active {
-        return Ok(());
+    if loan.status == LoanStatus::Active {
+        fall_overdue(&mut loan);
     }
+    Ok(())
+}
+
+fn fall_overdue(loan: &mut Loan) {
     loan.status = LoanStatus::Overdue;
-    storage::set(&keys::overdue_key(id), &[]);
+    storage::set(&keys::overdue_key(loan.id), &[]);
     update_history(&loan.borrower, |h| h.overdue += 1);
-    save(&loan);
-    emit_encoded(events::OVERDUE, &loan);
+    save(loan);
+    emit_encoded(events::OVERDUE, &*loan);
+}
+
+/// A voucher's pledge is repaid and enforced through the voucher contract, which moves its money.
+fn not_a_voucher_pledge(loan: &Loan) -> Result<(), Error> {
+    if let Collateral::Voucher(voucher) = loan.collateral {
+        return Err(Error::Invalid(format!(
+            "loan {} is voucher {voucher}'s pledge: it is repaid with `voucher repay` and settled at the voucher's maturity",
+            loan.id
+        )));
+    }
     Ok(())
 }
 
@@ -329,6 +369,7 @@ fn enforce(id: LoanId) -> Result<(), Error> {
     let mut loan = load(id)?;
     signer_is(&loan.lender, "lender", id)?;
     check_status(&loan, &[LoanStatus::Overdue])?;
+    not_a_voucher_pledge(&loan)?;
     let now = block_time_ms();
     let accrual = accrual_of(&loan);
     loan.enforced_owed = collateral::enforce_on(&loan, accrual.owed(now));

@@ -377,3 +377,4 @@ fn loans_are_listed_by_party_a_page_at_a_time_and_held_against_removal() {
 
 mod orders;
 mod receipt_pledges;
+mod voucher_pledges;

@@ -84,6 +84,8 @@ pub struct Init {
     /// The most a loan may be of its collateral's appraised value (basis points; chain parameter
     /// `loan_to_value_percent`).
     pub ltv_bps: u32,
+    /// Contracts that keep their own pledges on the ledger (the voucher contract).
+    pub operators: Vec<ContractId>,
 }
 
 /// What secures a loan.
@@ -101,6 +103,8 @@ pub enum Collateral {
     /// borrower (its buyer); the goods shipped into a supervised warehouse are received under a
     /// receipt held by the buyer and pledged to the lender (`receipt`), delivered to the buyer
     /// in proportion to repayment; the seller may undertake to buy the goods back at default.
+    #[codec(index = 3)]
+    Voucher(crate::voucher::VoucherId),
     #[codec(index = 2)]
     Order {
         /// The purchase order's recorded document.
@@ -116,6 +120,7 @@ impl Collateral {
         match self {
             Collateral::Unsecured => "none (data credit)".into(),
             Collateral::Receipt(id) => alloc::format!("warehouse receipt {id}"),
+            Collateral::Voucher(id) => alloc::format!("voucher {id} in pledge"),
             Collateral::Order {
                 seller,
                 receipt,
@@ -137,11 +142,55 @@ impl Collateral {
     /// The warehouse receipt pledged for the loan, if any.
     pub fn receipt(&self) -> Option<crate::receipts::ReceiptId> {
         match self {
-            Collateral::Unsecured => None,
+            Collateral::Unsecured | Collateral::Voucher(_) => None,
             Collateral::Receipt(id) => Some(*id),
             Collateral::Order { receipt, .. } => *receipt,
         }
     }
+}
+
+/// `open_pledge`'s argument (operators only): a voucher's pledge, accepted now, kept on the
+/// ledger as a loan (ADR 0045). The voucher contract moves the money; the ledger follows it by
+/// the same arithmetic.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
+pub struct VoucherPledge {
+    pub voucher: crate::voucher::VoucherId,
+    pub lender: Uscc,
+    pub borrower: Uscc,
+    pub advance: Amount,
+    pub rate_bps: u32,
+    /// The voucher's maturity: when settlement pays the pledgee.
+    pub due_ms: TimeMs,
+}
+
+/// `pledge_paid`'s argument (operators only): the pledgee was paid `amount` now.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
+pub struct PledgePaid {
+    pub loan: LoanId,
+    pub amount: Amount,
+}
+
+/// How a voucher's pledge ended (`close_pledge`, operators only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
+pub enum PledgeEnd {
+    /// The pledgee released it (its claim met outside the contract): repaid.
+    #[codec(index = 0)]
+    Released,
+    /// The voucher was settled: repaid if that paid the claim, else enforced by settlement with
+    /// what it still owed.
+    #[codec(index = 1)]
+    Settled,
+}
+
+/// `close_pledge`'s argument.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[cfg_attr(feature = "std", derive(scale_info::TypeInfo))]
+pub struct ClosePledge {
+    pub loan: LoanId,
+    pub end: PledgeEnd,
 }
 
 /// `secure`'s argument: the goods of an order-financed loan, received under `receipt` (held by
@@ -450,6 +499,14 @@ pub mod method {
         SECURE = "secure": Secure => ();
         /// The seller of an order-financed loan undertakes to buy the goods back at default.
         UNDERTAKE_BUYBACK = "undertake_buyback": LoanId => ();
+        /// Only for the operators (the voucher contract): a pledge accepted, kept as a loan.
+        OPEN_PLEDGE = "open_pledge": VoucherPledge => LoanId;
+        /// Only for the operators: the pledgee was paid.
+        PLEDGE_PAID = "pledge_paid": PledgePaid => ();
+        /// Only for the operators: the pledged voucher fell overdue.
+        PLEDGE_OVERDUE = "pledge_overdue": LoanId => ();
+        /// Only for the operators: the pledge ended.
+        CLOSE_PLEDGE = "close_pledge": ClosePledge => ();
         GET = "get": LoanId => Option<Loan>;
         OWED = "owed": LoanId => Option<Owed>;
         LIST = "list": LoanPage => LoanListing;

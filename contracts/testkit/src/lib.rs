@@ -92,6 +92,7 @@ pub fn voucher_config() -> Config {
         max_parts: 10,
         settle_batch: 64,
         recourse_grace_ms: 10 * DAY_MS,
+        lending: None,
     }
 }
 
@@ -144,6 +145,7 @@ pub fn lending_contracts(receipts: mock::Dispatch, lending: mock::Dispatch) {
         currency: "CNY".into(),
         credit: Default::default(),
         ltv_bps: 7_000,
+        operators: vec![VOUCHER],
     };
     call(CORE, m::lending::INIT, &init).expect("the lending contract initialises");
 }

@@ -118,12 +118,9 @@ pub(crate) fn accept(args: Accept) -> Result<(), Error> {
     match offer.kind {
         FinanceKind::Pledge => {
             voucher.status = Status::Pledged;
-            voucher.pledge = Some(Pledge::new(
-                financier.clone(),
-                price,
-                args.interest_bps,
-                now,
-            ));
+            let pledge = Pledge::new(financier.clone(), price, args.interest_bps, now);
+            open_pledge_loan(&voucher, &pledge);
+            voucher.pledge = Some(pledge);
             storage::set(&keys::by_pledgee_key(&financier, voucher.id), &[]);
             record(
                 &mut voucher,
@@ -168,6 +165,7 @@ pub(crate) fn pledged(id: VoucherId) -> Result<(Voucher, Pledge), Error> {
 
 pub(crate) fn end_pledge(mut voucher: Voucher, pledge: Pledge, repaid: Amount) {
     storage::remove(&keys::by_pledgee_key(&pledge.pledgee, voucher.id));
+    close_pledge_loan(voucher.id, catena_schema::lending::PledgeEnd::Released);
     voucher.pledge = None;
     if voucher.status == Status::Pledged {
         voucher.status = Status::Active;
@@ -202,6 +200,7 @@ pub(crate) fn repay(id: VoucherId) -> Result<(), Error> {
     if owed > 0 {
         pay(&voucher.holder, &pledge.pledgee, owed);
         pledge.pay(now, owed);
+        pledge_loan_paid(voucher.id, owed);
     }
     end_pledge(voucher, pledge, owed);
     Ok(())

@@ -17,6 +17,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use catena_schema::cash::method as cash_method;
 use catena_schema::cash::OperatorTransfer;
+use catena_schema::lending::method as lending_method;
 use catena_schema::records::method as records_method;
 use catena_schema::records::{Invoice, Kind, Record};
 use catena_schema::registry::{AccountRecord, LineDecision, MemberRecord};

@@ -54,6 +54,7 @@ pub(crate) fn pay_part(issuer: &str, part: &mut Voucher, amount: Amount, now: u6
         if to_pledgee > 0 {
             pay(issuer, &pledge.pledgee, to_pledgee);
             pledge.pay(now, to_pledgee);
+            pledge_loan_paid(part.id, to_pledgee);
             left -= to_pledgee;
             record(
                 part,
@@ -65,6 +66,7 @@ pub(crate) fn pay_part(issuer: &str, part: &mut Voucher, amount: Amount, now: u6
         }
         if pledge.is_paid() {
             storage::remove(&keys::by_pledgee_key(&pledge.pledgee, part.id));
+            close_pledge_loan(part.id, catena_schema::lending::PledgeEnd::Settled);
             part.pledge = None;
             let released = Action::Released {
                 pledgee: pledge.pledgee.clone(),
@@ -174,6 +176,7 @@ pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
             unhold(&part);
             if let Some(pledge) = &part.pledge {
                 storage::remove(&keys::by_pledgee_key(&pledge.pledgee, part.id));
+                close_pledge_loan(part.id, catena_schema::lending::PledgeEnd::Settled);
             }
             storage::remove(&keys::offer_key(part.id));
             save(&part);
@@ -185,6 +188,11 @@ pub(crate) fn settle(root: VoucherId) -> Result<(), Error> {
         }
         let newly_overdue = part.status != Status::Overdue;
         if newly_overdue {
+            if part.pledge.is_some() {
+                if let Some(loan) = pledge_loan(part.id) {
+                    ledger(lending_method::PLEDGE_OVERDUE, &loan);
+                }
+            }
             part.status = Status::Overdue;
             storage::remove(&keys::offer_key(part.id));
             let unpaid = part.unpaid();

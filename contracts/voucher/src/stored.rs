@@ -198,3 +198,54 @@ pub(crate) fn pay(from: &str, to: &str, amount: Amount) {
     };
     let _: () = call_method(&config().cash, cash_method::OPERATOR_TRANSFER, &args);
 }
+
+/// Tells the loan ledger (if the chain has one) about a change of a voucher's pledge: its loan
+/// there is kept by the same arithmetic (ADR 0045).
+pub(crate) fn ledger<A: catena_sdk::codec::Encode>(
+    method: catena_sdk::Method<A, ()>,
+    argument: &A,
+) {
+    if let Some(lending) = config().lending {
+        let _: () = call_method(&lending, method, argument);
+    }
+}
+
+/// The ledger's loan for voucher `id`'s pledge, if it has one.
+pub(crate) fn pledge_loan(id: VoucherId) -> Option<u64> {
+    config().lending?;
+    storage::load(&keys::pledge_loan_key(id))
+}
+
+/// Opens the ledger's loan for a pledge just accepted on `voucher`.
+pub(crate) fn open_pledge_loan(voucher: &Voucher, pledge: &Pledge) {
+    let Some(lending) = config().lending else {
+        return;
+    };
+    let args = catena_schema::lending::VoucherPledge {
+        voucher: voucher.id,
+        lender: pledge.pledgee.clone(),
+        borrower: voucher.holder.clone(),
+        advance: pledge.advance,
+        rate_bps: pledge.rate_bps,
+        due_ms: voucher.maturity_ms,
+    };
+    let loan: u64 = call_method(&lending, lending_method::OPEN_PLEDGE, &args);
+    storage::save(&keys::pledge_loan_key(voucher.id), &loan);
+}
+
+/// The pledgee of voucher `id` was paid `amount`: the ledger's loan takes it.
+pub(crate) fn pledge_loan_paid(id: VoucherId, amount: Amount) {
+    if let Some(loan) = pledge_loan(id) {
+        let args = catena_schema::lending::PledgePaid { loan, amount };
+        ledger(lending_method::PLEDGE_PAID, &args);
+    }
+}
+
+/// Voucher `id`'s pledge ended: the ledger's loan closes.
+pub(crate) fn close_pledge_loan(id: VoucherId, end: catena_schema::lending::PledgeEnd) {
+    if let Some(loan) = pledge_loan(id) {
+        let args = catena_schema::lending::ClosePledge { loan, end };
+        ledger(lending_method::CLOSE_PLEDGE, &args);
+        storage::remove(&keys::pledge_loan_key(id));
+    }
+}

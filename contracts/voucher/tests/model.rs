@@ -1245,6 +1245,9 @@ fn setup() -> Model {
         max_parts: MAX_PARTS,
         settle_batch: BATCH as u32,
         recourse_grace_ms: GRACE_MS,
+        // Every pledge also kept on the loan ledger, as on a chain (ADR 0045): the voucher
+        // contract's behaviour must be the model's all the same.
+        lending: Some(catena_testkit::LENDING),
         ..voucher_config()
     };
     trade_contracts(
@@ -1253,6 +1256,7 @@ fn setup() -> Model {
         voucher::dispatch,
         &config,
     );
+    catena_testkit::lending_contracts(receipts::dispatch, lending::dispatch);
     for (i, amount) in INVOICES.iter().enumerate() {
         let invoice: NewRecord =
             records::testing::invoice(i as u8 + 1, &uscc_of(TIER1), &uscc_of(CORE), *amount);
@@ -1328,6 +1332,19 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
             }),
             m.pledge,
             "pledge of {}",
+            id
+        );
+        // The pledge's loan on the ledger: the same debt, by the same arithmetic.
+        let loan = stored::<u64>(VOUCHER, &keys::pledge_loan_key(*id)).and_then(|l| {
+            stored::<catena_schema::lending::Loan>(
+                catena_testkit::LENDING,
+                &catena_schema::lending::keys::loan_key(l),
+            )
+        });
+        prop_assert_eq!(
+            loan.as_ref().and_then(|l| l.accrual.clone()),
+            v.pledge.as_ref().map(|p| p.accrual()),
+            "the ledger's loan of the pledge of {}",
             id
         );
         // What the pledge is owed now, by the contract and by the reference.

@@ -41,6 +41,13 @@ pub const DEBT_RETRY: &[u8] = b"x/";
 /// from the main chain (written by the node's `TakeInvoiceClaims`, ADR 0031).
 pub const INVOICE_CLAIM: &[u8] = b"p/";
 
+/// `a/<voucher id>` → `LoanId`: the loan on the ledger of the voucher's pledge (ADR 0045).
+pub const PLEDGE_LOAN: &[u8] = b"a/";
+
+pub fn pledge_loan_key(id: VoucherId) -> Vec<u8> {
+    crate::with_id(PLEDGE_LOAN, id)
+}
+
 pub fn invoice_claim_key(fingerprint: &[u8; 32]) -> Vec<u8> {
     [INVOICE_CLAIM, &fingerprint[..]].concat()
 }

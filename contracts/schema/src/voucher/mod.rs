@@ -25,6 +25,9 @@ pub struct Config {
     /// How long after maturity an unpaid part factored with recourse must wait before its
     /// factor may exercise recourse (chain parameter `recourse_grace_days`).
     pub recourse_grace_ms: TimeMs,
+    /// The loan ledger a pledge is kept on as a loan with the voucher as collateral (ADR 0045),
+    /// if any.
+    pub lending: Option<ContractId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]

@@ -164,6 +164,7 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
             max_parts: params.max_parts,
             settle_batch: 16,
             recourse_grace_ms: u64::from(params.recourse_grace_days) * 86_400_000,
+            lending: Some(id(names::LENDING)),
         }
         .encode(),
         names::LENDING => catena_schema::lending::Init {
@@ -175,6 +176,7 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
             currency: params.currency.clone(),
             credit: catena_schema::lending::CreditRule::default(),
             ltv_bps: params.loan_to_value_percent * 100,
+            operators: vec![id(names::VOUCHER)],
         }
         .encode(),
         names::RECEIPTS => catena_schema::receipts::Init {
