@@ -3,7 +3,7 @@
 //! financier for a loan; the pledgee consents to goods leaving.
 
 use super::*;
-use catena_api::receipts::{ReceiptPageView, ReceiptView};
+use catena_api::receipts::{WarehouseReceiptPageView, WarehouseReceiptView};
 use catena_schema::lending::Collateral;
 use catena_schema::receipts::method as receipts_method;
 use catena_schema::receipts::{GoodsMove, NewReceipt, ReceiptId, SplitReceipt, TransferReceipt};
@@ -266,14 +266,14 @@ pub fn receipt(home: Option<&Path>, command: ReceiptCommand) -> anyhow::Result<(
                 (None, Some(w)) => format!("warehouse={}", f.uscc(&w)?),
                 (None, None) => bail!("pass --owner or --warehouse"),
             };
-            let mut receipts: Vec<ReceiptView> = Vec::new();
+            let mut receipts: Vec<WarehouseReceiptView> = Vec::new();
             let mut after = None;
             loop {
                 let mut path = format!("/receipts?{filter}&limit=1000");
                 if let Some(after) = after {
                     path += &format!("&after={after}");
                 }
-                let page: ReceiptPageView = serde_json::from_value(f.client.get(&path)?)?;
+                let page: WarehouseReceiptPageView = serde_json::from_value(f.client.get(&path)?)?;
                 receipts.extend(page.receipts);
                 match page.next {
                     Some(next) => after = Some(next),
@@ -304,13 +304,16 @@ pub fn receipt(home: Option<&Path>, command: ReceiptCommand) -> anyhow::Result<(
     Ok(())
 }
 
-pub(crate) fn receipt_view(f: &Finance, receipt: ReceiptId) -> anyhow::Result<ReceiptView> {
+pub(crate) fn receipt_view(
+    f: &Finance,
+    receipt: ReceiptId,
+) -> anyhow::Result<WarehouseReceiptView> {
     Ok(serde_json::from_value(
         f.client.get(&format!("/receipts/{receipt}"))?,
     )?)
 }
 
-fn print_receipt(r: &ReceiptView, names: &std::collections::BTreeMap<Uscc, String>) {
+fn print_receipt(r: &WarehouseReceiptView, names: &std::collections::BTreeMap<Uscc, String>) {
     let name = |uscc: &str| names.get(uscc).cloned().unwrap_or_default();
     println!("warehouse receipt {}: {}", r.id, r.status);
     println!("  goods         {} {} of {}", r.quantity, r.unit, r.goods);

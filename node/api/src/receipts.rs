@@ -17,7 +17,7 @@ use crate::{blocking, segment, ApiError, ApiResult, Chain, ChainApi, PathSegment
 
 /// A warehouse receipt (电子仓单).
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
-pub struct ReceiptView {
+pub struct WarehouseReceiptView {
     pub id: u64,
     pub warehouse: String,
     pub owner: String,
@@ -48,10 +48,10 @@ pub struct ReceiptView {
     pub goods_out: u64,
 }
 
-impl From<&Receipt> for ReceiptView {
-    fn from(r: &Receipt) -> ReceiptView {
+impl From<&Receipt> for WarehouseReceiptView {
+    fn from(r: &Receipt) -> WarehouseReceiptView {
         let lock = r.lock.as_ref();
-        ReceiptView {
+        WarehouseReceiptView {
             id: r.id,
             warehouse: r.warehouse.clone(),
             owner: r.owner.clone(),
@@ -80,8 +80,8 @@ impl From<&Receipt> for ReceiptView {
 
 /// A page of receipts; `next` is set when more follow (pass it as `after`).
 #[derive(Serialize, Deserialize, ToSchema, Debug, Clone, PartialEq)]
-pub struct ReceiptPageView {
-    pub receipts: Vec<ReceiptView>,
+pub struct WarehouseReceiptPageView {
+    pub receipts: Vec<WarehouseReceiptView>,
     pub next: Option<u64>,
 }
 
@@ -106,7 +106,7 @@ pub fn receipt(
     chain: &dyn ChainApi,
     reader: &Reader,
     id: ReceiptId,
-) -> Result<ReceiptView, ApiError> {
+) -> Result<WarehouseReceiptView, ApiError> {
     let receipt: Receipt = call(chain, receipts_method::GET, id)?
         .ok_or_else(|| ApiError::not_found(format!("there is no warehouse receipt {id}")))?;
     if !(reader.sees_member(&receipt.owner) || reader.sees_member(&receipt.warehouse)) {
@@ -115,7 +115,7 @@ pub fn receipt(
             receipt.owner, receipt.warehouse
         )));
     }
-    Ok(ReceiptView::from(&receipt))
+    Ok(WarehouseReceiptView::from(&receipt))
 }
 
 /// A page of the live receipts `holder` names.
@@ -124,7 +124,7 @@ pub fn receipts(
     holder: Holder,
     after: Option<ReceiptId>,
     limit: u32,
-) -> Result<ReceiptPageView, ApiError> {
+) -> Result<WarehouseReceiptPageView, ApiError> {
     crate::reads::page_limit(limit)?;
     let page = ReceiptPage {
         holder,
@@ -137,9 +137,9 @@ pub fn receipts(
         let receipt: Receipt = call(chain, receipts_method::GET, id)?.ok_or_else(|| {
             ApiError::internal(format!("warehouse receipt {id} is listed but not stored"))
         })?;
-        receipts.push(ReceiptView::from(&receipt));
+        receipts.push(WarehouseReceiptView::from(&receipt));
     }
-    Ok(ReceiptPageView {
+    Ok(WarehouseReceiptPageView {
         receipts,
         next: listing.next,
     })
@@ -148,12 +148,12 @@ pub fn receipts(
 /// A warehouse receipt by id.
 #[utoipa::path(get, path = "/receipts/{id}", tag = "business",
     params(("id" = u64, Path, description = "the receipt id")),
-    responses((status = 200, body = ReceiptView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
+    responses((status = 200, body = WarehouseReceiptView), (status = 400, body = crate::ErrorBody), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn get_receipt(
     State(chain): Chain,
     Extension(reader): Extension<Reader>,
     id: PathSegment,
-) -> ApiResult<ReceiptView> {
+) -> ApiResult<WarehouseReceiptView> {
     let id = segment(id)?;
     let id: ReceiptId = id.parse().map_err(|_| {
         ApiError::bad_request(
@@ -167,12 +167,12 @@ pub(crate) async fn get_receipt(
 /// The live receipts a member owns, or those a warehouse keeps, by id, a page at a time.
 #[utoipa::path(get, path = "/receipts", tag = "business",
     params(ReceiptListQuery),
-    responses((status = 200, body = ReceiptPageView), (status = 400, body = crate::ErrorBody)))]
+    responses((status = 200, body = WarehouseReceiptPageView), (status = 400, body = crate::ErrorBody)))]
 pub(crate) async fn list_receipts(
     State(chain): Chain,
     Extension(reader): Extension<Reader>,
     query: Result<Query<ReceiptListQuery>, QueryRejection>,
-) -> ApiResult<ReceiptPageView> {
+) -> ApiResult<WarehouseReceiptPageView> {
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let holder = match (query.owner, query.warehouse) {
         (Some(owner), None) => Holder::Owner(uscc_of(owner)?),

@@ -318,4 +318,42 @@ mod tests {
         assert!(matches(CHAIN_ID, "para-a") && !matches(CHAIN_ID, "Para"));
         assert!(matches(EVENT_CURSOR, "12:4294967295") && !matches(EVENT_CURSOR, "12"));
     }
+
+    /// The OpenAPI document names each schema by its type's name, and a second type of the same
+    /// name silently replaces the first (a warehouse receipt's view once replaced a transaction
+    /// receipt's): every type that derives `ToSchema` has a name of its own.
+    #[test]
+    fn every_schema_type_has_a_name_of_its_own() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+        for entry in std::fs::read_dir(dir).expect("the sources") {
+            let path = entry.expect("an entry").path();
+            let text = std::fs::read_to_string(&path).expect("a source");
+            let mut derives_schema = false;
+            for line in text.lines().map(str::trim) {
+                if line.starts_with("#[derive(") {
+                    derives_schema = line.contains("ToSchema");
+                    continue;
+                }
+                let Some(rest) = line
+                    .strip_prefix("pub struct ")
+                    .or_else(|| line.strip_prefix("pub enum "))
+                else {
+                    continue;
+                };
+                if std::mem::take(&mut derives_schema) {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let file = path.display().to_string();
+                    if let Some(other) = seen.insert(name.clone(), file.clone()) {
+                        panic!("schema type {name} is defined in {other} and in {file}");
+                    }
+                }
+            }
+        }
+        assert!(seen.len() > 40, "{} schema types found", seen.len());
+        assert!(seen.contains_key("ReceiptView") && seen.contains_key("WarehouseReceiptView"));
+    }
 }

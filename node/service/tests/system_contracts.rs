@@ -107,6 +107,7 @@ impl Chain {
             max_parts: 10,
             recourse_grace_days: 30,
             loan_to_value_percent: 70,
+            deployed: names::SYSTEM.iter().map(|n| n.to_string()).collect(),
         };
         let contracts: Vec<GenesisContract> = names::SYSTEM
             .iter()

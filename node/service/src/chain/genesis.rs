@@ -90,6 +90,7 @@ pub fn genesis_contracts(spec: &ChainSpec) -> Result<Vec<GenesisContract>, Chain
         max_parts: spec.parameters.voucher_max_parts,
         recourse_grace_days: spec.parameters.recourse_grace_days,
         loan_to_value_percent: spec.parameters.loan_to_value_percent,
+        deployed: spec.contracts.iter().map(|c| c.name.clone()).collect(),
     };
     spec.contracts
         .iter()
@@ -126,20 +127,26 @@ pub struct SystemParams {
     pub recourse_grace_days: u32,
     /// The most a loan on a warehouse receipt may be of its appraised value, in percent.
     pub loan_to_value_percent: u32,
+    /// The names of the contracts genesis deploys: a system contract names another (to call it,
+    /// or to let it call) only if it is deployed.
+    pub deployed: Vec<String>,
 }
 
 /// The `init` argument of system contract `name`, or `None` for a contract that is not one.
 pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
     let id = |name: &str| system_contract_id(name).0;
+    // The ids of those of `names` genesis deploys.
+    let deployed = |names: &[&str]| -> Vec<[u8; 32]> {
+        names
+            .iter()
+            .filter(|n| params.deployed.iter().any(|d| d == *n))
+            .map(|n| id(n))
+            .collect()
+    };
     Some(match name {
         names::REGISTRY => catena_schema::registry::Init {
             governance: params.governance.clone(),
-            dependents: vec![
-                id(names::CASH),
-                id(names::VOUCHER),
-                id(names::RECEIPTS),
-                id(names::LENDING),
-            ],
+            dependents: deployed(&[names::CASH, names::VOUCHER, names::RECEIPTS, names::LENDING]),
             lines: Some(id(names::VOUCHER)),
         }
         .encode(),
@@ -150,7 +157,7 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
         .encode(),
         names::CASH => catena_schema::cash::Init {
             registry: id(names::REGISTRY),
-            operators: vec![id(names::VOUCHER), id(names::LENDING)],
+            operators: deployed(&[names::VOUCHER, names::LENDING]),
             currency: params.currency.clone(),
         }
         .encode(),
@@ -164,7 +171,7 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
             max_parts: params.max_parts,
             settle_batch: 16,
             recourse_grace_ms: u64::from(params.recourse_grace_days) * 86_400_000,
-            lending: Some(id(names::LENDING)),
+            lending: deployed(&[names::LENDING]).first().copied(),
         }
         .encode(),
         names::LENDING => catena_schema::lending::Init {
@@ -176,13 +183,13 @@ pub fn system_init(name: &str, params: &SystemParams) -> Option<Vec<u8>> {
             currency: params.currency.clone(),
             credit: catena_schema::lending::CreditRule::default(),
             ltv_bps: params.loan_to_value_percent * 100,
-            operators: vec![id(names::VOUCHER)],
+            operators: deployed(&[names::VOUCHER]),
         }
         .encode(),
         names::RECEIPTS => catena_schema::receipts::Init {
             registry: id(names::REGISTRY),
             records: id(names::RECORDS),
-            operators: vec![id(names::LENDING)],
+            operators: deployed(&[names::LENDING]),
         }
         .encode(),
         _ => return None,
@@ -279,4 +286,46 @@ pub(super) fn write(spec: &ChainSpec, store: &Store) -> Result<(Hash, ValidatorS
         }
     }
     Ok((genesis_hash, validators))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parity_scale_codec::Decode;
+
+    /// A chain deploying only some system contracts: none is told to call or trust one that is
+    /// not there.
+    #[test]
+    fn system_contracts_name_only_those_deployed() {
+        let params = |deployed: &[&str]| SystemParams {
+            governance: Default::default(),
+            currency: "CNY".into(),
+            min_part: 100,
+            max_parts: 10,
+            recourse_grace_days: 30,
+            loan_to_value_percent: 70,
+            deployed: deployed.iter().map(|n| n.to_string()).collect(),
+        };
+        let id = |name: &str| system_contract_id(name).0;
+        let voucher_of = |p: &SystemParams| {
+            let init = system_init(names::VOUCHER, p).expect("a system contract");
+            catena_schema::voucher::Config::decode(&mut &init[..]).expect("its config")
+        };
+        let registry_of = |p: &SystemParams| {
+            let init = system_init(names::REGISTRY, p).expect("a system contract");
+            catena_schema::registry::Init::decode(&mut &init[..]).expect("its config")
+        };
+        let all = params(&names::SYSTEM);
+        assert_eq!(voucher_of(&all).lending, Some(id(names::LENDING)));
+        assert_eq!(registry_of(&all).dependents.len(), 4);
+        let without = params(&[names::REGISTRY, names::RECORDS, names::CASH, names::VOUCHER]);
+        assert_eq!(voucher_of(&without).lending, None);
+        assert_eq!(
+            registry_of(&without).dependents,
+            vec![id(names::CASH), id(names::VOUCHER)]
+        );
+        let cash = system_init(names::CASH, &without).expect("a system contract");
+        let cash = catena_schema::cash::Init::decode(&mut &cash[..]).expect("its config");
+        assert_eq!(cash.operators, vec![id(names::VOUCHER)]);
+    }
 }
