@@ -123,7 +123,6 @@ pub(crate) fn record_id(text: &str) -> anyhow::Result<catena_schema::RecordId> {
 }
 
 pub fn receipt(home: Option<&Path>, command: ReceiptCommand) -> anyhow::Result<()> {
-    let goods_move = |receipt, quantity| GoodsMove { receipt, quantity };
     match command {
         ReceiptCommand::Issue {
             owner,
@@ -164,31 +163,23 @@ pub fn receipt(home: Option<&Path>, command: ReceiptCommand) -> anyhow::Result<(
             receipt,
             quantity,
             send,
-        } => call(
+        } => goods(
             home,
             &send,
             receipts_method::GOODS_IN,
-            goods_move(receipt, quantity),
-        )?
-        .report(
-            &send,
+            GoodsMove { receipt, quantity },
             &format!("{quantity} in under warehouse receipt {receipt}"),
-            json!({ "receipt": receipt }),
         )?,
         ReceiptCommand::GoodsOut {
             receipt,
             quantity,
             send,
-        } => call(
+        } => goods(
             home,
             &send,
             receipts_method::GOODS_OUT,
-            goods_move(receipt, quantity),
-        )?
-        .report(
-            &send,
+            GoodsMove { receipt, quantity },
             &format!("{quantity} out under warehouse receipt {receipt}"),
-            json!({ "receipt": receipt }),
         )?,
         ReceiptCommand::Split {
             receipt,
@@ -236,16 +227,12 @@ pub fn receipt(home: Option<&Path>, command: ReceiptCommand) -> anyhow::Result<(
             receipt,
             quantity,
             send,
-        } => call(
+        } => goods(
             home,
             &send,
             receipts_method::RELEASE,
-            goods_move(receipt, quantity),
-        )?
-        .report(
-            &send,
+            GoodsMove { receipt, quantity },
             &format!("{quantity} of warehouse receipt {receipt} released to leave"),
-            json!({ "receipt": receipt }),
         )?,
         ReceiptCommand::Show { receipt, query } => {
             let f = Finance::new(home, &query)?;
@@ -302,6 +289,18 @@ pub fn receipt(home: Option<&Path>, command: ReceiptCommand) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+/// A call moving or releasing a receipt's goods, reported as `done`.
+fn goods(
+    home: Option<&Path>,
+    send: &SendArgs,
+    method: catena_schema::Method<GoodsMove, ()>,
+    moved: GoodsMove,
+    done: &str,
+) -> anyhow::Result<()> {
+    let receipt = moved.receipt;
+    call(home, send, method, moved)?.report(send, done, json!({ "receipt": receipt }))
 }
 
 pub(crate) fn receipt_view(

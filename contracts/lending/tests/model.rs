@@ -33,6 +33,7 @@ use catena_schema::voucher::DAY_MS;
 use catena_schema::{Amount, Uscc};
 use catena_sdk::codec::Encode;
 use catena_sdk::{mock, Method};
+use catena_testkit::model::{count, counts, run_sequences};
 use catena_testkit::{
     call, contract_id, lending_contracts, m, registry, trade_contracts, uscc_of, voucher_config,
     AUDITOR, BANK, CASH, CORE, FACTOR, LOGISTICS, OUTSIDER, RECEIPTS, TIER1, TIER2, TIER3,
@@ -350,87 +351,32 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(10_000)
-}
-
-std::thread_local! {
-    /// Per method: (succeeded, refused) steps over the whole run, to show the test is not vacuous.
-    static STATS: std::cell::RefCell<BTreeMap<&'static str, (u64, u64)>> = Default::default();
-}
-
-fn count(method: &'static str, ok: bool) {
-    STATS.with(|s| {
-        let mut s = s.borrow_mut();
-        let entry = s.entry(method).or_default();
-        if ok {
-            entry.0 += 1
-        } else {
-            entry.1 += 1
-        }
-    });
-}
-
 #[test]
 fn the_products_keep_their_invariants() {
-    let config = ProptestConfig {
-        cases: cases(),
-        max_shrink_iters: 2_000,
-        ..ProptestConfig::default()
-    };
-    let seed: u64 = std::env::var("PROPTEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(17);
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let rng = proptest::test_runner::TestRng::from_seed(
-        proptest::test_runner::RngAlgorithm::ChaCha,
-        &bytes,
-    );
-    let mut runner = proptest::test_runner::TestRunner::new_with_rng(config, rng);
-    if let Err(e) = runner.run(&prop::collection::vec(op(), 1..50), |ops| run(&ops)) {
-        panic!("{e}");
-    }
-    println!(
-        "{} random sequences; steps per method (succeeded, refused):",
-        cases()
-    );
-    STATS.with(|s| {
-        for (method, (ok, refused)) in s.borrow().iter() {
-            println!("  {method:<18} {ok:>8} {refused:>8}");
-        }
-    });
-    if cases() < 5_000 {
-        println!("(fewer than 5,000 sequences: not required to reach every path)");
+    if !run_sequences(prop::collection::vec(op(), 1..50), 17, |ops| run(&ops)) {
         return;
     }
-    STATS.with(|s| {
-        let s = s.borrow();
-        for method in [
-            "issue",
-            "goods_in",
-            "goods_out",
-            "split",
-            "transfer",
-            "release",
-            "apply",
-            "approve",
-            "decline",
-            "withdraw",
-            "repay",
-            "secure",
-            "undertake_buyback",
-            "enforce",
-        ] {
-            let (ok, refused) = s.get(method).copied().unwrap_or_default();
-            assert!(
-                ok > 0 && refused > 0,
-                "{method}: {ok} succeeded, {refused} refused"
-            );
-        }
-    });
+    let counts = counts();
+    for method in [
+        "issue",
+        "goods_in",
+        "goods_out",
+        "split",
+        "transfer",
+        "release",
+        "apply",
+        "approve",
+        "decline",
+        "withdraw",
+        "repay",
+        "secure",
+        "undertake_buyback",
+        "enforce",
+    ] {
+        let (ok, refused) = counts.get(method).copied().unwrap_or_default();
+        assert!(
+            ok > 0 && refused > 0,
+            "{method}: {ok} succeeded, {refused} refused"
+        );
+    }
 }

@@ -9,6 +9,8 @@ use catena_sdk::codec::{Decode, Encode};
 use catena_sdk::mock;
 use catena_sdk::Method;
 
+pub mod model;
+
 pub const REGISTRY: [u8; 32] = [0xE1; 32];
 pub const RECORDS: [u8; 32] = [0xE2; 32];
 pub const CASH: [u8; 32] = [0xE3; 32];

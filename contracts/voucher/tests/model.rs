@@ -32,6 +32,7 @@ use catena_schema::voucher::{
 use catena_schema::{Amount, Role, Uscc};
 use catena_sdk::codec::Encode;
 use catena_sdk::{mock, Method};
+use catena_testkit::model::{count, counts, run_sequences};
 use catena_testkit::{
     account, call, contract_id, m, registry, trade_contracts, uscc_of, voucher_config, AUDITOR,
     BANK, CASH, CORE, FACTOR, LOGISTICS, OUTSIDER, REGISTRY, TIER1, TIER2, TIER3, VOUCHER,
@@ -1587,103 +1588,44 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(10_000)
-}
-
-std::thread_local! {
-    /// Per method: (succeeded, refused) steps over the whole run, to show the test is not vacuous.
-    static STATS: std::cell::RefCell<BTreeMap<&'static str, (u64, u64)>> = Default::default();
-}
-
-fn count(method: &'static str, ok: bool) {
-    STATS.with(|s| {
-        let mut s = s.borrow_mut();
-        let entry = s.entry(method).or_default();
-        if ok {
-            entry.0 += 1;
-        } else {
-            entry.1 += 1;
-        }
-    });
-}
-
 #[test]
 fn the_contracts_follow_the_model() {
-    let config = ProptestConfig {
-        cases: cases(),
-        max_shrink_iters: 2_000,
-        ..ProptestConfig::default()
-    };
-    // The same sequences every run unless PROPTEST_SEED (a number) asks for others: a failure
-    // reproduces, and the counts below (which the test requires non-zero) do not vary.
-    let seed: u64 = std::env::var("PROPTEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(7);
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let rng = proptest::test_runner::TestRng::from_seed(
-        proptest::test_runner::RngAlgorithm::ChaCha,
-        &bytes,
-    );
-    let mut runner = proptest::test_runner::TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&prop::collection::vec(op(), 1..60), |ops| run(&ops));
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-    println!(
-        "{} random sequences; steps per method (succeeded, refused):",
-        cases()
-    );
-    STATS.with(|s| {
-        for (method, (ok, refused)) in s.borrow().iter() {
-            println!("  {method:<16} {ok:>8} {refused:>8}");
-        }
-    });
-    // Below this many sequences some paths (recourse with a debt, repaying while overdue) may not
-    // come up at all: a short run (the fast tier's) checks the rules, not that every path ran.
-    const COVERAGE_FROM: u32 = 5_000;
-    if cases() < COVERAGE_FROM {
-        println!("(fewer than {COVERAGE_FROM} sequences: not required to reach every path)");
+    // Below COVERAGE_FROM sequences some paths (recourse with a debt, repaying while overdue)
+    // may not come up at all: a short run (the fast tier's) checks the rules, not every path.
+    if !run_sequences(prop::collection::vec(op(), 1..60), 7, |ops| run(&ops)) {
         return;
     }
-    STATS.with(|s| {
-        let s = s.borrow();
-        for method in [
-            m::voucher::ISSUE.name,
-            m::voucher::REQUEST.name,
-            m::voucher::SPLIT.name,
-            m::voucher::TRANSFER.name,
-            m::voucher::OFFER.name,
-            m::voucher::ACCEPT.name,
-            m::voucher::RELEASE.name,
-            m::voucher::REPAY.name,
-            m::voucher::CANCEL.name,
-            m::voucher::WITHDRAW_OFFER.name,
-            m::voucher::WITHDRAW_REQUEST.name,
-            m::voucher::SETTLE.name,
-            m::cash::BURN.name,
-            m::voucher::SET_CREDIT_LINE.name,
-            "(repaid while overdue)",
-            "(pro-rata rounds)",
-            "(pledge surpluses)",
-            "(pledges ended by settlement)",
-            "(lines revoked)",
-            "(lines restored)",
-            "(roles changed)",
-            "(role changes refused while live)",
-            m::voucher::EXERCISE_RECOURSE.name,
-            "(recourse with a debt)",
-            "(pledges of factored parts)",
-        ] {
-            assert!(
-                s.get(method).is_some_and(|(ok, _)| *ok > 0),
-                "no '{method}' ever succeeded"
-            );
-        }
-    });
+    let counts = counts();
+    for method in [
+        m::voucher::ISSUE.name,
+        m::voucher::REQUEST.name,
+        m::voucher::SPLIT.name,
+        m::voucher::TRANSFER.name,
+        m::voucher::OFFER.name,
+        m::voucher::ACCEPT.name,
+        m::voucher::RELEASE.name,
+        m::voucher::REPAY.name,
+        m::voucher::CANCEL.name,
+        m::voucher::WITHDRAW_OFFER.name,
+        m::voucher::WITHDRAW_REQUEST.name,
+        m::voucher::SETTLE.name,
+        m::cash::BURN.name,
+        m::voucher::SET_CREDIT_LINE.name,
+        "(repaid while overdue)",
+        "(pro-rata rounds)",
+        "(pledge surpluses)",
+        "(pledges ended by settlement)",
+        "(lines revoked)",
+        "(lines restored)",
+        "(roles changed)",
+        "(role changes refused while live)",
+        m::voucher::EXERCISE_RECOURSE.name,
+        "(recourse with a debt)",
+        "(pledges of factored parts)",
+    ] {
+        assert!(
+            counts.get(method).is_some_and(|(ok, _)| *ok > 0),
+            "no '{method}' ever succeeded"
+        );
+    }
 }
