@@ -58,7 +58,7 @@ contracts_nextest() {
 }
 # The node's integration tests that start no network of node processes, and the one short
 # multi-process test the fast tier runs.
-in_process='not (package(catena) | package(catena-bench)) | (package(catena) & kind(bin))'
+in_process='not (package(catena) | package(catena-bench)) | ((package(catena) | package(catena-bench)) & kind(bin))'
 smoke='binary_id(catena::catch_up)'
 
 summary() {

@@ -1,12 +1,16 @@
 //! `catena-bench`: finalized voucher (or cash) transfers per second and their latency on a
 //! local 4-validator testnet of `catena` nodes, read against this machine's signature-checking
-//! bound. A binary of its own: the product binary holds no load generator.
+//! bound and the cluster's CPU per transfer. A binary of its own: the product binary holds no
+//! load generator.
 //!
 //! The run: start the testnet (its spec gives the sending member many accounts), issue and
 //! split vouchers up front, pre-sign every transfer, submit them in batches (as fast as they
-//! are accepted, or at `--rate`), and watch the blocks of the first validator for their
-//! commits. Latency is from the moment a transaction's batch was sent to the moment the
-//! watcher saw it in a committed block.
+//! are accepted, or on a schedule at `--rate`; with `--resubmit` refused ones again after a
+//! back-off), and watch the blocks of the first validator for their commits; then read every
+//! committed transfer's receipt. Only a transfer whose call succeeded counts as finalized; a
+//! failed one fails the run. Latency runs from a transfer's scheduled send (at `--rate`) or its
+//! first send to the moment the watcher saw it committed; a transfer that never finalized
+//! counts beyond every percentile.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +32,7 @@ use clap::{Parser, ValueEnum};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::json;
 
-use catena_client::{ApiClient, Signer};
+use catena_client::{ApiClient, NodeError, Signer};
 use catena_launcher::network::{
     empty_run_dir, fresh_run_dir, stop_children, wait_first_block, LocalNetwork,
 };
@@ -36,6 +40,8 @@ use catena_launcher::network::{
 mod load;
 mod report;
 mod setup;
+#[cfg(test)]
+mod tests;
 use load::*;
 use report::*;
 use setup::*;
@@ -90,6 +96,15 @@ struct BenchArgs {
     /// Accounts of the sending member that sign the transfers (each in nonce order).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1000))]
     accounts: u32,
+    /// Resend refused transfers after a back-off (100 ms, doubling to 3.2 s), as an integrator
+    /// would: a busy node's refusals and the later nonces of an account whose earlier one was
+    /// refused. Without it a refused transfer is counted and never sent again.
+    #[arg(long)]
+    resubmit: bool,
+    /// Make every Nth transfer one its contract refuses (more than the voucher part or the
+    /// balance holds), to see failures counted: they are not finalized and fail the run.
+    #[arg(long, default_value_t = 0)]
+    failing_every: usize,
     /// Use a running network instead of starting one: the API of each validator. It must be a
     /// network an earlier `catena-bench --keep --dir DIR` started; pass the same `--dir`.
     #[arg(long, num_args = 1.., requires = "dir")]
@@ -183,13 +198,20 @@ fn run(args: BenchArgs) -> anyhow::Result<()> {
         Output::Json => println!("{}", serde_json::to_string(&report)?),
         Output::Table => print_summary(&report),
     }
+    let failed = report["failed"].as_u64().unwrap_or(0);
+    if failed > 0 {
+        bail!(
+            "{failed} transfers failed on chain (see `failures`): the figures count only the \
+             successful ones, but a run whose transfers fail measures something else"
+        );
+    }
     Ok(())
 }
 
 fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json::Value> {
     let per_sender = prepare(args, net, dir)?;
     let total: usize = per_sender.iter().map(Vec::len).sum();
-    let (batch_verify_us, single_verify_us) = signature_costs(&net.chain_id);
+    let signatures = signature_costs(&net.chain_id);
     // Each validator's API gets the transactions of its share of the senders.
     let validators = net.clients.len();
     let mut per_node: Vec<Vec<Vec<Transaction>>> = vec![Vec::new(); validators];
@@ -199,8 +221,11 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
     let per_node: Vec<Vec<Transaction>> = per_node.into_iter().map(round_robin).collect();
     let shared = Arc::new(Shared::default());
     let start_height = net.first().status()?.height;
+    // Each node's peak memory from here on: the set-up's peak is not the measurement's.
+    let peak_reset = net.children.iter().all(|c| reset_peak_memory(c.id()));
     let usage_before: Vec<Option<(f64, f64)>> =
         net.children.iter().map(|c| process_usage(c.id())).collect();
+    let bench_before = process_usage(std::process::id());
     let watcher = {
         let shared = Arc::clone(&shared);
         let client = ApiClient::new(&net.urls[0]);
@@ -213,15 +238,19 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let started = Instant::now();
-    let rate_per_node = args.rate as f64 / validators as f64;
+    let pace = Pace {
+        rate: args.rate as f64 / validators as f64,
+        resubmit: args.resubmit,
+    };
     let submitters: Vec<_> = per_node
         .into_iter()
         .enumerate()
         .map(|(i, txs)| {
             let client = ApiClient::new(&net.urls[i]);
             let shared = Arc::clone(&shared);
-            std::thread::spawn(move || submit_all(client, txs, rate_per_node, shared))
+            std::thread::spawn(move || {
+                submit_all(txs, pace, &shared, |batch| post_outcomes(&client, batch));
+            })
         })
         .collect();
     let mut last_progress = Instant::now();
@@ -248,122 +277,70 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
             }
         }
         let committed = shared.committed.lock().expect("lock").len();
-        let accepted = shared.accepted.load(Ordering::Relaxed) as usize;
-        let refused = shared.refused.load(Ordering::Relaxed);
+        let admitted = shared.admitted.lock().expect("lock").len();
         progress.set_position(committed.min(total) as u64);
-        progress.set_message(format!("({accepted} admitted, {refused} refused)"));
+        progress.set_message(format!(
+            "({admitted} admitted, {} refusals)",
+            shared.refused_submissions()
+        ));
         let all_sent = submitters.iter().all(std::thread::JoinHandle::is_finished);
         if all_sent {
-            let submitted = shared.submitted.lock().expect("lock");
-            let done = {
-                let committed = shared.committed.lock().expect("lock");
-                submitted.keys().all(|h| committed.contains_key(h))
-            };
-            if done {
+            let admitted = shared.admitted.lock().expect("lock");
+            let committed = shared.committed.lock().expect("lock");
+            if admitted.iter().all(|h| committed.contains_key(h)) {
                 break;
             }
         }
         if committed != last_committed {
             last_committed = committed;
             last_progress = Instant::now();
-        } else if all_sent && last_progress.elapsed() > Duration::from_secs(args.drain_timeout_s) {
+        } else if last_progress.elapsed() > Duration::from_secs(args.drain_timeout_s) {
+            eprintln!(
+                "nothing committed for {} s: the measurement ends here",
+                args.drain_timeout_s
+            );
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     progress.finish_and_clear();
+    shared.stop.store(true, Ordering::Relaxed);
     for s in submitters {
         let _ = s.join();
     }
-    shared.stop.store(true, Ordering::Relaxed);
     let blocks = watcher.join().unwrap_or_default();
     let usage_after: Vec<Option<(f64, f64)>> =
         net.children.iter().map(|c| process_usage(c.id())).collect();
-
-    let submitted = shared.submitted.lock().expect("lock");
-    let committed = shared.committed.lock().expect("lock");
-    let first_submit = submitted.values().min().copied().unwrap_or(started);
-    let mut last_commit = first_submit;
-    let mut latencies: Vec<f64> = Vec::with_capacity(submitted.len());
-    for (hash, at) in submitted.iter() {
-        if let Some(seen) = committed.get(hash) {
-            latencies.push(seen.saturating_duration_since(*at).as_secs_f64() * 1000.0);
-            last_commit = last_commit.max(*seen);
-        }
-    }
-    latencies.sort_by(f64::total_cmp);
-    let finalized = latencies.len();
-    let wall = last_commit.duration_since(first_submit).as_secs_f64();
-    let finalized_tps = if wall > 0.0 {
-        finalized as f64 / wall
-    } else {
-        0.0
+    let bench_after = process_usage(std::process::id());
+    let receipts = {
+        let offered = shared.offered.lock().expect("lock");
+        read_receipts(net.first(), &blocks, &offered)?
     };
-    // Blocks from the first that carried a measured transaction to the last.
-    let busy: Vec<&SeenBlock> = {
-        let first = blocks.iter().position(|b| b.txs > 0).unwrap_or(0);
-        let last = blocks.iter().rposition(|b| b.txs > 0).unwrap_or(0);
-        blocks
-            .get(first..=last)
-            .map(|b| b.iter().collect())
-            .unwrap_or_default()
-    };
-    let intervals: Vec<f64> = busy
-        .windows(2)
-        .map(|w| w[1].time_ms.saturating_sub(w[0].time_ms) as f64)
-        .collect();
-    let block_interval_ms = if intervals.is_empty() {
-        0.0
-    } else {
-        intervals.iter().sum::<f64>() / intervals.len() as f64
-    };
-    let txs_per_block = if busy.is_empty() {
-        0.0
-    } else {
-        busy.iter().map(|b| b.txs as f64).sum::<f64>() / busy.len() as f64
-    };
-    let ticks = clock_ticks();
-    let nodes: Vec<serde_json::Value> = usage_before
+    let nodes = usage_before
         .iter()
         .zip(&usage_after)
-        .enumerate()
-        .map(|(i, (before, after))| match (before, after) {
-            (Some((cpu0, _)), Some((cpu1, rss))) => json!({
-                "node": i + 1,
-                "cpu_seconds": round((cpu1 - cpu0) / ticks, 2),
-                "peak_rss_mb": round(*rss, 1),
-                "rss_mb_samples": rss_samples[i],
-            }),
-            _ => json!({ "node": i + 1, "cpu_seconds": null, "peak_rss_mb": null, "rss_mb_samples": [] }),
+        .zip(rss_samples)
+        .map(|((before, after), rss_mb_samples)| NodeUsage {
+            cpu_ticks: match (before, after) {
+                (Some((cpu0, _)), Some((cpu1, _))) => Some(cpu1 - cpu0),
+                _ => None,
+            },
+            peak_rss_mb: after.map(|(_, peak)| peak),
+            rss_mb_samples,
         })
         .collect();
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let cpu_bound_tps = cores as f64 * 1e6 / (validators as f64 * batch_verify_us);
-    let refusals = shared.refusals.lock().expect("lock").clone();
-    Ok(json!({
-        "workload": match args.workload { Workload::Voucher => "voucher", Workload::Cash => "cash" },
-        "validators": validators,
-        "offered_rate": args.rate,
-        "submitted": total,
-        "admitted": submitted.len(),
-        "refused": shared.refused.load(Ordering::Relaxed),
-        "refusals": refusals,
-        "finalized": finalized,
-        "not_finalized": submitted.len() - finalized,
-        "duration_s": round(wall, 2),
-        "finalized_tps": round(finalized_tps, 1),
-        "latency_p50_ms": round(percentile(&latencies, 50.0), 1),
-        "latency_p95_ms": round(percentile(&latencies, 95.0), 1),
-        "latency_p99_ms": round(percentile(&latencies, 99.0), 1),
-        "blocks": busy.len(),
-        "block_interval_ms": round(block_interval_ms, 1),
-        "txs_per_block": round(txs_per_block, 1),
-        "nodes": nodes,
-        "max_height_gap": max_height_gap,
-        "cores": cores,
-        "batch_verify_us": round(batch_verify_us, 2),
-        "single_verify_us": round(single_verify_us, 2),
-        "cpu_bound_tps": round(cpu_bound_tps, 0),
+    Ok(report(&Run {
+        args,
+        validators,
+        submitted: total,
+        shared: &shared,
+        blocks: &blocks,
+        receipts: &receipts,
+        nodes,
+        peak_reset,
+        bench_cpu_ticks: bench_before.zip(bench_after).map(|(b, a)| a.0 - b.0),
+        signatures,
+        max_height_gap,
     }))
 }
 

@@ -42,12 +42,12 @@ impl Net {
 }
 
 /// POSTs a batch; the response, or the error for the whole batch.
-pub(crate) fn post_batch(
+pub(crate) fn post_batch<'a>(
     client: &ApiClient,
-    txs: &[Transaction],
+    txs: impl IntoIterator<Item = &'a Transaction>,
 ) -> anyhow::Result<BatchSubmitResponse> {
     let body = json!({
-        "transactions": txs.iter().map(|tx| format!("0x{}", hex::encode(tx.encode()))).collect::<Vec<_>>()
+        "transactions": txs.into_iter().map(|tx| format!("0x{}", hex::encode(tx.encode()))).collect::<Vec<_>>()
     });
     Ok(serde_json::from_value(
         client.post("/transactions/batch", &body)?,
@@ -177,6 +177,7 @@ pub(crate) fn prepare(
     let n = args.txs;
     let mut bank = net.signer(bank)?;
     let mut per_sender: Vec<Vec<Transaction>> = vec![Vec::new(); senders.len()];
+    let failing = |i: usize| args.failing_every > 0 && (i + 1) % args.failing_every == 0;
     match args.workload {
         Workload::Cash => {
             let mint = Mint {
@@ -192,7 +193,12 @@ pub(crate) fn prepare(
                 let s = i % senders.len();
                 let transfer = CashTransfer {
                     to: tier2_uscc.clone(),
-                    amount: 1,
+                    // More than was minted, when this one is to fail.
+                    amount: if failing(i) {
+                        n as u64 * PART_AMOUNT + 1
+                    } else {
+                        1
+                    },
                     custodian: None,
                 };
                 let tx = senders[s].sign(call(cash_method::TRANSFER, transfer));
@@ -281,7 +287,8 @@ pub(crate) fn prepare(
                 let transfer = Transfer {
                     voucher: part,
                     to: tier2_uscc.clone(),
-                    amount: None,
+                    // More than the part holds, when this one is to fail.
+                    amount: failing(i).then_some(PART_AMOUNT + 1),
                 };
                 let tx = senders[s].sign(call(voucher_method::TRANSFER, transfer));
                 per_sender[s].push(tx);
