@@ -324,9 +324,13 @@ mod tests {
     /// receipt's): every type that derives `ToSchema` has a name of its own.
     #[test]
     fn every_schema_type_has_a_name_of_its_own() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        // The runner's package directory (a binary built in another checkout keeps the path it
+        // was built at), else the one it was built at.
+        let package = std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_string());
+        let dir = format!("{package}/src");
         let mut seen: std::collections::BTreeMap<String, String> = Default::default();
-        for entry in std::fs::read_dir(dir).expect("the sources") {
+        for entry in std::fs::read_dir(&dir).expect("the sources") {
             let path = entry.expect("an entry").path();
             let text = std::fs::read_to_string(&path).expect("a source");
             let mut derives_schema = false;

@@ -29,7 +29,7 @@ pub mod crash_points;
 mod journal;
 pub mod mark;
 mod tree;
-use tree::{encode_borsh, tree_value, value_key};
+use tree::{encode_borsh, tree_value, value_key, Update};
 pub mod snapshot;
 pub mod wal;
 
@@ -434,6 +434,15 @@ impl Store {
         height: u64,
         changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
     ) -> Result<PreparedState> {
+        self.prepare_state_by(height, changes, Update::Batched)
+    }
+
+    fn prepare_state_by(
+        &self,
+        height: u64,
+        changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
+        how: Update,
+    ) -> Result<PreparedState> {
         let mut changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes.into_iter().collect();
         if self.switch_says("diverge") {
             changes.push((DIVERGENCE_KEY.to_vec(), Some(height.to_le_bytes().to_vec())));
@@ -445,10 +454,10 @@ impl Store {
         let value_set = key_hashes
             .iter()
             .zip(&changes)
-            .map(|(hash, (_, value))| (*hash, value.clone()));
+            .map(|(hash, (_, value))| (*hash, value.clone()))
+            .collect();
         let (root, tree) = self
-            .tree()
-            .put_value_set(value_set, height)
+            .update_tree(height, value_set, how)
             .map_err(|e| StorageError::Tree(e.to_string()))?;
         Ok(PreparedState {
             version: height,
@@ -548,7 +557,6 @@ impl Store {
             );
         }
         // The tree's values are the changes themselves (written above, with their keys).
-        debug_assert_eq!(state.tree.node_batch.values().len(), state.changes.len());
         let new_tip = Tip {
             height,
             block_hash,
@@ -590,3 +598,5 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tree_tests;

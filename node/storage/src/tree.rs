@@ -1,10 +1,14 @@
 //! How the state tree's nodes and versioned values are stored: values with the keys they belong
 //! to (the tree itself holds only key hashes; a snapshot sends the keys), read back by jmt
-//! through [`TreeReader`].
+//! through [`TreeReader`]; and a block's update of the tree, each touched node built and hashed
+//! once.
 
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
-use jmt::{KeyHash, OwnedValue, Version};
+use std::collections::BTreeMap;
+
+use jmt::storage::{LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{JellyfishMerkleTree, KeyHash, OwnedValue, RootHash, Version};
 use parity_scale_codec::{Decode, Encode};
+use sha2::Sha256;
 
 use crate::{Store, CF_TREE_NODES, CF_TREE_VALUES};
 
@@ -90,5 +94,121 @@ impl TreeReader for Store {
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
         anyhow::bail!("restoring the state tree from a snapshot is not supported")
+    }
+}
+
+/// How a block's changes go into the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Update {
+    /// Removals one key at a time, then every insertion and change in one pass over the tree
+    /// that builds and hashes each touched node once (jmt's batch path, which takes no
+    /// removals). The root is the same as [`Update::OneByOne`]'s: a Jellyfish tree's shape
+    /// depends only on the keys it holds.
+    Batched,
+    /// Every change one key at a time, each re-hashing the path from the root (jmt's
+    /// `put_value_set`): the reference the batched update is tested against.
+    #[cfg_attr(not(test), allow(dead_code))]
+    OneByOne,
+}
+
+/// A reader of the tree as a first update of `version` left it, not yet written: its nodes
+/// before the store's, and its root standing in for the previous version's, so that a second
+/// update of the same version builds on it.
+struct Pending<'a> {
+    store: &'a Store,
+    nodes: &'a BTreeMap<NodeKey, Node>,
+    /// The first update's root.
+    root: NodeKey,
+}
+
+impl TreeReader for Pending<'_> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        let key = if node_key.nibble_path().num_nibbles() == 0
+            && node_key.version() + 1 == self.root.version()
+        {
+            &self.root
+        } else {
+            node_key
+        };
+        match self.nodes.get(key) {
+            Some(node) => Ok(Some(node.clone())),
+            None => self.store.get_node_option(key),
+        }
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.store.get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        anyhow::bail!("restoring the state tree from a snapshot is not supported")
+    }
+}
+
+impl Store {
+    /// The tree at `version` after `changes` (each key once) on top of `version - 1`: its root
+    /// and the nodes to write.
+    pub(crate) fn update_tree(
+        &self,
+        version: Version,
+        changes: Vec<(KeyHash, Option<OwnedValue>)>,
+        how: Update,
+    ) -> anyhow::Result<(RootHash, TreeUpdateBatch)> {
+        let (removals, puts): (Vec<_>, Vec<_>) =
+            changes.into_iter().partition(|(_, v)| v.is_none());
+        // Genesis builds from nothing, and a block that changes nothing still writes its root.
+        if how == Update::OneByOne || version == 0 || puts.is_empty() {
+            let changes = removals.into_iter().chain(puts);
+            return JellyfishMerkleTree::<_, Sha256>::new(self).put_value_set(changes, version);
+        }
+        let puts: Vec<(KeyHash, OwnedValue)> = puts
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|v| (key, v)))
+            .collect();
+        if removals.is_empty() {
+            let (roots, batch) = JellyfishMerkleTree::<_, Sha256>::new(self).batch_put_value_sets(
+                vec![puts],
+                None,
+                version,
+            )?;
+            return Ok((roots[0], batch));
+        }
+        let (_, mut first) =
+            JellyfishMerkleTree::<_, Sha256>::new(self).put_value_set(removals, version)?;
+        let nodes = first.node_batch.nodes();
+        let root = nodes
+            .keys()
+            .find(|key| key.version() == version && key.nibble_path().num_nibbles() == 0)
+            .ok_or_else(|| anyhow::anyhow!("the removals at {version} wrote no root"))?
+            .clone();
+        let pending = Pending {
+            store: self,
+            nodes,
+            root,
+        };
+        let (roots, second) = JellyfishMerkleTree::<_, Sha256>::new(&pending)
+            .batch_put_value_sets(vec![puts], None, version)?;
+        // The second pass rewrote every node of this version it touched under the same key;
+        // those the first wrote are not stale, whatever the second pass noted.
+        let stale = first
+            .stale_node_index_batch
+            .into_iter()
+            .chain(second.stale_node_index_batch)
+            .filter(|index| index.node_key.version() != version)
+            .collect();
+        first.node_batch.merge(second.node_batch);
+        first.node_stats.extend(second.node_stats);
+        Ok((
+            roots[0],
+            TreeUpdateBatch {
+                node_batch: first.node_batch,
+                stale_node_index_batch: stale,
+                node_stats: first.node_stats,
+            },
+        ))
     }
 }
