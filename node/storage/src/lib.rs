@@ -207,9 +207,16 @@ impl Store {
         // hosting another chain does not add another cache per column family (ADR 0028).
         let mut table = BlockBasedOptions::default();
         table.set_block_cache(shared_block_cache());
+        // Point reads (state, tree nodes, receipts) skip the files that cannot hold the key.
+        table.set_bloom_filter(10.0, false);
         let cfs = COLUMN_FAMILIES.iter().map(|name| {
             let mut cf = Options::default();
-            cf.set_compression_type(DBCompressionType::Lz4);
+            // The tree's nodes are hashes: compressing them costs the flush and saves nothing.
+            cf.set_compression_type(if *name == CF_TREE_NODES {
+                DBCompressionType::None
+            } else {
+                DBCompressionType::Lz4
+            });
             cf.set_block_based_table_factory(&table);
             ColumnFamilyDescriptor::new(*name, cf)
         });
@@ -518,7 +525,17 @@ impl Store {
                 index += 1;
             }
         }
-        for (index, (tx, receipt)) in block.transactions.iter().zip(receipts).enumerate() {
+        // Each column family's entries in the order of their keys: RocksDB's memtable (a skip
+        // list) inserts a run of ascending keys from where the last one went instead of
+        // searching from the top for each.
+        debug_assert!(block
+            .transactions
+            .iter()
+            .zip(receipts)
+            .all(|(tx, receipt)| tx.hash() == receipt.tx_hash));
+        let mut by_hash: Vec<(usize, &Receipt)> = receipts.iter().enumerate().collect();
+        by_hash.sort_unstable_by_key(|(_, receipt)| receipt.tx_hash.0);
+        for (index, receipt) in by_hash {
             let location = TxLocation {
                 height,
                 index: u32::try_from(index).expect("blocks hold fewer than 2^32 transactions"),
@@ -531,9 +548,10 @@ impl Store {
             batch.put_cf(self.cf(CF_RECEIPTS), receipt.tx_hash.0, receipt.encode());
             // Durable in the block now: out of the journal of acknowledged transactions.
             batch.delete_cf(self.cf(CF_PENDING), receipt.tx_hash.0);
-            debug_assert_eq!(tx.hash(), receipt.tx_hash);
         }
-        for ((key, value), key_hash) in state.changes.iter().zip(&state.key_hashes) {
+        let mut order: Vec<usize> = (0..state.changes.len()).collect();
+        order.sort_unstable_by(|a, b| state.changes[*a].0.cmp(&state.changes[*b].0));
+        for (key, value) in order.iter().map(|i| &state.changes[*i]) {
             if height > 0 && key.as_slice() == catena_primitives::validator::VALIDATORS_KEY {
                 batch.put_cf(self.cf(CF_HANDOVERS), hk, []);
             }
@@ -541,22 +559,29 @@ impl Store {
                 Some(value) => batch.put_cf(self.cf(CF_STATE), key, value),
                 None => batch.delete_cf(self.cf(CF_STATE), key),
             }
-            // The tree's versioned value, with the key it belongs to (the tree itself holds
-            // only the key's hash; a snapshot sends the key).
+        }
+        // The tree's versioned values, with the key each belongs to (the tree itself holds
+        // only the key's hash; a snapshot sends the key).
+        order.sort_unstable_by_key(|i| state.key_hashes[*i].0);
+        for i in order {
+            let (key, value) = &state.changes[i];
             batch.put_cf(
                 self.cf(CF_TREE_VALUES),
-                value_key(key_hash, height),
+                value_key(&state.key_hashes[i], height),
                 tree_value(value.as_deref(), key),
             );
         }
-        for (node_key, node) in state.tree.node_batch.nodes() {
-            batch.put_cf(
-                self.cf(CF_TREE_NODES),
-                encode_borsh(node_key),
-                encode_borsh(node),
-            );
+        let mut nodes: Vec<(Vec<u8>, &jmt::storage::Node)> = state
+            .tree
+            .node_batch
+            .nodes()
+            .iter()
+            .map(|(key, node)| (encode_borsh(key), node))
+            .collect();
+        nodes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (key, node) in nodes {
+            batch.put_cf(self.cf(CF_TREE_NODES), key, encode_borsh(node));
         }
-        // The tree's values are the changes themselves (written above, with their keys).
         let new_tip = Tip {
             height,
             block_hash,
