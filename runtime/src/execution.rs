@@ -177,6 +177,7 @@ pub fn execute_block_while(
     transactions: &[Transaction],
     more: &mut dyn FnMut(usize) -> bool,
 ) -> Result<ExecutedBlock, ExecutionError> {
+    let state = &crate::state::BlockReads::new(state);
     let mut changes = Changes::new();
     let mut receipts = Vec::with_capacity(transactions.len());
     let (scheduled, mut block_fuel) = run_scheduled(state, context, &mut changes)?;

@@ -70,6 +70,39 @@ pub fn next_in_layers<E>(
     }
 }
 
+/// The committed state a block executes on, with every key read once kept for the rest of the
+/// block: the configuration and member records that each transaction reads again come from
+/// memory. Honest because a block's base state does not change while it executes (its own
+/// writes are in the overlays above, which are read first); listings go to the base.
+pub(crate) struct BlockReads<'a> {
+    base: &'a dyn StateReader,
+    read: std::cell::RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl<'a> BlockReads<'a> {
+    pub(crate) fn new(base: &'a dyn StateReader) -> BlockReads<'a> {
+        BlockReads {
+            base,
+            read: Default::default(),
+        }
+    }
+}
+
+impl StateReader for BlockReads<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        if let Some(value) = self.read.borrow().get(key) {
+            return Ok(value.clone());
+        }
+        let value = self.base.get(key)?;
+        self.read.borrow_mut().insert(key.to_vec(), value.clone());
+        Ok(value)
+    }
+
+    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
+        self.base.next(prefix, after)
+    }
+}
+
 /// State could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("state read failed: {0}")]
