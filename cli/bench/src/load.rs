@@ -47,6 +47,7 @@ fn retryable(code: &str) -> bool {
         code,
         "mempool_full"
             | "over_share"
+            | "behind_refused"
             | "syncing"
             | "not_durable"
             | "nonce_too_high"

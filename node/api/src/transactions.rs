@@ -13,7 +13,7 @@ use super::*;
         (status = 409, body = ErrorBody, description = "nonce already used or taken (replay)"),
         (status = 413, body = ErrorBody, description = "transaction over the size limit"),
         (status = 422, body = ErrorBody, description = "wrong chain id or bad signature"),
-        (status = 503, body = ErrorBody, description = "mempool full (`mempool_full`); the mempool more than half full and the signer's member holding its share of a quarter of it (`over_share`); or this node is catching up (`syncing`: at H of H′); try later or at another node"),
+        (status = 503, body = ErrorBody, description = "mempool full (`mempool_full`); the mempool more than half full and the signer's member holding its share of a quarter of it (`over_share`); a later nonce of an account whose earlier nonce this node refused so (`behind_refused`: send that one again first); or this node is catching up (`syncing`: at H of H′); try later or at another node"),
     ))]
 pub(crate) async fn submit_transaction(
     State(chain): Chain,

@@ -16,6 +16,7 @@ use parity_scale_codec::Encode;
 use parking_lot::Mutex;
 
 mod dropped;
+mod refused;
 mod select;
 use dropped::DroppedLog;
 pub use dropped::{DropReason, Dropped, DROPPED_KEPT};
@@ -78,6 +79,12 @@ pub enum AdmitError {
         pending: usize,
         share: usize,
     },
+    #[error("nonce {nonce} of account {signer} follows nonce {refused}, which this node refused because the mempool was full or the sender over its share: send nonce {refused} again first")]
+    BehindRefused {
+        signer: AccountId,
+        nonce: u64,
+        refused: u64,
+    },
     #[error("could not read chain state: {0}")]
     State(String),
     #[error("syncing: at height {at} of {of}; this node admits transactions once it has caught up (or send to a node that is at the tip)")]
@@ -96,6 +103,7 @@ impl AdmitError {
             self,
             AdmitError::Full { .. }
                 | AdmitError::OverShare { .. }
+                | AdmitError::BehindRefused { .. }
                 | AdmitError::State(_)
                 | AdmitError::Syncing { .. }
                 | AdmitError::NotDurable(_)
@@ -167,6 +175,8 @@ pub struct Mempool {
     newly_dropped: Mutex<Vec<Hash>>,
     /// Pending transactions per sender.
     per_sender: Mutex<HashMap<Sender, usize>>,
+    /// Nonces refused for want of room, whose accounts' later nonces wait for them.
+    refused: refused::RefusedNonces,
 }
 
 fn shard_of(account: &AccountId) -> usize {
@@ -184,6 +194,7 @@ impl Mempool {
             dropped: Mutex::new(DroppedLog::default()),
             newly_dropped: Mutex::new(Vec::new()),
             per_sender: Mutex::new(HashMap::new()),
+            refused: refused::RefusedNonces::default(),
         }
     }
 
@@ -311,13 +322,31 @@ impl Mempool {
     /// room, chain id and size, membership, nonce window, the sender's share — and the
     /// signature, the expensive one, last, outside any lock.
     pub fn admit(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
+        let (signer, nonce) = (tx.signer, tx.nonce);
+        let outcome = self.admit_one(tx, view);
+        self.note(signer, nonce, &outcome);
+        outcome
+    }
+
+    fn admit_one(&self, tx: Transaction, view: &dyn AccountView) -> Result<Hash, AdmitError> {
         self.check_room()?;
         tx.check_envelope(&self.config.chain_id, self.config.max_tx_bytes)?;
-        let sender = self.precheck(&tx, view, true)?;
+        let sender = self.precheck(&tx, view, true, &|_, _| false)?;
         if !tx.signature_valid() {
             return Err(TxError::BadSignature(tx.signer).into());
         }
         self.insert(tx, sender, true)
+    }
+
+    /// Remembers a nonce refused for want of room, or forgets it once admitted.
+    fn note(&self, signer: AccountId, nonce: u64, outcome: &Result<Hash, AdmitError>) {
+        match outcome {
+            Ok(_) => self.refused.admitted(&signer, nonce),
+            Err(AdmitError::Full { .. } | AdmitError::OverShare { .. }) => {
+                self.refused.mark(signer, nonce);
+            }
+            Err(_) => {}
+        }
     }
 
     /// Checks and admits many transactions, their signatures in one batch: the outcome of
@@ -348,14 +377,22 @@ impl Mempool {
         shared: bool,
     ) -> Vec<Result<Hash, AdmitError>> {
         if let Err(full) = self.check_room() {
+            if shared {
+                for tx in &txs {
+                    self.refused.mark(tx.signer, tx.nonce);
+                }
+            }
             return vec![Err(full); txs.len()];
         }
         // The cheap checks of each first; the signatures of those that pass in one batch.
+        let carried: std::collections::HashSet<(AccountId, u64)> =
+            txs.iter().map(|tx| (tx.signer, tx.nonce)).collect();
+        let resent = |signer: &AccountId, nonce: u64| carried.contains(&(*signer, nonce));
         let checked: Vec<Result<Sender, AdmitError>> = txs
             .iter()
             .map(|tx| {
                 tx.check_envelope(&self.config.chain_id, self.config.max_tx_bytes)?;
-                self.precheck(tx, view, shared)
+                self.precheck(tx, view, shared, &resent)
             })
             .collect();
         let to_verify: Vec<&Transaction> = txs
@@ -367,11 +404,29 @@ impl Mempool {
         let mut valid = Transaction::signatures_valid(&to_verify).into_iter();
         let mut outcomes = Vec::with_capacity(txs.len());
         for (tx, checked) in txs.into_iter().zip(checked) {
+            let (signer, nonce) = (tx.signer, tx.nonce);
             let outcome = match checked {
                 Err(e) => Err(e),
-                Ok(sender) if valid.next() == Some(true) => self.insert(tx, sender, shared),
-                Ok(_) => Err(TxError::BadSignature(tx.signer).into()),
+                Ok(sender) => {
+                    let signed = valid.next() == Some(true);
+                    // An earlier nonce of the same batch may have been refused meanwhile.
+                    let behind = shared
+                        .then(|| self.refused.waiting(&signer, nonce))
+                        .flatten();
+                    match (signed, behind) {
+                        (false, _) => Err(TxError::BadSignature(signer).into()),
+                        (true, Some(refused)) => Err(AdmitError::BehindRefused {
+                            signer,
+                            nonce,
+                            refused,
+                        }),
+                        (true, None) => self.insert(tx, sender, shared),
+                    }
+                }
             };
+            if shared {
+                self.note(signer, nonce, &outcome);
+            }
             outcomes.push(outcome);
         }
         outcomes
@@ -396,6 +451,7 @@ impl Mempool {
         tx: &Transaction,
         view: &dyn AccountView,
         shared: bool,
+        resent: &dyn Fn(&AccountId, u64) -> bool,
     ) -> Result<Sender, AdmitError> {
         let Some(sender) = view.sender(tx).map_err(AdmitError::State)? else {
             return Err(AdmitError::NotAMember { signer: tx.signer });
@@ -416,6 +472,16 @@ impl Mempool {
             });
         }
         if shared {
+            // Behind a nonce refused for room, unless that one comes again in the same batch.
+            if let Some(refused) = self.refused.behind(&tx.signer, tx.nonce, next) {
+                if !resent(&tx.signer, refused) {
+                    return Err(AdmitError::BehindRefused {
+                        signer: tx.signer,
+                        nonce: tx.nonce,
+                        refused,
+                    });
+                }
+            }
             let pending = self.per_sender.lock().get(&sender).copied().unwrap_or(0);
             self.over_share(&sender, self.len(), pending)?;
         }

@@ -225,7 +225,8 @@ fn a_batch_gives_each_transaction_the_outcome_it_would_get_alone() {
 #[test]
 fn concurrent_admission_never_overfills_and_keeps_counts() {
     // 8 threads, each with its own accounts (spread over the shards), race to fill a pool of
-    // 500: exactly 500 are admitted, the rest refused as full, and the count matches what
+    // 500: exactly 500 are admitted, the rest refused as full (or behind a nonce refused as
+    // full), and the count matches what
     // selection and removal see.
     let keys: Vec<SecretKey> = (0..64u8)
         .map(|i| SecretKey::from_seed([i + 10; 32]))
@@ -247,9 +248,16 @@ fn concurrent_admission_never_overfills_and_keeps_counts() {
                 scope.spawn(move || {
                     let outcomes = pool.admit_batch(chunk.to_vec(), view);
                     let admitted = outcomes.iter().filter(|o| o.is_ok()).count();
+                    // Refused as full, or (a later nonce) behind one refused as full.
                     let full = outcomes
                         .iter()
-                        .filter(|o| matches!(o, Err(AdmitError::Full { capacity: 500 })))
+                        .filter(|o| {
+                            matches!(
+                                o,
+                                Err(AdmitError::Full { capacity: 500 }
+                                    | AdmitError::BehindRefused { .. })
+                            )
+                        })
                         .count();
                     (admitted, full)
                 })
@@ -439,4 +447,74 @@ fn the_next_block_serves_every_sender_in_turn() {
         .map(|t| t.nonce)
         .collect();
     assert_eq!(carols, (0..10).collect::<Vec<_>>());
+}
+
+/// A nonce refused for want of room holds its account's later nonces back (refused early, no
+/// signature checked) until it is sent again, so they are never admitted behind a gap that may
+/// not close; in one batch as in single submissions; and a mark the chain has passed is gone.
+#[test]
+fn later_nonces_wait_for_one_refused_for_room() {
+    let (alice, bob, view) = setup();
+    let pool = pool(20);
+    // Bob fills half the pool, then alice holds her share: the pool is contended.
+    for nonce in 0..10 {
+        pool.admit(tx(&bob, nonce), &view).expect("bob");
+    }
+    for nonce in 0..5 {
+        pool.admit(tx(&alice, nonce), &view).expect("alice");
+    }
+    assert!(matches!(
+        pool.admit(tx(&alice, 5), &view),
+        Err(AdmitError::OverShare { .. })
+    ));
+    let err = pool.admit(tx(&alice, 6), &view).expect_err("behind 5");
+    assert!(
+        matches!(
+            err,
+            AdmitError::BehindRefused {
+                nonce: 6,
+                refused: 5,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.is_temporary());
+    assert!(
+        err.to_string().contains("send nonce 5 again first"),
+        "{err}"
+    );
+    let mut view = view;
+    view.nonces.insert(bob.account(), 10);
+    let bobs: Vec<Transaction> = (0..10).map(|n| tx(&bob, n)).collect();
+    pool.remove_committed(&bobs, &view);
+    let outcomes = pool.admit_batch((5..9).map(|n| tx(&alice, n)).collect::<Vec<_>>(), &view);
+    // Sent again with its successors in one batch (the pool below half full now): all get in.
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    // Over her share again (bob's three make the pool contended): 9 refused, 10 behind it.
+    for nonce in 10..13 {
+        pool.admit(tx(&bob, nonce), &view).expect("bob again");
+    }
+    let outcomes = pool.admit_batch(vec![tx(&alice, 9), tx(&alice, 10)], &view);
+    assert!(
+        matches!(outcomes[0], Err(AdmitError::OverShare { .. })),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(
+            outcomes[1],
+            Err(AdmitError::OverShare { .. } | AdmitError::BehindRefused { .. })
+        ),
+        "{outcomes:?}"
+    );
+    assert!(matches!(
+        pool.admit(tx(&alice, 10), &view),
+        Err(AdmitError::BehindRefused { refused: 9, .. })
+    ));
+    // Once the chain has passed the refused nonce, the mark is forgotten.
+    view.nonces.insert(alice.account(), 10);
+    let alices: Vec<Transaction> = (0..9).map(|n| tx(&alice, n)).collect();
+    pool.remove_committed(&alices, &view);
+    pool.admit(tx(&alice, 11), &view)
+        .expect("the chain passed 9: 11 waits only for 10, as any gap");
 }

@@ -80,6 +80,7 @@ fn admit_error(e: AdmitError) -> ApiError {
         AdmitError::NonceTooHigh { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "nonce_too_high"),
         AdmitError::Full { .. } => (StatusCode::SERVICE_UNAVAILABLE, "mempool_full"),
         AdmitError::OverShare { .. } => (StatusCode::SERVICE_UNAVAILABLE, "over_share"),
+        AdmitError::BehindRefused { .. } => (StatusCode::SERVICE_UNAVAILABLE, "behind_refused"),
         AdmitError::Syncing { .. } => (StatusCode::SERVICE_UNAVAILABLE, "syncing"),
         AdmitError::NotDurable(_) => (StatusCode::SERVICE_UNAVAILABLE, "not_durable"),
         AdmitError::State(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
