@@ -5,6 +5,7 @@
 //! checks and gossip) for transactions that cannot run.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use catena_primitives::AccountId;
 use parking_lot::Mutex;
@@ -17,6 +18,9 @@ const MAX_MARKS: usize = 100_000;
 pub(crate) struct RefusedNonces {
     /// The lowest nonce of each account refused for want of room.
     lowest: Mutex<HashMap<AccountId, u64>>,
+    /// How many accounts `lowest` holds, read without its lock: with none (a pool that never
+    /// refused for room) admission takes no lock of this shared map.
+    marks: AtomicUsize,
 }
 
 impl RefusedNonces {
@@ -28,15 +32,24 @@ impl RefusedNonces {
         }
         let mark = lowest.entry(account).or_insert(nonce);
         *mark = (*mark).min(nonce);
+        self.marks.store(lowest.len(), Ordering::Release);
+    }
+
+    fn none(&self) -> bool {
+        self.marks.load(Ordering::Acquire) == 0
     }
 
     /// The refused nonce `nonce` waits behind, if any; forgets a mark the chain has passed
     /// (`next`: the account's next nonce by the committed state).
     pub(crate) fn behind(&self, account: &AccountId, nonce: u64, next: u64) -> Option<u64> {
+        if self.none() {
+            return None;
+        }
         let mut lowest = self.lowest.lock();
         let refused = *lowest.get(account)?;
         if next > refused {
             lowest.remove(account);
+            self.marks.store(lowest.len(), Ordering::Release);
             return None;
         }
         (nonce > refused).then_some(refused)
@@ -44,6 +57,9 @@ impl RefusedNonces {
 
     /// The refused nonce `nonce` waits behind, by the marks alone.
     pub(crate) fn waiting(&self, account: &AccountId, nonce: u64) -> Option<u64> {
+        if self.none() {
+            return None;
+        }
         let lowest = self.lowest.lock();
         lowest
             .get(account)
@@ -53,9 +69,13 @@ impl RefusedNonces {
 
     /// The refused nonce (or an earlier one) was admitted: the account's later ones may follow.
     pub(crate) fn admitted(&self, account: &AccountId, nonce: u64) {
+        if self.none() {
+            return;
+        }
         let mut lowest = self.lowest.lock();
         if lowest.get(account).is_some_and(|refused| nonce <= *refused) {
             lowest.remove(account);
+            self.marks.store(lowest.len(), Ordering::Release);
         }
     }
 }

@@ -158,17 +158,18 @@ impl Store {
         changes: Vec<(KeyHash, Option<OwnedValue>)>,
         how: Update,
     ) -> anyhow::Result<(RootHash, TreeUpdateBatch)> {
-        let (removals, puts): (Vec<_>, Vec<_>) =
-            changes.into_iter().partition(|(_, v)| v.is_none());
         // Genesis builds from nothing, and a block that changes nothing still writes its root.
-        if how == Update::OneByOne || version == 0 || puts.is_empty() {
-            let changes = removals.into_iter().chain(puts);
+        if how == Update::OneByOne || version == 0 || changes.iter().all(|(_, v)| v.is_none()) {
             return JellyfishMerkleTree::<_, Sha256>::new(self).put_value_set(changes, version);
         }
-        let puts: Vec<(KeyHash, OwnedValue)> = puts
-            .into_iter()
-            .filter_map(|(key, value)| value.map(|v| (key, v)))
-            .collect();
+        let mut removals = Vec::new();
+        let mut puts = Vec::with_capacity(changes.len());
+        for (key, value) in changes {
+            match value {
+                Some(value) => puts.push((key, value)),
+                None => removals.push((key, None)),
+            }
+        }
         if removals.is_empty() {
             let (roots, batch) = JellyfishMerkleTree::<_, Sha256>::new(self).batch_put_value_sets(
                 vec![puts],
