@@ -36,13 +36,7 @@ fn one_members_flood_never_keeps_another_member_out() {
     let mut admitted = 0;
     let mut codes = std::collections::BTreeMap::<String, usize>::new();
     for chunk in flood.chunks(100) {
-        let body = serde_json::json!({
-            "transactions": chunk
-                .iter()
-                .map(|tx| format!("0x{}", hex::encode(parity_scale_codec::Encode::encode(tx))))
-                .collect::<Vec<_>>()
-        });
-        let reply = node.post_raw("/transactions/batch", &body.to_string());
+        let reply = node.submit_batch(chunk);
         match reply.status {
             200 => {
                 for result in reply.body["results"].as_array().expect("results") {

@@ -347,6 +347,13 @@ impl TestNode {
         submit_quietly(self, tx).unwrap_or_else(|| panic!("POST /transactions: no answer"))
     }
 
+    /// Transactions in one `POST /transactions/batch`.
+    pub fn submit_batch(&self, txs: &[Transaction]) -> Reply {
+        self.client
+            .submit_batch_reply(txs)
+            .unwrap_or_else(|| panic!("POST /transactions/batch: no answer"))
+    }
+
     pub fn height(&self) -> u64 {
         self.get_ok("/status")["height"].as_u64().expect("height")
     }

@@ -29,7 +29,7 @@ use catena_schema::records::{Invoice, Kind, NewRecord};
 use catena_schema::voucher::method as voucher_method;
 use catena_schema::voucher::{SetCreditLine, Split, Terms, Transfer};
 use clap::{Parser, ValueEnum};
-use parity_scale_codec::{Decode, Encode};
+use parity_scale_codec::Decode;
 use serde_json::json;
 
 use catena_client::{ApiClient, NodeError, Signer};
@@ -114,8 +114,9 @@ struct BenchArgs {
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Block time of a new testnet, in milliseconds (a height starts one block time after the
-    /// last, or at once if deciding it took longer; the propose timeout is three block times,
-    /// and a proposer executes transactions for at most half a block time).
+    /// last, or at once if deciding it took longer or while transactions keep coming; the
+    /// propose timeout is three block times, and a proposer executes transactions for at most
+    /// half a block time).
     #[arg(long, default_value_t = 250)]
     block_time_ms: u64,
     /// Transactions per block of a new testnet, at most (the proposer's time budget usually

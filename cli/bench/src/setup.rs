@@ -46,9 +46,7 @@ pub(crate) fn post_batch<'a>(
     client: &ApiClient,
     txs: impl IntoIterator<Item = &'a Transaction>,
 ) -> anyhow::Result<BatchSubmitResponse> {
-    let body = json!({
-        "transactions": txs.into_iter().map(|tx| format!("0x{}", hex::encode(tx.encode()))).collect::<Vec<_>>()
-    });
+    let body = catena_client::batch_submission(txs);
     Ok(serde_json::from_value(
         client.post("/transactions/batch", &body)?,
     )?)

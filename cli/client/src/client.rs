@@ -177,6 +177,15 @@ impl ApiClient {
         self.post_reply("/transactions", &submission(tx).to_string())
     }
 
+    /// Transactions submitted in one `POST /transactions/batch`, answered with any status;
+    /// `None` if the node does not answer.
+    pub fn submit_batch_reply<'a>(
+        &self,
+        txs: impl IntoIterator<Item = &'a Transaction>,
+    ) -> Option<Reply> {
+        self.post_reply("/transactions/batch", &batch_submission(txs).to_string())
+    }
+
     /// A text body (such as `/metrics`); `None` if the node does not answer.
     pub fn get_text(&self, path: &str) -> Option<String> {
         let mut response = self.call(path, None).ok()?;
@@ -295,6 +304,15 @@ pub enum NodeError {
 /// The body of `POST /transactions`.
 fn submission(tx: &Transaction) -> Value {
     serde_json::json!({ "transaction": format!("0x{}", hex::encode(tx.encode())) })
+}
+
+/// The body of `POST /transactions/batch`.
+pub fn batch_submission<'a>(txs: impl IntoIterator<Item = &'a Transaction>) -> Value {
+    let txs: Vec<String> = txs
+        .into_iter()
+        .map(|tx| format!("0x{}", hex::encode(tx.encode())))
+        .collect();
+    serde_json::json!({ "transactions": txs })
 }
 
 fn reply(response: Answer) -> Option<Reply> {

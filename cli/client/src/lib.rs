@@ -8,7 +8,7 @@ mod signer;
 /// Evidence bundles (`catena-evidence`), exported from a node through an [`ApiClient`].
 pub use catena_evidence as evidence;
 
-pub use client::{ApiClient, NodeError, Reply};
+pub use client::{batch_submission, ApiClient, NodeError, Reply};
 pub use signer::Signer;
 
 impl catena_evidence::Source for ApiClient {

@@ -370,6 +370,7 @@ impl Driver {
                     let height = certificate.height;
                     match self.proposals.remove(&value) {
                         Some(proposal) => {
+                            let carried = proposal.block.transactions.len();
                             let tip = tokio::task::block_in_place(|| {
                                 self.chain.commit(proposal, &certificate)
                             })?;
@@ -397,10 +398,17 @@ impl Driver {
                                 });
                             }
                             // Pace blocks: the next height starts one block time after this
-                            // one started (at once if deciding it took longer).
-                            let pause =
+                            // one started (at once if deciding it took longer), or at once
+                            // while transactions keep coming: this block carried some and more
+                            // wait. A pool of transactions that cannot run (a nonce gap) does
+                            // not make empty blocks back to back.
+                            let busy = carried > 0 && !self.chain.mempool().is_empty();
+                            let pause = if busy {
+                                Duration::ZERO
+                            } else {
                                 Duration::from_millis(self.chain.spec().parameters.block_time_ms)
-                                    .saturating_sub(self.height_started.elapsed());
+                                    .saturating_sub(self.height_started.elapsed())
+                            };
                             self.timers.push((
                                 Instant::now() + pause,
                                 Input::NewHeight { height: height + 1 },
