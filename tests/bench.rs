@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use catena_testing::{catena_binary, free_ports, test_dir};
 
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 23] = [
     "finalized_tps",
+    "parts_in_state",
     "achieved_offered_rate",
     "offered",
     "failed",
@@ -115,6 +116,26 @@ fn the_bench_reports_every_figure_and_finalizes_every_transfer() {
         assert!(report["max_height_gap"].as_u64().is_some(), "{report}");
         assert!(report["signature_bound_tps"].as_f64().expect("bound") > 0.0);
     }
+}
+
+#[test]
+fn a_larger_state_is_made_before_the_measurement_when_asked() {
+    // Five vouchers of 100 parts for 100 transfers.
+    let (success, report) = bench("voucher", 100, &["--parts", "500"]);
+    assert!(success, "{report}");
+    assert_eq!(report["parts_in_state"], 500, "{report}");
+    assert_eq!(report["finalized"], 100, "{report}");
+    // The cash workload has no parts to make: refused before anything starts.
+    let output = Command::new(env!("CARGO_BIN_EXE_catena-bench"))
+        .args(["--workload", "cash", "--parts", "500"])
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--parts sizes the voucher workload's state"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -93,6 +93,11 @@ struct BenchArgs {
     rate: u64,
     #[arg(long, value_enum, default_value = "voucher")]
     workload: Workload,
+    /// Voucher parts in the state before the measurement, at least (the voucher workload: as
+    /// many as there are transfers by default; more measure a chain with a larger state, each
+    /// hundred one more voucher issued and split in the setup).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    parts: u64,
     /// Accounts of the sending member that sign the transfers (each in nonce order).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1000))]
     accounts: u32,
@@ -164,6 +169,9 @@ fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.txs == 0 {
         bail!("--txs must be at least 1");
     }
+    if args.parts > 0 && args.workload != Workload::Voucher {
+        bail!("--parts sizes the voucher workload's state; the cash workload has no parts");
+    }
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => fresh_run_dir("bench"),
@@ -210,7 +218,7 @@ fn run(args: BenchArgs) -> anyhow::Result<()> {
 }
 
 fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json::Value> {
-    let per_sender = prepare(args, net, dir)?;
+    let Prepared { per_sender, parts } = prepare(args, net, dir)?;
     let total: usize = per_sender.iter().map(Vec::len).sum();
     let signatures = signature_costs(&net.chain_id);
     // Each validator's API gets the transactions of its share of the senders.
@@ -342,6 +350,7 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
         bench_cpu_ticks: bench_before.zip(bench_after).map(|(b, a)| a.0 - b.0),
         signatures,
         max_height_gap,
+        parts,
     }))
 }
 

@@ -35,6 +35,8 @@ pub(crate) struct Run<'a> {
     /// µs per signature in a batch, and alone.
     pub(crate) signatures: (f64, f64),
     pub(crate) max_height_gap: u64,
+    /// Voucher parts in the state when the measurement began (made by the setup).
+    pub(crate) parts: usize,
 }
 
 /// Each offered transfer's latency in ms, sorted; infinite for one that never finalized
@@ -146,6 +148,7 @@ pub(crate) fn report(run: &Run<'_>) -> serde_json::Value {
         "offered_rate": args.rate,
         "achieved_offered_rate": figure(achieved_offered_rate, 1),
         "resubmit": args.resubmit,
+        "parts_in_state": run.parts,
         "submitted": run.submitted,
         "offered": offered.len(),
         "admitted": admitted.len(),
@@ -302,8 +305,12 @@ pub(crate) fn print_summary(r: &serde_json::Value) {
         None => "never".to_string(),
     };
     println!(
-        "catena-bench: {} transfers on {} validators, offered {} (achieved {}/s){}",
+        "catena-bench: {} transfers{} on {} validators, offered {} (achieved {}/s){}",
         r["workload"],
+        match r["parts_in_state"].as_u64() {
+            Some(parts) if parts > 0 => format!(" among {parts} voucher parts"),
+            _ => String::new(),
+        },
         r["validators"],
         match r["offered_rate"].as_u64() {
             Some(0) | None => "as fast as accepted".to_string(),

@@ -158,11 +158,14 @@ pub(crate) fn identity(dir: &Path, name: &str) -> anyhow::Result<SecretKey> {
 }
 
 /// Creates the transfers to measure, after the setup they need; each sender's in nonce order.
-pub(crate) fn prepare(
-    args: &BenchArgs,
-    net: &Net,
-    dir: &Path,
-) -> anyhow::Result<Vec<Vec<Transaction>>> {
+/// What a run transfers: each sending account's transfers, in nonce order.
+pub(crate) struct Prepared {
+    pub(crate) per_sender: Vec<Vec<Transaction>>,
+    /// Voucher parts the setup made (the voucher workload), all in the state as it begins.
+    pub(crate) parts: usize,
+}
+
+pub(crate) fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Prepared> {
     let core = identity(dir, CORE)?;
     let bank = identity(dir, BANK)?;
     let tier1 = identity(dir, SENDER)?;
@@ -175,6 +178,7 @@ pub(crate) fn prepare(
     let n = args.txs;
     let mut bank = net.signer(bank)?;
     let mut per_sender: Vec<Vec<Transaction>> = vec![Vec::new(); senders.len()];
+    let mut made = 0;
     let failing = |i: usize| args.failing_every > 0 && (i + 1) % args.failing_every == 0;
     match args.workload {
         Workload::Cash => {
@@ -204,7 +208,9 @@ pub(crate) fn prepare(
             }
         }
         Workload::Voucher => {
-            let originals = n.div_ceil(PARTS_PER_VOUCHER as usize);
+            let originals = n
+                .max(args.parts as usize)
+                .div_ceil(PARTS_PER_VOUCHER as usize);
             let amount = u64::from(PARTS_PER_VOUCHER) * PART_AMOUNT;
             let line = SetCreditLine {
                 issuer: core_uscc.clone(),
@@ -280,6 +286,7 @@ pub(crate) fn prepare(
             for output in run_setup(net, "vouchers split", splits)? {
                 parts.extend(Vec::<u64>::decode(&mut &output[..])?);
             }
+            made = parts.len();
             for (i, part) in parts.into_iter().take(n).enumerate() {
                 let s = i % senders.len();
                 let transfer = Transfer {
@@ -293,5 +300,8 @@ pub(crate) fn prepare(
             }
         }
     }
-    Ok(per_sender)
+    Ok(Prepared {
+        per_sender,
+        parts: made,
+    })
 }
