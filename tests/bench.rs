@@ -126,10 +126,10 @@ fn a_larger_state_is_made_before_the_measurement_when_asked() {
     assert_eq!(report["parts_in_state"], 500, "{report}");
     assert_eq!(report["finalized"], 100, "{report}");
     // The cash workload has no parts to make: refused before anything starts.
-    let output = Command::new(env!("CARGO_BIN_EXE_catena-bench"))
-        .args(["--workload", "cash", "--parts", "500"])
-        .output()
-        .expect("run");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_catena-bench"));
+    command.args(["--workload", "cash", "--parts", "500"]);
+    let output = catena_testing::process::run(&mut command, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -157,7 +157,6 @@ pub(crate) fn identity(dir: &Path, name: &str) -> anyhow::Result<SecretKey> {
         .with_context(|| format!("no key for {name} in {}", dir.display()))
 }
 
-/// Creates the transfers to measure, after the setup they need; each sender's in nonce order.
 /// What a run transfers: each sending account's transfers, in nonce order.
 pub(crate) struct Prepared {
     pub(crate) per_sender: Vec<Vec<Transaction>>,
@@ -165,6 +164,7 @@ pub(crate) struct Prepared {
     pub(crate) parts: usize,
 }
 
+/// Creates the transfers to measure, after the setup they need; each sender's in nonce order.
 pub(crate) fn prepare(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<Prepared> {
     let core = identity(dir, CORE)?;
     let bank = identity(dir, BANK)?;
