@@ -71,9 +71,13 @@ impl Mempool {
             }
             return vec![Err(full); txs.len()];
         }
-        // The cheap checks of each first; the signatures of those that pass in one batch.
-        let carried: std::collections::HashSet<(AccountId, u64)> =
-            txs.iter().map(|tx| (tx.signer, tx.nonce)).collect();
+        // The cheap checks of each first; the signatures of those that pass in one batch. Which
+        // nonces the batch carries matters only while some nonce waits to be sent again.
+        let carried: std::collections::HashSet<(AccountId, u64)> = if self.refused.none() {
+            Default::default()
+        } else {
+            txs.iter().map(|tx| (tx.signer, tx.nonce)).collect()
+        };
         let resent = |signer: &AccountId, nonce: u64| carried.contains(&(*signer, nonce));
         let checked: Vec<Result<Sender, AdmitError>> = txs
             .iter()

@@ -35,7 +35,8 @@ impl RefusedNonces {
         self.marks.store(lowest.len(), Ordering::Release);
     }
 
-    fn none(&self) -> bool {
+    /// Whether no nonce waits to be sent again (read without the lock).
+    pub(crate) fn none(&self) -> bool {
         self.marks.load(Ordering::Acquire) == 0
     }
 
