@@ -8,6 +8,8 @@
 //! registered set; the main chain refuses anything past it first). The validators take turns:
 //! checkpoint `h`'s submitter is the validator at `h / N` in the registered set; the others
 //! send it after [`FALLBACK_DELAY`] times their distance in that rotation if nothing landed.
+//! Whoever sends a checkpoint sends the older ones still missing before it, so a slow submitter's
+//! checkpoint is not skipped by a later one landing first.
 //! Duplicates are harmless (the head again is a no-op). Neither chain waits on the other: the
 //! task only reads both stores and submits to the main chain's mempool.
 
@@ -109,6 +111,53 @@ pub fn anchor_of(para: &ChainInstance, height: u64) -> Result<Anchor, String> {
     })
 }
 
+/// This validator's place in the rotation of a parachain's submitters.
+struct Rotation {
+    position: usize,
+    validators: usize,
+    /// The anchor period in blocks: checkpoint `h`'s submitter is at `h / period`.
+    period: u64,
+}
+
+/// Which of `checkpoints` (oldest first) to send at `now`, oldest first: up to the newest this
+/// validator may send (its own turn at once, another's after [`FALLBACK_DELAY`] times its
+/// distance in the rotation since first seen due), every one still missing that has not been
+/// sent within [`RESEND_AFTER`], at most [`MAX_IN_FLIGHT`] in flight. The older ones go first
+/// from this one account (consecutive nonces), so a checkpoint whose submitter is slow is not
+/// skipped by a later one landing before it (the main chain accepts any height above its head).
+fn to_send(
+    checkpoints: &[u64],
+    rotation: &Rotation,
+    due_since: &mut BTreeMap<u64, Instant>,
+    sent: &BTreeMap<u64, Instant>,
+    now: Instant,
+) -> Vec<u64> {
+    let n = rotation.validators.max(1);
+    let mut ready = None;
+    for (i, height) in checkpoints.iter().enumerate() {
+        let since = *due_since.entry(*height).or_insert(now);
+        let turn = usize::try_from(height / rotation.period.max(1)).unwrap_or(0) % n;
+        let distance = (rotation.position + n - turn) % n;
+        if now.duration_since(since) >= FALLBACK_DELAY * u32::try_from(distance).unwrap_or(0) {
+            ready = Some(i);
+        }
+    }
+    let Some(ready) = ready else {
+        return Vec::new();
+    };
+    let recent = |height: &u64| {
+        sent.get(height)
+            .is_some_and(|at| now.duration_since(*at) < RESEND_AFTER)
+    };
+    let in_flight = sent.keys().filter(|h| recent(h)).count();
+    checkpoints[..=ready]
+        .iter()
+        .filter(|height| !recent(height))
+        .take(MAX_IN_FLIGHT.saturating_sub(in_flight))
+        .copied()
+        .collect()
+}
+
 impl Anchorer {
     fn round(&mut self) -> Result<(), String> {
         let id = self.para.spec().chain_id.clone();
@@ -132,34 +181,21 @@ impl Anchorer {
         self.sent.retain(|height, _| *height > anchored);
         self.due_since.retain(|height, _| *height > anchored);
         let checkpoints = self.checkpoints(&record)?;
+        let rotation = Rotation {
+            position,
+            validators: record.validators.len(),
+            period: record.registration.anchor_every_blocks.max(1),
+        };
         let now = Instant::now();
-        let mut in_flight = self
-            .sent
-            .values()
-            .filter(|at| now.duration_since(**at) < RESEND_AFTER)
-            .count();
-        for height in checkpoints {
-            if in_flight >= MAX_IN_FLIGHT {
-                break;
-            }
-            if self
-                .sent
-                .get(&height)
-                .is_some_and(|at| now.duration_since(*at) < RESEND_AFTER)
-            {
-                continue;
-            }
-            let since = *self.due_since.entry(height).or_insert(now);
-            let n = record.validators.len();
-            let period = record.registration.anchor_every_blocks.max(1);
-            let turn = usize::try_from(height / period).unwrap_or(0) % n;
-            let distance = (position + n - turn) % n;
-            if now.duration_since(since) < FALLBACK_DELAY * u32::try_from(distance).unwrap_or(0) {
-                continue;
-            }
+        for height in to_send(
+            &checkpoints,
+            &rotation,
+            &mut self.due_since,
+            &self.sent,
+            now,
+        ) {
             self.send(height)?;
             self.sent.insert(height, now);
-            in_flight += 1;
         }
         Ok(())
     }
@@ -274,5 +310,74 @@ impl Anchorer {
                 "the main chain refused the anchor of {height}: {e}"
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Validator 0 of three, anchoring every 5 blocks: 40's submitter is validator 2 (40 / 5 = 8,
+    /// 8 mod 3), 45's is validator 0.
+    fn first_of_three() -> Rotation {
+        Rotation {
+            position: 0,
+            validators: 3,
+            period: 5,
+        }
+    }
+
+    #[test]
+    fn a_turn_brings_the_older_missing_checkpoints_with_it() {
+        let now = Instant::now();
+        let mut due = BTreeMap::new();
+        // 40 alone is another's and waits for the fallback delay.
+        assert!(to_send(&[40], &first_of_three(), &mut due, &BTreeMap::new(), now).is_empty());
+        // 45 is this validator's own turn: sent at once, 40 before it.
+        assert_eq!(
+            to_send(
+                &[40, 45],
+                &first_of_three(),
+                &mut due,
+                &BTreeMap::new(),
+                now
+            ),
+            vec![40, 45]
+        );
+        // What was sent is not sent again until the resend time has passed.
+        let sent = BTreeMap::from([(40, now), (45, now)]);
+        assert!(to_send(&[40, 45], &first_of_three(), &mut due, &sent, now).is_empty());
+        let later = now + RESEND_AFTER;
+        assert_eq!(
+            to_send(&[40, 45], &first_of_three(), &mut due, &sent, later),
+            vec![40, 45]
+        );
+    }
+
+    #[test]
+    fn another_validators_checkpoint_waits_for_its_distance_in_the_rotation() {
+        let now = Instant::now();
+        let mut due = BTreeMap::new();
+        // 35's submitter is validator 1 (7 mod 3): validator 0 is two places after it.
+        assert!(to_send(&[35], &first_of_three(), &mut due, &BTreeMap::new(), now).is_empty());
+        let soon = now + FALLBACK_DELAY;
+        assert!(to_send(&[35], &first_of_three(), &mut due, &BTreeMap::new(), soon).is_empty());
+        let late = now + FALLBACK_DELAY * 2;
+        assert_eq!(
+            to_send(&[35], &first_of_three(), &mut due, &BTreeMap::new(), late),
+            vec![35]
+        );
+    }
+
+    #[test]
+    fn no_more_than_the_in_flight_bound_is_sent() {
+        let now = Instant::now();
+        let mut due = BTreeMap::new();
+        // Six of this validator's own turns (15, 30, 45, ... are 3, 6, 9 mod 3 = 0).
+        let own: Vec<u64> = (1..=6).map(|k| 15 * k).collect();
+        let first = to_send(&own, &first_of_three(), &mut due, &BTreeMap::new(), now);
+        assert_eq!(first, own[..MAX_IN_FLIGHT].to_vec());
+        let sent: BTreeMap<u64, Instant> = first.iter().map(|h| (*h, now)).collect();
+        assert!(to_send(&own, &first_of_three(), &mut due, &sent, now).is_empty());
     }
 }
