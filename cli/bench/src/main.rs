@@ -235,6 +235,15 @@ fn measure(args: &BenchArgs, net: &Net, dir: &Path) -> anyhow::Result<serde_json
     let usage_before: Vec<Option<(f64, f64)>> =
         net.children.iter().map(|c| process_usage(c.id())).collect();
     let bench_before = process_usage(std::process::id());
+    // Said on stderr so that a profiler can be attached to the validators for the measurement
+    // alone (docs/performance.md).
+    eprintln!(
+        "measuring: {total} transfers from height {start_height}; the validators' pids: {:?}",
+        net.children
+            .iter()
+            .map(std::process::Child::id)
+            .collect::<Vec<_>>()
+    );
     let watcher = {
         let shared = Arc::clone(&shared);
         let client = ApiClient::new(&net.urls[0]);

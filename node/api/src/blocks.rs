@@ -115,20 +115,13 @@ pub(crate) async fn list_block_transactions(
     let id = segment(id)?;
     let block_id: BlockId = id.parse()?;
     blocking(move || {
-        let block = chain
-            .block(block_id)?
+        let txs = chain
+            .block_transactions(block_id, query.offset.unwrap_or(0) as usize, limit)?
             .ok_or_else(|| ApiError::not_found(format!("no block {id}")))?;
         let mut out = Vec::new();
-        for hash in block
-            .transactions
-            .iter()
-            .skip(query.offset.unwrap_or(0) as usize)
-            .take(limit)
-        {
-            if let Some(tx) = chain.transaction(*hash)? {
-                if reader.sees_transaction(chain.as_ref(), &tx)? {
-                    out.push(tx);
-                }
+        for tx in txs {
+            if reader.sees_transaction(chain.as_ref(), &tx)? {
+                out.push(tx);
             }
         }
         Ok(Json(out))

@@ -7,6 +7,23 @@ pub trait ChainApi: Send + Sync + 'static {
     fn status(&self) -> Result<StatusView, ApiError>;
     fn block(&self, id: BlockId) -> Result<Option<BlockView>, ApiError>;
     fn transaction(&self, hash: Hash) -> Result<Option<TransactionView>, ApiError>;
+    /// Block `id`'s transactions with their receipts, in block order, the first `offset`
+    /// skipped and at most `limit` of them; `None` if there is no such block.
+    fn block_transactions(
+        &self,
+        id: BlockId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<Vec<TransactionView>>, ApiError> {
+        let Some(block) = self.block(id)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for hash in block.transactions.iter().skip(offset).take(limit) {
+            out.extend(self.transaction(*hash)?);
+        }
+        Ok(Some(out))
+    }
     fn account(&self, account: AccountId) -> Result<AccountView, ApiError>;
     fn state_entry(&self, key: Vec<u8>, height: Option<u64>) -> Result<StateEntryView, ApiError>;
     /// Equivocation evidence recorded on chain, oldest height first per signer.

@@ -75,6 +75,9 @@ impl Store {
         if !scheduled.is_empty() {
             batch.put_cf(self.cf(CF_SCHEDULED), hk, scheduled.encode());
         }
+        if !receipts.is_empty() {
+            batch.put_cf(self.cf(CF_RECEIPTS), hk, crate::receipts::encode(receipts));
+        }
         let sources = scheduled.iter().map(|run| (&run.receipt, None)).chain(
             receipts
                 .iter()
@@ -115,7 +118,6 @@ impl Store {
                 receipt.tx_hash.0,
                 location.encode(),
             );
-            batch.put_cf(self.cf(CF_RECEIPTS), receipt.tx_hash.0, receipt.encode());
             // Durable in the block now: out of the journal of acknowledged transactions.
             batch.delete_cf(self.cf(CF_PENDING), receipt.tx_hash.0);
         }

@@ -29,6 +29,7 @@ mod commit;
 pub mod crash_points;
 mod journal;
 pub mod mark;
+mod receipts;
 mod tree;
 use tree::{encode_borsh, tree_value, value_key, Update};
 pub mod snapshot;
@@ -39,6 +40,7 @@ const CF_BLOCKS: &str = "blocks";
 const CF_BLOCK_INDEX: &str = "block_index";
 const CF_CERTIFICATES: &str = "certificates";
 const CF_TRANSACTIONS: &str = "transactions";
+/// Height → the receipts of the block's transactions, one value (`receipts.rs`).
 const CF_RECEIPTS: &str = "receipts";
 const CF_STATE: &str = "state";
 const CF_TREE_NODES: &str = "tree_nodes";
@@ -222,10 +224,12 @@ impl Store {
             ColumnFamilyDescriptor::new(*name, cf)
         });
         let db = DB::open_cf_descriptors(&options, path, cfs)?;
-        Ok(Store {
+        let store = Store {
             db: Arc::new(db),
             fault: None,
-        })
+        };
+        store.check_format()?;
+        Ok(store)
     }
 
     /// Makes this store's commits fail while `file` exists and lists `name` on a line: the
@@ -376,12 +380,6 @@ impl Store {
             .map(|bytes| decode("scheduled runs", &bytes))
             .transpose()
             .map(Option::unwrap_or_default)
-    }
-
-    pub fn receipt(&self, tx_hash: &Hash) -> Result<Option<Receipt>> {
-        self.get_cf(CF_RECEIPTS, &tx_hash.0)?
-            .map(|bytes| decode("receipt", &bytes))
-            .transpose()
     }
 
     /// The latest committed value of a state entry.

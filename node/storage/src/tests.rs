@@ -154,6 +154,69 @@ fn indexes_transactions_and_receipts() {
     );
 }
 
+/// A store written before receipts were one value per block (each under its transaction's
+/// hash, no format mark) is converted when opened; one marked newer is refused.
+#[test]
+fn an_older_stores_receipts_are_converted_at_open() {
+    use catena_primitives::{Call, SecretKey, Transaction};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = SecretKey::from_seed([4; 32]);
+    let txs: Vec<Transaction> = (0..3)
+        .map(|n| Transaction::signed("t", n, Call::Remark(vec![1]), &key))
+        .collect();
+    let receipts: Vec<Receipt> = txs
+        .iter()
+        .map(|tx| Receipt {
+            tx_hash: tx.hash(),
+            status: ReceiptStatus::Failed("no".into()),
+            fuel_used: 7,
+            events: Vec::new(),
+            output: vec![1, 2],
+        })
+        .collect();
+    {
+        let store = Store::open(dir.path()).expect("open");
+        commit_changes(&store, vec![]);
+        let prepared = store.prepare_state(1, vec![]).expect("prepare");
+        let tip = store.tip().expect("tip").expect("some");
+        let mut b = block(1, tip.block_hash, prepared.state_root);
+        b.transactions = txs.clone();
+        store
+            .commit(&b, &cert(&b), &[], &receipts, prepared)
+            .expect("commit");
+        // Back to the older layout.
+        let db = &store.db;
+        db.delete_cf(store.cf(CF_RECEIPTS), height_key(1))
+            .expect("delete");
+        for r in &receipts {
+            db.put_cf(store.cf(CF_RECEIPTS), r.tx_hash.0, r.encode())
+                .expect("put");
+        }
+        db.delete_cf(store.cf(CF_META), receipts::META_FORMAT)
+            .expect("delete");
+    }
+    let store = Store::open(dir.path()).expect("reopen converts");
+    assert_eq!(store.receipts(1).expect("read"), receipts);
+    assert_eq!(
+        store.receipt(&txs[2].hash()).expect("read"),
+        Some(receipts[2].clone())
+    );
+    for r in &receipts {
+        assert_eq!(store.get_cf(CF_RECEIPTS, &r.tx_hash.0).expect("read"), None);
+    }
+    store
+        .db
+        .put_cf(
+            store.cf(CF_META),
+            receipts::META_FORMAT,
+            (receipts::FORMAT + 1).encode(),
+        )
+        .expect("put");
+    drop(store);
+    let err = Store::open(dir.path()).expect_err("a newer store is refused");
+    assert!(err.to_string().contains("newer than this build's"), "{err}");
+}
+
 #[test]
 fn state_is_listed_by_prefix_in_key_order() {
     let dir = tempfile::tempdir().expect("tempdir");

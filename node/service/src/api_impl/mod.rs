@@ -1,6 +1,8 @@
 //! The API's view of a chain instance: the trait's methods here, the status of the node's place
-//! on its chain's network in `place`, the parachain registry's views in `parachains`.
+//! on its chain's network in `place`, the parachain registry's views in `parachains`, a block's
+//! transactions read together in `blocks`.
 
+mod blocks;
 mod claims;
 mod parachains;
 mod place;
@@ -165,12 +167,7 @@ impl ChainApi for ChainInstance {
 
     fn block(&self, id: BlockId) -> Result<Option<BlockView>, ApiError> {
         let store = self.store();
-        let height = match id {
-            BlockId::Height(h) => Some(h),
-            BlockId::Hash(hash) => store.height_of(&hash).map_err(internal)?,
-            BlockId::Latest => Some(self.tip().map_err(chain_error)?.height),
-        };
-        let Some(height) = height else {
+        let Some(height) = self.height_of_block(id)? else {
             return Ok(None);
         };
         let (Some(block), Some(cert)) = (
@@ -216,6 +213,15 @@ impl ChainApi for ChainInstance {
                     .collect(),
             },
         }))
+    }
+
+    fn block_transactions(
+        &self,
+        id: BlockId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Option<Vec<TransactionView>>, ApiError> {
+        self.transactions_of_block(id, offset, limit)
     }
 
     fn transaction(&self, hash: Hash) -> Result<Option<TransactionView>, ApiError> {

@@ -200,10 +200,11 @@ impl ChainInstance {
             .map(|run| hex(&catena_primitives::Hash::digest(&run.encode()).0))
             .collect();
         let mut transactions = Vec::new();
+        let mut receipts = store.receipts(height).map_err(internal)?.into_iter();
         for (index, tx) in block.transactions.iter().enumerate() {
-            let receipt = store
-                .receipt(&tx.hash())
-                .map_err(internal)?
+            let receipt = receipts
+                .next()
+                .filter(|receipt| receipt.tx_hash == tx.hash())
                 .ok_or_else(|| internal(format!("the receipt of {} is missing", tx.hash())))?;
             receipt_hashes.push(hex(&receipt.hash().0));
             let wanted = match (&contract, &tx.call) {
