@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building Catena needs, skipping what is already present:
-# libclang (RocksDB's bindings), a C++ compiler, Python 3 (the independent evidence verifier,
-# clients/python, and the tests that run it), the wasm32 target, rustfmt, clippy and
-# cargo-nextest; with --tests (scripts/test.sh) also Chromium and Node.js with playwright-core,
-# for the explorer's browser test (tests/browser), and the Python client's test packages.
+# libclang (RocksDB's bindings), a C++ compiler, make (jemalloc's build), Python 3 (the
+# independent evidence verifier, clients/python, and the tests that run it), the wasm32 target,
+# rustfmt, clippy and cargo-nextest; with --tests (scripts/test.sh) also Chromium and Node.js
+# with playwright-core, for the explorer's browser test (tests/browser), and the Python
+# client's test packages.
 set -euo pipefail
 tests=false
 [ "${1:-}" = "--tests" ] && tests=true
@@ -11,6 +12,7 @@ tests=false
 need_apt=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v c++ >/dev/null 2>&1 || need_apt+=(g++)
+command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 if $tests; then
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)

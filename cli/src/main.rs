@@ -10,6 +10,12 @@ use catena_node::{keys, now_ms, Home, LogFormat, NodeConfig, RunOptions};
 use catena_primitives::{Call, SecretKey, Transaction};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// jemalloc instead of glibc's malloc: the node allocates and frees small buffers on every
+/// transaction's path, from many threads. Its options are built in (`.cargo/config.toml`; ADR
+/// 0048).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod backup;
 mod chains;
 mod contract;
