@@ -39,11 +39,19 @@ pub fn register(net: &TestNetwork, k: u16, id: u64) {
     approve(net, id);
 }
 
-/// The height of parachain `id`'s anchored head, as `main` (a node of the main chain) says.
+/// The height of parachain `id`'s anchored head, as `main` (a node of the main chain) says: 0
+/// before anything is anchored, and while `main` has not yet committed the registration (a
+/// node a few milliseconds behind the one whose CLI saw it commit answers 404).
 pub fn head(main: &TestNode, id: &str) -> u64 {
-    main.get_ok(&format!("/parachains/{id}"))["head"]["height"]
-        .as_u64()
-        .unwrap_or(0)
+    let path = format!("/parachains/{id}");
+    let reply = main
+        .get(&path)
+        .unwrap_or_else(|| panic!("GET {path}: no answer"));
+    if reply.status == 404 {
+        return 0;
+    }
+    assert_eq!(reply.status, 200, "GET {path}: {}", reply.body);
+    reply.body["head"]["height"].as_u64().unwrap_or(0)
 }
 
 /// One number field of every anchor of a `/parachains/{id}/anchors` page.
