@@ -69,27 +69,27 @@ fn table(value: &[u8]) -> Result<(Vec<usize>, &[u8])> {
     Ok((ends, bodies))
 }
 
+/// How many receipts a stored value holds, and those from `skip` on, at most `take`, in block
+/// order: only those are decoded.
+fn page(value: &[u8], skip: usize, take: usize) -> Result<(usize, Vec<Receipt>)> {
+    let (ends, bodies) = table(value)?;
+    let receipts = (skip..ends.len().min(skip.saturating_add(take)))
+        .map(|i| {
+            let begin = i.checked_sub(1).map_or(0, |before| ends[before]);
+            decode("receipt", &bodies[begin..ends[i]])
+        })
+        .collect::<Result<_>>()?;
+    Ok((ends.len(), receipts))
+}
+
 /// Receipt `index` of a stored value, `None` past the last.
 fn at(value: &[u8], index: usize) -> Result<Option<Receipt>> {
-    let (ends, bodies) = table(value)?;
-    let Some(end) = ends.get(index) else {
-        return Ok(None);
-    };
-    let begin = index.checked_sub(1).map_or(0, |before| ends[before]);
-    decode("receipt", &bodies[begin..*end]).map(Some)
+    Ok(page(value, index, 1)?.1.pop())
 }
 
 /// Every receipt of a stored value, in block order.
 fn all(value: &[u8]) -> Result<Vec<Receipt>> {
-    let (ends, bodies) = table(value)?;
-    let mut begin = 0;
-    ends.into_iter()
-        .map(|end| {
-            let receipt = decode("receipt", &bodies[begin..end]);
-            begin = end;
-            receipt
-        })
-        .collect()
+    Ok(page(value, 0, usize::MAX)?.1)
 }
 
 impl Store {
@@ -99,6 +99,20 @@ impl Store {
         match self.get_cf(CF_RECEIPTS, &height_key(height))? {
             Some(value) => all(&value),
             None => Ok(Vec::new()),
+        }
+    }
+
+    /// How many receipts block `height` has, and those from `skip` on, at most `take` (only
+    /// those are decoded); `(0, [])` for a block this store does not hold.
+    pub fn receipts_page(
+        &self,
+        height: u64,
+        skip: usize,
+        take: usize,
+    ) -> Result<(usize, Vec<Receipt>)> {
+        match self.get_cf(CF_RECEIPTS, &height_key(height))? {
+            Some(value) => page(&value, skip, take),
+            None => Ok((0, Vec::new())),
         }
     }
 
@@ -202,6 +216,14 @@ mod tests {
         }
         assert_eq!(at(&value, 5).expect("decodes"), None);
         assert_eq!(all(&value).expect("decodes"), receipts);
+        assert_eq!(
+            page(&value, 1, 2).expect("decodes"),
+            (5, receipts[1..3].to_vec())
+        );
+        assert_eq!(
+            page(&value, 4, 9).expect("decodes"),
+            (5, receipts[4..].to_vec())
+        );
         assert_eq!(all(&encode(&[])).expect("decodes"), Vec::new());
     }
 

@@ -1,4 +1,5 @@
-//! Reading a block's transactions together: the block and its receipts read once for a page.
+//! Reading a block's transactions together: the block and its receipts read once for a page,
+//! and only the page's receipts decoded.
 
 use catena_api::{ApiError, BlockId, TransactionView, TxStatus};
 
@@ -31,17 +32,18 @@ impl ChainInstance {
         let Some(block) = store.block(height).map_err(internal)? else {
             return Ok(None);
         };
-        let receipts = store.receipts(height).map_err(internal)?;
-        if receipts.len() != block.transactions.len() {
+        let (count, receipts) = store
+            .receipts_page(height, offset, limit)
+            .map_err(internal)?;
+        if count != block.transactions.len() {
             return Err(internal(format!(
-                "block {height} holds {} transactions but {} receipts",
-                block.transactions.len(),
-                receipts.len()
+                "block {height} holds {} transactions but {count} receipts",
+                block.transactions.len()
             )));
         }
         let mut out = Vec::new();
-        let page = block.transactions.iter().zip(receipts).enumerate();
-        for (index, (tx, receipt)) in page.skip(offset).take(limit) {
+        let page = block.transactions.iter().enumerate().skip(offset);
+        for ((index, tx), receipt) in page.zip(receipts) {
             let hash = tx.hash();
             if receipt.tx_hash != hash {
                 return Err(internal(format!(
