@@ -85,6 +85,16 @@ pub fn contract_storage_key(contract: &Hash, key: &[u8]) -> alloc::vec::Vec<u8> 
     [b"contract/", &contract.0[..], b"/", key].concat()
 }
 
+/// Whether a state key is a contract's index entry (its contract key begins with
+/// [`catena_abi::INDEX_PREFIX`]): kept with the state, but not in the state tree (ADR 0049).
+pub fn is_index_entry(state_key: &[u8]) -> bool {
+    const HEAD: usize = b"contract/".len() + 32 + 1;
+    state_key.starts_with(b"contract/")
+        && state_key.len() > HEAD
+        && state_key[HEAD - 1] == b'/'
+        && state_key[HEAD..].starts_with(catena_abi::INDEX_PREFIX)
+}
+
 /// The id of the system contract `name` that genesis deploys (`registry`, `records`, `cash`,
 /// `voucher`, ...): the same on every chain, so nodes and clients find them without a lookup.
 pub fn system_contract_id(name: &str) -> Hash {
@@ -255,6 +265,20 @@ impl Transaction {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn index_entries_are_told_by_their_contract_key() {
+        let id = Hash([7; 32]);
+        assert!(is_index_entry(&contract_storage_key(&id, b"~/h/x")));
+        assert!(!is_index_entry(&contract_storage_key(&id, b"h/~/x")));
+        assert!(!is_index_entry(&contract_storage_key(&id, b"~")));
+        assert!(!is_index_entry(b"sys/nonce/~/"));
+        // A contract id that happens to hold the prefix's bytes does not make an index entry.
+        let mut odd = contract_storage_key(&Hash([b'~'; 32]), b"v/1");
+        assert!(!is_index_entry(&odd));
+        odd.truncate(9 + 32);
+        assert!(!is_index_entry(&odd));
+    }
+
     use super::*;
 
     fn golden_tx() -> Transaction {

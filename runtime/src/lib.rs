@@ -22,6 +22,7 @@ use parity_scale_codec::{Decode, DecodeAll, Encode};
 mod calls;
 pub mod contracts;
 pub mod governance;
+pub mod indexes;
 pub mod invoices;
 pub mod keys;
 pub mod parachains;

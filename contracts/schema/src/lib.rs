@@ -52,6 +52,11 @@ pub type TimeMs = u64;
 
 /// The names of the system contracts deployed at genesis. Their ids are
 /// `catena_primitives::system_contract_id(name)`.
+/// What a contract's read-only `reindex` returns (ADR 0049, docs/abi.md "Index entries"): index
+/// entries derived from its committed entries (its own keys, each under `~/`), and where the next
+/// page starts (`None`: none is left).
+pub type Reindexed = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
+
 pub mod names {
     pub const REGISTRY: &str = "registry";
     pub const RECORDS: &str = "records";

@@ -17,6 +17,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt::Display;
 
+/// Keys of a contract's storage under this prefix are index entries: outside the state tree,
+/// derived again by the contract's `reindex` after a state sync (ADR 0049, docs/abi.md).
+pub use catena_abi::INDEX_PREFIX;
 pub use catena_schema::{same_name, Method};
 pub use parity_scale_codec as codec;
 use parity_scale_codec::{Decode, DecodeLimit, Encode};

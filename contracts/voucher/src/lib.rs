@@ -96,6 +96,7 @@ catena_sdk::methods! {
     method::GET_REQUEST => get_request,
     method::HELD_BY => held_by,
     method::ISSUED_BY => issued_by,
+    method::REINDEX => reindex,
 }
 
 /// Invoices and other records one voucher may rest on.

@@ -249,3 +249,27 @@ pub(crate) fn held_by(page: Page) -> Result<Listing, Error> {
 pub(crate) fn issued_by(page: Page) -> Result<Listing, Error> {
     page_under(&keys::by_issuer_prefix(&page.owner), &page)
 }
+
+/// Voucher records one page of [`reindex`] reads.
+const REINDEX_RECORDS: usize = 256;
+
+/// The index entries derived from the voucher records after the voucher key `after` (ADR 0049):
+/// each live voucher under its holder, under the seller who would take it back if it was
+/// factored with recourse, and under its pledgee if it is pledged — what [`hold`] and the pledges
+/// keep. A page of records at a time; the key the next page starts after, if any is left.
+pub(crate) fn reindex(after: Option<Vec<u8>>) -> Result<catena_schema::Reindexed, Error> {
+    let mut entries = Vec::new();
+    let mut cursor = after;
+    for _ in 0..REINDEX_RECORDS {
+        let Some((key, value)) = storage::next(keys::VOUCHER, cursor.as_deref()) else {
+            return Ok((entries, None));
+        };
+        let voucher: Voucher = catena_sdk::decode(&value)
+            .unwrap_or_else(|e| catena_sdk::fail(&format!("a stored voucher: {e}")));
+        if voucher.status.is_live() {
+            entries.extend(listed_under(&voucher).into_iter().map(|k| (k, Vec::new())));
+        }
+        cursor = Some(key);
+    }
+    Ok((entries, cursor))
+}

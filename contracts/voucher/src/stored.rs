@@ -156,7 +156,7 @@ pub(crate) fn set_used(invoice: &RecordId, amount: Amount) {
 }
 
 /// Lists a live voucher under its holder and, if it was factored with recourse, under the seller
-/// who would take it back.
+/// who would take it back (index entries, outside the state tree: ADR 0049).
 pub(crate) fn hold(voucher: &Voucher) {
     storage::set(&keys::by_holder_key(&voucher.holder, voucher.id), &[]);
     if let Some(seller) = recourse_seller(voucher) {
@@ -171,6 +171,19 @@ pub(crate) fn unhold(voucher: &Voucher) {
     if let Some(seller) = recourse_seller(voucher) {
         storage::remove(&keys::by_recourse_seller_key(seller, voucher.id));
     }
+}
+
+/// Every index a live voucher is listed in, derived from its record alone: its holder's, its
+/// recourse seller's ([`hold`]), its pledgee's (while pledged). What `reindex` rebuilds.
+pub(crate) fn listed_under(voucher: &Voucher) -> Vec<Vec<u8>> {
+    let mut keys = vec![keys::by_holder_key(&voucher.holder, voucher.id)];
+    if let Some(seller) = recourse_seller(voucher) {
+        keys.push(keys::by_recourse_seller_key(seller, voucher.id));
+    }
+    if let Some(pledge) = &voucher.pledge {
+        keys.push(keys::by_pledgee_key(&pledge.pledgee, voucher.id));
+    }
+    keys
 }
 
 fn recourse_seller(voucher: &Voucher) -> Option<&Uscc> {

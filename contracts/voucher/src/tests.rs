@@ -1378,3 +1378,23 @@ fn recourse_on_a_pledged_part_waits_for_the_release() {
     );
     assert_eq!((voucher(id), cash_of(TIER1), cash_of(FACTOR)), before);
 }
+
+/// The holder, recourse-seller and pledgee lists are index entries (ADR 0049): outside the state
+/// tree, derived again by `reindex`; a voucher's record and history stay committed.
+#[test]
+fn the_member_lists_are_index_entries_and_records_are_not() {
+    for key in [
+        keys::by_holder_key("x", 1),
+        keys::by_recourse_seller_key("x", 1),
+        keys::by_pledgee_key("x", 1),
+    ] {
+        assert!(key.starts_with(catena_sdk::INDEX_PREFIX), "{key:?}");
+    }
+    for key in [
+        keys::voucher_key(1),
+        keys::history_key(1, 0),
+        keys::CONFIG.to_vec(),
+    ] {
+        assert!(!key.starts_with(catena_sdk::INDEX_PREFIX), "{key:?}");
+    }
+}

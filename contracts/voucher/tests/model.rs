@@ -1493,6 +1493,51 @@ fn check(model: &Model) -> Result<(), TestCaseError> {
     let supply: Amount = stored(CASH, cash_keys::SUPPLY).unwrap_or(0);
     prop_assert_eq!(supply, total);
     prop_assert_eq!(supply, model.cash.values().sum::<Amount>());
+    check_index(&vouchers)
+}
+
+/// The voucher contract's index entries (ADR 0049) are exactly what its `reindex` derives from
+/// the voucher records, a page after another, as a node that restored a snapshot rebuilds them;
+/// and there are some wherever a live voucher is.
+fn check_index(vouchers: &BTreeMap<VoucherId, Voucher>) -> Result<(), TestCaseError> {
+    let prefix = [&VOUCHER[..], catena_sdk::INDEX_PREFIX].concat();
+    let kept: Vec<Vec<u8>> = mock::snapshot()
+        .0
+        .into_keys()
+        .filter(|key| key.starts_with(&prefix))
+        .map(|key| key[VOUCHER.len()..].to_vec())
+        .collect();
+    let mut derived = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let (entries, next) =
+            catena_testkit::query(catena_schema::voucher::method::REINDEX, &after);
+        derived.extend(entries.into_iter().map(|(key, value)| {
+            assert!(
+                value.is_empty(),
+                "index entries of the voucher contract are empty"
+            );
+            key
+        }));
+        match next {
+            Some(next) => {
+                prop_assert!(after.as_ref().is_none_or(|a| *a < next), "reindex moves on");
+                after = Some(next);
+            }
+            None => break,
+        }
+    }
+    derived.sort();
+    prop_assert_eq!(
+        &kept,
+        &derived,
+        "the index kept against the one reindex derives"
+    );
+    let live = vouchers.values().filter(|v| v.status.is_live()).count();
+    prop_assert!(
+        kept.len() >= live,
+        "every live voucher is listed under its holder"
+    );
     Ok(())
 }
 

@@ -20,7 +20,10 @@ impl Store {
         changes: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
         how: Update,
     ) -> Result<PreparedState> {
-        let mut changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = changes.into_iter().collect();
+        // Contracts' index entries are kept with the state but left out of the tree (ADR 0049).
+        let (indexes, mut changes): (Vec<_>, Vec<_>) = changes
+            .into_iter()
+            .partition(|(key, _)| catena_primitives::tx::is_index_entry(key));
         if self.switch_says("diverge") {
             changes.push((DIVERGENCE_KEY.to_vec(), Some(height.to_le_bytes().to_vec())));
         }
@@ -41,6 +44,7 @@ impl Store {
             state_root: Hash(root.0),
             changes,
             key_hashes,
+            indexes,
             tree,
         })
     }
@@ -121,9 +125,10 @@ impl Store {
             // Durable in the block now: out of the journal of acknowledged transactions.
             batch.delete_cf(self.cf(CF_PENDING), receipt.tx_hash.0);
         }
-        let mut order: Vec<usize> = (0..state.changes.len()).collect();
-        order.sort_unstable_by(|a, b| state.changes[*a].0.cmp(&state.changes[*b].0));
-        for (key, value) in order.iter().map(|i| &state.changes[*i]) {
+        let mut entries: Vec<&(Vec<u8>, Option<Vec<u8>>)> =
+            state.changes.iter().chain(&state.indexes).collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (key, value) in entries {
             if height > 0 && key.as_slice() == catena_primitives::validator::VALIDATORS_KEY {
                 batch.put_cf(self.cf(CF_HANDOVERS), hk, []);
             }
@@ -134,6 +139,7 @@ impl Store {
         }
         // The tree's versioned values, with the key each belongs to (the tree itself holds
         // only the key's hash; a snapshot sends the key).
+        let mut order: Vec<usize> = (0..state.changes.len()).collect();
         order.sort_unstable_by_key(|i| state.key_hashes[*i].0);
         for i in order {
             let (key, value) = &state.changes[i];

@@ -95,6 +95,12 @@ pub enum StorageError {
     Missing(u64),
     #[error("injected fault: {0}")]
     Injected(String),
+    /// A proof was asked of a contract's index entry, which the state tree leaves out.
+    #[error(
+        "{0} is a contract's index entry: it is kept with the state but not committed to by the \
+         state root, so no proof covers it (prove the committed entry it is derived from)"
+    )]
+    NotCommitted(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -122,6 +128,8 @@ pub struct PreparedState {
     changes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// The hash of each change's key, in the same order.
     key_hashes: Vec<KeyHash>,
+    /// Changes of contracts' index entries: stored with the state, not in the tree (ADR 0049).
+    indexes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     tree: TreeUpdateBatch,
 }
 
@@ -439,6 +447,12 @@ impl Store {
         key: &[u8],
         height: u64,
     ) -> Result<(Option<Vec<u8>>, StateProof)> {
+        if catena_primitives::tx::is_index_entry(key) {
+            return Err(StorageError::NotCommitted(format!(
+                "0x{}",
+                key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            )));
+        }
         if self.tip()?.is_none_or(|t| t.height < height) {
             return Err(StorageError::Missing(height));
         }

@@ -351,6 +351,39 @@ impl Restore {
         Ok(())
     }
 
+    /// The store being restored into: once every chunk is added, it holds the restored state,
+    /// from which contracts derive their index entries again ([`Restore::put_indexes`]).
+    pub fn store(&self) -> &Store {
+        &self.target.store
+    }
+
+    /// Writes index entries derived from the restored state (ADR 0049: the snapshot does not
+    /// carry them, the tree leaves them out). Every chunk must have been added, and every key
+    /// must be a contract's index entry; [`Restore::finish`] makes them durable with the tip.
+    pub fn put_indexes(&self, entries: &[(Vec<u8>, Vec<u8>)]) -> Result<(), SnapshotError> {
+        if !self.complete {
+            return Err(SnapshotError::Invalid(
+                "index entries before the restored state is complete".into(),
+            ));
+        }
+        if let Some((key, _)) = entries
+            .iter()
+            .find(|(key, _)| !catena_primitives::tx::is_index_entry(key))
+        {
+            return Err(SnapshotError::Invalid(format!(
+                "0x{} is not a contract's index entry",
+                key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            )));
+        }
+        let store = &self.target.store;
+        let mut batch = WriteBatch::default();
+        for (key, value) in entries {
+            batch.put_cf(store.cf(CF_STATE), key, value);
+        }
+        store.db.write(batch).map_err(StorageError::from)?;
+        Ok(())
+    }
+
     /// Starts again from the rightmost entry written to the tree (jmt recovers its partial
     /// nodes from the store).
     fn resume(&mut self) -> Result<()> {

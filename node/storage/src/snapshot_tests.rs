@@ -250,3 +250,70 @@ fn tree_values_are_read_with_their_keys_and_without_from_before_keys_were_kept()
     );
     assert!(crate::tree::decode_tree_value(&[2, 9]).is_err());
 }
+
+/// A contract's index entries (ADR 0049) are stored with the state in the block's write but
+/// left out of the tree: the root is the one without them, no proof is given of them, a snapshot
+/// does not carry them, and a restore takes them only as entries derived once it is complete.
+#[test]
+fn index_entries_are_kept_but_not_committed_and_not_in_snapshots() {
+    let id = Hash([9; 32]);
+    let index = catena_primitives::tx::contract_storage_key(&id, b"~/h/member/1");
+    let record = catena_primitives::tx::contract_storage_key(&id, b"v/1");
+    let (with, without) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (store, plain) = (
+        Store::open(with.path()).unwrap(),
+        Store::open(without.path()).unwrap(),
+    );
+    for s in [&store, &plain] {
+        commit_changes(s, vec![(b"genesis", Some(b"g"))]);
+    }
+    let tip = commit_changes(&store, vec![(&record, Some(b"r")), (&index, Some(b""))]);
+    let plain_tip = commit_changes(&plain, vec![(&record, Some(b"r"))]);
+    assert_eq!(
+        tip.state_root, plain_tip.state_root,
+        "the root leaves it out"
+    );
+    assert_eq!(store.state_get(&index).unwrap(), Some(Vec::new()), "kept");
+    assert_eq!(
+        store.state_next(&index[..index.len() - 1], None).unwrap(),
+        Some((index.clone(), Vec::new())),
+        "listed"
+    );
+    assert!(matches!(
+        store.state_with_proof(&index, 1),
+        Err(StorageError::NotCommitted(_))
+    ));
+    assert_eq!(
+        store.state_with_proof(&record, 1).unwrap().0,
+        Some(b"r".to_vec())
+    );
+
+    // Removed the same way.
+    let tip = commit_changes(&store, vec![(&index, None)]);
+    assert_eq!(store.state_get(&index).unwrap(), None);
+    assert_eq!(tip.state_root, plain.state_root(1).unwrap());
+    commit_changes(&store, vec![(&index, Some(b""))]);
+
+    // A snapshot carries the committed entries only; the derived ones are put before finishing.
+    let into_dir = tempfile::tempdir().unwrap();
+    let into = fresh(into_dir.path());
+    let mut restore = into.restore(3, store.state_root(3).unwrap()).unwrap();
+    let chunk = store.snapshot_chunk(3, None, 100, usize::MAX).unwrap();
+    assert!(chunk.entries.iter().all(|(k, _)| *k != index), "not sent");
+    assert!(
+        restore.put_indexes(&[(index.clone(), Vec::new())]).is_err(),
+        "before the state is complete"
+    );
+    restore.add(chunk).unwrap();
+    assert!(restore.is_complete());
+    let refused = restore.put_indexes(&[(record.clone(), b"forged".to_vec())]);
+    assert!(
+        matches!(refused, Err(SnapshotError::Invalid(_))),
+        "a committed entry is never written as an index entry"
+    );
+    restore.put_indexes(&[(index.clone(), Vec::new())]).unwrap();
+    let block = crate::tests::block(3, Hash::ZERO, store.state_root(3).unwrap());
+    restore.finish(&block, &cert(&block)).unwrap();
+    assert_eq!(into.state_get(&index).unwrap(), Some(Vec::new()));
+    assert_eq!(into.state_get(&record).unwrap(), Some(b"r".to_vec()));
+}

@@ -110,6 +110,19 @@ pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 pub const MAX_RETURN_BYTES: usize = 64 << 10;
 /// The longest `abort` message (UTF-8).
 pub const MAX_ABORT_BYTES: usize = 1024;
+/// Where a contract keeps its index entries: keys of its storage that begin with this are kept
+/// by every node in the same synced write as the block, and read and written by the contract
+/// like any other entry, but they are left out of the state tree, so the state root does not
+/// commit to them and no proof covers them (ADR 0049). An index holds only what the contract
+/// can derive again from its committed entries: after a state sync, the node asks the
+/// contract's [`REINDEX_METHOD`] for them.
+pub const INDEX_PREFIX: &[u8] = b"~/";
+/// The read-only method a contract with index entries exports: given where the last page
+/// ended (SCALE `Option<Vec<u8>>`, a key of the contract's choice), the index entries derived
+/// from its committed entries and where the next page starts (SCALE
+/// `(Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>)`, each key under [`INDEX_PREFIX`]).
+pub const REINDEX_METHOD: &str = "reindex";
+
 /// The largest storage key and value.
 pub const MAX_KEY_BYTES: usize = 256;
 pub const MAX_VALUE_BYTES: usize = 256 << 10;

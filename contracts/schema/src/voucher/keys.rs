@@ -16,8 +16,9 @@ pub const CREDIT_LINE: &[u8] = b"l/";
 /// `d/<original id big-endian>` → `Vec<`[`Draw`]`>`: what each credit line still backs
 /// of an original voucher, in the order drawn.
 pub const DRAWS: &[u8] = b"d/";
-/// `g/<pledgee uscc>/<id big-endian>` → `()`: the pledges a financier holds in force.
-pub const BY_PLEDGEE: &[u8] = b"g/";
+/// `~/g/<pledgee uscc>/<id big-endian>` → `()`: the pledges a financier holds in force (an
+/// index entry, outside the state tree: ADR 0049).
+pub const BY_PLEDGEE: &[u8] = b"~/g/";
 /// `f/<financier uscc>/<issuer uscc>` → `()`: the lines a financier granted.
 pub const BY_FINANCIER: &[u8] = b"f/";
 /// → `u64`: the next recourse debt id.
@@ -74,11 +75,13 @@ pub fn by_debtor_key(uscc: &str, id: u64) -> Vec<u8> {
 }
 /// `o/<id big-endian>` → [`Offer`]: a pending offer to a financier.
 pub const OFFER: &[u8] = b"o/";
-/// `h/<uscc>/<id big-endian>` → `()`: the live vouchers a member holds.
-pub const BY_HOLDER: &[u8] = b"h/";
-/// `t/<seller uscc>/<id big-endian>` → `()`: the live parts a member sold with recourse (it takes
-/// them back if they go unpaid), listed while their factor's right of recourse stands.
-pub const BY_RECOURSE_SELLER: &[u8] = b"t/";
+/// `~/h/<uscc>/<id big-endian>` → `()`: the live vouchers a member holds (an index entry,
+/// outside the state tree: ADR 0049).
+pub const BY_HOLDER: &[u8] = b"~/h/";
+/// `~/t/<seller uscc>/<id big-endian>` → `()`: the live parts a member sold with recourse (it
+/// takes them back if they go unpaid), listed while their factor's right of recourse stands (an
+/// index entry, outside the state tree: ADR 0049).
+pub const BY_RECOURSE_SELLER: &[u8] = b"~/t/";
 /// `i/<uscc>/<id big-endian>` → `()`: the original vouchers a member issued.
 pub const BY_ISSUER: &[u8] = b"i/";
 /// `e/<id big-endian>/<n big-endian u32>` → [`HistoryEntry`]: a voucher's history, one

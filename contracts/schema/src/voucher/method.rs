@@ -48,4 +48,8 @@ methods! { crate::names::VOUCHER;
     GET_REQUEST = "get_request": u64 => Option<Request>;
     HELD_BY = "held_by": Page => Listing;
     ISSUED_BY = "issued_by": Page => Listing;
+    /// The index entries (ADR 0049) derived from the voucher records after the voucher key
+    /// given, a page of records at a time, and the key the next page starts after (`None`:
+    /// none is left). For a node that restored a snapshot, which carries no index entries.
+    REINDEX = "reindex": Option<Vec<u8>> => crate::Reindexed;
 }

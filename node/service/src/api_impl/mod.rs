@@ -504,10 +504,12 @@ impl ChainApi for ChainInstance {
             .header(height)
             .map_err(internal)?
             .ok_or_else(|| internal(format!("header {height} missing")))?;
-        let (value, proof) = self
-            .store()
-            .state_with_proof(&key, height)
-            .map_err(internal)?;
+        let (value, proof) = match self.store().state_with_proof(&key, height) {
+            Err(e @ catena_storage::StorageError::NotCommitted(_)) => {
+                return Err(ApiError::bad_request("not_committed", e.to_string()))
+            }
+            other => other.map_err(internal)?,
+        };
         Ok(StateEntryView {
             key: format!("0x{}", hex::encode(&key)),
             height,

@@ -110,7 +110,8 @@ impl Driver {
             ahead.answer.abort();
         }
         let entries = restore.entries;
-        let tip = match restore.finish(block.clone(), certificate).await {
+        let context = self.chain.block_context(height, block.header.time_ms);
+        let tip = match restore.finish(block.clone(), certificate, context).await {
             Ok(tip) => tip,
             Err(e) => return Err(ChainError::StateSync(e.to_string())),
         };
@@ -210,7 +211,7 @@ struct Restorer {
 enum Job {
     Add(SnapshotChunk, oneshot::Sender<Added>),
     Finish(
-        Box<(Block, CommitCertificate)>,
+        Box<(Block, CommitCertificate, catena_runtime::BlockContext)>,
         oneshot::Sender<Result<catena_storage::Tip, SnapshotError>>,
     ),
 }
@@ -256,7 +257,11 @@ impl Restorer {
                             });
                         }
                         Job::Finish(parts, reply) => {
-                            let _ = reply.send(restore.finish(&parts.0, &parts.1));
+                            let (block, certificate, context) = *parts;
+                            let _ = reply.send(
+                                reindex(&restore, &context)
+                                    .and_then(|()| restore.finish(&block, &certificate)),
+                            );
                             return;
                         }
                     }
@@ -295,17 +300,50 @@ impl Restorer {
         added.outcome
     }
 
+    /// Derives the contracts' index entries from the restored state (the snapshot does not
+    /// carry them: ADR 0049), then completes the restore with `block` and its certificate.
     async fn finish(
         self,
         block: Block,
         certificate: CommitCertificate,
+        context: catena_runtime::BlockContext,
     ) -> Result<catena_storage::Tip, SnapshotError> {
         let (reply, finished) = oneshot::channel();
         let stopped = || SnapshotError::Invalid("the restore's thread stopped".into());
         self.jobs
-            .send(Job::Finish(Box::new((block, certificate)), reply))
+            .send(Job::Finish(Box::new((block, certificate, context)), reply))
             .map_err(|_| stopped())?;
         finished.await.map_err(|_| stopped())?
+    }
+}
+
+/// Writes every index entry the restored state's contracts derive from it (ADR 0049).
+fn reindex(
+    restore: &catena_storage::snapshot::Restore,
+    context: &catena_runtime::BlockContext,
+) -> Result<(), SnapshotError> {
+    let state = crate::chain::StoreState(restore.store());
+    let mut failed = None;
+    let written = catena_runtime::indexes::rebuild_indexes(&state, context, |page| {
+        restore.put_indexes(&page).map_err(|e| {
+            let message = e.to_string();
+            failed = Some(e);
+            message
+        })
+    });
+    match (written, failed) {
+        (_, Some(e)) => Err(e),
+        (Ok(entries), None) => {
+            tracing::info!(target: "sync", entries, "index entries derived from the restored state");
+            Ok(())
+        }
+        // The restored state proved against its certified root: a contract that cannot derive
+        // its index from it is this build's problem, not the peers'.
+        (Err(reason), None) => Err(SnapshotError::Storage(
+            catena_storage::StorageError::Corrupt(format!(
+                "the contracts' index entries cannot be derived from the restored state: {reason}"
+            )),
+        )),
     }
 }
 
