@@ -126,3 +126,7 @@ pub fn rebuild_indexes(
     }
     Ok(count)
 }
+
+#[cfg(test)]
+#[path = "indexes_tests.rs"]
+mod tests;
