@@ -265,6 +265,8 @@ impl Transaction {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn index_entries_are_told_by_their_contract_key() {
         let id = Hash([7; 32]);
@@ -278,8 +280,6 @@ mod tests {
         odd.truncate(9 + 32);
         assert!(!is_index_entry(&odd));
     }
-
-    use super::*;
 
     fn golden_tx() -> Transaction {
         let key = SecretKey::from_seed([1u8; 32]);
