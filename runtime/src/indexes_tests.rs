@@ -2,17 +2,7 @@
 //! on (a contract that answered the same page for ever would stall a state sync).
 
 use super::*;
-
-struct MapState(Changes);
-
-impl StateReader for MapState {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
-        Ok(self.0.get(key).cloned().flatten())
-    }
-    fn next(&self, prefix: &[u8], after: Option<&[u8]>) -> Result<Option<Entry>, StateError> {
-        next_in_layers(&[&self.0], prefix, after, |_, _| Ok(None))
-    }
-}
+use crate::tests::MapState;
 
 fn context() -> BlockContext {
     BlockContext {

@@ -2,7 +2,8 @@ use super::*;
 use catena_primitives::evidence::{vote_signing_bytes, PRECOMMIT, PREVOTE};
 use catena_primitives::{SecretKey, ValidatorChange, WireVote};
 
-struct MapState(Changes);
+/// State in a map, for unit tests (the `indexes` tests' too).
+pub(crate) struct MapState(pub(crate) Changes);
 impl StateReader for MapState {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
         Ok(self.0.get(key).cloned().flatten())

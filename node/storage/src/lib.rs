@@ -450,7 +450,7 @@ impl Store {
         if catena_primitives::tx::is_index_entry(key) {
             return Err(StorageError::NotCommitted(format!(
                 "0x{}",
-                key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                hex::encode(key)
             )));
         }
         if self.tip()?.is_none_or(|t| t.height < height) {

@@ -372,7 +372,7 @@ impl Restore {
         {
             return Err(SnapshotError::Invalid(format!(
                 "0x{} is not a contract's index entry",
-                key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                hex::encode(key)
             )));
         }
         let store = &self.target.store;

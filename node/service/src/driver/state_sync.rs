@@ -317,34 +317,23 @@ impl Restorer {
     }
 }
 
-/// Writes every index entry the restored state's contracts derive from it (ADR 0049).
+/// Writes every index entry the restored state's contracts derive from it (ADR 0049). The state
+/// proved against its certified root, so a failure here is this node's, not the peers'.
 fn reindex(
     restore: &catena_storage::snapshot::Restore,
     context: &catena_runtime::BlockContext,
 ) -> Result<(), SnapshotError> {
     let state = crate::chain::StoreState(restore.store());
-    let mut failed = None;
-    let written = catena_runtime::indexes::rebuild_indexes(&state, context, |page| {
-        restore.put_indexes(&page).map_err(|e| {
-            let message = e.to_string();
-            failed = Some(e);
-            message
-        })
-    });
-    match (written, failed) {
-        (_, Some(e)) => Err(e),
-        (Ok(entries), None) => {
-            tracing::info!(target: "sync", entries, "index entries derived from the restored state");
-            Ok(())
-        }
-        // The restored state proved against its certified root: a contract that cannot derive
-        // its index from it is this build's problem, not the peers'.
-        (Err(reason), None) => Err(SnapshotError::Storage(
-            catena_storage::StorageError::Corrupt(format!(
-                "the contracts' index entries cannot be derived from the restored state: {reason}"
-            )),
-        )),
-    }
+    let entries = catena_runtime::indexes::rebuild_indexes(&state, context, |page| {
+        restore.put_indexes(&page).map_err(|e| e.to_string())
+    })
+    .map_err(|reason| {
+        SnapshotError::Storage(catena_storage::StorageError::Corrupt(format!(
+            "the contracts' index entries cannot be derived from the restored state: {reason}"
+        )))
+    })?;
+    tracing::info!(target: "sync", entries, "index entries derived from the restored state");
+    Ok(())
 }
 
 /// A chunk asked for ahead of need.
